@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Mode is how a session treats writes.
+type Mode string
+
+// The three modes.
+const (
+	ModeLive      Mode = "live"
+	ModeRehearsal Mode = "rehearsal"
+	ModeDryRun    Mode = "dry-run"
+)
+
+// Outcome is how a session ended.
+type Outcome string
+
+// Session outcomes; "" while running.
+const (
+	OutcomeRunning   Outcome = ""
+	OutcomeCompleted Outcome = "completed"
+	OutcomeFailed    Outcome = "failed"
+	OutcomeAborted   Outcome = "aborted"
+	OutcomeStopped   Outcome = "stopped" // paused, quit or interrupted: resumable
+	OutcomeRolledBack Outcome = "rolled-back"
+)
+
+// SessionInfo describes a session row of the journal.
+type SessionInfo struct {
+	ID            string    `json:"id"`
+	Runbook       string    `json:"runbook"`      // runbook name
+	RunbookPath   string    `json:"runbook_path"` // file it was read from
+	RunbookSHA256 string    `json:"runbook_sha256"`
+	RunbookSource []byte    `json:"-"` // kept so resume runs exactly what was started
+	Title         string    `json:"title"`
+	Env           string    `json:"env"`
+	Mode          Mode      `json:"mode"`
+	Operator      string    `json:"operator"`
+	Started       time.Time `json:"started"`
+	Ended         time.Time `json:"ended,omitzero"`
+	Outcome       Outcome   `json:"outcome"`
+	Events        int64     `json:"events"`
+}
+
+// SessionFilter narrows ListSessions; empty fields match everything.
+type SessionFilter struct {
+	Env     string
+	Runbook string
+	Mode    Mode
+	Outcome Outcome
+	Limit   int
+}
+
+// Applied records a migration applied to an environment.
+type Applied struct {
+	Name          string    `json:"name"`
+	Version       int       `json:"version"`
+	Env           string    `json:"env"`
+	RunbookSHA256 string    `json:"runbook_sha256"`
+	SessionID     string    `json:"session"`
+	Mode          Mode      `json:"mode"`
+	Status        string    `json:"status"` // completed | rolled-back | failed
+	Time          time.Time `json:"time"`
+}
+
+// VerifyResult is the outcome of checking a session's hash chain.
+type VerifyResult struct {
+	SessionID string `json:"session"`
+	Events    int64  `json:"events"`
+	OK        bool   `json:"ok"`
+	BadSeq    int64  `json:"bad_seq,omitempty"` // first event whose hash or link does not match
+	Reason    string `json:"reason,omitempty"`
+}
+
+// Journal is the append-only, hash-chained record of sessions. Append must
+// have durably committed the event when it returns: the engine acts only
+// after that.
+type Journal interface {
+	CreateSession(ctx context.Context, info SessionInfo) (SessionInfo, error)
+	Session(ctx context.Context, id string) (SessionInfo, error)
+	// LatestSession returns the most recent session (any outcome) when id is "".
+	LatestSession(ctx context.Context, filter SessionFilter) (SessionInfo, error)
+	ListSessions(ctx context.Context, filter SessionFilter) ([]SessionInfo, error)
+	// Append assigns Seq, Time (if zero), PrevHash and Hash, commits, and
+	// returns the stored event.
+	Append(ctx context.Context, ev Event) (Event, error)
+	Events(ctx context.Context, sessionID string) ([]Event, error)
+	EndSession(ctx context.Context, id string, outcome Outcome) error
+	Verify(ctx context.Context, sessionID string) (VerifyResult, error)
+	// SaveCheckpoint stores the resumable cursor of one scan segment of a
+	// step (and appends an EvCheckpoint event in the same transaction).
+	SaveCheckpoint(ctx context.Context, sessionID, step string, segment int, cursor []byte, data any) error
+	Checkpoints(ctx context.Context, sessionID, step string) (map[int][]byte, error)
+	RecordApplied(ctx context.Context, a Applied) error
+	AppliedMigrations(ctx context.Context, env, name string) ([]Applied, error)
+	Close() error
+}
+
+// Clock is the engine's source of time.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Errors shared by the ports.
+var (
+	// ErrNotFound is returned by a Journal for an unknown session.
+	ErrNotFound = errors.New("not found")
+	// ErrNoAnswer is returned by a Prompter that cannot obtain an answer
+	// (plain mode without one in the answers file). Wrapped in *MissingAnswerError.
+	ErrNoAnswer = errors.New("no answer")
+	// ErrQuit is returned by a Prompter when the operator quits: the session
+	// stops resumably.
+	ErrQuit = errors.New("quit")
+)

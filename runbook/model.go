@@ -1,0 +1,309 @@
+// Package runbook is the runbook model: YAML parsing that keeps source
+// positions, validation and lint rules, expressions (expr-lang) and templates.
+//
+// It may import only the standard library, the YAML parser and expr-lang:
+// never the engine, a UI, the AWS SDK or a SQLite driver.
+package runbook
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// FormatVersion is the only value of the top-level `lockstep:` key this
+// package understands.
+const FormatVersion = 1
+
+// Pos is a position in a runbook source file. Line and Col are 1-based.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// String renders the position as file:line:col.
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+
+// Kind is a step kind.
+type Kind string
+
+// The step kinds of DESIGN.md.
+const (
+	KindManual       Kind = "manual"
+	KindShell        Kind = "shell"
+	KindSQL          Kind = "sql"
+	KindDecision     Kind = "decision"
+	KindApproval     Kind = "approval"
+	KindNotify       Kind = "notify"
+	KindEstimate     Kind = "estimate"
+	KindBackup       Kind = "backup"
+	KindRestoreDrill Kind = "restore-drill"
+	KindMigrate      Kind = "migrate"
+	KindVerify       Kind = "verify"
+	KindLock         Kind = "lock"
+	KindUnlock       Kind = "unlock"
+	KindWait         Kind = "wait"
+)
+
+// Kinds lists every known step kind in documentation order.
+var Kinds = []Kind{KindManual, KindShell, KindSQL, KindDecision, KindApproval, KindNotify,
+	KindEstimate, KindBackup, KindRestoreDrill, KindMigrate, KindVerify, KindLock, KindUnlock, KindWait}
+
+// Runbook is a parsed, validated runbook.
+type Runbook struct {
+	Path     string // file it was read from ("<builtin>/name.yaml" for protocols)
+	SHA256   string // hex SHA-256 of the source bytes
+	Source   []byte // the source bytes, journaled with each session
+	Lockstep int
+	Name     string
+	Title    string
+	Version  int
+	Strategy string // big-bang | multi-step
+	Roles    Roles
+	// Environments in source order.
+	Environments []*Environment
+	Secrets      []string
+	Vars         map[string]string
+	Phases       []*Phase
+}
+
+// Env returns the environment called name, or nil.
+func (r *Runbook) Env(name string) *Environment {
+	for _, e := range r.Environments {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+// Steps returns every top-level step in run order.
+func (r *Runbook) Steps() []*Step {
+	var out []*Step
+	for _, p := range r.Phases {
+		out = append(out, p.Steps...)
+	}
+	return out
+}
+
+// Step returns the step with the given id (top-level steps only), or nil.
+func (r *Runbook) Step(id string) *Step {
+	for _, s := range r.Steps() {
+		if s.ID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// Roles are the RACI roles. Each role holds a list of names (a single
+// YAML string is read as a one-element list).
+type Roles struct {
+	Responsible []string
+	Accountable []string
+	Consulted   []string
+	Informed    []string
+}
+
+// Holders returns who holds the named role ("responsible", "accountable",
+// "consulted", "informed"), or nil for an unknown role.
+func (r Roles) Holders(role string) []string {
+	switch role {
+	case "responsible":
+		return r.Responsible
+	case "accountable":
+		return r.Accountable
+	case "consulted":
+		return r.Consulted
+	case "informed":
+		return r.Informed
+	}
+	return nil
+}
+
+// Environment is one target environment of a runbook.
+type Environment struct {
+	Pos          Pos
+	Name         string
+	Store        *StoreSpec // nil when the environment has no data store
+	Protected    bool
+	Window       *Window
+	MaxWriteRate int // items/s; 0 = unlimited
+}
+
+// StoreSpec says where the data lives. String fields may hold ${VAR}
+// references, expanded at run time with Expand.
+type StoreSpec struct {
+	Pos              Pos
+	Kind             string // dynamodb | sqlite
+	Table            string
+	Region           string
+	Endpoint         string
+	Profile          string
+	Path             string
+	Key              []string
+	VersionAttribute string // defaults to "v"
+}
+
+// Window is the time window an environment may be changed in.
+type Window struct {
+	Pos  Pos
+	Days []string // mon..sun
+	From string   // "HH:MM"
+	To   string   // "HH:MM"; before From means the window crosses midnight
+	TZ   string   // IANA name
+}
+
+// Phase is a named group of steps.
+type Phase struct {
+	Pos      Pos
+	Name     string
+	Requires []string // phases that must have completed
+	Steps    []*Step
+}
+
+// Expr is an expr-lang expression compiled at load time.
+type Expr struct {
+	Pos     Pos
+	Source  string
+	Program *vm.Program
+}
+
+// Template is a text/template compiled at load time.
+type Template struct {
+	Pos    Pos
+	Source string
+}
+
+// Step is one step of a phase. Exactly one of the per-kind specs is set,
+// matching Kind.
+type Step struct {
+	Pos         Pos
+	Phase       string // name of the enclosing phase ("" for rollback steps)
+	ID          string
+	Kind        Kind
+	Text        string // Markdown shown to the operator
+	Checklist   []string
+	Rollback    *Step // run on rollback; its ID is "<id>.rollback"
+	Idempotent  bool
+	Timeout     time.Duration
+	Requires    []string // step ids that must be done
+	Destructive bool
+	When        *Expr
+
+	Shell        *ShellSpec
+	SQL          *SQLSpec
+	Decision     *DecisionSpec
+	Approval     *ApprovalSpec
+	Notify       *NotifySpec
+	Estimate     *EstimateSpec
+	Backup       *BackupSpec
+	RestoreDrill *RestoreDrillSpec
+	Migrate      *MigrateSpec
+	Verify       *VerifySpec
+	Lock         *LockSpec
+	Wait         *WaitSpec
+}
+
+// ShellSpec: `run` (via sh -c) or `argv`.
+type ShellSpec struct {
+	Run    string
+	Argv   []string
+	Cwd    string
+	Env    map[string]string
+	DryRun string // "run": also runs in dry-run mode
+}
+
+// SQLSpec: statements run in one transaction on the environment's SQL store
+// (or on `path` when given).
+type SQLSpec struct {
+	Path       string
+	Statements []string
+}
+
+// DecisionSpec: the operator picks one choice and gives a rationale.
+type DecisionSpec struct {
+	Choices []string
+}
+
+// ApprovalSpec: a holder of Role approves with a reason.
+type ApprovalSpec struct {
+	Role string
+}
+
+// NotifySpec renders Template and sends it on Channel.
+type NotifySpec struct {
+	Channel  string // stdout | file | webhook | sns
+	Path     string
+	URL      string
+	Topic    string
+	To       []string // role names or literal recipients
+	Template *Template
+}
+
+// EstimateSpec sizes the migration set.
+type EstimateSpec struct {
+	Where      *Expr
+	Sample     int
+	Margin     float64 // fraction: "20%" → 0.20
+	ExactCount bool
+}
+
+// BackupSpec takes a native backup and/or a logical export.
+type BackupSpec struct {
+	Native bool   // DynamoDB on-demand backup when the store supports it (default true)
+	Dir    string // where the logical export goes (default: next to the journal)
+}
+
+// RestoreDrillSpec restores the backup taken by step From into a scratch table.
+type RestoreDrillSpec struct {
+	From string
+}
+
+// MigrateSpec is a guarded, idempotent data migration.
+type MigrateSpec struct {
+	Where       *Expr
+	Set         []SetClause // in source order
+	Remove      []string
+	Rename      map[string]string // old → new
+	Transform   []string          // external command argv (JSON lines in and out)
+	BatchSize   int
+	Segments    int
+	ErrorBudget int // per-item failures before the step pauses
+	MaxRetries  int // conditional-write retries before a conflict is recorded
+}
+
+// SetClause assigns the value of Expr to Attr.
+type SetClause struct {
+	Attr string
+	Expr *Expr
+}
+
+// VerifySpec checks the result of a migration.
+type VerifySpec struct {
+	ExpectNone *Expr
+	Sample     int
+	Assert     *Expr
+	Backup     string // backup step whose manifest count to compare against
+}
+
+// LockSpec configures the migration lease.
+type LockSpec struct {
+	TTL         time.Duration
+	Maintenance *MaintenanceSpec
+}
+
+// MaintenanceSpec is the optional maintenance flag set while locked.
+type MaintenanceSpec struct {
+	Table     string
+	Key       map[string]string
+	Attribute string
+}
+
+// WaitSpec waits for the environment's window or for a duration.
+type WaitSpec struct {
+	Window   bool
+	Duration time.Duration
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make check: formatting, vet, go.mod drift and the dependency-direction rule
+# of DESIGN.md ("runbook ← engine ← tui ← cmd").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+
+unformatted=$(gofmt -l $(git ls-files --cached --others --exclude-standard '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; fail=1; fi
+
+go vet ./... || fail=1
+
+cp go.mod /tmp/lockstep-go.mod.$$; cp go.sum /tmp/lockstep-go.sum.$$
+go mod tidy
+if ! diff -q go.mod /tmp/lockstep-go.mod.$$ >/dev/null || ! diff -q go.sum /tmp/lockstep-go.sum.$$ >/dev/null; then
+	echo "go mod tidy changed go.mod/go.sum: commit the tidied files"; fail=1
+fi
+rm -f /tmp/lockstep-go.mod.$$ /tmp/lockstep-go.sum.$$
+
+mod=github.com/lockstep-run/lockstep
+# forbid PKG PATTERN WHY
+forbid() {
+	local pkg=$1 pattern=$2 why=$3
+	local bad
+	bad=$(go list -deps "$pkg" 2>/dev/null | grep -E "$pattern" || true)
+	if [ -n "$bad" ]; then
+		echo "dependency rule: $pkg imports $(echo $bad | tr '\n' ' ')— $why"; fail=1
+	fi
+}
+ui='charm.land/|charmbracelet/|github.com/spf13/cobra'
+drivers='aws-sdk-go-v2|aws/smithy-go|mattn/go-sqlite3'
+forbid ./runbook/... "$ui|$drivers|$mod/(engine|tui|cmd|protocols)" "runbook is stdlib + yaml + expr only"
+forbid ./protocols "$ui|$drivers|$mod/(engine|tui|cmd)" "protocols depends on runbook only"
+forbid ./engine "$ui|$drivers|$mod/(tui|cmd|engine/)" "the engine is free of UI and drivers"
+for p in engine/journal engine/store/dynamo engine/store/sqlite engine/store/storetest; do
+	[ -d "$p" ] && forbid ./$p "$ui|$mod/(tui|cmd)" "stores and the journal implement engine ports only"
+done
+forbid ./tui/... "$drivers|$mod/(engine/store|engine/journal|cmd)" "tui never imports a store, the journal driver or the AWS SDK"
+
+if [ $fail -ne 0 ]; then exit 1; fi
+echo "check: ok"
