@@ -21,11 +21,11 @@ type Outcome string
 
 // Session outcomes; "" while running.
 const (
-	OutcomeRunning   Outcome = ""
-	OutcomeCompleted Outcome = "completed"
-	OutcomeFailed    Outcome = "failed"
-	OutcomeAborted   Outcome = "aborted"
-	OutcomeStopped   Outcome = "stopped" // paused, quit or interrupted: resumable
+	OutcomeRunning    Outcome = ""
+	OutcomeCompleted  Outcome = "completed"
+	OutcomeFailed     Outcome = "failed"
+	OutcomeAborted    Outcome = "aborted"
+	OutcomeStopped    Outcome = "stopped" // paused, quit or interrupted: resumable
 	OutcomeRolledBack Outcome = "rolled-back"
 )
 

@@ -81,8 +81,8 @@ type Config struct {
 // Command is an operator request to a running session, delivered with
 // Session.Control. The engine journals it before acting on it.
 type Command struct {
-	Kind   CommandKind
-	Text   string // note text, abort reason, rollback reason
+	Kind CommandKind
+	Text string // note text, abort reason, rollback reason
 }
 
 // CommandKind names a Command.
