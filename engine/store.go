@@ -1,12 +1,170 @@
 package engine
 
-import "context"
+import (
+	"context"
+	"errors"
+	"time"
+)
 
-// Store is the port to the data a migration changes. engine/store/dynamo and
-// engine/store/sqlite implement it; engine/store/storetest is the
-// conformance suite both pass. (Placeholder: the data-steps work fills it in.)
+// Store is the port to the data a migration changes: one table (DynamoDB
+// table or SQLite table with a primary key) whose items are Items.
+// engine/store/dynamo and engine/store/sqlite implement it;
+// engine/store/storetest is the conformance suite both pass.
+//
+// Optional capabilities are separate interfaces a store may also
+// implement: SQLExecer, NativeBackuper, Leaser, ScratchCreator.
 type Store interface {
+	// Describe returns the key schema and size figures of the table.
+	Describe(ctx context.Context) (TableInfo, error)
+	// Scan reads one page of one segment. A nil Cursor starts the segment;
+	// Page.Next is nil when the segment is exhausted. Cursors are opaque,
+	// stable across processes, and journaled as checkpoints.
+	Scan(ctx context.Context, req ScanRequest) (Page, error)
+	// Get reads one item by key (strongly consistent where the store can).
+	// ok is false when there is no such item.
+	Get(ctx context.Context, key Item) (item Item, ok bool, err error)
+	// Update applies u as one conditional write touching only u.Set and
+	// u.Remove attributes plus the version attribute. It returns an error
+	// wrapping ErrConditionFailed when the guard does not hold, and one
+	// wrapping ErrThrottled when the server throttled the request.
+	Update(ctx context.Context, u Update) error
+	// Put writes whole items unconditionally (import into a scratch table).
+	Put(ctx context.Context, items []Item) error
 	Close() error
 }
 
-var _ = context.Background
+// TableInfo describes a store's table.
+type TableInfo struct {
+	Table       string   `json:"table"`
+	Key         []string `json:"key"`        // partition key [, sort key]
+	ItemCount   int64    `json:"item_count"` // approximate when Approximate
+	SizeBytes   int64    `json:"size_bytes"`
+	Approximate bool     `json:"approximate"`
+	// Capacity: 0 for on-demand / unlimited.
+	WriteCapacityUnits int64  `json:"wcu,omitempty"`
+	ReadCapacityUnits  int64  `json:"rcu,omitempty"`
+	Backend            string `json:"backend"` // "dynamodb" | "sqlite"
+}
+
+// ScanRequest asks for one page of one segment of a parallel scan.
+type ScanRequest struct {
+	Segment       int
+	TotalSegments int // >= 1
+	Cursor        []byte
+	Limit         int // items per page; 0 = store default
+	Consistent    bool
+}
+
+// Page is one page of a scan.
+type Page struct {
+	Items   []Item
+	Next    []byte // nil when the segment is done
+	Scanned int    // items examined (DynamoDB ScannedCount)
+}
+
+// Guard is the condition of a guarded Update.
+type Guard struct {
+	VersionAttr string
+	// Below: the version attribute is absent or < Below (forward migration
+	// to version Below). 0 disables this check.
+	Below int64
+	// Equals: the version attribute == Equals (rollback from Equals).
+	// 0 disables this check.
+	Equals int64
+	// Unchanged maps each attribute the transform read to the value it had
+	// (nil: it was absent / NULL); the write applies only if all still hold.
+	Unchanged map[string]any
+}
+
+// Update is one guarded conditional write.
+type Update struct {
+	Key     Item
+	Set     map[string]any // attribute → new value
+	Remove  []string
+	Version int64 // new value of Guard.VersionAttr; 0 leaves it alone (rollback to 0 removes it)
+	Guard   Guard
+}
+
+// SQLExecer is implemented by stores that speak SQL (sqlite).
+type SQLExecer interface {
+	// ExecSQL runs statements in one transaction, committing only when
+	// commit is true (dry-run passes false: the statements run, then roll back).
+	ExecSQL(ctx context.Context, statements []string, commit bool) ([]SQLResult, error)
+}
+
+// SQLResult is the outcome of one statement.
+type SQLResult struct {
+	Statement    string     `json:"statement"`
+	RowsAffected int64      `json:"rows_affected"`
+	Columns      []string   `json:"columns,omitempty"` // for queries
+	Rows         [][]string `json:"rows,omitempty"`
+}
+
+// NativeBackuper is implemented by stores with a server-side backup
+// (DynamoDB on-demand backups and point-in-time recovery).
+type NativeBackuper interface {
+	CreateBackup(ctx context.Context, name string) (BackupInfo, error) // waits until available
+	PITRStatus(ctx context.Context) (PITRStatus, error)
+}
+
+// BackupInfo describes a native backup.
+type BackupInfo struct {
+	ARN       string    `json:"arn"`
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	SizeBytes int64     `json:"size_bytes"`
+	Created   time.Time `json:"created"`
+}
+
+// PITRStatus reports point-in-time recovery.
+type PITRStatus struct {
+	Enabled          bool      `json:"enabled"`
+	EarliestRestore  time.Time `json:"earliest_restore,omitzero"`
+	LatestRestorable time.Time `json:"latest_restorable,omitzero"`
+}
+
+// ScratchCreator is implemented by stores that can create an empty table
+// with the same key schema (restore drills) and drop it again.
+type ScratchCreator interface {
+	CreateScratch(ctx context.Context, name string) (Store, error)
+	DropScratch(ctx context.Context, name string) error
+}
+
+// Lease is a migration lease on one dataset+environment.
+type Lease struct {
+	Dataset  string    `json:"dataset"` // runbook name
+	Env      string    `json:"env"`
+	Holder   string    `json:"holder"`  // operator
+	Session  string    `json:"session"` // session id
+	Acquired time.Time `json:"acquired"`
+	Expires  time.Time `json:"expires"`
+}
+
+// Leaser is implemented by stores that can hold a migration lease
+// (DynamoDB conditional put with expiry; a lock table in SQLite).
+type Leaser interface {
+	// AcquireLease takes the lease; if another live lease exists it
+	// returns a *LeaseHeldError. takeover=true takes an expired lease.
+	AcquireLease(ctx context.Context, l Lease, takeover bool) (Lease, error)
+	RenewLease(ctx context.Context, l Lease) (Lease, error)
+	ReleaseLease(ctx context.Context, l Lease) error
+	// SetFlag sets (on) or removes (off) a maintenance attribute on the item
+	// with the given key in table (the store's own table when "").
+	SetFlag(ctx context.Context, table string, key Item, attr string, on bool) error
+}
+
+// LeaseHeldError says who holds a lease.
+type LeaseHeldError struct{ Lease Lease }
+
+func (e *LeaseHeldError) Error() string {
+	return "lease on " + e.Lease.Dataset + "/" + e.Lease.Env + " held by " + e.Lease.Holder +
+		" (session " + e.Lease.Session + ") since " + e.Lease.Acquired.UTC().Format(time.RFC3339) +
+		", expires " + e.Lease.Expires.UTC().Format(time.RFC3339)
+}
+
+// Store errors.
+var (
+	ErrConditionFailed = errors.New("condition failed")
+	ErrThrottled       = errors.New("throttled")
+	ErrLeaseLost       = errors.New("lease lost")
+)
