@@ -1,0 +1,301 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/big"
+	"reflect"
+	"slices"
+	"strconv"
+)
+
+// ToExpr converts an item to the map an expr-lang expression sees as
+// `item`: a Number becomes an int when it is integral and fits in int64,
+// a float64 otherwise; sets become []any; []byte stays; nested maps and
+// lists are converted recursively.
+func ToExpr(it Item) map[string]any {
+	out := make(map[string]any, len(it))
+	for k, v := range it {
+		out[k] = toExprValue(v)
+	}
+	return out
+}
+
+func toExprValue(v any) any {
+	switch x := v.(type) {
+	case Number:
+		return numberToExpr(x)
+	case StringSet:
+		out := make([]any, len(x))
+		for i, s := range x {
+			out[i] = s
+		}
+		return out
+	case NumberSet:
+		out := make([]any, len(x))
+		for i, n := range x {
+			out[i] = numberToExpr(n)
+		}
+		return out
+	case BinarySet:
+		out := make([]any, len(x))
+		for i, b := range x {
+			out[i] = b
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = toExprValue(e)
+		}
+		return out
+	case Item:
+		return ToExpr(x)
+	case map[string]any:
+		return ToExpr(Item(x))
+	default:
+		return v
+	}
+}
+
+// numberToExpr returns n as an int when integral and within int64, else
+// as a float64 (the nearest one; expressions work in float64 anyway).
+func numberToExpr(n Number) any {
+	s := string(n)
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return int(i)
+	}
+	if r, ok := new(big.Rat).SetString(s); ok && r.IsInt() && r.Num().IsInt64() {
+		return int(r.Num().Int64())
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && f == 0 {
+		return s // not a number at all: let the expression see the text
+	}
+	return f
+}
+
+// FromExpr converts an expression result back to the value model: Go
+// integers become an exact Number, float64 a Number with the shortest
+// exact decimal form (NaN and ±Inf are errors); strings, bools, nil,
+// []byte, Numbers and sets are kept; slices and string-keyed maps are
+// converted recursively.
+func FromExpr(v any) (any, error) {
+	switch x := v.(type) {
+	case nil, string, bool, []byte, Number, StringSet, NumberSet, BinarySet:
+		return v, nil
+	case int:
+		return Number(strconv.FormatInt(int64(x), 10)), nil
+	case int8:
+		return Number(strconv.FormatInt(int64(x), 10)), nil
+	case int16:
+		return Number(strconv.FormatInt(int64(x), 10)), nil
+	case int32:
+		return Number(strconv.FormatInt(int64(x), 10)), nil
+	case int64:
+		return Number(strconv.FormatInt(x, 10)), nil
+	case uint:
+		return Number(strconv.FormatUint(uint64(x), 10)), nil
+	case uint8:
+		return Number(strconv.FormatUint(uint64(x), 10)), nil
+	case uint16:
+		return Number(strconv.FormatUint(uint64(x), 10)), nil
+	case uint32:
+		return Number(strconv.FormatUint(uint64(x), 10)), nil
+	case uint64:
+		return Number(strconv.FormatUint(x, 10)), nil
+	case float32:
+		return floatNumber(float64(x))
+	case float64:
+		return floatNumber(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			c, err := FromExpr(e)
+			if err != nil {
+				return nil, fmt.Errorf("list element %d: %w", i, err)
+			}
+			out[i] = c
+		}
+		return out, nil
+	case Item:
+		return FromExpr(map[string]any(x))
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			c, err := FromExpr(e)
+			if err != nil {
+				return nil, fmt.Errorf("map key %q: %w", k, err)
+			}
+			out[k] = c
+		}
+		return out, nil
+	}
+	return fromExprReflect(v)
+}
+
+// fromExprReflect handles typed slices ([]string, []int, …) and maps with
+// string keys that expression functions may return.
+func fromExprReflect(v any) (any, error) {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		out := make([]any, rv.Len())
+		for i := range out {
+			c, err := FromExpr(rv.Index(i).Interface())
+			if err != nil {
+				return nil, fmt.Errorf("list element %d: %w", i, err)
+			}
+			out[i] = c
+		}
+		return out, nil
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			break
+		}
+		out := make(map[string]any, rv.Len())
+		it := rv.MapRange()
+		for it.Next() {
+			k := it.Key().String()
+			c, err := FromExpr(it.Value().Interface())
+			if err != nil {
+				return nil, fmt.Errorf("map key %q: %w", k, err)
+			}
+			out[k] = c
+		}
+		return out, nil
+	case reflect.String:
+		return rv.String(), nil
+	}
+	return nil, fmt.Errorf("value of type %T has no store representation", v)
+}
+
+func floatNumber(f float64) (any, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("number %v cannot be stored", f)
+	}
+	return Number(strconv.FormatFloat(f, 'f', -1, 64)), nil
+}
+
+// EqualValues reports whether a and b are the same value in the value
+// model: Numbers (and Go numeric types) compare numerically as decimals
+// ("1.0" equals "1"), sets compare regardless of order, lists in order,
+// maps by key; Item and map[string]any are interchangeable.
+func EqualValues(a, b any) bool {
+	if ra, ok := numericRat(a); ok {
+		rb, ok := numericRat(b)
+		return ok && ra.Cmp(rb) == 0
+	}
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case []byte:
+		y, ok := b.([]byte)
+		return ok && bytes.Equal(x, y)
+	case StringSet:
+		y, ok := b.(StringSet)
+		return ok && sameSet(x, y, func(p, q string) bool { return p == q })
+	case NumberSet:
+		y, ok := b.(NumberSet)
+		return ok && sameSet(x, y, func(p, q Number) bool { return EqualValues(p, q) })
+	case BinarySet:
+		y, ok := b.(BinarySet)
+		return ok && sameSet(x, y, bytes.Equal)
+	case []any:
+		y, ok := b.([]any)
+		return ok && slices.EqualFunc(x, y, EqualValues)
+	case Item:
+		return equalMaps(x, b)
+	case map[string]any:
+		return equalMaps(x, b)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func equalMaps(x map[string]any, b any) bool {
+	var y map[string]any
+	switch m := b.(type) {
+	case Item:
+		y = m
+	case map[string]any:
+		y = m
+	default:
+		return false
+	}
+	if len(x) != len(y) {
+		return false
+	}
+	for k, v := range x {
+		w, ok := y[k]
+		if !ok || !EqualValues(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameSet reports whether x and y hold the same elements (each element of
+// x matched by a distinct element of y).
+func sameSet[T any](x, y []T, eq func(T, T) bool) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	used := make([]bool, len(y))
+outer:
+	for _, e := range x {
+		for j, f := range y {
+			if !used[j] && eq(e, f) {
+				used[j] = true
+				continue outer
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// numericRat returns v as an exact rational when it is a Number or a Go
+// numeric type.
+func numericRat(v any) (*big.Rat, bool) {
+	switch x := v.(type) {
+	case Number:
+		return new(big.Rat).SetString(string(x))
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		n, err := FromExpr(x)
+		if err != nil {
+			return nil, false
+		}
+		return new(big.Rat).SetString(string(n.(Number)))
+	}
+	return nil, false
+}
+
+// CompareNumbers compares two decimal Numbers numerically: -1, 0 or +1.
+// ok is false when either is not a valid number.
+func CompareNumbers(a, b Number) (cmp int, ok bool) {
+	ra, ok1 := new(big.Rat).SetString(string(a))
+	rb, ok2 := new(big.Rat).SetString(string(b))
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	return ra.Cmp(rb), true
+}
+
+// KeyOf returns the key attributes of it (a new Item holding only the
+// attributes named in key that it has).
+func KeyOf(it Item, key []string) Item {
+	out := make(Item, len(key))
+	for _, k := range key {
+		if v, ok := it[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}

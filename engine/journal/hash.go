@@ -1,0 +1,77 @@
+package journal
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// Hash chain, encoding version 1.
+//
+// Each field below is written as a netstring — its length in bytes in
+// decimal ASCII, a colon, the bytes, a comma ("5:hello,") — so no two
+// different field sequences encode to the same bytes. A hash is the
+// lowercase hex SHA-256 of the concatenation:
+//
+//	header = SHA-256( ns("lockstep.session.v1") ns(id) ns(runbook_sha256)
+//	                  ns(env) ns(mode) ns(operator) ns(started) )
+//	event  = SHA-256( ns("lockstep.event.v1") ns(prev_hash) ns(session)
+//	                  ns(seq) ns(time) ns(step) ns(kind) ns(operator) ns(data) )
+//
+// seq is decimal; times are RFC 3339 with nanoseconds in UTC
+// (time.RFC3339Nano; the journal truncates them to microseconds when it
+// stores them, so they round-trip); data is the event's JSON bytes exactly
+// as stored (empty when the event has none). The first event's prev_hash
+// is the header hash, so editing the session row breaks the chain too;
+// each later event's prev_hash is the hash of the event before it.
+const (
+	headerTag = "lockstep.session.v1"
+	eventTag  = "lockstep.event.v1"
+)
+
+// HeaderHash returns the hash of a session header: the prev_hash of the
+// session's first event.
+func HeaderHash(info engine.SessionInfo) string {
+	return hashFields(headerTag, info.ID, info.RunbookSHA256, info.Env, string(info.Mode),
+		info.Operator, formatHashTime(info.Started))
+}
+
+// EventHash returns the hash of ev as the journal computes it; ev.Hash is
+// ignored, ev.PrevHash is part of the input.
+func EventHash(ev engine.Event) string {
+	return hashFields(eventTag, ev.PrevHash, ev.SessionID, strconv.FormatInt(ev.Seq, 10),
+		formatHashTime(ev.Time), ev.Step, string(ev.Kind), ev.Operator, string(ev.Data))
+}
+
+func hashFields(fields ...string) string {
+	h := sha256.New()
+	for _, f := range fields {
+		h.Write([]byte(strconv.Itoa(len(f))))
+		h.Write([]byte{':'})
+		h.Write([]byte(f))
+		h.Write([]byte{','})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func formatHashTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// storeLayout is how times are stored: fixed width, so they sort as text,
+// and readable with the sqlite3 CLI.
+const storeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// normTime is t in UTC truncated to the microsecond: what the journal stores.
+func normTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func formatStoreTime(t time.Time) string { return normTime(t).Format(storeLayout) }
+
+func parseStoreTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}

@@ -1,0 +1,94 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; PRAGMA user_version records how many
+// have been. Never edit one that has shipped: append a new one.
+var migrations = []string{
+	// 1: sessions, events, checkpoints, applied.
+	`CREATE TABLE sessions (
+		id             TEXT PRIMARY KEY,
+		runbook        TEXT NOT NULL,
+		runbook_path   TEXT NOT NULL,
+		runbook_sha256 TEXT NOT NULL,
+		runbook_source BLOB,
+		title          TEXT NOT NULL,
+		env            TEXT NOT NULL,
+		mode           TEXT NOT NULL,
+		operator       TEXT NOT NULL,
+		started        TEXT NOT NULL,
+		ended          TEXT,
+		outcome        TEXT NOT NULL DEFAULT '',
+		head_seq       INTEGER NOT NULL DEFAULT 0,
+		head_hash      TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX sessions_started ON sessions(started);
+	CREATE TABLE events (
+		session   TEXT NOT NULL REFERENCES sessions(id),
+		seq       INTEGER NOT NULL,
+		time      TEXT NOT NULL,
+		step      TEXT NOT NULL DEFAULT '',
+		kind      TEXT NOT NULL,
+		operator  TEXT NOT NULL,
+		data      TEXT,
+		prev_hash TEXT NOT NULL,
+		hash      TEXT NOT NULL,
+		UNIQUE(session, seq)
+	);
+	CREATE TABLE checkpoints (
+		session TEXT NOT NULL REFERENCES sessions(id),
+		step    TEXT NOT NULL,
+		segment INTEGER NOT NULL,
+		cursor  BLOB,
+		updated TEXT NOT NULL,
+		PRIMARY KEY (session, step, segment)
+	);
+	CREATE TABLE applied (
+		name           TEXT NOT NULL,
+		version        INTEGER NOT NULL,
+		env            TEXT NOT NULL,
+		runbook_sha256 TEXT NOT NULL,
+		session        TEXT REFERENCES sessions(id),
+		mode           TEXT NOT NULL,
+		status         TEXT NOT NULL,
+		time           TEXT NOT NULL
+	);
+	CREATE INDEX applied_env_name ON applied(env, name, time);`,
+}
+
+// SchemaVersion is the journal schema version this binary writes.
+func SchemaVersion() int { return len(migrations) }
+
+// migrate brings the schema up to SchemaVersion inside one BEGIN IMMEDIATE
+// transaction, so two processes opening a new journal do not race.
+func migrate(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("%w: file has schema version %d, this lockstep knows up to %d: upgrade lockstep",
+			ErrSchemaTooNew, v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			return fmt.Errorf("set schema version %d: %w", i+1, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit schema migration: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package runbook
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// topKeys are the keys of a runbook document.
+var topKeys = []string{"lockstep", "name", "title", "version", "strategy", "roles",
+	"environments", "secrets", "vars", "version_attribute", "phases"}
+
+// Strategies are the values of `strategy:`.
+var Strategies = []string{"big-bang", "multi-step"}
+
+// DefaultVersionAttribute is the item attribute holding the data version
+// when neither the store nor the runbook names one.
+const DefaultVersionAttribute = "v"
+
+var (
+	nameRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	identRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+)
+
+// ParseFile reads and parses the runbook at path.
+func ParseFile(path string) (*Runbook, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read runbook: %w", err)
+	}
+	return Parse(path, src)
+}
+
+// Parse parses and validates a runbook. path is used in positions. On
+// failure the error is an Errors value listing every problem found, sorted
+// by position, and the runbook is nil.
+func Parse(path string, src []byte) (*Runbook, error) {
+	d := &decoder{file: path}
+	sum := sha256.Sum256(src)
+	rb := &Runbook{Path: path, SHA256: hex.EncodeToString(sum[:]), Source: src}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		d.errs = append(d.errs, yamlError(path, err))
+		return nil, d.errs
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		d.errorf(nil, "start from `lockstep protocols new NAME`", "empty runbook")
+		return nil, d.errs
+	}
+	d.runbook(rb, doc.Content[0])
+	validate(d, rb)
+	if len(d.errs) > 0 {
+		d.errs.Sort()
+		return nil, d.errs
+	}
+	return rb, nil
+}
+
+// yamlError turns a YAML syntax error into a positioned Error.
+func yamlError(path string, err error) *Error {
+	e := &Error{Pos: Pos{File: path, Line: 1, Col: 1}, Msg: err.Error(), Severity: SeverityError}
+	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+		e.Pos.Line, _ = strconv.Atoi(m[1])
+		e.Msg = "yaml: " + m[2]
+	}
+	return e
+}
+
+// runbook decodes the top-level mapping.
+func (d *decoder) runbook(rb *Runbook, n *yaml.Node) {
+	f, ok := d.mapping(n, "runbook", topKeys)
+	if !ok {
+		return
+	}
+	d.require(f, "runbook", "lockstep", "name", "title", "version", "phases")
+	if v := f.get("lockstep"); v != nil {
+		rb.Lockstep = d.integer(v, "lockstep", 0)
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!int" && rb.Lockstep != FormatVersion {
+			d.errorf(v, fmt.Sprintf("this lockstep reads format %d", FormatVersion), "unsupported format lockstep: %s", v.Value)
+		}
+	}
+	if v := f.get("name"); v != nil {
+		rb.Name = d.nonEmpty(v, "name")
+		if rb.Name != "" && !nameRe.MatchString(rb.Name) {
+			d.errorf(v, "use lowercase letters, digits, '.', '-' and '_'", "invalid name %q", rb.Name)
+		}
+	}
+	if v := f.get("title"); v != nil {
+		rb.Title = d.nonEmpty(v, "title")
+	}
+	if v := f.get("version"); v != nil {
+		rb.Version = d.integer(v, "version", 1)
+	}
+	if v := f.get("strategy"); v != nil {
+		rb.Strategy = d.str(v, "strategy")
+		if rb.Strategy != "" && !contains(Strategies, rb.Strategy) {
+			d.errorf(v, hintOr(didYouMean(rb.Strategy, Strategies), "big-bang or multi-step"), "unknown strategy %q", rb.Strategy)
+		}
+	}
+	if v := f.get("roles"); v != nil {
+		rb.Roles = d.roles(v)
+	}
+	if v := f.get("version_attribute"); v != nil {
+		rb.VersionAttribute = d.nonEmpty(v, "version_attribute")
+	}
+	if v := f.get("environments"); v != nil {
+		rb.Environments = d.environments(v, rb.VersionAttribute)
+	}
+	if v := f.get("secrets"); v != nil {
+		var nodes []*yaml.Node
+		rb.Secrets, nodes = d.listNodes(v, "secrets", false)
+		for i, s := range rb.Secrets {
+			if !identRe.MatchString(s) {
+				d.errorf(nodes[i], "secrets are environment variable names", "invalid secret name %q", s)
+			}
+		}
+	}
+	if v := f.get("vars"); v != nil {
+		rb.Vars, _ = d.stringMap(v, "vars")
+	}
+	if v := f.get("phases"); v != nil {
+		rb.Phases = d.phases(v)
+	}
+}
+
+// roleNames are the RACI roles, in order.
+var roleNames = []string{"responsible", "accountable", "consulted", "informed"}
+
+// roles decodes the RACI mapping; each role is a name or a list of names.
+func (d *decoder) roles(n *yaml.Node) Roles {
+	var r Roles
+	f, ok := d.mapping(n, "roles", roleNames)
+	if !ok {
+		return r
+	}
+	dst := map[string]*[]string{"responsible": &r.Responsible, "accountable": &r.Accountable,
+		"consulted": &r.Consulted, "informed": &r.Informed}
+	for _, k := range f.keys {
+		*dst[k] = d.list(f.get(k), "roles."+k, true)
+	}
+	return r
+}
+
+// hintOr returns hint, or fallback when hint is empty.
+func hintOr(hint, fallback string) string {
+	if hint != "" {
+		return hint
+	}
+	return fallback
+}
