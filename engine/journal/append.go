@@ -1,0 +1,151 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// Append stores ev durably and returns it as stored: Seq (1-based, dense
+// per session), Time (now when zero; UTC, truncated to microseconds),
+// PrevHash and Hash assigned. Operator and Kind are required and Data, when
+// present, must be valid JSON. Appending EvSessionResume reopens an ended
+// session (clears its end time and outcome).
+func (j *Journal) Append(ctx context.Context, ev engine.Event) (engine.Event, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	tx, err := j.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsn)
+	if err != nil {
+		return engine.Event{}, fmt.Errorf("append event: %w", err)
+	}
+	defer tx.Rollback()
+	stored, err := appendTx(ctx, tx, ev)
+	if err != nil {
+		return engine.Event{}, fmt.Errorf("append event: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return engine.Event{}, fmt.Errorf("append event: commit: %w", err)
+	}
+	return stored, nil
+}
+
+// appendTx appends ev inside tx, which must hold the write lock.
+func appendTx(ctx context.Context, tx *sql.Tx, ev engine.Event) (engine.Event, error) {
+	if err := validateEvent(ev); err != nil {
+		return engine.Event{}, err
+	}
+	var (
+		header   engine.SessionInfo
+		mode     string
+		started  string
+		headSeq  int64
+		headHash string
+	)
+	err := tx.QueryRowContext(ctx, `SELECT id, runbook_sha256, env, mode, operator, started, head_seq, head_hash
+		FROM sessions WHERE id = ?`, ev.SessionID).
+		Scan(&header.ID, &header.RunbookSHA256, &header.Env, &mode, &header.Operator, &started, &headSeq, &headHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.Event{}, fmt.Errorf("session %q: %w", ev.SessionID, engine.ErrNotFound)
+	}
+	if err != nil {
+		return engine.Event{}, fmt.Errorf("read session %q: %w", ev.SessionID, err)
+	}
+	header.Mode = engine.Mode(mode)
+	if header.Started, err = parseStoreTime(started); err != nil {
+		return engine.Event{}, fmt.Errorf("session %q: started: %w", ev.SessionID, err)
+	}
+
+	ev.Seq = headSeq + 1
+	ev.PrevHash = headHash
+	if headSeq == 0 {
+		ev.PrevHash = HeaderHash(header)
+	}
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	ev.Time = normTime(ev.Time)
+	ev.Hash = EventHash(ev)
+
+	var data any // NULL when the event has no data
+	if len(ev.Data) > 0 {
+		data = string(ev.Data)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events
+		(session, seq, time, step, kind, operator, data, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.SessionID, ev.Seq, formatStoreTime(ev.Time), ev.Step, string(ev.Kind), ev.Operator,
+		data, ev.PrevHash, ev.Hash); err != nil {
+		return engine.Event{}, fmt.Errorf("insert event: %w", err)
+	}
+	reopen := ev.Kind == engine.EvSessionResume
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET head_seq = ?, head_hash = ?,
+		ended = CASE WHEN ? THEN NULL ELSE ended END,
+		outcome = CASE WHEN ? THEN '' ELSE outcome END
+		WHERE id = ?`, ev.Seq, ev.Hash, reopen, reopen, ev.SessionID); err != nil {
+		return engine.Event{}, fmt.Errorf("update session head: %w", err)
+	}
+	return ev, nil
+}
+
+func validateEvent(ev engine.Event) error {
+	switch {
+	case ev.Operator == "":
+		return ErrNoOperator
+	case ev.SessionID == "":
+		return fmt.Errorf("%w: no session id", ErrInvalidEvent)
+	case ev.Kind == "":
+		return fmt.Errorf("%w: no kind", ErrInvalidEvent)
+	case len(ev.Data) > 0 && !json.Valid(ev.Data):
+		return fmt.Errorf("%w: data is not valid JSON", ErrInvalidEvent)
+	}
+	return nil
+}
+
+// Events returns the session's events in seq order, or engine.ErrNotFound
+// wrapped for an unknown session.
+func (j *Journal) Events(ctx context.Context, sessionID string) ([]engine.Event, error) {
+	if _, err := j.Session(ctx, sessionID); err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	evs, err := readEvents(ctx, j.db, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("read events of %q: %w", sessionID, err)
+	}
+	return evs, nil
+}
+
+func readEvents(ctx context.Context, db *sql.DB, sessionID string) ([]engine.Event, error) {
+	rows, err := db.QueryContext(ctx, `SELECT session, seq, time, step, kind, operator, data, prev_hash, hash
+		FROM events WHERE session = ? ORDER BY seq`, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []engine.Event
+	for rows.Next() {
+		var (
+			ev   engine.Event
+			t    string
+			kind string
+			data sql.NullString
+		)
+		if err := rows.Scan(&ev.SessionID, &ev.Seq, &t, &ev.Step, &kind, &ev.Operator, &data,
+			&ev.PrevHash, &ev.Hash); err != nil {
+			return nil, err
+		}
+		ev.Kind = engine.EventKind(kind)
+		if data.Valid && data.String != "" {
+			ev.Data = []byte(data.String)
+		}
+		if ev.Time, err = parseStoreTime(t); err != nil {
+			return nil, fmt.Errorf("event %d: time: %w", ev.Seq, err)
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}

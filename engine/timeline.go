@@ -1,0 +1,274 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// TimelineOutputLines is how many trailing output lines a TimelineStep keeps.
+const TimelineOutputLines = 20
+
+// Timeline is a session's history arranged for review: one entry per step
+// in the order steps first started (rollback steps, "<id>.rollback", are
+// entries of their own), the operator's decisions with their reasons, and
+// the session-level notes, pauses and aborts. Build it with BuildTimeline;
+// it is plain data, safe to render from any front end.
+type Timeline struct {
+	Info     SessionInfo     `json:"session"`
+	Outcome  Outcome         `json:"outcome"`         // from session.end, else Info.Outcome
+	Error    string          `json:"error,omitempty"` // session.end error
+	Duration time.Duration   `json:"-"`               // end (or last event) minus start
+	Paused   time.Duration   `json:"-"`               // total time between pause and resume
+	Pauses   int             `json:"pauses"`
+	Resumes  int             `json:"resumes"` // session.resume events (restarts after a stop)
+	Phases   []TimelinePhase `json:"phases"`
+	Steps    []TimelineStep  `json:"steps"`
+	Notes    []TimelineNote  `json:"notes"`
+}
+
+// TimelinePhase is one phase as it ran.
+type TimelinePhase struct {
+	Name    string    `json:"name"`
+	Status  string    `json:"status,omitempty"`
+	Started time.Time `json:"started,omitzero"`
+	Ended   time.Time `json:"ended,omitzero"`
+}
+
+// TimelineStep is what happened to one step.
+type TimelineStep struct {
+	ID         string             `json:"id"`
+	Phase      string             `json:"phase,omitempty"`
+	Kind       string             `json:"kind,omitempty"`
+	RollbackOf string             `json:"rollback_of,omitempty"` // set on "<id>.rollback" entries
+	Status     StepStatus         `json:"status"`
+	Reason     string             `json:"reason,omitempty"` // skip / mark-done reason
+	Error      string             `json:"error,omitempty"`  // last failure
+	Attempts   int                `json:"attempts"`
+	Started    time.Time          `json:"started,omitzero"` // first start
+	Ended      time.Time          `json:"ended,omitzero"`   // last end
+	Duration   time.Duration      `json:"-"`                // summed over attempts
+	Decisions  []TimelineDecision `json:"decisions"`
+	Checks     []TimelineCheck    `json:"checks"`
+	// Output is the last TimelineOutputLines lines of step.output
+	// ("stderr: " prefixed for stderr); OutputLines counts them all.
+	Output      []string          `json:"output_excerpt"`
+	OutputLines int               `json:"output_lines"`
+	Results     []json.RawMessage `json:"results"`            // step.end result, then result events
+	Progress    json.RawMessage   `json:"progress,omitempty"` // last journaled progress
+	Checkpoints int               `json:"checkpoints"`
+	Notes       []TimelineNote    `json:"notes"` // warnings, notifications
+}
+
+// TimelineDecision is an operator choice about a step: kind is decision,
+// approval, skip, retry, mark_done or confirm.
+type TimelineDecision struct {
+	Kind     string    `json:"kind"`
+	Choice   string    `json:"choice,omitempty"` // decision choice, approver, confirmed value
+	Reason   string    `json:"reason,omitempty"`
+	Role     string    `json:"role,omitempty"` // approval
+	Operator string    `json:"operator"`
+	Time     time.Time `json:"time"`
+}
+
+// TimelineCheck is one checklist item ticked.
+type TimelineCheck struct {
+	Index    int       `json:"index"`
+	Item     string    `json:"item"`
+	Operator string    `json:"operator"`
+	Time     time.Time `json:"time"`
+}
+
+// TimelineNote is an event worth reading in order: a note, pause, resume,
+// abort, session resume, confirmation, warning, rollback start/end, and
+// any kind the timeline does not otherwise model. Step is the step in play.
+type TimelineNote struct {
+	Kind     EventKind `json:"kind"`
+	Step     string    `json:"step,omitempty"`
+	Text     string    `json:"text,omitempty"`
+	Operator string    `json:"operator"`
+	Time     time.Time `json:"time"`
+}
+
+// timelineData is the union of the event payload fields the timeline reads.
+type timelineData struct {
+	Kind       string          `json:"kind"`
+	Attempt    int             `json:"attempt"`
+	Phase      string          `json:"phase"`
+	RollbackOf string          `json:"rollback_of"`
+	Status     string          `json:"status"`
+	Error      string          `json:"error"`
+	Reason     string          `json:"reason"`
+	DurationMS *int64          `json:"duration_ms"`
+	Result     json.RawMessage `json:"result"`
+	Outcome    Outcome         `json:"outcome"`
+	Choice     string          `json:"choice"`
+	Approver   string          `json:"approver"`
+	Role       string          `json:"role"`
+	Stream     string          `json:"stream"`
+	Text       string          `json:"text"`
+	Index      int             `json:"index"`
+	Item       string          `json:"item"`
+	What       string          `json:"what"`
+	Value      any             `json:"value"`
+	Message    string          `json:"message"`
+	Channel    string          `json:"channel"`
+	Operator   string          `json:"operator"`
+}
+
+// BuildTimeline folds a session's events (in seq order) into a Timeline.
+// A step still running when the session ended or was resumed is
+// interrupted; one still running at the end of a running session stays
+// running.
+func BuildTimeline(info SessionInfo, events []Event) Timeline {
+	b := timelineBuilder{t: Timeline{Info: info, Outcome: info.Outcome}, steps: map[string]int{}, starts: map[string]time.Time{}}
+	for _, ev := range events {
+		b.apply(ev)
+	}
+	b.finish()
+	return b.t
+}
+
+type timelineBuilder struct {
+	t           Timeline
+	steps       map[string]int       // step id → index in t.Steps
+	starts      map[string]time.Time // step id → start of the attempt in progress
+	phase       string
+	pausedAt    time.Time
+	last        time.Time
+	sessionDone bool
+}
+
+func (b *timelineBuilder) step(id string) *TimelineStep {
+	i, ok := b.steps[id]
+	if !ok {
+		i = len(b.t.Steps)
+		b.steps[id] = i
+		b.t.Steps = append(b.t.Steps, TimelineStep{ID: id, Status: StepPending, Phase: b.phase})
+	}
+	return &b.t.Steps[i]
+}
+
+func (b *timelineBuilder) apply(ev Event) {
+	var d timelineData
+	_ = ev.Decode(&d) // a payload of another shape leaves d's fields zero
+	if ev.Time.After(b.last) {
+		b.last = ev.Time
+	}
+	if b.applySession(ev, d) {
+		return
+	}
+	if ev.Step == "" {
+		b.note(ev, d)
+		return
+	}
+	b.applyStep(b.step(ev.Step), ev, d)
+}
+
+// applySession handles session- and phase-level kinds; it reports whether
+// ev was one.
+func (b *timelineBuilder) applySession(ev Event, d timelineData) bool {
+	switch ev.Kind {
+	case EvSessionStart:
+	case EvSessionEnd:
+		b.endPause(ev.Time)
+		b.interruptRunning()
+		b.t.Outcome, b.t.Error, b.sessionDone = d.Outcome, d.Error, true
+	case EvSessionResume:
+		b.endPause(ev.Time)
+		b.interruptRunning()
+		b.t.Resumes++
+		b.sessionDone = false
+		b.addNote(ev, "resumed by "+timelineFirst(d.Operator, ev.Operator))
+	case EvPhaseStart:
+		b.phase = d.Phase
+		b.t.Phases = append(b.t.Phases, TimelinePhase{Name: d.Phase, Started: ev.Time})
+	case EvPhaseEnd:
+		for i := len(b.t.Phases) - 1; i >= 0; i-- {
+			if b.t.Phases[i].Name == d.Phase {
+				b.t.Phases[i].Ended, b.t.Phases[i].Status = ev.Time, d.Status
+				break
+			}
+		}
+	case EvPause:
+		b.t.Pauses++
+		if b.pausedAt.IsZero() {
+			b.pausedAt = ev.Time
+		}
+		b.addNote(ev, "")
+	case EvResume:
+		b.endPause(ev.Time)
+		b.addNote(ev, "")
+	case EvNote, EvAbort, EvRollbackStart, EvRollbackEnd:
+		b.note(ev, d)
+	default:
+		return false
+	}
+	return true
+}
+
+func (b *timelineBuilder) endPause(at time.Time) {
+	if !b.pausedAt.IsZero() {
+		b.t.Paused += at.Sub(b.pausedAt)
+		b.pausedAt = time.Time{}
+	}
+}
+
+func (b *timelineBuilder) interruptRunning() {
+	for i := range b.t.Steps {
+		if b.t.Steps[i].Status == StepRunning {
+			b.t.Steps[i].Status = StepInterrupted
+		}
+	}
+}
+
+// note records ev as a session-level note with the best text its data has.
+func (b *timelineBuilder) note(ev Event, d timelineData) {
+	text := timelineFirst(d.Text, d.Reason, d.Message)
+	switch {
+	case ev.Kind == EvConfirm:
+		text = fmt.Sprintf("%s: %v", d.What, d.Value)
+	case text == "" && len(ev.Data) > 0 && string(ev.Data) != "{}":
+		text = string(ev.Data)
+	}
+	b.addNote(ev, text)
+}
+
+func (b *timelineBuilder) addNote(ev Event, text string) {
+	b.t.Notes = append(b.t.Notes, TimelineNote{Kind: ev.Kind, Step: ev.Step, Text: text, Operator: ev.Operator, Time: ev.Time})
+}
+
+func (b *timelineBuilder) finish() {
+	if b.t.Outcome != OutcomeRunning || !b.t.Info.Ended.IsZero() {
+		b.interruptRunning()
+	}
+	end := b.t.Info.Ended
+	if end.IsZero() {
+		end = b.last
+	}
+	b.endPause(end)
+	if !b.t.Info.Started.IsZero() && end.After(b.t.Info.Started) {
+		b.t.Duration = end.Sub(b.t.Info.Started)
+	}
+}
+
+func timelineFirst(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// timelineOutput splits output text into lines, dropping one trailing newline.
+func timelineOutput(stream, text string) []string {
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if stream == "stderr" {
+		for i, l := range lines {
+			lines[i] = "stderr: " + l
+		}
+	}
+	return lines
+}

@@ -1,0 +1,98 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// applyStep folds a step-scoped event into st.
+func (b *timelineBuilder) applyStep(st *TimelineStep, ev Event, d timelineData) {
+	decide := func(kind, choice, reason, role string) {
+		st.Decisions = append(st.Decisions, TimelineDecision{Kind: kind, Choice: choice, Reason: reason,
+			Role: role, Operator: ev.Operator, Time: ev.Time})
+	}
+	switch ev.Kind {
+	case EvStepStart:
+		b.startStep(st, ev, d)
+	case EvStepEnd:
+		b.endStep(st, ev, d)
+	case EvStepSkip:
+		st.Status, st.Reason = StepSkipped, d.Reason
+		decide("skip", "", d.Reason, "")
+	case EvStepRetry:
+		st.Status = StepPending
+		decide("retry", "", d.Reason, "")
+	case EvStepMarkDone:
+		st.Status, st.Reason = StepDone, d.Reason
+		decide("mark_done", "", d.Reason, "")
+	case EvInterrupted:
+		st.Status = StepInterrupted
+	case EvDecision:
+		decide("decision", d.Choice, d.Reason, "")
+	case EvApproval:
+		decide("approval", d.Approver, d.Reason, d.Role)
+	case EvConfirm:
+		decide("confirm", fmt.Sprint(d.Value), d.What, "")
+	case EvCheck:
+		st.Checks = append(st.Checks, TimelineCheck{Index: d.Index, Item: d.Item, Operator: ev.Operator, Time: ev.Time})
+	case EvOutput:
+		lines := timelineOutput(d.Stream, d.Text)
+		st.OutputLines += len(lines)
+		st.Output = append(st.Output, lines...)
+		if n := len(st.Output); n > TimelineOutputLines {
+			st.Output = append([]string(nil), st.Output[n-TimelineOutputLines:]...)
+		}
+	case EvResult:
+		st.Results = append(st.Results, ev.Data)
+	case EvProgress:
+		st.Progress = ev.Data
+	case EvCheckpoint:
+		st.Checkpoints++
+	case EvNotify:
+		st.Notes = append(st.Notes, TimelineNote{Kind: ev.Kind, Step: ev.Step, Operator: ev.Operator, Time: ev.Time,
+			Text: strings.TrimSpace(fmt.Sprintf("%s %s", d.Channel, d.Message))})
+	case EvWarning:
+		st.Notes = append(st.Notes, TimelineNote{Kind: ev.Kind, Step: ev.Step, Text: d.Message, Operator: ev.Operator, Time: ev.Time})
+	default:
+		b.note(ev, d)
+	}
+}
+
+func (b *timelineBuilder) startStep(st *TimelineStep, ev Event, d timelineData) {
+	st.Status = StepRunning
+	st.Attempts = max(st.Attempts+1, d.Attempt)
+	st.Kind = timelineFirst(d.Kind, st.Kind)
+	st.Phase = timelineFirst(d.Phase, st.Phase, b.phase)
+	st.RollbackOf = timelineFirst(d.RollbackOf, st.RollbackOf)
+	st.Error = ""
+	if st.Started.IsZero() {
+		st.Started = ev.Time
+	}
+	b.starts[st.ID] = ev.Time
+}
+
+func (b *timelineBuilder) endStep(st *TimelineStep, ev Event, d timelineData) {
+	st.Status = StepStatus(timelineFirst(d.Status, string(StepDone)))
+	st.Ended = ev.Time
+	if d.Error != "" {
+		st.Error = d.Error
+	}
+	if d.Reason != "" {
+		st.Reason = d.Reason
+	}
+	if len(d.Result) > 0 && string(d.Result) != "null" {
+		st.Results = append(st.Results, d.Result)
+	}
+	started, ok := b.starts[st.ID]
+	delete(b.starts, st.ID)
+	switch {
+	case d.DurationMS != nil:
+		st.Duration += time.Duration(*d.DurationMS) * time.Millisecond
+	case ok:
+		st.Duration += ev.Time.Sub(started)
+	}
+	if st.RollbackOf != "" && st.Status == StepDone {
+		b.step(st.RollbackOf).Status = StepRolledBack
+	}
+}
