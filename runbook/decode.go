@@ -3,6 +3,7 @@ package runbook
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +14,41 @@ import (
 // decoder walks the YAML node tree, converting values and collecting every
 // problem instead of stopping at the first.
 type decoder struct {
-	file string
-	errs Errors
+	file     string
+	errs     Errors
+	refs     []ref // cross-references resolved by validate
+	stepIdx  int   // index of the top-level step being decoded
+	phaseIdx int   // index of the phase being decoded
+}
+
+// refKind says what a cross-reference names.
+type refKind int
+
+const (
+	refStep   refKind = iota // step requires: an earlier step id
+	refPhase                 // phase requires: an earlier phase
+	refBackup                // restore-drill from / verify backup: an earlier backup step
+	refRole                  // approval role: a role with holders
+	refWrite                 // migrate writes: not the version attribute
+)
+
+// ref is one cross-reference, checked once the whole runbook is decoded.
+type ref struct {
+	kind refKind
+	name string
+	node *yaml.Node
+	at   int // index of the referring step (or phase)
+}
+
+// refer records a cross-reference from the current step or phase.
+func (d *decoder) refer(kind refKind, name string, n *yaml.Node) {
+	at := d.stepIdx
+	if kind == refPhase {
+		at = d.phaseIdx
+	}
+	if name != "" {
+		d.refs = append(d.refs, ref{kind: kind, name: name, node: n, at: at})
+	}
 }
 
 // pos returns the position of n.
@@ -57,8 +91,10 @@ func resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// mapping reads n as a mapping whose keys must be among known; unknown and
-// duplicate keys are reported. what names the mapping in messages.
+// mapping reads n as a mapping whose keys must be among known (nil: any);
+// unknown and duplicate keys are reported. YAML merge keys (<<: *anchor)
+// are honoured: merged entries never override explicit ones. what names the
+// mapping in messages.
 func (d *decoder) mapping(n *yaml.Node, what string, known []string) (fields, bool) {
 	f := fields{node: n, by: map[string]entry{}}
 	n = resolve(n)
@@ -67,24 +103,67 @@ func (d *decoder) mapping(n *yaml.Node, what string, known []string) (fields, bo
 		return f, false
 	}
 	f.node = n
+	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
 			d.errorf(n.Content[i], "", "%s keys must be strings", what)
 			continue
 		}
-		if first, dup := f.by[k.Value]; dup {
-			d.errorf(k, fmt.Sprintf("first at line %d", first.key.Line), "duplicate key %q in %s", k.Value, what)
+		if k.Tag == "!!merge" {
+			merges = append(merges, v)
 			continue
 		}
-		if known != nil && !contains(known, k.Value) {
-			d.errorf(k, didYouMean(k.Value, known), "unknown key %q in %s", k.Value, what)
-			continue
-		}
-		f.by[k.Value] = entry{key: k, val: resolve(v)}
-		f.keys = append(f.keys, k.Value)
+		d.add(&f, k, v, what, known)
+	}
+	for _, m := range merges {
+		d.merge(&f, m, what, known)
 	}
 	return f, true
+}
+
+// add records one entry of a mapping.
+func (d *decoder) add(f *fields, k, v *yaml.Node, what string, known []string) {
+	if first, dup := f.by[k.Value]; dup {
+		d.errorf(k, fmt.Sprintf("first at line %d", first.key.Line), "duplicate key %q in %s", k.Value, what)
+		return
+	}
+	if known != nil && !slices.Contains(known, k.Value) {
+		d.errorf(k, didYouMean(k.Value, known), "unknown key %q in %s", k.Value, what)
+		return
+	}
+	f.by[k.Value] = entry{key: k, val: resolve(v)}
+	f.keys = append(f.keys, k.Value)
+}
+
+// merge adds the entries of a merged mapping (or list of mappings) that f
+// does not already have.
+func (d *decoder) merge(f *fields, m *yaml.Node, what string, known []string) {
+	m = resolve(m)
+	var sources []*yaml.Node
+	switch {
+	case m != nil && m.Kind == yaml.MappingNode:
+		sources = []*yaml.Node{m}
+	case m != nil && m.Kind == yaml.SequenceNode:
+		for _, c := range m.Content {
+			sources = append(sources, resolve(c))
+		}
+	}
+	for _, src := range sources {
+		if src == nil || src.Kind != yaml.MappingNode {
+			d.errorf(m, "<<: *anchor or <<: [*a, *b]", "%s: merge needs mappings", what)
+			return
+		}
+		for i := 0; i+1 < len(src.Content); i += 2 {
+			k := resolve(src.Content[i])
+			if k == nil || k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+				continue
+			}
+			if _, has := f.by[k.Value]; !has {
+				d.add(f, k, src.Content[i+1], what, known)
+			}
+		}
+	}
 }
 
 // require reports each key of keys missing from f.
@@ -215,13 +294,4 @@ func (d *decoder) stringMap(n *yaml.Node, what string) (map[string]string, []str
 		out[k] = d.str(f.get(k), what+"."+k)
 	}
 	return out, f.keys
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

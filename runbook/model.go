@@ -7,6 +7,7 @@ package runbook
 
 import (
 	"fmt"
+	"text/template"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -66,7 +67,10 @@ type Runbook struct {
 	Environments []*Environment
 	Secrets      []string
 	Vars         map[string]string
-	Phases       []*Phase
+	// VersionAttribute is the top-level `version_attribute:`, the default of
+	// every store's StoreSpec.VersionAttribute ("" when not given).
+	VersionAttribute string
+	Phases           []*Phase
 }
 
 // Env returns the environment called name, or nil.
@@ -164,17 +168,21 @@ type Phase struct {
 	Steps    []*Step
 }
 
-// Expr is an expr-lang expression compiled at load time.
+// Expr is an expr-lang expression compiled at load time against the
+// environment {item, vars, env, steps}; run it with Eval or EvalBool.
 type Expr struct {
 	Pos     Pos
 	Source  string
 	Program *vm.Program
+	reads   []string // item attributes read, filled by Parse / CompileExpr
 }
 
-// Template is a text/template compiled at load time.
+// Template is a text/template compiled at load time (missingkey=error);
+// render it with Render.
 type Template struct {
 	Pos    Pos
 	Source string
+	tmpl   *template.Template // compiled by Parse / CompileTemplate
 }
 
 // Step is one step of a phase. Exactly one of the per-kind specs is set,

@@ -4,9 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -18,6 +21,10 @@ var topKeys = []string{"lockstep", "name", "title", "version", "strategy", "role
 // Strategies are the values of `strategy:`.
 var Strategies = []string{"big-bang", "multi-step"}
 
+// ExtensionPrefix starts top-level keys lockstep ignores, e.g.
+// `x-store: &store {kind: sqlite, ...}` to be reused with *store.
+const ExtensionPrefix = "x-"
+
 // DefaultVersionAttribute is the item attribute holding the data version
 // when neither the store nor the runbook names one.
 const DefaultVersionAttribute = "v"
@@ -25,6 +32,7 @@ const DefaultVersionAttribute = "v"
 var (
 	nameRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 	identRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	stepIDRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 	yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
@@ -73,14 +81,21 @@ func yamlError(path string, err error) *Error {
 }
 
 // runbook decodes the top-level mapping.
+// Top-level keys starting with ExtensionPrefix are ignored: a place for
+// YAML anchors shared by the rest of the runbook.
 func (d *decoder) runbook(rb *Runbook, n *yaml.Node) {
-	f, ok := d.mapping(n, "runbook", topKeys)
+	f, ok := d.mapping(n, "runbook", nil)
 	if !ok {
 		return
 	}
+	for _, k := range f.keys {
+		if !slices.Contains(topKeys, k) && !strings.HasPrefix(k, ExtensionPrefix) {
+			d.errorf(f.by[k].key, orElse(didYouMean(k, topKeys), "prefix your own keys with "+ExtensionPrefix), "unknown key %q in runbook", k)
+		}
+	}
 	d.require(f, "runbook", "lockstep", "name", "title", "version", "phases")
 	if v := f.get("lockstep"); v != nil {
-		rb.Lockstep = d.integer(v, "lockstep", 0)
+		rb.Lockstep = d.integer(v, "lockstep", math.MinInt32)
 		if v.Kind == yaml.ScalarNode && v.Tag == "!!int" && rb.Lockstep != FormatVersion {
 			d.errorf(v, fmt.Sprintf("this lockstep reads format %d", FormatVersion), "unsupported format lockstep: %s", v.Value)
 		}
@@ -99,8 +114,8 @@ func (d *decoder) runbook(rb *Runbook, n *yaml.Node) {
 	}
 	if v := f.get("strategy"); v != nil {
 		rb.Strategy = d.str(v, "strategy")
-		if rb.Strategy != "" && !contains(Strategies, rb.Strategy) {
-			d.errorf(v, hintOr(didYouMean(rb.Strategy, Strategies), "big-bang or multi-step"), "unknown strategy %q", rb.Strategy)
+		if rb.Strategy != "" && !slices.Contains(Strategies, rb.Strategy) {
+			d.errorf(v, orElse(didYouMean(rb.Strategy, Strategies), "big-bang or multi-step"), "unknown strategy %q", rb.Strategy)
 		}
 	}
 	if v := f.get("roles"); v != nil {
@@ -147,10 +162,10 @@ func (d *decoder) roles(n *yaml.Node) Roles {
 	return r
 }
 
-// hintOr returns hint, or fallback when hint is empty.
-func hintOr(hint, fallback string) string {
-	if hint != "" {
-		return hint
+// orElse returns s, or fallback when s is empty.
+func orElse(s, fallback string) string {
+	if s != "" {
+		return s
 	}
 	return fallback
 }

@@ -1,0 +1,77 @@
+package runbook_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// TestLint lints each testdata/lint/*.yaml and compares the warnings with
+// the file's `# want:` block ("(none)" for a clean runbook).
+func TestLint(t *testing.T) {
+	files, _ := filepath.Glob("testdata/lint/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no testdata/lint/*.yaml")
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := wantBlock(t, src)
+			if len(want) == 1 && want[0] == "(none)" {
+				want = nil
+			}
+			rb, err := runbook.Parse(path, src)
+			if err != nil {
+				t.Fatalf("Parse(): %v", err)
+			}
+			var got []string
+			for _, e := range runbook.Lint(rb) {
+				if e.Severity != runbook.SeverityWarning {
+					t.Errorf("%v: severity %q, want warning", e, e.Severity)
+				}
+				got = append(got, strings.TrimPrefix(e.Error(), path+":"))
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Lint():\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	errs := []*runbook.Error{
+		{Pos: runbook.Pos{File: "b.yaml", Line: 2, Col: 1}, Msg: "later", Severity: runbook.SeverityWarning},
+		{Pos: runbook.Pos{File: "b.yaml", Line: 1, Col: 3}, Msg: `unknown key "x"`, Hint: "did you mean y?"},
+	}
+	var buf bytes.Buffer
+	if err := runbook.WriteJSON(&buf, errs); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, buf.String())
+	}
+	want := []map[string]any{
+		{"file": "b.yaml", "line": 1.0, "col": 3.0, "severity": "error", "message": `unknown key "x"`, "hint": "did you mean y?"},
+		{"file": "b.yaml", "line": 2.0, "col": 1.0, "severity": "warning", "message": "later", "hint": ""},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("WriteJSON() = %v, want %v", got, want)
+	}
+	if errs[0].Msg != "later" {
+		t.Error("WriteJSON() reordered its argument")
+	}
+	buf.Reset()
+	if err := runbook.WriteJSON(&buf, nil); err != nil || strings.TrimSpace(buf.String()) != "[]" {
+		t.Errorf("WriteJSON(nil) = %q, %v; want []", buf.String(), err)
+	}
+}
