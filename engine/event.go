@@ -40,6 +40,12 @@ const (
 	EvResult        EventKind = "result"     // {…} step-specific measurements (estimate, verify, backup manifest)
 )
 
+// Event kinds journaled by Session.Control (added after the first set).
+const (
+	EvRollbackRequest EventKind = "rollback.request" // {reason} — operator asked for a rollback
+	EvRate            EventKind = "rate"             // {rate} — operator changed the max write rate
+)
+
 // Event is one entry of a session's journal. Seq, PrevHash and Hash are
 // assigned by the journal on Append.
 type Event struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -64,6 +65,8 @@ type StepContext struct {
 	WorkDir string
 	// Getenv reads the process environment (${VAR}).
 	Getenv func(string) string
+	// Stdout is where notify's stdout channel writes (Config.Stdout).
+	Stdout io.Writer
 }
 
 // Control is the live view of operator commands a long-running executor

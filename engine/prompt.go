@@ -33,6 +33,7 @@ type Prompt struct {
 	Holders   []string // approval: who holds the role
 	Expect    string   // confirm_env: the environment name to type
 	Key       string   // answers-file key that answers this prompt, for error messages
+	Retry     string   // why the previous answer was rejected ("" on the first ask)
 }
 
 // Action is what the operator chose at an interrupted or failed step.
@@ -45,6 +46,8 @@ const (
 	ActionDone  Action = "done"
 	ActionSkip  Action = "skip"
 	ActionAbort Action = "abort"
+	// ActionRollback (failed prompt): roll back the completed steps.
+	ActionRollback Action = "rollback"
 )
 
 // Answer is the operator's reply to a Prompt.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 
@@ -31,6 +32,11 @@ type StepState struct {
 	Ended    int64 // unix ms of the end, 0 if not ended
 	Reason   string
 	Error    string
+	// Result is the step's journaled result (step.end), nil if none.
+	Result json.RawMessage
+	// OperatorSkip is set when the operator skipped the step with a reason
+	// (as opposed to a false `when:`, a dry-run or an unmet requirement).
+	OperatorSkip bool
 }
 
 // State is a session's state, rebuilt from its events (Replay) and kept up
@@ -40,6 +46,10 @@ type State struct {
 	Steps   []*StepState // top-level steps in run order
 	Paused  bool
 	Outcome Outcome
+	// Current is the id of the step being executed ("" between steps).
+	Current string
+	// RollingBack is set between rollback.start and rollback.end.
+	RollingBack bool
 }
 
 // StepState returns the state of the step with the given id, or nil.
@@ -98,5 +108,34 @@ const (
 	CmdRate     CommandKind = "rate"     // change max write rate (Text holds items/s)
 )
 
-// ErrNotImplemented marks engine entry points not yet built.
-var ErrNotImplemented = errors.New("not implemented")
+// Session errors. What reaches the operator names the cause and a hint.
+var (
+	// ErrNotImplemented marks engine entry points not yet built.
+	ErrNotImplemented = errors.New("not implemented")
+	// ErrConfig: a required Config field is missing or invalid.
+	ErrConfig = errors.New("invalid session config")
+	// ErrProtectedYes: --yes was given for a protected environment.
+	ErrProtectedYes = errors.New("--yes is refused for a protected environment: type the environment name to confirm")
+	// ErrEnvConfirm: the typed environment name did not match.
+	ErrEnvConfirm = errors.New("environment confirmation does not match")
+	// ErrOutsideWindow: a protected environment was started outside its window.
+	ErrOutsideWindow = errors.New("outside the environment's change window")
+	// ErrRunbookChanged: resume was given a runbook whose SHA-256 differs
+	// from the one the session started with.
+	ErrRunbookChanged = errors.New("runbook changed since the session started")
+	// ErrSessionEnded: the session already ended for good (completed,
+	// aborted or rolled back) and cannot be resumed.
+	ErrSessionEnded = errors.New("session already ended")
+	// ErrReasonRequired: a skip, mark-done, decision or approval came without a reason.
+	ErrReasonRequired = errors.New("a reason is required")
+	// ErrInvalidAnswer: an answer was not one of the allowed values.
+	ErrInvalidAnswer = errors.New("invalid answer")
+	// ErrNoExecutor: no executor is registered for a step kind.
+	ErrNoExecutor = errors.New("no executor for step kind")
+	// ErrNoStore: the environment has no store, or no StoreOpener was configured.
+	ErrNoStore = errors.New("no data store")
+	// ErrNotSQL: the store does not implement SQLExecer.
+	ErrNotSQL = errors.New("store does not speak SQL")
+	// ErrRunning: Run was called twice.
+	ErrRunning = errors.New("session already running")
+)

@@ -85,6 +85,14 @@ type Update struct {
 	Guard   Guard
 }
 
+// BatchUpdater is implemented by stores that apply several guarded
+// updates faster together than one by one (sqlite: one transaction).
+// UpdateBatch returns one error per update, nil when it applied, with the
+// same meaning as Update's; a failed guard does not stop the others.
+type BatchUpdater interface {
+	UpdateBatch(ctx context.Context, us []Update) []error
+}
+
 // SQLExecer is implemented by stores that speak SQL (sqlite).
 type SQLExecer interface {
 	// ExecSQL runs statements in one transaction, committing only when
@@ -167,4 +175,7 @@ var (
 	ErrConditionFailed = errors.New("condition failed")
 	ErrThrottled       = errors.New("throttled")
 	ErrLeaseLost       = errors.New("lease lost")
+	// ErrUnsupported: the store or its endpoint lacks the capability
+	// (e.g. native backups on a DynamoDB-compatible test server).
+	ErrUnsupported = errors.New("not supported")
 )

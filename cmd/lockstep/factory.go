@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+
+	"golang.org/x/term"
+
+	"github.com/lockstep-run/lockstep/engine/journal"
+)
+
+// factory holds what every command needs from the outside world, so that
+// commands can be run in tests with buffers and a fake environment.
+type factory struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// Getenv reads the process environment.
+	Getenv func(string) string
+	// IsTerminal reports whether stdin and stdout are both terminals.
+	IsTerminal func() bool
+	// CurrentUser is the OS user name ("" when unknown).
+	CurrentUser func() string
+}
+
+// newFactory returns the factory of the real process.
+func newFactory() *factory {
+	return &factory{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		Getenv: os.Getenv,
+		IsTerminal: func() bool {
+			return term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd()))
+		},
+		CurrentUser: func() string {
+			if u, err := user.Current(); err == nil {
+				return u.Username
+			}
+			return ""
+		},
+	}
+}
+
+// operator resolves who runs the session: --operator, else
+// $LOCKSTEP_OPERATOR, else $USER, else the OS user.
+func (f *factory) operator(flag string) (string, error) {
+	for _, v := range []string{flag, f.Getenv("LOCKSTEP_OPERATOR"), f.Getenv("USER"), f.CurrentUser()} {
+		if v != "" {
+			return v, nil
+		}
+	}
+	return "", usageError(fmt.Errorf("no operator: pass --operator NAME or set LOCKSTEP_OPERATOR"))
+}
+
+// journalPath resolves the journal file: --journal, else $LOCKSTEP_JOURNAL,
+// else the default path.
+func (f *factory) journalPath(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if v := f.Getenv("LOCKSTEP_JOURNAL"); v != "" {
+		return v
+	}
+	return journal.DefaultPath()
+}
+
+// openJournal opens the journal at the resolved path.
+func (f *factory) openJournal(flag string) (*journal.Journal, error) {
+	j, err := journal.Open(f.journalPath(flag))
+	if err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// workDir is where backups and exports go: a directory next to the journal.
+func workDir(j *journal.Journal) string {
+	return filepath.Join(filepath.Dir(j.Path()), "work")
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// journalShowOptions are the inputs of `lockstep journal show` and
+// `lockstep journal export`.
+type journalShowOptions struct {
+	f  *factory
+	jf *journalFlags
+
+	SessionID string
+	Format    string // show: text | json; export: md | json
+	Output    string // export: file ("" = stdout)
+}
+
+func newCmdJournalShow(f *factory, jf *journalFlags, runF func(context.Context, *journalShowOptions) error) *cobra.Command {
+	opts := &journalShowOptions{f: f, jf: jf}
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a session's timeline: steps, durations, decisions, approvals",
+		Long: `Show a session's timeline. --format json prints the Timeline JSON: the
+session, every step with its start and end, and every decision and approval
+with its reason and operator. ID may be a unique prefix.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.SessionID = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runJournalShow(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func newCmdJournalExport(f *factory, jf *journalFlags, runF func(context.Context, *journalShowOptions) error) *cobra.Command {
+	opts := &journalShowOptions{f: f, jf: jf}
+	cmd := &cobra.Command{
+		Use:   "export ID --format md|json",
+		Short: "Export a session's timeline as Markdown (an audit report) or JSON",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.SessionID = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runJournalExport(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "md", "output format: md or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to this file instead of stdout")
+	return cmd
+}
+
+func runJournalShow(ctx context.Context, opts *journalShowOptions) error {
+	if err := checkFormat(opts.Format, "text", "json"); err != nil {
+		return err
+	}
+	format := "md"
+	if opts.Format == "json" {
+		format = "json"
+	}
+	return showTimeline(ctx, opts, format, opts.f.Out)
+}
+
+func runJournalExport(ctx context.Context, opts *journalShowOptions) error {
+	if err := checkFormat(opts.Format, "md", "json"); err != nil {
+		return err
+	}
+	if opts.Output == "" {
+		return showTimeline(ctx, opts, opts.Format, opts.f.Out)
+	}
+	out, err := os.OpenFile(opts.Output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("export session: %w", err)
+	}
+	if err := showTimeline(ctx, opts, opts.Format, out); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("export session: %w", err)
+	}
+	fmt.Fprintf(opts.f.ErrOut, "wrote %s\n", opts.Output)
+	return nil
+}
+
+// showTimeline writes the timeline of the session in format md or json.
+func showTimeline(ctx context.Context, opts *journalShowOptions, format string, w io.Writer) error {
+	j, err := opts.f.openJournal(opts.jf.JournalPath)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	info, err := findSession(ctx, j, opts.SessionID)
+	if err != nil {
+		return err
+	}
+	events, err := j.Events(ctx, info.ID)
+	if err != nil {
+		return err
+	}
+	return writeTimeline(w, info, events, format)
+}
+
+// findSession returns the session with the given id, or the only session
+// whose id starts with it.
+func findSession(ctx context.Context, j engine.Journal, id string) (engine.SessionInfo, error) {
+	info, err := j.Session(ctx, id)
+	if err == nil {
+		return info, nil
+	}
+	if !errors.Is(err, engine.ErrNotFound) {
+		return info, err
+	}
+	list, lerr := j.ListSessions(ctx, engine.SessionFilter{})
+	if lerr != nil {
+		return info, lerr
+	}
+	var matches []engine.SessionInfo
+	for _, s := range list {
+		if strings.HasPrefix(s.ID, id) {
+			matches = append(matches, s)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		return info, usageError(fmt.Errorf("no session %q (list them with: lockstep journal list): %w", id, engine.ErrNotFound))
+	}
+	return info, usageError(fmt.Errorf("%q matches %d sessions: give more of the id", id, len(matches)))
+}

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// planOptions are the inputs of `lockstep plan`.
+type planOptions struct {
+	f *factory
+
+	Target string
+	Env    string
+	Mode   string
+}
+
+func newCmdPlan(f *factory, runF func(context.Context, *planOptions) error) *cobra.Command {
+	opts := &planOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "plan RUNBOOK|PROTOCOL --env ENV",
+		Short: "Show what a run would do, in order, and what the mode changes per step",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Target = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runPlan(opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Env, "env", "e", "", "environment (required)")
+	cmd.Flags().StringVarP(&opts.Mode, "mode", "m", string(engine.ModeLive), "live, rehearsal or dry-run")
+	_ = cmd.MarkFlagRequired("env")
+	return cmd
+}
+
+// runPlan prints the plan of a run. It touches no journal and no store.
+func runPlan(opts *planOptions) error {
+	mode, err := parseMode(opts.Mode)
+	if err != nil {
+		return err
+	}
+	rb, err := loadRunbook(opts.f, opts.Target)
+	if err != nil {
+		return err
+	}
+	env := rb.Env(opts.Env)
+	if env == nil {
+		return usageError(fmt.Errorf("runbook %s has no environment %q (it has %s)", rb.Path, opts.Env, envNames(rb)))
+	}
+	writePlan(opts.f.Out, rb, env, mode)
+	return nil
+}
+
+// writePlan renders the plan.
+func writePlan(w io.Writer, rb *runbook.Runbook, env *runbook.Environment, mode engine.Mode) {
+	fmt.Fprintf(w, "%s — %s (version %d, %s)\n", rb.Name, rb.Title, rb.Version, orNone(rb.Strategy))
+	fmt.Fprintf(w, "environment %s, mode %s\n", env.Name, mode)
+	if env.Store != nil {
+		fmt.Fprintf(w, "  store: %s\n", describeStore(env.Store))
+	}
+	if env.Protected {
+		fmt.Fprintf(w, "  protected: asks to type %q before anything runs; --yes is refused\n", env.Name)
+	}
+	if env.Window != nil && mode != engine.ModeDryRun {
+		win := env.Window
+		fmt.Fprintf(w, "  window: %s %s–%s %s (enforced)\n", strings.Join(win.Days, ","), win.From, win.To, win.TZ)
+	}
+	if env.MaxWriteRate > 0 {
+		fmt.Fprintf(w, "  max write rate: %d items/s\n", env.MaxWriteRate)
+	}
+	n := 0
+	for _, ph := range rb.Phases {
+		req := ""
+		if len(ph.Requires) > 0 {
+			req = " (requires " + strings.Join(ph.Requires, ", ") + ")"
+		}
+		fmt.Fprintf(w, "\n== %s%s ==\n", ph.Name, req)
+		for _, st := range ph.Steps {
+			n++
+			fmt.Fprintf(w, "%2d. %s (%s): %s\n", n, st.ID, st.Kind, stepEffect(st, mode))
+			for _, note := range stepNotes(st) {
+				fmt.Fprintf(w, "      %s\n", note)
+			}
+		}
+	}
+	fmt.Fprintf(w, "\n%d steps. Every step, output and decision is journaled.\n", n)
+}
+
+// stepEffect says what a step does in mode.
+func stepEffect(st *runbook.Step, mode engine.Mode) string {
+	dry := mode == engine.ModeDryRun
+	skippedDry := "skipped in dry-run"
+	switch st.Kind {
+	case runbook.KindManual:
+		if len(st.Checklist) > 0 {
+			return fmt.Sprintf("shows the text and asks to tick %d checklist item(s)", len(st.Checklist))
+		}
+		return "shows the text and asks to acknowledge"
+	case runbook.KindShell:
+		cmd := ""
+		if sh := st.Shell; sh != nil {
+			cmd = sh.Run
+			if cmd == "" {
+				cmd = strings.Join(sh.Argv, " ")
+			}
+		}
+		if dry && (st.Shell == nil || st.Shell.DryRun != "run") {
+			return fmt.Sprintf("would run `%s` (not run in dry-run)", clipText(cmd, 60))
+		}
+		return fmt.Sprintf("runs `%s`", clipText(cmd, 60))
+	case runbook.KindSQL:
+		n := 0
+		if st.SQL != nil {
+			n = len(st.SQL.Statements)
+		}
+		if dry {
+			return fmt.Sprintf("runs %d statement(s) in one transaction, then rolls back", n)
+		}
+		return fmt.Sprintf("runs %d statement(s) in one transaction and commits", n)
+	case runbook.KindDecision:
+		return fmt.Sprintf("asks to choose one of [%s] with a rationale", strings.Join(st.Decision.Choices, ", "))
+	case runbook.KindApproval:
+		return fmt.Sprintf("asks a holder of the %s role to approve with a reason", st.Approval.Role)
+	case runbook.KindNotify:
+		if dry {
+			return fmt.Sprintf("renders the %s message, does not send it", st.Notify.Channel)
+		}
+		return fmt.Sprintf("sends a message via %s", st.Notify.Channel)
+	case runbook.KindEstimate:
+		return "counts and sizes the migration set, samples throughput, estimates the duration (read-only)"
+	case runbook.KindBackup:
+		if dry {
+			return skippedDry
+		}
+		return "takes a backup (native when the store has one, else a JSONL export with manifest)"
+	case runbook.KindRestoreDrill:
+		if dry {
+			return skippedDry
+		}
+		return fmt.Sprintf("restores backup %q into a scratch table, compares count and checksum, drops it", st.RestoreDrill.From)
+	case runbook.KindMigrate:
+		if dry {
+			return "reads and transforms, shows sample diffs and counts, writes nothing"
+		}
+		return "migrates: " + migrateSummary(st.Migrate)
+	case runbook.KindVerify:
+		return "counts items still to migrate, asserts on a sample (read-only)"
+	case runbook.KindLock:
+		if dry {
+			return skippedDry
+		}
+		return "takes the migration lease on this dataset and environment"
+	case runbook.KindUnlock:
+		if dry {
+			return skippedDry
+		}
+		return "releases the migration lease"
+	case runbook.KindWait:
+		if dry {
+			return skippedDry
+		}
+		if st.Wait != nil && st.Wait.Duration > 0 {
+			return "waits " + st.Wait.Duration.String()
+		}
+		return "waits for the environment's window"
+	}
+	return "runs"
+}
+
+// migrateSummary lists what a migrate step writes.
+func migrateSummary(m *runbook.MigrateSpec) string {
+	if m == nil {
+		return "guarded conditional writes"
+	}
+	var parts []string
+	if len(m.Set) > 0 {
+		attrs := make([]string, len(m.Set))
+		for i, s := range m.Set {
+			attrs[i] = s.Attr
+		}
+		parts = append(parts, "set "+strings.Join(attrs, ", "))
+	}
+	if len(m.Remove) > 0 {
+		parts = append(parts, "remove "+strings.Join(m.Remove, ", "))
+	}
+	if len(m.Rename) > 0 {
+		parts = append(parts, fmt.Sprintf("rename %d attribute(s)", len(m.Rename)))
+	}
+	if len(m.Transform) > 0 {
+		parts = append(parts, "external transform "+m.Transform[0])
+	}
+	if m.Where != nil {
+		parts = append(parts, "where "+m.Where.Source)
+	}
+	return strings.Join(parts, "; ") + " (guarded conditional writes, rate-limited, checkpointed)"
+}
+
+// stepNotes lists the step-level options that change how it runs.
+func stepNotes(st *runbook.Step) []string {
+	var out []string
+	if st.Destructive {
+		out = append(out, "destructive: asks for confirmation ({confirm: true})")
+	}
+	if st.When != nil {
+		out = append(out, "only when "+st.When.Source)
+	}
+	if len(st.Requires) > 0 {
+		out = append(out, "requires "+strings.Join(st.Requires, ", "))
+	}
+	if st.Timeout > 0 {
+		out = append(out, "timeout "+st.Timeout.String())
+	}
+	if st.Kind == runbook.KindShell {
+		if st.Idempotent {
+			out = append(out, "idempotent: re-runs after a crash without asking")
+		} else {
+			out = append(out, "not idempotent: after a crash asks retry / done / skip")
+		}
+	}
+	if st.Rollback != nil {
+		out = append(out, fmt.Sprintf("rollback: %s (%s)", st.Rollback.ID, st.Rollback.Kind))
+	}
+	return out
+}
+
+// describeStore renders a store spec on one line.
+func describeStore(s *runbook.StoreSpec) string {
+	switch s.Kind {
+	case "sqlite":
+		return fmt.Sprintf("sqlite %s table %s", s.Path, s.Table)
+	case "dynamodb":
+		d := "dynamodb table " + s.Table
+		if s.Region != "" {
+			d += " in " + s.Region
+		}
+		if s.Endpoint != "" {
+			d += " at " + s.Endpoint
+		}
+		return d
+	}
+	return s.Kind + " " + s.Table
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no strategy"
+	}
+	return s
+}
+
+// clipText shortens s to n runes on one line.
+func clipText(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockstep-run/lockstep/protocols"
+)
+
+// protocolsOptions are the inputs of `lockstep protocols`.
+type protocolsOptions struct {
+	f *factory
+
+	Name   string
+	Output string
+	Force  bool
+	Format string
+}
+
+func newCmdProtocols(f *factory) *cobra.Command {
+	listOpts := &protocolsOptions{f: f, Format: "text"}
+	cmd := &cobra.Command{
+		Use:   "protocols [list | show NAME | new NAME -o FILE]",
+		Short: "The catalog of built-in migration protocols",
+		Long: `Built-in protocols are runbooks for common migrations with their best
+strategy. Run one by name ("lockstep run NAME --env ENV"), read it with
+"show", or start your own runbook from it with "new".`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runProtocolsList(listOpts) },
+	}
+	cmd.AddCommand(newCmdProtocolsList(f), newCmdProtocolsShow(f), newCmdProtocolsNew(f))
+	return cmd
+}
+
+func newCmdProtocolsList(f *factory) *cobra.Command {
+	opts := &protocolsOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the built-in protocols",
+		Args:  usageArgs(cobra.NoArgs),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runProtocolsList(opts) },
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func runProtocolsList(opts *protocolsOptions) error {
+	if err := checkFormat(opts.Format, "text", "json"); err != nil {
+		return err
+	}
+	list := protocols.List()
+	if opts.Format == "json" {
+		if list == nil {
+			list = []protocols.Info{}
+		}
+		return writeJSON(opts.f.Out, list)
+	}
+	tw := tabwriter.NewWriter(opts.f.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTRATEGY\tTITLE")
+	for _, p := range list {
+		title := p.Title
+		if p.Err != "" {
+			title = "(does not parse: " + p.Err + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, p.Strategy, title)
+	}
+	return tw.Flush()
+}
+
+func newCmdProtocolsShow(f *factory) *cobra.Command {
+	opts := &protocolsOptions{f: f}
+	return &cobra.Command{
+		Use:   "show NAME",
+		Short: "Print a built-in protocol's runbook",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runProtocolsShow(opts)
+		},
+	}
+}
+
+func runProtocolsShow(opts *protocolsOptions) error {
+	src, err := protocols.Source(opts.Name)
+	if err != nil {
+		return usageError(err)
+	}
+	_, err = opts.f.Out.Write(src)
+	return err
+}
+
+func newCmdProtocolsNew(f *factory) *cobra.Command {
+	opts := &protocolsOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "new NAME -o FILE",
+		Short: "Start a new runbook: from the built-in protocol NAME, else a generic starter named NAME",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runProtocolsNew(opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "file to write (required)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite FILE if it exists")
+	_ = cmd.MarkFlagRequired("output")
+	return cmd
+}
+
+func runProtocolsNew(opts *protocolsOptions) error {
+	src := protocols.Skeleton(opts.Name)
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if opts.Force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	out, err := os.OpenFile(opts.Output, flags, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return usageError(fmt.Errorf("%s already exists: choose another -o FILE or pass --force", opts.Output))
+	}
+	if err != nil {
+		return fmt.Errorf("write runbook: %w", err)
+	}
+	if _, err := out.Write(src); err != nil {
+		out.Close()
+		return fmt.Errorf("write runbook: %w", err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("write runbook: %w", err)
+	}
+	fmt.Fprintf(opts.f.ErrOut, "wrote %s — edit it, then: lockstep lint %s\n", opts.Output, opts.Output)
+	return nil
+}

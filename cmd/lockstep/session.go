@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/tui/plain"
+)
+
+// sessionRequest is a session to start (resumeID == "") or resume, with
+// how to drive it.
+type sessionRequest struct {
+	cfg      engine.Config
+	resumeID string
+	plain    bool
+	answers  *plain.Answers
+	yes      bool
+	// resumeArgs are extra flags the resume hint repeats (e.g. --journal).
+	resumeArgs string
+}
+
+// runSession drives a session in the TUI when stdin and stdout are
+// terminals (and --plain was not given), in plain line mode otherwise, and
+// maps its outcome to the exit code, printing how to resume a stopped one.
+func runSession(ctx context.Context, f *factory, req sessionRequest) error {
+	var (
+		outcome engine.Outcome
+		id      = req.resumeID
+		err     error
+	)
+	if !req.plain && f.IsTerminal() {
+		outcome, err = runTUI(ctx, req.cfg, req.resumeID)
+		// The TUI prints how to resume a stopped session itself.
+		req.resumeArgs, id = "", ""
+	} else {
+		outcome, id, err = runPlain(ctx, f, req)
+	}
+	return finishSession(f, req, outcome, id, err)
+}
+
+// runPlain runs the session in line mode: prompts are answered from the
+// answers file and events are printed as lines. Nothing reads stdin.
+func runPlain(ctx context.Context, f *factory, req sessionRequest) (engine.Outcome, string, error) {
+	pr := plain.NewPrompter(req.answers, f.Out)
+	pr.Yes = req.yes
+	cfg := req.cfg
+	cfg.Prompter = pr
+	cfg.Observer = plain.Observer(f.Out)
+	var (
+		s   *engine.Session
+		err error
+	)
+	if req.resumeID != "" {
+		s, err = engine.Resume(ctx, cfg, req.resumeID)
+	} else {
+		s, err = engine.Start(ctx, cfg)
+	}
+	if err != nil {
+		return engine.OutcomeRunning, "", err
+	}
+	outcome, err := s.Run(ctx)
+	return outcome, s.ID(), err
+}
+
+// finishSession maps the session's end to an exit code.
+func finishSession(f *factory, req sessionRequest, outcome engine.Outcome, id string, err error) error {
+	hint := func() {
+		if id != "" {
+			fmt.Fprintf(f.ErrOut, "Session %s stopped; resume it with:\n  lockstep resume %s%s\n", id, id, req.resumeArgs)
+		}
+	}
+	if err != nil {
+		if exitCode(err) == exitBadInput {
+			if id != "" && errors.Is(err, engine.ErrNoAnswer) {
+				fmt.Fprintln(f.ErrOut, "lockstep:", err)
+				fmt.Fprintf(f.ErrOut, "Add the answer, then resume the session with:\n  lockstep resume %s --plain --answers FILE%s\n", id, req.resumeArgs)
+				return silentExit(exitBadInput, err)
+			}
+			return err
+		}
+		if outcome == engine.OutcomeStopped || errors.Is(err, context.Canceled) || errors.Is(err, engine.ErrQuit) || errors.Is(err, engine.ErrPaused) {
+			fmt.Fprintln(f.ErrOut, "lockstep:", err)
+			hint()
+			return silentExit(exitStopped, err)
+		}
+		return &exitError{code: exitFailed, err: err}
+	}
+	switch code := outcomeCode(outcome); code {
+	case exitOK:
+		return nil
+	case exitStopped:
+		hint()
+		return silentExit(code, fmt.Errorf("session %s stopped", id))
+	default:
+		return silentExit(code, fmt.Errorf("session %s %s", id, outcome))
+	}
+}
+
+// latestSessionID returns the newest session's id, "" when unknown.
+func latestSessionID(j engine.Journal) string {
+	info, err := j.LatestSession(context.Background(), engine.SessionFilter{})
+	if err != nil {
+		return ""
+	}
+	return info.ID
+}

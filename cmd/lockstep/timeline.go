@@ -1,0 +1,26 @@
+package main
+
+import (
+	"io"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// writeTimeline writes a session's timeline as Markdown ("md") or JSON.
+func writeTimeline(w io.Writer, info engine.SessionInfo, events []engine.Event, format string) error {
+	tl := engine.BuildTimeline(info, events)
+	if format == "json" {
+		return tl.WriteJSON(w)
+	}
+	return tl.WriteMarkdown(w)
+}
+
+// writeDiff compares two sessions' timelines step by step, as an aligned
+// table ("text") or JSON.
+func writeDiff(w io.Writer, a engine.SessionInfo, evA []engine.Event, b engine.SessionInfo, evB []engine.Event, format string) error {
+	d := engine.DiffTimelines(engine.BuildTimeline(a, evA), engine.BuildTimeline(b, evB))
+	if format == "json" {
+		return d.WriteJSON(w)
+	}
+	return d.WriteText(w)
+}

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/tui"
+)
+
+// runTUI runs (or resumes) a session in the Bubble Tea front end, which
+// installs its own Prompter and Observer.
+func runTUI(ctx context.Context, cfg engine.Config, resumeID string) (engine.Outcome, error) {
+	cfg.Stdout = io.Discard // notify's stdout channel would tear the full-screen UI; the event shows it
+	return tui.Run(ctx, tui.Options{Config: cfg, ResumeID: resumeID})
+}
+
+// runJournalBrowser opens the TUI journal browser on the journal.
+func runJournalBrowser(ctx context.Context, f *factory, jf *journalFlags) error {
+	j, err := f.openJournal(jf.JournalPath)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	return tui.Browse(ctx, j, tui.BrowseOptions{})
+}

@@ -1,0 +1,192 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"strings"
+)
+
+// controlState is the live effect of operator commands. It is guarded by
+// Session.mu; changed is closed and replaced on every change so waiters
+// can block on it.
+type controlState struct {
+	paused         bool
+	aborted        bool
+	rollback       bool
+	rollbackReason string
+	rate           int
+	changed        chan struct{}
+	// interrupt cancels what the run loop is blocked on (a prompt, a shell
+	// process) when the operator aborts or rolls back. Data steps are not
+	// cancelled: they poll Checkpoint and finish their in-flight writes.
+	interrupt context.CancelCauseFunc
+
+	queue []Command
+	wake  chan struct{}
+	done  chan struct{}
+}
+
+// Control delivers an operator command to the session. It never blocks and
+// is safe from any goroutine: commands are queued, journaled in order as
+// events (pause, resume, abort, note, rollback.request, rate) and only
+// then acted on. Commands sent after the session ended are dropped.
+func (s *Session) Control(c Command) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctl.done != nil {
+		select {
+		case <-s.ctl.done:
+			return
+		default:
+		}
+	}
+	s.ctl.queue = append(s.ctl.queue, c)
+	if s.ctl.wake != nil {
+		select {
+		case s.ctl.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// startControl starts the goroutine that journals and applies commands;
+// the returned function stops it.
+func (s *Session) startControl(ctx context.Context) (stop func()) {
+	s.mu.Lock()
+	s.ctl.wake = make(chan struct{}, 1)
+	s.ctl.done = make(chan struct{})
+	wake, done := s.ctl.wake, s.ctl.done
+	s.mu.Unlock()
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			s.drainCommands(ctx)
+			select {
+			case <-wake:
+			case <-done:
+				s.drainCommands(ctx)
+				return
+			}
+		}
+	}()
+	wake <- struct{}{}
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+func (s *Session) drainCommands(ctx context.Context) {
+	for {
+		s.mu.Lock()
+		if len(s.ctl.queue) == 0 {
+			s.mu.Unlock()
+			return
+		}
+		c := s.ctl.queue[0]
+		s.ctl.queue = s.ctl.queue[1:]
+		current := s.state.Current
+		s.mu.Unlock()
+		s.apply(ctx, c, current)
+	}
+}
+
+// apply journals c and then changes the control state.
+func (s *Session) apply(ctx context.Context, c Command, step string) {
+	var ev Event
+	switch c.Kind {
+	case CmdPause:
+		ev = NewEvent(EvPause, step, map[string]any{})
+	case CmdContinue:
+		ev = NewEvent(EvResume, step, map[string]any{})
+	case CmdAbort:
+		ev = NewEvent(EvAbort, step, map[string]any{"reason": c.Text})
+	case CmdRollback:
+		ev = NewEvent(EvRollbackRequest, step, map[string]any{"reason": c.Text})
+	case CmdNote:
+		ev = NewEvent(EvNote, step, map[string]any{"text": c.Text})
+	case CmdRate:
+		rate, err := strconv.Atoi(strings.TrimSpace(c.Text))
+		if err != nil || rate < 0 {
+			s.warn(ctx, step, "rate: want a non-negative number of items/s, got "+strconv.Quote(c.Text))
+			return
+		}
+		ev = NewEvent(EvRate, step, map[string]any{"rate": rate})
+	default:
+		s.warn(ctx, step, "unknown command "+strconv.Quote(string(c.Kind)))
+		return
+	}
+	if err := s.emit(ctx, ev); err != nil {
+		return // not journaled: not acted on
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch c.Kind {
+	case CmdPause:
+		s.ctl.paused = true
+	case CmdContinue:
+		s.ctl.paused = false
+	case CmdAbort:
+		s.ctl.aborted = true
+	case CmdRollback:
+		s.ctl.rollback, s.ctl.rollbackReason = true, c.Text
+	case CmdRate:
+		s.ctl.rate, _ = strconv.Atoi(strings.TrimSpace(c.Text))
+	}
+	if (c.Kind == CmdAbort || c.Kind == CmdRollback) && s.ctl.interrupt != nil {
+		s.ctl.interrupt(ErrAborted)
+	}
+	close(s.ctl.changed)
+	s.ctl.changed = make(chan struct{})
+}
+
+func (s *Session) warn(ctx context.Context, step, msg string) {
+	_ = s.emit(ctx, NewEvent(EvWarning, step, map[string]any{"message": msg}))
+}
+
+// setInterrupt registers what an abort or rollback cancels (nil: nothing).
+func (s *Session) setInterrupt(cancel context.CancelCauseFunc) {
+	s.mu.Lock()
+	s.ctl.interrupt = cancel
+	s.mu.Unlock()
+}
+
+// stopRequested reports an abort or rollback request.
+func (s *Session) stopRequested() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ctl.aborted || s.ctl.rollback
+}
+
+// controlView is the Control an executor polls.
+type controlView struct{ s *Session }
+
+// Checkpoint blocks while the session is paused. It returns ErrAborted
+// after an abort or rollback request, and ErrPaused when ctx ends while
+// paused (the operator paused, then quit).
+func (c controlView) Checkpoint(ctx context.Context) error {
+	for {
+		c.s.mu.Lock()
+		st := c.s.ctl
+		c.s.mu.Unlock()
+		if st.aborted || st.rollback {
+			return ErrAborted
+		}
+		if !st.paused {
+			return nil
+		}
+		select {
+		case <-st.changed:
+		case <-ctx.Done():
+			return ErrPaused
+		}
+	}
+}
+
+// Rate returns the operator's write-rate override (0: none).
+func (c controlView) Rate() int {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.s.ctl.rate
+}

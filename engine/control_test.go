@@ -1,0 +1,147 @@
+package engine_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// startAsync starts the session with an observer that sends cmd when it
+// sees step.start of step, and runs it in the background.
+func (h *harness) startAsync(step string, cmd engine.Command) <-chan engine.Outcome {
+	h.t.Helper()
+	var sess atomic.Pointer[engine.Session]
+	var sent atomic.Bool
+	h.cfg.Observer = func(ev engine.Event) {
+		if ev.Kind == engine.EvStepStart && ev.Step == step && !sent.Swap(true) {
+			sess.Load().Control(cmd)
+		}
+	}
+	s, err := engine.Start(context.Background(), h.cfg)
+	if err != nil {
+		h.t.Fatalf("Start: %v", err)
+	}
+	h.s = s
+	sess.Store(s)
+	done := make(chan engine.Outcome, 1)
+	go func() {
+		out, err := s.Run(context.Background())
+		if err != nil {
+			h.t.Errorf("Run: %v", err)
+		}
+		done <- out
+	}()
+	return done
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestControlPauseContinue(t *testing.T) {
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps:
+      - {id: a, kind: shell, with: {run: "sleep 0.2"}}
+      - {id: b, kind: shell, with: {run: "echo b"}}
+`, nil)
+	done := h.startAsync("a", engine.Command{Kind: engine.CmdPause})
+	waitFor(t, "pause after a", func() bool {
+		st := h.s.State()
+		return st.Paused && st.StepState("a").Status == engine.StepDone
+	})
+	time.Sleep(150 * time.Millisecond)
+	if got := h.status("b"); got != engine.StepPending {
+		t.Fatalf("b status while paused = %s, want pending", got)
+	}
+	h.s.Control(engine.Command{Kind: engine.CmdNote, Text: "looked at the graphs"})
+	h.s.Control(engine.Command{Kind: engine.CmdContinue})
+	if out := <-done; out != engine.OutcomeCompleted {
+		t.Fatalf("outcome = %s, want completed\n%s", out, h.dump())
+	}
+	h.s.Control(engine.Command{Kind: engine.CmdNote, Text: "after the end"}) // dropped, never blocks
+	if n := len(h.find(engine.EvNote, "*")); n != 1 {
+		t.Errorf("note events = %d, want 1 (commands after the end are dropped)", n)
+	}
+	var kinds []engine.EventKind
+	for _, ev := range h.events() {
+		if ev.Kind == engine.EvPause || ev.Kind == engine.EvNote || ev.Kind == engine.EvResume ||
+			(ev.Kind == engine.EvStepStart && ev.Step == "b") {
+			kinds = append(kinds, ev.Kind)
+		}
+	}
+	want := []engine.EventKind{engine.EvPause, engine.EvNote, engine.EvResume, engine.EvStepStart}
+	if len(kinds) != len(want) {
+		t.Fatalf("events = %v, want %v", kinds, want)
+	}
+	for i := range want {
+		if kinds[i] != want[i] {
+			t.Errorf("events = %v, want %v", kinds, want)
+		}
+	}
+}
+
+func TestControlAbortKillsRunningShell(t *testing.T) {
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps:
+      - {id: a, kind: shell, with: {run: "sleep 30"}}
+      - {id: b, kind: shell, with: {run: "echo b"}}
+`, nil)
+	start := time.Now()
+	done := h.startAsync("a", engine.Command{Kind: engine.CmdAbort, Text: "wrong table"})
+	select {
+	case out := <-done:
+		if out != engine.OutcomeAborted {
+			t.Fatalf("outcome = %s, want aborted", out)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("abort did not stop the session")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("abort took %s", took)
+	}
+	if got := h.endOf("a")["status"]; got != "interrupted" {
+		t.Errorf("a step.end status = %v, want interrupted", got)
+	}
+	if len(h.find(engine.EvAbort, "*")) != 1 || len(h.find(engine.EvStepStart, "b")) != 0 {
+		t.Errorf("want one abort event and b never started\n%s", h.dump())
+	}
+}
+
+func TestContextCancelStops(t *testing.T) {
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps: [{id: a, kind: shell, with: {run: "sleep 30"}}]
+`, nil)
+	s, err := engine.Start(context.Background(), h.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.s = s
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		waitFor(t, "a running", func() bool { return h.status("a") == engine.StepRunning })
+		cancel()
+	}()
+	out, err := s.Run(ctx)
+	if out != engine.OutcomeStopped || err != nil {
+		t.Fatalf("Run() = %s, %v; want stopped", out, err)
+	}
+	if got := h.endOf("a")["status"]; got != "interrupted" {
+		t.Errorf("a step.end status = %v, want interrupted", got)
+	}
+}

@@ -1,0 +1,260 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+func TestManualChecklist(t *testing.T) {
+	src := header + `
+phases:
+  - name: p
+    steps:
+      - {id: deploy, kind: manual, text: Deploy it., checklist: [Deployed, Error rate normal, Paged nobody]}
+`
+	tests := []struct {
+		name    string
+		replies []reply
+		want    engine.Outcome
+		ticks   int
+	}{
+		{"all at once", []reply{{ans: engine.Answer{Checked: []int{0, 1, 2}}}}, engine.OutcomeCompleted, 3},
+		{"in two rounds", []reply{{ans: engine.Answer{Checked: []int{1}}}, {ans: engine.Answer{Checked: []int{0, 2}}}}, engine.OutcomeCompleted, 3},
+		{"never complete", []reply{{ans: engine.Answer{Checked: []int{0}}}}, engine.OutcomeFailed, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := answers(map[string][]reply{"deploy:checklist": tt.replies})
+			if tt.want == engine.OutcomeFailed {
+				p.replies["deploy:failed"] = []reply{{ans: engine.Answer{Action: engine.ActionAbort}}}
+				tt.want = engine.OutcomeAborted
+			}
+			h := newHarness(t, src, p)
+			h.mustRun(tt.want)
+			ticks := h.find(engine.EvCheck, "deploy")
+			if len(ticks) != tt.ticks {
+				t.Fatalf("check.tick events = %d, want %d", len(ticks), tt.ticks)
+			}
+			var d struct {
+				Index int
+				Item  string
+			}
+			_ = ticks[0].Decode(&d)
+			if d.Item != []string{"Deployed", "Error rate normal", "Paged nobody"}[d.Index] {
+				t.Errorf("tick = %+v: item does not match index", d)
+			}
+		})
+	}
+}
+
+func TestManualAcknowledge(t *testing.T) {
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps: [{id: look, kind: manual, text: Look at the dashboard.}]
+`, answers(map[string][]reply{"look:manual": {{ans: engine.Answer{Confirm: true}}}}))
+	h.mustRun(engine.OutcomeCompleted)
+	if got := h.p.asked[0].Text; got != "Look at the dashboard." {
+		t.Errorf("manual prompt text = %q", got)
+	}
+}
+
+func TestDecision(t *testing.T) {
+	src := header + `
+phases:
+  - name: p
+    steps: [{id: strat, kind: decision, with: {choices: [big-bang, multi-step]}}]
+`
+	tests := []struct {
+		name    string
+		replies []reply
+		want    engine.Outcome
+		choice  string
+	}{
+		{"valid", []reply{{ans: engine.Answer{Choice: "multi-step", Reason: "no downtime"}}}, engine.OutcomeCompleted, "multi-step"},
+		{"bad choice then valid", []reply{{ans: engine.Answer{Choice: "yolo", Reason: "x"}}, {ans: engine.Answer{Choice: "big-bang", Reason: "small table"}}},
+			engine.OutcomeCompleted, "big-bang"},
+		{"empty rationale rejected", []reply{{ans: engine.Answer{Choice: "big-bang"}}}, engine.OutcomeAborted, ""},
+		{"skip with reason", []reply{{ans: engine.Answer{Action: engine.ActionSkip, Reason: "decided offline"}}}, engine.OutcomeCompleted, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := answers(map[string][]reply{"strat:decision": tt.replies,
+				"strat:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}})
+			h := newHarness(t, src, p)
+			h.mustRun(tt.want)
+			decisions := h.find(engine.EvDecision, "strat")
+			if tt.choice == "" {
+				if len(decisions) != 0 {
+					t.Errorf("decision journaled: %s", decisions[0].Data)
+				}
+				return
+			}
+			var d struct{ Choice, Reason string }
+			_ = decisions[0].Decode(&d)
+			if d.Choice != tt.choice || d.Reason == "" {
+				t.Errorf("decision = %+v, want %s with a reason", d, tt.choice)
+			}
+		})
+	}
+}
+
+func TestApproval(t *testing.T) {
+	src := header + `
+phases:
+  - name: p
+    steps: [{id: go, kind: approval, with: {role: accountable}}]
+`
+	tests := []struct {
+		name string
+		ans  engine.Answer
+		want engine.Outcome
+	}{
+		{"holder with reason", engine.Answer{Approver: "carol", Reason: "window ok"}, engine.OutcomeCompleted},
+		{"not a holder", engine.Answer{Approver: "mallory", Reason: "trust me"}, engine.OutcomeAborted},
+		{"no reason", engine.Answer{Approver: "bob"}, engine.OutcomeAborted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, src, answers(map[string][]reply{"go:approval": {{ans: tt.ans}},
+				"go:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}}))
+			h.mustRun(tt.want)
+			if got := h.p.asked[0].Holders; strings.Join(got, ",") != "bob,carol" {
+				t.Errorf("approval holders = %v", got)
+			}
+			if ok := len(h.find(engine.EvApproval, "go")) == 1; ok != (tt.want == engine.OutcomeCompleted) {
+				t.Errorf("approval journaled = %v", ok)
+			}
+		})
+	}
+}
+
+func TestNotifyChannels(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Text string }
+		b, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(b, &body)
+		mu.Lock()
+		got = append(got, body.Text)
+		w.WriteHeader(status)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "notes.txt")
+	src := header + `
+vars: {banner: tonight}
+phases:
+  - name: p
+    steps:
+      - {id: size, kind: shell, with: {run: "echo sized"}}
+      - {id: out, kind: notify, with: {channel: stdout, to: [informed], template: "{{.Title}} in {{.Env}} by {{.Operator}}: {{.Vars.banner}} (exit {{.Steps.size.ExitCode}})"}}
+      - {id: file, kind: notify, with: {channel: file, path: "` + file + `", template: "v{{.Version}} {{.Mode}}"}}
+      - {id: hook, kind: notify, with: {channel: webhook, url: "${HOOK}", template: "{{.Name}} starts {{.Window.Start}}"}}
+`
+	h := newHarness(t, src, nil)
+	h.cfg.Getenv = func(k string) string {
+		if k == "HOOK" {
+			return srv.URL
+		}
+		return ""
+	}
+	h.mustRun(engine.OutcomeCompleted)
+	if want := "Test runbook in test by alice: tonight (exit 0)\n"; h.stdout.String() != want {
+		t.Errorf("stdout = %q, want %q", h.stdout.String(), want)
+	}
+	if b, _ := os.ReadFile(file); string(b) != "v2 live\n" {
+		t.Errorf("file = %q, want %q", b, "v2 live\n")
+	}
+	if len(got) != 1 || got[0] != "t starts now" {
+		t.Errorf("webhook got %q, want [\"t starts now\"]", got)
+	}
+	var d struct {
+		To   []string
+		Sent bool
+	}
+	_ = h.find(engine.EvNotify, "out")[0].Decode(&d)
+	if strings.Join(d.To, ",") != "#ops" || !d.Sent {
+		t.Errorf("notify event = %+v, want to [#ops], sent", d)
+	}
+
+	t.Run("webhook non-2xx fails", func(t *testing.T) {
+		mu.Lock()
+		status = http.StatusInternalServerError
+		mu.Unlock()
+		h2 := newHarness(t, header+`
+phases:
+  - name: p
+    steps: [{id: hook, kind: notify, with: {channel: webhook, url: "`+srv.URL+`", template: "hi"}}]
+`, answers(map[string][]reply{"hook:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}}))
+		h2.mustRun(engine.OutcomeAborted)
+		if e := h2.endOf("hook")["error"]; !strings.Contains(e.(string), "HTTP 500") {
+			t.Errorf("error = %v, want HTTP 500", e)
+		}
+	})
+}
+
+func TestWaitDuration(t *testing.T) {
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps: [{id: settle, kind: wait, with: {duration: 200ms}}]
+`, nil)
+	start := time.Now()
+	h.mustRun(engine.OutcomeCompleted)
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Errorf("wait took %s, want >= 200ms", d)
+	}
+}
+
+func TestWaitWindow(t *testing.T) {
+	src := `
+lockstep: 1
+name: t
+title: Wait
+version: 1
+environments:
+  test:
+    window: {from: "22:00", to: "02:00", tz: UTC}
+phases:
+  - name: p
+    steps: [{id: until, kind: wait, with: {window: true}}]
+`
+	inside := time.Date(2026, 11, 24, 23, 30, 0, 0, time.UTC)
+	h := newHarness(t, src, nil)
+	h.cfg.Clock = fixedClock{inside}
+	h.mustRun(engine.OutcomeCompleted)
+	if got := h.endOf("until")["result"].(map[string]any)["waited_ms"]; got != float64(0) {
+		t.Errorf("waited_ms inside the window = %v, want 0", got)
+	}
+
+	// Outside the window the step waits (here: until the operator quits).
+	h2 := newHarness(t, src, nil)
+	h2.cfg.Clock = fixedClock{inside.Add(-3 * time.Hour)}
+	s, err := engine.Start(context.Background(), h2.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2.s = s
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if out, err := s.Run(ctx); out != engine.OutcomeStopped || err != nil {
+		t.Fatalf("Run() = %s, %v; want stopped", out, err)
+	}
+	if !strings.Contains(h2.output("until"), "waiting 1h30m0s until 2026-11-24T22:00:00Z") {
+		t.Errorf("output = %q", h2.output("until"))
+	}
+}

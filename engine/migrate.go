@@ -1,0 +1,243 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+func init() { Register(runbook.KindMigrate, ExecutorFunc(runMigrate)) }
+
+// segmentDone is the checkpoint cursor of a finished segment.
+var segmentDone = []byte("\x00lockstep:segment-done")
+
+// IsSegmentDone reports whether a checkpoint cursor marks a finished segment.
+func IsSegmentDone(cursor []byte) bool { return string(cursor) == string(segmentDone) }
+
+// ErrErrorBudget marks a migrate step stopped because its error budget was
+// exhausted; it wraps ErrPaused (the step is resumable).
+var ErrErrorBudget = fmt.Errorf("error budget exhausted: %w", ErrPaused)
+
+// migrator runs one migrate step.
+type migrator struct {
+	sc       *StepContext
+	spec     *runbook.MigrateSpec
+	store    Store
+	key      []string
+	vattr    string
+	version  int64 // the runbook version
+	rollback bool  // guard Equals version, write version-1
+	dry      bool
+	reads    []string
+	readsAll bool
+	baseEnv  map[string]any
+	lim      *WriteLimiter
+	segs     []segCounts
+	base     MigrateCounts // restored from checkpoints on resume
+	total    int64
+	started  time.Time
+	emitMu   sync.Mutex
+	stop     atomic.Bool // budget exhausted or a segment failed
+	warned   atomic.Int64
+	samples  sampler
+	throttleNote
+}
+
+// runMigrate is the migrate executor.
+func runMigrate(ctx context.Context, sc *StepContext) (any, error) {
+	m, err := newMigrator(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	return m.run(ctx)
+}
+
+func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
+	spec := sc.Step.Migrate
+	if spec == nil {
+		return nil, fmt.Errorf("migrate %s: no migrate spec", sc.Step.ID)
+	}
+	if sc.Store == nil {
+		return nil, fmt.Errorf("migrate %s: no store for this environment", sc.Step.ID)
+	}
+	st, err := sc.Store(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate %s: open store: %w", sc.Step.ID, err)
+	}
+	info, err := st.Describe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate %s: describe table: %w", sc.Step.ID, err)
+	}
+	m := &migrator{
+		sc: sc, spec: spec, store: st, key: info.Key, vattr: versionAttr(sc),
+		version: int64(sc.Runbook.Version), rollback: sc.Rollback, dry: sc.Mode == ModeDryRun,
+		lim: NewWriteLimiter(stepCeiling(sc)), total: info.ItemCount, started: time.Now(),
+	}
+	m.reads, m.readsAll = migrateReads(spec)
+	if sc.ExprEnv != nil {
+		m.baseEnv = sc.ExprEnv()
+	}
+	m.segs = make([]segCounts, max(1, spec.Segments))
+	return m, nil
+}
+
+// env returns a fresh expression environment for one goroutine.
+func (m *migrator) env() itemEnv {
+	env := itemEnv{}
+	maps.Copy(env, m.baseEnv)
+	return env
+}
+
+func (m *migrator) run(ctx context.Context) (any, error) {
+	cursors := map[int][]byte{}
+	if m.sc.Resumed && !m.dry && m.sc.Journal != nil {
+		var err error
+		if cursors, err = m.sc.Journal.Checkpoints(ctx, m.sc.Session.ID, m.sc.Step.ID); err != nil {
+			return nil, fmt.Errorf("migrate %s: load checkpoints: %w", m.sc.Step.ID, err)
+		}
+		if err := m.restoreCounts(ctx); err != nil {
+			return nil, fmt.Errorf("migrate %s: restore counts: %w", m.sc.Step.ID, err)
+		}
+		m.base = m.totals()
+	}
+	if err := m.emit(NewEvent(EvOutput, m.sc.Step.ID, map[string]any{"stream": "stdout", "text": m.describe(cursors)})); err != nil {
+		return nil, err
+	}
+	rctx, stopReport := context.WithCancel(ctx)
+	go m.report(rctx)
+	errs := make([]error, len(m.segs))
+	var wg sync.WaitGroup
+	for seg := range m.segs {
+		cur := cursors[seg]
+		if IsSegmentDone(cur) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[seg] = m.runSegment(ctx, seg, cur)
+			if errs[seg] != nil {
+				m.stop.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+	stopReport()
+	res := m.result()
+	_ = m.emit(NewEvent(EvProgress, m.sc.Step.ID, m.progress()))
+	if err := m.firstError(errs); err != nil {
+		return res, err
+	}
+	if m.dry {
+		_ = m.emit(NewEvent(EvResult, m.sc.Step.ID, res))
+	}
+	return res, nil
+}
+
+// firstError picks what the step returns: a real failure first, then an
+// abort, then a pause or an exhausted budget.
+func (m *migrator) firstError(errs []error) error {
+	var abort, pause error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrAborted):
+			abort = err
+		case errors.Is(err, ErrPaused):
+			pause = err
+		default:
+			return fmt.Errorf("migrate %s: %w", m.sc.Step.ID, err)
+		}
+	}
+	if abort != nil {
+		return abort
+	}
+	if pause != nil && errors.Is(pause, ErrErrorBudget) {
+		t := m.totals()
+		return fmt.Errorf("migrate %s: %d item failures exceed error_budget %d (keys in the journal's warnings); fix the cause and resume: %w",
+			m.sc.Step.ID, t.Failures-m.base.Failures, m.budget(), ErrErrorBudget)
+	}
+	return pause
+}
+
+func (m *migrator) budget() int64 {
+	if m.spec.ErrorBudget > 0 {
+		return int64(m.spec.ErrorBudget)
+	}
+	return runbook.DefaultErrorBudget
+}
+
+func (m *migrator) describe(cursors map[int][]byte) string {
+	what := "migrating to version"
+	v := m.version
+	if m.rollback {
+		what, v = "rolling back to version", m.version-1
+	}
+	if m.dry {
+		what = "dry run: " + what
+	}
+	s := fmt.Sprintf("%s %d: %d segments, about %d items", what, v, len(m.segs), m.total)
+	if len(cursors) > 0 {
+		s += fmt.Sprintf(", resuming %d segment checkpoints", len(cursors))
+	}
+	if r := stepCeiling(m.sc)(); r > 0 {
+		s += fmt.Sprintf(", at most %d items/s", r)
+	}
+	return s
+}
+
+// MigrateResult is the result of a migrate step (journaled with step.end).
+type MigrateResult struct {
+	MigrateCounts
+	Skipped     int64        `json:"skipped"`
+	Version     int64        `json:"version"` // version written
+	Rollback    bool         `json:"rollback,omitempty"`
+	DryRun      bool         `json:"dry_run,omitempty"`
+	Resumed     bool         `json:"resumed,omitempty"`
+	Segments    int          `json:"segments"`
+	Total       int64        `json:"total"` // table size when the step started (approximate on DynamoDB)
+	ElapsedMS   int64        `json:"elapsed_ms"`
+	ItemsPerSec float64      `json:"items_per_sec"` // items written per second of this run
+	ScannedPS   float64      `json:"scanned_per_sec"`
+	AvgItemB    int64        `json:"avg_item_bytes"`
+	WriteLimit  float64      `json:"write_limit"` // effective items/s at the end (0 = unlimited)
+	Samples     []SampleDiff `json:"samples,omitempty"`
+}
+
+func (m *migrator) result() MigrateResult {
+	t := m.totals()
+	el := time.Since(m.started)
+	r := MigrateResult{
+		MigrateCounts: t, Skipped: t.Skipped(), Version: m.version, Rollback: m.rollback, DryRun: m.dry,
+		Resumed: m.sc.Resumed, Segments: len(m.segs), Total: m.total, ElapsedMS: el.Milliseconds(),
+		WriteLimit: round1(m.lim.Limit()), Samples: m.samples.list(),
+	}
+	if m.rollback {
+		r.Version = m.version - 1
+	}
+	if s := el.Seconds(); s > 0 {
+		r.ItemsPerSec = round1(float64(t.Migrated-m.base.Migrated) / s)
+		r.ScannedPS = round1(float64(t.Scanned-m.base.Scanned) / s)
+	}
+	if t.Scanned > 0 {
+		r.AvgItemB = t.Bytes / t.Scanned
+	}
+	return r
+}
+
+// transformDir is where an external transform runs: the runbook's directory.
+func (m *migrator) transformDir() string {
+	p := m.sc.Runbook.Path
+	if p == "" || strings.HasPrefix(p, "<") {
+		return ""
+	}
+	return filepath.Dir(p)
+}

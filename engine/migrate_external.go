@@ -1,0 +1,156 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"sync"
+)
+
+// externalTransform is one long-lived transform process (one per scan
+// segment). It reads items as typed JSON lines (MarshalItem) on stdin and
+// must write exactly one transformed item per line on stdout, in order.
+type externalTransform struct {
+	mu     sync.Mutex
+	argv   []string
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	out    *bufio.Reader
+	stderr *tailBuffer
+	dead   error
+}
+
+// startExternal starts argv in dir.
+func startExternal(ctx context.Context, argv []string, dir string) (*externalTransform, error) {
+	if len(argv) == 0 {
+		return nil, errors.New("start transform: empty command")
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = dir
+	x := &externalTransform{argv: argv, cmd: cmd, stderr: &tailBuffer{max: 8 << 10}}
+	cmd.Stderr = x.stderr
+	var err error
+	if x.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, fmt.Errorf("start transform %s: %w", argv[0], err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start transform %s: %w", argv[0], err)
+	}
+	x.out = bufio.NewReaderSize(stdout, 64<<10)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start transform %s: %w", argv[0], err)
+	}
+	return x, nil
+}
+
+// run feeds items and reads as many transformed items back.
+func (x *externalTransform) run(ctx context.Context, items []Item) ([]Item, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.dead != nil {
+		return nil, x.dead
+	}
+	var in bytes.Buffer
+	for _, it := range items {
+		b, err := MarshalItem(it)
+		if err != nil {
+			return nil, fmt.Errorf("transform input: %w", err)
+		}
+		in.Write(b)
+		in.WriteByte('\n')
+	}
+	werr := make(chan error, 1)
+	go func() {
+		_, err := x.stdin.Write(in.Bytes())
+		werr <- err
+	}()
+	outs := make([]Item, 0, len(items))
+	for len(outs) < len(items) {
+		line, err := x.out.ReadBytes('\n')
+		if err != nil && len(bytes.TrimSpace(line)) == 0 {
+			err = x.fail(fmt.Errorf("read line %d of batch: %w", len(outs)+1, err))
+			<-werr
+			return nil, err
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		it, err := UnmarshalItem(line)
+		if err != nil {
+			err = x.fail(fmt.Errorf("output line %d of batch: %w", len(outs)+1, err))
+			<-werr
+			return nil, err
+		}
+		outs = append(outs, it)
+	}
+	if err := <-werr; err != nil {
+		return nil, x.fail(fmt.Errorf("write batch: %w", err))
+	}
+	return outs, ctx.Err()
+}
+
+// fail stops the process and returns err with the process's exit status
+// and the tail of its stderr.
+func (x *externalTransform) fail(err error) error {
+	_ = x.stdin.Close()
+	_ = x.cmd.Process.Kill()
+	werr := x.cmd.Wait()
+	msg := fmt.Sprintf("transform %s: %v", strings.Join(x.argv, " "), err)
+	if werr != nil {
+		msg += " (" + werr.Error() + ")"
+	}
+	if s := strings.TrimSpace(x.stderr.String()); s != "" {
+		msg += "; stderr: " + s
+	}
+	x.dead = errors.New(msg)
+	return x.dead
+}
+
+// close ends the process: stdin closed, then wait.
+func (x *externalTransform) close() error {
+	if x == nil {
+		return nil
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.dead != nil {
+		return nil
+	}
+	_ = x.stdin.Close()
+	err := x.cmd.Wait()
+	x.dead = errors.New("transform closed")
+	if err != nil {
+		return fmt.Errorf("transform %s: %w; stderr: %s", x.argv[0], err, strings.TrimSpace(x.stderr.String()))
+	}
+	return nil
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - t.max; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}

@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MigrateCounts are the figures of a migrate step, per segment in
+// checkpoints and summed in progress events and the result.
+type MigrateCounts struct {
+	Scanned    int64 `json:"scanned"`     // items read
+	Migrated   int64 `json:"migrated"`    // items written (dry-run: would be written)
+	Already    int64 `json:"already"`     // skipped: at/above the target version (rollback: not at it)
+	NotMatched int64 `json:"not_matched"` // skipped: where is false
+	Unchanged  int64 `json:"unchanged"`   // skipped: the transform changed nothing
+	Conflicts  int64 `json:"conflicts"`   // failed conditions, each re-read and retried
+	Unresolved int64 `json:"unresolved"`  // items given up after max_retries conflicts
+	Throttles  int64 `json:"throttles"`   // throttled writes (each retried)
+	Failures   int64 `json:"failures"`    // per-item failures (count against error_budget)
+	Bytes      int64 `json:"bytes"`       // sum of scanned items' sizes
+}
+
+// Skipped is the number of items read and not written.
+func (c MigrateCounts) Skipped() int64 { return c.Already + c.NotMatched + c.Unchanged }
+
+func (c *MigrateCounts) add(o MigrateCounts) {
+	c.Scanned += o.Scanned
+	c.Migrated += o.Migrated
+	c.Already += o.Already
+	c.NotMatched += o.NotMatched
+	c.Unchanged += o.Unchanged
+	c.Conflicts += o.Conflicts
+	c.Unresolved += o.Unresolved
+	c.Throttles += o.Throttles
+	c.Failures += o.Failures
+	c.Bytes += o.Bytes
+}
+
+// throttleNote is when the throttle count was last journaled.
+type throttleNote struct {
+	throttleMu    sync.Mutex
+	throttleNoted int64
+	throttleAt    time.Time
+}
+
+// segCounts are one segment's live counters.
+type segCounts struct {
+	scanned, migrated, already, notMatched, unchanged     atomic.Int64
+	conflicts, unresolved, throttles, failures, bytesRead atomic.Int64
+}
+
+func (s *segCounts) snapshot() MigrateCounts {
+	return MigrateCounts{
+		Scanned: s.scanned.Load(), Migrated: s.migrated.Load(), Already: s.already.Load(),
+		NotMatched: s.notMatched.Load(), Unchanged: s.unchanged.Load(), Conflicts: s.conflicts.Load(),
+		Unresolved: s.unresolved.Load(), Throttles: s.throttles.Load(), Failures: s.failures.Load(),
+		Bytes: s.bytesRead.Load(),
+	}
+}
+
+func (s *segCounts) restore(c MigrateCounts) {
+	s.scanned.Store(c.Scanned)
+	s.migrated.Store(c.Migrated)
+	s.already.Store(c.Already)
+	s.notMatched.Store(c.NotMatched)
+	s.unchanged.Store(c.Unchanged)
+	s.conflicts.Store(c.Conflicts)
+	s.unresolved.Store(c.Unresolved)
+	s.throttles.Store(c.Throttles)
+	s.failures.Store(c.Failures)
+	s.bytesRead.Store(c.Bytes)
+}
+
+func (s *segCounts) count(o outcome) {
+	switch o {
+	case outAlready:
+		s.already.Add(1)
+	case outNotMatched:
+		s.notMatched.Add(1)
+	case outUnchanged:
+		s.unchanged.Add(1)
+	}
+}
+
+// totals sums every segment.
+func (m *migrator) totals() MigrateCounts {
+	var t MigrateCounts
+	for i := range m.segs {
+		t.add(m.segs[i].snapshot())
+	}
+	return t
+}
+
+// progress is the payload of EvProgress events of a migrate step.
+func (m *migrator) progress() map[string]any {
+	t := m.totals()
+	el := time.Since(m.started)
+	rate := 0.0
+	if s := el.Seconds(); s > 0 {
+		rate = float64(t.Scanned-m.base.Scanned) / s
+	}
+	var eta int64
+	if rate > 0 && m.total > t.Scanned {
+		eta = int64(float64(m.total-t.Scanned) / rate * 1000)
+	}
+	return map[string]any{
+		"done": t.Scanned, "total": m.total, "scanned": t.Scanned, "migrated": t.Migrated,
+		"skipped": t.Skipped(), "conflicts": t.Conflicts, "throttles": t.Throttles,
+		"failures": t.Failures, "rate": round1(rate), "write_limit": round1(m.lim.Limit()),
+		"eta_ms": eta,
+	}
+}
+
+// report shows live progress about 4×/s and journals it every 5 s, until
+// ctx is done.
+func (m *migrator) report(ctx context.Context) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	lastJournal := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		p := m.progress()
+		if m.sc.Progress != nil {
+			m.sc.Progress(NewEvent(EvProgress, m.sc.Step.ID, p))
+		}
+		if time.Since(lastJournal) >= 5*time.Second {
+			lastJournal = time.Now()
+			_ = m.emit(NewEvent(EvProgress, m.sc.Step.ID, p))
+		}
+	}
+}
+
+// noteThrottles journals the throttle count after a checkpoint when it grew,
+// at most once a second: throttling is visible in the journal without an
+// event per throttle.
+func (m *migrator) noteThrottles() {
+	th := m.totals().Throttles
+	m.throttleMu.Lock()
+	if th <= m.throttleNoted || time.Since(m.throttleAt) < time.Second {
+		m.throttleMu.Unlock()
+		return
+	}
+	m.throttleNoted, m.throttleAt = th, time.Now()
+	m.throttleMu.Unlock()
+	_ = m.emit(NewEvent(EvWarning, m.sc.Step.ID, map[string]any{
+		"message":   fmt.Sprintf("writes throttled %d times; rate adapted to %.0f items/s", th, m.lim.Limit()),
+		"throttles": th, "write_limit": round1(m.lim.Limit())}))
+}
+
+// emit journals ev; segments call it concurrently.
+func (m *migrator) emit(ev Event) error {
+	m.emitMu.Lock()
+	defer m.emitMu.Unlock()
+	if m.sc.Emit == nil {
+		return nil
+	}
+	return m.sc.Emit(ev)
+}
+
+// restoreCounts reads the counts saved with each segment's latest
+// checkpoint of this step (a resumed run continues the figures).
+func (m *migrator) restoreCounts(ctx context.Context) error {
+	evs, err := m.sc.Journal.Events(ctx, m.sc.Session.ID)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		if ev.Kind != EvCheckpoint || ev.Step != m.sc.Step.ID {
+			continue
+		}
+		var cp struct {
+			Segment int `json:"segment"`
+			MigrateCounts
+		}
+		if json.Unmarshal(ev.Data, &cp) != nil || cp.Segment < 0 || cp.Segment >= len(m.segs) {
+			continue
+		}
+		m.segs[cp.Segment].restore(cp.MigrateCounts)
+	}
+	return nil
+}
+
+func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }

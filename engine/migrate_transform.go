@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// outcome is what planning decided for one scanned item.
+type outcome int
+
+const (
+	outWrite      outcome = iota // write upd
+	outAlready                   // at/above the target version (forward) or not at it (rollback)
+	outNotMatched                // where is false
+	outUnchanged                 // the transform changed nothing
+	outFailed                    // where/transform failed for this item
+)
+
+// plan is the decision for one item.
+type plan struct {
+	item Item
+	out  outcome
+	upd  Update
+	err  error
+}
+
+// selects reports whether it must go through the transform: version check
+// then where. It returns the outcome when it does not.
+func (m *migrator) selects(env itemEnv, it Item) (outcome, error) {
+	v := itemVersion(it, m.vattr)
+	if m.rollback && v != m.version || !m.rollback && v >= m.version {
+		return outAlready, nil
+	}
+	ok, err := env.evalBool(m.spec.Where, it)
+	if err != nil {
+		return outFailed, fmt.Errorf("where: %w", err)
+	}
+	if !ok {
+		return outNotMatched, nil
+	}
+	return outWrite, nil
+}
+
+// planItems decides what to do with each item of a page. External
+// transforms are called once for the whole batch of selected items.
+func (m *migrator) planItems(ctx context.Context, env itemEnv, ext *externalTransform, items []Item) ([]plan, error) {
+	plans := make([]plan, len(items))
+	var batch []int
+	for i, it := range items {
+		plans[i].item = it
+		out, err := m.selects(env, it)
+		plans[i].out, plans[i].err = out, err
+		if out != outWrite {
+			continue
+		}
+		if ext != nil {
+			batch = append(batch, i)
+			continue
+		}
+		plans[i] = m.transformInProcess(env, it)
+	}
+	if ext == nil || len(batch) == 0 {
+		return plans, nil
+	}
+	in := make([]Item, len(batch))
+	for j, i := range batch {
+		in[j] = items[i]
+	}
+	outs, err := ext.run(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range batch {
+		plans[i] = m.diffExternal(items[i], outs[j])
+	}
+	return plans, nil
+}
+
+// replan re-plans one freshly read item (after a failed condition).
+func (m *migrator) replan(ctx context.Context, env itemEnv, ext *externalTransform, it Item) (plan, error) {
+	ps, err := m.planItems(ctx, env, ext, []Item{it})
+	if err != nil {
+		return plan{}, err
+	}
+	return ps[0], nil
+}
+
+// transformInProcess applies set, rename and remove to it.
+func (m *migrator) transformInProcess(env itemEnv, it Item) plan {
+	p := plan{item: it, out: outWrite}
+	set := map[string]any{}
+	var remove []string
+	for _, c := range m.spec.Set {
+		raw, err := env.eval(c.Expr, it)
+		if err != nil {
+			return plan{item: it, out: outFailed, err: fmt.Errorf("set %s: %w", c.Attr, err)}
+		}
+		v, err := FromExpr(raw)
+		if err != nil {
+			return plan{item: it, out: outFailed, err: fmt.Errorf("set %s: %w", c.Attr, err)}
+		}
+		if old, ok := it[c.Attr]; !ok || !EqualValues(old, v) {
+			set[c.Attr] = v
+		}
+	}
+	for _, old := range sortedKeys(m.spec.Rename) {
+		v, ok := it[old]
+		if !ok {
+			continue
+		}
+		nw := m.spec.Rename[old]
+		if cur, has := it[nw]; !has || !EqualValues(cur, v) {
+			set[nw] = v
+		}
+		remove = append(remove, old)
+	}
+	for _, a := range m.spec.Remove {
+		if _, ok := it[a]; ok && !slices.Contains(remove, a) {
+			remove = append(remove, a)
+		}
+	}
+	if len(set) == 0 && len(remove) == 0 && !m.rollback {
+		p.out = outUnchanged
+		return p
+	}
+	p.upd = m.update(it, set, remove, m.reads, m.readsAll)
+	return p
+}
+
+// diffExternal turns an external transform's output into an update.
+func (m *migrator) diffExternal(in, out Item) plan {
+	p := plan{item: in, out: outWrite}
+	set := map[string]any{}
+	var remove []string
+	for k, v := range out {
+		if k == m.vattr {
+			continue
+		}
+		old, ok := in[k]
+		if slices.Contains(m.key, k) {
+			if !ok || !EqualValues(old, v) {
+				return plan{item: in, out: outFailed, err: fmt.Errorf("transform changed key attribute %q", k)}
+			}
+			continue
+		}
+		if !ok || !EqualValues(old, v) {
+			set[k] = v
+		}
+	}
+	for k := range in {
+		if _, ok := out[k]; !ok && k != m.vattr && !slices.Contains(m.key, k) {
+			remove = append(remove, k)
+		}
+	}
+	slices.Sort(remove)
+	if len(set) == 0 && len(remove) == 0 && !m.rollback {
+		p.out = outUnchanged
+		return p
+	}
+	p.upd = m.update(in, set, remove, nil, true)
+	return p
+}
+
+// update builds the guarded write of it.
+func (m *migrator) update(it Item, set map[string]any, remove, reads []string, all bool) Update {
+	unchanged := map[string]any{}
+	if all {
+		for k, v := range it {
+			if k != m.vattr && !slices.Contains(m.key, k) {
+				unchanged[k] = v
+			}
+		}
+	}
+	for _, a := range reads {
+		if a != m.vattr && !slices.Contains(m.key, a) {
+			unchanged[a] = it[a]
+		}
+	}
+	g := Guard{VersionAttr: m.vattr, Unchanged: unchanged}
+	u := Update{Key: KeyOf(it, m.key), Set: set, Remove: remove, Guard: g}
+	if m.rollback {
+		u.Guard.Equals = m.version
+		u.Version = m.version - 1
+	} else {
+		u.Guard.Below = m.version
+		u.Version = m.version
+	}
+	return u
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

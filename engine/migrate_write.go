@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// maxJournaledFailures bounds the per-item warnings one step journals.
+const maxJournaledFailures = 1000
+
+// writeItem applies p's guarded update. prev, when set, is the error a
+// batched attempt already got. On a failed condition it re-reads the item,
+// re-plans it and retries (max_retries), then records a conflict;
+// throttles back off through the shared limiter; other errors are retried
+// a few times, then the item counts as failed. It returns an error only
+// when the step must stop (context done, transform process dead).
+func (m *migrator) writeItem(ctx context.Context, seg int, env itemEnv, ext *externalTransform, p plan, prev error) error {
+	c := &m.segs[seg]
+	conflicts, throttles, transient := 0, 0, 0
+	for {
+		err := prev
+		prev = nil
+		if err == nil {
+			if err = m.lim.Wait(ctx); err != nil {
+				return err
+			}
+			err = m.store.Update(ctx, p.upd)
+		}
+		now := time.Now()
+		switch {
+		case err == nil:
+			m.lim.Succeeded(now)
+			c.migrated.Add(1)
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, ErrThrottled):
+			m.lim.Throttled(now)
+			c.throttles.Add(1)
+			if throttles++; throttles > maxThrottleRetries {
+				m.itemFailed(seg, p.item, err)
+				return nil
+			}
+			if err := sleepCtx(ctx, backoff(throttles)); err != nil {
+				return err
+			}
+		case errors.Is(err, ErrConditionFailed):
+			c.conflicts.Add(1)
+			if conflicts++; conflicts > m.maxRetries() {
+				c.unresolved.Add(1)
+				m.warn(seg, p.item, fmt.Sprintf("conflict: gave up after %d retries", m.maxRetries()), err)
+				return nil
+			}
+			next, stop, ferr := m.reread(ctx, seg, env, ext, p, transient > 0)
+			if ferr != nil || stop {
+				return ferr
+			}
+			p = next
+		default:
+			if transient++; transient > maxTransient {
+				m.itemFailed(seg, p.item, err)
+				return nil
+			}
+			if err := sleepCtx(ctx, backoff(transient)); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// reread reads p's item again after a failed condition and re-plans it.
+// stop is true when there is nothing more to write (counted here).
+// ambiguous says an earlier attempt's outcome is unknown (a dropped
+// response): finding the item at the target version then means our own
+// write applied.
+func (m *migrator) reread(ctx context.Context, seg int, env itemEnv, ext *externalTransform, p plan, ambiguous bool) (plan, bool, error) {
+	c := &m.segs[seg]
+	var fresh Item
+	var ok bool
+	var err error
+	for attempt := 0; ; attempt++ {
+		fresh, ok, err = m.store.Get(ctx, p.upd.Key)
+		if err == nil || ctx.Err() != nil || attempt >= maxTransient {
+			break
+		}
+		if err := sleepCtx(ctx, backoff(attempt)); err != nil {
+			return p, true, err
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return p, true, ctx.Err()
+	case err != nil:
+		m.itemFailed(seg, p.item, fmt.Errorf("re-read after conflict: %w", err))
+		return p, true, nil
+	case !ok: // deleted meanwhile
+		c.notMatched.Add(1)
+		return p, true, nil
+	}
+	np, err := m.replan(ctx, env, ext, fresh)
+	if err != nil {
+		return p, true, err
+	}
+	switch np.out {
+	case outWrite:
+		return np, false, nil
+	case outFailed:
+		m.itemFailed(seg, fresh, np.err)
+	case outAlready:
+		if ambiguous && itemVersion(fresh, m.vattr) == p.upd.Version {
+			c.migrated.Add(1)
+		} else {
+			c.already.Add(1)
+		}
+	default:
+		c.count(np.out)
+	}
+	return np, true, nil
+}
+
+func (m *migrator) maxRetries() int {
+	if m.spec.MaxRetries > 0 {
+		return m.spec.MaxRetries
+	}
+	return runbook.DefaultMaxRetries
+}
+
+// itemFailed counts a per-item failure and journals it with the key.
+func (m *migrator) itemFailed(seg int, it Item, err error) {
+	m.segs[seg].failures.Add(1)
+	m.warn(seg, it, "item failed", err)
+}
+
+// warn journals a per-item warning (bounded in number).
+func (m *migrator) warn(seg int, it Item, msg string, err error) {
+	if m.warned.Add(1) > maxJournaledFailures {
+		return
+	}
+	data := map[string]any{"message": msg, "key": keyString(KeyOf(it, m.key), m.key), "segment": seg}
+	if err != nil {
+		data["error"] = m.redact(err.Error())
+	}
+	_ = m.emit(NewEvent(EvWarning, m.sc.Step.ID, data))
+}
+
+func (m *migrator) redact(s string) string {
+	if m.sc.Redact != nil {
+		return m.sc.Redact(s)
+	}
+	return s
+}

@@ -1,0 +1,237 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+func init() { Register(runbook.KindNotify, ExecutorFunc(runNotify)) }
+
+// webhookTimeout bounds one webhook POST.
+const webhookTimeout = 15 * time.Second
+
+// NotifyData is what a notify template sees. Results (Steps, Estimate) are
+// the decoded JSON results, with each snake_case key also reachable in
+// CamelCase ({{.Estimate.Duration}} reads "duration").
+type NotifyData struct {
+	Title    string
+	Name     string
+	Version  int
+	Env      string
+	Mode     Mode
+	Operator string
+	Vars     map[string]string
+	Steps    map[string]any
+	Estimate map[string]any // the latest estimate result; Duration "unknown" when none
+	Window   NotifyWindow
+}
+
+// NotifyWindow describes the environment's change window for templates.
+type NotifyWindow struct {
+	Start string // the current window's start, else the next opening; "now" without a window
+	End   string
+	Open  bool
+}
+
+// NotifyResult is the result of a notify step.
+type NotifyResult struct {
+	Channel string   `json:"channel"`
+	To      []string `json:"to,omitempty"`
+	Message string   `json:"message"`
+	Sent    bool     `json:"sent"`
+	Status  int      `json:"status,omitempty"` // webhook HTTP status
+}
+
+// runNotify renders the template and sends it on the channel (stdout,
+// file, webhook). The notify event is journaled before sending; a dry-run
+// renders and journals but does not send.
+func runNotify(ctx context.Context, sc *StepContext) (any, error) {
+	spec := sc.Step.Notify
+	if spec == nil || spec.Template == nil {
+		return nil, fmt.Errorf("notify %s: %w: no template", sc.Step.ID, ErrConfig)
+	}
+	msg, err := spec.Template.Render(notifyData(sc))
+	if err != nil {
+		return nil, fmt.Errorf("notify %s: %w", sc.Step.ID, err)
+	}
+	msg = sc.Redact(msg)
+	channel := spec.Channel
+	if channel == "" {
+		channel = "stdout"
+	}
+	res := &NotifyResult{Channel: channel, To: recipients(sc.Runbook.Roles, spec.To), Message: msg,
+		Sent: sc.Mode != ModeDryRun}
+	if err := sc.Emit(NewEvent(EvNotify, "", map[string]any{
+		"channel": channel, "to": res.To, "message": msg, "sent": res.Sent,
+	})); err != nil {
+		return nil, err
+	}
+	if !res.Sent {
+		return res, nil
+	}
+	if err := send(ctx, sc, spec, channel, msg, res); err != nil {
+		return res, fmt.Errorf("notify %s: %w", sc.Step.ID, err)
+	}
+	return res, nil
+}
+
+func send(ctx context.Context, sc *StepContext, spec *runbook.NotifySpec, channel, msg string, res *NotifyResult) error {
+	switch channel {
+	case "stdout":
+		w := sc.Stdout
+		if w == nil {
+			w = os.Stdout
+		}
+		_, err := fmt.Fprintln(w, msg)
+		return err
+	case "file":
+		path, err := runbook.Expand(spec.Path, sc.Getenv)
+		if err != nil {
+			return fmt.Errorf("file channel: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("file channel: %w", err)
+		}
+		_, err = fmt.Fprintln(f, msg)
+		return errorsJoinClose(err, f)
+	case "webhook":
+		status, err := postWebhook(ctx, sc, spec.URL, msg)
+		res.Status = status
+		return err
+	}
+	return fmt.Errorf("%w: channel %q is not supported by this build (stdout, file, webhook)", ErrConfig, channel)
+}
+
+func errorsJoinClose(err error, c io.Closer) error {
+	if cerr := c.Close(); err == nil && cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// postWebhook POSTs {"text": msg}; a non-2xx status is an error.
+func postWebhook(ctx context.Context, sc *StepContext, rawURL, msg string) (int, error) {
+	url, err := runbook.Expand(rawURL, sc.Getenv)
+	if err != nil {
+		return 0, fmt.Errorf("webhook: %w", err)
+	}
+	body, _ := json.Marshal(map[string]string{"text": msg})
+	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("webhook: %s", sc.Redact(err.Error()))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("webhook: %s", sc.Redact(err.Error()))
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("webhook: HTTP %d: %s", resp.StatusCode, sc.Redact(strings.TrimSpace(string(snippet))))
+	}
+	return resp.StatusCode, nil
+}
+
+// recipients resolves role names to their holders; other entries are
+// literal recipients.
+func recipients(roles runbook.Roles, to []string) []string {
+	var out []string
+	for _, r := range to {
+		if h := roles.Holders(r); h != nil {
+			out = append(out, h...)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func notifyData(sc *StepContext) NotifyData {
+	d := NotifyData{
+		Title: sc.Runbook.Title, Name: sc.Runbook.Name, Version: sc.Runbook.Version,
+		Env: sc.Env.Name, Mode: sc.Mode, Operator: sc.Operator, Vars: map[string]string{},
+		Steps:    map[string]any{},
+		Estimate: map[string]any{"Duration": "unknown"},
+		Window:   NotifyWindow{Start: "now", Open: true},
+	}
+	if env := sc.ExprEnv(); env != nil {
+		if vars, ok := env[runbook.EnvVars].(map[string]any); ok {
+			for k, v := range vars {
+				d.Vars[k] = fmt.Sprint(v)
+			}
+		}
+	}
+	for _, st := range sc.Runbook.Steps() {
+		raw, ok := sc.Results[st.ID]
+		if !ok {
+			continue
+		}
+		var v any
+		if json.Unmarshal(raw, &v) != nil {
+			continue
+		}
+		v = camelAliases(v)
+		d.Steps[st.ID] = v
+		if m, ok := v.(map[string]any); ok && st.Kind == runbook.KindEstimate {
+			d.Estimate = m
+		}
+	}
+	if w := sc.Env.Window; w != nil {
+		if st, err := CheckWindow(w, sc.Clock.Now()); err == nil {
+			const layout = "Mon 2006-01-02 15:04 MST"
+			d.Window = NotifyWindow{Open: st.Open, Start: st.NextOpen.Format(layout)}
+			if st.Open {
+				d.Window.Start, d.Window.End = st.Start.Format(layout), st.End.Format(layout)
+			}
+		}
+	}
+	return d
+}
+
+// camelAliases adds a CamelCase alias for each snake_case key of every map
+// in v, so templates can write {{.Estimate.Duration}} for "duration".
+func camelAliases(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, 2*len(t))
+		for k, x := range t {
+			out[k] = camelAliases(x)
+		}
+		for k := range t {
+			if c := camel(k); c != k {
+				if _, taken := t[c]; !taken {
+					out[c] = out[k]
+				}
+			}
+		}
+		return out
+	case []any:
+		for i := range t {
+			t[i] = camelAliases(t[i])
+		}
+	}
+	return v
+}
+
+func camel(s string) string {
+	parts := strings.Split(s, "_")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, "")
+}

@@ -1,0 +1,169 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+const protectedRunbook = `
+lockstep: 1
+name: t
+title: Protected
+version: 1
+environments:
+  prod:
+    protected: true
+    window: {days: [tue, wed, thu], from: "22:00", to: "02:00", tz: Europe/Paris}
+phases:
+  - name: p
+    steps: [{id: a, kind: shell, with: {run: "true"}}]
+`
+
+func paris(t *testing.T, s string) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skipf("no tzdata: %v", err)
+	}
+	tm, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+func TestProtectedEnvironment(t *testing.T) {
+	inside := "2026-11-24 23:00" // a Tuesday
+	tests := []struct {
+		name    string
+		yes     bool
+		typed   string
+		now     string
+		wantErr error
+		msg     string
+	}{
+		{"right name", false, "prod", inside, nil, ""},
+		{"yes refused", true, "prod", inside, engine.ErrProtectedYes, "--yes"},
+		{"wrong name", false, "production", inside, engine.ErrEnvConfirm, `typed "production"`},
+		{"outside window", false, "prod", "2026-11-23 23:00", engine.ErrOutsideWindow, "next window opens Tue 2026-11-24 22:00 CET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, protectedRunbook, answers(map[string][]reply{"confirm_env": {{ans: engine.Answer{Value: tt.typed}}}}))
+			h.cfg.Env, h.cfg.Yes, h.cfg.Clock = "prod", tt.yes, fixedClock{paris(t, tt.now)}
+			s, err := engine.Start(context.Background(), h.cfg)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Start() error = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				if !strings.Contains(err.Error(), tt.msg) {
+					t.Errorf("error %q does not mention %q", err, tt.msg)
+				}
+				if list, _ := h.j.ListSessions(context.Background(), engine.SessionFilter{}); len(list) != 0 {
+					t.Errorf("refused Start created %d sessions", len(list))
+				}
+				return
+			}
+			h.s = s
+			if out, err := s.Run(context.Background()); out != engine.OutcomeCompleted || err != nil {
+				t.Fatalf("Run() = %s, %v", out, err)
+			}
+			if len(h.find(engine.EvConfirm, "")) != 1 {
+				t.Errorf("env confirmation not journaled")
+			}
+		})
+	}
+}
+
+func TestCheckWindow(t *testing.T) {
+	w := &runbook.Window{Days: []string{"tue", "wed", "thu"}, From: "22:00", To: "02:00", TZ: "Europe/Paris"}
+	tests := []struct {
+		now  string
+		open bool
+		next string
+	}{
+		{"2026-11-24 22:00", true, ""},
+		{"2026-11-25 01:59", true, ""},                  // Tuesday's window, after midnight
+		{"2026-11-25 02:00", false, "2026-11-25 22:00"}, // closed until Wednesday night
+		{"2026-11-24 21:59", false, "2026-11-24 22:00"},
+		{"2026-11-27 01:00", true, ""}, // Thursday's window on Friday morning
+		{"2026-11-27 23:00", false, "2026-12-01 22:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.now, func(t *testing.T) {
+			st, err := engine.CheckWindow(w, paris(t, tt.now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Open != tt.open {
+				t.Errorf("Open = %v, want %v", st.Open, tt.open)
+			}
+			if tt.next != "" && !st.NextOpen.Equal(paris(t, tt.next)) {
+				t.Errorf("NextOpen = %s, want %s", st.NextOpen, tt.next)
+			}
+		})
+	}
+}
+
+func TestRehearsalDrift(t *testing.T) {
+	tests := []struct {
+		name      string
+		sha       string // of the recorded rehearsal; "" = none
+		reason    *reply
+		wantErr   bool
+		wantEvent string // "confirm" or "warning"
+	}{
+		{"same runbook rehearsed", "self", nil, false, ""},
+		{"never rehearsed", "", nil, false, "warning"},
+		{"different runbook, reason given", "0123abcd", &reply{ans: engine.Answer{Reason: "hotfix to step 3"}}, false, "confirm"},
+		{"different runbook, no answer", "0123abcd", nil, true, ""},
+		{"different runbook, empty reason", "0123abcd", &reply{ans: engine.Answer{}}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := answers(map[string][]reply{"confirm_env": {{ans: engine.Answer{Value: "prod"}}}})
+			if tt.reason != nil {
+				p.replies["reason"] = []reply{*tt.reason}
+			}
+			h := newHarness(t, protectedRunbook, p)
+			h.cfg.Env, h.cfg.Clock = "prod", fixedClock{paris(t, "2026-11-24 23:00")}
+			if tt.sha != "" {
+				sha := tt.sha
+				if sha == "self" {
+					sha = h.cfg.Runbook.SHA256
+				}
+				err := h.j.RecordApplied(context.Background(), engine.Applied{Name: "t", Version: 1, Env: "staging",
+					RunbookSHA256: sha, SessionID: "", Mode: engine.ModeRehearsal, Status: "completed", Time: time.Now()})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, err := engine.Start(context.Background(), h.cfg)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Start() error = %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil {
+				if list, _ := h.j.ListSessions(context.Background(), engine.SessionFilter{}); len(list) != 0 {
+					t.Errorf("refused Start created a session")
+				}
+				return
+			}
+			h.s = s
+			confirms, warnings := 0, len(h.find(engine.EvWarning, ""))
+			for _, ev := range h.find(engine.EvConfirm, "") {
+				if strings.Contains(string(ev.Data), "rehearsal_drift") {
+					confirms++
+				}
+			}
+			if got := map[string]bool{"confirm": confirms == 1, "warning": warnings == 1, "": confirms == 0 && warnings == 0}[tt.wantEvent]; !got {
+				t.Errorf("drift events: %d confirms, %d warnings; want %q\n%s", confirms, warnings, tt.wantEvent, h.dump())
+			}
+		})
+	}
+}

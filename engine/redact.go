@@ -1,0 +1,92 @@
+package engine
+
+import (
+	"encoding/json"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Redacted replaces every secret the Redactor finds.
+const Redacted = "[REDACTED]"
+
+// minSecretLen is the shortest secret value replaced verbatim: shorter
+// values would mangle ordinary output (a secret "1" would erase every 1).
+const minSecretLen = 4
+
+// credentialPatterns find obvious credentials whatever the runbook
+// declares. Group "keep" is kept; the rest of the match is replaced.
+var credentialPatterns = []*regexp.Regexp{
+	// KEY=value and KEY: value for well-known secret names.
+	regexp.MustCompile(`(?i)(?P<keep>\b[A-Z0-9_]*(?:SECRET_ACCESS_KEY|SESSION_TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_TOKEN|TOKEN)["']?\s*[=:]\s*["']?)[^\s"'&,;\\]+`),
+	// Authorization headers.
+	regexp.MustCompile(`(?i)(?P<keep>\bAuthorization:\s*(?:Bearer|Basic|Token)\s+)[^\s"'\\]+`),
+	regexp.MustCompile(`(?i)(?P<keep>\bBearer\s+)[A-Za-z0-9\-._~+/]{8,}=*`),
+	// AWS access key ids.
+	regexp.MustCompile(`(?P<keep>)\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`),
+	// user:password@ in URLs.
+	regexp.MustCompile(`(?P<keep>://[^/\s:@"']+:)[^/\s@"']+@`),
+}
+
+// Redactor removes secret values and obvious credentials from text. It is
+// safe for concurrent use.
+type Redactor struct {
+	secrets []string // longest first, so a secret containing another goes first
+}
+
+// NewRedactor returns a Redactor for the given secret values (the values
+// of the runbook's `secrets:` variables). Empty and very short values are
+// ignored; the credential patterns always apply.
+func NewRedactor(secrets ...string) *Redactor {
+	r := &Redactor{}
+	seen := map[string]bool{}
+	for _, v := range secrets {
+		if len(v) < minSecretLen || seen[v] {
+			continue
+		}
+		seen[v] = true
+		r.secrets = append(r.secrets, v)
+		// The JSON-escaped form, so journaled JSON is redacted too.
+		if b, err := json.Marshal(v); err == nil {
+			if esc := string(b[1 : len(b)-1]); esc != v && !seen[esc] {
+				seen[esc] = true
+				r.secrets = append(r.secrets, esc)
+			}
+		}
+	}
+	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+	return r
+}
+
+// Redact returns s with every secret value and credential replaced by
+// [REDACTED].
+func (r *Redactor) Redact(s string) string {
+	if r == nil || s == "" {
+		return s
+	}
+	for _, v := range r.secrets {
+		s = strings.ReplaceAll(s, v, Redacted)
+	}
+	for _, re := range credentialPatterns {
+		s = re.ReplaceAllString(s, "${keep}"+Redacted)
+	}
+	return s
+}
+
+// redactJSON redacts a JSON document; the replacement keeps it valid JSON
+// (the patterns never consume quotes or backslashes).
+func (r *Redactor) redactJSON(data json.RawMessage) json.RawMessage {
+	if len(data) == 0 {
+		return data
+	}
+	out := r.Redact(string(data))
+	if out == string(data) || !json.Valid([]byte(out)) {
+		if out != string(data) {
+			// Should not happen; never journal a secret, even at the cost of detail.
+			b, _ := json.Marshal(map[string]string{"redacted": r.Redact(string(data))})
+			return b
+		}
+		return data
+	}
+	return json.RawMessage(out)
+}

@@ -1,0 +1,170 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// crashRunbook: a is done, b was running when the process died, c never started.
+func crashRunbook(dir, bExtra string) string {
+	return header + `
+phases:
+  - name: p
+    steps:
+      - {id: a, kind: shell, with: {run: "echo a >> log", cwd: "` + dir + `"}}
+      - {id: b, kind: shell, with: {run: "echo b >> log", cwd: "` + dir + `"}` + bExtra + `}
+      - {id: c, kind: shell, with: {run: "echo c >> log", cwd: "` + dir + `"}}
+`
+}
+
+// crash starts a session and appends, by hand, what a process killed with
+// -9 during step b leaves behind: a's start and end, b's start only.
+func (h *harness) crash() string {
+	h.t.Helper()
+	ctx := context.Background()
+	s, err := engine.Start(ctx, h.cfg)
+	if err != nil {
+		h.t.Fatalf("Start: %v", err)
+	}
+	h.s = s
+	for _, ev := range []engine.Event{
+		engine.NewEvent(engine.EvStepStart, "a", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
+		engine.NewEvent(engine.EvStepEnd, "a", map[string]any{"status": "done", "duration_ms": 3, "result": map[string]any{"exit_code": 0}}),
+		engine.NewEvent(engine.EvStepStart, "b", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
+	} {
+		ev.SessionID, ev.Operator = s.ID(), "alice"
+		if _, err := h.j.Append(ctx, ev); err != nil {
+			h.t.Fatalf("Append: %v", err)
+		}
+	}
+	return s.ID()
+}
+
+func (h *harness) resume(id string) (engine.Outcome, error) {
+	h.t.Helper()
+	cfg := h.cfg
+	cfg.Runbook, cfg.Operator = nil, "bob" // re-parsed from the session row
+	s, err := engine.Resume(context.Background(), cfg, id)
+	if err != nil {
+		h.t.Fatalf("Resume: %v", err)
+	}
+	h.s = s
+	if st := s.State(); st.StepState("b").Status != engine.StepInterrupted || st.StepState("a").Status != engine.StepDone {
+		h.t.Fatalf("replayed state: a=%s b=%s, want done/interrupted", st.StepState("a").Status, st.StepState("b").Status)
+	}
+	return s.Run(context.Background())
+}
+
+func TestResumeAfterCrash(t *testing.T) {
+	tests := []struct {
+		name    string
+		extra   string
+		replies []reply
+		want    engine.Outcome
+		log     string
+		bStatus engine.StepStatus
+		prompt  bool
+		event   engine.EventKind
+	}{
+		{"idempotent re-runs", ", idempotent: true", nil, engine.OutcomeCompleted, "b c", engine.StepDone, false, engine.EvStepRetry},
+		{"retry", "", []reply{{ans: engine.Answer{Action: engine.ActionRetry}}}, engine.OutcomeCompleted, "b c", engine.StepDone, true, engine.EvStepRetry},
+		{"mark done", "", []reply{{ans: engine.Answer{Action: engine.ActionDone, Reason: "saw it finish"}}}, engine.OutcomeCompleted, "c", engine.StepDone, true, engine.EvStepMarkDone},
+		{"skip", "", []reply{{ans: engine.Answer{Action: engine.ActionSkip, Reason: "not needed"}}}, engine.OutcomeCompleted, "c", engine.StepSkipped, true, engine.EvStepSkip},
+		{"reason required", "", []reply{{ans: engine.Answer{Action: engine.ActionDone}}}, engine.OutcomeFailed, "", engine.StepInterrupted, true, ""},
+		{"no answer", "", nil, engine.OutcomeFailed, "", engine.StepInterrupted, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := answers(map[string][]reply{})
+			if tt.replies != nil {
+				p.replies["b:interrupted"] = tt.replies
+			}
+			h := newHarness(t, crashRunbook(dir, tt.extra), p)
+			id := h.crash()
+			out, err := h.resume(id)
+			if out != tt.want {
+				t.Fatalf("Run() = %s, %v; want %s\n%s", out, err, tt.want, h.dump())
+			}
+			switch tt.name {
+			case "reason required":
+				if !errors.Is(err, engine.ErrInvalidAnswer) {
+					t.Errorf("err = %v, want ErrInvalidAnswer", err)
+				}
+			case "no answer":
+				var miss *engine.MissingAnswerError
+				if !errors.As(err, &miss) || miss.Key != "b.retry|done|skip" {
+					t.Errorf("err = %v, want missing answer b.retry|done|skip", err)
+				}
+			}
+			b, _ := os.ReadFile(filepath.Join(dir, "log"))
+			if got := strings.Join(strings.Fields(string(b)), " "); got != tt.log {
+				t.Errorf("log = %q, want %q (a must never run again)", got, tt.log)
+			}
+			if got := h.status("b"); got != tt.bStatus {
+				t.Errorf("b = %s, want %s", got, tt.bStatus)
+			}
+			if asked := len(p.asked) > 0; asked != tt.prompt {
+				t.Errorf("PromptInterrupted asked = %v, want %v", asked, tt.prompt)
+			}
+			if len(h.find(engine.EvInterrupted, "b")) != 1 || len(h.find(engine.EvStepStart, "a")) != 1 {
+				t.Errorf("want one step.interrupted for b and a started once\n%s", h.dump())
+			}
+			if tt.event != "" && len(h.find(tt.event, "b")) != 1 {
+				t.Errorf("no %s event for b", tt.event)
+			}
+			resumes := h.find(engine.EvSessionResume, "")
+			if len(resumes) != 1 || resumes[0].Operator != "bob" {
+				t.Errorf("session.resume = %v, want one by bob", resumes)
+			}
+		})
+	}
+}
+
+func TestResumeAfterQuit(t *testing.T) {
+	p := answers(map[string][]reply{"ask:decision": {{err: engine.ErrQuit}, {ans: engine.Answer{Choice: "b", Reason: "second look"}}}})
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps:
+      - {id: first, kind: shell, with: {run: "echo first"}}
+      - {id: ask, kind: decision, with: {choices: [a, b]}}
+`, p)
+	h.mustRun(engine.OutcomeStopped)
+	s, err := engine.Resume(context.Background(), h.cfg, h.s.ID())
+	if err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	h.s = s
+	if out, err := s.Run(context.Background()); out != engine.OutcomeCompleted || err != nil {
+		t.Fatalf("Run() = %s, %v\n%s", out, err, h.dump())
+	}
+	if n := len(h.find(engine.EvStepStart, "first")); n != 1 {
+		t.Errorf("first started %d times, want 1", n)
+	}
+	if _, err := engine.Resume(context.Background(), h.cfg, h.s.ID()); !errors.Is(err, engine.ErrSessionEnded) {
+		t.Errorf("Resume(completed) error = %v, want ErrSessionEnded", err)
+	}
+}
+
+func TestResumeRefusesChangedRunbook(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, crashRunbook(dir, ""), nil)
+	id := h.crash()
+	cfg := h.cfg
+	cfg.Runbook = parseRunbook(t, crashRunbook(dir, ", idempotent: true"))
+	_, err := engine.Resume(context.Background(), cfg, id)
+	if !errors.Is(err, engine.ErrRunbookChanged) {
+		t.Fatalf("Resume() error = %v, want ErrRunbookChanged", err)
+	}
+	cfg.Runbook = h.cfg.Runbook
+	if _, err := engine.Resume(context.Background(), cfg, id); err != nil {
+		t.Fatalf("Resume(same runbook) error = %v", err)
+	}
+}

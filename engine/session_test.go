@@ -1,0 +1,275 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+func TestRunCompletesInOrder(t *testing.T) {
+	h := newHarness(t, header+`
+phases:
+  - name: one
+    steps:
+      - {id: a, kind: shell, with: {run: "echo first"}}
+      - {id: b, kind: shell, with: {argv: [echo, second]}}
+  - name: two
+    steps:
+      - {id: c, kind: shell, with: {run: "echo third"}}
+`, nil)
+	h.mustRun(engine.OutcomeCompleted)
+	var order []string
+	for _, ev := range h.find(engine.EvStepStart, "*") {
+		order = append(order, ev.Step)
+	}
+	if got, want := strings.Join(order, ","), "a,b,c"; got != want {
+		t.Errorf("step order = %s, want %s", got, want)
+	}
+	for _, ev := range h.events() {
+		if ev.Operator != "alice" {
+			t.Errorf("event %s operator = %q, want alice", ev.Kind, ev.Operator)
+		}
+	}
+	start := h.find(engine.EvStepStart, "b")[0]
+	var d struct {
+		Kind    string
+		Attempt int
+		Phase   string
+	}
+	_ = start.Decode(&d)
+	if d.Kind != "shell" || d.Attempt != 1 || d.Phase != "one" {
+		t.Errorf("step.start data = %+v, want shell/1/one", d)
+	}
+	info, err := h.j.Session(context.Background(), h.s.ID())
+	if err != nil || info.Outcome != engine.OutcomeCompleted || len(info.RunbookSource) == 0 {
+		t.Errorf("session row = %+v, %v; want completed with the runbook source", info.Outcome, err)
+	}
+	applied, err := h.j.AppliedMigrations(context.Background(), "test", "t")
+	if err != nil || len(applied) != 1 || applied[0].Status != "completed" {
+		t.Errorf("AppliedMigrations = %+v, %v; want one completed", applied, err)
+	}
+	evs := h.events()
+	if first, last := evs[0].Kind, evs[len(evs)-1].Kind; first != engine.EvSessionStart || last != engine.EvSessionEnd {
+		t.Errorf("first/last events = %s/%s, want session.start/session.end", first, last)
+	}
+}
+
+func TestStartValidation(t *testing.T) {
+	src := header + `
+phases:
+  - name: p
+    steps: [{id: a, kind: shell, with: {run: "true"}}]
+`
+	tests := []struct {
+		name string
+		edit func(*engine.Config)
+		want error
+	}{
+		{"unknown env", func(c *engine.Config) { c.Env = "nope" }, engine.ErrConfig},
+		{"bad mode", func(c *engine.Config) { c.Mode = "yolo" }, engine.ErrConfig},
+		{"no operator", func(c *engine.Config) { c.Operator = "" }, engine.ErrConfig},
+		{"no journal", func(c *engine.Config) { c.Journal = nil }, engine.ErrConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, src, nil)
+			tt.edit(&h.cfg)
+			_, err := engine.Start(context.Background(), h.cfg)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Start() error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestWhenFalseSkips(t *testing.T) {
+	h := newHarness(t, header+`
+vars: {flavour: vanilla}
+phases:
+  - name: p
+    steps:
+      - {id: pick, kind: shell, with: {run: "echo hi"}}
+      - {id: choc, kind: shell, with: {run: "echo choc"}, when: 'vars.flavour == "chocolate"'}
+      - {id: van, kind: shell, with: {run: "echo van"}, when: 'vars.flavour == "vanilla" && steps.pick.exit_code == 0 && env.name == "test"'}
+`, nil)
+	h.mustRun(engine.OutcomeCompleted)
+	end := h.endOf("choc")
+	if end["status"] != "skipped" || end["reason"] != `when: vars.flavour == "chocolate" is false` {
+		t.Errorf("choc step.end = %v, want skipped with the when reason", end)
+	}
+	if len(h.find(engine.EvStepStart, "choc")) != 0 {
+		t.Errorf("choc started, want never started")
+	}
+	if got := h.status("van"); got != engine.StepDone {
+		t.Errorf("van status = %s, want done", got)
+	}
+}
+
+func TestFailedStepRetrySkipAbort(t *testing.T) {
+	// The step fails on its first run and succeeds once a marker exists.
+	tests := []struct {
+		name    string
+		reply   []reply
+		outcome engine.Outcome
+		status  engine.StepStatus
+		nextRan bool
+	}{
+		{"retry", []reply{{ans: engine.Answer{Action: engine.ActionRetry}}}, engine.OutcomeCompleted, engine.StepDone, true},
+		{"skip needs reason", []reply{{ans: engine.Answer{Action: engine.ActionSkip}}, {ans: engine.Answer{Action: engine.ActionSkip, Reason: "known flake"}}},
+			engine.OutcomeCompleted, engine.StepSkipped, true},
+		{"abort", []reply{{ans: engine.Answer{Action: engine.ActionAbort}}}, engine.OutcomeAborted, engine.StepFailed, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			h := newHarness(t, header+`
+phases:
+  - name: p
+    steps:
+      - {id: flaky, kind: shell, with: {run: "test -e marker || { touch marker; echo boom >&2; exit 3; }", cwd: "`+dir+`"}}
+      - {id: next, kind: shell, with: {run: "echo next"}}
+`, answers(map[string][]reply{"flaky:failed": tt.reply}))
+			h.mustRun(tt.outcome)
+			if got := h.status("flaky"); got != tt.status {
+				t.Errorf("flaky status = %s, want %s", got, tt.status)
+			}
+			if ran := len(h.find(engine.EvStepStart, "next")) > 0; ran != tt.nextRan {
+				t.Errorf("next ran = %v, want %v", ran, tt.nextRan)
+			}
+			first := h.find(engine.EvStepEnd, "flaky")[0]
+			var d struct {
+				Status string
+				Error  string
+				Result struct {
+					ExitCode int `json:"exit_code"`
+				}
+			}
+			_ = first.Decode(&d)
+			if d.Status != "failed" || d.Result.ExitCode != 3 || !strings.Contains(d.Error, "exit code 3") {
+				t.Errorf("first step.end = %+v, want failed with exit code 3", d)
+			}
+			if !strings.Contains(h.output("flaky"), "boom") {
+				t.Errorf("stderr not journaled: %q", h.output("flaky"))
+			}
+		})
+	}
+}
+
+func TestFailedStepMissingAnswer(t *testing.T) {
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps: [{id: bad, kind: shell, with: {run: "exit 1"}}]
+`, nil)
+	got, err := h.run()
+	var miss *engine.MissingAnswerError
+	if got != engine.OutcomeFailed || !errors.As(err, &miss) {
+		t.Fatalf("Run() = %q, %v; want failed with a *MissingAnswerError", got, err)
+	}
+	if miss.Key != "bad.retry|skip|abort" {
+		t.Errorf("missing key = %q", miss.Key)
+	}
+}
+
+func TestPhaseRequires(t *testing.T) {
+	h := newHarness(t, header+`
+phases:
+  - name: verify
+    steps: [{id: check, kind: shell, with: {run: "exit 1"}}]
+  - name: cleanup
+    requires: [verify]
+    steps: [{id: drop, kind: shell, with: {run: "echo dropped"}}]
+`, answers(map[string][]reply{"check:failed": {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "no time"}}}}))
+	h.mustRun(engine.OutcomeCompleted)
+	end := h.endOf("drop")
+	if end["status"] != "skipped" || end["reason"] != "requires: phase verify not completed" {
+		t.Errorf("drop step.end = %v, want skipped: operator-skipped verify does not complete its phase", end)
+	}
+}
+
+func TestDestructiveConfirm(t *testing.T) {
+	src := header + `
+phases:
+  - name: p
+    steps: [{id: drop, kind: shell, with: {run: "echo dropping"}, destructive: true}]
+`
+	tests := []struct {
+		name    string
+		confirm bool
+		want    engine.Outcome
+		ran     bool
+	}{
+		{"confirmed", true, engine.OutcomeCompleted, true},
+		{"refused stops resumably", false, engine.OutcomeStopped, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, src, answers(map[string][]reply{"drop:destructive": {{ans: engine.Answer{Confirm: tt.confirm}}}}))
+			h.mustRun(tt.want)
+			if ran := len(h.find(engine.EvStepStart, "drop")) > 0; ran != tt.ran {
+				t.Errorf("drop ran = %v, want %v", ran, tt.ran)
+			}
+			if len(h.find(engine.EvConfirm, "drop")) != 1 {
+				t.Errorf("confirm not journaled")
+			}
+		})
+	}
+}
+
+func TestQuitStopsResumably(t *testing.T) {
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps:
+      - {id: ask, kind: decision, with: {choices: [a, b]}}
+      - {id: after, kind: shell, with: {run: "true"}}
+`, answers(map[string][]reply{"ask:decision": {{err: engine.ErrQuit}}}))
+	h.mustRun(engine.OutcomeStopped)
+	if got := h.endOf("ask")["status"]; got != "interrupted" {
+		t.Errorf("ask step.end status = %v, want interrupted", got)
+	}
+	if slices.Contains(h.p.kinds(), "after:") || len(h.find(engine.EvStepStart, "after")) != 0 {
+		t.Errorf("after ran after quit")
+	}
+}
+
+func TestRetryIsBounded(t *testing.T) {
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps: [{id: bad, kind: shell, with: {run: "exit 1"}}]
+`, answers(map[string][]reply{"bad:failed": {{ans: engine.Answer{Action: engine.ActionRetry}}}}))
+	got, err := h.run()
+	if got != engine.OutcomeFailed || !errors.Is(err, engine.ErrInvalidAnswer) {
+		t.Fatalf("Run() = %s, %v; want failed with ErrInvalidAnswer once retries run out", got, err)
+	}
+	if n := len(h.find(engine.EvStepStart, "bad")); n != engine.MaxAttempts {
+		t.Errorf("bad ran %d times, want %d", n, engine.MaxAttempts)
+	}
+}
+
+func TestJournalFailureEndsSession(t *testing.T) {
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps:
+      - {id: a, kind: shell, with: {run: "echo a"}}
+      - {id: b, kind: shell, with: {run: "echo b"}}
+`, nil)
+	h.cfg.Observer = func(ev engine.Event) {
+		if ev.Kind == engine.EvStepStart && ev.Step == "a" {
+			h.j.Close() // the disk went away
+		}
+	}
+	got, err := h.run()
+	if got != engine.OutcomeFailed || err == nil || !strings.Contains(err.Error(), "append") {
+		t.Fatalf("Run() = %s, %v; want failed with the journal error", got, err)
+	}
+	if len(h.p.asked) != 0 {
+		t.Errorf("asked %v after a journal failure, want no prompt", h.p.kinds())
+	}
+}

@@ -1,0 +1,176 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+func TestShellEnvCwdAndChunking(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps:
+      - id: env
+        kind: shell
+        with: {run: 'echo "$GREETING from $(basename "$PWD")"; echo err >&2', cwd: "`+dir+`", env: {GREETING: "hello ${WHO}"}}
+      - {id: chatty, kind: shell, with: {run: "seq 1 1000"}}
+`, nil)
+	h.cfg.Getenv = func(k string) string { return map[string]string{"WHO": "bob"}[k] }
+	h.mustRun(engine.OutcomeCompleted)
+	if got, want := h.output("env"), "hello bob from "+filepath.Base(dir); !strings.Contains(got, want) || !strings.Contains(got, "err") {
+		t.Errorf("output = %q, want it to contain %q and err", got, want)
+	}
+	chunks := h.find(engine.EvOutput, "chatty")
+	if len(chunks) > 1000/64+5 || len(chunks) < 1000/64 {
+		t.Errorf("1000 lines gave %d step.output events, want about %d chunks", len(chunks), 1000/64+1)
+	}
+	lines := strings.Fields(h.output("chatty"))
+	if len(lines) != 1000 || lines[0] != "1" || lines[999] != "1000" {
+		t.Errorf("chatty output has %d lines (first %q), want 1..1000 in order", len(lines), lines[0])
+	}
+}
+
+// alive reports whether pid is a running (not zombie) process.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(b))
+	return len(fields) > 2 && fields[2] != "Z"
+}
+
+func TestShellTimeoutKillsProcessGroup(t *testing.T) {
+	tests := []struct {
+		name string
+		run  string
+		min  time.Duration
+	}{
+		{"sigterm", `sleep 30 & echo $! > child.pid; wait`, 0},
+		// The shell and its child ignore SIGTERM: SIGKILL follows after KillGrace.
+		{"sigkill after grace", `trap "" TERM; sleep 30 & echo $! > child.pid; wait; wait`, engine.KillGrace},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			h := newHarness(t, header+`
+phases:
+  - name: p
+    steps: [{id: slow, kind: shell, timeout: 300ms, with: {run: '`+tt.run+`', cwd: "`+dir+`"}}]
+`, answers(map[string][]reply{"slow:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}}))
+			start := time.Now()
+			h.mustRun(engine.OutcomeAborted)
+			took := time.Since(start)
+			if took > tt.min+5*time.Second || took < tt.min {
+				t.Errorf("run took %s, want between %s and %s", took, tt.min, tt.min+5*time.Second)
+			}
+			end := h.endOf("slow")
+			if end["status"] != "failed" || !strings.Contains(end["error"].(string), "timed out after 300ms") {
+				t.Errorf("step.end = %v, want failed: timed out", end)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "child.pid"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			deadline := time.Now().Add(2 * time.Second)
+			for alive(pid) && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if alive(pid) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				t.Errorf("background child %d survived the timeout", pid)
+			}
+		})
+	}
+}
+
+func TestRedaction(t *testing.T) {
+	const secret = "s3cr3t-Value-42"
+	h := newHarness(t, header+`
+secrets: [DB_PASS]
+phases:
+  - name: p
+    steps:
+      - id: leak
+        kind: shell
+        with:
+          env: {PGPASSWORD: "${DB_PASS}"}
+          run: |
+            echo "pw is $PGPASSWORD"
+            echo "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+            echo "curl -H 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload'"
+            echo "key AKIAIOSFODNN7EXAMPLE in use"
+            echo "dsn host=db password=hunter22 user=app"
+            echo "$PGPASSWORD" >&2
+            exit 1
+`, answers(map[string][]reply{"leak:failed": {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "checked"}}}}))
+	h.cfg.Getenv = func(k string) string { return map[string]string{"DB_PASS": secret}[k] }
+	h.cfg.Vars = map[string]string{"copy": "the value " + secret}
+	h.mustRun(engine.OutcomeCompleted)
+	leaks := []string{secret, "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY", "eyJhbGciOiJIUzI1NiJ9", "AKIAIOSFODNN7EXAMPLE", "hunter22"}
+	for _, ev := range h.events() {
+		for _, l := range leaks {
+			if strings.Contains(string(ev.Data), l) {
+				t.Errorf("%s event leaks %q: %s", ev.Kind, l, ev.Data)
+			}
+		}
+		if !json.Valid(ev.Data) && len(ev.Data) > 0 {
+			t.Errorf("%s event data is not JSON after redaction: %s", ev.Kind, ev.Data)
+		}
+	}
+	out := h.output("leak")
+	for _, want := range []string{"pw is [REDACTED]", "AWS_SECRET_ACCESS_KEY=[REDACTED]", "Bearer [REDACTED]", "key [REDACTED] in use", "password=[REDACTED] user=app"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestRedactor(t *testing.T) {
+	r := engine.NewRedactor("tok-1234", "", "ab", `q"uote-secret`)
+	tests := []struct{ in, want string }{
+		{"token tok-1234 here", "token [REDACTED] here"},
+		{"short ab stays", "short ab stays"},
+		{`{"text":"q\"uote-secret"}`, `{"text":"[REDACTED]"}`},
+		{"export API_KEY=abc123", "export API_KEY=[REDACTED]"},
+		{`{"password": "pw-value"}`, `{"password": "[REDACTED]"}`},
+		{"https://user:pa55@host/db", "https://user:[REDACTED]host/db"},
+		{"nothing to see", "nothing to see"},
+	}
+	for _, tt := range tests {
+		if got := r.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestShellBackgroundChildDoesNotHang(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps: [{id: bg, kind: shell, with: {run: 'sleep 5 & echo $! > child.pid; echo started', cwd: "`+dir+`"}}]
+`, nil)
+	start := time.Now()
+	h.mustRun(engine.OutcomeCompleted)
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("step waited %s for a background child holding stdout", took)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "child.pid")); err == nil {
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+}

@@ -1,0 +1,280 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// Session is one run of one runbook against one environment in one mode,
+// by one operator. Build it with Start or Resume, drive it with Run, steer
+// it with Control and watch it with State (or Config.Observer).
+type Session struct {
+	cfg      Config
+	rb       *runbook.Runbook
+	env      *runbook.Environment
+	info     SessionInfo
+	vars     map[string]string
+	redactor *Redactor
+	running  atomic.Bool
+
+	emitMu sync.Mutex // serializes journal appends and observer calls
+
+	mu    sync.Mutex // guards state and ctl
+	state *State
+	ctl   controlState
+
+	storeMu sync.Mutex
+	store   Store
+	opened  []Store
+}
+
+// ID returns the session id.
+func (s *Session) ID() string { return s.info.ID }
+
+// Info returns the session row as it was when the session was started or resumed.
+func (s *Session) Info() SessionInfo { return s.info }
+
+// Runbook returns the runbook the session runs.
+func (s *Session) Runbook() *runbook.Runbook { return s.rb }
+
+// State returns a copy of the session's state, safe to call from any goroutine.
+func (s *Session) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state.clone()
+}
+
+// Start validates cfg, asks a protected environment's typed confirmation,
+// creates the session in the journal and journals session.start. The
+// session does nothing until Run.
+func Start(ctx context.Context, cfg Config) (*Session, error) {
+	cfg, err := withDefaults(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Runbook == nil {
+		return nil, fmt.Errorf("start session: %w: no runbook", ErrConfig)
+	}
+	env, err := checkEnv(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
+	if err := guardEnv(ctx, cfg, env); err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
+	dr, err := checkDrift(ctx, cfg, env.Protected)
+	if err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
+	rb := cfg.Runbook
+	info := SessionInfo{
+		ID: newSessionID(cfg), Runbook: rb.Name, RunbookPath: rb.Path, RunbookSHA256: rb.SHA256,
+		RunbookSource: rb.Source, Title: rb.Title, Env: env.Name, Mode: cfg.Mode,
+		Operator: cfg.Operator, Started: cfg.Clock.Now(),
+	}
+	info, err = cfg.Journal.CreateSession(ctx, info)
+	if err != nil {
+		return nil, fmt.Errorf("create session: %w", err)
+	}
+	s := newSession(cfg, env, info, mergeVars(rb.Vars, cfg.Vars))
+	s.state = newState(rb, info)
+	err = s.emit(ctx, NewEvent(EvSessionStart, "", map[string]any{
+		"runbook": rb.Name, "sha256": rb.SHA256, "env": env.Name, "mode": cfg.Mode,
+		"operator": cfg.Operator, "vars": s.vars, "version": rb.Version, "path": rb.Path,
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
+	if env.Protected {
+		if err := s.emit(ctx, NewEvent(EvConfirm, "", map[string]any{"what": "env", "value": env.Name})); err != nil {
+			return nil, fmt.Errorf("start session: %w", err)
+		}
+	}
+	if err := dr.journal(ctx, s); err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
+	return s, nil
+}
+
+// Resume reopens session sessionID from cfg.Journal: the state is rebuilt
+// from its events with Replay. cfg.Runbook may be nil (the runbook source
+// saved in the session row is parsed again); when given, its SHA-256 must
+// match the session's. cfg.Env, cfg.Mode and cfg.Vars are taken from the
+// session; cfg.Operator is who resumes (required).
+func Resume(ctx context.Context, cfg Config, sessionID string) (*Session, error) {
+	cfg, err := withDefaults(cfg)
+	if err != nil {
+		return nil, err
+	}
+	info, err := cfg.Journal.Session(ctx, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("resume session %s: %w", sessionID, err)
+	}
+	switch info.Outcome {
+	case OutcomeCompleted, OutcomeAborted, OutcomeRolledBack:
+		return nil, fmt.Errorf("resume session %s: %w (%s)", sessionID, ErrSessionEnded, info.Outcome)
+	}
+	rb := cfg.Runbook
+	if rb == nil {
+		if rb, err = runbook.Parse(info.RunbookPath, info.RunbookSource); err != nil {
+			return nil, fmt.Errorf("resume session %s: parse saved runbook: %w", sessionID, err)
+		}
+	} else if rb.SHA256 != info.RunbookSHA256 {
+		return nil, fmt.Errorf("resume session %s: %w: session ran %.12s, %s is %.12s; resume without a runbook argument to run the saved copy",
+			sessionID, ErrRunbookChanged, info.RunbookSHA256, rb.Path, rb.SHA256)
+	}
+	events, err := cfg.Journal.Events(ctx, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("resume session %s: read events: %w", sessionID, err)
+	}
+	cfg.Runbook, cfg.Env, cfg.Mode = rb, info.Env, info.Mode
+	env, err := checkEnv(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("resume session %s: %w", sessionID, err)
+	}
+	if err := guardEnv(ctx, cfg, env); err != nil {
+		return nil, fmt.Errorf("resume session %s: %w", sessionID, err)
+	}
+	s := newSession(cfg, env, info, startVars(events, rb.Vars))
+	s.state = Replay(rb, info, events)
+	s.state.Outcome = OutcomeRunning
+	s.ctl.paused = false
+	if err := s.emit(ctx, NewEvent(EvSessionResume, "", map[string]any{"operator": cfg.Operator})); err != nil {
+		return nil, fmt.Errorf("resume session %s: %w", sessionID, err)
+	}
+	return s, nil
+}
+
+func newSession(cfg Config, env *runbook.Environment, info SessionInfo, vars map[string]string) *Session {
+	s := &Session{cfg: cfg, rb: cfg.Runbook, env: env, info: info, vars: vars}
+	s.ctl.changed = make(chan struct{})
+	var secrets []string
+	for _, name := range cfg.Runbook.Secrets {
+		secrets = append(secrets, cfg.Getenv(name))
+	}
+	s.redactor = NewRedactor(secrets...)
+	return s
+}
+
+// withDefaults fills the optional fields of cfg and checks the required ones.
+func withDefaults(cfg Config) (Config, error) {
+	switch {
+	case cfg.Journal == nil:
+		return cfg, fmt.Errorf("%w: no journal", ErrConfig)
+	case cfg.Prompter == nil:
+		return cfg, fmt.Errorf("%w: no prompter", ErrConfig)
+	case cfg.Operator == "":
+		return cfg, fmt.Errorf("%w: no operator: set --operator or $LOCKSTEP_OPERATOR", ErrConfig)
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = ModeLive
+	}
+	switch cfg.Mode {
+	case ModeLive, ModeRehearsal, ModeDryRun:
+	default:
+		return cfg, fmt.Errorf("%w: unknown mode %q (want live, rehearsal or dry-run)", ErrConfig, cfg.Mode)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Writer(os.Stdout)
+	}
+	if cfg.WorkDir == "" {
+		cfg.WorkDir = filepath.Join(os.TempDir(), "lockstep")
+		if p, ok := cfg.Journal.(interface{ Path() string }); ok && p.Path() != "" {
+			cfg.WorkDir = filepath.Join(filepath.Dir(p.Path()), "work")
+		}
+	}
+	return cfg, nil
+}
+
+func checkEnv(cfg Config) (*runbook.Environment, error) {
+	env := cfg.Runbook.Env(cfg.Env)
+	if env != nil {
+		return env, nil
+	}
+	var names []string
+	for _, e := range cfg.Runbook.Environments {
+		names = append(names, e.Name)
+	}
+	return nil, fmt.Errorf("%w: runbook %s has no environment %q (it has %v)", ErrConfig, cfg.Runbook.Name, cfg.Env, names)
+}
+
+// guardEnv applies the protections of a protected environment: no --yes,
+// the change window (live and rehearsal only: a dry-run changes nothing),
+// and the typed confirmation of the environment's name.
+func guardEnv(ctx context.Context, cfg Config, env *runbook.Environment) error {
+	if !env.Protected {
+		return nil
+	}
+	if cfg.Yes {
+		return fmt.Errorf("%s: %w", env.Name, ErrProtectedYes)
+	}
+	if env.Window != nil && cfg.Mode != ModeDryRun {
+		if err := checkWindow(env, cfg.Clock.Now()); err != nil {
+			return err
+		}
+	}
+	ans, err := cfg.Prompter.Ask(ctx, Prompt{
+		Kind: PromptConfirmEnv, Title: fmt.Sprintf("%s is protected: type its name to continue", env.Name),
+		Text: fmt.Sprintf("Runbook **%s** will run in **%s** mode against the protected environment **%s**.",
+			cfg.Runbook.Name, cfg.Mode, env.Name),
+		Expect: env.Name, Key: "confirm_env",
+	})
+	if err != nil {
+		return fmt.Errorf("confirm environment: %w", err)
+	}
+	if ans.Value != env.Name {
+		return fmt.Errorf("%w: typed %q, want %q", ErrEnvConfirm, ans.Value, env.Name)
+	}
+	return nil
+}
+
+func mergeVars(base, over map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
+}
+
+// startVars reads the vars journaled with session.start.
+func startVars(events []Event, fallback map[string]string) map[string]string {
+	for _, ev := range events {
+		if ev.Kind != EvSessionStart {
+			continue
+		}
+		var d struct {
+			Vars map[string]string `json:"vars"`
+		}
+		if err := ev.Decode(&d); err == nil && d.Vars != nil {
+			return d.Vars
+		}
+	}
+	return mergeVars(fallback, nil)
+}
+
+func newSessionID(cfg Config) string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(errors.Join(errors.New("read random bytes"), err))
+	}
+	return cfg.Clock.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,353 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// SkipError is returned by an executor when the operator answered one of
+// its prompts with a skip: the step ends as skipped with Reason.
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return "skipped: " + e.Reason }
+
+// dryRunSkipped are the kinds a dry-run does not execute at all.
+var dryRunSkipped = map[runbook.Kind]bool{
+	runbook.KindBackup: true, runbook.KindRestoreDrill: true, runbook.KindLock: true,
+	runbook.KindUnlock: true, runbook.KindWait: true,
+}
+
+// dataKinds poll Control.Checkpoint and finish their in-flight writes on an
+// abort instead of being cancelled.
+var dataKinds = map[runbook.Kind]bool{
+	runbook.KindMigrate: true, runbook.KindEstimate: true, runbook.KindVerify: true,
+	runbook.KindBackup: true, runbook.KindRestoreDrill: true,
+}
+
+// rerunSafe kinds change nothing outside the journal (or only read), so an
+// interrupted one re-runs without asking, like an `idempotent: true` step.
+var rerunSafe = map[runbook.Kind]bool{
+	runbook.KindManual: true, runbook.KindDecision: true, runbook.KindApproval: true,
+	runbook.KindEstimate: true, runbook.KindVerify: true, runbook.KindWait: true,
+}
+
+// runStep runs one top-level step to a final state, asking the operator
+// what to do about interruptions and failures.
+func (s *Session) runStep(ctx context.Context, step *runbook.Step) *halt {
+	if h := s.boundary(ctx); h != nil {
+		return h
+	}
+	ss := s.stepState(step.ID)
+	resumed, ask := false, ss.Status == StepFailed
+	switch ss.Status {
+	case StepInterrupted, StepRunning:
+		act, h := s.onInterrupted(ctx, step)
+		if h != nil || act != ActionRetry {
+			return h
+		}
+		resumed = true
+	case StepPending:
+		reason, err := s.autoSkipReason(step)
+		if err != nil {
+			return s.failUnrunnable(ctx, step, err)
+		}
+		if reason != "" {
+			return s.haltOn(s.autoSkip(ctx, step, reason))
+		}
+	}
+	if step.Destructive && !ask {
+		if h := s.confirmDestructive(ctx, step); h != nil || s.status(step.ID) == StepSkipped {
+			return h
+		}
+	}
+	lastErr := errors.New(ss.Error)
+	for {
+		if ask {
+			act, h := s.onFailed(ctx, step, lastErr)
+			if h != nil || act != ActionRetry {
+				return h
+			}
+			if h := s.boundary(ctx); h != nil {
+				return h
+			}
+		}
+		status, err := s.execute(ctx, step, nil, resumed)
+		switch status {
+		case StepDone, StepSkipped:
+			return s.haltOn(err)
+		case StepInterrupted:
+			if h := s.haltFor(ctx, err); h != nil {
+				return h
+			}
+			return &halt{outcome: OutcomeStopped}
+		}
+		if jErr := (*journalError)(nil); errors.As(err, &jErr) {
+			return &halt{OutcomeFailed, err}
+		}
+		lastErr, ask, resumed = err, true, false
+	}
+}
+
+func (s *Session) haltOn(err error) *halt {
+	if err != nil {
+		return &halt{OutcomeFailed, err}
+	}
+	return nil
+}
+
+// execute journals step.start, runs the executor and journals step.end. of
+// is set for a rollback step. The returned status is done, skipped,
+// failed or interrupted; err is the executor's error.
+func (s *Session) execute(ctx context.Context, step, of *runbook.Step, resumed bool) (StepStatus, error) {
+	ex := ExecutorFor(step.Kind)
+	attempt := s.attempts(step, of) + 1
+	start := map[string]any{"kind": step.Kind, "attempt": attempt, "phase": step.Phase}
+	if resumed {
+		start["resumed"] = true
+	}
+	if of != nil {
+		start["phase"], start["rollback_of"] = "rollback", of.ID
+	}
+	if err := s.emit(ctx, NewEvent(EvStepStart, step.ID, start)); err != nil {
+		return StepFailed, err
+	}
+	stepCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if step.Timeout > 0 {
+		var stopTimer context.CancelFunc
+		stepCtx, stopTimer = context.WithTimeoutCause(stepCtx, step.Timeout, fmt.Errorf("timed out after %s", step.Timeout))
+		defer stopTimer()
+	}
+	if !dataKinds[step.Kind] {
+		s.setInterrupt(cancel)
+	}
+	t0 := time.Now()
+	var result any
+	var err error
+	if ex == nil {
+		err = fmt.Errorf("%w %q: this build cannot run it", ErrNoExecutor, step.Kind)
+	} else {
+		result, err = ex.Execute(stepCtx, s.stepContext(ctx, step, of, attempt, resumed))
+	}
+	s.setInterrupt(nil)
+	end := stepEnd{Status: StepDone, DurationMS: time.Since(t0).Milliseconds()}
+	var skip *SkipError
+	switch {
+	case err == nil:
+	case errors.As(err, &skip):
+		if e := s.emit(ctx, NewEvent(EvStepSkip, step.ID, map[string]any{"reason": skip.Reason})); e != nil {
+			return StepFailed, e
+		}
+		end.Status, end.Reason, err = StepSkipped, skip.Reason, nil
+	case s.isStop(ctx, err) || errors.Is(context.Cause(stepCtx), ErrAborted):
+		end.Status, end.Error = StepInterrupted, s.redactor.Redact(err.Error())
+	default:
+		if cause := context.Cause(stepCtx); stepCtx.Err() != nil && cause != nil && !errors.Is(err, cause) {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+		end.Status, end.Error = StepFailed, s.redactor.Redact(err.Error())
+	}
+	if result != nil && end.Status != StepInterrupted {
+		b, mErr := json.Marshal(result)
+		if mErr != nil {
+			b, _ = json.Marshal(map[string]string{"marshal_error": mErr.Error()})
+		}
+		end.Result = b
+	}
+	if e := s.emit(ctx, NewEvent(EvStepEnd, step.ID, end)); e != nil {
+		return StepFailed, errors.Join(err, e)
+	}
+	return end.Status, err
+}
+
+func (s *Session) attempts(step, of *runbook.Step) int {
+	if of != nil {
+		return 0
+	}
+	return s.stepState(step.ID).Attempts
+}
+
+// autoSkipReason says why the runbook itself skips a pending step: an
+// unmet step requirement, a false `when:`, or a dry-run of a kind that
+// does not run in dry-run.
+func (s *Session) autoSkipReason(step *runbook.Step) (string, error) {
+	for _, id := range step.Requires {
+		if s.status(id) != StepDone {
+			return fmt.Sprintf("requires: %s not done", id), nil
+		}
+	}
+	if step.When != nil {
+		ok, err := step.When.EvalBool(s.exprEnv())
+		if err != nil {
+			return "", fmt.Errorf("when: %w", err)
+		}
+		if !ok {
+			return fmt.Sprintf("when: %s is false", step.When.Source), nil
+		}
+	}
+	if s.cfg.Mode == ModeDryRun && dryRunSkipped[step.Kind] {
+		return "dry-run", nil
+	}
+	return "", nil
+}
+
+// autoSkip journals a step skipped by the runbook (not by the operator).
+func (s *Session) autoSkip(ctx context.Context, step *runbook.Step, reason string) error {
+	return s.emit(ctx, NewEvent(EvStepEnd, step.ID, stepEnd{Status: StepSkipped, Reason: reason}))
+}
+
+// failUnrunnable ends a step that cannot even start (its `when:` does not
+// evaluate): the session fails with the error.
+func (s *Session) failUnrunnable(ctx context.Context, step *runbook.Step, err error) *halt {
+	if e := s.emit(ctx, NewEvent(EvStepEnd, step.ID, stepEnd{Status: StepFailed, Error: err.Error()})); e != nil {
+		err = errors.Join(err, e)
+	}
+	return &halt{OutcomeFailed, fmt.Errorf("step %s: %w", step.ID, err)}
+}
+
+// confirmDestructive asks before a destructive step. Refusing stops the
+// session resumably; a skip answer skips the step.
+func (s *Session) confirmDestructive(ctx context.Context, step *runbook.Step) *halt {
+	ans, err := s.ask(ctx, Prompt{
+		Kind: PromptDestructive, Step: step.ID, Title: fmt.Sprintf("%s is destructive: run it?", step.ID),
+		Text: step.Text, Key: step.ID + ".confirm",
+	})
+	if err != nil {
+		if h := s.haltFor(ctx, err); h != nil {
+			return h
+		}
+		return &halt{OutcomeFailed, err}
+	}
+	if ans.Action == ActionSkip {
+		return s.operatorSkip(ctx, step.ID, ans.Reason)
+	}
+	if err := s.emit(ctx, NewEvent(EvConfirm, step.ID, map[string]any{"what": "destructive", "value": ans.Confirm})); err != nil {
+		return &halt{OutcomeFailed, err}
+	}
+	if !ans.Confirm {
+		return &halt{outcome: OutcomeStopped}
+	}
+	return nil
+}
+
+// operatorSkip journals a skip chosen by the operator; the reason is mandatory.
+func (s *Session) operatorSkip(ctx context.Context, id, reason string) *halt {
+	if reason == "" {
+		return &halt{OutcomeFailed, fmt.Errorf("skip %s: %w", id, ErrReasonRequired)}
+	}
+	return s.haltOn(s.emit(ctx, NewEvent(EvStepSkip, id, map[string]any{"reason": reason})))
+}
+
+// MaxAttempts is how many times a failing step may run before retry is no
+// longer offered (skip, abort or roll back remain).
+const MaxAttempts = 10
+
+// maxAsks bounds how often an invalid answer is asked again; a front end
+// replaying an answers file would otherwise loop forever.
+const maxAsks = 3
+
+// onFailed asks what to do about a failed step: retry, skip with a
+// reason, abort or roll back.
+func (s *Session) onFailed(ctx context.Context, step *runbook.Step, cause error) (Action, *halt) {
+	p := Prompt{
+		Kind: PromptFailed, Step: step.ID, Title: fmt.Sprintf("%s failed: %s", step.ID, cause),
+		Text: step.Text, Key: step.ID + ".retry|skip|abort",
+	}
+	allowed := []Action{ActionRetry, ActionSkip, ActionAbort, ActionRollback}
+	if n := s.stepState(step.ID).Attempts; n >= MaxAttempts {
+		// An answers file saying retry: true must not loop forever.
+		allowed = allowed[1:]
+		p.Text += fmt.Sprintf("\n\n(%d attempts: retry is no longer offered)", n)
+	}
+	return s.askAction(ctx, step.ID, p, allowed)
+}
+
+// onInterrupted journals step.interrupted and decides how to continue:
+// migrate steps continue from their checkpoints, idempotent and rerun-safe
+// steps re-run, others ask (retry, mark done with a reason, skip with a reason).
+func (s *Session) onInterrupted(ctx context.Context, step *runbook.Step) (Action, *halt) {
+	if err := s.emit(ctx, NewEvent(EvInterrupted, step.ID, map[string]any{"kind": step.Kind})); err != nil {
+		return ActionNone, &halt{OutcomeFailed, err}
+	}
+	if auto := autoResume(step); auto != "" {
+		return ActionRetry, s.journalAction(ctx, step.ID, Answer{Action: ActionRetry, Reason: auto})
+	}
+	p := Prompt{
+		Kind: PromptInterrupted, Step: step.ID,
+		Title: fmt.Sprintf("%s was interrupted: it may have partly run", step.ID),
+		Text:  step.Text, Key: step.ID + ".retry|done|skip",
+	}
+	return s.askAction(ctx, step.ID, p, []Action{ActionRetry, ActionDone, ActionSkip})
+}
+
+// autoResume says why an interrupted step continues without asking ("" : ask).
+func autoResume(step *runbook.Step) string {
+	switch {
+	case step.Kind == runbook.KindMigrate:
+		return "interrupted: migrate continues from its checkpoints"
+	case step.Idempotent:
+		return "interrupted: idempotent, re-run"
+	case rerunSafe[step.Kind]:
+		return "interrupted: " + string(step.Kind) + " steps are safe to re-run"
+	}
+	return ""
+}
+
+// askAction asks p until the answer is one of allowed with the reason it
+// needs, journals the choice and returns it. A halt ends the run loop.
+func (s *Session) askAction(ctx context.Context, id string, p Prompt, allowed []Action) (Action, *halt) {
+	for range maxAsks {
+		ans, err := s.ask(ctx, p)
+		if err != nil {
+			if h := s.haltFor(ctx, err); h != nil {
+				return ActionNone, h
+			}
+			return ActionNone, &halt{OutcomeFailed, err}
+		}
+		switch {
+		case !slicesContains(allowed, ans.Action):
+			p.Retry = fmt.Sprintf("answer one of %v", allowed)
+		case (ans.Action == ActionSkip || ans.Action == ActionDone) && ans.Reason == "":
+			p.Retry = fmt.Sprintf("%s needs a reason", ans.Action)
+		default:
+			return ans.Action, s.journalAction(ctx, id, ans)
+		}
+	}
+	return ActionNone, &halt{OutcomeFailed, fmt.Errorf("%s: %w: %s", id, ErrInvalidAnswer, p.Retry)}
+}
+
+func (s *Session) journalAction(ctx context.Context, id string, ans Answer) *halt {
+	switch ans.Action {
+	case ActionRetry:
+		return s.haltOn(s.emit(ctx, NewEvent(EvStepRetry, id, map[string]any{"reason": ans.Reason})))
+	case ActionSkip:
+		return s.operatorSkip(ctx, id, ans.Reason)
+	case ActionDone:
+		return s.haltOn(s.emit(ctx, NewEvent(EvStepMarkDone, id, map[string]any{"reason": ans.Reason})))
+	case ActionAbort:
+		if err := s.emit(ctx, NewEvent(EvAbort, id, map[string]any{"reason": ans.Reason})); err != nil {
+			return &halt{OutcomeFailed, err}
+		}
+		return &halt{outcome: OutcomeAborted}
+	case ActionRollback:
+		if err := s.emit(ctx, NewEvent(EvRollbackRequest, id, map[string]any{"reason": ans.Reason})); err != nil {
+			return &halt{OutcomeFailed, err}
+		}
+		return s.rollback(ctx, ans.Reason)
+	}
+	return nil
+}
+
+func slicesContains(list []Action, a Action) bool {
+	for _, x := range list {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,249 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// Leases live in their own table (DefaultLeaseTable), one item per
+// dataset+environment with key pk = "<dataset>/<env>" and attributes
+// dataset, env, holder, session, acquired and expires (unix nanoseconds).
+
+// leaseState remembers that the lease table exists.
+type leaseState struct {
+	mu    sync.Mutex
+	ready bool
+}
+
+func leaseKey(l engine.Lease) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: l.Dataset + "/" + l.Env}}
+}
+
+func nanos(t time.Time) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.UnixNano(), 10)}
+}
+
+// AcquireLease takes the lease with a conditional PutItem: it succeeds
+// when there is no lease, when the caller's session holds it, or — with
+// takeover — when the holder's lease expired before l.Acquired (the
+// caller's "now"; time.Now when zero). Otherwise it returns a
+// *engine.LeaseHeldError naming the holder.
+func (s *Store) AcquireLease(ctx context.Context, l engine.Lease, takeover bool) (engine.Lease, error) {
+	if l.Acquired.IsZero() {
+		l.Acquired = time.Now()
+	}
+	if err := s.ensureLeaseTable(ctx); err != nil {
+		return engine.Lease{}, fmt.Errorf("acquire lease %s/%s: %w", l.Dataset, l.Env, err)
+	}
+	item := leaseKey(l)
+	item["dataset"] = &types.AttributeValueMemberS{Value: l.Dataset}
+	item["env"] = &types.AttributeValueMemberS{Value: l.Env}
+	item["holder"] = &types.AttributeValueMemberS{Value: l.Holder}
+	item["session"] = &types.AttributeValueMemberS{Value: l.Session}
+	item["acquired"] = nanos(l.Acquired)
+	item["expires"] = nanos(l.Expires)
+	cond := "attribute_not_exists(pk) OR #session = :session"
+	values := map[string]types.AttributeValue{":session": &types.AttributeValueMemberS{Value: l.Session}}
+	names := map[string]string{"#session": "session"}
+	if takeover {
+		cond += " OR #expires < :now"
+		values[":now"] = nanos(l.Acquired)
+		names["#expires"] = "expires"
+	}
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.leaseTable), Item: item, ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	})
+	if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
+		cur, found, rerr := s.readLease(ctx, l)
+		switch {
+		case rerr != nil:
+			err = rerr
+		case found:
+			err = &engine.LeaseHeldError{Lease: cur}
+		}
+	}
+	if err != nil {
+		return engine.Lease{}, fmt.Errorf("acquire lease %s/%s: %w", l.Dataset, l.Env, err)
+	}
+	return l, nil
+}
+
+// RenewLease moves the caller's lease expiry to l.Expires with an update
+// conditioned on the caller's session holding it; otherwise
+// engine.ErrLeaseLost.
+func (s *Store) RenewLease(ctx context.Context, l engine.Lease) (engine.Lease, error) {
+	if err := s.ensureLeaseTable(ctx); err != nil {
+		return engine.Lease{}, fmt.Errorf("renew lease %s/%s: %w", l.Dataset, l.Env, err)
+	}
+	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.leaseTable), Key: leaseKey(l),
+		UpdateExpression:          aws.String("SET #expires = :exp"),
+		ConditionExpression:       aws.String("#session = :session"),
+		ExpressionAttributeNames:  map[string]string{"#expires": "expires", "#session": "session"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":exp": nanos(l.Expires), ":session": &types.AttributeValueMemberS{Value: l.Session}},
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
+		err = s.lostError(ctx, l)
+	}
+	if err != nil {
+		return engine.Lease{}, fmt.Errorf("renew lease %s/%s: %w", l.Dataset, l.Env, err)
+	}
+	return leaseFrom(out.Attributes), nil
+}
+
+// ReleaseLease deletes the caller's lease. A lease already gone is not an
+// error; one held by another session is engine.ErrLeaseLost.
+func (s *Store) ReleaseLease(ctx context.Context, l engine.Lease) error {
+	if err := s.ensureLeaseTable(ctx); err != nil {
+		return fmt.Errorf("release lease %s/%s: %w", l.Dataset, l.Env, err)
+	}
+	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.leaseTable), Key: leaseKey(l),
+		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #session = :session"),
+		ExpressionAttributeNames:  map[string]string{"#session": "session"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":session": &types.AttributeValueMemberS{Value: l.Session}},
+	})
+	if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
+		err = s.lostError(ctx, l)
+	}
+	if err != nil {
+		return fmt.Errorf("release lease %s/%s: %w", l.Dataset, l.Env, err)
+	}
+	return nil
+}
+
+func (s *Store) lostError(ctx context.Context, l engine.Lease) error {
+	cur, found, err := s.readLease(ctx, l)
+	switch {
+	case err != nil:
+		return err
+	case !found:
+		return fmt.Errorf("no lease held: %w", engine.ErrLeaseLost)
+	}
+	return fmt.Errorf("%w: now held by %s (session %s)", engine.ErrLeaseLost, cur.Holder, cur.Session)
+}
+
+func (s *Store) readLease(ctx context.Context, l engine.Lease) (engine.Lease, bool, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.leaseTable), Key: leaseKey(l), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return engine.Lease{}, false, translate(err)
+	}
+	if out.Item == nil {
+		return engine.Lease{}, false, nil
+	}
+	return leaseFrom(out.Item), true, nil
+}
+
+func leaseFrom(m map[string]types.AttributeValue) engine.Lease {
+	str := func(k string) string {
+		if v, ok := m[k].(*types.AttributeValueMemberS); ok {
+			return v.Value
+		}
+		return ""
+	}
+	tm := func(k string) time.Time {
+		if v, ok := m[k].(*types.AttributeValueMemberN); ok {
+			if n, err := strconv.ParseInt(v.Value, 10, 64); err == nil {
+				return time.Unix(0, n)
+			}
+		}
+		return time.Time{}
+	}
+	return engine.Lease{Dataset: str("dataset"), Env: str("env"), Holder: str("holder"), Session: str("session"),
+		Acquired: tm("acquired"), Expires: tm("expires")}
+}
+
+// ensureLeaseTable creates the lease table on first use and waits until
+// it is ACTIVE.
+func (s *Store) ensureLeaseTable(ctx context.Context) error {
+	s.leases.mu.Lock()
+	defer s.leases.mu.Unlock()
+	if s.leases.ready {
+		return nil
+	}
+	out, err := s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.leaseTable)})
+	var nf *types.ResourceNotFoundException
+	switch {
+	case errors.As(err, &nf):
+		_, err = s.api.CreateTable(ctx, &dynamodb.CreateTableInput{
+			TableName:            aws.String(s.leaseTable),
+			BillingMode:          types.BillingModePayPerRequest,
+			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		})
+		var inUse *types.ResourceInUseException
+		if err != nil && !errors.As(err, &inUse) { // another session may create it too
+			return fmt.Errorf("create lease table %s: %w", s.leaseTable, translate(err))
+		}
+	case err != nil:
+		return fmt.Errorf("describe lease table %s: %w", s.leaseTable, translate(err))
+	case out.Table.TableStatus == types.TableStatusActive:
+		s.leases.ready = true
+		return nil
+	}
+	if err := s.waitActive(ctx, s.leaseTable); err != nil {
+		return fmt.Errorf("wait for lease table %s: %w", s.leaseTable, err)
+	}
+	s.leases.ready = true
+	return nil
+}
+
+// SetFlag sets attr to true (on) or removes it (off) on the existing item
+// with key in table (the store's own table when "").
+func (s *Store) SetFlag(ctx context.Context, table string, key engine.Item, attr string, on bool) error {
+	if table == "" {
+		table = s.table
+	}
+	k, err := toAVMap(key)
+	if err != nil || len(k) == 0 {
+		return fmt.Errorf("set flag %s on %s: bad key %v: %v", attr, table, key, err)
+	}
+	names := map[string]string{"#a": attr}
+	var cond []string
+	i := 0
+	for name := range key {
+		p := "#k" + strconv.Itoa(i)
+		names[p] = name
+		cond = append(cond, "attribute_exists("+p+")")
+		i++
+	}
+	in := &dynamodb.UpdateItemInput{TableName: aws.String(table), Key: k, ExpressionAttributeNames: names,
+		ConditionExpression: aws.String(joinAnd(cond))}
+	if on {
+		in.UpdateExpression = aws.String("SET #a = :on")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":on": &types.AttributeValueMemberBOOL{Value: true}}
+	} else {
+		in.UpdateExpression = aws.String("REMOVE #a")
+	}
+	if _, err := s.api.UpdateItem(ctx, in); err != nil {
+		err = translate(err)
+		if errors.Is(err, engine.ErrConditionFailed) {
+			return fmt.Errorf("set flag %s on %s %v: no such item", attr, table, key)
+		}
+		return fmt.Errorf("set flag %s on %s: %w", attr, table, err)
+	}
+	return nil
+}
+
+func joinAnd(conds []string) string {
+	out := ""
+	for i, c := range conds {
+		if i > 0 {
+			out += " AND "
+		}
+		out += c
+	}
+	return out
+}

@@ -1,0 +1,184 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// leaseTable holds migration leases, one row per dataset+environment, in
+// the store's database file.
+const leaseTable = "lockstep_leases"
+
+const leaseDDL = `CREATE TABLE IF NOT EXISTS lockstep_leases (
+	dataset  TEXT NOT NULL,
+	env      TEXT NOT NULL,
+	holder   TEXT NOT NULL,
+	session  TEXT NOT NULL,
+	acquired INTEGER NOT NULL, -- unix nanoseconds
+	expires  INTEGER NOT NULL, -- unix nanoseconds
+	PRIMARY KEY (dataset, env)
+)`
+
+// AcquireLease takes the lease l.Dataset/l.Env for l.Session until
+// l.Expires. l.Acquired is "now" (time.Now when zero). A lease held by
+// another session is refused with a *engine.LeaseHeldError while it lives,
+// and also once expired unless takeover is true. The same session
+// acquiring again refreshes its lease.
+func (s *Store) AcquireLease(ctx context.Context, l engine.Lease, takeover bool) (engine.Lease, error) {
+	if l.Acquired.IsZero() {
+		l.Acquired = time.Now()
+	}
+	err := s.leaseTx(ctx, func(tx *sql.Tx) error {
+		cur, found, err := readLease(ctx, tx, l.Dataset, l.Env)
+		if err != nil {
+			return err
+		}
+		if found && cur.Session != l.Session {
+			live := cur.Expires.After(l.Acquired)
+			if live || !takeover {
+				return &engine.LeaseHeldError{Lease: cur}
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO lockstep_leases
+			(dataset, env, holder, session, acquired, expires) VALUES (?, ?, ?, ?, ?, ?)`,
+			l.Dataset, l.Env, l.Holder, l.Session, l.Acquired.UnixNano(), l.Expires.UnixNano())
+		return err
+	})
+	if err != nil {
+		return engine.Lease{}, fmt.Errorf("acquire lease %s/%s: %w", l.Dataset, l.Env, err)
+	}
+	return l, nil
+}
+
+// RenewLease extends the caller's lease to l.Expires; it fails with
+// engine.ErrLeaseLost when the lease is gone or another session holds it.
+func (s *Store) RenewLease(ctx context.Context, l engine.Lease) (engine.Lease, error) {
+	var out engine.Lease
+	err := s.leaseTx(ctx, func(tx *sql.Tx) error {
+		cur, found, err := readLease(ctx, tx, l.Dataset, l.Env)
+		if err != nil {
+			return err
+		}
+		if !found || cur.Session != l.Session {
+			return lostError(cur, found)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE lockstep_leases SET expires = ? WHERE dataset = ? AND env = ?`,
+			l.Expires.UnixNano(), l.Dataset, l.Env)
+		cur.Expires = time.Unix(0, l.Expires.UnixNano())
+		out = cur
+		return err
+	})
+	if err != nil {
+		return engine.Lease{}, fmt.Errorf("renew lease %s/%s: %w", l.Dataset, l.Env, err)
+	}
+	return out, nil
+}
+
+// ReleaseLease gives the lease up. Releasing a lease already gone is not
+// an error; one now held by another session is engine.ErrLeaseLost.
+func (s *Store) ReleaseLease(ctx context.Context, l engine.Lease) error {
+	err := s.leaseTx(ctx, func(tx *sql.Tx) error {
+		cur, found, err := readLease(ctx, tx, l.Dataset, l.Env)
+		if err != nil || !found {
+			return err
+		}
+		if cur.Session != l.Session {
+			return lostError(cur, true)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM lockstep_leases WHERE dataset = ? AND env = ? AND session = ?`,
+			l.Dataset, l.Env, l.Session)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("release lease %s/%s: %w", l.Dataset, l.Env, err)
+	}
+	return nil
+}
+
+func lostError(cur engine.Lease, found bool) error {
+	if !found {
+		return fmt.Errorf("no lease held: %w", engine.ErrLeaseLost)
+	}
+	return fmt.Errorf("%w: now held by %s (session %s)", engine.ErrLeaseLost, cur.Holder, cur.Session)
+}
+
+// leaseTx runs fn in a write transaction on the lease table, creating it
+// on first use.
+func (s *Store) leaseTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, leaseDDL); err != nil {
+		return translate(err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return translate(tx.Commit())
+}
+
+func readLease(ctx context.Context, tx *sql.Tx, dataset, env string) (engine.Lease, bool, error) {
+	l := engine.Lease{Dataset: dataset, Env: env}
+	var acq, exp int64
+	err := tx.QueryRowContext(ctx, `SELECT holder, session, acquired, expires FROM lockstep_leases
+		WHERE dataset = ? AND env = ?`, dataset, env).Scan(&l.Holder, &l.Session, &acq, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.Lease{}, false, nil
+	}
+	if err != nil {
+		return engine.Lease{}, false, err
+	}
+	l.Acquired, l.Expires = time.Unix(0, acq), time.Unix(0, exp)
+	return l, true, nil
+}
+
+// SetFlag sets attr to 1 (on) or NULL (off) on the row with key in table
+// (the store's own table when ""). The column must exist.
+func (s *Store) SetFlag(ctx context.Context, table string, key engine.Item, attr string, on bool) error {
+	if table == "" {
+		table = s.table
+	}
+	sc, err := readSchema(ctx, s.db, table, keyNames(key))
+	if err != nil {
+		return fmt.Errorf("set flag %s on %s: %w", attr, table, err)
+	}
+	if !sc.has(attr) {
+		return fmt.Errorf("set flag on %s: column %q: %w; add it first with a sql step, e.g. ALTER TABLE %s ADD COLUMN %s",
+			table, attr, ErrNoColumn, quote(table), quote(attr))
+	}
+	cond, args, err := sc.keyWhere(key)
+	if err != nil {
+		return fmt.Errorf("set flag %s on %s: %w", attr, table, err)
+	}
+	var val any
+	if on {
+		val = int64(1)
+	}
+	s.writeMu.Lock()
+	res, err := s.db.ExecContext(ctx, "UPDATE "+quote(table)+" SET "+quote(attr)+" = ? WHERE "+cond, append([]any{val}, args...)...)
+	s.writeMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("set flag %s on %s: %w", attr, table, translate(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("set flag %s on %s %s: no such item", attr, table, keyString(key))
+	}
+	return nil
+}
+
+func keyNames(key engine.Item) []string {
+	names := make([]string, 0, len(key))
+	for k := range key {
+		names = append(names, k)
+	}
+	return names
+}

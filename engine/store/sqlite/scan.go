@@ -1,0 +1,173 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// cursor is where a segment's scan resumes: after the row with key After,
+// in key order. Segment and Total guard against resuming with another
+// segmentation.
+type cursor struct {
+	Segment int             `json:"segment"`
+	Total   int             `json:"total"`
+	After   json.RawMessage `json:"after"` // engine.MarshalItem of the key
+}
+
+// Scan reads one page of one segment, in primary key order. Rows are
+// partitioned among segments by their key (modulo for an integer key, a
+// hash otherwise), so segments cover every row exactly once however the
+// table changes; the cursor is the last key returned.
+func (s *Store) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page, error) {
+	total := max(req.TotalSegments, 1)
+	if req.Segment < 0 || req.Segment >= total {
+		return engine.Page{}, fmt.Errorf("scan %s: segment %d out of 0..%d", s.table, req.Segment, total-1)
+	}
+	limit := req.Limit
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	sc, err := s.scanSchema(ctx, req.Cursor == nil)
+	if err != nil {
+		return engine.Page{}, fmt.Errorf("scan %s: %w", s.table, err)
+	}
+	where := []string{sc.segmentFilter(req.Segment, total)}
+	var args []any
+	if req.Cursor != nil {
+		cond, cargs, err := sc.afterCursor(req.Cursor, req.Segment, total)
+		if err != nil {
+			return engine.Page{}, fmt.Errorf("scan %s: %w", s.table, err)
+		}
+		where = append(where, cond)
+		args = cargs
+	}
+	q := "SELECT " + sc.selectList + " FROM " + quote(s.table) +
+		" WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + sc.keyList() + fmt.Sprintf(" LIMIT %d", limit)
+	items, err := s.query(ctx, s.db, q, args...)
+	if err != nil {
+		return engine.Page{}, fmt.Errorf("scan %s segment %d: %w", s.table, req.Segment, err)
+	}
+	page := engine.Page{Items: items, Scanned: len(items)}
+	if len(items) == limit {
+		next, err := json.Marshal(cursor{Segment: req.Segment, Total: total, After: mustMarshal(engine.KeyOf(items[len(items)-1], sc.key))})
+		if err != nil {
+			return engine.Page{}, fmt.Errorf("scan %s: %w", s.table, err)
+		}
+		page.Next = next
+	}
+	return page, nil
+}
+
+// scanSchema re-reads the schema at the start of a segment, so a scan
+// sees columns added since the store was opened.
+func (s *Store) scanSchema(ctx context.Context, fresh bool) (*schema, error) {
+	if fresh {
+		return s.loadSchema(ctx)
+	}
+	return s.currentSchema(ctx)
+}
+
+func mustMarshal(key engine.Item) json.RawMessage {
+	b, err := engine.MarshalItem(key)
+	if err != nil {
+		// Keys are read from the database, so they are always scalars.
+		panic(fmt.Sprintf("marshal scan key: %v", err))
+	}
+	return b
+}
+
+// afterCursor decodes a cursor into "(k1, k2) > (?, ?)".
+func (sc *schema) afterCursor(raw []byte, seg, total int) (string, []any, error) {
+	var c cursor
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return "", nil, fmt.Errorf("bad cursor: %w", err)
+	}
+	if c.Segment != seg || c.Total != total {
+		return "", nil, fmt.Errorf("cursor is for segment %d of %d, not %d of %d", c.Segment, c.Total, seg, total)
+	}
+	key, err := engine.UnmarshalItem(c.After)
+	if err != nil {
+		return "", nil, fmt.Errorf("bad cursor: %w", err)
+	}
+	marks := make([]string, len(sc.key))
+	args := make([]any, len(sc.key))
+	for i, k := range sc.key {
+		v, ok := key[k]
+		if !ok {
+			return "", nil, fmt.Errorf("bad cursor: no key attribute %q", k)
+		}
+		if args[i], err = bindValue(v); err != nil {
+			return "", nil, fmt.Errorf("bad cursor: %w", err)
+		}
+		marks[i] = "?"
+	}
+	return "(" + sc.keyList() + ") > (" + strings.Join(marks, ", ") + ")", args, nil
+}
+
+func (sc *schema) keyList() string {
+	keys := make([]string, len(sc.key))
+	for i, k := range sc.key {
+		keys[i] = quote(k)
+	}
+	return strings.Join(keys, ", ")
+}
+
+// Get reads one row by key.
+func (s *Store) Get(ctx context.Context, key engine.Item) (engine.Item, bool, error) {
+	sc, err := s.currentSchema(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("get from %s: %w", s.table, err)
+	}
+	cond, args, err := sc.keyWhere(key)
+	if err != nil {
+		return nil, false, fmt.Errorf("get from %s: %w", s.table, err)
+	}
+	items, err := s.query(ctx, s.db, "SELECT "+sc.selectList+" FROM "+quote(s.table)+" WHERE "+cond, args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("get from %s: %w", s.table, err)
+	}
+	if len(items) == 0 {
+		return nil, false, nil
+	}
+	return items[0], true, nil
+}
+
+// query runs q and converts its rows into items.
+func (s *Store) query(ctx context.Context, q querier, query string, args ...any) ([]engine.Item, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return readItems(rows)
+}
+
+func readItems(rows *sql.Rows) ([]engine.Item, error) {
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var items []engine.Item
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		it := make(engine.Item, len(cols))
+		for i, c := range cols {
+			it[c] = readValue(vals[i])
+		}
+		items = append(items, it)
+	}
+	return items, rows.Err()
+}

@@ -1,0 +1,152 @@
+// Package sqlite is the SQLite store: one table with a primary key in a
+// SQLite database file, whose rows are lockstep items. It implements
+// engine.Store and the optional engine.SQLExecer, engine.ScratchCreator,
+// engine.Leaser and engine.BatchUpdater.
+//
+// It may import the standard library, engine, runbook and the SQLite
+// driver (mattn/go-sqlite3) — never a UI package.
+//
+// Values: INTEGER and REAL columns read as engine.Number, TEXT as string,
+// BLOB as []byte, NULL as nil (every column is an attribute of every
+// item; a NULL column is an attribute with a nil value). Writes bind a
+// Number as an INTEGER when it is integral and fits in 64 bits, as a REAL
+// otherwise; a bool as 1 or 0; maps, lists and sets as JSON text.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// Errors of the SQLite store.
+var (
+	// ErrNoColumn is returned when a write names a column the table lacks.
+	ErrNoColumn = errors.New("no such column")
+	// ErrNoTable is returned when the store's table does not exist.
+	ErrNoTable = errors.New("no such table")
+	// ErrNoKey is returned when the table has no primary key and the
+	// runbook names none.
+	ErrNoKey = errors.New("no primary key")
+)
+
+var (
+	_ engine.Store          = (*Store)(nil)
+	_ engine.SQLExecer      = (*Store)(nil)
+	_ engine.ScratchCreator = (*Store)(nil)
+	_ engine.Leaser         = (*Store)(nil)
+	_ engine.BatchUpdater   = (*Store)(nil)
+)
+
+// DefaultPageSize is the number of rows a Scan page holds when the
+// request does not say.
+const DefaultPageSize = 500
+
+// Store is a SQLite table seen as a lockstep store. It is safe for
+// concurrent use; writes are serialised inside the process and wait up to
+// the busy timeout for other processes.
+type Store struct {
+	db          *sql.DB
+	path        string
+	table       string
+	versionAttr string
+	specKey     []string
+
+	writeMu sync.Mutex // one write transaction at a time in this process
+	w       *writer    // the write connection; guarded by writeMu
+
+	mu     sync.Mutex // guards schema
+	schema *schema
+}
+
+// Open opens the table spec.Table in the database file spec.Path (whose
+// ${VAR} references are already expanded) in WAL mode with a busy
+// timeout. The key is spec.Key, or the table's primary key.
+func Open(spec *runbook.StoreSpec) (*Store, error) {
+	if spec == nil || spec.Path == "" || spec.Table == "" {
+		return nil, errors.New("open sqlite store: path and table are required")
+	}
+	db, err := openDB(spec.Path)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite store %s: %w", spec.Path, err)
+	}
+	s := &Store{
+		db:          db,
+		path:        spec.Path,
+		table:       spec.Table,
+		versionAttr: spec.VersionAttribute,
+		specKey:     spec.Key,
+	}
+	if s.versionAttr == "" {
+		s.versionAttr = "v"
+	}
+	if _, err := s.loadSchema(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", spec.Path, err)
+	}
+	return s, nil
+}
+
+// openDB opens path with the lockstep driver: WAL, a 10 s busy timeout,
+// immediate write transactions (no lock upgrade deadlocks).
+func openDB(path string) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_txlock", "immediate")
+	q.Set("_synchronous", "NORMAL")
+	db, err := sql.Open(driverName, "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Path is the database file the store reads and writes.
+func (s *Store) Path() string { return s.path }
+
+// Table is the store's table name.
+func (s *Store) Table() string { return s.table }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	s.writeMu.Lock()
+	s.closeWriter()
+	s.writeMu.Unlock()
+	return s.db.Close()
+}
+
+// Describe returns the key, the exact row count and the table's size in
+// bytes (the sum of its values' lengths).
+func (s *Store) Describe(ctx context.Context) (engine.TableInfo, error) {
+	sc, err := s.loadSchema(ctx)
+	if err != nil {
+		return engine.TableInfo{}, fmt.Errorf("describe %s: %w", s.table, err)
+	}
+	lengths := make([]string, len(sc.cols))
+	for i, c := range sc.cols {
+		lengths[i] = "coalesce(length(CAST(" + quote(c.name) + " AS BLOB)),0)"
+	}
+	q := "SELECT count(*), coalesce(sum(" + strings.Join(lengths, "+") + "),0) FROM " + quote(s.table)
+	info := engine.TableInfo{Table: s.table, Key: append([]string(nil), sc.key...), Backend: "sqlite"}
+	if err := s.db.QueryRowContext(ctx, q).Scan(&info.ItemCount, &info.SizeBytes); err != nil {
+		return engine.TableInfo{}, fmt.Errorf("describe %s: %w", s.table, err)
+	}
+	return info, nil
+}
+
+// quote quotes an SQL identifier.
+func quote(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}

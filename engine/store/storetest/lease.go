@@ -1,0 +1,116 @@
+package storetest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// testLease checks the Leaser contract. Lease.Acquired is the caller's
+// "now": the store compares expiries with it, so the test needs no sleep.
+func (s *suite) testLease(t *testing.T) {
+	st := s.new(t, Seed(3))
+	ls, ok := st.(engine.Leaser)
+	if !ok {
+		t.Skip("store is not an engine.Leaser")
+	}
+	t0 := time.Date(2026, 5, 1, 22, 0, 0, 0, time.UTC)
+	alice := engine.Lease{Dataset: "split-address", Env: "staging", Holder: "alice", Session: "s-alice",
+		Acquired: t0, Expires: t0.Add(time.Minute)}
+	bob := engine.Lease{Dataset: "split-address", Env: "staging", Holder: "bob", Session: "s-bob",
+		Acquired: t0.Add(10 * time.Second), Expires: t0.Add(70 * time.Second)}
+
+	got, err := ls.AcquireLease(ctx(t), alice, false)
+	if err != nil {
+		t.Fatalf("AcquireLease(alice)=%v", err)
+	}
+	if got.Holder != "alice" || got.Session != "s-alice" || !got.Expires.Equal(alice.Expires) {
+		t.Errorf("AcquireLease(alice)=%+v", got)
+	}
+	var held *engine.LeaseHeldError
+	if _, err := ls.AcquireLease(ctx(t), bob, true); !errors.As(err, &held) {
+		t.Fatalf("AcquireLease(bob, live lease)=%v, want *LeaseHeldError", err)
+	}
+	if held.Lease.Holder != "alice" || held.Lease.Session != "s-alice" || !held.Lease.Acquired.Equal(t0) {
+		t.Errorf("LeaseHeldError.Lease=%+v, want alice's", held.Lease)
+	}
+	// Another environment of the same dataset is a different lease.
+	prod := bob
+	prod.Env = "production"
+	if _, err := ls.AcquireLease(ctx(t), prod, false); err != nil {
+		t.Errorf("AcquireLease(bob, production)=%v", err)
+	}
+	// Alice re-acquires (same session) and renews.
+	alice.Expires = t0.Add(2 * time.Minute)
+	if _, err := ls.AcquireLease(ctx(t), alice, false); err != nil {
+		t.Errorf("AcquireLease(alice again)=%v", err)
+	}
+	alice.Expires = t0.Add(3 * time.Minute)
+	if got, err := ls.RenewLease(ctx(t), alice); err != nil || !got.Expires.Equal(alice.Expires) {
+		t.Errorf("RenewLease(alice)=%+v, %v", got, err)
+	}
+	// Expired: refused without takeover, taken with it.
+	bob.Acquired = t0.Add(4 * time.Minute)
+	bob.Expires = bob.Acquired.Add(time.Minute)
+	if _, err := ls.AcquireLease(ctx(t), bob, false); !errors.As(err, &held) {
+		t.Fatalf("AcquireLease(bob, expired, no takeover)=%v, want *LeaseHeldError", err)
+	}
+	if _, err := ls.AcquireLease(ctx(t), bob, true); err != nil {
+		t.Fatalf("AcquireLease(bob, takeover)=%v", err)
+	}
+	if _, err := ls.RenewLease(ctx(t), alice); !errors.Is(err, engine.ErrLeaseLost) {
+		t.Errorf("RenewLease(alice after takeover)=%v, want ErrLeaseLost", err)
+	}
+	if err := ls.ReleaseLease(ctx(t), alice); !errors.Is(err, engine.ErrLeaseLost) {
+		t.Errorf("ReleaseLease(alice after takeover)=%v, want ErrLeaseLost", err)
+	}
+	bob.Expires = bob.Expires.Add(time.Minute)
+	if _, err := ls.RenewLease(ctx(t), bob); err != nil {
+		t.Errorf("RenewLease(bob)=%v", err)
+	}
+	if err := ls.ReleaseLease(ctx(t), bob); err != nil {
+		t.Errorf("ReleaseLease(bob)=%v", err)
+	}
+	if err := ls.ReleaseLease(ctx(t), bob); err != nil {
+		t.Errorf("ReleaseLease(bob, again)=%v, want nil", err)
+	}
+	if _, err := ls.RenewLease(ctx(t), bob); !errors.Is(err, engine.ErrLeaseLost) {
+		t.Errorf("RenewLease(bob after release)=%v, want ErrLeaseLost", err)
+	}
+	alice.Acquired = bob.Acquired
+	alice.Expires = alice.Acquired.Add(time.Minute)
+	if _, err := ls.AcquireLease(ctx(t), alice, false); err != nil {
+		t.Errorf("AcquireLease(alice after release)=%v", err)
+	}
+}
+
+func (s *suite) testSetFlag(t *testing.T) {
+	st := s.new(t, Seed(3))
+	ls, ok := st.(engine.Leaser)
+	if !ok {
+		t.Skip("store is not an engine.Leaser")
+	}
+	if err := ls.SetFlag(ctx(t), "", key("item-001"), "flag", true); err != nil {
+		t.Fatalf("SetFlag(on)=%v", err)
+	}
+	if got := mustGet(t, st, "item-001")["flag"]; got != true && !engine.EqualValues(got, engine.Number("1")) {
+		t.Errorf("flag=%#v after SetFlag(on), want true or 1", got)
+	}
+	if got := mustGet(t, st, "item-002")["flag"]; got != nil {
+		t.Errorf("flag of another item=%#v, want nil", got)
+	}
+	if err := ls.SetFlag(ctx(t), "", key("item-001"), "flag", false); err != nil {
+		t.Fatalf("SetFlag(off)=%v", err)
+	}
+	if got := mustGet(t, st, "item-001")["flag"]; got != nil {
+		t.Errorf("flag=%#v after SetFlag(off), want nil", got)
+	}
+	if err := ls.SetFlag(ctx(t), "", key("ghost"), "flag", true); err == nil {
+		t.Error("SetFlag(missing item)=nil, want an error")
+	}
+	if _, ok, _ := st.Get(ctx(t), key("ghost")); ok {
+		t.Error("SetFlag created a missing item")
+	}
+}

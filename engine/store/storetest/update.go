@@ -1,0 +1,161 @@
+package storetest
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+func (s *suite) testUpdate(t *testing.T) {
+	seed := []engine.Item{
+		{KeyAttr: "fresh", "name": "a", "n": engine.Number("1"), "note": "keep"},
+		{KeyAttr: "v1", "v": engine.Number("1"), "name": "b", "note": "keep"},
+		{KeyAttr: "v3", "v": engine.Number("3"), "name": "c"},
+		{KeyAttr: "v2", "v": engine.Number("2"), "name": "d", "city": "Paris"},
+		{KeyAttr: "race", "v": engine.Number("1"), "name": "e"},
+		{KeyAttr: "other", "v": engine.Number("1"), "name": "f", "note": "old"},
+		{KeyAttr: "absent", "name": "g"},
+	}
+	st := s.new(t, seed)
+	forward := func(id string, set map[string]any, unchanged map[string]any) engine.Update {
+		return engine.Update{
+			Key: key(id), Set: set, Version: 2,
+			Guard: engine.Guard{VersionAttr: "v", Below: 2, Unchanged: unchanged},
+		}
+	}
+	apply := func(t *testing.T, u engine.Update) {
+		t.Helper()
+		if err := st.Update(ctx(t), u); err != nil {
+			t.Fatalf("Update(%v)=%v, want nil", u.Key, err)
+		}
+	}
+	refuse := func(t *testing.T, u engine.Update) {
+		t.Helper()
+		before, existed, _ := st.Get(ctx(t), u.Key)
+		err := st.Update(ctx(t), u)
+		if !errors.Is(err, engine.ErrConditionFailed) {
+			t.Fatalf("Update(%v)=%v, want ErrConditionFailed", u.Key, err)
+		}
+		after, exists, _ := st.Get(ctx(t), u.Key)
+		if exists != existed {
+			t.Fatalf("refused Update(%v) changed existence: %v → %v", u.Key, existed, exists)
+		}
+		if d := Diff(after, before); existed && d != "" {
+			t.Errorf("refused Update(%v) changed the item:%s", u.Key, d)
+		}
+	}
+	expect := func(t *testing.T, id string, want engine.Item) {
+		t.Helper()
+		if d := Diff(mustGet(t, st, id), want); d != "" {
+			t.Errorf("item %s:%s", id, d)
+		}
+	}
+
+	t.Run("applies to an item without version", func(t *testing.T) {
+		apply(t, forward("fresh", map[string]any{"name": "A", "city": "Lyon"}, map[string]any{"name": "a"}))
+		expect(t, "fresh", engine.Item{KeyAttr: "fresh", "v": engine.Number("2"), "name": "A", "city": "Lyon", "n": engine.Number("1"), "note": "keep"})
+	})
+	t.Run("applies below target", func(t *testing.T) {
+		apply(t, forward("v1", map[string]any{"name": "B"}, map[string]any{"name": "b"}))
+		expect(t, "v1", engine.Item{KeyAttr: "v1", "v": engine.Number("2"), "name": "B", "note": "keep"})
+	})
+	t.Run("refused at target", func(t *testing.T) {
+		refuse(t, forward("v1", map[string]any{"name": "BB"}, map[string]any{"name": "B"}))
+		refuse(t, forward("v2", map[string]any{"name": "x"}, nil))
+	})
+	t.Run("refused above target", func(t *testing.T) {
+		refuse(t, forward("v3", map[string]any{"name": "x"}, map[string]any{"name": "c"}))
+	})
+	t.Run("refused when a read attribute changed", func(t *testing.T) {
+		read := mustGet(t, st, "race")
+		// The application writes concurrently, between read and write.
+		apply(t, engine.Update{Key: key("race"), Set: map[string]any{"name": "app"}})
+		refuse(t, forward("race", map[string]any{"name": "migrated"}, map[string]any{"name": read["name"]}))
+		expect(t, "race", engine.Item{KeyAttr: "race", "v": engine.Number("1"), "name": "app"})
+	})
+	t.Run("absent attribute guard", func(t *testing.T) {
+		// note is absent: a guard on it being absent holds …
+		apply(t, engine.Update{Key: key("absent"), Set: map[string]any{"city": "Nice"},
+			Guard: engine.Guard{Unchanged: map[string]any{"note": nil}}})
+		apply(t, engine.Update{Key: key("absent"), Set: map[string]any{"note": "now"}})
+		// … and fails once it is set.
+		refuse(t, engine.Update{Key: key("absent"), Set: map[string]any{"city": "Nantes"},
+			Guard: engine.Guard{Unchanged: map[string]any{"note": nil}}})
+		expect(t, "absent", engine.Item{KeyAttr: "absent", "name": "g", "city": "Nice", "note": "now"})
+	})
+	t.Run("only changed attributes are touched", func(t *testing.T) {
+		read := mustGet(t, st, "other")
+		// The application changes an attribute the transform did not read.
+		apply(t, engine.Update{Key: key("other"), Set: map[string]any{"note": "app wrote"}})
+		apply(t, forward("other", map[string]any{"city": "Rome"}, map[string]any{"name": read["name"]}))
+		expect(t, "other", engine.Item{KeyAttr: "other", "v": engine.Number("2"), "name": "f", "note": "app wrote", "city": "Rome"})
+	})
+	t.Run("refused on a missing item", func(t *testing.T) {
+		refuse(t, forward("ghost", map[string]any{"name": "x"}, nil))
+		refuse(t, engine.Update{Key: key("ghost"), Set: map[string]any{"name": "x"}})
+		if _, ok, _ := st.Get(ctx(t), key("ghost")); ok {
+			t.Error("Update created a missing item")
+		}
+	})
+	t.Run("rollback with Equals", func(t *testing.T) {
+		back := engine.Update{Key: key("v2"), Remove: []string{"city"}, Version: 1,
+			Guard: engine.Guard{VersionAttr: "v", Equals: 2}}
+		apply(t, back)
+		expect(t, "v2", engine.Item{KeyAttr: "v2", "v": engine.Number("1"), "name": "d"})
+		refuse(t, back)
+		// Rolling back to version 0 removes the version attribute.
+		apply(t, engine.Update{Key: key("v2"), Guard: engine.Guard{VersionAttr: "v", Equals: 1}})
+		expect(t, "v2", engine.Item{KeyAttr: "v2", "name": "d"})
+	})
+	t.Run("remove", func(t *testing.T) {
+		apply(t, engine.Update{Key: key("fresh"), Remove: []string{"note", "never-there"}, Version: 3,
+			Guard: engine.Guard{VersionAttr: "v", Below: 3}})
+		expect(t, "fresh", engine.Item{KeyAttr: "fresh", "v": engine.Number("3"), "name": "A", "city": "Lyon", "n": engine.Number("1")})
+	})
+	t.Run("set to null and numbers", func(t *testing.T) {
+		apply(t, engine.Update{Key: key("v3"), Set: map[string]any{"city": nil, "n": engine.Number("-12.5")},
+			Guard: engine.Guard{Unchanged: map[string]any{"n": nil}}})
+		got := mustGet(t, st, "v3")
+		if !engine.EqualValues(got["n"], engine.Number("-12.5")) || got["city"] != nil {
+			t.Errorf("item v3=%v, want n=-12.5, city nil", got)
+		}
+		// A guard on a number holds whatever its decimal spelling.
+		apply(t, engine.Update{Key: key("v3"), Set: map[string]any{"name": "C"},
+			Guard: engine.Guard{Unchanged: map[string]any{"n": engine.Number("-12.50")}}})
+	})
+}
+
+func (s *suite) testUpdateBatch(t *testing.T) {
+	seed := Seed(6) // item-000 has no version; 001 v2, 002 v1, 003 none, 004 v1, 005 v2
+	st := s.new(t, seed)
+	bu, ok := st.(engine.BatchUpdater)
+	if !ok {
+		t.Skip("store is not an engine.BatchUpdater")
+	}
+	var us []engine.Update
+	for _, it := range seed {
+		us = append(us, engine.Update{Key: key(it[KeyAttr].(string)), Set: map[string]any{"city": "batch"}, Version: 2,
+			Guard: engine.Guard{VersionAttr: "v", Below: 2, Unchanged: map[string]any{"name": it["name"]}}})
+	}
+	us = append(us, engine.Update{Key: key("ghost"), Set: map[string]any{"city": "x"}, Version: 2,
+		Guard: engine.Guard{VersionAttr: "v", Below: 2}})
+	errs := bu.UpdateBatch(ctx(t), us)
+	if len(errs) != len(us) {
+		t.Fatalf("UpdateBatch returned %d errors for %d updates", len(errs), len(us))
+	}
+	for i, u := range us {
+		id := u.Key[KeyAttr].(string)
+		wantFail := id == "ghost" || id == "item-001" || id == "item-005"
+		if wantFail != errors.Is(errs[i], engine.ErrConditionFailed) || (!wantFail && errs[i] != nil) {
+			t.Errorf("UpdateBatch[%s]=%v, want failed=%v", id, errs[i], wantFail)
+		}
+		if id == "ghost" {
+			continue
+		}
+		got := mustGet(t, st, id)
+		if (got["city"] == "batch") == wantFail {
+			t.Errorf("item %s city=%v after batch, want applied=%v", id, got["city"], !wantFail)
+		}
+	}
+}

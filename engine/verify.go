@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+func init() { Register(runbook.KindVerify, ExecutorFunc(runVerify)) }
+
+// Verify limits.
+const (
+	maxListedKeys       = 10
+	defaultVerifySample = 1000
+)
+
+// ErrVerifyFailed marks a verify step whose checks did not hold.
+var ErrVerifyFailed = errors.New("verification failed")
+
+// VerifyStepResult is the result of a verify step (VerifyResult is the journal's hash-chain check).
+type VerifyStepResult struct {
+	Passed     bool               `json:"passed"`
+	ExpectNone *ExpectNoneOutcome `json:"expect_none,omitempty"`
+	Assert     *AssertOutcome     `json:"assert,omitempty"`
+	Backup     *CountOutcome      `json:"backup,omitempty"`
+}
+
+// ExpectNoneOutcome: items still matching expect_none over a full scan.
+type ExpectNoneOutcome struct {
+	Expr     string   `json:"expr"`
+	Scanned  int64    `json:"scanned"`
+	Matching int64    `json:"matching"`
+	Keys     []string `json:"keys,omitempty"` // up to 10
+}
+
+// AssertOutcome: the assertion over a sample.
+type AssertOutcome struct {
+	Expr    string   `json:"expr"`
+	Sampled int64    `json:"sampled"`
+	Failed  int64    `json:"failed"`
+	Keys    []string `json:"keys,omitempty"` // first failing keys, up to 10
+}
+
+// CountOutcome compares the count in a backup manifest (before) with the
+// table now (after).
+type CountOutcome struct {
+	Step   string `json:"step"`
+	Before int64  `json:"before"`
+	After  int64  `json:"after"`
+	Match  bool   `json:"match"`
+}
+
+// runVerify runs expect_none (full scan), assert (sample) and the backup
+// count comparison; a count difference is a warning (the application may
+// have written meanwhile), the two others fail the step.
+func runVerify(ctx context.Context, sc *StepContext) (any, error) {
+	spec := sc.Step.Verify
+	if spec == nil {
+		return nil, fmt.Errorf("verify %s: no spec", sc.Step.ID)
+	}
+	st, err := openStore(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	info, err := st.Describe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: describe table: %w", sc.Step.ID, err)
+	}
+	res := VerifyStepResult{Passed: true}
+	var fails []string
+	if spec.ExpectNone != nil || spec.Backup != "" {
+		if fails, err = verifyScan(ctx, sc, st, info, &res); err != nil {
+			return nil, fmt.Errorf("verify %s: %w", sc.Step.ID, err)
+		}
+	}
+	if spec.Assert != nil {
+		out, err := verifyAssert(ctx, sc, st, info.Key)
+		if err != nil {
+			return nil, fmt.Errorf("verify %s: %w", sc.Step.ID, err)
+		}
+		res.Assert = out
+		if out.Failed > 0 {
+			fails = append(fails, fmt.Sprintf("%d of %d sampled items fail %q (first: %s)",
+				out.Failed, out.Sampled, out.Expr, strings.Join(out.Keys, "; ")))
+		}
+	}
+	res.Passed = len(fails) == 0
+	if sc.Emit != nil {
+		_ = sc.Emit(NewEvent(EvResult, sc.Step.ID, res))
+	}
+	if !res.Passed {
+		return res, fmt.Errorf("verify %s: %w: %s", sc.Step.ID, ErrVerifyFailed, strings.Join(fails, "; "))
+	}
+	return res, nil
+}
+
+// verifyScan does one full scan for expect_none and the current count.
+func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, res *VerifyStepResult) ([]string, error) {
+	spec := sc.Step.Verify
+	env := newItemEnv(sc)
+	var count int64
+	var en *ExpectNoneOutcome
+	if spec.ExpectNone != nil {
+		en = &ExpectNoneOutcome{Expr: spec.ExpectNone.Source}
+	}
+	err := scanAll(ctx, st, dataSegments, 0, func(items []Item) error {
+		count += int64(len(items))
+		if en == nil {
+			return nil
+		}
+		for _, it := range items {
+			ok, err := env.evalBool(spec.ExpectNone, it)
+			if err != nil {
+				return fmt.Errorf("expect_none on %s: %w", keyString(KeyOf(it, info.Key), info.Key), err)
+			}
+			if ok {
+				en.Matching++
+				if len(en.Keys) < maxListedKeys {
+					en.Keys = append(en.Keys, keyString(KeyOf(it, info.Key), info.Key))
+				}
+			}
+		}
+		en.Scanned += int64(len(items))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var fails []string
+	if en != nil {
+		res.ExpectNone = en
+		if en.Matching > 0 {
+			fails = append(fails, fmt.Sprintf("%d items still match %q (first: %s)", en.Matching, en.Expr, strings.Join(en.Keys, "; ")))
+		}
+	}
+	if spec.Backup != "" {
+		br, err := backupResult(sc, spec.Backup)
+		if err != nil {
+			return nil, err
+		}
+		res.Backup = &CountOutcome{Step: spec.Backup, Before: br.ItemCount, After: count, Match: br.ItemCount == count}
+		msg := fmt.Sprintf("items: %d before (backup %s), %d now", br.ItemCount, spec.Backup, count)
+		if res.Backup.Match {
+			_ = emitOutput(sc, msg)
+		} else {
+			_ = emitWarning(sc, "item count changed since the backup: "+msg, nil)
+		}
+	}
+	return fails, nil
+}
+
+// verifyAssert checks the assertion over the first `sample` items.
+func verifyAssert(ctx context.Context, sc *StepContext, st Store, key []string) (*AssertOutcome, error) {
+	spec := sc.Step.Verify
+	n := int64(spec.Sample)
+	if n <= 0 {
+		n = defaultVerifySample
+	}
+	env := newItemEnv(sc)
+	out := &AssertOutcome{Expr: spec.Assert.Source}
+	err := scanAll(ctx, st, 1, int(min(n, 1000)), func(items []Item) error {
+		for _, it := range items {
+			if out.Sampled >= n {
+				return errStopScan
+			}
+			out.Sampled++
+			ok, err := env.evalBool(spec.Assert, it)
+			if err == nil && ok {
+				continue
+			}
+			out.Failed++
+			if len(out.Keys) < maxListedKeys {
+				k := keyString(KeyOf(it, key), key)
+				if err != nil {
+					k += " (" + err.Error() + ")"
+				}
+				out.Keys = append(out.Keys, k)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+func init() { Register(runbook.KindWait, ExecutorFunc(runWait)) }
+
+// runWait waits for a duration, or until the environment's window opens
+// (`window: true`, or no duration given). The run loop skips it in dry-run.
+func runWait(ctx context.Context, sc *StepContext) (any, error) {
+	spec := sc.Step.Wait
+	var d time.Duration
+	switch {
+	case spec != nil && spec.Duration > 0:
+		d = spec.Duration
+	case sc.Env.Window == nil:
+		return nil, fmt.Errorf("wait %s: %w: no duration and environment %s has no window", sc.Step.ID, ErrConfig, sc.Env.Name)
+	default:
+		st, err := CheckWindow(sc.Env.Window, sc.Clock.Now())
+		if err != nil {
+			return nil, fmt.Errorf("wait %s: %w", sc.Step.ID, err)
+		}
+		if !st.Open {
+			d = st.NextOpen.Sub(sc.Clock.Now())
+		}
+	}
+	if d > 0 {
+		if err := sc.Emit(NewEvent(EvOutput, "", map[string]any{"stream": "stdout",
+			"text": fmt.Sprintf("waiting %s until %s", d.Round(time.Second), sc.Clock.Now().Add(d).Format(time.RFC3339))})); err != nil {
+			return nil, err
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait %s: %w", sc.Step.ID, context.Cause(ctx))
+	}
+	return map[string]any{"waited_ms": d.Milliseconds()}, nil
+}

@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// WindowStatus says whether a time is inside an environment's change
+// window, when the current window opened (if open) and when the next one opens.
+type WindowStatus struct {
+	Open     bool
+	Start    time.Time // start of the current window (Open) or zero
+	End      time.Time // end of the current window (Open) or zero
+	NextOpen time.Time // next opening after t (when not Open)
+}
+
+// CheckWindow evaluates w at t. A window lists days (mon..sun; none means
+// every day), a From and a To time of day in TZ; To at or before From
+// means the window crosses midnight and belongs to the day it opens.
+func CheckWindow(w *runbook.Window, t time.Time) (WindowStatus, error) {
+	loc := time.UTC
+	if w.TZ != "" {
+		l, err := time.LoadLocation(w.TZ)
+		if err != nil {
+			return WindowStatus{}, fmt.Errorf("window tz %q: %w", w.TZ, err)
+		}
+		loc = l
+	}
+	from, err := clockMinutes(w.From, 0)
+	if err != nil {
+		return WindowStatus{}, err
+	}
+	to, err := clockMinutes(w.To, 24*60)
+	if err != nil {
+		return WindowStatus{}, err
+	}
+	lt := t.In(loc)
+	var st WindowStatus
+	for off := -1; off <= 8; off++ {
+		day := time.Date(lt.Year(), lt.Month(), lt.Day()+off, 0, 0, 0, 0, loc)
+		if !dayAllowed(w.Days, day.Weekday()) {
+			continue
+		}
+		start := time.Date(day.Year(), day.Month(), day.Day(), from/60, from%60, 0, 0, loc)
+		end := time.Date(day.Year(), day.Month(), day.Day(), to/60, to%60, 0, 0, loc)
+		if to <= from {
+			end = time.Date(day.Year(), day.Month(), day.Day()+1, to/60, to%60, 0, 0, loc)
+		}
+		if !lt.Before(start) && lt.Before(end) {
+			return WindowStatus{Open: true, Start: start, End: end}, nil
+		}
+		if start.After(lt) && st.NextOpen.IsZero() {
+			st.NextOpen = start
+		}
+	}
+	return st, nil
+}
+
+// checkWindow refuses a time outside env's window, naming the next opening.
+func checkWindow(env *runbook.Environment, now time.Time) error {
+	st, err := CheckWindow(env.Window, now)
+	if err != nil {
+		return fmt.Errorf("check window of %s: %w", env.Name, err)
+	}
+	if st.Open {
+		return nil
+	}
+	next := "never (no allowed day)"
+	if !st.NextOpen.IsZero() {
+		next = st.NextOpen.Format("Mon 2006-01-02 15:04 MST")
+	}
+	w := env.Window
+	return fmt.Errorf("%w: %s may be changed %s %s–%s %s; it is %s; next window opens %s",
+		ErrOutsideWindow, env.Name, daysText(w.Days), w.From, w.To, w.TZ,
+		now.In(locOr(st.NextOpen, now)).Format("Mon 15:04 MST"), next)
+}
+
+func locOr(t, fallback time.Time) *time.Location {
+	if t.IsZero() {
+		return fallback.Location()
+	}
+	return t.Location()
+}
+
+func daysText(days []string) string {
+	if len(days) == 0 {
+		return "every day"
+	}
+	return strings.Join(days, ",")
+}
+
+var weekdays = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+func dayAllowed(days []string, wd time.Weekday) bool {
+	if len(days) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(days, func(d string) bool {
+		d = strings.ToLower(d)
+		return len(d) >= 3 && d[:3] == weekdays[wd]
+	})
+}
+
+// clockMinutes parses "HH:MM" as minutes after midnight; "" is def.
+func clockMinutes(s string, def int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("window time %q: want HH:MM", s)
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}

@@ -1,0 +1,814 @@
+// Package acceptance holds the black-box acceptance tests of the data
+// steps: the real lockstep binary (built once by TestMain) migrates real
+// tables — dynalite for DynamoDB, SQLite files — and is killed with
+// SIGKILL and resumed; the tests read the data back and the journal
+// (read-only) to check that every item was migrated exactly once.
+//
+// Fakes appear only to inject faults (the faultproxy in front of
+// dynalite). It may import anything: it is a test package.
+package acceptance
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	_ "github.com/mattn/go-sqlite3" // the "sqlite3" driver: seeding, reading back, the journal
+)
+
+// bin is the lockstep binary under test, built by TestMain.
+var bin string
+
+func TestMain(m *testing.M) {
+	root, err := moduleRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "acceptance:", err)
+		os.Exit(1)
+	}
+	bin = filepath.Join(root, "tmp", "lockstep")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/lockstep")
+	build.Dir = root
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "acceptance: build lockstep:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// moduleRoot is the directory holding go.mod, above the working directory.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Process-level helpers: a test's directory and journal, lockstep runs in
+// the foreground and in the background, SIGKILL.
+
+// harness is one test's world: a directory, a journal, an operator.
+type harness struct {
+	t       *testing.T
+	dir     string
+	journal string
+	vars    []string
+
+	mu sync.Mutex
+	db *sql.DB // the journal, read-only, opened on first use
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	h := &harness{t: t, dir: dir, journal: filepath.Join(dir, "journal.db"),
+		vars: []string{"ACC_DIR=" + dir, "LOCKSTEP_OPERATOR=acc-op", "NO_COLOR=1"}}
+	t.Cleanup(func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.db != nil {
+			h.db.Close()
+		}
+	})
+	return h
+}
+
+// writeFile writes name in the test directory and returns its path.
+func (h *harness) writeFile(name, content string) string {
+	h.t.Helper()
+	p := filepath.Join(h.dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// result is what one lockstep invocation did.
+type result struct {
+	code   int // exit code; -9 when killed by SIGKILL
+	stdout string
+	stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\n--- stdout (last 3000 bytes)\n%s\n--- stderr (last 3000 bytes)\n%s", r.code, tail(r.stdout, 3000), tail(r.stderr, 3000))
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+// proc is a lockstep process running in the background, in a process
+// group of its own so that kill9 also reaches the shell steps it started.
+type proc struct {
+	t      *testing.T
+	args   []string
+	cmd    *exec.Cmd
+	stdout *syncBuffer
+	stderr *syncBuffer
+	done   chan struct{}
+	res    result
+}
+
+// start runs lockstep args in the background with the test's journal.
+func (h *harness) start(args ...string) *proc {
+	h.t.Helper()
+	return h.startAs(h.journal, args...)
+}
+
+// startAs runs lockstep args in the background with the given journal.
+func (h *harness) startAs(journal string, args ...string) *proc {
+	h.t.Helper()
+	args = append(args, "--journal", journal)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), h.vars...)
+	cmd.Dir = h.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p := &proc{t: h.t, args: args, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	if err := cmd.Start(); err != nil {
+		h.t.Fatalf("start lockstep %s: %v", strings.Join(args, " "), err)
+	}
+	go func() {
+		err := cmd.Wait()
+		p.res = result{stdout: p.stdout.String(), stderr: p.stderr.String(), code: exitCode(err)}
+		close(p.done)
+	}()
+	h.t.Cleanup(func() { p.killGroup() })
+	return p
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return 0
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -int(ws.Signal())
+	}
+	return ee.ExitCode()
+}
+
+// exited reports whether the process has ended.
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits for the process to end (failing the test after timeout).
+func (p *proc) wait(timeout time.Duration) result {
+	p.t.Helper()
+	select {
+	case <-p.done:
+		return p.res
+	case <-time.After(timeout):
+		p.killGroup()
+		<-p.done
+		p.t.Fatalf("lockstep %s: still running after %v (hang?)\n%s", strings.Join(p.args, " "), timeout, p.res)
+		return p.res
+	}
+}
+
+// kill9 sends SIGKILL to lockstep — no chance to checkpoint, release a
+// lease or end the session — then to what is left of its process group
+// (shell steps), and waits for it.
+func (p *proc) kill9() result {
+	p.t.Helper()
+	if p.exited() {
+		p.t.Fatalf("kill -9: lockstep %s already exited\n%s", strings.Join(p.args, " "), p.res)
+	}
+	if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		p.t.Fatalf("kill -9 %d: %v", p.cmd.Process.Pid, err)
+	}
+	r := p.wait(30 * time.Second)
+	p.killGroup()
+	if r.code != -int(syscall.SIGKILL) {
+		p.t.Fatalf("kill -9: lockstep exited with %d before the signal landed\n%s", r.code, r)
+	}
+	return r
+}
+
+// killGroup kills every process left in the group (idempotent).
+func (p *proc) killGroup() { _ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) }
+
+// run runs lockstep to completion with the test's journal.
+func (h *harness) run(timeout time.Duration, args ...string) result {
+	h.t.Helper()
+	return h.start(args...).wait(timeout)
+}
+
+// mustRun runs lockstep and fails the test unless it exits with want.
+func (h *harness) mustRun(want int, timeout time.Duration, args ...string) result {
+	h.t.Helper()
+	r := h.run(timeout, args...)
+	if r.code != want {
+		h.t.Fatalf("lockstep %s: exit %d, want %d\n%s", strings.Join(args, " "), r.code, want, r)
+	}
+	return r
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Journal helpers: the journal is read with database/sql, read-only, while
+// lockstep writes it (WAL).
+
+// journalDB opens the test journal read-only (once it exists).
+func (h *harness) journalDB() *sql.DB {
+	h.t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.db != nil {
+		return h.db
+	}
+	return openJournalRO(h.t, h.journal, &h.db)
+}
+
+func openJournalRO(t *testing.T, path string, keep **sql.DB) *sql.DB {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatalf("open journal %s read-only: %v", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	*keep = db
+	return db
+}
+
+// checkpoints counts the checkpoint events of step in the journal, over
+// every session and run (0 while the journal does not exist yet).
+func (h *harness) checkpoints(step string) int {
+	h.t.Helper()
+	db := h.journalDB()
+	if db == nil {
+		return 0
+	}
+	var n int
+	err := db.QueryRow(`SELECT count(*) FROM events WHERE kind = 'checkpoint' AND step = ?`, step).Scan(&n)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return 0 // the binary is still creating the schema
+		}
+		h.t.Fatalf("count checkpoints: %v", err)
+	}
+	return n
+}
+
+// waitCheckpoints polls the journal until step has at least n checkpoint
+// events; it fails the test if p exits first or after timeout.
+func (h *harness) waitCheckpoints(p *proc, step string, n int, timeout time.Duration) int {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if got := h.checkpoints(step); got >= n {
+			return got
+		}
+		if p.exited() {
+			h.t.Fatalf("lockstep exited before %d checkpoints of %s (journal has %d)\n%s", n, step, h.checkpoints(step), p.res)
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("fewer than %d checkpoints of %s after %v (journal has %d)\n--- stdout\n%s\n--- stderr\n%s",
+				n, step, timeout, h.checkpoints(step), tail(p.stdout.String(), 3000), tail(p.stderr.String(), 3000))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// session is a row of the journal's sessions table.
+type session struct {
+	ID, Runbook, Env, Operator, Outcome string
+}
+
+// sessions lists the journal's sessions, oldest first.
+func (h *harness) sessions() []session {
+	h.t.Helper()
+	return sessionsOf(h.t, h.journalDB())
+}
+
+func sessionsOf(t *testing.T, db *sql.DB) []session {
+	t.Helper()
+	if db == nil {
+		t.Fatal("no journal")
+	}
+	rows, err := db.Query(`SELECT id, runbook, env, operator, outcome FROM sessions ORDER BY started, rowid`)
+	if err != nil {
+		t.Fatalf("list sessions: %v", err)
+	}
+	defer rows.Close()
+	var out []session
+	for rows.Next() {
+		var s session
+		if err := rows.Scan(&s.ID, &s.Runbook, &s.Env, &s.Operator, &s.Outcome); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// onlySession returns the journal's one session.
+func (h *harness) onlySession() session {
+	h.t.Helper()
+	list := h.sessions()
+	if len(list) != 1 {
+		h.t.Fatalf("journal has %d sessions, want 1: %+v", len(list), list)
+	}
+	return list[0]
+}
+
+// event is a row of the journal's events table.
+type event struct {
+	Seq  int64
+	Step string
+	Kind string
+	Data json.RawMessage
+}
+
+// events returns the session's events of the given kinds (all when none).
+func (h *harness) events(sessionID string, kinds ...string) []event {
+	h.t.Helper()
+	return eventsOf(h.t, h.journalDB(), sessionID, kinds...)
+}
+
+func eventsOf(t *testing.T, db *sql.DB, sessionID string, kinds ...string) []event {
+	t.Helper()
+	rows, err := db.Query(`SELECT seq, step, kind, coalesce(data, '') FROM events WHERE session = ? ORDER BY seq`, sessionID)
+	if err != nil {
+		t.Fatalf("read events: %v", err)
+	}
+	defer rows.Close()
+	var out []event
+	for rows.Next() {
+		var e event
+		var data string
+		if err := rows.Scan(&e.Seq, &e.Step, &e.Kind, &data); err != nil {
+			t.Fatal(err)
+		}
+		e.Data = json.RawMessage(data)
+		if len(kinds) == 0 || slices.Contains(kinds, e.Kind) {
+			out = append(out, e)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// stepEnd is the data of a step.end event.
+type stepEnd struct {
+	Status string          `json:"status"`
+	Error  string          `json:"error"`
+	Result json.RawMessage `json:"result"`
+}
+
+// lastStepEnd returns the data of the last step.end event of step (ok is
+// false when the step never ended).
+func lastStepEnd(t *testing.T, db *sql.DB, sessionID, step string) (stepEnd, bool) {
+	t.Helper()
+	var end stepEnd
+	found := false
+	for _, e := range eventsOf(t, db, sessionID, "step.end") {
+		if e.Step != step {
+			continue
+		}
+		end = stepEnd{}
+		if err := json.Unmarshal(e.Data, &end); err != nil {
+			t.Fatalf("step.end of %s: %v: %s", step, err, e.Data)
+		}
+		found = true
+	}
+	return end, found
+}
+
+// stepResult decodes the result of step's last step.end into v and
+// returns its status.
+func (h *harness) stepResult(sessionID, step string, v any) string {
+	h.t.Helper()
+	end, ok := lastStepEnd(h.t, h.journalDB(), sessionID, step)
+	if !ok {
+		h.t.Fatalf("step %s never ended in session %s", step, sessionID)
+	}
+	if v != nil && len(end.Result) > 0 {
+		if err := json.Unmarshal(end.Result, v); err != nil {
+			h.t.Fatalf("result of %s: %v: %s", step, err, end.Result)
+		}
+	}
+	return end.Status
+}
+
+// migrateResult is the part of the migrate step's result the tests read
+// (engine.MigrateResult, as journaled).
+type migrateResult struct {
+	Scanned    int64 `json:"scanned"`
+	Migrated   int64 `json:"migrated"`
+	Already    int64 `json:"already"`
+	NotMatched int64 `json:"not_matched"`
+	Unchanged  int64 `json:"unchanged"`
+	Conflicts  int64 `json:"conflicts"`
+	Unresolved int64 `json:"unresolved"`
+	Throttles  int64 `json:"throttles"`
+	Failures   int64 `json:"failures"`
+	Version    int64 `json:"version"`
+	Resumed    bool  `json:"resumed"`
+	Segments   int   `json:"segments"`
+}
+
+// Data helpers: counters seeded at version 1 with random counts, read
+// back, checked.
+
+// seedVersion and targetVersion are the counter migration's versions.
+const (
+	seedVersion   = 1
+	targetVersion = 2
+)
+
+// row is one counter item as read back.
+type row struct {
+	Count int64
+	V     int64 // 0 when absent
+}
+
+// randomCounts returns n item ids with random counts (seeded per test).
+func randomCounts(t *testing.T, n int, prefix string) map[string]int64 {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(len(t.Name())), uint64(n)))
+	out := make(map[string]int64, n)
+	for i := range n {
+		out[fmt.Sprintf("%s%06d", prefix, i)] = rng.Int64N(1_000_000)
+	}
+	return out
+}
+
+// checkMigratedOnce checks that every seeded item was incremented exactly
+// once and is at the target version. want overrides the expected base
+// count of some items (a concurrent writer changed them).
+func checkMigratedOnce(t *testing.T, seeded map[string]int64, got map[string]row, want map[string]int64) {
+	t.Helper()
+	if len(got) != len(seeded) {
+		t.Errorf("read back %d items, seeded %d", len(got), len(seeded))
+	}
+	var bad []string
+	twice, never, version := 0, 0, 0
+	for _, id := range slices.Sorted(maps.Keys(seeded)) {
+		base := seeded[id]
+		if w, ok := want[id]; ok {
+			base = w
+		}
+		g, ok := got[id]
+		switch {
+		case !ok:
+			bad = append(bad, fmt.Sprintf("%s: missing", id))
+			continue
+		case g.Count == base+1 && g.V == targetVersion:
+			continue
+		case g.Count == base:
+			never++
+		case g.Count > base+1:
+			twice++
+		}
+		if g.V != targetVersion {
+			version++
+		}
+		bad = append(bad, fmt.Sprintf("%s: count=%d v=%d, want count=%d v=%d", id, g.Count, g.V, base+1, targetVersion))
+	}
+	if len(bad) > 0 {
+		t.Errorf("%d of %d items not migrated exactly once (%d never, %d more than once, %d not at version %d); first ones:\n  %s",
+			len(bad), len(seeded), never, twice, version, targetVersion, strings.Join(bad[:min(len(bad), 10)], "\n  "))
+	}
+}
+
+// DynamoDB (dynalite) helpers, through the AWS SDK directly.
+
+// dynamoClient is an SDK client for a local endpoint with dummy static
+// credentials.
+func dynamoClient(t *testing.T, endpoint string) *dynamodb.Client {
+	t.Helper()
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("acceptance", "acceptance", ""),
+	})
+}
+
+// createDynamoTable creates an on-demand table keyed by the string "id".
+func createDynamoTable(t *testing.T, c *dynamodb.Client, table string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := c.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatalf("create table %s: %v", table, err)
+	}
+	w := dynamodb.NewTableExistsWaiter(c, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond })
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 30*time.Second); err != nil {
+		t.Fatalf("wait for table %s: %v", table, err)
+	}
+}
+
+// seedDynamo creates table and writes counts as items {id, count, v: 1}
+// with BatchWriteItem.
+func seedDynamo(t *testing.T, c *dynamodb.Client, table string, counts map[string]int64) {
+	t.Helper()
+	createDynamoTable(t, c, table)
+	ids := slices.Sorted(maps.Keys(counts))
+	var batches [][]types.WriteRequest
+	for chunk := range slices.Chunk(ids, 25) {
+		reqs := make([]types.WriteRequest, len(chunk))
+		for i, id := range chunk {
+			reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
+				"id":    &types.AttributeValueMemberS{Value: id},
+				"count": num(counts[id]),
+				"v":     num(seedVersion),
+			}}}
+		}
+		batches = append(batches, reqs)
+	}
+	ctx := context.Background()
+	work := make(chan []types.WriteRequest)
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for reqs := range work {
+				if err := batchWrite(ctx, c, table, reqs); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		})
+	}
+	for _, b := range batches {
+		work <- b
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatalf("seed %s: %v", table, err)
+	default:
+	}
+}
+
+func batchWrite(ctx context.Context, c *dynamodb.Client, table string, reqs []types.WriteRequest) error {
+	for attempt := 0; len(reqs) > 0; attempt++ {
+		if attempt > 20 {
+			return fmt.Errorf("batch write: %d items still unprocessed", len(reqs))
+		}
+		out, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: reqs}})
+		if err != nil {
+			return fmt.Errorf("batch write: %w", err)
+		}
+		reqs = out.UnprocessedItems[table]
+		if len(reqs) > 0 {
+			time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// readDynamo reads every item of table back (consistent parallel scan).
+func readDynamo(t *testing.T, c *dynamodb.Client, table string) map[string]row {
+	t.Helper()
+	const segments = 4
+	out := map[string]row{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make([]error, segments)
+	for seg := range segments {
+		wg.Go(func() {
+			p := dynamodb.NewScanPaginator(c, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+				Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(segments)})
+			for p.HasMorePages() {
+				page, err := p.NextPage(context.Background())
+				if err != nil {
+					errs[seg] = err
+					return
+				}
+				mu.Lock()
+				for _, it := range page.Items {
+					id, r, err := decodeRow(it)
+					if err != nil {
+						errs[seg] = err
+						mu.Unlock()
+						return
+					}
+					out[id] = r
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("read back %s: %v", table, err)
+	}
+	return out
+}
+
+func decodeRow(it map[string]types.AttributeValue) (string, row, error) {
+	id, ok := it["id"].(*types.AttributeValueMemberS)
+	if !ok {
+		return "", row{}, fmt.Errorf("item without a string id: %v", it)
+	}
+	var r row
+	var err error
+	if r.Count, err = numAttr(it, "count"); err != nil {
+		return "", r, fmt.Errorf("item %s: %w", id.Value, err)
+	}
+	if _, has := it["v"]; has {
+		if r.V, err = numAttr(it, "v"); err != nil {
+			return "", r, fmt.Errorf("item %s: %w", id.Value, err)
+		}
+	}
+	return id.Value, r, nil
+}
+
+func numAttr(it map[string]types.AttributeValue, name string) (int64, error) {
+	n, ok := it[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("attribute %s is %T, want a number", name, it[name])
+	}
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("attribute %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// SQLite helpers, with database/sql directly.
+
+// seedSQLite creates table (id INTEGER PRIMARY KEY, count, v) in the
+// database file path and inserts counts (ids are "<n>" strings of the
+// integer keys).
+func seedSQLite(t *testing.T, path, table string, n int) map[string]int64 {
+	t.Helper()
+	counts := randomCounts(t, n, "")
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(fmt.Sprintf(`CREATE TABLE %q (id INTEGER PRIMARY KEY, count INTEGER NOT NULL, v INTEGER)`, table)); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmt, err := tx.Prepare(fmt.Sprintf(`INSERT INTO %q (id, count, v) VALUES (?, ?, ?)`, table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]int64, n)
+	for id, c := range counts {
+		k, _ := strconv.ParseInt(id, 10, 64)
+		if _, err := stmt.Exec(k, c, seedVersion); err != nil {
+			t.Fatalf("insert: %v", err)
+		}
+		out[strconv.FormatInt(k, 10)] = c
+	}
+	stmt.Close()
+	if err := tx.Commit(); err != nil {
+		t.Fatalf("seed %s: %v", path, err)
+	}
+	return out
+}
+
+// readSQLite reads every row of table back.
+func readSQLite(t *testing.T, path, table string) map[string]row {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(fmt.Sprintf(`SELECT id, count, coalesce(v, 0) FROM %q`, table))
+	if err != nil {
+		t.Fatalf("read back %s: %v", table, err)
+	}
+	defer rows.Close()
+	out := map[string]row{}
+	for rows.Next() {
+		var id int64
+		var r row
+		if err := rows.Scan(&id, &r.Count, &r.V); err != nil {
+			t.Fatalf("read back %s: %v", table, err)
+		}
+		out[strconv.FormatInt(id, 10)] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Runbooks.
+
+// counterRunbook is the counter migration: `count` incremented once per
+// item, guarded by the version (items at v 1 reach v 2).
+func counterRunbook(name, store string, maxRate, batch, segments int) string {
+	rate := ""
+	if maxRate > 0 {
+		rate = fmt.Sprintf("\n    max_write_rate: %d", maxRate)
+	}
+	return fmt.Sprintf(`lockstep: 1
+name: %s
+title: Increment every counter once
+version: %d
+strategy: multi-step
+roles:
+  responsible: [acc-op]
+environments:
+  test:
+    store: %s%s
+phases:
+  - name: run
+    steps:
+      - id: bump
+        kind: migrate
+        text: Add one to every counter.
+        with:
+          where: "item.v == nil || item.v < %d"
+          set: {count: "item.count + 1"}
+          batch_size: %d
+          segments: %d
+`, name, targetVersion, store, rate, targetVersion, batch, segments)
+}
+
+// dynamoStore is the runbook store spec of a dynalite table.
+func dynamoStore(endpoint, table string) string {
+	return fmt.Sprintf(`{kind: dynamodb, table: %s, region: us-east-1, endpoint: "%s"}`, table, endpoint)
+}
+
+// sqliteStore is the runbook store spec of a SQLite table.
+func sqliteStore(path, table string) string {
+	return fmt.Sprintf(`{kind: sqlite, path: "%s", table: %s, key: [id]}`, path, table)
+}

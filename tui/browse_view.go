@@ -1,0 +1,141 @@
+package tui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/table"
+	tea "charm.land/bubbletea/v2"
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// layout sizes the columns to the width and refills the rows. Narrow
+// terminals drop the started (the id carries it), operator and duration
+// columns.
+func (b *Browser) layout() {
+	w := max(b.width, 40)
+	wide := w >= 110
+	type col struct {
+		table.Column
+		cell func(engine.SessionInfo) string
+	}
+	cols := []col{
+		{table.Column{Title: "SESSION", Width: 24}, func(s engine.SessionInfo) string { return s.ID }},
+		{table.Column{Title: "RUNBOOK", Width: 0}, func(s engine.SessionInfo) string { return s.Runbook }},
+	}
+	if wide {
+		cols = append(cols, col{table.Column{Title: "STARTED", Width: 16},
+			func(s engine.SessionInfo) string { return s.Started.In(b.loc).Format("2006-01-02 15:04") }})
+	}
+	cols = append(cols,
+		col{table.Column{Title: "ENV", Width: 10}, func(s engine.SessionInfo) string { return s.Env }},
+		col{table.Column{Title: "MODE", Width: 9}, func(s engine.SessionInfo) string { return string(s.Mode) }})
+	if wide {
+		cols = append(cols, col{table.Column{Title: "OPERATOR", Width: 9}, func(s engine.SessionInfo) string { return s.Operator }})
+	}
+	cols = append(cols, col{table.Column{Title: "OUTCOME", Width: 11}, func(s engine.SessionInfo) string { return outcomeName(s.Outcome) }})
+	if wide {
+		cols = append(cols, col{table.Column{Title: "DURATION", Width: 8}, sessionDuration})
+	}
+	used := 0
+	for _, c := range cols {
+		used += c.Width + 2
+	}
+	cols[1].Width = max(w-used-2, 8)
+	tcols := make([]table.Column, len(cols))
+	for i, c := range cols {
+		tcols[i] = c.Column
+	}
+	rows := make([]table.Row, 0, len(b.shown))
+	for _, s := range b.shown {
+		row := make(table.Row, len(cols))
+		for i, c := range cols {
+			row[i] = c.cell(s)
+		}
+		rows = append(rows, row)
+	}
+	cur := b.table.Cursor()
+	b.table.SetRows(nil)
+	b.table.SetColumns(tcols)
+	b.table.SetRows(rows)
+	b.table.SetCursor(min(max(cur, 0), max(len(rows)-1, 0)))
+	b.table.SetWidth(w)
+	b.table.SetHeight(max(b.height-4, 3))
+	b.vp.SetWidth(w)
+	b.vp.SetHeight(max(b.height-3, 1))
+	b.query.SetWidth(max(w-20, 10))
+	b.renderTimeline()
+}
+
+func sessionDuration(s engine.SessionInfo) string {
+	if s.Ended.IsZero() || s.Started.IsZero() {
+		return "—"
+	}
+	return engine.FormatDuration(s.Ended.Sub(s.Started))
+}
+
+func (b *Browser) renderTimeline() {
+	if b.open == "" {
+		return
+	}
+	lines := b.md.Render("timeline:"+b.open, b.mdText, max(b.width-2, 20), &b.st)
+	b.vp.SetContentLines(slices.Clone(lines))
+}
+
+// View renders the browser.
+func (b *Browser) View() tea.View {
+	v := tea.NewView(b.render())
+	v.AltScreen = true
+	v.WindowTitle = "lockstep · journal"
+	return v
+}
+
+func (b *Browser) render() string {
+	var lines []string
+	k := b.keys
+	var bindings []key.Binding
+	if b.open != "" {
+		lines = append(lines, b.st.Title.Render("Session "+b.open)+b.st.Dim.Render(" · timeline"))
+		lines = append(lines, strings.Split(b.vp.View(), "\n")...)
+		bindings = []key.Binding{k.Move, k.Export, k.Back, k.Quit}
+	} else {
+		lines = append(lines, b.st.Title.Render("Journal")+" "+b.st.Dim.Render(b.filterLine()))
+		if len(b.shown) == 0 {
+			lines = append(lines, "", b.st.Dim.Render("  No session matches."))
+		} else {
+			lines = append(lines, strings.Split(b.table.View(), "\n")...)
+		}
+		bindings = []key.Binding{k.Move, k.Open, k.Filter, k.Env, k.Mode, k.Outcome, k.Runbook, k.Export, k.Quit}
+		if b.typing {
+			bindings = []key.Binding{k.Open, k.Back}
+		}
+	}
+	body := max(b.height-2, 1)
+	for len(lines) < body {
+		lines = append(lines, "")
+	}
+	lines = lines[:body]
+	status := b.status
+	if b.typing || b.query.Value() != "" {
+		status = b.query.View()
+	}
+	b.help.SetWidth(b.width)
+	lines = append(lines, b.st.Warn.Render(status), b.help.ShortHelpView(bindings))
+	for i, l := range lines {
+		lines[i] = fit(l, b.width)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (b *Browser) filterLine() string {
+	show := func(name, v string) string {
+		if v == "" {
+			v = "all"
+		}
+		return name + ": " + v
+	}
+	return fmt.Sprintf("%d of %d sessions · %s · %s · %s · %s", len(b.shown), len(b.all),
+		show("env", b.env), show("mode", b.mode), show("outcome", b.outcome), show("runbook", b.runbook))
+}

@@ -1,0 +1,82 @@
+package tui
+
+import (
+	"fmt"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+func pickItems() []PickItem {
+	return []PickItem{
+		{Name: "add-attribute", Title: "Add an attribute with a default", Builtin: true},
+		{Name: "split-attribute", Title: "Split one attribute into several", Builtin: true},
+		{Name: "rename-attribute", Title: "Rename an attribute (expand/contract)", Builtin: true},
+		{Name: "split-address.yaml", Title: "Split users.address into street_name, city, postcode", Path: "split-address.yaml"},
+	}
+}
+
+func newTestPicker(w, h int) *Picker {
+	p := NewPicker(pickItems())
+	p.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return p
+}
+
+// pressPick sends keys to p, feeding back what the list's commands (its
+// asynchronous filtering) produce, and returns the last key's command.
+func pressPick(p *Picker, keys ...string) tea.Cmd {
+	var last tea.Cmd
+	for _, k := range keys {
+		_, last = p.Update(keyMsg(k))
+		for _, msg := range runCmd(nil, last) {
+			if msg != quitMsg {
+				p.Update(msg)
+			}
+		}
+	}
+	return last
+}
+
+func TestPickGolden(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			p := newTestPicker(size[0], size[1])
+			v := ansi.Strip(p.View().Content)
+			checkSize(t, v, size[0], size[1])
+			golden(t, v)
+		})
+	}
+}
+
+func TestPickEnterPicks(t *testing.T) {
+	p := newTestPicker(80, 24)
+	cmd := pressPick(p, "down", "down", "down", "enter")
+	it, ok := p.Picked()
+	if !ok || it.Path != "split-address.yaml" || it.Builtin {
+		t.Fatalf("Picked() = %+v, %v", it, ok)
+	}
+	if cmd == nil || cmd() != quitMsg {
+		t.Error("enter did not quit")
+	}
+}
+
+func TestPickFilter(t *testing.T) {
+	p := newTestPicker(80, 24)
+	pressPick(p, "/", "r", "e", "n", "enter", "enter")
+	it, ok := p.Picked()
+	if !ok || it.Name != "rename-attribute" {
+		t.Fatalf("Picked() = %+v, %v; want rename-attribute", it, ok)
+	}
+}
+
+func TestPickQuitCancels(t *testing.T) {
+	p := newTestPicker(80, 24)
+	cmd := pressPick(p, "q")
+	if _, ok := p.Picked(); ok {
+		t.Error("q picked something")
+	}
+	if cmd == nil || cmd() != quitMsg {
+		t.Error("q did not quit")
+	}
+}

@@ -1,0 +1,90 @@
+package plain_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/tui/plain"
+)
+
+func ev(kind engine.EventKind, step string, data any) engine.Event {
+	e := engine.NewEvent(kind, step, data)
+	e.SessionID, e.Operator = "S1", "alice"
+	return e
+}
+
+func TestObserverLines(t *testing.T) {
+	tests := []struct {
+		name string
+		ev   engine.Event
+		want string
+	}{
+		{"session start", ev(engine.EvSessionStart, "", map[string]any{"runbook": "rb", "env": "staging", "mode": "rehearsal", "operator": "alice"}),
+			"lockstep: rb on staging (rehearsal) by alice — session S1\n"},
+		{"phase", ev(engine.EvPhaseStart, "", map[string]any{"phase": "backup"}), "\n== backup ==\n"},
+		{"step start", ev(engine.EvStepStart, "snap", map[string]any{"kind": "backup", "attempt": 1}), "▶ snap (backup)\n"},
+		{"step retry start", ev(engine.EvStepStart, "snap", map[string]any{"kind": "backup", "attempt": 2}), "▶ snap (backup) attempt 2\n"},
+		{"step done", ev(engine.EvStepEnd, "snap", map[string]any{"status": "done", "duration_ms": 1234}), "✓ snap 1.2s\n"},
+		{"step failed", ev(engine.EvStepEnd, "snap", map[string]any{"status": "failed", "error": "disk full"}), "✗ snap: disk full\n"},
+		{"step skipped", ev(engine.EvStepSkip, "snap", map[string]any{"reason": "not in staging"}), "↷ snap skipped: not in staging\n"},
+		{"output", ev(engine.EvOutput, "sh", map[string]any{"stream": "stdout", "text": "one\ntwo\n"}), "    │ one\n    │ two\n"},
+		{"stderr", ev(engine.EvOutput, "sh", map[string]any{"stream": "stderr", "text": "oops"}), "    ┆ oops\n"},
+		{"decision", ev(engine.EvDecision, "pick", map[string]any{"choice": "now", "reason": "team here"}), "  ◆ pick: decided \"now\" by alice — team here\n"},
+		{"approval", ev(engine.EvApproval, "go", map[string]any{"approver": "bob", "role": "accountable", "reason": "ok"}), "  ◆ go: approved by bob (accountable) — ok\n"},
+		{"interrupted", ev(engine.EvInterrupted, "slow", map[string]any{"kind": "shell"}), "⚠ slow was interrupted\n"},
+		{"mark done", ev(engine.EvStepMarkDone, "slow", map[string]any{"reason": "by hand"}), "✓ slow marked done by alice: by hand\n"},
+		{"end", ev(engine.EvSessionEnd, "", map[string]any{"outcome": "stopped"}), "\n⏸ stopped (resumable) — session S1\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			plain.Observer(&out)(tt.ev)
+			if got := out.String(); got != tt.want {
+				t.Errorf("printed %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestObserverSkipPrintedOnce(t *testing.T) {
+	var out bytes.Buffer
+	obs := plain.Observer(&out)
+	obs(ev(engine.EvStepSkip, "a", map[string]any{"reason": "r"}))
+	obs(ev(engine.EvStepEnd, "a", map[string]any{"status": "skipped", "reason": "r"}))
+	if n := strings.Count(out.String(), "skipped"); n != 1 {
+		t.Errorf("skip printed %d times:\n%s", n, out.String())
+	}
+}
+
+func TestObserverThrottlesProgress(t *testing.T) {
+	var out bytes.Buffer
+	obs := plain.Observer(&out)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 100 { // 100 events over 10 s: one line every ProgressEvery, plus the final one
+		e := ev(engine.EvProgress, "m", map[string]any{"done": (i + 1) * 10, "total": 1000, "rate": 100})
+		e.Time = t0.Add(time.Duration(i) * 100 * time.Millisecond)
+		obs(e)
+	}
+	lines := strings.Count(out.String(), "…")
+	if lines < 3 || lines > 6 {
+		t.Errorf("printed %d progress lines for 10 s of progress, want about 10s/%s + 1:\n%s", lines, plain.ProgressEvery, out.String())
+	}
+	if !strings.Contains(out.String(), "1000/1000 (100%)") {
+		t.Errorf("final progress line missing:\n%s", out.String())
+	}
+}
+
+func TestObserverSQLRows(t *testing.T) {
+	var out bytes.Buffer
+	obs := plain.Observer(&out)
+	obs(ev(engine.EvStepStart, "count", map[string]any{"kind": "sql", "attempt": 1}))
+	obs(ev(engine.EvStepEnd, "count", map[string]any{"status": "done", "duration_ms": 5, "result": map[string]any{
+		"results": []map[string]any{{"statement": "SELECT count(*) AS n FROM t", "columns": []string{"n"}, "rows": [][]string{{"42"}}}},
+	}}))
+	if !strings.Contains(out.String(), "    = n=42\n") {
+		t.Errorf("sql rows not printed:\n%s", out.String())
+	}
+}

@@ -1,0 +1,259 @@
+package plain
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+var _ engine.Prompter = (*Prompter)(nil)
+
+// Prompter answers the engine's prompts from an answers file. It never
+// reads stdin: a prompt the file does not answer fails at once with a
+// *engine.MissingAnswerError naming the key to add.
+type Prompter struct {
+	answers *Answers
+	out     io.Writer
+	mu      sync.Mutex
+	// Yes confirms destructive steps that have no {confirm: …} answer
+	// (--yes). It never answers confirm_env: protected environments need
+	// the typed name.
+	Yes bool
+}
+
+// NewPrompter returns a Prompter answering from answers (nil: no answers
+// file) and printing each question and its answer to out.
+func NewPrompter(answers *Answers, out io.Writer) *Prompter {
+	if answers == nil {
+		answers = &Answers{Steps: map[string]*StepAnswers{}}
+	}
+	return &Prompter{answers: answers, out: out}
+}
+
+// Ask answers p from the answers file.
+func (pr *Prompter) Ask(ctx context.Context, p engine.Prompt) (engine.Answer, error) {
+	if err := ctx.Err(); err != nil {
+		return engine.Answer{}, err
+	}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	s := pr.answers.Steps[p.Step]
+	pr.show(p)
+	ans, err := pr.answer(p, s)
+	if err != nil {
+		pr.printf("  ? %s: %v\n", title(p), err)
+		return engine.Answer{}, err
+	}
+	pr.printf("  ? %s → %s\n", title(p), describe(p, ans))
+	return ans, nil
+}
+
+// answer computes the answer to p from the step's answers s (nil: none).
+func (pr *Prompter) answer(p engine.Prompt, s *StepAnswers) (engine.Answer, error) {
+	if s.Has("skip") && p.Kind != engine.PromptConfirmEnv && p.Kind != engine.PromptReason {
+		return engine.Answer{Action: engine.ActionSkip, Reason: s.Skip}, nil
+	}
+	switch p.Kind {
+	case engine.PromptConfirmEnv:
+		return pr.confirmEnv(p)
+	case engine.PromptManual:
+		// Plain mode runs steps in order without "run this?" prompts: a
+		// manual step without a checklist is acknowledged by being shown.
+		return engine.Answer{Confirm: true}, nil
+	case engine.PromptChecklist:
+		return pr.checklist(p, s)
+	case engine.PromptDecision:
+		return pr.decision(p, s)
+	case engine.PromptApproval:
+		return pr.approval(p, s)
+	case engine.PromptDestructive:
+		if s.Has("confirm") {
+			return engine.Answer{Confirm: s.Confirm}, nil
+		}
+		if pr.Yes {
+			return engine.Answer{Confirm: true, Reason: "--yes"}, nil
+		}
+		return engine.Answer{}, pr.missing(p, "confirm")
+	case engine.PromptInterrupted, engine.PromptFailed:
+		return pr.action(p, s)
+	case engine.PromptReason:
+		if s.Has("reason") {
+			return engine.Answer{Reason: s.Reason}, nil
+		}
+		return engine.Answer{}, pr.missing(p, "reason")
+	}
+	return engine.Answer{}, fmt.Errorf("answer prompt %q: %w", p.Kind, pr.missing(p, string(p.Kind)))
+}
+
+func (pr *Prompter) confirmEnv(p engine.Prompt) (engine.Answer, error) {
+	a := pr.answers
+	if a.ConfirmEnv == "" {
+		return engine.Answer{}, pr.missing(p, "")
+	}
+	if p.Expect != "" && a.ConfirmEnv != p.Expect {
+		return engine.Answer{}, &AnswerError{File: a.File, Line: a.confirmPos.line, Col: a.confirmPos.col,
+			Msg:  fmt.Sprintf("confirm_env is %q but the environment is %q", a.ConfirmEnv, p.Expect),
+			Hint: "confirm_env: " + p.Expect}
+	}
+	return engine.Answer{Value: a.ConfirmEnv}, nil
+}
+
+func (pr *Prompter) checklist(p engine.Prompt, s *StepAnswers) (engine.Answer, error) {
+	if !s.Has("check") {
+		return engine.Answer{}, pr.missing(p, "check")
+	}
+	if s.CheckAll {
+		idx := make([]int, len(p.Checklist))
+		for i := range idx {
+			idx[i] = i
+		}
+		return engine.Answer{Checked: idx, Confirm: true}, nil
+	}
+	var idx []int
+	for _, it := range s.Check {
+		i := it.Index - 1
+		if it.Text != "" {
+			i = slices.Index(p.Checklist, it.Text)
+		}
+		if i < 0 || i >= len(p.Checklist) {
+			what := it.Text
+			if what == "" {
+				what = fmt.Sprint(it.Index)
+			}
+			return engine.Answer{}, s.errAt("check", "items: "+numbered(p.Checklist),
+				"%s.check: no checklist item %q", s.Step, what)
+		}
+		if !slices.Contains(idx, i) {
+			idx = append(idx, i)
+		}
+	}
+	return engine.Answer{Checked: idx, Confirm: true}, nil
+}
+
+func (pr *Prompter) decision(p engine.Prompt, s *StepAnswers) (engine.Answer, error) {
+	if !s.Has("choice") {
+		return engine.Answer{}, pr.missing(p, "choice")
+	}
+	if len(p.Choices) > 0 && !slices.Contains(p.Choices, s.Choice) {
+		return engine.Answer{}, s.errAt("choice", "choose one of: "+strings.Join(p.Choices, ", "),
+			"%s.choice %q is not a choice of this decision", s.Step, s.Choice)
+	}
+	return engine.Answer{Choice: s.Choice, Reason: s.Reason}, nil
+}
+
+func (pr *Prompter) approval(p engine.Prompt, s *StepAnswers) (engine.Answer, error) {
+	if !s.Has("approve") {
+		return engine.Answer{}, pr.missing(p, "approve")
+	}
+	if len(p.Holders) > 0 && !slices.Contains(p.Holders, s.Approve) {
+		return engine.Answer{}, s.errAt("approve", fmt.Sprintf("the %s role is held by %s", p.Role, strings.Join(p.Holders, ", ")),
+			"%s.approve: %q does not hold the %s role", s.Step, s.Approve, p.Role)
+	}
+	return engine.Answer{Approver: s.Approve, Reason: s.Reason}, nil
+}
+
+// action answers an interrupted or failed step: retry, done, skip (handled
+// in answer) or abort. A failed step without an answer aborts: in plain
+// mode a failure ends the session (exit 1) rather than waiting for input.
+func (pr *Prompter) action(p engine.Prompt, s *StepAnswers) (engine.Answer, error) {
+	switch {
+	case s.Has("retry") && s.Retry:
+		return engine.Answer{Action: engine.ActionRetry, Reason: s.Reason}, nil
+	case s.Has("done") && p.Kind == engine.PromptInterrupted:
+		return engine.Answer{Action: engine.ActionDone, Reason: s.Done}, nil
+	case s.Has("abort") && s.Abort:
+		return engine.Answer{Action: engine.ActionAbort, Reason: s.Reason}, nil
+	}
+	if p.Kind == engine.PromptFailed {
+		return engine.Answer{Action: engine.ActionAbort, Reason: "step failed; no retry or skip in the answers file"}, nil
+	}
+	return engine.Answer{}, pr.missing(p, "retry")
+}
+
+// missing builds the error for an unanswered prompt. The prompt's own Key
+// wins; otherwise the key is step.field (or confirm_env).
+func (pr *Prompter) missing(p engine.Prompt, field string) error {
+	key := p.Key
+	if key == "" {
+		switch {
+		case p.Kind == engine.PromptConfirmEnv:
+			key = "confirm_env"
+		case p.Step == "":
+			key = field
+		default:
+			key = p.Step + "." + field
+		}
+	}
+	return &engine.MissingAnswerError{Step: p.Step, Key: key, File: pr.answers.File}
+}
+
+// show prints the prompt's text and checklist, indented.
+func (pr *Prompter) show(p engine.Prompt) {
+	if t := strings.TrimSpace(p.Text); t != "" {
+		for _, line := range strings.Split(t, "\n") {
+			pr.printf("    %s\n", line)
+		}
+	}
+	for i, it := range p.Checklist {
+		pr.printf("    %d. [ ] %s\n", i+1, it)
+	}
+}
+
+func (pr *Prompter) printf(format string, args ...any) {
+	if pr.out != nil {
+		fmt.Fprintf(pr.out, format, args...)
+	}
+}
+
+// title is the one-line label of a prompt.
+func title(p engine.Prompt) string {
+	if p.Title != "" {
+		return p.Title
+	}
+	if p.Step != "" {
+		return p.Step + " (" + string(p.Kind) + ")"
+	}
+	return string(p.Kind)
+}
+
+// describe renders an answer for the log.
+func describe(p engine.Prompt, a engine.Answer) string {
+	switch {
+	case a.Action != engine.ActionNone:
+		if a.Reason != "" {
+			return fmt.Sprintf("%s: %s", a.Action, a.Reason)
+		}
+		return string(a.Action)
+	case p.Kind == engine.PromptConfirmEnv:
+		return "typed " + a.Value
+	case p.Kind == engine.PromptChecklist:
+		items := make([]string, len(a.Checked))
+		for i, c := range a.Checked {
+			items[i] = fmt.Sprint(c + 1)
+		}
+		return "ticked " + strings.Join(items, ", ")
+	case p.Kind == engine.PromptDecision:
+		return fmt.Sprintf("%s (%s)", a.Choice, a.Reason)
+	case p.Kind == engine.PromptApproval:
+		return fmt.Sprintf("approved by %s (%s)", a.Approver, a.Reason)
+	case p.Kind == engine.PromptReason:
+		return a.Reason
+	case a.Confirm:
+		return "confirmed"
+	}
+	return "not confirmed"
+}
+
+// numbered renders a checklist as "1. a; 2. b".
+func numbered(items []string) string {
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = fmt.Sprintf("%d. %s", i+1, it)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,121 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/progress"
+)
+
+// progressData is the payload of an engine.EvProgress event.
+type progressData struct {
+	Done      int64   `json:"done"`
+	Total     int64   `json:"total"`
+	Scanned   int64   `json:"scanned"`
+	Migrated  int64   `json:"migrated"`
+	Skipped   int64   `json:"skipped"`
+	Conflicts int64   `json:"conflicts"`
+	Throttles int64   `json:"throttles"`
+	Failures  int64   `json:"failures"`
+	Rate      float64 `json:"rate"`
+	ETAms     int64   `json:"eta_ms"`
+}
+
+// sparkSamples is how many rate samples the sparkline shows.
+const sparkSamples = 30
+
+// progressPane renders a migrate step's live progress.
+type progressPane struct {
+	step  string
+	data  progressData
+	rates []float64
+	bar   progress.Model
+	width int
+}
+
+func newProgressPane(st *styles) progressPane {
+	bar := progress.New(progress.WithoutPercentage(), progress.WithColors(st.BarFull), progress.WithFillCharacters('█', '░'))
+	bar.EmptyColor = st.BarEmpty
+	return progressPane{bar: bar}
+}
+
+// Update records a progress sample for step.
+func (p *progressPane) Update(step string, d progressData) {
+	if step != p.step {
+		p.step, p.rates = step, p.rates[:0]
+	}
+	p.data = d
+	p.rates = append(p.rates, d.Rate)
+	if len(p.rates) > sparkSamples {
+		p.rates = p.rates[len(p.rates)-sparkSamples:]
+	}
+}
+
+// Active reports whether step has progress to show.
+func (p *progressPane) Active(step string) bool { return p.step != "" && p.step == step }
+
+// SetSize sets the width in cells.
+func (p *progressPane) SetSize(w int) {
+	p.width = w
+	p.bar.SetWidth(max(w-8, 10))
+}
+
+// View renders the progress block as lines.
+func (p *progressPane) View(st *styles) []string {
+	d := p.data
+	pct := 0.0
+	if d.Total > 0 {
+		pct = min(float64(d.Done)/float64(d.Total), 1)
+	}
+	bar := p.bar.ViewAs(pct) + fmt.Sprintf(" %3.0f%%", pct*100)
+	eta := "—"
+	if d.ETAms > 0 {
+		eta = (time.Duration(d.ETAms) * time.Millisecond).Round(time.Second).String()
+	}
+	stats := fmt.Sprintf("%s/%s items · %s items/s · ETA %s", count(d.Done), count(d.Total), count(int64(d.Rate+0.5)), eta)
+	issues := fmt.Sprintf("conflicts %d · throttles %d · failures %d · skipped %s",
+		d.Conflicts, d.Throttles, d.Failures, count(d.Skipped))
+	if d.Conflicts > 0 || d.Failures > 0 {
+		issues = st.Warn.Render(issues)
+	}
+	return []string{bar, stats, issues, "rate " + st.SparkStyle.Render(sparkline(p.rates))}
+}
+
+var sparkRunes = []rune("▁▂▃▄▅▆▇█")
+
+// sparkline renders values as a row of block characters scaled to the max.
+func sparkline(vals []float64) string {
+	if len(vals) == 0 {
+		return ""
+	}
+	hi := 0.0
+	for _, v := range vals {
+		hi = max(hi, v)
+	}
+	var b strings.Builder
+	for _, v := range vals {
+		i := 0
+		if hi > 0 {
+			i = int(v / hi * float64(len(sparkRunes)-1))
+		}
+		b.WriteRune(sparkRunes[min(max(i, 0), len(sparkRunes)-1)])
+	}
+	return b.String()
+}
+
+// count formats n with thousands separators.
+func count(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,388 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// fit truncates s to w cells and pads it with spaces to exactly w.
+func fit(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	s = ansi.Truncate(s, w, "…")
+	if pad := w - ansi.StringWidth(s); pad > 0 {
+		s += strings.Repeat(" ", pad)
+	}
+	return s
+}
+
+// leftWidth is the width of the steps pane: narrower on small terminals.
+func (m *Model) leftWidth() int { return min(max(m.width/3, 18), 34) }
+
+// rightWidth is the width of the step pane.
+func (m *Model) rightWidth() int { return max(m.width-m.leftWidth()-3, 10) }
+
+// View renders the whole screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "lockstep · " + m.title
+	return v
+}
+
+// render builds the screen as exactly height lines of width cells.
+func (m *Model) render() string {
+	footer := m.footer()
+	bodyH := max(m.height-1-len(footer), 1)
+	left := m.stepsPane(m.leftWidth(), bodyH)
+	right := m.stepPane(m.rightWidth(), bodyH)
+	lines := make([]string, 0, m.height)
+	lines = append(lines, fit(m.header(), m.width))
+	sep := m.st.Border.Render("│")
+	for i := range bodyH {
+		l, r := "", ""
+		if i < len(left) {
+			l = left[i]
+		}
+		if i < len(right) {
+			r = right[i]
+		}
+		lines = append(lines, fit(fit(l, m.leftWidth())+" "+sep+" "+r, m.width))
+	}
+	for _, f := range footer {
+		lines = append(lines, fit(f, m.width))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) header() string {
+	env := m.st.BadgeEnv
+	if m.protected {
+		env = m.st.BadgeProt
+	}
+	envName := m.info.Env
+	if m.protected {
+		envName = "⚠ " + envName
+	}
+	mode := m.st.BadgeLive
+	switch m.info.Mode {
+	case engine.ModeRehearsal:
+		mode = m.st.BadgeRehe
+	case engine.ModeDryRun:
+		mode = m.st.BadgeDry
+	}
+	modeName := strings.ToUpper(string(m.info.Mode))
+	if modeName == "" {
+		modeName = "LIVE"
+	}
+	state := ""
+	if m.paused {
+		state = " " + m.st.Warn.Render("⏸ PAUSED")
+	}
+	right := m.st.Dim.Render(fmt.Sprintf("%s · ⏱ %s", m.info.Operator, clock(m.elapsed())))
+	badges := env.Render(envName) + " " + mode.Render(modeName) + state
+	room := m.width - ansi.StringWidth(badges) - ansi.StringWidth(right) - 2
+	title := ""
+	if room >= 8 {
+		title = m.st.Title.Render(ansi.Truncate(m.title, room, "…")) + " "
+	}
+	left := title + badges
+	gap := max(m.width-ansi.StringWidth(left)-ansi.StringWidth(right), 1)
+	return left + strings.Repeat(" ", gap) + right
+}
+
+func (m *Model) elapsed() time.Duration {
+	if m.started.IsZero() {
+		return 0
+	}
+	end := m.now()
+	if m.ended && !m.endedAt.IsZero() {
+		end = m.endedAt
+	}
+	return max(end.Sub(m.started), 0)
+}
+
+// clock formats d as h:mm:ss.
+func clock(d time.Duration) string {
+	d = d.Truncate(time.Second)
+	return fmt.Sprintf("%d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+}
+
+// short formats a step duration compactly.
+func short(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+func (m *Model) glyph(s engine.StepStatus) string {
+	switch s {
+	case engine.StepRunning:
+		if m.paused {
+			return m.st.Warn.Render("⏸")
+		}
+		return m.spin.View()
+	case engine.StepDone:
+		return m.st.Done.Render("✓")
+	case engine.StepFailed:
+		return m.st.Failed.Render("✗")
+	case engine.StepSkipped:
+		return m.st.Skipped.Render("↷")
+	case engine.StepInterrupted:
+		return m.st.Warn.Render("!")
+	case engine.StepRolledBack:
+		return m.st.Skipped.Render("↶")
+	}
+	return m.st.Pending.Render("○")
+}
+
+func (m *Model) duration(r *stepRow) string {
+	switch {
+	case r.started.IsZero():
+		return ""
+	case !r.ended.IsZero():
+		return short(r.ended.Sub(r.started))
+	case r.status == engine.StepRunning:
+		return short(m.now().Sub(r.started))
+	}
+	return ""
+}
+
+// stepsPane renders the phases and steps, scrolled to keep the current step
+// in view.
+func (m *Model) stepsPane(w, h int) []string {
+	var lines []string
+	cur := 0
+	for _, p := range m.phases {
+		lines = append(lines, m.st.Phase.Render(fit(strings.ToUpper(p.name), w)))
+		for _, r := range p.steps {
+			d := m.duration(r)
+			name := fit(r.step.ID, max(w-4-len(d), 1))
+			line := m.glyph(r.status) + " " + name + " " + m.st.Dim.Render(d)
+			if r.step.ID == m.current {
+				cur = len(lines)
+				line = m.glyph(r.status) + " " + m.st.StepCur.Render(name) + " " + m.st.Dim.Render(d)
+			}
+			lines = append(lines, " "+line)
+		}
+	}
+	if len(lines) > h {
+		start := min(max(cur-h/2, 0), len(lines)-h)
+		lines = lines[start : start+h]
+	}
+	return lines
+}
+
+// stepPane renders the current step: title, text, progress, prompt, output.
+func (m *Model) stepPane(w, h int) []string {
+	r := m.byID[m.current]
+	var top []string
+	if r != nil {
+		status := string(r.status)
+		if r.attempts > 1 {
+			status += fmt.Sprintf(" · attempt %d", r.attempts)
+		}
+		top = append(top, m.st.Section.Render(r.step.ID)+m.st.Dim.Render(" · "+string(r.step.Kind)+" · "+status))
+		if r.err != "" {
+			top = append(top, m.st.Error.Render("error: "+r.err))
+		}
+		if r.reason != "" {
+			top = append(top, m.st.Dim.Render("reason: "+r.reason))
+		}
+	}
+	if m.notice != "" {
+		top = append(top, m.st.Warn.Render(m.notice))
+	}
+	var mid []string
+	if r != nil && m.prog.Active(r.step.ID) {
+		m.prog.SetSize(w)
+		mid = append(mid, m.prog.View(&m.st)...)
+	}
+	mid = append(mid, m.interaction(w)...)
+	md := m.stepText(r, w)
+	if r != nil && len(r.step.Checklist) > 0 && (m.prompt == nil || m.prompt.kind != engine.PromptChecklist) {
+		var list []string
+		for i, item := range r.step.Checklist {
+			box := "[ ] "
+			if r.checked[i] {
+				box = m.st.Done.Render("[✓]") + " "
+			}
+			list = append(list, "  "+box+item)
+		}
+		mid = append(list, mid...)
+	}
+	outH := h - len(top) - len(mid) - 1
+	room := max(outH-3, 0)
+	if len(md) > room {
+		md = md[:room]
+	}
+	if len(md) > min(h/3, 12) && m.out.Len() > 0 {
+		md = md[:min(h/3, 12)]
+	}
+	lines := append(top, md...)
+	lines = append(lines, mid...)
+	if rest := h - len(lines) - 1; rest >= 1 && (m.out.Len() > 0 || m.out.partial != "") {
+		n := m.out.Len()
+		if m.out.partial != "" {
+			n++
+		}
+		label := fmt.Sprintf("output · %s", plural(n, "line"))
+		if !m.out.Following() {
+			label += " · scrolled (pgdn to follow)"
+		}
+		lines = append(lines, m.st.Dim.Render("── "+label+" "+strings.Repeat("─", max(w-len(label)-5, 0))))
+		m.out.SetSize(w, rest)
+		lines = append(lines, strings.Split(m.out.View(), "\n")...)
+	}
+	return lines
+}
+
+func (m *Model) stepText(r *stepRow, w int) []string {
+	if r == nil {
+		return nil
+	}
+	return m.md.Render(r.step.ID, r.step.Text, w, &m.st)
+}
+
+// interaction renders the prompt in play, a local question or the outcome.
+func (m *Model) interaction(w int) []string {
+	if m.ended {
+		return m.outcomeView()
+	}
+	var lines []string
+	for _, f := range []*form{m.prompt, m.local} {
+		if f != nil {
+			f.SetSize(w)
+			lines = append(lines, f.View(&m.st)...)
+		}
+	}
+	return lines
+}
+
+func (m *Model) outcomeView() []string {
+	var head string
+	switch m.outcome {
+	case engine.OutcomeCompleted:
+		head = m.st.Done.Render("✓ Session completed")
+	case engine.OutcomeStopped:
+		head = m.st.Warn.Render("⏸ Session stopped (resumable)")
+	case engine.OutcomeRolledBack:
+		head = m.st.Skipped.Render("↶ Session rolled back")
+	default:
+		head = m.st.Failed.Render("✗ Session " + string(m.outcome))
+	}
+	lines := []string{head, m.summary()}
+	if m.endErr != nil {
+		lines = append(lines, m.st.Error.Render(m.endErr.Error()))
+	}
+	if m.outcome == engine.OutcomeStopped && m.info.ID != "" {
+		lines = append(lines, "Resume with: lockstep resume "+m.info.ID)
+	}
+	return append(lines, m.st.Dim.Render("Press any key to exit."))
+}
+
+// footer renders the key help for the keys that apply now.
+func (m *Model) footer() []string {
+	m.help.SetWidth(m.width)
+	return strings.Split(m.help.View(m.helpKeys()), "\n")
+}
+
+func (m *Model) helpKeys() helpKeys {
+	k := m.keys
+	if m.ended {
+		return helpKeys{short: []key.Binding{k.AnyKey}, full: [][]key.Binding{{k.AnyKey}}}
+	}
+	var formKeys []key.Binding
+	if f := m.focused(); f != nil {
+		formKeys = formBindings(f, k)
+	}
+	var session []key.Binding
+	quit := k.ForceQ
+	if !m.capturing() && m.local == nil {
+		pause := k.Pause
+		if m.paused {
+			pause = k.Resume
+		}
+		session = []key.Binding{pause, k.Abort, k.Rollback, k.Note}
+		quit = k.Quit
+	}
+	view := []key.Binding{k.Scroll}
+	if !m.capturing() && m.local == nil {
+		h := k.Help
+		if m.help.ShowAll {
+			h.SetHelp("?", "fewer keys")
+		}
+		view = append(view, h)
+	}
+	short := append(append([]key.Binding{}, formKeys...), session...)
+	short = append(short, quit)
+	if !m.capturing() && m.local == nil {
+		short = append(short, k.Help)
+	}
+	return helpKeys{short: short, full: [][]key.Binding{formKeys, append(session, quit), view}}
+}
+
+// formBindings lists the keys a form answers to.
+func formBindings(f *form, k keyMap) []key.Binding {
+	if f.pending != engine.ActionNone {
+		return []key.Binding{k.Enter, k.Back}
+	}
+	var b []key.Binding
+	switch f.kind {
+	case engine.PromptChecklist:
+		b = []key.Binding{k.Move, k.Tick, k.Enter, k.Skip}
+	case engine.PromptDecision:
+		b = []key.Binding{k.Move, k.Enter}
+	case engine.PromptApproval:
+		b = []key.Binding{k.Tab, k.Enter}
+	case engine.PromptInterrupted:
+		b = []key.Binding{k.Move, k.Enter, k.Retry, k.Done, k.Skip}
+	case engine.PromptFailed:
+		b = []key.Binding{k.Move, k.Enter, k.Retry, k.Skip}
+	case engine.PromptManual, engine.PromptDestructive:
+		b = []key.Binding{k.Enter, k.Skip}
+	default:
+		b = []key.Binding{k.Enter}
+	}
+	if f.local() {
+		b = append(b, k.Back)
+	}
+	return b
+}
+
+// summary counts the steps by status.
+func (m *Model) summary() string {
+	n := map[engine.StepStatus]int{}
+	for _, p := range m.phases {
+		for _, r := range p.steps {
+			n[r.status]++
+		}
+	}
+	parts := []string{fmt.Sprintf("%d done", n[engine.StepDone])}
+	for _, s := range []engine.StepStatus{engine.StepSkipped, engine.StepFailed, engine.StepInterrupted, engine.StepRolledBack, engine.StepPending} {
+		if n[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+		}
+	}
+	return strings.Join(parts, " · ") + " · " + clock(m.elapsed())
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

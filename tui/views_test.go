@@ -1,0 +1,127 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// scenarios build the screens the golden tests pin down.
+var scenarios = []struct {
+	name  string
+	env   string
+	setup func(m *Model)
+}{
+	{"initial", "staging", func(m *Model) {}},
+	{"running_shell_output", "staging", func(m *Model) {
+		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader")
+		send(m, engine.EvStepStart, "dump", map[string]any{"attempt": 1}, at(100))
+		for i := range 60 {
+			stream := "stdout"
+			if i%20 == 19 {
+				stream = "stderr"
+			}
+			send(m, engine.EvOutput, "dump", map[string]any{"stream": stream, "text": fmt.Sprintf("dumped batch %03d: 1000 rows\tok\n", i)}, at(101))
+		}
+	}},
+	{"decision_prompt", "staging", func(m *Model) {
+		finish(m, "size", "snapshot", "drill", "go-no-go")
+		send(m, engine.EvStepStart, "strategy", map[string]any{"attempt": 1}, at(60))
+		openPrompt(m, engine.Prompt{Kind: engine.PromptDecision, Step: "strategy", Title: "strategy: pick one",
+			Choices: []string{"big-bang", "multi-step"}, Key: "strategy.choice"})
+		press(nil, m, "down", "type:old and new shapes stay valid")
+	}},
+	{"approval_prompt", "staging", func(m *Model) {
+		finish(m, "size", "snapshot", "drill")
+		send(m, engine.EvStepStart, "go-no-go", map[string]any{"attempt": 1}, at(40))
+		openPrompt(m, engine.Prompt{Kind: engine.PromptApproval, Step: "go-no-go", Title: "go-no-go: approval by accountable",
+			Role: "accountable", Holders: []string{"bob"}, Key: "go-no-go.approve"})
+		press(nil, m, "type:bob")
+	}},
+	{"confirm_env_prompt", "production", func(m *Model) {
+		openPrompt(m, engine.Prompt{Kind: engine.PromptConfirmEnv, Title: "production is protected: type its name to continue",
+			Text: "Runbook **split-address** will run in **live** mode.", Expect: "production", Key: "confirm_env"})
+		press(nil, m, "type:prod")
+	}},
+	{"migrate_progress", "production", func(m *Model) {
+		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader", "dump")
+		send(m, engine.EvStepStart, "backfill", map[string]any{"attempt": 1}, at(120))
+		for i := range 40 {
+			send(m, engine.EvProgress, "backfill", map[string]any{"done": 1000 * (i + 1), "total": 120000,
+				"scanned": 1100 * (i + 1), "conflicts": i / 10, "throttles": i / 5,
+				"rate": 400 + float64((i*37)%300), "eta_ms": 95000}, at(121))
+		}
+	}},
+	{"failed_step_prompt", "staging", func(m *Model) {
+		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader")
+		send(m, engine.EvStepStart, "dump", map[string]any{"attempt": 1}, at(100))
+		send(m, engine.EvOutput, "dump", map[string]any{"stream": "stderr", "text": "pg_dump: connection refused\n"}, at(101))
+		send(m, engine.EvStepEnd, "dump", map[string]any{"status": "failed", "error": "exit status 1"}, at(102))
+		openPrompt(m, engine.Prompt{Kind: engine.PromptFailed, Step: "dump", Title: "dump failed: exit status 1"})
+	}},
+	{"completed", "staging", func(m *Model) {
+		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader", "dump", "backfill", "all-done")
+		send(m, engine.EvStepSkip, "drop-address", map[string]any{"reason": "keep address one more week"}, at(200))
+		send(m, engine.EvSessionEnd, "", map[string]any{"outcome": "completed"}, at(201))
+	}},
+}
+
+func TestGolden(t *testing.T) {
+	for _, sc := range scenarios {
+		for _, size := range [][2]int{{80, 24}, {120, 40}} {
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				m, _ := newTestModel(t, sc.env, size[0], size[1])
+				sc.setup(m)
+				got := plainView(m)
+				checkSize(t, got, size[0], size[1])
+				golden(t, got)
+			})
+		}
+	}
+}
+
+// TestViewSizes renders every scenario at awkward sizes: never more lines
+// than the terminal, never a line wider than it.
+func TestViewSizes(t *testing.T) {
+	for _, sc := range scenarios {
+		for _, size := range [][2]int{{40, 10}, {60, 15}, {80, 24}, {100, 30}, {200, 60}} {
+			m, _ := newTestModel(t, sc.env, size[0], size[1])
+			sc.setup(m)
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				checkSize(t, plainView(m), size[0], size[1])
+			})
+		}
+	}
+}
+
+func TestViewContents(t *testing.T) {
+	tests := []struct {
+		scenario string
+		want     []string
+	}{
+		{"initial", []string{"Split users.address", "staging", "LIVE", "alice", "0:12:34", "○ size", "ESTIMATE"}},
+		{"confirm_env_prompt", []string{"⚠ production", "Type the environment name production"}},
+		{"migrate_progress", []string{"40,000/120,000 items", "conflicts 3", "throttles 7", "ETA 1m35s", "rate ▅"}},
+		{"failed_step_prompt", []string{"✗ dump", "retry the step", "roll back completed steps", "error: exit status 1"}},
+		{"completed", []string{"✓ Session completed", "↷ drop-address", "Press any key"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scenario, func(t *testing.T) {
+			for _, sc := range scenarios {
+				if sc.name != tt.scenario {
+					continue
+				}
+				m, _ := newTestModel(t, sc.env, 120, 40)
+				sc.setup(m)
+				got := plainView(m)
+				for _, w := range tt.want {
+					if !strings.Contains(got, w) {
+						t.Errorf("view lacks %q:\n%s", w, got)
+					}
+				}
+			}
+		})
+	}
+}
