@@ -55,6 +55,12 @@ func (m *Model) applyEvent(ev engine.Event) {
 		m.paused, m.pauseSent, m.notice = false, false, "resumed"
 	case engine.EvNote:
 		m.notice = "note recorded"
+	case engine.EvRollbackRequest:
+		m.notice = "rollback requested: it starts at the next safe point"
+	case engine.EvRollbackStart:
+		if ev.Step == "" {
+			m.notice = "rolling back completed steps, newest first"
+		}
 	case engine.EvAbort:
 		m.notice = "aborting: in-flight writes finish, progress is checkpointed"
 	case engine.EvWarning:
@@ -98,6 +104,9 @@ func (m *Model) applyEvent(ev engine.Event) {
 // whether ev was one.
 func (m *Model) applyStepEvent(ev engine.Event) bool {
 	row := m.byID[ev.Step]
+	if base, ok := strings.CutSuffix(ev.Step, engine.RollbackSuffix); ok && row == nil {
+		return m.applyRollbackEvent(ev, m.byID[base])
+	}
 	switch ev.Kind {
 	case engine.EvStepStart:
 		if row == nil {
@@ -149,10 +158,6 @@ func (m *Model) applyStepEvent(ev engine.Event) bool {
 		if row != nil {
 			row.status, row.err = engine.StepPending, ""
 		}
-	case engine.EvRollbackEnd:
-		if r := m.byID[strings.TrimSuffix(ev.Step, ".rollback")]; r != nil {
-			r.status = engine.StepRolledBack
-		}
 	default:
 		return false
 	}
@@ -195,4 +200,37 @@ func (m *Model) pickCurrent() {
 		return
 	}
 	m.current = firstPending
+}
+
+// applyRollbackEvent folds the events of "<id>.rollback" into the row of id,
+// as engine.Replay does.
+func (m *Model) applyRollbackEvent(ev engine.Event, row *stepRow) bool {
+	switch ev.Kind {
+	case engine.EvStepStart, engine.EvStepEnd, engine.EvStepSkip:
+	default:
+		return false
+	}
+	if row == nil {
+		return true
+	}
+	var d struct{ Status, Error, Reason string }
+	_ = ev.Decode(&d)
+	switch ev.Kind {
+	case engine.EvStepStart:
+		m.current, m.notice = row.step.ID, "rolling back "+row.step.ID
+		if m.outStep != ev.Step {
+			m.out.Reset()
+			m.outStep = ev.Step
+		}
+	case engine.EvStepEnd:
+		if engine.StepStatus(d.Status) == engine.StepDone {
+			row.status = engine.StepRolledBack
+		}
+		if d.Error != "" {
+			row.err = "rollback: " + d.Error
+		}
+	case engine.EvStepSkip:
+		row.status, row.reason = engine.StepRolledBack, "rollback skipped: "+d.Reason
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -372,9 +373,17 @@ func TestEventsUpdateSteps(t *testing.T) {
 	if r := m.byID["dump"]; r.status != engine.StepDone || r.reason != "by hand" {
 		t.Errorf("after mark done: %s %q", r.status, r.reason)
 	}
-	send(m, engine.EvRollbackEnd, "dump.rollback", nil, at(4))
+	send(m, engine.EvStepStart, "dump.rollback", map[string]any{"attempt": 1}, at(4))
+	if m.current != "dump" {
+		t.Errorf("current during its rollback = %q, want dump", m.current)
+	}
+	send(m, engine.EvOutput, "dump.rollback", map[string]any{"stream": "stdout", "text": "restoring\n"}, at(4.5))
+	send(m, engine.EvStepEnd, "dump.rollback", map[string]any{"status": "done"}, at(5))
 	if got := m.byID["dump"].status; got != engine.StepRolledBack {
 		t.Errorf("after rollback: %s", got)
+	}
+	if v := plainView(m); !strings.Contains(v, "↶ dump") || !strings.Contains(v, "restoring") {
+		t.Errorf("rolled-back step not shown with ↶ and its rollback output:\n%s", v)
 	}
 }
 

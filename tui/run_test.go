@@ -227,8 +227,9 @@ func TestRunWithEngine(t *testing.T) {
 		o, err := Run(context.Background(), Options{Config: cfg, Input: in, Output: out})
 		done <- res{o, err}
 	}()
-	waitFor(t, out, "Deployed") // the checklist prompt is on screen
-	io.WriteString(keys, " \r")
+	until(t, "deploy-reader to start", func() bool { return seen.has(engine.EvStepStart, "deploy-reader") }, nil)
+	until(t, "the checklist to be ticked", func() bool { return seen.has(engine.EvStepEnd, "deploy-reader") },
+		func() { io.WriteString(keys, " \r") }) // space ticks, enter confirms once the prompt is open
 	until(t, "announce to start", func() bool { return seen.has(engine.EvStepStart, "announce") }, nil)
 	until(t, "announce to be acknowledged", func() bool { return seen.has(engine.EvStepEnd, "announce") },
 		func() { io.WriteString(keys, "\r") })
