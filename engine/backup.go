@@ -59,7 +59,15 @@ func runBackup(ctx context.Context, sc *StepContext) (any, error) {
 	}
 	dir := filepath.Join(sc.WorkDir, "backups", safeName(sc.Session.ID+"-"+sc.Step.ID))
 	if spec != nil && spec.Dir != "" {
-		dir = filepath.Join(spec.Dir, safeName(sc.Session.ID+"-"+sc.Step.ID))
+		getenv := sc.Getenv
+		if getenv == nil {
+			getenv = func(string) string { return "" }
+		}
+		base, err := runbook.Expand(spec.Dir, getenv)
+		if err != nil {
+			return nil, fmt.Errorf("backup %s: dir: %w", sc.Step.ID, err)
+		}
+		dir = filepath.Join(base, safeName(sc.Session.ID+"-"+sc.Step.ID))
 	}
 	if err := emitOutput(sc, fmt.Sprintf("exporting %s (about %d items) to %s", info.Table, info.ItemCount, dir)); err != nil {
 		return nil, err

@@ -129,7 +129,7 @@ func assertCountedOnce(t *testing.T, st engine.Store, n int, v int64) {
 }
 
 func TestMigrateDynamoCounterExactlyOnceAcrossInterruption(t *testing.T) {
-	const n = 3000
+	const n = 2000
 	r := newDynamoRig(t, 2, "", counterSteps, n, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	sc := r.stepContext("bump")
@@ -147,6 +147,9 @@ func TestMigrateDynamoCounterExactlyOnceAcrossInterruption(t *testing.T) {
 		t.Errorf("counts = %+v, want %d scanned, migrated+already %d", got.MigrateCounts, n, n)
 	}
 	assertCountedOnce(t, r.seed, n, 2)
+	if r.progress.Load() == 0 {
+		t.Error("no live progress shown")
+	}
 	// A re-run changes nothing.
 	res, err = r.run(r.stepContext("bump"))
 	if err != nil || res.(engine.MigrateResult).Migrated != 0 {

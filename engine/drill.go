@@ -61,6 +61,8 @@ func runDrill(ctx context.Context, sc *StepContext) (any, error) {
 	if err := emitOutput(sc, fmt.Sprintf("restoring %d items of %s into scratch table %s", man.ItemCount, man.Table, res.Scratch)); err != nil {
 		return nil, err
 	}
+	// A drill interrupted by a crash may have left its scratch table.
+	_ = creator.DropScratch(ctx, res.Scratch)
 	scratch, err := creator.CreateScratch(ctx, res.Scratch)
 	if err != nil {
 		return nil, fmt.Errorf("restore-drill %s: create scratch table %s: %w", sc.Step.ID, res.Scratch, err)

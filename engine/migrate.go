@@ -112,7 +112,8 @@ func (m *migrator) run(ctx context.Context) (any, error) {
 		return nil, err
 	}
 	rctx, stopReport := context.WithCancel(ctx)
-	go m.report(rctx)
+	reported := make(chan struct{})
+	go func() { defer close(reported); m.report(rctx) }()
 	errs := make([]error, len(m.segs))
 	var wg sync.WaitGroup
 	for seg := range m.segs {
@@ -131,6 +132,7 @@ func (m *migrator) run(ctx context.Context) (any, error) {
 	}
 	wg.Wait()
 	stopReport()
+	<-reported
 	res := m.result()
 	_ = m.emit(NewEvent(EvProgress, m.sc.Step.ID, m.progress()))
 	if err := m.firstError(errs); err != nil {
@@ -208,7 +210,8 @@ type MigrateResult struct {
 	ItemsPerSec float64      `json:"items_per_sec"` // items written per second of this run
 	ScannedPS   float64      `json:"scanned_per_sec"`
 	AvgItemB    int64        `json:"avg_item_bytes"`
-	WriteLimit  float64      `json:"write_limit"` // effective items/s at the end (0 = unlimited)
+	WriteLimit  float64      `json:"write_limit"`  // effective items/s at the end (0 = unlimited)
+	WriteTokens int64        `json:"write_tokens"` // token-bucket tokens taken: one per write attempt
 	Samples     []SampleDiff `json:"samples,omitempty"`
 }
 
@@ -218,7 +221,7 @@ func (m *migrator) result() MigrateResult {
 	r := MigrateResult{
 		MigrateCounts: t, Skipped: t.Skipped(), Version: m.version, Rollback: m.rollback, DryRun: m.dry,
 		Resumed: m.sc.Resumed, Segments: len(m.segs), Total: m.total, ElapsedMS: el.Milliseconds(),
-		WriteLimit: round1(m.lim.Limit()), Samples: m.samples.list(),
+		WriteLimit: round1(m.lim.Limit()), WriteTokens: m.lim.Taken(), Samples: m.samples.list(),
 	}
 	if m.rollback {
 		r.Version = m.version - 1

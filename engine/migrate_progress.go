@@ -95,13 +95,17 @@ func (m *migrator) totals() MigrateCounts {
 	return t
 }
 
-// progress is the payload of EvProgress events of a migrate step.
+// progress is the payload of EvProgress events of a migrate step: done
+// and total items (total approximate on DynamoDB), the counts, rate (items
+// read/s, the basis of eta_ms), items_per_sec (written/s), write_limit
+// (effective token-bucket rate, 0 = unlimited).
 func (m *migrator) progress() map[string]any {
 	t := m.totals()
 	el := time.Since(m.started)
-	rate := 0.0
+	rate, writes := 0.0, 0.0
 	if s := el.Seconds(); s > 0 {
 		rate = float64(t.Scanned-m.base.Scanned) / s
+		writes = float64(t.Migrated-m.base.Migrated) / s
 	}
 	var eta int64
 	if rate > 0 && m.total > t.Scanned {
@@ -110,8 +114,9 @@ func (m *migrator) progress() map[string]any {
 	return map[string]any{
 		"done": t.Scanned, "total": m.total, "scanned": t.Scanned, "migrated": t.Migrated,
 		"skipped": t.Skipped(), "conflicts": t.Conflicts, "throttles": t.Throttles,
-		"failures": t.Failures, "rate": round1(rate), "write_limit": round1(m.lim.Limit()),
-		"eta_ms": eta,
+		"failures": t.Failures, "rate": round1(rate), "items_per_sec": round1(writes),
+		"write_limit": round1(m.lim.Limit()),
+		"eta_ms":      eta,
 	}
 }
 

@@ -180,6 +180,9 @@ func TestMigrateConcurrentWriterLosesNothing(t *testing.T) {
 			if got.Migrated != 240 || got.Conflicts != 30 || got.Unresolved != 0 {
 				t.Errorf("counts = %+v, want migrated 240, conflicts 30", got.MigrateCounts)
 			}
+			if got.WriteTokens != 270 {
+				t.Errorf("write tokens = %d, want 270: one per attempt (240 writes + 30 retries)", got.WriteTokens)
+			}
 			for id, it := range r.all() {
 				var n int
 				fmt.Sscan(id, &n)

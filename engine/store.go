@@ -153,6 +153,8 @@ type Lease struct {
 type Leaser interface {
 	// AcquireLease takes the lease; if another live lease exists it
 	// returns a *LeaseHeldError. takeover=true takes an expired lease.
+	// l.Acquired is the caller's "now" (from its Clock): expiry is judged
+	// against it, so time.Now is used only when it is zero.
 	AcquireLease(ctx context.Context, l Lease, takeover bool) (Lease, error)
 	RenewLease(ctx context.Context, l Lease) (Lease, error)
 	ReleaseLease(ctx context.Context, l Lease) error

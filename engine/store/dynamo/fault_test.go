@@ -133,3 +133,21 @@ func TestDropAfterApplied(t *testing.T) {
 		t.Errorf("Update() again=%v, want ErrConditionFailed", err)
 	}
 }
+
+// TestPutRetriesThrottledBatches: Put (an import, not the rate-limited
+// migrate path) backs off and retries throttled batches itself.
+func TestPutRetriesThrottledBatches(t *testing.T) {
+	st, p := faulty(t, nil)
+	p.SetFaults(faultproxy.Faults{ThrottlePercent: 50, Seed: 5, Operations: []string{"BatchWriteItem"}})
+	items := storetest.RoundTripItems(false)
+	if err := st.Put(context.Background(), items); err != nil {
+		t.Fatalf("Put() through throttling=%v", err)
+	}
+	if p.Counts().Throttled == 0 {
+		t.Error("no batch was throttled")
+	}
+	p.SetFaults(faultproxy.Faults{})
+	if got := storetest.ScanAll(t, st, 1, 100); len(got) != len(items) {
+		t.Errorf("scan after Put found %d items, want %d", len(got), len(items))
+	}
+}

@@ -61,14 +61,18 @@ type Store struct {
 
 	writeMu sync.Mutex // one write transaction at a time in this process
 	w       *writer    // the write connection; guarded by writeMu
+	// shapeBuf is buildUpdate's scratch buffer; guarded by writeMu.
+	shapeBuf []byte
 
 	mu     sync.Mutex // guards schema
 	schema *schema
 }
 
 // Open opens the table spec.Table in the database file spec.Path (whose
-// ${VAR} references are already expanded) in WAL mode with a busy
-// timeout. The key is spec.Key, or the table's primary key.
+// ${VAR} references are already expanded; the file is created when
+// missing) in WAL mode with a busy timeout. The key is spec.Key, or the
+// table's primary key. The table may not exist yet (a sql step can
+// create it); until it does, data operations fail with ErrNoTable.
 func Open(spec *runbook.StoreSpec) (*Store, error) {
 	if spec == nil || spec.Path == "" || spec.Table == "" {
 		return nil, errors.New("open sqlite store: path and table are required")
@@ -87,7 +91,9 @@ func Open(spec *runbook.StoreSpec) (*Store, error) {
 	if s.versionAttr == "" {
 		s.versionAttr = "v"
 	}
-	if _, err := s.loadSchema(context.Background()); err != nil {
+	// A missing table is not fatal: a sql step of the runbook may create
+	// it; data operations report ErrNoTable until then.
+	if _, err := s.loadSchema(context.Background()); err != nil && !errors.Is(err, ErrNoTable) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", spec.Path, err)
 	}

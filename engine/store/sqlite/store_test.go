@@ -22,7 +22,6 @@ func TestOpenErrors(t *testing.T) {
 		spec runbook.StoreSpec
 		want string
 	}{
-		{"no table", "", runbook.StoreSpec{Table: "items"}, `table "items": no such table`},
 		{"no key", "CREATE TABLE items (a TEXT)", runbook.StoreSpec{Table: "items"}, "no primary key"},
 		{"unknown key column", "CREATE TABLE items (a TEXT)", runbook.StoreSpec{Table: "items", Key: []string{"id"}}, `key column "id": no such column`},
 		{"no path", "", runbook.StoreSpec{}, "path and table are required"},
@@ -41,6 +40,33 @@ func TestOpenErrors(t *testing.T) {
 				t.Errorf("Open()=%v, want error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestTableCreatedLater: a runbook's sql step may create the table after
+// the store was opened.
+func TestTableCreatedLater(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(&runbook.StoreSpec{Path: filepath.Join(t.TempDir(), "new.db"), Table: "items"})
+	if err != nil {
+		t.Fatalf("Open(no table yet)=%v", err)
+	}
+	defer st.Close()
+	if _, err := st.Describe(ctx); !errors.Is(err, sqlite.ErrNoTable) {
+		t.Errorf("Describe()=%v, want ErrNoTable", err)
+	}
+	if _, err := st.Scan(ctx, engine.ScanRequest{TotalSegments: 1}); !errors.Is(err, sqlite.ErrNoTable) {
+		t.Errorf("Scan()=%v, want ErrNoTable", err)
+	}
+	if _, err := st.ExecSQL(ctx, []string{"CREATE TABLE items (id TEXT PRIMARY KEY, v INTEGER)", "INSERT INTO items VALUES ('a', NULL)"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(ctx, engine.Update{Key: engine.Item{"id": "a"}, Version: 1, Guard: engine.Guard{VersionAttr: "v", Below: 1}}); err != nil {
+		t.Errorf("Update() after CREATE=%v", err)
+	}
+	info, err := st.Describe(ctx)
+	if err != nil || info.ItemCount != 1 {
+		t.Errorf("Describe()=%+v, %v", info, err)
 	}
 }
 

@@ -46,19 +46,19 @@ func (s *Store) UpdateBatch(ctx context.Context, us []engine.Update) []error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	err := s.inTx(ctx, func(w *writer) error {
-		for i, u := range us {
-			if err := s.update(ctx, w, u); err != nil {
-				errs[i] = fmt.Errorf("update %s %s: %w", s.table, keyString(u.Key), err)
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-			}
+		if err := s.updateBatch(ctx, w, us, errs); err != nil {
+			return err
 		}
-		return nil
+		return ctx.Err()
 	})
 	if err != nil {
 		clear(errs) // rolled back: nothing applied
 		return fail(err)
+	}
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = fmt.Errorf("update %s %s: %w", s.table, keyString(us[i].Key), err)
+		}
 	}
 	return errs
 }
@@ -109,15 +109,23 @@ func (s *Store) schemaFor(ctx context.Context, u engine.Update) (*schema, error)
 	if err != nil {
 		return nil, err
 	}
-	needVersion := u.Version != 0 || u.Guard.Equals != 0
-	ok := !needVersion || sc.has(s.versionAttr)
+	needVersion := u.Version != 0 || u.Guard.Equals != 0 || u.Guard.Below != 0
+	vattr := s.versionAttr
+	if u.Guard.VersionAttr != "" {
+		vattr = u.Guard.VersionAttr
+	}
+	ok := !needVersion || sc.has(vattr)
 	for c := range u.Set {
 		ok = ok && sc.has(c)
 	}
 	if ok {
 		return sc, nil
 	}
-	return s.schemaWith(ctx, slices.Collect(maps.Keys(u.Set)), needVersion)
+	cols := slices.Collect(maps.Keys(u.Set))
+	if needVersion {
+		cols = append(cols, vattr)
+	}
+	return s.schemaWith(ctx, cols, false)
 }
 
 // schemaWith returns a schema that has cols (and the version column when
@@ -160,14 +168,15 @@ func (s *Store) buildUpdate(sc *schema, u engine.Update) (string, []any, error) 
 	if err != nil {
 		return "", nil, err
 	}
-	if q, ok := sc.updates[shape]; ok {
+	s.shapeBuf = shape // reused by the next update: no allocation per call
+	if q, ok := sc.updates[string(shape)]; ok {
 		return q, args, nil
 	}
 	var p updateParts
 	s.renderUpdate(sc, u, &p)
 	q := "UPDATE " + quote(s.table) + " SET " + strings.Join(p.sets, ", ") + " WHERE " + strings.Join(p.where, " AND ")
 	if len(sc.updates) < maxStmts {
-		sc.updates[shape] = q
+		sc.updates[string(shape)] = q
 	}
 	return q, args, nil
 }
@@ -201,18 +210,23 @@ func (s *shapeBuilder) add(tag byte, name string) {
 // renderUpdate walks u in SQL order: it returns the arguments and a shape
 // string that identifies the SQL text, and fills p (when not nil) with
 // the SQL fragments.
-func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts) (string, []any, error) {
-	shape := shapeBuilder{b: make([]byte, 0, 64)}
+func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts) ([]byte, []any, error) {
+	shape := shapeBuilder{b: s.shapeBuf[:0]}
+	var kbuf [8]string
 	args := make([]any, 0, len(u.Set)+len(u.Guard.Unchanged)+len(sc.key)+2)
 	v := sc.versionQ
+	if va := u.Guard.VersionAttr; va != "" && va != s.versionAttr {
+		v = quote(va)
+		shape.add('A', va)
+	}
 	nsets := 0
-	for _, c := range sortedKeys(u.Set) {
+	for _, c := range appendSortedKeys(kbuf[:0], u.Set) {
 		if slices.Contains(sc.key, c) {
-			return "", nil, fmt.Errorf("attribute %q is part of the key and cannot be changed", c)
+			return nil, nil, fmt.Errorf("attribute %q is part of the key and cannot be changed", c)
 		}
 		b, err := bindValue(u.Set[c])
 		if err != nil {
-			return "", nil, fmt.Errorf("attribute %q: %w", c, err)
+			return nil, nil, fmt.Errorf("attribute %q: %w", c, err)
 		}
 		shape.add('s', c)
 		p.set(quote(c), " = ?")
@@ -245,11 +259,11 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts) (strin
 	for _, k := range sc.key {
 		val, ok := u.Key[k]
 		if !ok {
-			return "", nil, fmt.Errorf("key attribute %q missing", k)
+			return nil, nil, fmt.Errorf("key attribute %q missing", k)
 		}
 		b, err := bindValue(val)
 		if err != nil {
-			return "", nil, fmt.Errorf("key attribute %q: %w", k, err)
+			return nil, nil, fmt.Errorf("key attribute %q: %w", k, err)
 		}
 		p.cond(quote(k), " = ?")
 		args = append(args, b)
@@ -264,7 +278,7 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts) (strin
 		p.cond(v, " = ?")
 		args = append(args, u.Guard.Equals)
 	}
-	for _, c := range sortedKeys(u.Guard.Unchanged) {
+	for _, c := range appendSortedKeys(kbuf[:0], u.Guard.Unchanged) {
 		val := u.Guard.Unchanged[c]
 		if !sc.has(c) { // an absent column is an absent attribute
 			if val != nil {
@@ -275,21 +289,17 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts) (strin
 		}
 		b, err := bindValue(val)
 		if err != nil {
-			return "", nil, fmt.Errorf("guard attribute %q: %w", c, err)
+			return nil, nil, fmt.Errorf("guard attribute %q: %w", c, err)
 		}
 		shape.add('u', c)
 		p.cond(quote(c), " IS ?")
 		args = append(args, b)
 	}
-	return string(shape.b), args, nil
+	return shape.b, args, nil
 }
 
-// sortedKeys returns m's keys in order.
-func sortedKeys(m map[string]any) []string {
-	if len(m) == 0 {
-		return nil
-	}
-	keys := make([]string, 0, len(m))
+// appendSortedKeys appends m's keys to keys, in order.
+func appendSortedKeys(keys []string, m map[string]any) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}

@@ -47,21 +47,30 @@ func (s *Store) closeWriter() {
 
 // ExecContext runs q through a cached prepared statement.
 func (w *writer) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	st, ok := w.stmts[q]
-	if !ok {
-		if len(w.stmts) >= maxStmts {
-			for k, old := range w.stmts {
-				old.Close()
-				delete(w.stmts, k)
-			}
-		}
-		var err error
-		if st, err = w.conn.PrepareContext(ctx, q); err != nil {
-			return nil, err
-		}
-		w.stmts[q] = st
+	st, err := w.prepared(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	return st.ExecContext(ctx, args...)
+}
+
+// prepared returns the cached prepared statement for q.
+func (w *writer) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	if len(w.stmts) >= maxStmts {
+		for k, old := range w.stmts {
+			old.Close()
+			delete(w.stmts, k)
+		}
+	}
+	st, err := w.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[q] = st
+	return st, nil
 }
 
 // QueryContext runs a query on the write connection.
