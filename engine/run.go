@@ -35,8 +35,26 @@ func (s *Session) Run(ctx context.Context) (Outcome, error) {
 	stop := s.startControl(ctx)
 	h := s.run(ctx)
 	stop()
+	s.releaseLeases(ctx)
 	s.closeStores()
 	return s.finish(ctx, h)
+}
+
+// releaseLeases gives back the migration leases the session holds, whatever
+// the outcome: completed, failed, aborted or stopped (a resumed session
+// takes its lease again before its next step). A failure to release is
+// journaled as a warning: the lease then expires on its own.
+func (s *Session) releaseLeases(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	held := HeldLeases(s.info.ID)
+	if len(held) == 0 {
+		return
+	}
+	if err := ReleaseLeases(ctx, s.info.ID); err != nil {
+		_ = s.emit(ctx, NewEvent(EvWarning, "", map[string]any{"message": "release lease: " + err.Error()}))
+		return
+	}
+	_ = s.emit(ctx, NewEvent(EvNote, "", map[string]any{"text": fmt.Sprintf("released %d migration lease(s)", len(held))}))
 }
 
 func (s *Session) run(ctx context.Context) *halt {

@@ -132,7 +132,12 @@ func (s *Session) execute(ctx context.Context, step, of *runbook.Step, resumed b
 	if ex == nil {
 		err = fmt.Errorf("%w %q: this build cannot run it", ErrNoExecutor, step.Kind)
 	} else {
-		result, err = ex.Execute(stepCtx, s.stepContext(ctx, step, of, attempt, resumed))
+		sc := s.stepContext(ctx, step, of, attempt, resumed)
+		// A resumed session takes back the leases its lock steps held
+		// before the stop (a no-op when it holds them or never locked).
+		if err = ResumeLeases(stepCtx, sc); err == nil {
+			result, err = ex.Execute(stepCtx, sc)
+		}
 	}
 	s.setInterrupt(nil)
 	end := stepEnd{Status: StepDone, DurationMS: time.Since(t0).Milliseconds()}

@@ -211,3 +211,34 @@ func TestRunOptionsReachRunF(t *testing.T) {
 		t.Errorf("options = %+v, want %+v", *got, want)
 	}
 }
+
+func TestFinishSession(t *testing.T) {
+	tests := []struct {
+		name      string
+		outcome   engine.Outcome
+		err       error
+		wantCode  int
+		wantInErr string // substring of what reaches stderr
+	}{
+		{"completed", engine.OutcomeCompleted, nil, 0, ""},
+		{"failed", engine.OutcomeFailed, nil, 1, ""},
+		{"aborted", engine.OutcomeAborted, nil, 1, ""},
+		{"stopped", engine.OutcomeStopped, nil, 3, "lockstep resume S1 --journal j.db"},
+		{"interrupted", engine.OutcomeStopped, context.Canceled, 3, "lockstep resume S1 --journal j.db"},
+		{"missing answer", engine.OutcomeFailed, fmt.Errorf("ask: %w", &engine.MissingAnswerError{Key: "x.approve"}), 2,
+			"lockstep resume S1 --plain --answers FILE --journal j.db"},
+		{"journal failure", engine.OutcomeFailed, errors.New("disk I/O error"), 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _, errOut := testFactory(nil, "u")
+			err := finishSession(f, sessionRequest{resumeArgs: journalArg("j.db")}, tt.outcome, "S1", tt.err)
+			if got := exitCode(err); got != tt.wantCode {
+				t.Errorf("exit %d (%v), want %d", got, err, tt.wantCode)
+			}
+			if tt.wantInErr != "" && !strings.Contains(errOut.String(), tt.wantInErr) {
+				t.Errorf("stderr %q lacks %q", errOut.String(), tt.wantInErr)
+			}
+		})
+	}
+}

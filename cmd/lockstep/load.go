@@ -23,8 +23,8 @@ func loadRunbook(f *factory, target string) (*runbook.Runbook, error) {
 	)
 	if fi, statErr := os.Stat(target); (statErr == nil && !fi.IsDir()) || looksLikePath(target) {
 		rb, err = runbook.ParseFile(target)
-	} else {
-		rb, err = protocolRunbook(target)
+	} else if rb, err = protocolRunbook(target); errors.Is(err, protocols.ErrUnknown) {
+		err = fmt.Errorf("no runbook file %q, and %w", target, err)
 	}
 	return checkedRunbook(f, rb, err)
 }

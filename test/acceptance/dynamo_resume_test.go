@@ -18,6 +18,7 @@ const counterItems = 20_000
 // item is at the target version, and the resumed step continued from its
 // checkpoints instead of starting over.
 func TestDynamoMigrateKilledThreeTimes(t *testing.T) {
+	t.Parallel()
 	const batch, segments = 100, 4
 	endpoint := dynalite.Start(t)
 	c := dynamoClient(t, endpoint)
@@ -68,6 +69,7 @@ func TestDynamoMigrateKilledThreeTimes(t *testing.T) {
 
 	checkMigratedOnce(t, seeded, readDynamo(t, c, "counters"), nil)
 	checkResumedResult(t, h, id, counterItems, 3*segments*batch)
+	checkRerunChangesNothing(t, h, rb, seeded, func() map[string]row { return readDynamo(t, c, "counters") })
 }
 
 // checkResumedResult checks the migrate step's journaled result after

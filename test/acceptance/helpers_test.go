@@ -145,15 +145,16 @@ type proc struct {
 // start runs lockstep args in the background with the test's journal.
 func (h *harness) start(args ...string) *proc {
 	h.t.Helper()
-	return h.startAs(h.journal, args...)
+	return h.startWith(h.journal, nil, args...)
 }
 
-// startAs runs lockstep args in the background with the given journal.
-func (h *harness) startAs(journal string, args ...string) *proc {
+// startWith runs lockstep args in the background with the given journal
+// and extra environment variables.
+func (h *harness) startWith(journal string, env []string, args ...string) *proc {
 	h.t.Helper()
 	args = append(args, "--journal", journal)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), h.vars...)
+	cmd.Env = append(append(os.Environ(), h.vars...), env...)
 	cmd.Dir = h.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p := &proc{t: h.t, args: args, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
@@ -811,4 +812,35 @@ func dynamoStore(endpoint, table string) string {
 // sqliteStore is the runbook store spec of a SQLite table.
 func sqliteStore(path, table string) string {
 	return fmt.Sprintf(`{kind: sqlite, path: "%s", table: %s, key: [id]}`, path, table)
+}
+
+// readJournal opens the journal at path read-only for the rest of the test.
+func readJournal(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	var db *sql.DB
+	if openJournalRO(t, path, &db) == nil {
+		t.Fatalf("no journal at %s", path)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// waitFile waits until the file name exists in the test directory; it
+// fails the test if p exits first or after timeout.
+func (h *harness) waitFile(p *proc, name string, timeout time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if _, err := os.Stat(filepath.Join(h.dir, name)); err == nil {
+			return
+		}
+		if p.exited() {
+			h.t.Fatalf("lockstep exited before %s appeared\n%s", name, p.res)
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%s did not appear within %v\n--- stdout\n%s\n--- stderr\n%s", name, timeout,
+				tail(p.stdout.String(), 3000), tail(p.stderr.String(), 3000))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

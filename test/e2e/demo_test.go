@@ -68,7 +68,7 @@ func TestDemoResumesMidMigration(t *testing.T) {
 	dir := filepath.Join(e.dir, "demo")
 	p := e.start("demo", "--plain", "--dir", dir)
 	p.waitOutput("▶ backfill (migrate)")
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // well inside the ~5 s migration
 	if code := p.signal(syscall.SIGINT); code != 3 {
 		t.Fatalf("demo exit %d after SIGINT during the migration, want 3\n%s%s", code, p.stdout, p.stderr)
 	}
