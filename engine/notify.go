@@ -186,6 +186,12 @@ func notifyData(sc *StepContext) NotifyData {
 		v = camelAliases(v)
 		d.Steps[st.ID] = v
 		if m, ok := v.(map[string]any); ok && st.Kind == runbook.KindEstimate {
+			// {{.Estimate.Duration}} reads as a human duration (DESIGN.md's example).
+			if ms, ok := m["duration_ms"].(float64); ok {
+				if _, taken := m["Duration"]; !taken || m["Duration"] == m["duration"] {
+					m["Duration"] = FormatDuration(time.Duration(ms) * time.Millisecond)
+				}
+			}
 			d.Estimate = m
 		}
 	}

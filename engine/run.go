@@ -177,7 +177,9 @@ func (s *Session) haltFor(ctx context.Context, err error) *halt {
 	var miss *MissingAnswerError
 	switch {
 	case errors.As(err, &miss):
-		return &halt{OutcomeFailed, err}
+		// Not a failure of the migration: the session stops resumably
+		// and can be resumed once the answers file has the key.
+		return &halt{OutcomeStopped, err}
 	case s.stopRequested():
 		return s.boundary(ctx)
 	case errors.Is(err, ErrAborted):

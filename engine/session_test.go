@@ -167,8 +167,8 @@ phases:
 `, nil)
 	got, err := h.run()
 	var miss *engine.MissingAnswerError
-	if got != engine.OutcomeFailed || !errors.As(err, &miss) {
-		t.Fatalf("Run() = %q, %v; want failed with a *MissingAnswerError", got, err)
+	if got != engine.OutcomeStopped || !errors.As(err, &miss) {
+		t.Fatalf("Run() = %q, %v; want stopped with a *MissingAnswerError", got, err)
 	}
 	if miss.Key != "bad.retry|skip|abort" {
 		t.Errorf("missing key = %q", miss.Key)

@@ -225,7 +225,7 @@ func TestFinishSession(t *testing.T) {
 		{"aborted", engine.OutcomeAborted, nil, 1, ""},
 		{"stopped", engine.OutcomeStopped, nil, 3, "lockstep resume S1 --journal j.db"},
 		{"interrupted", engine.OutcomeStopped, context.Canceled, 3, "lockstep resume S1 --journal j.db"},
-		{"missing answer", engine.OutcomeFailed, fmt.Errorf("ask: %w", &engine.MissingAnswerError{Key: "x.approve"}), 2,
+		{"missing answer", engine.OutcomeStopped, fmt.Errorf("ask: %w", &engine.MissingAnswerError{Key: "x.approve"}), 2,
 			"lockstep resume S1 --plain --answers FILE --journal j.db"},
 		{"journal failure", engine.OutcomeFailed, errors.New("disk I/O error"), 1, ""},
 	}
