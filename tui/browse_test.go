@@ -61,7 +61,7 @@ func journalFixture(t *testing.T) *memJournal {
 
 // drive runs b's command (and what it returns) and feeds the messages back.
 func drive(b *Browser, cmd tea.Cmd) {
-	for _, msg := range runCmd(nil, cmd) {
+	for _, msg := range runCmdWithin(cmd, 5*time.Second) {
 		if msg == quitMsg {
 			continue
 		}

@@ -164,6 +164,13 @@ var quitMsg = tea.Quit()
 // runCmd runs cmd and the commands it batches, each for at most 50ms (ticks
 // and blinks are left running), and returns the messages they produced.
 func runCmd(_ tea.Model, cmd tea.Cmd) []tea.Msg {
+	return runCmdWithin(cmd, 50*time.Millisecond)
+}
+
+// runCmdWithin is runCmd with a chosen wait: models without timers (the
+// browser, the picker) wait long enough for journal reads on a loaded
+// machine; the runner keeps a short wait so its ticks are not followed.
+func runCmdWithin(cmd tea.Cmd, wait time.Duration) []tea.Msg {
 	var out []tea.Msg
 	var run func(tea.Cmd)
 	run = func(c tea.Cmd) {
@@ -183,7 +190,7 @@ func runCmd(_ tea.Model, cmd tea.Cmd) []tea.Msg {
 			if msg != nil {
 				out = append(out, msg)
 			}
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(wait):
 		}
 	}
 	run(cmd)

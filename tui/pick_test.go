@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -29,7 +30,7 @@ func pressPick(p *Picker, keys ...string) tea.Cmd {
 	var last tea.Cmd
 	for _, k := range keys {
 		_, last = p.Update(keyMsg(k))
-		for _, msg := range runCmd(nil, last) {
+		for _, msg := range runCmdWithin(last, 5*time.Second) {
 			if msg != quitMsg {
 				p.Update(msg)
 			}
