@@ -49,13 +49,16 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env itemEnv, ext *ext
 				return err
 			}
 		case errors.Is(err, ErrConditionFailed):
-			c.conflicts.Add(1)
 			if conflicts++; conflicts > m.maxRetries() {
+				c.conflicts.Add(1)
 				c.unresolved.Add(1)
 				m.warn(seg, p.item, fmt.Sprintf("conflict: gave up after %d retries", m.maxRetries()), err)
 				return nil
 			}
-			next, stop, ferr := m.reread(ctx, seg, env, ext, p, transient > 0)
+			next, stop, ours, ferr := m.reread(ctx, seg, env, ext, p, transient > 0)
+			if !ours {
+				c.conflicts.Add(1)
+			}
 			if ferr != nil || stop {
 				return ferr
 			}
@@ -76,8 +79,35 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env itemEnv, ext *ext
 // stop is true when there is nothing more to write (counted here).
 // ambiguous says an earlier attempt's outcome is unknown (a dropped
 // response): finding the item at the target version then means our own
-// write applied.
-func (m *migrator) reread(ctx context.Context, seg int, env itemEnv, ext *externalTransform, p plan, ambiguous bool) (plan, bool, error) {
+// write applied. ours is true when the item already holds exactly what
+// p would have written, at the target version: the SDK retried a write
+// whose response was lost and the guard refused the retry. That is our
+// own write, counted as migrated and not as a conflict.
+func (m *migrator) reread(ctx context.Context, seg int, env itemEnv, ext *externalTransform, p plan, ambiguous bool) (np plan, stop, ours bool, err error) {
+	np, stop, err = m.rereadPlan(ctx, seg, env, ext, p, ambiguous, &ours)
+	return np, stop, ours, err
+}
+
+// appliedAsPlanned reports whether fresh already holds every value u sets
+// and none of the attributes u removes, at u's version.
+func appliedAsPlanned(fresh Item, u Update, vattr string) bool {
+	if itemVersion(fresh, vattr) != u.Version {
+		return false
+	}
+	for k, v := range u.Set {
+		if !EqualValues(fresh[k], v) {
+			return false
+		}
+	}
+	for _, k := range u.Remove {
+		if fresh[k] != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *migrator) rereadPlan(ctx context.Context, seg int, env itemEnv, ext *externalTransform, p plan, ambiguous bool, ours *bool) (plan, bool, error) {
 	c := &m.segs[seg]
 	var fresh Item
 	var ok bool
@@ -111,7 +141,8 @@ func (m *migrator) reread(ctx context.Context, seg int, env itemEnv, ext *extern
 	case outFailed:
 		m.itemFailed(seg, fresh, np.err)
 	case outAlready:
-		if ambiguous && itemVersion(fresh, m.vattr) == p.upd.Version {
+		if (ambiguous && itemVersion(fresh, m.vattr) == p.upd.Version) || appliedAsPlanned(fresh, p.upd, m.vattr) {
+			*ours = true
 			c.migrated.Add(1)
 		} else {
 			c.already.Add(1)
