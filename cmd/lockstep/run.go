@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/runbook"
+	"github.com/lockstep-run/lockstep/tui"
 )
 
 // runOptions are the inputs of `lockstep run`.
@@ -24,12 +26,16 @@ type runOptions struct {
 	Yes         bool
 	Vars        []string
 	JournalPath string
+
+	// Pick chooses the runbook (and environment) when none is named; nil
+	// when not on a terminal.
+	Pick pickFunc
 }
 
 func newCmdRun(f *factory, runF func(context.Context, *runOptions) error) *cobra.Command {
 	opts := &runOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "run RUNBOOK|PROTOCOL --env ENV",
+		Use:   "run [RUNBOOK|PROTOCOL] --env ENV",
 		Short: "Run a runbook (or a built-in protocol) against an environment",
 		Long: `Run a runbook file, or a built-in protocol by name, against one of its
 environments. With a terminal it opens the TUI; without one, or with --plain,
@@ -37,12 +43,21 @@ steps run in order and prompts are answered from --answers.
 
 Exit codes: 0 completed; 1 a step failed or the session was aborted; 2 bad
 input (invalid runbook, bad answers file, missing answer); 3 stopped
-resumably — resume with "lockstep resume <id>".`,
+resumably — resume with "lockstep resume <id>".
+
+Without a runbook on a terminal, a picker offers the runbooks in the current
+directory and the built-in protocols (and the environment, if --env is not
+given and the runbook has more than one).`,
 		Example: `  lockstep run split-address.yaml --env staging --mode rehearsal
   lockstep run split-address.yaml --env production --plain --answers answers.yaml`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Target = args[0]
+			if len(args) == 1 {
+				opts.Target = args[0]
+			}
+			if !opts.Plain && opts.AnswersFile == "" && f.IsTerminal() {
+				opts.Pick = tui.Pick
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -50,7 +65,7 @@ resumably — resume with "lockstep resume <id>".`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&opts.Env, "env", "e", "", "environment to run against (required)")
+	fl.StringVarP(&opts.Env, "env", "e", "", "environment to run against (required unless the runbook has one, or picked on a terminal)")
 	fl.StringVarP(&opts.Mode, "mode", "m", string(engine.ModeLive), "live, rehearsal or dry-run")
 	fl.StringVar(&opts.Operator, "operator", "", "who runs the session (default $LOCKSTEP_OPERATOR, $USER)")
 	fl.BoolVar(&opts.Plain, "plain", false, "line mode even on a terminal (no TUI)")
@@ -58,7 +73,6 @@ resumably — resume with "lockstep resume <id>".`,
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "confirm destructive steps non-interactively (refused for protected environments)")
 	fl.StringArrayVar(&opts.Vars, "var", nil, "override a runbook var: K=V (repeatable)")
 	fl.StringVar(&opts.JournalPath, "journal", "", "journal file (default $LOCKSTEP_JOURNAL, $XDG_STATE_HOME/lockstep/journal.db)")
-	_ = cmd.MarkFlagRequired("env")
 	return cmd
 }
 
@@ -74,10 +88,23 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.Target == "" {
+		if opts.Pick == nil {
+			return usageError(errors.New("no runbook given: lockstep run RUNBOOK|PROTOCOL --env ENV"))
+		}
+		if opts.Target, err = pickTarget(ctx, opts.Pick, "."); err != nil {
+			return err
+		}
+	}
 	// A runbook that does not parse is reported in full before any journal is touched.
 	rb, err := loadRunbook(f, opts.Target)
 	if err != nil {
 		return err
+	}
+	if opts.Env == "" {
+		if opts.Env, err = pickEnv(ctx, opts.Pick, rb); err != nil {
+			return err
+		}
 	}
 	env := rb.Env(opts.Env)
 	if env == nil {

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/lockstep-run/lockstep/protocols"
+	"github.com/lockstep-run/lockstep/runbook"
+	"github.com/lockstep-run/lockstep/tui"
+)
+
+// pickFunc chooses one item; the TUI picker on a terminal, a fake in tests.
+type pickFunc func(ctx context.Context, items []tui.PickItem) (tui.PickItem, error)
+
+// pickItems lists what `lockstep run` without a runbook offers: runbooks
+// (*.yaml, *.yml with a `lockstep:` key) in dir, then the built-in protocols.
+func pickItems(dir string) []tui.PickItem {
+	var items []tui.PickItem
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		paths, _ := filepath.Glob(filepath.Join(dir, pat))
+		sort.Strings(paths)
+		for _, p := range paths {
+			rb, err := runbook.ParseFile(p)
+			switch {
+			case err == nil:
+				items = append(items, tui.PickItem{Name: rb.Name, Title: rb.Title, Path: p})
+			case errors.Is(err, runbook.ErrInvalid) && looksLikeRunbook(p):
+				// Offered anyway: running it prints every error with its position.
+				items = append(items, tui.PickItem{Name: filepath.Base(p), Title: "(invalid: lockstep lint " + filepath.Base(p) + ")", Path: p})
+			}
+		}
+	}
+	for _, info := range protocols.List() {
+		items = append(items, tui.PickItem{Name: info.Name, Title: info.Title, Builtin: true})
+	}
+	return items
+}
+
+// looksLikeRunbook reports a YAML file that declares `lockstep:`, so that
+// unrelated YAML in the directory is not offered.
+func looksLikeRunbook(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	return len(b) > 0 && (bytesHasLinePrefix(b, "lockstep:"))
+}
+
+func bytesHasLinePrefix(b []byte, prefix string) bool {
+	start := 0
+	for i := 0; i <= len(b); i++ {
+		if i == len(b) || b[i] == '\n' {
+			line := b[start:i]
+			if len(line) >= len(prefix) && string(line[:len(prefix)]) == prefix {
+				return true
+			}
+			start = i + 1
+		}
+	}
+	return false
+}
+
+// pickTarget asks which runbook to run when none was named.
+func pickTarget(ctx context.Context, pick pickFunc, dir string) (string, error) {
+	items := pickItems(dir)
+	if len(items) == 0 {
+		return "", usageError(errors.New("no runbook given and none found: lockstep run RUNBOOK --env ENV"))
+	}
+	it, err := pick(ctx, items)
+	if err != nil {
+		return "", pickErr(err)
+	}
+	if it.Builtin {
+		return it.Name, nil
+	}
+	return it.Path, nil
+}
+
+// pickEnv asks which environment to run against when --env was not given:
+// the only one, or the operator's choice on a terminal.
+func pickEnv(ctx context.Context, pick pickFunc, rb *runbook.Runbook) (string, error) {
+	if len(rb.Environments) == 1 {
+		return rb.Environments[0].Name, nil
+	}
+	if pick == nil {
+		return "", usageError(fmt.Errorf("--env is required: runbook %s has environments %s", rb.Path, envNames(rb)))
+	}
+	items := make([]tui.PickItem, len(rb.Environments))
+	for i, e := range rb.Environments {
+		title := "environment"
+		if e.Protected {
+			title = "PROTECTED environment: you will type its name to confirm"
+		}
+		items[i] = tui.PickItem{Name: e.Name, Title: title}
+	}
+	it, err := pick(ctx, items)
+	if err != nil {
+		return "", pickErr(err)
+	}
+	return it.Name, nil
+}
+
+func pickErr(err error) error {
+	if errors.Is(err, tui.ErrCancelled) {
+		return usageError(errors.New("nothing picked: lockstep run RUNBOOK --env ENV"))
+	}
+	return fmt.Errorf("pick: %w", err)
+}
