@@ -172,7 +172,12 @@ func mdFence(w io.Writer, lines []string) {
 }
 
 // mdText flattens s to one line.
-func mdText(s string) string { return strings.Join(strings.Fields(s), " ") }
+func mdText(s string) string {
+	// Angle brackets are escaped so "<builtin>/demo.yaml" is not read as HTML.
+	return mdEscaper.Replace(strings.Join(strings.Fields(s), " "))
+}
+
+var mdEscaper = strings.NewReplacer("<", `\<`, ">", `\>`)
 
 // mdCell is mdText with table pipes escaped.
 func mdCell(s string) string { return strings.ReplaceAll(mdText(s), "|", `\|`) }
