@@ -174,7 +174,14 @@ func (m *Model) logRecord(ev engine.Event) {
 			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
 		}
 	}
+	if to, ok := d["to"].([]any); ok && len(to) > 0 {
+		parts = append(parts, fmt.Sprintf("to=%v", to))
+	}
 	m.out.Append(fmt.Sprintf("» %s %s\n", ev.Kind, strings.Join(parts, " ")), "", &m.st)
+	if msg, ok := d["message"].(string); ok && msg != "" {
+		// What a notify step sent (or, in dry-run, would send).
+		m.out.Append(msg+"\n", "", &m.st)
+	}
 }
 
 // pickCurrent chooses the step the right pane shows: the prompt's, else a
