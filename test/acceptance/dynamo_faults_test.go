@@ -29,8 +29,8 @@ func TestDynamoMigrateThroughFaults(t *testing.T) {
 	h := newHarness(t)
 	// A ceiling, as production environments have: AIMD adds back 1% of it
 	// per successful write. (Without one it adds back 1% of the rate seen
-	// at the first throttle, and 3% random throttles hold the migration
-	// near 45 items/s: see the report.)
+	// at the first throttle — often 1 item/s — and 3% random throttles hold
+	// the migration near 50 items/s.)
 	rb := h.writeFile("counter.yaml", counterRunbook("acc-faults", dynamoStore(px.URL, "counters"), 2000, batch, segments))
 	start := time.Now()
 	p := h.start("run", rb, "--env", "test", "--plain")
@@ -65,11 +65,14 @@ func TestDynamoMigrateThroughFaults(t *testing.T) {
 	}
 	// Every item was at version 1 and nothing else wrote: this session
 	// migrated all of them and met no conflict. A write whose answer was
-	// lost and that the SDK retried is still this session's write.
-	if res.Migrated != counterItems || res.Conflicts != 0 {
-		t.Errorf("result migrated=%d already=%d conflicts=%d, want %d, 0, 0: writes applied but whose answer was lost "+
-			"(the proxy dropped %d connections, in the second half after the server applied the request) are reported as conflicts and items already migrated",
-			res.Migrated, res.Already, res.Conflicts, counterItems, n.Dropped)
+	// lost (the proxy drops some connections after the server applied the
+	// request) and that was retried is still this session's write.
+	if res.Migrated != counterItems {
+		t.Errorf("result.migrated = %d (already %d), want %d: writes applied but whose answer was lost are counted as items already migrated",
+			res.Migrated, res.Already, counterItems)
+	}
+	if res.Conflicts != 0 {
+		t.Errorf("result.conflicts = %d, want 0: no other writer ran; the retried writes whose answer was lost failed their own condition", res.Conflicts)
 	}
 
 	// The journal shows the throttling while it happens: the migrate step

@@ -69,6 +69,7 @@ func TestDynamoMigrateKilledThreeTimes(t *testing.T) {
 
 	checkMigratedOnce(t, seeded, readDynamo(t, c, "counters"), nil)
 	checkResumedResult(t, h, id, counterItems, 3*segments*batch)
+	h.mustRun(0, time.Minute, "journal", "verify", id) // the hash chain survived the kills
 	checkRerunChangesNothing(t, h, rb, seeded, func() map[string]row { return readDynamo(t, c, "counters") })
 }
 

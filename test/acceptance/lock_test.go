@@ -122,9 +122,7 @@ func testLock(t *testing.T, h *harness, rb string) {
 		Reason         string `json:"reason"`
 	}
 	end, _ := lastStepEnd(t, bDB, list[len(list)-1].ID, "lock")
-	if err := jsonUnmarshal(end.Result, &res); err != nil || !res.TakenOver || res.PreviousHolder != "alice" || res.Reason == "" {
+	if err := json.Unmarshal(end.Result, &res); err != nil || !res.TakenOver || res.PreviousHolder != "alice" || res.Reason == "" {
 		t.Errorf("bob's lock result %s, want taken over from alice with a reason (%v)", end.Result, err)
 	}
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

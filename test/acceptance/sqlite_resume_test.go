@@ -43,6 +43,7 @@ func TestSQLiteMigrateKilledOnce(t *testing.T) {
 	}
 	checkMigratedOnce(t, seeded, readSQLite(t, data, "counters"), nil)
 	checkResumedResult(t, h, s.ID, counterItems, segments*batch)
+	h.mustRun(0, time.Minute, "journal", "verify", s.ID) // the hash chain survived the kill
 	checkRerunChangesNothing(t, h, rb, seeded, func() map[string]row { return readSQLite(t, data, "counters") })
 }
 
