@@ -12,8 +12,14 @@ import (
 // WriteLimiter is the token bucket shared by every segment of a data step.
 // Its ceiling is the environment's max_write_rate or the operator's live
 // override (read on every Reserve, so a change applies at once); below the
-// ceiling it adapts to throttling with AIMD: each throttle halves the
-// effective rate, each successful write adds one item/s back.
+// ceiling it adapts to throttling with AIMD in the style of DCTCP: once per
+// epoch (decreaseEvery) that saw throttles, the effective rate drops by
+// half the fraction of writes that were throttled — all throttled halves
+// it, sporadic throttles (absorbed by per-item retries) barely move it —
+// and each second of successful writes adds back recoverPerSecond of the
+// reference rate (the ceiling, or the rate observed when throttling began).
+// Many writers throttled at once thus count as one congestion signal, and
+// a few percent of throttles cannot collapse the rate.
 type WriteLimiter struct {
 	mu        sync.Mutex
 	ceiling   func() int // items/s; 0 = unlimited
@@ -23,14 +29,27 @@ type WriteLimiter struct {
 	started   time.Time
 	taken     int64
 	throttles int64
-	peak      float64 // observed rate at the first throttle (unlimited ceiling)
+
+	ref          float64 // reference rate for the additive increase
+	lastIncrease time.Time
+
+	// the current epoch's outcomes
+	epStart     time.Time
+	epOK, epThr int64
+
+	// observed success rate over a sliding ~1 s window, the starting point
+	// when an unlimited limiter first throttles.
+	winStart time.Time
+	winCount int64
+	winRate  float64
 }
 
-// Minimum rate AIMD may fall to, and the share of the reference rate each
-// success adds back.
+// AIMD tuning.
 const (
-	minWriteRate      = 1.0
-	additiveIncrement = 0.01
+	minWriteRate     = 1.0
+	decreaseEvery    = 500 * time.Millisecond
+	recoverPerSecond = 0.25
+	increaseEvery    = 50 * time.Millisecond
 )
 
 // NewWriteLimiter returns a limiter whose ceiling is read from ceiling
@@ -114,46 +133,104 @@ func (w *WriteLimiter) apply(now time.Time) {
 	w.lim.SetBurstAt(now, burst)
 }
 
-// Throttled records a throttled write: the effective rate halves (from the
-// observed rate when unlimited).
+// Throttled records a throttled write.
 func (w *WriteLimiter) Throttled(now time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.throttles++
-	eff := w.effective
-	if math.IsInf(eff, 1) {
-		eff = 2 * minWriteRate
-		if el := now.Sub(w.started).Seconds(); el > 0 {
-			eff = max(eff, float64(w.taken)/max(el, 0.1))
-		}
-		w.peak = max(w.peak, eff)
-	}
-	w.effective = max(minWriteRate, eff/2)
-	w.apply(now)
+	w.epThr++
+	w.endEpoch(now)
 }
 
-// Succeeded records a successful write: the effective rate grows back
-// additively towards the ceiling.
+// Succeeded records a successful write.
 func (w *WriteLimiter) Succeeded(now time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.count(now)
+	w.epOK++
+	w.endEpoch(now)
+	w.increase(now)
+}
+
+// endEpoch closes the epoch once it is decreaseEvery old: if it saw
+// throttles, the effective rate drops by half their share of its writes.
+func (w *WriteLimiter) endEpoch(now time.Time) {
+	if w.epStart.IsZero() {
+		w.epStart = now
+		return
+	}
+	if now.Sub(w.epStart) < decreaseEvery {
+		return
+	}
+	thr, ok := w.epThr, w.epOK
+	w.epStart, w.epThr, w.epOK = now, 0, 0
+	if thr == 0 {
+		return
+	}
+	frac := float64(thr) / float64(thr+ok)
+	eff := w.effective
+	switch {
+	case math.IsInf(eff, 1):
+		eff = max(2*minWriteRate, w.observed(now))
+		w.ref = eff
+	case w.lastCeil > 0:
+		w.ref = float64(w.lastCeil)
+	case w.ref == 0:
+		w.ref = eff
+	}
+	w.effective = max(minWriteRate, eff*(1-frac/2))
+	w.lastIncrease = now
+	w.apply(now)
+}
+
+// increase adds back, in proportion to the time since the last increase,
+// a share of the reference rate, up to the ceiling — or back to unlimited
+// once well past where it throttled.
+func (w *WriteLimiter) increase(now time.Time) {
 	if math.IsInf(w.effective, 1) {
 		return
 	}
-	ref := w.peak
-	if w.lastCeil > 0 {
-		ref = float64(w.lastCeil)
+	dt := now.Sub(w.lastIncrease)
+	if dt < increaseEvery {
+		return
 	}
-	next := w.effective + max(1, ref*additiveIncrement)
+	w.lastIncrease = now
+	next := w.effective + max(minWriteRate, w.ref*recoverPerSecond*dt.Seconds())
 	if w.lastCeil > 0 {
 		next = min(next, float64(w.lastCeil))
-	} else if next > 4*w.peak {
-		next = math.Inf(1) // well past where it throttled: unlimited again
+	} else if next > 2*w.ref {
+		next = math.Inf(1)
 	}
 	if next != w.effective {
 		w.effective = next
 		w.apply(now)
 	}
+}
+
+// count adds a success to the sliding window.
+func (w *WriteLimiter) count(now time.Time) {
+	if w.winStart.IsZero() {
+		w.winStart = now
+	}
+	w.winCount++
+	if el := now.Sub(w.winStart); el >= time.Second {
+		w.winRate = float64(w.winCount) / el.Seconds()
+		w.winStart, w.winCount = now, 0
+	}
+}
+
+// observed returns the recent success rate in items/s.
+func (w *WriteLimiter) observed(now time.Time) float64 {
+	if el := now.Sub(w.winStart).Seconds(); el >= 0.25 && !w.winStart.IsZero() {
+		return max(w.winRate, float64(w.winCount)/el)
+	}
+	if w.winRate > 0 {
+		return w.winRate
+	}
+	if el := now.Sub(w.started).Seconds(); el > 0 {
+		return float64(w.taken) / max(el, 0.1)
+	}
+	return 2 * minWriteRate
 }
 
 // Limit returns the effective rate in items/s (0 = unlimited).

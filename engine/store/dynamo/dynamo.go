@@ -223,9 +223,9 @@ func (s *Store) Close() error { return nil }
 // loadKey sets the key from spec.Key or DescribeTable (which also gives
 // the key attributes' types, needed to create scratch tables).
 func (s *Store) loadKey(ctx context.Context, specKey []string) error {
-	out, err := s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.table)})
+	out, err := s.describeTable(ctx)
 	if err != nil {
-		return fmt.Errorf("describe table: %w", translate(err))
+		return fmt.Errorf("describe table: %w", err)
 	}
 	s.key, s.keyTypes = keySchema(out.Table)
 	if len(specKey) > 0 {
@@ -286,4 +286,35 @@ func translate(err error) error {
 		return fmt.Errorf("%w by this endpoint: %w", engine.ErrUnsupported, err)
 	}
 	return err
+}
+
+// Control-plane calls (DescribeTable) are few and not paced by the
+// engine's write limiter, so a throttle there is retried here with
+// exponential backoff instead of failing a whole step.
+const (
+	describeAttempts = 8
+	describeBackoff  = 50 * time.Millisecond
+)
+
+// describeTable calls DescribeTable, retrying throttles.
+func (s *Store) describeTable(ctx context.Context) (*dynamodb.DescribeTableOutput, error) {
+	wait := describeBackoff
+	for attempt := 1; ; attempt++ {
+		out, err := s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.table)})
+		if err == nil {
+			return out, nil
+		}
+		err = translate(err)
+		if !errors.Is(err, engine.ErrThrottled) || attempt == describeAttempts {
+			return nil, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 3*time.Second)
+	}
 }

@@ -151,3 +151,23 @@ func TestPutRetriesThrottledBatches(t *testing.T) {
 		t.Errorf("scan after Put found %d items, want %d", len(got), len(items))
 	}
 }
+
+func TestDescribeRetriesThrottles(t *testing.T) {
+	st, p := faulty(t, storetest.Seed(3))
+	p.SetFaults(faultproxy.Faults{ThrottlePercent: 50, Operations: []string{"DescribeTable"}, Seed: 7})
+	before := p.Counts()
+	for i := range 10 {
+		if _, err := st.Describe(context.Background()); err != nil {
+			t.Fatalf("Describe() #%d = %v, want throttles retried", i, err)
+		}
+	}
+	if got := p.Counts().Throttled - before.Throttled; got == 0 {
+		t.Errorf("no DescribeTable was throttled: the test proves nothing")
+	}
+	p.SetFaults(faultproxy.Faults{ThrottlePercent: 100, Operations: []string{"DescribeTable"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := st.Describe(ctx); !errors.Is(err, engine.ErrThrottled) {
+		t.Errorf("Describe() under constant throttling = %v, want ErrThrottled after bounded retries", err)
+	}
+}

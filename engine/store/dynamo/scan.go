@@ -66,9 +66,9 @@ func (s *Store) Get(ctx context.Context, key engine.Item) (engine.Item, bool, er
 // size (refreshed by DynamoDB about every six hours) and the provisioned
 // capacity (0 for on-demand).
 func (s *Store) Describe(ctx context.Context) (engine.TableInfo, error) {
-	out, err := s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.table)})
+	out, err := s.describeTable(ctx)
 	if err != nil {
-		return engine.TableInfo{}, fmt.Errorf("describe %s: %w", s.table, translate(err))
+		return engine.TableInfo{}, fmt.Errorf("describe %s: %w", s.table, err)
 	}
 	t := out.Table
 	info := engine.TableInfo{
