@@ -46,12 +46,15 @@ type EstimateResult struct {
 	RehearsalRate     float64 `json:"rehearsal_rate,omitempty"`
 	RehearsalSession  string  `json:"rehearsal_session,omitempty"`
 	SampleReadRate    float64 `json:"sample_read_rate"`
-	DurationMS        int64   `json:"duration_ms"` // margin included
-	Margin            float64 `json:"margin"`
-	WindowMS          int64   `json:"window_ms"` // 0: the environment has no window
-	FitsWindow        bool    `json:"fits_window"`
-	Recommendation    string  `json:"recommendation"` // big-bang | multi-step
-	Reason            string  `json:"reason"`
+	// Probe is the write path measured with refused conditional writes
+	// (live and rehearsal only): its rate bounds the estimate too.
+	Probe          *ProbeResult `json:"probe,omitempty"`
+	DurationMS     int64        `json:"duration_ms"` // margin included
+	Margin         float64      `json:"margin"`
+	WindowMS       int64        `json:"window_ms"` // 0: the environment has no window
+	FitsWindow     bool         `json:"fits_window"`
+	Recommendation string       `json:"recommendation"` // big-bang | multi-step
+	Reason         string       `json:"reason"`
 }
 
 // runEstimate sizes the table and the migration set, picks the rate the
@@ -74,6 +77,13 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 		return nil, fmt.Errorf("estimate %s: %w", sc.Step.ID, err)
 	}
 	res.WCUPerItem = max(1, int64(math.Ceil(float64(res.AvgItemBytes)/1024)))
+	if sc.Mode != ModeDryRun {
+		probe, err := probeWriteRate(ctx, sc, st, info.Key)
+		if err != nil {
+			_ = emitWarning(sc, "write probe skipped: "+err.Error(), nil)
+		}
+		res.Probe = probe
+	}
 	estimateRate(ctx, sc, info, &res)
 	if res.Rate > 0 {
 		secs := float64(res.MigrationSet) / res.Rate * (1 + res.Margin)
@@ -151,7 +161,8 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 }
 
 // estimateRate picks the slowest of the known limits: max_write_rate,
-// provisioned capacity and a rehearsal's measured throughput; with none,
+// provisioned capacity, the measured write path and a rehearsal's measured
+// throughput; with none,
 // the sample's read throughput.
 func estimateRate(ctx context.Context, sc *StepContext, info TableInfo, res *EstimateResult) {
 	pick := func(r float64, src string) {
@@ -164,6 +175,9 @@ func estimateRate(ctx context.Context, sc *StepContext, info TableInfo, res *Est
 	if info.WriteCapacityUnits > 0 {
 		res.CapacityRate = round1(float64(info.WriteCapacityUnits) / float64(res.WCUPerItem))
 		pick(res.CapacityRate, RateCapacity)
+	}
+	if res.Probe != nil && res.Probe.Rate > 0 {
+		pick(res.Probe.Rate, RateMeasured)
 	}
 	if r, id := rehearsalRate(ctx, sc, res.WCUPerItem); r > 0 {
 		res.RehearsalRate, res.RehearsalSession = round1(r), id

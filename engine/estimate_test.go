@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -20,7 +21,7 @@ func TestEstimateSQLite(t *testing.T) {
 		{"sample extrapolates", "    max_write_rate: 1", `{where: "item.address != nil", sample: 200, margin: 20%}`, 800, false, 1, engine.RateMaxWrite, "multi-step"},
 		{"exact count", "    max_write_rate: 1", `{where: "item.address != nil", exact_count: true}`, 800, true, 1, engine.RateMaxWrite, "multi-step"},
 		{"sample covers all", "    max_write_rate: 1000\n    window: {days: [tue], from: \"22:00\", to: \"02:00\", tz: Europe/Paris}", `{sample: 5000}`, 1000, true, 1000, engine.RateMaxWrite, "big-bang"},
-		{"no limit known", "", `{sample: 100}`, 1000, false, 0, engine.RateSampleRead, ""},
+		{"no limit known: the write path is probed", "", `{sample: 100}`, 1000, false, 0, engine.RateMeasured, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +57,9 @@ func TestEstimateSQLite(t *testing.T) {
 			if len(r.eventsOf(engine.EvResult)) != 1 {
 				t.Error("estimate result not journaled")
 			}
+			if tt.source == engine.RateMeasured && (e.Probe == nil || e.Probe.Writes == 0 || e.Rate != e.Probe.Rate) {
+				t.Errorf("probe = %+v, rate %v: want refused writes measured and used", e.Probe, e.Rate)
+			}
 		})
 	}
 }
@@ -83,5 +87,27 @@ func TestEstimateUsesRehearsalThroughput(t *testing.T) {
 	e := res.(engine.EstimateResult)
 	if e.RateSource != engine.RateRehearsal || e.Rate != 250 || e.RehearsalSession != reh.ID {
 		t.Errorf("rate %v from %s (%s), want 250 from the rehearsal %s", e.Rate, e.RateSource, e.RehearsalSession, reh.ID)
+	}
+}
+
+func TestEstimateProbeChangesNothing(t *testing.T) {
+	steps := "      - {id: size, kind: estimate, with: {sample: 100}}\n"
+	r := newSQLiteRig(t, dataRunbook(t, 3, "", steps), 500)
+	before := r.all()
+	res, err := r.run(r.stepContext("size"))
+	if err != nil {
+		t.Fatalf("estimate: %v", err)
+	}
+	if p := res.(engine.EstimateResult).Probe; p == nil || p.Writes != 200 {
+		t.Fatalf("probe = %+v, want 200 refused writes", p)
+	}
+	after := r.all()
+	if len(after) != len(before) {
+		t.Fatalf("%d items after the probe, %d before", len(after), len(before))
+	}
+	for k, it := range before {
+		if !reflect.DeepEqual(after[k], it) {
+			t.Errorf("item %s changed by the probe: %v → %v", k, it, after[k])
+		}
 	}
 }
