@@ -80,14 +80,15 @@ func pickTarget(ctx context.Context, pick pickFunc, dir string) (string, error) 
 	return it.Path, nil
 }
 
-// pickEnv asks which environment to run against when --env was not given:
-// the only one, or the operator's choice on a terminal.
+// pickEnv asks which environment to run against when --env was not given
+// on a terminal: the only one, or the operator's choice. Off a terminal
+// --env is required (DESIGN.md's CLI contract).
 func pickEnv(ctx context.Context, pick pickFunc, rb *runbook.Runbook) (string, error) {
-	if len(rb.Environments) == 1 {
-		return rb.Environments[0].Name, nil
-	}
 	if pick == nil {
 		return "", usageError(fmt.Errorf("--env is required: runbook %s has environments %s", rb.Path, envNames(rb)))
+	}
+	if len(rb.Environments) == 1 {
+		return rb.Environments[0].Name, nil
 	}
 	items := make([]tui.PickItem, len(rb.Environments))
 	for i, e := range rb.Environments {

@@ -65,7 +65,7 @@ given and the runbook has more than one).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&opts.Env, "env", "e", "", "environment to run against (required unless the runbook has one, or picked on a terminal)")
+	fl.StringVarP(&opts.Env, "env", "e", "", "environment to run against (required; picked on a terminal when omitted)")
 	fl.StringVarP(&opts.Mode, "mode", "m", string(engine.ModeLive), "live, rehearsal or dry-run")
 	fl.StringVar(&opts.Operator, "operator", "", "who runs the session (default $LOCKSTEP_OPERATOR, $USER)")
 	fl.BoolVar(&opts.Plain, "plain", false, "line mode even on a terminal (no TUI)")
