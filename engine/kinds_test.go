@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -56,6 +57,60 @@ phases:
 			}
 		})
 	}
+}
+
+// TestManualChecklistTicksBeforeSkipOrQuit: the items ticked before a skip
+// or a quit are journaled (check.tick) before the skip or the stop, and a
+// resumed checklist does not journal them twice.
+func TestManualChecklistTicksBeforeSkipOrQuit(t *testing.T) {
+	src := header + `
+phases:
+  - name: p
+    steps:
+      - {id: deploy, kind: manual, checklist: [Deployed, Error rate normal, Paged nobody]}
+`
+	kinds := func(h *harness) string {
+		var got []string
+		for _, ev := range h.events() {
+			switch ev.Kind {
+			case engine.EvCheck:
+				var d struct{ Index int }
+				_ = ev.Decode(&d)
+				got = append(got, fmt.Sprintf("%s#%d", ev.Kind, d.Index))
+			case engine.EvStepSkip, engine.EvStepEnd:
+				got = append(got, string(ev.Kind))
+			}
+		}
+		return strings.Join(got, " ")
+	}
+	t.Run("skip", func(t *testing.T) {
+		h := newHarness(t, src, answers(map[string][]reply{"deploy:checklist": {
+			{ans: engine.Answer{Action: engine.ActionSkip, Reason: "nobody on call", Checked: []int{2, 0}}}}}))
+		h.mustRun(engine.OutcomeCompleted)
+		if got, want := kinds(h), "check.tick#2 check.tick#0 step.skip step.end"; got != want {
+			t.Errorf("events = %s, want %s\n%s", got, want, h.dump())
+		}
+	})
+	t.Run("quit then resume", func(t *testing.T) {
+		h := newHarness(t, src, answers(map[string][]reply{"deploy:checklist": {
+			{ans: engine.Answer{Checked: []int{1}}, err: engine.ErrQuit},
+			{ans: engine.Answer{Checked: []int{0, 1, 2}}}}}))
+		h.mustRun(engine.OutcomeStopped)
+		if got, want := kinds(h), "check.tick#1 step.end"; got != want {
+			t.Errorf("events after the quit = %s, want %s\n%s", got, want, h.dump())
+		}
+		s, err := engine.Resume(context.Background(), h.cfg, h.s.ID())
+		if err != nil {
+			t.Fatalf("Resume: %v", err)
+		}
+		h.s = s
+		if out, err := s.Run(context.Background()); out != engine.OutcomeCompleted || err != nil {
+			t.Fatalf("Run() = %s, %v\n%s", out, err, h.dump())
+		}
+		if got, want := kinds(h), "check.tick#1 step.end check.tick#0 check.tick#2 step.end"; got != want {
+			t.Errorf("events = %s, want %s (item 1 journaled once)\n%s", got, want, h.dump())
+		}
+	})
 }
 
 func TestManualAcknowledge(t *testing.T) {

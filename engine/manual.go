@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -30,19 +31,29 @@ func runManual(ctx context.Context, sc *StepContext) (any, error) {
 	}
 	ticked := make([]bool, len(sc.Step.Checklist))
 	count := 0
-	_, err := askValid(ctx, sc, Prompt{
-		Kind: PromptChecklist, Title: sc.Step.ID, Text: sc.Step.Text,
-		Checklist: sc.Step.Checklist, Key: sc.Step.ID + ".check",
-	}, func(a Answer) string {
-		for _, i := range a.Checked {
+	if sc.Attempt > 1 || sc.Resumed {
+		count = priorTicks(ctx, sc, ticked)
+	}
+	// tick journals the items of checked not journaled yet, in order.
+	tick := func(checked []int) error {
+		for _, i := range checked {
 			if i < 0 || i >= len(ticked) || ticked[i] {
 				continue
 			}
 			if err := sc.Emit(NewEvent(EvCheck, "", map[string]any{"index": i, "item": sc.Step.Checklist[i]})); err != nil {
-				return "journal tick: " + err.Error()
+				return err
 			}
 			ticked[i] = true
 			count++
+		}
+		return nil
+	}
+	ans, err := askValid(ctx, sc, Prompt{
+		Kind: PromptChecklist, Title: sc.Step.ID, Text: sc.Step.Text,
+		Checklist: sc.Step.Checklist, Key: sc.Step.ID + ".check",
+	}, func(a Answer) string {
+		if err := tick(a.Checked); err != nil {
+			return "journal tick: " + err.Error()
 		}
 		if count < len(ticked) {
 			return fmt.Sprintf("%d of %d items ticked: tick them all", count, len(ticked))
@@ -50,7 +61,36 @@ func runManual(ctx context.Context, sc *StepContext) (any, error) {
 		return ""
 	})
 	if err != nil {
+		// A skip or a quit may carry the items ticked so far: they were
+		// done, so they are journaled before the skip or the stop is.
+		if tErr := tick(ans.Checked); tErr != nil {
+			err = errors.Join(err, tErr)
+		}
 		return nil, fmt.Errorf("checklist %s: %w", sc.Step.ID, err)
 	}
 	return map[string]any{"checked": slices.Clone(sc.Step.Checklist)}, nil
+}
+
+// priorTicks marks in ticked the items of the step already journaled in
+// this session (by an attempt that was interrupted) and returns how many.
+func priorTicks(ctx context.Context, sc *StepContext, ticked []bool) int {
+	if sc.Journal == nil {
+		return 0
+	}
+	evs, err := sc.Journal.Events(ctx, sc.Session.ID)
+	if err != nil {
+		return 0 // ticking again journals the items again: harmless
+	}
+	n := 0
+	for _, ev := range evs {
+		if ev.Kind != EvCheck || ev.Step != sc.Step.ID {
+			continue
+		}
+		var d struct{ Index int }
+		if ev.Decode(&d) == nil && d.Index >= 0 && d.Index < len(ticked) && !ticked[d.Index] {
+			ticked[d.Index] = true
+			n++
+		}
+	}
+	return n
 }

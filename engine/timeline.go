@@ -28,7 +28,8 @@ type Timeline struct {
 	Notes    []TimelineNote  `json:"notes"`
 }
 
-// TimelinePhase is one phase as it ran.
+// TimelinePhase is one phase as it ran, over every run of the session
+// that entered it: first start, last end and status.
 type TimelinePhase struct {
 	Name    string    `json:"name"`
 	Status  string    `json:"status,omitempty"`
@@ -55,7 +56,7 @@ type TimelineStep struct {
 	// ("stderr: " prefixed for stderr); OutputLines counts them all.
 	Output      []string          `json:"output_excerpt"`
 	OutputLines int               `json:"output_lines"`
-	Results     []json.RawMessage `json:"results"`            // step.end result, then result events
+	Results     []json.RawMessage `json:"results"`            // step.end result and result events, in order, each once
 	Progress    json.RawMessage   `json:"progress,omitempty"` // last journaled progress
 	Checkpoints int               `json:"checkpoints"`
 	Notes       []TimelineNote    `json:"notes"` // warnings, notifications
@@ -182,14 +183,15 @@ func (b *timelineBuilder) applySession(ev Event, d timelineData) bool {
 		b.sessionDone = false
 		b.addNote(ev, "resumed by "+timelineFirst(d.Operator, ev.Operator))
 	case EvPhaseStart:
+		// A phase entered again (a resume after a stop inside it) stays
+		// one entry: its first start, its last end and status.
 		b.phase = d.Phase
-		b.t.Phases = append(b.t.Phases, TimelinePhase{Name: d.Phase, Started: ev.Time})
+		if b.phaseIndex(d.Phase) < 0 {
+			b.t.Phases = append(b.t.Phases, TimelinePhase{Name: d.Phase, Started: ev.Time})
+		}
 	case EvPhaseEnd:
-		for i := len(b.t.Phases) - 1; i >= 0; i-- {
-			if b.t.Phases[i].Name == d.Phase {
-				b.t.Phases[i].Ended, b.t.Phases[i].Status = ev.Time, d.Status
-				break
-			}
+		if i := b.phaseIndex(d.Phase); i >= 0 {
+			b.t.Phases[i].Ended, b.t.Phases[i].Status = ev.Time, d.Status
 		}
 	case EvPause:
 		b.t.Pauses++
@@ -206,6 +208,16 @@ func (b *timelineBuilder) applySession(ev Event, d timelineData) bool {
 		return false
 	}
 	return true
+}
+
+// phaseIndex is the index of the phase named name in t.Phases, -1 if none.
+func (b *timelineBuilder) phaseIndex(name string) int {
+	for i, p := range b.t.Phases {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 func (b *timelineBuilder) endPause(at time.Time) {

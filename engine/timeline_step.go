@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -44,7 +46,7 @@ func (b *timelineBuilder) applyStep(st *TimelineStep, ev Event, d timelineData) 
 			st.Output = append([]string(nil), st.Output[n-TimelineOutputLines:]...)
 		}
 	case EvResult:
-		st.Results = append(st.Results, ev.Data)
+		st.addResult(ev.Data)
 	case EvProgress:
 		st.Progress = ev.Data
 	case EvCheckpoint:
@@ -82,7 +84,7 @@ func (b *timelineBuilder) endStep(st *TimelineStep, ev Event, d timelineData) {
 		st.Reason = d.Reason
 	}
 	if len(d.Result) > 0 && string(d.Result) != "null" {
-		st.Results = append(st.Results, d.Result)
+		st.addResult(d.Result)
 	}
 	started, ok := b.starts[st.ID]
 	delete(b.starts, st.ID)
@@ -95,4 +97,33 @@ func (b *timelineBuilder) endStep(st *TimelineStep, ev Event, d timelineData) {
 	if st.RollbackOf != "" && st.Status == StepDone {
 		b.step(st.RollbackOf).Status = StepRolledBack
 	}
+}
+
+// addResult appends r to the step's results unless an equal one is there
+// already: an executor often journals its measurements as a result event
+// and returns the same data as the step.end result.
+func (st *TimelineStep) addResult(r json.RawMessage) {
+	key := canonicalJSON(r)
+	for _, have := range st.Results {
+		if canonicalJSON(have) == key {
+			return
+		}
+	}
+	st.Results = append(st.Results, r)
+}
+
+// canonicalJSON re-encodes raw with sorted keys and no spacing, so equal
+// values compare equal; invalid JSON is returned as is.
+func canonicalJSON(raw json.RawMessage) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return string(raw)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return string(raw)
+	}
+	return string(b)
 }

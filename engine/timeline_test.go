@@ -253,6 +253,47 @@ func TestTimelineBuild(t *testing.T) {
 				t.Errorf("notes = %+v", tl.Notes)
 			}
 		}},
+		{"phase split by a quit and a resume is one phase", tlInfo(engine.OutcomeCompleted), func() []engine.Event {
+			var es tlEvents
+			es.add(0, "", engine.EvPhaseStart, tlm{"phase": "run"}).
+				add(1, "backfill", engine.EvStepStart, tlm{"kind": "migrate", "attempt": 1, "phase": "run"}).
+				add(5, "backfill", engine.EvStepEnd, tlm{"status": "interrupted"}).
+				add(5, "", engine.EvSessionEnd, tlm{"outcome": "stopped"}).
+				add(60, "", engine.EvSessionResume, tlm{"operator": "alice"}).
+				add(61, "", engine.EvPhaseStart, tlm{"phase": "run"}).
+				add(62, "backfill", engine.EvStepStart, tlm{"kind": "migrate", "attempt": 2, "phase": "run"}).
+				add(70, "backfill", engine.EvStepEnd, tlm{"status": "done"}).
+				add(70, "", engine.EvPhaseEnd, tlm{"phase": "run", "status": "completed"}).
+				add(71, "", engine.EvPhaseStart, tlm{"phase": "verify"}).
+				add(72, "", engine.EvPhaseEnd, tlm{"phase": "verify", "status": "completed"})
+			return es
+		}, func(t *testing.T, tl engine.Timeline) {
+			var got []string
+			for _, p := range tl.Phases {
+				got = append(got, fmt.Sprintf("%s:%s:%s-%s", p.Name, p.Status,
+					p.Started.Sub(tlT0), p.Ended.Sub(tlT0)))
+			}
+			if want := "run:completed:0s-1m10s verify:completed:1m11s-1m12s"; strings.Join(got, " ") != want {
+				t.Errorf("phases = %s, want %s", strings.Join(got, " "), want)
+			}
+		}},
+		{"result event and step.end result with the same data", tlInfo(engine.OutcomeCompleted), func() []engine.Event {
+			var es tlEvents
+			es.add(0, "size", engine.EvStepStart, tlm{"kind": "estimate", "attempt": 1}).
+				add(1, "size", engine.EvResult, tlm{"items": 12000, "duration_ms": 60000}).
+				add(2, "size", engine.EvStepEnd, tlm{"status": "done", "result": tlm{"duration_ms": 60000, "items": 12000}}).
+				add(3, "verify", engine.EvStepStart, tlm{"kind": "verify", "attempt": 1}).
+				add(4, "verify", engine.EvResult, tlm{"remaining": 0}).
+				add(5, "verify", engine.EvStepEnd, tlm{"status": "done", "result": tlm{"remaining": 0, "sampled": 500}})
+			return es
+		}, func(t *testing.T, tl engine.Timeline) {
+			if n := len(tl.Steps[0].Results); n != 1 {
+				t.Errorf("size has %d results, want the one result once: %s", n, tl.Steps[0].Results)
+			}
+			if n := len(tl.Steps[1].Results); n != 2 {
+				t.Errorf("verify has %d results, want 2 different ones: %s", n, tl.Steps[1].Results)
+			}
+		}},
 		{"no tlEvents", tlInfo(engine.OutcomeRunning), func() []engine.Event { return nil },
 			func(t *testing.T, tl engine.Timeline) {
 				if len(tl.Steps) != 0 || tl.Duration != 0 {
@@ -348,13 +389,17 @@ func TestTimelineWriteJSON(t *testing.T) {
 func TestTimelineWriteMarkdown(t *testing.T) {
 	in, es := tlHappyPath()
 	var es2 tlEvents = es[:len(es)-1]
-	es2.add(100, "backfill", engine.EvOutput, tlm{"stream": "stdout", "text": "a ``` fence | pipe"}).
-		add(101, "", engine.EvNote, tlm{"text": "next time, start earlier"}, "bob")
+	es2.add(100, "size", engine.EvResult, tlm{"items": 12000, "duration_ms": 60000}). // as estimate journals it
+												add(100, "backfill", engine.EvOutput, tlm{"stream": "stdout", "text": "a ``` fence | pipe"}).
+												add(101, "", engine.EvNote, tlm{"text": "next time, start earlier"}, "bob")
 	var buf bytes.Buffer
 	if err := engine.BuildTimeline(in, es2).WriteMarkdown(&buf); err != nil {
 		t.Fatalf("WriteMarkdown: %v", err)
 	}
 	md := buf.String()
+	if n := strings.Count(md, "- Result: `{\"duration_ms\":60000,\"items\":12000}`"); n != 1 {
+		t.Errorf("the size result is written %d times, want once\n%s", n, md)
+	}
 	for _, want := range []string{
 		"# Session S1 — Split address",
 		"| Environment | staging |",

@@ -126,7 +126,7 @@ var _ tea.Model = (*Browser)(nil)
 // NewBrowser builds the browser model; Init loads the sessions.
 func NewBrowser(ctx context.Context, j engine.Journal, opts BrowseOptions) *Browser {
 	b := &Browser{ctx: ctx, j: j, opts: opts, st: newStyles(true, noColorEnv()), keys: newBrowseKeys(),
-		help: help.New(), vp: viewport.New(), md: newMarkdown(), width: 80, height: 24, loc: time.Local,
+		help: help.New(), vp: viewport.New(), md: newMarkdown(2), width: 80, height: 24, loc: time.Local,
 		env: opts.Filter.Env, mode: string(opts.Filter.Mode), outcome: string(opts.Filter.Outcome), runbook: opts.Filter.Runbook}
 	b.query = newInput("runbook, id, env or operator", &b.st)
 	b.query.Prompt = "/ "

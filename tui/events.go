@@ -1,11 +1,13 @@
 package tui
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // applyEvent folds one engine event into the model.
@@ -49,24 +51,31 @@ func (m *Model) applyEvent(ev engine.Event) {
 		var d progressData
 		_ = ev.Decode(&d)
 		m.prog.Update(ev.Step, d)
+		if row != nil && row.step.Kind == runbook.KindMigrate {
+			row.migrate = &migrateFigures{Migrated: d.Migrated, Conflicts: d.Conflicts}
+		}
 	case engine.EvPause:
-		m.paused, m.pauseSent, m.notice = true, false, "paused"
+		// The engine holds at its next safe point: between steps, or at a
+		// migrate's next batch. Until then the running step goes on.
+		m.paused, m.pausingAfter = true, m.stepToFinish()
+		m.setNotice("")
 	case engine.EvResume:
-		m.paused, m.pauseSent, m.notice = false, false, "resumed"
+		m.paused, m.pausingAfter = false, ""
+		m.flashNotice("resumed")
 	case engine.EvNote:
-		m.notice = "note recorded"
+		m.flashNotice("note recorded")
 	case engine.EvRollbackRequest:
-		m.notice = "rollback requested: it starts at the next safe point"
+		m.setNotice("rollback requested: it starts at the next safe point")
 	case engine.EvRollbackStart:
 		if ev.Step == "" {
-			m.notice = "rolling back completed steps, newest first"
+			m.setNotice("rolling back completed steps, newest first")
 		}
 	case engine.EvAbort:
-		m.notice = "aborting: in-flight writes finish, progress is checkpointed"
+		m.setNotice("aborting: in-flight writes finish, progress is checkpointed")
 	case engine.EvWarning:
 		var d struct{ Message string }
 		_ = ev.Decode(&d)
-		m.notice = "⚠ " + d.Message
+		m.setNotice("⚠ " + d.Message)
 	case engine.EvCheck:
 		var d struct{ Index int }
 		_ = ev.Decode(&d)
@@ -121,6 +130,7 @@ func (m *Model) applyStepEvent(ev engine.Event) bool {
 			m.outStep = ev.Step
 		}
 		m.current = ev.Step
+		m.setNotice("") // a notice is about the step before
 	case engine.EvStepEnd:
 		if row == nil {
 			return true
@@ -128,15 +138,18 @@ func (m *Model) applyStepEvent(ev engine.Event) bool {
 		var d struct {
 			Status string
 			Error  string
+			Result json.RawMessage
 		}
 		_ = ev.Decode(&d)
 		row.status, row.ended, row.err = engine.StepStatus(d.Status), ev.Time, d.Error
 		if row.status == "" {
 			row.status = engine.StepDone
 		}
+		row.setResult(d.Result)
 		if ev.Step == m.outStep {
 			m.out.Flush()
 		}
+		m.stepFinished(ev.Step)
 	case engine.EvStepSkip, engine.EvStepMarkDone:
 		if row == nil {
 			return true
@@ -150,10 +163,12 @@ func (m *Model) applyStepEvent(ev engine.Event) bool {
 		if row.ended.IsZero() {
 			row.ended = ev.Time
 		}
+		m.stepFinished(ev.Step)
 	case engine.EvInterrupted:
 		if row != nil {
 			row.status = engine.StepInterrupted
 		}
+		m.stepFinished(ev.Step)
 	case engine.EvStepRetry:
 		if row != nil {
 			row.status, row.err = engine.StepPending, ""
@@ -224,7 +239,8 @@ func (m *Model) applyRollbackEvent(ev engine.Event, row *stepRow) bool {
 	_ = ev.Decode(&d)
 	switch ev.Kind {
 	case engine.EvStepStart:
-		m.current, m.notice = row.step.ID, "rolling back "+row.step.ID
+		m.current = row.step.ID
+		m.setNotice("rolling back " + row.step.ID)
 		if m.outStep != ev.Step {
 			m.out.Reset()
 			m.outStep = ev.Step
@@ -240,4 +256,47 @@ func (m *Model) applyRollbackEvent(ev engine.Event, row *stepRow) bool {
 		row.status, row.reason = engine.StepRolledBack, "rollback skipped: "+d.Reason
 	}
 	return true
+}
+
+// noticeFor is how long a passing notice ("resumed", "note recorded") stays.
+const noticeFor = 5 * time.Second
+
+// setNotice shows text under the step title until the next step starts.
+func (m *Model) setNotice(text string) { m.notice, m.noticeUntil = text, time.Time{} }
+
+// flashNotice shows text for noticeFor (or until the next step starts).
+func (m *Model) flashNotice(text string) { m.notice, m.noticeUntil = text, m.now().Add(noticeFor) }
+
+// stepToFinish is the step a pause waits for: the running step, unless it
+// is a migrate (it holds at its next batch) or none runs ("").
+func (m *Model) stepToFinish() string {
+	for _, p := range m.phases {
+		for _, r := range p.steps {
+			if r.status == engine.StepRunning && r.step.Kind != runbook.KindMigrate {
+				return r.step.ID
+			}
+		}
+	}
+	return ""
+}
+
+// stepFinished notes that step id ended: a pause waiting for it now holds.
+func (m *Model) stepFinished(id string) {
+	if m.pausingAfter == id {
+		m.pausingAfter = ""
+	}
+}
+
+// held reports whether the session is paused and holding still.
+func (m *Model) held() bool { return m.paused && m.pausingAfter == "" }
+
+// setResult keeps the figures of a migrate step's step.end result.
+func (r *stepRow) setResult(raw json.RawMessage) {
+	if r.step.Kind != runbook.KindMigrate || len(raw) == 0 || string(raw) == "null" {
+		return
+	}
+	var f migrateFigures
+	if json.Unmarshal(raw, &f) == nil {
+		r.migrate = &f
+	}
 }

@@ -200,11 +200,22 @@ func (f *form) updateReason(msg tea.KeyPressMsg) (intent, tea.Cmd) {
 			f.err = "a reason is required"
 			return intent{}, nil
 		}
-		return intent{kind: intentSubmit, answer: engine.Answer{Action: f.pending, Reason: r}}, nil
+		// A skipped checklist sends the items ticked so far: they were
+		// done, and the engine journals them before the skip.
+		return intent{kind: intentSubmit, answer: engine.Answer{Action: f.pending, Reason: r, Checked: f.tickedSoFar()}}, nil
 	}
 	var cmd tea.Cmd
 	f.reason, cmd = f.reason.Update(msg)
 	return intent{}, cmd
+}
+
+// tickedSoFar is the checklist items ticked, in the order ticked (nil for
+// other forms).
+func (f *form) tickedSoFar() []int {
+	if f == nil || f.kind != engine.PromptChecklist || len(f.order) == 0 {
+		return nil
+	}
+	return slices.Clone(f.order)
 }
 
 func (f *form) updateChecklist(k string) intent {
@@ -336,69 +347,4 @@ func (f *form) updateActions(k string) (intent, tea.Cmd) {
 		}
 	}
 	return intent{}, nil
-}
-
-var actionLabels = map[engine.Action]string{
-	engine.ActionRetry:    "retry the step",
-	engine.ActionDone:     "mark done (with a reason)",
-	engine.ActionSkip:     "skip (with a reason)",
-	engine.ActionAbort:    "abort the session",
-	engine.ActionRollback: "roll back completed steps",
-}
-
-// View renders the form as lines of at most width cells.
-func (f *form) View(st *styles) []string {
-	lines := []string{st.PromptBox.Render("▶ " + f.prompt.Title)}
-	if f.local() && f.prompt.Text != "" {
-		lines = append(lines, st.Dim.Render(f.prompt.Text))
-	}
-	mark := func(sel bool, s string) string {
-		if sel {
-			return st.Selected.Render("› " + s)
-		}
-		return "  " + s
-	}
-	switch f.kind {
-	case engine.PromptChecklist:
-		for i, item := range f.prompt.Checklist {
-			box := "[ ] "
-			if f.ticked[i] {
-				box = st.Done.Render("[✓]") + " "
-			}
-			lines = append(lines, mark(i == f.cursor, box+item))
-		}
-	case engine.PromptDecision:
-		for i, c := range f.prompt.Choices {
-			lines = append(lines, mark(i == f.cursor, c))
-		}
-	case engine.PromptApproval:
-		holders := strings.Join(f.prompt.Holders, ", ")
-		if holders == "" {
-			holders = "—"
-		}
-		lines = append(lines, fmt.Sprintf("role %s · holders: %s", f.prompt.Role, holders))
-	case engine.PromptConfirmEnv:
-		lines = append(lines, fmt.Sprintf("Type the environment name %s to continue.", st.Error.Render(f.prompt.Expect)))
-	case engine.PromptDestructive:
-		lines = append(lines, st.Warn.Render("This step is destructive. enter runs it, s skips it (with a reason)."))
-	case engine.PromptManual:
-		lines = append(lines, "Press enter when done.")
-	case engine.PromptInterrupted, engine.PromptFailed:
-		for i, a := range f.actions {
-			lines = append(lines, mark(i == f.cursor, actionLabels[a]))
-		}
-	}
-	for i, in := range f.inputs {
-		lines = append(lines, fmt.Sprintf("%-11s %s", f.labels[i]+":", in.View()))
-	}
-	if f.pending != engine.ActionNone {
-		lines = append(lines, fmt.Sprintf("%-11s %s", string(f.pending)+" reason:", f.reason.View()))
-	}
-	switch {
-	case f.err != "":
-		lines = append(lines, st.Error.Render("✗ "+f.err))
-	case f.prompt.Retry != "":
-		lines = append(lines, st.Error.Render("✗ "+f.prompt.Retry))
-	}
-	return lines
 }

@@ -5,16 +5,20 @@ import (
 	"strings"
 
 	"charm.land/glamour/v2"
+	"charm.land/glamour/v2/ansi"
 	gstyles "charm.land/glamour/v2/styles"
 )
 
 // markdown renders step texts with glamour, caching one render per step,
 // width and background.
 type markdown struct {
-	cache map[string][]string
+	cache  map[string][]string
+	margin uint // columns left of the text
 }
 
-func newMarkdown() *markdown { return &markdown{cache: map[string][]string{}} }
+func newMarkdown(margin uint) *markdown {
+	return &markdown{cache: map[string][]string{}, margin: margin}
+}
 
 // Render returns the text of step id rendered at width, as lines.
 func (md *markdown) Render(id, text string, width int, st *styles) []string {
@@ -25,15 +29,8 @@ func (md *markdown) Render(id, text string, width int, st *styles) []string {
 	if lines, ok := md.cache[k]; ok {
 		return lines
 	}
-	style := gstyles.LightStyle
-	switch {
-	case st.noColor:
-		style = gstyles.NoTTYStyle
-	case st.isDark:
-		style = gstyles.DarkStyle
-	}
 	var out string
-	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(width))
+	r, err := glamour.NewTermRenderer(glamour.WithStyles(markdownStyle(st, md.margin)), glamour.WithWordWrap(width))
 	if err == nil {
 		out, err = r.Render(text)
 	}
@@ -46,4 +43,23 @@ func (md *markdown) Render(id, text string, width int, st *styles) []string {
 	}
 	md.cache[k] = lines
 	return lines
+}
+
+// markdownStyle is glamour's standard style for the background with the
+// given document margin, and inline code without the padding spaces that
+// doubled the spaces around it ("split ␣users.address␣ into"). Without
+// color, code keeps its backticks.
+func markdownStyle(st *styles, margin uint) ansi.StyleConfig {
+	c := gstyles.LightStyleConfig
+	switch {
+	case st.noColor:
+		c = gstyles.NoTTYStyleConfig
+	case st.isDark:
+		c = gstyles.DarkStyleConfig
+	}
+	c.Document.Margin = &margin
+	if !st.noColor {
+		c.Code.Prefix, c.Code.Suffix = "", ""
+	}
+	return c
 }

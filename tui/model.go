@@ -53,6 +53,15 @@ type stepRow struct {
 	reason   string
 	err      string
 	checked  map[int]bool // checklist items ticked (check.tick events)
+	migrate  *migrateFigures
+}
+
+// migrateFigures are what a migrate step did: from its step.end result,
+// else its last progress.
+type migrateFigures struct {
+	Migrated  int64 `json:"migrated"`
+	Conflicts int64 `json:"conflicts"`
+	DryRun    bool  `json:"dry_run"`
 }
 
 type phaseRow struct {
@@ -80,13 +89,19 @@ type Model struct {
 	current   string
 	outStep   string
 
-	paused    bool
-	pauseSent bool
-	ended     bool
-	outcome   engine.Outcome
-	endErr    error
-	quit      bool
-	notice    string
+	// paused is the engine's pause (pause event until resume event);
+	// pausingAfter names the step that still runs until the session
+	// holds ("" once held: between steps, or at a migrate's batch).
+	paused       bool
+	pausingAfter string
+	ended        bool
+	outcome      engine.Outcome
+	endErr       error
+	quit         bool
+	// notice is a one-line message under the step title; it clears when
+	// the next step starts, or at noticeUntil when set.
+	notice      string
+	noticeUntil time.Time
 
 	prompt   *form
 	promptID int64
@@ -118,7 +133,7 @@ func New(rb *runbook.Runbook, state engine.State, ctrl Controller) *Model {
 		byID:   map[string]*stepRow{},
 		paused: state.Paused,
 		out:    newOutputPane(defaultOutputLines),
-		md:     newMarkdown(),
+		md:     newMarkdown(0), // the step pane has its own margin
 		width:  80,
 		height: 24,
 	}
@@ -153,6 +168,7 @@ func (m *Model) buildRows(rb *runbook.Runbook, state engine.State) {
 		if ss := state.StepState(s.ID); ss != nil {
 			r.status, r.attempts, r.reason, r.err = ss.Status, ss.Attempts, ss.Reason, ss.Error
 			r.started, r.ended = msTime(ss.Started), msTime(ss.Ended)
+			r.setResult(ss.Result)
 		}
 		p := &m.phases[len(m.phases)-1]
 		p.steps = append(p.steps, r)
@@ -211,6 +227,21 @@ func tick() tea.Cmd {
 
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if m.quit {
+		// The program is exiting: the screen stays as the operator left
+		// it (no "press any key" for a key that is not needed), and a
+		// prompt asked meanwhile gets ErrQuit at once.
+		switch msg := msg.(type) {
+		case PromptMsg:
+			select {
+			case msg.Reply <- Reply{Err: engine.ErrQuit}:
+			default:
+			}
+			return m, nil
+		case EventMsg, SessionEndMsg, PromptCancelMsg:
+			return m, nil
+		}
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -220,6 +251,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.applyStyles()
 		return m, nil
 	case tickMsg:
+		if m.notice != "" && !m.noticeUntil.IsZero() && !m.now().Before(m.noticeUntil) {
+			m.setNotice("")
+		}
 		return m, tick()
 	case spinner.TickMsg:
 		var cmd tea.Cmd
@@ -277,7 +311,7 @@ func (m *Model) ready(msg sessionReadyMsg) {
 	m.phases, m.byID = nil, map[string]*stepRow{}
 	m.buildRows(msg.rb, msg.state)
 	m.started = msg.state.Info.Started
-	m.paused = msg.state.Paused
+	m.paused, m.pausingAfter = msg.state.Paused, ""
 	m.pickCurrent()
 }
 
@@ -313,6 +347,7 @@ func (m *Model) answer(r Reply) {
 
 func (m *Model) endSession(o engine.Outcome, err error) {
 	m.ended, m.outcome, m.endErr = true, o, err
+	m.paused, m.pausingAfter = false, ""
 	if m.endedAt.IsZero() {
 		m.endedAt = m.now()
 	}

@@ -39,7 +39,7 @@ func TestProgramPromptRoundTrip(t *testing.T) {
 	reply := make(chan Reply, 1)
 	tm.Send(PromptMsg{ID: 7, Prompt: engine.Prompt{Kind: engine.PromptDecision, Step: "strategy",
 		Title: "strategy: pick one", Choices: []string{"big-bang", "multi-step"}}, Reply: reply})
-	waitScreen(t, out, "strategy: pick one", "multi-step", "rationale")
+	waitScreen(t, out, "Choose and give a rationale", "multi-step", "rationale")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
 	tm.Type("expand then contract")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})

@@ -39,9 +39,11 @@ type startFailedMsg struct{ err error }
 // full-screen terminal UI. The engine runs in a goroutine; its events and
 // prompts reach the program through a queue. When the session ends the
 // screen shows the outcome until a key is pressed. Quitting (q, ctrl+c)
-// leaves the session resumable; with an explicit Output, Run also writes
-// how to resume it there (cmd prints that hint on the terminal itself).
-func Run(ctx context.Context, opts Options) (engine.Outcome, error) {
+// leaves the session resumable. Run returns the outcome and the session's
+// id ("" when no session started), once the full-screen UI is gone, so
+// the caller can print how to resume a stopped session where it stays
+// readable.
+func Run(ctx context.Context, opts Options) (engine.Outcome, string, error) {
 	q := newQueue()
 	pr := &prompter{q: q, done: make(chan struct{})}
 	cfg := opts.Config
@@ -114,12 +116,7 @@ func Run(ctx context.Context, opts Options) (engine.Outcome, error) {
 	if perr != nil && res.err == nil && ctx.Err() == nil {
 		res.err = fmt.Errorf("terminal ui: %w", perr)
 	}
-	if res.outcome == engine.OutcomeStopped && res.id != "" && opts.Output != nil {
-		// cmd prints the resume hint (with --journal) on the terminal; an
-		// explicit Output gets it from here.
-		fmt.Fprintf(out, "Session %s stopped; resume it with: lockstep resume %s\n", res.id, res.id)
-	}
-	return res.outcome, res.err
+	return res.outcome, res.id, res.err
 }
 
 // startSession is engine.Start or engine.Resume.

@@ -224,7 +224,7 @@ func TestRunWithEngine(t *testing.T) {
 	}
 	done := make(chan res, 1)
 	go func() {
-		o, err := Run(context.Background(), Options{Config: cfg, Input: in, Output: out})
+		o, _, err := Run(context.Background(), Options{Config: cfg, Input: in, Output: out})
 		done <- res{o, err}
 	}()
 	until(t, "deploy-reader to start", func() bool { return seen.has(engine.EvStepStart, "deploy-reader") }, nil)
@@ -251,27 +251,33 @@ func TestRunWithEngine(t *testing.T) {
 	}
 }
 
-// TestRunQuitIsResumable quits at a prompt: the session stops resumably and
-// Run prints how to resume it.
+// TestRunQuitIsResumable quits at a prompt: the session stops resumably
+// and Run returns its id for the caller's resume hint, printing none itself.
 func TestRunQuitIsResumable(t *testing.T) {
 	in, keys := io.Pipe()
 	defer keys.Close()
 	out := &syncBuffer{}
 	cfg := engine.Config{Runbook: manualRunbook(), Env: "staging", Operator: "alice", Journal: newMemJournal(), Stdout: io.Discard}
-	done := make(chan engine.Outcome, 1)
+	type res struct {
+		o  engine.Outcome
+		id string
+	}
+	done := make(chan res, 1)
 	go func() {
-		o, _ := Run(context.Background(), Options{Config: cfg, Input: in, Output: out})
-		done <- o
+		o, id, _ := Run(context.Background(), Options{Config: cfg, Input: in, Output: out})
+		done <- res{o, id}
 	}()
 	waitFor(t, out, "Deployed")
 	io.WriteString(keys, "q")
 	select {
-	case o := <-done:
-		if o != engine.OutcomeStopped {
-			t.Errorf("outcome = %q, want stopped", o)
+	case r := <-done:
+		if r.o != engine.OutcomeStopped || r.id == "" {
+			t.Errorf("Run = %q, id %q; want stopped with the session id", r.o, r.id)
+		}
+		if s := out.String(); strings.Contains(s, "lockstep resume") {
+			t.Errorf("Run printed a resume hint; the caller prints it:\n%q", s)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after q")
 	}
-	waitFor(t, out, "lockstep resume ")
 }

@@ -37,13 +37,17 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.out.Scroll(-max(m.out.height-1, 1))
 		return nil
 	}
-	if !m.capturing() && m.local == nil {
+	if !m.capturing() {
 		switch k {
 		case "q":
 			return m.quitNow()
 		case "?":
 			m.help.ShowAll = !m.help.ShowAll
 			return nil
+		}
+	}
+	if !m.capturing() && m.local == nil {
+		switch k {
 		case "p":
 			return m.togglePause()
 		case "a":
@@ -88,17 +92,17 @@ func (m *Model) submitLocal(f *form, a engine.Answer) tea.Cmd {
 			m.answer(Reply{Answer: engine.Answer{Action: engine.ActionAbort}})
 			return nil
 		}
-		m.notice = "abort requested"
+		m.setNotice("abort requested")
 		return m.control(engine.Command{Kind: engine.CmdAbort})
 	case formRollback:
 		if m.prompt != nil && m.prompt.kind == engine.PromptFailed {
 			m.answer(Reply{Answer: engine.Answer{Action: engine.ActionRollback, Reason: a.Reason}})
 			return nil
 		}
-		m.notice = "rollback requested"
+		m.setNotice("rollback requested")
 		return m.control(engine.Command{Kind: engine.CmdRollback, Text: a.Reason})
 	case formNote:
-		m.notice = "note sent"
+		m.flashNotice("note sent")
 		return m.control(engine.Command{Kind: engine.CmdNote, Text: a.Reason})
 	}
 	return nil
@@ -115,11 +119,10 @@ func (m *Model) openLocal(kind engine.PromptKind) tea.Cmd {
 
 func (m *Model) togglePause() tea.Cmd {
 	if m.paused {
-		m.notice = "resume requested"
+		m.setNotice("resume requested")
 		return m.control(engine.Command{Kind: engine.CmdContinue})
 	}
-	m.pauseSent = true
-	m.notice = "pause requested: stopping at the next safe point"
+	m.setNotice("pause requested: stopping at the next safe point")
 	return m.control(engine.Command{Kind: engine.CmdPause})
 }
 
@@ -136,10 +139,11 @@ func (m *Model) control(c engine.Command) tea.Cmd {
 }
 
 // quitNow leaves the program; an open prompt is answered with ErrQuit so the
-// engine stops resumably.
+// engine stops resumably (a checklist's answer carries the items ticked so
+// far, which the engine journals).
 func (m *Model) quitNow() tea.Cmd {
 	if m.reply != nil {
-		m.answer(Reply{Err: engine.ErrQuit})
+		m.answer(Reply{Answer: engine.Answer{Checked: m.prompt.tickedSoFar()}, Err: engine.ErrQuit})
 	}
 	m.quit = true
 	return tea.Quit

@@ -82,13 +82,15 @@ func (m *Model) header() string {
 	if modeName == "" {
 		modeName = "LIVE"
 	}
-	state := ""
-	if m.paused {
-		state = " " + m.st.Warn.Render("⏸ PAUSED")
-	}
 	right := m.st.Dim.Render(fmt.Sprintf("%s · ⏱ %s", m.info.Operator, clock(m.elapsed())))
-	badges := env.Render(envName) + " " + mode.Render(modeName) + state
+	badges := env.Render(envName) + " " + mode.Render(modeName)
+	// The badges stay whole; the pause state, then the title, give way.
 	room := m.width - ansi.StringWidth(badges) - ansi.StringWidth(right) - 2
+	if state := m.pauseState(); state != "" && room > 1 {
+		state = ansi.Truncate(state, room-1, "…")
+		badges += " " + m.st.Warn.Render(state)
+		room -= 1 + ansi.StringWidth(state)
+	}
 	title := ""
 	if room >= 8 {
 		title = m.st.Title.Render(ansi.Truncate(m.title, room, "…")) + " "
@@ -96,6 +98,18 @@ func (m *Model) header() string {
 	left := title + badges
 	gap := max(m.width-ansi.StringWidth(left)-ansi.StringWidth(right), 1)
 	return left + strings.Repeat(" ", gap) + right
+}
+
+// pauseState is the header's pause badge: "⏸ PAUSED" once the session
+// holds, "pausing after <step>…" while that step still runs.
+func (m *Model) pauseState() string {
+	switch {
+	case !m.paused:
+		return ""
+	case m.pausingAfter != "":
+		return "pausing after " + m.pausingAfter + "…"
+	}
+	return "⏸ PAUSED"
 }
 
 func (m *Model) elapsed() time.Duration {
@@ -131,7 +145,7 @@ func short(d time.Duration) string {
 func (m *Model) glyph(s engine.StepStatus) string {
 	switch s {
 	case engine.StepRunning:
-		if m.paused {
+		if m.held() {
 			return m.st.Warn.Render("⏸")
 		}
 		return m.spin.View()
@@ -186,8 +200,12 @@ func (m *Model) stepsPane(w, h int) []string {
 	return lines
 }
 
-// stepPane renders the current step: title, text, progress, prompt, output.
+// stepPane renders the current step: title, text, progress, prompt, output;
+// once the session ended, its summary.
 func (m *Model) stepPane(w, h int) []string {
+	if m.ended {
+		return m.endView()
+	}
 	r := m.byID[m.current]
 	var top []string
 	if r != nil {
@@ -257,11 +275,8 @@ func (m *Model) stepText(r *stepRow, w int) []string {
 	return m.md.Render(r.step.ID, r.step.Text, w, &m.st)
 }
 
-// interaction renders the prompt in play, a local question or the outcome.
+// interaction renders the prompt in play and a local question.
 func (m *Model) interaction(w int) []string {
-	if m.ended {
-		return m.outcomeView()
-	}
 	var lines []string
 	for _, f := range []*form{m.prompt, m.local} {
 		if f != nil {
@@ -272,34 +287,16 @@ func (m *Model) interaction(w int) []string {
 	return lines
 }
 
-func (m *Model) outcomeView() []string {
-	var head string
-	switch m.outcome {
-	case engine.OutcomeCompleted:
-		head = m.st.Done.Render("✓ Session completed")
-	case engine.OutcomeStopped:
-		head = m.st.Warn.Render("⏸ Session stopped (resumable)")
-	case engine.OutcomeRolledBack:
-		head = m.st.Skipped.Render("↶ Session rolled back")
-	default:
-		head = m.st.Failed.Render("✗ Session " + string(m.outcome))
-	}
-	lines := []string{head, m.summary()}
-	if m.endErr != nil {
-		lines = append(lines, m.st.Error.Render(m.endErr.Error()))
-	}
-	if m.outcome == engine.OutcomeStopped && m.info.ID != "" {
-		lines = append(lines, "Resume with: lockstep resume "+m.info.ID)
-	}
-	return append(lines, m.st.Dim.Render("Press any key to exit."))
-}
-
 // footer renders the key help for the keys that apply now.
 func (m *Model) footer() []string {
 	m.help.SetWidth(m.width)
 	return strings.Split(m.help.View(m.helpKeys()), "\n")
 }
 
+// helpKeys lists the keys that apply now. The short help (one footer line,
+// cut at the terminal's width) goes by importance: the prompt's own keys,
+// then quit and "? more", then the session's commands (p/a/b/n) as space
+// allows; the full help (?) lists them all.
 func (m *Model) helpKeys() helpKeys {
 	k := m.keys
 	if m.ended {
@@ -309,29 +306,34 @@ func (m *Model) helpKeys() helpKeys {
 	if f := m.focused(); f != nil {
 		formKeys = formBindings(f, k)
 	}
+	typing := m.capturing() // printable keys go to a field: ctrl+c quits, ? types
 	var session []key.Binding
-	quit := k.ForceQ
-	if !m.capturing() && m.local == nil {
+	if !typing && m.local == nil {
 		pause := k.Pause
 		if m.paused {
 			pause = k.Resume
 		}
 		session = []key.Binding{pause, k.Abort, k.Rollback, k.Note}
-		quit = k.Quit
 	}
+	quit := k.Quit
+	if typing {
+		quit = k.ForceQ
+	}
+	shortQuit := quit
+	shortQuit.SetHelp(quit.Help().Key, "quit")
+	short := append(append([]key.Binding{}, formKeys...), shortQuit)
 	view := []key.Binding{k.Scroll}
-	if !m.capturing() && m.local == nil {
+	if !typing {
 		h := k.Help
 		if m.help.ShowAll {
 			h.SetHelp("?", "fewer keys")
 		}
 		view = append(view, h)
+		more := k.Help
+		more.SetHelp("?", "more")
+		short = append(short, more)
 	}
-	short := append(append([]key.Binding{}, formKeys...), session...)
-	short = append(short, quit)
-	if !m.capturing() && m.local == nil {
-		short = append(short, k.Help)
-	}
+	short = append(short, session...)
 	return helpKeys{short: short, full: [][]key.Binding{formKeys, append(session, quit), view}}
 }
 
@@ -361,23 +363,6 @@ func formBindings(f *form, k keyMap) []key.Binding {
 		b = append(b, k.Back)
 	}
 	return b
-}
-
-// summary counts the steps by status.
-func (m *Model) summary() string {
-	n := map[engine.StepStatus]int{}
-	for _, p := range m.phases {
-		for _, r := range p.steps {
-			n[r.status]++
-		}
-	}
-	parts := []string{fmt.Sprintf("%d done", n[engine.StepDone])}
-	for _, s := range []engine.StepStatus{engine.StepSkipped, engine.StepFailed, engine.StepInterrupted, engine.StepRolledBack, engine.StepPending} {
-		if n[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
-		}
-	}
-	return strings.Join(parts, " · ") + " · " + clock(m.elapsed())
 }
 
 func plural(n int, word string) string {

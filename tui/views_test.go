@@ -62,9 +62,28 @@ var scenarios = []struct {
 		openPrompt(m, engine.Prompt{Kind: engine.PromptFailed, Step: "dump", Title: "dump failed: exit status 1"})
 	}},
 	{"completed", "staging", func(m *Model) {
-		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader", "dump", "backfill", "all-done")
+		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader", "dump")
+		send(m, engine.EvStepStart, "backfill", map[string]any{"attempt": 1}, at(120))
+		send(m, engine.EvOutput, "backfill", map[string]any{"stream": "stdout", "text": "segment 0 done\n"}, at(150))
+		send(m, engine.EvStepEnd, "backfill", map[string]any{"status": "done",
+			"result": map[string]any{"migrated": 119500, "conflicts": 3, "scanned": 120000}}, at(180))
+		finish(m, "all-done")
 		send(m, engine.EvStepSkip, "drop-address", map[string]any{"reason": "keep address one more week"}, at(200))
 		send(m, engine.EvSessionEnd, "", map[string]any{"outcome": "completed"}, at(201))
+	}},
+	{"checklist_prompt", "staging", func(m *Model) {
+		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy")
+		send(m, engine.EvStepStart, "deploy-reader", map[string]any{"attempt": 1}, at(70))
+		openPrompt(m, engine.Prompt{Kind: engine.PromptChecklist, Step: "deploy-reader", Title: "deploy-reader",
+			Checklist: []string{"Deployed to all regions", "Error rate normal"}, Key: "deploy-reader.check"})
+		press(nil, m, "space")
+	}},
+	{"pausing_shell", "staging", func(m *Model) {
+		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader")
+		send(m, engine.EvStepStart, "dump", map[string]any{"attempt": 1}, at(100))
+		send(m, engine.EvOutput, "dump", map[string]any{"stream": "stdout", "text": "dumping users\n"}, at(101))
+		press(nil, m, "p")
+		send(m, engine.EvPause, "dump", map[string]any{}, at(102))
 	}},
 }
 
@@ -105,7 +124,10 @@ func TestViewContents(t *testing.T) {
 		{"confirm_env_prompt", []string{"⚠ production", "Type the environment name production"}},
 		{"migrate_progress", []string{"40,000/120,000 items", "conflicts 3", "throttles 7", "ETA 1m35s", "rate ▅"}},
 		{"failed_step_prompt", []string{"✗ dump", "retry the step", "roll back completed steps", "error: exit status 1"}},
-		{"completed", []string{"✓ Session completed", "↷ drop-address", "Press any key"}},
+		{"completed", []string{"✓ Session completed", "↷ drop-address", "Press any key",
+			"9 done · 1 skipped · 0 failed", "Duration 0:03:21", "backfill: 119,500 migrated · 3 conflicts"}},
+		{"checklist_prompt", []string{"▶ Tick each item, then enter", "› [ ] Error rate normal", "[✓] Deployed to all regions"}},
+		{"pausing_shell", []string{"pausing after dump…", "dumping users"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {

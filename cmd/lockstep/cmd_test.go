@@ -242,3 +242,28 @@ func TestFinishSession(t *testing.T) {
 		})
 	}
 }
+
+// TestRunSessionTUIResumeHint: after the terminal UI returns a stopped
+// session (q), exactly one resume hint, with --journal, reaches stderr.
+func TestRunSessionTUIResumeHint(t *testing.T) {
+	f, out, errOut := testFactory(nil, "u")
+	f.IsTerminal = func() bool { return true }
+	var gotResume string
+	f.RunTUI = func(_ context.Context, _ engine.Config, resumeID string) (engine.Outcome, string, error) {
+		gotResume = resumeID
+		return engine.OutcomeStopped, "S1", nil
+	}
+	err := runSession(context.Background(), f, sessionRequest{resumeID: "S0", resumeArgs: journalArg("j.db")})
+	if got := exitCode(err); got != exitStopped {
+		t.Errorf("exit %d (%v), want %d", got, err, exitStopped)
+	}
+	if gotResume != "S0" {
+		t.Errorf("the TUI resumed %q, want S0", gotResume)
+	}
+	if n := strings.Count(errOut.String()+out.String(), "lockstep resume "); n != 1 {
+		t.Errorf("%d resume hints, want 1\nstdout: %q\nstderr: %q", n, out.String(), errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "lockstep resume S1 --journal j.db") {
+		t.Errorf("stderr %q lacks the hint for S1 with --journal", errOut.String())
+	}
+}

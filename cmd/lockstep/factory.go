@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
 )
 
@@ -24,6 +26,9 @@ type factory struct {
 	IsTerminal func() bool
 	// CurrentUser is the OS user name ("" when unknown).
 	CurrentUser func() string
+	// RunTUI runs a session in the terminal UI and returns its outcome and
+	// id (nil: runTUI, the Bubble Tea front end).
+	RunTUI func(ctx context.Context, cfg engine.Config, resumeID string) (engine.Outcome, string, error)
 }
 
 // newFactory returns the factory of the real process.

@@ -31,9 +31,12 @@ func runSession(ctx context.Context, f *factory, req sessionRequest) error {
 		err     error
 	)
 	if !req.plain && f.IsTerminal() {
-		outcome, err = runTUI(ctx, req.cfg, req.resumeID)
-		// The TUI prints how to resume a stopped session itself.
-		req.resumeArgs, id = "", ""
+		run := f.RunTUI
+		if run == nil {
+			run = runTUI
+		}
+		// The hint below is printed once the full-screen UI is gone.
+		outcome, id, err = run(ctx, req.cfg, req.resumeID)
 	} else {
 		outcome, id, err = runPlain(ctx, f, req)
 	}

@@ -9,8 +9,9 @@ import (
 )
 
 // runTUI runs (or resumes) a session in the Bubble Tea front end, which
-// installs its own Prompter and Observer.
-func runTUI(ctx context.Context, cfg engine.Config, resumeID string) (engine.Outcome, error) {
+// installs its own Prompter and Observer, and returns the outcome and the
+// session id once the full-screen UI is gone.
+func runTUI(ctx context.Context, cfg engine.Config, resumeID string) (engine.Outcome, string, error) {
 	cfg.Stdout = io.Discard // notify's stdout channel would tear the full-screen UI; the event shows it
 	return tui.Run(ctx, tui.Options{Config: cfg, ResumeID: resumeID})
 }
