@@ -11,5 +11,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	printSummary(os.Stdout)
 	stopDynalite()
+	removeTemplates()
 	os.Exit(code)
 }

@@ -3,6 +3,8 @@ package bench_test
 import (
 	"fmt"
 	"io"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -49,17 +51,19 @@ func printSummary(w io.Writer) {
 	if len(summary.rows) == 0 {
 		return
 	}
+	rows := slices.Clone(summary.rows)
+	sort.SliceStable(rows, func(i, j int) bool { return rank(rows[i].id) < rank(rows[j].id) })
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "lockstep benchmark summary (every figure from this one run)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tmeasure\tfigure\ttarget\tverdict")
 	fmt.Fprintln(tw, "\t-------\t------\t------\t-------")
-	for _, r := range summary.rows {
+	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.id, r.what, r.figure, orDash(r.target), orDash(r.verdict))
 	}
 	tw.Flush()
 	var miss []string
-	for _, r := range summary.rows {
+	for _, r := range rows {
 		if r.verdict == "MISS" {
 			miss = append(miss, r.id)
 		}
@@ -67,6 +71,11 @@ func printSummary(w io.Writer) {
 	if len(miss) > 0 {
 		fmt.Fprintf(w, "missed: %s\n", strings.Join(miss, " "))
 	}
+}
+
+// rank orders ids as the brief lists them: (a) (a') (b) (b') … (tui).
+func rank(id string) string {
+	return strings.Trim(id, "()'") + strings.Repeat("'", strings.Count(id, "'"))
 }
 
 func orDash(s string) string {

@@ -1,0 +1,247 @@
+package bench_test
+
+import (
+	"database/sql"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// sqliteItems is how many rows each contender of (c) migrates, split over
+// two mirrored rounds; handBatch is the hand-written loop's rows per
+// transaction.
+const (
+	sqliteItems = 200_000
+	handBatch   = 500
+)
+
+// BenchmarkSQLite measures (c): migrate on SQLite against a hand-written
+// loop that reads keyset pages and updates them row by row with one
+// prepared, guarded UPDATE in one transaction per handBatch rows.
+func BenchmarkSQLite(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		half := sqliteItems / 2
+		tmpl := sqliteTemplate(b, half)
+		files := make([][2]string, 2)
+		for c := range files {
+			for r := range 2 {
+				files[c][r] = copyFile(b, tmpl, filepath.Join(b.TempDir(), "data.db"))
+			}
+		}
+		b.StartTimer()
+		hand := func(r int) timed {
+			t, err := handWritten(files[0][r])
+			if err != nil {
+				b.Fatalf("hand-written loop: %v", err)
+			}
+			return t
+		}
+		mig := func(r int) timed {
+			m := runMigrate(b, b.TempDir(), runbookYAML(sqliteStore(files[1][r]), 0))
+			return timed{m.migrated, m.elapsed}
+		}
+		res := mirrored(hand, mig)
+		h, m := res[0], res[1]
+		for _, t := range res {
+			if t.items != int64(2*half) {
+				b.Fatalf("a contender wrote %d rows, want %d", t.items, 2*half)
+			}
+		}
+		ratio := m.rate() / h.rate()
+		b.ReportMetric(m.rate(), "migrate-items/s")
+		b.ReportMetric(h.rate(), "hand-items/s")
+		b.ReportMetric(ratio, "ratio-c")
+		record(row{id: "(c)", what: fmt.Sprintf("SQLite: migrate / hand-written batched UPDATE loop (%d rows per tx), %d rows", handBatch, m.items),
+			figure: fmt.Sprintf("%.2f (%.0f / %.0f rows/s)", ratio, m.rate(), h.rate()), target: "≥ 0.80", verdict: check(ratio >= 0.80)})
+	}
+}
+
+// sqliteStore is the runbook store spec of the users table in path.
+func sqliteStore(path string) string {
+	return fmt.Sprintf("{kind: sqlite, path: %q, table: users, key: [id]}", path)
+}
+
+// dsn opens path the way the SQLite store does: WAL, synchronous NORMAL,
+// immediate write transactions, a busy timeout.
+func dsn(path string) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_txlock", "immediate")
+	q.Set("_synchronous", "NORMAL")
+	return "file:" + path + "?" + q.Encode()
+}
+
+var templates struct {
+	mu    sync.Mutex
+	dir   string
+	paths map[int]string
+}
+
+// sqliteTemplate returns a database file holding n generated users rows,
+// created once per size for the whole benchmark process. Copy it before
+// migrating it.
+func sqliteTemplate(b *testing.B, n int) string {
+	b.Helper()
+	templates.mu.Lock()
+	defer templates.mu.Unlock()
+	if p, ok := templates.paths[n]; ok {
+		return p
+	}
+	if templates.paths == nil {
+		dir, err := os.MkdirTemp("", "lockstep-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		templates.dir, templates.paths = dir, map[int]string{}
+	}
+	p := filepath.Join(templates.dir, fmt.Sprintf("users-%d.db", n))
+	if err := generateSQLite(p, n); err != nil {
+		b.Fatalf("generate %s: %v", p, err)
+	}
+	templates.paths[n] = p
+	return p
+}
+
+func removeTemplates() {
+	if templates.dir != "" {
+		os.RemoveAll(templates.dir)
+	}
+}
+
+// generateSQLite writes n deterministic rows into a new users table.
+func generateSQLite(path string, n int) error {
+	db, err := sql.Open("sqlite3", dsn(path))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.Exec(`CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, address TEXT,
+		street_name TEXT, city TEXT, postcode TEXT, v INTEGER)`)
+	if err != nil {
+		return err
+	}
+	const batch = 20_000
+	for start := 0; start < n; start += batch {
+		tx, err := db.Begin()
+		if err != nil {
+			return err
+		}
+		stmt, err := tx.Prepare("INSERT INTO users (id, name, address) VALUES (?, ?, ?)")
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		for i := start; i < min(start+batch, n); i++ {
+			if _, err := stmt.Exec(i+1, fmt.Sprintf("user %d", i), address(i)); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		stmt.Close()
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	_, err = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}
+
+// copyFile copies the database file src to dst and returns dst.
+func copyFile(b *testing.B, src, dst string) string {
+	b.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		b.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return dst
+}
+
+// handWritten is what an engineer would write by hand: keyset pages of
+// handBatch rows, each updated row by row in one transaction with one
+// prepared UPDATE carrying the same guard as migrate (version below the
+// target, address unchanged).
+func handWritten(path string) (timed, error) {
+	start := time.Now()
+	db, err := sql.Open("sqlite3", dsn(path))
+	if err != nil {
+		return timed{}, err
+	}
+	defer db.Close()
+	upd, err := db.Prepare(`UPDATE users SET street_name = ?, city = ?, postcode = ?, v = ?
+		WHERE id = ? AND (v IS NULL OR v < ?) AND address IS ?`)
+	if err != nil {
+		return timed{}, err
+	}
+	defer upd.Close()
+	type user struct {
+		id   int64
+		addr sql.NullString
+	}
+	var written int64
+	after := int64(-1 << 62)
+	page := make([]user, 0, handBatch)
+	for {
+		rows, err := db.Query("SELECT id, address FROM users WHERE id > ? ORDER BY id LIMIT ?", after, handBatch)
+		if err != nil {
+			return timed{}, err
+		}
+		page = page[:0]
+		for rows.Next() {
+			var u user
+			if err := rows.Scan(&u.id, &u.addr); err != nil {
+				rows.Close()
+				return timed{}, err
+			}
+			page = append(page, u)
+		}
+		if err := rows.Close(); err != nil {
+			return timed{}, err
+		}
+		if len(page) == 0 {
+			return timed{written, time.Since(start)}, nil
+		}
+		tx, err := db.Begin()
+		if err != nil {
+			return timed{}, err
+		}
+		stmt := tx.Stmt(upd)
+		for _, u := range page {
+			if !u.addr.Valid {
+				continue
+			}
+			street, city, postcode := splitAddress(u.addr.String)
+			res, err := stmt.Exec(street, city, postcode, targetVersion, u.id, targetVersion, u.addr.String)
+			if err != nil {
+				tx.Rollback()
+				return timed{}, err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				written++
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return timed{}, err
+		}
+		after = page[len(page)-1].id
+	}
+}
