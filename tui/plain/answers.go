@@ -68,7 +68,10 @@ type Answers struct {
 	File       string
 	ConfirmEnv string
 	confirmPos position
-	Steps      map[string]*StepAnswers
+	// RehearsalDrift is the top-level `rehearsal_drift: "reason"`: why a
+	// protected environment runs a runbook that differs from its rehearsal.
+	RehearsalDrift string
+	Steps          map[string]*StepAnswers
 }
 
 // StepAnswers are the answers given for one step. Fields are zero when the
@@ -152,6 +155,14 @@ func ParseAnswers(path string, src []byte) (*Answers, error) {
 				continue
 			}
 			a.ConfirmEnv, a.confirmPos = v.Value, position{v.Line, v.Column}
+			continue
+		}
+		if k.Value == "rehearsal_drift" {
+			if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
+				p.errorf(v, `rehearsal_drift: "reviewed: only comments changed"`, "rehearsal_drift must be the reason for running a runbook that differs from its rehearsal")
+				continue
+			}
+			a.RehearsalDrift = v.Value
 			continue
 		}
 		if _, dup := a.Steps[k.Value]; dup {

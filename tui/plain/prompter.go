@@ -82,6 +82,9 @@ func (pr *Prompter) answer(p engine.Prompt, s *StepAnswers) (engine.Answer, erro
 	case engine.PromptInterrupted, engine.PromptFailed:
 		return pr.action(p, s)
 	case engine.PromptReason:
+		if p.Key == "rehearsal_drift" && pr.answers.RehearsalDrift != "" {
+			return engine.Answer{Reason: pr.answers.RehearsalDrift}, nil
+		}
 		if s.Has("reason") {
 			return engine.Answer{Reason: s.Reason}, nil
 		}

@@ -12,6 +12,7 @@ import (
 )
 
 const answersSrc = `confirm_env: production
+rehearsal_drift: "only comments changed since the rehearsal"
 deploy: {check: all}
 partial: {check: [2, "c"]}
 wrongitem: {check: ["zzz"]}
@@ -56,6 +57,7 @@ func TestPrompterAnswers(t *testing.T) {
 		{"interrupted done", engine.Prompt{Kind: engine.PromptInterrupted, Step: "gone"}, engine.Answer{Action: engine.ActionDone, Reason: "by hand"}, "", false},
 		{"interrupted skip", engine.Prompt{Kind: engine.PromptInterrupted, Step: "optional"}, engine.Answer{Action: engine.ActionSkip, Reason: "not today"}, "", false},
 		{"interrupted missing", engine.Prompt{Kind: engine.PromptInterrupted, Step: "x", Key: "x.retry|done|skip"}, engine.Answer{}, "x.retry|done|skip", false},
+		{"rehearsal drift", engine.Prompt{Kind: engine.PromptReason, Key: "rehearsal_drift"}, engine.Answer{Reason: "only comments changed since the rehearsal"}, "", false},
 		{"failed abort", engine.Prompt{Kind: engine.PromptFailed, Step: "stop"}, engine.Answer{Action: engine.ActionAbort}, "", false},
 		{"failed retry", engine.Prompt{Kind: engine.PromptFailed, Step: "flaky"}, engine.Answer{Action: engine.ActionRetry}, "", false},
 		{"failed without answer aborts", engine.Prompt{Kind: engine.PromptFailed, Step: "x"},
