@@ -74,6 +74,12 @@ func (p *progressPane) View(st *styles) []string {
 		eta = (time.Duration(d.ETAms) * time.Millisecond).Round(time.Second).String()
 	}
 	stats := fmt.Sprintf("%s/%s items · %s items/s · ETA %s", count(d.Done), count(d.Total), count(int64(d.Rate+0.5)), eta)
+	if d.Total <= 0 {
+		// Size unknown (a fresh DynamoDB table reports 0 items): no
+		// percentage or ETA to promise.
+		bar = p.bar.ViewAs(0) + "    ?"
+		stats = fmt.Sprintf("%s items so far · %s items/s · total not known yet", count(d.Done), count(int64(d.Rate+0.5)))
+	}
 	issues := fmt.Sprintf("conflicts %d · throttles %d · failures %d · skipped %s",
 		d.Conflicts, d.Throttles, d.Failures, count(d.Skipped))
 	if d.Conflicts > 0 || d.Failures > 0 {
