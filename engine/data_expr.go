@@ -7,36 +7,67 @@ import (
 	"strconv"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // itemEnv is the expression environment of the data steps: the session's
-// environment (vars, env, steps) plus `item`. Each goroutine owns one.
-type itemEnv map[string]any
+// environment (vars, env, steps) plus `item`. Each goroutine owns one: it
+// keeps one VM and one `item` map, reused for every item it evaluates.
+type itemEnv struct {
+	vars map[string]any // the session's environment; vars[EnvItem] is item
+	item map[string]any // the bound item in expression form
+	vm   vm.VM
+}
 
 // newItemEnv copies base (sc.ExprEnv()) so that setting `item` does not
 // race with other goroutines.
-func newItemEnv(sc *StepContext) itemEnv {
-	env := itemEnv{}
+func newItemEnv(sc *StepContext) *itemEnv {
+	var base map[string]any
 	if sc.ExprEnv != nil {
-		maps.Copy(env, sc.ExprEnv())
+		base = sc.ExprEnv()
 	}
+	return newItemEnvFrom(base)
+}
+
+func newItemEnvFrom(base map[string]any) *itemEnv {
+	env := &itemEnv{vars: make(map[string]any, len(base)+1), item: map[string]any{}}
+	maps.Copy(env.vars, base)
+	env.vars[runbook.EnvItem] = env.item
 	return env
 }
 
-// eval runs e with it bound to `item`.
-func (env itemEnv) eval(e *runbook.Expr, it Item) (any, error) {
-	env[runbook.EnvItem] = ToExpr(it)
-	return e.Eval(env)
+// bind makes it the `item` of the following runs: its expression form
+// (see ToExpr) replaces the previous item's in the reused map. Values an
+// expression returns are copied by FromExpr before the next bind, so
+// nothing keeps the map.
+func (env *itemEnv) bind(it Item) {
+	clear(env.item)
+	toExprInto(env.item, it)
 }
 
-// evalBool runs a boolean expression; a nil expression is true.
-func (env itemEnv) evalBool(e *runbook.Expr, it Item) (bool, error) {
+// run evaluates e against the bound item.
+func (env *itemEnv) run(e *runbook.Expr) (any, error) {
+	return e.Run(&env.vm, env.vars)
+}
+
+// runBool evaluates a boolean expression against the bound item; a nil
+// expression is true.
+func (env *itemEnv) runBool(e *runbook.Expr) (bool, error) {
 	if e == nil || e.Program == nil {
 		return true, nil
 	}
-	env[runbook.EnvItem] = ToExpr(it)
-	return e.EvalBool(env)
+	return e.RunBool(&env.vm, env.vars)
+}
+
+// evalBool runs a boolean expression with it bound to `item`; a nil
+// expression is true.
+func (env *itemEnv) evalBool(e *runbook.Expr, it Item) (bool, error) {
+	if e == nil || e.Program == nil {
+		return true, nil
+	}
+	env.bind(it)
+	return env.runBool(e)
 }
 
 // exprReads returns the item attributes an expression reads (item.x,

@@ -16,10 +16,15 @@ import (
 // lists are converted recursively.
 func ToExpr(it Item) map[string]any {
 	out := make(map[string]any, len(it))
+	toExprInto(out, it)
+	return out
+}
+
+// toExprInto adds ToExpr(it)'s entries to out.
+func toExprInto(out map[string]any, it Item) {
 	for k, v := range it {
 		out[k] = toExprValue(v)
 	}
-	return out
 }
 
 func toExprValue(v any) any {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -90,10 +89,8 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 }
 
 // env returns a fresh expression environment for one goroutine.
-func (m *migrator) env() itemEnv {
-	env := itemEnv{}
-	maps.Copy(env, m.baseEnv)
-	return env
+func (m *migrator) env() *itemEnv {
+	return newItemEnvFrom(m.baseEnv)
 }
 
 func (m *migrator) run(ctx context.Context) (any, error) {
@@ -187,6 +184,11 @@ func (m *migrator) describe(cursors map[int][]byte) string {
 		what = "dry run: " + what
 	}
 	s := fmt.Sprintf("%s %d: %d segments, about %d items", what, v, len(m.segs), m.total)
+	if m.total == 0 {
+		// DynamoDB's approximate count lags (refreshed about every six
+		// hours): say so rather than promise "about 0 items".
+		s = fmt.Sprintf("%s %d: %d segments, table size not known yet (approximate count is 0)", what, v, len(m.segs))
+	}
 	if len(cursors) > 0 {
 		s += fmt.Sprintf(", resuming %d segment checkpoints", len(cursors))
 	}

@@ -105,7 +105,7 @@ func (m *migrator) scanPage(ctx context.Context, req ScanRequest) (Page, error) 
 // them) and returns once every write finished.
 func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransform, plans []plan) error {
 	c := &m.segs[seg]
-	var todo []plan
+	todo := make([]plan, 0, len(plans))
 	for _, p := range plans {
 		switch p.out {
 		case outWrite:

@@ -26,13 +26,15 @@ type plan struct {
 }
 
 // selects reports whether it must go through the transform: version check
-// then where. It returns the outcome when it does not.
-func (m *migrator) selects(env itemEnv, it Item) (outcome, error) {
+// then where. It returns the outcome when it does not. Past the version
+// check it binds it in env, for transformInProcess.
+func (m *migrator) selects(env *itemEnv, it Item) (outcome, error) {
 	v := itemVersion(it, m.vattr)
 	if m.rollback && v != m.version || !m.rollback && v >= m.version {
 		return outAlready, nil
 	}
-	ok, err := env.evalBool(m.spec.Where, it)
+	env.bind(it)
+	ok, err := env.runBool(m.spec.Where)
 	if err != nil {
 		return outFailed, fmt.Errorf("where: %w", err)
 	}
@@ -44,7 +46,7 @@ func (m *migrator) selects(env itemEnv, it Item) (outcome, error) {
 
 // planItems decides what to do with each item of a page. External
 // transforms are called once for the whole batch of selected items.
-func (m *migrator) planItems(ctx context.Context, env itemEnv, ext *externalTransform, items []Item) ([]plan, error) {
+func (m *migrator) planItems(ctx context.Context, env *itemEnv, ext *externalTransform, items []Item) ([]plan, error) {
 	plans := make([]plan, len(items))
 	var batch []int
 	for i, it := range items {
@@ -78,7 +80,7 @@ func (m *migrator) planItems(ctx context.Context, env itemEnv, ext *externalTran
 }
 
 // replan re-plans one freshly read item (after a failed condition).
-func (m *migrator) replan(ctx context.Context, env itemEnv, ext *externalTransform, it Item) (plan, error) {
+func (m *migrator) replan(ctx context.Context, env *itemEnv, ext *externalTransform, it Item) (plan, error) {
 	ps, err := m.planItems(ctx, env, ext, []Item{it})
 	if err != nil {
 		return plan{}, err
@@ -86,13 +88,14 @@ func (m *migrator) replan(ctx context.Context, env itemEnv, ext *externalTransfo
 	return ps[0], nil
 }
 
-// transformInProcess applies set, rename and remove to it.
-func (m *migrator) transformInProcess(env itemEnv, it Item) plan {
+// transformInProcess applies set, rename and remove to it, which selects
+// bound in env.
+func (m *migrator) transformInProcess(env *itemEnv, it Item) plan {
 	p := plan{item: it, out: outWrite}
-	set := map[string]any{}
+	set := make(map[string]any, len(m.spec.Set)+len(m.spec.Rename))
 	var remove []string
 	for _, c := range m.spec.Set {
-		raw, err := env.eval(c.Expr, it)
+		raw, err := env.run(c.Expr)
 		if err != nil {
 			return plan{item: it, out: outFailed, err: fmt.Errorf("set %s: %w", c.Attr, err)}
 		}
@@ -164,7 +167,7 @@ func (m *migrator) diffExternal(in, out Item) plan {
 
 // update builds the guarded write of it.
 func (m *migrator) update(it Item, set map[string]any, remove, reads []string, all bool) Update {
-	unchanged := map[string]any{}
+	unchanged := make(map[string]any, len(reads))
 	if all {
 		for k, v := range it {
 			if k != m.vattr && !slices.Contains(m.key, k) {

@@ -18,7 +18,7 @@ const maxJournaledFailures = 1000
 // throttles back off through the shared limiter; other errors are retried
 // a few times, then the item counts as failed. It returns an error only
 // when the step must stop (context done, transform process dead).
-func (m *migrator) writeItem(ctx context.Context, seg int, env itemEnv, ext *externalTransform, p plan, prev error) error {
+func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *externalTransform, p plan, prev error) error {
 	c := &m.segs[seg]
 	conflicts, throttles, transient := 0, 0, 0
 	for {
@@ -83,7 +83,7 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env itemEnv, ext *ext
 // p would have written, at the target version: the SDK retried a write
 // whose response was lost and the guard refused the retry. That is our
 // own write, counted as migrated and not as a conflict.
-func (m *migrator) reread(ctx context.Context, seg int, env itemEnv, ext *externalTransform, p plan, ambiguous bool) (np plan, stop, ours bool, err error) {
+func (m *migrator) reread(ctx context.Context, seg int, env *itemEnv, ext *externalTransform, p plan, ambiguous bool) (np plan, stop, ours bool, err error) {
 	np, stop, err = m.rereadPlan(ctx, seg, env, ext, p, ambiguous, &ours)
 	return np, stop, ours, err
 }
@@ -107,7 +107,7 @@ func appliedAsPlanned(fresh Item, u Update, vattr string) bool {
 	return true
 }
 
-func (m *migrator) rereadPlan(ctx context.Context, seg int, env itemEnv, ext *externalTransform, p plan, ambiguous bool, ours *bool) (plan, bool, error) {
+func (m *migrator) rereadPlan(ctx context.Context, seg int, env *itemEnv, ext *externalTransform, p plan, ambiguous bool, ours *bool) (plan, bool, error) {
 	c := &m.segs[seg]
 	var fresh Item
 	var ok bool

@@ -9,6 +9,7 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -85,20 +86,38 @@ func exprMessage(err error) (msg, hint string) {
 
 // Eval runs the expression against env (see EnvItem and friends).
 func (e *Expr) Eval(env map[string]any) (any, error) {
+	return e.Run(nil, env)
+}
+
+// EvalBool runs a condition: nil is false, a non-boolean is an error
+// wrapping ErrNotBool.
+func (e *Expr) EvalBool(env map[string]any) (bool, error) {
+	return e.RunBool(nil, env)
+}
+
+// Run is Eval on machine, a VM the caller owns and reuses between calls
+// (it keeps its stack); nil runs on a fresh one. A machine must not be
+// used by two goroutines at once.
+func (e *Expr) Run(machine *vm.VM, env map[string]any) (any, error) {
 	if e == nil || e.Program == nil {
 		return nil, fmt.Errorf("eval expression: %w", ErrNotCompiled)
 	}
-	out, err := expr.Run(e.Program, env)
+	var out any
+	var err error
+	if machine == nil {
+		out, err = expr.Run(e.Program, env)
+	} else {
+		out, err = machine.Run(e.Program, env)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("eval %q: %w", e.Source, err)
 	}
 	return out, nil
 }
 
-// EvalBool runs a condition: nil is false, a non-boolean is an error
-// wrapping ErrNotBool.
-func (e *Expr) EvalBool(env map[string]any) (bool, error) {
-	out, err := e.Eval(env)
+// RunBool is EvalBool on machine (see Run).
+func (e *Expr) RunBool(machine *vm.VM, env map[string]any) (bool, error) {
+	out, err := e.Run(machine, env)
 	if err != nil {
 		return false, err
 	}

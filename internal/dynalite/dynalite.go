@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -77,6 +78,8 @@ type Server struct {
 	stdin    io.WriteCloser
 	done     chan struct{}
 	waitErr  error
+	stopping atomic.Bool
+	started  atomic.Bool
 }
 
 // StartServer starts a dynalite in memory on 127.0.0.1 and waits until it
@@ -116,7 +119,14 @@ func StartServer() (*Server, error) {
 		}
 		io.Copy(io.Discard, stdout)
 	}()
-	go func() { s.waitErr = cmd.Wait(); close(s.done) }()
+	go func() {
+		s.waitErr = cmd.Wait()
+		if !s.stopping.Load() && s.started.Load() {
+			// Tests then fail with "connection refused": say why here.
+			fmt.Fprintf(os.Stderr, "dynalite (pid %d) exited unexpectedly: %v\n%s\n", cmd.Process.Pid, s.waitErr, stderr.String())
+		}
+		close(s.done)
+	}()
 	select {
 	case p := <-port:
 		s.Endpoint = "http://127.0.0.1:" + p
@@ -130,6 +140,7 @@ func StartServer() (*Server, error) {
 		s.Stop()
 		return nil, fmt.Errorf("start dynalite: %w", err)
 	}
+	s.started.Store(true)
 	return s, nil
 }
 
@@ -149,6 +160,7 @@ func waitDial(addr string) error {
 
 // Stop ends the server and waits for it.
 func (s *Server) Stop() {
+	s.stopping.Store(true)
 	s.stdin.Close() // the server exits on EOF
 	select {
 	case <-s.done:
