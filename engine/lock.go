@@ -73,7 +73,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	}
 	leaser, ok := st.(Leaser)
 	if !ok {
-		return nil, fmt.Errorf("lock %s: the %s store cannot hold a lease", sc.Step.ID, sc.Env.Store.Kind)
+		return nil, fmt.Errorf("lock step %q: the %s store cannot hold a lease", sc.Step.ID, sc.Env.Store.Kind)
 	}
 	spec := sc.Step.Lock
 	if spec == nil {
@@ -97,7 +97,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 		got, err = leaser.AcquireLease(ctx, want, true)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", sc.Step.ID, err)
+		return nil, fmt.Errorf("lock step %q: %w", sc.Step.ID, err)
 	}
 	res.Lease = got
 	h := &heldLease{leaser: leaser, ttl: ttl, lease: got}
@@ -105,7 +105,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 		h.maint = &MaintenanceState{Table: m.Table, Key: m.Key, Attribute: m.Attribute, On: true}
 		if err := leaser.SetFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, true); err != nil {
 			_ = leaser.ReleaseLease(context.WithoutCancel(ctx), got)
-			return nil, fmt.Errorf("lock %s: set maintenance flag: %w", sc.Step.ID, err)
+			return nil, fmt.Errorf("lock step %q: set maintenance flag: %w", sc.Step.ID, err)
 		}
 		res.Maintenance = h.maint
 	}
@@ -128,7 +128,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 // the answer before acting on it.
 func askTakeover(ctx context.Context, sc *StepContext, old Lease) (string, error) {
 	if sc.Ask == nil {
-		return "", fmt.Errorf("lock %s: %w", sc.Step.ID, &LeaseHeldError{Lease: old})
+		return "", fmt.Errorf("lock step %q: %w", sc.Step.ID, &LeaseHeldError{Lease: old})
 	}
 	a, err := sc.Ask(ctx, Prompt{Kind: PromptReason, Step: sc.Step.ID,
 		Title: fmt.Sprintf("Take over the expired lease of %s?", old.Holder),
@@ -140,7 +140,7 @@ func askTakeover(ctx context.Context, sc *StepContext, old Lease) (string, error
 		return "", err
 	}
 	if a.Reason == "" {
-		return "", fmt.Errorf("lock %s: taking over the expired lease of %s needs a reason", sc.Step.ID, old.Holder)
+		return "", fmt.Errorf("lock step %q: taking over the expired lease of %s needs a reason", sc.Step.ID, old.Holder)
 	}
 	if sc.Emit != nil {
 		if err := sc.Emit(NewEvent(EvDecision, sc.Step.ID, map[string]any{
@@ -271,7 +271,7 @@ func runUnlock(ctx context.Context, sc *StepContext) (any, error) {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return res, fmt.Errorf("unlock %s: %w", sc.Step.ID, err)
+		return res, fmt.Errorf("unlock step %q: %w", sc.Step.ID, err)
 	}
 	_ = emitOutput(sc, fmt.Sprintf("released %d lease(s); cleared %d maintenance flag(s)", len(res.Released), res.MaintenanceCleared))
 	return res, nil
