@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -81,24 +80,7 @@ func (m *migrator) runSegment(ctx context.Context, seg int, cursor []byte) error
 
 // scanPage reads one page, retrying throttles and transient errors.
 func (m *migrator) scanPage(ctx context.Context, req ScanRequest) (Page, error) {
-	var last error
-	for attempt := 0; attempt < maxThrottleRetries; attempt++ {
-		page, err := m.store.Scan(ctx, req)
-		if err == nil {
-			return page, nil
-		}
-		if ctx.Err() != nil {
-			return Page{}, ctx.Err()
-		}
-		last = err
-		if !errors.Is(err, ErrThrottled) && attempt >= maxTransient {
-			break
-		}
-		if err := sleepCtx(ctx, backoff(attempt)); err != nil {
-			return Page{}, err
-		}
-	}
-	return Page{}, fmt.Errorf("scan segment %d: %w", req.Segment, last)
+	return scanRetry(ctx, m.store, req)
 }
 
 // writePage writes the page's planned updates (or, in dry-run, records
