@@ -42,6 +42,16 @@ srv.listen(0, '127.0.0.1', () => console.log('LISTENING ' + srv.address().port))
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
 process.stdin.resume();
+// dynalite rethrows a request's 'error' event (index.js: req.on('error',
+// err => { throw err })), so a client that hangs up mid-request — a
+// cancelled context, a kill -9 of the process under test — takes the whole
+// server down. Real DynamoDB shrugs that off; so does this harness. Any
+// other uncaught error still ends the server, loudly.
+process.on('uncaughtException', (err) => {
+  if (err && (err.code === 'ECONNRESET' || err.message === 'aborted')) return;
+  console.error(err);
+  process.exit(1);
+});
 `
 
 // Find returns the directory of the installed dynalite package, looking

@@ -2,9 +2,12 @@ package dynalite_test
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lockstep-run/lockstep/internal/dynalite"
 )
@@ -46,4 +49,35 @@ func TestStopEndsServer(t *testing.T) {
 	if _, err := http.Post(s.Endpoint, "application/json", strings.NewReader("{}")); err == nil {
 		t.Error("server still answers after Stop")
 	}
+}
+
+// A client that hangs up in the middle of a request (a cancelled context,
+// a kill -9 of the process under test) must not take the server down:
+// dynalite itself rethrows the request's "aborted" error.
+func TestSurvivesClientHangingUpMidRequest(t *testing.T) {
+	endpoint := dynalite.Start(t)
+	addr := strings.TrimPrefix(endpoint, "http://")
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		// Promise a 1,000-byte body, send 10 bytes, hang up.
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: %s\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n"+
+			"Content-Type: application/x-amz-json-1.0\r\nContent-Length: 1000\r\n\r\n{\"Limit\":1", addr)
+		time.Sleep(50 * time.Millisecond)
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0) // RST, like a killed process
+		}
+		c.Close()
+	}
+	time.Sleep(200 * time.Millisecond)
+	req, _ := http.NewRequest("POST", endpoint, strings.NewReader("{}"))
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("server gone after clients hung up mid-request: %v", err)
+	}
+	resp.Body.Close()
 }
