@@ -19,6 +19,13 @@ import (
 func (j *Journal) Append(ctx context.Context, ev engine.Event) (engine.Event, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return engine.Event{}, fmt.Errorf("append event: %w", err)
+	}
+	// Once begun, an append runs to its commit: a cancellation arriving
+	// mid-transaction would roll it back behind our back (database/sql)
+	// and leave the caller unsure whether the event exists.
+	ctx = context.WithoutCancel(ctx)
 	tx, err := j.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsn)
 	if err != nil {
 		return engine.Event{}, fmt.Errorf("append event: %w", err)

@@ -22,6 +22,12 @@ func (j *Journal) SaveCheckpoint(ctx context.Context, sessionID, step string, se
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	// As in Append: once begun, the checkpoint and its event commit
+	// together; a page whose writes are done is worth recording.
+	ctx = context.WithoutCancel(ctx)
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
