@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/lockstep-run/lockstep/runbook"
@@ -43,6 +44,7 @@ func (s *State) clone() State {
 	out.Steps = make([]*StepState, len(s.Steps))
 	for i, ss := range s.Steps {
 		c := *ss
+		c.Checked = slices.Clone(ss.Checked)
 		out.Steps[i] = &c
 	}
 	return out
@@ -63,6 +65,7 @@ func (s *State) apply(ev Event) {
 		Attempt int     `json:"attempt"`
 		Reason  string  `json:"reason"`
 		Outcome Outcome `json:"outcome"`
+		Index   int     `json:"index"`
 	}
 	_ = ev.Decode(&d)
 	switch ev.Kind {
@@ -112,6 +115,10 @@ func (s *State) apply(ev Event) {
 		ss.Status = StepInterrupted
 	case EvStepRetry:
 		ss.Status = StepPending
+	case EvCheck:
+		if d.Index >= 0 && d.Index < len(ss.Step.Checklist) && !slices.Contains(ss.Checked, d.Index) {
+			ss.Checked = append(ss.Checked, d.Index)
+		}
 	}
 }
 

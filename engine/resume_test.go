@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,5 +167,51 @@ func TestResumeRefusesChangedRunbook(t *testing.T) {
 	cfg.Runbook = h.cfg.Runbook
 	if _, err := engine.Resume(context.Background(), cfg, id); err != nil {
 		t.Fatalf("Resume(same runbook) error = %v", err)
+	}
+}
+
+// TestResumeReplaysChecklistTicks: the items of a checklist ticked before a
+// quit are in the resumed session's state (front ends show them ticked)
+// and are not journaled again when the operator confirms the rest.
+func TestResumeReplaysChecklistTicks(t *testing.T) {
+	p := answers(map[string][]reply{"deploy:checklist": {
+		{ans: engine.Answer{Checked: []int{1}}, err: engine.ErrQuit},
+		{ans: engine.Answer{Checked: []int{1, 0, 2}}},
+	}})
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps:
+      - {id: deploy, kind: manual, checklist: [one, two, three]}
+`, p)
+	h.mustRun(engine.OutcomeStopped)
+	live := h.s.State()
+	if got, want := fmt.Sprint(live.StepState("deploy").Checked), "[1]"; got != want {
+		t.Errorf("live Checked = %s, want %s", got, want)
+	}
+	s, err := engine.Resume(context.Background(), h.cfg, h.s.ID())
+	if err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	h.s = s
+	resumed := s.State()
+	if got, want := fmt.Sprint(resumed.StepState("deploy").Checked), "[1]"; got != want {
+		t.Fatalf("resumed Checked = %s, want %s", got, want)
+	}
+	if out, err := s.Run(context.Background()); out != engine.OutcomeCompleted || err != nil {
+		t.Fatalf("Run() = %s, %v\n%s", out, err, h.dump())
+	}
+	var ticks []int
+	for _, ev := range h.find(engine.EvCheck, "deploy") {
+		var d struct{ Index int }
+		_ = ev.Decode(&d)
+		ticks = append(ticks, d.Index)
+	}
+	if got, want := fmt.Sprint(ticks), "[1 0 2]"; got != want {
+		t.Errorf("check.tick indexes = %s, want %s (each once)", got, want)
+	}
+	replayed, final := engine.Replay(s.Runbook(), s.Info(), h.events()), s.State()
+	if got, want := fmt.Sprint(replayed.StepState("deploy").Checked), fmt.Sprint(final.StepState("deploy").Checked); got != want {
+		t.Errorf("Replay Checked = %s, live %s", got, want)
 	}
 }

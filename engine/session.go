@@ -34,6 +34,9 @@ type StepState struct {
 	Error    string
 	// Result is the step's journaled result (step.end), nil if none.
 	Result json.RawMessage
+	// Checked is the checklist items journaled as ticked (check.tick), by
+	// index, in the order ticked. Ticks of earlier attempts still count.
+	Checked []int
 	// OperatorSkip is set when the operator skipped the step with a reason
 	// (as opposed to a false `when:`, a dry-run or an unmet requirement).
 	OperatorSkip bool

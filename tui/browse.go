@@ -71,6 +71,8 @@ type exportedMsg struct {
 // browseKeys are the browser's key bindings.
 type browseKeys struct {
 	Open, Filter, Env, Mode, Outcome, Runbook, Export, Back, Quit, Move key.Binding
+	// Apply, Clear and ForceQ are the keys while the filter takes the typing.
+	Apply, Clear, ForceQ key.Binding
 }
 
 func newBrowseKeys() browseKeys {
@@ -88,6 +90,9 @@ func newBrowseKeys() browseKeys {
 		Export:  b("x", "export .md", "x"),
 		Back:    b("esc", "back", "esc"),
 		Quit:    b("q", "quit", "q", "ctrl+c"),
+		Apply:   b("enter", "apply filter", "enter"),
+		Clear:   b("esc", "clear filter", "esc"),
+		ForceQ:  b("ctrl+c", "quit", "ctrl+c"),
 	}
 }
 

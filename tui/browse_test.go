@@ -152,6 +152,27 @@ func TestBrowseFilters(t *testing.T) {
 	}
 }
 
+// TestBrowseFooterWhileFiltering: while the filter takes the typing, the
+// footer names what enter and esc do there, and ctrl+c (q types).
+func TestBrowseFooterWhileFiltering(t *testing.T) {
+	b := newTestBrowser(t, 100, 30, t.TempDir())
+	pressBrowse(b, "/")
+	lines := strings.Split(browserView(b), "\n")
+	footer := lines[len(lines)-1]
+	for _, k := range []string{"enter apply filter", "esc clear filter", "ctrl+c quit"} {
+		if !strings.Contains(footer, k) {
+			t.Errorf("footer %q lacks %q", footer, k)
+		}
+	}
+	if strings.Contains(footer, "q quit") || strings.Contains(footer, "timeline") {
+		t.Errorf("footer %q offers keys that type or do something else while filtering", footer)
+	}
+	pressBrowse(b, "type:q")
+	if got := b.query.Value(); got != "q" {
+		t.Errorf("filter = %q, want q typed", got)
+	}
+}
+
 func TestBrowseTimelineExportAndBack(t *testing.T) {
 	dir := t.TempDir()
 	b := newTestBrowser(t, 100, 30, dir)

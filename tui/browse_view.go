@@ -108,8 +108,8 @@ func (b *Browser) render() string {
 			lines = append(lines, strings.Split(b.table.View(), "\n")...)
 		}
 		bindings = []key.Binding{k.Move, k.Open, k.Filter, k.Env, k.Mode, k.Outcome, k.Runbook, k.Export, k.Quit}
-		if b.typing {
-			bindings = []key.Binding{k.Open, k.Back}
+		if b.typing { // q and the letters type into the filter
+			bindings = []key.Binding{k.Apply, k.Clear, k.ForceQ}
 		}
 	}
 	body := max(b.height-2, 1)

@@ -39,6 +39,8 @@ func (m *Model) applyEvent(ev engine.Event) {
 		if m.info.ID == "" {
 			m.info.ID = ev.SessionID
 		}
+	case engine.EvSessionResume:
+		m.resumedAt = ev.Time
 	case engine.EvOutput:
 		var d struct{ Stream, Text string }
 		_ = ev.Decode(&d)
@@ -83,10 +85,7 @@ func (m *Model) applyEvent(ev engine.Event) {
 			row = m.byID[m.current]
 		}
 		if row != nil {
-			if row.checked == nil {
-				row.checked = map[int]bool{}
-			}
-			row.checked[d.Index] = true
+			row.tick(d.Index)
 		}
 		m.logRecord(ev)
 	case engine.EvDecision, engine.EvApproval, engine.EvConfirm, engine.EvNotify:
@@ -289,6 +288,14 @@ func (m *Model) stepFinished(id string) {
 
 // held reports whether the session is paused and holding still.
 func (m *Model) held() bool { return m.paused && m.pausingAfter == "" }
+
+// tick records checklist item i as journaled.
+func (r *stepRow) tick(i int) {
+	if r.checked == nil {
+		r.checked = map[int]bool{}
+	}
+	r.checked[i] = true
+}
 
 // setResult keeps the figures of a migrate step's step.end result.
 func (r *stepRow) setResult(raw json.RawMessage) {

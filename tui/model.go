@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -113,7 +114,8 @@ type Model struct {
 	md   *markdown
 
 	width, height int
-	started       time.Time
+	started       time.Time // the session's start
+	resumedAt     time.Time // this run's start when it resumed the session
 	endedAt       time.Time
 }
 
@@ -169,6 +171,9 @@ func (m *Model) buildRows(rb *runbook.Runbook, state engine.State) {
 			r.status, r.attempts, r.reason, r.err = ss.Status, ss.Attempts, ss.Reason, ss.Error
 			r.started, r.ended = msTime(ss.Started), msTime(ss.Ended)
 			r.setResult(ss.Result)
+			for _, i := range ss.Checked { // ticks journaled before a resume
+				r.tick(i)
+			}
 		}
 		p := &m.phases[len(m.phases)-1]
 		p.steps = append(p.steps, r)
@@ -327,6 +332,9 @@ func (m *Model) openPrompt(msg PromptMsg) {
 				m.prompt.ticked[i] = true
 				m.prompt.order = append(m.prompt.order, i)
 			}
+		}
+		if i := slices.Index(m.prompt.ticked, false); i > 0 {
+			m.prompt.cursor = i // on the first item left to tick
 		}
 	}
 	if msg.Prompt.Step != "" {

@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -279,5 +280,75 @@ func TestRunQuitIsResumable(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after q")
+	}
+}
+
+// TestRunResumeKeepsTicks ticks one item of two, quits, and resumes: the
+// resumed checklist shows the journaled tick, so ticking the other item
+// completes it, and no item is journaled twice.
+func TestRunResumeKeepsTicks(t *testing.T) {
+	rb := manualRunbook()
+	rb.Phases[0].Steps[0].Checklist = []string{"Deployed", "Error rate normal"}
+	j := newMemJournal()
+	cfg := engine.Config{Runbook: rb, Env: "staging", Operator: "alice", Journal: j, Stdout: io.Discard}
+	type res struct {
+		o   engine.Outcome
+		id  string
+		err error
+	}
+	run := func(resumeID string, drive func(keys io.Writer, out *syncBuffer, seen *events)) res {
+		t.Helper()
+		in, keys := io.Pipe()
+		defer keys.Close()
+		out, seen := &syncBuffer{}, &events{}
+		c := cfg
+		c.Observer = seen.observe
+		done := make(chan res, 1)
+		go func() {
+			o, id, err := Run(context.Background(), Options{Config: c, ResumeID: resumeID, Input: in, Output: out})
+			done <- res{o, id, err}
+		}()
+		drive(keys, out, seen)
+		var r res
+		until(t, "Run to return", func() bool {
+			select {
+			case r = <-done:
+				return true
+			default:
+				return false
+			}
+		}, func() { io.WriteString(keys, "x") })
+		return r
+	}
+
+	first := run("", func(keys io.Writer, out *syncBuffer, _ *events) {
+		waitFor(t, out, "Tick each item")
+		io.WriteString(keys, " q") // tick "Deployed", quit: the tick is journaled
+	})
+	if first.o != engine.OutcomeStopped || first.id == "" {
+		t.Fatalf("first Run = %q, id %q, %v; want stopped", first.o, first.id, first.err)
+	}
+
+	second := run(first.id, func(keys io.Writer, out *syncBuffer, seen *events) {
+		waitFor(t, out, "Tick each item")
+		io.WriteString(keys, "\x1b[B \r") // down, tick "Error rate normal", enter
+		until(t, "deploy-reader to end", func() bool { return seen.has(engine.EvStepEnd, "deploy-reader") }, nil)
+		until(t, "the session to end", func() bool { return seen.has(engine.EvSessionEnd, "") },
+			func() { io.WriteString(keys, "\r") }) // acknowledge announce
+	})
+	if second.o != engine.OutcomeCompleted || second.err != nil {
+		t.Fatalf("resumed Run = %q, %v; want completed", second.o, second.err)
+	}
+	evs, _ := j.Events(context.Background(), first.id)
+	var ticks []int
+	for _, ev := range evs {
+		if ev.Kind == engine.EvCheck {
+			var d struct{ Index int }
+			_ = ev.Decode(&d)
+			ticks = append(ticks, d.Index)
+		}
+	}
+	if got, want := fmt.Sprint(ticks), "[0 1]"; got != want {
+		t.Errorf("check.tick indexes = %s, want %s (each item journaled once)", got, want)
 	}
 }

@@ -22,7 +22,11 @@ func (m *Model) endView() []string {
 		head = m.st.Failed.Render("✗ Session " + string(m.outcome))
 	}
 	label := func(k string) string { return m.st.Dim.Render(fmt.Sprintf("%-9s", k)) }
-	lines := []string{head, "", label("Steps") + m.summary(), label("Duration") + clock(m.elapsed())}
+	duration := clock(m.elapsed(m.started))
+	if !m.resumedAt.IsZero() {
+		duration = fmt.Sprintf("%s this run · %s total", clock(m.elapsed(m.resumedAt)), duration)
+	}
+	lines := []string{head, "", label("Steps") + m.summary(), label("Duration") + duration}
 	for _, p := range m.phases {
 		for _, r := range p.steps {
 			if f := r.migrate; f != nil {

@@ -109,6 +109,78 @@ func TestFooterKeepsQuitAndHelp(t *testing.T) {
 	}
 }
 
+// TestFooterWhileTyping: while a text field has focus, q and ? type into
+// it, so the footer offers neither — even when the full help was open
+// before the field took focus — and names the keys that still act.
+func TestFooterWhileTyping(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(m *Model)
+		field func(m *Model) string // the focused field's value
+		want  []string
+	}{
+		{"decision rationale", func(m *Model) {
+			openPrompt(m, engine.Prompt{Kind: engine.PromptDecision, Step: "strategy", Choices: []string{"a", "b"}})
+		}, func(m *Model) string { return m.prompt.inputs[0].Value() }, []string{"enter confirm"}},
+		{"skip reason", func(m *Model) {
+			openPrompt(m, engine.Prompt{Kind: engine.PromptManual, Step: "deploy-reader"})
+			press(nil, m, "s")
+		}, func(m *Model) string { return m.prompt.reason.Value() }, []string{"enter confirm", "esc back"}},
+		{"help open, then a decision", func(m *Model) {
+			press(nil, m, "?")
+			openPrompt(m, engine.Prompt{Kind: engine.PromptDecision, Step: "strategy", Choices: []string{"a", "b"}})
+		}, func(m *Model) string { return m.prompt.inputs[0].Value() }, []string{"enter confirm"}},
+		{"note", func(m *Model) { press(nil, m, "n") },
+			func(m *Model) string { return m.local.inputs[0].Value() }, []string{"enter confirm", "esc back"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newTestModel(t, "staging", 100, 24)
+			tt.setup(m)
+			footer := m.footer()
+			if len(footer) != 1 {
+				t.Fatalf("footer = %q, want one line", footer)
+			}
+			line := ansi.Strip(footer[0])
+			for _, k := range append(tt.want, "ctrl+c quit") {
+				if !strings.Contains(line, k) {
+					t.Errorf("footer %q lacks %q", line, k)
+				}
+			}
+			for _, k := range []string{"q quit", "?"} {
+				if strings.Contains(line, k) {
+					t.Errorf("footer %q offers %q while typing", line, k)
+				}
+			}
+			press(t, m, "type:q?")
+			if got := tt.field(m); got != "q?" {
+				t.Errorf("field = %q, want q? typed", got)
+			}
+		})
+	}
+}
+
+// TestResumedClock: a resumed session shows this run's time and, labelled,
+// the total since the session started (which spans the stop), in the
+// header and in the summary at the end.
+func TestResumedClock(t *testing.T) {
+	m, _ := newTestModel(t, "staging", 100, 30)
+	header := func() string { return strings.TrimSpace(strings.SplitN(plainView(m), "\n", 2)[0]) }
+	if h := header(); !strings.HasSuffix(h, "alice · ⏱ 0:12:34") {
+		t.Errorf("fresh session header = %q, want it to end with alice · ⏱ 0:12:34", h)
+	}
+	resumed := t0.Add(26 * time.Hour)
+	m.now = func() time.Time { return resumed.Add(90 * time.Second) }
+	send(m, engine.EvSessionResume, "", map[string]any{"operator": "alice"}, resumed)
+	if h := header(); !strings.HasSuffix(h, "alice · this run 0:01:30 · total ⏱ 26:01:30") {
+		t.Errorf("resumed header = %q, want this run 0:01:30 and total 26:01:30", h)
+	}
+	send(m, engine.EvSessionEnd, "", map[string]any{"outcome": "completed"}, resumed.Add(time.Minute))
+	if v := plainView(m); !strings.Contains(v, "Duration 0:01:00 this run · 26:01:00 total") {
+		t.Errorf("summary lacks this run's and the total duration:\n%s", v)
+	}
+}
+
 // TestFullHelpKeepsResumable: ? lists every key, quit as resumable.
 func TestFullHelpKeepsResumable(t *testing.T) {
 	m, _ := newTestModel(t, "staging", 120, 40)

@@ -82,7 +82,7 @@ func (m *Model) header() string {
 	if modeName == "" {
 		modeName = "LIVE"
 	}
-	right := m.st.Dim.Render(fmt.Sprintf("%s · ⏱ %s", m.info.Operator, clock(m.elapsed())))
+	right := m.st.Dim.Render(m.info.Operator + " · " + m.clocks())
 	badges := env.Render(envName) + " " + mode.Render(modeName)
 	// The badges stay whole; the pause state, then the title, give way.
 	room := m.width - ansi.StringWidth(badges) - ansi.StringWidth(right) - 2
@@ -112,15 +112,27 @@ func (m *Model) pauseState() string {
 	return "⏸ PAUSED"
 }
 
-func (m *Model) elapsed() time.Duration {
-	if m.started.IsZero() {
+// clocks is the header's elapsed time, "⏱ 0:12:34" since the session
+// started; a resumed session also shows this run's time, and its total
+// (which spans the time it stood stopped) is labelled as such.
+func (m *Model) clocks() string {
+	total := "⏱ " + clock(m.elapsed(m.started))
+	if m.resumedAt.IsZero() {
+		return total
+	}
+	return fmt.Sprintf("this run %s · total %s", clock(m.elapsed(m.resumedAt)), total)
+}
+
+// elapsed is the time from since to now, or to the session's end.
+func (m *Model) elapsed(since time.Time) time.Duration {
+	if since.IsZero() {
 		return 0
 	}
 	end := m.now()
 	if m.ended && !m.endedAt.IsZero() {
 		end = m.endedAt
 	}
-	return max(end.Sub(m.started), 0)
+	return max(end.Sub(since), 0)
 }
 
 // clock formats d as h:mm:ss.
@@ -287,10 +299,16 @@ func (m *Model) interaction(w int) []string {
 	return lines
 }
 
-// footer renders the key help for the keys that apply now.
+// footer renders the key help for the keys that apply now. While a field
+// takes the typing, ? types instead of folding the full help: the footer
+// is then the one line of keys that still act.
 func (m *Model) footer() []string {
 	m.help.SetWidth(m.width)
-	return strings.Split(m.help.View(m.helpKeys()), "\n")
+	keys := m.helpKeys()
+	if m.capturing() {
+		return []string{m.help.ShortHelpView(keys.short)}
+	}
+	return strings.Split(m.help.View(keys), "\n")
 }
 
 // helpKeys lists the keys that apply now. The short help (one footer line,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
 )
@@ -78,6 +79,7 @@ var scenarios = []struct {
 			Checklist: []string{"Deployed to all regions", "Error rate normal"}, Key: "deploy-reader.check"})
 		press(nil, m, "space")
 	}},
+	{"resumed_checklist", "staging", resumedChecklist},
 	{"pausing_shell", "staging", func(m *Model) {
 		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader")
 		send(m, engine.EvStepStart, "dump", map[string]any{"attempt": 1}, at(100))
@@ -85,6 +87,37 @@ var scenarios = []struct {
 		press(nil, m, "p")
 		send(m, engine.EvPause, "dump", map[string]any{}, at(102))
 	}},
+}
+
+// resumedChecklist is a session quit at the deploy-reader checklist with
+// one item ticked, resumed three hours after it started: the model gets
+// the replayed state, then the events of the resumed run.
+func resumedChecklist(m *Model) {
+	var evs []engine.Event
+	add := func(kind engine.EventKind, step string, data any, when time.Time) {
+		ev := engine.NewEvent(kind, step, data)
+		ev.Time = when
+		evs = append(evs, ev)
+	}
+	for i, id := range []string{"size", "snapshot", "drill", "go-no-go", "strategy"} {
+		add(engine.EvStepStart, id, map[string]any{"attempt": 1}, at(float64(10*i)))
+		add(engine.EvStepEnd, id, map[string]any{"status": "done"}, at(float64(10*i)+1.5))
+	}
+	add(engine.EvStepStart, "deploy-reader", map[string]any{"attempt": 1}, at(70))
+	add(engine.EvCheck, "deploy-reader", map[string]any{"index": 0, "item": "Deployed to all regions"}, at(80))
+	add(engine.EvStepEnd, "deploy-reader", map[string]any{"status": "interrupted"}, at(80))
+	add(engine.EvSessionEnd, "", map[string]any{"outcome": "stopped"}, at(81))
+	rb := testRunbook()
+	m.Update(sessionReadyMsg{rb: rb, state: *engine.Replay(rb, m.info, evs), ctrl: m.ctrl})
+
+	resumed := t0.Add(3 * time.Hour)
+	m.now = func() time.Time { return resumed.Add(2*time.Minute + 10*time.Second) }
+	send(m, engine.EvSessionResume, "", map[string]any{"operator": "alice"}, resumed)
+	send(m, engine.EvInterrupted, "deploy-reader", map[string]any{"kind": "manual"}, resumed)
+	send(m, engine.EvStepRetry, "deploy-reader", map[string]any{"reason": "interrupted: manual steps are safe to re-run"}, resumed)
+	send(m, engine.EvStepStart, "deploy-reader", map[string]any{"attempt": 2, "resumed": true}, resumed)
+	openPrompt(m, engine.Prompt{Kind: engine.PromptChecklist, Step: "deploy-reader", Title: "deploy-reader",
+		Checklist: []string{"Deployed to all regions", "Error rate normal"}, Key: "deploy-reader.check"})
 }
 
 func TestGolden(t *testing.T) {
@@ -128,6 +161,8 @@ func TestViewContents(t *testing.T) {
 			"9 done · 1 skipped · 0 failed", "Duration 0:03:21", "backfill: 119,500 migrated · 3 conflicts"}},
 		{"checklist_prompt", []string{"▶ Tick each item, then enter", "› [ ] Error rate normal", "[✓] Deployed to all regions"}},
 		{"pausing_shell", []string{"pausing after dump…", "dumping users"}},
+		{"resumed_checklist", []string{"alice · this run 0:02:10 · total ⏱ 3:02:10", "[✓] Deployed to all regions",
+			"› [ ] Error rate normal"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {

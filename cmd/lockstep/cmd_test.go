@@ -228,6 +228,8 @@ func TestFinishSession(t *testing.T) {
 		{"missing answer", engine.OutcomeStopped, fmt.Errorf("ask: %w", &engine.MissingAnswerError{Key: "x.approve"}), 2,
 			"lockstep resume S1 --plain --answers FILE --journal j.db"},
 		{"journal failure", engine.OutcomeFailed, errors.New("disk I/O error"), 1, ""},
+		{"failed step without answer", engine.OutcomeFailed, fmt.Errorf("ask failed: %w broken", plain.ErrStepFailed), 1,
+			"lockstep resume S1 --plain --answers FILE --journal j.db"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -83,6 +83,11 @@ func finishSession(f *factory, req sessionRequest, outcome engine.Outcome, id st
 			}
 			return err
 		}
+		if id != "" && errors.Is(err, plain.ErrStepFailed) {
+			fmt.Fprintln(f.ErrOut, "lockstep:", err)
+			fmt.Fprintf(f.ErrOut, "To retry or skip it, add {retry: true} or {skip: \"reason\"} for the step to the answers file, then resume the session with:\n  lockstep resume %s --plain --answers FILE%s\n", id, req.resumeArgs)
+			return silentExit(exitFailed, err)
+		}
 		if outcome == engine.OutcomeStopped || errors.Is(err, context.Canceled) || errors.Is(err, engine.ErrQuit) || errors.Is(err, engine.ErrPaused) {
 			fmt.Fprintln(f.ErrOut, "lockstep:", err)
 			hint()

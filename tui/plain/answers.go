@@ -11,9 +11,18 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// ErrBadAnswers classifies every problem with an answers file: it is
-// wrapped by AnswerErrors and *AnswerError, so the CLI maps it to exit 2.
-var ErrBadAnswers = errors.New("bad answers file")
+// Errors of the plain front end.
+var (
+	// ErrBadAnswers classifies every problem with an answers file: it is
+	// wrapped by AnswerErrors and *AnswerError, so the CLI maps it to exit 2.
+	ErrBadAnswers = errors.New("bad answers file")
+	// ErrStepFailed answers the failed-step prompt when the answers file
+	// says neither retry, skip nor abort: the session ends as failed
+	// (exit 1), not as a missing answer (exit 2) — no answer was needed
+	// until the step failed — and not as aborted, so it can be resumed
+	// once the file says what to do.
+	ErrStepFailed = errors.New("no retry or skip answer for failed step")
+)
 
 // AnswerError is one problem in an answers file, at file:line:col.
 type AnswerError struct {

@@ -161,8 +161,8 @@ func (pr *Prompter) approval(p engine.Prompt, s *StepAnswers) (engine.Answer, er
 }
 
 // action answers an interrupted or failed step: retry, done, skip (handled
-// in answer) or abort. A failed step without an answer aborts: in plain
-// mode a failure ends the session (exit 1) rather than waiting for input.
+// in answer) or abort. A failed step without an answer fails the session
+// (ErrStepFailed, exit 1) rather than waiting for input.
 func (pr *Prompter) action(p engine.Prompt, s *StepAnswers) (engine.Answer, error) {
 	switch {
 	case s.Has("retry") && s.Retry:
@@ -173,7 +173,11 @@ func (pr *Prompter) action(p engine.Prompt, s *StepAnswers) (engine.Answer, erro
 		return engine.Answer{Action: engine.ActionAbort, Reason: s.Reason}, nil
 	}
 	if p.Kind == engine.PromptFailed {
-		return engine.Answer{Action: engine.ActionAbort, Reason: "step failed; no retry or skip in the answers file"}, nil
+		where := "no --answers file given"
+		if pr.answers.File != "" {
+			where = pr.answers.File
+		}
+		return engine.Answer{}, fmt.Errorf("%w %s (%s)", ErrStepFailed, p.Step, where)
 	}
 	return engine.Answer{}, pr.missing(p, "retry")
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -60,8 +61,6 @@ func TestPrompterAnswers(t *testing.T) {
 		{"rehearsal drift", engine.Prompt{Kind: engine.PromptReason, Key: "rehearsal_drift"}, engine.Answer{Reason: "only comments changed since the rehearsal"}, "", false},
 		{"failed abort", engine.Prompt{Kind: engine.PromptFailed, Step: "stop"}, engine.Answer{Action: engine.ActionAbort}, "", false},
 		{"failed retry", engine.Prompt{Kind: engine.PromptFailed, Step: "flaky"}, engine.Answer{Action: engine.ActionRetry}, "", false},
-		{"failed without answer aborts", engine.Prompt{Kind: engine.PromptFailed, Step: "x"},
-			engine.Answer{Action: engine.ActionAbort, Reason: "step failed; no retry or skip in the answers file"}, "", false},
 		{"skip answers a decision too", engine.Prompt{Kind: engine.PromptDecision, Step: "optional"}, engine.Answer{Action: engine.ActionSkip, Reason: "not today"}, "", false},
 	}
 	for _, tt := range tests {
@@ -97,6 +96,27 @@ func TestPrompterAnswers(t *testing.T) {
 				t.Error("Ask printed nothing")
 			}
 		})
+	}
+}
+
+// TestPrompterFailedWithoutAnswer: a failed step the answers file says
+// nothing about fails the session (ErrStepFailed, exit 1): it neither
+// aborts it nor counts as a missing answer (exit 2).
+func TestPrompterFailedWithoutAnswer(t *testing.T) {
+	a, err := plain.ParseAnswers("ans.yaml", []byte(answersSrc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, err := plain.NewPrompter(a, nil).Ask(context.Background(),
+		engine.Prompt{Kind: engine.PromptFailed, Step: "x", Key: "x.retry|skip|abort"})
+	if !errors.Is(err, plain.ErrStepFailed) || errors.Is(err, engine.ErrNoAnswer) {
+		t.Fatalf("Ask() = %+v, %v; want ErrStepFailed, not a missing answer", ans, err)
+	}
+	if ans.Action != engine.ActionNone {
+		t.Errorf("Action = %q, want none", ans.Action)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "x") || !strings.Contains(msg, "ans.yaml") {
+		t.Errorf("error %q does not name the step and the answers file", msg)
 	}
 }
 

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/journal"
+)
+
+// TestRunPlainEndings: in plain mode a failed step the answers file says
+// nothing about ends the session as failed (exit 1, resumable with an
+// answer), while a prompt without an answer stops it (exit 2).
+func TestRunPlainEndings(t *testing.T) {
+	tests := []struct {
+		name     string
+		step     string
+		wantCode int
+		want     engine.Outcome
+		wantErr  string
+	}{
+		{"failed step", `{id: broken, kind: shell, with: {run: "exit 7"}}`, exitFailed, engine.OutcomeFailed,
+			"no retry or skip answer for failed step broken"},
+		{"unanswered prompt", `{id: deploy, kind: manual, checklist: [done]}`, exitBadInput, engine.OutcomeStopped,
+			`missing answer "deploy.check"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			rb := filepath.Join(dir, "rb.yaml")
+			src := "lockstep: 1\nname: t\ntitle: T\nversion: 1\nroles: {responsible: [u]}\nenvironments: {box: {}}\n" +
+				"phases:\n  - name: p\n    steps:\n      - " + tt.step + "\n"
+			if err := os.WriteFile(rb, []byte(src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			jpath := filepath.Join(dir, "journal.db")
+			f, _, errOut := testFactory(map[string]string{"LOCKSTEP_JOURNAL": jpath}, "u")
+			cmd := newRootCmd(f)
+			cmd.SetArgs([]string{"run", rb, "--env", "box", "--plain"})
+			cmd.SetOut(f.Out)
+			cmd.SetErr(f.ErrOut)
+			err := cmd.ExecuteContext(context.Background())
+			if got := exitCode(err); got != tt.wantCode {
+				t.Errorf("exit %d (%v), want %d", got, err, tt.wantCode)
+			}
+			if !strings.Contains(errOut.String()+err.Error(), tt.wantErr) {
+				t.Errorf("stderr %q / error %q lack %q", errOut.String(), err, tt.wantErr)
+			}
+			j, err := journal.Open(jpath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			s, err := j.LatestSession(context.Background(), engine.SessionFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Outcome != tt.want {
+				t.Errorf("outcome %q, want %q", s.Outcome, tt.want)
+			}
+			if !strings.Contains(errOut.String(), "lockstep resume "+s.ID+" --plain --answers FILE") {
+				t.Errorf("stderr %q lacks the resume hint", errOut.String())
+			}
+		})
+	}
+}
