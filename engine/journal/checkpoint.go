@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -15,40 +16,132 @@ import (
 // it encodes to a JSON object (segment and cursor win), else kept under
 // "data". The event's operator is the operator of the session's latest
 // event (the one who resumed it, if anyone did), else the session's.
+//
+// Checkpoints saved concurrently (one per migrate segment) are committed
+// together: while one transaction commits, the next callers queue, and
+// the first of them then commits the whole queue in one transaction — one
+// fsync for several pages. Each caller returns once its own checkpoint is
+// durable (or failed).
 func (j *Journal) SaveCheckpoint(ctx context.Context, sessionID, step string, segment int, cursor []byte, data any) error {
 	payload, err := checkpointData(segment, cursor, data)
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
-	// As in Append: once begun, the checkpoint and its event commit
-	// together; a page whose writes are done is worth recording.
-	ctx = context.WithoutCancel(ctx)
+	// As in Append: once queued, the checkpoint and its event commit
+	// together whatever happens to ctx; a page whose writes are done is
+	// worth recording.
+	req := &checkpointReq{session: sessionID, step: step, segment: segment, cursor: cursor,
+		payload: payload, done: make(chan checkpointResult, 1)}
+	if j.ck.enqueue(req) {
+		j.commitQueued()
+	}
+	for {
+		r := <-req.done
+		if !r.lead {
+			return r.err
+		}
+		j.commitQueued()
+	}
+}
+
+// checkpointReq is one SaveCheckpoint call waiting for its commit.
+type checkpointReq struct {
+	session, step string
+	segment       int
+	cursor        []byte
+	payload       json.RawMessage
+	done          chan checkpointResult
+}
+
+// checkpointResult answers a queued request: its commit's outcome, or
+// lead: commit the queue now.
+type checkpointResult struct {
+	err  error
+	lead bool
+}
+
+// checkpointQueue is the group commit's state.
+type checkpointQueue struct {
+	mu      sync.Mutex
+	pending []*checkpointReq
+	busy    bool // a caller is committing
+}
+
+// enqueue adds r and reports whether its caller must commit the queue.
+func (q *checkpointQueue) enqueue(r *checkpointReq) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.pending = append(q.pending, r)
+	if q.busy {
+		return false
+	}
+	q.busy = true
+	return true
+}
+
+// commitQueued commits every queued checkpoint in one transaction,
+// answers their callers, and hands the next commit to the first caller
+// that queued meanwhile.
+func (j *Journal) commitQueued() {
+	j.ck.mu.Lock()
+	batch := j.ck.pending
+	j.ck.pending = nil
+	j.ck.mu.Unlock()
+	if err := j.saveCheckpoints(batch); err == nil || len(batch) == 1 {
+		for _, r := range batch {
+			r.done <- checkpointResult{err: err}
+		}
+	} else {
+		// One bad request must not fail the others: commit each alone.
+		for _, r := range batch {
+			r.done <- checkpointResult{err: j.saveCheckpoints([]*checkpointReq{r})}
+		}
+	}
+	j.ck.mu.Lock()
+	if len(j.ck.pending) > 0 {
+		j.ck.pending[0].done <- checkpointResult{lead: true}
+	} else {
+		j.ck.busy = false
+	}
+	j.ck.mu.Unlock()
+}
+
+// saveCheckpoints upserts each checkpoint and appends its event, in
+// order, in one transaction.
+func (j *Journal) saveCheckpoints(batch []*checkpointReq) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	ctx := context.Background()
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	defer tx.Rollback()
-	var operator string
-	err = tx.QueryRowContext(ctx, `SELECT COALESCE(
-		(SELECT operator FROM events WHERE session = s.id ORDER BY seq DESC LIMIT 1), s.operator)
-		FROM sessions s WHERE s.id = ?`, sessionID).Scan(&operator)
-	if err != nil {
-		return fmt.Errorf("save checkpoint: session %q: %w", sessionID, notFound(err))
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (session, step, segment, cursor, updated)
-		VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (session, step, segment) DO UPDATE SET cursor = excluded.cursor, updated = excluded.updated`,
-		sessionID, step, segment, cursor, formatStoreTime(time.Now())); err != nil {
-		return fmt.Errorf("save checkpoint: upsert: %w", err)
-	}
-	ev := engine.Event{SessionID: sessionID, Step: step, Kind: engine.EvCheckpoint, Operator: operator, Data: payload}
-	if _, err := appendTx(ctx, tx, ev); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
+	operators := map[string]string{}
+	for _, r := range batch {
+		operator, ok := operators[r.session]
+		if !ok {
+			err = tx.QueryRowContext(ctx, `SELECT COALESCE(
+				(SELECT operator FROM events WHERE session = s.id ORDER BY seq DESC LIMIT 1), s.operator)
+				FROM sessions s WHERE s.id = ?`, r.session).Scan(&operator)
+			if err != nil {
+				return fmt.Errorf("save checkpoint: session %q: %w", r.session, notFound(err))
+			}
+			operators[r.session] = operator
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (session, step, segment, cursor, updated)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (session, step, segment) DO UPDATE SET cursor = excluded.cursor, updated = excluded.updated`,
+			r.session, r.step, r.segment, r.cursor, formatStoreTime(time.Now())); err != nil {
+			return fmt.Errorf("save checkpoint: upsert: %w", err)
+		}
+		ev := engine.Event{SessionID: r.session, Step: r.step, Kind: engine.EvCheckpoint, Operator: operator, Data: r.payload}
+		if _, err := appendTx(ctx, tx, ev); err != nil {
+			return fmt.Errorf("save checkpoint: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save checkpoint: commit: %w", err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,5 +107,67 @@ func TestSaveCheckpointUnknownSession(t *testing.T) {
 	err := j.SaveCheckpoint(context.Background(), "nope", "s", 0, nil, nil)
 	if !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("SaveCheckpoint(unknown) error = %v, want ErrNotFound", err)
+	}
+}
+
+// TestSaveCheckpointConcurrent saves checkpoints from many goroutines at
+// once (they are committed in groups): every caller's checkpoint is
+// durable when it returns, each segment ends at its last cursor, the
+// chain verifies, and a request for an unknown session fails alone.
+func TestSaveCheckpointConcurrent(t *testing.T) {
+	ctx := context.Background()
+	j, _ := openTemp(t)
+	s := createSession(t, j, sessionInfo("staging", "r", engine.ModeLive, time.Time{}))
+	const segments, pages = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, segments*pages+1)
+	for seg := range segments {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range pages {
+				cur := fmt.Sprintf("s%d-p%d", seg, p)
+				if err := j.SaveCheckpoint(ctx, s.ID, "backfill", seg, []byte(cur), map[string]int{"page": p}); err != nil {
+					errs <- err
+					return
+				}
+				got, err := j.Checkpoints(ctx, s.ID, "backfill")
+				if err != nil || string(got[seg]) != cur {
+					errs <- fmt.Errorf("segment %d after saving %q: Checkpoints() = %q, %v", seg, cur, got[seg], err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := j.SaveCheckpoint(ctx, "no-such-session", "backfill", 0, []byte("x"), nil); err == nil {
+			errs <- errors.New("a checkpoint of an unknown session was saved")
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	got, err := j.Checkpoints(ctx, s.ID, "backfill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seg := range segments {
+		if want := fmt.Sprintf("s%d-p%d", seg, pages-1); string(got[seg]) != want {
+			t.Errorf("segment %d ends at %q, want %q", seg, got[seg], want)
+		}
+	}
+	evs, err := j.Events(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != segments*pages {
+		t.Errorf("%d checkpoint events, want %d", len(evs), segments*pages)
+	}
+	if rep, err := j.Verify(ctx, s.ID); err != nil || !rep.OK {
+		t.Errorf("Verify() = %+v, %v", rep, err)
 	}
 }

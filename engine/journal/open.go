@@ -23,6 +23,8 @@ type Journal struct {
 	db   *sql.DB
 	path string
 	mu   sync.Mutex // serialises write transactions
+
+	ck checkpointQueue // checkpoints waiting for the next group commit
 }
 
 // Open opens (creating it when missing) the journal at path; "" means
