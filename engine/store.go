@@ -85,6 +85,13 @@ type Update struct {
 	Guard   Guard
 }
 
+// BatchSizer is implemented by stores that prefer another page size for
+// migrate than runbook.DefaultBatchSize when the runbook does not set
+// batch_size (sqlite: larger pages make fewer, larger transactions).
+type BatchSizer interface {
+	PreferredBatchSize() int
+}
+
 // BatchUpdater is implemented by stores that apply several guarded
 // updates faster together than one by one (sqlite: one transaction).
 // UpdateBatch returns one error per update, nil when it applied, with the

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -74,8 +75,8 @@ type schema struct {
 	// read through +col so the driver returns their stored value, not a
 	// time.Time.
 	selectList string
-	// updates caches UPDATE statements by shape (see buildUpdate);
-	// guarded by Store.writeMu.
+	// updates caches UPDATE statements by shape (see buildUpdate).
+	mu      sync.Mutex
 	updates map[string]string
 	// versionQ is the quoted version column.
 	versionQ string

@@ -43,11 +43,20 @@ var (
 	_ engine.ScratchCreator = (*Store)(nil)
 	_ engine.Leaser         = (*Store)(nil)
 	_ engine.BatchUpdater   = (*Store)(nil)
+	_ engine.BatchSizer     = (*Store)(nil)
 )
 
 // DefaultPageSize is the number of rows a Scan page holds when the
 // request does not say.
 const DefaultPageSize = 500
+
+// migrateBatchSize is the page size migrate uses when the runbook leaves
+// batch_size out: one write transaction and one journal checkpoint per
+// 1,000 rows keeps the fixed cost of a commit small against the rows'.
+const migrateBatchSize = 1000
+
+// PreferredBatchSize implements engine.BatchSizer.
+func (s *Store) PreferredBatchSize() int { return migrateBatchSize }
 
 // Store is a SQLite table seen as a lockstep store. It is safe for
 // concurrent use; writes are serialised inside the process and wait up to
@@ -61,8 +70,6 @@ type Store struct {
 
 	writeMu sync.Mutex // one write transaction at a time in this process
 	w       *writer    // the write connection; guarded by writeMu
-	// shapeBuf is buildUpdate's scratch buffer; guarded by writeMu.
-	shapeBuf []byte
 
 	mu     sync.Mutex // guards schema
 	schema *schema

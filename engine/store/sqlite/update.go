@@ -19,48 +19,78 @@ import (
 // error wrapping engine.ErrConditionFailed when the guard does not hold
 // or the row does not exist.
 func (s *Store) Update(ctx context.Context, u engine.Update) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	w, err := s.writeConn(ctx)
-	if err == nil {
-		err = s.update(ctx, w, u)
+	r := s.render(ctx, u, nil)
+	if r.err == nil {
+		s.writeMu.Lock()
+		var w *writer
+		if w, r.err = s.writeConn(ctx); r.err == nil {
+			r.err = s.apply(ctx, w, r)
+		}
+		s.writeMu.Unlock()
 	}
-	if err != nil {
-		return fmt.Errorf("update %s %s: %w", s.table, keyString(u.Key), err)
+	if r.err != nil {
+		return fmt.Errorf("update %s %s: %w", s.table, keyString(u.Key), r.err)
 	}
 	return nil
 }
 
 // UpdateBatch applies updates in one transaction, each with Update's
-// semantics; a failed guard fails only its own update.
+// semantics; a failed guard fails only its own update. Statements are
+// rendered before the write lock is taken, so that rendering runs in
+// parallel with other segments' transactions.
 func (s *Store) UpdateBatch(ctx context.Context, us []engine.Update) []error {
-	errs := make([]error, len(us))
-	fail := func(err error) []error {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = fmt.Errorf("update %s %s: %w", s.table, keyString(us[i].Key), err)
-			}
-		}
-		return errs
+	rs := make([]rendered, len(us))
+	var buf []byte
+	for i, u := range us {
+		rs[i] = s.render(ctx, u, buf)
+		buf = rs[i].shape
 	}
 	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
 	err := s.inTx(ctx, func(w *writer) error {
-		if err := s.updateBatch(ctx, w, us, errs); err != nil {
+		unchanged, err := w.execRows(ctx, rs)
+		if err != nil {
 			return err
+		}
+		for _, i := range unchanged {
+			rs[i].err = s.classify(ctx, w, rs[i])
 		}
 		return ctx.Err()
 	})
-	if err != nil {
-		clear(errs) // rolled back: nothing applied
-		return fail(err)
-	}
-	for i, err := range errs {
-		if err != nil {
-			errs[i] = fmt.Errorf("update %s %s: %w", s.table, keyString(us[i].Key), err)
+	s.writeMu.Unlock()
+	errs := make([]error, len(us))
+	for i := range rs {
+		switch {
+		case rs[i].err != nil:
+			errs[i] = rs[i].err
+		case err != nil: // rolled back: nothing applied
+			errs[i] = err
+		default:
+			continue
 		}
+		errs[i] = fmt.Errorf("update %s %s: %w", s.table, keyString(us[i].Key), errs[i])
 	}
 	return errs
+}
+
+// rendered is one update rendered as SQL, ready to run.
+type rendered struct {
+	sc    *schema
+	u     engine.Update
+	q     string
+	args  []any
+	shape []byte // scratch buffer, reusable once q is known
+	err   error
+}
+
+// render turns u into its UPDATE statement and arguments; buf is a
+// scratch buffer it may reuse.
+func (s *Store) render(ctx context.Context, u engine.Update, buf []byte) rendered {
+	sc, err := s.schemaFor(ctx, u)
+	if err != nil {
+		return rendered{err: err, shape: buf}
+	}
+	q, args, shape, err := s.buildUpdate(sc, u, buf)
+	return rendered{sc: sc, u: u, q: q, args: args, shape: shape, err: err}
 }
 
 // execer is what *sql.DB and *sql.Tx share for writes.
@@ -70,16 +100,10 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (s *Store) update(ctx context.Context, x execer, u engine.Update) error {
-	sc, err := s.schemaFor(ctx, u)
-	if err != nil {
-		return err
-	}
-	q, args, err := s.buildUpdate(sc, u)
-	if err != nil {
-		return err
-	}
-	res, err := x.ExecContext(ctx, q, args...)
+// apply runs a rendered update on x. When it changes no row, classify
+// says why.
+func (s *Store) apply(ctx context.Context, x execer, r rendered) error {
+	res, err := x.ExecContext(ctx, r.q, r.args...)
 	if err != nil {
 		return translate(err)
 	}
@@ -90,9 +114,15 @@ func (s *Store) update(ctx context.Context, x execer, u engine.Update) error {
 	if n > 0 {
 		return nil
 	}
-	cond, kargs, _ := sc.keyWhere(u.Key) // built once already in buildUpdate
+	return s.classify(ctx, x, r)
+}
+
+// classify tells, for an update that changed no row, a missing item from
+// a failed guard (both wrap engine.ErrConditionFailed).
+func (s *Store) classify(ctx context.Context, x execer, r rendered) error {
+	cond, kargs, _ := r.sc.keyWhere(r.u.Key) // built once already in buildUpdate
 	var one int
-	err = x.QueryRowContext(ctx, "SELECT 1 FROM "+quote(s.table)+" WHERE "+cond, kargs...).Scan(&one)
+	err := x.QueryRowContext(ctx, "SELECT 1 FROM "+quote(s.table)+" WHERE "+cond, kargs...).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("no such item: %w", engine.ErrConditionFailed)
@@ -162,27 +192,32 @@ func (s *Store) schemaWith(ctx context.Context, cols []string, needVersion bool)
 
 // buildUpdate renders u as one UPDATE statement. Column order is sorted so
 // that equal shapes give equal SQL text, rendered once per schema and
-// reused (callers hold writeMu, which guards sc.updates).
-func (s *Store) buildUpdate(sc *schema, u engine.Update) (string, []any, error) {
-	shape, args, err := s.renderUpdate(sc, u, nil)
+// reused. buf is scratch space for the shape; it is returned for reuse.
+func (s *Store) buildUpdate(sc *schema, u engine.Update, buf []byte) (string, []any, []byte, error) {
+	shape, args, err := s.renderUpdate(sc, u, nil, buf)
 	if err != nil {
-		return "", nil, err
+		return "", nil, shape, err
 	}
-	s.shapeBuf = shape // reused by the next update: no allocation per call
-	if q, ok := sc.updates[string(shape)]; ok {
-		return q, args, nil
+	sc.mu.Lock()
+	q, ok := sc.updates[string(shape)]
+	sc.mu.Unlock()
+	if ok {
+		return q, args, shape, nil
 	}
 	var p updateParts
-	s.renderUpdate(sc, u, &p)
-	q := "UPDATE " + quote(s.table) + " SET " + strings.Join(p.sets, ", ") + " WHERE " + strings.Join(p.where, " AND ")
+	s.renderUpdate(sc, u, &p, nil)
+	q = "UPDATE " + quote(s.table) + " SET " + strings.Join(p.sets, ", ") + " WHERE " + strings.Join(p.where, " AND ")
+	sc.mu.Lock()
 	if len(sc.updates) < maxStmts {
 		sc.updates[string(shape)] = q
 	}
-	return q, args, nil
+	sc.mu.Unlock()
+	return q, args, shape, nil
 }
 
 // updateParts are the SET and WHERE fragments of an UPDATE; a nil
-// *updateParts renders nothing (the cache-hit path allocates no SQL).
+// *updateParts renders nothing (the cache-hit path allocates no SQL, and
+// callers skip quoting names for it).
 type updateParts struct{ sets, where []string }
 
 func (p *updateParts) set(parts ...string) {
@@ -210,8 +245,8 @@ func (s *shapeBuilder) add(tag byte, name string) {
 // renderUpdate walks u in SQL order: it returns the arguments and a shape
 // string that identifies the SQL text, and fills p (when not nil) with
 // the SQL fragments.
-func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts) ([]byte, []any, error) {
-	shape := shapeBuilder{b: s.shapeBuf[:0]}
+func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []byte) ([]byte, []any, error) {
+	shape := shapeBuilder{b: buf[:0]}
 	var kbuf [8]string
 	args := make([]any, 0, len(u.Set)+len(u.Guard.Unchanged)+len(sc.key)+2)
 	v := sc.versionQ
@@ -229,7 +264,9 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts) ([]byt
 			return nil, nil, fmt.Errorf("attribute %q: %w", c, err)
 		}
 		shape.add('s', c)
-		p.set(quote(c), " = ?")
+		if p != nil {
+			p.set(quote(c), " = ?")
+		}
 		args = append(args, b)
 		nsets++
 	}
@@ -237,7 +274,9 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts) ([]byt
 		for _, c := range slices.Sorted(slices.Values(u.Remove)) {
 			if _, set := u.Set[c]; !set && sc.has(c) && !slices.Contains(sc.key, c) {
 				shape.add('r', c)
-				p.set(quote(c), " = NULL")
+				if p != nil {
+					p.set(quote(c), " = NULL")
+				}
 				nsets++
 			}
 		}
@@ -254,7 +293,9 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts) ([]byt
 		nsets++
 	}
 	if nsets == 0 { // nothing to change: still check the guard
-		p.set(quote(sc.key[0]), " = ", quote(sc.key[0]))
+		if p != nil {
+			p.set(quote(sc.key[0]), " = ", quote(sc.key[0]))
+		}
 	}
 	for _, k := range sc.key {
 		val, ok := u.Key[k]
@@ -265,7 +306,9 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts) ([]byt
 		if err != nil {
 			return nil, nil, fmt.Errorf("key attribute %q: %w", k, err)
 		}
-		p.cond(quote(k), " = ?")
+		if p != nil {
+			p.cond(quote(k), " = ?")
+		}
 		args = append(args, b)
 	}
 	if u.Guard.Below != 0 {
@@ -292,7 +335,9 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts) ([]byt
 			return nil, nil, fmt.Errorf("guard attribute %q: %w", c, err)
 		}
 		shape.add('u', c)
-		p.cond(quote(c), " IS ?")
+		if p != nil {
+			p.cond(quote(c), " IS ?")
+		}
 		args = append(args, b)
 	}
 	return shape.b, args, nil

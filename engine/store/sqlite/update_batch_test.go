@@ -10,10 +10,10 @@ import (
 	"github.com/lockstep-run/lockstep/engine"
 )
 
-// TestUpdateBatchOneStatement drives the one-statement batch path (same
-// shape, integer keys) with applied, refused and missing rows, and the
-// row-by-row fallback (duplicate keys, a text key in an integer column).
-func TestUpdateBatchOneStatement(t *testing.T) {
+// TestUpdateBatch drives one transaction of guarded updates with applied,
+// refused and missing rows, duplicate keys, a text key in an integer
+// column, and a cancelled context (nothing applied).
+func TestUpdateBatch(t *testing.T) {
 	var seed []engine.Item
 	for i := range 50 {
 		it := engine.Item{"id": engine.Number(fmt.Sprint(i)), "address": fmt.Sprintf("%d Main St", i)}
@@ -65,7 +65,7 @@ func TestUpdateBatchOneStatement(t *testing.T) {
 			t.Errorf("item %d: applied=%v but error %v", n, applied, errs[i])
 		}
 	}
-	// Fallback: a duplicate key and a key bound as text.
+	// A duplicate key and a key bound as text.
 	errs = st.UpdateBatch(ctx, []engine.Update{
 		{Key: engine.Item{"id": engine.Number("1")}, Set: map[string]any{"city": "Lyon"}},
 		{Key: engine.Item{"id": engine.Number("1")}, Set: map[string]any{"city": "Nice"}},
@@ -81,5 +81,22 @@ func TestUpdateBatchOneStatement(t *testing.T) {
 	}
 	if got, _, _ := st.Get(ctx, engine.Item{"id": engine.Number("2")}); got["city"] != "Rome" {
 		t.Errorf("text key: city=%v, want Rome", got["city"])
+	}
+	// Cancelled before it starts: every update fails and none applies.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	errs = st.UpdateBatch(cctx, []engine.Update{
+		{Key: engine.Item{"id": engine.Number("3")}, Set: map[string]any{"city": "Oslo"}},
+		{Key: engine.Item{"id": engine.Number("4")}, Set: map[string]any{"city": "Oslo"}},
+	})
+	for i, err := range errs {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled update %d: %v, want context.Canceled", i, err)
+		}
+	}
+	for _, id := range []string{"3", "4"} {
+		if got, _, _ := st.Get(ctx, engine.Item{"id": engine.Number(id)}); got["city"] == "Oslo" {
+			t.Errorf("item %s was updated by a cancelled batch", id)
+		}
 	}
 }
