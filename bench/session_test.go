@@ -21,7 +21,7 @@ import (
 const (
 	targetVersion = 2
 	segments      = runbook.DefaultSegments
-	pageSize      = runbook.DefaultBatchSize
+	pageSize      = runbook.DefaultBatchSize // migrate's page size on DynamoDB
 )
 
 // runbookYAML renders the benchmark runbook: one environment "bench" on
@@ -49,12 +49,11 @@ environments:
         with:
           where: "item.address != nil"
           segments: %d
-          batch_size: %d
           set:
             street_name: 'trim(split(item.address, ",")[0])'
             city: 'trim(split(item.address, ",")[1])'
             postcode: 'trim(split(item.address, ",")[2])'
-`, targetVersion, store, rate, segments, pageSize)
+`, targetVersion, store, rate, segments)
 }
 
 // splitAddress is the baselines' hand-written version of the runbook's set

@@ -18,6 +18,9 @@ type itemEnv struct {
 	vars map[string]any // the session's environment; vars[EnvItem] is item
 	item map[string]any // the bound item in expression form
 	vm   vm.VM
+	// attrs, when set, are the only attributes the expressions read (see
+	// exprReads): bind converts just those.
+	attrs []string
 }
 
 // newItemEnv copies base (sc.ExprEnv()) so that setting `item` does not
@@ -43,7 +46,15 @@ func newItemEnvFrom(base map[string]any) *itemEnv {
 // nothing keeps the map.
 func (env *itemEnv) bind(it Item) {
 	clear(env.item)
-	toExprInto(env.item, it)
+	if env.attrs == nil {
+		toExprInto(env.item, it)
+		return
+	}
+	for _, a := range env.attrs {
+		if v, ok := it[a]; ok {
+			env.item[a] = toExprValue(v)
+		}
+	}
 }
 
 // run evaluates e against the bound item.

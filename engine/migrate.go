@@ -90,7 +90,11 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 
 // env returns a fresh expression environment for one goroutine.
 func (m *migrator) env() *itemEnv {
-	return newItemEnvFrom(m.baseEnv)
+	env := newItemEnvFrom(m.baseEnv)
+	if !m.readsAll {
+		env.attrs = append([]string{}, m.reads...) // non-nil: bind only these
+	}
+	return env
 }
 
 func (m *migrator) run(ctx context.Context) (any, error) {

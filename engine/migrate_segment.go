@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/lockstep-run/lockstep/runbook"
@@ -15,8 +17,13 @@ const (
 	maxTransient       = 4  // other errors of one write/read before it counts as failed
 )
 
-// runSegment migrates one scan segment from cursor (nil: its start),
-// checkpointing after each page once every write of the page completed.
+// runSegment migrates one scan segment from cursor (nil: its start) as a
+// three-stage pipeline, so that reading, writing and journaling overlap:
+// this goroutine scans and plans pages (planPages), a second one writes
+// them (writePages), a third saves each written page's checkpoint
+// (savePages). At most one page waits between two stages, so a pause or
+// an abort takes effect within a page or two, and a checkpoint is saved
+// only after every write of its page completed, in page order.
 func (m *migrator) runSegment(ctx context.Context, seg int, cursor []byte) error {
 	var ext *externalTransform
 	if len(m.spec.Transform) > 0 {
@@ -27,12 +34,57 @@ func (m *migrator) runSegment(ctx context.Context, seg int, cursor []byte) error
 		ext = x
 		defer ext.close()
 	}
-	env := m.env()
-	limit := m.spec.BatchSize
-	if limit <= 0 {
-		limit = runbook.DefaultBatchSize
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	planned := make(chan plannedPage, 1)
+	written := make(chan writtenPage, 1)
+	var halt atomic.Bool // the planner stopped: write no further page
+	var werr, serr error
+	wdone, sdone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(wdone)
+		defer close(written)
+		if werr = m.writePages(wctx, seg, ext, planned, written, &halt); werr != nil {
+			cancel()
+		}
+	}()
+	go func() {
+		defer close(sdone)
+		if serr = m.savePages(wctx, seg, written); serr != nil {
+			cancel()
+		}
+	}()
+	perr := m.planPages(wctx, seg, ext, cursor, planned)
+	if perr != nil {
+		halt.Store(true)
 	}
-	c := &m.segs[seg]
+	close(planned)
+	<-wdone
+	<-sdone
+	switch {
+	case serr != nil:
+		return serr
+	case werr != nil && (!errors.Is(werr, context.Canceled) || ctx.Err() != nil):
+		return werr
+	case perr != nil && ctx.Err() == nil && wctx.Err() != nil:
+		return nil // a later stage stopped the step: its error is the one
+	}
+	return perr
+}
+
+// plannedPage is one scanned and planned page on its way to the writer.
+type plannedPage struct {
+	plans   []plan
+	next    []byte // the checkpoint cursor once the page is written
+	scanned int64  // items read, counted when the page is written so
+	bytes   int64  // that a checkpoint's counts cover its pages only
+}
+
+// planPages is the first stage: it scans and plans pages from cursor
+// and hands them to the writer until the segment ends or the step stops.
+func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransform, cursor []byte, out chan<- plannedPage) error {
+	env := m.env()
+	limit := m.batchSize()
 	for {
 		if m.stop.Load() {
 			return nil
@@ -46,36 +98,94 @@ func (m *migrator) runSegment(ctx context.Context, seg int, cursor []byte) error
 		if err != nil {
 			return err
 		}
-		c.scanned.Add(int64(len(page.Items)))
+		var size int64
 		for _, it := range page.Items {
-			c.bytesRead.Add(int64(ItemSize(it)))
+			size += int64(ItemSize(it))
 		}
 		plans, err := m.planItems(ctx, env, ext, page.Items)
 		if err != nil {
-			return err
-		}
-		if err := m.writePage(ctx, seg, ext, plans); err != nil {
 			return err
 		}
 		next := page.Next
 		if next == nil {
 			next = segmentDone
 		}
-		if !m.dry && m.sc.Journal != nil {
-			if err := m.sc.Journal.SaveCheckpoint(ctx, m.sc.Session.ID, m.sc.Step.ID, seg, next, c.snapshot()); err != nil {
-				return fmt.Errorf("segment %d: %w", seg, err)
-			}
-			m.noteThrottles()
-		}
-		if m.totals().Failures-m.base.Failures > m.budget() {
-			m.stop.Store(true)
-			return ErrErrorBudget
+		select {
+		case out <- plannedPage{plans: plans, next: next, scanned: int64(len(page.Items)), bytes: size}:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 		if page.Next == nil {
 			return nil
 		}
 		cursor = page.Next
 	}
+}
+
+// writtenPage is a written page on its way to its checkpoint.
+type writtenPage struct {
+	next   []byte
+	counts any // the segment's counts right after the page's writes
+}
+
+// writePages is the second stage: it writes each planned page and
+// passes it on to be checkpointed. It stops the step when the error
+// budget is spent.
+func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransform, in <-chan plannedPage, out chan<- writtenPage, halt *atomic.Bool) error {
+	c := &m.segs[seg]
+	for p := range in {
+		if m.stop.Load() || halt.Load() {
+			continue // drain: the step is stopping (abort, pause, a failure, the budget)
+		}
+		c.scanned.Add(p.scanned)
+		c.bytesRead.Add(p.bytes)
+		if err := m.writePage(ctx, seg, ext, p.plans); err != nil {
+			return err
+		}
+		select {
+		case out <- writtenPage{next: p.next, counts: c.snapshot()}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if m.totals().Failures-m.base.Failures > m.budget() {
+			m.stop.Store(true)
+			return ErrErrorBudget
+		}
+	}
+	return nil
+}
+
+// savePages is the third stage: it saves each written page's checkpoint,
+// in order. It drains its input to the end even when ctx is done, so that
+// every page whose writes completed is recorded (the journal commits a
+// checkpoint it has begun regardless of cancellation).
+func (m *migrator) savePages(ctx context.Context, seg int, in <-chan writtenPage) error {
+	var failed error
+	for p := range in {
+		if failed != nil || m.dry || m.sc.Journal == nil {
+			continue
+		}
+		if err := m.sc.Journal.SaveCheckpoint(context.WithoutCancel(ctx), m.sc.Session.ID, m.sc.Step.ID, seg, p.next, p.counts); err != nil {
+			failed = fmt.Errorf("segment %d: %w", seg, err)
+			continue
+		}
+		m.noteThrottles()
+	}
+	return failed
+}
+
+// batchSize is the page size: the runbook's batch_size, else the store's
+// preferred size, else runbook.DefaultBatchSize.
+func (m *migrator) batchSize() int {
+	if m.spec.BatchSize > 0 {
+		return m.spec.BatchSize
+	}
+	if bs, ok := m.store.(BatchSizer); ok {
+		if n := bs.PreferredBatchSize(); n > 0 {
+			return n
+		}
+	}
+	return runbook.DefaultBatchSize
 }
 
 // scanPage reads one page, retrying throttles and transient errors.

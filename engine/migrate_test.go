@@ -313,8 +313,16 @@ func TestMigratePauseAndAbortAtBatchBoundary(t *testing.T) {
 			}
 			sc = r.stepContext("bump")
 			sc.Resumed = true
-			if _, err := r.run(sc); err != nil {
+			res, err := r.run(sc)
+			if err != nil {
 				t.Fatalf("resume: %v", err)
+			}
+			// Every page written before the stop was checkpointed, so the
+			// resumed run finds no item it already migrated, and the counts
+			// (carried over from the checkpoints) add up.
+			if got := res.(engine.MigrateResult); got.Already != 0 || got.Migrated != 1000 {
+				t.Errorf("resumed run: migrated %d, already %d in all; want 1000 and 0 (every written page checkpointed before the stop)",
+					got.Migrated, got.Already)
 			}
 			for id, it := range r.all() {
 				var n int64

@@ -40,7 +40,7 @@ const shellHint = "run: \"cmd\" goes through sh -c, argv: [cmd, arg] runs direct
 
 // Migrate defaults.
 const (
-	DefaultBatchSize   = 100
+	DefaultBatchSize   = 100 // when neither the runbook nor the store chooses
 	DefaultSegments    = 4
 	DefaultMaxRetries  = 5
 	DefaultErrorBudget = 100

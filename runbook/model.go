@@ -277,7 +277,7 @@ type MigrateSpec struct {
 	Remove      []string
 	Rename      map[string]string // old → new
 	Transform   []string          // external command argv (JSON lines in and out)
-	BatchSize   int
+	BatchSize   int               // items per page and per checkpoint; 0: the store chooses
 	Segments    int
 	ErrorBudget int // per-item failures before the step pauses
 	MaxRetries  int // conditional-write retries before a conflict is recorded
