@@ -84,7 +84,7 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 	if sc.ExprEnv != nil {
 		m.baseEnv = sc.ExprEnv()
 	}
-	m.segs = make([]segCounts, max(1, spec.Segments))
+	m.segs = make([]segCounts, m.segments())
 	return m, nil
 }
 

@@ -6,32 +6,35 @@ import (
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-type sizedStore struct {
+type tunedStore struct {
 	Store
-	n int
+	d MigrateDefaults
 }
 
-func (s sizedStore) PreferredBatchSize() int { return s.n }
+func (s tunedStore) MigrateDefaults() MigrateDefaults { return s.d }
 
-// TestBatchSize: the runbook's batch_size wins, else the store's
-// preference, else runbook.DefaultBatchSize.
-func TestBatchSize(t *testing.T) {
+// TestMigrateDefaults: the runbook's segments and batch_size win, else
+// the store's preference, else the runbook package's defaults.
+func TestMigrateDefaults(t *testing.T) {
 	tests := []struct {
-		name     string
-		runbook  int
-		store    Store
-		wantSize int
+		name        string
+		spec        runbook.MigrateSpec
+		store       Store
+		segs, batch int
 	}{
-		{"runbook sets it", 40, sizedStore{n: 1000}, 40},
-		{"store prefers", 0, sizedStore{n: 1000}, 1000},
-		{"store has no preference", 0, sizedStore{n: 0}, runbook.DefaultBatchSize},
-		{"store without BatchSizer", 0, struct{ Store }{}, runbook.DefaultBatchSize},
+		{"runbook sets both", runbook.MigrateSpec{Segments: 3, BatchSize: 40}, tunedStore{d: MigrateDefaults{2, 1000}}, 3, 40},
+		{"store prefers", runbook.MigrateSpec{}, tunedStore{d: MigrateDefaults{2, 1000}}, 2, 1000},
+		{"store prefers a page size only", runbook.MigrateSpec{}, tunedStore{d: MigrateDefaults{BatchSize: 500}}, runbook.DefaultSegments, 500},
+		{"store without MigrateTuner", runbook.MigrateSpec{}, struct{ Store }{}, runbook.DefaultSegments, runbook.DefaultBatchSize},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := &migrator{spec: &runbook.MigrateSpec{BatchSize: tt.runbook}, store: tt.store}
-			if got := m.batchSize(); got != tt.wantSize {
-				t.Errorf("batchSize() = %d, want %d", got, tt.wantSize)
+			m := &migrator{spec: &tt.spec, store: tt.store}
+			if got := m.segments(); got != tt.segs {
+				t.Errorf("segments() = %d, want %d", got, tt.segs)
+			}
+			if got := m.batchSize(); got != tt.batch {
+				t.Errorf("batchSize() = %d, want %d", got, tt.batch)
 			}
 		})
 	}

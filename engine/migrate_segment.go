@@ -175,17 +175,31 @@ func (m *migrator) savePages(ctx context.Context, seg int, in <-chan writtenPage
 }
 
 // batchSize is the page size: the runbook's batch_size, else the store's
-// preferred size, else runbook.DefaultBatchSize.
+// preference (MigrateTuner), else runbook.DefaultBatchSize.
 func (m *migrator) batchSize() int {
-	if m.spec.BatchSize > 0 {
-		return m.spec.BatchSize
+	return pick(m.spec.BatchSize, m.storeDefaults().BatchSize, runbook.DefaultBatchSize)
+}
+
+// segments is the number of scan segments, chosen like batchSize.
+func (m *migrator) segments() int {
+	return pick(m.spec.Segments, m.storeDefaults().Segments, runbook.DefaultSegments)
+}
+
+func (m *migrator) storeDefaults() MigrateDefaults {
+	if t, ok := m.store.(MigrateTuner); ok {
+		return t.MigrateDefaults()
 	}
-	if bs, ok := m.store.(BatchSizer); ok {
-		if n := bs.PreferredBatchSize(); n > 0 {
-			return n
+	return MigrateDefaults{}
+}
+
+// pick returns the first positive value.
+func pick(vals ...int) int {
+	for _, v := range vals {
+		if v > 0 {
+			return v
 		}
 	}
-	return runbook.DefaultBatchSize
+	return 0
 }
 
 // scanPage reads one page, retrying throttles and transient errors.

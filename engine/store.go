@@ -85,11 +85,21 @@ type Update struct {
 	Guard   Guard
 }
 
-// BatchSizer is implemented by stores that prefer another page size for
-// migrate than runbook.DefaultBatchSize when the runbook does not set
-// batch_size (sqlite: larger pages make fewer, larger transactions).
-type BatchSizer interface {
-	PreferredBatchSize() int
+// MigrateTuner is implemented by stores that prefer other migrate
+// defaults than runbook.DefaultSegments and runbook.DefaultBatchSize, used
+// when the runbook leaves segments or batch_size out. SQLite, with one
+// writer, gains nothing from many segments and much from large pages
+// (fewer, larger transactions and checkpoints). A zero field keeps the
+// runbook package's default. The values must not depend on the machine:
+// a resumed step must find the segmentation its checkpoints were made in.
+type MigrateTuner interface {
+	MigrateDefaults() MigrateDefaults
+}
+
+// MigrateDefaults are a store's preferred migrate settings.
+type MigrateDefaults struct {
+	Segments  int
+	BatchSize int
 }
 
 // BatchUpdater is implemented by stores that apply several guarded

@@ -41,7 +41,7 @@ const shellHint = "run: \"cmd\" goes through sh -c, argv: [cmd, arg] runs direct
 // Migrate defaults.
 const (
 	DefaultBatchSize   = 100 // when neither the runbook nor the store chooses
-	DefaultSegments    = 4
+	DefaultSegments    = 4   // when neither the runbook nor the store chooses
 	DefaultMaxRetries  = 5
 	DefaultErrorBudget = 100
 	// DefaultMaintenanceAttribute is the flag attribute of a lock's maintenance item.

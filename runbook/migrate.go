@@ -9,7 +9,7 @@ import (
 
 // migrate decodes a migrate step's spec and applies its defaults.
 func (d *decoder) migrate(f fields, what string) *MigrateSpec {
-	sp := &MigrateSpec{Segments: DefaultSegments,
+	sp := &MigrateSpec{
 		ErrorBudget: DefaultErrorBudget, MaxRetries: DefaultMaxRetries}
 	if !f.has("set") && !f.has("remove") && !f.has("rename") && !f.has("transform") {
 		d.errorf(f.node, "a migrate step changes items with set, remove, rename or transform", "%s: nothing to do", what)

@@ -278,9 +278,9 @@ type MigrateSpec struct {
 	Rename      map[string]string // old → new
 	Transform   []string          // external command argv (JSON lines in and out)
 	BatchSize   int               // items per page and per checkpoint; 0: the store chooses
-	Segments    int
-	ErrorBudget int // per-item failures before the step pauses
-	MaxRetries  int // conditional-write retries before a conflict is recorded
+	Segments    int               // parallel scan segments; 0: the store chooses
+	ErrorBudget int               // per-item failures before the step pauses
+	MaxRetries  int               // conditional-write retries before a conflict is recorded
 }
 
 // SetClause assigns the value of Expr to Attr.

@@ -105,7 +105,7 @@ func TestParseDesignExample(t *testing.T) {
 		{"backfill where", exprSrc(backfill.Migrate.Where), "item.address != nil"},
 		{"backfill set attrs", setAttrs, []string{"street_name", "city", "postcode"}},
 		{"backfill set[1]", setSrcs[1], `trim(split(item.address, ",")[1])`},
-		{"backfill defaults", []int{backfill.Migrate.BatchSize, backfill.Migrate.Segments, backfill.Migrate.MaxRetries, backfill.Migrate.ErrorBudget}, []int{0, 4, 5, 100}}, // batch_size 0: the store chooses
+		{"backfill defaults", []int{backfill.Migrate.BatchSize, backfill.Migrate.Segments, backfill.Migrate.MaxRetries, backfill.Migrate.ErrorBudget}, []int{0, 0, 5, 100}}, // batch_size and segments 0: the store chooses
 		{"backfill reads", backfill.Migrate.Reads(), []string{"address"}},
 		{"rollback id", backfill.Rollback.ID, "backfill.rollback"},
 		{"rollback kind", backfill.Rollback.Kind, runbook.KindMigrate},
