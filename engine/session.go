@@ -66,7 +66,9 @@ func (s *State) StepState(id string) *StepState {
 }
 
 // StoreOpener opens the data store an environment names. cmd supplies the
-// one that knows the concrete drivers.
+// one that knows the concrete drivers. A sqlite spec that names no table
+// is a database opened for sql steps only (see runSQL): it must return a
+// SQLExecer.
 type StoreOpener func(ctx context.Context, spec *runbook.StoreSpec) (Store, error)
 
 // Config is everything a session needs. Journal and Prompter are required.

@@ -160,6 +160,9 @@ func (d *decoder) sql(f fields, what string) *SQLSpec {
 	if v := f.get("path"); v != nil {
 		sp.Path = d.nonEmpty(v, "path")
 		d.checkRefs(v, sp.Path)
+		if strings.ContainsAny(sp.Path, "?#") {
+			d.errorf(v, "a plain file path: SQLite URI parameters are not supported", "sql path %q must not contain '?' or '#'", sp.Path)
+		}
 	}
 	return sp
 }

@@ -12,7 +12,9 @@ import (
 )
 
 // openStore is the engine.StoreOpener that wires the concrete stores in by
-// spec.Kind. ${VAR} references still in the spec are expanded with getenv.
+// spec.Kind; a sqlite spec that names no table (a sql step's `path:`)
+// opens the database for SQL only. ${VAR} references still in the spec
+// are expanded with getenv.
 func openStore(getenv func(string) string) engine.StoreOpener {
 	return func(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
 		if spec == nil {
@@ -27,6 +29,14 @@ func openStore(getenv func(string) string) engine.StoreOpener {
 		}
 		switch spec.Kind {
 		case "sqlite":
+			if spec.Table == "" {
+				// A sql step's `path:`: the database for SQL only.
+				db, err := sqlite.OpenSQL(spec.Path)
+				if err != nil {
+					return nil, err
+				}
+				return db, nil
+			}
 			s, err := sqlite.Open(spec)
 			if err != nil {
 				return nil, err

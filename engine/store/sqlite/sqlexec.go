@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -20,7 +21,21 @@ const MaxResultRows = 100
 func (s *Store) ExecSQL(ctx context.Context, statements []string, commit bool) ([]engine.SQLResult, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
+	results, err := execSQL(ctx, s.db, statements, commit)
+	if err != nil {
+		return results, err
+	}
+	// The statements may have altered the table: forget what we knew.
+	s.mu.Lock()
+	s.schema = nil
+	s.mu.Unlock()
+	return results, nil
+}
+
+// execSQL is ExecSQL on db, for Store and Database alike; callers
+// serialise their calls.
+func execSQL(ctx context.Context, db *sql.DB, statements []string, commit bool) ([]engine.SQLResult, error) {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("exec sql: %w", translate(err))
 	}
@@ -32,7 +47,7 @@ func (s *Store) ExecSQL(ctx context.Context, statements []string, commit bool) (
 			r.Columns, r.Rows, err = queryText(ctx, tx, st)
 			r.RowsAffected = int64(len(r.Rows))
 		} else {
-			var res interface{ RowsAffected() (int64, error) }
+			var res sql.Result
 			res, err = tx.ExecContext(ctx, st)
 			if err == nil {
 				r.RowsAffected, _ = res.RowsAffected()
@@ -48,10 +63,6 @@ func (s *Store) ExecSQL(ctx context.Context, statements []string, commit bool) (
 			return results, fmt.Errorf("exec sql: commit: %w", translate(err))
 		}
 	}
-	// The statements may have altered the table: forget what we knew.
-	s.mu.Lock()
-	s.schema = nil
-	s.mu.Unlock()
 	return results, nil
 }
 

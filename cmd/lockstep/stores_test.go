@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// TestRunSQLStepOnPath runs a sql step whose `path:` names a SQLite file
+// in an environment without a store, through the real CLI wiring.
+func TestRunSQLStepOnPath(t *testing.T) {
+	tests := []struct {
+		name       string
+		mode       string
+		path       string // relative to the temp dir
+		wantCode   int
+		wantTables string // "-": no file
+		wantErr    string
+	}{
+		{"live creates the table", "live", "side.db", exitOK, "audit", ""},
+		{"dry-run leaves nothing", "dry-run", "side.db", exitOK, "-", ""},
+		{"missing directory", "live", "nodir/side.db", exitFailed, "-",
+			"rb.yaml:9:9: open sqlite store: open sqlite database $DIR/nodir/side.db: directory $DIR/nodir does not exist (create it first)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			rb, db := filepath.Join(dir, "rb.yaml"), filepath.Join(dir, tt.path)
+			src := "lockstep: 1\nname: t\ntitle: T\nversion: 1\nenvironments: {box: {}}\nphases:\n  - name: p\n    steps:\n" +
+				`      - {id: mk, kind: sql, with: {path: "${SIDE_DB}", statements: ["CREATE TABLE audit (id INTEGER PRIMARY KEY)"]}}` + "\n"
+			if err := os.WriteFile(rb, []byte(src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f, out, errOut := testFactory(map[string]string{"LOCKSTEP_JOURNAL": filepath.Join(dir, "journal.db"), "SIDE_DB": db}, "u")
+			cmd := newRootCmd(f)
+			cmd.SetArgs([]string{"run", rb, "--env", "box", "--plain", "--mode", tt.mode})
+			cmd.SetOut(f.Out)
+			cmd.SetErr(f.ErrOut)
+			err := cmd.ExecuteContext(context.Background())
+			if got := exitCode(err); got != tt.wantCode {
+				t.Errorf("exit %d (%v), want %d\n%s%s", got, err, tt.wantCode, out, errOut)
+			}
+			if want := strings.ReplaceAll(tt.wantErr, "$DIR", dir); !strings.Contains(out.String(), want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+			if got := tablesOf(t, db); got != tt.wantTables {
+				t.Errorf("tables of %s = %q, want %q", tt.path, got, tt.wantTables)
+			}
+		})
+	}
+}
+
+// tablesOf lists the tables of the SQLite file at path, "-" when there is
+// no such file.
+func tablesOf(t *testing.T, path string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		return "-"
+	}
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var names sql.NullString
+	if err := db.QueryRow("SELECT group_concat(name, ',') FROM sqlite_master WHERE type = 'table'").Scan(&names); err != nil {
+		t.Fatal(err)
+	}
+	return names.String
+}
