@@ -146,9 +146,9 @@ func testCorruptedDrill(t *testing.T, h *harness, rb string, corrupt func([]byte
 	rewriteLine(t, br.Export, 1000, corrupt)
 	h.writeFile("tampered", "")
 
-	r := p.wait(2 * time.Minute)
-	if r.code != 1 {
-		t.Fatalf("run with a corrupted export: exit %d, want 1\n%s", r.code, r)
+	r := p.Wait(2 * time.Minute)
+	if r.Code != 1 {
+		t.Fatalf("run with a corrupted export: exit %d, want 1\n%s", r.Code, r)
 	}
 	end, ok := lastStepEnd(t, h.journalDB(), id, "drill")
 	if !ok || end.Status != "failed" {
@@ -158,7 +158,7 @@ func testCorruptedDrill(t *testing.T, h *harness, rb string, corrupt func([]byte
 		if !strings.Contains(end.Error, w) {
 			t.Errorf("drill error %q does not say %q", end.Error, w)
 		}
-		if !strings.Contains(r.stdout+r.stderr, w) {
+		if !strings.Contains(r.Stdout+r.Stderr, w) {
 			t.Errorf("the operator is not told %q\n%s", w, r)
 		}
 	}

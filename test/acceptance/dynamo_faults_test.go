@@ -35,11 +35,11 @@ func TestDynamoMigrateThroughFaults(t *testing.T) {
 	h.waitCheckpoints(p, "bump", counterItems/batch/2, 3*time.Minute)
 	faults.DropAfterForward = true
 	px.SetFaults(faults)
-	r := p.wait(3 * time.Minute)
+	r := p.Wait(3 * time.Minute)
 	n := px.Counts()
 	t.Logf("finished in %v; proxy: %+v", time.Since(start).Round(time.Millisecond), n)
-	if r.code != 0 {
-		t.Fatalf("run: exit %d, want 0\n%s", r.code, r)
+	if r.Code != 0 {
+		t.Fatalf("run: exit %d, want 0\n%s", r.Code, r)
 	}
 	if n.Throttled == 0 || n.ServerErrors == 0 || n.Dropped == 0 {
 		t.Fatalf("the proxy injected too few faults to test anything: %+v", n)

@@ -53,14 +53,14 @@ func TestDynamoMigrateKilledThreeTimes(t *testing.T) {
 		if _, ended := lastStepEnd(t, h.journalDB(), id, "bump"); ended {
 			t.Fatalf("kill %d: the migrate step had already ended: the kill did not interrupt it", i+1)
 		}
-		if i > 0 && !strings.Contains(out.stdout, "resuming") {
+		if i > 0 && !strings.Contains(out.Stdout, "resuming") {
 			t.Errorf("resume %d does not say it resumes from checkpoints\n%s", i, out)
 		}
 		t.Logf("kill %d after %d checkpoints (%v)", i+1, got, time.Since(start).Round(time.Millisecond))
 	}
-	r := h.start("resume", id, "--plain").wait(3 * time.Minute)
-	if r.code != 0 {
-		t.Fatalf("final resume: exit %d, want 0\n%s", r.code, r)
+	r := h.start("resume", id, "--plain").Wait(3 * time.Minute)
+	if r.Code != 0 {
+		t.Fatalf("final resume: exit %d, want 0\n%s", r.Code, r)
 	}
 	if s := h.onlySession(); s.Outcome != "completed" {
 		t.Errorf("session outcome %q, want completed", s.Outcome)

@@ -38,12 +38,12 @@ func TestDynamoMigrateWithConcurrentWriter(t *testing.T) {
 	h := newHarness(t)
 	rb := h.writeFile("counter.yaml", counterRunbook("acc-writer", dynamoStore(endpoint, "counters"), 1000, 500, 1))
 	p := h.start("run", rb, "--env", "test", "--plain")
-	w := startWriter(t, c, "counters", slices.Sorted(maps.Keys(seeded)), p.done)
-	r := p.wait(3 * time.Minute)
+	w := startWriter(t, c, "counters", slices.Sorted(maps.Keys(seeded)), p.Done())
+	r := p.Wait(3 * time.Minute)
 	bumped, writes := w.wait(t)
 	t.Logf("the writer changed %d items with %d writes", len(bumped), writes)
-	if r.code != 0 {
-		t.Fatalf("run: exit %d, want 0\n%s", r.code, r)
+	if r.Code != 0 {
+		t.Fatalf("run: exit %d, want 0\n%s", r.Code, r)
 	}
 	if len(bumped) == 0 {
 		t.Fatal("the writer changed no item: nothing tested")

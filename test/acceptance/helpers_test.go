@@ -9,11 +9,8 @@
 package acceptance
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,55 +22,14 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the "sqlite3" driver: seeding, reading back, the journal
+
+	"github.com/lockstep-run/lockstep/internal/testbin"
 )
 
-// bin is the lockstep binary under test, built by TestMain.
-var bin string
+// binary is the lockstep binary under test, built by TestMain.
+var binary = testbin.New("acceptance")
 
-func TestMain(m *testing.M) {
-	root, err := moduleRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "acceptance:", err)
-		os.Exit(1)
-	}
-	// A directory of this run's own: concurrent runs of the suite in the
-	// shared tree must not overwrite each other's binary (or the tree's).
-	dir, err := os.MkdirTemp("", "lockstep-acceptance-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "acceptance:", err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "lockstep")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/lockstep")
-	build.Dir = root
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "acceptance: build lockstep:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// moduleRoot is the directory holding go.mod, above the working directory.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
+func TestMain(m *testing.M) { os.Exit(binary.Main(m)) }
 
 // Process-level helpers: a test's directory and journal, lockstep runs in
 // the foreground and in the background, SIGKILL.
@@ -107,41 +63,15 @@ func newHarness(t *testing.T) *harness {
 // writeFile writes name in the test directory and returns its path.
 func (h *harness) writeFile(name, content string) string {
 	h.t.Helper()
-	p := filepath.Join(h.dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		h.t.Fatal(err)
-	}
-	return p
-}
-
-// result is what one lockstep invocation did.
-type result struct {
-	code   int // exit code; -9 when killed by SIGKILL
-	stdout string
-	stderr string
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d\n--- stdout (last 3000 bytes)\n%s\n--- stderr (last 3000 bytes)\n%s", r.code, tail(r.stdout, 3000), tail(r.stderr, 3000))
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
+	return testbin.WriteFile(h.t, h.dir, name, content)
 }
 
 // proc is a lockstep process running in the background, in a process
-// group of its own so that kill9 also reaches the shell steps it started.
+// group of its own so that kill9 (and the end of the test) also reaches
+// the shell steps it started.
 type proc struct {
-	t      *testing.T
-	args   []string
-	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
-	done   chan struct{}
-	res    result
+	*testbin.Proc
+	t *testing.T
 }
 
 // start runs lockstep args in the background with the test's journal.
@@ -154,94 +84,41 @@ func (h *harness) start(args ...string) *proc {
 // and extra environment variables.
 func (h *harness) startWith(journal string, env []string, args ...string) *proc {
 	h.t.Helper()
-	args = append(args, "--journal", journal)
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(binary.Path(h.t), append(args, "--journal", journal)...)
 	cmd.Env = append(append(os.Environ(), h.vars...), env...)
 	cmd.Dir = h.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &proc{t: h.t, args: args, cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
-	if err := cmd.Start(); err != nil {
-		h.t.Fatalf("start lockstep %s: %v", strings.Join(args, " "), err)
-	}
-	go func() {
-		err := cmd.Wait()
-		p.res = result{stdout: p.stdout.String(), stderr: p.stderr.String(), code: exitCode(err)}
-		close(p.done)
-	}()
-	h.t.Cleanup(func() { p.killGroup() })
-	return p
-}
-
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return 0
-	}
-	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return -int(ws.Signal())
-	}
-	return ee.ExitCode()
-}
-
-// exited reports whether the process has ended.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// wait waits for the process to end (failing the test after timeout).
-func (p *proc) wait(timeout time.Duration) result {
-	p.t.Helper()
-	select {
-	case <-p.done:
-		return p.res
-	case <-time.After(timeout):
-		p.killGroup()
-		<-p.done
-		p.t.Fatalf("lockstep %s: still running after %v (hang?)\n%s", strings.Join(p.args, " "), timeout, p.res)
-		return p.res
-	}
+	return &proc{Proc: testbin.Start(h.t, cmd), t: h.t}
 }
 
 // kill9 sends SIGKILL to lockstep — no chance to checkpoint, release a
 // lease or end the session — then to what is left of its process group
 // (shell steps), and waits for it.
-func (p *proc) kill9() result {
+func (p *proc) kill9() testbin.Result {
 	p.t.Helper()
-	if p.exited() {
-		p.t.Fatalf("kill -9: lockstep %s already exited\n%s", strings.Join(p.args, " "), p.res)
+	if p.Exited() {
+		p.t.Fatalf("kill -9: %s already exited\n%s", p.Name(), p.Output())
 	}
-	if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		p.t.Fatalf("kill -9 %d: %v", p.cmd.Process.Pid, err)
-	}
-	r := p.wait(30 * time.Second)
-	p.killGroup()
-	if r.code != -int(syscall.SIGKILL) {
-		p.t.Fatalf("kill -9: lockstep exited with %d before the signal landed\n%s", r.code, r)
+	r := p.Stop(syscall.SIGKILL)
+	p.Kill()
+	if r.Code != -int(syscall.SIGKILL) {
+		p.t.Fatalf("kill -9: lockstep exited with %d before the signal landed\n%s", r.Code, r)
 	}
 	return r
 }
 
-// killGroup kills every process left in the group (idempotent).
-func (p *proc) killGroup() { _ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) }
-
 // run runs lockstep to completion with the test's journal.
-func (h *harness) run(timeout time.Duration, args ...string) result {
+func (h *harness) run(timeout time.Duration, args ...string) testbin.Result {
 	h.t.Helper()
-	return h.start(args...).wait(timeout)
+	return h.start(args...).Wait(timeout)
 }
 
 // mustRun runs lockstep and fails the test unless it exits with want.
-func (h *harness) mustRun(want int, timeout time.Duration, args ...string) result {
+func (h *harness) mustRun(want int, timeout time.Duration, args ...string) testbin.Result {
 	h.t.Helper()
 	r := h.run(timeout, args...)
-	if r.code != want {
-		h.t.Fatalf("lockstep %s: exit %d, want %d\n%s", strings.Join(args, " "), r.code, want, r)
+	if r.Code != want {
+		h.t.Fatalf("lockstep %s: exit %d, want %d\n%s", strings.Join(args, " "), r.Code, want, r)
 	}
 	return r
 }
@@ -250,38 +127,13 @@ func (h *harness) mustRun(want int, timeout time.Duration, args ...string) resul
 // fails the test if p exits first or after timeout.
 func (h *harness) waitFile(p *proc, name string, timeout time.Duration) {
 	h.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if _, err := os.Stat(filepath.Join(h.dir, name)); err == nil {
-			return
-		}
-		if p.exited() {
-			h.t.Fatalf("lockstep exited before %s appeared\n%s", name, p.res)
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("%s did not appear within %v\n--- stdout\n%s\n--- stderr\n%s", name, timeout,
-				tail(p.stdout.String(), 3000), tail(p.stderr.String(), 3000))
-		}
-		time.Sleep(10 * time.Millisecond)
+	exists := func() bool {
+		_, err := os.Stat(filepath.Join(h.dir, name))
+		return err == nil
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	if err := p.Until(timeout, 10*time.Millisecond, exists); err != nil {
+		h.t.Fatalf("%s did not appear: %v\n%s", name, err, p.Output())
+	}
 }
 
 // Journal helpers: the journal is read with database/sql, read-only, while
@@ -346,20 +198,15 @@ func (h *harness) checkpoints(step string) int {
 // events; it fails the test if p exits first or after timeout.
 func (h *harness) waitCheckpoints(p *proc, step string, n int, timeout time.Duration) int {
 	h.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if got := h.checkpoints(step); got >= n {
-			return got
-		}
-		if p.exited() {
-			h.t.Fatalf("lockstep exited before %d checkpoints of %s (journal has %d)\n%s", n, step, h.checkpoints(step), p.res)
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("fewer than %d checkpoints of %s after %v (journal has %d)\n--- stdout\n%s\n--- stderr\n%s",
-				n, step, timeout, h.checkpoints(step), tail(p.stdout.String(), 3000), tail(p.stderr.String(), 3000))
-		}
-		time.Sleep(5 * time.Millisecond)
+	var got int
+	enough := func() bool {
+		got = h.checkpoints(step)
+		return got >= n
 	}
+	if err := p.Until(timeout, 5*time.Millisecond, enough); err != nil {
+		h.t.Fatalf("fewer than %d checkpoints of %s: %v (journal has %d)\n%s", n, step, err, h.checkpoints(step), p.Output())
+	}
+	return got
 }
 
 // session is a row of the journal's sessions table.

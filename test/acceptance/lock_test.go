@@ -75,11 +75,11 @@ func testLock(t *testing.T, h *harness, rb string) {
 
 	refused := func(when string) {
 		t.Helper()
-		r := h.startWith(bJournal, nil, "run", rb, "--env", "test", "--plain", "--operator", "bob").wait(time.Minute)
-		if r.code != 1 {
-			t.Fatalf("%s: bob's session: exit %d, want 1 (refused by the lock)\n%s", when, r.code, r)
+		r := h.startWith(bJournal, nil, "run", rb, "--env", "test", "--plain", "--operator", "bob").Wait(time.Minute)
+		if r.Code != 1 {
+			t.Fatalf("%s: bob's session: exit %d, want 1 (refused by the lock)\n%s", when, r.Code, r)
 		}
-		out := r.stdout + r.stderr
+		out := r.Stdout + r.Stderr
 		if !strings.Contains(out, "alice") || !strings.Contains(out, aID) {
 			t.Errorf("%s: bob's refusal does not name alice and her session %s\n%s", when, aID, r)
 		}
@@ -110,9 +110,9 @@ func testLock(t *testing.T, h *harness, rb string) {
 	// Once the lease expired, bob may take it over, with a reason.
 	time.Sleep(time.Until(killed.Add(leaseTTL + time.Second)))
 	answers := h.writeFile("bob-answers.yaml", "lock: {reason: \"alice's session was killed\"}\n")
-	r := h.startWith(bJournal, nil, "run", rb, "--env", "test", "--plain", "--operator", "bob", "--answers", answers).wait(time.Minute)
-	if r.code != 0 {
-		t.Fatalf("bob's session after the lease expired: exit %d, want 0\n%s", r.code, r)
+	r := h.startWith(bJournal, nil, "run", rb, "--env", "test", "--plain", "--operator", "bob", "--answers", answers).Wait(time.Minute)
+	if r.Code != 0 {
+		t.Fatalf("bob's session after the lease expired: exit %d, want 0\n%s", r.Code, r)
 	}
 	bDB := readJournal(t, bJournal)
 	list := sessionsOf(t, bDB)

@@ -35,7 +35,7 @@ func TestSQLiteMigrateKilledOnce(t *testing.T) {
 
 	r := h.mustRun(0, 3*time.Minute, "resume", s.ID, "--plain")
 	t.Logf("finished after %v", time.Since(start).Round(time.Millisecond))
-	if !strings.Contains(r.stdout, "resuming") {
+	if !strings.Contains(r.Stdout, "resuming") {
 		t.Errorf("the resume does not say it continues from checkpoints\n%s", r)
 	}
 	if s := h.onlySession(); s.Outcome != "completed" {

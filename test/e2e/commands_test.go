@@ -19,7 +19,7 @@ func TestPlan(t *testing.T) {
 		" 6. tell (notify): renders the file message, does not send it",
 		" 7. smoke (shell): would run",
 	} {
-		if !strings.Contains(r.stdout, want) {
+		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("plan lacks %q\n%s", want, r)
 		}
 	}
@@ -28,7 +28,7 @@ func TestPlan(t *testing.T) {
 	}
 	// A built-in protocol by name.
 	r = e.mustRun(0, "plan", "demo", "--env", "demo")
-	if !strings.Contains(r.stdout, "backfill (migrate): migrates: set street_name, city, postcode") {
+	if !strings.Contains(r.Stdout, "backfill (migrate): migrates: set street_name, city, postcode") {
 		t.Errorf("plan demo lacks the backfill\n%s", r)
 	}
 	e.mustRun(2, "plan", "no-such-protocol", "--env", "demo")
@@ -42,7 +42,7 @@ func TestProtocols(t *testing.T) {
 		Title string `json:"title"`
 		Err   string `json:"error"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
+	if err := json.Unmarshal([]byte(r.Stdout), &list); err != nil {
 		t.Fatalf("protocols list --format json: %v\n%s", err, r)
 	}
 	found := false
@@ -56,7 +56,7 @@ func TestProtocols(t *testing.T) {
 		t.Errorf("protocols list lacks demo: %+v", list)
 	}
 	r = e.mustRun(0, "protocols", "show", "demo")
-	if !strings.Contains(r.stdout, "name: demo") {
+	if !strings.Contains(r.Stdout, "name: demo") {
 		t.Errorf("protocols show demo does not print the source\n%s", r)
 	}
 	out := filepath.Join(e.dir, "mine.yaml")
@@ -76,7 +76,7 @@ func TestJournalDiffAndMarkdown(t *testing.T) {
 	list := e.sessions()
 	r := e.mustRun(0, "journal", "diff", list[1].ID, list[0].ID)
 	for _, want := range []string{"rename-tier", "smoke", "TOTAL"} {
-		if !strings.Contains(r.stdout, want) {
+		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("journal diff lacks %q\n%s", want, r)
 		}
 	}
@@ -88,14 +88,14 @@ func TestJournalDiffAndMarkdown(t *testing.T) {
 	}
 	// journal without a subcommand and without a terminal lists sessions.
 	r = e.mustRun(0, "journal")
-	if !strings.Contains(r.stdout, list[0].ID) {
+	if !strings.Contains(r.Stdout, list[0].ID) {
 		t.Errorf("journal (no subcommand) does not list sessions\n%s", r)
 	}
 }
 
 func TestVersion(t *testing.T) {
 	r := newEnv(t).mustRun(0, "version")
-	if !strings.HasPrefix(r.stdout, "lockstep ") {
-		t.Errorf("version = %q", r.stdout)
+	if !strings.HasPrefix(r.Stdout, "lockstep ") {
+		t.Errorf("version = %q", r.Stdout)
 	}
 }

@@ -18,13 +18,13 @@ func TestDemo(t *testing.T) {
 	dir := filepath.Join(e.dir, "demo")
 	for run := 1; run <= 2; run++ { // re-runnable: the second run recreates the directory
 		r := e.mustRun(0, "demo", "--plain", "--dir", dir)
-		if !strings.Contains(r.stdout, "✓ completed") {
+		if !strings.Contains(r.Stdout, "✓ completed") {
 			t.Fatalf("run %d: demo did not complete\n%s", run, r)
 		}
 	}
 	journal := filepath.Join(dir, "journal.db")
 	r := e.mustRun(0, "journal", "verify", "--journal", journal)
-	if n := strings.Count(r.stdout, "ok   "); n != 1 {
+	if n := strings.Count(r.Stdout, "ok   "); n != 1 {
 		t.Errorf("demo journal holds %d verified sessions, want 1 (recreated)\n%s", n, r)
 	}
 	db, err := sql.Open("sqlite3", filepath.Join(dir, "users.db"))
@@ -52,7 +52,7 @@ func TestDemoRefusesAForeignDirectory(t *testing.T) {
 	}
 	e.writeFile("mine/precious.txt", "keep me")
 	r := e.mustRun(2, "demo", "--plain", "--dir", dir)
-	if !strings.Contains(r.stderr, "not made by lockstep demo") {
+	if !strings.Contains(r.Stderr, "not made by lockstep demo") {
 		t.Errorf("stderr does not explain the refusal\n%s", r)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "precious.txt")); err != nil {
@@ -70,15 +70,15 @@ func TestDemoResumesMidMigration(t *testing.T) {
 	p.waitOutput("▶ backfill (migrate)")
 	time.Sleep(200 * time.Millisecond) // well inside the ~5 s migration
 	if code := p.signal(syscall.SIGINT); code != 3 {
-		t.Fatalf("demo exit %d after SIGINT during the migration, want 3\n%s%s", code, p.stdout, p.stderr)
+		t.Fatalf("demo exit %d after SIGINT during the migration, want 3\n%s%s", code, p.Stdout, p.Stderr)
 	}
 	journal := filepath.Join(dir, "journal.db")
-	if !strings.Contains(p.stderr.String(), "lockstep resume ") || !strings.Contains(p.stderr.String(), journal) {
-		t.Errorf("the stopped demo does not say how to resume it\n%s", p.stderr)
+	if !strings.Contains(p.Stderr.String(), "lockstep resume ") || !strings.Contains(p.Stderr.String(), journal) {
+		t.Errorf("the stopped demo does not say how to resume it\n%s", p.Stderr)
 	}
 	// The resumed demo finds its database again from its journal's directory.
 	r := e.mustRun(0, "resume", "--plain", "--journal", journal)
-	if !strings.Contains(r.stdout, "backfill") || !strings.Contains(r.stdout, "✓ completed") {
+	if !strings.Contains(r.Stdout, "backfill") || !strings.Contains(r.Stdout, "✓ completed") {
 		t.Errorf("resume did not finish the migration\n%s", r)
 	}
 	db, err := sql.Open("sqlite3", filepath.Join(dir, "users.db"))

@@ -41,7 +41,7 @@ func TestRunAgainstDynamoDB(t *testing.T) {
 	e.vars = append(e.vars, "E2E_TABLE="+spec.Table, "E2E_ENDPOINT="+endpoint)
 
 	r := e.mustRun(0, "run", testdata(t, "dynamo.yaml"), "--env", "local", "--plain")
-	if !strings.Contains(r.stdout, "✓ backfill") || !strings.Contains(r.stdout, "✓ check") {
+	if !strings.Contains(r.Stdout, "✓ backfill") || !strings.Contains(r.Stdout, "✓ check") {
 		t.Errorf("the DynamoDB steps did not both complete\n%s", r)
 	}
 	for _, id := range []int{1, 60, 120} {
@@ -58,7 +58,7 @@ func TestRunAgainstDynamoDB(t *testing.T) {
 	}
 	// A second run finds nothing left to migrate: every item is at version 2.
 	r = e.mustRun(0, "run", testdata(t, "dynamo.yaml"), "--env", "local", "--plain")
-	if !strings.Contains(r.stdout, `"migrated":0`) {
+	if !strings.Contains(r.Stdout, `"migrated":0`) {
 		t.Errorf("second run migrated items again\n%s", r)
 	}
 }

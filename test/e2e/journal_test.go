@@ -3,29 +3,16 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lockstep-run/lockstep/internal/testbin"
 )
 
-// sqlite3CLI returns the path of the sqlite3 CLI, skipping the test when
-// it is missing (failing instead under CI=true).
-func sqlite3CLI(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("sqlite3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("sqlite3 CLI not found and CI=true: .ci/run installs it")
-		}
-		t.Skip("sqlite3 CLI not found")
-	}
-	return p
-}
-
 func TestJournalVerifyDetectsAnEditedEvent(t *testing.T) {
-	cli := sqlite3CLI(t)
+	cli := testbin.LookPath(t, "sqlite3") // skips without the CLI, fails under CI=true
 	e := newEnv(t)
 	e.newAccountsDB()
 	answers := testdata(t, "release-answers.yaml")
@@ -38,7 +25,7 @@ func TestJournalVerifyDetectsAnEditedEvent(t *testing.T) {
 	}
 	r := e.mustRun(0, "journal", "verify")
 	for _, s := range list {
-		if !strings.Contains(r.stdout, "ok   "+s.ID) {
+		if !strings.Contains(r.Stdout, "ok   "+s.ID) {
 			t.Errorf("verify does not report %s ok\n%s", s.ID, r)
 		}
 	}
@@ -61,10 +48,10 @@ SELECT seq FROM events WHERE session = '%s' AND kind = 'decision';`, victim, vic
 
 	r = e.mustRun(1, "journal", "verify")
 	want := fmt.Sprintf("session %s: event seq %s", victim, seq)
-	if !strings.Contains(r.stderr, want) {
+	if !strings.Contains(r.Stderr, want) {
 		t.Errorf("verify does not name the edited event (%q)\n%s", want, r)
 	}
-	if !strings.Contains(r.stdout, "ok   "+list[0].ID) {
+	if !strings.Contains(r.Stdout, "ok   "+list[0].ID) {
 		t.Errorf("verify no longer reports the untouched session ok\n%s", r)
 	}
 	e.mustRun(1, "journal", "verify", victim)
@@ -77,12 +64,12 @@ func TestJournalListShowExport(t *testing.T) {
 	e.mustRun(0, "run", testdata(t, "release.yaml"), "--env", "scratch", "--plain", "--answers", testdata(t, "release-answers.yaml"))
 	s := e.latest()
 	r := e.mustRun(0, "journal", "list")
-	if !strings.Contains(r.stdout, s.ID) || !strings.Contains(r.stdout, "completed") {
+	if !strings.Contains(r.Stdout, s.ID) || !strings.Contains(r.Stdout, "completed") {
 		t.Errorf("journal list lacks the session\n%s", r)
 	}
 	// A unique prefix of the id is enough.
 	r = e.mustRun(0, "journal", "export", s.ID[:len(s.ID)-3], "--format", "json")
-	if !strings.Contains(r.stdout, `"id": "`+s.ID+`"`) {
+	if !strings.Contains(r.Stdout, `"id": "`+s.ID+`"`) {
 		t.Errorf("journal export --format json lacks the session id\n%s", r)
 	}
 }

@@ -17,11 +17,11 @@ func TestLintReportsEveryMistake(t *testing.T) {
 		path + `:15:18: timeout: invalid duration "10 minutes"`,
 	}
 	for _, w := range want {
-		if !strings.Contains(r.stdout, w) {
+		if !strings.Contains(r.Stdout, w) {
 			t.Errorf("lint output lacks %q\n%s", w, r)
 		}
 	}
-	if n := strings.Count(strings.TrimSpace(r.stdout), "\n") + 1; n != 3 {
+	if n := strings.Count(strings.TrimSpace(r.Stdout), "\n") + 1; n != 3 {
 		t.Errorf("lint printed %d problems, want 3\n%s", n, r)
 	}
 
@@ -32,7 +32,7 @@ func TestLintReportsEveryMistake(t *testing.T) {
 		Col      int    `json:"col"`
 		Severity string `json:"severity"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &problems); err != nil {
+	if err := json.Unmarshal([]byte(r.Stdout), &problems); err != nil {
 		t.Fatalf("lint --format json: %v\n%s", err, r)
 	}
 	if len(problems) != 3 || problems[0].Line != 5 || problems[1].Line != 12 || problems[2].Line != 15 {
@@ -46,7 +46,7 @@ func TestLintReportsEveryMistake(t *testing.T) {
 func TestInvalidRunbookIsNotRun(t *testing.T) {
 	e := newEnv(t)
 	r := e.mustRun(2, "run", testdata(t, "three-mistakes.yaml"), "--env", "box", "--plain")
-	if got := strings.Count(r.stderr, "three-mistakes.yaml:"); got != 3 {
+	if got := strings.Count(r.Stderr, "three-mistakes.yaml:"); got != 3 {
 		t.Errorf("run printed %d positioned errors, want all 3\n%s", got, r)
 	}
 	if _, err := os.Stat(e.journal); err == nil {

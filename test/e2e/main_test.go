@@ -4,52 +4,23 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/lockstep-run/lockstep/internal/testbin"
 )
 
-// bin is the lockstep binary under test.
-var bin string
+// binary is the lockstep binary under test, built by TestMain.
+var binary = testbin.New("e2e")
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "lockstep-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "lockstep")
-	build := exec.Command("go", "build", "-o", bin, "github.com/lockstep-run/lockstep/cmd/lockstep")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: build lockstep:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// result is what one lockstep invocation did.
-type result struct {
-	code   int
-	stdout string
-	stderr string
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.code, r.stdout, r.stderr)
-}
+func TestMain(m *testing.M) { os.Exit(binary.Main(m)) }
 
 // env is a test's environment: a journal and a work directory of its own.
 type env struct {
@@ -68,60 +39,25 @@ func newEnv(t *testing.T) *env {
 
 // command builds a lockstep command with the test's environment and a
 // closed stdin (it is /dev/null: nil Stdin).
-func (e *env) command(ctx context.Context, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
-	cmd := exec.CommandContext(ctx, bin, args...)
+func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, binary.Path(e.t), args...)
 	cmd.Env = append(os.Environ(), e.vars...)
 	cmd.Dir = e.dir
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	return cmd, &stdout, &stderr
-}
-
-// syncBuffer is a bytes.Buffer safe to read while the process writes it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return cmd
 }
 
 // run runs lockstep to completion (at most 60 s: nothing may hang).
-func (e *env) run(args ...string) result {
+func (e *env) run(args ...string) testbin.Result {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd, stdout, stderr := e.command(ctx, args...)
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		e.t.Fatalf("lockstep %s: still running after 60s (hang?)\n%s%s", strings.Join(args, " "), stdout, stderr)
-	}
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		r.code = exit.ExitCode()
-	case err != nil:
-		e.t.Fatalf("lockstep %s: %v", strings.Join(args, " "), err)
-	}
-	return r
+	return testbin.Start(e.t, e.command(context.Background(), args...)).Wait(60 * time.Second)
 }
 
 // mustRun runs lockstep and fails the test unless it exits with want.
-func (e *env) mustRun(want int, args ...string) result {
+func (e *env) mustRun(want int, args ...string) testbin.Result {
 	e.t.Helper()
 	r := e.run(args...)
-	if r.code != want {
-		e.t.Fatalf("lockstep %s: exit %d, want %d\n%s", strings.Join(args, " "), r.code, want, r)
+	if r.Code != want {
+		e.t.Fatalf("lockstep %s: exit %d, want %d\n%s", strings.Join(args, " "), r.Code, want, r)
 	}
 	return r
 }
@@ -139,11 +75,7 @@ func testdata(t *testing.T, name string) string {
 // writeFile writes a file in the test's directory and returns its path.
 func (e *env) writeFile(name, content string) string {
 	e.t.Helper()
-	p := filepath.Join(e.dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		e.t.Fatal(err)
-	}
-	return p
+	return testbin.WriteFile(e.t, e.dir, name, content)
 }
 
 // sessionSummary is the part of `journal list --format json` the tests read.
@@ -160,8 +92,8 @@ func (e *env) sessions() []sessionSummary {
 	e.t.Helper()
 	r := e.mustRun(0, "journal", "list", "--format", "json")
 	var list []sessionSummary
-	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
-		e.t.Fatalf("journal list --format json: %v\n%s", err, r.stdout)
+	if err := json.Unmarshal([]byte(r.Stdout), &list); err != nil {
+		e.t.Fatalf("journal list --format json: %v\n%s", err, r.Stdout)
 	}
 	return list
 }

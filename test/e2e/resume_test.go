@@ -9,93 +9,49 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lockstep-run/lockstep/internal/testbin"
 )
 
 // started is a lockstep process running in the background.
 type started struct {
-	t      *testing.T
-	cancel context.CancelFunc
-	wait   chan error
-	stdout *syncBuffer
-	stderr *syncBuffer
-	pid    int
+	*testbin.Proc
+	t *testing.T
 }
 
-// start runs lockstep in the background.
+// start runs lockstep in the background (killed after 90 s at the latest).
 func (e *env) start(args ...string) *started {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	cmd, stdout, stderr := e.command(ctx, args...)
-	if err := cmd.Start(); err != nil {
-		cancel()
-		e.t.Fatal(err)
-	}
-	s := &started{t: e.t, cancel: cancel, wait: make(chan error, 1), stdout: stdout, stderr: stderr, pid: cmd.Process.Pid}
-	go func() { s.wait <- cmd.Wait() }()
-	e.t.Cleanup(func() {
-		_ = syscall.Kill(s.pid, syscall.SIGKILL)
-		cancel()
-	})
-	return s
+	e.t.Cleanup(cancel)
+	return &started{Proc: testbin.Start(e.t, e.command(ctx, args...)), t: e.t}
 }
 
 // signal sends sig and waits for the process to exit, returning its exit code.
 func (s *started) signal(sig syscall.Signal) int {
 	s.t.Helper()
-	if err := syscall.Kill(s.pid, sig); err != nil {
-		s.t.Fatal(err)
-	}
-	select {
-	case err := <-s.wait:
-		if err == nil {
-			return 0
-		}
-		var ws syscall.WaitStatus
-		if ee, ok := err.(interface{ Sys() any }); ok {
-			ws, _ = ee.Sys().(syscall.WaitStatus)
-		}
-		if ws.Signaled() {
-			return -int(ws.Signal())
-		}
-		return ws.ExitStatus()
-	case <-time.After(30 * time.Second):
-		s.t.Fatalf("lockstep did not exit within 30s of %v\n%s%s", sig, s.stdout, s.stderr)
-	}
-	return 0
+	return s.Stop(sig).Code
 }
 
-// waitFile waits until path exists.
+// waitFile waits until the file name exists in the test's directory.
 func (e *env) waitFile(name string, s *started) {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(filepath.Join(e.dir, name)); err == nil {
-			return
-		}
-		select {
-		case err := <-s.wait:
-			e.t.Fatalf("lockstep exited (%v) before %s appeared\n%s%s", err, name, s.stdout, s.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
+	exists := func() bool {
+		_, err := os.Stat(filepath.Join(e.dir, name))
+		return err == nil
 	}
-	e.t.Fatalf("%s did not appear within 30s\n%s%s", name, s.stdout, s.stderr)
+	if err := s.Until(30*time.Second, 20*time.Millisecond, exists); err != nil {
+		e.t.Fatalf("%s did not appear: %v\n%s", name, err, s.Output())
+	}
 }
 
 // waitOutput waits until the process has printed want.
 func (s *started) waitOutput(want string) {
 	s.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if strings.Contains(s.stdout.String(), want) {
-			return
-		}
-		select {
-		case err := <-s.wait:
-			s.t.Fatalf("lockstep exited (%v) before printing %q\n%s%s", err, want, s.stdout, s.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
+	printed := func() bool { return strings.Contains(s.Stdout.String(), want) }
+	if err := s.Until(60*time.Second, 20*time.Millisecond, printed); err != nil {
+		s.t.Fatalf("lockstep did not print %q: %v\n%s", want, err, s.Output())
 	}
-	s.t.Fatalf("lockstep did not print %q within 60s\n%s%s", want, s.stdout, s.stderr)
 }
 
 // killOrphan kills the sleeping shell a killed lockstep left behind.
@@ -141,10 +97,10 @@ func TestResumeAfterKill9(t *testing.T) {
 
 	// 2. Resuming without an answer for the interrupted step asks, and exits 2 naming the key.
 	r := e.mustRun(2, "resume", s.ID, "--plain")
-	if !strings.Contains(r.stdout, "slow was interrupted") {
+	if !strings.Contains(r.Stdout, "slow was interrupted") {
 		t.Errorf("resume does not report slow as interrupted\n%s", r)
 	}
-	if !strings.Contains(r.stderr, `"slow.retry|done|skip"`) {
+	if !strings.Contains(r.Stderr, `"slow.retry|done|skip"`) {
 		t.Errorf("resume does not name the answer key for slow\n%s", r)
 	}
 	e.wantCounts("after a refused resume", map[string]int{"first": 1, "slow": 1, "steady": 0})
@@ -156,14 +112,14 @@ func TestResumeAfterKill9(t *testing.T) {
 	e.waitFile("steady.marker", p)
 	p.signal(syscall.SIGKILL)
 	e.killOrphan("steady.pid")
-	if !strings.Contains(p.stdout.String(), "slow was interrupted") {
-		t.Errorf("second resume does not report slow as interrupted\n%s", p.stdout)
+	if !strings.Contains(p.Stdout.String(), "slow was interrupted") {
+		t.Errorf("second resume does not report slow as interrupted\n%s", p.Stdout)
 	}
 	e.wantCounts("after the retry and a second kill -9", map[string]int{"first": 1, "slow": 2, "steady": 1, "last": 0})
 
 	// 4. The latest stopped session is the default; an idempotent step re-runs without asking.
 	r = e.mustRun(0, "resume", "--plain")
-	if !strings.Contains(r.stdout, "steady was interrupted") || strings.Contains(r.stdout, "? steady") {
+	if !strings.Contains(r.Stdout, "steady was interrupted") || strings.Contains(r.Stdout, "? steady") {
 		t.Errorf("steady was not re-run without asking\n%s", r)
 	}
 	e.wantCounts("after the last resume", map[string]int{"first": 1, "slow": 2, "steady": 2, "last": 1})
@@ -182,11 +138,11 @@ func TestInterruptStopsResumablyWithExit3(t *testing.T) {
 	p := e.start("run", testdata(t, "crash.yaml"), "--env", "box", "--plain")
 	e.waitFile("slow.marker", p)
 	if code := p.signal(syscall.SIGINT); code != 3 {
-		t.Fatalf("exit %d after SIGINT, want 3\n%s%s", code, p.stdout, p.stderr)
+		t.Fatalf("exit %d after SIGINT, want 3\n%s%s", code, p.Stdout, p.Stderr)
 	}
 	s := e.latest()
-	if want := "lockstep resume " + s.ID; !strings.Contains(p.stderr.String(), want) {
-		t.Errorf("stderr does not say how to resume (%q)\n%s", want, p.stderr)
+	if want := "lockstep resume " + s.ID; !strings.Contains(p.Stderr.String(), want) {
+		t.Errorf("stderr does not say how to resume (%q)\n%s", want, p.Stderr)
 	}
 	if s.Outcome != "stopped" {
 		t.Errorf("outcome %q, want stopped", s.Outcome)
@@ -195,7 +151,7 @@ func TestInterruptStopsResumablyWithExit3(t *testing.T) {
 	// Marking the interrupted step done (with a reason) does not run it again.
 	answers := e.writeFile("done.yaml", "slow: {done: \"finished by hand\"}\n")
 	r := e.mustRun(0, "resume", "--plain", "--answers", answers)
-	if !strings.Contains(r.stdout, "slow marked done") {
+	if !strings.Contains(r.Stdout, "slow marked done") {
 		t.Errorf("resume does not report slow marked done\n%s", r)
 	}
 	e.wantCounts("after resume", map[string]int{"first": 1, "slow": 1, "steady": 1, "last": 1})

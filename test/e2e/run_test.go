@@ -62,7 +62,7 @@ func TestRunFreshRunbookCompletes(t *testing.T) {
 	r := e.mustRun(0, "run", testdata(t, "release.yaml"), "--env", "scratch", "--plain",
 		"--answers", testdata(t, "release-answers.yaml"))
 	for _, want := range []string{"== prepare ==", "▶ smoke (shell)", "smoke ok", "✓ smoke", "✓ completed"} {
-		if !strings.Contains(r.stdout, want) {
+		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("stdout lacks %q\n%s", want, r)
 		}
 	}
@@ -90,8 +90,8 @@ func TestRunFreshRunbookCompletes(t *testing.T) {
 	}
 	show := e.mustRun(0, "journal", "show", s.ID, "--format", "json")
 	var tl timeline
-	if err := json.Unmarshal([]byte(show.stdout), &tl); err != nil {
-		t.Fatalf("journal show --format json: %v\n%s", err, show.stdout)
+	if err := json.Unmarshal([]byte(show.Stdout), &tl); err != nil {
+		t.Fatalf("journal show --format json: %v\n%s", err, show.Stdout)
 	}
 	if tl.Session.ID != s.ID || tl.Outcome != "completed" {
 		t.Errorf("timeline session %q outcome %q, want %q completed", tl.Session.ID, tl.Outcome, s.ID)
@@ -127,7 +127,7 @@ func TestMissingAnswerExits2NamingTheKey(t *testing.T) {
 	e.newAccountsDB()
 	answers := e.writeFile("partial.yaml", "preflight: {check: all}\ntiming: {choice: now, reason: \"ok\"}\n")
 	r := e.mustRun(2, "run", testdata(t, "release.yaml"), "--env", "scratch", "--plain", "--answers", answers)
-	if !strings.Contains(r.stderr, `"sign-off.approve"`) {
+	if !strings.Contains(r.Stderr, `"sign-off.approve"`) {
 		t.Errorf("stderr does not name the missing key sign-off.approve\n%s", r)
 	}
 }
@@ -138,7 +138,7 @@ func TestBadAnswersFileExits2WithPositions(t *testing.T) {
 	answers := e.writeFile("bad.yaml", "preflight: {chek: all}\ntiming: {choice: now}\nsign-of: {approve: grace, reason: x}\n")
 	r := e.mustRun(2, "run", testdata(t, "release.yaml"), "--env", "scratch", "--plain", "--answers", answers)
 	for _, want := range []string{"bad.yaml:1:13: unknown key \"chek\"", "bad.yaml:2:18:", "a decision needs a reason"} {
-		if !strings.Contains(r.stderr, want) {
+		if !strings.Contains(r.Stderr, want) {
 			t.Errorf("stderr lacks %q\n%s", want, r)
 		}
 	}
@@ -148,7 +148,7 @@ func TestBadAnswersFileExits2WithPositions(t *testing.T) {
 	// Unknown step ids are reported against the runbook, with a hint.
 	answers = e.writeFile("typo.yaml", "preflight: {check: all}\nsign-of: {approve: grace, reason: x}\n")
 	r = e.mustRun(2, "run", testdata(t, "release.yaml"), "--env", "scratch", "--plain", "--answers", answers)
-	if !strings.Contains(r.stderr, `typo.yaml:2:1: answers given for unknown step "sign-of" (did you mean sign-off?)`) {
+	if !strings.Contains(r.Stderr, `typo.yaml:2:1: answers given for unknown step "sign-of" (did you mean sign-off?)`) {
 		t.Errorf("unknown step not reported with position and hint\n%s", r)
 	}
 }
@@ -163,7 +163,7 @@ func TestClosedStdinNeverHangs(t *testing.T) {
 	if d := time.Since(start); d > 20*time.Second {
 		t.Errorf("took %s with a closed stdin", d)
 	}
-	if !strings.Contains(r.stderr, `"preflight.check"`) {
+	if !strings.Contains(r.Stderr, `"preflight.check"`) {
 		t.Errorf("stderr does not name preflight.check\n%s", r)
 	}
 }
@@ -198,7 +198,7 @@ func TestProtectedEnvironment(t *testing.T) {
 				args = append(args, "--answers", e.writeFile("answers.yaml", content))
 			}
 			r := e.mustRun(tt.wantCode, append(args, tt.args...)...)
-			if tt.wantErr != "" && !strings.Contains(r.stderr, tt.wantErr) {
+			if tt.wantErr != "" && !strings.Contains(r.Stderr, tt.wantErr) {
 				t.Errorf("stderr lacks %q\n%s", tt.wantErr, r)
 			}
 			if tt.wantCode != 0 && len(e.sessions()) != 0 {
@@ -211,7 +211,7 @@ func TestProtectedEnvironment(t *testing.T) {
 func TestFailedStepExits1(t *testing.T) {
 	e := newEnv(t)
 	r := e.mustRun(1, "run", testdata(t, "failing.yaml"), "--env", "box", "--plain")
-	if !strings.Contains(r.stdout, "✗ broken") {
+	if !strings.Contains(r.Stdout, "✗ broken") {
 		t.Errorf("stdout does not report the failed step\n%s", r)
 	}
 	if n := e.count("never.count"); n != 0 {
@@ -233,8 +233,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"journal", "show", "no-such-session"},
 	} {
 		r := e.run(args...)
-		if r.code != 2 {
-			t.Errorf("lockstep %s: exit %d, want 2\n%s", strings.Join(args, " "), r.code, r)
+		if r.Code != 2 {
+			t.Errorf("lockstep %s: exit %d, want 2\n%s", strings.Join(args, " "), r.Code, r)
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lockstep-run/lockstep/internal/testbin"
 )
 
 // tmux runs tmux with args, failing the test on error.
@@ -44,18 +46,13 @@ func waitPane(t *testing.T, session, want string) string {
 // with the keyboard and confirmed (and journaled), and ctrl+c at the next
 // prompt stops the session resumably (exit 3).
 func TestRunOnATerminalUsesTheTUI(t *testing.T) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tmux not found and CI=true")
-		}
-		t.Skip("tmux not found")
-	}
+	testbin.LookPath(t, "tmux") // skips without tmux, fails under CI=true
 	e := newEnv(t)
 	e.newAccountsDB()
 	session := fmt.Sprintf("lockstep-e2e-%d", os.Getpid())
 	exitFile := filepath.Join(e.dir, "exit-code")
 	script := e.writeFile("run.sh", fmt.Sprintf("#!/bin/sh\ncd %q\nexport %s\n%q run %q --env scratch\necho $? > %q\nsleep 60\n",
-		e.dir, strings.Join(quoteAll(e.vars), " "), bin, testdata(t, "release.yaml"), exitFile))
+		e.dir, strings.Join(quoteAll(e.vars), " "), binary.Path(t), testdata(t, "release.yaml"), exitFile))
 	if err := os.Chmod(script, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +85,8 @@ func TestRunOnATerminalUsesTheTUI(t *testing.T) {
 			}
 			// The tick made with the keyboard was journaled.
 			r := e.mustRun(0, "journal", "show", s.ID, "--format", "json")
-			if !strings.Contains(r.stdout, `"item": "Dashboards green"`) {
-				t.Errorf("the ticked item is not in the timeline\n%s", r.stdout)
+			if !strings.Contains(r.Stdout, `"item": "Dashboards green"`) {
+				t.Errorf("the ticked item is not in the timeline\n%s", r.Stdout)
 			}
 			return
 		}
@@ -102,7 +99,7 @@ func TestRunOnATerminalUsesTheTUI(t *testing.T) {
 func quoteAll(vars []string) []string {
 	out := make([]string, len(vars))
 	for i, v := range vars {
-		out[i] = "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+		out[i] = testbin.ShellQuote(v)
 	}
 	return out
 }

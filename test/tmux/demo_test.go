@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lockstep-run/lockstep/internal/testbin"
 )
 
 // operator is LOCKSTEP_OPERATOR in the terminal.
@@ -29,8 +30,8 @@ func TestDemoInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds lockstep and walks the whole demo in tmux")
 	}
-	requireTmux(t)
-	bin := lockstepBin(t)
+	testbin.LookPath(t, "tmux") // skips without tmux, fails under CI=true
+	bin := binary.Path(t)
 	root := t.TempDir()
 	demoDir := filepath.Join(root, "demo")
 	journal := filepath.Join(demoDir, "journal.db")
@@ -42,7 +43,7 @@ func TestDemoInTmux(t *testing.T) {
 
 	// The demo, until the test quits it during the migrate.
 	d := &driver{tm: tm, run: "demo"}
-	d.shell(fmt.Sprintf("%s demo --dir %s", shellQuote(bin), shellQuote(demoDir)))
+	d.shell(fmt.Sprintf("%s demo --dir %s", testbin.ShellQuote(bin), testbin.ShellQuote(demoDir)))
 	if s := d.drive(func() bool { return d.quitStep != "" }); d.quitStep == "" {
 		tm.fatalf("the demo ended without a migrate step to pause and quit in (outcome: %q)", outcomeLine(s))
 	}
@@ -56,7 +57,7 @@ func TestDemoInTmux(t *testing.T) {
 
 	// Resume in the same pane, to the end.
 	d.run = "resume"
-	d.shell(fmt.Sprintf("%s resume %s --journal %s", shellQuote(bin), id, shellQuote(journal)))
+	d.shell(fmt.Sprintf("%s resume %s --journal %s", testbin.ShellQuote(bin), id, testbin.ShellQuote(journal)))
 	s := d.drive(func() bool { return false })
 	if line := outcomeLine(s); !strings.Contains(line, "Session completed") {
 		tm.fatalf("the resumed session ended with %q, want Session completed", line)
@@ -225,18 +226,9 @@ func lockstep(t *testing.T, bin string, env []string, args ...string) (string, i
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), 0
-	case errors.As(err, &exit):
-		return out.String(), exit.ExitCode()
+	code, ok := testbin.ExitCode(err)
+	if !ok {
+		t.Fatalf("lockstep %s: %v\n%s", strings.Join(args, " "), err, out.String())
 	}
-	t.Fatalf("lockstep %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	return "", -1
-}
-
-// shellQuote quotes s for sh.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return out.String(), code
 }
