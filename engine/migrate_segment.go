@@ -23,7 +23,8 @@ const (
 // them (writePages), a third saves each written page's checkpoint
 // (savePages). At most one page waits between two stages, so a pause or
 // an abort takes effect within a page or two, and a checkpoint is saved
-// only after every write of its page completed, in page order.
+// only after every write of its page completed, in page order. A crash
+// redoes at most two pages per segment (found already migrated).
 func (m *migrator) runSegment(ctx context.Context, seg int, cursor []byte) error {
 	var ext *externalTransform
 	if len(m.spec.Transform) > 0 {
@@ -36,8 +37,12 @@ func (m *migrator) runSegment(ctx context.Context, seg int, cursor []byte) error
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A page written and not yet checkpointed is redone (found already
+	// migrated) after a crash: the hand-over to the checkpointer is
+	// unbuffered, so a segment has at most two such pages, the one being
+	// written and the one whose checkpoint is being saved.
 	planned := make(chan plannedPage, 1)
-	written := make(chan writtenPage, 1)
+	written := make(chan writtenPage)
 	var halt atomic.Bool // the planner stopped: write no further page
 	var werr, serr error
 	wdone, sdone := make(chan struct{}), make(chan struct{})

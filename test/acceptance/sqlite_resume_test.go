@@ -42,7 +42,7 @@ func TestSQLiteMigrateKilledOnce(t *testing.T) {
 		t.Errorf("session outcome %q, want completed", s.Outcome)
 	}
 	checkMigratedOnce(t, seeded, readSQLite(t, data, "counters"), nil)
-	checkResumedResult(t, h, s.ID, counterItems, segments*batch)
+	checkResumedResult(t, h, s.ID, counterItems, pagesInFlight*segments*batch)
 	h.mustRun(0, time.Minute, "journal", "verify", s.ID) // the hash chain survived the kill
 	checkRerunChangesNothing(t, h, rb, seeded, func() map[string]row { return readSQLite(t, data, "counters") })
 }
