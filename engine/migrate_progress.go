@@ -170,25 +170,45 @@ func (m *migrator) emit(ev Event) error {
 	return m.sc.Emit(ev)
 }
 
+// checkpointData is what migrate saves with each page's checkpoint: the
+// segment's counts so far, and the step's number of segments, so that a
+// resumed step scans in the segmentation its cursors were made in even if
+// the default (the store's, or lockstep's) changed since.
+type checkpointData struct {
+	MigrateCounts
+	Segments int `json:"segments"`
+}
+
 // restoreCounts reads the counts saved with each segment's latest
-// checkpoint of this step (a resumed run continues the figures).
+// checkpoint of this step (a resumed run continues the figures), after
+// taking the number of segments the checkpoints were made in.
 func (m *migrator) restoreCounts(ctx context.Context) error {
 	evs, err := m.sc.Journal.Events(ctx, m.sc.Session.ID)
 	if err != nil {
 		return err
 	}
+	var cps []checkpointData
+	var segs []int
 	for _, ev := range evs {
 		if ev.Kind != EvCheckpoint || ev.Step != m.sc.Step.ID {
 			continue
 		}
 		var cp struct {
 			Segment int `json:"segment"`
-			MigrateCounts
+			checkpointData
 		}
-		if json.Unmarshal(ev.Data, &cp) != nil || cp.Segment < 0 || cp.Segment >= len(m.segs) {
+		if json.Unmarshal(ev.Data, &cp) != nil || cp.Segment < 0 {
 			continue
 		}
-		m.segs[cp.Segment].restore(cp.MigrateCounts)
+		if cp.Segments > 0 && cp.Segments != len(m.segs) {
+			m.segs = make([]segCounts, cp.Segments)
+		}
+		cps, segs = append(cps, cp.checkpointData), append(segs, cp.Segment)
+	}
+	for i, cp := range cps {
+		if segs[i] < len(m.segs) {
+			m.segs[segs[i]].restore(cp.MigrateCounts)
+		}
 	}
 	return nil
 }

@@ -130,7 +130,7 @@ func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransfor
 // writtenPage is a written page on its way to its checkpoint.
 type writtenPage struct {
 	next   []byte
-	counts any // the segment's counts right after the page's writes
+	counts checkpointData // the segment's counts right after the page's writes
 }
 
 // writePages is the second stage: it writes each planned page and
@@ -148,7 +148,7 @@ func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransfo
 			return err
 		}
 		select {
-		case out <- writtenPage{next: p.next, counts: c.snapshot()}:
+		case out <- writtenPage{next: p.next, counts: checkpointData{c.snapshot(), len(m.segs)}}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}

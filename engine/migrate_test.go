@@ -126,6 +126,42 @@ func TestMigrateResumeExactlyOnce(t *testing.T) {
 	}
 }
 
+// TestMigrateResumeKeepsSegmentation resumes a migrate step whose segment
+// count has changed since it started (a new default, say): the resumed
+// run scans in the 4 segments its checkpoints were made in, not in the 3
+// it would choose now, and every item is migrated exactly once.
+func TestMigrateResumeKeepsSegmentation(t *testing.T) {
+	rb := dataRunbook(t, 2, "", counterSteps) // segments: 4
+	r := newSQLiteRig(t, rb, 2000)
+	ctx, cancel := context.WithCancel(context.Background())
+	sc := r.stepContext("bump")
+	sc.Journal = &cancelJournal{Journal: r.j, n: 9, cancel: cancel}
+	if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run error = %v, want context.Canceled", err)
+	}
+	sc = r.stepContext("bump")
+	sc.Resumed, sc.Attempt = true, 2
+	changed := *sc.Step.Migrate
+	changed.Segments = 3
+	sc.Step.Migrate = &changed
+	res, err := r.run(sc)
+	if err != nil {
+		t.Fatalf("resumed run: %v", err)
+	}
+	got := res.(engine.MigrateResult)
+	if got.Segments != 4 || got.Scanned != 2000 || got.Migrated+got.Already != 2000 {
+		t.Errorf("resumed result: %d segments, scanned %d, migrated+already %d; want 4, 2000, 2000",
+			got.Segments, got.Scanned, got.Migrated+got.Already)
+	}
+	for id, it := range r.all() {
+		var n int64
+		fmt.Sscan(id, &n)
+		if attrNum(it, "count") != n+1 || attrNum(it, "v") != 2 {
+			t.Fatalf("item %s: count %d v %d, want count %d v 2 (exactly once)", id, attrNum(it, "count"), attrNum(it, "v"), n+1)
+		}
+	}
+}
+
 // racingStore simulates an application writing the address of every 10th
 // item between the migration's read and its write.
 type racingStore struct {
