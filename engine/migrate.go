@@ -71,7 +71,11 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrate %s: open store: %w", sc.Step.ID, err)
 	}
-	info, err := st.Describe(ctx)
+	describe := st.Describe
+	if c, ok := st.(Counter); ok {
+		describe = c.DescribeCount // migrate needs no sizes
+	}
+	info, err := describe(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrate %s: describe table: %w", sc.Step.ID, err)
 	}

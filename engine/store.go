@@ -85,6 +85,13 @@ type Update struct {
 	Guard   Guard
 }
 
+// Counter is implemented by stores whose Describe is costly (SQLite reads
+// every row to size the table): DescribeCount returns Describe's key and
+// item count, without sizes, for steps that need no sizes (migrate).
+type Counter interface {
+	DescribeCount(ctx context.Context) (TableInfo, error)
+}
+
 // MigrateTuner is implemented by stores that prefer other migrate
 // defaults than runbook.DefaultSegments and runbook.DefaultBatchSize, used
 // when the runbook leaves segments or batch_size out. SQLite, with one

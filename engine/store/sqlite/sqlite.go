@@ -44,6 +44,7 @@ var (
 	_ engine.Leaser         = (*Store)(nil)
 	_ engine.BatchUpdater   = (*Store)(nil)
 	_ engine.MigrateTuner   = (*Store)(nil)
+	_ engine.Counter        = (*Store)(nil)
 )
 
 // DefaultPageSize is the number of rows a Scan page holds when the
@@ -146,15 +147,29 @@ func (s *Store) Close() error {
 // Describe returns the key, the exact row count and the table's size in
 // bytes (the sum of its values' lengths).
 func (s *Store) Describe(ctx context.Context) (engine.TableInfo, error) {
+	return s.describe(ctx, true)
+}
+
+// DescribeCount implements engine.Counter: Describe without SizeBytes,
+// which costs a read of every value.
+func (s *Store) DescribeCount(ctx context.Context) (engine.TableInfo, error) {
+	return s.describe(ctx, false)
+}
+
+func (s *Store) describe(ctx context.Context, sizes bool) (engine.TableInfo, error) {
 	sc, err := s.loadSchema(ctx)
 	if err != nil {
 		return engine.TableInfo{}, fmt.Errorf("describe %s: %w", s.table, err)
 	}
-	lengths := make([]string, len(sc.cols))
-	for i, c := range sc.cols {
-		lengths[i] = "coalesce(length(CAST(" + quote(c.name) + " AS BLOB)),0)"
+	size := "0"
+	if sizes {
+		lengths := make([]string, len(sc.cols))
+		for i, c := range sc.cols {
+			lengths[i] = "coalesce(length(CAST(" + quote(c.name) + " AS BLOB)),0)"
+		}
+		size = "coalesce(sum(" + strings.Join(lengths, "+") + "),0)"
 	}
-	q := "SELECT count(*), coalesce(sum(" + strings.Join(lengths, "+") + "),0) FROM " + quote(s.table)
+	q := "SELECT count(*), " + size + " FROM " + quote(s.table)
 	info := engine.TableInfo{Table: s.table, Key: append([]string(nil), sc.key...), Backend: "sqlite"}
 	if err := s.db.QueryRowContext(ctx, q).Scan(&info.ItemCount, &info.SizeBytes); err != nil {
 		return engine.TableInfo{}, fmt.Errorf("describe %s: %w", s.table, err)

@@ -70,6 +70,28 @@ func TestTableCreatedLater(t *testing.T) {
 	}
 }
 
+// TestDescribeCount: the same key and count as Describe, no size.
+func TestDescribeCount(t *testing.T) {
+	st := newTable(t, "CREATE TABLE items (id INTEGER PRIMARY KEY, address TEXT)",
+		[]engine.Item{{"id": engine.Number("1"), "address": "1 Main St"}, {"id": engine.Number("2"), "address": "2 Main St"}})
+	ctx := context.Background()
+	full, err := st.Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quick, err := st.DescribeCount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.SizeBytes == 0 || quick.SizeBytes != 0 {
+		t.Errorf("SizeBytes: Describe %d, DescribeCount %d; want >0 and 0", full.SizeBytes, quick.SizeBytes)
+	}
+	quick.SizeBytes = full.SizeBytes
+	if fmt.Sprint(quick) != fmt.Sprint(full) || quick.ItemCount != 2 {
+		t.Errorf("DescribeCount() = %+v, want Describe's %+v without the size", quick, full)
+	}
+}
+
 func TestKeyFromSpec(t *testing.T) {
 	st := newTable(t, "CREATE TABLE items (email TEXT NOT NULL UNIQUE, name TEXT)",
 		[]engine.Item{{"email": "a@example.com", "name": "A"}}, "email")
