@@ -147,11 +147,9 @@ func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransfo
 		if err := m.writePage(ctx, seg, ext, p.plans); err != nil {
 			return err
 		}
-		select {
-		case out <- writtenPage{next: p.next, counts: checkpointData{c.snapshot(), len(m.segs)}}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		// savePages receives until this stage ends, even once ctx is done:
+		// a written page is always handed over to be checkpointed.
+		out <- writtenPage{next: p.next, counts: checkpointData{c.snapshot(), len(m.segs)}}
 		if m.totals().Failures-m.base.Failures > m.budget() {
 			m.stop.Store(true)
 			return ErrErrorBudget
