@@ -12,7 +12,8 @@ import (
 // engine/store/storetest is the conformance suite both pass.
 //
 // Optional capabilities are separate interfaces a store may also
-// implement: SQLExecer, NativeBackuper, Leaser, ScratchCreator.
+// implement: SQLExecer, NativeBackuper, Leaser, ScratchCreator,
+// BatchUpdater, Counter, MigrateTuner.
 type Store interface {
 	// Describe returns the key schema and size figures of the table.
 	Describe(ctx context.Context) (TableInfo, error)

@@ -210,6 +210,41 @@ func until(t *testing.T, what string, cond func() bool, act func()) {
 	}
 }
 
+// runResult is what Run returned.
+type runResult struct {
+	o   engine.Outcome
+	id  string
+	err error
+}
+
+// goRun starts Run with opts in the background.
+func goRun(opts Options) <-chan runResult {
+	done := make(chan runResult, 1)
+	go func() {
+		o, id, err := Run(context.Background(), opts)
+		done <- runResult{o, id, err}
+	}()
+	return done
+}
+
+// waitRun waits for Run to return, typing a key now and then for a
+// program that waits for one at its end. The key is written from a
+// goroutine: once Run has returned nobody reads the pipe, and the write
+// ends when the test closes it.
+func waitRun(t *testing.T, done <-chan runResult, keys io.Writer) runResult {
+	t.Helper()
+	var r runResult
+	until(t, "Run to return", func() bool {
+		select {
+		case r = <-done:
+			return true
+		default:
+			return false
+		}
+	}, func() { go io.WriteString(keys, "x") })
+	return r
+}
+
 // TestRunWithEngine drives the real engine through Run: the program reads
 // keys from a pipe and writes the screen to a buffer.
 func TestRunWithEngine(t *testing.T) {
@@ -219,15 +254,7 @@ func TestRunWithEngine(t *testing.T) {
 	seen := &events{}
 	cfg := engine.Config{Runbook: manualRunbook(), Env: "staging", Mode: engine.ModeRehearsal,
 		Operator: "alice", Journal: newMemJournal(), Stdout: io.Discard, Observer: seen.observe}
-	type res struct {
-		o   engine.Outcome
-		err error
-	}
-	done := make(chan res, 1)
-	go func() {
-		o, _, err := Run(context.Background(), Options{Config: cfg, Input: in, Output: out})
-		done <- res{o, err}
-	}()
+	done := goRun(Options{Config: cfg, Input: in, Output: out})
 	until(t, "deploy-reader to start", func() bool { return seen.has(engine.EvStepStart, "deploy-reader") }, nil)
 	until(t, "the checklist to be ticked", func() bool { return seen.has(engine.EvStepEnd, "deploy-reader") },
 		func() { io.WriteString(keys, " \r") }) // space ticks, enter confirms once the prompt is open
@@ -235,15 +262,7 @@ func TestRunWithEngine(t *testing.T) {
 	until(t, "announce to be acknowledged", func() bool { return seen.has(engine.EvStepEnd, "announce") },
 		func() { io.WriteString(keys, "\r") })
 	until(t, "the session to end", func() bool { return seen.has(engine.EvSessionEnd, "") }, nil)
-	var r res
-	until(t, "Run to return", func() bool {
-		select {
-		case r = <-done:
-			return true
-		default:
-			return false
-		}
-	}, func() { io.WriteString(keys, "x") })
+	r := waitRun(t, done, keys)
 	if r.err != nil || r.o != engine.OutcomeCompleted {
 		t.Fatalf("Run = %q, %v; want completed", r.o, r.err)
 	}
@@ -259,15 +278,7 @@ func TestRunQuitIsResumable(t *testing.T) {
 	defer keys.Close()
 	out := &syncBuffer{}
 	cfg := engine.Config{Runbook: manualRunbook(), Env: "staging", Operator: "alice", Journal: newMemJournal(), Stdout: io.Discard}
-	type res struct {
-		o  engine.Outcome
-		id string
-	}
-	done := make(chan res, 1)
-	go func() {
-		o, id, _ := Run(context.Background(), Options{Config: cfg, Input: in, Output: out})
-		done <- res{o, id}
-	}()
+	done := goRun(Options{Config: cfg, Input: in, Output: out})
 	waitFor(t, out, "Deployed")
 	io.WriteString(keys, "q")
 	select {
@@ -291,34 +302,16 @@ func TestRunResumeKeepsTicks(t *testing.T) {
 	rb.Phases[0].Steps[0].Checklist = []string{"Deployed", "Error rate normal"}
 	j := newMemJournal()
 	cfg := engine.Config{Runbook: rb, Env: "staging", Operator: "alice", Journal: j, Stdout: io.Discard}
-	type res struct {
-		o   engine.Outcome
-		id  string
-		err error
-	}
-	run := func(resumeID string, drive func(keys io.Writer, out *syncBuffer, seen *events)) res {
+	run := func(resumeID string, drive func(keys io.Writer, out *syncBuffer, seen *events)) runResult {
 		t.Helper()
 		in, keys := io.Pipe()
 		defer keys.Close()
 		out, seen := &syncBuffer{}, &events{}
 		c := cfg
 		c.Observer = seen.observe
-		done := make(chan res, 1)
-		go func() {
-			o, id, err := Run(context.Background(), Options{Config: c, ResumeID: resumeID, Input: in, Output: out})
-			done <- res{o, id, err}
-		}()
+		done := goRun(Options{Config: c, ResumeID: resumeID, Input: in, Output: out})
 		drive(keys, out, seen)
-		var r res
-		until(t, "Run to return", func() bool {
-			select {
-			case r = <-done:
-				return true
-			default:
-				return false
-			}
-		}, func() { io.WriteString(keys, "x") })
-		return r
+		return waitRun(t, done, keys)
 	}
 
 	first := run("", func(keys io.Writer, out *syncBuffer, _ *events) {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
@@ -53,7 +52,7 @@ func (s *Store) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page, 
 	q := "SELECT " + sc.selectList + " FROM " + quote(s.table) +
 		" WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + sc.keyList() + fmt.Sprintf(" LIMIT %d", limit)
-	items, err := s.queryRaw(ctx, q, limit, args...)
+	items, err := s.query(ctx, q, limit, args...)
 	if err != nil {
 		return engine.Page{}, fmt.Errorf("scan %s segment %d: %w", s.table, req.Segment, err)
 	}
@@ -132,7 +131,7 @@ func (s *Store) Get(ctx context.Context, key engine.Item) (engine.Item, bool, er
 	if err != nil {
 		return nil, false, fmt.Errorf("get from %s: %w", s.table, err)
 	}
-	items, err := s.query(ctx, s.db, "SELECT "+sc.selectList+" FROM "+quote(s.table)+" WHERE "+cond, args...)
+	items, err := s.query(ctx, "SELECT "+sc.selectList+" FROM "+quote(s.table)+" WHERE "+cond, 1, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("get from %s: %w", s.table, err)
 	}
@@ -142,20 +141,11 @@ func (s *Store) Get(ctx context.Context, key engine.Item) (engine.Item, bool, er
 	return items[0], true, nil
 }
 
-// query runs q and converts its rows into items.
-func (s *Store) query(ctx context.Context, q querier, query string, args ...any) ([]engine.Item, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return readItems(rows)
-}
-
-// queryRaw is query for scan pages: it reads the rows on the driver
-// connection (sql.Conn.Raw), skipping database/sql's per-value Scan
-// conversions, which cost about as much as SQLite reading the rows.
-func (s *Store) queryRaw(ctx context.Context, query string, sizeHint int, args ...any) ([]engine.Item, error) {
+// query runs a SELECT and converts its rows into items. It reads them on
+// the driver connection (sql.Conn.Raw), skipping database/sql's per-value
+// Scan conversions, which cost about as much as SQLite reading the rows.
+// sizeHint is the number of rows expected.
+func (s *Store) query(ctx context.Context, query string, sizeHint int, args ...any) ([]engine.Item, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -163,9 +153,9 @@ func (s *Store) queryRaw(ctx context.Context, query string, sizeHint int, args .
 	defer conn.Close()
 	var items []engine.Item
 	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(driver.ConnPrepareContext)
-		if !ok {
-			return fmt.Errorf("sqlite driver connection %T cannot prepare statements", dc)
+		c, err := preparer(dc)
+		if err != nil {
+			return err
 		}
 		st, err := c.PrepareContext(ctx, query)
 		if err != nil {
@@ -207,28 +197,4 @@ func (s *Store) queryRaw(ctx context.Context, query string, sizeHint int, args .
 		}
 	})
 	return items, err
-}
-
-func readItems(rows *sql.Rows) ([]engine.Item, error) {
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	var items []engine.Item
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		it := make(engine.Item, len(cols))
-		for i, c := range cols {
-			it[c] = readValue(vals[i])
-		}
-		items = append(items, it)
-	}
-	return items, rows.Err()
 }

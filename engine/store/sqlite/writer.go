@@ -124,9 +124,9 @@ func (s *Store) rollback(w *writer) {
 // s.writeMu and run inside inTx.
 func (w *writer) execRows(ctx context.Context, rs []rendered) (unchanged []int, err error) {
 	err = w.conn.Raw(func(dc any) error {
-		c, ok := dc.(driver.ConnPrepareContext)
-		if !ok {
-			return fmt.Errorf("sqlite driver connection %T cannot prepare statements", dc)
+		c, err := preparer(dc)
+		if err != nil {
+			return err
 		}
 		var args []driver.NamedValue
 		for i := range rs {
@@ -156,6 +156,16 @@ func (w *writer) execRows(ctx context.Context, rs []rendered) (unchanged []int, 
 		return nil
 	})
 	return unchanged, err
+}
+
+// preparer is the driver connection sql.Conn.Raw exposes, as a statement
+// preparer.
+func preparer(dc any) (driver.ConnPrepareContext, error) {
+	c, ok := dc.(driver.ConnPrepareContext)
+	if !ok {
+		return nil, fmt.Errorf("sqlite driver connection %T cannot prepare statements", dc)
+	}
+	return c, nil
 }
 
 // rawStmt returns the driver statement for q, preparing it on first use.
