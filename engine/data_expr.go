@@ -6,54 +6,59 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // itemEnv is the expression environment of the data steps: the session's
-// environment (vars, env, steps) plus `item`. Each goroutine owns one: it
-// keeps one VM and one `item` map, reused for every item it evaluates.
+// environment (vars, env, steps) plus the bound item. Each goroutine owns
+// one: it keeps one VM and reuses its maps for every item it evaluates.
+//
+// Expressions read item.X from the variable runbook.ItemVar("X") (see
+// runbook.CompileExpr), so bind sets just the attributes the expressions
+// read; it fills the `item` map only when one of them uses item whole.
 type itemEnv struct {
-	vars map[string]any // the session's environment; vars[EnvItem] is item
-	item map[string]any // the bound item in expression form
-	vm   vm.VM
-	// attrs, when set, are the only attributes the expressions read (see
-	// exprReads): bind converts just those.
-	attrs []string
+	vars  map[string]any // the session's environment; vars[EnvItem] is item
+	item  map[string]any // the bound item in expression form, when whole
+	vm    vm.VM
+	attrs []string // attributes the expressions read
+	names []string // runbook.ItemVar of each of attrs
+	whole bool     // some expression uses item whole
 }
 
 // newItemEnv copies base (sc.ExprEnv()) so that setting `item` does not
-// race with other goroutines.
-func newItemEnv(sc *StepContext) *itemEnv {
+// race with other goroutines. exprs are the expressions it will run.
+func newItemEnv(sc *StepContext, exprs ...*runbook.Expr) *itemEnv {
 	var base map[string]any
 	if sc.ExprEnv != nil {
 		base = sc.ExprEnv()
 	}
-	return newItemEnvFrom(base)
+	return newItemEnvFrom(base, exprs...)
 }
 
-func newItemEnvFrom(base map[string]any) *itemEnv {
-	env := &itemEnv{vars: make(map[string]any, len(base)+1), item: map[string]any{}}
+func newItemEnvFrom(base map[string]any, exprs ...*runbook.Expr) *itemEnv {
+	env := &itemEnv{item: map[string]any{}}
+	env.attrs, env.whole = exprsRead(exprs...)
+	env.vars = make(map[string]any, len(base)+1+len(env.attrs))
 	maps.Copy(env.vars, base)
 	env.vars[runbook.EnvItem] = env.item
+	for _, a := range env.attrs {
+		env.names = append(env.names, runbook.ItemVar(a))
+	}
 	return env
 }
 
-// bind makes it the `item` of the following runs: its expression form
-// (see ToExpr) replaces the previous item's in the reused map. Values an
-// expression returns are copied by FromExpr before the next bind, so
-// nothing keeps the map.
+// bind makes it the item of the following runs: the expression form (see
+// ToExpr) of each attribute read replaces the previous item's, nil when
+// it lacks one. Values an expression returns are copied by FromExpr
+// before the next bind, so nothing keeps them.
 func (env *itemEnv) bind(it Item) {
-	clear(env.item)
-	if env.attrs == nil {
-		toExprInto(env.item, it)
-		return
+	for i, a := range env.attrs {
+		env.vars[env.names[i]] = toExprValue(it[a])
 	}
-	for _, a := range env.attrs {
-		if v, ok := it[a]; ok {
-			env.item[a] = toExprValue(v)
-		}
+	if env.whole {
+		clear(env.item)
+		toExprInto(env.item, it)
 	}
 }
 
@@ -81,72 +86,41 @@ func (env *itemEnv) evalBool(e *runbook.Expr, it Item) (bool, error) {
 	return env.runBool(e)
 }
 
-// exprReads returns the item attributes an expression reads (item.x,
-// item["x"], item?.x). all is true when the expression uses `item` in a
-// way that may read any attribute (passing it whole to a function,
-// indexing it with a computed key).
-func exprReads(e *runbook.Expr) (attrs []string, all bool) {
-	if e == nil || e.Program == nil {
-		return nil, false
-	}
-	node := e.Program.Node()
-	v := &readsVisitor{seen: map[string]bool{}}
-	ast.Walk(&node, v)
-	for a := range v.seen {
-		attrs = append(attrs, a)
+// exprsRead returns the item attributes the expressions read (item.x,
+// item["x"], item?.x), sorted and unique. whole is true when one uses
+// `item` in a way that may read any attribute (passing it whole to a
+// function, indexing it with a computed key).
+func exprsRead(exprs ...*runbook.Expr) (attrs []string, whole bool) {
+	for _, e := range exprs {
+		if e == nil || e.Program == nil {
+			continue
+		}
+		attrs = append(attrs, e.Reads()...)
+		whole = whole || e.UsesWholeItem()
 	}
 	slices.Sort(attrs)
-	return attrs, v.idents > v.members
+	return slices.Compact(attrs), whole
 }
 
-type readsVisitor struct {
-	seen    map[string]bool
-	idents  int // uses of the identifier `item`
-	members int // of which constant member accesses item.x
-}
-
-func (v *readsVisitor) Visit(n *ast.Node) {
-	switch x := (*n).(type) {
-	case *ast.IdentifierNode:
-		if x.Value == "item" {
-			v.idents++
-		}
-	case *ast.MemberNode:
-		id, ok := x.Node.(*ast.IdentifierNode)
-		if !ok || id.Value != "item" {
-			return
-		}
-		if p, ok := x.Property.(*ast.StringNode); ok {
-			v.members++
-			v.seen[p.Value] = true
-		}
+// migrateExprs are the expressions of a migrate spec: where and every set.
+func migrateExprs(sp *runbook.MigrateSpec) []*runbook.Expr {
+	exprs := []*runbook.Expr{sp.Where}
+	for _, c := range sp.Set {
+		exprs = append(exprs, c.Expr)
 	}
+	return exprs
 }
 
 // migrateReads is what a migrate spec's transform reads: the attributes of
 // where, of every set expression and the sources of renames. all is true
 // when some expression may read any attribute.
 func migrateReads(sp *runbook.MigrateSpec) (attrs []string, all bool) {
-	set := map[string]bool{}
-	add := func(e *runbook.Expr) {
-		a, everything := exprReads(e)
-		all = all || everything
-		for _, s := range a {
-			set[s] = true
-		}
-	}
-	add(sp.Where)
-	for _, c := range sp.Set {
-		add(c.Expr)
-	}
+	attrs, all = exprsRead(migrateExprs(sp)...)
 	for old := range sp.Rename {
-		set[old] = true
-	}
-	for a := range set {
-		attrs = append(attrs, a)
+		attrs = append(attrs, old)
 	}
 	slices.Sort(attrs)
-	return attrs, all
+	return slices.Compact(attrs), all
 }
 
 // itemVersion reads the version attribute of it: 0 when absent, NULL or

@@ -109,7 +109,7 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 	if n <= 0 {
 		n = defaultEstimateSample
 	}
-	env := newItemEnv(sc)
+	env := newItemEnv(sc, spec.Where)
 	vattr, target := versionAttr(sc), int64(sc.Runbook.Version)
 	var bytes int64
 	exhausted := true

@@ -94,11 +94,7 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 
 // env returns a fresh expression environment for one goroutine.
 func (m *migrator) env() *itemEnv {
-	env := newItemEnvFrom(m.baseEnv)
-	if !m.readsAll {
-		env.attrs = append([]string{}, m.reads...) // non-nil: bind only these
-	}
-	return env
+	return newItemEnvFrom(m.baseEnv, migrateExprs(m.spec)...)
 }
 
 func (m *migrator) run(ctx context.Context) (any, error) {

@@ -90,6 +90,39 @@ const counterSteps = `      - id: bump
           segments: 4
 `
 
+// TestMigrateWholeItemExpressions runs expressions that use item whole
+// (get(item, k), len(item)) next to item.x, which the engine binds as
+// variables: both forms see the same item.
+func TestMigrateWholeItemExpressions(t *testing.T) {
+	steps := `      - id: backfill
+        kind: migrate
+        with:
+          where: 'get(item, "address") != nil'
+          set:
+            street_name: 'trim(split(item.address, ",")[0])'
+            city: 'len(item) > 1 ? trim(split(get(item, "address"), ",")[1]) : "?"'
+`
+	r := newSQLiteRig(t, dataRunbook(t, 3, "    max_write_rate: 0", steps), 100)
+	res, err := r.run(r.stepContext("backfill"))
+	if err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if got := res.(engine.MigrateResult); got.Migrated != 80 || got.NotMatched != 20 {
+		t.Errorf("counts = %+v, want migrated 80, not_matched 20", got.MigrateCounts)
+	}
+	for id, it := range r.all() {
+		var n int
+		fmt.Sscan(id, &n)
+		if n%5 == 0 {
+			continue
+		}
+		street, city := fmt.Sprintf("%d Main St", n), fmt.Sprintf("City%d", n%7)
+		if attrStr(it, "street_name") != street || attrStr(it, "city") != city {
+			t.Fatalf("item %s = %v, want street_name %q, city %q", id, it, street, city)
+		}
+	}
+}
+
 func TestMigrateResumeExactlyOnce(t *testing.T) {
 	for _, crashAfter := range []int{1, 7, 20} {
 		t.Run(fmt.Sprintf("crash after %d checkpoints", crashAfter), func(t *testing.T) {

@@ -106,7 +106,7 @@ func runVerify(ctx context.Context, sc *StepContext) (any, error) {
 // verifyScan does one full scan for expect_none and the current count.
 func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, res *VerifyStepResult) ([]string, error) {
 	spec := sc.Step.Verify
-	env := newItemEnv(sc)
+	env := newItemEnv(sc, spec.ExpectNone)
 	var count int64
 	var en *ExpectNoneOutcome
 	if spec.ExpectNone != nil {
@@ -170,7 +170,7 @@ func verifyAssert(ctx context.Context, sc *StepContext, st Store, key []string) 
 	if n <= 0 {
 		n = defaultVerifySample
 	}
-	env := newItemEnv(sc)
+	env := newItemEnv(sc, spec.Assert)
 	out := &AssertOutcome{Expr: spec.Assert.Source}
 	err := scanAll(ctx, st, 1, int(min(n, 1000)), func(items []Item) error {
 		for _, it := range items {

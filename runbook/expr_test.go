@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/expr-lang/expr"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -184,5 +185,64 @@ func TestMigrateReads(t *testing.T) {
 	}
 	if got, want := m.Writes(), []string{"email", "full", "legacy", "mail"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Writes() = %v, want %v", got, want)
+	}
+}
+
+// TestExprItemVars checks that rewriting item.X into a direct load of
+// ItemVar(X) changes no result: each expression gives what expr-lang
+// gives on the plain environment, through Eval and through Run with the
+// names bound by hand (as the engine binds them).
+func TestExprItemVars(t *testing.T) {
+	item := map[string]any{"a": int64(2), "s": "x,y", "tags": []any{"p", "q"},
+		"profile": map[string]any{"email": "e@x"}, "nil": nil}
+	tests := []struct {
+		src   string
+		whole bool
+	}{
+		{`item.a + 1`, false},
+		{`item["a"] * 3`, false},
+		{`item?.a`, false},
+		{`item.missing == nil`, false},
+		{`item.missing?.deeper`, false},
+		{`item.nil ?? "dflt"`, false},
+		{`item.profile.email`, false},
+		{`split(item.s, ",")[1]`, false},
+		{`all(item.tags, {# != item.s})`, false},
+		{`len(item)`, true},
+		{`item[vars.k]`, true},
+		{`"a" in item && item.a > 1`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.src, func(t *testing.T) {
+			plain := env(item)
+			plain["vars"] = map[string]any{"k": "a"}
+			want, err := expr.Eval(tt.src, plain)
+			if err != nil {
+				t.Fatalf("expr.Eval: %v", err)
+			}
+			e, err := runbook.CompileExpr(tt.src, false)
+			if err != nil {
+				t.Fatalf("CompileExpr: %v", err)
+			}
+			if got := e.UsesWholeItem(); got != tt.whole {
+				t.Errorf("UsesWholeItem() = %v, want %v", got, tt.whole)
+			}
+			got, err := e.Eval(plain)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("Eval() = %#v, %v; want %#v", got, err, want)
+			}
+			bound := env(nil)
+			bound["vars"] = plain["vars"]
+			if tt.whole {
+				bound["item"] = item
+			}
+			for _, a := range e.Reads() {
+				bound[runbook.ItemVar(a)] = item[a]
+			}
+			got, err = e.Run(nil, bound)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("Run() with bound item vars = %#v, %v; want %#v", got, err, want)
+			}
+		})
 	}
 }

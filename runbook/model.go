@@ -175,6 +175,7 @@ type Expr struct {
 	Source  string
 	Program *vm.Program
 	reads   []string // item attributes read, filled by Parse / CompileExpr
+	whole   bool     // item is used other than through item.X
 }
 
 // Template is a text/template compiled at load time (missingkey=error);
