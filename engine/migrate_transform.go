@@ -181,7 +181,7 @@ func (m *migrator) update(it Item, set map[string]any, remove, reads []string, a
 		}
 	}
 	g := Guard{VersionAttr: m.vattr, Unchanged: unchanged}
-	u := Update{Key: KeyOf(it, m.key), Set: set, Remove: remove, Guard: g}
+	u := Update{Key: it, Set: set, Remove: remove, Guard: g}
 	if m.rollback {
 		u.Guard.Equals = m.version
 		u.Version = m.version - 1

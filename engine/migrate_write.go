@@ -113,7 +113,7 @@ func (m *migrator) rereadPlan(ctx context.Context, seg int, env *itemEnv, ext *e
 	var ok bool
 	var err error
 	for attempt := 0; ; attempt++ {
-		fresh, ok, err = m.store.Get(ctx, p.upd.Key)
+		fresh, ok, err = m.store.Get(ctx, KeyOf(p.upd.Key, m.key))
 		if err == nil || ctx.Err() != nil || attempt >= maxTransient {
 			break
 		}

@@ -79,6 +79,8 @@ type Guard struct {
 
 // Update is one guarded conditional write.
 type Update struct {
+	// Key holds at least the item's key attributes; stores read only
+	// those. (Migrate passes the scanned item itself: no copy per write.)
 	Key     Item
 	Set     map[string]any // attribute → new value
 	Remove  []string

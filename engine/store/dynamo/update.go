@@ -109,7 +109,7 @@ func (s *Store) buildUpdate(table string, u engine.Update) (*dynamodb.UpdateItem
 		return nil, fmt.Errorf("key: %w", err)
 	}
 	if len(key) != len(s.key) {
-		return nil, fmt.Errorf("key %v lacks some of %v", u.Key, s.key)
+		return nil, fmt.Errorf("key %v lacks some of %v", key, s.key)
 	}
 	in := &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(table),
@@ -140,10 +140,10 @@ func (s *Store) buildUpdate(table string, u engine.Update) (*dynamodb.UpdateItem
 func (s *Store) Update(ctx context.Context, u engine.Update) error {
 	in, err := s.buildUpdate(s.table, u)
 	if err != nil {
-		return fmt.Errorf("update %s %v: %w", s.table, u.Key, err)
+		return fmt.Errorf("update %s %v: %w", s.table, engine.KeyOf(u.Key, s.key), err)
 	}
 	if _, err := s.api.UpdateItem(ctx, in); err != nil {
-		return fmt.Errorf("update %s %v: %w", s.table, u.Key, translate(err))
+		return fmt.Errorf("update %s %v: %w", s.table, engine.KeyOf(u.Key, s.key), translate(err))
 	}
 	return nil
 }

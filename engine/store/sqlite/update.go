@@ -29,7 +29,7 @@ func (s *Store) Update(ctx context.Context, u engine.Update) error {
 		s.writeMu.Unlock()
 	}
 	if r.err != nil {
-		return fmt.Errorf("update %s %s: %w", s.table, keyString(u.Key), r.err)
+		return fmt.Errorf("update %s %s: %w", s.table, s.keyText(u.Key), r.err)
 	}
 	return nil
 }
@@ -67,7 +67,7 @@ func (s *Store) UpdateBatch(ctx context.Context, us []engine.Update) []error {
 		default:
 			continue
 		}
-		errs[i] = fmt.Errorf("update %s %s: %w", s.table, keyString(us[i].Key), errs[i])
+		errs[i] = fmt.Errorf("update %s %s: %w", s.table, s.keyText(us[i].Key), errs[i])
 	}
 	return errs
 }
@@ -412,6 +412,18 @@ func translate(err error) error {
 		}
 	}
 	return err
+}
+
+// keyText renders the key attributes of key for messages: {id=7}. key
+// may hold other attributes (engine.Update.Key); they are left out.
+func (s *Store) keyText(key engine.Item) string {
+	s.mu.Lock()
+	sc := s.schema
+	s.mu.Unlock()
+	if sc != nil {
+		key = engine.KeyOf(key, sc.key)
+	}
+	return keyString(key)
 }
 
 // keyString renders a key for messages: {id=7}.

@@ -124,6 +124,16 @@ func (s *suite) testUpdate(t *testing.T) {
 		apply(t, engine.Update{Key: key("v3"), Set: map[string]any{"name": "C"},
 			Guard: engine.Guard{Unchanged: map[string]any{"n": engine.Number("-12.50")}}})
 	})
+	t.Run("a key holding other attributes", func(t *testing.T) {
+		// Migrate passes the scanned item as the key: only the key
+		// attributes select the item; the others are not conditions.
+		read := mustGet(t, st, "other")
+		read["name"], read["note"] = "stale", nil
+		apply(t, engine.Update{Key: read, Set: map[string]any{"city": "Milan"}})
+		expect(t, "other", engine.Item{KeyAttr: "other", "v": engine.Number("2"), "name": "f", "note": "app wrote", "city": "Milan"})
+		read[KeyAttr] = "ghost"
+		refuse(t, engine.Update{Key: read, Set: map[string]any{"city": "x"}})
+	})
 }
 
 func (s *suite) testUpdateBatch(t *testing.T) {
