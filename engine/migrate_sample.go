@@ -31,19 +31,14 @@ func (s *sampler) add(m *migrator, p plan) {
 		return
 	}
 	d := SampleDiff{Key: keyString(p.upd.Key, m.key), Before: map[string]any{}, After: map[string]any{}}
-	attrs := slices.Sorted(func(yield func(string) bool) {
-		for k := range p.upd.Set {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	var attrs []string
+	after := Item{}
+	for _, a := range p.upd.Set { // sorted
+		attrs = append(attrs, a.Name)
+		after[a.Name] = a.Value
+	}
 	attrs = append(attrs, p.upd.Remove...)
 	attrs = append(attrs, m.vattr)
-	after := Item{}
-	for k, v := range p.upd.Set {
-		after[k] = v
-	}
 	if p.upd.Version != 0 {
 		after[m.vattr] = Number(fmt.Sprint(p.upd.Version))
 	}

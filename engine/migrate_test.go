@@ -212,7 +212,7 @@ func (s *racingStore) race(ctx context.Context, u engine.Update) {
 	s.done[id] = true
 	s.mu.Unlock()
 	if first {
-		_ = s.Store.Update(ctx, engine.Update{Key: u.Key, Set: map[string]any{"address": fmt.Sprintf("%d New Road, Town, 999", n)}})
+		_ = s.Store.Update(ctx, engine.Update{Key: u.Key, Set: engine.Attrs(map[string]any{"address": fmt.Sprintf("%d New Road, Town, 999", n)})})
 	}
 }
 

@@ -92,7 +92,7 @@ func (m *migrator) replan(ctx context.Context, env *itemEnv, ext *externalTransf
 // bound in env.
 func (m *migrator) transformInProcess(env *itemEnv, it Item) plan {
 	p := plan{item: it, out: outWrite}
-	set := make(map[string]any, len(m.spec.Set)+len(m.spec.Rename))
+	set := make([]Attr, 0, len(m.spec.Set)+len(m.spec.Rename))
 	var remove []string
 	for _, c := range m.spec.Set {
 		raw, err := env.run(c.Expr)
@@ -104,7 +104,7 @@ func (m *migrator) transformInProcess(env *itemEnv, it Item) plan {
 			return plan{item: it, out: outFailed, err: fmt.Errorf("set %s: %w", c.Attr, err)}
 		}
 		if old, ok := it[c.Attr]; !ok || !EqualValues(old, v) {
-			set[c.Attr] = v
+			set = setAttr(set, c.Attr, v)
 		}
 	}
 	for _, old := range sortedKeys(m.spec.Rename) {
@@ -114,7 +114,7 @@ func (m *migrator) transformInProcess(env *itemEnv, it Item) plan {
 		}
 		nw := m.spec.Rename[old]
 		if cur, has := it[nw]; !has || !EqualValues(cur, v) {
-			set[nw] = v
+			set = setAttr(set, nw, v)
 		}
 		remove = append(remove, old)
 	}
@@ -127,14 +127,26 @@ func (m *migrator) transformInProcess(env *itemEnv, it Item) plan {
 		p.out = outUnchanged
 		return p
 	}
+	sortAttrs(set)
 	p.upd = m.update(it, set, remove, m.reads, m.readsAll)
 	return p
+}
+
+// setAttr sets name to v in as, replacing an earlier value.
+func setAttr(as []Attr, name string, v any) []Attr {
+	for i := range as {
+		if as[i].Name == name {
+			as[i].Value = v
+			return as
+		}
+	}
+	return append(as, Attr{Name: name, Value: v})
 }
 
 // diffExternal turns an external transform's output into an update.
 func (m *migrator) diffExternal(in, out Item) plan {
 	p := plan{item: in, out: outWrite}
-	set := map[string]any{}
+	var set []Attr
 	var remove []string
 	for k, v := range out {
 		if k == m.vattr {
@@ -148,9 +160,10 @@ func (m *migrator) diffExternal(in, out Item) plan {
 			continue
 		}
 		if !ok || !EqualValues(old, v) {
-			set[k] = v
+			set = append(set, Attr{Name: k, Value: v})
 		}
 	}
+	sortAttrs(set)
 	for k := range in {
 		if _, ok := out[k]; !ok && k != m.vattr && !slices.Contains(m.key, k) {
 			remove = append(remove, k)
@@ -166,18 +179,27 @@ func (m *migrator) diffExternal(in, out Item) plan {
 }
 
 // update builds the guarded write of it.
-func (m *migrator) update(it Item, set map[string]any, remove, reads []string, all bool) Update {
-	unchanged := make(map[string]any, len(reads))
-	if all {
+func (m *migrator) update(it Item, set []Attr, remove, reads []string, all bool) Update {
+	var unchanged []Attr
+	if all { // every attribute, and the reads it lacks as absent
+		unchanged = make([]Attr, 0, len(it)+len(reads))
 		for k, v := range it {
 			if k != m.vattr && !slices.Contains(m.key, k) {
-				unchanged[k] = v
+				unchanged = append(unchanged, Attr{Name: k, Value: v})
 			}
 		}
-	}
-	for _, a := range reads {
-		if a != m.vattr && !slices.Contains(m.key, a) {
-			unchanged[a] = it[a]
+		for _, a := range reads {
+			if _, ok := it[a]; !ok && a != m.vattr && !slices.Contains(m.key, a) {
+				unchanged = append(unchanged, Attr{Name: a})
+			}
+		}
+		sortAttrs(unchanged)
+	} else {
+		unchanged = make([]Attr, 0, len(reads))
+		for _, a := range reads { // sorted
+			if a != m.vattr && !slices.Contains(m.key, a) {
+				unchanged = append(unchanged, Attr{Name: a, Value: it[a]})
+			}
 		}
 	}
 	g := Guard{VersionAttr: m.vattr, Unchanged: unchanged}

@@ -94,8 +94,8 @@ func appliedAsPlanned(fresh Item, u Update, vattr string) bool {
 	if itemVersion(fresh, vattr) != u.Version {
 		return false
 	}
-	for k, v := range u.Set {
-		if !EqualValues(fresh[k], v) {
+	for _, a := range u.Set {
+		if !EqualValues(fresh[a.Name], a.Value) {
 			return false
 		}
 	}

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -72,9 +74,46 @@ type Guard struct {
 	// Equals: the version attribute == Equals (rollback from Equals).
 	// 0 disables this check.
 	Equals int64
-	// Unchanged maps each attribute the transform read to the value it had
-	// (nil: it was absent / NULL); the write applies only if all still hold.
-	Unchanged map[string]any
+	// Unchanged lists each attribute the transform read with the value it
+	// had (nil: it was absent / NULL), sorted by name; the write applies
+	// only if all still hold.
+	Unchanged []Attr
+}
+
+// Attr is one attribute and its value. Update.Set and Guard.Unchanged are
+// slices of them rather than maps: migrate builds one of each per item,
+// and a Go map costs ten times the memory of a short slice.
+type Attr struct {
+	Name  string
+	Value any
+}
+
+// Attrs returns m's attributes sorted by name (Update.Set and
+// Guard.Unchanged written as a map literal).
+func Attrs(m map[string]any) []Attr {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]Attr, 0, len(m))
+	for k, v := range m {
+		out = append(out, Attr{Name: k, Value: v})
+	}
+	sortAttrs(out)
+	return out
+}
+
+// LookupAttr returns the value of attribute name in as.
+func LookupAttr(as []Attr, name string) (any, bool) {
+	for _, a := range as {
+		if a.Name == name {
+			return a.Value, true
+		}
+	}
+	return nil, false
+}
+
+func sortAttrs(as []Attr) {
+	slices.SortFunc(as, func(a, b Attr) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // Update is one guarded conditional write.
@@ -82,7 +121,7 @@ type Update struct {
 	// Key holds at least the item's key attributes; stores read only
 	// those. (Migrate passes the scanned item itself: no copy per write.)
 	Key     Item
-	Set     map[string]any // attribute → new value
+	Set     []Attr // new values, sorted by name, each attribute once
 	Remove  []string
 	Version int64 // new value of Guard.VersionAttr; 0 leaves it alone (rollback to 0 removes it)
 	Guard   Guard

@@ -15,7 +15,7 @@ import (
 )
 
 func forward(id string) engine.Update {
-	return engine.Update{Key: engine.Item{storetest.KeyAttr: id}, Set: map[string]any{"city": "Paris"}, Version: 3,
+	return engine.Update{Key: engine.Item{storetest.KeyAttr: id}, Set: engine.Attrs(map[string]any{"city": "Paris"}), Version: 3,
 		Guard: engine.Guard{VersionAttr: "v", Below: 3}}
 }
 

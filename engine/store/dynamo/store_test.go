@@ -79,9 +79,9 @@ func TestCompositeKeyAndCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := engine.Item{"user": "u1", "order": engine.Number("5")}
-	u := engine.Update{Key: key, Set: map[string]any{"status": "paid"}, Version: 2,
-		Guard: engine.Guard{VersionAttr: "size", Below: 2, Unchanged: map[string]any{
-			"status": "new", "total": engine.Number("123456789012345678901234567890.000001")}}}
+	u := engine.Update{Key: key, Set: engine.Attrs(map[string]any{"status": "paid"}), Version: 2,
+		Guard: engine.Guard{VersionAttr: "size", Below: 2, Unchanged: engine.Attrs(map[string]any{
+			"status": "new", "total": engine.Number("123456789012345678901234567890.000001")})}}
 	if err := st.Update(ctx, u); err != nil {
 		t.Fatalf("Update(reserved words, composite key)=%v", err)
 	}
@@ -112,7 +112,7 @@ func TestCompositeKeyAndCapacity(t *testing.T) {
 	if len(all) != len(items) {
 		t.Errorf("scan found %d items, want %d", len(all), len(items))
 	}
-	if err := st.Update(ctx, engine.Update{Key: key, Set: map[string]any{"order": engine.Number("6")}}); err == nil {
+	if err := st.Update(ctx, engine.Update{Key: key, Set: engine.Attrs(map[string]any{"order": engine.Number("6")})}); err == nil {
 		t.Error("Update(key attribute)=nil, want a refusal")
 	}
 }

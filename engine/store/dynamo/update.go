@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,18 +53,18 @@ func (b *exprBuilder) value(v any) (string, error) {
 func (s *Store) buildUpdate(table string, u engine.Update) (*dynamodb.UpdateItemInput, error) {
 	b := newExprBuilder()
 	var sets, removes, conds []string
-	for _, a := range slices.Sorted(maps.Keys(u.Set)) {
-		if slices.Contains(s.key, a) {
-			return nil, fmt.Errorf("attribute %q is part of the key and cannot be changed", a)
+	for _, a := range u.Set {
+		if slices.Contains(s.key, a.Name) {
+			return nil, fmt.Errorf("attribute %q is part of the key and cannot be changed", a.Name)
 		}
-		p, err := b.value(u.Set[a])
+		p, err := b.value(a.Value)
 		if err != nil {
-			return nil, fmt.Errorf("attribute %q: %w", a, err)
+			return nil, fmt.Errorf("attribute %q: %w", a.Name, err)
 		}
-		sets = append(sets, b.name(a)+" = "+p)
+		sets = append(sets, b.name(a.Name)+" = "+p)
 	}
 	for _, a := range slices.Sorted(slices.Values(u.Remove)) {
-		if _, set := u.Set[a]; !set && !slices.Contains(s.key, a) {
+		if _, set := engine.LookupAttr(u.Set, a); !set && !slices.Contains(s.key, a) {
 			removes = append(removes, b.name(a))
 		}
 	}
@@ -90,8 +89,8 @@ func (s *Store) buildUpdate(table string, u engine.Update) (*dynamodb.UpdateItem
 		p, _ := b.value(engine.Number(strconv.FormatInt(u.Guard.Equals, 10)))
 		conds = append(conds, v()+" = "+p)
 	}
-	for _, a := range slices.Sorted(maps.Keys(u.Guard.Unchanged)) {
-		val := u.Guard.Unchanged[a]
+	for _, ua := range u.Guard.Unchanged {
+		a, val := ua.Name, ua.Value
 		n := b.name(a)
 		if val == nil {
 			t, _ := b.value("NULL")

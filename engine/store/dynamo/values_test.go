@@ -50,8 +50,8 @@ func TestToAV(t *testing.T) {
 func TestBuildUpdateExpressions(t *testing.T) {
 	s := &Store{table: "t", key: []string{"pk"}, versionAttr: "v"}
 	in, err := s.buildUpdate("t", engine.Update{
-		Key: engine.Item{"pk": "a"}, Set: map[string]any{"name": "x"}, Remove: []string{"status"}, Version: 3,
-		Guard: engine.Guard{VersionAttr: "v", Below: 3, Unchanged: map[string]any{"name": "old", "gone": nil}},
+		Key: engine.Item{"pk": "a"}, Set: engine.Attrs(map[string]any{"name": "x"}), Remove: []string{"status"}, Version: 3,
+		Guard: engine.Guard{VersionAttr: "v", Below: 3, Unchanged: engine.Attrs(map[string]any{"name": "old", "gone": nil})},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -91,8 +91,8 @@ func storeLoop(b *testing.B, st *sqlite.Store) {
 		}
 		us := make([]engine.Update, len(p.Items))
 		for i, it := range p.Items {
-			us[i] = engine.Update{Key: engine.Item{"id": it["id"]}, Set: map[string]any{"city": "Paris"}, Version: 2,
-				Guard: engine.Guard{VersionAttr: "v", Below: 2, Unchanged: map[string]any{"address": it["address"]}}}
+			us[i] = engine.Update{Key: engine.Item{"id": it["id"]}, Set: engine.Attrs(map[string]any{"city": "Paris"}), Version: 2,
+				Guard: engine.Guard{VersionAttr: "v", Below: 2, Unchanged: engine.Attrs(map[string]any{"address": it["address"]})}}
 		}
 		for _, err := range st.UpdateBatch(ctx, us) {
 			if err != nil {

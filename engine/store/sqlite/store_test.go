@@ -105,7 +105,7 @@ func TestUpdateMissingColumn(t *testing.T) {
 	st := newTable(t, "CREATE TABLE items (id INTEGER PRIMARY KEY, v INTEGER, address TEXT)",
 		[]engine.Item{{"id": engine.Number("1"), "address": "1 Main St"}})
 	ctx := context.Background()
-	err := st.Update(ctx, engine.Update{Key: engine.Item{"id": engine.Number("1")}, Set: map[string]any{"city": "Paris"}, Version: 2,
+	err := st.Update(ctx, engine.Update{Key: engine.Item{"id": engine.Number("1")}, Set: engine.Attrs(map[string]any{"city": "Paris"}), Version: 2,
 		Guard: engine.Guard{VersionAttr: "v", Below: 2}})
 	if !errors.Is(err, sqlite.ErrNoColumn) || !strings.Contains(err.Error(), `ALTER TABLE "items" ADD COLUMN "city"`) {
 		t.Fatalf("Update(new column)=%v, want ErrNoColumn with an ALTER TABLE hint", err)
@@ -114,7 +114,7 @@ func TestUpdateMissingColumn(t *testing.T) {
 	if _, err := st.ExecSQL(ctx, []string{"ALTER TABLE items ADD COLUMN city TEXT"}, true); err != nil {
 		t.Fatal(err)
 	}
-	err = st.Update(ctx, engine.Update{Key: engine.Item{"id": engine.Number("1")}, Set: map[string]any{"city": "Paris"}, Version: 2,
+	err = st.Update(ctx, engine.Update{Key: engine.Item{"id": engine.Number("1")}, Set: engine.Attrs(map[string]any{"city": "Paris"}), Version: 2,
 		Guard: engine.Guard{VersionAttr: "v", Below: 2}})
 	if err != nil {
 		t.Fatalf("Update after ALTER=%v", err)
@@ -125,12 +125,12 @@ func TestUpdateMissingColumn(t *testing.T) {
 	}
 	// The version column must exist too.
 	st2 := newTable(t, "CREATE TABLE items (id INTEGER PRIMARY KEY, a TEXT)", []engine.Item{{"id": engine.Number("1")}})
-	err = st2.Update(ctx, engine.Update{Key: engine.Item{"id": engine.Number("1")}, Set: map[string]any{"a": "x"}, Version: 1,
+	err = st2.Update(ctx, engine.Update{Key: engine.Item{"id": engine.Number("1")}, Set: engine.Attrs(map[string]any{"a": "x"}), Version: 1,
 		Guard: engine.Guard{VersionAttr: "v", Below: 1}})
 	if !errors.Is(err, sqlite.ErrNoColumn) || !strings.Contains(err.Error(), `"v"`) {
 		t.Errorf("Update(no version column)=%v, want ErrNoColumn naming v", err)
 	}
-	err = st2.Update(ctx, engine.Update{Key: engine.Item{"id": engine.Number("1")}, Set: map[string]any{"id": engine.Number("2")}})
+	err = st2.Update(ctx, engine.Update{Key: engine.Item{"id": engine.Number("1")}, Set: engine.Attrs(map[string]any{"id": engine.Number("2")})})
 	if err == nil || !strings.Contains(err.Error(), "part of the key") {
 		t.Errorf("Update(key)=%v, want a refusal", err)
 	}

@@ -145,13 +145,16 @@ func (s *Store) schemaFor(ctx context.Context, u engine.Update) (*schema, error)
 		vattr = u.Guard.VersionAttr
 	}
 	ok := !needVersion || sc.has(vattr)
-	for c := range u.Set {
-		ok = ok && sc.has(c)
+	for _, a := range u.Set {
+		ok = ok && sc.has(a.Name)
 	}
 	if ok {
 		return sc, nil
 	}
-	cols := slices.Collect(maps.Keys(u.Set))
+	cols := make([]string, 0, len(u.Set)+1)
+	for _, a := range u.Set {
+		cols = append(cols, a.Name)
+	}
 	if needVersion {
 		cols = append(cols, vattr)
 	}
@@ -247,7 +250,6 @@ func (s *shapeBuilder) add(tag byte, name string) {
 // the SQL fragments.
 func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []byte) ([]byte, []any, error) {
 	shape := shapeBuilder{b: buf[:0]}
-	var kbuf [8]string
 	args := make([]any, 0, len(u.Set)+len(u.Guard.Unchanged)+len(sc.key)+2)
 	v := sc.versionQ
 	if va := u.Guard.VersionAttr; va != "" && va != s.versionAttr {
@@ -255,11 +257,12 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 		shape.add('A', va)
 	}
 	nsets := 0
-	for _, c := range appendSortedKeys(kbuf[:0], u.Set) {
+	for _, a := range u.Set {
+		c := a.Name
 		if slices.Contains(sc.key, c) {
 			return nil, nil, fmt.Errorf("attribute %q is part of the key and cannot be changed", c)
 		}
-		b, err := bindValue(u.Set[c])
+		b, err := bindValue(a.Value)
 		if err != nil {
 			return nil, nil, fmt.Errorf("attribute %q: %w", c, err)
 		}
@@ -272,7 +275,7 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 	}
 	if len(u.Remove) > 0 {
 		for _, c := range slices.Sorted(slices.Values(u.Remove)) {
-			if _, set := u.Set[c]; !set && sc.has(c) && !slices.Contains(sc.key, c) {
+			if _, set := engine.LookupAttr(u.Set, c); !set && sc.has(c) && !slices.Contains(sc.key, c) {
 				shape.add('r', c)
 				if p != nil {
 					p.set(quote(c), " = NULL")
@@ -321,8 +324,8 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 		p.cond(v, " = ?")
 		args = append(args, u.Guard.Equals)
 	}
-	for _, c := range appendSortedKeys(kbuf[:0], u.Guard.Unchanged) {
-		val := u.Guard.Unchanged[c]
+	for _, a := range u.Guard.Unchanged {
+		c, val := a.Name, a.Value
 		if !sc.has(c) { // an absent column is an absent attribute
 			if val != nil {
 				shape.add('0', "")
@@ -341,15 +344,6 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 		args = append(args, b)
 	}
 	return shape.b, args, nil
-}
-
-// appendSortedKeys appends m's keys to keys, in order.
-func appendSortedKeys(keys []string, m map[string]any) []string {
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // Put writes whole rows with INSERT OR REPLACE in one transaction. Every

@@ -25,8 +25,8 @@ func TestUpdateBatch(t *testing.T) {
 	st := newTable(t, "CREATE TABLE items (id INTEGER PRIMARY KEY, address TEXT, city TEXT, v INTEGER)", seed)
 	ctx := context.Background()
 	up := func(id any, addr string) engine.Update {
-		return engine.Update{Key: engine.Item{"id": id}, Set: map[string]any{"city": "Paris"}, Version: 2,
-			Guard: engine.Guard{VersionAttr: "v", Below: 2, Unchanged: map[string]any{"address": addr}}}
+		return engine.Update{Key: engine.Item{"id": id}, Set: engine.Attrs(map[string]any{"city": "Paris"}), Version: 2,
+			Guard: engine.Guard{VersionAttr: "v", Below: 2, Unchanged: engine.Attrs(map[string]any{"address": addr})}}
 	}
 	var us []engine.Update
 	for i := range 50 {
@@ -67,9 +67,9 @@ func TestUpdateBatch(t *testing.T) {
 	}
 	// A duplicate key and a key bound as text.
 	errs = st.UpdateBatch(ctx, []engine.Update{
-		{Key: engine.Item{"id": engine.Number("1")}, Set: map[string]any{"city": "Lyon"}},
-		{Key: engine.Item{"id": engine.Number("1")}, Set: map[string]any{"city": "Nice"}},
-		{Key: engine.Item{"id": "2"}, Set: map[string]any{"city": "Rome"}},
+		{Key: engine.Item{"id": engine.Number("1")}, Set: engine.Attrs(map[string]any{"city": "Lyon"})},
+		{Key: engine.Item{"id": engine.Number("1")}, Set: engine.Attrs(map[string]any{"city": "Nice"})},
+		{Key: engine.Item{"id": "2"}, Set: engine.Attrs(map[string]any{"city": "Rome"})},
 	})
 	for i, err := range errs {
 		if err != nil {
@@ -86,8 +86,8 @@ func TestUpdateBatch(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	errs = st.UpdateBatch(cctx, []engine.Update{
-		{Key: engine.Item{"id": engine.Number("3")}, Set: map[string]any{"city": "Oslo"}},
-		{Key: engine.Item{"id": engine.Number("4")}, Set: map[string]any{"city": "Oslo"}},
+		{Key: engine.Item{"id": engine.Number("3")}, Set: engine.Attrs(map[string]any{"city": "Oslo"})},
+		{Key: engine.Item{"id": engine.Number("4")}, Set: engine.Attrs(map[string]any{"city": "Oslo"})},
 	})
 	for i, err := range errs {
 		if !errors.Is(err, context.Canceled) {

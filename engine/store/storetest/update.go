@@ -20,8 +20,8 @@ func (s *suite) testUpdate(t *testing.T) {
 	st := s.new(t, seed)
 	forward := func(id string, set map[string]any, unchanged map[string]any) engine.Update {
 		return engine.Update{
-			Key: key(id), Set: set, Version: 2,
-			Guard: engine.Guard{VersionAttr: "v", Below: 2, Unchanged: unchanged},
+			Key: key(id), Set: engine.Attrs(set), Version: 2,
+			Guard: engine.Guard{VersionAttr: "v", Below: 2, Unchanged: engine.Attrs(unchanged)},
 		}
 	}
 	apply := func(t *testing.T, u engine.Update) {
@@ -70,30 +70,30 @@ func (s *suite) testUpdate(t *testing.T) {
 	t.Run("refused when a read attribute changed", func(t *testing.T) {
 		read := mustGet(t, st, "race")
 		// The application writes concurrently, between read and write.
-		apply(t, engine.Update{Key: key("race"), Set: map[string]any{"name": "app"}})
+		apply(t, engine.Update{Key: key("race"), Set: engine.Attrs(map[string]any{"name": "app"})})
 		refuse(t, forward("race", map[string]any{"name": "migrated"}, map[string]any{"name": read["name"]}))
 		expect(t, "race", engine.Item{KeyAttr: "race", "v": engine.Number("1"), "name": "app"})
 	})
 	t.Run("absent attribute guard", func(t *testing.T) {
 		// note is absent: a guard on it being absent holds …
-		apply(t, engine.Update{Key: key("absent"), Set: map[string]any{"city": "Nice"},
-			Guard: engine.Guard{Unchanged: map[string]any{"note": nil}}})
-		apply(t, engine.Update{Key: key("absent"), Set: map[string]any{"note": "now"}})
+		apply(t, engine.Update{Key: key("absent"), Set: engine.Attrs(map[string]any{"city": "Nice"}),
+			Guard: engine.Guard{Unchanged: engine.Attrs(map[string]any{"note": nil})}})
+		apply(t, engine.Update{Key: key("absent"), Set: engine.Attrs(map[string]any{"note": "now"})})
 		// … and fails once it is set.
-		refuse(t, engine.Update{Key: key("absent"), Set: map[string]any{"city": "Nantes"},
-			Guard: engine.Guard{Unchanged: map[string]any{"note": nil}}})
+		refuse(t, engine.Update{Key: key("absent"), Set: engine.Attrs(map[string]any{"city": "Nantes"}),
+			Guard: engine.Guard{Unchanged: engine.Attrs(map[string]any{"note": nil})}})
 		expect(t, "absent", engine.Item{KeyAttr: "absent", "name": "g", "city": "Nice", "note": "now"})
 	})
 	t.Run("only changed attributes are touched", func(t *testing.T) {
 		read := mustGet(t, st, "other")
 		// The application changes an attribute the transform did not read.
-		apply(t, engine.Update{Key: key("other"), Set: map[string]any{"note": "app wrote"}})
+		apply(t, engine.Update{Key: key("other"), Set: engine.Attrs(map[string]any{"note": "app wrote"})})
 		apply(t, forward("other", map[string]any{"city": "Rome"}, map[string]any{"name": read["name"]}))
 		expect(t, "other", engine.Item{KeyAttr: "other", "v": engine.Number("2"), "name": "f", "note": "app wrote", "city": "Rome"})
 	})
 	t.Run("refused on a missing item", func(t *testing.T) {
 		refuse(t, forward("ghost", map[string]any{"name": "x"}, nil))
-		refuse(t, engine.Update{Key: key("ghost"), Set: map[string]any{"name": "x"}})
+		refuse(t, engine.Update{Key: key("ghost"), Set: engine.Attrs(map[string]any{"name": "x"})})
 		if _, ok, _ := st.Get(ctx(t), key("ghost")); ok {
 			t.Error("Update created a missing item")
 		}
@@ -114,25 +114,25 @@ func (s *suite) testUpdate(t *testing.T) {
 		expect(t, "fresh", engine.Item{KeyAttr: "fresh", "v": engine.Number("3"), "name": "A", "city": "Lyon", "n": engine.Number("1")})
 	})
 	t.Run("set to null and numbers", func(t *testing.T) {
-		apply(t, engine.Update{Key: key("v3"), Set: map[string]any{"city": nil, "n": engine.Number("-12.5")},
-			Guard: engine.Guard{Unchanged: map[string]any{"n": nil}}})
+		apply(t, engine.Update{Key: key("v3"), Set: engine.Attrs(map[string]any{"city": nil, "n": engine.Number("-12.5")}),
+			Guard: engine.Guard{Unchanged: engine.Attrs(map[string]any{"n": nil})}})
 		got := mustGet(t, st, "v3")
 		if !engine.EqualValues(got["n"], engine.Number("-12.5")) || got["city"] != nil {
 			t.Errorf("item v3=%v, want n=-12.5, city nil", got)
 		}
 		// A guard on a number holds whatever its decimal spelling.
-		apply(t, engine.Update{Key: key("v3"), Set: map[string]any{"name": "C"},
-			Guard: engine.Guard{Unchanged: map[string]any{"n": engine.Number("-12.50")}}})
+		apply(t, engine.Update{Key: key("v3"), Set: engine.Attrs(map[string]any{"name": "C"}),
+			Guard: engine.Guard{Unchanged: engine.Attrs(map[string]any{"n": engine.Number("-12.50")})}})
 	})
 	t.Run("a key holding other attributes", func(t *testing.T) {
 		// Migrate passes the scanned item as the key: only the key
 		// attributes select the item; the others are not conditions.
 		read := mustGet(t, st, "other")
 		read["name"], read["note"] = "stale", nil
-		apply(t, engine.Update{Key: read, Set: map[string]any{"city": "Milan"}})
+		apply(t, engine.Update{Key: read, Set: engine.Attrs(map[string]any{"city": "Milan"})})
 		expect(t, "other", engine.Item{KeyAttr: "other", "v": engine.Number("2"), "name": "f", "note": "app wrote", "city": "Milan"})
 		read[KeyAttr] = "ghost"
-		refuse(t, engine.Update{Key: read, Set: map[string]any{"city": "x"}})
+		refuse(t, engine.Update{Key: read, Set: engine.Attrs(map[string]any{"city": "x"})})
 	})
 }
 
@@ -145,10 +145,10 @@ func (s *suite) testUpdateBatch(t *testing.T) {
 	}
 	var us []engine.Update
 	for _, it := range seed {
-		us = append(us, engine.Update{Key: key(it[KeyAttr].(string)), Set: map[string]any{"city": "batch"}, Version: 2,
-			Guard: engine.Guard{VersionAttr: "v", Below: 2, Unchanged: map[string]any{"name": it["name"]}}})
+		us = append(us, engine.Update{Key: key(it[KeyAttr].(string)), Set: engine.Attrs(map[string]any{"city": "batch"}), Version: 2,
+			Guard: engine.Guard{VersionAttr: "v", Below: 2, Unchanged: engine.Attrs(map[string]any{"name": it["name"]})}})
 	}
-	us = append(us, engine.Update{Key: key("ghost"), Set: map[string]any{"city": "x"}, Version: 2,
+	us = append(us, engine.Update{Key: key("ghost"), Set: engine.Attrs(map[string]any{"city": "x"}), Version: 2,
 		Guard: engine.Guard{VersionAttr: "v", Below: 2}})
 	errs := bu.UpdateBatch(ctx(t), us)
 	if len(errs) != len(us) {
