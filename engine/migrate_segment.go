@@ -138,13 +138,14 @@ type writtenPage struct {
 // budget is spent.
 func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransform, in <-chan plannedPage, out chan<- writtenPage, halt *atomic.Bool) error {
 	c := &m.segs[seg]
+	var us []Update // UpdateBatch's argument, reused page after page
 	for p := range in {
 		if m.stop.Load() || halt.Load() {
 			continue // drain: the step is stopping (abort, pause, a failure, the budget)
 		}
 		c.scanned.Add(p.scanned)
 		c.bytesRead.Add(p.bytes)
-		if err := m.writePage(ctx, seg, ext, p.plans); err != nil {
+		if err := m.writePage(ctx, seg, ext, p.plans, &us); err != nil {
 			return err
 		}
 		// savePages receives until this stage ends, even once ctx is done:
@@ -212,9 +213,12 @@ func (m *migrator) scanPage(ctx context.Context, req ScanRequest) (Page, error) 
 
 // writePage writes the page's planned updates (or, in dry-run, records
 // them) and returns once every write finished.
-func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransform, plans []plan) error {
+//
+// plans belongs to the page: it is filtered in place. us is scratch space
+// for the batch, kept by the caller between pages.
+func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransform, plans []plan, us *[]Update) error {
 	c := &m.segs[seg]
-	todo := make([]plan, 0, len(plans))
+	todo := plans[:0]
 	for _, p := range plans {
 		switch p.out {
 		case outWrite:
@@ -233,18 +237,19 @@ func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransfor
 		return nil
 	}
 	if bu, ok := m.store.(BatchUpdater); ok && len(todo) > 1 {
-		return m.writeBatch(ctx, seg, ext, bu, todo)
+		return m.writeBatch(ctx, seg, ext, bu, todo, us)
 	}
 	return m.writeParallel(ctx, seg, ext, todo, nil)
 }
 
-func (m *migrator) writeBatch(ctx context.Context, seg int, ext *externalTransform, bu BatchUpdater, todo []plan) error {
-	us := make([]Update, len(todo))
-	for i, p := range todo {
+func (m *migrator) writeBatch(ctx context.Context, seg int, ext *externalTransform, bu BatchUpdater, todo []plan, scratch *[]Update) error {
+	us := (*scratch)[:0]
+	defer func() { clear(us); *scratch = us[:0] }() // keep no item alive
+	for _, p := range todo {
 		if err := m.lim.Wait(ctx); err != nil {
 			return err
 		}
-		us[i] = p.upd
+		us = append(us, p.upd)
 	}
 	errs := bu.UpdateBatch(ctx, us)
 	var retry []plan

@@ -154,7 +154,8 @@ type MigrateDefaults struct {
 // BatchUpdater is implemented by stores that apply several guarded
 // updates faster together than one by one (sqlite: one transaction).
 // UpdateBatch returns one error per update, nil when it applied, with the
-// same meaning as Update's; a failed guard does not stop the others.
+// same meaning as Update's; a failed guard does not stop the others. us
+// stays the caller's: the store keeps no reference to it after returning.
 type BatchUpdater interface {
 	UpdateBatch(ctx context.Context, us []Update) []error
 }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/mattn/go-sqlite3"
@@ -19,7 +20,7 @@ import (
 // error wrapping engine.ErrConditionFailed when the guard does not hold
 // or the row does not exist.
 func (s *Store) Update(ctx context.Context, u engine.Update) error {
-	r := s.render(ctx, u, nil)
+	r := s.render(ctx, u, nil, nil)
 	if r.err == nil {
 		s.writeMu.Lock()
 		var w *writer
@@ -39,12 +40,17 @@ func (s *Store) Update(ctx context.Context, u engine.Update) error {
 // rendered before the write lock is taken, so that rendering runs in
 // parallel with other segments' transactions.
 func (s *Store) UpdateBatch(ctx context.Context, us []engine.Update) []error {
-	rs := make([]rendered, len(us))
-	var buf []byte
-	for i, u := range us {
-		rs[i] = s.render(ctx, u, buf)
-		buf = rs[i].shape
+	b := batchPool.Get().(*batch)
+	defer b.release()
+	rs, args := b.rs[:0], b.args[:0]
+	for _, u := range us {
+		start := len(args)
+		r := s.render(ctx, u, b.shape, args)
+		b.shape, args = r.shape, r.args
+		r.args = args[start:len(args):len(args)]
+		rs = append(rs, r)
 	}
+	b.rs, b.args = rs, args
 	s.writeMu.Lock()
 	err := s.inTx(ctx, func(w *writer) error {
 		unchanged, err := w.execRows(ctx, rs)
@@ -59,38 +65,57 @@ func (s *Store) UpdateBatch(ctx context.Context, us []engine.Update) []error {
 	s.writeMu.Unlock()
 	errs := make([]error, len(us))
 	for i := range rs {
-		switch {
-		case rs[i].err != nil:
-			errs[i] = rs[i].err
-		case err != nil: // rolled back: nothing applied
-			errs[i] = err
-		default:
+		e := rs[i].err
+		if e == nil {
+			e = err // rolled back: nothing applied
+		}
+		if e == nil {
 			continue
 		}
-		errs[i] = fmt.Errorf("update %s %s: %w", s.table, s.keyText(us[i].Key), errs[i])
+		errs[i] = fmt.Errorf("update %s %s: %w", s.table, s.keyText(us[i].Key), e)
 	}
 	return errs
+}
+
+// batch is UpdateBatch's scratch space, recycled between calls: the
+// rendered statements and one array their arguments are cut from.
+type batch struct {
+	rs    []rendered
+	args  []any
+	shape []byte
+}
+
+var batchPool = sync.Pool{New: func() any { return new(batch) }}
+
+// release clears what refers to the caller's items and returns b to the
+// pool.
+func (b *batch) release() {
+	clear(b.rs)
+	clear(b.args)
+	b.rs, b.args = b.rs[:0], b.args[:0]
+	batchPool.Put(b)
 }
 
 // rendered is one update rendered as SQL, ready to run.
 type rendered struct {
 	sc    *schema
-	u     engine.Update
+	key   engine.Item
 	q     string
 	args  []any
 	shape []byte // scratch buffer, reusable once q is known
 	err   error
 }
 
-// render turns u into its UPDATE statement and arguments; buf is a
-// scratch buffer it may reuse.
-func (s *Store) render(ctx context.Context, u engine.Update, buf []byte) rendered {
+// render turns u into its UPDATE statement and arguments. The arguments
+// are appended to args, and the result's args is the extended slice; buf
+// is a scratch buffer it may reuse.
+func (s *Store) render(ctx context.Context, u engine.Update, buf []byte, args []any) rendered {
 	sc, err := s.schemaFor(ctx, u)
 	if err != nil {
-		return rendered{err: err, shape: buf}
+		return rendered{err: err, shape: buf, args: args}
 	}
-	q, args, shape, err := s.buildUpdate(sc, u, buf)
-	return rendered{sc: sc, u: u, q: q, args: args, shape: shape, err: err}
+	q, args, shape, err := s.buildUpdate(sc, u, buf, args)
+	return rendered{sc: sc, key: u.Key, q: q, args: args, shape: shape, err: err}
 }
 
 // execer is what *sql.DB and *sql.Tx share for writes.
@@ -120,7 +145,7 @@ func (s *Store) apply(ctx context.Context, x execer, r rendered) error {
 // classify tells, for an update that changed no row, a missing item from
 // a failed guard (both wrap engine.ErrConditionFailed).
 func (s *Store) classify(ctx context.Context, x execer, r rendered) error {
-	cond, kargs, _ := r.sc.keyWhere(r.u.Key) // built once already in buildUpdate
+	cond, kargs, _ := r.sc.keyWhere(r.key) // built once already in buildUpdate
 	var one int
 	err := x.QueryRowContext(ctx, "SELECT 1 FROM "+quote(s.table)+" WHERE "+cond, kargs...).Scan(&one)
 	switch {
@@ -196,10 +221,10 @@ func (s *Store) schemaWith(ctx context.Context, cols []string, needVersion bool)
 // buildUpdate renders u as one UPDATE statement. Column order is sorted so
 // that equal shapes give equal SQL text, rendered once per schema and
 // reused. buf is scratch space for the shape; it is returned for reuse.
-func (s *Store) buildUpdate(sc *schema, u engine.Update, buf []byte) (string, []any, []byte, error) {
-	shape, args, err := s.renderUpdate(sc, u, nil, buf)
+func (s *Store) buildUpdate(sc *schema, u engine.Update, buf []byte, args []any) (string, []any, []byte, error) {
+	shape, args, err := s.renderUpdate(sc, u, nil, buf, args)
 	if err != nil {
-		return "", nil, shape, err
+		return "", args, shape, err
 	}
 	sc.mu.Lock()
 	q, ok := sc.updates[string(shape)]
@@ -208,7 +233,7 @@ func (s *Store) buildUpdate(sc *schema, u engine.Update, buf []byte) (string, []
 		return q, args, shape, nil
 	}
 	var p updateParts
-	s.renderUpdate(sc, u, &p, nil)
+	s.renderUpdate(sc, u, &p, nil, nil)
 	q = "UPDATE " + quote(s.table) + " SET " + strings.Join(p.sets, ", ") + " WHERE " + strings.Join(p.where, " AND ")
 	sc.mu.Lock()
 	if len(sc.updates) < maxStmts {
@@ -245,12 +270,12 @@ func (s *shapeBuilder) add(tag byte, name string) {
 	s.b = append(s.b, 0)
 }
 
-// renderUpdate walks u in SQL order: it returns the arguments and a shape
-// string that identifies the SQL text, and fills p (when not nil) with
-// the SQL fragments.
-func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []byte) ([]byte, []any, error) {
+// renderUpdate walks u in SQL order: it appends the arguments to args,
+// returns a shape string that identifies the SQL text, and fills p (when
+// not nil) with the SQL fragments. On error args comes back unextended.
+func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []byte, args []any) ([]byte, []any, error) {
 	shape := shapeBuilder{b: buf[:0]}
-	args := make([]any, 0, len(u.Set)+len(u.Guard.Unchanged)+len(sc.key)+2)
+	start := len(args)
 	v := sc.versionQ
 	if va := u.Guard.VersionAttr; va != "" && va != s.versionAttr {
 		v = quote(va)
@@ -260,11 +285,11 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 	for _, a := range u.Set {
 		c := a.Name
 		if slices.Contains(sc.key, c) {
-			return nil, nil, fmt.Errorf("attribute %q is part of the key and cannot be changed", c)
+			return nil, args[:start], fmt.Errorf("attribute %q is part of the key and cannot be changed", c)
 		}
 		b, err := bindValue(a.Value)
 		if err != nil {
-			return nil, nil, fmt.Errorf("attribute %q: %w", c, err)
+			return nil, args[:start], fmt.Errorf("attribute %q: %w", c, err)
 		}
 		shape.add('s', c)
 		if p != nil {
@@ -303,11 +328,11 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 	for _, k := range sc.key {
 		val, ok := u.Key[k]
 		if !ok {
-			return nil, nil, fmt.Errorf("key attribute %q missing", k)
+			return nil, args[:start], fmt.Errorf("key attribute %q missing", k)
 		}
 		b, err := bindValue(val)
 		if err != nil {
-			return nil, nil, fmt.Errorf("key attribute %q: %w", k, err)
+			return nil, args[:start], fmt.Errorf("key attribute %q: %w", k, err)
 		}
 		if p != nil {
 			p.cond(quote(k), " = ?")
@@ -335,7 +360,7 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 		}
 		b, err := bindValue(val)
 		if err != nil {
-			return nil, nil, fmt.Errorf("guard attribute %q: %w", c, err)
+			return nil, args[:start], fmt.Errorf("guard attribute %q: %w", c, err)
 		}
 		shape.add('u', c)
 		if p != nil {
