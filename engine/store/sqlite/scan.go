@@ -14,18 +14,20 @@ import (
 )
 
 // cursor is where a segment's scan resumes: after the row with key After,
-// in key order. Segment and Total guard against resuming with another
-// segmentation.
+// in key order. Segment, Total and Block guard against resuming with
+// another segmentation.
 type cursor struct {
 	Segment int             `json:"segment"`
 	Total   int             `json:"total"`
-	After   json.RawMessage `json:"after"` // engine.MarshalItem of the key
+	Block   int             `json:"block,omitempty"` // segmentBlock, for an integer key
+	After   json.RawMessage `json:"after"`           // engine.MarshalItem of the key
 }
 
 // Scan reads one page of one segment, in primary key order. Rows are
-// partitioned among segments by their key (modulo for an integer key, a
-// hash otherwise), so segments cover every row exactly once however the
-// table changes; the cursor is the last key returned.
+// partitioned among segments by their key (blocks of segmentBlock
+// consecutive values for an integer key, a hash otherwise), so segments
+// cover every row exactly once however the table changes; the cursor is
+// the last key returned.
 func (s *Store) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page, error) {
 	total := max(req.TotalSegments, 1)
 	if req.Segment < 0 || req.Segment >= total {
@@ -58,7 +60,11 @@ func (s *Store) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page, 
 	}
 	page := engine.Page{Items: items, Scanned: len(items)}
 	if len(items) == limit {
-		next, err := json.Marshal(cursor{Segment: req.Segment, Total: total, After: mustMarshal(engine.KeyOf(items[len(items)-1], sc.key))})
+		c := cursor{Segment: req.Segment, Total: total, After: mustMarshal(engine.KeyOf(items[len(items)-1], sc.key))}
+		if sc.intKey && total > 1 {
+			c.Block = segmentBlock
+		}
+		next, err := json.Marshal(c)
 		if err != nil {
 			return engine.Page{}, fmt.Errorf("scan %s: %w", s.table, err)
 		}
@@ -93,6 +99,13 @@ func (sc *schema) afterCursor(raw []byte, seg, total int) (string, []any, error)
 	}
 	if c.Segment != seg || c.Total != total {
 		return "", nil, fmt.Errorf("cursor is for segment %d of %d, not %d of %d", c.Segment, c.Total, seg, total)
+	}
+	if sc.intKey && total > 1 && c.Block != segmentBlock {
+		was := "key modulo the segment count"
+		if c.Block > 0 {
+			was = fmt.Sprintf("blocks of %d keys", c.Block)
+		}
+		return "", nil, fmt.Errorf("cursor segments by %s, this lockstep by blocks of %d keys: it was saved by another version; run the step again from the start (its writes are idempotent)", was, segmentBlock)
 	}
 	key, err := engine.UnmarshalItem(c.After)
 	if err != nil {

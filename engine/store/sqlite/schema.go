@@ -195,6 +195,15 @@ func (sc *schema) keyWhere(key map[string]any) (string, []any, error) {
 	return strings.Join(parts, " AND "), args, nil
 }
 
+// segmentBlock is how many consecutive integer keys go to one segment
+// before the next one's turn: a row's segment is (key / segmentBlock) mod
+// total. Runs of neighbouring rows stay in one segment, so a segment's
+// write transaction dirties table pages that the other segments' seldom
+// touch. With key mod total, segments interleaved row by row: every leaf
+// page went to the WAL once per segment, and migrate's commits and WAL
+// checkpoints cost about a quarter more CPU per row.
+const segmentBlock = 1024
+
 // segmentFilter returns the condition selecting segment seg of total.
 func (sc *schema) segmentFilter(seg, total int) string {
 	if total <= 1 {
@@ -202,7 +211,7 @@ func (sc *schema) segmentFilter(seg, total int) string {
 	}
 	if sc.intKey {
 		k := quote(sc.key[0])
-		return fmt.Sprintf("((coalesce(%s,0) %% %d) + %d) %% %d = %d", k, total, total, total, seg)
+		return fmt.Sprintf("(((coalesce(%s,0) / %d) %% %d) + %d) %% %d = %d", k, segmentBlock, total, total, total, seg)
 	}
 	keys := make([]string, len(sc.key))
 	for i, k := range sc.key {

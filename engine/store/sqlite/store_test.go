@@ -171,12 +171,14 @@ func TestCompositeAndIntegerKeys(t *testing.T) {
 		"CREATE TABLE items (n INTEGER PRIMARY KEY, tenant TEXT, v INTEGER)",
 	} {
 		t.Run(ddl, func(t *testing.T) {
+			// Keys spread over several blocks of 1,024, negative ones too.
 			var seed []engine.Item
 			for i := -20; i < 80; i++ {
-				seed = append(seed, engine.Item{"tenant": fmt.Sprintf("t%d", i%3), "n": engine.Number(fmt.Sprint(i)), "v": nil})
+				seed = append(seed, engine.Item{"tenant": fmt.Sprintf("t%d", i%3), "n": engine.Number(fmt.Sprint(i*300 + i%7)), "v": nil})
 			}
 			st := newTable(t, ddl, seed)
 			seen := map[string]bool{}
+			blockSeg := map[int64]int{} // integer key: block → segment
 			for seg := range 4 {
 				var cur []byte
 				for {
@@ -190,6 +192,14 @@ func TestCompositeAndIntegerKeys(t *testing.T) {
 							t.Fatalf("%s twice", k)
 						}
 						seen[k] = true
+						if strings.Contains(ddl, "n INTEGER PRIMARY KEY") {
+							var n int64
+							fmt.Sscan(string(it["n"].(engine.Number)), &n)
+							if s, ok := blockSeg[n/1024]; ok && s != seg {
+								t.Fatalf("key %d in segment %d, its block's other keys in %d", n, seg, s)
+							}
+							blockSeg[n/1024] = seg
+						}
 					}
 					if cur = p.Next; cur == nil {
 						break
@@ -198,6 +208,14 @@ func TestCompositeAndIntegerKeys(t *testing.T) {
 			}
 			if len(seen) != len(seed) {
 				t.Errorf("scanned %d rows, want %d", len(seen), len(seed))
+			}
+			if segs := map[int]bool{}; len(blockSeg) > 0 {
+				for _, s := range blockSeg {
+					segs[s] = true
+				}
+				if len(segs) < 4 {
+					t.Errorf("blocks %v use %d of 4 segments", blockSeg, len(segs))
+				}
 			}
 		})
 	}
@@ -218,6 +236,14 @@ func TestScanCursorMismatch(t *testing.T) {
 		if _, err := st.Scan(context.Background(), req); err == nil {
 			t.Errorf("Scan(%+v)=nil error, want a refusal", req)
 		}
+	}
+	// A cursor of the key-modulo segmentation an earlier lockstep saved
+	// would resume over other rows: refused, with what to do.
+	ints := newTable(t, "CREATE TABLE items (n INTEGER PRIMARY KEY, v INTEGER)", []engine.Item{{"n": engine.Number("1")}})
+	old := []byte(`{"segment":0,"total":2,"after":{"n":{"N":"4"}}}`)
+	_, err = ints.Scan(context.Background(), engine.ScanRequest{Segment: 0, TotalSegments: 2, Cursor: old})
+	if err == nil || !strings.Contains(err.Error(), "run the step again from the start") {
+		t.Errorf("Scan with a key-modulo cursor: %v, want a refusal saying to run the step again", err)
 	}
 }
 
