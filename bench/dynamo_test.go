@@ -31,32 +31,22 @@ const dynamoItems = 20_000
 // "same writes in flight" baseline.
 const engineWriteWorkers = 8
 
-var dyn struct {
-	once sync.Once
-	srv  *dynalite.Server
-	err  error
-}
-
-// dynaliteEndpoint starts one dynalite for the benchmark process, or
-// skips (fails under CI=true) when it is not installed.
+// dynaliteEndpoint starts a dynalite for the benchmark, stopped when it
+// ends so that its process takes no CPU from the benchmarks that follow,
+// or skips (fails under CI=true) when it is not installed.
 func dynaliteEndpoint(b *testing.B) string {
 	b.Helper()
-	dyn.once.Do(func() { dyn.srv, dyn.err = dynalite.StartServer() })
-	if dyn.err != nil {
-		if errors.Is(dyn.err, dynalite.ErrNotInstalled) && !dynalite.MustInstall() {
-			skipped("(a)", "dynalite: migrate / raw conditional UpdateItem loop", "≥ 0.90", dyn.err.Error())
-			skipped("(b)", "dynalite: migrate / naive sequential scan-then-update", "≥ 2.5", dyn.err.Error())
-			b.Skipf("skipping: %v", dyn.err)
+	srv, err := dynalite.StartServer()
+	if err != nil {
+		if errors.Is(err, dynalite.ErrNotInstalled) && !dynalite.MustInstall() {
+			skipped("(a)", "dynalite: migrate / raw conditional UpdateItem loop", "≥ 0.90", err.Error())
+			skipped("(b)", "dynalite: migrate / naive sequential scan-then-update", "≥ 2.5", err.Error())
+			b.Skipf("skipping: %v", err)
 		}
-		b.Fatalf("dynalite: %v", dyn.err)
+		b.Fatalf("dynalite: %v", err)
 	}
-	return dyn.srv.Endpoint
-}
-
-func stopDynalite() {
-	if dyn.srv != nil {
-		dyn.srv.Stop()
-	}
+	b.Cleanup(srv.Stop)
+	return srv.Endpoint
 }
 
 // BenchmarkDynamo measures (a) migrate against a raw parallel conditional

@@ -10,7 +10,6 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	printSummary(os.Stdout)
-	stopDynalite()
 	removeTemplates()
 	os.Exit(code)
 }
