@@ -94,14 +94,14 @@ func itemMember(n ast.Node) (string, bool) {
 }
 
 // usesItemWhole reports whether the compiled expression still names item
-// itself (len(item), item[k], passing it to a function): it may then read
-// any attribute.
+// itself (len(item), item[k], passing it to a function) or the whole
+// environment ($env.item): it may then read any attribute.
 func usesItemWhole(prog *vm.Program) bool {
 	node := prog.Node()
 	found := false
 	ast.Find(node, func(n ast.Node) bool {
 		id, ok := n.(*ast.IdentifierNode)
-		found = found || ok && id.Value == EnvItem
+		found = found || ok && (id.Value == EnvItem || id.Value == "$env")
 		return found
 	})
 	return found

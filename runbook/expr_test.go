@@ -211,6 +211,7 @@ func TestExprItemVars(t *testing.T) {
 		{`len(item)`, true},
 		{`item[vars.k]`, true},
 		{`"a" in item && item.a > 1`, true},
+		{`$env.item.a + item.a`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
