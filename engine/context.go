@@ -108,6 +108,7 @@ func (s *Session) stepContext(ctx context.Context, step, of *runbook.Step, attem
 		WorkDir:   s.cfg.WorkDir,
 		Getenv:    s.cfg.Getenv,
 		Stdout:    s.cfg.Stdout,
+		Publisher: s.cfg.Publisher,
 	}
 }
 

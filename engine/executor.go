@@ -67,6 +67,8 @@ type StepContext struct {
 	Getenv func(string) string
 	// Stdout is where notify's stdout channel writes (Config.Stdout).
 	Stdout io.Writer
+	// Publisher sends notify's sns channel (Config.Publisher); may be nil.
+	Publisher Publisher
 }
 
 // Control is the live view of operator commands a long-running executor

@@ -19,6 +19,10 @@ func init() { Register(runbook.KindNotify, ExecutorFunc(runNotify)) }
 // webhookTimeout bounds one webhook POST.
 const webhookTimeout = 15 * time.Second
 
+// publishTimeout bounds one sns publish, loading the AWS configuration
+// (SSO, profiles) on first use included.
+const publishTimeout = 30 * time.Second
+
 // NotifyData is what a notify template sees. Results (Steps, Estimate) are
 // the decoded JSON results, with each snake_case key also reachable in
 // CamelCase ({{.Estimate.Duration}} reads "duration").
@@ -49,11 +53,16 @@ type NotifyResult struct {
 	Message string   `json:"message"`
 	Sent    bool     `json:"sent"`
 	Status  int      `json:"status,omitempty"` // webhook HTTP status
+	// MessageID is the broker's id of the published message (sns): the
+	// ack that the topic accepted it.
+	MessageID string `json:"message_id,omitempty"`
 }
 
 // runNotify renders the template and sends it on the channel (stdout,
-// file, webhook). The notify event is journaled before sending; a dry-run
-// renders and journals but does not send.
+// file, webhook, sns). The notify event is journaled before sending; a
+// dry-run renders and journals but does not send. An sns step without a
+// Config.Publisher fails before its event, in every mode, so a dry-run
+// shows what the live run would fail on.
 func runNotify(ctx context.Context, sc *StepContext) (any, error) {
 	spec := sc.Step.Notify
 	if spec == nil || spec.Template == nil {
@@ -67,6 +76,10 @@ func runNotify(ctx context.Context, sc *StepContext) (any, error) {
 	channel := spec.Channel
 	if channel == "" {
 		channel = "stdout"
+	}
+	if channel == "sns" && sc.Publisher == nil {
+		return nil, fmt.Errorf("notify %s: %w: channel sns needs an SNS publisher and this session has none "+
+			"(lockstep run wires the AWS one; a program embedding the engine sets engine.Config.Publisher)", sc.Step.ID, ErrConfig)
 	}
 	res := &NotifyResult{Channel: channel, To: recipients(sc.Runbook.Roles, spec.To), Message: msg,
 		Sent: sc.Mode != ModeDryRun}
@@ -108,8 +121,37 @@ func send(ctx context.Context, sc *StepContext, spec *runbook.NotifySpec, channe
 		status, err := postWebhook(ctx, sc, spec.URL, msg)
 		res.Status = status
 		return err
+	case "sns":
+		id, err := publishSNS(ctx, sc, spec.Topic, msg)
+		res.MessageID = id
+		return err
 	}
-	return fmt.Errorf("%w: channel %q is not supported by this build (stdout, file, webhook)", ErrConfig, channel)
+	return fmt.Errorf("%w: channel %q is not supported by this build (stdout, file, webhook, sns)", ErrConfig, channel)
+}
+
+// publishSNS publishes msg to the topic (${VAR} expanded) through
+// sc.Publisher, with "<runbook title> [<env>] <step id>" as the subject,
+// and returns the message id.
+func publishSNS(ctx context.Context, sc *StepContext, rawTopic, msg string) (string, error) {
+	topic, err := runbook.Expand(rawTopic, sc.Getenv)
+	if err != nil {
+		return "", fmt.Errorf("sns: %w", err)
+	}
+	subject := sc.Runbook.Title
+	if sc.Env != nil && sc.Env.Name != "" {
+		subject += " [" + sc.Env.Name + "]"
+	}
+	subject = sc.Redact(subject + " " + sc.Step.ID)
+	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	id, err := sc.Publisher.Publish(ctx, topic, subject, msg)
+	if err != nil {
+		if r := sc.Redact(err.Error()); r != err.Error() {
+			return "", fmt.Errorf("sns: %s", r)
+		}
+		return "", fmt.Errorf("sns: %w", err)
+	}
+	return id, nil
 }
 
 func errorsJoinClose(err error, c io.Closer) error {

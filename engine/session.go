@@ -71,6 +71,14 @@ func (s *State) StepState(id string) *StepState {
 // SQLExecer.
 type StoreOpener func(ctx context.Context, spec *runbook.StoreSpec) (Store, error)
 
+// Publisher sends a notify step's message to a pub/sub topic (the sns
+// channel). cmd supplies the AWS one. Publish returns the broker's id of
+// the accepted message, the ack the step records. subject is a one-line
+// summary; the implementation adapts it to its broker's limits.
+type Publisher interface {
+	Publish(ctx context.Context, topic, subject, message string) (messageID string, err error)
+}
+
 // Config is everything a session needs. Journal and Prompter are required.
 type Config struct {
 	Runbook  *runbook.Runbook
@@ -89,6 +97,9 @@ type Config struct {
 	Observer func(Event)
 	// Stdout receives notify steps' stdout channel (default os.Stdout).
 	Stdout io.Writer
+	// Publisher sends notify steps' sns channel; nil: such steps fail
+	// with ErrConfig.
+	Publisher Publisher
 	// WorkDir holds backups and exports (default: a directory next to the journal).
 	WorkDir string
 }

@@ -32,8 +32,8 @@ drivers='aws-sdk-go-v2|aws/smithy-go|mattn/go-sqlite3'
 forbid ./runbook/... "$ui|$drivers|$mod/(engine|tui|cmd|protocols)" "runbook is stdlib + yaml + expr only"
 forbid ./protocols "$ui|$drivers|$mod/(engine|tui|cmd)" "protocols depends on runbook only"
 forbid ./engine "$ui|$drivers|$mod/(tui|cmd|engine/)" "the engine is free of UI and drivers"
-for p in engine/journal engine/store/dynamo engine/store/sqlite engine/store/storetest; do
-	[ -d "$p" ] && forbid ./$p "$ui|$mod/(tui|cmd)" "stores and the journal implement engine ports only"
+for p in engine/journal engine/store/dynamo engine/store/sqlite engine/store/storetest engine/notify/sns internal/awsconf; do
+	[ -d "$p" ] && forbid ./$p "$ui|$mod/(tui|cmd)" "stores, the journal and notify drivers implement engine ports only"
 done
 forbid ./tui/... "$drivers|$mod/(engine/store|engine/journal|cmd)" "tui never imports a store, the journal driver or the AWS SDK"
 

@@ -103,7 +103,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	defer j.Close()
 	cfg := engine.Config{
 		Runbook: rb, Env: "demo", Mode: engine.ModeLive, Operator: operator, Journal: j,
-		Stores: openStore(getenv), Getenv: getenv, Stdout: f.Out, WorkDir: filepath.Join(dir, "work"),
+		Stores: openStore(getenv), Publisher: newPublisher(), Getenv: getenv, Stdout: f.Out, WorkDir: filepath.Join(dir, "work"),
 	}
 	err = runSession(ctx, f, sessionRequest{cfg: cfg, plain: opts.Plain, answers: answers,
 		resumeArgs: journalArg(journalPath)})

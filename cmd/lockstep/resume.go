@@ -104,7 +104,7 @@ func runResume(ctx context.Context, opts *resumeOptions) error {
 	}
 	cfg := engine.Config{
 		Runbook: rb, Operator: operator, Yes: opts.Yes, Journal: j, Stores: openStore(getenv),
-		Getenv: getenv, Stdout: f.Out, WorkDir: workDir(j),
+		Publisher: newPublisher(), Getenv: getenv, Stdout: f.Out, WorkDir: workDir(j),
 	}
 	return runSession(ctx, f, sessionRequest{cfg: cfg, resumeID: id, plain: opts.Plain || answers != nil, answers: answers,
 		yes: opts.Yes, resumeArgs: journalArg(opts.JournalPath)})

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/notify/sns"
 	"github.com/lockstep-run/lockstep/runbook"
 	"github.com/lockstep-run/lockstep/tui"
 )
@@ -128,11 +129,16 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	defer j.Close()
 	cfg := engine.Config{
 		Runbook: rb, Env: env.Name, Mode: mode, Operator: operator, Vars: vars, Yes: opts.Yes,
-		Journal: j, Stores: openStore(f.Getenv), Getenv: f.Getenv, Stdout: f.Out, WorkDir: workDir(j),
+		Journal: j, Stores: openStore(f.Getenv), Publisher: newPublisher(), Getenv: f.Getenv, Stdout: f.Out, WorkDir: workDir(j),
 	}
 	return runSession(ctx, f, sessionRequest{cfg: cfg, plain: opts.Plain || answers != nil, answers: answers, yes: opts.Yes,
 		resumeArgs: journalArg(opts.JournalPath)})
 }
+
+// newPublisher is the engine.Publisher of notify steps' sns channel: SNS
+// through the AWS SDK's default configuration (AWS_ENDPOINT_URL_SNS for a
+// local endpoint), loaded on the first publish only.
+func newPublisher() engine.Publisher { return sns.New() }
 
 // parseMode validates --mode.
 func parseMode(s string) (engine.Mode, error) {

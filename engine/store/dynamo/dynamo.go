@@ -16,23 +16,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/awsconf"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -147,29 +142,10 @@ func NewClient(ctx context.Context, spec *runbook.StoreSpec, opts ...Option) (*d
 }
 
 func newClient(ctx context.Context, spec *runbook.StoreSpec, o options) (*dynamodb.Client, error) {
-	var lo []func(*config.LoadOptions) error
-	if spec.Region != "" {
-		lo = append(lo, config.WithRegion(spec.Region))
-	}
-	if spec.Profile != "" {
-		lo = append(lo, config.WithSharedConfigProfile(spec.Profile))
-	}
-	if o.httpClient != nil {
-		lo = append(lo, config.WithHTTPClient(o.httpClient))
-	}
-	local := spec.Endpoint != "" && isLoopback(spec.Endpoint)
-	if local {
-		lo = append(lo, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
-		if spec.Profile == "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
-			lo = append(lo, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("lockstep", "lockstep", "")))
-		}
-		if spec.Region == "" {
-			lo = append(lo, config.WithRegion("us-east-1"))
-		}
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: spec.Region, Profile: spec.Profile,
+		Endpoint: spec.Endpoint, HTTPClient: o.httpClient})
 	if err != nil {
-		return nil, fmt.Errorf("load aws config: %w", err)
+		return nil, err
 	}
 	return dynamodb.NewFromConfig(cfg, func(d *dynamodb.Options) {
 		if spec.Endpoint != "" {
@@ -196,19 +172,6 @@ func newRetryer(maxAttempts int, maxBackoff time.Duration) aws.Retryer {
 			return aws.UnknownTernary
 		})}, so.Retryables...)
 	})
-}
-
-func isLoopback(endpoint string) bool {
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Table is the store's table name.
