@@ -63,6 +63,7 @@ func runPlain(ctx context.Context, f *factory, req sessionRequest) (engine.Outco
 	if err != nil {
 		return engine.OutcomeRunning, "", err
 	}
+	pr.State = s.State // checklists show the ticks already journaled
 	outcome, err := s.Run(ctx)
 	return outcome, s.ID(), err
 }

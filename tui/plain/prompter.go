@@ -24,6 +24,12 @@ type Prompter struct {
 	// (--yes). It never answers confirm_env: protected environments need
 	// the typed name.
 	Yes bool
+	// State, when set, returns the session's current state (the CLI sets
+	// it to the session's State once the session is started or resumed).
+	// A checklist then shows the items already journaled as ticked — by
+	// an earlier ask or attempt, or before a resume — as [x]: they count,
+	// as in the TUI, and need no answer again.
+	State func() engine.State
 }
 
 // NewPrompter returns a Prompter answering from answers (nil: no answers
@@ -43,18 +49,40 @@ func (pr *Prompter) Ask(ctx context.Context, p engine.Prompt) (engine.Answer, er
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	s := pr.answers.Steps[p.Step]
-	pr.show(p)
-	ans, err := pr.answer(p, s)
+	done := pr.journaled(p)
+	pr.show(p, done)
+	ans, err := pr.answer(p, s, done)
 	if err != nil {
 		pr.printf("  ? %s: %v\n", title(p), err)
 		return engine.Answer{}, err
 	}
-	pr.printf("  ? %s → %s\n", title(p), describe(p, ans))
+	pr.printf("  ? %s → %s\n", title(p), describe(p, ans, done))
 	return ans, nil
 }
 
-// answer computes the answer to p from the step's answers s (nil: none).
-func (pr *Prompter) answer(p engine.Prompt, s *StepAnswers) (engine.Answer, error) {
+// journaled returns which items of a checklist prompt are already
+// journaled as ticked (nil without State or a checklist).
+func (pr *Prompter) journaled(p engine.Prompt) []bool {
+	if pr.State == nil || p.Kind != engine.PromptChecklist || len(p.Checklist) == 0 {
+		return nil
+	}
+	st := pr.State()
+	ss := st.StepState(p.Step)
+	if ss == nil {
+		return nil
+	}
+	done := make([]bool, len(p.Checklist))
+	for _, i := range ss.Checked {
+		if i >= 0 && i < len(done) {
+			done[i] = true
+		}
+	}
+	return done
+}
+
+// answer computes the answer to p from the step's answers s (nil: none);
+// done marks the checklist items already journaled as ticked.
+func (pr *Prompter) answer(p engine.Prompt, s *StepAnswers, done []bool) (engine.Answer, error) {
 	if s.Has("skip") && p.Kind != engine.PromptConfirmEnv && p.Kind != engine.PromptReason {
 		return engine.Answer{Action: engine.ActionSkip, Reason: s.Skip}, nil
 	}
@@ -66,7 +94,7 @@ func (pr *Prompter) answer(p engine.Prompt, s *StepAnswers) (engine.Answer, erro
 		// manual step without a checklist is acknowledged by being shown.
 		return engine.Answer{Confirm: true}, nil
 	case engine.PromptChecklist:
-		return pr.checklist(p, s)
+		return pr.checklist(p, s, done)
 	case engine.PromptDecision:
 		return pr.decision(p, s)
 	case engine.PromptApproval:
@@ -106,8 +134,12 @@ func (pr *Prompter) confirmEnv(p engine.Prompt) (engine.Answer, error) {
 	return engine.Answer{Value: a.ConfirmEnv}, nil
 }
 
-func (pr *Prompter) checklist(p engine.Prompt, s *StepAnswers) (engine.Answer, error) {
+func (pr *Prompter) checklist(p engine.Prompt, s *StepAnswers, done []bool) (engine.Answer, error) {
 	if !s.Has("check") {
+		if len(done) > 0 && !slices.Contains(done, false) {
+			// Every item was ticked before: nothing is left to answer.
+			return engine.Answer{Checked: indexes(done), Confirm: true}, nil
+		}
 		return engine.Answer{}, pr.missing(p, "check")
 	}
 	if s.CheckAll {
@@ -199,15 +231,20 @@ func (pr *Prompter) missing(p engine.Prompt, field string) error {
 	return &engine.MissingAnswerError{Step: p.Step, Key: key, File: pr.answers.File}
 }
 
-// show prints the prompt's text and checklist, indented.
-func (pr *Prompter) show(p engine.Prompt) {
+// show prints the prompt's text and checklist, indented; the items of done
+// (already journaled as ticked) are shown [x].
+func (pr *Prompter) show(p engine.Prompt, done []bool) {
 	if t := strings.TrimSpace(p.Text); t != "" {
 		for _, line := range strings.Split(t, "\n") {
 			pr.printf("    %s\n", line)
 		}
 	}
 	for i, it := range p.Checklist {
-		pr.printf("    %d. [ ] %s\n", i+1, it)
+		box := "[ ]"
+		if i < len(done) && done[i] {
+			box = "[x]"
+		}
+		pr.printf("    %d. %s %s\n", i+1, box, it)
 	}
 }
 
@@ -228,8 +265,9 @@ func title(p engine.Prompt) string {
 	return string(p.Kind)
 }
 
-// describe renders an answer for the log.
-func describe(p engine.Prompt, a engine.Answer) string {
+// describe renders an answer for the log; done marks the checklist items
+// ticked before this answer.
+func describe(p engine.Prompt, a engine.Answer, done []bool) string {
 	switch {
 	case a.Action != engine.ActionNone:
 		if a.Reason != "" {
@@ -239,11 +277,7 @@ func describe(p engine.Prompt, a engine.Answer) string {
 	case p.Kind == engine.PromptConfirmEnv:
 		return "typed " + a.Value
 	case p.Kind == engine.PromptChecklist:
-		items := make([]string, len(a.Checked))
-		for i, c := range a.Checked {
-			items[i] = fmt.Sprint(c + 1)
-		}
-		return "ticked " + strings.Join(items, ", ")
+		return describeTicks(a.Checked, done)
 	case p.Kind == engine.PromptDecision:
 		return fmt.Sprintf("%s (%s)", a.Choice, a.Reason)
 	case p.Kind == engine.PromptApproval:
@@ -254,6 +288,39 @@ func describe(p engine.Prompt, a engine.Answer) string {
 		return "confirmed"
 	}
 	return "not confirmed"
+}
+
+// describeTicks renders a checklist answer: the items it ticks, then
+// those ticked before ("ticked 3; already ticked 1, 2").
+func describeTicks(checked []int, done []bool) string {
+	var now []string
+	for _, c := range checked {
+		if c < 0 || c >= len(done) || !done[c] {
+			now = append(now, fmt.Sprint(c+1))
+		}
+	}
+	var before []string
+	for _, i := range indexes(done) {
+		before = append(before, fmt.Sprint(i+1))
+	}
+	switch {
+	case len(before) == 0:
+		return "ticked " + strings.Join(now, ", ")
+	case len(now) == 0:
+		return "already ticked " + strings.Join(before, ", ")
+	}
+	return "ticked " + strings.Join(now, ", ") + "; already ticked " + strings.Join(before, ", ")
+}
+
+// indexes returns the indexes of the true values of marks.
+func indexes(marks []bool) []int {
+	var idx []int
+	for i, m := range marks {
+		if m {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }
 
 // numbered renders a checklist as "1. a; 2. b".

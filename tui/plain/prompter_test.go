@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/runbook"
 	"github.com/lockstep-run/lockstep/tui/plain"
 )
 
@@ -117,6 +118,66 @@ func TestPrompterFailedWithoutAnswer(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, "x") || !strings.Contains(msg, "ans.yaml") {
 		t.Errorf("error %q does not name the step and the answers file", msg)
+	}
+}
+
+// TestPrompterChecklistJournaledTicks: the items of a checklist already
+// journaled as ticked (before a resume, or by an earlier ask) are shown
+// [x] and need no answer again, as in the TUI.
+func TestPrompterChecklistJournaledTicks(t *testing.T) {
+	a, err := plain.ParseAnswers("ans.yaml", []byte("all: {check: all}\nrest: {check: [3]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := []string{"a", "b", "c"}
+	tests := []struct {
+		name    string
+		step    string
+		checked []int // journaled before the ask
+		want    engine.Answer
+		wantKey string // MissingAnswerError key, "" when an answer is expected
+		wantOut []string
+	}{
+		{"check all", "all", []int{1, 0}, engine.Answer{Checked: []int{0, 1, 2}, Confirm: true}, "",
+			[]string{"1. [x] a\n", "2. [x] b\n", "3. [ ] c\n", "→ ticked 3; already ticked 1, 2\n"}},
+		{"the rest", "rest", []int{0, 1}, engine.Answer{Checked: []int{2}, Confirm: true}, "",
+			[]string{"1. [x] a\n", "3. [ ] c\n", "→ ticked 3; already ticked 1, 2\n"}},
+		{"nothing journaled", "rest", nil, engine.Answer{Checked: []int{2}, Confirm: true}, "",
+			[]string{"1. [ ] a\n", "→ ticked 3\n"}},
+		{"all journaled, no answer", "none", []int{2, 0, 1}, engine.Answer{Checked: []int{0, 1, 2}, Confirm: true}, "",
+			[]string{"3. [x] c\n", "→ already ticked 1, 2, 3\n"}},
+		{"some journaled, no answer", "none", []int{0}, engine.Answer{}, "none.check",
+			[]string{"1. [x] a\n", "2. [ ] b\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			pr := plain.NewPrompter(a, &out)
+			pr.State = func() engine.State {
+				return engine.State{Steps: []*engine.StepState{
+					{Step: &runbook.Step{ID: "other", Checklist: items}, Checked: []int{0, 1, 2}},
+					{Step: &runbook.Step{ID: tt.step, Checklist: items}, Checked: tt.checked},
+				}}
+			}
+			got, err := pr.Ask(context.Background(), engine.Prompt{Kind: engine.PromptChecklist, Step: tt.step,
+				Checklist: items, Key: tt.step + ".check"})
+			var missing *engine.MissingAnswerError
+			switch {
+			case tt.wantKey != "":
+				if !errors.As(err, &missing) || missing.Key != tt.wantKey {
+					t.Errorf("Ask() error = %v, want missing %q", err, tt.wantKey)
+				}
+			case err != nil:
+				t.Fatalf("Ask() error = %v", err)
+			case !slices.Equal(got.Checked, tt.want.Checked) || got.Confirm != tt.want.Confirm:
+				t.Errorf("Ask() = %+v, want %+v", got, tt.want)
+			}
+			for _, want := range tt.wantOut {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, out.String())
+				}
+			}
+		})
 	}
 }
 
