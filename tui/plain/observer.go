@@ -275,7 +275,9 @@ func (p *printer) notify(step string, d anyData) {
 			to = " to " + v
 		}
 	}
-	state := "sent"
+	// The event is journaled before the message goes out: the step's end
+	// (done or failed) says whether it went.
+	state := "sending"
 	if d.Sent != nil && !*d.Sent {
 		state = "not sent"
 	}
