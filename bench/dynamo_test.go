@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -31,11 +32,34 @@ const dynamoItems = 20_000
 // "same writes in flight" baseline.
 const engineWriteWorkers = 8
 
-// dynaliteEndpoint starts a dynalite for the benchmark, stopped when it
-// ends so that its process takes no CPU from the benchmarks that follow,
-// or skips (fails under CI=true) when it is not installed.
-func dynaliteEndpoint(b *testing.B) string {
+// dynamoTarget is where BenchmarkDynamo runs.
+type dynamoTarget struct {
+	label    string // names the server in the summary
+	endpoint string // "" for the region's AWS endpoint
+	region   string
+	real     bool // real DynamoDB: tables are deleted at the end, no (b')
+}
+
+// Real DynamoDB instead of dynalite, to measure (a) and (b) where the
+// network, not a single-threaded emulator, sets the pace: set
+// LOCKSTEP_BENCH_DYNAMODB_REGION (credentials from the AWS SDK's default
+// chain) and optionally LOCKSTEP_BENCH_DYNAMODB_ENDPOINT. The benchmark
+// then creates on-demand tables named lockstep-bench-*, writes about
+// 200,000 items in all (a few tenths of a dollar) and deletes the tables.
+const (
+	envBenchRegion   = "LOCKSTEP_BENCH_DYNAMODB_REGION"
+	envBenchEndpoint = "LOCKSTEP_BENCH_DYNAMODB_ENDPOINT"
+)
+
+// benchTarget returns the real DynamoDB named by the environment, or a
+// dynalite started for the benchmark (stopped when it ends, so that its
+// process takes no CPU from the benchmarks that follow); it skips (fails
+// under CI=true) when dynalite is not installed.
+func benchTarget(b *testing.B) dynamoTarget {
 	b.Helper()
+	if region := os.Getenv(envBenchRegion); region != "" {
+		return dynamoTarget{label: "DynamoDB " + region, endpoint: os.Getenv(envBenchEndpoint), region: region, real: true}
+	}
 	srv, err := dynalite.StartServer()
 	if err != nil {
 		if errors.Is(err, dynalite.ErrNotInstalled) && !dynalite.MustInstall() {
@@ -46,7 +70,7 @@ func dynaliteEndpoint(b *testing.B) string {
 		b.Fatalf("dynalite: %v", err)
 	}
 	b.Cleanup(srv.Stop)
-	return srv.Endpoint
+	return dynamoTarget{label: "dynalite", endpoint: srv.Endpoint, region: "us-east-1"}
 }
 
 // BenchmarkDynamo measures (a) migrate against a raw parallel conditional
@@ -55,9 +79,9 @@ func dynaliteEndpoint(b *testing.B) string {
 // proxy adding a network round trip to every request, as a real
 // DynamoDB endpoint has.
 func BenchmarkDynamo(b *testing.B) {
-	endpoint := dynaliteEndpoint(b)
+	tg := benchTarget(b)
 	for i := 0; i < b.N; i++ {
-		d := newDynamoRig(b, endpoint, fmt.Sprintf("bench%d", i))
+		d := newDynamoRig(b, tg, tg.endpoint, fmt.Sprintf("lockstep-bench-%d-%d", os.Getpid(), i))
 		res := d.mirrored(dynamoItems/2, d.raw(segments), d.migrate, d.naive, d.raw(segments*engineWriteWorkers))
 		m, r, n, ra := res[1], res[0], res[2], res[3]
 		ratioA, ratioB, ratioA2 := m.rate()/r.rate(), m.rate()/n.rate(), m.rate()/ra.rate()
@@ -66,15 +90,18 @@ func BenchmarkDynamo(b *testing.B) {
 		b.ReportMetric(n.rate(), "naive-items/s")
 		b.ReportMetric(ratioA, "ratio-a")
 		b.ReportMetric(ratioB, "ratio-b")
-		record(row{id: "(a)", what: fmt.Sprintf("dynalite: migrate / raw conditional UpdateItem loop (%d goroutines), %d items", segments, m.items),
+		record(row{id: "(a)", what: fmt.Sprintf("%s: migrate / raw conditional UpdateItem loop (%d goroutines), %d items", tg.label, segments, m.items),
 			figure: fmt.Sprintf("%.2f (%.0f / %.0f items/s)", ratioA, m.rate(), r.rate()), target: "≥ 0.90", verdict: check(ratioA >= 0.90)})
-		record(row{id: "(a')", what: fmt.Sprintf("dynalite: migrate / raw loop with as many writes in flight (%d goroutines)", segments*engineWriteWorkers),
+		record(row{id: "(a')", what: fmt.Sprintf("%s: migrate / raw loop with as many writes in flight (%d goroutines)", tg.label, segments*engineWriteWorkers),
 			figure: fmt.Sprintf("%.2f (%.0f / %.0f items/s)", ratioA2, m.rate(), ra.rate())})
-		record(row{id: "(b)", what: fmt.Sprintf("dynalite: migrate / naive sequential scan-then-update, %d items", m.items),
+		record(row{id: "(b)", what: fmt.Sprintf("%s: migrate / naive sequential scan-then-update, %d items", tg.label, m.items),
 			figure: fmt.Sprintf("%.2f (%.0f / %.0f items/s)", ratioB, m.rate(), n.rate()), target: "≥ 2.5", verdict: check(ratioB >= 2.5)})
 
-		px := startLatencyProxy(b, endpoint, addedRTT)
-		d = newDynamoRig(b, px, fmt.Sprintf("bench%d-rtt", i))
+		if tg.real {
+			continue // the network already adds its round trip
+		}
+		px := startLatencyProxy(b, tg.endpoint, addedRTT)
+		d = newDynamoRig(b, tg, px, fmt.Sprintf("lockstep-bench-%d-%d-rtt", os.Getpid(), i))
 		res = d.mirrored(rttItems/2, d.migrate, d.naive)
 		m, n = res[0], res[1]
 		ratio := m.rate() / n.rate()
@@ -91,23 +118,23 @@ const (
 	rttItems = 2_000
 )
 
-// dynamoRig runs contenders on fresh tables of one dynalite endpoint.
+// dynamoRig runs contenders on fresh tables of one endpoint.
 type dynamoRig struct {
 	b        *testing.B
 	ctx      context.Context
-	endpoint string
+	tg       dynamoTarget
+	endpoint string // tg's, or a proxy in front of it
 	prefix   string
 	client   *dynamodb.Client
-	tables   map[string]string // contender+round → loaded table
 }
 
-func newDynamoRig(b *testing.B, endpoint, prefix string) *dynamoRig {
+func newDynamoRig(b *testing.B, tg dynamoTarget, endpoint, prefix string) *dynamoRig {
 	ctx := context.Background()
-	client, err := dynamo.NewClient(ctx, &runbook.StoreSpec{Kind: "dynamodb", Region: "us-east-1", Endpoint: endpoint})
+	client, err := dynamo.NewClient(ctx, &runbook.StoreSpec{Kind: "dynamodb", Region: tg.region, Endpoint: endpoint})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &dynamoRig{b: b, ctx: ctx, endpoint: endpoint, prefix: prefix, client: client, tables: map[string]string{}}
+	return &dynamoRig{b: b, ctx: ctx, tg: tg, endpoint: endpoint, prefix: prefix, client: client}
 }
 
 // contender runs on the table it is given and returns what it wrote.
@@ -121,6 +148,9 @@ func (d *dynamoRig) mirrored(n int, cs ...contender) []timed {
 	for c := range cs {
 		for r := range 2 {
 			names[c][r] = fmt.Sprintf("%s-c%d-r%d", d.prefix, c, r)
+			if d.tg.real {
+				d.b.Cleanup(func() { d.dropTable(names[c][r]) })
+			}
 			if err := loadTable(d.ctx, d.client, names[c][r], n); err != nil {
 				d.b.Fatalf("load %s: %v", names[c][r], err)
 			}
@@ -145,9 +175,19 @@ func (d *dynamoRig) mirrored(n int, cs ...contender) []timed {
 
 // migrate runs the benchmark runbook against table through a session.
 func (d *dynamoRig) migrate(table string) (timed, error) {
-	store := fmt.Sprintf("{kind: dynamodb, table: %s, region: us-east-1, endpoint: %q}", table, d.endpoint)
+	store := fmt.Sprintf("{kind: dynamodb, table: %s, region: %s, endpoint: %q}", table, d.tg.region, d.endpoint)
 	m := runMigrate(d.b, d.b.TempDir(), runbookYAML(store, 0))
 	return timed{m.migrated, m.elapsed}, nil
+}
+
+// dropTable deletes a table of a real endpoint (it bills for storage).
+func (d *dynamoRig) dropTable(table string) {
+	if _, err := d.client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
+		var nf *types.ResourceNotFoundException
+		if !errors.As(err, &nf) {
+			d.b.Errorf("delete benchmark table %s: %v (delete it by hand)", table, err)
+		}
+	}
 }
 
 func (d *dynamoRig) raw(workers int) contender {
@@ -230,9 +270,10 @@ func loadTable(ctx context.Context, c *dynamodb.Client, table string, n int) err
 }
 
 // waitActive polls until table is ACTIVE (dynalite creates tables
-// asynchronously, even with createTableMs 0).
+// asynchronously, even with createTableMs 0; DynamoDB takes seconds).
 func waitActive(ctx context.Context, c *dynamodb.Client, table string) error {
-	for range 1000 {
+	deadline := time.Now().Add(3 * time.Minute)
+	for wait := 10 * time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, time.Second) {
 		out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 		if err != nil {
 			return err
@@ -240,9 +281,9 @@ func waitActive(ctx context.Context, c *dynamodb.Client, table string) error {
 		if out.Table.TableStatus == types.TableStatusActive {
 			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(wait)
 	}
-	return fmt.Errorf("table %s not active after 10 s", table)
+	return fmt.Errorf("table %s not active after 3 minutes", table)
 }
 
 func batchWrite(ctx context.Context, c *dynamodb.Client, table string, reqs []types.WriteRequest) error {
@@ -251,7 +292,9 @@ func batchWrite(ctx context.Context, c *dynamodb.Client, table string, reqs []ty
 		if err != nil {
 			return err
 		}
-		reqs = out.UnprocessedItems[table]
+		if reqs = out.UnprocessedItems[table]; len(reqs) > 0 {
+			time.Sleep(50 * time.Millisecond) // throttled: let the table catch up
+		}
 	}
 	return nil
 }
