@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
+	"github.com/lockstep-run/lockstep/internal/sqlitetest"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -24,25 +25,6 @@ func sqlPathOpener(_ context.Context, spec *runbook.StoreSpec) (engine.Store, er
 		return sqlite.OpenSQL(spec.Path)
 	}
 	return sqlite.Open(spec)
-}
-
-// tablesIn lists the tables of the SQLite file at path ("" when the file
-// does not exist).
-func tablesIn(t *testing.T, path string) string {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		return ""
-	}
-	db, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var names sql.NullString
-	if err := db.QueryRow("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)").Scan(&names); err != nil {
-		t.Fatalf("list tables of %s: %v", path, err)
-	}
-	return names.String
 }
 
 // execFile runs statements on the SQLite file at path (created if missing).
@@ -72,7 +54,7 @@ func TestSQLStepPath(t *testing.T) {
 		path    string // the step's path; $DIR is the temp dir
 		prepare func(t *testing.T, dir string)
 		mode    engine.Mode
-		// want: the tables of wantFile after the run ("" when the file
+		// want: the tables of wantFile after the run ("-" when the file
 		// must not exist); wantErr: the step fails with this text.
 		wantFile, want, wantErr string
 	}{
@@ -89,7 +71,7 @@ func TestSQLStepPath(t *testing.T) {
 		{name: "the environment's own file by ${VAR}", store: `{kind: sqlite, path: "$ENV", table: users, key: [id]}`,
 			path: "${SIDE_DB}", mode: engine.ModeLive, wantFile: "env.db", want: "audit,users"},
 		{name: "dry-run on a new file leaves no file", path: "$DIR/side.db", mode: engine.ModeDryRun,
-			wantFile: "side.db", want: ""},
+			wantFile: "side.db", want: "-"},
 		{name: "dry-run on an existing file leaves no table", path: "$DIR/side.db", mode: engine.ModeDryRun,
 			prepare:  func(t *testing.T, dir string) { execFile(t, filepath.Join(dir, "side.db"), "CREATE TABLE keep (x)") },
 			wantFile: "side.db", want: "keep"},
@@ -151,11 +133,11 @@ phases:
 				t.Errorf("result committed = %v, want %v", res["committed"], tt.mode == engine.ModeLive)
 			}
 			if tt.wantFile != "" {
-				if got := tablesIn(t, filepath.Join(dir, tt.wantFile)); got != tt.want {
+				if got := sqlitetest.Tables(t, filepath.Join(dir, tt.wantFile)); got != tt.want {
 					t.Errorf("tables of %s = %q, want %q", tt.wantFile, got, tt.want)
 				}
 				for _, f := range []string{"-wal", "-shm"} {
-					if _, err := os.Stat(filepath.Join(dir, tt.wantFile+f)); tt.want == "" && err == nil {
+					if _, err := os.Stat(filepath.Join(dir, tt.wantFile+f)); tt.want == "-" && err == nil {
 						t.Errorf("%s%s left behind", tt.wantFile, f)
 					}
 				}

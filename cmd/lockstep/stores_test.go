@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/lockstep-run/lockstep/internal/sqlitetest"
 	_ "github.com/mattn/go-sqlite3"
 )
 
@@ -48,28 +48,9 @@ func TestRunSQLStepOnPath(t *testing.T) {
 			if want := strings.ReplaceAll(tt.wantErr, "$DIR", dir); !strings.Contains(out.String(), want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}
-			if got := tablesOf(t, db); got != tt.wantTables {
+			if got := sqlitetest.Tables(t, db); got != tt.wantTables {
 				t.Errorf("tables of %s = %q, want %q", tt.path, got, tt.wantTables)
 			}
 		})
 	}
-}
-
-// tablesOf lists the tables of the SQLite file at path, "-" when there is
-// no such file.
-func tablesOf(t *testing.T, path string) string {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		return "-"
-	}
-	db, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var names sql.NullString
-	if err := db.QueryRow("SELECT group_concat(name, ',') FROM sqlite_master WHERE type = 'table'").Scan(&names); err != nil {
-		t.Fatal(err)
-	}
-	return names.String
 }

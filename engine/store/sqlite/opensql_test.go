@@ -11,25 +11,8 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
+	"github.com/lockstep-run/lockstep/internal/sqlitetest"
 )
-
-// schemaOf lists the tables of the file at path, "-" when it does not exist.
-func schemaOf(t *testing.T, path string) string {
-	t.Helper()
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return "-"
-	}
-	db, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var names sql.NullString
-	if err := db.QueryRow("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)").Scan(&names); err != nil {
-		t.Fatalf("tables of %s: %v", path, err)
-	}
-	return names.String
-}
 
 func TestOpenSQL(t *testing.T) {
 	ctx := context.Background()
@@ -103,7 +86,7 @@ func TestOpenSQL(t *testing.T) {
 				t.Fatalf("error = %v, want %q", err, wantErr)
 			}
 			if tt.wantTables != "" {
-				if got := schemaOf(t, path); got != tt.wantTables {
+				if got := sqlitetest.Tables(t, path); got != tt.wantTables {
 					t.Errorf("tables after = %q, want %q", got, tt.wantTables)
 				}
 			}
