@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -268,4 +270,33 @@ func TestRunSessionTUIResumeHint(t *testing.T) {
 	if !strings.Contains(errOut.String(), "lockstep resume S1 --journal j.db") {
 		t.Errorf("stderr %q lacks the hint for S1 with --journal", errOut.String())
 	}
+}
+
+// runOneStep writes a runbook titled title, with the one step given as a
+// YAML flow mapping and an environment box, into dir and runs
+// `lockstep run RB --env box --plain ARGS...` on it through the real
+// wiring, with env as the environment (LOCKSTEP_JOURNAL defaults to
+// dir/journal.db). It returns the journal's path, the outputs and the
+// command's error.
+func runOneStep(t *testing.T, dir, title, step string, env map[string]string, args ...string) (jpath string, out, errOut *bytes.Buffer, err error) {
+	t.Helper()
+	rb := filepath.Join(dir, "rb.yaml")
+	src := "lockstep: 1\nname: t\ntitle: " + title + "\nversion: 1\nroles: {responsible: [u]}\nenvironments: {box: {}}\n" +
+		"phases:\n  - name: p\n    steps:\n      - " + step + "\n"
+	if err := os.WriteFile(rb, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if env == nil {
+		env = map[string]string{}
+	}
+	if env["LOCKSTEP_JOURNAL"] == "" {
+		env["LOCKSTEP_JOURNAL"] = filepath.Join(dir, "journal.db")
+	}
+	f, out, errOut := testFactory(env, "u")
+	cmd := newRootCmd(f)
+	cmd.SetArgs(append([]string{"run", rb, "--env", "box", "--plain"}, args...))
+	cmd.SetOut(f.Out)
+	cmd.SetErr(f.ErrOut)
+	err = cmd.ExecuteContext(context.Background())
+	return env["LOCKSTEP_JOURNAL"], out, errOut, err
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -40,20 +39,9 @@ func TestRunNotifySNS(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
-	rb := filepath.Join(dir, "rb.yaml")
-	src := "lockstep: 1\nname: t\ntitle: Split addresses\nversion: 1\nroles: {responsible: [u]}\nenvironments: {box: {}}\n" +
-		"phases:\n  - name: p\n    steps:\n      - {id: announce, kind: notify, with: {channel: sns, topic: \"" + topic +
-		"\", template: \"{{.Title}} starts in {{.Env}}\"}}\n"
-	if err := os.WriteFile(rb, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	jpath := filepath.Join(dir, "journal.db")
-	f, _, errOut := testFactory(map[string]string{"LOCKSTEP_JOURNAL": jpath}, "u")
-	cmd := newRootCmd(f)
-	cmd.SetArgs([]string{"run", rb, "--env", "box", "--plain"})
-	cmd.SetOut(f.Out)
-	cmd.SetErr(f.ErrOut)
-	if err := cmd.ExecuteContext(context.Background()); err != nil {
+	step := `{id: announce, kind: notify, with: {channel: sns, topic: "` + topic + `", template: "{{.Title}} starts in {{.Env}}"}}`
+	jpath, _, errOut, err := runOneStep(t, dir, "Split addresses", step, nil)
+	if err != nil {
 		t.Fatalf("run: %v\n%s", err, errOut)
 	}
 	want := map[string]string{"Action": "Publish", "TopicArn": topic, "Message": "Split addresses starts in box",

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -29,20 +27,7 @@ func TestRunPlainEndings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			rb := filepath.Join(dir, "rb.yaml")
-			src := "lockstep: 1\nname: t\ntitle: T\nversion: 1\nroles: {responsible: [u]}\nenvironments: {box: {}}\n" +
-				"phases:\n  - name: p\n    steps:\n      - " + tt.step + "\n"
-			if err := os.WriteFile(rb, []byte(src), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			jpath := filepath.Join(dir, "journal.db")
-			f, _, errOut := testFactory(map[string]string{"LOCKSTEP_JOURNAL": jpath}, "u")
-			cmd := newRootCmd(f)
-			cmd.SetArgs([]string{"run", rb, "--env", "box", "--plain"})
-			cmd.SetOut(f.Out)
-			cmd.SetErr(f.ErrOut)
-			err := cmd.ExecuteContext(context.Background())
+			jpath, _, errOut, err := runOneStep(t, t.TempDir(), "T", tt.step, nil)
 			if got := exitCode(err); got != tt.wantCode {
 				t.Errorf("exit %d (%v), want %d", got, err, tt.wantCode)
 			}

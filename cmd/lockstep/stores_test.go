@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,23 +23,14 @@ func TestRunSQLStepOnPath(t *testing.T) {
 		{"live creates the table", "live", "side.db", exitOK, "audit", ""},
 		{"dry-run leaves nothing", "dry-run", "side.db", exitOK, "-", ""},
 		{"missing directory", "live", "nodir/side.db", exitFailed, "-",
-			"rb.yaml:9:9: open sqlite store: open sqlite database $DIR/nodir/side.db: directory $DIR/nodir does not exist (create it first)"},
+			"rb.yaml:10:9: open sqlite store: open sqlite database $DIR/nodir/side.db: directory $DIR/nodir does not exist (create it first)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			rb, db := filepath.Join(dir, "rb.yaml"), filepath.Join(dir, tt.path)
-			src := "lockstep: 1\nname: t\ntitle: T\nversion: 1\nenvironments: {box: {}}\nphases:\n  - name: p\n    steps:\n" +
-				`      - {id: mk, kind: sql, with: {path: "${SIDE_DB}", statements: ["CREATE TABLE audit (id INTEGER PRIMARY KEY)"]}}` + "\n"
-			if err := os.WriteFile(rb, []byte(src), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			f, out, errOut := testFactory(map[string]string{"LOCKSTEP_JOURNAL": filepath.Join(dir, "journal.db"), "SIDE_DB": db}, "u")
-			cmd := newRootCmd(f)
-			cmd.SetArgs([]string{"run", rb, "--env", "box", "--plain", "--mode", tt.mode})
-			cmd.SetOut(f.Out)
-			cmd.SetErr(f.ErrOut)
-			err := cmd.ExecuteContext(context.Background())
+			db := filepath.Join(dir, tt.path)
+			step := `{id: mk, kind: sql, with: {path: "${SIDE_DB}", statements: ["CREATE TABLE audit (id INTEGER PRIMARY KEY)"]}}`
+			_, out, errOut, err := runOneStep(t, dir, "T", step, map[string]string{"SIDE_DB": db}, "--mode", tt.mode)
 			if got := exitCode(err); got != tt.wantCode {
 				t.Errorf("exit %d (%v), want %d\n%s%s", got, err, tt.wantCode, out, errOut)
 			}
