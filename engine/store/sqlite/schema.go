@@ -199,9 +199,9 @@ func (sc *schema) keyWhere(key map[string]any) (string, []any, error) {
 // before the next one's turn: a row's segment is (key / segmentBlock) mod
 // total. Runs of neighbouring rows stay in one segment, so a segment's
 // write transaction dirties table pages that the other segments' seldom
-// touch. With key mod total, segments interleaved row by row: every leaf
-// page went to the WAL once per segment, and migrate's commits and WAL
-// checkpoints cost about a quarter more CPU per row.
+// touch. With key mod total, segments interleaved row by row and every
+// leaf page went to the WAL once per segment: a 200k-row migration wrote
+// 57-65 MB (WAL and checkpoints) instead of 43 MB.
 const segmentBlock = 1024
 
 // segmentFilter returns the condition selecting segment seg of total.
