@@ -3,6 +3,7 @@ package runbook
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -203,6 +204,16 @@ func (d *decoder) notify(f fields, what string) *NotifySpec {
 			d.checkRefs(v, *dst)
 		}
 	}
+	// A literal topic or URL is checked now rather than when the step
+	// sends, mid-session; one with ${VAR} is checked once expanded.
+	if v := f.get("topic"); v != nil && sp.Channel == "sns" && sp.Topic != "" && !strings.Contains(sp.Topic, "${") && !isTopicARN(sp.Topic) {
+		d.errorf(v, "a topic ARN looks like arn:aws:sns:eu-west-1:123456789012:ops-announce", "topic %q is not an SNS topic ARN", sp.Topic)
+	}
+	if v := f.get("url"); v != nil && sp.Channel == "webhook" && sp.URL != "" && !strings.Contains(sp.URL, "${") {
+		if u, err := url.Parse(sp.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			d.errorf(v, "a webhook URL looks like https://hooks.example.com/T0/B0", "url %q is not an http(s) URL", sp.URL)
+		}
+	}
 	if v := f.get("to"); v != nil {
 		sp.To = d.list(v, "to", true)
 	}
@@ -210,6 +221,14 @@ func (d *decoder) notify(f fields, what string) *NotifySpec {
 		sp.Template = d.template(v, "template")
 	}
 	return sp
+}
+
+// isTopicARN reports whether s has the form of an SNS topic ARN,
+// arn:PARTITION:sns:REGION:ACCOUNT:NAME.
+func isTopicARN(s string) bool {
+	p := strings.Split(s, ":")
+	return len(p) == 6 && p[0] == "arn" && p[1] != "" && p[2] == "sns" && p[3] != "" && p[4] != "" &&
+		p[5] != "" && !strings.Contains(p[5], "/")
 }
 
 func (d *decoder) estimate(f fields) *EstimateSpec {
