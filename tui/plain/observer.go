@@ -282,6 +282,13 @@ func (p *printer) notify(step string, d anyData) {
 		state = "not sent"
 	}
 	p.printf("  ✉ %s: %s via %s%s\n", step, state, orDefault(d.Channel, "?"), to)
+	// The message itself, so a dry-run or CI log shows what goes out;
+	// a live stdout channel prints it already.
+	if d.Message != "" && (d.Channel != "stdout" || state == "not sent") {
+		for _, line := range strings.Split(strings.TrimRight(d.Message, "\n"), "\n") {
+			p.printf("    » %s\n", line)
+		}
+	}
 }
 
 // progress prints a migrate progress line at most every ProgressEvery.

@@ -37,6 +37,12 @@ func TestObserverLines(t *testing.T) {
 		{"interrupted", ev(engine.EvInterrupted, "slow", map[string]any{"kind": "shell"}), "⚠ slow was interrupted\n"},
 		{"mark done", ev(engine.EvStepMarkDone, "slow", map[string]any{"reason": "by hand"}), "✓ slow marked done by alice: by hand\n"},
 		{"end", ev(engine.EvSessionEnd, "", map[string]any{"outcome": "stopped"}), "\n⏸ stopped (resumable) — session S1\n"},
+		{"notify sns", ev(engine.EvNotify, "tell", map[string]any{"channel": "sns", "to": []any{"ops"}, "message": "starts\nnow", "sent": true}),
+			"  ✉ tell: sending via sns to ops\n    » starts\n    » now\n"},
+		{"notify stdout, dry-run", ev(engine.EvNotify, "tell", map[string]any{"channel": "stdout", "message": "hi", "sent": false}),
+			"  ✉ tell: not sent via stdout\n    » hi\n"},
+		{"notify stdout, live (the channel prints it)", ev(engine.EvNotify, "tell", map[string]any{"channel": "stdout", "message": "hi", "sent": true}),
+			"  ✉ tell: sending via stdout\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
