@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/journal"
 	"github.com/lockstep-run/lockstep/runbook"
 	"github.com/lockstep-run/lockstep/tui/plain"
 )
@@ -299,4 +300,20 @@ func runOneStep(t *testing.T, dir, title, step string, env map[string]string, ar
 	cmd.SetErr(f.ErrOut)
 	err = cmd.ExecuteContext(context.Background())
 	return env["LOCKSTEP_JOURNAL"], out, errOut, err
+}
+
+// latestSession opens the journal at jpath (closed when the test ends) and
+// returns it with its latest session.
+func latestSession(t *testing.T, jpath string) (*journal.Journal, engine.SessionInfo) {
+	t.Helper()
+	j, err := journal.Open(jpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	s, err := j.LatestSession(context.Background(), engine.SessionFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j, s
 }

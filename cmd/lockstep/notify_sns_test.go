@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/journal"
 )
 
 // TestRunNotifySNS: `lockstep run` wires the SNS publisher in, so a notify
@@ -54,15 +53,7 @@ func TestRunNotifySNS(t *testing.T) {
 			t.Errorf("SNS %s=%q, want %q", k, got[0][k], v)
 		}
 	}
-	j, err := journal.Open(jpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	s, err := j.LatestSession(context.Background(), engine.SessionFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	j, s := latestSession(t, jpath)
 	evs, err := j.Events(context.Background(), s.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/journal"
 )
 
 // TestRunPlainEndings: in plain mode a failed step the answers file says
@@ -34,15 +32,7 @@ func TestRunPlainEndings(t *testing.T) {
 			if !strings.Contains(errOut.String()+err.Error(), tt.wantErr) {
 				t.Errorf("stderr %q / error %q lack %q", errOut.String(), err, tt.wantErr)
 			}
-			j, err := journal.Open(jpath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer j.Close()
-			s, err := j.LatestSession(context.Background(), engine.SessionFilter{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, s := latestSession(t, jpath)
 			if s.Outcome != tt.want {
 				t.Errorf("outcome %q, want %q", s.Outcome, tt.want)
 			}

@@ -17,10 +17,7 @@ func TestStart(t *testing.T) {
 	if !strings.HasPrefix(endpoint, "http://127.0.0.1:") {
 		t.Errorf("endpoint=%q, want http://127.0.0.1:PORT", endpoint)
 	}
-	req, _ := http.NewRequest("POST", endpoint, strings.NewReader("{}"))
-	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := listTables(endpoint)
 	if err != nil {
 		t.Fatalf("POST ListTables: %v", err)
 	}
@@ -72,12 +69,20 @@ func TestSurvivesClientHangingUpMidRequest(t *testing.T) {
 		c.Close()
 	}
 	time.Sleep(200 * time.Millisecond)
-	req, _ := http.NewRequest("POST", endpoint, strings.NewReader("{}"))
-	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := listTables(endpoint)
 	if err != nil {
 		t.Fatalf("server gone after clients hung up mid-request: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// listTables POSTs an unsigned ListTables request to endpoint.
+func listTables(endpoint string) (*http.Response, error) {
+	req, err := http.NewRequest("POST", endpoint, strings.NewReader("{}"))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	return http.DefaultClient.Do(req)
 }
