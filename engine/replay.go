@@ -52,9 +52,12 @@ func (s *State) clone() State {
 
 // stepEnd is the data of a step.end event.
 type stepEnd struct {
-	Status     StepStatus      `json:"status"`
-	Error      string          `json:"error,omitempty"`
-	Reason     string          `json:"reason,omitempty"`
+	Status StepStatus `json:"status"`
+	Error  string     `json:"error,omitempty"`
+	Reason string     `json:"reason,omitempty"`
+	// Unmet marks a step the runbook skipped because a requirement was
+	// not met: it did not complete, so it does not satisfy `requires:`.
+	Unmet      bool            `json:"unmet,omitempty"`
 	DurationMS int64           `json:"duration_ms"`
 	Result     json.RawMessage `json:"result,omitempty"`
 }
@@ -101,6 +104,7 @@ func (s *State) apply(ev Event) {
 		var e stepEnd
 		_ = ev.Decode(&e)
 		ss.Status, ss.Ended, ss.Error, ss.Result = e.Status, ms, e.Error, e.Result
+		ss.Unmet = e.Unmet
 		if e.Reason != "" {
 			ss.Reason = e.Reason
 		}

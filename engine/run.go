@@ -88,7 +88,7 @@ func (s *Session) runPhase(ctx context.Context, ph *runbook.Phase) *halt {
 	if missing := s.unmetPhases(ph); len(missing) > 0 {
 		reason := fmt.Sprintf("requires: phase %s not completed", strings.Join(missing, ", "))
 		for _, st := range todo {
-			if err := s.autoSkip(ctx, st, reason); err != nil {
+			if err := s.autoSkip(ctx, st, reason, true); err != nil {
 				return &halt{OutcomeFailed, err}
 			}
 		}
@@ -111,9 +111,11 @@ func (s *Session) endPhase(ctx context.Context, ph *runbook.Phase, status string
 
 // unmetPhases returns the phases ph requires that have not completed. A
 // phase has completed when each of its steps is done or was skipped by the
-// runbook itself (a false `when:`, a dry-run, an unmet requirement). A step
-// the operator skipped does NOT complete its phase: skipping `verify` must
-// not unlock a `cleanup` that requires it.
+// runbook itself for a false `when:` or a dry-run. A step the operator
+// skipped does NOT complete its phase: skipping `verify` must not unlock a
+// `cleanup` that requires it. Nor does a step skipped for an unmet
+// requirement, so a skip anywhere upstream cannot unlock `cleanup` through
+// a `verify` phase that never ran.
 func (s *Session) unmetPhases(ph *runbook.Phase) []string {
 	var missing []string
 	for _, name := range ph.Requires {
@@ -124,7 +126,7 @@ func (s *Session) unmetPhases(ph *runbook.Phase) []string {
 		}
 		for _, st := range req.Steps {
 			ss := s.stepState(st.ID)
-			if ss.Status != StepDone && (ss.Status != StepSkipped || ss.OperatorSkip) {
+			if ss.Status != StepDone && (ss.Status != StepSkipped || ss.OperatorSkip || ss.Unmet) {
 				missing = append(missing, name)
 				break
 			}

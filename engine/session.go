@@ -40,6 +40,9 @@ type StepState struct {
 	// OperatorSkip is set when the operator skipped the step with a reason
 	// (as opposed to a false `when:`, a dry-run or an unmet requirement).
 	OperatorSkip bool
+	// Unmet is set when the runbook skipped the step because one of its
+	// requirements (a step's or its phase's `requires:`) was not met.
+	Unmet bool
 }
 
 // State is a session's state, rebuilt from its events (Replay) and kept up

@@ -191,6 +191,51 @@ phases:
 	}
 }
 
+// TestRequiresNotMetIsNotCompleted: a phase skipped because its own
+// requirement was not met does not complete it, so a skip upstream cannot
+// unlock cleanup through a verify phase that never ran.
+func TestRequiresNotMetIsNotCompleted(t *testing.T) {
+	tests := []struct {
+		name, phases string
+	}{
+		{"phase requires", `
+  - name: run
+    steps: [{id: backfill, kind: shell, with: {run: "exit 1"}}]
+  - name: verify
+    requires: [run]
+    steps: [{id: check, kind: shell, with: {run: "true"}}]
+  - name: cleanup
+    requires: [verify]
+    steps: [{id: drop, kind: shell, with: {run: "echo dropped"}}]
+`},
+		{"step requires", `
+  - name: run
+    steps: [{id: backfill, kind: shell, with: {run: "exit 1"}}]
+  - name: verify
+    steps: [{id: check, kind: shell, with: {run: "true"}, requires: [backfill]}]
+  - name: cleanup
+    requires: [verify]
+    steps: [{id: drop, kind: shell, with: {run: "echo dropped"}}]
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, header+"\nphases:"+tt.phases,
+				answers(map[string][]reply{"backfill:failed": {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "deploy is late"}}}}))
+			h.mustRun(engine.OutcomeCompleted)
+			if got := h.endOf("check"); got["status"] != "skipped" || got["unmet"] != true {
+				t.Errorf("check step.end = %v, want skipped with unmet", got)
+			}
+			if len(h.find(engine.EvStepStart, "drop")) != 0 {
+				t.Fatalf("drop ran although verify never ran")
+			}
+			if end := h.endOf("drop"); end["reason"] != "requires: phase verify not completed" {
+				t.Errorf("drop step.end = %v", end)
+			}
+		})
+	}
+}
+
 func TestDestructiveConfirm(t *testing.T) {
 	src := header + `
 phases:

@@ -52,12 +52,12 @@ func (s *Session) runStep(ctx context.Context, step *runbook.Step) *halt {
 		}
 		resumed = true
 	case StepPending:
-		reason, err := s.autoSkipReason(step)
+		reason, unmet, err := s.autoSkipReason(step)
 		if err != nil {
 			return s.failUnrunnable(ctx, step, err)
 		}
 		if reason != "" {
-			return s.haltOn(s.autoSkip(ctx, step, reason))
+			return s.haltOn(s.autoSkip(ctx, step, reason, unmet))
 		}
 	}
 	if step.Destructive && !ask {
@@ -179,31 +179,32 @@ func (s *Session) attempts(step, of *runbook.Step) int {
 
 // autoSkipReason says why the runbook itself skips a pending step: an
 // unmet step requirement, a false `when:`, or a dry-run of a kind that
-// does not run in dry-run.
-func (s *Session) autoSkipReason(step *runbook.Step) (string, error) {
+// does not run in dry-run. unmet is set for an unmet requirement.
+func (s *Session) autoSkipReason(step *runbook.Step) (reason string, unmet bool, err error) {
 	for _, id := range step.Requires {
 		if s.status(id) != StepDone {
-			return fmt.Sprintf("requires: %s not done", id), nil
+			return fmt.Sprintf("requires: %s not done", id), true, nil
 		}
 	}
 	if step.When != nil {
 		ok, err := step.When.EvalBool(s.exprEnv())
 		if err != nil {
-			return "", fmt.Errorf("when: %w", err)
+			return "", false, fmt.Errorf("when: %w", err)
 		}
 		if !ok {
-			return fmt.Sprintf("when: %s is false", step.When.Source), nil
+			return fmt.Sprintf("when: %s is false", step.When.Source), false, nil
 		}
 	}
 	if s.cfg.Mode == ModeDryRun && dryRunSkipped[step.Kind] {
-		return "dry-run", nil
+		return "dry-run", false, nil
 	}
-	return "", nil
+	return "", false, nil
 }
 
-// autoSkip journals a step skipped by the runbook (not by the operator).
-func (s *Session) autoSkip(ctx context.Context, step *runbook.Step, reason string) error {
-	return s.emit(ctx, NewEvent(EvStepEnd, step.ID, stepEnd{Status: StepSkipped, Reason: reason}))
+// autoSkip journals a step skipped by the runbook (not by the operator);
+// unmet marks a skip for an unmet requirement.
+func (s *Session) autoSkip(ctx context.Context, step *runbook.Step, reason string, unmet bool) error {
+	return s.emit(ctx, NewEvent(EvStepEnd, step.ID, stepEnd{Status: StepSkipped, Reason: reason, Unmet: unmet}))
 }
 
 // failUnrunnable ends a step that cannot even start (its `when:` does not
