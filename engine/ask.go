@@ -26,5 +26,6 @@ func askValid(ctx context.Context, sc *StepContext, p Prompt, check func(Answer)
 			return ans, nil
 		}
 	}
-	return Answer{}, fmt.Errorf("%s %s: %w: %s", p.Kind, sc.Step.ID, ErrInvalidAnswer, p.Retry)
+	// The executor wraps this with its kind and step id.
+	return Answer{}, fmt.Errorf("%w: %s", ErrInvalidAnswer, p.Retry)
 }

@@ -32,17 +32,15 @@ phases:
 	}{
 		{"all at once", []reply{{ans: engine.Answer{Checked: []int{0, 1, 2}}}}, engine.OutcomeCompleted, 3},
 		{"in two rounds", []reply{{ans: engine.Answer{Checked: []int{1}}}, {ans: engine.Answer{Checked: []int{0, 2}}}}, engine.OutcomeCompleted, 3},
-		{"never complete", []reply{{ans: engine.Answer{Checked: []int{0}}}}, engine.OutcomeFailed, 1},
+		// An answer that never completes the checklist is bad input: the
+		// session stops resumably, with the ticks given so far journaled.
+		{"never complete", []reply{{ans: engine.Answer{Checked: []int{0}}}}, engine.OutcomeStopped, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := answers(map[string][]reply{"deploy:checklist": tt.replies})
-			if tt.want == engine.OutcomeFailed {
-				p.replies["deploy:failed"] = []reply{{ans: engine.Answer{Action: engine.ActionAbort}}}
-				tt.want = engine.OutcomeAborted
-			}
 			h := newHarness(t, src, p)
-			h.mustRun(tt.want)
+			h.mustRunOrStop(tt.want)
 			ticks := h.find(engine.EvCheck, "deploy")
 			if len(ticks) != tt.ticks {
 				t.Fatalf("check.tick events = %d, want %d", len(ticks), tt.ticks)
@@ -140,15 +138,14 @@ phases:
 		{"valid", []reply{{ans: engine.Answer{Choice: "multi-step", Reason: "no downtime"}}}, engine.OutcomeCompleted, "multi-step"},
 		{"bad choice then valid", []reply{{ans: engine.Answer{Choice: "yolo", Reason: "x"}}, {ans: engine.Answer{Choice: "big-bang", Reason: "small table"}}},
 			engine.OutcomeCompleted, "big-bang"},
-		{"empty rationale rejected", []reply{{ans: engine.Answer{Choice: "big-bang"}}}, engine.OutcomeAborted, ""},
+		{"empty rationale rejected", []reply{{ans: engine.Answer{Choice: "big-bang"}}}, engine.OutcomeStopped, ""},
 		{"skip with reason", []reply{{ans: engine.Answer{Action: engine.ActionSkip, Reason: "decided offline"}}}, engine.OutcomeCompleted, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := answers(map[string][]reply{"strat:decision": tt.replies,
-				"strat:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}})
+			p := answers(map[string][]reply{"strat:decision": tt.replies})
 			h := newHarness(t, src, p)
-			h.mustRun(tt.want)
+			h.mustRunOrStop(tt.want)
 			decisions := h.find(engine.EvDecision, "strat")
 			if tt.choice == "" {
 				if len(decisions) != 0 {
@@ -177,14 +174,13 @@ phases:
 		want engine.Outcome
 	}{
 		{"holder with reason", engine.Answer{Approver: "carol", Reason: "window ok"}, engine.OutcomeCompleted},
-		{"not a holder", engine.Answer{Approver: "mallory", Reason: "trust me"}, engine.OutcomeAborted},
-		{"no reason", engine.Answer{Approver: "bob"}, engine.OutcomeAborted},
+		{"not a holder", engine.Answer{Approver: "mallory", Reason: "trust me"}, engine.OutcomeStopped},
+		{"no reason", engine.Answer{Approver: "bob"}, engine.OutcomeStopped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, src, answers(map[string][]reply{"go:approval": {{ans: tt.ans}},
-				"go:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}}))
-			h.mustRun(tt.want)
+			h := newHarness(t, src, answers(map[string][]reply{"go:approval": {{ans: tt.ans}}}))
+			h.mustRunOrStop(tt.want)
 			if got := h.p.asked[0].Holders; strings.Join(got, ",") != "bob,carol" {
 				t.Errorf("approval holders = %v", got)
 			}

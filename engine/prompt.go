@@ -68,6 +68,15 @@ type Prompter interface {
 	Ask(ctx context.Context, p Prompt) (Answer, error)
 }
 
+// PreSkipper is an optional Prompter capability: the operator decided
+// before a step came up (an answers file's `{skip: "reason"}`) that it
+// must not run. The engine asks before a pending or interrupted step
+// starts, even one that would not prompt (a shell or migrate step), and
+// journals the skip as the operator's, with the reason.
+type PreSkipper interface {
+	PreSkip(step string) (reason string, ok bool)
+}
+
 // MissingAnswerError reports a prompt that a non-interactive front end has
 // no answer for. The CLI maps it to exit code 2.
 type MissingAnswerError struct {

@@ -77,7 +77,7 @@ func TestResumeAfterCrash(t *testing.T) {
 		{"retry", "", []reply{{ans: engine.Answer{Action: engine.ActionRetry}}}, engine.OutcomeCompleted, "b c", engine.StepDone, true, engine.EvStepRetry},
 		{"mark done", "", []reply{{ans: engine.Answer{Action: engine.ActionDone, Reason: "saw it finish"}}}, engine.OutcomeCompleted, "c", engine.StepDone, true, engine.EvStepMarkDone},
 		{"skip", "", []reply{{ans: engine.Answer{Action: engine.ActionSkip, Reason: "not needed"}}}, engine.OutcomeCompleted, "c", engine.StepSkipped, true, engine.EvStepSkip},
-		{"reason required", "", []reply{{ans: engine.Answer{Action: engine.ActionDone}}}, engine.OutcomeFailed, "", engine.StepInterrupted, true, ""},
+		{"reason required", "", []reply{{ans: engine.Answer{Action: engine.ActionDone}}}, engine.OutcomeStopped, "", engine.StepInterrupted, true, ""},
 		{"no answer", "", nil, engine.OutcomeStopped, "", engine.StepInterrupted, true, ""},
 	}
 	for _, tt := range tests {

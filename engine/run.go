@@ -178,9 +178,10 @@ func (s *Session) boundary(ctx context.Context) *halt {
 func (s *Session) haltFor(ctx context.Context, err error) *halt {
 	var miss *MissingAnswerError
 	switch {
-	case errors.As(err, &miss):
+	case errors.As(err, &miss), errors.Is(err, ErrInvalidAnswer):
 		// Not a failure of the migration: the session stops resumably
-		// and can be resumed once the answers file has the key.
+		// and can be resumed once the answers file has the key (or a
+		// valid answer).
 		return &halt{OutcomeStopped, err}
 	case s.stopRequested():
 		return s.boundary(ctx)
@@ -196,7 +197,7 @@ func (s *Session) haltFor(ctx context.Context, err error) *halt {
 // step (the pure test behind haltFor).
 func (s *Session) isStop(ctx context.Context, err error) bool {
 	var miss *MissingAnswerError
-	return errors.As(err, &miss) || s.stopRequested() || errors.Is(err, ErrAborted) ||
+	return errors.As(err, &miss) || errors.Is(err, ErrInvalidAnswer) || s.stopRequested() || errors.Is(err, ErrAborted) ||
 		ctx.Err() != nil || errors.Is(err, ErrQuit) || errors.Is(err, ErrPaused)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -145,6 +146,28 @@ func (h *harness) mustRun(want engine.Outcome) {
 		h.t.Fatalf("Run() = %q, %v; want %q, nil\nevents:\n%s", got, err, want, h.dump())
 	}
 	h.checkReplay()
+}
+
+// mustStop runs the session and asserts it stopped resumably with an
+// error that is target.
+func (h *harness) mustStop(target error) {
+	h.t.Helper()
+	got, err := h.run()
+	if got != engine.OutcomeStopped || !errors.Is(err, target) {
+		h.t.Fatalf("Run() = %q, %v; want %q, %v\nevents:\n%s", got, err, engine.OutcomeStopped, target, h.dump())
+	}
+	h.checkReplay()
+}
+
+// mustRunOrStop is mustRun, or mustStop(ErrInvalidAnswer) when want is
+// stopped: a table of answers where invalid ones stop the session.
+func (h *harness) mustRunOrStop(want engine.Outcome) {
+	h.t.Helper()
+	if want == engine.OutcomeStopped {
+		h.mustStop(engine.ErrInvalidAnswer)
+		return
+	}
+	h.mustRun(want)
 }
 
 // checkReplay asserts that replaying the journal gives the live state.

@@ -289,8 +289,8 @@ phases:
     steps: [{id: bad, kind: shell, with: {run: "exit 1"}}]
 `, answers(map[string][]reply{"bad:failed": {{ans: engine.Answer{Action: engine.ActionRetry}}}}))
 	got, err := h.run()
-	if got != engine.OutcomeFailed || !errors.Is(err, engine.ErrInvalidAnswer) {
-		t.Fatalf("Run() = %s, %v; want failed with ErrInvalidAnswer once retries run out", got, err)
+	if got != engine.OutcomeStopped || !errors.Is(err, engine.ErrInvalidAnswer) {
+		t.Fatalf("Run() = %s, %v; want stopped (resumable) with ErrInvalidAnswer once retries run out", got, err)
 	}
 	if n := len(h.find(engine.EvStepStart, "bad")); n != engine.MaxAttempts {
 		t.Errorf("bad ran %d times, want %d", n, engine.MaxAttempts)

@@ -46,6 +46,9 @@ func (s *Session) runStep(ctx context.Context, step *runbook.Step) *halt {
 	resumed, ask := false, ss.Status == StepFailed
 	switch ss.Status {
 	case StepInterrupted, StepRunning:
+		if reason, ok := s.preSkip(step); ok {
+			return s.operatorSkip(ctx, step.ID, reason)
+		}
 		act, h := s.onInterrupted(ctx, step)
 		if h != nil || act != ActionRetry {
 			return h
@@ -58,6 +61,9 @@ func (s *Session) runStep(ctx context.Context, step *runbook.Step) *halt {
 		}
 		if reason != "" {
 			return s.haltOn(s.autoSkip(ctx, step, reason, unmet))
+		}
+		if reason, ok := s.preSkip(step); ok {
+			return s.operatorSkip(ctx, step.ID, reason)
 		}
 	}
 	if step.Destructive && !ask {
@@ -241,6 +247,16 @@ func (s *Session) confirmDestructive(ctx context.Context, step *runbook.Step) *h
 	return nil
 }
 
+// preSkip reports a skip the operator decided before the step came up
+// (see PreSkipper).
+func (s *Session) preSkip(step *runbook.Step) (string, bool) {
+	ps, ok := s.cfg.Prompter.(PreSkipper)
+	if !ok {
+		return "", false
+	}
+	return ps.PreSkip(step.ID)
+}
+
 // operatorSkip journals a skip chosen by the operator; the reason is mandatory.
 func (s *Session) operatorSkip(ctx context.Context, id, reason string) *halt {
 	if reason == "" {
@@ -324,7 +340,7 @@ func (s *Session) askAction(ctx context.Context, id string, p Prompt, allowed []
 			return ans.Action, s.journalAction(ctx, id, ans)
 		}
 	}
-	return ActionNone, &halt{OutcomeFailed, fmt.Errorf("%s: %w: %s", id, ErrInvalidAnswer, p.Retry)}
+	return ActionNone, &halt{OutcomeStopped, fmt.Errorf("%s: %w: %s", id, ErrInvalidAnswer, p.Retry)}
 }
 
 func (s *Session) journalAction(ctx context.Context, id string, ans Answer) *halt {

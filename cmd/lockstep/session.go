@@ -77,9 +77,13 @@ func finishSession(f *factory, req sessionRequest, outcome engine.Outcome, id st
 	}
 	if err != nil {
 		if exitCode(err) == exitBadInput {
-			if id != "" && errors.Is(err, engine.ErrNoAnswer) {
+			if id != "" && (errors.Is(err, engine.ErrNoAnswer) || errors.Is(err, engine.ErrInvalidAnswer)) {
+				what := "Add the answer"
+				if errors.Is(err, engine.ErrInvalidAnswer) {
+					what = "Fix the answer"
+				}
 				fmt.Fprintln(f.ErrOut, "lockstep:", err)
-				fmt.Fprintf(f.ErrOut, "Add the answer, then resume the session with:\n  lockstep resume %s --plain --answers FILE%s\n", id, req.resumeArgs)
+				fmt.Fprintf(f.ErrOut, "%s, then resume the session with:\n  lockstep resume %s --plain --answers FILE%s\n", what, id, req.resumeArgs)
 				return silentExit(exitBadInput, err)
 			}
 			return err

@@ -7,21 +7,22 @@ import (
 
 // TestPlainResumeShowsJournaledTicks: a checklist item ticked and
 // journaled before a resume is shown ticked in plain mode, as in the TUI,
-// and is not journaled again. The first run ticks two items of three, so
-// the step fails (exit 1); the resume retries it with {check: all}.
+// and is not journaled again. The first run ticks two items of three: an
+// answer that leaves the checklist incomplete is bad input, so the session
+// stops resumably (exit 2) with the two ticks journaled; the resume runs
+// the checklist again with {check: all}.
 func TestPlainResumeShowsJournaledTicks(t *testing.T) {
 	e := newEnv(t)
 	e.newAccountsDB()
 	rb := testdata(t, "release.yaml")
 	partial := e.writeFile("partial.yaml", "preflight: {check: [1, \"Support warned\"]}\n")
-	r := e.mustRun(1, "run", rb, "--env", "scratch", "--plain", "--answers", partial)
-	// Asked again in the same run, the two items just journaled are ticked.
-	if got := strings.Count(r.Stdout, "1. [x] Dashboards green"); got != 2 {
-		t.Errorf("the re-asked checklist shows item 1 ticked %d time(s), want 2\n%s", got, r)
+	r := e.mustRun(2, "run", rb, "--env", "scratch", "--plain", "--answers", partial)
+	if !strings.Contains(r.Stderr, "partial.yaml:1:20: preflight.check: 2 of 3 items ticked") {
+		t.Errorf("stderr does not point at the incomplete answer\n%s", r)
 	}
 	s := e.latest()
-	if s.Outcome != "failed" {
-		t.Fatalf("outcome %q after a partial checklist, want failed", s.Outcome)
+	if s.Outcome != "stopped" {
+		t.Fatalf("outcome %q after a partial checklist, want stopped (resumable)", s.Outcome)
 	}
 
 	answers := e.writeFile("resume.yaml", `preflight: {retry: true, check: all}

@@ -2,6 +2,7 @@ package plain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,7 +12,10 @@ import (
 	"github.com/lockstep-run/lockstep/engine"
 )
 
-var _ engine.Prompter = (*Prompter)(nil)
+var (
+	_ engine.Prompter   = (*Prompter)(nil)
+	_ engine.PreSkipper = (*Prompter)(nil)
+)
 
 // Prompter answers the engine's prompts from an answers file. It never
 // reads stdin: a prompt the file does not answer fails at once with a
@@ -49,15 +53,64 @@ func (pr *Prompter) Ask(ctx context.Context, p engine.Prompt) (engine.Answer, er
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	s := pr.answers.Steps[p.Step]
+	if p.Retry != "" && s != nil {
+		// The engine rejected the answer this file gave: asking again
+		// would give the same one. Stop resumably (exit 2) at its line.
+		key := answerKey(p)
+		what := p.Step
+		if key != "" {
+			what += "." + key
+		}
+		err := fmt.Errorf("%w: %w", engine.ErrInvalidAnswer, s.errAt(key, "fix it, then resume the session", "%s: %s", what, p.Retry))
+		pr.printf("  ? %s: %v\n", title(p), err)
+		return engine.Answer{}, err
+	}
 	done := pr.journaled(p)
 	pr.show(p, done)
 	ans, err := pr.answer(p, s, done)
+	var bad *AnswerError
+	if errors.As(err, &bad) && !errors.Is(err, engine.ErrInvalidAnswer) {
+		// A wrong answer in the file is bad input, not a failed step:
+		// the engine stops the session resumably (exit 2).
+		err = fmt.Errorf("%w: %w", engine.ErrInvalidAnswer, err)
+	}
 	if err != nil {
 		pr.printf("  ? %s: %v\n", title(p), err)
 		return engine.Answer{}, err
 	}
 	pr.printf("  ? %s → %s\n", title(p), describe(p, ans, done))
 	return ans, nil
+}
+
+// PreSkip implements engine.PreSkipper: a step whose answers say
+// `{skip: "reason"}` is skipped before it runs, whatever its kind. (A
+// failed step's skip is answered by Ask, as a prompt.)
+func (pr *Prompter) PreSkip(step string) (string, bool) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	s := pr.answers.Steps[step]
+	if !s.Has("skip") {
+		return "", false
+	}
+	pr.printf("  ? %s: skip → %s\n", step, s.Skip)
+	return s.Skip, true
+}
+
+// answerKey is the answers-file key that answers a prompt of p's kind.
+func answerKey(p engine.Prompt) string {
+	switch p.Kind {
+	case engine.PromptChecklist:
+		return "check"
+	case engine.PromptDecision:
+		return "choice"
+	case engine.PromptApproval:
+		return "approve"
+	case engine.PromptDestructive:
+		return "confirm"
+	case engine.PromptReason:
+		return "reason"
+	}
+	return ""
 }
 
 // journaled returns which items of a checklist prompt are already
