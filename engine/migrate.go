@@ -139,6 +139,9 @@ func (m *migrator) run(ctx context.Context) (any, error) {
 	if err := m.firstError(errs); err != nil {
 		return res, err
 	}
+	if err := m.leftBehind(res.MigrateCounts); err != nil {
+		return res, err
+	}
 	if m.dry {
 		_ = m.emit(NewEvent(EvResult, m.sc.Step.ID, res))
 	}
@@ -169,6 +172,42 @@ func (m *migrator) firstError(errs []error) error {
 			m.sc.Step.ID, t.Failures-m.base.Failures, m.budget(), ErrErrorBudget)
 	}
 	return pause
+}
+
+// ErrItemsLeft marks a migrate step that scanned the whole table but left
+// items unmigrated (per-item failures, conflicts given up on): it fails,
+// so the operator decides (retry, skip with a reason, roll back) instead of
+// a step that looks done.
+var ErrItemsLeft = errors.New("items left unmigrated")
+
+// leftBehind fails a finished run that left items behind. Checkpoints have
+// moved past them, so a resume would not see them again; a retry reads
+// the table again and writes only what is not at the target version yet.
+func (m *migrator) leftBehind(t MigrateCounts) error {
+	if t.Failures == 0 && t.Unresolved == 0 {
+		return nil
+	}
+	var parts []string
+	if t.Failures > 0 {
+		parts = append(parts, fmt.Sprintf("%d item(s) failed", t.Failures))
+	}
+	if t.Unresolved > 0 {
+		parts = append(parts, fmt.Sprintf("%d item(s) kept conflicting with concurrent writes", t.Unresolved))
+	}
+	verb := "would be"
+	if !m.dry {
+		verb = "were"
+	}
+	return fmt.Errorf("migrate %s: %s and %s left behind (keys and errors in the journal's warnings); fix the cause, then retry: a retry reads the table again and writes only the items not at version %d yet: %w",
+		m.sc.Step.ID, strings.Join(parts, ", "), verb, m.targetVersion(), ErrItemsLeft)
+}
+
+// targetVersion is the version this run writes.
+func (m *migrator) targetVersion() int64 {
+	if m.rollback {
+		return m.version - 1
+	}
+	return m.version
 }
 
 func (m *migrator) budget() int64 {
