@@ -80,3 +80,22 @@ func NewEvent(kind EventKind, step string, data any) Event {
 	}
 	return ev
 }
+
+// WarningText renders a warning event as one line: its message, then the
+// item's key and the error when it has them ("item failed: id=7: index
+// out of range"), so an operator sees which item and why without reading
+// the raw journal.
+func WarningText(ev Event) string {
+	var d struct{ Message, Key, Error string }
+	_ = ev.Decode(&d)
+	return warningText(d.Message, d.Key, d.Error)
+}
+
+func warningText(msg, key, err string) string {
+	for _, s := range []string{key, err} {
+		if s != "" {
+			msg += ": " + s
+		}
+	}
+	return msg
+}

@@ -114,8 +114,17 @@ type timelineData struct {
 	What       string          `json:"what"`
 	Value      any             `json:"value"`
 	Message    string          `json:"message"`
+	Key        string          `json:"key"`
 	Channel    string          `json:"channel"`
 	Operator   string          `json:"operator"`
+}
+
+// clean makes the payload's text safe to show on a terminal (see
+// CleanText): command output and errors are journaled as they came.
+func (d *timelineData) clean() {
+	for _, f := range []*string{&d.Error, &d.Reason, &d.Text, &d.Item, &d.Message, &d.Choice, &d.Approver, &d.Key} {
+		*f = CleanText(*f)
+	}
 }
 
 // BuildTimeline folds a session's events (in seq order) into a Timeline.
@@ -154,6 +163,7 @@ func (b *timelineBuilder) step(id string) *TimelineStep {
 func (b *timelineBuilder) apply(ev Event) {
 	var d timelineData
 	_ = ev.Decode(&d) // a payload of another shape leaves d's fields zero
+	d.clean()
 	if ev.Time.After(b.last) {
 		b.last = ev.Time
 	}

@@ -55,7 +55,7 @@ func (b *timelineBuilder) applyStep(st *TimelineStep, ev Event, d timelineData) 
 		st.Notes = append(st.Notes, TimelineNote{Kind: ev.Kind, Step: ev.Step, Operator: ev.Operator, Time: ev.Time,
 			Text: strings.TrimSpace(fmt.Sprintf("%s %s", d.Channel, d.Message))})
 	case EvWarning:
-		st.Notes = append(st.Notes, TimelineNote{Kind: ev.Kind, Step: ev.Step, Text: d.Message, Operator: ev.Operator, Time: ev.Time})
+		st.Notes = append(st.Notes, TimelineNote{Kind: ev.Kind, Step: ev.Step, Text: warningText(d.Message, d.Key, d.Error), Operator: ev.Operator, Time: ev.Time})
 	default:
 		b.note(ev, d)
 	}

@@ -148,7 +148,7 @@ func (p *printer) event(ev engine.Event) {
 	case engine.EvProgress:
 		p.progress(ev)
 	case engine.EvWarning:
-		p.printf("  ⚠ %s\n", d.Message)
+		p.printf("  ⚠ %s\n", engine.WarningText(ev))
 	case engine.EvResult:
 		if len(ev.Data) > 0 {
 			p.resulted[ev.Step] = true
