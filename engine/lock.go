@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/lockstep-run/lockstep/runbook"
@@ -44,25 +43,6 @@ type UnlockResult struct {
 	LeaseLost          string  `json:"lease_lost,omitempty"` // a heartbeat found the lease gone
 }
 
-// heldLease is a lease this process holds, kept alive by a heartbeat.
-type heldLease struct {
-	leaser Leaser
-	ttl    time.Duration
-	maint  *MaintenanceState
-	stop   context.CancelFunc
-	done   chan struct{}
-
-	mu    sync.Mutex
-	lease Lease
-	lost  error
-}
-
-// leases are the held leases by session id.
-var leases = struct {
-	mu sync.Mutex
-	m  map[string][]*heldLease
-}{m: map[string][]*heldLease{}}
-
 // runLock acquires the migration lease of the runbook's dataset in the
 // environment; an expired lease of another session is taken over after
 // the operator gives a reason.
@@ -83,7 +63,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
-	now := stepNow(sc)
+	now, asked := stepNow(sc), time.Now()
 	want := Lease{Dataset: sc.Runbook.Name, Env: sc.Env.Name, Holder: sc.Operator, Session: sc.Session.ID,
 		Acquired: now, Expires: now.Add(ttl)}
 	res := LockResult{TTLMS: ttl.Milliseconds()}
@@ -100,19 +80,14 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 		return nil, fmt.Errorf("lock step %q: %w", sc.Step.ID, err)
 	}
 	res.Lease = got
-	h := &heldLease{leaser: leaser, ttl: ttl, lease: got}
 	if m := spec.Maintenance; m != nil {
-		h.maint = &MaintenanceState{Table: m.Table, Key: m.Key, Attribute: m.Attribute, On: true}
+		res.Maintenance = &MaintenanceState{Table: m.Table, Key: m.Key, Attribute: m.Attribute, On: true}
 		if err := leaser.SetFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, true); err != nil {
 			_ = leaser.ReleaseLease(context.WithoutCancel(ctx), got)
 			return nil, fmt.Errorf("lock step %q: set maintenance flag: %w", sc.Step.ID, err)
 		}
-		res.Maintenance = h.maint
 	}
-	h.start()
-	leases.mu.Lock()
-	leases.m[sc.Session.ID] = append(leases.m[sc.Session.ID], h)
-	leases.mu.Unlock()
+	holdLease(sc.Session.ID, newHeldLease(leaser, got, ttl, asked, res.Maintenance))
 	msg := fmt.Sprintf("lease on %s/%s held by %s until %s (renewed every %s)", got.Dataset, got.Env, got.Holder,
 		got.Expires.UTC().Format(time.RFC3339), ttl/3)
 	if res.Maintenance != nil {
@@ -152,113 +127,22 @@ func askTakeover(ctx context.Context, sc *StepContext, old Lease) (string, error
 	return a.Reason, nil
 }
 
-// start runs the heartbeat: renew every ttl/3 until stopped or lost.
-func (h *heldLease) start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	h.stop, h.done = cancel, make(chan struct{})
-	go func() {
-		defer close(h.done)
-		t := time.NewTicker(max(h.ttl/3, 10*time.Millisecond))
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			h.mu.Lock()
-			l := h.lease
-			h.mu.Unlock()
-			l.Expires = time.Now().Add(h.ttl)
-			got, err := h.leaser.RenewLease(ctx, l)
-			h.mu.Lock()
-			switch {
-			case err == nil:
-				h.lease = got
-			case errors.Is(err, ErrLeaseLost):
-				h.lost = err
-				h.mu.Unlock()
-				return
-			}
-			h.mu.Unlock()
-		}
-	}()
-}
-
-// release stops the heartbeat, clears the maintenance flag and gives the
-// lease up.
-func (h *heldLease) release(ctx context.Context) (Lease, bool, error) {
-	h.stop()
-	<-h.done
-	var errs []error
-	cleared := false
-	if h.maint != nil && h.maint.On {
-		if err := h.leaser.SetFlag(ctx, h.maint.Table, flagKey(h.maint.Key), h.maint.Attribute, false); err != nil {
-			errs = append(errs, fmt.Errorf("clear maintenance flag: %w", err))
-		} else {
-			h.maint.On, cleared = false, true
-		}
-	}
-	h.mu.Lock()
-	l, lost := h.lease, h.lost
-	h.mu.Unlock()
-	if lost != nil {
-		errs = append(errs, lost)
-	} else if err := h.leaser.ReleaseLease(ctx, l); err != nil {
-		errs = append(errs, err)
-	}
-	return l, cleared, errors.Join(errs...)
-}
-
-// ReleaseLeases releases every lease the session holds in this process
-// (stopping heartbeats and clearing maintenance flags). The session calls
-// it when it completes, aborts, quits or rolls back; it is safe to call
-// more than once.
-func ReleaseLeases(ctx context.Context, sessionID string) error {
-	leases.mu.Lock()
-	hs := leases.m[sessionID]
-	delete(leases.m, sessionID)
-	leases.mu.Unlock()
-	var errs []error
-	for _, h := range hs {
-		if _, _, err := h.release(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// HeldLeases returns the leases the session holds in this process.
-func HeldLeases(sessionID string) []Lease {
-	leases.mu.Lock()
-	defer leases.mu.Unlock()
-	var out []Lease
-	for _, h := range leases.m[sessionID] {
-		h.mu.Lock()
-		out = append(out, h.lease)
-		h.mu.Unlock()
-	}
-	return out
-}
-
 // runUnlock releases the session's leases: those held by this process,
 // or — after a resume in a new process — those recorded in the results of
 // the runbook's lock steps.
 func runUnlock(ctx context.Context, sc *StepContext) (any, error) {
-	leases.mu.Lock()
-	hs := leases.m[sc.Session.ID]
-	delete(leases.m, sc.Session.ID)
-	leases.mu.Unlock()
+	hs := heldBy(sc.Session.ID, true)
 	res := UnlockResult{Released: []Lease{}}
 	var errs []error
 	for _, h := range hs {
-		l, cleared, err := h.release(ctx)
+		l, cleared, err := h.release(ctx, false)
 		if cleared {
 			res.MaintenanceCleared++
 		}
 		switch {
 		case errors.Is(err, ErrLeaseLost):
 			res.LeaseLost = err.Error()
+			errs = append(errs, fmt.Errorf("%w; its maintenance flag and lease record, now the new holder's, were left alone", err))
 		case err != nil:
 			errs = append(errs, err)
 		default:
@@ -298,16 +182,24 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 				return errors.New("store cannot hold a lease")
 			}
 		}
+		// Clear the flag only while holding the lease: another session
+		// holding it now owns the flag.
+		l := lr.Lease
+		l.Acquired, l.Expires = stepNow(sc), time.Now().Add(time.Duration(lr.TTLMS)*time.Millisecond)
+		got, err := leaser.AcquireLease(ctx, l, false)
+		if err != nil {
+			return fmt.Errorf("confirm lease before unlock: %w", err)
+		}
 		if m := lr.Maintenance; m != nil {
 			if err := leaser.SetFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, false); err != nil {
 				return fmt.Errorf("clear maintenance flag: %w", err)
 			}
 			res.MaintenanceCleared++
 		}
-		if err := leaser.ReleaseLease(ctx, lr.Lease); err != nil {
+		if err := leaser.ReleaseLease(ctx, got); err != nil {
 			return err
 		}
-		res.Released = append(res.Released, lr.Lease)
+		res.Released = append(res.Released, got)
 	}
 	return nil
 }
@@ -326,58 +218,4 @@ func stepNow(sc *StepContext) time.Time {
 		return sc.Clock.Now()
 	}
 	return time.Now()
-}
-
-// ResumeLeases re-takes, after a resume in a new process, the leases the
-// session's completed lock steps hold (their results in sc.Results) unless
-// an unlock step already ran, and restarts their heartbeats. The session
-// calls it once when it resumes, with the context of any step. A lease
-// another session took meanwhile is a *LeaseHeldError.
-func ResumeLeases(ctx context.Context, sc *StepContext) error {
-	if sc.Runbook == nil || len(HeldLeases(sc.Session.ID)) > 0 {
-		return nil
-	}
-	var locks []LockResult
-	for _, st := range sc.Runbook.Steps() {
-		raw, ok := sc.Results[st.ID]
-		if !ok {
-			continue
-		}
-		if st.Kind == runbook.KindUnlock {
-			return nil
-		}
-		var lr LockResult
-		if st.Kind == runbook.KindLock && json.Unmarshal(raw, &lr) == nil && lr.Lease.Session == sc.Session.ID {
-			locks = append(locks, lr)
-		}
-	}
-	if len(locks) == 0 {
-		return nil
-	}
-	s, err := openStore(ctx, sc)
-	if err != nil {
-		return err
-	}
-	leaser, ok := s.(Leaser)
-	if !ok {
-		return errors.New("resume leases: store cannot hold a lease")
-	}
-	for _, lr := range locks {
-		ttl := time.Duration(lr.TTLMS) * time.Millisecond
-		if ttl <= 0 {
-			ttl = DefaultLeaseTTL
-		}
-		l := lr.Lease
-		l.Expires = time.Now().Add(ttl)
-		got, err := leaser.AcquireLease(ctx, l, true)
-		if err != nil {
-			return fmt.Errorf("resume lease: %w", err)
-		}
-		h := &heldLease{leaser: leaser, ttl: ttl, lease: got, maint: lr.Maintenance}
-		h.start()
-		leases.mu.Lock()
-		leases.m[sc.Session.ID] = append(leases.m[sc.Session.ID], h)
-		leases.mu.Unlock()
-	}
-	return nil
 }

@@ -143,6 +143,10 @@ func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransfo
 		if m.stop.Load() || halt.Load() {
 			continue // drain: the step is stopping (abort, pause, a failure, the budget)
 		}
+		if err := m.checkLease(ctx); err != nil {
+			m.stop.Store(true)
+			return err
+		}
 		c.scanned.Add(p.scanned)
 		c.bytesRead.Add(p.bytes)
 		if err := m.writePage(ctx, seg, ext, p.plans, &us); err != nil {
@@ -157,6 +161,25 @@ func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransfo
 		}
 	}
 	return nil
+}
+
+// checkLease lets a page be written only while the session holds its
+// lease: another session that took it over is the only writer now, so the
+// step stops, having written at most the page in flight when the lease was
+// lost. A lease not confirmed for ttl/2 is renewed first (the process may
+// have been stopped past its ttl).
+func (m *migrator) checkLease(ctx context.Context) error {
+	if m.dry {
+		return nil
+	}
+	err := checkLeases(ctx, m.sc.Session.ID)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrLeaseLost):
+		return fmt.Errorf("%w; stopped writing after %d items; %s", err, m.totals().Migrated, lostHint)
+	}
+	return fmt.Errorf("check lease: %w", err)
 }
 
 // savePages is the third stage: it saves each written page's checkpoint,

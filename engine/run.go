@@ -35,26 +35,38 @@ func (s *Session) Run(ctx context.Context) (Outcome, error) {
 	stop := s.startControl(ctx)
 	h := s.run(ctx)
 	stop()
-	s.releaseLeases(ctx)
+	s.releaseLeases(ctx, h.outcome)
 	s.closeStores()
 	return s.finish(ctx, h)
 }
 
 // releaseLeases gives back the migration leases the session holds, whatever
 // the outcome: completed, failed, aborted or stopped (a resumed session
-// takes its lease again before its next step). A failure to release is
-// journaled as a warning: the lease then expires on its own.
-func (s *Session) releaseLeases(ctx context.Context) {
+// takes its lease again before its next step). On a resumable stop the
+// maintenance flags stay on: the migration is incomplete. A failure to
+// release is journaled as a warning: the lease then expires on its own.
+func (s *Session) releaseLeases(ctx context.Context, outcome Outcome) {
 	ctx = context.WithoutCancel(ctx)
 	held := HeldLeases(s.info.ID)
 	if len(held) == 0 {
 		return
 	}
-	if err := ReleaseLeases(ctx, s.info.ID); err != nil {
+	var flags int
+	var err error
+	if outcome == OutcomeStopped {
+		flags, err = SuspendLeases(ctx, s.info.ID)
+	} else {
+		err = ReleaseLeases(ctx, s.info.ID)
+	}
+	if err != nil {
 		_ = s.emit(ctx, NewEvent(EvWarning, "", map[string]any{"message": "release lease: " + err.Error()}))
 		return
 	}
-	_ = s.emit(ctx, NewEvent(EvNote, "", map[string]any{"text": fmt.Sprintf("released %d migration lease(s)", len(held))}))
+	text := fmt.Sprintf("released %d migration lease(s)", len(held))
+	if flags > 0 {
+		text += "; maintenance flag left on: the migration is incomplete; resume or roll back to clear it"
+	}
+	_ = s.emit(ctx, NewEvent(EvNote, "", map[string]any{"text": text}))
 }
 
 func (s *Session) run(ctx context.Context) *halt {

@@ -2,9 +2,12 @@ package dynamo
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -130,9 +133,9 @@ func (s *Store) lostError(ctx context.Context, l engine.Lease) error {
 	case err != nil:
 		return err
 	case !found:
-		return fmt.Errorf("no lease held: %w", engine.ErrLeaseLost)
+		return &engine.LeaseLostError{}
 	}
-	return fmt.Errorf("%w: now held by %s (session %s)", engine.ErrLeaseLost, cur.Holder, cur.Session)
+	return &engine.LeaseLostError{Holder: cur}
 }
 
 func (s *Store) readLease(ctx context.Context, l engine.Lease) (engine.Lease, bool, error) {
@@ -206,9 +209,9 @@ func (s *Store) SetFlag(ctx context.Context, table string, key engine.Item, attr
 	if table == "" {
 		table = s.table
 	}
-	k, err := toAVMap(key)
-	if err != nil || len(k) == 0 {
-		return fmt.Errorf("set flag %s on %s: bad key %v: %v", attr, table, key, err)
+	k, err := s.typedKey(ctx, table, key)
+	if err != nil {
+		return fmt.Errorf("set flag %s on %s: %w", attr, table, err)
 	}
 	names := map[string]string{"#a": attr}
 	var cond []string
@@ -235,6 +238,64 @@ func (s *Store) SetFlag(ctx context.Context, table string, key engine.Item, attr
 		return fmt.Errorf("set flag %s on %s: %w", attr, table, err)
 	}
 	return nil
+}
+
+// typedKey converts key (strings from a runbook, or typed values) to
+// table's key attributes, typed as DescribeTable says: S, N, or B (a
+// string is then base64).
+func (s *Store) typedKey(ctx context.Context, table string, key engine.Item) (map[string]types.AttributeValue, error) {
+	out, err := s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		return nil, fmt.Errorf("describe table: %w", translate(err))
+	}
+	names, kinds := keySchema(out.Table)
+	k := make(map[string]types.AttributeValue, len(names))
+	for _, name := range names {
+		v, ok := key[name]
+		if !ok {
+			return nil, fmt.Errorf("table %s's key %s is missing (its key is %s)", table, name, strings.Join(names, ", "))
+		}
+		av, err := keyValue(kinds[name], v)
+		if err != nil {
+			return nil, fmt.Errorf("key %s=%q: table %s's key %s is %s", name, fmt.Sprint(v), table, name, err)
+		}
+		k[name] = av
+	}
+	for name := range key {
+		if _, ok := k[name]; !ok {
+			return nil, fmt.Errorf("%s is not a key attribute of table %s (its key is %s)", name, table, strings.Join(names, ", "))
+		}
+	}
+	return k, nil
+}
+
+// decimal is a DynamoDB number.
+var decimal = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+
+// keyValue converts v to a key attribute of type typ; the error says
+// what the type is.
+func keyValue(typ types.ScalarAttributeType, v any) (types.AttributeValue, error) {
+	str, isStr := v.(string)
+	if n, ok := v.(engine.Number); ok {
+		str, isStr = string(n), true
+	}
+	switch {
+	case typ == types.ScalarAttributeTypeN && isStr && decimal.MatchString(strings.TrimSpace(str)):
+		return &types.AttributeValueMemberN{Value: strings.TrimSpace(str)}, nil
+	case typ == types.ScalarAttributeTypeN:
+		return nil, errors.New("a number")
+	case typ == types.ScalarAttributeTypeS && isStr:
+		return &types.AttributeValueMemberS{Value: str}, nil
+	case typ == types.ScalarAttributeTypeS:
+		return nil, errors.New("a string")
+	}
+	if b, ok := v.([]byte); ok {
+		return &types.AttributeValueMemberB{Value: b}, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(str); isStr && err == nil {
+		return &types.AttributeValueMemberB{Value: b}, nil
+	}
+	return nil, errors.New("binary (base64)")
 }
 
 func joinAnd(conds []string) string {

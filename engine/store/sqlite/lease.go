@@ -100,11 +100,12 @@ func (s *Store) ReleaseLease(ctx context.Context, l engine.Lease) error {
 	return nil
 }
 
+// lostError is engine.ErrLeaseLost naming the lease now recorded, if any.
 func lostError(cur engine.Lease, found bool) error {
 	if !found {
-		return fmt.Errorf("no lease held: %w", engine.ErrLeaseLost)
+		cur = engine.Lease{}
 	}
-	return fmt.Errorf("%w: now held by %s (session %s)", engine.ErrLeaseLost, cur.Holder, cur.Session)
+	return &engine.LeaseLostError{Holder: cur}
 }
 
 // leaseTx runs fn in a write transaction on the lease table, creating it

@@ -60,11 +60,19 @@ func (s *suite) testLease(t *testing.T) {
 	if _, err := ls.AcquireLease(ctx(t), bob, true); err != nil {
 		t.Fatalf("AcquireLease(bob, takeover)=%v", err)
 	}
-	if _, err := ls.RenewLease(ctx(t), alice); !errors.Is(err, engine.ErrLeaseLost) {
-		t.Errorf("RenewLease(alice after takeover)=%v, want ErrLeaseLost", err)
+	// Alice lost it: renewing or releasing it says who holds it now, and
+	// her release leaves bob's lease in place.
+	var lost *engine.LeaseLostError
+	_, err = ls.RenewLease(ctx(t), alice)
+	if !errors.Is(err, engine.ErrLeaseLost) || !errors.As(err, &lost) || lost.Holder.Session != "s-bob" || lost.Holder.Holder != "bob" {
+		t.Errorf("RenewLease(alice after takeover)=%v, want a *LeaseLostError naming bob", err)
 	}
-	if err := ls.ReleaseLease(ctx(t), alice); !errors.Is(err, engine.ErrLeaseLost) {
-		t.Errorf("ReleaseLease(alice after takeover)=%v, want ErrLeaseLost", err)
+	err = ls.ReleaseLease(ctx(t), alice)
+	if !errors.Is(err, engine.ErrLeaseLost) || !errors.As(err, &lost) || lost.Holder.Session != "s-bob" {
+		t.Errorf("ReleaseLease(alice after takeover)=%v, want a *LeaseLostError naming bob", err)
+	}
+	if _, err := ls.AcquireLease(ctx(t), alice, false); !errors.As(err, &held) || held.Lease.Session != "s-bob" {
+		t.Errorf("AcquireLease(alice after her release of a lost lease)=%v, want bob's lease still held", err)
 	}
 	bob.Expires = bob.Expires.Add(time.Minute)
 	if _, err := ls.RenewLease(ctx(t), bob); err != nil {
@@ -76,8 +84,9 @@ func (s *suite) testLease(t *testing.T) {
 	if err := ls.ReleaseLease(ctx(t), bob); err != nil {
 		t.Errorf("ReleaseLease(bob, again)=%v, want nil", err)
 	}
-	if _, err := ls.RenewLease(ctx(t), bob); !errors.Is(err, engine.ErrLeaseLost) {
-		t.Errorf("RenewLease(bob after release)=%v, want ErrLeaseLost", err)
+	_, err = ls.RenewLease(ctx(t), bob)
+	if !errors.As(err, &lost) || lost.Holder != (engine.Lease{}) {
+		t.Errorf("RenewLease(bob after release)=%v, want a *LeaseLostError with no holder", err)
 	}
 	alice.Acquired = bob.Acquired
 	alice.Expires = alice.Acquired.Add(time.Minute)

@@ -1,0 +1,357 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// lostHint tells the operator what a lost lease means for the session.
+const lostHint = "this session can no longer write — resume is refused while another session holds the lease"
+
+// LeaseLostError is ErrLeaseLost saying who holds the lease now. Stores
+// return it from RenewLease and ReleaseLease with Holder set (zero when no
+// lease is recorded); the engine adds Lease, the lease the session held.
+type LeaseLostError struct {
+	Lease  Lease // the lease that was lost; zero from a store
+	Holder Lease // the lease now recorded; zero when there is none
+}
+
+func (e *LeaseLostError) Error() string {
+	on := e.Lease.Dataset + "@" + e.Lease.Env
+	switch {
+	case e.Lease.Dataset == "" && e.Holder.Session == "":
+		return "lease lost: no lease held"
+	case e.Lease.Dataset == "":
+		return fmt.Sprintf("lease lost: now held by %s (session %s)", e.Holder.Holder, e.Holder.Session)
+	case e.Holder.Session == "":
+		return "lease on " + on + " was lost: no session holds it any more"
+	}
+	return fmt.Sprintf("lease on %s was taken over by %s (session %s) at %s", on, e.Holder.Holder, e.Holder.Session,
+		e.Holder.Acquired.UTC().Format(time.RFC3339))
+}
+
+// Is makes a *LeaseLostError match ErrLeaseLost.
+func (e *LeaseLostError) Is(target error) bool { return target == ErrLeaseLost }
+
+// lostLease is the engine's *LeaseLostError for mine from a store's error.
+func lostLease(mine Lease, err error) *LeaseLostError {
+	out := &LeaseLostError{Lease: mine}
+	var le *LeaseLostError
+	if errors.As(err, &le) {
+		out.Holder = le.Holder
+	}
+	return out
+}
+
+// heldLease is a lease this process holds, kept alive by a heartbeat.
+// Writers call check before each write batch: a lease found lost is never
+// renewed again, and its maintenance flag and record are left alone.
+type heldLease struct {
+	leaser Leaser
+	ttl    time.Duration
+	maint  *MaintenanceState
+	stop   context.CancelFunc
+	done   chan struct{}
+
+	renewMu sync.Mutex // one renewal at a time: the heartbeat's or a writer's
+
+	mu      sync.Mutex
+	lease   Lease
+	renewed time.Time // when the store last confirmed the lease (monotonic)
+	lost    *LeaseLostError
+}
+
+func newHeldLease(leaser Leaser, l Lease, ttl time.Duration, confirmed time.Time, maint *MaintenanceState) *heldLease {
+	return &heldLease{leaser: leaser, ttl: ttl, lease: l, renewed: confirmed, maint: maint}
+}
+
+// leases are the held leases by session id.
+var leases = struct {
+	mu sync.Mutex
+	m  map[string][]*heldLease
+}{m: map[string][]*heldLease{}}
+
+func holdLease(sessionID string, h *heldLease) {
+	h.start()
+	leases.mu.Lock()
+	leases.m[sessionID] = append(leases.m[sessionID], h)
+	leases.mu.Unlock()
+}
+
+// heldBy returns the session's held leases; take also forgets them.
+func heldBy(sessionID string, take bool) []*heldLease {
+	leases.mu.Lock()
+	defer leases.mu.Unlock()
+	hs := leases.m[sessionID]
+	if take {
+		delete(leases.m, sessionID)
+	}
+	return append([]*heldLease(nil), hs...)
+}
+
+// start runs the heartbeat: renew every ttl/3 until stopped or lost.
+func (h *heldLease) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.stop, h.done = cancel, make(chan struct{})
+	go func() {
+		defer close(h.done)
+		t := time.NewTicker(max(h.ttl/3, 10*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if err := h.renew(ctx); errors.Is(err, ErrLeaseLost) {
+				return
+			}
+		}
+	}()
+}
+
+// renew extends the lease by ttl from now; a lease found lost stays lost.
+func (h *heldLease) renew(ctx context.Context) error {
+	h.renewMu.Lock()
+	defer h.renewMu.Unlock()
+	h.mu.Lock()
+	l, lost := h.lease, h.lost
+	h.mu.Unlock()
+	if lost != nil {
+		return lost
+	}
+	asked := time.Now()
+	l.Expires = asked.Add(h.ttl)
+	got, err := h.leaser.RenewLease(ctx, l)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case err == nil:
+		h.lease, h.renewed = got, asked
+		return nil
+	case errors.Is(err, ErrLeaseLost):
+		h.lost = lostLease(h.lease, err)
+		return h.lost
+	}
+	return fmt.Errorf("renew lease on %s@%s: %w", l.Dataset, l.Env, err)
+}
+
+// check returns nil while the session may write under the lease: it is
+// not known lost, and the store confirmed it less than ttl/2 ago. Past
+// that (a process stopped longer than a heartbeat, say) it renews first.
+// A store that does not answer is trusted until the last confirmed expiry.
+func (h *heldLease) check(ctx context.Context) error {
+	h.mu.Lock()
+	lost, since := h.lost, time.Since(h.renewed)
+	h.mu.Unlock()
+	switch {
+	case lost != nil:
+		return lost
+	case since <= h.ttl/2:
+		return nil
+	}
+	err := h.renew(ctx)
+	if err == nil || errors.Is(err, ErrLeaseLost) {
+		return err
+	}
+	h.mu.Lock()
+	since = time.Since(h.renewed)
+	h.mu.Unlock()
+	if since < h.ttl {
+		return nil
+	}
+	return fmt.Errorf("lease not confirmed for %s, longer than its ttl %s: %w", since.Round(time.Millisecond), h.ttl, err)
+}
+
+// release stops the heartbeat and, once the store confirms the session
+// still holds the lease, clears the maintenance flag (unless keepFlag)
+// and gives the lease up. A lost lease is left alone: its flag and record
+// are the new holder's.
+func (h *heldLease) release(ctx context.Context, keepFlag bool) (Lease, bool, error) {
+	h.stop()
+	<-h.done
+	if err := h.renew(ctx); err != nil {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.lease, false, err
+	}
+	h.mu.Lock()
+	l := h.lease
+	h.mu.Unlock()
+	cleared := false
+	if h.maint != nil && h.maint.On && !keepFlag {
+		if err := h.leaser.SetFlag(ctx, h.maint.Table, flagKey(h.maint.Key), h.maint.Attribute, false); err != nil {
+			return l, false, fmt.Errorf("clear maintenance flag: %w", err)
+		}
+		h.maint.On, cleared = false, true
+	}
+	if err := h.leaser.ReleaseLease(ctx, l); err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			err = lostLease(l, err)
+		}
+		return l, cleared, err
+	}
+	return l, cleared, nil
+}
+
+// flagOn reports a maintenance flag this lease set and has not cleared.
+func (h *heldLease) flagOn() bool { return h.maint != nil && h.maint.On }
+
+// checkLeases returns nil while the session may write: every lease it
+// holds in this process is confirmed (see heldLease.check). A lease taken
+// over by another session is a *LeaseLostError.
+func checkLeases(ctx context.Context, sessionID string) error {
+	for _, h := range heldBy(sessionID, false) {
+		if err := h.check(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReleaseLeases releases every lease the session holds in this process
+// (stopping heartbeats and clearing maintenance flags). The session calls
+// it when it completes, fails, aborts or rolls back; it is safe to call
+// more than once. A lease another session took over is left alone with
+// its flag and reported as ErrLeaseLost.
+func ReleaseLeases(ctx context.Context, sessionID string) error {
+	var errs []error
+	for _, h := range heldBy(sessionID, true) {
+		if _, _, err := h.release(ctx, false); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SuspendLeases gives back the leases the session holds in this process
+// but leaves their maintenance flags on, for a resumable stop (quit,
+// interrupt, pause): the migration is incomplete, so the application
+// stays in maintenance until the session resumes (ResumeLeases) and ends.
+// It returns how many flags it left on.
+func SuspendLeases(ctx context.Context, sessionID string) (int, error) {
+	var errs []error
+	flags := 0
+	for _, h := range heldBy(sessionID, true) {
+		if _, _, err := h.release(ctx, true); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if h.flagOn() {
+			flags++
+		}
+	}
+	return flags, errors.Join(errs...)
+}
+
+// HeldLeases returns the leases the session holds in this process.
+func HeldLeases(sessionID string) []Lease {
+	var out []Lease
+	for _, h := range heldBy(sessionID, false) {
+		h.mu.Lock()
+		out = append(out, h.lease)
+		h.mu.Unlock()
+	}
+	return out
+}
+
+// ResumeLeases runs before each step. When the session holds leases in
+// this process it confirms them (a lease taken over fails the step). After
+// a resume in a new process it re-takes the leases of the session's
+// completed lock steps (their results in sc.Results) unless an unlock step
+// already ran, sets their maintenance flags again and restarts their
+// heartbeats. A lease another session holds is a *LeaseHeldError; an
+// expired one is taken over only with a reason from the operator.
+func ResumeLeases(ctx context.Context, sc *StepContext) error {
+	if sc.Runbook == nil {
+		return nil
+	}
+	if hs := heldBy(sc.Session.ID, false); len(hs) > 0 {
+		if err := checkLeases(ctx, sc.Session.ID); err != nil {
+			if errors.Is(err, ErrLeaseLost) {
+				return fmt.Errorf("%w; %s", err, lostHint)
+			}
+			return fmt.Errorf("check lease: %w", err)
+		}
+		return nil
+	}
+	locks := resumableLocks(sc)
+	if len(locks) == 0 {
+		return nil
+	}
+	s, err := openStore(ctx, sc)
+	if err != nil {
+		return err
+	}
+	leaser, ok := s.(Leaser)
+	if !ok {
+		return errors.New("resume leases: store cannot hold a lease")
+	}
+	for _, lr := range locks {
+		if err := resumeLease(ctx, sc, leaser, lr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resumableLocks are the results of the session's lock steps, none when
+// an unlock step already ran.
+func resumableLocks(sc *StepContext) []LockResult {
+	var locks []LockResult
+	for _, st := range sc.Runbook.Steps() {
+		raw, ok := sc.Results[st.ID]
+		if !ok {
+			continue
+		}
+		if st.Kind == runbook.KindUnlock {
+			return nil
+		}
+		var lr LockResult
+		if st.Kind == runbook.KindLock && json.Unmarshal(raw, &lr) == nil && lr.Lease.Session == sc.Session.ID {
+			locks = append(locks, lr)
+		}
+	}
+	return locks
+}
+
+// resumeLease re-takes one lock step's lease and sets its flag again.
+func resumeLease(ctx context.Context, sc *StepContext, leaser Leaser, lr LockResult) error {
+	ttl := time.Duration(lr.TTLMS) * time.Millisecond
+	if ttl <= 0 {
+		ttl = DefaultLeaseTTL
+	}
+	l := lr.Lease
+	asked := time.Now()
+	l.Acquired, l.Expires = stepNow(sc), asked.Add(ttl)
+	got, err := leaser.AcquireLease(ctx, l, false)
+	var held *LeaseHeldError
+	if errors.As(err, &held) && !held.Lease.Expires.After(l.Acquired) {
+		if _, err = askTakeover(ctx, sc, held.Lease); err != nil {
+			return err
+		}
+		got, err = leaser.AcquireLease(ctx, l, true)
+	}
+	if errors.As(err, &held) {
+		return fmt.Errorf("resume lease: %w; resume is refused while another session holds the lease", err)
+	}
+	if err != nil {
+		return fmt.Errorf("resume lease: %w", err)
+	}
+	var maint *MaintenanceState
+	if m := lr.Maintenance; m != nil {
+		maint = &MaintenanceState{Table: m.Table, Key: m.Key, Attribute: m.Attribute, On: true}
+		if err := leaser.SetFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, true); err != nil {
+			_ = leaser.ReleaseLease(context.WithoutCancel(ctx), got)
+			return fmt.Errorf("resume lease: set maintenance flag %s: %w", m.Attribute, err)
+		}
+	}
+	holdLease(sc.Session.ID, newHeldLease(leaser, got, ttl, asked, maint))
+	return nil
+}

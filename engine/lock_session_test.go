@@ -1,0 +1,83 @@
+package engine_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/store/sqlite"
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// confirmAll acknowledges manual steps.
+type confirmAll struct{}
+
+func (confirmAll) Ask(context.Context, engine.Prompt) (engine.Answer, error) {
+	return engine.Answer{Confirm: true}, nil
+}
+
+// TestLockSessionStopKeepsMaintenanceOn: a session that stops resumably
+// in the middle of a locked migration gives its lease back but keeps the
+// application in maintenance; resumed, it sets the flag again and its
+// unlock clears it.
+func TestLockSessionStopKeepsMaintenanceOn(t *testing.T) {
+	steps := `      - id: take
+        kind: lock
+        with: {ttl: 1m, maintenance: {table: settings, key: {name: maintenance}, attribute: enabled}}
+      - {id: deploy, kind: manual, text: Deploy the new code.}
+      - {id: give, kind: unlock}
+`
+	rb := dataRunbook(t, 2, "", steps)
+	r := newSQLiteRig(t, rb, 10)
+	addSettings(t, r)
+	dbPath := filepath.Join(r.dir, "data.db")
+	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	cfg := engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
+		Prompter: noPrompts{}, WorkDir: t.TempDir(), Getenv: func(string) string { return "" },
+		Stores: func(_ context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
+			s := *spec
+			s.Path = dbPath
+			return sqlite.Open(&s)
+		}}
+	ctx := context.Background()
+	s, err := engine.Start(ctx, cfg)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if out, _ := s.Run(ctx); out != engine.OutcomeStopped {
+		t.Fatalf("Run()=%q, want stopped at the manual step", out)
+	}
+	if !maintenanceOn(t, r) {
+		t.Error("maintenance flag cleared by a resumable stop")
+	}
+	if got := leaseRow(t, r); !strings.Contains(got, "no rows") {
+		t.Errorf("lease after the stop = %s, want released", got)
+	}
+	evs, _ := j.Events(ctx, s.ID())
+	said := false
+	for _, ev := range evs {
+		said = said || (ev.Kind == engine.EvNote && strings.Contains(string(ev.Data), "maintenance flag left on: the migration is incomplete"))
+	}
+	if !said {
+		t.Error("the stop did not tell the operator the maintenance flag was left on")
+	}
+
+	cfg.Prompter = confirmAll{}
+	s, err = engine.Resume(ctx, cfg, s.ID())
+	if err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	if out, err := s.Run(ctx); out != engine.OutcomeCompleted {
+		t.Fatalf("resumed Run()=%q, %v; want completed", out, err)
+	}
+	if maintenanceOn(t, r) {
+		t.Error("maintenance flag still on after the resumed session unlocked")
+	}
+}
