@@ -9,9 +9,11 @@ import (
 
 // rollback runs the `rollback:` steps of the completed steps in reverse
 // run order, each with StepContext.Rollback set and journaled under the id
-// "<id>.rollback", between rollback.start and rollback.end. Completed steps
-// without a rollback: stay done. A failed rollback step asks the operator
-// (retry, skip with a reason, abort). The outcome is rolled-back.
+// "<id>.rollback", between rollback.start and rollback.end. A migrate step
+// that was interrupted (the operator asked for the rollback while it ran)
+// or failed has written part of the table: its rollback runs too. Steps
+// without a rollback: stay as they are. A failed rollback step asks the
+// operator (retry, skip with a reason, abort). The outcome is rolled-back.
 func (s *Session) rollback(ctx context.Context, reason string) *halt {
 	s.mu.Lock()
 	s.ctl.rollback, s.ctl.aborted, s.ctl.paused = false, false, false
@@ -25,7 +27,7 @@ func (s *Session) rollback(ctx context.Context, reason string) *halt {
 	steps := s.rb.Steps()
 	for i := len(steps) - 1; i >= 0; i-- {
 		of := steps[i]
-		if of.Rollback == nil || s.status(of.ID) != StepDone {
+		if of.Rollback == nil || !s.toRollBack(of) {
 			continue
 		}
 		if h := s.rollbackStep(ctx, of); h != nil {
@@ -36,6 +38,22 @@ func (s *Session) rollback(ctx context.Context, reason string) *halt {
 		return &halt{OutcomeFailed, err}
 	}
 	return &halt{outcome: OutcomeRolledBack}
+}
+
+// toRollBack reports whether of has effects its rollback must undo: it is
+// done, or it is a migrate step that started writing and did not finish.
+// Its guarded writes make the rollback safe on a partly migrated table: it
+// only touches items at the step's version. Other kinds that failed or
+// were interrupted may have done nothing, or not what their rollback
+// expects, so the operator handles them.
+func (s *Session) toRollBack(of *runbook.Step) bool {
+	switch s.status(of.ID) {
+	case StepDone:
+		return true
+	case StepInterrupted, StepFailed, StepRunning:
+		return of.Kind == runbook.KindMigrate
+	}
+	return false
 }
 
 func (s *Session) rollbackStep(ctx context.Context, of *runbook.Step) *halt {

@@ -1,0 +1,88 @@
+package engine_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/store/sqlite"
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// TestRollbackDuringMigrate: a rollback requested while a migrate step is
+// writing stops it at a batch boundary and runs its rollback, so no row is
+// left at the new version and the session is really rolled back.
+func TestRollbackDuringMigrate(t *testing.T) {
+	rb := dataRunbook(t, 3, "    max_write_rate: 1000", splitSteps)
+	r := newSQLiteRig(t, rb, 5000)
+	dbPath := filepath.Join(r.dir, "data.db")
+	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	var (
+		once    sync.Once
+		written = make(chan struct{})
+	)
+	cfg := engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
+		Prompter: noPrompts{}, WorkDir: t.TempDir(), Getenv: func(string) string { return "" },
+		Stores: func(_ context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
+			s := *spec
+			s.Path = dbPath
+			return sqlite.Open(&s)
+		},
+		Observer: func(ev engine.Event) {
+			if ev.Kind == engine.EvProgress && ev.Step == "backfill" && strings.Contains(string(ev.Data), `"migrated":`) &&
+				!strings.Contains(string(ev.Data), `"migrated":0`) {
+				once.Do(func() { close(written) })
+			}
+		}}
+	s, err := engine.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	done := make(chan engine.Outcome, 1)
+	go func() {
+		out, err := s.Run(context.Background())
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		done <- out
+	}()
+	select {
+	case <-written:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no checkpoint within 30s")
+	}
+	s.Control(engine.Command{Kind: engine.CmdRollback, Text: "wrong city parsing"})
+	if out := <-done; out != engine.OutcomeRolledBack {
+		t.Fatalf("outcome %s, want rolled-back", out)
+	}
+	db, err := sql.Open("sqlite3", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var atV3, withStreet, atV2 int
+	if err := db.QueryRow(`SELECT count(*) FILTER (WHERE v = 3), count(street_name), count(*) FILTER (WHERE v = 2) FROM users`).
+		Scan(&atV3, &withStreet, &atV2); err != nil {
+		t.Fatal(err)
+	}
+	if atV3 != 0 || withStreet != 0 {
+		t.Errorf("after the rollback %d rows are at v3 and %d have street_name, want none", atV3, withStreet)
+	}
+	if atV2 == 0 {
+		t.Errorf("no row rolled back to v2, want the part migrated before the request")
+	}
+	if st := s.State(); st.StepState("backfill").Status != engine.StepRolledBack {
+		got := st.StepState("backfill").Status
+		t.Errorf("backfill status %s, want rolled-back", got)
+	}
+}
