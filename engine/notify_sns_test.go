@@ -45,6 +45,7 @@ func TestNotifySNS(t *testing.T) {
 	)
 	src := header + `
 secrets: [SNS_SECRET]
+vars: {note: ""}
 phases:
   - name: p
     steps:

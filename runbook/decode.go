@@ -19,17 +19,25 @@ type decoder struct {
 	refs     []ref // cross-references resolved by validate
 	stepIdx  int   // index of the top-level step being decoded
 	phaseIdx int   // index of the phase being decoded
+	// inRollback: a rollback step is being decoded (it may read its own
+	// step's result).
+	inRollback bool
+	// dir is what relative paths are resolved against (Runbook.Dir).
+	dir string
 }
 
 // refKind says what a cross-reference names.
 type refKind int
 
 const (
-	refStep   refKind = iota // step requires: an earlier step id
-	refPhase                 // phase requires: an earlier phase
-	refBackup                // restore-drill from / verify backup: an earlier backup step
-	refRole                  // approval role: a role with holders
-	refWrite                 // migrate writes: not the version attribute
+	refStep     refKind = iota // step requires: an earlier step id
+	refPhase                   // phase requires: an earlier phase
+	refBackup                  // restore-drill from / verify backup: an earlier backup step
+	refRole                    // approval role: a role with holders
+	refWrite                   // migrate writes: not the version attribute
+	refResult                  // steps.X in an expression or template: an earlier step
+	refVar                     // vars.X in an expression or template: a declared var
+	refEnvField                // env.X in an expression: one of EnvFields
 )
 
 // ref is one cross-reference, checked once the whole runbook is decoded.
@@ -38,6 +46,9 @@ type ref struct {
 	name string
 	node *yaml.Node
 	at   int // index of the referring step (or phase)
+	// For name references (refResult, refVar, refEnvField):
+	what string // "when: steps.x", the key and the reference as written
+	self bool   // the referring step is a rollback: its own step has run
 }
 
 // refer records a cross-reference from the current step or phase.

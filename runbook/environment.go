@@ -95,11 +95,14 @@ func (d *decoder) store(n *yaml.Node, what, versionAttr string) *StoreSpec {
 	f, _ := d.mapping(kindFields.node, what, keys)
 	d.require(f, what, storeRequired[s.Kind]...)
 	for key, dst := range map[string]*string{"table": &s.Table, "region": &s.Region,
-		"endpoint": &s.Endpoint, "profile": &s.Profile, "path": &s.Path, "version_attribute": &s.VersionAttribute} {
+		"endpoint": &s.Endpoint, "profile": &s.Profile, "version_attribute": &s.VersionAttribute} {
 		if v := f.get(key); v != nil {
 			*dst = d.nonEmpty(v, key)
 			d.checkRefs(v, *dst)
 		}
+	}
+	if v := f.get("path"); v != nil {
+		s.Path, s.Dir = d.path(v, "path"), d.dir
 	}
 	if v := f.get("key"); v != nil {
 		s.Key = d.list(v, "key", true)

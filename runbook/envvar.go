@@ -86,8 +86,9 @@ func (s *StoreSpec) expandable() []*string {
 	return []*string{&s.Kind, &s.Table, &s.Region, &s.Endpoint, &s.Profile, &s.Path, &s.VersionAttribute}
 }
 
-// Expanded returns a copy of the spec with every ${VAR} expanded; all
-// unset variables are reported together.
+// Expanded returns a copy of the spec with every ${VAR} expanded and a
+// relative Path resolved against Dir; all unset variables are reported
+// together.
 func (s *StoreSpec) Expanded(getenv func(string) string) (*StoreSpec, error) {
 	out := *s
 	out.Key = append([]string(nil), s.Key...)
@@ -103,6 +104,7 @@ func (s *StoreSpec) Expanded(getenv func(string) string) (*StoreSpec, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("store at %s: %w", s.Pos, errors.Join(errs...))
 	}
+	out.Path = resolveExpanded(s.Dir, out.Path)
 	return &out, nil
 }
 

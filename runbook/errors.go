@@ -20,6 +20,8 @@ var (
 	ErrBadRef = errors.New("malformed ${VAR} reference")
 	// ErrNotBool: a condition expression produced a non-boolean value.
 	ErrNotBool = errors.New("expression is not boolean")
+	// ErrUnknownVar: a --var names a var the runbook does not declare.
+	ErrUnknownVar = errors.New("unknown var")
 	// ErrNotCompiled: an Expr or Template was built by hand rather than by Parse.
 	ErrNotCompiled = errors.New("not compiled")
 )

@@ -122,6 +122,7 @@ func (d *decoder) expr(n *yaml.Node, what string) *Expr {
 		return nil
 	}
 	e.Pos = d.pos(n)
+	d.exprRefs(n, what, n.Value)
 	return e
 }
 

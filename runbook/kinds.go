@@ -128,9 +128,9 @@ func (d *decoder) shell(f fields, what string) *ShellSpec {
 			d.errorf(v, "", "argv must not be empty")
 		}
 	}
+	sp.Cwd = d.dir // a shell step runs in the runbook's directory by default
 	if v := f.get("cwd"); v != nil {
-		sp.Cwd = d.nonEmpty(v, "cwd")
-		d.checkRefs(v, sp.Cwd)
+		sp.Cwd = d.path(v, "cwd")
 	}
 	if v := f.get("env"); v != nil {
 		sp.Env, _ = d.stringMap(v, "env")
@@ -159,10 +159,9 @@ func (d *decoder) sql(f fields, what string) *SQLSpec {
 		}
 	}
 	if v := f.get("path"); v != nil {
-		sp.Path = d.nonEmpty(v, "path")
-		d.checkRefs(v, sp.Path)
-		if strings.ContainsAny(sp.Path, "?#") {
-			d.errorf(v, "a plain file path: SQLite URI parameters are not supported", "sql path %q must not contain '?' or '#'", sp.Path)
+		sp.Path = d.path(v, "path")
+		if strings.ContainsAny(v.Value, "?#") {
+			d.errorf(v, "a plain file path: SQLite URI parameters are not supported", "sql path %q must not contain '?' or '#'", v.Value)
 		}
 	}
 	return sp
@@ -198,11 +197,14 @@ func (d *decoder) notify(f fields, what string) *NotifySpec {
 			d.errorf(v, "", "channel %s needs %s", sp.Channel, need)
 		}
 	}
-	for key, dst := range map[string]*string{"path": &sp.Path, "url": &sp.URL, "topic": &sp.Topic} {
+	for key, dst := range map[string]*string{"url": &sp.URL, "topic": &sp.Topic} {
 		if v := f.get(key); v != nil {
 			*dst = d.nonEmpty(v, key)
 			d.checkRefs(v, *dst)
 		}
+	}
+	if v := f.get("path"); v != nil {
+		sp.Path = d.path(v, "path")
 	}
 	// A literal topic or URL is checked now rather than when the step
 	// sends, mid-session; one with ${VAR} is checked once expanded.
@@ -271,8 +273,7 @@ func (d *decoder) backup(f fields) *BackupSpec {
 		sp.Native = d.boolean(v, "native")
 	}
 	if v := f.get("dir"); v != nil {
-		sp.Dir = d.nonEmpty(v, "dir")
-		d.checkRefs(v, sp.Dir)
+		sp.Dir = d.path(v, "dir")
 	}
 	return sp
 }

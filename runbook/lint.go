@@ -33,7 +33,7 @@ func (l *linter) warn(p Pos, hint, format string, args ...any) {
 }
 
 // top is the position of the runbook's first line.
-func (l *linter) top() Pos { return Pos{File: l.rb.Path, Line: 1, Col: 1} }
+func (l *linter) top() Pos { return Pos{File: orElse(l.rb.file, l.rb.Path), Line: 1, Col: 1} }
 
 func (l *linter) strategy() {
 	if l.rb.Strategy == "" {

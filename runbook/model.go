@@ -54,7 +54,15 @@ var Kinds = []Kind{KindManual, KindShell, KindSQL, KindDecision, KindApproval, K
 
 // Runbook is a parsed, validated runbook.
 type Runbook struct {
-	Path     string // file it was read from ("<builtin>/name.yaml" for protocols)
+	// Path is the file it was read from: absolute when read by ParseFile,
+	// "<builtin>/name.yaml" for protocols. The positions of its problems
+	// name the file as it was given.
+	Path string
+	// Dir is the directory relative paths of the runbook are resolved
+	// against (see ExpandPath): Path's, or the working directory at load
+	// for a built-in protocol. Absolute unless the working directory is
+	// unknown.
+	Dir      string
 	SHA256   string // hex SHA-256 of the source bytes
 	Source   []byte // the source bytes, journaled with each session
 	Lockstep int
@@ -71,6 +79,7 @@ type Runbook struct {
 	// every store's StoreSpec.VersionAttribute ("" when not given).
 	VersionAttribute string
 	Phases           []*Phase
+	file             string // the file as Parse was given it, for positions
 }
 
 // Env returns the environment called name, or nil.
@@ -146,9 +155,13 @@ type StoreSpec struct {
 	Region           string
 	Endpoint         string
 	Profile          string
-	Path             string
+	Path             string // a relative path is resolved against Dir
 	Key              []string
 	VersionAttribute string // defaults to "v"
+	// Dir is the directory a relative Path is resolved against: the
+	// runbook's (Runbook.Dir). A literal path is resolved at parse time,
+	// one that starts with ${VAR} by Expanded. "": the working directory.
+	Dir string
 }
 
 // Window is the time window an environment may be changed in.
@@ -220,7 +233,7 @@ type Step struct {
 type ShellSpec struct {
 	Run    string
 	Argv   []string
-	Cwd    string
+	Cwd    string // the runbook's directory unless the step names one
 	Env    map[string]string
 	DryRun string // "run": also runs in dry-run mode
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -42,16 +43,25 @@ func ParseFile(path string) (*Runbook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read runbook: %w", err)
 	}
-	return Parse(path, src)
+	rb, err := Parse(path, src)
+	if err != nil {
+		return nil, err
+	}
+	// Journaled as the session's runbook path, and parsed again from
+	// there on resume, maybe from another directory.
+	if abs, err := filepath.Abs(path); err == nil {
+		rb.Path = abs
+	}
+	return rb, nil
 }
 
 // Parse parses and validates a runbook. path is used in positions. On
 // failure the error is an Errors value listing every problem found, sorted
 // by position, and the runbook is nil.
 func Parse(path string, src []byte) (*Runbook, error) {
-	d := &decoder{file: path}
+	d := &decoder{file: path, dir: baseDir(path)}
 	sum := sha256.Sum256(src)
-	rb := &Runbook{Path: path, SHA256: hex.EncodeToString(sum[:]), Source: src}
+	rb := &Runbook{Path: path, Dir: d.dir, SHA256: hex.EncodeToString(sum[:]), Source: src, file: path}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		d.errs = append(d.errs, yamlError(path, err))

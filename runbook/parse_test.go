@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -51,6 +52,10 @@ func TestParseDesignExample(t *testing.T) {
 	}
 	rb := mustParseFile(t, path)
 	sum := sha256.Sum256(src)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	staging, prod := rb.Env("staging"), rb.Env("production")
 	if staging == nil || prod == nil || prod.Window == nil {
 		t.Fatalf("environments = %v", rb.Environments)
@@ -66,7 +71,8 @@ func TestParseDesignExample(t *testing.T) {
 		setAttrs, setSrcs = append(setAttrs, c.Attr), append(setSrcs, c.Expr.Source)
 	}
 	runChecks(t, []check{
-		{"Path", rb.Path, path},
+		{"Path", rb.Path, abs},
+		{"Dir", rb.Dir, filepath.Dir(abs)},
 		{"SHA256", rb.SHA256, hex.EncodeToString(sum[:])},
 		{"Source", string(rb.Source), string(src)},
 		{"Lockstep", rb.Lockstep, 1},
@@ -151,6 +157,7 @@ func TestParseAllKinds(t *testing.T) {
 		{"shell pre", *rb.Step("pre").Shell, runbook.ShellSpec{Run: "echo $HOME", Cwd: "/tmp", Env: map[string]string{"A": "${HOME}"}, DryRun: "run"}},
 		{"shell pre idempotent/timeout", []any{rb.Step("pre").Idempotent, rb.Step("pre").Timeout}, []any{true, 90 * time.Second}},
 		{"shell direct", rb.Step("direct").Shell.Argv, []string{"echo", "hi"}},
+		{"shell direct cwd (the runbook's directory)", rb.Step("direct").Shell.Cwd, rb.Dir},
 		{"shell direct defaults", []any{rb.Step("direct").Idempotent, rb.Step("direct").Requires, exprSrc(rb.Step("direct").When)},
 			[]any{false, []string{"pre"}, `vars.owner == "team-data"`}},
 		{"sql", rb.Step("ddl").SQL.Statements, []string{"ALTER TABLE users ADD COLUMN email TEXT"}},

@@ -94,6 +94,8 @@ func (d *decoder) step(n *yaml.Node, of string) *Step {
 	if rollback {
 		what = "rollback step"
 	}
+	defer func(was bool) { d.inRollback = was }(d.inRollback)
+	d.inRollback = rollback
 	f, ok := d.mapping(n, what, stepKeys)
 	if !ok {
 		return nil

@@ -33,6 +33,7 @@ func (d *decoder) template(n *yaml.Node, what string) *Template {
 		return nil
 	}
 	t.Pos = d.pos(n)
+	d.templateRefs(n, what, t.tmpl.Tree)
 	return t
 }
 

@@ -69,6 +69,8 @@ func (v *validator) check(r ref) {
 		case len(v.rb.Roles.Holders(r.name)) == 0:
 			v.d.errorf(r.node, "name its holders under roles:", "role %q has no holders", r.name)
 		}
+	case refResult, refVar, refEnvField:
+		v.checkName(r)
 	case refWrite:
 		for _, va := range v.versionAttrs() {
 			if r.name == va {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -102,6 +103,9 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkVars(vars, rb); err != nil {
+		return err
+	}
 	if opts.Env == "" {
 		if opts.Env, err = pickEnv(ctx, opts.Pick, rb); err != nil {
 			return err
@@ -163,6 +167,21 @@ func parseVars(kvs []string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// checkVars refuses a --var the runbook does not declare under vars:
+// expressions and templates are checked at load against the declared
+// vars, so an undeclared one is a typo that nothing would read.
+func checkVars(vars map[string]string, rb *runbook.Runbook) error {
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if err := rb.CheckVars(names); err != nil {
+		return usageError(fmt.Errorf("--var: %w", err))
+	}
+	return nil
 }
 
 // envNames lists a runbook's environments for error messages.

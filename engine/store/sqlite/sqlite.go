@@ -18,7 +18,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 
@@ -35,6 +37,9 @@ var (
 	// ErrNoKey is returned when the table has no primary key and the
 	// runbook names none.
 	ErrNoKey = errors.New("no primary key")
+	// ErrNoDatabase is returned by Open when the database file does not
+	// exist (it is also an fs.ErrNotExist).
+	ErrNoDatabase = errors.New("no such database file")
 )
 
 var (
@@ -82,15 +87,41 @@ type Store struct {
 }
 
 // Open opens the table spec.Table in the database file spec.Path (whose
-// ${VAR} references are already expanded; the file is created when
-// missing) in WAL mode with a busy timeout. The key is spec.Key, or the
-// table's primary key. The table may not exist yet (a sql step can
-// create it); until it does, data operations fail with ErrNoTable.
+// ${VAR} references are already expanded) in WAL mode with a busy
+// timeout. The file must exist: a missing one is an error wrapping
+// ErrNoDatabase, never a new empty database (a mistyped path, or a
+// relative one read from another directory, would otherwise run a
+// session against it). The key is spec.Key, or the table's primary key.
+// The table may not exist yet (a sql step can create it); until it does,
+// data operations fail with ErrNoTable.
 func Open(spec *runbook.StoreSpec) (*Store, error) {
+	return open(spec, false)
+}
+
+// OpenOrCreate is Open that creates the database file when it is
+// missing (its directory must exist): for tests and tools that make a
+// database, never for an environment's store.
+func OpenOrCreate(spec *runbook.StoreSpec) (*Store, error) {
+	return open(spec, true)
+}
+
+func open(spec *runbook.StoreSpec, create bool) (*Store, error) {
 	if spec == nil || spec.Path == "" || spec.Table == "" {
 		return nil, errors.New("open sqlite store: path and table are required")
 	}
-	db, err := openDB(spec.Path)
+	var (
+		db  *sql.DB
+		err error
+	)
+	if create {
+		db, err = openDB(spec.Path)
+	} else {
+		db, err = openExistingDB(spec)
+	}
+	var missing *noDatabaseError
+	if errors.As(err, &missing) {
+		return nil, err // names the path already
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", spec.Path, err)
 	}
@@ -114,9 +145,53 @@ func Open(spec *runbook.StoreSpec) (*Store, error) {
 }
 
 // openDB opens path with the lockstep driver: WAL, a 10 s busy timeout,
-// immediate write transactions (no lock upgrade deadlocks).
-func openDB(path string) (*sql.DB, error) {
-	q := url.Values{}
+// immediate write transactions (no lock upgrade deadlocks). The file is
+// created when missing.
+func openDB(path string) (*sql.DB, error) { return openDSN(path, url.Values{}) }
+
+// openExistingDB is openDB for a file that must exist: SQLite opens it
+// read-write without creating it (mode=rw).
+func openExistingDB(spec *runbook.StoreSpec) (*sql.DB, error) {
+	fi, err := os.Stat(spec.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, &noDatabaseError{path: spec.Path, pos: spec.Pos}
+	case err != nil:
+		return nil, err
+	case fi.IsDir():
+		return nil, errors.New("is a directory, not a database file; fix `path:`")
+	}
+	db, err := openDSN(spec.Path, url.Values{"mode": {"rw"}})
+	if err != nil {
+		if _, statErr := os.Stat(spec.Path); errors.Is(statErr, fs.ErrNotExist) {
+			return nil, &noDatabaseError{path: spec.Path, pos: spec.Pos} // removed meanwhile
+		}
+		return nil, err
+	}
+	return db, nil
+}
+
+// noDatabaseError is a store whose database file does not exist; it is
+// ErrNoDatabase and an fs.ErrNotExist.
+type noDatabaseError struct {
+	path string
+	pos  runbook.Pos
+}
+
+func (e *noDatabaseError) Error() string {
+	msg := "sqlite store: " + e.path + " does not exist; create it or fix `path:`"
+	if e.pos.File != "" {
+		msg += " at " + e.pos.String()
+	}
+	return msg
+}
+
+func (e *noDatabaseError) Is(target error) bool {
+	return target == ErrNoDatabase || target == fs.ErrNotExist
+}
+
+// openDSN opens path with the lockstep driver and settings, plus q.
+func openDSN(path string, q url.Values) (*sql.DB, error) {
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "immediate")

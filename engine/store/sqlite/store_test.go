@@ -47,7 +47,7 @@ func TestOpenErrors(t *testing.T) {
 // the store was opened.
 func TestTableCreatedLater(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(&runbook.StoreSpec{Path: filepath.Join(t.TempDir(), "new.db"), Table: "items"})
+	st, err := sqlite.OpenOrCreate(&runbook.StoreSpec{Path: filepath.Join(t.TempDir(), "new.db"), Table: "items"})
 	if err != nil {
 		t.Fatalf("Open(no table yet)=%v", err)
 	}
@@ -293,7 +293,7 @@ func TestExecSQL(t *testing.T) {
 
 func mustExec(t *testing.T, path, ddl string) {
 	t.Helper()
-	st, err := sqlite.Open(&runbook.StoreSpec{Path: path, Table: "sqlite_master", Key: []string{"name"}})
+	st, err := sqlite.OpenOrCreate(&runbook.StoreSpec{Path: path, Table: "sqlite_master", Key: []string{"name"}})
 	if err != nil {
 		t.Fatal(err)
 	}
