@@ -63,7 +63,7 @@ func runBackup(ctx context.Context, sc *StepContext) (any, error) {
 		if getenv == nil {
 			getenv = func(string) string { return "" }
 		}
-		base, err := runbook.Expand(spec.Dir, getenv)
+		base, err := sc.Runbook.ExpandPath(spec.Dir, getenv)
 		if err != nil {
 			return nil, fmt.Errorf("backup %s: dir: %w", sc.Step.ID, err)
 		}

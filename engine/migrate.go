@@ -283,6 +283,9 @@ func (m *migrator) result() MigrateResult {
 
 // transformDir is where an external transform runs: the runbook's directory.
 func (m *migrator) transformDir() string {
+	if d := m.sc.Runbook.Dir; d != "" {
+		return d
+	}
 	p := m.sc.Runbook.Path
 	if p == "" || strings.HasPrefix(p, "<") {
 		return ""

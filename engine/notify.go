@@ -107,7 +107,7 @@ func send(ctx context.Context, sc *StepContext, spec *runbook.NotifySpec, channe
 		_, err := fmt.Fprintln(w, msg)
 		return err
 	case "file":
-		path, err := runbook.Expand(spec.Path, sc.Getenv)
+		path, err := sc.Runbook.ExpandPath(spec.Path, sc.Getenv)
 		if err != nil {
 			return fmt.Errorf("file channel: %w", err)
 		}

@@ -61,7 +61,13 @@ func runShell(ctx context.Context, sc *StepContext) (any, error) {
 		return nil, fmt.Errorf("shell %s: %w", sc.Step.ID, err)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir, cmd.Env = spec.Cwd, env
+	cmd.Env = env
+	if spec.Cwd != "" {
+		// cwd may hold ${VAR}; a relative one follows the runbook's directory.
+		if cmd.Dir, err = sc.Runbook.ExpandPath(spec.Cwd, sc.Getenv); err != nil {
+			return nil, fmt.Errorf("shell %s: cwd: %w", sc.Step.ID, err)
+		}
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = time.Second // a background child holding stdout must not hang the step
 	out := newOutputSink(sc)

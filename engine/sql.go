@@ -59,7 +59,7 @@ func sqlTarget(ctx context.Context, sc *StepContext) (SQLExecer, func(), error) 
 		}
 		return ex, func() {}, nil
 	}
-	st, err := sc.OpenStore(ctx, &runbook.StoreSpec{Pos: sc.Step.Pos, Kind: runbook.StoreSQLite, Path: path})
+	st, err := sc.OpenStore(ctx, &runbook.StoreSpec{Pos: sc.Step.Pos, Kind: runbook.StoreSQLite, Path: path, Dir: sc.Runbook.Dir})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,15 +81,15 @@ func isEnvSQLiteFile(sc *StepContext, path string) bool {
 	if es.Kind != runbook.StoreSQLite {
 		return false
 	}
-	a, err := runbook.Expand(path, sc.Getenv)
+	a, err := sc.Runbook.ExpandPath(path, sc.Getenv)
 	if err != nil {
 		return false
 	}
-	b, err := runbook.Expand(es.Path, sc.Getenv)
+	b, err := es.Expanded(sc.Getenv)
 	if err != nil {
 		return false
 	}
-	return sameFile(a, b)
+	return sameFile(a, b.Path)
 }
 
 // sameFile reports whether two paths name the same file: the same
