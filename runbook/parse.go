@@ -82,12 +82,19 @@ func Parse(path string, src []byte) (*Runbook, error) {
 
 // yamlError turns a YAML syntax error into a positioned Error.
 func yamlError(path string, err error) *Error {
-	e := &Error{Pos: Pos{File: path, Line: 1, Col: 1}, Msg: err.Error(), Severity: SeverityError}
+	line, msg := YAMLSyntaxLine(err)
+	return &Error{Pos: Pos{File: path, Line: line, Col: 1}, Msg: msg, Severity: SeverityError}
+}
+
+// YAMLSyntaxLine splits a YAML syntax error from yaml.Unmarshal into the
+// line it names (1 when it names none) and the message without it, for
+// errors positioned as file:line:col.
+func YAMLSyntaxLine(err error) (line int, msg string) {
 	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
-		e.Pos.Line, _ = strconv.Atoi(m[1])
-		e.Msg = "yaml: " + m[2]
+		line, _ = strconv.Atoi(m[1])
+		return line, "yaml: " + m[2]
 	}
-	return e
+	return 1, err.Error()
 }
 
 // runbook decodes the top-level mapping.

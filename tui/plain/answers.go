@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // Errors of the plain front end.
@@ -146,7 +148,8 @@ func ParseAnswers(path string, src []byte) (*Answers, error) {
 	a := &Answers{File: path, Steps: map[string]*StepAnswers{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, AnswerErrors{{File: path, Line: 1, Col: 1, Msg: err.Error()}}
+		line, msg := runbook.YAMLSyntaxLine(err)
+		return nil, AnswerErrors{{File: path, Line: line, Col: 1, Msg: msg}}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return a, nil // empty file: no answers
@@ -159,6 +162,10 @@ func ParseAnswers(path string, src []byte) (*Answers, error) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		if k.Value == "confirm_env" {
+			if a.ConfirmEnv != "" {
+				p.errorf(k, "keep one confirm_env", "confirm_env given twice")
+				continue
+			}
 			if v.Kind != yaml.ScalarNode || v.Value == "" {
 				p.errorf(v, "confirm_env: production", "confirm_env must be the environment name")
 				continue

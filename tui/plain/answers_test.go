@@ -71,6 +71,8 @@ func TestParseAnswersErrors(t *testing.T) {
 		{"several at once", "a: {x: 1}\nb: {choice: c}\n", []string{`a.yaml:1:5: unknown key "x"`, `a.yaml:2:13: b: a decision needs a reason`}},
 		{"top level list", "- a\n", []string{`a.yaml:1:1: answers file must be a mapping`}},
 		{"yaml syntax", "a: {b: [}\n", []string{`a.yaml:1:1:`}},
+		{"yaml syntax on a later line", "check: {check: all}\n\n\n\npick:\n  choice: a\n   reason: x\n", []string{`a.yaml:7:1: yaml: mapping values are not allowed`}},
+		{"confirm_env twice", "confirm_env: staging\nconfirm_env: production\n", []string{`a.yaml:2:1: confirm_env given twice`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
