@@ -19,7 +19,9 @@ import (
 func main() {
 	// The first SIGINT/SIGTERM stops the session resumably (exit 3); after
 	// it, the default handling is restored so a second one kills lockstep.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP: a dropped SSH session stops the session resumably, as
+	// Ctrl-C does, instead of killing the process mid-step.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		<-ctx.Done()
 		stop()

@@ -132,13 +132,21 @@ func TestResumeAfterKill9(t *testing.T) {
 	e.mustRun(2, "resume", s.ID, "--plain")
 }
 
+// TestInterruptStopsResumablyWithExit3: Ctrl-C, a kill and a dropped SSH
+// session (SIGHUP) all stop the session resumably, exit 3.
 func TestInterruptStopsResumablyWithExit3(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) { interruptStopsResumably(t, sig) })
+	}
+}
+
+func interruptStopsResumably(t *testing.T, sig syscall.Signal) {
 	e := newEnv(t)
 	e.writeFile("steady.marker", "") // steady does not sleep in this test
 	p := e.start("run", testdata(t, "crash.yaml"), "--env", "box", "--plain")
 	e.waitFile("slow.marker", p)
-	if code := p.signal(syscall.SIGINT); code != 3 {
-		t.Fatalf("exit %d after SIGINT, want 3\n%s%s", code, p.Stdout, p.Stderr)
+	if code := p.signal(sig); code != 3 {
+		t.Fatalf("exit %d after %s, want 3\n%s%s", code, sig, p.Stdout, p.Stderr)
 	}
 	s := e.latest()
 	if want := "lockstep resume " + s.ID; !strings.Contains(p.Stderr.String(), want) {
