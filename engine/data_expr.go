@@ -1,13 +1,25 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// Per-item errors of the data steps.
+var (
+	// ErrInexactNumber marks an expression that failed on an item holding
+	// a number expressions cannot compute with exactly (see ToExpr).
+	ErrInexactNumber = errors.New("has more digits than expressions compute exactly; copy it as-is or use a transform command")
+	// ErrVersionNotNumber marks an item whose version attribute holds
+	// something other than a number: no guarded write can ever succeed.
+	ErrVersionNotNumber = errors.New("not a number")
 )
 
 // itemEnv is the expression environment of the data steps: the session's
@@ -64,7 +76,11 @@ func (env *itemEnv) bind(it Item) {
 
 // run evaluates e against the bound item.
 func (env *itemEnv) run(e *runbook.Expr) (any, error) {
-	return e.Run(&env.vm, env.vars)
+	out, err := e.Run(&env.vm, env.vars)
+	if err != nil {
+		return nil, env.explain(err)
+	}
+	return out, nil
 }
 
 // runBool evaluates a boolean expression against the bound item; a nil
@@ -73,7 +89,65 @@ func (env *itemEnv) runBool(e *runbook.Expr) (bool, error) {
 	if e == nil || e.Program == nil {
 		return true, nil
 	}
-	return e.RunBool(&env.vm, env.vars)
+	ok, err := e.RunBool(&env.vm, env.vars)
+	if err != nil {
+		return false, env.explain(err)
+	}
+	return ok, nil
+}
+
+// explain names, in err, a number of the bound item that expressions
+// cannot compute with (the likely cause of err) when there is one.
+func (env *itemEnv) explain(err error) error {
+	for i, a := range env.attrs {
+		if what, ok := inexactAttr(a, env.vars[env.names[i]]); ok {
+			return fmt.Errorf("%s %w: %w", what, ErrInexactNumber, err)
+		}
+	}
+	if env.whole {
+		for _, a := range slices.Sorted(maps.Keys(env.item)) {
+			if what, ok := inexactAttr(a, env.item[a]); ok {
+				return fmt.Errorf("%s %w: %w", what, ErrInexactNumber, err)
+			}
+		}
+	}
+	return err
+}
+
+// inexactAttr names the first number of attribute a's expression value v
+// that expressions cannot compute with: "a=123…", or "a holds 123…" when
+// it is inside a list or map.
+func inexactAttr(a string, v any) (string, bool) {
+	n, ok := firstInexact(v)
+	if !ok {
+		return "", false
+	}
+	if isInexactNumber(v) {
+		return a + "=" + string(n), true
+	}
+	return a + " holds " + string(n), true
+}
+
+// firstInexact finds a Number passed through to expressions (see
+// numberToExpr) in an expression value.
+func firstInexact(v any) (Number, bool) {
+	switch x := v.(type) {
+	case Number:
+		return x, true
+	case []any:
+		for _, e := range x {
+			if n, ok := firstInexact(e); ok {
+				return n, true
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if n, ok := firstInexact(x[k]); ok {
+				return n, true
+			}
+		}
+	}
+	return "", false
 }
 
 // evalBool runs a boolean expression with it bound to `item`; a nil
@@ -124,22 +198,64 @@ func migrateReads(sp *runbook.MigrateSpec) (attrs []string, all bool) {
 }
 
 // itemVersion reads the version attribute of it: 0 when absent, NULL or
-// not an integer.
+// not a number (readVersion tells the last case apart).
 func itemVersion(it Item, attr string) int64 {
+	v, _ := readVersion(it, attr)
+	return v
+}
+
+// readVersion reads the version attribute of it: 0 when absent or NULL,
+// the integer part of a Number, and an error wrapping ErrVersionNotNumber
+// for any other value (a string "0" included: the store's guard compares
+// it as a string, so no write could ever succeed).
+func readVersion(it Item, attr string) (int64, error) {
 	switch v := it[attr].(type) {
+	case nil:
+		return 0, nil
 	case Number:
 		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
-			return n
+			return n, nil
 		}
-		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
-			return int64(f)
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil || errors.Is(err, strconv.ErrRange) {
+			switch {
+			case f >= math.MaxInt64: // float64(MaxInt64) is 2⁶³: int64 overflows
+				return math.MaxInt64, nil
+			case f <= math.MinInt64:
+				return math.MinInt64, nil
+			}
+			return int64(f), nil
 		}
+		return 0, versionError(attr, "malformed number", string(v))
 	case string:
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return n
-		}
+		return 0, versionError(attr, "string", strconv.Quote(v))
+	case bool:
+		return 0, versionError(attr, "bool", strconv.FormatBool(v))
+	case []byte:
+		return 0, versionError(attr, "binary", fmt.Sprintf("%d bytes", len(v)))
+	default:
+		return 0, versionError(attr, kindName(v), valueString(v))
 	}
-	return 0
+}
+
+func versionError(attr, kind, shown string) error {
+	return fmt.Errorf("version attribute %s is a %s (%s), %w; fix the item or set version_attribute", attr, kind, shown, ErrVersionNotNumber)
+}
+
+// kindName names a value's kind in the value model for messages.
+func kindName(v any) string {
+	switch v.(type) {
+	case []any:
+		return "list"
+	case map[string]any, Item:
+		return "map"
+	case StringSet:
+		return "string set"
+	case NumberSet:
+		return "number set"
+	case BinarySet:
+		return "binary set"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // versionAttr is the store's version attribute ("v" unless configured).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/lockstep-run/lockstep/runbook"
@@ -30,22 +31,31 @@ const (
 // EstimateResult is the result of an estimate step (journaled so estimate
 // and actual can be compared).
 type EstimateResult struct {
-	Count             int64   `json:"count"`
-	Approximate       bool    `json:"approximate"`
-	SizeBytes         int64   `json:"size_bytes"`
-	MigrationSet      int64   `json:"migration_set"`
-	MigrationSetExact bool    `json:"migration_set_exact"`
-	Sample            int64   `json:"sample"`         // items read for the sample
-	SampleMatched     int64   `json:"sample_matched"` // of which in the migration set
-	AvgItemBytes      int64   `json:"avg_item_bytes"`
-	WCUPerItem        int64   `json:"wcu_per_item"`
-	Rate              float64 `json:"rate"` // items/s the duration is computed with
-	RateSource        string  `json:"rate_source"`
-	MaxWriteRate      int     `json:"max_write_rate,omitempty"`
-	CapacityRate      float64 `json:"capacity_rate,omitempty"`
-	RehearsalRate     float64 `json:"rehearsal_rate,omitempty"`
-	RehearsalSession  string  `json:"rehearsal_session,omitempty"`
-	SampleReadRate    float64 `json:"sample_read_rate"`
+	Count       int64 `json:"count"`
+	Approximate bool  `json:"approximate"`
+	// CountStale: the store's approximate count (StaleCount; DynamoDB's
+	// lags by up to six hours) is below what the sample alone read, so
+	// Count is the sample and the figures are lower bounds.
+	CountStale        bool  `json:"count_stale,omitempty"`
+	StaleCount        int64 `json:"stale_count,omitempty"`
+	SizeBytes         int64 `json:"size_bytes"`
+	MigrationSet      int64 `json:"migration_set"`
+	MigrationSetExact bool  `json:"migration_set_exact"`
+	Sample            int64 `json:"sample"`         // items read for the sample
+	SampleMatched     int64 `json:"sample_matched"` // of which in the migration set
+	// SampleErrors are sampled items whose version or where could not be
+	// evaluated (migrate would fail them): counted in the migration set.
+	SampleErrors     int64    `json:"sample_errors,omitempty"`
+	ErrorKeys        []string `json:"error_keys,omitempty"` // first ones, "key: error", up to 10
+	AvgItemBytes     int64    `json:"avg_item_bytes"`
+	WCUPerItem       int64    `json:"wcu_per_item"`
+	Rate             float64  `json:"rate"` // items/s the duration is computed with
+	RateSource       string   `json:"rate_source"`
+	MaxWriteRate     int      `json:"max_write_rate,omitempty"`
+	CapacityRate     float64  `json:"capacity_rate,omitempty"`
+	RehearsalRate    float64  `json:"rehearsal_rate,omitempty"`
+	RehearsalSession string   `json:"rehearsal_session,omitempty"`
+	SampleReadRate   float64  `json:"sample_read_rate"`
 	// Probe is the write path measured with refused conditional writes
 	// (live and rehearsal only): its rate bounds the estimate too.
 	Probe          *ProbeResult `json:"probe,omitempty"`
@@ -73,7 +83,7 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 		return nil, fmt.Errorf("estimate %s: describe table: %w", sc.Step.ID, err)
 	}
 	res := EstimateResult{Count: info.ItemCount, Approximate: info.Approximate, SizeBytes: info.SizeBytes, Margin: spec.Margin}
-	if err := estimateSet(ctx, sc, st, spec, &res); err != nil {
+	if err := estimateSet(ctx, sc, st, spec, info.Key, &res); err != nil {
 		return nil, fmt.Errorf("estimate %s: %w", sc.Step.ID, err)
 	}
 	res.WCUPerItem = max(1, int64(math.Ceil(float64(res.AvgItemBytes)/1024)))
@@ -95,16 +105,48 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 			return nil, err
 		}
 	}
-	_ = emitOutput(sc, fmt.Sprintf("%d items (%s), %d to migrate, about %s at %.0f items/s (%s): %s — %s",
-		res.Count, map[bool]string{true: "approximate", false: "exact"}[res.Approximate], res.MigrationSet,
-		time.Duration(res.DurationMS)*time.Millisecond, res.Rate, res.RateSource, res.Recommendation, res.Reason))
+	estimateWarnings(sc, spec, &res)
+	_ = emitOutput(sc, estimateSummary(&res))
 	return res, nil
 }
 
+// estimateSummary is the estimate's line of output.
+func estimateSummary(res *EstimateResult) string {
+	count := fmt.Sprintf("%d items (%s)", res.Count, map[bool]string{true: "approximate", false: "exact"}[res.Approximate])
+	set := fmt.Sprintf("%d to migrate", res.MigrationSet)
+	if res.CountStale {
+		count = fmt.Sprintf("at least %d items (the approximate count, %d, is stale)", res.Count, res.StaleCount)
+		set = "at least " + set
+	}
+	return fmt.Sprintf("%s, %s, about %s at %.0f items/s (%s): %s — %s", count, set,
+		time.Duration(res.DurationMS)*time.Millisecond, res.Rate, res.RateSource, res.Recommendation, res.Reason)
+}
+
+// estimateWarnings journals a stale count and the sampled items that
+// could not be evaluated.
+func estimateWarnings(sc *StepContext, spec *runbook.EstimateSpec, res *EstimateResult) {
+	if res.CountStale {
+		_ = emitWarning(sc, fmt.Sprintf("the table's approximate item count (%d) is stale: the sample alone read %d items; "+
+			"the figures are lower bounds (set exact_count: true on the estimate step to count every item)", res.StaleCount, res.Sample),
+			map[string]any{"stale_count": res.StaleCount, "sample": res.Sample})
+	}
+	if res.SampleErrors > 0 {
+		what := "the version attribute"
+		if spec.Where != nil {
+			what = "the version attribute or where"
+		}
+		_ = emitWarning(sc, fmt.Sprintf("%s could not be evaluated on %d of %d sampled items (counted in the migration set; migrate would fail them): %s",
+			what, res.SampleErrors, res.Sample, strings.Join(res.ErrorKeys, "; ")),
+			map[string]any{"errors": res.SampleErrors, "keys": res.ErrorKeys})
+	}
+}
+
 // estimateSet samples the table (or scans it all with exact_count) and
-// extrapolates the migration set. Without where, the set is the items
-// below the runbook's version.
-func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.EstimateSpec, res *EstimateResult) error {
+// extrapolates the migration set. It selects what migrate would: items
+// below the runbook's version for which where (when set) holds. An item
+// whose version or where cannot be evaluated is counted in the set, and
+// in SampleErrors.
+func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.EstimateSpec, key []string, res *EstimateResult) error {
 	n := int64(spec.Sample)
 	if n <= 0 {
 		n = defaultEstimateSample
@@ -126,13 +168,12 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 			}
 			res.Sample++
 			bytes += int64(ItemSize(it))
-			in := itemVersion(it, vattr) < target
-			if spec.Where != nil {
-				ok, err := env.evalBool(spec.Where, it)
-				if err != nil {
-					return fmt.Errorf("where: %w", err)
+			in, err := selectedForMigrate(env, spec.Where, it, vattr, target)
+			if err != nil {
+				res.SampleErrors++
+				if len(res.ErrorKeys) < maxListedKeys {
+					res.ErrorKeys = append(res.ErrorKeys, keyString(KeyOf(it, key), key)+": "+firstLine(err))
 				}
-				in = ok
 			}
 			if in {
 				res.SampleMatched++
@@ -156,8 +197,38 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 		res.MigrationSet, res.MigrationSetExact = res.SampleMatched, true
 		return nil
 	}
+	if res.Approximate && res.Count < res.Sample {
+		// The sample stopped early yet read more than the count says: the
+		// count lags (DynamoDB refreshes it about every six hours).
+		res.CountStale, res.StaleCount, res.Count = true, res.Count, res.Sample
+	}
 	res.MigrationSet = int64(math.Round(float64(res.SampleMatched) / float64(res.Sample) * float64(res.Count)))
 	return nil
+}
+
+// selectedForMigrate reports whether migrate would select it: its version
+// is below target and where holds. An error (a version that is not a
+// number, where failing to evaluate) selects it: migrate would try it.
+func selectedForMigrate(env *itemEnv, where *runbook.Expr, it Item, vattr string, target int64) (bool, error) {
+	v, err := readVersion(it, vattr)
+	if err != nil {
+		return true, err
+	}
+	if v >= target {
+		return false, nil
+	}
+	ok, err := env.evalBool(where, it)
+	if err != nil {
+		return true, fmt.Errorf("where: %w", err)
+	}
+	return ok, nil
+}
+
+// firstLine is err's message up to its first line break (expr-lang adds
+// the expression and a caret on the following lines).
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
 }
 
 // estimateRate picks the slowest of the known limits: max_write_rate,
@@ -251,6 +322,10 @@ func recommend(sc *StepContext, res *EstimateResult) {
 	win := windowLength(w)
 	res.WindowMS = win.Milliseconds()
 	switch {
+	case res.CountStale:
+		res.Recommendation, res.FitsWindow = "multi-step", false
+		res.Reason = fmt.Sprintf("the approximate item count (%d) is stale, so the duration (at least %s) is a lower bound: "+
+			"not enough to plan an interruption; set exact_count: true to count every item", res.StaleCount, d.Round(time.Second))
 	case res.Rate == 0:
 		res.Recommendation, res.Reason = "multi-step", "no write rate known: cannot bound the interruption"
 		res.FitsWindow = win == 0

@@ -12,8 +12,15 @@ import (
 
 // ToExpr converts an item to the map an expr-lang expression sees as
 // `item`: a Number becomes an int when it is integral and fits in int64,
-// a float64 otherwise; sets become []any; []byte stays; nested maps and
-// lists are converted recursively.
+// a float64 when it is not integral and float64 holds it (see
+// numberToExpr), and stays a Number otherwise; sets become []any; []byte
+// stays; nested maps and lists are converted recursively.
+//
+// A Number that stays a Number is passed through untouched: copied as-is
+// it is written back digit for digit (FromExpr keeps it), string(x) gives
+// its digits, == and != are exact (it equals no int or float64), and
+// arithmetic or an ordering comparison on it is an evaluation error, so
+// the item fails instead of being written rounded (see ErrInexactNumber).
 func ToExpr(it Item) map[string]any {
 	out := make(map[string]any, len(it))
 	toExprInto(out, it)
@@ -64,21 +71,46 @@ func toExprValue(v any) any {
 	}
 }
 
-// numberToExpr returns n as an int when integral and within int64, else
-// as a float64 (the nearest one; expressions work in float64 anyway).
+// numberToExpr returns n as an int when integral and within int64, as a
+// float64 when it has a fractional part and float64 holds it (the
+// shortest decimal form of the nearest float64 is n: copying or comparing
+// it is exact), and as n itself otherwise: an integer beyond int64 or a
+// decimal with more digits than float64 keeps. Expressions cannot compute
+// with such a Number, so nothing rounds it silently. Text that is not a
+// number at all is returned as a string.
 func numberToExpr(n Number) any {
 	s := string(n)
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return int(i)
 	}
-	if r, ok := new(big.Rat).SetString(s); ok && r.IsInt() && r.Num().IsInt64() {
-		return int(r.Num().Int64())
-	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && f == 0 {
+	if err == nil && strconv.FormatFloat(f, 'f', -1, 64) == s && f != math.Trunc(f) {
+		return f // the common case: a short decimal written in its shortest form
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
 		return s // not a number at all: let the expression see the text
 	}
-	return f
+	if r.IsInt() {
+		if r.Num().IsInt64() {
+			return int(r.Num().Int64())
+		}
+		return n // beyond int64: int64 overflows, float64 rounds
+	}
+	if err != nil || math.IsInf(f, 0) {
+		return n
+	}
+	if back, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64)); ok && back.Cmp(r) == 0 {
+		return f
+	}
+	return n
+}
+
+// isInexactNumber reports whether v is a number as numberToExpr passes it
+// through: one expressions cannot compute with exactly.
+func isInexactNumber(v any) bool {
+	_, ok := v.(Number)
+	return ok
 }
 
 // FromExpr converts an expression result back to the value model: Go

@@ -32,7 +32,7 @@ func TestToExpr(t *testing.T) {
 		"neg":  -7,
 		"one":  1,
 		"f":    1.5,
-		"big":  1.2345678901234568e29,
+		"big":  engine.Number("123456789012345678901234567890"),
 		"s":    "x",
 		"b":    []byte{1, 2},
 		"t":    true,
@@ -118,15 +118,59 @@ func TestFromExprErrors(t *testing.T) {
 	}
 }
 
+// TestToExprNumbers: a Number becomes an int or a float64 only when that
+// holds it exactly; any other stays a Number, so no digit is lost.
+func TestToExprNumbers(t *testing.T) {
+	tests := []struct {
+		in   engine.Number
+		want any
+	}{
+		{"42", 42},
+		{"-9223372036854775808", math.MinInt64},
+		{"1E+3", 1000},
+		{"5.000", 5},
+		{"0.1", 0.1},
+		{"1.50", 1.5},
+		{"-2.5e-3", -0.0025},
+		{"123456789.12345679", 123456789.12345679},                    // 17 digits, float64's shortest form
+		{"9223372036854775808", engine.Number("9223372036854775808")}, // int64 max + 1
+		{"12345678901234567890", engine.Number("12345678901234567890")},
+		{"1E+20", engine.Number("1E+20")}, // integral beyond int64: arithmetic would round
+		{"123456789.123456789", engine.Number("123456789.123456789")},
+		{"12345678901234567890.123456789", engine.Number("12345678901234567890.123456789")},
+		{"0.12345678901234567890123456789012345678", engine.Number("0.12345678901234567890123456789012345678")},
+		{"1E-130", 1e-130}, // DynamoDB's smallest: float64's shortest form of it is 1e-130
+		{"1.0000000000000001E-130", engine.Number("1.0000000000000001E-130")},
+		{"not a number", "not a number"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.in), func(t *testing.T) {
+			got := engine.ToExpr(engine.Item{"n": tt.in})["n"]
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ToExpr(%q)=%#v (%T), want %#v (%T)", tt.in, got, got, tt.want, tt.want)
+			}
+		})
+	}
+}
+
 func TestToExprFromExprRoundTrip(t *testing.T) {
-	it := engine.Item{"n": engine.Number("12"), "f": engine.Number("0.125"), "l": []any{engine.Number("1")}}
+	it := engine.Item{"n": engine.Number("12"), "f": engine.Number("0.125"), "l": []any{engine.Number("1")},
+		"big": engine.Number("12345678901234567890.123456789"), "long": engine.Number("123456789.123456789"),
+		"ns": engine.NumberSet{"1", "99999999999999999999999999999999999999"}}
 	for k, v := range engine.ToExpr(it) {
 		back, err := engine.FromExpr(v)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !engine.EqualValues(back, it[k]) {
-			t.Errorf("round trip of %q: %#v, want %#v", k, back, it[k])
+		want := it[k]
+		if ns, ok := want.(engine.NumberSet); ok { // expressions see sets as lists
+			want = []any{ns[0], ns[1]}
+		}
+		if !engine.EqualValues(back, want) {
+			t.Errorf("round trip of %q: %#v, want %#v", k, back, want)
+		}
+		if n, ok := it[k].(engine.Number); ok && back != n && len(n) > 15 {
+			t.Errorf("round trip of %q: %q, want the same digits %q", k, back, n)
 		}
 	}
 }

@@ -10,16 +10,28 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
 )
 
+// transformLineTimeout is how long an external transform may go without
+// printing a line while it still owes lines of a batch. A transform that
+// prints fewer lines than it received (or does not flush its output)
+// would otherwise block the segment forever. The runbook has no field to
+// change it.
+var transformLineTimeout = 60 * time.Second
+
 // externalTransform is one long-lived transform process (one per scan
-// segment). It reads items as typed JSON lines (MarshalItem) on stdin and
-// must write exactly one transformed item per line on stdout, in order.
+// segment), in a process group of its own. It reads items as typed JSON
+// lines (MarshalItem) on stdin and must write exactly one transformed item
+// per line on stdout, in order.
 type externalTransform struct {
 	mu     sync.Mutex
 	argv   []string
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
+	stdout io.ReadCloser
 	out    *bufio.Reader
 	stderr *tailBuffer
 	dead   error
@@ -32,6 +44,11 @@ func startExternal(ctx context.Context, argv []string, dir string) (*externalTra
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
+	// Its own process group, killed whole: a child it started (sh -c
+	// "python …") must not keep the pipes open after it is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return killGroup(cmd) }
+	cmd.WaitDelay = time.Second
 	x := &externalTransform{argv: argv, cmd: cmd, stderr: &tailBuffer{max: 8 << 10}}
 	cmd.Stderr = x.stderr
 	var err error
@@ -42,14 +59,16 @@ func startExternal(ctx context.Context, argv []string, dir string) (*externalTra
 	if err != nil {
 		return nil, fmt.Errorf("start transform %s: %w", argv[0], err)
 	}
-	x.out = bufio.NewReaderSize(stdout, 64<<10)
+	x.stdout, x.out = stdout, bufio.NewReaderSize(stdout, 64<<10)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start transform %s: %w", argv[0], err)
 	}
 	return x, nil
 }
 
-// run feeds items and reads as many transformed items back.
+// run feeds items and reads as many transformed items back. A process
+// that prints no line for transformLineTimeout while it owes some is
+// killed and the step fails (see lineWatchdog).
 func (x *externalTransform) run(ctx context.Context, items []Item) ([]Item, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -70,14 +89,22 @@ func (x *externalTransform) run(ctx context.Context, items []Item) ([]Item, erro
 		_, err := x.stdin.Write(in.Bytes())
 		werr <- err
 	}()
+	dog := x.watch(transformLineTimeout)
+	defer dog.stop()
 	outs := make([]Item, 0, len(items))
 	for len(outs) < len(items) {
 		line, err := x.out.ReadBytes('\n')
 		if err != nil && len(bytes.TrimSpace(line)) == 0 {
-			err = x.fail(fmt.Errorf("read line %d of batch: %w", len(outs)+1, err))
+			if dog.fired() {
+				err = x.fail(fmt.Errorf("returned %d of %d lines, then none for %s; it must print exactly one JSON line per input line, "+
+					"in order, and flush its output after each line", len(outs), len(items), transformLineTimeout))
+			} else {
+				err = x.fail(fmt.Errorf("returned %d of %d lines, then its output ended: %w", len(outs), len(items), err))
+			}
 			<-werr
 			return nil, err
 		}
+		dog.reset()
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
@@ -96,11 +123,47 @@ func (x *externalTransform) run(ctx context.Context, items []Item) ([]Item, erro
 	return outs, ctx.Err()
 }
 
+// lineWatchdog kills a transform that prints no line for a while: killing
+// its process group and closing both pipes ends the blocked read (and a
+// write to a process that no longer reads).
+type lineWatchdog struct {
+	t      *time.Timer
+	d      time.Duration
+	killed atomic.Bool
+}
+
+func (x *externalTransform) watch(d time.Duration) *lineWatchdog {
+	w := &lineWatchdog{d: d}
+	w.t = time.AfterFunc(d, func() {
+		w.killed.Store(true)
+		_ = killGroup(x.cmd)
+		_ = x.stdin.Close()
+		_ = x.stdout.Close()
+	})
+	return w
+}
+
+// reset restarts the delay: a line came.
+func (w *lineWatchdog) reset() { w.t.Reset(w.d) }
+
+func (w *lineWatchdog) stop() { w.t.Stop() }
+
+// fired reports whether the watchdog killed the process.
+func (w *lineWatchdog) fired() bool { return w.killed.Load() }
+
+// killGroup kills cmd's process group.
+func killGroup(cmd *exec.Cmd) error {
+	if cmd.Process == nil {
+		return nil
+	}
+	return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+}
+
 // fail stops the process and returns err with the process's exit status
 // and the tail of its stderr.
 func (x *externalTransform) fail(err error) error {
 	_ = x.stdin.Close()
-	_ = x.cmd.Process.Kill()
+	_ = killGroup(x.cmd)
 	werr := x.cmd.Wait()
 	msg := fmt.Sprintf("transform %s: %v", strings.Join(x.argv, " "), err)
 	if werr != nil {

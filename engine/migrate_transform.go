@@ -2,8 +2,12 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // outcome is what planning decided for one scanned item.
@@ -29,7 +33,10 @@ type plan struct {
 // then where. It returns the outcome when it does not. Past the version
 // check it binds it in env, for transformInProcess.
 func (m *migrator) selects(env *itemEnv, it Item) (outcome, error) {
-	v := itemVersion(it, m.vattr)
+	v, err := readVersion(it, m.vattr)
+	if err != nil {
+		return outFailed, err
+	}
 	if m.rollback && v != m.version || !m.rollback && v >= m.version {
 		return outAlready, nil
 	}
@@ -221,4 +228,106 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// fromVersionKey names the version it had before a migrate step wrote it,
+// as MigrateCounts.FromVersions counts them: "none" without a version
+// attribute, else the number.
+func fromVersionKey(it Item, vattr string) string {
+	if it[vattr] == nil {
+		return "none"
+	}
+	return strconv.FormatInt(itemVersion(it, vattr), 10)
+}
+
+// rollbackOrigins reads, for the rollback of a migrate step, the versions
+// the items had before the forward step wrote them (from_versions), and
+// how many of them were not at version-1, the version the rollback sets:
+// those items now claim a version they never had. The figures come from
+// the forward step's result when it is done, else from the journal (its
+// latest step.end, else its latest checkpoint of each segment: a step
+// that failed or was interrupted is rolled back too). ok is false when
+// none records them.
+func rollbackOrigins(ctx context.Context, sc *StepContext, version int64) (from map[string]int64, other int64, ok bool) {
+	if sc.Of == nil {
+		return nil, 0, false
+	}
+	var fwd struct {
+		FromVersions map[string]int64 `json:"from_versions"`
+	}
+	if raw, found := sc.Results[sc.Of.ID]; found && json.Unmarshal(raw, &fwd) == nil && fwd.FromVersions != nil {
+		from = fwd.FromVersions
+	} else if from = journaledOrigins(ctx, sc); from == nil {
+		return nil, 0, false
+	}
+	prev := strconv.FormatInt(version-1, 10)
+	for v, n := range from {
+		if v != prev {
+			other += n
+		}
+	}
+	return from, other, true
+}
+
+// journaledOrigins reads the forward step's from_versions from the
+// session's journal: its step.end result when nothing was checkpointed
+// after it, else the sum of its latest checkpoint of each segment.
+func journaledOrigins(ctx context.Context, sc *StepContext) map[string]int64 {
+	if sc.Journal == nil {
+		return nil
+	}
+	evs, err := sc.Journal.Events(ctx, sc.Session.ID)
+	if err != nil {
+		return nil
+	}
+	var ended map[string]int64
+	perSeg := map[int]map[string]int64{}
+	for _, ev := range evs {
+		if ev.Step != sc.Of.ID {
+			continue
+		}
+		switch ev.Kind {
+		case EvStepEnd:
+			var end struct {
+				Result struct {
+					FromVersions map[string]int64 `json:"from_versions"`
+				} `json:"result"`
+			}
+			if ev.Decode(&end) == nil && end.Result.FromVersions != nil {
+				ended = end.Result.FromVersions
+			}
+		case EvCheckpoint: // newer than any earlier step.end
+			var cp struct {
+				Segment      int              `json:"segment"`
+				FromVersions map[string]int64 `json:"from_versions"`
+			}
+			if ev.Decode(&cp) == nil {
+				ended, perSeg[cp.Segment] = nil, cp.FromVersions
+			}
+		}
+	}
+	if ended != nil {
+		return ended
+	}
+	var sum map[string]int64
+	for _, f := range perSeg {
+		for v, n := range f {
+			if sum == nil {
+				sum = map[string]int64{}
+			}
+			sum[v] += n
+		}
+	}
+	return sum
+}
+
+// rollbackNote is the warning of a rollback that set items to version-1
+// although the forward step found some of them at another version.
+func rollbackNote(version int64, from map[string]int64, other int64) string {
+	var parts []string
+	for _, v := range slices.Sorted(maps.Keys(from)) {
+		parts = append(parts, fmt.Sprintf("%s: %d", v, from[v]))
+	}
+	return fmt.Sprintf("rollback sets every item it reverts to version %d, but the forward migration found %d of its items at another version (%s): "+
+		"they now claim version %d, so a later run of that version's migration would skip them", version-1, other, strings.Join(parts, ", "), version-1)
 }

@@ -33,7 +33,8 @@ type ExpectNoneOutcome struct {
 	Expr     string   `json:"expr"`
 	Scanned  int64    `json:"scanned"`
 	Matching int64    `json:"matching"`
-	Keys     []string `json:"keys,omitempty"` // up to 10
+	Errors   int64    `json:"errors,omitempty"` // of Matching: items the expression failed on
+	Keys     []string `json:"keys,omitempty"`   // up to 10; "key (error)" for an error
 }
 
 // AssertOutcome: the assertion over a sample.
@@ -41,7 +42,8 @@ type AssertOutcome struct {
 	Expr    string   `json:"expr"`
 	Sampled int64    `json:"sampled"`
 	Failed  int64    `json:"failed"`
-	Keys    []string `json:"keys,omitempty"` // first failing keys, up to 10
+	Errors  int64    `json:"errors,omitempty"` // of Failed: items the expression failed on
+	Keys    []string `json:"keys,omitempty"`   // first failing keys, up to 10; "key (error)" for an error
 }
 
 // CountOutcome compares the count in a backup manifest (before) with the
@@ -83,8 +85,8 @@ func runVerify(ctx context.Context, sc *StepContext) (any, error) {
 		}
 		res.Assert = out
 		if out.Failed > 0 {
-			fails = append(fails, fmt.Sprintf("%d of %d sampled items fail %q (first: %s)",
-				out.Failed, out.Sampled, out.Expr, strings.Join(out.Keys, "; ")))
+			fails = append(fails, fmt.Sprintf("%d of %d sampled items fail %q%s (first: %s)",
+				out.Failed, out.Sampled, out.Expr, erroredNote(out.Errors), strings.Join(out.Keys, "; ")))
 		}
 	}
 	res.Passed = len(fails) == 0
@@ -118,15 +120,18 @@ func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, 
 			return nil
 		}
 		for _, it := range items {
+			// An item the expression fails on counts as matching: verify
+			// cannot tell that it is done, so it does not pass.
 			ok, err := env.evalBool(spec.ExpectNone, it)
-			if err != nil {
-				return fmt.Errorf("expect_none on %s: %w", keyString(KeyOf(it, info.Key), info.Key), err)
+			if err == nil && !ok {
+				continue
 			}
-			if ok {
-				en.Matching++
-				if len(en.Keys) < maxListedKeys {
-					en.Keys = append(en.Keys, keyString(KeyOf(it, info.Key), info.Key))
-				}
+			en.Matching++
+			if err != nil {
+				en.Errors++
+			}
+			if len(en.Keys) < maxListedKeys {
+				en.Keys = append(en.Keys, listedKey(it, info.Key, err))
 			}
 		}
 		en.Scanned += int64(len(items))
@@ -139,7 +144,8 @@ func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, 
 	if en != nil {
 		res.ExpectNone = en
 		if en.Matching > 0 {
-			fails = append(fails, fmt.Sprintf("%d items still match %q (first: %s)", en.Matching, en.Expr, strings.Join(en.Keys, "; ")))
+			fails = append(fails, fmt.Sprintf("%d items still match %q%s (first: %s)",
+				en.Matching, en.Expr, erroredNote(en.Errors), strings.Join(en.Keys, "; ")))
 		}
 	}
 	if spec.Backup != "" {
@@ -183,15 +189,32 @@ func verifyAssert(ctx context.Context, sc *StepContext, st Store, key []string) 
 				continue
 			}
 			out.Failed++
+			if err != nil {
+				out.Errors++
+			}
 			if len(out.Keys) < maxListedKeys {
-				k := keyString(KeyOf(it, key), key)
-				if err != nil {
-					k += " (" + err.Error() + ")"
-				}
-				out.Keys = append(out.Keys, k)
+				out.Keys = append(out.Keys, listedKey(it, key, err))
 			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// listedKey names an item in a verify outcome: its key, and the error the
+// expression got on it, if any.
+func listedKey(it Item, key []string, err error) string {
+	k := keyString(KeyOf(it, key), key)
+	if err != nil {
+		k += " (" + firstLine(err) + ")"
+	}
+	return k
+}
+
+// erroredNote says how many of the counted items the expression failed on.
+func erroredNote(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d of them because the expression failed on them", n)
 }

@@ -1,0 +1,268 @@
+package engine_test
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// warningsFor returns the journaled per-item warnings of key, as text.
+func (r *dataRig) warningsFor(key string) []string {
+	var out []string
+	for _, ev := range r.eventsOf(engine.EvWarning) {
+		var w struct{ Key, Message, Error string }
+		if ev.Decode(&w) == nil && w.Key == key {
+			out = append(out, w.Message+": "+w.Error)
+		}
+	}
+	return out
+}
+
+// TestMigrateDynamoKeepsNumberDigits: a number with more digits than
+// float64 holds is copied digit for digit; arithmetic or an ordering
+// comparison on it fails the item, journaled with its key and a hint,
+// instead of writing a rounded value. Exact numbers still compute.
+func TestMigrateDynamoKeepsNumberDigits(t *testing.T) {
+	const long, wide = "12345678901234567890.123456789", "123456789.123456789"
+	tests := []struct {
+		name         string
+		with         string
+		want         map[string]any // id → out attribute after the step (nil: absent)
+		wantFailures int64
+	}{
+		{"copied as-is", `{set: {out: "item.amount"}}`,
+			map[string]any{"1": engine.Number(long), "2": engine.Number(wide), "3": engine.Number("42.5")}, 0},
+		{"copied inside a map", `{set: {out: "{'a': item.amount}"}}`,
+			map[string]any{"1": map[string]any{"a": engine.Number(long)}, "2": map[string]any{"a": engine.Number(wide)},
+				"3": map[string]any{"a": engine.Number("42.5")}}, 0},
+		{"arithmetic", `{set: {out: "item.amount * 2"}}`,
+			map[string]any{"1": nil, "2": nil, "3": engine.Number("85")}, 2},
+		{"comparison in where", `{where: "item.amount > 0", set: {out: "'positive'"}}`,
+			map[string]any{"1": nil, "2": nil, "3": "positive"}, 2},
+		{"nil check", `{where: "item.amount != nil", set: {out: "item.amount ?? 0"}}`,
+			map[string]any{"1": engine.Number(long), "2": engine.Number(wide), "3": engine.Number("42.5")}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			steps := "      - {id: copy, kind: migrate, with: " + tt.with + "}\n"
+			r := newDynamoRig(t, 2, "", steps, 0, nil)
+			items := []engine.Item{
+				{"id": engine.Number("1"), "amount": engine.Number(long)},
+				{"id": engine.Number("2"), "amount": engine.Number(wide)},
+				{"id": engine.Number("3"), "amount": engine.Number("42.5")},
+			}
+			if err := r.seed.Put(r.ctx, items); err != nil {
+				t.Fatalf("seed: %v", err)
+			}
+			res, err := r.run(r.stepContext("copy"))
+			if tt.wantFailures == 0 && err != nil || tt.wantFailures > 0 && !errors.Is(err, engine.ErrItemsLeft) {
+				t.Fatalf("migrate error = %v, want %d items left", err, tt.wantFailures)
+			}
+			if got := res.(engine.MigrateResult); got.Failures != tt.wantFailures {
+				t.Errorf("failures = %d, want %d (%+v)", got.Failures, tt.wantFailures, got.MigrateCounts)
+			}
+			all := r.all()
+			for id, want := range tt.want {
+				if got := all[id]["out"]; !engine.EqualValues(got, want) || fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("item %s: out = %#v, want %#v", id, got, want)
+				}
+				if got, orig := all[id]["amount"], items[id[0]-'1']["amount"]; got != orig {
+					t.Errorf("item %s: amount = %#v, want %#v unchanged", id, got, orig)
+				}
+			}
+			if tt.wantFailures > 0 {
+				w := strings.Join(r.warningsFor("id=1"), "\n")
+				if !strings.Contains(w, "amount="+long+" has more digits than expressions compute exactly; copy it as-is or use a transform command") {
+					t.Errorf("warnings for id=1 = %q, want the number named with a hint", w)
+				}
+			}
+		})
+	}
+}
+
+// TestMigrateDynamoVersionNotNumber: an item whose version attribute is a
+// string fails (journaled with its key and what to do), instead of being
+// retried as a conflict its guard can never resolve. Estimate counts it.
+func TestMigrateDynamoVersionNotNumber(t *testing.T) {
+	steps := counterSteps + "      - {id: size, kind: estimate, with: {exact_count: true}}\n"
+	r := newDynamoRig(t, 2, "", steps, 0, nil)
+	if err := r.seed.Put(r.ctx, []engine.Item{
+		{"id": engine.Number("1"), "count": engine.Number("1"), "v": "0"},
+		{"id": engine.Number("2"), "count": engine.Number("2"), "v": engine.Number("0")},
+		{"id": engine.Number("3"), "count": engine.Number("3")},
+	}); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	est, err := r.run(r.stepContext("size"))
+	if err != nil {
+		t.Fatalf("estimate: %v", err)
+	}
+	if e := est.(engine.EstimateResult); e.MigrationSet != 3 || e.SampleErrors != 1 || len(e.ErrorKeys) != 1 ||
+		!strings.Contains(e.ErrorKeys[0], `id=1: version attribute v is a string ("0"), not a number`) {
+		t.Errorf("estimate set %d, errors %d %q; want 3 with id=1 in error", e.MigrationSet, e.SampleErrors, e.ErrorKeys)
+	}
+	res, err := r.run(r.stepContext("bump"))
+	if !errors.Is(err, engine.ErrItemsLeft) || !strings.Contains(err.Error(), "1 item(s) failed") {
+		t.Fatalf("migrate error = %v, want the failed item left behind", err)
+	}
+	got := res.(engine.MigrateResult)
+	if got.Migrated != 2 || got.Failures != 1 || got.Conflicts != 0 || got.Unresolved != 0 {
+		t.Errorf("counts = %+v, want 2 migrated, 1 failure, no conflict", got.MigrateCounts)
+	}
+	want := `item failed: version attribute v is a string ("0"), not a number; fix the item or set version_attribute`
+	if w := r.warningsFor("id=1"); len(w) != 1 || w[0] != want {
+		t.Errorf("warnings for id=1 = %q, want [%q]", w, want)
+	}
+	if it := r.all()["1"]; it["v"] != "0" || attrNum(it, "count") != 1 {
+		t.Errorf("item 1 = %v, want unchanged", it)
+	}
+}
+
+// setVersions sets v on the rig's SQLite rows whose id is at most upTo.
+func setVersions(t *testing.T, r *dataRig, v, upTo int) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE users SET v = ? WHERE id <= ?`, v, upTo); err != nil {
+		t.Fatalf("set versions: %v", err)
+	}
+}
+
+// TestEstimateSelectsLikeMigrate: estimate's set is what migrate would
+// write: items below the version for which where holds; an item where
+// fails on is counted, and reported.
+func TestEstimateSelectsLikeMigrate(t *testing.T) {
+	tests := []struct {
+		name       string
+		with       string
+		wantSet    int64
+		wantErrors int64
+	}{
+		// ids 1-40 are at version 3; of 41-100, the 12 multiples of 5 have no address.
+		{"where and version", `{where: "item.address != nil", exact_count: true}`, 48, 0},
+		{"version only", `{exact_count: true}`, 60, 0},
+		{"where fails on nil", `{where: "item.v < 3", exact_count: true}`, 60, 60},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			steps := "      - {id: size, kind: estimate, with: " + tt.with + "}\n" + `      - id: mig
+        kind: migrate
+        with: {where: "item.address != nil", set: {flag: "1"}}
+`
+			r := newSQLiteRig(t, dataRunbook(t, 3, "    max_write_rate: 100", steps), 100)
+			setVersions(t, r, 3, 40)
+			res, err := r.run(r.stepContext("size"))
+			if err != nil {
+				t.Fatalf("estimate: %v", err)
+			}
+			e := res.(engine.EstimateResult)
+			if e.MigrationSet != tt.wantSet || e.SampleErrors != tt.wantErrors || !e.MigrationSetExact {
+				t.Errorf("set %d (exact %v), errors %d; want %d, %d", e.MigrationSet, e.MigrationSetExact, e.SampleErrors, tt.wantSet, tt.wantErrors)
+			}
+			if tt.wantErrors > 0 {
+				if len(e.ErrorKeys) != 10 || !strings.HasPrefix(e.ErrorKeys[0], "id=") || !strings.Contains(e.ErrorKeys[0], "where: eval") {
+					t.Errorf("error keys = %q, want 10 keys with the error", e.ErrorKeys)
+				}
+				if len(r.eventsOf(engine.EvWarning)) != 1 {
+					t.Error("sample errors not journaled as a warning")
+				}
+			}
+			if tt.name != "where and version" {
+				return
+			}
+			m, err := r.run(r.stepContext("mig"))
+			if err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+			if got := m.(engine.MigrateResult).Migrated; got != e.MigrationSet {
+				t.Errorf("migrate wrote %d items, estimate said %d", got, e.MigrationSet)
+			}
+		})
+	}
+}
+
+// TestEstimateDynamoStaleCount: DynamoDB's approximate count is 0 long
+// after a load (dynalite always says 0). A sample that reads more items
+// than the count says makes the count stale: the figures become lower
+// bounds and big-bang is not recommended; exact_count counts them all.
+func TestEstimateDynamoStaleCount(t *testing.T) {
+	tests := []struct {
+		name      string
+		with      string
+		wantCount int64
+		wantStale bool
+		recommend string
+	}{
+		{"sample", `{sample: 100}`, 100, true, "multi-step"},
+		{"exact count", `{exact_count: true}`, 300, false, "big-bang"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			steps := "      - {id: size, kind: estimate, with: " + tt.with + "}\n"
+			r := newDynamoRig(t, 2, "    max_write_rate: 1000", steps, 300, nil)
+			res, err := r.run(r.stepContext("size"))
+			if err != nil {
+				t.Fatalf("estimate: %v", err)
+			}
+			e := res.(engine.EstimateResult)
+			if e.Count != tt.wantCount || e.MigrationSet != tt.wantCount || e.CountStale != tt.wantStale || e.Recommendation != tt.recommend {
+				t.Fatalf("estimate count %d (stale %v), set %d, %s (%s); want %d, stale %v, %s",
+					e.Count, e.CountStale, e.MigrationSet, e.Recommendation, e.Reason, tt.wantCount, tt.wantStale, tt.recommend)
+			}
+			if !tt.wantStale {
+				return
+			}
+			if e.StaleCount != 0 || !strings.Contains(e.Reason, "stale") || !strings.Contains(e.Reason, "exact_count: true") {
+				t.Errorf("reason = %q, want the stale count explained with exact_count", e.Reason)
+			}
+			var out []string
+			for _, ev := range r.eventsOf(engine.EvOutput) {
+				var o struct{ Text string }
+				_ = ev.Decode(&o)
+				out = append(out, o.Text)
+			}
+			if s := strings.Join(out, "\n"); !strings.Contains(s, "at least 100 items (the approximate count, 0, is stale), at least 100 to migrate") {
+				t.Errorf("output = %q", s)
+			}
+			if len(r.eventsOf(engine.EvWarning)) != 1 {
+				t.Error("stale count not journaled as a warning")
+			}
+		})
+	}
+}
+
+// TestVerifyExpressionErrors: an expression that fails on an item counts
+// it as still matching expect_none (as failing assert): verify fails and
+// lists the item with the error, it does not abort on the first one.
+func TestVerifyExpressionErrors(t *testing.T) {
+	steps := `      - {id: check, kind: verify, with: {expect_none: "item.v < 3", assert: "item.v >= 3", sample: 100}}
+`
+	r := newSQLiteRig(t, dataRunbook(t, 3, "", steps), 30)
+	setVersions(t, r, 3, 5) // ids 6-30 have no version
+	res, err := r.run(r.stepContext("check"))
+	if !errors.Is(err, engine.ErrVerifyFailed) {
+		t.Fatalf("verify error = %v, want %v", err, engine.ErrVerifyFailed)
+	}
+	got := res.(engine.VerifyStepResult)
+	en, as := got.ExpectNone, got.Assert
+	if got.Passed || en == nil || en.Scanned != 30 || en.Matching != 25 || en.Errors != 25 || len(en.Keys) != 10 {
+		t.Fatalf("expect_none = %+v, want 25 of 30 matching, all errors, 10 listed", en)
+	}
+	if k := en.Keys[0]; !strings.HasPrefix(k, "id=") || !strings.Contains(k, `(eval "item.v < 3": invalid operation: <nil> < int`) || strings.Contains(k, "\n") {
+		t.Errorf("listed key = %q, want the key and the error's first line", k)
+	}
+	if as == nil || as.Sampled != 30 || as.Failed != 25 || as.Errors != 25 {
+		t.Errorf("assert = %+v, want 25 of 30 failed, all errors", as)
+	}
+	if !strings.Contains(err.Error(), `25 items still match "item.v < 3", 25 of them because the expression failed on them`) {
+		t.Errorf("error = %v", err)
+	}
+}
