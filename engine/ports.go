@@ -97,6 +97,19 @@ type Journal interface {
 	Checkpoints(ctx context.Context, sessionID, step string) (map[int][]byte, error)
 	RecordApplied(ctx context.Context, a Applied) error
 	AppliedMigrations(ctx context.Context, env, name string) ([]Applied, error)
+	// ClaimSession takes the session for this process, so that no other
+	// process resumes it while it runs. The claim lasts until EndSession or
+	// ReleaseSession for the id, or Close — or until the process dies,
+	// however it dies (kill -9 included): the operating system drops it.
+	// A session another live process holds is refused with a
+	// *SessionHeldError (errors.Is ErrSessionHeld) naming the holder.
+	// Claiming a session this Journal already holds succeeds.
+	ClaimSession(ctx context.Context, id string, owner SessionOwner) error
+	// ReleaseSession gives a claim back; a no-op when not held.
+	ReleaseSession(ctx context.Context, id string) error
+	// SessionHolder reports who holds the session when a live process
+	// does (ok false when none does).
+	SessionHolder(ctx context.Context, id string) (owner SessionOwner, ok bool, err error)
 	Close() error
 }
 

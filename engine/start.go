@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,8 +10,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -82,6 +85,17 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		RunbookSource: rb.Source, Title: rb.Title, Env: env.Name, Mode: cfg.Mode,
 		Operator: cfg.Operator, Started: cfg.Clock.Now(),
 	}
+	// Claimed before the row exists, so no other process can resume the
+	// session between its creation and its first event.
+	if err := cfg.Journal.ClaimSession(ctx, info.ID, newOwner(cfg)); err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = cfg.Journal.ReleaseSession(context.WithoutCancel(ctx), info.ID)
+		}
+	}()
 	info, err = cfg.Journal.CreateSession(ctx, info)
 	if err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
@@ -103,6 +117,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if err := dr.journal(ctx, s); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
+	ok = true
 	return s, nil
 }
 
@@ -111,48 +126,148 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 // saved in the session row is parsed again); when given, its SHA-256 must
 // match the session's. cfg.Env, cfg.Mode and cfg.Vars are taken from the
 // session; cfg.Operator is who resumes (required).
+//
+// The session is claimed first (see Journal.ClaimSession): one still run
+// by a live process is refused with a *SessionHeldError. Whether it ended
+// for good is read from its hash-chained events, not from the session
+// row's outcome, which no hash covers.
 func Resume(ctx context.Context, cfg Config, sessionID string) (*Session, error) {
 	cfg, err := withDefaults(cfg)
 	if err != nil {
 		return nil, err
 	}
-	info, err := cfg.Journal.Session(ctx, sessionID)
-	if err != nil {
+	if _, err := cfg.Journal.Session(ctx, sessionID); err != nil {
 		return nil, fmt.Errorf("resume session %s: %w", sessionID, err)
 	}
-	switch info.Outcome {
-	case OutcomeCompleted, OutcomeAborted, OutcomeRolledBack:
-		return nil, fmt.Errorf("resume session %s: %w (%s)", sessionID, ErrSessionEnded, info.Outcome)
+	if err := cfg.Journal.ClaimSession(ctx, sessionID, newOwner(cfg)); err != nil {
+		return nil, fmt.Errorf("resume session %s: %w", sessionID, err)
+	}
+	s, err := resumeClaimed(ctx, cfg, sessionID)
+	if err != nil {
+		_ = cfg.Journal.ReleaseSession(context.WithoutCancel(ctx), sessionID)
+		return nil, fmt.Errorf("resume session %s: %w", sessionID, err)
+	}
+	return s, nil
+}
+
+// resumeClaimed is Resume once the session is claimed: what it reads
+// cannot change under it any more.
+func resumeClaimed(ctx context.Context, cfg Config, sessionID string) (*Session, error) {
+	info, err := cfg.Journal.Session(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	events, err := cfg.Journal.Events(ctx, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	if o := EndedOutcome(events); endedForGood(o) {
+		return nil, fmt.Errorf("%w (%s)", ErrSessionEnded, o)
+	}
+	if endedForGood(info.Outcome) {
+		return nil, fmt.Errorf("%w (the session row says %s but its events do not: check it with lockstep journal verify)",
+			ErrSessionEnded, info.Outcome)
 	}
 	rb := cfg.Runbook
 	if rb == nil {
 		if rb, err = runbook.Parse(info.RunbookPath, info.RunbookSource); err != nil {
-			return nil, fmt.Errorf("resume session %s: parse saved runbook: %w", sessionID, err)
+			return nil, fmt.Errorf("parse saved runbook: %w", err)
 		}
 	} else if rb.SHA256 != info.RunbookSHA256 {
-		return nil, fmt.Errorf("resume session %s: %w: session ran %.12s, %s is %.12s; resume without a runbook argument to run the saved copy",
-			sessionID, ErrRunbookChanged, info.RunbookSHA256, rb.Path, rb.SHA256)
-	}
-	events, err := cfg.Journal.Events(ctx, sessionID)
-	if err != nil {
-		return nil, fmt.Errorf("resume session %s: read events: %w", sessionID, err)
+		return nil, fmt.Errorf("%w: session ran %.12s, %s is %.12s; resume without a runbook argument to run the saved copy",
+			ErrRunbookChanged, info.RunbookSHA256, rb.Path, rb.SHA256)
 	}
 	cfg.Runbook, cfg.Env, cfg.Mode = rb, info.Env, info.Mode
 	env, err := checkEnv(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("resume session %s: %w", sessionID, err)
+		return nil, err
 	}
 	if err := guardEnv(ctx, cfg, env); err != nil {
-		return nil, fmt.Errorf("resume session %s: %w", sessionID, err)
+		return nil, err
 	}
 	s := newSession(cfg, env, info, startVars(events, rb.Vars))
 	s.state = Replay(rb, info, events)
 	s.state.Outcome = OutcomeRunning
 	s.ctl.paused = false
 	if err := s.emit(ctx, NewEvent(EvSessionResume, "", map[string]any{"operator": cfg.Operator})); err != nil {
-		return nil, fmt.Errorf("resume session %s: %w", sessionID, err)
+		return nil, err
 	}
 	return s, nil
+}
+
+// EndedOutcome is how a session ended according to its events: the
+// outcome of its last session.end not followed by a session.resume, or
+// OutcomeRunning when it has not ended.
+func EndedOutcome(events []Event) Outcome {
+	out := OutcomeRunning
+	for _, ev := range events {
+		switch ev.Kind {
+		case EvSessionResume:
+			out = OutcomeRunning
+		case EvSessionEnd:
+			var d struct {
+				Outcome Outcome `json:"outcome"`
+			}
+			if err := ev.Decode(&d); err == nil {
+				out = d.Outcome
+			}
+		}
+	}
+	return out
+}
+
+// endedForGood reports an outcome no session can be resumed from.
+func endedForGood(o Outcome) bool {
+	return o == OutcomeCompleted || o == OutcomeAborted || o == OutcomeRolledBack
+}
+
+// ErrSessionHeld: the session is being run by a live process (see
+// Journal.ClaimSession). Returned as a *SessionHeldError.
+var ErrSessionHeld = errors.New("session is running in another process")
+
+// SessionOwner is who holds a session: the process running it.
+type SessionOwner struct {
+	Operator string    `json:"operator"`
+	Host     string    `json:"host"`
+	PID      int       `json:"pid"`
+	Since    time.Time `json:"since"`
+}
+
+// String renders the owner for an operator, e.g. "alice on db-admin
+// (pid 4242) since 2026-11-23 19:37:02 UTC"; unknown parts are left out.
+func (o SessionOwner) String() string {
+	var b strings.Builder
+	b.WriteString(cmp.Or(o.Operator, "an unknown operator"))
+	if o.Host != "" {
+		b.WriteString(" on " + o.Host)
+	}
+	if o.PID > 0 {
+		fmt.Fprintf(&b, " (pid %d)", o.PID)
+	}
+	if !o.Since.IsZero() {
+		b.WriteString(" since " + o.Since.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	return b.String()
+}
+
+// SessionHeldError is returned for a session a live process holds.
+type SessionHeldError struct {
+	ID    string
+	Owner SessionOwner
+}
+
+func (e *SessionHeldError) Error() string {
+	return fmt.Sprintf("session %s is running: held by %s; wait for it to end or stop it there (a session whose process died can be resumed)",
+		e.ID, e.Owner)
+}
+
+// Is makes errors.Is(err, ErrSessionHeld) true.
+func (e *SessionHeldError) Is(target error) bool { return target == ErrSessionHeld }
+
+// newOwner describes this process running a session for cfg.Operator.
+func newOwner(cfg Config) SessionOwner {
+	host, _ := os.Hostname()
+	return SessionOwner{Operator: cfg.Operator, Host: host, PID: os.Getpid(), Since: cfg.Clock.Now()}
 }
 
 func newSession(cfg Config, env *runbook.Environment, info SessionInfo, vars map[string]string) *Session {

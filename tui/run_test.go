@@ -118,6 +118,14 @@ func (j *memJournal) AppliedMigrations(context.Context, string, string) ([]engin
 	return nil, nil
 }
 
+func (j *memJournal) ClaimSession(context.Context, string, engine.SessionOwner) error { return nil }
+
+func (j *memJournal) ReleaseSession(context.Context, string) error { return nil }
+
+func (j *memJournal) SessionHolder(context.Context, string) (engine.SessionOwner, bool, error) {
+	return engine.SessionOwner{}, false, nil
+}
+
 func (j *memJournal) Close() error { return nil }
 
 // syncBuffer is a goroutine-safe output sink that can be searched.

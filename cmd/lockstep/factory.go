@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -71,13 +72,36 @@ func (f *factory) journalPath(flag string) string {
 	return journal.DefaultPath()
 }
 
-// openJournal opens the journal at the resolved path.
+// openJournal opens the journal at the resolved path for a session to
+// write to, creating it when missing.
 func (f *factory) openJournal(flag string) (*journal.Journal, error) {
 	j, err := journal.Open(f.journalPath(flag))
 	if err != nil {
-		return nil, err
+		return nil, journalError(err)
 	}
 	return j, nil
+}
+
+// openJournalRO opens the existing journal at the resolved path read-only,
+// for commands that only read it: nothing is created or changed, and a
+// missing file is an error naming the path.
+func (f *factory) openJournalRO(flag string) (*journal.Journal, error) {
+	j, err := journal.OpenReadOnly(f.journalPath(flag))
+	if err != nil {
+		return nil, journalError(err)
+	}
+	return j, nil
+}
+
+// journalError marks a journal that cannot be used as given (missing, not
+// a journal, a schema this lockstep does not read) as bad input (exit 2).
+func journalError(err error) error {
+	for _, target := range []error{journal.ErrNoJournal, journal.ErrNotJournal, journal.ErrSchemaTooNew, journal.ErrSchemaTooOld} {
+		if errors.Is(err, target) {
+			return usageError(err)
+		}
+	}
+	return err
 }
 
 // workDir is where backups and exports go: a directory next to the journal.

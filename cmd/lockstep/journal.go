@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/journal"
 )
 
 // journalFlags are the flags every journal subcommand shares.
@@ -33,7 +35,9 @@ journal browser on a terminal, and lists sessions otherwise.
 
 JSON shapes (--format json) are stable:
   journal list    [SessionInfo...]  {"id","runbook","runbook_path","runbook_sha256",
-                  "title","env","mode","operator","started","ended","outcome","events"}
+                  "title","env","mode","operator","started","ended","outcome","events",
+                  "held_by"}; "held_by" {"operator","host","pid","since"} is present
+                  only while a live process runs the session
   journal show    the session's timeline (see "journal export --format json")
   journal verify  [{"session","events","ok","bad_seq","reason"}...]`,
 		Args: usageArgs(cobra.NoArgs),
@@ -93,7 +97,16 @@ func runJournalList(ctx context.Context, opts *journalListOptions) error {
 	if err := checkFormat(opts.Format, "text", "json"); err != nil {
 		return err
 	}
-	j, err := opts.f.openJournal(opts.jf.JournalPath)
+	j, err := opts.f.openJournalRO(opts.jf.JournalPath)
+	if errors.Is(err, journal.ErrNoJournal) {
+		// Listing a journal no session has created yet lists nothing;
+		// the commands that check or show a session fail instead.
+		fmt.Fprintf(opts.f.ErrOut, "no sessions: no journal file at %s\n", opts.f.journalPath(opts.jf.JournalPath))
+		if opts.Format == "json" {
+			return writeJSON(opts.f.Out, []listedSession{})
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -103,11 +116,12 @@ func runJournalList(ctx context.Context, opts *journalListOptions) error {
 	if err != nil {
 		return err
 	}
+	rows := make([]listedSession, 0, len(list))
+	for _, s := range list {
+		rows = append(rows, listSession(ctx, j, s))
+	}
 	if opts.Format == "json" {
-		if list == nil {
-			list = []engine.SessionInfo{}
-		}
-		return writeJSON(opts.f.Out, list)
+		return writeJSON(opts.f.Out, rows)
 	}
 	if len(list) == 0 {
 		fmt.Fprintf(opts.f.ErrOut, "no sessions in %s\n", j.Path())
@@ -115,11 +129,51 @@ func runJournalList(ctx context.Context, opts *journalListOptions) error {
 	}
 	tw := tabwriter.NewWriter(opts.f.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SESSION\tRUNBOOK\tENV\tMODE\tOPERATOR\tSTARTED\tDURATION\tOUTCOME")
-	for _, s := range list {
+	for _, r := range rows {
+		s := r.SessionInfo
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Runbook, s.Env, s.Mode, s.Operator,
-			s.Started.Local().Format("2006-01-02 15:04"), sessionDuration(s), outcomeText(s.Outcome))
+			s.Started.Local().Format("2006-01-02 15:04"), sessionDuration(s), r.outcomeText())
 	}
 	return tw.Flush()
+}
+
+// listedSession is a row of `journal list`: the session and, while a live
+// process runs it, who holds it ("held_by" in JSON, absent otherwise).
+type listedSession struct {
+	engine.SessionInfo
+	HeldBy *engine.SessionOwner `json:"held_by,omitempty"`
+	probed bool                 // whether a never-ended session could be probed
+}
+
+// listSession probes a session that never ended for a live holder.
+func listSession(ctx context.Context, j engine.Journal, s engine.SessionInfo) listedSession {
+	r := listedSession{SessionInfo: s}
+	if s.Outcome != engine.OutcomeRunning {
+		return r
+	}
+	owner, held, err := j.SessionHolder(ctx, s.ID)
+	r.probed = err == nil
+	if held {
+		r.HeldBy = &owner
+	}
+	return r
+}
+
+// outcomeText renders the outcome column: a session that never ended is
+// running while a live process holds it, interrupted once none does.
+func (r listedSession) outcomeText() string {
+	switch {
+	case r.Outcome != engine.OutcomeRunning:
+		return string(r.Outcome)
+	case r.HeldBy != nil:
+		if r.HeldBy.PID > 0 {
+			return fmt.Sprintf("running (pid %d)", r.HeldBy.PID)
+		}
+		return "running"
+	case r.probed:
+		return "interrupted"
+	}
+	return "running/interrupted"
 }
 
 // sessionDuration renders how long a session ran ("" while it runs).
@@ -128,14 +182,6 @@ func sessionDuration(s engine.SessionInfo) string {
 		return "-"
 	}
 	return s.Ended.Sub(s.Started).Round(time.Second).String()
-}
-
-// outcomeText renders an outcome; "" is a session that never ended.
-func outcomeText(o engine.Outcome) string {
-	if o == engine.OutcomeRunning {
-		return "running/interrupted"
-	}
-	return string(o)
 }
 
 // checkFormat validates a --format flag.

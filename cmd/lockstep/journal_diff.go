@@ -37,7 +37,7 @@ func runJournalDiff(ctx context.Context, opts *journalDiffOptions) error {
 	if err := checkFormat(opts.Format, "text", "json"); err != nil {
 		return err
 	}
-	j, err := opts.f.openJournal(opts.jf.JournalPath)
+	j, err := opts.f.openJournalRO(opts.jf.JournalPath)
 	if err != nil {
 		return err
 	}

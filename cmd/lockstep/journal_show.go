@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,6 +25,7 @@ type journalShowOptions struct {
 	SessionID string
 	Format    string // show: text | json; export: md | json
 	Output    string // export: file ("" = stdout)
+	Force     bool   // export: overwrite Output if it exists
 }
 
 func newCmdJournalShow(f *factory, jf *journalFlags, runF func(context.Context, *journalShowOptions) error) *cobra.Command {
@@ -60,7 +64,8 @@ func newCmdJournalExport(f *factory, jf *journalFlags, runF func(context.Context
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "md", "output format: md or json")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to this file instead of stdout")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to this file instead of stdout (refused if it exists, unless --force)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite the -o FILE if it exists")
 	return cmd
 }
 
@@ -82,24 +87,72 @@ func runJournalExport(ctx context.Context, opts *journalShowOptions) error {
 	if opts.Output == "" {
 		return showTimeline(ctx, opts, opts.Format, opts.f.Out)
 	}
-	out, err := os.OpenFile(opts.Output, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("export session: %w", err)
+	if !opts.Force {
+		// Checked first to fail fast; writeFileAtomic checks again.
+		if _, err := os.Lstat(opts.Output); err == nil {
+			return usageError(fmt.Errorf("%s already exists: choose another -o FILE or pass --force", opts.Output))
+		}
 	}
-	if err := showTimeline(ctx, opts, opts.Format, out); err != nil {
-		out.Close()
+	// Rendered in full before the file is touched: an unknown session or
+	// a failure mid-render leaves FILE as it was.
+	var buf bytes.Buffer
+	if err := showTimeline(ctx, opts, opts.Format, &buf); err != nil {
 		return err
 	}
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("export session: %w", err)
+	if err := writeFileAtomic(opts.Output, buf.Bytes(), 0o600, opts.Force); err != nil {
+		return err
 	}
 	fmt.Fprintf(opts.f.ErrOut, "wrote %s\n", opts.Output)
 	return nil
 }
 
+// writeFileAtomic writes data to path through a temporary file in the same
+// directory, renamed into place once complete, so a reader never sees a
+// partial file and a failure leaves path as it was. Without force an
+// existing path is refused (exit 2), as `protocols new -o` does.
+func writeFileAtomic(path string, data []byte, perm os.FileMode, force bool) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if force {
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}
+	// A hard link never replaces an existing file: no window in which
+	// another writer's file could be clobbered.
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return usageError(fmt.Errorf("%s already exists: choose another -o FILE or pass --force", path))
+		}
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Remove(tmp.Name())
+}
+
 // showTimeline writes the timeline of the session in format md or json.
 func showTimeline(ctx context.Context, opts *journalShowOptions, format string, w io.Writer) error {
-	j, err := opts.f.openJournal(opts.jf.JournalPath)
+	j, err := opts.f.openJournalRO(opts.jf.JournalPath)
 	if err != nil {
 		return err
 	}

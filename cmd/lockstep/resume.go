@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,7 +16,7 @@ import (
 type resumeOptions struct {
 	f *factory
 
-	SessionID   string // "" = the latest stopped session
+	SessionID   string // "" = the latest stopped session; a unique prefix will do
 	Plain       bool
 	AnswersFile string
 	Operator    string
@@ -32,7 +33,12 @@ func newCmdResume(f *factory, runF func(context.Context, *resumeOptions) error) 
 process died. The session's state is rebuilt from its journal; it runs the
 runbook exactly as it was when the session started. A step that started and
 never finished is interrupted: idempotent steps re-run, others ask (answers:
-{retry: true}, {done: "reason"} or {skip: "reason"}).`,
+{retry: true}, {done: "reason"} or {skip: "reason"}).
+
+SESSION may be a unique prefix of the id. A session still run by a live
+process (on this machine) is never resumed: resume exits 2 naming who holds
+it (operator, host, pid, since when), and without SESSION it skips such
+sessions. A session whose process died, even by kill -9, is resumable.`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -54,31 +60,20 @@ never finished is interrupted: idempotent steps re-run, others ask (answers:
 }
 
 // runResume finds the session, checks the answers against its runbook and
-// resumes it.
+// resumes it. The session is looked up read-only first, so a mistyped
+// --journal creates nothing; a session a live process still runs is
+// refused (exit 2) naming who holds it.
 func runResume(ctx context.Context, opts *resumeOptions) error {
 	f := opts.f
 	operator, err := f.operator(opts.Operator)
 	if err != nil {
 		return err
 	}
-	j, err := f.openJournal(opts.JournalPath)
+	info, err := findResumable(ctx, f, opts)
 	if err != nil {
 		return err
 	}
-	defer j.Close()
-	id := opts.SessionID
-	if id == "" {
-		if id, err = latestResumable(ctx, j); err != nil {
-			return err
-		}
-	}
-	info, err := j.Session(ctx, id)
-	if err != nil {
-		if errors.Is(err, engine.ErrNotFound) {
-			return usageError(fmt.Errorf("no session %q in %s (list them with: lockstep journal list)", id, j.Path()))
-		}
-		return err
-	}
+	id := info.ID
 	rb, err := runbook.Parse(info.RunbookPath, info.RunbookSource)
 	if err != nil {
 		var rerrs runbook.Errors
@@ -94,6 +89,11 @@ func runResume(ctx context.Context, opts *resumeOptions) error {
 	if err != nil {
 		return err
 	}
+	j, err := f.openJournal(opts.JournalPath)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
 	getenv := f.Getenv
 	if dir := demoJournalDir(j.Path()); dir != "" && info.Runbook == "demo" && getenv("LOCKSTEP_DEMO_DB") == "" {
 		// A demo session resumed from its own journal: point the demo's
@@ -106,23 +106,72 @@ func runResume(ctx context.Context, opts *resumeOptions) error {
 		Runbook: rb, Operator: operator, Yes: opts.Yes, Journal: j, Stores: openStore(getenv),
 		Publisher: newPublisher(), Getenv: getenv, Stdout: f.Out, WorkDir: workDir(j),
 	}
-	return runSession(ctx, f, sessionRequest{cfg: cfg, resumeID: id, plain: opts.Plain || answers != nil, answers: answers,
+	err = runSession(ctx, f, sessionRequest{cfg: cfg, resumeID: id, plain: opts.Plain || answers != nil, answers: answers,
 		yes: opts.Yes, resumeArgs: journalArg(opts.JournalPath)})
+	var held *engine.SessionHeldError
+	if errors.As(err, &held) {
+		// Another process took the session between the check and the
+		// claim: the engine refused it.
+		return usageError(held)
+	}
+	return err
+}
+
+// findResumable looks the session up in the journal opened read-only: the
+// session --SESSION names (a unique prefix will do), else the latest one
+// resumable. One that a live process holds is refused.
+func findResumable(ctx context.Context, f *factory, opts *resumeOptions) (engine.SessionInfo, error) {
+	j, err := f.openJournalRO(opts.JournalPath)
+	if err != nil {
+		return engine.SessionInfo{}, err
+	}
+	defer j.Close()
+	if opts.SessionID == "" {
+		return latestResumable(ctx, j)
+	}
+	info, err := findSession(ctx, j, opts.SessionID)
+	if err != nil {
+		if errors.Is(err, engine.ErrNotFound) {
+			return info, usageError(fmt.Errorf("no session %q in %s (list them with: lockstep journal list)", opts.SessionID, j.Path()))
+		}
+		return info, err
+	}
+	if owner, held, err := j.SessionHolder(ctx, info.ID); err != nil {
+		return info, err
+	} else if held {
+		return info, usageError(&engine.SessionHeldError{ID: info.ID, Owner: owner})
+	}
+	return j.Session(ctx, info.ID)
 }
 
 // latestResumable returns the newest session that stopped resumably or
-// never ended (its process died).
-func latestResumable(ctx context.Context, j engine.Journal) (string, error) {
+// never ended (its process died), skipping those a live process still
+// runs.
+func latestResumable(ctx context.Context, j engine.Journal) (engine.SessionInfo, error) {
 	list, err := j.ListSessions(ctx, engine.SessionFilter{})
 	if err != nil {
-		return "", err
+		return engine.SessionInfo{}, err
 	}
+	var running []string
 	for _, s := range list {
-		if s.Outcome == engine.OutcomeStopped || s.Outcome == engine.OutcomeRunning {
-			return s.ID, nil
+		if s.Outcome != engine.OutcomeStopped && s.Outcome != engine.OutcomeRunning {
+			continue
 		}
+		owner, held, err := j.SessionHolder(ctx, s.ID)
+		if err != nil {
+			return engine.SessionInfo{}, err
+		}
+		if held {
+			running = append(running, fmt.Sprintf("%s (held by %s)", s.ID, owner))
+			continue
+		}
+		return j.Session(ctx, s.ID)
 	}
-	return "", usageError(errors.New("no stopped session to resume (list sessions with: lockstep journal list)"))
+	msg := "no stopped session to resume (list sessions with: lockstep journal list)"
+	if len(running) > 0 {
+		msg = fmt.Sprintf("no stopped session to resume: running now, so not resumable: %s", strings.Join(running, ", "))
+	}
+	return engine.SessionInfo{}, usageError(errors.New(msg))
 }
 
 // journalArg repeats a --journal flag in printed hints.

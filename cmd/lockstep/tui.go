@@ -16,9 +16,10 @@ func runTUI(ctx context.Context, cfg engine.Config, resumeID string) (engine.Out
 	return tui.Run(ctx, tui.Options{Config: cfg, ResumeID: resumeID})
 }
 
-// runJournalBrowser opens the TUI journal browser on the journal.
+// runJournalBrowser opens the TUI journal browser on the journal, read-only
+// like the other journal commands.
 func runJournalBrowser(ctx context.Context, f *factory, jf *journalFlags) error {
-	j, err := f.openJournal(jf.JournalPath)
+	j, err := f.openJournalRO(jf.JournalPath)
 	if err != nil {
 		return err
 	}

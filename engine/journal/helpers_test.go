@@ -68,3 +68,17 @@ func appendEvents(t *testing.T, j *journal.Journal, sessionID string, n int) []e
 	}
 	return out
 }
+
+// endSession ends a session the way the engine does: session.end, then
+// EndSession.
+func endSession(t *testing.T, j *journal.Journal, id string, outcome engine.Outcome) {
+	t.Helper()
+	ev := engine.NewEvent(engine.EvSessionEnd, "", map[string]any{"outcome": outcome})
+	ev.SessionID, ev.Operator = id, "alice"
+	if _, err := j.Append(context.Background(), ev); err != nil {
+		t.Fatalf("Append session.end: %v", err)
+	}
+	if err := j.EndSession(context.Background(), id, outcome); err != nil {
+		t.Fatalf("EndSession: %v", err)
+	}
+}

@@ -162,9 +162,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err := j.SaveCheckpoint(ctx, s.ID, "backfill", 2, []byte("cur"), nil); err != nil {
 		t.Fatalf("SaveCheckpoint: %v", err)
 	}
-	if err := j.EndSession(ctx, s.ID, engine.OutcomeStopped); err != nil {
-		t.Fatalf("EndSession: %v", err)
-	}
+	endSession(t, j, s.ID, engine.OutcomeStopped)
 	if err := j.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -177,8 +175,8 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Session after reopen: %v", err)
 	}
-	if info.Events != 4 || info.Outcome != engine.OutcomeStopped || info.Ended.IsZero() {
-		t.Errorf("Session after reopen = %+v, want 4 events, stopped, ended", info)
+	if info.Events != 5 || info.Outcome != engine.OutcomeStopped || info.Ended.IsZero() {
+		t.Errorf("Session after reopen = %+v, want 5 events, stopped, ended", info)
 	}
 	cps, err := j2.Checkpoints(ctx, s.ID, "backfill")
 	if err != nil || string(cps[2]) != "cur" {
@@ -188,8 +186,8 @@ func TestReopenKeepsEverything(t *testing.T) {
 		t.Errorf("Verify after reopen = %+v, %v; want OK", res, err)
 	}
 	ev, err := j2.Append(ctx, engine.Event{SessionID: s.ID, Kind: engine.EvSessionResume, Operator: "carol"})
-	if err != nil || ev.Seq != 5 {
-		t.Errorf("Append after reopen: seq %d, err %v; want seq 5", ev.Seq, err)
+	if err != nil || ev.Seq != 6 {
+		t.Errorf("Append after reopen: seq %d, err %v; want seq 6", ev.Seq, err)
 	}
 	if info, _ := j2.Session(ctx, s.ID); info.Outcome != engine.OutcomeRunning || !info.Ended.IsZero() {
 		t.Errorf("after session.resume: outcome %q ended %v, want running", info.Outcome, info.Ended)

@@ -79,6 +79,17 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("%w: file has schema version %d, this lockstep knows up to %d: upgrade lockstep",
 			ErrSchemaTooNew, v, len(migrations))
 	}
+	if v == 0 {
+		// A new journal is an empty database; one with tables but no
+		// schema version belongs to another program: leave it alone.
+		var tables int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&tables); err != nil {
+			return fmt.Errorf("read schema: %w", err)
+		}
+		if tables > 0 {
+			return fmt.Errorf("%w: the database has tables but no lockstep schema version", ErrNotJournal)
+		}
+	}
 	for i := v; i < len(migrations); i++ {
 		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
 			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
@@ -89,6 +100,26 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit schema migration: %w", err)
+	}
+	return nil
+}
+
+// checkSchema checks, without writing, that db holds a journal of exactly
+// the schema this binary writes.
+func checkSchema(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	switch {
+	case v > len(migrations):
+		return fmt.Errorf("%w: file has schema version %d, this lockstep knows up to %d: upgrade lockstep",
+			ErrSchemaTooNew, v, len(migrations))
+	case v == 0:
+		return fmt.Errorf("%w: the database has no lockstep schema", ErrNotJournal)
+	case v < len(migrations):
+		return fmt.Errorf("%w: file has schema version %d, this lockstep writes %d: run a session with it (lockstep run) to upgrade the journal",
+			ErrSchemaTooOld, v, len(migrations))
 	}
 	return nil
 }

@@ -186,17 +186,22 @@ func (j *Journal) ListSessions(ctx context.Context, filter engine.SessionFilter)
 	return out, nil
 }
 
-// EndSession records when and how the session ended. It appends no event:
-// the engine appends session.end itself first. A session that is resumed
-// later (an EvSessionResume event) is reopened.
+// EndSession records when and how the session ended, and gives back the
+// session's claim (see ClaimSession). It appends no event: the engine
+// appends session.end itself first, and the end time recorded is that
+// event's, so Verify can check it. A session that is resumed later (an
+// EvSessionResume event) is reopened.
 func (j *Journal) EndSession(ctx context.Context, id string, outcome engine.Outcome) error {
+	defer j.ReleaseSession(ctx, id)
 	if outcome == engine.OutcomeRunning {
 		return fmt.Errorf("end session %q: outcome is required", id)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	res, err := j.db.ExecContext(ctx, `UPDATE sessions SET ended = ?, outcome = ? WHERE id = ?`,
-		formatStoreTime(time.Now()), string(outcome), id)
+	res, err := j.db.ExecContext(ctx, `UPDATE sessions SET ended = COALESCE(
+			(SELECT time FROM events WHERE session = ? AND seq = sessions.head_seq AND kind = ?), ?),
+		outcome = ? WHERE id = ?`,
+		id, string(engine.EvSessionEnd), formatStoreTime(time.Now()), string(outcome), id)
 	if err != nil {
 		return fmt.Errorf("end session %q: %w", id, err)
 	}

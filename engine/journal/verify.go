@@ -5,8 +5,13 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/lockstep-run/lockstep/engine"
 )
@@ -16,11 +21,19 @@ import (
 // a reason — the session header changed (first prev_hash), a gap in seq
 // (an event deleted), a broken link (prev_hash is not the previous hash),
 // a hash mismatch (the event was edited), or events missing at the end
-// (the session's recorded head is not the last event). A runbook source
-// that no longer hashes to the session's SHA-256 is reported with BadSeq 0.
-// An unknown session returns engine.ErrNotFound wrapped.
+// (the session's recorded head is not the last event). It then checks the
+// columns of the session row no hash covers against the hashed events
+// (see checkRow), reporting a mismatch with BadSeq 0, as it does a runbook
+// source that no longer hashes to the session's SHA-256. Events whose
+// session row was deleted are reported too; an id with neither a row nor
+// events returns engine.ErrNotFound wrapped.
 func (j *Journal) Verify(ctx context.Context, sessionID string) (engine.VerifyResult, error) {
 	info, err := j.Session(ctx, sessionID)
+	if errors.Is(err, engine.ErrNotFound) {
+		if res, ok, oerr := j.verifyOrphan(ctx, sessionID); oerr != nil || ok {
+			return res, oerr
+		}
+	}
 	if err != nil {
 		return engine.VerifyResult{}, fmt.Errorf("verify: %w", err)
 	}
@@ -47,7 +60,10 @@ func (j *Journal) Verify(ctx context.Context, sessionID string) (engine.VerifyRe
 		return engine.VerifyResult{}, fmt.Errorf("verify %q: %w", sessionID, err)
 	}
 	defer rows.Close()
-	prev, want := HeaderHash(info), int64(1)
+	var (
+		prev, want = HeaderHash(info), int64(1)
+		facts      rowFacts
+	)
 	for rows.Next() {
 		ev, err := scanVerifyRow(rows, sessionID)
 		if err != nil {
@@ -65,6 +81,7 @@ func (j *Journal) Verify(ctx context.Context, sessionID string) (engine.VerifyRe
 		case EventHash(ev) != ev.Hash:
 			return fail(ev.Seq, "hash mismatch: event content changed")
 		}
+		facts.add(ev)
 		prev, want = ev.Hash, want+1
 	}
 	if err := rows.Err(); err != nil {
@@ -73,7 +90,148 @@ func (j *Journal) Verify(ctx context.Context, sessionID string) (engine.VerifyRe
 	if last := want - 1; headSeq != last || (last > 0 && headHash != prev) {
 		return fail(last+1, "events missing: the session's last recorded event is %d, the chain ends at %d", headSeq, last)
 	}
+	if reason := checkRow(info, facts); reason != "" {
+		return fail(0, "session row changed: %s", reason)
+	}
 	return res, nil
+}
+
+// VerifyAll verifies every session, oldest first, then reports the events
+// whose session row is gone (one failed result per such session id).
+func (j *Journal) VerifyAll(ctx context.Context) ([]engine.VerifyResult, error) {
+	list, err := j.ListSessions(ctx, engine.SessionFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("verify journal: %w", err)
+	}
+	out := make([]engine.VerifyResult, 0, len(list))
+	for i := len(list) - 1; i >= 0; i-- {
+		res, err := j.Verify(ctx, list[i].ID)
+		if err != nil {
+			return nil, fmt.Errorf("verify journal: %w", err)
+		}
+		out = append(out, res)
+	}
+	orphans, err := j.orphans(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("verify journal: %w", err)
+	}
+	return append(out, orphans...), nil
+}
+
+// verifyOrphan reports the events of a session id that has no row.
+func (j *Journal) verifyOrphan(ctx context.Context, sessionID string) (engine.VerifyResult, bool, error) {
+	res, err := j.orphans(ctx, sessionID)
+	if err != nil || len(res) == 0 {
+		return engine.VerifyResult{}, false, err
+	}
+	return res[0], true, nil
+}
+
+// orphans returns a failed result per session id (only sessionID unless
+// "") that has events but no session row.
+func (j *Journal) orphans(ctx context.Context, sessionID string) ([]engine.VerifyResult, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT session, COUNT(*), MIN(seq) FROM events
+		WHERE session NOT IN (SELECT id FROM sessions) AND (? = '' OR session = ?)
+		GROUP BY session ORDER BY session`, sessionID, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("find orphan events: %w", err)
+	}
+	defer rows.Close()
+	var out []engine.VerifyResult
+	for rows.Next() {
+		r := engine.VerifyResult{}
+		if err := rows.Scan(&r.SessionID, &r.Events, &r.BadSeq); err != nil {
+			return nil, fmt.Errorf("find orphan events: %w", err)
+		}
+		r.Reason = fmt.Sprintf("session row deleted: %d events belong to no session", r.Events)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find orphan events: %w", err)
+	}
+	return out, nil
+}
+
+// rowFacts is what the hashed events say about the session row.
+type rowFacts struct {
+	start    map[string]any // data of the first session.start
+	outcome  engine.Outcome // of the last session.end not followed by a session.resume
+	endSeq   int64
+	endTime  time.Time
+	startSeq int64
+}
+
+func (f *rowFacts) add(ev engine.Event) {
+	switch ev.Kind {
+	case engine.EvSessionStart:
+		if f.start == nil {
+			f.start, f.startSeq = map[string]any{}, ev.Seq
+			_ = json.Unmarshal(ev.Data, &f.start)
+		}
+	case engine.EvSessionResume:
+		f.outcome, f.endSeq, f.endTime = engine.OutcomeRunning, 0, time.Time{}
+	case engine.EvSessionEnd:
+		var d struct {
+			Outcome engine.Outcome `json:"outcome"`
+		}
+		_ = json.Unmarshal(ev.Data, &d)
+		f.outcome, f.endSeq, f.endTime = d.Outcome, ev.Seq, ev.Time
+	}
+}
+
+// endSlack is how long after its session.end event a session's end time
+// may be: the journal records the event's time, older journals the time
+// EndSession ran, a moment later.
+const endSlack = time.Minute
+
+// checkRow compares the columns of the session row no hash covers (the
+// header hash covers id, runbook sha256, env, mode, operator and start)
+// with the hashed events and runbook source, and returns what differs.
+func checkRow(info engine.SessionInfo, f rowFacts) string {
+	for _, c := range []struct{ key, col, got string }{
+		{"runbook", "runbook", info.Runbook}, {"path", "runbook_path", info.RunbookPath},
+		{"sha256", "runbook_sha256", info.RunbookSHA256}, {"env", "env", info.Env},
+		{"mode", "mode", string(info.Mode)}, {"operator", "operator", info.Operator},
+	} {
+		if want, ok := f.start[c.key].(string); ok && want != c.got {
+			return fmt.Sprintf("%s is %q, session.start (seq %d) says %q", c.col, c.got, f.startSeq, want)
+		}
+	}
+	if want, ok := sourceTitle(info.RunbookSource); ok && want != info.Title {
+		return fmt.Sprintf("title is %q, the saved runbook says %q", info.Title, want)
+	}
+	switch {
+	case info.Outcome != f.outcome && f.outcome == engine.OutcomeRunning:
+		return fmt.Sprintf("outcome is %q, but no session.end event ended the session", info.Outcome)
+	case info.Outcome != f.outcome && info.Outcome == engine.OutcomeRunning:
+		return fmt.Sprintf("the session shows as never ended, but session.end (seq %d) ended it as %q (row edited, or the process died before recording its end)",
+			f.endSeq, f.outcome)
+	case info.Outcome != f.outcome:
+		return fmt.Sprintf("outcome is %q, session.end (seq %d) says %q", info.Outcome, f.endSeq, f.outcome)
+	case f.outcome == engine.OutcomeRunning && !info.Ended.IsZero():
+		return "an end time is set, but the session never ended"
+	case f.outcome != engine.OutcomeRunning && info.Ended.IsZero():
+		return fmt.Sprintf("no end time, but session.end (seq %d) ended the session", f.endSeq)
+	case f.outcome != engine.OutcomeRunning && (info.Ended.Before(f.endTime) || info.Ended.After(f.endTime.Add(endSlack))):
+		return fmt.Sprintf("end time %s does not match session.end (seq %d) at %s",
+			formatStoreTime(info.Ended), f.endSeq, formatStoreTime(f.endTime))
+	}
+	return ""
+}
+
+// sourceTitle reads the title of a saved runbook source (hash-checked
+// against the session's sha256 before this is used).
+func sourceTitle(src []byte) (string, bool) {
+	if len(src) == 0 {
+		return "", false
+	}
+	var doc struct {
+		Title string `yaml:"title"`
+	}
+	if err := yaml.Unmarshal(src, &doc); err != nil || doc.Title == "" {
+		return "", false
+	}
+	return doc.Title, true
 }
 
 // scanVerifyRow reads one event row; an unparsable time is left zero for
