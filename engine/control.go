@@ -20,10 +20,31 @@ type controlState struct {
 	// process) when the operator aborts or rolls back. Data steps are not
 	// cancelled: they poll Checkpoint and finish their in-flight writes.
 	interrupt context.CancelCauseFunc
+	// checklist is the checklist prompt in play, which CmdCheck ticks
+	// (nil: none).
+	checklist *liveChecklist
 
 	queue []Command
 	wake  chan struct{}
 	done  chan struct{}
+}
+
+// CmdCheck ticks an item of the checklist prompt in play as the operator
+// ticks it, so each tick is journaled (check.tick) when it happens, not
+// only when the checklist is confirmed. Text is "<step id> <index>"; a tick
+// for a step whose checklist is no longer asked is dropped (the answer to
+// that prompt carried its ticks).
+const CmdCheck CommandKind = "check"
+
+// EvQuit records that the operator quit the front end before the session
+// ended: {step?, reason}. It is journaled (Session.Quit) before the front
+// end cancels the session, so the journal says who stopped a running step.
+const EvQuit EventKind = "quit"
+
+// liveChecklist journals the ticks of one checklist prompt.
+type liveChecklist struct {
+	step string
+	tick func(i int) error
 }
 
 // Control delivers an operator command to the session. It never blocks and
@@ -96,6 +117,9 @@ func (s *Session) drainCommands(ctx context.Context) {
 func (s *Session) apply(ctx context.Context, c Command, step string) {
 	var ev Event
 	switch c.Kind {
+	case CmdCheck:
+		s.applyCheck(ctx, c, step)
+		return
 	case CmdPause:
 		ev = NewEvent(EvPause, step, map[string]any{})
 	case CmdContinue:
@@ -189,4 +213,66 @@ func (c controlView) Rate() int {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	return c.s.ctl.rate
+}
+
+// applyCheck journals the tick c names, if its checklist is in play.
+func (s *Session) applyCheck(ctx context.Context, c Command, current string) {
+	i := strings.LastIndexByte(c.Text, ' ')
+	idx, err := strconv.Atoi(c.Text[i+1:])
+	if i < 0 || err != nil {
+		s.warn(ctx, current, "check: want \"<step> <index>\", got "+strconv.Quote(c.Text))
+		return
+	}
+	s.mu.Lock()
+	cl := s.ctl.checklist
+	s.mu.Unlock()
+	if cl == nil || cl.step != c.Text[:i] {
+		return
+	}
+	if err := cl.tick(idx); err != nil {
+		s.warn(ctx, cl.step, "journal tick: "+err.Error())
+	}
+}
+
+// Quit journals that the operator quit (EvQuit, naming the running step
+// and reason) before the front end cancels the session. It does nothing
+// once the session has ended.
+func (s *Session) Quit(ctx context.Context, reason string) error {
+	s.mu.Lock()
+	ended := s.ctl.done == nil
+	if !ended {
+		select {
+		case <-s.ctl.done:
+			ended = true
+		default:
+		}
+	}
+	step := s.state.Current
+	s.mu.Unlock()
+	if ended {
+		return nil
+	}
+	return s.emit(ctx, NewEvent(EvQuit, step, map[string]any{"reason": reason}))
+}
+
+// checklistWatcher is what a session's Control offers a checklist step:
+// while its prompt is in play, CmdCheck ticks go to tick.
+type checklistWatcher interface {
+	watchChecklist(step string, tick func(i int) error) (stop func())
+}
+
+var _ checklistWatcher = controlView{}
+
+func (c controlView) watchChecklist(step string, tick func(i int) error) func() {
+	cl := &liveChecklist{step: step, tick: tick}
+	c.s.mu.Lock()
+	c.s.ctl.checklist = cl
+	c.s.mu.Unlock()
+	return func() {
+		c.s.mu.Lock()
+		if c.s.ctl.checklist == cl {
+			c.s.ctl.checklist = nil
+		}
+		c.s.mu.Unlock()
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -34,10 +35,16 @@ func runManual(ctx context.Context, sc *StepContext) (any, error) {
 	if sc.Attempt > 1 || sc.Resumed {
 		count = priorTicks(ctx, sc, ticked)
 	}
-	// tick journals the items of checked not journaled yet, in order.
+	// tick journals the items of checked not journaled yet, in order. It
+	// runs on the prompt's goroutine (the answer) and on the control
+	// goroutine (CmdCheck, one tick as the operator ticks it).
+	var mu sync.Mutex
+	closed := false
 	tick := func(checked []int) error {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, i := range checked {
-			if i < 0 || i >= len(ticked) || ticked[i] {
+			if closed || i < 0 || i >= len(ticked) || ticked[i] {
 				continue
 			}
 			if err := sc.Emit(NewEvent(EvCheck, "", map[string]any{"index": i, "item": sc.Step.Checklist[i]})); err != nil {
@@ -48,6 +55,15 @@ func runManual(ctx context.Context, sc *StepContext) (any, error) {
 		}
 		return nil
 	}
+	if w, ok := sc.Control.(checklistWatcher); ok {
+		stop := w.watchChecklist(sc.Step.ID, func(i int) error { return tick([]int{i}) })
+		defer func() {
+			stop()
+			mu.Lock()
+			closed = true // a tick still queued must not follow step.end
+			mu.Unlock()
+		}()
+	}
 	ans, err := askValid(ctx, sc, Prompt{
 		Kind: PromptChecklist, Title: sc.Step.ID, Text: sc.Step.Text,
 		Checklist: sc.Step.Checklist, Key: sc.Step.ID + ".check",
@@ -55,6 +71,8 @@ func runManual(ctx context.Context, sc *StepContext) (any, error) {
 		if err := tick(a.Checked); err != nil {
 			return "journal tick: " + err.Error()
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		if count < len(ticked) {
 			return fmt.Sprintf("%d of %d items ticked: tick them all", count, len(ticked))
 		}

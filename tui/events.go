@@ -60,7 +60,9 @@ func (m *Model) applyEvent(ev engine.Event) {
 		// The engine holds at its next safe point: between steps, or at a
 		// migrate's next batch. Until then the running step goes on.
 		m.paused, m.pausingAfter = true, m.stepToFinish()
-		m.setNotice("")
+		if strings.HasPrefix(m.notice, "pause requested") {
+			m.setNotice("") // the header says it now; a rollback notice stays
+		}
 	case engine.EvResume:
 		m.paused, m.pausingAfter = false, ""
 		m.flashNotice("resumed")
@@ -75,9 +77,7 @@ func (m *Model) applyEvent(ev engine.Event) {
 	case engine.EvAbort:
 		m.setNotice("aborting: in-flight writes finish, progress is checkpointed")
 	case engine.EvWarning:
-		var d struct{ Message string }
-		_ = ev.Decode(&d)
-		m.setNotice("⚠ " + d.Message)
+		m.setNotice("⚠ " + engine.WarningText(ev))
 	case engine.EvCheck:
 		var d struct{ Index int }
 		_ = ev.Decode(&d)
@@ -145,9 +145,6 @@ func (m *Model) applyStepEvent(ev engine.Event) bool {
 			row.status = engine.StepDone
 		}
 		row.setResult(d.Result)
-		if ev.Step == m.outStep {
-			m.out.Flush()
-		}
 		m.stepFinished(ev.Step)
 	case engine.EvStepSkip, engine.EvStepMarkDone:
 		if row == nil {
@@ -238,13 +235,14 @@ func (m *Model) applyRollbackEvent(ev engine.Event, row *stepRow) bool {
 	_ = ev.Decode(&d)
 	switch ev.Kind {
 	case engine.EvStepStart:
-		m.current = row.step.ID
+		m.current, m.rollingBack = row.step.ID, row.step.ID
 		m.setNotice("rolling back " + row.step.ID)
 		if m.outStep != ev.Step {
 			m.out.Reset()
 			m.outStep = ev.Step
 		}
 	case engine.EvStepEnd:
+		m.rollingBack = ""
 		if engine.StepStatus(d.Status) == engine.StepDone {
 			row.status = engine.StepRolledBack
 		}
@@ -252,6 +250,7 @@ func (m *Model) applyRollbackEvent(ev engine.Event, row *stepRow) bool {
 			row.err = "rollback: " + d.Error
 		}
 	case engine.EvStepSkip:
+		m.rollingBack = ""
 		row.status, row.reason = engine.StepRolledBack, "rollback skipped: "+d.Reason
 	}
 	return true

@@ -16,6 +16,7 @@ const (
 	formAbort    engine.PromptKind = "tui.abort"
 	formRollback engine.PromptKind = "tui.rollback"
 	formNote     engine.PromptKind = "tui.note"
+	formQuit     engine.PromptKind = "tui.quit"
 )
 
 // intentKind says what a form wants the root model to do.
@@ -26,12 +27,14 @@ const (
 	intentSubmit            // answer the prompt / send the command
 	intentCancel            // close a local form
 	intentQuit              // the operator quit from the prompt
+	intentTick              // a checklist item was ticked: journal it now
 )
 
 // intent is what a form's Update returns; the root model acts on it.
 type intent struct {
 	kind   intentKind
 	answer engine.Answer
+	item   int // intentTick: the item ticked
 }
 
 // form is the prompt in play: an engine prompt or a local question.
@@ -49,6 +52,10 @@ type form struct {
 	reason  textinput.Model
 	err     string
 	width   int
+	// text is the prompt's explanation rendered for the pane (the root
+	// model renders it: engine prompts only, when the step pane does not
+	// show the same text already).
+	text []string
 }
 
 func newInput(placeholder string, st *styles) textinput.Model {
@@ -79,6 +86,8 @@ func newForm(p engine.Prompt, st *styles) *form {
 		f.addInput("reason", "reason (required)", st)
 	case engine.PromptConfirmEnv:
 		f.addInput("environment", fmt.Sprintf("type %s to confirm", p.Expect), st)
+	case engine.PromptDestructive:
+		f.addInput("confirm", fmt.Sprintf("type %s to run it", f.destructiveID()), st)
 	case engine.PromptReason, formRollback:
 		f.addInput("reason", "reason (required)", st)
 	case formNote:
@@ -114,18 +123,36 @@ func (f *form) addInput(label, placeholder string, st *styles) {
 	f.inputs = append(f.inputs, newInput(placeholder, st))
 }
 
+// destructiveID is what the operator types to run a destructive step: the
+// step's id.
+func (f *form) destructiveID() string {
+	if f.prompt.Step != "" {
+		return f.prompt.Step
+	}
+	return "yes"
+}
+
 // local reports whether the form is the TUI's own question.
 func (f *form) local() bool { return strings.HasPrefix(string(f.kind), "tui.") }
 
 // capturesText reports whether printable keys go to a text input.
-func (f *form) capturesText() bool { return f.pending != engine.ActionNone || len(f.inputs) > 0 }
+func (f *form) capturesText() bool { return f.pending != engine.ActionNone || f.typing() }
+
+// typing reports whether the form's text field has the focus (esc leaves
+// it, so the session's keys work at any prompt).
+func (f *form) typing() bool { return len(f.inputs) > 0 && f.inputs[f.focus].Focused() }
+
+// leftField reports whether the operator left the form's text field.
+func (f *form) leftField() bool {
+	return len(f.inputs) > 0 && !f.typing() && f.pending == engine.ActionNone
+}
 
 // canSkip reports whether s asks for a skip reason in this form.
 func (f *form) canSkip() bool {
 	switch f.kind {
 	case engine.PromptChecklist, engine.PromptManual, engine.PromptDestructive,
 		engine.PromptInterrupted, engine.PromptFailed:
-		return f.pending == engine.ActionNone
+		return f.pending == engine.ActionNone && !f.typing()
 	}
 	return false
 }
@@ -149,6 +176,12 @@ func (f *form) Update(msg tea.KeyPressMsg) (intent, tea.Cmd) {
 	switch {
 	case f.local() && k == "esc":
 		return intent{kind: intentCancel}, nil
+	case f.typing() && k == "esc":
+		// Leave the field: p, a, b, n, q and ? act again; tab comes back.
+		f.inputs[f.focus].Blur()
+		return intent{}, nil
+	case f.leftField() && k == "tab" && f.kind != engine.PromptApproval:
+		return intent{}, f.inputs[f.focus].Focus()
 	case !f.capturesText() && k == "q":
 		return intent{kind: intentQuit}, nil
 	case f.canSkip() && k == "s":
@@ -163,7 +196,7 @@ func (f *form) Update(msg tea.KeyPressMsg) (intent, tea.Cmd) {
 		return f.updateApproval(msg)
 	case engine.PromptInterrupted, engine.PromptFailed:
 		return f.updateActions(k)
-	case formAbort:
+	case formAbort, formQuit:
 		if k == "enter" || k == "y" {
 			return intent{kind: intentSubmit, answer: engine.Answer{Confirm: true}}, nil
 		}
@@ -229,13 +262,17 @@ func (f *form) updateChecklist(k string) intent {
 		if n == 0 {
 			break
 		}
-		f.ticked[f.cursor] = !f.ticked[f.cursor]
 		if f.ticked[f.cursor] {
-			f.order = append(f.order, f.cursor)
-			f.cursor = min(f.cursor+1, n-1)
-		} else {
-			f.order = slices.DeleteFunc(f.order, func(i int) bool { return i == f.cursor })
+			// Each tick is journaled as it is made: what was attested
+			// stays attested.
+			f.err = "ticked and journaled: cannot be undone"
+			break
 		}
+		i := f.cursor
+		f.ticked[i] = true
+		f.order = append(f.order, i)
+		f.cursor = min(f.cursor+1, n-1)
+		return intent{kind: intentTick, item: i}
 	case "enter":
 		if left := n - len(f.order); left > 0 {
 			f.err = fmt.Sprintf("%d item(s) left to tick (or s to skip with a reason)", left)
@@ -312,6 +349,10 @@ func (f *form) updateSingleInput(msg tea.KeyPressMsg) (intent, tea.Cmd) {
 	}
 	v := strings.TrimSpace(f.inputs[0].Value())
 	switch {
+	case f.kind == engine.PromptDestructive && v != f.destructiveID():
+		f.err = fmt.Sprintf("type %q exactly to run this destructive step", f.destructiveID())
+	case f.kind == engine.PromptDestructive:
+		return intent{kind: intentSubmit, answer: engine.Answer{Confirm: true, Value: v}}, nil
 	case f.kind == engine.PromptConfirmEnv && v != f.prompt.Expect:
 		f.err = fmt.Sprintf("type %q exactly to confirm", f.prompt.Expect)
 	case v == "":
@@ -327,8 +368,8 @@ func (f *form) updateSingleInput(msg tea.KeyPressMsg) (intent, tea.Cmd) {
 func (f *form) updateActions(k string) (intent, tea.Cmd) {
 	pick := func(a engine.Action) (intent, tea.Cmd) {
 		switch a {
-		case engine.ActionDone, engine.ActionSkip:
-			return f.askReason(a)
+		case engine.ActionDone, engine.ActionSkip, engine.ActionRollback:
+			return f.askReason(a) // a rollback asks why, as b does
 		}
 		return intent{kind: intentSubmit, answer: engine.Answer{Action: a}}, nil
 	}

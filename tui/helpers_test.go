@@ -94,6 +94,7 @@ func newTestModel(t testing.TB, env string, w, h int) (*Model, *recorder) {
 		Env: env, Mode: engine.ModeLive, Operator: "alice", Started: t0}
 	m := New(testRunbook(), engine.State{Info: info}, rec)
 	m.now = func() time.Time { return t0.Add(12*time.Minute + 34*time.Second) }
+	m.guard = 0 // keys reach a new prompt at once; TestKeyGuard sets it
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return m, rec
 }

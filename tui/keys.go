@@ -18,6 +18,9 @@ type keyMap struct {
 	Note     key.Binding
 	Scroll   key.Binding
 	Back     key.Binding
+	Leave    key.Binding
+	Field    key.Binding
+	Wait     key.Binding
 	Quit     key.Binding
 	ForceQ   key.Binding
 	Help     key.Binding
@@ -43,6 +46,9 @@ func newKeyMap() keyMap {
 		Note:     b("n", "note", "n"),
 		Scroll:   b("pgup/pgdn", "scroll output", "pgup", "pgdown"),
 		Back:     b("esc", "back", "esc"),
+		Leave:    b("esc", "leave field (then p a b n q)", "esc"),
+		Field:    b("tab", "type", "tab"),
+		Wait:     b("…", "new prompt: keys wait a moment", ""),
 		Quit:     b("q", "quit (resumable)", "q", "ctrl+c"),
 		ForceQ:   b("ctrl+c", "quit (resumable)", "ctrl+c"),
 		Help:     b("?", "more keys", "?"),

@@ -28,14 +28,30 @@ func TestChecklistTicksAndConfirms(t *testing.T) {
 	}
 }
 
-func TestChecklistUntick(t *testing.T) {
-	m, _ := newTestModel(t, "staging", 80, 24)
+// TestChecklistUntickRefused: each tick is journaled as it is made, so a
+// ticked item cannot be unticked on screen: space on it says so.
+func TestChecklistUntickRefused(t *testing.T) {
+	m, rec := newTestModel(t, "staging", 80, 24)
 	reply := openPrompt(m, engine.Prompt{Kind: engine.PromptChecklist, Step: "deploy-reader", Checklist: []string{"a", "b"}})
-	press(t, m, "space", "up", "space", "enter") // tick a, untick a
-	noReply(t, reply)
-	press(t, m, "space", "space", "enter")
+	press(t, m, "space", "up", "space") // tick a, try to untick a
+	if !m.prompt.ticked[0] || !strings.Contains(m.prompt.err, "cannot be undone") {
+		t.Errorf("after untick: ticked %v err %q, want a still ticked and a notice", m.prompt.ticked, m.prompt.err)
+	}
+	if !strings.Contains(plainView(m), "cannot be undone") {
+		t.Errorf("the refusal is not on screen:\n%s", plainView(m))
+	}
+	press(t, m, "down", "space", "enter")
 	if got, want := replyOf(t, reply).Answer.Checked, []int{0, 1}; !slices.Equal(got, want) {
 		t.Errorf("Checked = %v, want %v", got, want)
+	}
+	var ticks []string
+	for _, c := range rec.Commands() {
+		if c.Kind == engine.CmdCheck {
+			ticks = append(ticks, c.Text)
+		}
+	}
+	if got, want := strings.Join(ticks, ","), "deploy-reader 0,deploy-reader 1"; got != want {
+		t.Errorf("check commands = %q, want %q (one per tick, as it is made)", got, want)
 	}
 }
 
@@ -44,6 +60,9 @@ func TestSkipAsksReason(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			m, _ := newTestModel(t, "staging", 80, 24)
 			reply := openPrompt(m, engine.Prompt{Kind: kind, Step: "deploy-reader", Checklist: []string{"a"}})
+			if kind == engine.PromptDestructive {
+				press(t, m, "esc") // leave the field where the step id is typed
+			}
 			press(t, m, "s", "enter")
 			noReply(t, reply)
 			if m.prompt.err != "a reason is required" {
@@ -76,12 +95,24 @@ func TestManualAcknowledge(t *testing.T) {
 	}
 }
 
+// TestDestructiveConfirm: a destructive step runs only once its id is
+// typed: enter alone, or a wrong id, answers nothing.
 func TestDestructiveConfirm(t *testing.T) {
 	m, _ := newTestModel(t, "staging", 80, 24)
-	reply := openPrompt(m, engine.Prompt{Kind: engine.PromptDestructive, Step: "drop-address"})
+	reply := openPrompt(m, engine.Prompt{Kind: engine.PromptDestructive, Step: "drop-address", Title: "drop-address is destructive: run it?"})
+	if v := plainView(m); !strings.Contains(v, "type drop-address to run it") {
+		t.Errorf("the prompt does not say what to type:\n%s", v)
+	}
 	press(t, m, "enter")
-	if r := replyOf(t, reply); !r.Answer.Confirm {
-		t.Errorf("Confirm = false, want true")
+	noReply(t, reply)
+	press(t, m, "type:drop", "enter")
+	noReply(t, reply)
+	if !strings.Contains(m.prompt.err, `"drop-address"`) {
+		t.Errorf("err = %q, want the id to type", m.prompt.err)
+	}
+	press(t, m, "type:-address", "enter")
+	if r := replyOf(t, reply); !r.Answer.Confirm || r.Answer.Value != "drop-address" {
+		t.Errorf("answer = %+v, want Confirm with the typed id", r.Answer)
 	}
 }
 

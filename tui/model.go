@@ -44,6 +44,14 @@ type SessionEndMsg struct {
 
 type tickMsg time.Time
 
+// guardEndMsg redraws the screen when a new prompt starts taking keys.
+type guardEndMsg struct{}
+
+// keyGuard is how long a newly opened prompt ignores keys: a key pressed
+// for the previous prompt (a double enter, key bounce) must not answer
+// the next one, least of all a destructive step's.
+const keyGuard = 300 * time.Millisecond
+
 // stepRow is one step of the left pane.
 type stepRow struct {
 	step     *runbook.Step
@@ -108,6 +116,15 @@ type Model struct {
 	promptID int64
 	reply    chan<- Reply
 	local    *form
+	// guard is how long a new prompt ignores keys (keyGuard; tests set
+	// it); keys before guardUntil are dropped.
+	guard      time.Duration
+	guardUntil time.Time
+	// rollingBack is the step whose rollback runs ("" when none).
+	rollingBack string
+	// quitWhile is the step that ran when the operator quit ("" when none
+	// ran), for the journal.
+	quitWhile string
 
 	out  outputPane
 	prog progressPane
@@ -131,6 +148,7 @@ func New(rb *runbook.Runbook, state engine.State, ctrl Controller) *Model {
 		help:   help.New(),
 		ctrl:   ctrl,
 		now:    time.Now,
+		guard:  keyGuard,
 		info:   state.Info,
 		byID:   map[string]*stepRow{},
 		paused: state.Paused,
@@ -275,7 +293,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.applyEvent(msg.Event)
 		return m, nil
 	case PromptMsg:
-		m.openPrompt(msg)
+		return m, m.openPrompt(msg)
+	case guardEndMsg:
 		return m, nil
 	case PromptCancelMsg:
 		if m.prompt != nil && m.promptID == msg.ID {
@@ -320,7 +339,20 @@ func (m *Model) ready(msg sessionReadyMsg) {
 	m.pickCurrent()
 }
 
-func (m *Model) openPrompt(msg PromptMsg) {
+// guardKeys starts the key guard of a newly opened prompt; the command
+// redraws the screen when it ends.
+func (m *Model) guardKeys() tea.Cmd {
+	if m.guard <= 0 {
+		return nil
+	}
+	m.guardUntil = m.now().Add(m.guard)
+	return tea.Tick(m.guard, func(time.Time) tea.Msg { return guardEndMsg{} })
+}
+
+// guarded reports whether keys are still held back from a new prompt.
+func (m *Model) guarded() bool { return !m.guardUntil.IsZero() && m.now().Before(m.guardUntil) }
+
+func (m *Model) openPrompt(msg PromptMsg) tea.Cmd {
 	if m.reply != nil { // a stale prompt: the engine asks one at a time
 		m.answer(Reply{Err: engine.ErrQuit})
 	}
@@ -340,6 +372,7 @@ func (m *Model) openPrompt(msg PromptMsg) {
 	if msg.Prompt.Step != "" {
 		m.current = msg.Prompt.Step
 	}
+	return m.guardKeys()
 }
 
 // answer sends r to the prompt in play and closes it.

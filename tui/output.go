@@ -41,13 +41,12 @@ func (r *ring) reset() { r.start, r.n = 0, 0 }
 // Only the visible window is handed to the viewport, so rendering costs the
 // same with ten lines or a hundred thousand.
 type outputPane struct {
-	buf     *ring
-	partial string // text after the last newline, not yet a line
-	vp      viewport.Model
-	offset  int // lines scrolled up from the bottom; 0 follows the tail
-	width   int
-	height  int
-	window  []string
+	buf    *ring
+	vp     viewport.Model
+	offset int // lines scrolled up from the bottom; 0 follows the tail
+	width  int
+	height int
+	window []string
 }
 
 func newOutputPane(capacity int) outputPane {
@@ -61,16 +60,15 @@ func (o *outputPane) SetSize(w, h int) {
 	o.vp.SetHeight(o.height)
 }
 
-// Append adds output text; lines are split on newlines and tabs expanded.
+// Append adds the lines of one step.output event. The engine sends whole
+// lines, joined by newlines with no trailing one (a chunk of a stream, a
+// "would run" line), so every event starts a new line: its last line is
+// never glued to the next event's first (tui/plain reads them the same
+// way). A trailing newline, as the TUI's own records carry, ends the last
+// line; tabs are expanded and terminal sequences dropped.
 func (o *outputPane) Append(text, stream string, st *styles) {
-	text = o.partial + text
-	o.partial = ""
-	parts := strings.Split(text, "\n")
-	if last := parts[len(parts)-1]; last != "" {
-		o.partial = last
-	}
-	parts = parts[:len(parts)-1]
-	for _, p := range parts {
+	text = strings.TrimSuffix(text, "\n")
+	for _, p := range strings.Split(text, "\n") {
 		p = strings.ReplaceAll(strings.TrimRight(p, "\r"), "\t", "    ")
 		p = ansi.Strip(p)
 		if stream == "stderr" && st != nil && !st.noColor {
@@ -80,18 +78,9 @@ func (o *outputPane) Append(text, stream string, st *styles) {
 	}
 }
 
-// Flush turns pending partial text into a line (at the step's end).
-func (o *outputPane) Flush() {
-	if o.partial != "" {
-		o.buf.push(o.partial)
-		o.partial = ""
-	}
-}
-
 // Reset clears the output (a new step started).
 func (o *outputPane) Reset() {
 	o.buf.reset()
-	o.partial = ""
 	o.offset = 0
 }
 
@@ -119,9 +108,6 @@ func (o *outputPane) View() string {
 	o.window = o.window[:0]
 	for i := start; i < end; i++ {
 		o.window = append(o.window, ansi.Truncate(o.buf.at(i), o.width, "…"))
-	}
-	if o.offset == 0 && o.partial != "" && len(o.window) < o.height {
-		o.window = append(o.window, ansi.Truncate(o.partial, o.width, "…"))
 	}
 	o.vp.SetContentLines(o.window)
 	return o.vp.View()

@@ -104,7 +104,9 @@ func TestProgramResizeAndProgress(t *testing.T) {
 	tm.Send(EventMsg{Event: p})
 	tm.Send(tea.WindowSizeMsg{Width: 132, Height: 43})
 	waitScreen(t, tm.Output(), "500/1,000 items", "250 items/s", "ETA 2s")
-	tm.Type("q")
+	tm.Type("q") // a step runs: q asks first
+	waitScreen(t, tm.Output(), "Quit while backfill runs?")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 	if fm := tm.FinalModel(t).(*Model); fm.width != 132 || !fm.Quitting() {
 		t.Errorf("final width %d quitting %v", fm.width, fm.Quitting())

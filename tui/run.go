@@ -103,7 +103,8 @@ func Run(ctx context.Context, opts Options) (engine.Outcome, string, error) {
 	if out == nil {
 		out = os.Stdout
 	}
-	if fm, ok := final.(*Model); !ok || !fm.settled() {
+	fm, _ := final.(*Model)
+	if fm == nil || !fm.settled() {
 		select {
 		case res := <-done:
 			done <- res
@@ -111,12 +112,35 @@ func Run(ctx context.Context, opts Options) (engine.Outcome, string, error) {
 			fmt.Fprintln(out, "Stopping the session: finishing in-flight work and checkpointing…")
 		}
 	}
+	if fm != nil && fm.Quitting() {
+		fm.journalQuit(ctx)
+	}
 	cancel() // quit before the end: the engine stops resumably
 	res := <-done
 	if perr != nil && res.err == nil && ctx.Err() == nil {
 		res.err = fmt.Errorf("terminal ui: %w", perr)
 	}
 	return res.outcome, res.id, res.err
+}
+
+// quitRecorder is a Controller that journals the operator's quit
+// (*engine.Session does).
+type quitRecorder interface {
+	Quit(ctx context.Context, reason string) error
+}
+
+// journalQuit records that the operator quit, and what ran, before the
+// session is cancelled: the journal says who stopped a running step.
+func (m *Model) journalQuit(ctx context.Context) {
+	q, ok := m.ctrl.(quitRecorder)
+	if !ok {
+		return
+	}
+	reason := "operator quit (resumable)"
+	if m.quitWhile != "" {
+		reason = fmt.Sprintf("operator quit while %s ran: it is stopped (resumable)", m.quitWhile)
+	}
+	_ = q.Quit(context.WithoutCancel(ctx), reason)
 }
 
 // startSession is engine.Start or engine.Resume.

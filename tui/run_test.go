@@ -288,6 +288,7 @@ func TestRunQuitIsResumable(t *testing.T) {
 	cfg := engine.Config{Runbook: manualRunbook(), Env: "staging", Operator: "alice", Journal: newMemJournal(), Stdout: io.Discard}
 	done := goRun(Options{Config: cfg, Input: in, Output: out})
 	waitFor(t, out, "Deployed")
+	time.Sleep(keyGuard + 50*time.Millisecond) // a new prompt ignores keys for a moment
 	io.WriteString(keys, "q")
 	select {
 	case r := <-done:
@@ -324,6 +325,7 @@ func TestRunResumeKeepsTicks(t *testing.T) {
 
 	first := run("", func(keys io.Writer, out *syncBuffer, _ *events) {
 		waitFor(t, out, "Tick each item")
+		time.Sleep(keyGuard + 50*time.Millisecond)
 		io.WriteString(keys, " q") // tick "Deployed", quit: the tick is journaled
 	})
 	if first.o != engine.OutcomeStopped || first.id == "" {
@@ -332,6 +334,7 @@ func TestRunResumeKeepsTicks(t *testing.T) {
 
 	second := run(first.id, func(keys io.Writer, out *syncBuffer, seen *events) {
 		waitFor(t, out, "Tick each item")
+		time.Sleep(keyGuard + 50*time.Millisecond)
 		io.WriteString(keys, "\x1b[B \r") // down, tick "Error rate normal", enter
 		until(t, "deploy-reader to end", func() bool { return seen.has(engine.EvStepEnd, "deploy-reader") }, nil)
 		until(t, "the session to end", func() bool { return seen.has(engine.EvSessionEnd, "") },

@@ -4,29 +4,40 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/lockstep-run/lockstep/engine"
 )
 
 // endView is the step pane once the session ended: the outcome, the steps
-// by status, the total duration and what the migrate steps did.
-func (m *Model) endView() []string {
+// by status, the total duration, what the migrate steps did and why a step
+// stopped the session, wrapped at w (never cut: the resume command is
+// copied from here).
+func (m *Model) endView(w int) []string {
 	var head string
+	var hs lipgloss.Style
 	switch m.outcome {
 	case engine.OutcomeCompleted:
-		head = m.st.Done.Render("✓ Session completed")
+		head, hs = "✓ Session completed", m.st.Done
 	case engine.OutcomeStopped:
-		head = m.st.Warn.Render("⏸ Session stopped (resumable)")
+		head, hs = "⏸ Session stopped (resumable)", m.st.Warn
 	case engine.OutcomeRolledBack:
-		head = m.st.Skipped.Render("↶ Session rolled back")
+		head, hs = "↶ Session rolled back", m.st.Skipped
 	default:
-		head = m.st.Failed.Render("✗ Session " + string(m.outcome))
+		head, hs = "✗ Session "+string(m.outcome), m.st.Failed
 	}
-	label := func(k string) string { return m.st.Dim.Render(fmt.Sprintf("%-9s", k)) }
+	plain := lipgloss.NewStyle()
+	lines := styled(hs, head, w, "  ")
+	lines = append(lines, "")
+	add := func(label, text string, style lipgloss.Style) {
+		lines = append(lines, m.endLine(label, text, style, w)...)
+	}
 	duration := clock(m.elapsed(m.started))
 	if !m.resumedAt.IsZero() {
 		duration = fmt.Sprintf("%s this run · %s total", clock(m.elapsed(m.resumedAt)), duration)
 	}
-	lines := []string{head, "", label("Steps") + m.summary(), label("Duration") + duration}
+	add("Steps", m.summary(), plain)
+	add("Duration", duration, plain)
 	for _, p := range m.phases {
 		for _, r := range p.steps {
 			if f := r.migrate; f != nil {
@@ -34,18 +45,51 @@ func (m *Model) endView() []string {
 				if f.DryRun {
 					verb = "to migrate (dry-run)"
 				}
-				lines = append(lines, label("Migrate")+fmt.Sprintf("%s: %s %s · %s",
-					r.step.ID, count(f.Migrated), verb, plural(int(f.Conflicts), "conflict")))
+				add("Migrate", fmt.Sprintf("%s: %s %s · %s",
+					r.step.ID, count(f.Migrated), verb, plural(int(f.Conflicts), "conflict")), plain)
+			}
+		}
+	}
+	// Why the session stopped, when a step stopped it: its error.
+	for _, p := range m.phases {
+		for _, r := range p.steps {
+			if r.err != "" && (r.status == engine.StepFailed || r.status == engine.StepInterrupted) {
+				add("Stopped", fmt.Sprintf("%s %s: %s", r.step.ID, r.status, r.err), m.st.Error)
 			}
 		}
 	}
 	if m.endErr != nil {
-		lines = append(lines, "", m.st.Error.Render(m.endErr.Error()))
+		lines = append(lines, "")
+		lines = append(lines, styled(m.st.Error, m.endErr.Error(), w, "  ")...)
 	}
 	if m.outcome == engine.OutcomeStopped && m.info.ID != "" {
-		lines = append(lines, "", "Resume with: lockstep resume "+m.info.ID)
+		lines = append(lines, "")
+		// The command is copied from here: it stays on one line.
+		cmd := "lockstep resume " + m.info.ID
+		if ansi.StringWidth("Resume with: "+cmd) <= w {
+			lines = append(lines, "Resume with: "+cmd)
+		} else {
+			lines = append(lines, "Resume with:")
+			lines = append(lines, strings.Split(ansi.Hardwrap(cmd, max(w, 1), true), "\n")...)
+		}
 	}
-	return append(lines, "", m.st.Dim.Render("Press any key to exit."))
+	lines = append(lines, "")
+	return append(lines, styled(m.st.Dim, "Press any key to exit.", w, "")...)
+}
+
+// endLine renders "label    text" wrapped at w, continuation lines under
+// the text.
+func (m *Model) endLine(label, text string, style lipgloss.Style, w int) []string {
+	const lw = 9
+	lines := wrap(text, max(w-lw, 1), "")
+	for i, l := range lines {
+		prefix := strings.Repeat(" ", lw)
+		if i == 0 {
+			prefix = m.st.Dim.Render(fmt.Sprintf("%-*s", lw, label))
+		}
+		lines[i] = prefix + style.Render(l)
+	}
+	return lines
 }
 
 // summary counts the steps by status.

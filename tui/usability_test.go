@@ -70,17 +70,25 @@ func TestFooterKeepsQuitAndHelp(t *testing.T) {
 			[]string{"enter confirm", "s skip"}, false},
 		{"destructive", func(m *Model) {
 			openPrompt(m, engine.Prompt{Kind: engine.PromptDestructive, Step: "drop-address"})
-		}, []string{"enter confirm", "s skip"}, false},
+		}, []string{"enter confirm", "esc leave field"}, true},
+		{"destructive, field left", func(m *Model) {
+			openPrompt(m, engine.Prompt{Kind: engine.PromptDestructive, Step: "drop-address"})
+			press(nil, m, "esc")
+		}, []string{"tab type", "s skip", "p pause", "a abort", "b roll back", "n note"}, false},
+		{"decision, field left", func(m *Model) {
+			openPrompt(m, engine.Prompt{Kind: engine.PromptDecision, Step: "strategy", Choices: []string{"a", "b"}})
+			press(nil, m, "esc")
+		}, []string{"tab type", "p pause", "a abort", "b roll back", "n note"}, false},
 		{"interrupted", func(m *Model) { openPrompt(m, engine.Prompt{Kind: engine.PromptInterrupted, Step: "dump"}) },
 			[]string{"↑/↓ choose", "enter confirm", "r retry", "d mark done", "s skip"}, false},
 		{"failed", func(m *Model) { openPrompt(m, engine.Prompt{Kind: engine.PromptFailed, Step: "dump"}) },
 			[]string{"↑/↓ choose", "enter confirm", "r retry", "s skip"}, false},
 		{"decision", func(m *Model) {
 			openPrompt(m, engine.Prompt{Kind: engine.PromptDecision, Step: "strategy", Choices: []string{"a", "b"}})
-		}, []string{"↑/↓ choose", "enter confirm"}, true},
+		}, []string{"↑/↓ choose", "enter confirm", "esc leave field"}, true},
 		{"approval", func(m *Model) {
 			openPrompt(m, engine.Prompt{Kind: engine.PromptApproval, Step: "go-no-go", Role: "accountable"})
-		}, []string{"tab next field", "enter confirm"}, true},
+		}, []string{"tab next field", "enter confirm", "esc leave field"}, true},
 		{"abort question", func(m *Model) { press(nil, m, "a") }, []string{"enter confirm", "esc back"}, false},
 		{"note", func(m *Model) { press(nil, m, "n") }, []string{"enter confirm", "esc back"}, true},
 		{"paused", func(m *Model) { send(m, engine.EvPause, "", map[string]any{}, at(5)) }, []string{"p resume"}, false},
@@ -288,7 +296,7 @@ func TestPromptTitles(t *testing.T) {
 	}
 	st := newStyles(true, true)
 	for _, tt := range tests {
-		if got := ansi.Strip(newForm(tt.p, &st).View(&st)[0]); got != tt.want {
+		if got := ansi.Strip(newForm(tt.p, &st).View(&st, 0)[0]); got != tt.want {
 			t.Errorf("%s title = %q, want %q", tt.p.Kind, got, tt.want)
 		}
 	}

@@ -216,44 +216,59 @@ func (m *Model) stepsPane(w, h int) []string {
 // once the session ended, its summary.
 func (m *Model) stepPane(w, h int) []string {
 	if m.ended {
-		return m.endView()
+		return m.endView(w)
 	}
 	r := m.byID[m.current]
 	var top []string
 	if r != nil {
 		status := string(r.status)
+		if m.rollingBack == r.step.ID {
+			status = "rolling back"
+		}
 		if r.attempts > 1 {
 			status += fmt.Sprintf(" · attempt %d", r.attempts)
 		}
 		top = append(top, m.st.Section.Render(r.step.ID)+m.st.Dim.Render(" · "+string(r.step.Kind)+" · "+status))
 		if r.err != "" {
-			top = append(top, m.st.Error.Render("error: "+r.err))
+			top = append(top, styled(m.st.Error, "error: "+r.err, w, "  ")...)
 		}
 		if r.reason != "" {
-			top = append(top, m.st.Dim.Render("reason: "+r.reason))
+			top = append(top, styled(m.st.Dim, "reason: "+r.reason, w, "  ")...)
 		}
 	}
 	if m.notice != "" {
-		top = append(top, m.st.Warn.Render(m.notice))
+		top = append(top, styled(m.st.Warn, m.notice, w, "")...)
 	}
 	var mid []string
-	if r != nil && m.prog.Active(r.step.ID) {
-		m.prog.SetSize(w)
-		mid = append(mid, m.prog.View(&m.st)...)
+	if r != nil {
+		for _, id := range []string{r.step.ID, r.step.ID + engine.RollbackSuffix} {
+			if m.prog.Active(id) {
+				m.prog.SetSize(w)
+				mid = append(mid, m.prog.View(&m.st)...)
+			}
+		}
 	}
-	mid = append(mid, m.interaction(w)...)
-	md := m.stepText(r, w)
 	if r != nil && len(r.step.Checklist) > 0 && (m.prompt == nil || m.prompt.kind != engine.PromptChecklist) {
 		var list []string
 		for i, item := range r.step.Checklist {
 			box := "[ ] "
 			if r.checked[i] {
-				box = m.st.Done.Render("[✓]") + " "
+				box = "[✓] "
 			}
-			list = append(list, "  "+box+item)
+			for j, l := range wrap("  "+box+item, w, "      ") {
+				if j == 0 && r.checked[i] {
+					l = strings.Replace(l, "[✓]", m.st.Done.Render("[✓]"), 1)
+				}
+				list = append(list, l)
+			}
+		}
+		if room := max(h-len(top)-len(mid)-6, 1); len(list) > room {
+			list = append(list[:room-1], m.st.Dim.Render(fmt.Sprintf("  … %d more lines", len(list)-room+1)))
 		}
 		mid = append(list, mid...)
 	}
+	mid = append(mid, m.interaction(w, h-len(top)-len(mid))...)
+	md := m.stepText(r, w)
 	outH := h - len(top) - len(mid) - 1
 	room := max(outH-3, 0)
 	if len(md) > room {
@@ -264,11 +279,8 @@ func (m *Model) stepPane(w, h int) []string {
 	}
 	lines := append(top, md...)
 	lines = append(lines, mid...)
-	if rest := h - len(lines) - 1; rest >= 1 && (m.out.Len() > 0 || m.out.partial != "") {
+	if rest := h - len(lines) - 1; rest >= 1 && m.out.Len() > 0 {
 		n := m.out.Len()
-		if m.out.partial != "" {
-			n++
-		}
 		label := fmt.Sprintf("output · %s", plural(n, "line"))
 		if !m.out.Following() {
 			label += " · scrolled (pgdn to follow)"
@@ -287,16 +299,37 @@ func (m *Model) stepText(r *stepRow, w int) []string {
 	return m.md.Render(r.step.ID, r.step.Text, w, &m.st)
 }
 
-// interaction renders the prompt in play and a local question.
-func (m *Model) interaction(w int) []string {
-	var lines []string
-	for _, f := range []*form{m.prompt, m.local} {
-		if f != nil {
-			f.SetSize(w)
-			lines = append(lines, f.View(&m.st)...)
-		}
+// interaction renders the prompt in play and a local question within h
+// lines (the local question first gets what it needs).
+func (m *Model) interaction(w, h int) []string {
+	var local []string
+	if m.local != nil {
+		m.local.SetSize(w)
+		local = m.local.View(&m.st, max(h, 1))
 	}
-	return lines
+	var lines []string
+	if f := m.prompt; f != nil {
+		f.SetSize(w)
+		f.text = m.promptText(f, w)
+		lines = f.View(&m.st, max(h-len(local), 1))
+	}
+	return append(lines, local...)
+}
+
+// promptText renders an engine prompt's explanation (a lease takeover, a
+// rehearsal drift), unless it is the step's text, which the pane shows.
+func (m *Model) promptText(f *form, w int) []string {
+	text := strings.TrimSpace(f.prompt.Text)
+	if f.local() || text == "" {
+		return nil
+	}
+	if r := m.byID[f.prompt.Step]; r != nil && r.step.ID == m.current && strings.TrimSpace(r.step.Text) == text {
+		return nil
+	}
+	if lines := m.md.Render("\x00prompt\x00"+text, text, w, &m.st); len(lines) > 0 {
+		return lines
+	}
+	return wrap(text, w, "")
 }
 
 // footer renders the key help for the keys that apply now. While a field
@@ -305,6 +338,9 @@ func (m *Model) interaction(w int) []string {
 func (m *Model) footer() []string {
 	m.help.SetWidth(m.width)
 	keys := m.helpKeys()
+	if m.guarded() {
+		return []string{m.help.ShortHelpView([]key.Binding{m.keys.Wait, m.keys.ForceQ})}
+	}
 	if m.capturing() {
 		return []string{m.help.ShortHelpView(keys.short)}
 	}
@@ -340,6 +376,16 @@ func (m *Model) helpKeys() helpKeys {
 	shortQuit := quit
 	shortQuit.SetHelp(quit.Help().Key, "quit")
 	short := append(append([]key.Binding{}, formKeys...), shortQuit)
+	if f := m.focused(); f != nil && f == m.prompt && m.local == nil && f.leftField() {
+		// The operator left the field to use the session's keys: those
+		// come first (the form's own keys are in the full help).
+		short = []key.Binding{k.Field}
+		if f.canSkip() {
+			short = append(short, k.Skip)
+		}
+		short = append(append(short, session...), shortQuit)
+		session = nil
+	}
 	view := []key.Binding{k.Scroll}
 	if !typing {
 		h := k.Help
@@ -351,8 +397,16 @@ func (m *Model) helpKeys() helpKeys {
 		more.SetHelp("?", "more")
 		short = append(short, more)
 	}
+	full := [][]key.Binding{formKeys, append(session, quit), view}
+	if session == nil && !typing && m.local == nil {
+		pause := k.Pause
+		if m.paused {
+			pause = k.Resume
+		}
+		full[1] = []key.Binding{pause, k.Abort, k.Rollback, k.Note, quit}
+	}
 	short = append(short, session...)
-	return helpKeys{short: short, full: [][]key.Binding{formKeys, append(session, quit), view}}
+	return helpKeys{short: short, full: full}
 }
 
 // formBindings lists the keys a form answers to.
@@ -372,13 +426,23 @@ func formBindings(f *form, k keyMap) []key.Binding {
 		b = []key.Binding{k.Move, k.Enter, k.Retry, k.Done, k.Skip}
 	case engine.PromptFailed:
 		b = []key.Binding{k.Move, k.Enter, k.Retry, k.Skip}
-	case engine.PromptManual, engine.PromptDestructive:
+	case engine.PromptManual:
 		b = []key.Binding{k.Enter, k.Skip}
+	case engine.PromptDestructive:
+		b = []key.Binding{k.Enter}
+		if f.canSkip() {
+			b = append(b, k.Skip)
+		}
 	default:
 		b = []key.Binding{k.Enter}
 	}
-	if f.local() {
+	switch {
+	case f.local():
 		b = append(b, k.Back)
+	case f.typing():
+		b = append(b, k.Leave)
+	case f.leftField() && f.kind != engine.PromptApproval:
+		b = append(b, k.Field)
 	}
 	return b
 }

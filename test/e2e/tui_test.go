@@ -65,13 +65,17 @@ func TestRunOnATerminalUsesTheTUI(t *testing.T) {
 			t.Errorf("the TUI does not show %q:\n%s", want, screen)
 		}
 	}
+	// A prompt ignores keys for 300 ms after it opens (key bounce from the
+	// previous prompt must not answer it).
+	time.Sleep(500 * time.Millisecond)
 	for _, item := range []string{"Dashboards green", "Support warned", "Rollback script at hand"} {
 		tmux(t, "send-keys", "-t", session, "space") // ticks the item under the cursor and moves on
 		waitPane(t, session, "[✓] "+item)
 	}
 	tmux(t, "send-keys", "-t", session, "Enter")
 	waitPane(t, session, "Now or after the billing run?") // the next step's prompt
-	tmux(t, "send-keys", "-t", session, "C-c")            // the rationale field has focus: q would be typed
+	time.Sleep(500 * time.Millisecond)
+	tmux(t, "send-keys", "-t", session, "C-c") // the rationale field has focus: q would be typed
 
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

@@ -69,7 +69,7 @@ func (d *driver) drive(done func() bool) screen {
 		case kindManual:
 			d.acknowledge(s)
 		case kindDestructive:
-			d.acknowledge(s)
+			d.destructive(s)
 		case kindInterrupted:
 			d.retry(s)
 		case kindConfirmEnv:
@@ -321,6 +321,17 @@ func (d *driver) acknowledge(s screen) {
 		return
 	}
 	title := s.promptTitle()
+	d.tm.press("Enter", "enter confirm")
+	d.waitClosed(title)
+}
+
+// destructive runs a destructive step by typing its id, as the prompt
+// asks ("Type <id> to run it").
+func (d *driver) destructive(s screen) {
+	step, _, _ := s.step()
+	title := s.promptTitle()
+	d.tm.typeText(step)
+	d.waitField("confirm:", step)
 	d.tm.press("Enter", "enter confirm")
 	d.waitClosed(title)
 }

@@ -211,6 +211,8 @@ func (s screen) promptKind() string {
 	f := s.footer()
 	has := func(prefix string) bool { _, ok := s.rightLine(prefix); return ok }
 	switch {
+	case strings.Contains(f, "keys wait a moment"):
+		return "" // a new prompt ignores keys for a moment: wait
 	case strings.Contains(f, "any key"):
 		return kindEnded
 	case strings.Contains(f, "esc back"):
