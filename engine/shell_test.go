@@ -101,6 +101,7 @@ func TestRedaction(t *testing.T) {
 	const secret = "s3cr3t-Value-42"
 	h := newHarness(t, header+`
 secrets: [DB_PASS]
+vars: {copy: ""}
 phases:
   - name: p
     steps:

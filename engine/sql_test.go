@@ -68,7 +68,7 @@ func TestSQLStepPath(t *testing.T) {
 				execFile(t, filepath.Join(dir, "side.db"), "CREATE TABLE users (name TEXT)")
 			},
 			wantFile: "side.db", want: "audit,users"},
-		{name: "the environment's own file by ${VAR}", store: `{kind: sqlite, path: "$ENV", table: users, key: [id]}`,
+		{name: "the environment's own file through a variable", store: `{kind: sqlite, path: "$ENV", table: users, key: [id]}`,
 			path: "${SIDE_DB}", mode: engine.ModeLive, wantFile: "env.db", want: "audit,users"},
 		{name: "dry-run on a new file leaves no file", path: "$DIR/side.db", mode: engine.ModeDryRun,
 			wantFile: "side.db", want: "-"},

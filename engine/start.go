@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -67,6 +69,9 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	if cfg.Runbook == nil {
 		return nil, fmt.Errorf("start session: %w: no runbook", ErrConfig)
+	}
+	if err := cfg.Runbook.CheckVars(slices.Sorted(maps.Keys(cfg.Vars))); err != nil {
+		return nil, fmt.Errorf("start session: %w: %w", ErrConfig, err)
 	}
 	env, err := checkEnv(cfg)
 	if err != nil {
@@ -320,6 +325,13 @@ func withDefaults(cfg Config) (Config, error) {
 func checkEnv(cfg Config) (*runbook.Environment, error) {
 	env := cfg.Runbook.Env(cfg.Env)
 	if env != nil {
+		// Its store's ${VAR}s are read now, not at the first data step:
+		// an unset one must not surface after approvals were collected.
+		if env.Store != nil {
+			if _, err := env.Store.Expanded(cfg.Getenv); err != nil {
+				return nil, fmt.Errorf("%w: environment %s: %w; export it, then run again", ErrConfig, env.Name, err)
+			}
+		}
 		return env, nil
 	}
 	var names []string
