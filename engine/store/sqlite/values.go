@@ -74,6 +74,12 @@ func bindNumber(n engine.Number) (any, error) {
 	if math.IsInf(f, 0) {
 		return nil, fmt.Errorf("number %s out of SQLite's range", s)
 	}
+	// REAL is a float64: refuse to round a number it cannot hold (its
+	// shortest decimal form must be the number) rather than lose digits.
+	if back, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64)); !ok || back.Cmp(r) != 0 {
+		return nil, fmt.Errorf("number %s has more digits than SQLite's REAL holds (it would be stored as %s); store it as text in a TEXT column",
+			s, strconv.FormatFloat(f, 'g', -1, 64))
+	}
 	return f, nil
 }
 
