@@ -250,3 +250,22 @@ func asJSONMap(t testing.TB, v any) map[string]any {
 	}
 	return m
 }
+
+// sqliteSessionConfig is the Config of a live session by alice on rb's
+// environment "test" whose stores all open the SQLite file at dbPath,
+// with a fresh journal (closed when the test ends) and no prompts.
+func sqliteSessionConfig(t testing.TB, rb *runbook.Runbook, dbPath string) engine.Config {
+	t.Helper()
+	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
+		Prompter: noPrompts{}, WorkDir: t.TempDir(), Getenv: func(string) string { return "" },
+		Stores: func(_ context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
+			s := *spec
+			s.Path = dbPath
+			return sqlite.Open(&s)
+		}}
+}

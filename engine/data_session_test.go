@@ -9,9 +9,6 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/journal"
-	"github.com/lockstep-run/lockstep/engine/store/sqlite"
-	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // noPrompts fails any prompt: the data steps run without asking.
@@ -34,18 +31,8 @@ func TestMigrateSessionEndToEnd(t *testing.T) {
 	rb := dataRunbook(t, 3, "    max_write_rate: 100000", steps)
 	r := newSQLiteRig(t, rb, 300) // creates data.db
 	dbPath := filepath.Join(r.dir, "data.db")
-	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	cfg := engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
-		Prompter: noPrompts{}, WorkDir: t.TempDir(), Getenv: func(string) string { return "" },
-		Stores: func(_ context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
-			s := *spec
-			s.Path = dbPath
-			return sqlite.Open(&s)
-		}}
+	cfg := sqliteSessionConfig(t, rb, dbPath)
+	j := cfg.Journal
 	s, err := engine.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Start: %v", err)

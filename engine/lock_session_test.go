@@ -7,9 +7,6 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/journal"
-	"github.com/lockstep-run/lockstep/engine/store/sqlite"
-	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // confirmAll acknowledges manual steps.
@@ -34,18 +31,8 @@ func TestLockSessionStopKeepsMaintenanceOn(t *testing.T) {
 	r := newSQLiteRig(t, rb, 10)
 	addSettings(t, r)
 	dbPath := filepath.Join(r.dir, "data.db")
-	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	cfg := engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
-		Prompter: noPrompts{}, WorkDir: t.TempDir(), Getenv: func(string) string { return "" },
-		Stores: func(_ context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
-			s := *spec
-			s.Path = dbPath
-			return sqlite.Open(&s)
-		}}
+	cfg := sqliteSessionConfig(t, rb, dbPath)
+	j := cfg.Journal
 	ctx := context.Background()
 	s, err := engine.Start(ctx, cfg)
 	if err != nil {

@@ -10,9 +10,6 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/journal"
-	"github.com/lockstep-run/lockstep/engine/store/sqlite"
-	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // TestRollbackDuringMigrate: a rollback requested while a migrate step is
@@ -22,28 +19,17 @@ func TestRollbackDuringMigrate(t *testing.T) {
 	rb := dataRunbook(t, 3, "    max_write_rate: 1000", splitSteps)
 	r := newSQLiteRig(t, rb, 5000)
 	dbPath := filepath.Join(r.dir, "data.db")
-	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
 	var (
 		once    sync.Once
 		written = make(chan struct{})
 	)
-	cfg := engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
-		Prompter: noPrompts{}, WorkDir: t.TempDir(), Getenv: func(string) string { return "" },
-		Stores: func(_ context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
-			s := *spec
-			s.Path = dbPath
-			return sqlite.Open(&s)
-		},
-		Observer: func(ev engine.Event) {
-			if ev.Kind == engine.EvProgress && ev.Step == "backfill" && strings.Contains(string(ev.Data), `"migrated":`) &&
-				!strings.Contains(string(ev.Data), `"migrated":0`) {
-				once.Do(func() { close(written) })
-			}
-		}}
+	cfg := sqliteSessionConfig(t, rb, dbPath)
+	cfg.Observer = func(ev engine.Event) {
+		if ev.Kind == engine.EvProgress && ev.Step == "backfill" && strings.Contains(string(ev.Data), `"migrated":`) &&
+			!strings.Contains(string(ev.Data), `"migrated":0`) {
+			once.Do(func() { close(written) })
+		}
+	}
 	s, err := engine.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
