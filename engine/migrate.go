@@ -34,6 +34,9 @@ type migrator struct {
 	vattr    string
 	version  int64 // the runbook version
 	rollback bool  // guard Equals version, write version-1
+	// contract: a later migrate step (runbook.MigrateSpec.Contract), or
+	// the rollback of one: guard Equals version and keep it.
+	contract bool
 	dry      bool
 	reads    []string
 	readsAll bool
@@ -82,7 +85,8 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 	m := &migrator{
 		sc: sc, spec: spec, store: st, key: info.Key, vattr: versionAttr(sc),
 		version: int64(sc.Runbook.Version), rollback: sc.Rollback, dry: sc.Mode == ModeDryRun,
-		lim: NewWriteLimiter(stepCeiling(sc)), total: info.ItemCount, started: time.Now(),
+		contract: spec.Contract() || sc.Rollback && sc.Of != nil && sc.Of.Migrate.Contract(),
+		lim:      NewWriteLimiter(stepCeiling(sc)), total: info.ItemCount, started: time.Now(),
 	}
 	m.reads, m.readsAll = migrateReads(spec)
 	if sc.ExprEnv != nil {
@@ -204,11 +208,19 @@ func (m *migrator) leftBehind(t MigrateCounts) error {
 
 // targetVersion is the version this run writes.
 func (m *migrator) targetVersion() int64 {
-	if m.rollback {
+	if m.movesDown() {
 		return m.version - 1
 	}
 	return m.version
 }
+
+// atVersion reports a run that only touches items at the runbook's
+// version: a rollback, or a contract step.
+func (m *migrator) atVersion() bool { return m.rollback || m.contract }
+
+// movesDown reports a run that takes items back to version-1: the
+// rollback of the migrate step that moved them up.
+func (m *migrator) movesDown() bool { return m.rollback && !m.contract }
 
 func (m *migrator) budget() int64 {
 	if m.spec.ErrorBudget > 0 {
@@ -220,8 +232,13 @@ func (m *migrator) budget() int64 {
 func (m *migrator) describe(cursors map[int][]byte) string {
 	what := "migrating to version"
 	v := m.version
-	if m.rollback {
+	switch {
+	case m.movesDown():
 		what, v = "rolling back to version", m.version-1
+	case m.rollback:
+		what = "rolling back, on items at version"
+	case m.contract:
+		what = fmt.Sprintf("after %s, on items at version", m.spec.After)
 	}
 	if m.dry {
 		what = "dry run: " + what
@@ -247,6 +264,7 @@ type MigrateResult struct {
 	Skipped     int64        `json:"skipped"`
 	Version     int64        `json:"version"` // version written
 	Rollback    bool         `json:"rollback,omitempty"`
+	After       string       `json:"after,omitempty"` // a contract step: the migrate step it follows
 	DryRun      bool         `json:"dry_run,omitempty"`
 	Resumed     bool         `json:"resumed,omitempty"`
 	Segments    int          `json:"segments"`
@@ -268,8 +286,12 @@ func (m *migrator) result() MigrateResult {
 		Resumed: m.sc.Resumed, Segments: len(m.segs), Total: m.total, ElapsedMS: el.Milliseconds(),
 		WriteLimit: round1(m.lim.Limit()), WriteTokens: m.lim.Taken(), Samples: m.samples.list(),
 	}
-	if m.rollback {
-		r.Version = m.version - 1
+	r.Version = m.targetVersion()
+	if m.contract {
+		r.After = m.spec.After
+		if m.rollback && m.sc.Of != nil {
+			r.After = m.sc.Of.Migrate.After
+		}
 	}
 	if s := el.Seconds(); s > 0 {
 		r.ItemsPerSec = round1(float64(t.Migrated-m.base.Migrated) / s)

@@ -14,7 +14,7 @@ import (
 type MigrateCounts struct {
 	Scanned    int64 `json:"scanned"`     // items read
 	Migrated   int64 `json:"migrated"`    // items written (dry-run: would be written)
-	Already    int64 `json:"already"`     // skipped: at/above the target version (rollback: not at it)
+	Already    int64 `json:"already"`     // skipped: at/above the target version (rollback, contract step: not at it)
 	NotMatched int64 `json:"not_matched"` // skipped: where is false
 	Unchanged  int64 `json:"unchanged"`   // skipped: the transform changed nothing
 	Conflicts  int64 `json:"conflicts"`   // failed conditions, each re-read and retried

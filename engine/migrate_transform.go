@@ -37,7 +37,7 @@ func (m *migrator) selects(env *itemEnv, it Item) (outcome, error) {
 	if err != nil {
 		return outFailed, err
 	}
-	if m.rollback && v != m.version || !m.rollback && v >= m.version {
+	if m.atVersion() && v != m.version || !m.atVersion() && v >= m.version {
 		return outAlready, nil
 	}
 	env.bind(it)
@@ -116,7 +116,10 @@ func (m *migrator) transformInProcess(env *itemEnv, it Item) plan {
 	}
 	for _, old := range sortedKeys(m.spec.Rename) {
 		v, ok := it[old]
-		if !ok {
+		if !ok || v == nil {
+			// Absent or null (SQLite reads a NULL column as nil): there
+			// is nothing to move, and writing would make a re-run of a
+			// contract step write again.
 			continue
 		}
 		nw := m.spec.Rename[old]
@@ -126,11 +129,11 @@ func (m *migrator) transformInProcess(env *itemEnv, it Item) plan {
 		remove = append(remove, old)
 	}
 	for _, a := range m.spec.Remove {
-		if _, ok := it[a]; ok && !slices.Contains(remove, a) {
+		if v, ok := it[a]; ok && v != nil && !slices.Contains(remove, a) { // null is removed already
 			remove = append(remove, a)
 		}
 	}
-	if len(set) == 0 && len(remove) == 0 && !m.rollback {
+	if len(set) == 0 && len(remove) == 0 && !m.movesDown() {
 		p.out = outUnchanged
 		return p
 	}
@@ -177,7 +180,7 @@ func (m *migrator) diffExternal(in, out Item) plan {
 		}
 	}
 	slices.Sort(remove)
-	if len(set) == 0 && len(remove) == 0 && !m.rollback {
+	if len(set) == 0 && len(remove) == 0 && !m.movesDown() {
 		p.out = outUnchanged
 		return p
 	}
@@ -211,9 +214,9 @@ func (m *migrator) update(it Item, set []Attr, remove, reads []string, all bool)
 	}
 	g := Guard{VersionAttr: m.vattr, Unchanged: unchanged}
 	u := Update{Key: it, Set: set, Remove: remove, Guard: g}
-	if m.rollback {
+	if m.atVersion() {
 		u.Guard.Equals = m.version
-		u.Version = m.version - 1
+		u.Version = m.targetVersion()
 	} else {
 		u.Guard.Below = m.version
 		u.Version = m.version

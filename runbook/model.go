@@ -295,7 +295,16 @@ type MigrateSpec struct {
 	Segments    int               // parallel scan segments; 0: the store chooses
 	ErrorBudget int               // per-item failures before the step pauses
 	MaxRetries  int               // conditional-write retries before a conflict is recorded
+	// After, set by validation, makes this a contract step: a forward
+	// migrate step that comes after another one (After names the first)
+	// works on the items that step moved to the runbook's version, and
+	// leaves their version as it is. See markContracts.
+	After string
 }
+
+// Contract reports whether the step works on items already at the
+// runbook's version (a later migrate step: a clean-up or a second pass).
+func (m *MigrateSpec) Contract() bool { return m != nil && m.After != "" }
 
 // SetClause assigns the value of Expr to Attr.
 type SetClause struct {

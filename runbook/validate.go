@@ -38,6 +38,59 @@ func validate(d *decoder, rb *Runbook) {
 	for _, r := range d.refs {
 		v.check(r)
 	}
+	markContracts(d, rb.Version, steps)
+}
+
+// markContracts makes every migrate step after the runbook's first one a
+// contract step. The first moves items below the runbook's version to it;
+// a later one (a clean-up that removes the old attribute, a second pass)
+// would find them all at that version and do nothing, so it works on the
+// items at the version instead and leaves it unchanged. Its writes are
+// then guarded by the version being equal, not below: applied again after
+// a crash they must change nothing, so a contract step may not set an
+// attribute it reads, nor run an external transform.
+func markContracts(d *decoder, version int, steps []*Step) {
+	first := ""
+	for _, s := range steps {
+		if s.Kind != KindMigrate || s.Migrate == nil {
+			continue
+		}
+		if first == "" {
+			first = s.ID
+			continue
+		}
+		m := s.Migrate
+		m.After = first
+		fix := fmt.Sprintf("do it in %s, or in a runbook of its own with version %d", first, version+1)
+		if len(m.Transform) > 0 {
+			d.errs = append(d.errs, &Error{Pos: s.Pos, Severity: SeverityError, Hint: fix,
+				Msg: fmt.Sprintf("migrate %s runs after %s on items already at version %d, so applying it twice must change nothing; an external transform cannot promise that", s.ID, first, version)})
+			continue
+		}
+		reads := map[string]bool{}
+		whole := false
+		for _, e := range append([]*Expr{m.Where}, setExprs(m)...) {
+			for _, a := range e.Reads() {
+				reads[a] = true
+			}
+			whole = whole || e.UsesWholeItem()
+		}
+		for _, c := range m.Set {
+			if reads[c.Attr] || whole {
+				d.errs = append(d.errs, &Error{Pos: c.Expr.Pos, Severity: SeverityError, Hint: fix,
+					Msg: fmt.Sprintf("migrate %s runs after %s on items already at version %d, so applying it twice must change nothing; it sets %s from what it reads, which a second time would change it again", s.ID, first, version, c.Attr)})
+				break
+			}
+		}
+	}
+}
+
+func setExprs(m *MigrateSpec) []*Expr {
+	out := make([]*Expr, 0, len(m.Set))
+	for _, c := range m.Set {
+		out = append(out, c.Expr)
+	}
+	return out
 }
 
 // validator resolves cross-references against the decoded runbook.
