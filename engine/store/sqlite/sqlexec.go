@@ -4,9 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/lockstep-run/lockstep/engine"
 )
@@ -32,14 +36,62 @@ func (s *Store) ExecSQL(ctx context.Context, statements []string, commit bool) (
 	return results, nil
 }
 
+// ErrTransactionControl refuses a statement that would end or nest the
+// transaction a sql step runs in.
+var ErrTransactionControl = errors.New("a sql step runs all its statements in one transaction that lockstep commits (a dry run rolls it back): remove BEGIN, COMMIT, END, ROLLBACK, SAVEPOINT and RELEASE from them")
+
 // execSQL is ExecSQL on db, for Store and Database alike; callers
 // serialise their calls.
+//
+// A COMMIT among the statements would commit what came before it, even in
+// a dry run, and leave the rest outside any transaction. SQLite's
+// authorizer refuses transaction control when a statement is prepared,
+// before it runs (a string holding several statements prepares each just
+// before running it), so nothing is committed but by lockstep.
 func execSQL(ctx context.Context, db *sql.DB, statements []string, commit bool) ([]engine.SQLResult, error) {
-	tx, err := db.BeginTx(ctx, nil)
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("exec sql: %w", translate(err))
 	}
-	defer tx.Rollback()
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("exec sql: %w", translate(err))
+	}
+	var denied atomic.Bool
+	guard := func(on bool) {
+		_ = conn.Raw(func(dc any) error {
+			if c, ok := dc.(*sqlite3.SQLiteConn); ok {
+				if !on {
+					c.RegisterAuthorizer(nil)
+					return nil
+				}
+				c.RegisterAuthorizer(func(action int, _, _, _ string) int {
+					if action == sqlite3.SQLITE_TRANSACTION || action == sqlite3.SQLITE_SAVEPOINT {
+						denied.Store(true)
+						return sqlite3.SQLITE_DENY
+					}
+					return sqlite3.SQLITE_OK
+				})
+			}
+			return nil
+		})
+	}
+	guard(true)
+	results, err := execStatements(ctx, tx, statements, &denied)
+	guard(false) // before COMMIT or ROLLBACK, which the authorizer would refuse
+	if err != nil || !commit {
+		_ = tx.Rollback()
+		return results, err
+	}
+	if err := tx.Commit(); err != nil {
+		return results, fmt.Errorf("exec sql: commit: %w", translate(err))
+	}
+	return results, nil
+}
+
+func execStatements(ctx context.Context, tx *sql.Tx, statements []string, denied *atomic.Bool) ([]engine.SQLResult, error) {
+	var err error
 	results := make([]engine.SQLResult, 0, len(statements))
 	for i, st := range statements {
 		r := engine.SQLResult{Statement: st}
@@ -53,15 +105,13 @@ func execSQL(ctx context.Context, db *sql.DB, statements []string, commit bool) 
 				r.RowsAffected, _ = res.RowsAffected()
 			}
 		}
+		if err != nil && denied.Load() {
+			err = ErrTransactionControl
+		}
 		if err != nil {
 			return results, fmt.Errorf("exec sql statement %d (%s): %w", i+1, firstLine(st), translate(err))
 		}
 		results = append(results, r)
-	}
-	if commit {
-		if err := tx.Commit(); err != nil {
-			return results, fmt.Errorf("exec sql: commit: %w", translate(err))
-		}
 	}
 	return results, nil
 }
