@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,5 +67,41 @@ func TestLockSessionStopKeepsMaintenanceOn(t *testing.T) {
 	}
 	if maintenanceOn(t, r) {
 		t.Error("maintenance flag still on after the resumed session unlocked")
+	}
+}
+
+// failAsks answers every prompt with an error that is not a missing
+// answer: a failed step then fails the session (plain mode without a
+// retry or skip answer).
+type failAsks struct{}
+
+func (failAsks) Ask(context.Context, engine.Prompt) (engine.Answer, error) {
+	return engine.Answer{}, errors.New("no retry or skip answer")
+}
+
+// TestLockSessionFailureKeepsMaintenanceOn: a failed session can be
+// resumed, so like a stop it keeps the application in maintenance; only
+// the unlock of the resumed session clears the flag.
+func TestLockSessionFailureKeepsMaintenanceOn(t *testing.T) {
+	steps := `      - id: take
+        kind: lock
+        with: {ttl: 1m, maintenance: {table: settings, key: {name: maintenance}, attribute: enabled}}
+      - {id: deploy, kind: shell, with: {run: "exit 1"}}
+      - {id: give, kind: unlock}
+`
+	rb := dataRunbook(t, 2, "", steps)
+	r := newSQLiteRig(t, rb, 10)
+	addSettings(t, r)
+	cfg := sqliteSessionConfig(t, rb, filepath.Join(r.dir, "data.db"))
+	cfg.Prompter = failAsks{}
+	s, err := engine.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := s.Run(context.Background()); out != engine.OutcomeFailed {
+		t.Fatalf("Run()=%q, want failed", out)
+	}
+	if !maintenanceOn(t, r) {
+		t.Error("maintenance flag cleared by a failed (resumable) session")
 	}
 }

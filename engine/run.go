@@ -42,9 +42,10 @@ func (s *Session) Run(ctx context.Context) (Outcome, error) {
 
 // releaseLeases gives back the migration leases the session holds, whatever
 // the outcome: completed, failed, aborted or stopped (a resumed session
-// takes its lease again before its next step). On a resumable stop the
-// maintenance flags stay on: the migration is incomplete. A failure to
-// release is journaled as a warning: the lease then expires on its own.
+// takes its lease again before its next step). When the session can be
+// resumed (stopped or failed) the maintenance flags stay on: the migration
+// is incomplete. A failure to release is journaled as a warning: the lease
+// then expires on its own.
 func (s *Session) releaseLeases(ctx context.Context, outcome Outcome) {
 	ctx = context.WithoutCancel(ctx)
 	held := HeldLeases(s.info.ID)
@@ -53,7 +54,7 @@ func (s *Session) releaseLeases(ctx context.Context, outcome Outcome) {
 	}
 	var flags int
 	var err error
-	if outcome == OutcomeStopped {
+	if outcome == OutcomeStopped || outcome == OutcomeFailed {
 		flags, err = SuspendLeases(ctx, s.info.ID)
 	} else {
 		err = ReleaseLeases(ctx, s.info.ID)
