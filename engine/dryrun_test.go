@@ -63,6 +63,7 @@ phases:
       - {id: take, kind: lock}
       - {id: settle, kind: wait, with: {duration: 1h}}
       - {id: free, kind: unlock}
+      - {id: guarded, kind: shell, requires: [snap, take], with: {run: "touch ` + marker + `"}}
 `
 }
 
@@ -120,6 +121,13 @@ func TestDryRunSemantics(t *testing.T) {
 		{"take", "skipped", "dry-run", nil},
 		{"settle", "skipped", "dry-run", nil},
 		{"free", "skipped", "dry-run", nil},
+		// Requiring a backup and a lock, which a dry-run skips, does not
+		// hide what the step would do.
+		{"guarded", "done", "", func(t *testing.T) {
+			if got := h.output("guarded"); !strings.Contains(got, "would run: touch "+marker) {
+				t.Errorf("output = %q, want would run", got)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.step, func(t *testing.T) {

@@ -188,7 +188,7 @@ func (s *Session) attempts(step, of *runbook.Step) int {
 // does not run in dry-run. unmet is set for an unmet requirement.
 func (s *Session) autoSkipReason(step *runbook.Step) (reason string, unmet bool, err error) {
 	for _, id := range step.Requires {
-		if s.status(id) != StepDone {
+		if !s.requirementMet(id) {
 			return fmt.Sprintf("requires: %s not done", id), true, nil
 		}
 	}
@@ -205,6 +205,18 @@ func (s *Session) autoSkipReason(step *runbook.Step) (reason string, unmet bool,
 		return "dry-run", false, nil
 	}
 	return "", false, nil
+}
+
+// requirementMet reports whether the step id satisfies a `requires:`: it
+// is done, or, in a dry-run, it is a kind a dry-run skips (a backup, a
+// lock) so that what depends on it still shows what it would do.
+func (s *Session) requirementMet(id string) bool {
+	ss := s.stepState(id)
+	if ss.Status == StepDone {
+		return true
+	}
+	return s.cfg.Mode == ModeDryRun && ss.Status == StepSkipped && !ss.OperatorSkip && !ss.Unmet &&
+		dryRunSkipped[ss.Step.Kind]
 }
 
 // autoSkip journals a step skipped by the runbook (not by the operator);
