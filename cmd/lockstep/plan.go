@@ -69,9 +69,15 @@ func writePlan(w io.Writer, rb *runbook.Runbook, env *runbook.Environment, mode 
 	if env.Protected {
 		fmt.Fprintf(w, "  protected: asks to type %q before anything runs; --yes is refused\n", env.Name)
 	}
-	if env.Window != nil && mode != engine.ModeDryRun {
-		win := env.Window
-		fmt.Fprintf(w, "  window: %s %s–%s %s (enforced)\n", strings.Join(win.Days, ","), win.From, win.To, win.TZ)
+	if win := env.Window; win != nil {
+		// Only a protected environment refuses to start outside it (not
+		// in a dry-run); elsewhere wait steps and estimates use it.
+		use := "used by wait steps and estimates"
+		if env.Protected && mode != engine.ModeDryRun {
+			use = "enforced: the session refuses to start outside it"
+		}
+		when := strings.TrimSpace(strings.Join(win.Days, ",") + " " + win.From + "–" + win.To + " " + win.TZ)
+		fmt.Fprintf(w, "  window: %s (%s)\n", when, use)
 	}
 	if env.MaxWriteRate > 0 {
 		fmt.Fprintf(w, "  max write rate: %d items/s\n", env.MaxWriteRate)
