@@ -35,9 +35,14 @@ func Answers() []byte { return append([]byte(nil), answers...) }
 var ErrExists = errors.New("database file already exists")
 
 // CreateDB creates the SQLite database file path holding n users
-// (id INTEGER PRIMARY KEY, name, email, address TEXT), generated from Seed
-// in one transaction. Addresses look like "12 Rue de la Paix, Paris, 75002";
-// about 1 in 50 have irregular spacing and about 1 in 500 are empty or NULL.
+// (id INTEGER PRIMARY KEY, name, email, address TEXT, v INTEGER), generated
+// from Seed in one transaction. v, the data version the demo's migrate
+// step sets, is NULL for every user: none has been migrated yet. It exists
+// from the start, as a versioned table's would, so the estimate's write
+// probe (a guarded update on v that can never hold) measures the write
+// path before the expand phase adds the new columns. Addresses look like
+// "12 Rue de la Paix, Paris, 75002"; about 1 in 50 have irregular spacing
+// and about 1 in 500 are empty or NULL.
 func CreateDB(ctx context.Context, path string, n int) error {
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("create demo database %s: %w", path, ErrExists)
@@ -59,7 +64,8 @@ func fill(ctx context.Context, db *sql.DB, n int) error {
 		id      INTEGER PRIMARY KEY,
 		name    TEXT NOT NULL,
 		email   TEXT NOT NULL,
-		address TEXT
+		address TEXT,
+		v       INTEGER
 	)`); err != nil {
 		return fmt.Errorf("create table: %w", err)
 	}
