@@ -63,6 +63,9 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *ex
 				return ferr
 			}
 			p = next
+		case errors.Is(err, ErrRejected):
+			m.itemFailed(seg, p.item, err) // a retry would get the same answer
+			return nil
 		default:
 			if transient++; transient > maxTransient {
 				m.itemFailed(seg, p.item, err)

@@ -247,4 +247,21 @@ var (
 	// ErrUnsupported: the store or its endpoint lacks the capability
 	// (e.g. native backups on a DynamoDB-compatible test server).
 	ErrUnsupported = errors.New("not supported")
+	// ErrRejected: the store refused one item's write for a reason a
+	// retry cannot change (a missing column, a value it cannot hold, a
+	// constraint). The migrator fails the item at once instead of backing
+	// off and retrying. Stores mark such errors with Rejected.
+	ErrRejected = errors.New("rejected by the store")
 )
+
+// Rejected marks err as ErrRejected, keeping its text.
+func Rejected(err error) error {
+	if err == nil {
+		return nil
+	}
+	return rejectedError{err}
+}
+
+type rejectedError struct{ error }
+
+func (e rejectedError) Unwrap() []error { return []error{e.error, ErrRejected} }

@@ -112,10 +112,14 @@ type rendered struct {
 func (s *Store) render(ctx context.Context, u engine.Update, buf []byte, args []any) rendered {
 	sc, err := s.schemaFor(ctx, u)
 	if err != nil {
+		if errors.Is(err, ErrNoColumn) {
+			err = engine.Rejected(err) // the table still lacks it after a re-read
+		}
 		return rendered{err: err, shape: buf, args: args}
 	}
 	q, args, shape, err := s.buildUpdate(sc, u, buf, args)
-	return rendered{sc: sc, key: u.Key, q: q, args: args, shape: shape, err: err}
+	// A value SQLite cannot hold, or a change to the key: the same again.
+	return rendered{sc: sc, key: u.Key, q: q, args: args, shape: shape, err: engine.Rejected(err)}
 }
 
 // execer is what *sql.DB and *sql.Tx share for writes.
@@ -425,9 +429,11 @@ func translate(err error) error {
 		switch se.Code {
 		case sqlite3.ErrBusy, sqlite3.ErrLocked:
 			return fmt.Errorf("%w: %w", engine.ErrThrottled, err)
+		case sqlite3.ErrConstraint, sqlite3.ErrMismatch, sqlite3.ErrTooBig, sqlite3.ErrRange:
+			return engine.Rejected(err)
 		}
 		if strings.Contains(se.Error(), "no such column") {
-			return fmt.Errorf("%w: %w", ErrNoColumn, err)
+			return engine.Rejected(fmt.Errorf("%w: %w", ErrNoColumn, err))
 		}
 	}
 	return err
