@@ -17,8 +17,24 @@ const dataSegments = 4
 // scanAll reads every item of st with a parallel scan of segments
 // segments and calls fn for each page's items, one call at a time. fn
 // returning errStopScan ends the scan early. Throttled and transient read
-// errors are retried with backoff.
+// errors are retried with backoff. Reads are eventually consistent: a
+// write made just before may not be seen (see scanAllConsistent).
 func scanAll(ctx context.Context, st Store, segments, limit int, fn func(items []Item) error) error {
+	return scanEach(ctx, st, ScanRequest{TotalSegments: segments, Limit: limit}, fn)
+}
+
+// scanAllConsistent is scanAll with strongly consistent reads (twice the
+// read capacity on DynamoDB), for the steps whose answer depends on seeing
+// every write made before they started: the backup export, the restore
+// drill's read-back of the table it just imported, verify's counts.
+func scanAllConsistent(ctx context.Context, st Store, segments, limit int, fn func(items []Item) error) error {
+	return scanEach(ctx, st, ScanRequest{TotalSegments: segments, Limit: limit, Consistent: true}, fn)
+}
+
+// scanEach runs the parallel scan of scanAll; base gives the segment
+// count, page limit and consistency of every request.
+func scanEach(ctx context.Context, st Store, base ScanRequest, fn func(items []Item) error) error {
+	segments := base.TotalSegments
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
@@ -30,7 +46,9 @@ func scanAll(ctx context.Context, st Store, segments, limit int, fn func(items [
 			defer wg.Done()
 			var cursor []byte
 			for {
-				page, err := scanRetry(ctx, st, ScanRequest{Segment: seg, TotalSegments: segments, Cursor: cursor, Limit: limit})
+				req := base
+				req.Segment, req.Cursor = seg, cursor
+				page, err := scanRetry(ctx, st, req)
 				if err != nil {
 					errs[seg] = err
 					cancel()

@@ -122,7 +122,7 @@ func drill(ctx context.Context, scratch Store, manPath string, man ExportManifes
 		return fmt.Errorf("%w: checksum mismatch: export lines sum to %s, manifest says %s", ErrDrillMismatch, fileSum, man.SHA256)
 	}
 	var sum ItemChecksum
-	err = scanAll(ctx, scratch, dataSegments, 0, func(items []Item) error {
+	err = scanAllConsistent(ctx, scratch, dataSegments, 0, func(items []Item) error {
 		for _, it := range items {
 			line, err := MarshalItem(it)
 			if err != nil {

@@ -87,7 +87,7 @@ func exportTable(ctx context.Context, st Store, info TableInfo, dir string) (Exp
 	man := ExportManifest{Table: info.Table, Key: info.Key, Checksum: ChecksumMethod, Created: time.Now().UTC(),
 		Store: info.Backend, File: ExportItemsFile}
 	var sum ItemChecksum
-	err = scanAll(ctx, st, dataSegments, 0, func(items []Item) error {
+	err = scanAllConsistent(ctx, st, dataSegments, 0, func(items []Item) error {
 		for _, it := range items {
 			line, err := MarshalItem(it)
 			if err != nil {

@@ -336,3 +336,119 @@ func KeyOf(it Item, key []string) Item {
 	}
 	return out
 }
+
+// asStoredLike returns v, a value an expression computed, with the set
+// types of old, the value the attribute had, restored: expressions see
+// sets as lists, so a list whose elements are all of a set's element type
+// (strings, Numbers or []byte) where old was a set of that type becomes
+// that set again, duplicates dropped (the first kept). Maps are matched key
+// by key and lists position by position, so sets nested in them are
+// restored too. Anything else is returned as is: a list where there was no
+// set, or whose elements do not fit the set, stays a list.
+//
+// empty is true when v is an empty list where old was a set: DynamoDB
+// allows no empty set, and the caller removes the attribute (as DynamoDB's
+// own DELETE of a set's last elements does). An empty set nested in a map
+// removes that key of the map; nested in a list it stays an empty list.
+func asStoredLike(old, v any) (out any, empty bool) {
+	switch o := old.(type) {
+	case StringSet, NumberSet, BinarySet:
+		l, ok := v.([]any)
+		if !ok {
+			return v, false
+		}
+		if len(l) == 0 {
+			return v, true
+		}
+		if s, ok := listAsSet(o, l); ok {
+			return s, false
+		}
+	case Item:
+		return asStoredLike(map[string]any(o), v)
+	case map[string]any:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v, false
+		}
+		res := make(map[string]any, len(m))
+		for k, e := range m {
+			ov, had := o[k]
+			if !had {
+				res[k] = e
+				continue
+			}
+			if r, empty := asStoredLike(ov, e); !empty {
+				res[k] = r
+			}
+		}
+		return res, false
+	case []any:
+		l, ok := v.([]any)
+		if !ok {
+			return v, false
+		}
+		res := make([]any, len(l))
+		for i, e := range l {
+			res[i] = e
+			if i < len(o) {
+				res[i], _ = asStoredLike(o[i], e)
+			}
+		}
+		return res, false
+	}
+	return v, false
+}
+
+// listAsSet converts l to a set of the same type as set when every element
+// of l fits it, dropping duplicates.
+func listAsSet(set any, l []any) (any, bool) {
+	switch set.(type) {
+	case StringSet:
+		out := make(StringSet, 0, len(l))
+		seen := make(map[string]bool, len(l))
+		for _, e := range l {
+			s, ok := e.(string)
+			if !ok {
+				return nil, false
+			}
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+		return out, true
+	case NumberSet:
+		out := make(NumberSet, 0, len(l))
+		seen := make(map[string]bool, len(l))
+		for _, e := range l {
+			n, ok := e.(Number)
+			if !ok {
+				return nil, false
+			}
+			r, ok := new(big.Rat).SetString(string(n))
+			if !ok {
+				return nil, false
+			}
+			if k := r.RatString(); !seen[k] {
+				seen[k] = true
+				out = append(out, n)
+			}
+		}
+		return out, true
+	case BinarySet:
+		out := make(BinarySet, 0, len(l))
+		seen := make(map[string]bool, len(l))
+		for _, e := range l {
+			b, ok := e.([]byte)
+			if !ok {
+				return nil, false
+			}
+			if !seen[string(b)] {
+				seen[string(b)] = true
+				out = append(out, b)
+			}
+		}
+		return out, true
+	}
+	return nil, false
+}

@@ -16,6 +16,10 @@ type SampleDiff struct {
 	Key    string         `json:"key"`
 	Before map[string]any `json:"before"`
 	After  map[string]any `json:"after"`
+	// Types names, for each attribute whose type the write changes, the
+	// type before and after ("string set → list"): Before and After show
+	// values as expressions see them, where a set looks like a list.
+	Types map[string]string `json:"types,omitempty"`
 }
 
 // sampler keeps the first maxSamples diffs.
@@ -43,11 +47,19 @@ func (s *sampler) add(m *migrator, p plan) {
 		after[m.vattr] = Number(fmt.Sprint(p.upd.Version))
 	}
 	for _, a := range attrs {
-		if v, ok := p.item[a]; ok {
-			d.Before[a] = toExprValue(v)
+		bv, hadB := p.item[a]
+		av, hasA := after[a]
+		if hadB {
+			d.Before[a] = toExprValue(bv)
 		}
-		if v, ok := after[a]; ok {
-			d.After[a] = toExprValue(v)
+		if hasA {
+			d.After[a] = toExprValue(av)
+		}
+		if tb, ta := valueType(bv), valueType(av); hadB && hasA && tb != ta {
+			if d.Types == nil {
+				d.Types = map[string]string{}
+			}
+			d.Types[a] = tb + " → " + ta
 		}
 	}
 	s.diffs = append(s.diffs, d)
@@ -80,6 +92,9 @@ func (d SampleDiff) String() string {
 		}
 	}) {
 		fmt.Fprintf(&b, "\n  %s: %s → %s", k, showValue(d.Before, k), showValue(d.After, k))
+		if t, ok := d.Types[k]; ok {
+			fmt.Fprintf(&b, " (%s)", t)
+		}
 	}
 	return b.String()
 }
@@ -93,4 +108,32 @@ func showValue(m map[string]any, k string) string {
 		return fmt.Sprintf("%q", s)
 	}
 	return fmt.Sprint(v)
+}
+
+// valueType names the type of a value-model value as DynamoDB would
+// store it.
+func valueType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case Number, int, int64, float64:
+		return "number"
+	case bool:
+		return "bool"
+	case []byte:
+		return "binary"
+	case StringSet:
+		return "string set"
+	case NumberSet:
+		return "number set"
+	case BinarySet:
+		return "binary set"
+	case []any:
+		return "list"
+	case Item, map[string]any:
+		return "map"
+	}
+	return fmt.Sprintf("%T", v)
 }

@@ -51,6 +51,28 @@ func (m *migrator) selects(env *itemEnv, it Item) (outcome, error) {
 	return outWrite, nil
 }
 
+// valueChecker is a store that refuses some values before writing them
+// (DynamoDB: an empty set). CheckValue names attr in its error.
+type valueChecker interface {
+	CheckValue(attr string, v any) error
+}
+
+// checkWrite fails a planned write holding a value the store refuses: the
+// dry-run shows it as the item failure the live run would get, and the
+// live run does not send a write that cannot succeed.
+func (m *migrator) checkWrite(p plan) plan {
+	vc, ok := m.store.(valueChecker)
+	if !ok || p.out != outWrite {
+		return p
+	}
+	for _, a := range p.upd.Set {
+		if err := vc.CheckValue(a.Name, a.Value); err != nil {
+			return plan{item: p.item, out: outFailed, err: err}
+		}
+	}
+	return p
+}
+
 // planItems decides what to do with each item of a page. External
 // transforms are called once for the whole batch of selected items.
 func (m *migrator) planItems(ctx context.Context, env *itemEnv, ext *externalTransform, items []Item) ([]plan, error) {
@@ -67,7 +89,7 @@ func (m *migrator) planItems(ctx context.Context, env *itemEnv, ext *externalTra
 			batch = append(batch, i)
 			continue
 		}
-		plans[i] = m.transformInProcess(env, it)
+		plans[i] = m.checkWrite(m.transformInProcess(env, it))
 	}
 	if ext == nil || len(batch) == 0 {
 		return plans, nil
@@ -81,7 +103,7 @@ func (m *migrator) planItems(ctx context.Context, env *itemEnv, ext *externalTra
 		return nil, err
 	}
 	for j, i := range batch {
-		plans[i] = m.diffExternal(items[i], outs[j])
+		plans[i] = m.checkWrite(m.diffExternal(items[i], outs[j]))
 	}
 	return plans, nil
 }
@@ -110,7 +132,19 @@ func (m *migrator) transformInProcess(env *itemEnv, it Item) plan {
 		if err != nil {
 			return plan{item: it, out: outFailed, err: fmt.Errorf("set %s: %w", c.Attr, err)}
 		}
-		if old, ok := it[c.Attr]; !ok || !EqualValues(old, v) {
+		old, had := it[c.Attr]
+		if had {
+			var empty bool
+			if v, empty = asStoredLike(old, v); empty {
+				// A set emptied by the expression: DynamoDB has no empty
+				// set, so the attribute goes, as a DELETE of a set's
+				// last elements removes it.
+				set, remove = unsetAttr(set, c.Attr), appendNew(remove, c.Attr)
+				continue
+			}
+		}
+		remove = slices.DeleteFunc(remove, func(a string) bool { return a == c.Attr })
+		if !had || !EqualValues(old, v) {
 			set = setAttr(set, c.Attr, v)
 		}
 	}
@@ -151,6 +185,19 @@ func setAttr(as []Attr, name string, v any) []Attr {
 		}
 	}
 	return append(as, Attr{Name: name, Value: v})
+}
+
+// unsetAttr drops name from as.
+func unsetAttr(as []Attr, name string) []Attr {
+	return slices.DeleteFunc(as, func(a Attr) bool { return a.Name == name })
+}
+
+// appendNew appends s to list unless it holds it already.
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 // diffExternal turns an external transform's output into an update.

@@ -114,7 +114,7 @@ func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, 
 	if spec.ExpectNone != nil {
 		en = &ExpectNoneOutcome{Expr: spec.ExpectNone.Source}
 	}
-	err := scanAll(ctx, st, dataSegments, 0, func(items []Item) error {
+	err := scanAllConsistent(ctx, st, dataSegments, 0, func(items []Item) error {
 		count += int64(len(items))
 		if en == nil {
 			return nil
@@ -178,7 +178,7 @@ func verifyAssert(ctx context.Context, sc *StepContext, st Store, key []string) 
 	}
 	env := newItemEnv(sc, spec.Assert)
 	out := &AssertOutcome{Expr: spec.Assert.Source}
-	err := scanAll(ctx, st, 1, int(min(n, 1000)), func(items []Item) error {
+	err := scanAllConsistent(ctx, st, 1, int(min(n, 1000)), func(items []Item) error {
 		for _, it := range items {
 			if out.Sampled >= n {
 				return errStopScan

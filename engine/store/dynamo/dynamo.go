@@ -245,8 +245,15 @@ func translate(err error) error {
 		return fmt.Errorf("%w: %w", engine.ErrThrottled, err)
 	}
 	var ae smithy.APIError
-	if errors.As(err, &ae) && ae.ErrorCode() == "UnknownOperationException" {
-		return fmt.Errorf("%w by this endpoint: %w", engine.ErrUnsupported, err)
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "UnknownOperationException":
+			return fmt.Errorf("%w by this endpoint: %w", engine.ErrUnsupported, err)
+		case "ValidationException":
+			// The request itself is wrong for this item (too large, a
+			// bad value): the same request fails again.
+			return engine.Rejected(err)
+		}
 	}
 	return err
 }

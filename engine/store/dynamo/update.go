@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,10 +23,16 @@ type exprBuilder struct {
 	names  map[string]string // placeholder → name
 	byName map[string]string // name → placeholder
 	values map[string]types.AttributeValue
+	// docBudget is how many more characters of condition guards on maps
+	// and lists may take (see equals).
+	docBudget int
+	// wholeDocs lists the map and list attributes guarded with one `=`.
+	wholeDocs []string
 }
 
 func newExprBuilder() *exprBuilder {
-	return &exprBuilder{names: map[string]string{}, byName: map[string]string{}, values: map[string]types.AttributeValue{}}
+	return &exprBuilder{names: map[string]string{}, byName: map[string]string{}, values: map[string]types.AttributeValue{},
+		docBudget: maxDocChars}
 }
 
 func (b *exprBuilder) name(n string) string {
@@ -47,19 +54,155 @@ func (b *exprBuilder) value(v any) (string, error) {
 	return p, nil
 }
 
+// Guards on maps and lists: see exprBuilder.equals.
+const (
+	// maxDocChars bounds the condition text one update spends comparing
+	// maps and lists part by part: about half of the 4 KB DynamoDB allows
+	// an expression.
+	maxDocChars = 2000
+	maxDocDepth = 16 // DynamoDB allows 32 levels of nesting in a document path
+)
+
+// equals returns a condition that path holds exactly v (not nil). A map or
+// a list is compared part by part — its type, its size() and each key or
+// index, recursively — instead of with one `=`: the two mean the same on
+// DynamoDB, which compares documents by value, but DynamoDB emulators
+// such as dynalite 3.2.2 compare maps and lists by reference, so one `=`
+// on a document read back never holds there. A document whose comparison
+// would not fit in what is left of maxDocChars, or nests deeper than
+// maxDocDepth, is compared with one `=` (and recorded in wholeDocs).
+func (b *exprBuilder) equals(attr, path string, v any) (string, error) {
+	if !isDoc(v) {
+		p, err := b.value(v)
+		if err != nil {
+			return "", err
+		}
+		return path + " = " + p, nil
+	}
+	if n, ok := docChars(v, len(path), 0); ok && n <= b.docBudget {
+		b.docBudget -= n
+		return b.docEquals(path, v)
+	}
+	b.wholeDocs = append(b.wholeDocs, attr)
+	p, err := b.value(v)
+	if err != nil {
+		return "", err
+	}
+	return path + " = " + p, nil
+}
+
+// docEquals renders the part-by-part comparison docConds counted.
+func (b *exprBuilder) docEquals(path string, v any) (string, error) {
+	typed := func(t string, n int) []string {
+		tp, _ := b.value(t)
+		np, _ := b.value(engine.Number(strconv.Itoa(n)))
+		return []string{"attribute_type(" + path + ", " + tp + ")", "size(" + path + ") = " + np}
+	}
+	var conds []string
+	switch x := v.(type) {
+	case nil:
+		tp, _ := b.value("NULL")
+		return "attribute_type(" + path + ", " + tp + ")", nil
+	case engine.Item:
+		return b.docEquals(path, map[string]any(x))
+	case map[string]any:
+		conds = typed("M", len(x))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			c, err := b.docEquals(path+"."+b.name(k), x[k])
+			if err != nil {
+				return "", fmt.Errorf("key %q: %w", k, err)
+			}
+			conds = append(conds, c)
+		}
+	case []any:
+		conds = typed("L", len(x))
+		for i, e := range x {
+			c, err := b.docEquals(path+"["+strconv.Itoa(i)+"]", e)
+			if err != nil {
+				return "", fmt.Errorf("element %d: %w", i, err)
+			}
+			conds = append(conds, c)
+		}
+	default:
+		p, err := b.value(v)
+		if err != nil {
+			return "", err
+		}
+		return path + " = " + p, nil
+	}
+	return strings.Join(conds, " AND "), nil
+}
+
+// Estimated lengths for docChars: a placeholder (":v123", "#n123") and
+// the text around each condition.
+const (
+	placeholderChars = 5
+	andChars         = len(" AND ")
+	eqChars          = len(" = ") + placeholderChars + andChars
+	typeChars        = len("attribute_type(, )") + placeholderChars + andChars
+	sizeChars        = len("size() = ") + placeholderChars + andChars
+	stepChars        = 1 + placeholderChars // ".#n123" or "[1234]"
+)
+
+// docChars estimates the length of the condition docEquals renders for v
+// at a path of pathLen characters, depth levels down. ok is false when v
+// nests deeper than maxDocDepth.
+func docChars(v any, pathLen, depth int) (n int, ok bool) {
+	var elems []any
+	switch x := v.(type) {
+	case nil:
+		return pathLen + typeChars, true
+	case engine.Item:
+		elems = slices.Collect(maps.Values(x))
+	case map[string]any:
+		elems = slices.Collect(maps.Values(x))
+	case []any:
+		elems = x
+	default:
+		return pathLen + eqChars, true
+	}
+	if depth >= maxDocDepth {
+		return 0, false
+	}
+	n = 2*pathLen + typeChars + sizeChars
+	for _, e := range elems {
+		c, ok := docChars(e, pathLen+stepChars, depth+1)
+		if !ok {
+			return 0, false
+		}
+		n += c
+	}
+	return n, true
+}
+
+func isDoc(v any) bool {
+	switch v.(type) {
+	case engine.Item, map[string]any, []any:
+		return true
+	}
+	return false
+}
+
 // buildUpdate renders u as an UpdateItem input: SET/REMOVE of only the
 // changed attributes and the version, conditioned on the item existing,
 // the version guard and every read attribute being unchanged.
 func (s *Store) buildUpdate(table string, u engine.Update) (*dynamodb.UpdateItemInput, error) {
+	in, _, err := s.renderUpdate(table, u)
+	return in, err
+}
+
+// renderUpdate is buildUpdate that also returns its expression builder,
+// whose wholeDocs name the maps and lists the condition compares whole.
+func (s *Store) renderUpdate(table string, u engine.Update) (*dynamodb.UpdateItemInput, *exprBuilder, error) {
 	b := newExprBuilder()
 	var sets, removes, conds []string
 	for _, a := range u.Set {
 		if slices.Contains(s.key, a.Name) {
-			return nil, fmt.Errorf("attribute %q is part of the key and cannot be changed", a.Name)
+			return nil, nil, fmt.Errorf("attribute %q is part of the key and cannot be changed", a.Name)
 		}
 		p, err := b.value(a.Value)
 		if err != nil {
-			return nil, fmt.Errorf("attribute %q: %w", a.Name, err)
+			return nil, nil, fmt.Errorf("attribute %s: %w", a.Name, err)
 		}
 		sets = append(sets, b.name(a.Name)+" = "+p)
 	}
@@ -97,18 +240,18 @@ func (s *Store) buildUpdate(table string, u engine.Update) (*dynamodb.UpdateItem
 			conds = append(conds, "(attribute_not_exists("+n+") OR attribute_type("+n+", "+t+"))")
 			continue
 		}
-		p, err := b.value(val)
+		c, err := b.equals(a, n, val)
 		if err != nil {
-			return nil, fmt.Errorf("guard attribute %q: %w", a, err)
+			return nil, nil, fmt.Errorf("guard attribute %s: %w", a, err)
 		}
-		conds = append(conds, n+" = "+p)
+		conds = append(conds, c)
 	}
 	key, err := toAVMap(engine.KeyOf(u.Key, s.key))
 	if err != nil {
-		return nil, fmt.Errorf("key: %w", err)
+		return nil, nil, fmt.Errorf("key: %w", err)
 	}
 	if len(key) != len(s.key) {
-		return nil, fmt.Errorf("key %v lacks some of %v", key, s.key)
+		return nil, nil, fmt.Errorf("key %v lacks some of %v", key, s.key)
 	}
 	in := &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(table),
@@ -130,19 +273,24 @@ func (s *Store) buildUpdate(table string, u engine.Update) (*dynamodb.UpdateItem
 	if len(b.values) == 0 {
 		in.ExpressionAttributeValues = nil
 	}
-	return in, nil
+	return in, b, nil
 }
 
 // Update applies one guarded conditional UpdateItem. It returns an error
 // wrapping engine.ErrConditionFailed when the guard fails or the item does
 // not exist, engine.ErrThrottled when DynamoDB throttled it.
 func (s *Store) Update(ctx context.Context, u engine.Update) error {
-	in, err := s.buildUpdate(s.table, u)
-	if err != nil {
-		return fmt.Errorf("update %s %v: %w", s.table, engine.KeyOf(u.Key, s.key), err)
+	in, b, err := s.renderUpdate(s.table, u)
+	if err != nil { // a value DynamoDB cannot hold: the same every time
+		return fmt.Errorf("update %s %v: %w", s.table, engine.KeyOf(u.Key, s.key), engine.Rejected(err))
 	}
 	if _, err := s.api.UpdateItem(ctx, in); err != nil {
-		return fmt.Errorf("update %s %v: %w", s.table, engine.KeyOf(u.Key, s.key), translate(err))
+		err = translate(err)
+		if whole := b.wholeDocs; len(whole) > 0 && errors.Is(err, engine.ErrConditionFailed) {
+			err = fmt.Errorf("%w (the guard compares %s whole, which DynamoDB does by value but some emulators, such as dynalite, by reference: there it never holds)",
+				err, strings.Join(whole, ", "))
+		}
+		return fmt.Errorf("update %s %v: %w", s.table, engine.KeyOf(u.Key, s.key), err)
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package dynamo
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -23,14 +25,23 @@ func toAV(v any) (types.AttributeValue, error) {
 	case []byte:
 		return &types.AttributeValueMemberB{Value: x}, nil
 	case engine.StringSet:
+		if len(x) == 0 {
+			return nil, errEmptySet("string")
+		}
 		return &types.AttributeValueMemberSS{Value: []string(x)}, nil
 	case engine.NumberSet:
+		if len(x) == 0 {
+			return nil, errEmptySet("number")
+		}
 		ns := make([]string, len(x))
 		for i, n := range x {
 			ns[i] = string(n)
 		}
 		return &types.AttributeValueMemberNS{Value: ns}, nil
 	case engine.BinarySet:
+		if len(x) == 0 {
+			return nil, errEmptySet("binary")
+		}
 		return &types.AttributeValueMemberBS{Value: [][]byte(x)}, nil
 	case []any:
 		l := make([]types.AttributeValue, len(x))
@@ -56,6 +67,57 @@ func toAV(v any) (types.AttributeValue, error) {
 		return nil, err
 	}
 	return toAV(c)
+}
+
+// errEmptySet is toAV's error for an empty set of kind ("string", …),
+// which DynamoDB refuses ("ValidationException: … may not be empty").
+func errEmptySet(kind string) error {
+	return fmt.Errorf("DynamoDB does not allow an empty %s set; remove the attribute instead", kind)
+}
+
+// checkValue reports the first value in v that DynamoDB refuses — an
+// empty set, at any depth — as toAV would, without converting v.
+func checkValue(v any) error {
+	switch x := v.(type) {
+	case engine.StringSet:
+		if len(x) == 0 {
+			return errEmptySet("string")
+		}
+	case engine.NumberSet:
+		if len(x) == 0 {
+			return errEmptySet("number")
+		}
+	case engine.BinarySet:
+		if len(x) == 0 {
+			return errEmptySet("binary")
+		}
+	case []any:
+		for i, e := range x {
+			if err := checkValue(e); err != nil {
+				return fmt.Errorf("element %d: %w", i, err)
+			}
+		}
+	case engine.Item:
+		return checkValue(map[string]any(x))
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if err := checkValue(x[k]); err != nil {
+				return fmt.Errorf("attribute %q: %w", k, err)
+			}
+		}
+	}
+	return nil
+}
+
+// CheckValue reports whether DynamoDB accepts v as the value of attribute
+// attr; migrate asks it while planning, so a dry-run flags an item a live
+// run could not write (an empty set) and a live run fails the item without
+// sending the doomed write.
+func (s *Store) CheckValue(attr string, v any) error {
+	if err := checkValue(v); err != nil {
+		return fmt.Errorf("attribute %s: %w", attr, err)
+	}
+	return nil
 }
 
 func toAVMap(m map[string]any) (map[string]types.AttributeValue, error) {
