@@ -56,7 +56,10 @@ func (s *Session) progress(step string, ev Event) {
 }
 
 // ask asks the operator. An abort or rollback request cancels the prompt.
+// The prompt's text is redacted first: a failure's cause (a command's
+// stderr, a driver's error) may quote a secret, and front ends print it.
 func (s *Session) ask(ctx context.Context, p Prompt) (Answer, error) {
+	p.Title, p.Text, p.Retry = s.redactor.Redact(p.Title), s.redactor.Redact(p.Text), s.redactor.Redact(p.Retry)
 	pctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	s.mu.Lock()
@@ -75,7 +78,7 @@ func (s *Session) ask(ctx context.Context, p Prompt) (Answer, error) {
 		if cause := context.Cause(pctx); cause == ErrAborted {
 			return ans, ErrAborted
 		}
-		return ans, fmt.Errorf("ask %s: %w", p.Kind, err)
+		return ans, s.redactor.redactError(fmt.Errorf("ask %s: %w", p.Kind, err))
 	}
 	return ans, nil
 }

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -161,30 +164,43 @@ func errorsJoinClose(err error, c io.Closer) error {
 	return err
 }
 
-// postWebhook POSTs {"text": msg}; a non-2xx status is an error.
+// postWebhook POSTs {"text": msg}; a non-2xx status is an error. Errors
+// never quote the URL as Go prints it (a *url.Error masks the password,
+// so a secret URL no longer matches the redactor): they name it
+// redacted as written, its secrets and password replaced.
 func postWebhook(ctx context.Context, sc *StepContext, rawURL, msg string) (int, error) {
-	url, err := runbook.Expand(rawURL, sc.Getenv)
+	target, err := runbook.Expand(rawURL, sc.Getenv)
 	if err != nil {
 		return 0, fmt.Errorf("webhook: %w", err)
 	}
+	name := sc.Redact(target)
 	body, _ := json.Marshal(map[string]string{"text": msg})
 	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return 0, fmt.Errorf("webhook: %s", sc.Redact(err.Error()))
+		return 0, fmt.Errorf("webhook POST %s: %s", name, sc.Redact(withoutURL(err).Error()))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("webhook: %s", sc.Redact(err.Error()))
+		return 0, fmt.Errorf("webhook POST %s: %s", name, sc.Redact(withoutURL(err).Error()))
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, fmt.Errorf("webhook: HTTP %d: %s", resp.StatusCode, sc.Redact(strings.TrimSpace(string(snippet))))
+		return resp.StatusCode, fmt.Errorf("webhook POST %s: HTTP %d: %s", name, resp.StatusCode, sc.Redact(strings.TrimSpace(string(snippet))))
 	}
 	return resp.StatusCode, nil
+}
+
+// withoutURL returns the cause of a *url.Error, which quotes the URL.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
 }
 
 // recipients resolves role names to their holders; other entries are
@@ -221,15 +237,15 @@ func notifyData(sc *StepContext) NotifyData {
 		if !ok {
 			continue
 		}
-		var v any
-		if json.Unmarshal(raw, &v) != nil {
+		v, err := decodeResult(raw)
+		if err != nil {
 			continue
 		}
 		v = camelAliases(v)
 		d.Steps[st.ID] = v
 		if m, ok := v.(map[string]any); ok && st.Kind == runbook.KindEstimate {
 			// {{.Estimate.Duration}} reads as a human duration (DESIGN.md's example).
-			if ms, ok := m["duration_ms"].(float64); ok {
+			if ms, ok := m["duration_ms"].(int64); ok {
 				if _, taken := m["Duration"]; !taken || m["Duration"] == m["duration"] {
 					m["Duration"] = FormatDuration(time.Duration(ms) * time.Millisecond)
 				}
@@ -248,6 +264,47 @@ func notifyData(sc *StepContext) NotifyData {
 	}
 	return d
 }
+
+// decodeResult decodes a step result for templates. Numbers keep the
+// digits they were written with: an integer is an int64 (1200000 prints
+// as 1200000, not 1.2e+06, and printf "%d" takes it), any other number a
+// templateFloat.
+func decodeResult(raw json.RawMessage) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return templateNumbers(v), nil
+}
+
+func templateNumbers(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		f, _ := t.Float64()
+		return templateFloat(f)
+	case map[string]any:
+		for k, x := range t {
+			t[k] = templateNumbers(x)
+		}
+	case []any:
+		for i, x := range t {
+			t[i] = templateNumbers(x)
+		}
+	}
+	return v
+}
+
+// templateFloat is a non-integer number in a notify template: it prints in
+// plain decimal (1234567.5, not 1.2345675e+06), and printf's float verbs
+// and the comparison functions take it as a float64.
+type templateFloat float64
+
+func (f templateFloat) String() string { return strconv.FormatFloat(float64(f), 'f', -1, 64) }
 
 // camelAliases adds a CamelCase alias for each snake_case key of every map
 // in v, so templates can write {{.Estimate.Duration}} for "duration".

@@ -167,3 +167,59 @@ func TestRehearsalDrift(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeOutsideWindow: a protected session stopped mid-way can be
+// resumed after its window closed (to finish, roll back or abort: its
+// maintenance flag may be on), but only with the operator's reason, which
+// is journaled; without one the resume is refused and nothing is written.
+func TestResumeOutsideWindow(t *testing.T) {
+	src := strings.Replace(protectedRunbook, `steps: [{id: a, kind: shell, with: {run: "true"}}]`,
+		`steps: [{id: a, kind: manual, checklist: [done]}, {id: b, kind: shell, with: {run: "true"}}]`, 1)
+	for _, tt := range []struct {
+		name, reason string
+		wantErr      error
+	}{
+		{"with a reason", "finish the backfill stopped at 01:58", nil},
+		{"without a reason", "", engine.ErrReasonRequired},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, src, answers(map[string][]reply{
+				"confirm_env": {{ans: engine.Answer{Value: "prod"}}, {ans: engine.Answer{Value: "prod"}}},
+				"a:checklist": {{err: engine.ErrQuit}},
+				"reason":      {{ans: engine.Answer{Reason: tt.reason}}},
+			}))
+			h.cfg.Env, h.cfg.Clock = "prod", fixedClock{paris(t, "2026-11-24 23:00")}
+			s, err := engine.Start(context.Background(), h.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.s = s
+			if out, _ := s.Run(context.Background()); out != engine.OutcomeStopped {
+				t.Fatalf("Run() = %s, want stopped", out)
+			}
+			before := len(h.events())
+			cfg := h.cfg
+			cfg.Clock = fixedClock{paris(t, "2026-11-25 09:00")} // the window closed at 02:00
+			s, err = engine.Resume(context.Background(), cfg, s.ID())
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Resume() error = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				if !errors.Is(err, engine.ErrOutsideWindow) {
+					t.Errorf("error %v does not say the window is closed", err)
+				}
+				if n := len(h.events()); n != before {
+					t.Errorf("a refused resume journaled %d events", n-before)
+				}
+				return
+			}
+			h.s = s
+			var d struct{ What, Value string }
+			confirms := h.find(engine.EvConfirm, "")
+			_ = confirms[len(confirms)-1].Decode(&d)
+			if d.What != "outside_window" || d.Value != tt.reason {
+				t.Errorf("last confirm = %+v, want the outside_window reason", d)
+			}
+		})
+	}
+}

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"encoding/json"
+	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -36,11 +38,13 @@ type Redactor struct {
 
 // NewRedactor returns a Redactor for the given secret values (the values
 // of the runbook's `secrets:` variables). Empty and very short values are
-// ignored; the credential patterns always apply.
+// ignored; the credential patterns always apply. A secret URL with a
+// password is also redacted in the forms Go prints it with the password
+// masked, which the whole value no longer matches.
 func NewRedactor(secrets ...string) *Redactor {
 	r := &Redactor{}
 	seen := map[string]bool{}
-	for _, v := range secrets {
+	for _, v := range withURLForms(secrets) {
 		if len(v) < minSecretLen || seen[v] {
 			continue
 		}
@@ -56,6 +60,25 @@ func NewRedactor(secrets ...string) *Redactor {
 	}
 	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
 	return r
+}
+
+// withURLForms adds, for each secret URL with a password, the forms with
+// the password masked: url.URL.Redacted ("xxxxx") and net/http's errors
+// ("***").
+func withURLForms(secrets []string) []string {
+	out := slices.Clone(secrets)
+	for _, v := range secrets {
+		u, err := url.Parse(v)
+		if err != nil || u.User == nil {
+			continue
+		}
+		if _, ok := u.User.Password(); !ok {
+			continue
+		}
+		out = append(out, u.Redacted(),
+			strings.Replace(u.String(), u.User.String()+"@", u.User.Username()+":***@", 1))
+	}
+	return out
 }
 
 // Redact returns s with every secret value and credential replaced by
@@ -90,3 +113,25 @@ func (r *Redactor) redactJSON(data json.RawMessage) json.RawMessage {
 	}
 	return json.RawMessage(out)
 }
+
+// redactError returns err with its text redacted: errors.Is and errors.As
+// still see what it wraps. An error with nothing to redact is returned as is.
+func (r *Redactor) redactError(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := r.Redact(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+// redactedError is an error whose text was redacted.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

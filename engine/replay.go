@@ -2,6 +2,9 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -152,4 +155,94 @@ func (s *State) applyRollback(ev Event, ss *StepState) {
 		_ = ev.Decode(&r)
 		ss.Status, ss.Reason = StepRolledBack, "rollback skipped: "+r.Reason
 	}
+}
+
+// resumeVars returns the vars a resumed session runs with: those journaled
+// with session.start. The journal holds them redacted, and a redacted value
+// is never fed back: each var whose journaled value holds [REDACTED] must
+// be given again (Config.Vars, the CLI's --var), with the shape of the
+// journaled value (its unredacted parts); any other var given must equal
+// the journaled value, since a session runs with the values it started
+// with. Errors are ErrConfig and never print a value given: it may be a
+// secret.
+func resumeVars(events []Event, rb *runbook.Runbook, given map[string]string) (map[string]string, error) {
+	names := slices.Sorted(maps.Keys(given))
+	if err := rb.CheckVars(names); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	journaled, started := journaledVars(events, rb)
+	if !started {
+		// No session.start: the session never ran anything.
+		return mergeVars(rb.Vars, given), nil
+	}
+	out := make(map[string]string, len(journaled))
+	var missing []string
+	for _, k := range slices.Sorted(maps.Keys(journaled)) {
+		jv := journaled[k]
+		v, ok := given[k]
+		switch {
+		case !strings.Contains(jv, Redacted):
+			if ok && v != jv {
+				return nil, fmt.Errorf("%w: --var %s differs from the value the session started with (%q): a session resumes with the values it started with; resume without --var %s",
+					ErrConfig, k, jv, k)
+			}
+			out[k] = jv
+		case !ok:
+			missing = append(missing, k)
+		case !matchesRedacted(jv, v):
+			return nil, fmt.Errorf("%w: --var %s does not match the value the session started with (journaled as %q): give the value it was started with",
+				ErrConfig, k, jv)
+		default:
+			out[k] = v
+		}
+	}
+	for _, k := range names {
+		if _, ok := journaled[k]; !ok {
+			return nil, fmt.Errorf("%w: --var %s: the session started without var %s; resume without it", ErrConfig, k, k)
+		}
+	}
+	if len(missing) > 0 {
+		flags := make([]string, len(missing))
+		for i, k := range missing {
+			flags[i] = "--var " + k + "=VALUE"
+		}
+		return nil, fmt.Errorf("%w: var %s held a secret when the session started and the journal keeps it redacted: "+
+			"give the value the session started with again: %s", ErrConfig, strings.Join(missing, ", "), strings.Join(flags, " "))
+	}
+	return out, nil
+}
+
+// journaledVars reads the vars journaled with session.start; started is
+// false without that event. When its vars cannot be read (the redactor
+// replaced the whole event), every declared var reads as redacted.
+func journaledVars(events []Event, rb *runbook.Runbook) (vars map[string]string, started bool) {
+	for _, ev := range events {
+		if ev.Kind != EvSessionStart {
+			continue
+		}
+		var d struct {
+			Vars map[string]string `json:"vars"`
+		}
+		if err := ev.Decode(&d); err == nil && d.Vars != nil {
+			return d.Vars, true
+		}
+		vars = make(map[string]string, len(rb.Vars))
+		for k := range rb.Vars {
+			vars[k] = Redacted
+		}
+		return vars, true
+	}
+	return nil, false
+}
+
+// matchesRedacted reports whether v has the shape of the redacted value
+// journaled: the same text around each [REDACTED], which stands for at
+// least one character.
+func matchesRedacted(journaled, v string) bool {
+	parts := strings.Split(journaled, Redacted)
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	re, err := regexp.Compile(`(?s)\A` + strings.Join(parts, ".+") + `\z`)
+	return err == nil && re.MatchString(v)
 }

@@ -215,7 +215,8 @@ func (s *Session) isStop(ctx context.Context, err error) bool {
 }
 
 // finish journals session.end, ends the session and records the applied
-// migration (live and rehearsal only).
+// migration (live and rehearsal only). The error returned is redacted like
+// the journal (front ends print it) and still wraps the original.
 func (s *Session) finish(ctx context.Context, h *halt) (Outcome, error) {
 	ctx = context.WithoutCancel(ctx)
 	data := map[string]any{"outcome": h.outcome}
@@ -240,7 +241,7 @@ func (s *Session) finish(ctx context.Context, h *halt) (Outcome, error) {
 			err = fmt.Errorf("record applied migration: %w", e)
 		}
 	}
-	return h.outcome, errors.Join(h.err, err)
+	return h.outcome, s.redactor.redactError(errors.Join(h.err, err))
 }
 
 func (s *Session) status(id string) StepStatus {

@@ -77,7 +77,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
-	if err := guardEnv(ctx, cfg, env); err != nil {
+	if _, err := guardEnv(ctx, cfg, env, false); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
 	dr, err := checkDrift(ctx, cfg, env.Protected)
@@ -129,8 +129,12 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 // Resume reopens session sessionID from cfg.Journal: the state is rebuilt
 // from its events with Replay. cfg.Runbook may be nil (the runbook source
 // saved in the session row is parsed again); when given, its SHA-256 must
-// match the session's. cfg.Env, cfg.Mode and cfg.Vars are taken from the
-// session; cfg.Operator is who resumes (required).
+// match the session's. cfg.Env and cfg.Mode are taken from the session;
+// cfg.Operator is who resumes (required). The vars are those journaled
+// with session.start, but the journal holds them redacted: cfg.Vars must
+// give again each var whose journaled value was redacted (a secret), and
+// may repeat the others only with the values the session started with
+// (see resumeVars); otherwise Resume refuses with ErrConfig.
 //
 // The session is claimed first (see Journal.ClaimSession): one still run
 // by a live process is refused with a *SessionHeldError. Whether it ended
@@ -187,15 +191,25 @@ func resumeClaimed(ctx context.Context, cfg Config, sessionID string) (*Session,
 	if err != nil {
 		return nil, err
 	}
-	if err := guardEnv(ctx, cfg, env); err != nil {
+	vars, err := resumeVars(events, rb, cfg.Vars)
+	if err != nil {
+		return nil, secretsRedactor(cfg).redactError(err)
+	}
+	outside, err := guardEnv(ctx, cfg, env, true)
+	if err != nil {
 		return nil, err
 	}
-	s := newSession(cfg, env, info, startVars(events, rb.Vars))
+	s := newSession(cfg, env, info, vars)
 	s.state = Replay(rb, info, events)
 	s.state.Outcome = OutcomeRunning
 	s.ctl.paused = false
 	if err := s.emit(ctx, NewEvent(EvSessionResume, "", map[string]any{"operator": cfg.Operator})); err != nil {
 		return nil, err
+	}
+	if outside != "" {
+		if err := s.emit(ctx, NewEvent(EvConfirm, "", map[string]any{"what": "outside_window", "value": outside})); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -278,12 +292,17 @@ func newOwner(cfg Config) SessionOwner {
 func newSession(cfg Config, env *runbook.Environment, info SessionInfo, vars map[string]string) *Session {
 	s := &Session{cfg: cfg, rb: cfg.Runbook, env: env, info: info, vars: vars}
 	s.ctl.changed = make(chan struct{})
+	s.redactor = secretsRedactor(cfg)
+	return s
+}
+
+// secretsRedactor redacts the values of the runbook's secrets.
+func secretsRedactor(cfg Config) *Redactor {
 	var secrets []string
 	for _, name := range cfg.Runbook.Secrets {
 		secrets = append(secrets, cfg.Getenv(name))
 	}
-	s.redactor = NewRedactor(secrets...)
-	return s
+	return NewRedactor(secrets...)
 }
 
 // withDefaults fills the optional fields of cfg and checks the required ones.
@@ -343,17 +362,25 @@ func checkEnv(cfg Config) (*runbook.Environment, error) {
 
 // guardEnv applies the protections of a protected environment: no --yes,
 // the change window (live and rehearsal only: a dry-run changes nothing),
-// and the typed confirmation of the environment's name.
-func guardEnv(ctx context.Context, cfg Config, env *runbook.Environment) error {
+// and the typed confirmation of the environment's name. A session is not
+// started outside its window; one resuming there (it stopped mid-way and
+// may have to finish, roll back or abort) needs the operator's reason,
+// returned for the session to journal.
+func guardEnv(ctx context.Context, cfg Config, env *runbook.Environment, resuming bool) (outside string, err error) {
 	if !env.Protected {
-		return nil
+		return "", nil
 	}
 	if cfg.Yes {
-		return fmt.Errorf("%s: %w", env.Name, ErrProtectedYes)
+		return "", fmt.Errorf("%s: %w", env.Name, ErrProtectedYes)
 	}
-	if env.Window != nil && cfg.Mode != ModeDryRun {
+	switch {
+	case resuming:
+		if outside, err = resumeOutsideWindow(ctx, cfg, env); err != nil {
+			return "", err
+		}
+	case env.Window != nil && cfg.Mode != ModeDryRun:
 		if err := checkWindow(env, cfg.Clock.Now()); err != nil {
-			return err
+			return "", err
 		}
 	}
 	ans, err := cfg.Prompter.Ask(ctx, Prompt{
@@ -363,12 +390,12 @@ func guardEnv(ctx context.Context, cfg Config, env *runbook.Environment) error {
 		Expect: env.Name, Key: "confirm_env",
 	})
 	if err != nil {
-		return fmt.Errorf("confirm environment: %w", err)
+		return "", fmt.Errorf("confirm environment: %w", err)
 	}
 	if ans.Value != env.Name {
-		return fmt.Errorf("%w: typed %q, want %q", ErrEnvConfirm, ans.Value, env.Name)
+		return "", fmt.Errorf("%w: typed %q, want %q", ErrEnvConfirm, ans.Value, env.Name)
 	}
-	return nil
+	return outside, nil
 }
 
 func mergeVars(base, over map[string]string) map[string]string {
@@ -380,22 +407,6 @@ func mergeVars(base, over map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// startVars reads the vars journaled with session.start.
-func startVars(events []Event, fallback map[string]string) map[string]string {
-	for _, ev := range events {
-		if ev.Kind != EvSessionStart {
-			continue
-		}
-		var d struct {
-			Vars map[string]string `json:"vars"`
-		}
-		if err := ev.Decode(&d); err == nil && d.Vars != nil {
-			return d.Vars
-		}
-	}
-	return mergeVars(fallback, nil)
 }
 
 func newSessionID(cfg Config) string {

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -115,4 +117,34 @@ func clockMinutes(s string, def int) (int, error) {
 		return 0, fmt.Errorf("window time %q: want HH:MM", s)
 	}
 	return t.Hour()*60 + t.Minute(), nil
+}
+
+// resumeOutsideWindow decides whether a protected session may resume
+// while its environment's window is closed. Starting is refused outside
+// the window, but a session stopped mid-migration must be able to finish,
+// roll back or abort (its maintenance flag may be on): the operator gives
+// a reason (PromptReason, answers key "outside_window"), which the session
+// journals. "" with a nil error: the window is open (or there is none).
+func resumeOutsideWindow(ctx context.Context, cfg Config, env *runbook.Environment) (string, error) {
+	if env.Window == nil || cfg.Mode == ModeDryRun {
+		return "", nil
+	}
+	closed := checkWindow(env, cfg.Clock.Now())
+	if closed == nil || !errors.Is(closed, ErrOutsideWindow) {
+		return "", closed
+	}
+	ans, err := cfg.Prompter.Ask(ctx, Prompt{
+		Kind:  PromptReason,
+		Title: fmt.Sprintf("%s is outside its change window: why resume now?", env.Name),
+		Text: closed.Error() + "\n\nA session stopped in the middle of a migration may have to finish, " +
+			"roll back or abort now. The reason is journaled.",
+		Key: "outside_window",
+	})
+	if err != nil {
+		return "", fmt.Errorf("resume outside the window: %w", err)
+	}
+	if ans.Reason == "" {
+		return "", fmt.Errorf("resume outside the window: %w: %w", ErrReasonRequired, closed)
+	}
+	return ans.Reason, nil
 }

@@ -21,6 +21,7 @@ type resumeOptions struct {
 	AnswersFile string
 	Operator    string
 	Yes         bool
+	Vars        []string
 	JournalPath string
 }
 
@@ -38,7 +39,13 @@ never finished is interrupted: idempotent steps re-run, others ask (answers:
 SESSION may be a unique prefix of the id. A session still run by a live
 process (on this machine) is never resumed: resume exits 2 naming who holds
 it (operator, host, pid, since when), and without SESSION it skips such
-sessions. A session whose process died, even by kill -9, is resumable.`,
+sessions. A session whose process died, even by kill -9, is resumable.
+
+The session runs with the vars it started with. The journal keeps them
+redacted, so a var that held a secret (a value of a secrets: variable, or a
+credential) must be given again with --var NAME=VALUE: resume refuses (exit
+2) naming it otherwise. A --var for any other var must repeat the value the
+session started with.`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -55,6 +62,7 @@ sessions. A session whose process died, even by kill -9, is resumable.`,
 	fl.StringVar(&opts.AnswersFile, "answers", "", "YAML answers file for prompts (implies --plain)")
 	fl.StringVar(&opts.Operator, "operator", "", "who resumes the session (default $LOCKSTEP_OPERATOR, $USER)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "confirm destructive steps non-interactively (refused for protected environments)")
+	fl.StringArrayVar(&opts.Vars, "var", nil, "a var the session started with: K=V (repeatable; required for vars the journal keeps redacted)")
 	fl.StringVar(&opts.JournalPath, "journal", "", "journal file (default $LOCKSTEP_JOURNAL, $XDG_STATE_HOME/lockstep/journal.db)")
 	return cmd
 }
@@ -66,6 +74,10 @@ sessions. A session whose process died, even by kill -9, is resumable.`,
 func runResume(ctx context.Context, opts *resumeOptions) error {
 	f := opts.f
 	operator, err := f.operator(opts.Operator)
+	if err != nil {
+		return err
+	}
+	vars, err := parseVars(opts.Vars)
 	if err != nil {
 		return err
 	}
@@ -81,6 +93,9 @@ func runResume(ctx context.Context, opts *resumeOptions) error {
 			printProblems(f.ErrOut, rerrs)
 		}
 		return usageError(fmt.Errorf("session %s: its saved runbook no longer parses with this lockstep: %w", id, err))
+	}
+	if err := checkVars(vars, rb); err != nil {
+		return err
 	}
 	if env := rb.Env(info.Env); env != nil && env.Protected && opts.Yes {
 		return usageError(fmt.Errorf("--yes is refused for the protected environment %q: put `confirm_env: %s` in the --answers file", env.Name, env.Name))
@@ -103,7 +118,7 @@ func runResume(ctx context.Context, opts *resumeOptions) error {
 		}
 	}
 	cfg := engine.Config{
-		Runbook: rb, Operator: operator, Yes: opts.Yes, Journal: j, Stores: openStore(getenv),
+		Runbook: rb, Operator: operator, Vars: vars, Yes: opts.Yes, Journal: j, Stores: openStore(getenv),
 		Publisher: newPublisher(), Getenv: getenv, Stdout: f.Out, WorkDir: workDir(j),
 	}
 	err = runSession(ctx, f, sessionRequest{cfg: cfg, resumeID: id, plain: opts.Plain || answers != nil, answers: answers,

@@ -82,7 +82,10 @@ type Answers struct {
 	// RehearsalDrift is the top-level `rehearsal_drift: "reason"`: why a
 	// protected environment runs a runbook that differs from its rehearsal.
 	RehearsalDrift string
-	Steps          map[string]*StepAnswers
+	// OutsideWindow is the top-level `outside_window: "reason"`: why a
+	// protected session resumes while its change window is closed.
+	OutsideWindow string
+	Steps         map[string]*StepAnswers
 }
 
 // StepAnswers are the answers given for one step. Fields are zero when the
@@ -171,6 +174,14 @@ func ParseAnswers(path string, src []byte) (*Answers, error) {
 				continue
 			}
 			a.ConfirmEnv, a.confirmPos = v.Value, position{v.Line, v.Column}
+			continue
+		}
+		if k.Value == "outside_window" {
+			if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
+				p.errorf(v, `outside_window: "finish the migration stopped at 01:58"`, "outside_window must be the reason for resuming a protected session outside its change window")
+				continue
+			}
+			a.OutsideWindow = v.Value
 			continue
 		}
 		if k.Value == "rehearsal_drift" {

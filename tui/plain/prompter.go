@@ -166,6 +166,9 @@ func (pr *Prompter) answer(p engine.Prompt, s *StepAnswers, done []bool) (engine
 		if p.Key == "rehearsal_drift" && pr.answers.RehearsalDrift != "" {
 			return engine.Answer{Reason: pr.answers.RehearsalDrift}, nil
 		}
+		if p.Key == "outside_window" && pr.answers.OutsideWindow != "" {
+			return engine.Answer{Reason: pr.answers.OutsideWindow}, nil
+		}
 		if s.Has("reason") {
 			return engine.Answer{Reason: s.Reason}, nil
 		}
