@@ -176,20 +176,12 @@ func ParseAnswers(path string, src []byte) (*Answers, error) {
 			a.ConfirmEnv, a.confirmPos = v.Value, position{v.Line, v.Column}
 			continue
 		}
-		if k.Value == "outside_window" {
+		if r, ok := topReasons[k.Value]; ok {
 			if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
-				p.errorf(v, `outside_window: "finish the migration stopped at 01:58"`, "outside_window must be the reason for resuming a protected session outside its change window")
+				p.errorf(v, r.example, "%s must be the reason for %s", k.Value, r.what)
 				continue
 			}
-			a.OutsideWindow = v.Value
-			continue
-		}
-		if k.Value == "rehearsal_drift" {
-			if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
-				p.errorf(v, `rehearsal_drift: "reviewed: only comments changed"`, "rehearsal_drift must be the reason for running a runbook that differs from its rehearsal")
-				continue
-			}
-			a.RehearsalDrift = v.Value
+			*r.field(a) = v.Value
 			continue
 		}
 		if _, dup := a.Steps[k.Value]; dup {
@@ -204,6 +196,18 @@ func ParseAnswers(path string, src []byte) (*Answers, error) {
 		return nil, p.errs
 	}
 	return a, nil
+}
+
+// topReasons are the top-level keys that answer a session-wide reason
+// prompt (engine.PromptReason with that Key).
+var topReasons = map[string]struct {
+	example, what string
+	field         func(*Answers) *string
+}{
+	"rehearsal_drift": {`rehearsal_drift: "reviewed: only comments changed"`,
+		"running a runbook that differs from its rehearsal", func(a *Answers) *string { return &a.RehearsalDrift }},
+	"outside_window": {`outside_window: "finish the migration stopped at 01:58"`,
+		"resuming a protected session outside its change window", func(a *Answers) *string { return &a.OutsideWindow }},
 }
 
 type answersParser struct {

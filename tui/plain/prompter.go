@@ -163,11 +163,8 @@ func (pr *Prompter) answer(p engine.Prompt, s *StepAnswers, done []bool) (engine
 	case engine.PromptInterrupted, engine.PromptFailed:
 		return pr.action(p, s)
 	case engine.PromptReason:
-		if p.Key == "rehearsal_drift" && pr.answers.RehearsalDrift != "" {
-			return engine.Answer{Reason: pr.answers.RehearsalDrift}, nil
-		}
-		if p.Key == "outside_window" && pr.answers.OutsideWindow != "" {
-			return engine.Answer{Reason: pr.answers.OutsideWindow}, nil
+		if r, ok := topReasons[p.Key]; ok && *r.field(pr.answers) != "" {
+			return engine.Answer{Reason: *r.field(pr.answers)}, nil
 		}
 		if s.Has("reason") {
 			return engine.Answer{Reason: s.Reason}, nil
