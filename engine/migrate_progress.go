@@ -27,6 +27,10 @@ type MigrateCounts struct {
 // Skipped is the number of items read and not written.
 func (c MigrateCounts) Skipped() int64 { return c.Already + c.NotMatched + c.Unchanged }
 
+// settled is the number of items whose fate is known: written, skipped,
+// failed, or given up on after conflicts.
+func (c MigrateCounts) settled() int64 { return c.Migrated + c.Skipped() + c.Failures + c.Unresolved }
+
 func (c *MigrateCounts) add(o MigrateCounts) {
 	c.Scanned += o.Scanned
 	c.Migrated += o.Migrated
@@ -96,23 +100,26 @@ func (m *migrator) totals() MigrateCounts {
 }
 
 // progress is the payload of EvProgress events of a migrate step: done
-// and total items (total approximate on DynamoDB), the counts, rate (items
-// read/s, the basis of eta_ms), items_per_sec (written/s), write_limit
-// (effective token-bucket rate, 0 = unlimited).
+// (items whose fate is settled: written, skipped, failed or given up on —
+// not merely read, so a page still being written under a rate limit does
+// not show as done) and total items (approximate on DynamoDB), the
+// counts, rate (items settled/s, the basis of eta_ms), items_per_sec
+// (written/s), write_limit (effective token-bucket rate, 0 = unlimited).
 func (m *migrator) progress() map[string]any {
 	t := m.totals()
+	done, before := t.settled(), m.base.settled()
 	el := time.Since(m.started)
 	rate, writes := 0.0, 0.0
 	if s := el.Seconds(); s > 0 {
-		rate = float64(t.Scanned-m.base.Scanned) / s
+		rate = float64(done-before) / s
 		writes = float64(t.Migrated-m.base.Migrated) / s
 	}
 	var eta int64
-	if rate > 0 && m.total > t.Scanned {
-		eta = int64(float64(m.total-t.Scanned) / rate * 1000)
+	if rate > 0 && m.total > done {
+		eta = int64(float64(m.total-done) / rate * 1000)
 	}
 	return map[string]any{
-		"done": t.Scanned, "total": m.total, "scanned": t.Scanned, "migrated": t.Migrated,
+		"done": done, "total": m.total, "scanned": t.Scanned, "migrated": t.Migrated,
 		"skipped": t.Skipped(), "conflicts": t.Conflicts, "throttles": t.Throttles,
 		"failures": t.Failures, "rate": round1(rate), "items_per_sec": round1(writes),
 		"write_limit": round1(m.lim.Limit()),
