@@ -84,6 +84,10 @@ type Store struct {
 
 	mu     sync.Mutex // guards schema
 	schema *schema
+
+	// journalMode is the file's journal mode before the store switched it
+	// to WAL ("" when it was WAL already or is unknown); Close restores it.
+	journalMode string
 }
 
 // Open opens the table spec.Table in the database file spec.Path (whose
@@ -110,12 +114,14 @@ func open(spec *runbook.StoreSpec, create bool) (*Store, error) {
 		return nil, errors.New("open sqlite store: path and table are required")
 	}
 	var (
-		db  *sql.DB
-		err error
+		db   *sql.DB
+		mode string
+		err  error
 	)
 	if create {
 		db, err = openDB(spec.Path)
 	} else {
+		mode = journalMode(spec.Path)
 		db, err = openExistingDB(spec)
 	}
 	var missing *noDatabaseError
@@ -131,6 +137,7 @@ func open(spec *runbook.StoreSpec, create bool) (*Store, error) {
 		table:       spec.Table,
 		versionAttr: spec.VersionAttribute,
 		specKey:     spec.Key,
+		journalMode: mode,
 	}
 	if s.versionAttr == "" {
 		s.versionAttr = "v"
@@ -213,12 +220,47 @@ func (s *Store) Path() string { return s.path }
 // Table is the store's table name.
 func (s *Store) Table() string { return s.table }
 
-// Close closes the database.
+// Close closes the database, and gives the file back the journal mode it
+// had before (the store runs in WAL, which is persistent): a target
+// database is the application's, and e.g. a rollback journal on a network
+// file system must stay one. When another process has it open the switch
+// cannot happen; the file then stays in WAL, which SQLite handles.
 func (s *Store) Close() error {
 	s.writeMu.Lock()
 	s.closeWriter()
 	s.writeMu.Unlock()
-	return s.db.Close()
+	err := s.db.Close()
+	if s.journalMode != "" {
+		restoreJournalMode(s.path)
+	}
+	return err
+}
+
+// journalMode reads the journal mode of the existing database at path,
+// "" when it is WAL already or cannot be read.
+func journalMode(path string) string {
+	db, err := sql.Open(driverName, "file:"+path+"?mode=ro&_busy_timeout=2000")
+	if err != nil {
+		return ""
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || strings.EqualFold(mode, "wal") {
+		return ""
+	}
+	return strings.ToLower(mode)
+}
+
+// restoreJournalMode takes path out of WAL (best effort). Only WAL is
+// kept in the file; every other mode is a connection's, and a file out of
+// WAL opens in the default rollback journal, so that is what it gets back.
+func restoreJournalMode(path string) {
+	db, err := sql.Open(driverName, "file:"+path+"?mode=rw&_busy_timeout=0") // never wait: best effort
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	_, _ = db.Exec("PRAGMA journal_mode=DELETE")
 }
 
 // Describe returns the key, the exact row count and the table's size in
