@@ -67,6 +67,11 @@ func runShell(ctx context.Context, sc *StepContext) (any, error) {
 		if cmd.Dir, err = sc.Runbook.ExpandPath(spec.Cwd, sc.Getenv); err != nil {
 			return nil, fmt.Errorf("shell %s: cwd: %w", sc.Step.ID, err)
 		}
+		// exec would blame the shell ("fork/exec /usr/bin/sh: no such
+		// file or directory") for a missing working directory.
+		if fi, err := os.Stat(cmd.Dir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("shell %s: cwd %s is not a directory; create it or fix cwd:", sc.Step.ID, cmd.Dir)
+		}
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = time.Second // a background child holding stdout must not hang the step
@@ -185,14 +190,47 @@ func (o *outputSink) writer(stream string) io.Writer {
 	o.wg.Add(1)
 	go func() {
 		defer o.wg.Done()
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			o.add(stream, sc.Text())
-		}
-		_, _ = io.Copy(io.Discard, pr) // a line longer than the buffer: drain
+		readLines(pr, maxOutputLine, func(line string) { o.add(stream, line) })
 	}()
 	return pw
+}
+
+// maxOutputLine bounds one journaled output line; the rest of a longer
+// line is cut, and said so, and the lines after it are kept.
+const maxOutputLine = 64 * 1024
+
+// readLines calls line for each line of r (without its newline), each cut
+// to max bytes with a note of how much was cut, until r ends.
+func readLines(r io.Reader, max int, line func(string)) {
+	br := bufio.NewReaderSize(r, 64*1024)
+	var buf []byte
+	cut := 0
+	for {
+		frag, isPrefix, err := br.ReadLine()
+		if len(frag) > 0 || (err == nil && !isPrefix) {
+			if room := max - len(buf); room > 0 {
+				n := min(room, len(frag))
+				buf = append(buf, frag[:n]...)
+				cut += len(frag) - n
+			} else {
+				cut += len(frag)
+			}
+		}
+		if err == nil && isPrefix {
+			continue
+		}
+		if len(buf) > 0 || cut > 0 || err == nil {
+			s := string(buf)
+			if cut > 0 {
+				s += fmt.Sprintf(" … [%d bytes of this line cut]", cut)
+			}
+			line(s)
+		}
+		buf, cut = buf[:0], 0
+		if err != nil {
+			return
+		}
+	}
 }
 
 func (o *outputSink) add(stream, line string) {

@@ -175,3 +175,20 @@ phases:
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
+
+// TestShellMissingCwd: a working directory that does not exist is named
+// as such, not as "fork/exec /usr/bin/sh: no such file or directory".
+func TestShellMissingCwd(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope")
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps: [{id: s, kind: shell, with: {run: "true", cwd: "`+missing+`"}}]
+`, answers(map[string][]reply{"s:failed": {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "checked"}}}}))
+	h.mustRun(engine.OutcomeCompleted)
+	var end struct{ Error string }
+	_ = h.find(engine.EvStepEnd, "s")[0].Decode(&end)
+	if want := "cwd " + missing + " is not a directory"; !strings.Contains(end.Error, want) {
+		t.Errorf("step.end error = %q, want %q", end.Error, want)
+	}
+}
