@@ -59,3 +59,23 @@ func TestPromptsAreRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestShortSecretIsWarned: a secret too short to redact is journaled as a
+// warning when the session starts, so nobody believes it was hidden.
+func TestShortSecretIsWarned(t *testing.T) {
+	h := newHarness(t, header+`
+secrets: [PIN]
+phases:
+  - name: p
+    steps: [{id: s, kind: shell, with: {run: "true"}}]
+`, nil)
+	h.cfg.Getenv = func(k string) string { return map[string]string{"PIN": "123"}[k] }
+	h.mustRun(engine.OutcomeCompleted)
+	warned := false
+	for _, ev := range h.find(engine.EvWarning, "") {
+		warned = warned || strings.Contains(engine.WarningText(ev), "secret PIN is shorter than 4 characters")
+	}
+	if !warned {
+		t.Error("no warning that secret PIN is not redacted")
+	}
+}

@@ -122,8 +122,26 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if err := dr.journal(ctx, s); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
+	if err := warnShortSecrets(ctx, s, cfg); err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
 	ok = true
 	return s, nil
+}
+
+// warnShortSecrets journals a warning for each declared secret whose value
+// is too short to be redacted (it would mangle ordinary output): the
+// operator learns that it may appear in output and in the journal.
+func warnShortSecrets(ctx context.Context, s *Session, cfg Config) error {
+	for _, name := range cfg.Runbook.Secrets {
+		if v := cfg.Getenv(name); v != "" && len(v) < minSecretLen {
+			msg := fmt.Sprintf("secret %s is shorter than %d characters: it is not redacted (it would erase ordinary text); use a longer value", name, minSecretLen)
+			if err := s.emit(ctx, NewEvent(EvWarning, "", map[string]any{"message": msg})); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Resume reopens session sessionID from cfg.Journal: the state is rebuilt
