@@ -223,3 +223,38 @@ func TestResumeOutsideWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckWindowAroundDST: a window whose start falls in the spring-forward
+// gap opens when the clock jumps, not an hour later; at fall-back a window
+// starting at a time that occurs twice opens at the first.
+func TestCheckWindowAroundDST(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skipf("no tzdata: %v", err)
+	}
+	tests := []struct {
+		name     string
+		from, to string
+		at       time.Time
+		open     bool
+	}{
+		// 2026-03-29: 02:00 CET jumps to 03:00 CEST (01:00 UTC).
+		{"spring gap: open right after the jump", "02:30", "04:00", time.Date(2026, 3, 29, 1, 10, 0, 0, time.UTC), true},
+		{"spring gap: closed before it", "02:30", "04:00", time.Date(2026, 3, 29, 0, 50, 0, 0, time.UTC), false},
+		// 2026-10-25: 03:00 CEST falls back to 02:00 CET (01:00 UTC); 02:15 occurs at 00:15 and 01:15 UTC.
+		{"fall back: the first 02:15 is inside", "02:00", "02:30", time.Date(2026, 10, 25, 0, 15, 0, 0, time.UTC), true},
+		{"fall back: the second 02:15 is inside too", "02:00", "02:30", time.Date(2026, 10, 25, 1, 15, 0, 0, time.UTC), true},
+		{"an ordinary day", "02:00", "02:30", time.Date(2026, 11, 24, 1, 15, 0, 0, time.UTC), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := engine.CheckWindow(&runbook.Window{From: tt.from, To: tt.to, TZ: loc.String()}, tt.at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Open != tt.open {
+				t.Errorf("open at %s = %v, want %v (next %s)", tt.at.In(loc), st.Open, tt.open, st.NextOpen)
+			}
+		})
+	}
+}

@@ -47,10 +47,10 @@ func CheckWindow(w *runbook.Window, t time.Time) (WindowStatus, error) {
 		if !dayAllowed(w.Days, day.Weekday()) {
 			continue
 		}
-		start := time.Date(day.Year(), day.Month(), day.Day(), from/60, from%60, 0, 0, loc)
-		end := time.Date(day.Year(), day.Month(), day.Day(), to/60, to%60, 0, 0, loc)
+		start := wallTime(day, from, loc, true)
+		end := wallTime(day, to, loc, false)
 		if to <= from {
-			end = time.Date(day.Year(), day.Month(), day.Day()+1, to/60, to%60, 0, 0, loc)
+			end = wallTime(day.AddDate(0, 0, 1), to, loc, false)
 		}
 		if !lt.Before(start) && lt.Before(end) {
 			return WindowStatus{Open: true, Start: start, End: end}, nil
@@ -60,6 +60,30 @@ func CheckWindow(w *runbook.Window, t time.Time) (WindowStatus, error) {
 		}
 	}
 	return st, nil
+}
+
+// wallTime is the instant the clock in loc shows minutes past midnight on
+// day's date. Around a DST change that time of day may not exist (spring
+// forward: the window opens when the clock jumps past the gap, not an
+// hour after the requested time, as time.Date would have it) or exist
+// twice (fall back: a start takes the first, an end the second).
+func wallTime(day time.Time, minutes int, loc *time.Location, earliest bool) time.Time {
+	t := time.Date(day.Year(), day.Month(), day.Day(), minutes/60, minutes%60, 0, 0, loc)
+	if minutes >= 24*60 {
+		return t // the end of the day: midnight of the next one
+	}
+	if t.Hour()*60+t.Minute() != minutes { // in a gap
+		zoneStart, _ := t.ZoneBounds()
+		return zoneStart
+	}
+	other := t.Add(time.Hour)
+	if earliest {
+		other = t.Add(-time.Hour)
+	}
+	if o := other.In(loc); o.Hour()*60+o.Minute() == minutes && o.Day() == t.Day() {
+		return other // the same wall time twice: the earlier or the later
+	}
+	return t
 }
 
 // checkWindow refuses a time outside env's window, naming the next opening.
