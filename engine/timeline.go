@@ -39,19 +39,22 @@ type TimelinePhase struct {
 
 // TimelineStep is what happened to one step.
 type TimelineStep struct {
-	ID         string             `json:"id"`
-	Phase      string             `json:"phase,omitempty"`
-	Kind       string             `json:"kind,omitempty"`
-	RollbackOf string             `json:"rollback_of,omitempty"` // set on "<id>.rollback" entries
-	Status     StepStatus         `json:"status"`
-	Reason     string             `json:"reason,omitempty"` // skip / mark-done reason
-	Error      string             `json:"error,omitempty"`  // last failure
-	Attempts   int                `json:"attempts"`
-	Started    time.Time          `json:"started,omitzero"` // first start
-	Ended      time.Time          `json:"ended,omitzero"`   // last end
-	Duration   time.Duration      `json:"-"`                // summed over attempts
-	Decisions  []TimelineDecision `json:"decisions"`
-	Checks     []TimelineCheck    `json:"checks"`
+	ID         string     `json:"id"`
+	Phase      string     `json:"phase,omitempty"`
+	Kind       string     `json:"kind,omitempty"`
+	RollbackOf string     `json:"rollback_of,omitempty"` // set on "<id>.rollback" entries
+	Status     StepStatus `json:"status"`
+	Reason     string     `json:"reason,omitempty"` // skip / mark-done reason
+	Error      string     `json:"error,omitempty"`  // last failure
+	Attempts   int        `json:"attempts"`
+	// History is every attempt in order, failed and interrupted ones
+	// included; Status and Error above are those of the last.
+	History   []TimelineAttempt  `json:"attempt_history"`
+	Started   time.Time          `json:"started,omitzero"` // first start
+	Ended     time.Time          `json:"ended,omitzero"`   // last end
+	Duration  time.Duration      `json:"-"`                // summed over attempts
+	Decisions []TimelineDecision `json:"decisions"`
+	Checks    []TimelineCheck    `json:"checks"`
 	// Output is the last TimelineOutputLines lines of step.output
 	// ("stderr: " prefixed for stderr); OutputLines counts them all.
 	Output      []string          `json:"output_excerpt"`
@@ -60,6 +63,31 @@ type TimelineStep struct {
 	Progress    json.RawMessage   `json:"progress,omitempty"` // last journaled progress
 	Checkpoints int               `json:"checkpoints"`
 	Notes       []TimelineNote    `json:"notes"` // warnings, notifications
+}
+
+// TimelineAttempt is one run of a step: from its step.start to its
+// step.end. Status is running while it runs; an attempt a crash or a stop
+// cut short without a step.end is interrupted, with no end time. An
+// attempt that failed before it could start (a `when:` that does not
+// evaluate) has no start time.
+type TimelineAttempt struct {
+	Attempt int        `json:"attempt"`
+	Started time.Time  `json:"started,omitzero"`
+	Ended   time.Time  `json:"ended,omitzero"`
+	Status  StepStatus `json:"status"`
+	Error   string     `json:"error,omitempty"`
+	Reason  string     `json:"reason,omitempty"` // skip reason
+}
+
+// Failed counts the step's attempts that failed.
+func (s TimelineStep) Failed() int {
+	n := 0
+	for _, a := range s.History {
+		if a.Status == StepFailed {
+			n++
+		}
+	}
+	return n
 }
 
 // TimelineDecision is an operator choice about a step: kind is decision,
@@ -82,7 +110,8 @@ type TimelineCheck struct {
 }
 
 // TimelineNote is an event worth reading in order: a note, pause, resume,
-// abort, session resume, confirmation, warning, rollback start/end, and
+// abort, session end a resume followed ("<outcome>: <error>"), session
+// resume, confirmation, warning, rollback start/end, and
 // any kind the timeline does not otherwise model. Step is the step in play.
 type TimelineNote struct {
 	Kind     EventKind `json:"kind"`
@@ -132,7 +161,7 @@ func (d *timelineData) clean() {
 // interrupted; one still running at the end of a running session stays
 // running.
 func BuildTimeline(info SessionInfo, events []Event) Timeline {
-	b := timelineBuilder{t: Timeline{Info: info, Outcome: info.Outcome}, steps: map[string]int{}, starts: map[string]time.Time{}}
+	b := timelineBuilder{t: Timeline{Info: info, Outcome: info.Outcome}, steps: map[string]int{}, starts: map[string]time.Time{}, endNote: -1}
 	for _, ev := range events {
 		b.apply(ev)
 	}
@@ -148,6 +177,7 @@ type timelineBuilder struct {
 	pausedAt    time.Time
 	last        time.Time
 	sessionDone bool
+	endNote     int // index in t.Notes of the last session.end's note, -1 if none
 }
 
 func (b *timelineBuilder) step(id string) *TimelineStep {
@@ -186,11 +216,15 @@ func (b *timelineBuilder) applySession(ev Event, d timelineData) bool {
 		b.endPause(ev.Time)
 		b.interruptRunning()
 		b.t.Outcome, b.t.Error, b.sessionDone = d.Outcome, d.Error, true
+		// Noted in case a resume follows: the final end is the summary's
+		// outcome and error, and finish drops its note.
+		b.addNote(ev, strings.TrimSuffix(fmt.Sprintf("%s: %s", timelineFirst(string(d.Outcome), "ended"), d.Error), ": "))
+		b.endNote = len(b.t.Notes) - 1
 	case EvSessionResume:
 		b.endPause(ev.Time)
 		b.interruptRunning()
 		b.t.Resumes++
-		b.sessionDone = false
+		b.sessionDone, b.endNote = false, -1
 		b.addNote(ev, "resumed by "+timelineFirst(d.Operator, ev.Operator))
 	case EvPhaseStart:
 		// A phase entered again (a resume after a stop inside it) stays
@@ -239,8 +273,12 @@ func (b *timelineBuilder) endPause(at time.Time) {
 
 func (b *timelineBuilder) interruptRunning() {
 	for i := range b.t.Steps {
-		if b.t.Steps[i].Status == StepRunning {
-			b.t.Steps[i].Status = StepInterrupted
+		st := &b.t.Steps[i]
+		if st.Status == StepRunning {
+			st.Status = StepInterrupted
+		}
+		if a := st.openAttempt(); a != nil {
+			a.Status = StepInterrupted
 		}
 	}
 }
@@ -264,6 +302,9 @@ func (b *timelineBuilder) addNote(ev Event, text string) {
 func (b *timelineBuilder) finish() {
 	if b.t.Outcome != OutcomeRunning || !b.t.Info.Ended.IsZero() {
 		b.interruptRunning()
+	}
+	if b.sessionDone && b.endNote >= 0 {
+		b.t.Notes = append(b.t.Notes[:b.endNote], b.t.Notes[b.endNote+1:]...)
 	}
 	end := b.t.Info.Ended
 	if end.IsZero() {

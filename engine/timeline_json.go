@@ -17,6 +17,7 @@ import (
 //	 "phases": [{"name", "status"?, "started"?, "ended"?}],
 //	 "steps": [{"id", "phase"?, "kind"?, "rollback_of"?, "status", "reason"?,
 //	            "error"?, "attempts", "started"?, "ended"?, "duration_ms",
+//	            "attempt_history": [{"attempt", "started"?, "ended"?, "status", "error"?, "reason"?}],
 //	            "decisions": [{"kind", "choice"?, "reason"?, "role"?, "operator", "time"}],
 //	            "checks": [{"index", "item", "operator", "time"}],
 //	            "output_excerpt": ["line", …], "output_lines",
@@ -34,7 +35,7 @@ func (t Timeline) WriteJSON(w io.Writer) error {
 	}
 	for _, s := range t.Steps {
 		s.Decisions, s.Checks, s.Output = nonNil(s.Decisions), nonNil(s.Checks), nonNil(s.Output)
-		s.Results, s.Notes = nonNil(s.Results), nonNil(s.Notes)
+		s.Results, s.Notes, s.History = nonNil(s.Results), nonNil(s.Notes), nonNil(s.History)
 		out.Steps = append(out.Steps, timelineStepJSON{TimelineStep: s, DurationMS: s.Duration.Milliseconds()})
 	}
 	enc := json.NewEncoder(w)

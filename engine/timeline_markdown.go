@@ -71,8 +71,39 @@ func (t Timeline) mdSteps(w io.Writer) {
 	}
 	fmt.Fprintf(w, "| Step | Phase | Kind | Status | Attempts | Duration |\n|---|---|---|---|---|---|\n")
 	for _, s := range t.Steps {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %s |\n", mdCell(s.ID), mdCell(s.Phase), mdCell(s.Kind),
-			s.Status, s.Attempts, FormatDuration(s.Duration))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdCell(s.ID), mdCell(s.Phase), mdCell(s.Kind),
+			s.Status, attemptsText(s), FormatDuration(s.Duration))
+	}
+}
+
+// attemptsText is the step's attempt count, with how many failed if any
+// did: "2 (1 failed)".
+func attemptsText(s TimelineStep) string {
+	if n := s.Failed(); n > 0 {
+		return fmt.Sprintf("%d (%d failed)", s.Attempts, n)
+	}
+	return fmt.Sprint(s.Attempts)
+}
+
+// mdEarlierAttempts writes one line per attempt before the last: how it
+// ended, when, and its error or reason. The last attempt is the step's
+// own status, error and reason.
+func mdEarlierAttempts(w io.Writer, s TimelineStep) {
+	if len(s.History) < 2 {
+		return
+	}
+	for _, a := range s.History[:len(s.History)-1] {
+		fmt.Fprintf(w, "- Attempt %d %s", a.Attempt, a.Status)
+		switch {
+		case !a.Ended.IsZero():
+			fmt.Fprintf(w, " at %s", mdTime(a.Ended))
+		case !a.Started.IsZero():
+			fmt.Fprintf(w, " (started %s)", mdTime(a.Started))
+		}
+		if text := timelineFirst(a.Error, a.Reason); text != "" {
+			fmt.Fprintf(w, ": %s", mdText(text))
+		}
+		fmt.Fprintln(w)
 	}
 }
 
@@ -92,6 +123,7 @@ func mdStepDetail(w io.Writer, s TimelineStep) {
 	if s.Reason != "" {
 		fmt.Fprintf(w, "- Reason: %s\n", mdText(s.Reason))
 	}
+	mdEarlierAttempts(w, s)
 	if s.Error != "" {
 		fmt.Fprintf(w, "- Error: %s\n", mdText(s.Error))
 	}

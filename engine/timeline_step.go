@@ -30,6 +30,9 @@ func (b *timelineBuilder) applyStep(st *TimelineStep, ev Event, d timelineData) 
 		decide("mark_done", "", d.Reason, "")
 	case EvInterrupted:
 		st.Status = StepInterrupted
+		if a := st.openAttempt(); a != nil {
+			a.Status = StepInterrupted
+		}
 	case EvDecision:
 		decide("decision", d.Choice, d.Reason, "")
 	case EvApproval:
@@ -72,6 +75,41 @@ func (b *timelineBuilder) startStep(st *TimelineStep, ev Event, d timelineData) 
 		st.Started = ev.Time
 	}
 	b.starts[st.ID] = ev.Time
+	if a := st.openAttempt(); a != nil {
+		a.Status = StepInterrupted // started again without an end
+	}
+	st.History = append(st.History, TimelineAttempt{Attempt: max(st.Attempts, st.nextAttempt()), Started: ev.Time, Status: StepRunning})
+}
+
+// openAttempt is the step's last attempt if it is still running, else nil.
+func (st *TimelineStep) openAttempt() *TimelineAttempt {
+	if n := len(st.History); n > 0 && st.History[n-1].Status == StepRunning {
+		return &st.History[n-1]
+	}
+	return nil
+}
+
+// nextAttempt is the number after the last attempt's, 1 for the first.
+func (st *TimelineStep) nextAttempt() int {
+	if n := len(st.History); n > 0 {
+		return st.History[n-1].Attempt + 1
+	}
+	return 1
+}
+
+// endAttempt closes the attempt in progress with step.end's status, error
+// and reason. A step.end without a start is an attempt of its own unless
+// it is a skip (the runbook skipping a step runs nothing).
+func (st *TimelineStep) endAttempt(ev Event, d timelineData) {
+	a := st.openAttempt()
+	if a == nil {
+		if st.Status == StepSkipped {
+			return
+		}
+		st.History = append(st.History, TimelineAttempt{Attempt: st.nextAttempt()})
+		a = &st.History[len(st.History)-1]
+	}
+	a.Ended, a.Status, a.Error, a.Reason = ev.Time, st.Status, d.Error, d.Reason
 }
 
 func (b *timelineBuilder) endStep(st *TimelineStep, ev Event, d timelineData) {
@@ -83,6 +121,7 @@ func (b *timelineBuilder) endStep(st *TimelineStep, ev Event, d timelineData) {
 	if d.Reason != "" {
 		st.Reason = d.Reason
 	}
+	st.endAttempt(ev, d)
 	if len(d.Result) > 0 && string(d.Result) != "null" {
 		st.addResult(d.Result)
 	}

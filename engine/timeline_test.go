@@ -463,10 +463,10 @@ func TestDiffTimelines(t *testing.T) {
 	text := buf.String()
 	for _, want := range []string{
 		"A  A1  staging     rehearsal  completed  1m03s",
-		"STEP      A STATUS  A TIME  B STATUS  B TIME  DELTA",
-		"backfill  done      1m00s   failed    1m30s   +30.0s (+50%)",
-		"old-only  done      1.0s    —         —       —",
-		"TOTAL               1m03s             1m33s   +30.0s (+48%)",
+		"STEP      A STATUS  A ATTEMPTS  A TIME  B STATUS  B ATTEMPTS    B TIME  DELTA",
+		"backfill  done      1           1m00s   failed    1 (1 failed)  1m30s   +30.0s (+50%)",
+		"old-only  done      1           1.0s    —         —             —       —",
+		"TOTAL                           1m03s                           1m33s   +30.0s (+48%)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("diff text lacks %q\n--- got ---\n%s", want, text)
