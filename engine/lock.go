@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lockstep-run/lockstep/runbook"
@@ -34,13 +36,23 @@ type MaintenanceState struct {
 	Key       map[string]string `json:"key"`
 	Attribute string            `json:"attribute"`
 	On        bool              `json:"on"`
+	// Before is the flag's value before the first lock holding it set it:
+	// what the last lock to let it go restores. nil (JSON null) when the
+	// attribute was absent (NULL in SQLite), and then it is removed.
+	Before any `json:"before"`
+	// SharedWith are the other locks (dataset/env) that held the flag when
+	// this one set it: it stays on until the last of them lets it go.
+	SharedWith []string `json:"shared_with,omitempty"`
 }
 
 // UnlockResult is the result of an unlock step.
 type UnlockResult struct {
 	Released           []Lease `json:"released"`
-	MaintenanceCleared int     `json:"maintenance_cleared"`
-	LeaseLost          string  `json:"lease_lost,omitempty"` // a heartbeat found the lease gone
+	MaintenanceCleared int     `json:"maintenance_cleared"` // flags restored to their value before the lock
+	// MaintenanceLeftOn are the other locks (dataset/env) still holding a
+	// flag this unlock let go: it stays on until the last of them unlocks.
+	MaintenanceLeftOn []string `json:"maintenance_left_on,omitempty"`
+	LeaseLost         string   `json:"lease_lost,omitempty"` // a heartbeat found the lease gone
 }
 
 // runLock acquires the migration lease of the runbook's dataset in the
@@ -82,16 +94,21 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	res.Lease = got
 	if m := spec.Maintenance; m != nil {
 		res.Maintenance = &MaintenanceState{Table: m.Table, Key: m.Key, Attribute: m.Attribute, On: true}
-		if err := leaser.SetFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, true); err != nil {
+		hold, err := holdFlag(ctx, leaser, res.Maintenance, got)
+		if err != nil {
 			_ = leaser.ReleaseLease(context.WithoutCancel(ctx), got)
 			return nil, fmt.Errorf("lock step %q: set maintenance flag: %w", sc.Step.ID, err)
 		}
+		res.Maintenance.Before, res.Maintenance.SharedWith = hold.Before, hold.Others
 	}
 	holdLease(sc.Session.ID, newHeldLease(leaser, got, ttl, asked, res.Maintenance))
 	msg := fmt.Sprintf("lease on %s/%s held by %s until %s (renewed every %s)", got.Dataset, got.Env, got.Holder,
 		got.Expires.UTC().Format(time.RFC3339), ttl/3)
-	if res.Maintenance != nil {
-		msg += fmt.Sprintf("; maintenance flag %s set", res.Maintenance.Attribute)
+	if m := res.Maintenance; m != nil {
+		msg += fmt.Sprintf("; maintenance flag %s set (was %s)", m.Attribute, describeFlagValue(m.Before))
+		if len(m.SharedWith) > 0 {
+			msg += fmt.Sprintf(", also held by %s", strings.Join(m.SharedWith, ", "))
+		}
 	}
 	if err := emitOutput(sc, msg); err != nil {
 		return nil, err
@@ -135,10 +152,8 @@ func runUnlock(ctx context.Context, sc *StepContext) (any, error) {
 	res := UnlockResult{Released: []Lease{}}
 	var errs []error
 	for _, h := range hs {
-		l, cleared, err := h.release(ctx, false)
-		if cleared {
-			res.MaintenanceCleared++
-		}
+		l, fr, err := h.release(ctx, false)
+		res.addFlag(fr)
 		switch {
 		case errors.Is(err, ErrLeaseLost):
 			res.LeaseLost = err.Error()
@@ -157,8 +172,24 @@ func runUnlock(ctx context.Context, sc *StepContext) (any, error) {
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("unlock step %q: %w", sc.Step.ID, err)
 	}
-	_ = emitOutput(sc, fmt.Sprintf("released %d lease(s); cleared %d maintenance flag(s)", len(res.Released), res.MaintenanceCleared))
+	msg := fmt.Sprintf("released %d lease(s); cleared %d maintenance flag(s)", len(res.Released), res.MaintenanceCleared)
+	if len(res.MaintenanceLeftOn) > 0 {
+		msg += fmt.Sprintf("; maintenance flag left on: still held by %s", strings.Join(res.MaintenanceLeftOn, ", "))
+	}
+	_ = emitOutput(sc, msg)
 	return res, nil
+}
+
+// addFlag counts what letting go of one maintenance flag did.
+func (r *UnlockResult) addFlag(fr flagRelease) {
+	if fr.Restored {
+		r.MaintenanceCleared++
+	}
+	for _, o := range fr.Others {
+		if !slices.Contains(r.MaintenanceLeftOn, o) {
+			r.MaintenanceLeftOn = append(r.MaintenanceLeftOn, o)
+		}
+	}
 }
 
 // unlockFromResults releases the leases recorded by earlier lock steps.
@@ -191,10 +222,11 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 			return fmt.Errorf("confirm lease before unlock: %w", err)
 		}
 		if m := lr.Maintenance; m != nil {
-			if err := leaser.SetFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, false); err != nil {
+			fr, err := unholdFlag(ctx, leaser, m, got)
+			if err != nil {
 				return fmt.Errorf("clear maintenance flag: %w", err)
 			}
-			res.MaintenanceCleared++
+			res.addFlag(fr)
 		}
 		if err := leaser.ReleaseLease(ctx, got); err != nil {
 			return err

@@ -122,4 +122,86 @@ func (s *suite) testSetFlag(t *testing.T) {
 	if _, ok, _ := st.Get(ctx(t), key("ghost")); ok {
 		t.Error("SetFlag created a missing item")
 	}
+	t.Run("Shared", s.testSharedFlag)
+}
+
+// testSharedFlag checks engine.FlagHolder: a flag held by several locks
+// stays on until the last lets go, which restores the value from before
+// the first (or removes it when it was absent).
+func (s *suite) testSharedFlag(t *testing.T) {
+	st := s.new(t, []engine.Item{
+		{KeyAttr: "zero", "flag": engine.Number("0")},
+		{KeyAttr: "seven", "flag": engine.Number("7")},
+		{KeyAttr: "absent"},
+	})
+	fh, ok := st.(engine.FlagHolder)
+	if !ok {
+		t.Skip("store is not an engine.FlagHolder")
+	}
+	on := func(id string) bool {
+		got := mustGet(t, st, id)["flag"]
+		return got == true || engine.EqualValues(got, engine.Number("1"))
+	}
+	const a, b = "users-migration/prod", "orders-migration/prod"
+
+	// Two locks share the flag of an item that had none.
+	h, err := fh.HoldFlag(ctx(t), "", key("absent"), "flag", a)
+	if err != nil || h.Before != nil || len(h.Others) != 0 || !on("absent") {
+		t.Fatalf("HoldFlag(a)=%+v, %v (on %t); want on, before absent, no others", h, err, on("absent"))
+	}
+	h, err = fh.HoldFlag(ctx(t), "", key("absent"), "flag", b)
+	if err != nil || h.Before != nil || len(h.Others) != 1 || h.Others[0] != a {
+		t.Fatalf("HoldFlag(b)=%+v, %v; want before absent (not a's true), others [a]", h, err)
+	}
+	h, err = fh.UnholdFlag(ctx(t), "", key("absent"), "flag", a)
+	if err != nil || !h.Held || h.Restored || len(h.Others) != 1 || h.Others[0] != b {
+		t.Fatalf("UnholdFlag(a)=%+v, %v; want held, not restored, others [b]", h, err)
+	}
+	if !on("absent") {
+		t.Fatal("the first lock to let go cleared a flag the other still holds")
+	}
+	h, err = fh.UnholdFlag(ctx(t), "", key("absent"), "flag", b)
+	if err != nil || !h.Held || !h.Restored || len(h.Others) != 0 {
+		t.Fatalf("UnholdFlag(b)=%+v, %v; want held and restored", h, err)
+	}
+	if got := mustGet(t, st, "absent")["flag"]; got != nil {
+		t.Errorf("flag=%#v after the last lock let go, want absent", got)
+	}
+	if h, err = fh.UnholdFlag(ctx(t), "", key("absent"), "flag", b); err != nil || h.Held || h.Restored {
+		t.Errorf("UnholdFlag(b, again)=%+v, %v; want nothing done", h, err)
+	}
+
+	// An earlier value comes back, also after the holder set it again
+	// (a resume) and when the other lock lets go last.
+	for _, tt := range []struct {
+		id   string
+		want engine.Number
+	}{{"zero", "0"}, {"seven", "7"}} {
+		h, err := fh.HoldFlag(ctx(t), "", key(tt.id), "flag", a)
+		if err != nil || !engine.EqualValues(h.Before, tt.want) || !on(tt.id) {
+			t.Fatalf("%s: HoldFlag(a)=%+v, %v (on %t); want on, before %s", tt.id, h, err, on(tt.id), tt.want)
+		}
+		if h, err := fh.HoldFlag(ctx(t), "", key(tt.id), "flag", a); err != nil || !engine.EqualValues(h.Before, tt.want) || len(h.Others) != 0 {
+			t.Fatalf("%s: HoldFlag(a, again)=%+v, %v; want before %s, no others", tt.id, h, err, tt.want)
+		}
+		if _, err := fh.HoldFlag(ctx(t), "", key(tt.id), "flag", b); err != nil {
+			t.Fatal(err)
+		}
+		if h, err := fh.UnholdFlag(ctx(t), "", key(tt.id), "flag", a); err != nil || h.Restored || !on(tt.id) {
+			t.Fatalf("%s: UnholdFlag(a)=%+v, %v (on %t); want still on for b", tt.id, h, err, on(tt.id))
+		}
+		if h, err := fh.UnholdFlag(ctx(t), "", key(tt.id), "flag", b); err != nil || !h.Restored {
+			t.Fatalf("%s: UnholdFlag(b)=%+v, %v; want restored", tt.id, h, err)
+		}
+		if got := mustGet(t, st, tt.id)["flag"]; !engine.EqualValues(got, tt.want) {
+			t.Errorf("%s: flag=%#v after the last lock let go, want %s restored", tt.id, got, tt.want)
+		}
+	}
+
+	if _, err := fh.HoldFlag(ctx(t), "", key("ghost"), "flag", a); err == nil {
+		t.Error("HoldFlag(missing item)=nil, want an error")
+	}
+	if _, ok, _ := st.Get(ctx(t), key("ghost")); ok {
+		t.Error("HoldFlag created a missing item")
+	}
 }

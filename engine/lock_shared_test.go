@@ -1,0 +1,323 @@
+package engine_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/dynalite"
+)
+
+// settingsValue is the SQLite flag's stored value as SQL (quote()): NULL,
+// 0, 1, 'maint'.
+func settingsValue(t *testing.T, r *dataRig) string {
+	t.Helper()
+	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v string
+	if err := db.QueryRow(`SELECT quote(enabled) FROM settings WHERE name = 'maintenance'`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func setSettings(t *testing.T, r *dataRig, sqlValue string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE settings SET enabled = ` + sqlValue + ` WHERE name = 'maintenance'`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// otherRunbookRig is a second session, of another runbook (dataset) with
+// the same steps, on r's store: a different lease.
+func otherRunbookRig(t *testing.T, r *dataRig, name string) *dataRig {
+	t.Helper()
+	rb := *r.rb
+	rb.Name = name
+	return newDataRig(t, &rb, r.st, t.TempDir())
+}
+
+// TestLockRestoresPreviousMaintenanceValue: unlock puts back the value the
+// flag had before the lock — also across a resumable stop and a resume in
+// a new process — instead of deleting it.
+func TestLockRestoresPreviousMaintenanceValue(t *testing.T) {
+	for _, tt := range []struct {
+		before     string // SQL
+		wantBefore any    // LockResult.Maintenance.Before
+		resume     bool
+	}{
+		{"NULL", nil, false},
+		{"0", engine.Number("0"), false},
+		{"1", engine.Number("1"), false}, // already in maintenance before the lock
+		{"'maint'", "maint", false},
+		{"0", engine.Number("0"), true},
+		{"1", engine.Number("1"), true},
+	} {
+		t.Run(fmt.Sprintf("%s/resume=%t", tt.before, tt.resume), func(t *testing.T) {
+			rb := dataRunbook(t, 2, "", lockSteps)
+			r := newSQLiteRig(t, rb, 10)
+			addSettings(t, r)
+			setSettings(t, r, tt.before)
+			res, err := r.run(r.stepContext("take"))
+			if err != nil {
+				t.Fatalf("lock: %v", err)
+			}
+			t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), r.session.ID) })
+			m := res.(engine.LockResult).Maintenance
+			if m == nil {
+				t.Fatal("lock result has no maintenance flag")
+			}
+			if !engine.EqualValues(m.Before, tt.wantBefore) || len(m.SharedWith) != 0 {
+				t.Errorf("lock result maintenance = %+v, want before %#v", m, tt.wantBefore)
+			}
+			if got := settingsValue(t, r); got != "1" {
+				t.Fatalf("flag while locked = %s, want 1", got)
+			}
+			if tt.resume {
+				if flags, err := engine.SuspendLeases(r.ctx, r.session.ID); err != nil || flags != 1 {
+					t.Fatalf("SuspendLeases()=%d, %v", flags, err)
+				}
+				if got := settingsValue(t, r); got != "1" {
+					t.Fatalf("flag after a resumable stop = %s, want 1", got)
+				}
+				if err := engine.ResumeLeases(r.ctx, r.stepContext("give")); err != nil {
+					t.Fatalf("ResumeLeases: %v", err)
+				}
+			}
+			res, err = r.run(r.stepContext("give"))
+			if err != nil {
+				t.Fatalf("unlock: %v", err)
+			}
+			if ur := res.(engine.UnlockResult); ur.MaintenanceCleared != 1 || len(ur.MaintenanceLeftOn) != 0 {
+				t.Errorf("unlock = %+v, want 1 flag cleared", ur)
+			}
+			if got := settingsValue(t, r); got != tt.before {
+				t.Errorf("flag after unlock = %s, want %s restored", got, tt.before)
+			}
+		})
+	}
+}
+
+// TestLockSharedMaintenanceFlag: two runbooks (two leases) whose locks set
+// the same flag row. The first unlock leaves the flag on for the other;
+// the second restores the value from before the first lock. Either may
+// unlock first, and a resumable stop of one keeps it on for that one.
+func TestLockSharedMaintenanceFlag(t *testing.T) {
+	for _, firstOut := range []string{"users", "orders"} {
+		t.Run(firstOut+" unlocks first", func(t *testing.T) {
+			rb := dataRunbook(t, 2, "", lockSteps)
+			users := newSQLiteRig(t, rb, 10)
+			addSettings(t, users)
+			setSettings(t, users, "0")
+			orders := otherRunbookRig(t, users, "orders-migration")
+			if _, err := users.run(users.stepContext("take")); err != nil {
+				t.Fatalf("lock users: %v", err)
+			}
+			t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), users.session.ID) })
+			res, err := orders.run(orders.stepContext("take"))
+			if err != nil {
+				t.Fatalf("lock orders: %v", err)
+			}
+			t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), orders.session.ID) })
+			m := res.(engine.LockResult).Maintenance
+			if !engine.EqualValues(m.Before, engine.Number("0")) || !slices.Equal(m.SharedWith, []string{"users-migration/test"}) {
+				t.Errorf("second lock's maintenance = %+v, want before 0 (not the first lock's 1), shared with users-migration/test", m)
+			}
+			first, second := users, orders
+			if firstOut == "orders" {
+				first, second = orders, users
+			}
+			res, err = first.run(first.stepContext("give"))
+			if err != nil {
+				t.Fatalf("first unlock: %v", err)
+			}
+			ur := res.(engine.UnlockResult)
+			if want := second.rb.Name + "/test"; ur.MaintenanceCleared != 0 || !slices.Equal(ur.MaintenanceLeftOn, []string{want}) || len(ur.Released) != 1 {
+				t.Errorf("first unlock = %+v, want lease released, flag left on for %s", ur, want)
+			}
+			if got := settingsValue(t, users); got != "1" {
+				t.Fatalf("flag after the first unlock = %s, want 1: the other migration is still locked", got)
+			}
+			// The second stops resumably and resumes (a new process): still on.
+			if _, err := engine.SuspendLeases(second.ctx, second.session.ID); err != nil {
+				t.Fatal(err)
+			}
+			if got := settingsValue(t, users); got != "1" {
+				t.Fatalf("flag after the second's resumable stop = %s, want 1", got)
+			}
+			if err := engine.ResumeLeases(second.ctx, second.stepContext("give")); err != nil {
+				t.Fatalf("ResumeLeases: %v", err)
+			}
+			res, err = second.run(second.stepContext("give"))
+			if err != nil {
+				t.Fatalf("second unlock: %v", err)
+			}
+			if ur := res.(engine.UnlockResult); ur.MaintenanceCleared != 1 || len(ur.MaintenanceLeftOn) != 0 {
+				t.Errorf("second unlock = %+v, want the flag cleared", ur)
+			}
+			if got := settingsValue(t, users); got != "0" {
+				t.Errorf("flag after the last unlock = %s, want 0 restored", got)
+			}
+		})
+	}
+}
+
+// TestLockSharedMaintenanceFlagRollback: a session that ends (rollback,
+// completion: ReleaseLeases) while another runbook's lock holds the flag
+// leaves it on; the lost lease of a third never touches it.
+func TestLockSharedMaintenanceFlagRollback(t *testing.T) {
+	rb := dataRunbook(t, 2, "", lockSteps)
+	users := newSQLiteRig(t, rb, 10)
+	addSettings(t, users)
+	orders := otherRunbookRig(t, users, "orders-migration")
+	for _, r := range []*dataRig{users, orders} {
+		if _, err := r.run(r.stepContext("take")); err != nil {
+			t.Fatalf("lock %s: %v", r.rb.Name, err)
+		}
+	}
+	if err := engine.ReleaseLeases(users.ctx, users.session.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := settingsValue(t, users); got != "1" {
+		t.Fatalf("flag after one session ended = %s, want 1", got)
+	}
+	if err := engine.ReleaseLeases(orders.ctx, orders.session.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := settingsValue(t, users); got != "NULL" {
+		t.Errorf("flag after both ended = %s, want NULL restored", got)
+	}
+}
+
+// dynamoSettings creates a settings table (key name S) on dynalite with
+// the item {name: maintenance} plus attrs, and returns its name and a
+// reader of the item's enabled attribute.
+func dynamoSettings(t *testing.T, attrs map[string]types.AttributeValue) (string, func() types.AttributeValue) {
+	t.Helper()
+	ctx := context.Background()
+	client := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(dynalite.Shared(t)),
+		Credentials: credentials.NewStaticCredentialsProvider("lockstep", "lockstep", "")})
+	table := fmt.Sprintf("settings_%d", dynamoTables.Add(1))
+	if _, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(table),
+		BillingMode:          types.BillingModePayPerRequest,
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("name"), KeyType: types.KeyTypeHash}},
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("name"), AttributeType: types.ScalarAttributeTypeS}}}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) { // faster than the SDK's waiter
+		out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		if err == nil && out.Table.TableStatus == types.TableStatusActive {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("table %s not active: %v", table, err)
+		}
+	}
+	item := map[string]types.AttributeValue{"name": &types.AttributeValueMemberS{Value: "maintenance"}}
+	for k, v := range attrs {
+		item[k] = v
+	}
+	if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	return table, func() types.AttributeValue {
+		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"name": &types.AttributeValueMemberS{Value: "maintenance"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Item["enabled"]
+	}
+}
+
+// TestLockDynamoSharedMaintenanceFlag: on DynamoDB too, the earlier value
+// comes back (a BOOL false stays a BOOL false; an absent flag is removed)
+// and the first of two locks sharing the flag leaves it on.
+func TestLockDynamoSharedMaintenanceFlag(t *testing.T) {
+	type flagCase struct {
+		name   string
+		before types.AttributeValue // nil = absent
+		shared bool                 // a second runbook's lock holds it too
+	}
+	var cases []flagCase
+	for _, shared := range []bool{false, true} {
+		cases = append(cases,
+			flagCase{"false before", &types.AttributeValueMemberBOOL{Value: false}, shared},
+			flagCase{"true before", &types.AttributeValueMemberBOOL{Value: true}, shared},
+			flagCase{"string before", &types.AttributeValueMemberS{Value: "maint"}, shared},
+			flagCase{"absent before", nil, shared})
+	}
+	for _, tt := range cases {
+		t.Run(fmt.Sprintf("%s/shared=%t", tt.name, tt.shared), func(t *testing.T) {
+			attrs := map[string]types.AttributeValue{}
+			if tt.before != nil {
+				attrs["enabled"] = tt.before
+			}
+			table, enabled := dynamoSettings(t, attrs)
+			steps := fmt.Sprintf(`      - id: take
+        kind: lock
+        with: {ttl: 1m, maintenance: {table: %s, key: {name: maintenance}, attribute: enabled}}
+      - {id: give, kind: unlock}
+`, table)
+			users := newDynamoRig(t, 2, "", steps, 1, nil)
+			orders := otherRunbookRig(t, users, "orders-migration")
+			locks := []*dataRig{users}
+			if tt.shared {
+				locks = append(locks, orders)
+			}
+			for _, r := range locks {
+				if _, err := r.run(r.stepContext("take")); err != nil {
+					t.Fatalf("lock %s: %v", r.rb.Name, err)
+				}
+				t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), r.session.ID) })
+			}
+			isOn := func() bool {
+				b, ok := enabled().(*types.AttributeValueMemberBOOL)
+				return ok && b.Value
+			}
+			if !isOn() {
+				t.Fatal("flag not on while locked")
+			}
+			res, err := users.run(users.stepContext("give"))
+			if err != nil {
+				t.Fatalf("first unlock: %v", err)
+			}
+			if !tt.shared {
+				if got := enabled(); fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", tt.before) {
+					t.Errorf("flag after unlock = %#v, want %#v restored", got, tt.before)
+				}
+				return
+			}
+			if ur := res.(engine.UnlockResult); ur.MaintenanceCleared != 0 || !slices.Equal(ur.MaintenanceLeftOn, []string{"orders-migration/test"}) {
+				t.Errorf("first unlock = %+v, want the flag left on for orders-migration/test", ur)
+			}
+			if !isOn() {
+				t.Fatalf("flag after the first unlock = %#v, want on: the other migration is still locked", enabled())
+			}
+			if _, err := orders.run(orders.stepContext("give")); err != nil {
+				t.Fatalf("second unlock: %v", err)
+			}
+			if got := enabled(); fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", tt.before) {
+				t.Errorf("flag after the last unlock = %#v, want %#v restored", got, tt.before)
+			}
+		})
+	}
+}
