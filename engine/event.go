@@ -28,7 +28,7 @@ const (
 	EvApproval      EventKind = "approval"    // {approver, role, reason}
 	EvConfirm       EventKind = "confirm"     // {what: env|destructive, value}
 	EvNotify        EventKind = "notify"      // {channel, to, message, sent}
-	EvNote          EventKind = "note"        // {text}
+	EvNote          EventKind = "note"        // {text, by?}: by is NoteByLockstep for the engine's own notes
 	EvPause         EventKind = "pause"       // {}
 	EvResume        EventKind = "resume"      // {}
 	EvAbort         EventKind = "abort"       // {reason?}
@@ -99,3 +99,7 @@ func warningText(msg, key, err string) string {
 	}
 	return msg
 }
+
+// NoteByLockstep marks a note the engine wrote itself (data "by"), so a
+// timeline does not attribute it to the operator.
+const NoteByLockstep = "lockstep"

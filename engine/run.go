@@ -67,7 +67,7 @@ func (s *Session) releaseLeases(ctx context.Context, outcome Outcome) {
 	if flags > 0 {
 		text += "; maintenance flag left on: the migration is incomplete; resume or roll back to clear it"
 	}
-	_ = s.emit(ctx, NewEvent(EvNote, "", map[string]any{"text": text}))
+	_ = s.emit(ctx, NewEvent(EvNote, "", map[string]any{"text": text, "by": NoteByLockstep}))
 }
 
 func (s *Session) run(ctx context.Context) *halt {

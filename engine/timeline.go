@@ -144,6 +144,7 @@ type timelineData struct {
 	Value      any             `json:"value"`
 	Message    string          `json:"message"`
 	Key        string          `json:"key"`
+	By         string          `json:"by"`
 	Channel    string          `json:"channel"`
 	Operator   string          `json:"operator"`
 }
@@ -291,6 +292,9 @@ func (b *timelineBuilder) note(ev Event, d timelineData) {
 		text = fmt.Sprintf("%s: %v", d.What, d.Value)
 	case text == "" && len(ev.Data) > 0 && string(ev.Data) != "{}":
 		text = string(ev.Data)
+	}
+	if d.By != "" { // the engine's own note, not the operator's
+		ev.Operator = d.By
 	}
 	b.addNote(ev, text)
 }

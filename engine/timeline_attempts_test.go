@@ -313,3 +313,17 @@ func TestDiffTimelinesAttemptsAndDecisions(t *testing.T) {
 		t.Errorf("diff text lists strategy, decided alike on both sides:\n%s", text)
 	}
 }
+
+// TestTimelineEngineNotes: a note the engine writes itself (the leases it
+// released) is not attributed to the operator.
+func TestTimelineEngineNotes(t *testing.T) {
+	at := time.Date(2026, 11, 24, 1, 0, 0, 0, time.UTC)
+	evs := []engine.Event{
+		{Seq: 1, Kind: engine.EvNote, Operator: "alice", Time: at, Data: []byte(`{"text":"db restarted by hand"}`)},
+		{Seq: 2, Kind: engine.EvNote, Operator: "alice", Time: at, Data: []byte(`{"text":"released 1 migration lease(s)","by":"lockstep"}`)},
+	}
+	tl := engine.BuildTimeline(engine.SessionInfo{ID: "s"}, evs)
+	if len(tl.Notes) != 2 || tl.Notes[0].Operator != "alice" || tl.Notes[1].Operator != engine.NoteByLockstep {
+		t.Errorf("notes = %+v, want alice's then lockstep's", tl.Notes)
+	}
+}

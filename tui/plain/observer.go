@@ -76,6 +76,7 @@ type (
 		To       any    `json:"to"`
 		Sent     *bool  `json:"sent"`
 		Text     string `json:"text"`
+		By       string `json:"by"`
 		Stream   string `json:"stream"`
 		Item     string `json:"item"`
 		Index    *int   `json:"index"`
@@ -134,7 +135,11 @@ func (p *printer) event(ev engine.Event) {
 	case engine.EvNotify:
 		p.notify(ev.Step, d)
 	case engine.EvNote:
-		p.printf("  ✎ note by %s: %s\n", ev.Operator, d.Text)
+		by := ev.Operator
+		if d.By != "" {
+			by = d.By // the engine's own note
+		}
+		p.printf("  ✎ note by %s: %s\n", by, d.Text)
 	case engine.EvPause:
 		p.printf("⏸ paused by %s\n", ev.Operator)
 	case engine.EvResume:
