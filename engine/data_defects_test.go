@@ -1,10 +1,8 @@
 package engine_test
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -126,11 +124,7 @@ func TestMigrateDynamoVersionNotNumber(t *testing.T) {
 // setVersions sets v on the rig's SQLite rows whose id is at most upTo.
 func setVersions(t *testing.T, r *dataRig, v, upTo int) {
 	t.Helper()
-	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := r.sqlDB(t)
 	if _, err := db.Exec(`UPDATE users SET v = ? WHERE id <= ?`, v, upTo); err != nil {
 		t.Fatalf("set versions: %v", err)
 	}

@@ -233,29 +233,12 @@ func readVersion(it Item, attr string) (int64, error) {
 	case []byte:
 		return 0, versionError(attr, "binary", fmt.Sprintf("%d bytes", len(v)))
 	default:
-		return 0, versionError(attr, kindName(v), valueString(v))
+		return 0, versionError(attr, valueType(v), valueString(v))
 	}
 }
 
 func versionError(attr, kind, shown string) error {
 	return fmt.Errorf("version attribute %s is a %s (%s), %w; fix the item or set version_attribute", attr, kind, shown, ErrVersionNotNumber)
-}
-
-// kindName names a value's kind in the value model for messages.
-func kindName(v any) string {
-	switch v.(type) {
-	case []any:
-		return "list"
-	case map[string]any, Item:
-		return "map"
-	case StringSet:
-		return "string set"
-	case NumberSet:
-		return "number set"
-	case BinarySet:
-		return "binary set"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // versionAttr is the store's version attribute ("v" unless configured).

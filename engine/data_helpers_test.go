@@ -269,3 +269,15 @@ func sqliteSessionConfig(t testing.TB, rb *runbook.Runbook, dbPath string) engin
 			return sqlite.Open(&s)
 		}}
 }
+
+// sqlDB opens the rig's SQLite file with the plain driver, for a test to
+// look at or change rows behind the store; closed when the test ends.
+func (r *dataRig) sqlDB(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}

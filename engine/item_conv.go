@@ -404,51 +404,45 @@ func asStoredLike(old, v any) (out any, empty bool) {
 func listAsSet(set any, l []any) (any, bool) {
 	switch set.(type) {
 	case StringSet:
-		out := make(StringSet, 0, len(l))
-		seen := make(map[string]bool, len(l))
-		for _, e := range l {
+		return dedupe[StringSet](l, func(e any) (string, string, bool) {
 			s, ok := e.(string)
-			if !ok {
-				return nil, false
-			}
-			if !seen[s] {
-				seen[s] = true
-				out = append(out, s)
-			}
-		}
-		return out, true
+			return s, s, ok
+		})
 	case NumberSet:
-		out := make(NumberSet, 0, len(l))
-		seen := make(map[string]bool, len(l))
-		for _, e := range l {
+		return dedupe[NumberSet](l, func(e any) (Number, string, bool) {
 			n, ok := e.(Number)
 			if !ok {
-				return nil, false
+				return "", "", false
 			}
-			r, ok := new(big.Rat).SetString(string(n))
+			r, ok := new(big.Rat).SetString(string(n)) // 1.0 and 1 are one element
 			if !ok {
-				return nil, false
+				return "", "", false
 			}
-			if k := r.RatString(); !seen[k] {
-				seen[k] = true
-				out = append(out, n)
-			}
-		}
-		return out, true
+			return n, r.RatString(), true
+		})
 	case BinarySet:
-		out := make(BinarySet, 0, len(l))
-		seen := make(map[string]bool, len(l))
-		for _, e := range l {
+		return dedupe[BinarySet](l, func(e any) ([]byte, string, bool) {
 			b, ok := e.([]byte)
-			if !ok {
-				return nil, false
-			}
-			if !seen[string(b)] {
-				seen[string(b)] = true
-				out = append(out, b)
-			}
-		}
-		return out, true
+			return b, string(b), ok
+		})
 	}
 	return nil, false
+}
+
+// dedupe converts every element of l with conv, which also gives its
+// identity, keeping the first of equal ones; false when one does not fit.
+func dedupe[S ~[]E, E any](l []any, conv func(any) (E, string, bool)) (any, bool) {
+	out := make(S, 0, len(l))
+	seen := make(map[string]bool, len(l))
+	for _, e := range l {
+		v, k, ok := conv(e)
+		if !ok {
+			return nil, false
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, v)
+		}
+	}
+	return out, true
 }

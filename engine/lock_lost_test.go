@@ -1,9 +1,7 @@
 package engine_test
 
 import (
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,11 +26,7 @@ const lockMigrateSteps = `      - id: take
 // second session does when this one stalled past its ttl.
 func takeOverLease(t *testing.T, r *dataRig) time.Time {
 	t.Helper()
-	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := r.sqlDB(t)
 	at := time.Now()
 	res, err := db.Exec(`UPDATE lockstep_leases SET holder = 'bob', session = 's-bob', acquired = ?, expires = ?`,
 		at.UnixNano(), at.Add(time.Hour).UnixNano())
@@ -47,11 +41,7 @@ func takeOverLease(t *testing.T, r *dataRig) time.Time {
 
 func leaseRow(t *testing.T, r *dataRig) string {
 	t.Helper()
-	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := r.sqlDB(t)
 	var holder, session string
 	if err := db.QueryRow(`SELECT holder, session FROM lockstep_leases`).Scan(&holder, &session); err != nil {
 		return err.Error()

@@ -2,9 +2,7 @@ package engine_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -22,11 +20,7 @@ import (
 // 0, 1, 'maint'.
 func settingsValue(t *testing.T, r *dataRig) string {
 	t.Helper()
-	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := r.sqlDB(t)
 	var v string
 	if err := db.QueryRow(`SELECT quote(enabled) FROM settings WHERE name = 'maintenance'`).Scan(&v); err != nil {
 		t.Fatal(err)
@@ -36,11 +30,7 @@ func settingsValue(t *testing.T, r *dataRig) string {
 
 func setSettings(t *testing.T, r *dataRig, sqlValue string) {
 	t.Helper()
-	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := r.sqlDB(t)
 	if _, err := db.Exec(`UPDATE settings SET enabled = ` + sqlValue + ` WHERE name = 'maintenance'`); err != nil {
 		t.Fatal(err)
 	}

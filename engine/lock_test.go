@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,11 +20,7 @@ const lockSteps = `      - id: take
 // addSettings creates the maintenance table next to users.
 func addSettings(t *testing.T, r *dataRig) {
 	t.Helper()
-	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := r.sqlDB(t)
 	if _, err := db.Exec(`CREATE TABLE settings (name TEXT PRIMARY KEY, enabled INTEGER);
 		INSERT INTO settings VALUES ('maintenance', NULL)`); err != nil {
 		t.Fatal(err)
@@ -34,11 +29,7 @@ func addSettings(t *testing.T, r *dataRig) {
 
 func maintenanceOn(t *testing.T, r *dataRig) bool {
 	t.Helper()
-	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := r.sqlDB(t)
 	var on sql.NullInt64
 	if err := db.QueryRow(`SELECT enabled FROM settings WHERE name = 'maintenance'`).Scan(&on); err != nil {
 		t.Fatal(err)

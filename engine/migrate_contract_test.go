@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"path/filepath"
 	"testing"
@@ -30,11 +29,7 @@ func TestMigrateContractStep(t *testing.T) {
 	if _, err := r.run(r.stepContext("backfill")); err != nil {
 		t.Fatalf("backfill: %v", err)
 	}
-	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := r.sqlDB(t)
 	// Row 7 was not migrated (say its write failed): the clean-up must
 	// not take the address it still needs.
 	if _, err := db.Exec(`UPDATE users SET v = NULL, street_name = NULL, city = NULL WHERE id = 7`); err != nil {

@@ -1,9 +1,7 @@
 package engine_test
 
 import (
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -36,11 +34,7 @@ func TestMigrateItemsLeftFailTheStep(t *testing.T) {
 		t.Fatalf("warnings = %d, first %q: want one per failed item with its key", len(warn), engine.WarningText(warn[0]))
 	}
 
-	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "data.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := r.sqlDB(t)
 	if _, err := db.Exec(`UPDATE users SET address = 'fixed ' || id WHERE address IS NULL`); err != nil {
 		t.Fatal(err)
 	}
