@@ -165,7 +165,7 @@ func TestPlanShowsTheModeEffect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
 			var out bytes.Buffer
-			writePlan(&out, rb, rb.Env("prod"), tt.mode)
+			writePlan(&out, buildPlan(rb, rb.Env("prod"), tt.mode))
 			for _, w := range tt.want {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("plan lacks %q:\n%s", w, out.String())

@@ -108,8 +108,9 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	err = runSession(ctx, f, sessionRequest{cfg: cfg, plain: opts.Plain, answers: answers,
 		resumeArgs: journalArg(journalPath)})
 	jq := shellQuote(journalPath)
-	fmt.Fprintf(f.Out, "\nReview it:\n  lockstep journal show %s --journal %s\n  lockstep journal verify --journal %s\n",
-		latestSessionID(j), jq, jq)
+	self := f.self()
+	fmt.Fprintf(f.Out, "\nReview it (the demo's journal is %s):\n  %s journal show %s --journal %s\n  %s journal verify --journal %s\n  %s journal --journal %s   # the journal browser\n",
+		jq, self, latestSessionID(j), jq, self, jq, self, jq)
 	return err
 }
 

@@ -30,12 +30,24 @@ type factory struct {
 	// RunTUI runs a session in the terminal UI and returns its outcome and
 	// id (nil: runTUI, the Bubble Tea front end).
 	RunTUI func(ctx context.Context, cfg engine.Config, resumeID string) (engine.Outcome, string, error)
+	// Self is how the commands lockstep prints should run it again ("" is
+	// "lockstep"); see selfCommand.
+	Self string
+}
+
+// self is the command name lockstep's printed follow-ups start with.
+func (f *factory) self() string {
+	if f.Self == "" {
+		return "lockstep"
+	}
+	return f.Self
 }
 
 // newFactory returns the factory of the real process.
 func newFactory() *factory {
 	return &factory{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		Self:   processSelf(),
 		Getenv: os.Getenv,
 		IsTerminal: func() bool {
 			return term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd()))

@@ -19,6 +19,7 @@ type planOptions struct {
 	Target string
 	Env    string
 	Mode   string
+	Format string
 }
 
 func newCmdPlan(f *factory, runF func(context.Context, *planOptions) error) *cobra.Command {
@@ -37,6 +38,7 @@ func newCmdPlan(f *factory, runF func(context.Context, *planOptions) error) *cob
 	}
 	cmd.Flags().StringVarP(&opts.Env, "env", "e", "", "environment (required)")
 	cmd.Flags().StringVarP(&opts.Mode, "mode", "m", string(engine.ModeLive), "live, rehearsal or dry-run")
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text or json")
 	_ = cmd.MarkFlagRequired("env")
 	return cmd
 }
@@ -47,6 +49,9 @@ func runPlan(opts *planOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.Format != "text" && opts.Format != "json" {
+		return usageError(fmt.Errorf("--format %q: use text or json", opts.Format))
+	}
 	rb, err := loadRunbook(opts.f, opts.Target)
 	if err != nil {
 		return err
@@ -55,49 +60,110 @@ func runPlan(opts *planOptions) error {
 	if env == nil {
 		return usageError(fmt.Errorf("runbook %s has no environment %q (it has %s)", rb.Path, opts.Env, envNames(rb)))
 	}
-	writePlan(opts.f.Out, rb, env, mode)
+	d := buildPlan(rb, env, mode)
+	if opts.Format == "json" {
+		return writeJSON(opts.f.Out, d)
+	}
+	writePlan(opts.f.Out, d)
 	return nil
 }
 
-// writePlan renders the plan.
-func writePlan(w io.Writer, rb *runbook.Runbook, env *runbook.Environment, mode engine.Mode) {
-	fmt.Fprintf(w, "%s — %s (version %d, %s)\n", rb.Name, rb.Title, rb.Version, orNone(rb.Strategy))
-	fmt.Fprintf(w, "environment %s, mode %s\n", env.Name, mode)
+// planDoc is the plan of a run, as `plan --format json` prints it.
+type planDoc struct {
+	Runbook      string      `json:"runbook"`
+	Title        string      `json:"title"`
+	Version      int         `json:"version"`
+	Strategy     string      `json:"strategy,omitempty"`
+	Env          string      `json:"env"`
+	Mode         engine.Mode `json:"mode"`
+	Store        string      `json:"store,omitempty"`
+	Protected    bool        `json:"protected"`
+	Window       *planWindow `json:"window,omitempty"`
+	MaxWriteRate int         `json:"max_write_rate,omitempty"`
+	Phases       []planPhase `json:"phases"`
+	Steps        int         `json:"steps"`
+}
+
+// planWindow is the environment's window and whether the run enforces it.
+type planWindow struct {
+	When     string `json:"when"`
+	Enforced bool   `json:"enforced"`
+}
+
+// planPhase is one phase of the plan.
+type planPhase struct {
+	Name     string     `json:"name"`
+	Requires []string   `json:"requires,omitempty"`
+	Steps    []planStep `json:"steps"`
+}
+
+// planStep is one step of the plan: what it does in the mode.
+type planStep struct {
+	N      int      `json:"n"`
+	ID     string   `json:"id"`
+	Kind   string   `json:"kind"`
+	Effect string   `json:"effect"`
+	Notes  []string `json:"notes,omitempty"`
+}
+
+// buildPlan computes the plan of rb in env and mode.
+func buildPlan(rb *runbook.Runbook, env *runbook.Environment, mode engine.Mode) planDoc {
+	d := planDoc{Runbook: rb.Name, Title: rb.Title, Version: rb.Version, Strategy: rb.Strategy,
+		Env: env.Name, Mode: mode, Protected: env.Protected, MaxWriteRate: env.MaxWriteRate}
 	if env.Store != nil {
-		fmt.Fprintf(w, "  store: %s\n", describeStore(env.Store))
-	}
-	if env.Protected {
-		fmt.Fprintf(w, "  protected: asks to type %q before anything runs; --yes is refused\n", env.Name)
+		d.Store = describeStore(env.Store)
 	}
 	if win := env.Window; win != nil {
 		// Only a protected environment refuses to start outside it (not
 		// in a dry-run); elsewhere wait steps and estimates use it.
+		d.Window = &planWindow{When: strings.TrimSpace(strings.Join(win.Days, ",") + " " + win.From + "–" + win.To + " " + win.TZ),
+			Enforced: env.Protected && mode != engine.ModeDryRun}
+	}
+	for _, ph := range rb.Phases {
+		pp := planPhase{Name: ph.Name, Requires: ph.Requires, Steps: []planStep{}}
+		for _, st := range ph.Steps {
+			d.Steps++
+			pp.Steps = append(pp.Steps, planStep{N: d.Steps, ID: st.ID, Kind: string(st.Kind), Effect: stepEffect(st, mode), Notes: stepNotes(st)})
+		}
+		d.Phases = append(d.Phases, pp)
+	}
+	return d
+}
+
+// writePlan renders the plan as text.
+func writePlan(w io.Writer, d planDoc) {
+	fmt.Fprintf(w, "%s — %s (version %d, %s)\n", d.Runbook, d.Title, d.Version, orNone(d.Strategy))
+	fmt.Fprintf(w, "environment %s, mode %s\n", d.Env, d.Mode)
+	if d.Store != "" {
+		fmt.Fprintf(w, "  store: %s\n", d.Store)
+	}
+	if d.Protected {
+		fmt.Fprintf(w, "  protected: asks to type %q before anything runs; --yes is refused\n", d.Env)
+	}
+	if d.Window != nil {
 		use := "used by wait steps and estimates"
-		if env.Protected && mode != engine.ModeDryRun {
+		if d.Window.Enforced {
 			use = "enforced: the session refuses to start outside it"
 		}
-		when := strings.TrimSpace(strings.Join(win.Days, ",") + " " + win.From + "–" + win.To + " " + win.TZ)
-		fmt.Fprintf(w, "  window: %s (%s)\n", when, use)
+		fmt.Fprintf(w, "  window: %s (%s)\n", d.Window.When, use)
 	}
-	if env.MaxWriteRate > 0 {
-		fmt.Fprintf(w, "  max write rate: %d items/s\n", env.MaxWriteRate)
+	if d.MaxWriteRate > 0 {
+		fmt.Fprintf(w, "  max write rate: %d items/s\n", d.MaxWriteRate)
 	}
-	n := 0
-	for _, ph := range rb.Phases {
+	for _, ph := range d.Phases {
 		req := ""
 		if len(ph.Requires) > 0 {
 			req = " (requires " + strings.Join(ph.Requires, ", ") + ")"
 		}
 		fmt.Fprintf(w, "\n== %s%s ==\n", ph.Name, req)
 		for _, st := range ph.Steps {
-			n++
-			fmt.Fprintf(w, "%2d. %s (%s): %s\n", n, st.ID, st.Kind, stepEffect(st, mode))
-			for _, note := range stepNotes(st) {
+			fmt.Fprintf(w, "%2d. %s (%s): %s\n", st.N, st.ID, st.Kind, st.Effect)
+			for _, note := range st.Notes {
 				fmt.Fprintf(w, "      %s\n", note)
 			}
 		}
 	}
-	fmt.Fprintf(w, "\n%d steps. Every step, output and decision is journaled.\n", n)
+	fmt.Fprintf(w, "\n%d steps. Every step, output and decision is journaled.\n", d.Steps)
 }
 
 // stepEffect says what a step does in mode.

@@ -37,7 +37,7 @@ phases: [{name: p, steps: [{id: s, kind: shell, with: {run: "true"}}]}]
 	for _, tt := range tests {
 		t.Run(tt.env+" "+string(tt.mode), func(t *testing.T) {
 			var b bytes.Buffer
-			writePlan(&b, rb, rb.Env(tt.env), tt.mode)
+			writePlan(&b, buildPlan(rb, rb.Env(tt.env), tt.mode))
 			if !strings.Contains(b.String(), tt.want) {
 				t.Errorf("plan lacks %q:\n%s", tt.want, b.String())
 			}

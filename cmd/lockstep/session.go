@@ -72,7 +72,7 @@ func runPlain(ctx context.Context, f *factory, req sessionRequest) (engine.Outco
 func finishSession(f *factory, req sessionRequest, outcome engine.Outcome, id string, err error) error {
 	hint := func() {
 		if id != "" {
-			fmt.Fprintf(f.ErrOut, "Session %s stopped; resume it with:\n  lockstep resume %s%s\n", id, id, req.resumeArgs)
+			fmt.Fprintf(f.ErrOut, "Session %s stopped; resume it with:\n  %s resume %s%s\n", id, f.self(), id, req.resumeArgs)
 		}
 	}
 	if err != nil {
@@ -83,14 +83,14 @@ func finishSession(f *factory, req sessionRequest, outcome engine.Outcome, id st
 					what = "Fix the answer"
 				}
 				fmt.Fprintln(f.ErrOut, "lockstep:", err)
-				fmt.Fprintf(f.ErrOut, "%s, then resume the session with:\n  lockstep resume %s --plain --answers FILE%s\n", what, id, req.resumeArgs)
+				fmt.Fprintf(f.ErrOut, "%s, then resume the session with:\n  %s resume %s --plain --answers FILE%s\n", what, f.self(), id, req.resumeArgs)
 				return silentExit(exitBadInput, err)
 			}
 			return err
 		}
 		if id != "" && errors.Is(err, plain.ErrStepFailed) {
 			fmt.Fprintln(f.ErrOut, "lockstep:", err)
-			fmt.Fprintf(f.ErrOut, "To retry or skip it, add {retry: true} or {skip: \"reason\"} for the step to the answers file, then resume the session with:\n  lockstep resume %s --plain --answers FILE%s\n", id, req.resumeArgs)
+			fmt.Fprintf(f.ErrOut, "To retry or skip it, add {retry: true} or {skip: \"reason\"} for the step to the answers file, then resume the session with:\n  %s resume %s --plain --answers FILE%s\n", f.self(), id, req.resumeArgs)
 			return silentExit(exitFailed, err)
 		}
 		if outcome == engine.OutcomeStopped || errors.Is(err, context.Canceled) || errors.Is(err, engine.ErrQuit) || errors.Is(err, engine.ErrPaused) {

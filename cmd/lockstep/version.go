@@ -30,13 +30,19 @@ func versionString() string {
 	return "dev"
 }
 
+// versionLine is the version with the toolchain and platform, as
+// `lockstep version` and `lockstep --version` print it.
+func versionLine() string {
+	return fmt.Sprintf("%s (%s, %s/%s)", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
 func newCmdVersion(f *factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the lockstep version",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(f.Out, "lockstep %s (%s, %s/%s)\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprintf(f.Out, "lockstep %s\n", versionLine())
 			return err
 		},
 	}
