@@ -41,6 +41,8 @@ type Session struct {
 	storeMu sync.Mutex
 	store   Store
 	opened  []Store
+
+	win windowHold // the change window, checked at page boundaries
 }
 
 // ID returns the session id.
@@ -107,6 +109,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s := newSession(cfg, env, info, mergeVars(rb.Vars, cfg.Vars))
 	s.state = newState(rb, info)
+	s.watchWindow("")
 	err = s.emit(ctx, NewEvent(EvSessionStart, "", map[string]any{
 		"runbook": rb.Name, "sha256": rb.SHA256, "env": env.Name, "mode": cfg.Mode,
 		"operator": cfg.Operator, "vars": s.vars, "version": rb.Version, "path": rb.Path,
@@ -229,6 +232,7 @@ func resumeClaimed(ctx context.Context, cfg Config, sessionID string) (*Session,
 	}
 	s := newSession(cfg, env, info, vars)
 	s.state = Replay(rb, info, events)
+	s.watchWindow(outside)
 	s.state.Outcome = OutcomeRunning
 	s.ctl.paused = false
 	if err := s.emit(ctx, NewEvent(EvSessionResume, "", map[string]any{"operator": cfg.Operator})); err != nil {
