@@ -188,8 +188,19 @@ type controlView struct{ s *Session }
 
 // Checkpoint blocks while the session is paused. It returns ErrAborted
 // after an abort or rollback request, and ErrPaused when ctx ends while
-// paused (the operator paused, then quit).
+// paused (the operator paused, then quit). In a protected environment it
+// then holds the run to its change window (see Session.holdWindow): past
+// the window's end without the operator's reason it returns
+// ErrWindowClosed, which wraps ErrPaused.
 func (c controlView) Checkpoint(ctx context.Context) error {
+	if err := c.waitPaused(ctx); err != nil {
+		return err
+	}
+	return c.s.holdWindow(ctx)
+}
+
+// waitPaused blocks while the session is paused (see Checkpoint).
+func (c controlView) waitPaused(ctx context.Context) error {
 	for {
 		c.s.mu.Lock()
 		st := c.s.ctl

@@ -17,17 +17,19 @@ const Redacted = "[REDACTED]"
 const minSecretLen = 4
 
 // credentialPatterns find obvious credentials whatever the runbook
-// declares. Group "keep" is kept; the rest of the match is replaced.
+// declares. Groups "keep" and "tail" are kept; the rest of the match is
+// replaced.
 var credentialPatterns = []*regexp.Regexp{
 	// KEY=value and KEY: value for well-known secret names.
-	regexp.MustCompile(`(?i)(?P<keep>\b[A-Z0-9_]*(?:SECRET_ACCESS_KEY|SESSION_TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_TOKEN|TOKEN)["']?\s*[=:]\s*["']?)[^\s"'&,;\\]+`),
+	// CamelCase too: `aws sts assume-role` prints "SecretAccessKey": "…".
+	regexp.MustCompile(`(?i)(?P<keep>\b[A-Z0-9_]*(?:SECRET_?ACCESS_?KEY|SESSION_?TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_TOKEN|TOKEN)["']?\s*[=:]\s*["']?)[^\s"'&,;\\]+`),
 	// Authorization headers.
 	regexp.MustCompile(`(?i)(?P<keep>\bAuthorization:\s*(?:Bearer|Basic|Token)\s+)[^\s"'\\]+`),
 	regexp.MustCompile(`(?i)(?P<keep>\bBearer\s+)[A-Za-z0-9\-._~+/]{8,}=*`),
 	// AWS access key ids.
 	regexp.MustCompile(`(?P<keep>)\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`),
-	// user:password@ in URLs.
-	regexp.MustCompile(`(?P<keep>://[^/\s:@"']+:)[^/\s@"']+@`),
+	// user:password@ in URLs (the user may be empty: redis://:pw@host).
+	regexp.MustCompile(`(?P<keep>://[^/\s:@"']*:)[^/\s@"']+(?P<tail>@)`),
 }
 
 // Redactor removes secret values and obvious credentials from text. It is
@@ -91,7 +93,7 @@ func (r *Redactor) Redact(s string) string {
 		s = strings.ReplaceAll(s, v, Redacted)
 	}
 	for _, re := range credentialPatterns {
-		s = re.ReplaceAllString(s, "${keep}"+Redacted)
+		s = re.ReplaceAllString(s, "${keep}"+Redacted+"${tail}")
 	}
 	return s
 }

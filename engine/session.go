@@ -95,6 +95,9 @@ type Config struct {
 	Stores   StoreOpener // nil: data steps fail with a clear error
 	Clock    Clock       // nil: SystemClock
 	Getenv   func(string) string
+	// Environ lists the process environment as KEY=value (nil:
+	// os.Environ); the values of its credential variables are redacted.
+	Environ func() []string
 	// Observer, when set, receives every event after it has been journaled,
 	// plus transient ones (live progress) that are not. It must not block.
 	Observer func(Event)

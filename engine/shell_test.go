@@ -148,7 +148,9 @@ func TestRedactor(t *testing.T) {
 		{`{"text":"q\"uote-secret"}`, `{"text":"[REDACTED]"}`},
 		{"export API_KEY=abc123", "export API_KEY=[REDACTED]"},
 		{`{"password": "pw-value"}`, `{"password": "[REDACTED]"}`},
-		{"https://user:pa55@host/db", "https://user:[REDACTED]host/db"},
+		{"https://user:pa55@host/db", "https://user:[REDACTED]@host/db"},
+		{"redis://:pa55word@cache:6379", "redis://:[REDACTED]@cache:6379"},
+		{`{"SecretAccessKey": "wJalrX/K7MDENG", "SessionToken": "IQoJb3+Jp/Z2l=="}`, `{"SecretAccessKey": "[REDACTED]", "SessionToken": "[REDACTED]"}`},
 		{"nothing to see", "nothing to see"},
 	}
 	for _, tt := range tests {

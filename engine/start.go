@@ -41,6 +41,8 @@ type Session struct {
 	storeMu sync.Mutex
 	store   Store
 	opened  []Store
+
+	win windowHold // the change window, checked at page boundaries
 }
 
 // ID returns the session id.
@@ -107,6 +109,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s := newSession(cfg, env, info, mergeVars(rb.Vars, cfg.Vars))
 	s.state = newState(rb, info)
+	s.watchWindow("")
 	err = s.emit(ctx, NewEvent(EvSessionStart, "", map[string]any{
 		"runbook": rb.Name, "sha256": rb.SHA256, "env": env.Name, "mode": cfg.Mode,
 		"operator": cfg.Operator, "vars": s.vars, "version": rb.Version, "path": rb.Path,
@@ -130,15 +133,25 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 }
 
 // warnShortSecrets journals a warning for each declared secret whose value
-// is too short to be redacted (it would mangle ordinary output): the
-// operator learns that it may appear in output and in the journal.
+// is too short to be redacted (it would mangle ordinary output), and one
+// for the credential variables of the process environment that are: the
+// operator learns that they may appear in output and in the journal.
 func warnShortSecrets(ctx context.Context, s *Session, cfg Config) error {
+	var msgs []string
 	for _, name := range cfg.Runbook.Secrets {
 		if v := cfg.Getenv(name); v != "" && len(v) < minSecretLen {
-			msg := fmt.Sprintf("secret %s is shorter than %d characters: it is not redacted (it would erase ordinary text); use a longer value", name, minSecretLen)
-			if err := s.emit(ctx, NewEvent(EvWarning, "", map[string]any{"message": msg})); err != nil {
-				return err
-			}
+			msgs = append(msgs, fmt.Sprintf("secret %s is shorter than %d characters: it is not redacted (it would erase ordinary text); use a longer value", name, minSecretLen))
+		}
+	}
+	if cfg.Environ != nil {
+		if _, short := envCredentials(cfg.Environ()); len(short) > 0 {
+			msgs = append(msgs, fmt.Sprintf("environment variable(s) %s look like credentials but are shorter than %d characters: "+
+				"they are not redacted (it would erase ordinary text)", strings.Join(short, ", "), minSecretLen))
+		}
+	}
+	for _, msg := range msgs {
+		if err := s.emit(ctx, NewEvent(EvWarning, "", map[string]any{"message": msg})); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -219,6 +232,7 @@ func resumeClaimed(ctx context.Context, cfg Config, sessionID string) (*Session,
 	}
 	s := newSession(cfg, env, info, vars)
 	s.state = Replay(rb, info, events)
+	s.watchWindow(outside)
 	s.state.Outcome = OutcomeRunning
 	s.ctl.paused = false
 	if err := s.emit(ctx, NewEvent(EvSessionResume, "", map[string]any{"operator": cfg.Operator})); err != nil {
@@ -314,11 +328,16 @@ func newSession(cfg Config, env *runbook.Environment, info SessionInfo, vars map
 	return s
 }
 
-// secretsRedactor redacts the values of the runbook's secrets.
+// secretsRedactor redacts the values of the runbook's secrets and the
+// credentials of the process environment (see envCredentials).
 func secretsRedactor(cfg Config) *Redactor {
 	var secrets []string
 	for _, name := range cfg.Runbook.Secrets {
 		secrets = append(secrets, cfg.Getenv(name))
+	}
+	if cfg.Environ != nil {
+		values, _ := envCredentials(cfg.Environ())
+		secrets = append(secrets, values...)
 	}
 	return NewRedactor(secrets...)
 }
@@ -346,6 +365,9 @@ func withDefaults(cfg Config) (Config, error) {
 	}
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv
+	}
+	if cfg.Environ == nil {
+		cfg.Environ = os.Environ
 	}
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Writer(os.Stdout)

@@ -1,9 +1,12 @@
 package runbook
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -62,8 +65,9 @@ func Parse(path string, src []byte) (*Runbook, error) {
 	d := &decoder{file: path, dir: baseDir(path)}
 	sum := sha256.Sum256(src)
 	rb := &Runbook{Path: path, Dir: d.dir, SHA256: hex.EncodeToString(sum[:]), Source: src, file: path}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		d.errs = append(d.errs, yamlError(path, err))
 		return nil, d.errs
 	}
@@ -71,6 +75,7 @@ func Parse(path string, src []byte) (*Runbook, error) {
 		d.errorf(nil, "start from `lockstep protocols new NAME`", "empty runbook")
 		return nil, d.errs
 	}
+	d.extraDocuments(dec)
 	d.runbook(rb, doc.Content[0])
 	validate(d, rb)
 	if len(d.errs) > 0 {
@@ -78,6 +83,38 @@ func Parse(path string, src []byte) (*Runbook, error) {
 		return nil, d.errs
 	}
 	return rb, nil
+}
+
+// extraDocuments reports a YAML document after the runbook's: only the
+// first document of a file is read, so whatever follows a `---` would be
+// silently ignored (a phase or a protected environment pasted after it
+// would not exist). An empty trailing document ignores nothing and passes.
+func (d *decoder) extraDocuments(dec *yaml.Decoder) {
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		switch {
+		case errors.Is(err, io.EOF):
+			return
+		case err != nil:
+			d.errs = append(d.errs, yamlError(d.file, err))
+			return
+		case emptyDocument(&doc):
+			continue
+		}
+		d.errorf(&doc, "a runbook is one YAML document: remove the `---` line to merge it into the runbook, or move it to a file of its own",
+			"a second YAML document starts here; lockstep would ignore it")
+		return
+	}
+}
+
+// emptyDocument reports a document holding nothing but comments or a null.
+func emptyDocument(doc *yaml.Node) bool {
+	if len(doc.Content) == 0 {
+		return true
+	}
+	n := doc.Content[0]
+	return len(doc.Content) == 1 && n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
 }
 
 // yamlError turns a YAML syntax error into a positioned Error.

@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/template"
@@ -37,14 +38,67 @@ func (d *decoder) template(n *yaml.Node, what string) *Template {
 	return t
 }
 
-// Render executes the template with data.
+// MaxRendered is the most a template may render, in bytes (1 MiB). A
+// notification never needs more; a runaway loop or printf width would
+// otherwise fill memory and the journal before anything noticed.
+const MaxRendered = 1 << 20
+
+// ErrTemplateTooLarge: a template's output passed its limit; execution
+// stopped there.
+var ErrTemplateTooLarge = errors.New("template output too large")
+
+// Render executes the template with data. Its output is capped at
+// MaxRendered: past it, execution stops and the error wraps
+// ErrTemplateTooLarge and names the template's position.
 func (t *Template) Render(data any) (string, error) {
+	return t.RenderLimit(data, MaxRendered)
+}
+
+// RenderLimit is Render with an output cap of limit bytes.
+func (t *Template) RenderLimit(data any, limit int) (string, error) {
 	if t == nil || t.tmpl == nil {
 		return "", fmt.Errorf("render template: %w", ErrNotCompiled)
 	}
-	var b strings.Builder
-	if err := t.tmpl.Execute(&b, data); err != nil {
+	w := &cappedWriter{limit: limit}
+	if err := t.tmpl.Execute(w, data); err != nil {
+		if errors.Is(err, ErrTemplateTooLarge) {
+			return "", fmt.Errorf("render template%s: %w: it passed %s and was stopped there; "+
+				"look for a range or a printf width that runs away", t.where(), err, sizeText(limit))
+		}
 		return "", fmt.Errorf("render template: %w", err)
 	}
-	return b.String(), nil
+	return w.b.String(), nil
+}
+
+// where is " at file:line:col" for a parsed template, else "".
+func (t *Template) where() string {
+	if t.Pos.File == "" {
+		return ""
+	}
+	return " at " + t.Pos.String()
+}
+
+// cappedWriter keeps what is written up to limit bytes and fails the
+// write that would pass it: text/template stops on a writer's error.
+type cappedWriter struct {
+	b     strings.Builder
+	limit int
+}
+
+func (w *cappedWriter) Write(p []byte) (int, error) {
+	if w.b.Len()+len(p) > w.limit {
+		return 0, ErrTemplateTooLarge
+	}
+	return w.b.Write(p)
+}
+
+// sizeText renders n bytes for an operator: "1 MiB", "512 KiB", "300 bytes".
+func sizeText(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

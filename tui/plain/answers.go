@@ -85,7 +85,12 @@ type Answers struct {
 	// OutsideWindow is the top-level `outside_window: "reason"`: why a
 	// protected session resumes while its change window is closed.
 	OutsideWindow string
-	Steps         map[string]*StepAnswers
+	// ExtendWindow is the top-level `extend_window: "reason"`: why a
+	// migration keeps going after its protected environment's change
+	// window closed while it ran. Without it the migration stops there,
+	// resumably.
+	ExtendWindow string
+	Steps        map[string]*StepAnswers
 }
 
 // StepAnswers are the answers given for one step. Fields are zero when the
@@ -208,6 +213,8 @@ var topReasons = map[string]struct {
 		"running a runbook that differs from its rehearsal", func(a *Answers) *string { return &a.RehearsalDrift }},
 	"outside_window": {`outside_window: "finish the migration stopped at 01:58"`,
 		"resuming a protected session outside its change window", func(a *Answers) *string { return &a.OutsideWindow }},
+	"extend_window": {`extend_window: "backfill nearly done, support agreed"`,
+		"migrating past the change window's end", func(a *Answers) *string { return &a.ExtendWindow }},
 }
 
 type answersParser struct {

@@ -16,6 +16,7 @@ import (
 const answersSrc = `confirm_env: production
 rehearsal_drift: "only comments changed since the rehearsal"
 outside_window: "finish the backfill stopped at 01:58"
+extend_window: "backfill nearly done, support agreed"
 deploy: {check: all}
 partial: {check: [2, "c"]}
 wrongitem: {check: ["zzz"]}
@@ -62,6 +63,7 @@ func TestPrompterAnswers(t *testing.T) {
 		{"interrupted missing", engine.Prompt{Kind: engine.PromptInterrupted, Step: "x", Key: "x.retry|done|skip"}, engine.Answer{}, "x.retry|done|skip", false},
 		{"rehearsal drift", engine.Prompt{Kind: engine.PromptReason, Key: "rehearsal_drift"}, engine.Answer{Reason: "only comments changed since the rehearsal"}, "", false},
 		{"resume outside the window", engine.Prompt{Kind: engine.PromptReason, Key: "outside_window"}, engine.Answer{Reason: "finish the backfill stopped at 01:58"}, "", false},
+		{"extend the window during a run", engine.Prompt{Kind: engine.PromptReason, Key: "extend_window"}, engine.Answer{Reason: "backfill nearly done, support agreed"}, "", false},
 		{"failed abort", engine.Prompt{Kind: engine.PromptFailed, Step: "stop"}, engine.Answer{Action: engine.ActionAbort}, "", false},
 		{"failed retry", engine.Prompt{Kind: engine.PromptFailed, Step: "flaky"}, engine.Answer{Action: engine.ActionRetry}, "", false},
 		{"skip answers a decision too", engine.Prompt{Kind: engine.PromptDecision, Step: "optional"}, engine.Answer{Action: engine.ActionSkip, Reason: "not today"}, "", false},
