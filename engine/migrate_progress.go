@@ -24,7 +24,8 @@ type MigrateCounts struct {
 	Bytes      int64 `json:"bytes"`       // sum of scanned items' sizes
 }
 
-// Skipped is the number of items read and not written.
+// Skipped is the number of items read and not migrated (an unchanged
+// item may have had its version written).
 func (c MigrateCounts) Skipped() int64 { return c.Already + c.NotMatched + c.Unchanged }
 
 // settled is the number of items whose fate is known: written, skipped,

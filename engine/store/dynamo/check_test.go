@@ -26,6 +26,10 @@ func TestCheckUpdatePredictsRefusals(t *testing.T) {
 		base := engine.ItemSize(engine.Item{storetest.KeyAttr: id, "v": engine.Number("2"), "name": ""})
 		return strings.Repeat("x", n-base)
 	}
+	manyEquals := make([]engine.Attr, 160) // 320 operators in under 4 KB
+	for i := range manyEquals {
+		manyEquals[i] = engine.Attr{Name: fmt.Sprintf("a%03d", i), Value: "x"}
+	}
 	manyGuards := make([]engine.Attr, 400)
 	for i := range manyGuards {
 		manyGuards[i] = engine.Attr{Name: fmt.Sprintf("attr%03d", i)}
@@ -42,6 +46,8 @@ func TestCheckUpdatePredictsRefusals(t *testing.T) {
 		{name: "at 400 KB", id: "at", set: map[string]any{"name": fill("at", dynamo.MaxItemBytes)}, live: true},
 		{name: "a byte over 400 KB", id: "over", set: map[string]any{"name": fill("over", dynamo.MaxItemBytes+1)}, refuse: true, live: true},
 		{name: "condition over 4 KB", id: "guards", set: map[string]any{"name": "a"}, guard: manyGuards, refuse: true},
+		{name: "condition over 300 operators", id: "operators", set: map[string]any{"name": "a"}, guard: manyEquals, refuse: true},
+		{name: "condition of 100 guards", id: "fine", set: map[string]any{"name": "a"}, guard: manyEquals[:100]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -366,12 +366,29 @@ const (
 	MaxItemBytes = 400 * 1024
 	// MaxExpressionBytes is the longest update or condition expression.
 	MaxExpressionBytes = 4 * 1024
+	// MaxExpressionOperators is the most operators and functions one
+	// expression may hold.
+	MaxExpressionOperators = 300
 )
+
+// conditionOperators are the operators and functions renderUpdate's
+// conditions use, as rendered.
+var conditionOperators = []string{" AND ", " OR ", " = ", " < ", "attribute_exists(", "attribute_not_exists(", "attribute_type(", "size("}
+
+// operators counts the operators and functions of a condition expression.
+func operators(cond string) int {
+	n := 0
+	for _, op := range conditionOperators {
+		n += strings.Count(cond, op)
+	}
+	return n
+}
 
 // CheckUpdate reports, without sending it, whether DynamoDB would refuse
 // u on the item before (as read) whatever happens to it meanwhile: the
-// item would outgrow MaxItemBytes, or an expression would exceed
-// MaxExpressionBytes, or a value cannot be sent. Migrate asks it while
+// item would outgrow MaxItemBytes, an expression would exceed
+// MaxExpressionBytes or its condition MaxExpressionOperators (a guard on
+// many attributes), or a value cannot be sent. Migrate asks it while
 // planning, so a dry-run counts the failures a live run would get.
 func (s *Store) CheckUpdate(_ context.Context, before engine.Item, u engine.Update) error {
 	in, _, err := s.renderUpdate(s.table, u)
@@ -385,6 +402,9 @@ func (s *Store) CheckUpdate(_ context.Context, before engine.Item, u engine.Upda
 		if n := len(aws.ToString(e.expr)); n > MaxExpressionBytes {
 			return engine.Rejected(fmt.Errorf("%s of %d bytes: over DynamoDB's limit of %d", e.what, n, MaxExpressionBytes))
 		}
+	}
+	if n := operators(aws.ToString(in.ConditionExpression)); n > MaxExpressionOperators {
+		return engine.Rejected(fmt.Errorf("condition expression with %d operators and functions: over DynamoDB's limit of %d", n, MaxExpressionOperators))
 	}
 	if n := updatedSize(before, u, s.versionAttr); n > MaxItemBytes {
 		return engine.Rejected(fmt.Errorf("item would be %d bytes once updated: over DynamoDB's limit of %d (400 KB)", n, MaxItemBytes))
