@@ -66,7 +66,7 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *ex
 			if ferr != nil || stop {
 				return ferr
 			}
-			p = next
+			p, uncertain = next, false // the doubt was about the earlier plan: settled by the re-read
 		case errors.Is(err, ErrRejected):
 			m.itemFailed(seg, p.item, err) // a retry would get the same answer
 			return nil
