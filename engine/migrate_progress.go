@@ -16,7 +16,7 @@ type MigrateCounts struct {
 	Migrated   int64 `json:"migrated"`    // items written (dry-run: would be written)
 	Already    int64 `json:"already"`     // skipped: at/above the target version (rollback, contract step: not at it)
 	NotMatched int64 `json:"not_matched"` // skipped: where is false
-	Unchanged  int64 `json:"unchanged"`   // skipped: the transform changed nothing
+	Unchanged  int64 `json:"unchanged"`   // the transform changed nothing: only the version written (forward), or skipped
 	Conflicts  int64 `json:"conflicts"`   // failed conditions, each re-read and retried
 	Unresolved int64 `json:"unresolved"`  // items given up after max_retries conflicts
 	Throttles  int64 `json:"throttles"`   // throttled writes (each retried)
@@ -24,7 +24,8 @@ type MigrateCounts struct {
 	Bytes      int64 `json:"bytes"`       // sum of scanned items' sizes
 }
 
-// Skipped is the number of items read and not written.
+// Skipped is the number of items read and not migrated (an unchanged
+// item may have had its version written).
 func (c MigrateCounts) Skipped() int64 { return c.Already + c.NotMatched + c.Unchanged }
 
 // settled is the number of items whose fate is known: written, skipped,
@@ -120,7 +121,7 @@ func (m *migrator) progress() map[string]any {
 	}
 	return map[string]any{
 		"done": done, "total": m.total, "scanned": t.Scanned, "migrated": t.Migrated,
-		"skipped": t.Skipped(), "conflicts": t.Conflicts, "throttles": t.Throttles,
+		"skipped": t.Skipped(), "unchanged": t.Unchanged, "conflicts": t.Conflicts, "throttles": t.Throttles,
 		"failures": t.Failures, "rate": round1(rate), "items_per_sec": round1(writes),
 		"write_limit": round1(m.lim.Limit()),
 		"eta_ms":      eta,

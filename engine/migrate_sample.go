@@ -29,6 +29,9 @@ type sampler struct {
 }
 
 func (s *sampler) add(m *migrator, p plan) {
+	if p.stamp { // only the version would change: not worth a sample
+		return
+	}
 	s.mu.Lock()
 	if len(s.diffs) >= maxSamples {
 		s.mu.Unlock()

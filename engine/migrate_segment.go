@@ -254,7 +254,7 @@ func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransfor
 	}
 	if m.dry {
 		for _, p := range todo {
-			c.migrated.Add(1)
+			m.countWritten(seg, p)
 			m.samples.add(m, p)
 		}
 		return nil
@@ -285,7 +285,7 @@ func (m *migrator) writeBatch(ctx context.Context, seg int, ext *externalTransfo
 		}
 		if err == nil {
 			m.lim.Succeeded(now)
-			m.segs[seg].migrated.Add(1)
+			m.countWritten(seg, p)
 			continue
 		}
 		retry, first = append(retry, p), append(first, err)

@@ -27,6 +27,10 @@ type plan struct {
 	out  outcome
 	upd  Update
 	err  error
+	// stamp marks a version-only write (out is outWrite): the item is
+	// already in the new shape and only gets its version, counted as
+	// unchanged rather than migrated.
+	stamp bool
 }
 
 // selects reports whether it must go through the transform: version check
@@ -57,16 +61,34 @@ type valueChecker interface {
 	CheckValue(attr string, v any) error
 }
 
-// checkWrite fails a planned write holding a value the store refuses: the
-// dry-run shows it as the item failure the live run would get, and the
-// live run does not send a write that cannot succeed.
-func (m *migrator) checkWrite(p plan) plan {
-	vc, ok := m.store.(valueChecker)
-	if !ok || p.out != outWrite {
+// updateChecker is a store that can tell, before sending it, a write it
+// would refuse whole whatever the item's state: DynamoDB an item over its
+// size limit once updated or an expression over its limits, SQLite a
+// column the table lacks. before is the item as read. The error says why
+// (wrapped in ErrRejected).
+type updateChecker interface {
+	CheckUpdate(ctx context.Context, before Item, u Update) error
+}
+
+// checkWrite fails a planned write the store would refuse: the dry-run
+// shows it as the item failure the live run would get, and the live run
+// does not send a write holding a value the store refuses. The whole-write
+// checks (updateChecker) run in dry-run only: live, the store refuses
+// such a write itself (ErrRejected), failing the item the same way, and
+// checking every write first would cost a second rendering of each.
+func (m *migrator) checkWrite(ctx context.Context, p plan) plan {
+	if p.out != outWrite {
 		return p
 	}
-	for _, a := range p.upd.Set {
-		if err := vc.CheckValue(a.Name, a.Value); err != nil {
+	if vc, ok := m.store.(valueChecker); ok {
+		for _, a := range p.upd.Set {
+			if err := vc.CheckValue(a.Name, a.Value); err != nil {
+				return plan{item: p.item, out: outFailed, err: err}
+			}
+		}
+	}
+	if uc, ok := m.store.(updateChecker); ok && m.dry {
+		if err := uc.CheckUpdate(ctx, p.item, p.upd); err != nil {
 			return plan{item: p.item, out: outFailed, err: err}
 		}
 	}
@@ -89,7 +111,7 @@ func (m *migrator) planItems(ctx context.Context, env *itemEnv, ext *externalTra
 			batch = append(batch, i)
 			continue
 		}
-		plans[i] = m.checkWrite(m.transformInProcess(env, it))
+		plans[i] = m.checkWrite(ctx, m.transformInProcess(env, it))
 	}
 	if ext == nil || len(batch) == 0 {
 		return plans, nil
@@ -103,7 +125,7 @@ func (m *migrator) planItems(ctx context.Context, env *itemEnv, ext *externalTra
 		return nil, err
 	}
 	for j, i := range batch {
-		plans[i] = m.checkWrite(m.diffExternal(items[i], outs[j]))
+		plans[i] = m.checkWrite(ctx, m.diffExternal(items[i], outs[j]))
 	}
 	return plans, nil
 }
@@ -148,6 +170,7 @@ func (m *migrator) transformInProcess(env *itemEnv, it Item) plan {
 			set = setAttr(set, c.Attr, v)
 		}
 	}
+	guard := m.reads
 	for _, old := range sortedKeys(m.spec.Rename) {
 		v, ok := it[old]
 		if !ok || v == nil {
@@ -161,6 +184,9 @@ func (m *migrator) transformInProcess(env *itemEnv, it Item) plan {
 			set = setAttr(set, nw, v)
 		}
 		remove = append(remove, old)
+		// The target is guarded even when it already holds the value:
+		// the move is planned on what both names held.
+		guard = append(slices.Clip(guard), nw)
 	}
 	for _, a := range m.spec.Remove {
 		if v, ok := it[a]; ok && v != nil && !slices.Contains(remove, a) { // null is removed already
@@ -168,11 +194,26 @@ func (m *migrator) transformInProcess(env *itemEnv, it Item) plan {
 		}
 	}
 	if len(set) == 0 && len(remove) == 0 && !m.movesDown() {
+		return m.stamp(p, guard, m.readsAll)
+	}
+	sortAttrs(set)
+	p.upd = m.update(it, set, remove, guard, m.readsAll)
+	return p
+}
+
+// stamp plans the write of an item the transform leaves as it is: a
+// forward step gives it the target version alone, guarded like any other
+// write, so its version says truthfully which shape it is in and a later
+// contract step (which works on items at the version) covers it. A step
+// that works on items at the version (rollback, contract) has nothing to
+// write: the item keeps the version it has.
+func (m *migrator) stamp(p plan, guard []string, all bool) plan {
+	if m.atVersion() {
 		p.out = outUnchanged
 		return p
 	}
-	sortAttrs(set)
-	p.upd = m.update(it, set, remove, m.reads, m.readsAll)
+	p.stamp = true
+	p.upd = m.update(p.item, nil, nil, guard, all)
 	return p
 }
 
@@ -228,14 +269,18 @@ func (m *migrator) diffExternal(in, out Item) plan {
 	}
 	slices.Sort(remove)
 	if len(set) == 0 && len(remove) == 0 && !m.movesDown() {
-		p.out = outUnchanged
-		return p
+		return m.stamp(p, nil, true)
 	}
 	p.upd = m.update(in, set, remove, nil, true)
 	return p
 }
 
-// update builds the guarded write of it.
+// update builds the guarded write of it. The guard holds the version
+// check and, at the value each had when it was read (absent: absent), the
+// attributes in reads (every attribute when all), and every attribute the
+// write sets or removes: a concurrent write of any of them (an
+// application's, another session's) fails the condition rather than being
+// overwritten, and the item is read and planned again.
 func (m *migrator) update(it Item, set []Attr, remove, reads []string, all bool) Update {
 	var unchanged []Attr
 	if all { // every attribute, and the reads it lacks as absent
@@ -250,15 +295,25 @@ func (m *migrator) update(it Item, set []Attr, remove, reads []string, all bool)
 				unchanged = append(unchanged, Attr{Name: a})
 			}
 		}
-		sortAttrs(unchanged)
 	} else {
-		unchanged = make([]Attr, 0, len(reads))
-		for _, a := range reads { // sorted
+		unchanged = make([]Attr, 0, len(reads)+len(set)+len(remove))
+		for _, a := range reads {
 			if a != m.vattr && !slices.Contains(m.key, a) {
-				unchanged = append(unchanged, Attr{Name: a, Value: it[a]})
+				unchanged = guardAttr(unchanged, a, it)
 			}
 		}
 	}
+	for _, a := range set {
+		if !slices.Contains(m.key, a.Name) && a.Name != m.vattr {
+			unchanged = guardAttr(unchanged, a.Name, it)
+		}
+	}
+	for _, a := range remove {
+		if !slices.Contains(m.key, a) && a != m.vattr {
+			unchanged = guardAttr(unchanged, a, it)
+		}
+	}
+	sortAttrs(unchanged)
 	g := Guard{VersionAttr: m.vattr, Unchanged: unchanged}
 	u := Update{Key: it, Set: set, Remove: remove, Guard: g}
 	if m.atVersion() {
@@ -269,6 +324,15 @@ func (m *migrator) update(it Item, set []Attr, remove, reads []string, all bool)
 		u.Version = m.version
 	}
 	return u
+}
+
+// guardAttr adds name, at its value in it (nil: absent), to the guard
+// unless it is there already.
+func guardAttr(unchanged []Attr, name string, it Item) []Attr {
+	if _, ok := LookupAttr(unchanged, name); ok {
+		return unchanged
+	}
+	return append(unchanged, Attr{Name: name, Value: it[name]})
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -21,6 +21,9 @@ const maxJournaledFailures = 1000
 func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *externalTransform, p plan, prev error) error {
 	c := &m.segs[seg]
 	conflicts, throttles, transient := 0, 0, 0
+	// uncertain: an earlier attempt of this write may have applied (a
+	// transport error here, or a retry inside the store's client).
+	uncertain := false
 	for {
 		err := prev
 		prev = nil
@@ -30,11 +33,12 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *ex
 			}
 			err = m.store.Update(ctx, p.upd)
 		}
+		uncertain = uncertain || errors.Is(err, ErrAmbiguous)
 		now := time.Now()
 		switch {
 		case err == nil:
 			m.lim.Succeeded(now)
-			c.migrated.Add(1)
+			m.countWritten(seg, p)
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -55,18 +59,19 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *ex
 				m.warn(seg, p.item, fmt.Sprintf("conflict: gave up after %d retries", m.maxRetries()), err)
 				return nil
 			}
-			next, stop, ours, ferr := m.reread(ctx, seg, env, ext, p, transient > 0)
+			next, stop, ours, ferr := m.reread(ctx, seg, env, ext, p, uncertain)
 			if !ours {
 				c.conflicts.Add(1)
 			}
 			if ferr != nil || stop {
 				return ferr
 			}
-			p = next
+			p, uncertain = next, false // the doubt was about the earlier plan: settled by the re-read
 		case errors.Is(err, ErrRejected):
 			m.itemFailed(seg, p.item, err) // a retry would get the same answer
 			return nil
 		default:
+			uncertain = true
 			if transient++; transient > maxTransient {
 				m.itemFailed(seg, p.item, err)
 				return nil
@@ -80,12 +85,15 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *ex
 
 // reread reads p's item again after a failed condition and re-plans it.
 // stop is true when there is nothing more to write (counted here).
-// ambiguous says an earlier attempt's outcome is unknown (a dropped
-// response): finding the item at the target version then means our own
-// write applied. ours is true when the item already holds exactly what
-// p would have written, at the target version: the SDK retried a write
-// whose response was lost and the guard refused the retry. That is our
-// own write, counted as migrated and not as a conflict.
+// ambiguous says an earlier attempt of this very write has an unknown
+// outcome (a dropped response, retried by the engine or inside the
+// store's SDK, see ErrAmbiguous). ours is true when, after such an
+// attempt, the item holds exactly what p would have written, at the
+// target version: our own write applied and the guard refused its retry.
+// It counts as written and not as a conflict. Without an ambiguous
+// attempt an item that holds what we planned was written by someone else
+// (another session running the same step): it counts as already there,
+// so that two sessions never both claim it.
 func (m *migrator) reread(ctx context.Context, seg int, env *itemEnv, ext *externalTransform, p plan, ambiguous bool) (np plan, stop, ours bool, err error) {
 	np, stop, err = m.rereadPlan(ctx, seg, env, ext, p, ambiguous, &ours)
 	return np, stop, ours, err
@@ -144,9 +152,9 @@ func (m *migrator) rereadPlan(ctx context.Context, seg int, env *itemEnv, ext *e
 	case outFailed:
 		m.itemFailed(seg, fresh, np.err)
 	case outAlready:
-		if (ambiguous && itemVersion(fresh, m.vattr) == p.upd.Version) || appliedAsPlanned(fresh, p.upd, m.vattr) {
+		if ambiguous && appliedAsPlanned(fresh, p.upd, m.vattr) {
 			*ours = true
-			c.migrated.Add(1)
+			m.countWritten(seg, p)
 		} else {
 			c.already.Add(1)
 		}
@@ -155,6 +163,23 @@ func (m *migrator) rereadPlan(ctx context.Context, seg int, env *itemEnv, ext *e
 	}
 	return np, true, nil
 }
+
+// countWritten counts p's applied write: a version-only write (plan.stamp)
+// as unchanged, any other as migrated.
+func (m *migrator) countWritten(seg int, p plan) {
+	if p.stamp {
+		m.segs[seg].unchanged.Add(1)
+		return
+	}
+	m.segs[seg].migrated.Add(1)
+}
+
+// ErrAmbiguous marks a store error of a write that an earlier attempt of
+// the same request may have applied: the store's client retried after a
+// lost answer, and the retry failed its condition or was throttled. A
+// migrate step that then finds the item holding what the write set counts
+// it as its own write.
+var ErrAmbiguous = errors.New("an earlier attempt may have applied")
 
 func (m *migrator) maxRetries() int {
 	if m.spec.MaxRetries > 0 {

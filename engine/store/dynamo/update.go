@@ -278,14 +278,20 @@ func (s *Store) renderUpdate(table string, u engine.Update) (*dynamodb.UpdateIte
 
 // Update applies one guarded conditional UpdateItem. It returns an error
 // wrapping engine.ErrConditionFailed when the guard fails or the item does
-// not exist, engine.ErrThrottled when DynamoDB throttled it.
+// not exist, engine.ErrThrottled when DynamoDB throttled it. An error the
+// SDK met on a retry (an earlier attempt's answer was lost: it may have
+// applied) also wraps engine.ErrAmbiguous.
 func (s *Store) Update(ctx context.Context, u engine.Update) error {
 	in, b, err := s.renderUpdate(s.table, u)
 	if err != nil { // a value DynamoDB cannot hold: the same every time
 		return fmt.Errorf("update %s %v: %w", s.table, engine.KeyOf(u.Key, s.key), engine.Rejected(err))
 	}
-	if _, err := s.api.UpdateItem(ctx, in); err != nil {
+	var attempts attemptCounter
+	if _, err := s.api.UpdateItem(ctx, in, attempts.option); err != nil {
 		err = translate(err)
+		if attempts.n > 1 {
+			err = fmt.Errorf("%w (after %d attempts: %w)", err, attempts.n, engine.ErrAmbiguous)
+		}
 		if whole := b.wholeDocs; len(whole) > 0 && errors.Is(err, engine.ErrConditionFailed) {
 			err = fmt.Errorf("%w (the guard compares %s whole, which DynamoDB does by value but some emulators, such as dynalite, by reference: there it never holds)",
 				err, strings.Join(whole, ", "))
@@ -352,3 +358,81 @@ func (s *Store) writeBatch(ctx context.Context, reqs []types.WriteRequest) error
 }
 
 func isThrottleErr(err error) bool { return errors.Is(err, engine.ErrThrottled) }
+
+// DynamoDB's limits on one UpdateItem that CheckUpdate predicts.
+const (
+	// MaxItemBytes is the largest item DynamoDB stores: 400 KB, attribute
+	// names included.
+	MaxItemBytes = 400 * 1024
+	// MaxExpressionBytes is the longest update or condition expression.
+	MaxExpressionBytes = 4 * 1024
+	// MaxExpressionOperators is the most operators and functions one
+	// expression may hold.
+	MaxExpressionOperators = 300
+)
+
+// conditionOperators are the operators and functions renderUpdate's
+// conditions use, as rendered.
+var conditionOperators = []string{" AND ", " OR ", " = ", " < ", "attribute_exists(", "attribute_not_exists(", "attribute_type(", "size("}
+
+// operators counts the operators and functions of a condition expression.
+func operators(cond string) int {
+	n := 0
+	for _, op := range conditionOperators {
+		n += strings.Count(cond, op)
+	}
+	return n
+}
+
+// CheckUpdate reports, without sending it, whether DynamoDB would refuse
+// u on the item before (as read) whatever happens to it meanwhile: the
+// item would outgrow MaxItemBytes, an expression would exceed
+// MaxExpressionBytes or its condition MaxExpressionOperators (a guard on
+// many attributes), or a value cannot be sent. Migrate asks it while
+// planning, so a dry-run counts the failures a live run would get.
+func (s *Store) CheckUpdate(_ context.Context, before engine.Item, u engine.Update) error {
+	in, _, err := s.renderUpdate(s.table, u)
+	if err != nil {
+		return engine.Rejected(err)
+	}
+	for _, e := range []struct {
+		what string
+		expr *string
+	}{{"update expression", in.UpdateExpression}, {"condition expression", in.ConditionExpression}} {
+		if n := len(aws.ToString(e.expr)); n > MaxExpressionBytes {
+			return engine.Rejected(fmt.Errorf("%s of %d bytes: over DynamoDB's limit of %d", e.what, n, MaxExpressionBytes))
+		}
+	}
+	if n := operators(aws.ToString(in.ConditionExpression)); n > MaxExpressionOperators {
+		return engine.Rejected(fmt.Errorf("condition expression with %d operators and functions: over DynamoDB's limit of %d", n, MaxExpressionOperators))
+	}
+	if n := updatedSize(before, u, s.versionAttr); n > MaxItemBytes {
+		return engine.Rejected(fmt.Errorf("item would be %d bytes once updated: over DynamoDB's limit of %d (400 KB)", n, MaxItemBytes))
+	}
+	return nil
+}
+
+// updatedSize is the size (engine.ItemSize) of before once u applied;
+// vattr is the version attribute when u.Guard names none.
+func updatedSize(before engine.Item, u engine.Update, vattr string) int {
+	after := maps.Clone(before)
+	if after == nil {
+		after = engine.Item{}
+	}
+	for _, k := range u.Remove {
+		delete(after, k)
+	}
+	for _, a := range u.Set {
+		after[a.Name] = a.Value
+	}
+	if u.Guard.VersionAttr != "" {
+		vattr = u.Guard.VersionAttr
+	}
+	switch {
+	case u.Version != 0:
+		after[vattr] = engine.Number(strconv.FormatInt(u.Version, 10))
+	case u.Guard.Equals != 0:
+		delete(after, vattr)
+	}
+	return engine.ItemSize(after)
+}

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -134,6 +136,7 @@ func (s *suite) testUpdate(t *testing.T) {
 		read[KeyAttr] = "ghost"
 		refuse(t, engine.Update{Key: read, Set: engine.Attrs(map[string]any{"city": "x"})})
 	})
+	t.Run("guards every value type as read", s.testGuardValues)
 }
 
 func (s *suite) testUpdateBatch(t *testing.T) {
@@ -166,6 +169,59 @@ func (s *suite) testUpdateBatch(t *testing.T) {
 		got := mustGet(t, st, id)
 		if (got["city"] == "batch") == wantFail {
 			t.Errorf("item %s city=%v after batch, want applied=%v", id, got["city"], !wantFail)
+		}
+	}
+}
+
+// testGuardValues checks that a guard holds on every value type as the
+// store reads it back (migrate guards each attribute it reads or writes
+// with its value at the read), whether one attribute is guarded or all at
+// once, and fails once the attribute changed.
+func (s *suite) testGuardValues(t *testing.T) {
+	seed := RoundTripItems(s.scalarsOnly)[:7]
+	if !s.scalarsOnly {
+		seed = RoundTripItems(false)[:12]
+		seed = append(seed,
+			engine.Item{KeyAttr: "nset", "doc": engine.NumberSet{"3", "1", "2.5"}},
+			engine.Item{KeyAttr: "sset", "doc": engine.StringSet{"b", "a", "c"}},
+			engine.Item{KeyAttr: "bset", "doc": engine.BinarySet{{2}, {1}}},
+		)
+	}
+	st := s.new(t, seed)
+	for _, it := range seed {
+		id := it[KeyAttr].(string)
+		read := mustGet(t, st, id)
+		all := map[string]any{}
+		for _, a := range slices.Sorted(maps.Keys(read)) {
+			if a == KeyAttr {
+				continue
+			}
+			all[a] = read[a]
+			one := engine.Update{Key: key(id), Set: engine.Attrs(map[string]any{"city": "guard " + a}),
+				Guard: engine.Guard{Unchanged: []engine.Attr{{Name: a, Value: read[a]}}}}
+			if err := st.Update(ctx(t), one); err != nil {
+				t.Errorf("item %s: guard on %s = %#v as read: Update()=%v, want nil", id, a, read[a], err)
+			}
+		}
+		read = mustGet(t, st, id) // city changed
+		all["city"] = read["city"]
+		guardAll := engine.Update{Key: key(id), Set: engine.Attrs(map[string]any{"note": "guarded"}),
+			Guard: engine.Guard{Unchanged: engine.Attrs(all)}}
+		if err := st.Update(ctx(t), guardAll); err != nil {
+			t.Errorf("item %s: guard on every attribute as read: Update()=%v, want nil", id, err)
+		}
+		for _, a := range engine.Attrs(all) {
+			if a.Name == "note" || a.Name == "city" || a.Name == "v" {
+				continue
+			}
+			if err := st.Update(ctx(t), engine.Update{Key: key(id), Set: engine.Attrs(map[string]any{a.Name: "changed"})}); err != nil {
+				t.Fatalf("item %s: set %s: %v", id, a.Name, err)
+			}
+			stale := engine.Update{Key: key(id), Set: engine.Attrs(map[string]any{"city": "stale"}),
+				Guard: engine.Guard{Unchanged: []engine.Attr{a}}}
+			if err := st.Update(ctx(t), stale); !errors.Is(err, engine.ErrConditionFailed) {
+				t.Errorf("item %s: guard on %s = %#v after it changed: Update()=%v, want ErrConditionFailed", id, a.Name, a.Value, err)
+			}
 		}
 	}
 }

@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// guardSpec parses a runbook whose one migrate step has the given with.
+func guardSpec(t *testing.T, with string) *runbook.MigrateSpec {
+	t.Helper()
+	src := fmt.Sprintf(`lockstep: 1
+name: guard
+title: Guard
+version: 2
+strategy: multi-step
+roles: {responsible: [alice], accountable: bob}
+environments:
+  test:
+    store: {kind: sqlite, path: data.db, table: users, key: [id]}
+phases:
+  - name: run
+    steps:
+      - id: m
+        kind: migrate
+        with: %s
+`, with)
+	rb, err := runbook.Parse("guard.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("Parse()=%v\n%s", err, src)
+	}
+	return rb.Step("m").Migrate
+}
+
+// TestWriteGuardCoversWrittenAttributes: the guard of a planned write
+// holds, at its read value (absent: nil), every attribute the write sets
+// or removes (both names of a rename, external outputs), besides those
+// the transform reads.
+func TestWriteGuardCoversWrittenAttributes(t *testing.T) {
+	tests := []struct {
+		name      string
+		with      string
+		item      Item
+		external  Item // the external transform's output, when set
+		wantGuard string
+		wantStamp bool
+	}{
+		{name: "set an absent attribute", with: `{set: {street: '"x"'}}`,
+			item: Item{"id": Number("1"), "name": "a"}, wantGuard: "[{street <nil>}]"},
+		{name: "set a present attribute", with: `{set: {street: 'item.name'}}`,
+			item: Item{"id": Number("1"), "name": "a", "street": "old"}, wantGuard: "[{name a} {street old}]"},
+		{name: "rename: old and new name", with: `{rename: {address: street}}`,
+			item: Item{"id": Number("1"), "address": "1 Main", "street": "old"}, wantGuard: "[{address 1 Main} {street old}]"},
+		{name: "rename onto an equal value", with: `{rename: {address: street}}`,
+			item: Item{"id": Number("1"), "address": "1 Main", "street": "1 Main"}, wantGuard: "[{address 1 Main} {street 1 Main}]"},
+		{name: "remove", with: `{remove: [city]}`,
+			item: Item{"id": Number("1"), "city": "Paris"}, wantGuard: "[{city Paris}]"},
+		{name: "external outputs", with: `{transform: [cat]}`,
+			item: Item{"id": Number("1"), "name": "a"}, external: Item{"id": Number("1"), "name": "A", "extra": "e"},
+			wantGuard: "[{extra <nil>} {name a}]"},
+		{name: "already in shape: version only", with: `{set: {street: '"x"'}}`,
+			item: Item{"id": Number("1"), "street": "x"}, wantGuard: "[]", wantStamp: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sp := guardSpec(t, tt.with)
+			m := &migrator{spec: sp, key: []string{"id"}, vattr: "v", version: 2}
+			m.reads, m.readsAll = migrateReads(sp)
+			var p plan
+			if tt.external != nil {
+				p = m.diffExternal(tt.item, tt.external)
+			} else {
+				env := m.env()
+				if out, err := m.selects(env, tt.item); out != outWrite {
+					t.Fatalf("selects()=%v, %v, want outWrite", out, err)
+				}
+				p = m.transformInProcess(env, tt.item)
+			}
+			if p.out != outWrite || p.stamp != tt.wantStamp {
+				t.Fatalf("plan out=%v stamp=%t (err %v), want a write, stamp=%t", p.out, p.stamp, p.err, tt.wantStamp)
+			}
+			if got := fmt.Sprint(p.upd.Guard.Unchanged); got != tt.wantGuard {
+				t.Errorf("Guard.Unchanged=%s, want %s", got, tt.wantGuard)
+			}
+			if p.upd.Version != 2 || p.upd.Guard.Below != 2 {
+				t.Errorf("Version=%d Below=%d, want 2, 2", p.upd.Version, p.upd.Guard.Below)
+			}
+		})
+	}
+}
