@@ -22,6 +22,10 @@ type MigrateCounts struct {
 	Throttles  int64 `json:"throttles"`   // throttled writes (each retried)
 	Failures   int64 `json:"failures"`    // per-item failures (count against error_budget)
 	Bytes      int64 `json:"bytes"`       // sum of scanned items' sizes
+	// Recovered items were written by an interrupted attempt after its
+	// last checkpoint and found at the target version by the resume: they
+	// are counted in Migrated (the attempt that wrote them), not Already.
+	Recovered int64 `json:"recovered,omitempty"`
 }
 
 // Skipped is the number of items read and not written.
@@ -42,6 +46,7 @@ func (c *MigrateCounts) add(o MigrateCounts) {
 	c.Throttles += o.Throttles
 	c.Failures += o.Failures
 	c.Bytes += o.Bytes
+	c.Recovered += o.Recovered
 }
 
 // throttleNote is when the throttle count was last journaled.
@@ -55,6 +60,7 @@ type throttleNote struct {
 type segCounts struct {
 	scanned, migrated, already, notMatched, unchanged     atomic.Int64
 	conflicts, unresolved, throttles, failures, bytesRead atomic.Int64
+	recovered                                             atomic.Int64
 }
 
 func (s *segCounts) snapshot() MigrateCounts {
@@ -62,7 +68,7 @@ func (s *segCounts) snapshot() MigrateCounts {
 		Scanned: s.scanned.Load(), Migrated: s.migrated.Load(), Already: s.already.Load(),
 		NotMatched: s.notMatched.Load(), Unchanged: s.unchanged.Load(), Conflicts: s.conflicts.Load(),
 		Unresolved: s.unresolved.Load(), Throttles: s.throttles.Load(), Failures: s.failures.Load(),
-		Bytes: s.bytesRead.Load(),
+		Bytes: s.bytesRead.Load(), Recovered: s.recovered.Load(),
 	}
 }
 
@@ -77,6 +83,7 @@ func (s *segCounts) restore(c MigrateCounts) {
 	s.throttles.Store(c.Throttles)
 	s.failures.Store(c.Failures)
 	s.bytesRead.Store(c.Bytes)
+	s.recovered.Store(c.Recovered)
 }
 
 func (s *segCounts) count(o outcome) {
@@ -174,21 +181,27 @@ func (m *migrator) emit(ev Event) error {
 	if m.sc.Emit == nil {
 		return nil
 	}
-	return m.sc.Emit(ev)
+	if err := m.sc.Emit(ev); err != nil {
+		return m.journalFailed(err) // no segment writes another page
+	}
+	return nil
 }
 
 // checkpointData is what migrate saves with each page's checkpoint: the
-// segment's counts so far, and the step's number of segments, so that a
+// segment's counts so far, the step's number of segments, so that a
 // resumed step scans in the segmentation its cursors were made in even if
-// the default (the store's, or lockstep's) changed since.
+// the default (the store's, or lockstep's) changed since, and the intent
+// of the page about to be written from the cursor (none at the end).
 type checkpointData struct {
 	MigrateCounts
-	Segments int `json:"segments"`
+	Segments int         `json:"segments"`
+	Intent   *pageIntent `json:"intent,omitempty"`
 }
 
 // restoreCounts reads the counts saved with each segment's latest
-// checkpoint of this step (a resumed run continues the figures), after
-// taking the number of segments the checkpoints were made in.
+// checkpoint of this step (a resumed run continues the figures) and the
+// intent of the page it redoes first, after taking the number of
+// segments the checkpoints were made in.
 func (m *migrator) restoreCounts(ctx context.Context) error {
 	evs, err := m.sc.Journal.Events(ctx, m.sc.Session.ID)
 	if err != nil {
@@ -212,9 +225,11 @@ func (m *migrator) restoreCounts(ctx context.Context) error {
 		}
 		cps, segs = append(cps, cp.checkpointData), append(segs, cp.Segment)
 	}
+	m.intents = map[int]intentKeys{}
 	for i, cp := range cps {
 		if segs[i] < len(m.segs) {
 			m.segs[segs[i]].restore(cp.MigrateCounts)
+			m.intents[segs[i]] = cp.Intent.keys()
 		}
 	}
 	return nil
