@@ -75,8 +75,8 @@ type plannedPage struct {
 // and hands them to the writer until the segment ends or the step stops.
 func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransform, cursor []byte, out chan<- plannedPage) error {
 	env := m.env()
-	limit := m.batchSize()
 	for {
+		limit := m.pageSize()
 		if m.stop.Load() {
 			return nil
 		}
@@ -201,6 +201,19 @@ func (m *migrator) batchSize() int {
 	return pick(m.spec.BatchSize, m.storeDefaults().BatchSize, runbook.DefaultBatchSize)
 }
 
+// pageSize is the number of items a segment reads and writes at a time:
+// batchSize, and under a write limit (read on every page: the operator
+// may change it) at most each segment's share of one second of writes,
+// so that a page takes about a second at the limit and its checkpoint
+// follows its writes closely.
+func (m *migrator) pageSize() int {
+	b := m.batchSize()
+	if r := stepCeiling(m.sc)(); r > 0 {
+		b = min(b, max(1, r/len(m.segs)))
+	}
+	return b
+}
+
 // segments is the number of scan segments, chosen like batchSize.
 func (m *migrator) segments() int {
 	return pick(m.spec.Segments, m.storeDefaults().Segments, runbook.DefaultSegments)
@@ -266,12 +279,37 @@ func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransfor
 	return m.writeParallel(ctx, seg, ext, todo, nil)
 }
 
+// writeBatch writes todo through the store's batch path in chunks the
+// limiter lets through in about a tenth of a second (one chunk when
+// unlimited): under max_write_rate a page's writes are committed as the
+// tokens arrive, not all at once when the last one has. Writes a batch
+// did not apply are retried one by one.
 func (m *migrator) writeBatch(ctx context.Context, seg int, ext *externalTransform, bu BatchUpdater, todo []plan, scratch *[]Update) error {
+	var retry []plan
+	var first []error
+	for len(todo) > 0 {
+		n := len(todo)
+		if c := m.lim.Chunk(); c > 0 {
+			n = min(n, c)
+		}
+		r, f, err := m.writeChunk(ctx, seg, bu, todo[:n], scratch)
+		if err != nil {
+			return err
+		}
+		retry, first = append(retry, r...), append(first, f...)
+		todo = todo[n:]
+	}
+	return m.writeParallel(ctx, seg, ext, retry, first)
+}
+
+// writeChunk writes todo in one UpdateBatch once the limiter allows each
+// of its writes, and returns the plans to retry with their errors.
+func (m *migrator) writeChunk(ctx context.Context, seg int, bu BatchUpdater, todo []plan, scratch *[]Update) ([]plan, []error, error) {
 	us := (*scratch)[:0]
 	defer func() { clear(us); *scratch = us[:0] }() // keep no item alive
 	for _, p := range todo {
 		if err := m.lim.Wait(ctx); err != nil {
-			return err
+			return nil, nil, err
 		}
 		us = append(us, p.upd)
 	}
@@ -292,9 +330,9 @@ func (m *migrator) writeBatch(ctx context.Context, seg int, ext *externalTransfo
 		retry, first = append(retry, p), append(first, err)
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return nil, nil, ctx.Err()
 	}
-	return m.writeParallel(ctx, seg, ext, retry, first)
+	return retry, first, nil
 }
 
 // writeParallel writes todo with up to writeWorkers goroutines. first, when

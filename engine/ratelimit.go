@@ -126,6 +126,19 @@ func (w *WriteLimiter) apply(now time.Time) {
 	w.lim.SetBurstAt(now, burst)
 }
 
+// Chunk returns how many writes the limiter lets through in about a
+// tenth of a second at its effective rate (its burst), 0 when unlimited:
+// the size of the batches a page commits in under a write limit.
+func (w *WriteLimiter) Chunk() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.syncCeiling(time.Now())
+	if math.IsInf(w.effective, 1) {
+		return 0
+	}
+	return w.lim.Burst()
+}
+
 // Throttled records a throttled write.
 func (w *WriteLimiter) Throttled(now time.Time) {
 	w.mu.Lock()
