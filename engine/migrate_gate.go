@@ -105,6 +105,7 @@ func (m *migrator) saveCheckpoint(ctx context.Context, seg int, cursor []byte, i
 	if err := m.sc.Journal.SaveCheckpoint(context.WithoutCancel(ctx), m.sc.Session.ID, m.sc.Step.ID, seg, cursor, data); err != nil {
 		return m.journalFailed(fmt.Errorf("segment %d: %w", seg, err))
 	}
+	m.noteThrottles()
 	return nil
 }
 

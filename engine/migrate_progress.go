@@ -111,7 +111,10 @@ func (m *migrator) totals() MigrateCounts {
 // not merely read, so a page still being written under a rate limit does
 // not show as done) and total items (approximate on DynamoDB), the
 // counts, rate (items settled/s, the basis of eta_ms), items_per_sec
-// (written/s), write_limit (effective token-bucket rate, 0 = unlimited).
+// (written/s since the step started), write_rate (writes getting through
+// per second over the last two seconds: what the store actually takes)
+// and write_limit (the limiter's effective rate, 0 = unlimited: a ceiling,
+// not a measure).
 func (m *migrator) progress() map[string]any {
 	t := m.totals()
 	done, before := t.settled(), m.base.settled()
@@ -129,8 +132,8 @@ func (m *migrator) progress() map[string]any {
 		"done": done, "total": m.total, "scanned": t.Scanned, "migrated": t.Migrated,
 		"skipped": t.Skipped(), "conflicts": t.Conflicts, "throttles": t.Throttles,
 		"failures": t.Failures, "rate": round1(rate), "items_per_sec": round1(writes),
-		"write_limit": round1(m.lim.Limit()),
-		"eta_ms":      eta,
+		"write_limit": round1(m.lim.Limit()), "write_rate": round1(m.lim.Rate(time.Now())),
+		"eta_ms": eta,
 	}
 }
 
@@ -169,9 +172,10 @@ func (m *migrator) noteThrottles() {
 	}
 	m.throttleNoted, m.throttleAt = th, time.Now()
 	m.throttleMu.Unlock()
+	limit, through := m.lim.Limit(), m.lim.Rate(time.Now())
 	_ = m.emit(NewEvent(EvWarning, m.sc.Step.ID, map[string]any{
-		"message":   fmt.Sprintf("writes throttled %d times; rate adapted to %.0f items/s", th, m.lim.Limit()),
-		"throttles": th, "write_limit": round1(m.lim.Limit())}))
+		"message":   fmt.Sprintf("writes throttled %d times; %.0f items/s getting through, limit adapted to %.0f items/s", th, through, limit),
+		"throttles": th, "write_limit": round1(limit), "write_rate": round1(through)}))
 }
 
 // emit journals ev; segments call it concurrently.
