@@ -3,8 +3,6 @@
 package acceptance
 
 import (
-	"database/sql"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,28 +60,6 @@ func TestSQLiteMigrateJournalDiskFull(t *testing.T) {
 		t.Fatalf("resume after freeing space: exit %d, want 0\n%s", r.Code, r)
 	}
 	checkMigratedOnce(t, seeded, readSQLite(t, data, "counters"), nil)
-}
-
-// durableMigrated sums the migrated counts of each segment's last
-// checkpoint of the session's bump step in the journal.
-func durableMigrated(t *testing.T, db *sql.DB, id string) int64 {
-	t.Helper()
-	last := map[int]int64{}
-	for _, e := range eventsOf(t, db, id, "checkpoint") {
-		var cp struct {
-			Segment  int   `json:"segment"`
-			Migrated int64 `json:"migrated"`
-		}
-		if err := json.Unmarshal(e.Data, &cp); err != nil {
-			t.Fatalf("checkpoint %s: %v", e.Data, err)
-		}
-		last[cp.Segment] = cp.Migrated
-	}
-	var sum int64
-	for _, n := range last {
-		sum += n
-	}
-	return sum
 }
 
 // mountTmpfs mounts a tmpfs of size at dir for the test. Mounting needs
