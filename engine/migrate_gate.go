@@ -76,12 +76,6 @@ type journalStop struct{ err error }
 func (e *journalStop) Error() string   { return e.err.Error() }
 func (e *journalStop) Unwrap() []error { return []error{e.err, ErrPaused} }
 
-// isJournalFailure reports whether err is a failed journal write.
-func isJournalFailure(err error) bool {
-	var j *journalError
-	return errors.As(err, &j)
-}
-
 // isJournalStop reports a failed journal write that stops the session
 // resumably (a step's write-ahead gate closed).
 func isJournalStop(err error) bool {

@@ -120,9 +120,12 @@ func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransfor
 func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransform, cursor []byte, in <-chan plannedPage, halt *atomic.Bool) error {
 	w := pageWriter{m: m, seg: seg, at: cursor, redo: m.intents[seg]}
 	err := w.writeAll(ctx, ext, in, halt)
-	if w.dirty {
-		if cerr := m.saveCheckpoint(ctx, seg, w.at, nil); cerr != nil && (err == nil || !isJournalFailure(err)) {
-			m.stop.Store(true)
+	if !w.dirty {
+		return err
+	}
+	if cerr := m.saveCheckpoint(ctx, seg, w.at, nil); cerr != nil {
+		m.stop.Store(true)
+		if err == nil {
 			err = cerr
 		}
 	}
