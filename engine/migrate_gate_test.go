@@ -67,12 +67,17 @@ func TestMigrateJournalFailureStopsEverySegmentWithinAPage(t *testing.T) {
 		name                     string
 		set                      string
 		okCheckpoints, okAppends int64
+		resumeBatch              int // the resume's batch_size (0: the same)
+		changed                  int64
 	}{
 		// 12 checkpoints: about two pages per segment went through.
-		{"checkpoint fails", `{count: "item.count + 1"}`, 12, 0},
+		{"checkpoint fails", `{count: "item.count + 1"}`, 12, 0, 0, rows},
+		// The resume reads smaller pages: the interrupted attempt's
+		// writes are still all found.
+		{"checkpoint fails, smaller pages on resume", `{count: "item.count + 1"}`, 12, 0, 7, rows},
 		// Rows without an address fail the transform: each failure
 		// appends a warning; the 40th append fails.
-		{"append fails", `{count: "item.count + 1", city: "upper(item.address)"}`, 0, 40},
+		{"append fails", `{count: "item.count + 1", city: "upper(item.address)"}`, 0, 40, 0, rows * 4 / 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,8 +122,20 @@ func TestMigrateJournalFailureStopsEverySegmentWithinAPage(t *testing.T) {
 			// Space freed: the resume finishes, every row bumped once.
 			sc = r.stepContext("bump")
 			sc.Resumed, sc.Attempt = true, 2
-			if _, err := r.run(sc); err != nil && !errors.Is(err, engine.ErrItemsLeft) {
+			if tt.resumeBatch > 0 {
+				smaller := *sc.Step.Migrate
+				smaller.BatchSize = tt.resumeBatch
+				sc.Step.Migrate = &smaller
+			}
+			res, err := r.run(sc)
+			if err != nil && !errors.Is(err, engine.ErrItemsLeft) {
 				t.Fatalf("resume: %v", err)
+			}
+			// What the stopped attempt wrote beyond its checkpoints is
+			// its own: migrated (recovered), not already.
+			if mr := res.(engine.MigrateResult); mr.Migrated != tt.changed || mr.Already != 0 || mr.Recovered != got-durable {
+				t.Errorf("resumed result migrated %d, already %d, recovered %d; want %d, 0, %d",
+					mr.Migrated, mr.Already, mr.Recovered, tt.changed, got-durable)
 			}
 			for id, it := range r.all() {
 				var n int64

@@ -12,6 +12,8 @@ import (
 // page it finds already at the target version and whose key hash is in
 // the intent were written by the interrupted attempt after its last
 // checkpoint: they count as migrated (and recovered), not as already.
+// The resumed segment looks for them until it has found them all (its
+// pages may be smaller than the interrupted attempt's: a lower limit).
 type pageIntent struct {
 	Writes int    `json:"writes"`
 	Keys   []byte `json:"keys,omitempty"` // big-endian FNV-1a 32-bit hashes of the keys
@@ -67,4 +69,14 @@ func (in *pageIntent) keys() intentKeys {
 func (k intentKeys) has(h uint32) bool {
 	_, ok := k[h]
 	return ok
+}
+
+// take reports whether h is in the set and removes it: each key of an
+// intent is recovered once at most.
+func (k intentKeys) take(h uint32) bool {
+	if !k.has(h) {
+		return false
+	}
+	delete(k, h)
+	return true
 }

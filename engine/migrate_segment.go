@@ -138,7 +138,7 @@ type pageWriter struct {
 	seg   int
 	at    []byte     // the cursor after the last page written
 	dirty bool       // a page was written since the last checkpoint
-	redo  intentKeys // the interrupted attempt's intent for the first page
+	redo  intentKeys // the interrupted attempt's intent not found yet
 	us    []Update   // UpdateBatch's argument, reused page after page
 }
 
@@ -156,9 +156,10 @@ func (w *pageWriter) writeAll(ctx context.Context, ext *externalTransform, in <-
 			m.stop.Store(true)
 			return err
 		}
-		redo := w.redo
-		w.redo = nil // only the first page is the one redone
-		if in := m.intentOf(p.plans, redo); in != nil || w.dirty {
+		if len(w.redo) == 0 {
+			w.redo = nil // every key of the intent found
+		}
+		if in := m.intentOf(p.plans, w.redo); in != nil || w.dirty {
 			if err := m.saveCheckpoint(ctx, w.seg, w.at, in); err != nil {
 				m.stop.Store(true)
 				return err
@@ -167,7 +168,7 @@ func (w *pageWriter) writeAll(ctx context.Context, ext *externalTransform, in <-
 		}
 		c.scanned.Add(p.scanned)
 		c.bytesRead.Add(p.bytes)
-		if err := m.writePage(ctx, w.seg, ext, p.plans, &w.us, redo); err != nil {
+		if err := m.writePage(ctx, w.seg, ext, p.plans, &w.us, w.redo); err != nil {
 			return err // its writes did not all complete: a resume redoes it
 		}
 		w.at, w.dirty = p.next, true
@@ -250,9 +251,10 @@ func (m *migrator) scanPage(ctx context.Context, req ScanRequest) (Page, error) 
 // plans belongs to the page: it is filtered in place. us is scratch space
 // for the batch, kept by the caller between pages.
 //
-// redo, on the first page a resumed segment writes, is the interrupted
-// attempt's intent for that page: an item of it found already at the
-// target version was written by that attempt and counts as migrated.
+// redo, on the first pages a resumed segment writes, is what is left of
+// the interrupted attempt's intent for the page it redoes: an item of it
+// found already at the target version was written by that attempt and
+// counts as migrated (and is taken out of redo).
 func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransform, plans []plan, us *[]Update, redo intentKeys) error {
 	c := &m.segs[seg]
 	todo := plans[:0]
@@ -262,7 +264,7 @@ func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransfor
 			todo = append(todo, p)
 		case p.out == outFailed:
 			m.itemFailed(seg, p.item, p.err)
-		case p.out == outAlready && len(redo) > 0 && redo.has(m.keyHash(p.item)):
+		case p.out == outAlready && len(redo) > 0 && redo.take(m.keyHash(p.item)):
 			c.migrated.Add(1)
 			c.recovered.Add(1)
 		default:
