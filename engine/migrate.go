@@ -51,6 +51,7 @@ type migrator struct {
 	warned   atomic.Int64
 	samples  sampler
 	throttleNote
+	writeAhead
 }
 
 // runMigrate is the migrate executor.

@@ -22,6 +22,10 @@ type MigrateCounts struct {
 	Throttles  int64 `json:"throttles"`   // throttled writes (each retried)
 	Failures   int64 `json:"failures"`    // per-item failures (count against error_budget)
 	Bytes      int64 `json:"bytes"`       // sum of scanned items' sizes
+	// Recovered items were written by an interrupted attempt after its
+	// last checkpoint and found at the target version by the resume: they
+	// are counted in Migrated (the attempt that wrote them), not Already.
+	Recovered int64 `json:"recovered,omitempty"`
 }
 
 // Skipped is the number of items read and not migrated (an unchanged
@@ -43,6 +47,7 @@ func (c *MigrateCounts) add(o MigrateCounts) {
 	c.Throttles += o.Throttles
 	c.Failures += o.Failures
 	c.Bytes += o.Bytes
+	c.Recovered += o.Recovered
 }
 
 // throttleNote is when the throttle count was last journaled.
@@ -56,6 +61,7 @@ type throttleNote struct {
 type segCounts struct {
 	scanned, migrated, already, notMatched, unchanged     atomic.Int64
 	conflicts, unresolved, throttles, failures, bytesRead atomic.Int64
+	recovered                                             atomic.Int64
 }
 
 func (s *segCounts) snapshot() MigrateCounts {
@@ -63,7 +69,7 @@ func (s *segCounts) snapshot() MigrateCounts {
 		Scanned: s.scanned.Load(), Migrated: s.migrated.Load(), Already: s.already.Load(),
 		NotMatched: s.notMatched.Load(), Unchanged: s.unchanged.Load(), Conflicts: s.conflicts.Load(),
 		Unresolved: s.unresolved.Load(), Throttles: s.throttles.Load(), Failures: s.failures.Load(),
-		Bytes: s.bytesRead.Load(),
+		Bytes: s.bytesRead.Load(), Recovered: s.recovered.Load(),
 	}
 }
 
@@ -78,6 +84,7 @@ func (s *segCounts) restore(c MigrateCounts) {
 	s.throttles.Store(c.Throttles)
 	s.failures.Store(c.Failures)
 	s.bytesRead.Store(c.Bytes)
+	s.recovered.Store(c.Recovered)
 }
 
 func (s *segCounts) count(o outcome) {
@@ -105,7 +112,10 @@ func (m *migrator) totals() MigrateCounts {
 // not merely read, so a page still being written under a rate limit does
 // not show as done) and total items (approximate on DynamoDB), the
 // counts, rate (items settled/s, the basis of eta_ms), items_per_sec
-// (written/s), write_limit (effective token-bucket rate, 0 = unlimited).
+// (written/s since the step started), write_rate (writes getting through
+// per second over the last two seconds: what the store actually takes)
+// and write_limit (the limiter's effective rate, 0 = unlimited: a ceiling,
+// not a measure).
 func (m *migrator) progress() map[string]any {
 	t := m.totals()
 	done, before := t.settled(), m.base.settled()
@@ -123,8 +133,8 @@ func (m *migrator) progress() map[string]any {
 		"done": done, "total": m.total, "scanned": t.Scanned, "migrated": t.Migrated,
 		"skipped": t.Skipped(), "unchanged": t.Unchanged, "conflicts": t.Conflicts, "throttles": t.Throttles,
 		"failures": t.Failures, "rate": round1(rate), "items_per_sec": round1(writes),
-		"write_limit": round1(m.lim.Limit()),
-		"eta_ms":      eta,
+		"write_limit": round1(m.lim.Limit()), "write_rate": round1(m.lim.Rate(time.Now())),
+		"eta_ms": eta,
 	}
 }
 
@@ -163,9 +173,10 @@ func (m *migrator) noteThrottles() {
 	}
 	m.throttleNoted, m.throttleAt = th, time.Now()
 	m.throttleMu.Unlock()
+	limit, through := m.lim.Limit(), m.lim.Rate(time.Now())
 	_ = m.emit(NewEvent(EvWarning, m.sc.Step.ID, map[string]any{
-		"message":   fmt.Sprintf("writes throttled %d times; rate adapted to %.0f items/s", th, m.lim.Limit()),
-		"throttles": th, "write_limit": round1(m.lim.Limit())}))
+		"message":   fmt.Sprintf("writes throttled %d times; %.0f items/s getting through, limit adapted to %.0f items/s", th, through, limit),
+		"throttles": th, "write_limit": round1(limit), "write_rate": round1(through)}))
 }
 
 // emit journals ev; segments call it concurrently.
@@ -175,21 +186,27 @@ func (m *migrator) emit(ev Event) error {
 	if m.sc.Emit == nil {
 		return nil
 	}
-	return m.sc.Emit(ev)
+	if err := m.sc.Emit(ev); err != nil {
+		return m.journalFailed(err) // no segment writes another page
+	}
+	return nil
 }
 
 // checkpointData is what migrate saves with each page's checkpoint: the
-// segment's counts so far, and the step's number of segments, so that a
+// segment's counts so far, the step's number of segments, so that a
 // resumed step scans in the segmentation its cursors were made in even if
-// the default (the store's, or lockstep's) changed since.
+// the default (the store's, or lockstep's) changed since, and the intent
+// of the page about to be written from the cursor (none at the end).
 type checkpointData struct {
 	MigrateCounts
-	Segments int `json:"segments"`
+	Segments int         `json:"segments"`
+	Intent   *pageIntent `json:"intent,omitempty"`
 }
 
 // restoreCounts reads the counts saved with each segment's latest
-// checkpoint of this step (a resumed run continues the figures), after
-// taking the number of segments the checkpoints were made in.
+// checkpoint of this step (a resumed run continues the figures) and the
+// intent of the page it redoes first, after taking the number of
+// segments the checkpoints were made in.
 func (m *migrator) restoreCounts(ctx context.Context) error {
 	evs, err := m.sc.Journal.Events(ctx, m.sc.Session.ID)
 	if err != nil {
@@ -213,9 +230,11 @@ func (m *migrator) restoreCounts(ctx context.Context) error {
 		}
 		cps, segs = append(cps, cp.checkpointData), append(segs, cp.Segment)
 	}
+	m.intents = map[int]intentKeys{}
 	for i, cp := range cps {
 		if segs[i] < len(m.segs) {
 			m.segs[segs[i]].restore(cp.MigrateCounts)
+			m.intents[segs[i]] = cp.Intent.keys()
 		}
 	}
 	return nil

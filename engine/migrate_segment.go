@@ -18,13 +18,17 @@ const (
 )
 
 // runSegment migrates one scan segment from cursor (nil: its start) as a
-// three-stage pipeline, so that reading, writing and journaling overlap:
-// this goroutine scans and plans pages (planPages), a second one writes
-// them (writePages), a third saves each written page's checkpoint
-// (savePages). At most one page waits between two stages, so a pause or
-// an abort takes effect within a page or two, and a checkpoint is saved
-// only after every write of its page completed, in page order. A crash
-// redoes at most two pages per segment (found already migrated).
+// two-stage pipeline, so that reading and writing overlap: a goroutine
+// scans and plans pages (planPages) while this one writes them
+// (writePages). Each page is written only once the checkpoint before it —
+// the cursor it starts at, the counts so far, its intent — is durable,
+// and only while no journal write of the step has failed (the
+// write-ahead gate, migrate_gate.go). So a crash or a failing journal
+// leaves at most the page in flight written beyond the last checkpoint
+// of each segment, and a resume redoes exactly that page, counting what
+// the interrupted attempt wrote of it as that attempt's
+// (migrate_intent.go). At most one page waits between the stages, so a
+// pause or an abort takes effect within a page.
 func (m *migrator) runSegment(ctx context.Context, seg int, cursor []byte) error {
 	var ext *externalTransform
 	if len(m.spec.Transform) > 0 {
@@ -35,44 +39,26 @@ func (m *migrator) runSegment(ctx context.Context, seg int, cursor []byte) error
 		ext = x
 		defer ext.close()
 	}
-	wctx, cancel := context.WithCancel(ctx)
+	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// A page written and not yet checkpointed is redone (found already
-	// migrated) after a crash: the hand-over to the checkpointer is
-	// unbuffered, so a segment has at most two such pages, the one being
-	// written and the one whose checkpoint is being saved.
 	planned := make(chan plannedPage, 1)
-	written := make(chan writtenPage)
 	var halt atomic.Bool // the planner stopped: write no further page
-	var werr, serr error
-	wdone, sdone := make(chan struct{}), make(chan struct{})
+	var perr error
+	pdone := make(chan struct{})
 	go func() {
-		defer close(wdone)
-		defer close(written)
-		if werr = m.writePages(wctx, seg, ext, planned, written, &halt); werr != nil {
-			cancel()
+		defer close(pdone)
+		defer close(planned)
+		if perr = m.planPages(pctx, seg, ext, cursor, planned); perr != nil {
+			halt.Store(true)
 		}
 	}()
-	go func() {
-		defer close(sdone)
-		if serr = m.savePages(wctx, seg, written); serr != nil {
-			cancel()
-		}
-	}()
-	perr := m.planPages(wctx, seg, ext, cursor, planned)
-	if perr != nil {
-		halt.Store(true)
+	werr := m.writePages(ctx, seg, ext, cursor, planned, &halt)
+	cancel()
+	for range planned { // the writer stopped early: let the planner end
 	}
-	close(planned)
-	<-wdone
-	<-sdone
-	switch {
-	case serr != nil:
-		return serr
-	case werr != nil && (!errors.Is(werr, context.Canceled) || ctx.Err() != nil):
+	<-pdone
+	if werr != nil {
 		return werr
-	case perr != nil && ctx.Err() == nil && wctx.Err() != nil:
-		return nil // a later stage stopped the step: its error is the one
 	}
 	return perr
 }
@@ -89,8 +75,8 @@ type plannedPage struct {
 // and hands them to the writer until the segment ends or the step stops.
 func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransform, cursor []byte, out chan<- plannedPage) error {
 	env := m.env()
-	limit := m.batchSize()
 	for {
+		limit := m.pageSize()
 		if m.stop.Load() {
 			return nil
 		}
@@ -127,34 +113,65 @@ func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransfor
 	}
 }
 
-// writtenPage is a written page on its way to its checkpoint.
-type writtenPage struct {
-	next   []byte
-	counts checkpointData // the segment's counts right after the page's writes
+// writePages is the second stage: it writes each planned page once the
+// checkpoint before it is durable, and saves the checkpoint after the
+// last page it wrote before returning. It stops the step when the error
+// budget is spent, the lease is lost or the journal fails.
+func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransform, cursor []byte, in <-chan plannedPage, halt *atomic.Bool) error {
+	w := pageWriter{m: m, seg: seg, at: cursor, redo: m.intents[seg]}
+	err := w.writeAll(ctx, ext, in, halt)
+	if !w.dirty {
+		return err
+	}
+	if cerr := m.saveCheckpoint(ctx, seg, w.at, nil); cerr != nil {
+		m.stop.Store(true)
+		if err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
-// writePages is the second stage: it writes each planned page and
-// passes it on to be checkpointed. It stops the step when the error
-// budget is spent.
-func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransform, in <-chan plannedPage, out chan<- writtenPage, halt *atomic.Bool) error {
-	c := &m.segs[seg]
-	var us []Update // UpdateBatch's argument, reused page after page
+// pageWriter is one segment's writer state.
+type pageWriter struct {
+	m     *migrator
+	seg   int
+	at    []byte     // the cursor after the last page written
+	dirty bool       // a page was written since the last checkpoint
+	redo  intentKeys // the interrupted attempt's intent not found yet
+	us    []Update   // UpdateBatch's argument, reused page after page
+}
+
+func (w *pageWriter) writeAll(ctx context.Context, ext *externalTransform, in <-chan plannedPage, halt *atomic.Bool) error {
+	m, c := w.m, &w.m.segs[w.seg]
 	for p := range in {
 		if m.stop.Load() || halt.Load() {
 			continue // drain: the step is stopping (abort, pause, a failure, the budget)
+		}
+		if err := m.gate.closed(); err != nil {
+			m.stop.Store(true)
+			return err // another segment's journal write failed
 		}
 		if err := m.checkLease(ctx); err != nil {
 			m.stop.Store(true)
 			return err
 		}
+		if len(w.redo) == 0 {
+			w.redo = nil // every key of the intent found
+		}
+		if in := m.intentOf(p.plans, w.redo); in != nil || w.dirty {
+			if err := m.saveCheckpoint(ctx, w.seg, w.at, in); err != nil {
+				m.stop.Store(true)
+				return err
+			}
+			w.dirty = false
+		}
 		c.scanned.Add(p.scanned)
 		c.bytesRead.Add(p.bytes)
-		if err := m.writePage(ctx, seg, ext, p.plans, &us); err != nil {
-			return err
+		if err := m.writePage(ctx, w.seg, ext, p.plans, &w.us, w.redo); err != nil {
+			return err // its writes did not all complete: a resume redoes it
 		}
-		// savePages receives until this stage ends, even once ctx is done:
-		// a written page is always handed over to be checkpointed.
-		out <- writtenPage{next: p.next, counts: checkpointData{c.snapshot(), len(m.segs)}}
+		w.at, w.dirty = p.next, true
 		if m.totals().Failures-m.base.Failures > m.budget() {
 			m.stop.Store(true)
 			return ErrErrorBudget
@@ -182,29 +199,23 @@ func (m *migrator) checkLease(ctx context.Context) error {
 	return fmt.Errorf("check lease: %w", err)
 }
 
-// savePages is the third stage: it saves each written page's checkpoint,
-// in order. It drains its input to the end even when ctx is done, so that
-// every page whose writes completed is recorded (the journal commits a
-// checkpoint it has begun regardless of cancellation).
-func (m *migrator) savePages(ctx context.Context, seg int, in <-chan writtenPage) error {
-	var failed error
-	for p := range in {
-		if failed != nil || m.dry || m.sc.Journal == nil {
-			continue
-		}
-		if err := m.sc.Journal.SaveCheckpoint(context.WithoutCancel(ctx), m.sc.Session.ID, m.sc.Step.ID, seg, p.next, p.counts); err != nil {
-			failed = fmt.Errorf("segment %d: %w", seg, err)
-			continue
-		}
-		m.noteThrottles()
-	}
-	return failed
-}
-
 // batchSize is the page size: the runbook's batch_size, else the store's
 // preference (MigrateTuner), else runbook.DefaultBatchSize.
 func (m *migrator) batchSize() int {
 	return pick(m.spec.BatchSize, m.storeDefaults().BatchSize, runbook.DefaultBatchSize)
+}
+
+// pageSize is the number of items a segment reads and writes at a time:
+// batchSize, and under a write limit (read on every page: the operator
+// may change it) at most each segment's share of one second of writes,
+// so that a page takes about a second at the limit and its checkpoint
+// follows its writes closely.
+func (m *migrator) pageSize() int {
+	b := m.batchSize()
+	if r := stepCeiling(m.sc)(); r > 0 {
+		b = min(b, max(1, r/len(m.segs)))
+	}
+	return b
 }
 
 // segments is the number of scan segments, chosen like batchSize.
@@ -239,15 +250,23 @@ func (m *migrator) scanPage(ctx context.Context, req ScanRequest) (Page, error) 
 //
 // plans belongs to the page: it is filtered in place. us is scratch space
 // for the batch, kept by the caller between pages.
-func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransform, plans []plan, us *[]Update) error {
+//
+// redo, on the first pages a resumed segment writes, is what is left of
+// the interrupted attempt's intent for the page it redoes: an item of it
+// found already at the target version was written by that attempt and
+// counts as migrated (and is taken out of redo).
+func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransform, plans []plan, us *[]Update, redo intentKeys) error {
 	c := &m.segs[seg]
 	todo := plans[:0]
 	for _, p := range plans {
-		switch p.out {
-		case outWrite:
+		switch {
+		case p.out == outWrite:
 			todo = append(todo, p)
-		case outFailed:
+		case p.out == outFailed:
 			m.itemFailed(seg, p.item, p.err)
+		case p.out == outAlready && len(redo) > 0 && redo.take(m.keyHash(p.item)):
+			c.migrated.Add(1)
+			c.recovered.Add(1)
 		default:
 			c.count(p.out)
 		}
@@ -265,12 +284,37 @@ func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransfor
 	return m.writeParallel(ctx, seg, ext, todo, nil)
 }
 
+// writeBatch writes todo through the store's batch path in chunks the
+// limiter lets through in about a tenth of a second (one chunk when
+// unlimited): under max_write_rate a page's writes are committed as the
+// tokens arrive, not all at once when the last one has. Writes a batch
+// did not apply are retried one by one.
 func (m *migrator) writeBatch(ctx context.Context, seg int, ext *externalTransform, bu BatchUpdater, todo []plan, scratch *[]Update) error {
+	var retry []plan
+	var first []error
+	for len(todo) > 0 {
+		n := len(todo)
+		if c := m.lim.Chunk(); c > 0 {
+			n = min(n, c)
+		}
+		r, f, err := m.writeChunk(ctx, seg, bu, todo[:n], scratch)
+		if err != nil {
+			return err
+		}
+		retry, first = append(retry, r...), append(first, f...)
+		todo = todo[n:]
+	}
+	return m.writeParallel(ctx, seg, ext, retry, first)
+}
+
+// writeChunk writes todo in one UpdateBatch once the limiter allows each
+// of its writes, and returns the plans to retry with their errors.
+func (m *migrator) writeChunk(ctx context.Context, seg int, bu BatchUpdater, todo []plan, scratch *[]Update) ([]plan, []error, error) {
 	us := (*scratch)[:0]
 	defer func() { clear(us); *scratch = us[:0] }() // keep no item alive
 	for _, p := range todo {
 		if err := m.lim.Wait(ctx); err != nil {
-			return err
+			return nil, nil, err
 		}
 		us = append(us, p.upd)
 	}
@@ -291,9 +335,9 @@ func (m *migrator) writeBatch(ctx context.Context, seg int, ext *externalTransfo
 		retry, first = append(retry, p), append(first, err)
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return nil, nil, ctx.Err()
 	}
-	return m.writeParallel(ctx, seg, ext, retry, first)
+	return retry, first, nil
 }
 
 // writeParallel writes todo with up to writeWorkers goroutines. first, when

@@ -42,6 +42,8 @@ type WriteLimiter struct {
 	winStart time.Time
 	winCount int64
 	winRate  float64
+
+	through throughput // successes per second, as reported
 }
 
 // AIMD tuning.
@@ -126,6 +128,19 @@ func (w *WriteLimiter) apply(now time.Time) {
 	w.lim.SetBurstAt(now, burst)
 }
 
+// Chunk returns how many writes the limiter lets through in about a
+// tenth of a second at its effective rate (its burst), 0 when unlimited:
+// the size of the batches a page commits in under a write limit.
+func (w *WriteLimiter) Chunk() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.syncCeiling(time.Now())
+	if math.IsInf(w.effective, 1) {
+		return 0
+	}
+	return w.lim.Burst()
+}
+
 // Throttled records a throttled write.
 func (w *WriteLimiter) Throttled(now time.Time) {
 	w.mu.Lock()
@@ -140,6 +155,7 @@ func (w *WriteLimiter) Succeeded(now time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.count(now)
+	w.through.add(now)
 	w.epOK++
 	w.endEpoch(now)
 	w.increase(now)
@@ -234,6 +250,15 @@ func (w *WriteLimiter) Limit() float64 {
 		return 0
 	}
 	return w.effective
+}
+
+// Rate returns the rate that actually gets through: successful writes
+// per second over the last rateWindow (since the first success when more
+// recent), whatever the ceiling or the effective limit. 0 before any.
+func (w *WriteLimiter) Rate(now time.Time) float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.through.rate(now)
 }
 
 // Taken returns how many tokens were reserved.

@@ -196,6 +196,8 @@ func (s *Session) haltFor(ctx context.Context, err error) *halt {
 		// and can be resumed once the answers file has the key (or a
 		// valid answer).
 		return &halt{OutcomeStopped, err}
+	case isJournalStop(err): // the message names the journal and the fix
+		return &halt{OutcomeStopped, err}
 	case s.stopRequested():
 		return s.boundary(ctx)
 	case errors.Is(err, ErrAborted):

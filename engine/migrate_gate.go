@@ -1,0 +1,111 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// The journal is a write-ahead gate for a migrate step's writes: a page
+// is written only once its intent — the cursor it starts at, the counts
+// so far and the keys it plans to write — is a durable checkpoint, so
+// only while every earlier checkpoint of its segment is durable, and
+// only while no journal write of the step has failed. A journal that
+// fails (a full disk) thus stops every segment before its next page:
+// at most the page in flight per segment is written beyond the last
+// durable checkpoint, and a resume redoes exactly that page.
+
+// journalGate is the state shared by the segments of one step: the first
+// journal failure, after which no segment starts another page.
+type journalGate struct {
+	mu  sync.Mutex
+	err error
+}
+
+// fail closes the gate for good with err (the first failure wins) and
+// returns the error every segment reports.
+func (g *journalGate) fail(err error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.err == nil {
+		g.err = err
+	}
+	return g.err
+}
+
+// closed returns the failure that closed the gate, nil while it is open.
+func (g *journalGate) closed() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
+}
+
+// journalFailed turns a failed journal write of the step into the error
+// that stops the session resumably: it names the journal file and the
+// cause, and says how to go on.
+func (m *migrator) journalFailed(err error) error {
+	return m.gate.fail(newJournalFailure(m.sc.Journal, m.sc.Session.ID, err))
+}
+
+// newJournalFailure is the error of a step stopped by a failed journal
+// write: a *journalError that also wraps ErrPaused (the session stops
+// resumably: what the journal holds is consistent, and a resume redoes
+// at most the page in flight per segment), naming the journal's file
+// (when it has one), the cause and the resume command.
+func newJournalFailure(j Journal, sessionID string, err error) error {
+	var stop *journalStop
+	if errors.As(err, &stop) {
+		return err // already says which journal and what to do
+	}
+	what := "journal"
+	if p, ok := j.(interface{ Path() string }); ok && p.Path() != "" {
+		what = "journal " + p.Path()
+	}
+	fix := "fix it"
+	if strings.Contains(err.Error(), "full") {
+		fix = "free space"
+	}
+	return &journalError{&journalStop{fmt.Errorf("%s: %w — %s and run `lockstep resume %s`", what, err, fix, sessionID)}}
+}
+
+// journalStop is a journal failure that stops the session resumably.
+type journalStop struct{ err error }
+
+func (e *journalStop) Error() string   { return e.err.Error() }
+func (e *journalStop) Unwrap() []error { return []error{e.err, ErrPaused} }
+
+// isJournalStop reports a failed journal write that stops the session
+// resumably (a step's write-ahead gate closed).
+func isJournalStop(err error) bool {
+	var stop *journalStop
+	return errors.As(err, &stop)
+}
+
+// saveCheckpoint makes seg's cursor, counts and the intent of the page
+// about to be written durable. It returns the journal failure that stops
+// the step when it cannot.
+func (m *migrator) saveCheckpoint(ctx context.Context, seg int, cursor []byte, in *pageIntent) error {
+	if m.dry || m.sc.Journal == nil {
+		return nil
+	}
+	if err := m.gate.closed(); err != nil {
+		return err
+	}
+	data := checkpointData{MigrateCounts: m.segs[seg].snapshot(), Segments: len(m.segs), Intent: in}
+	// The journal commits a checkpoint it has begun whatever happens to
+	// ctx: the page before it was written, and is worth recording.
+	if err := m.sc.Journal.SaveCheckpoint(context.WithoutCancel(ctx), m.sc.Session.ID, m.sc.Step.ID, seg, cursor, data); err != nil {
+		return m.journalFailed(fmt.Errorf("segment %d: %w", seg, err))
+	}
+	m.noteThrottles()
+	return nil
+}
+
+// writeAhead is the migrator's write-ahead state: the gate, and on
+// resume the intent of the page each segment redoes first.
+type writeAhead struct {
+	gate    journalGate
+	intents map[int]intentKeys // by segment; read by that segment only
+}
