@@ -44,6 +44,7 @@ type SessionInfo struct {
 	Ended         time.Time `json:"ended,omitzero"`
 	Outcome       Outcome   `json:"outcome"`
 	Events        int64     `json:"events"`
+	Head          string    `json:"head,omitempty"` // hash of the last event
 }
 
 // SessionFilter narrows ListSessions; empty fields match everything.
@@ -74,6 +75,13 @@ type VerifyResult struct {
 	OK        bool   `json:"ok"`
 	BadSeq    int64  `json:"bad_seq,omitempty"` // first event whose hash or link does not match
 	Reason    string `json:"reason,omitempty"`
+	// Repairable: not tampering — the session row lags a chain that
+	// explains it (a crash between session.end and the row update); the
+	// next write to the journal repairs it.
+	Repairable bool `json:"repairable,omitempty"`
+	// NeedsKey: the session is keyed (HMAC) and could not be checked
+	// without its key.
+	NeedsKey bool `json:"needs_key,omitempty"`
 }
 
 // Journal is the append-only, hash-chained record of sessions. Append must
