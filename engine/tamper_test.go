@@ -159,3 +159,117 @@ func TestRehearsalDriftRefusesForgedApplied(t *testing.T) {
 		})
 	}
 }
+
+// rewriteJournal edits the data of the session's last event and
+// recomputes, with plain SHA-256, every hash after the header: a full
+// rewrite of the journal file, which its own chain cannot catch.
+func rewriteJournal(t *testing.T, db *sql.DB, sessionID string) {
+	t.Helper()
+	if _, err := db.Exec(`UPDATE events SET data = '{"outcome":"completed","note":"nothing to see"}'
+		WHERE session = ?1 AND seq = (SELECT MAX(seq) FROM events WHERE session = ?1)`, sessionID); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT seq, time, step, kind, operator, COALESCE(data, ''), prev_hash FROM events
+		WHERE session = ? ORDER BY seq`, sessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []engine.Event
+	for rows.Next() {
+		ev := engine.Event{SessionID: sessionID}
+		var tm, kind, data string
+		if err := rows.Scan(&ev.Seq, &tm, &ev.Step, &kind, &ev.Operator, &data, &ev.PrevHash); err != nil {
+			t.Fatal(err)
+		}
+		ev.Kind, ev.Data = engine.EventKind(kind), []byte(data)
+		if ev.Time, err = time.Parse(time.RFC3339Nano, tm); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	rows.Close()
+	prev := ""
+	for i, ev := range evs {
+		if i > 0 {
+			ev.PrevHash = prev
+		}
+		prev = journal.EventHash(ev)
+		if _, err := db.Exec(`UPDATE events SET prev_hash = ?, hash = ? WHERE session = ? AND seq = ?`,
+			ev.PrevHash, prev, sessionID, ev.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`UPDATE sessions SET head_hash = ? WHERE id = ?`, prev, sessionID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSessionEndAnchorsTheJournal: a live session that used its store
+// records its final head there; a full rewrite of the journal file
+// (hashes recomputed) passes the journal's own chain but not its anchor,
+// and a deleted session is missing from the journal.
+func TestSessionEndAnchorsTheJournal(t *testing.T) {
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, db *sql.DB, id string)
+		want   string // in the anchor check's reason; "" = OK
+	}{
+		{"untouched", func(*testing.T, *sql.DB, string) {}, ""},
+		{"journal rewritten", rewriteJournal, "session rewritten"},
+		{"session deleted", func(t *testing.T, db *sql.DB, id string) {
+			for _, q := range []string{`DELETE FROM checkpoints WHERE session = ?`, `DELETE FROM applied WHERE session = ?`,
+				`DELETE FROM events WHERE session = ?`, `DELETE FROM sessions WHERE id = ?`} {
+				if _, err := db.Exec(q, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, "missing from the journal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			rb := dataRunbook(t, 2, "", counterSteps)
+			rig := newSQLiteRig(t, rb, 50)
+			dbPath := filepath.Join(rig.dir, "data.db")
+			cfg := sqliteSessionConfig(t, rb, dbPath)
+			s, err := engine.Start(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out, err := s.Run(ctx); err != nil || out != engine.OutcomeCompleted {
+				t.Fatalf("Run() = %v, %v; want completed", out, err)
+			}
+			j := cfg.Journal.(*journal.Journal)
+			info, err := j.LatestSession(ctx, engine.SessionFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := cfg.Stores(ctx, rb.Env("test").Store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			anchors, err := st.(engine.Anchorer).Anchors(ctx, rb.Name, "test")
+			if err != nil || len(anchors) != 1 || anchors[0].SessionID != info.ID || anchors[0].Head != info.Head ||
+				anchors[0].Events != info.Events {
+				t.Fatalf("Anchors() = %+v, %v; want one with the session's head %s at %d", anchors, err, info.Head, info.Events)
+			}
+			db, err := sql.Open("sqlite3", j.Path()+"?_busy_timeout=5000")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			tt.tamper(t, db, info.ID)
+			if res, err := j.Verify(ctx, info.ID); tt.name == "journal rewritten" && (err != nil || !res.OK) {
+				t.Fatalf("the rewrite should pass the journal's own chain: Verify() = %+v, %v", res, err)
+			}
+			checks, err := engine.CheckAnchors(ctx, j, anchors)
+			if err != nil || len(checks) != 1 {
+				t.Fatalf("CheckAnchors() = %+v, %v", checks, err)
+			}
+			if c := checks[0]; c.OK != (tt.want == "") || !strings.Contains(c.Reason, tt.want) {
+				t.Errorf("CheckAnchors() = %+v, want reason containing %q", c, tt.want)
+			}
+		})
+	}
+}
