@@ -53,31 +53,39 @@ func (s *Store) RecordAnchor(ctx context.Context, a engine.Anchor) error {
 	return nil
 }
 
-// Anchors returns the anchors of runbook in env.
+// Anchors returns the anchors of runbook in env; none, and nothing
+// written, when the table does not exist.
 func (s *Store) Anchors(ctx context.Context, runbook, env string) ([]engine.Anchor, error) {
-	var out []engine.Anchor
-	err := s.anchorTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT session, events, head, time FROM lockstep_anchors
-			WHERE runbook = ? AND env = ? ORDER BY time, session, events`, runbook, env)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a := engine.Anchor{Runbook: runbook, Env: env}
-			var ns int64
-			if err := rows.Scan(&a.SessionID, &a.Events, &a.Head, &ns); err != nil {
-				return err
-			}
-			a.Time = time.Unix(0, ns).UTC()
-			out = append(out, a)
-		}
-		return rows.Err()
-	})
+	out, err := s.readAnchors(ctx, runbook, env)
 	if err != nil {
 		return nil, fmt.Errorf("read anchors of %s in %s: %w", runbook, env, err)
 	}
 	return out, nil
+}
+
+func (s *Store) readAnchors(ctx context.Context, runbook, env string) ([]engine.Anchor, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master
+		WHERE type = 'table' AND name = 'lockstep_anchors'`).Scan(&n); err != nil || n == 0 {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT session, events, head, time FROM lockstep_anchors
+		WHERE runbook = ? AND env = ? ORDER BY time, session, events`, runbook, env)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []engine.Anchor
+	for rows.Next() {
+		a := engine.Anchor{Runbook: runbook, Env: env}
+		var ns int64
+		if err := rows.Scan(&a.SessionID, &a.Events, &a.Head, &ns); err != nil {
+			return nil, err
+		}
+		a.Time = time.Unix(0, ns).UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // anchorTx runs fn in a write transaction after creating the table.
