@@ -27,6 +27,7 @@ type Journal struct {
 	path     string
 	readOnly bool
 	key      []byte     // HMAC key of keyed sessions (WithKey); nil: none
+	tmpDir   string     // private copy read instead of path (see openCopy); removed by Close
 	mu       sync.Mutex // serialises write transactions
 
 	ck checkpointQueue // checkpoints waiting for the next group commit
@@ -131,10 +132,23 @@ func OpenReadOnly(path string, opts ...Option) (*Journal, error) {
 		// this reader does not see, as if it had read just before.
 		db, err = openRO(abs, true)
 	}
+	var tmp string
+	switch {
+	case errors.Is(err, ErrSchemaTooOld):
+		// Written by an older lockstep: read an upgraded private copy,
+		// leaving the file as it is until a session upgrades it.
+		db, tmp, err = openCopy(abs, true)
+	case err != nil && exists(abs+"-wal") && !exists(abs+"-shm"):
+		// A -wal with no -shm (copied, or its -shm removed) where the
+		// reader cannot create one: SQLite cannot read the -wal in
+		// place, and immutable would miss the events in it. Read a
+		// private copy of both instead.
+		db, tmp, err = openCopy(abs, false)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, notJournal(err))
 	}
-	j := &Journal{db: db, path: abs, readOnly: true}
+	j := &Journal{db: db, path: abs, readOnly: true, tmpDir: tmp}
 	for _, o := range opts {
 		o(j)
 	}
@@ -190,6 +204,65 @@ func openRO(abs string, immutable bool) (*sql.DB, error) {
 	return db, nil
 }
 
+// openCopy copies the journal and its -wal into a new private directory
+// (0700) and opens the copy read-only, or (upgrade) migrates the copy to
+// this binary's schema first; the caller removes the directory.
+func openCopy(abs string, upgrade bool) (*sql.DB, string, error) {
+	dir, err := os.MkdirTemp("", "lockstep-journal-*")
+	if err != nil {
+		return nil, "", fmt.Errorf("copy journal to read it: %w", err)
+	}
+	cp := filepath.Join(dir, "journal.db")
+	for _, ext := range []string{"", "-wal"} {
+		if ext != "" && !exists(abs+ext) {
+			continue
+		}
+		if err := copyFile(abs+ext, cp+ext); err != nil {
+			os.RemoveAll(dir)
+			return nil, "", fmt.Errorf("copy journal to read it: %w", err)
+		}
+	}
+	if upgrade {
+		if err := migrateFile(cp); err != nil {
+			os.RemoveAll(dir)
+			return nil, "", err
+		}
+	}
+	db, err := openRO(cp, false)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, "", err
+	}
+	return db, dir, nil
+}
+
+// migrateFile brings the journal at path to this binary's schema.
+func migrateFile(path string) error {
+	db, err := sql.Open("sqlite3", dsn(path))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return migrate(context.Background(), db)
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
 // isReadOnlyErr reports SQLite's SQLITE_READONLY family: here, a -shm
 // file that cannot be created.
 func isReadOnlyErr(err error) bool {
@@ -208,7 +281,11 @@ func (j *Journal) Path() string { return j.path }
 // Close gives back the sessions this Journal holds and closes the database.
 func (j *Journal) Close() error {
 	j.releaseAll()
-	if err := j.db.Close(); err != nil {
+	err := j.db.Close()
+	if j.tmpDir != "" {
+		os.RemoveAll(j.tmpDir)
+	}
+	if err != nil {
 		return fmt.Errorf("close journal: %w", err)
 	}
 	return nil
