@@ -181,4 +181,3 @@ func copyTo(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
-
