@@ -97,13 +97,20 @@ type Journal interface {
 	// returns the stored event.
 	Append(ctx context.Context, ev Event) (Event, error)
 	Events(ctx context.Context, sessionID string) ([]Event, error)
+	// EndSession records the end in the session row (appending
+	// EvSessionEnd must already have, atomically) and releases the claim.
 	EndSession(ctx context.Context, id string, outcome Outcome) error
 	Verify(ctx context.Context, sessionID string) (VerifyResult, error)
 	// SaveCheckpoint stores the resumable cursor of one scan segment of a
 	// step (and appends an EvCheckpoint event in the same transaction).
 	SaveCheckpoint(ctx context.Context, sessionID, step string, segment int, cursor []byte, data any) error
+	// Checkpoints returns the step's cursors, each vouched for by the
+	// session's hash chain: a row the chain does not vouch for is an
+	// error, never a cursor to resume from.
 	Checkpoints(ctx context.Context, sessionID, step string) (map[int][]byte, error)
 	RecordApplied(ctx context.Context, a Applied) error
+	// AppliedMigrations returns applied records, newest first, each
+	// vouched for by its session's hash chain (else an error naming it).
 	AppliedMigrations(ctx context.Context, env, name string) ([]Applied, error)
 	// ClaimSession takes the session for this process, so that no other
 	// process resumes it while it runs. The claim lasts until EndSession or
