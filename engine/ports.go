@@ -44,7 +44,7 @@ type SessionInfo struct {
 	Ended         time.Time `json:"ended,omitzero"`
 	Outcome       Outcome   `json:"outcome"`
 	Events        int64     `json:"events"`
-	Head          string    `json:"head,omitempty"` // hash of the last event
+	Head          string    `json:"-"` // hash of the last event (kept out of the documented JSON outputs)
 }
 
 // SessionFilter narrows ListSessions; empty fields match everything.
