@@ -104,6 +104,9 @@ func anchorTargets(ctx context.Context, opts *journalVerifyOptions, j *journal.J
 		if err != nil {
 			return nil, err
 		}
+		if len(full.RunbookSource) == 0 {
+			continue // no saved runbook to find the store in
+		}
 		rb, err := runbook.Parse(full.RunbookPath, full.RunbookSource)
 		if err != nil {
 			return nil, fmt.Errorf("runbook of session %s: %w", s.ID, err)
