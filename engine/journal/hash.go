@@ -34,8 +34,9 @@ const (
 	eventTag  = "lockstep.event.v1"
 )
 
-// HeaderHash returns the hash of a session header: the prev_hash of the
-// session's first event.
+// HeaderHash returns the version 1 hash of a session header: the
+// prev_hash of the first event of a session created before the session
+// chain (chain "v1"); newer sessions hash a linked header (chain.go).
 func HeaderHash(info engine.SessionInfo) string {
 	return hashFields(headerTag, info.ID, info.RunbookSHA256, info.Env, string(info.Mode),
 		info.Operator, formatHashTime(info.Started))
