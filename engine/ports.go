@@ -44,6 +44,7 @@ type SessionInfo struct {
 	Ended         time.Time `json:"ended,omitzero"`
 	Outcome       Outcome   `json:"outcome"`
 	Events        int64     `json:"events"`
+	Head          string    `json:"-"` // hash of the last event (kept out of the documented JSON outputs)
 }
 
 // SessionFilter narrows ListSessions; empty fields match everything.
@@ -74,6 +75,13 @@ type VerifyResult struct {
 	OK        bool   `json:"ok"`
 	BadSeq    int64  `json:"bad_seq,omitempty"` // first event whose hash or link does not match
 	Reason    string `json:"reason,omitempty"`
+	// Repairable: not tampering — the session row lags a chain that
+	// explains it (a crash between session.end and the row update); the
+	// next write to the journal repairs it.
+	Repairable bool `json:"repairable,omitempty"`
+	// NeedsKey: the session is keyed (HMAC) and could not be checked
+	// without its key.
+	NeedsKey bool `json:"needs_key,omitempty"`
 }
 
 // Journal is the append-only, hash-chained record of sessions. Append must
@@ -89,13 +97,20 @@ type Journal interface {
 	// returns the stored event.
 	Append(ctx context.Context, ev Event) (Event, error)
 	Events(ctx context.Context, sessionID string) ([]Event, error)
+	// EndSession records the end in the session row (appending
+	// EvSessionEnd must already have, atomically) and releases the claim.
 	EndSession(ctx context.Context, id string, outcome Outcome) error
 	Verify(ctx context.Context, sessionID string) (VerifyResult, error)
 	// SaveCheckpoint stores the resumable cursor of one scan segment of a
 	// step (and appends an EvCheckpoint event in the same transaction).
 	SaveCheckpoint(ctx context.Context, sessionID, step string, segment int, cursor []byte, data any) error
+	// Checkpoints returns the step's cursors, each vouched for by the
+	// session's hash chain: a row the chain does not vouch for is an
+	// error, never a cursor to resume from.
 	Checkpoints(ctx context.Context, sessionID, step string) (map[int][]byte, error)
 	RecordApplied(ctx context.Context, a Applied) error
+	// AppliedMigrations returns applied records, newest first, each
+	// vouched for by its session's hash chain (else an error naming it).
 	AppliedMigrations(ctx context.Context, env, name string) ([]Applied, error)
 	// ClaimSession takes the session for this process, so that no other
 	// process resumes it while it runs. The claim lasts until EndSession or

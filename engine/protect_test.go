@@ -138,18 +138,14 @@ func TestRehearsalDrift(t *testing.T) {
 				if sha == "self" {
 					sha = h.cfg.Runbook.SHA256
 				}
-				err := h.j.RecordApplied(context.Background(), engine.Applied{Name: "t", Version: 1, Env: "staging",
-					RunbookSHA256: sha, SessionID: "", Mode: engine.ModeRehearsal, Status: "completed", Time: time.Now()})
-				if err != nil {
-					t.Fatal(err)
-				}
+				recordRehearsal(t, h.j, "t", 1, sha, engine.OutcomeCompleted)
 			}
 			s, err := engine.Start(context.Background(), h.cfg)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Start() error = %v, want error %v", err, tt.wantErr)
 			}
 			if err != nil {
-				if list, _ := h.j.ListSessions(context.Background(), engine.SessionFilter{}); len(list) != 0 {
+				if list, _ := h.j.ListSessions(context.Background(), engine.SessionFilter{Env: "prod"}); len(list) != 0 {
 					t.Errorf("refused Start created a session")
 				}
 				return

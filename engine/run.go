@@ -36,8 +36,12 @@ func (s *Session) Run(ctx context.Context) (Outcome, error) {
 	h := s.run(ctx)
 	stop()
 	s.releaseLeases(ctx, h.outcome)
+	outcome, err := s.finish(ctx, h)
+	if aerr := s.recordAnchor(ctx); aerr != nil { // the final head, while the store is open
+		err = errors.Join(err, s.redactor.redactError(aerr))
+	}
 	s.closeStores()
-	return s.finish(ctx, h)
+	return outcome, err
 }
 
 // releaseLeases gives back the migration leases the session holds, whatever

@@ -87,7 +87,7 @@ func (f *factory) journalPath(flag string) string {
 // openJournal opens the journal at the resolved path for a session to
 // write to, creating it when missing.
 func (f *factory) openJournal(flag string) (*journal.Journal, error) {
-	j, err := journal.Open(f.journalPath(flag))
+	j, err := journal.Open(f.journalPath(flag), f.journalKey())
 	if err != nil {
 		return nil, journalError(err)
 	}
@@ -98,11 +98,17 @@ func (f *factory) openJournal(flag string) (*journal.Journal, error) {
 // for commands that only read it: nothing is created or changed, and a
 // missing file is an error naming the path.
 func (f *factory) openJournalRO(flag string) (*journal.Journal, error) {
-	j, err := journal.OpenReadOnly(f.journalPath(flag))
+	j, err := journal.OpenReadOnly(f.journalPath(flag), f.journalKey())
 	if err != nil {
 		return nil, journalError(err)
 	}
 	return j, nil
+}
+
+// journalKey is $LOCKSTEP_JOURNAL_KEY: with it, new sessions are keyed
+// (HMAC chain) and keyed ones can be checked and written.
+func (f *factory) journalKey() journal.Option {
+	return journal.WithKey([]byte(f.Getenv("LOCKSTEP_JOURNAL_KEY")))
 }
 
 // journalError marks a journal that cannot be used as given (missing, not

@@ -18,6 +18,8 @@ type journalVerifyOptions struct {
 
 	SessionID string // "" = every session
 	Format    string
+	Env       string // also compare the journal with the anchors in this environment's store
+	Runbook   string // the runbook whose environment --env names ("" = those of the env's sessions)
 }
 
 func newCmdJournalVerify(f *factory, jf *journalFlags, runF func(context.Context, *journalVerifyOptions) error) *cobra.Command {
@@ -25,12 +27,30 @@ func newCmdJournalVerify(f *factory, jf *journalFlags, runF func(context.Context
 	cmd := &cobra.Command{
 		Use:   "verify [ID]",
 		Short: "Check the hash chain of one session, or of every session",
-		Long: `Recompute the SHA-256 chain of a session's events (every session when no ID
-is given; ID may be a unique prefix) and check the session row against it.
+		Long: `Recompute the hash chain of a session's events (every session when no ID
+is given; ID may be a unique prefix), its link to the previous session, and
+check the session row and its checkpoint and applied rows against it.
 Exits 1 naming the first bad event (session, seq and reason) when an event was
 edited, removed or reordered, or what differs when the session row was edited
-(outcome, end time, title, runbook, path...) or deleted (its events remain).
-The journal is opened read-only; a missing journal file is an error (exit 2).`,
+(outcome, end time, title, runbook, path...) or deleted (its events remain),
+when a session was deleted, truncated or rewritten under a later one, or
+when a checkpoint or applied row is not vouched for by the chain.
+
+A session row that only lags its chain (a crash between session.end and the
+row update, by older lockstep versions) is shown as "fix": not tampering; the
+next run or resume repairs it.
+
+Keyed sessions (LOCKSTEP_JOURNAL_KEY was set when they ran: HMAC-SHA256
+chain) need the same key; without it they are shown as "key" and the
+command exits 2.
+
+With --env ENV, the journal heads are also compared with the anchors that
+sessions recorded in ENV's store when they ended (the store of --runbook
+FILE's environment, or of the runbooks of the journal's sessions in ENV): a
+session rewritten, truncated or missing from the journal exits 1.
+
+The journal is opened read-only. Exit 2 when the journal cannot be read: a
+missing file, a file that is not a journal, an I/O error. See docs/journal.md.`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -43,6 +63,8 @@ The journal is opened read-only; a missing journal file is an error (exit 2).`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&opts.Env, "env", "", "also check the anchors in this environment's store")
+	cmd.Flags().StringVar(&opts.Runbook, "runbook", "", "with --env: the runbook file whose environment to check (default: the runbooks of the journal's sessions in --env)")
 	return cmd
 }
 
@@ -50,44 +72,100 @@ func runJournalVerify(ctx context.Context, opts *journalVerifyOptions) error {
 	if err := checkFormat(opts.Format, "text", "json"); err != nil {
 		return err
 	}
+	if opts.Runbook != "" && opts.Env == "" {
+		return usageError(fmt.Errorf("--runbook needs --env"))
+	}
 	j, err := opts.f.openJournalRO(opts.jf.JournalPath)
 	if err != nil {
-		return err
+		return unreadable(err)
 	}
 	defer j.Close()
 	results, err := verifyResults(ctx, j, opts.SessionID)
 	if err != nil {
-		return err
+		return unreadable(err)
 	}
-	var firstBad *engine.VerifyResult
-	for i := range results {
-		if !results[i].OK {
-			firstBad = &results[i]
-			break
+	var anchors []engine.AnchorCheck
+	if opts.Env != "" {
+		if anchors, err = checkAnchors(ctx, opts, j); err != nil {
+			return unreadable(err)
 		}
 	}
-	out := opts.f.Out
 	if opts.Format == "json" {
-		if err := writeJSON(out, results); err != nil {
+		var v any = results
+		if opts.Env != "" {
+			v = map[string]any{"sessions": results, "anchors": anchors}
+		}
+		if err := writeJSON(opts.f.Out, v); err != nil {
 			return err
 		}
 	} else {
-		for _, r := range results {
-			if r.OK {
-				fmt.Fprintf(out, "ok   %s  %d events\n", r.SessionID, r.Events)
-			} else {
-				fmt.Fprintf(out, "BAD  %s  %s\n", r.SessionID, badWhere(r))
-			}
-		}
-		if len(results) == 0 {
-			fmt.Fprintf(opts.f.ErrOut, "no sessions in %s\n", j.Path())
+		printVerify(opts.f, j, results, anchors)
+	}
+	return verifyExit(opts.f, results, anchors)
+}
+
+// printVerify writes one line per session (ok, BAD, fix: repairable, key:
+// needs the key) and per anchored session.
+func printVerify(f *factory, j *journal.Journal, results []engine.VerifyResult, anchors []engine.AnchorCheck) {
+	for _, r := range results {
+		switch {
+		case r.OK:
+			fmt.Fprintf(f.Out, "ok   %s  %d events\n", r.SessionID, r.Events)
+		case r.Repairable:
+			fmt.Fprintf(f.Out, "fix  %s  %s\n", r.SessionID, r.Reason)
+		case r.NeedsKey:
+			fmt.Fprintf(f.Out, "key  %s  %s\n", r.SessionID, r.Reason)
+		default:
+			fmt.Fprintf(f.Out, "BAD  %s  %s\n", r.SessionID, badWhere(r))
 		}
 	}
-	if firstBad != nil {
-		fmt.Fprintf(opts.f.ErrOut, "journal verify: session %s: %s\n", firstBad.SessionID, badWhere(*firstBad))
-		return silentExit(exitFailed, fmt.Errorf("session %s: %s", firstBad.SessionID, badWhere(*firstBad)))
+	if len(results) == 0 {
+		fmt.Fprintf(f.ErrOut, "no sessions in %s\n", j.Path())
+	}
+	for _, a := range anchors {
+		if a.OK {
+			fmt.Fprintf(f.Out, "ok   %s  matches its %d anchor(s)\n", a.SessionID, a.Anchors)
+		} else {
+			fmt.Fprintf(f.Out, "BAD  %s  anchor: %s\n", a.SessionID, a.Reason)
+		}
+	}
+}
+
+// verifyExit is the outcome: exit 1 for a mismatch (the first is named on
+// stderr), else exit 2 when keyed sessions could not be checked.
+func verifyExit(f *factory, results []engine.VerifyResult, anchors []engine.AnchorCheck) error {
+	keyed := 0
+	for _, r := range results {
+		switch {
+		case r.OK, r.Repairable:
+		case r.NeedsKey:
+			keyed++
+		default:
+			fmt.Fprintf(f.ErrOut, "journal verify: session %s: %s\n", r.SessionID, badWhere(r))
+			return silentExit(exitFailed, fmt.Errorf("session %s: %s", r.SessionID, badWhere(r)))
+		}
+	}
+	for _, a := range anchors {
+		if !a.OK {
+			fmt.Fprintf(f.ErrOut, "journal verify: session %s: anchor: %s\n", a.SessionID, a.Reason)
+			return silentExit(exitFailed, fmt.Errorf("session %s: anchor: %s", a.SessionID, a.Reason))
+		}
+	}
+	if keyed > 0 {
+		fmt.Fprintf(f.ErrOut, "journal verify: %d keyed session(s) not checked: set LOCKSTEP_JOURNAL_KEY to their key\n", keyed)
+		return silentExit(exitBadInput, fmt.Errorf("%d keyed sessions not checked: %w", keyed, journal.ErrKeyRequired))
 	}
 	return nil
+}
+
+// unreadable makes an error reading the journal (or the store) exit 2:
+// exit 1 is kept for a real mismatch.
+func unreadable(err error) error {
+	var e *exitError
+	if errors.As(err, &e) {
+		return err
+	}
+	return &exitError{code: exitBadInput, err: fmt.Errorf("journal verify: %w", err)}
 }
 
 // verifyResults verifies the session id (a unique prefix will do; a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -31,7 +30,7 @@ func (j *Journal) Append(ctx context.Context, ev engine.Event) (engine.Event, er
 		return engine.Event{}, fmt.Errorf("append event: %w", err)
 	}
 	defer tx.Rollback()
-	stored, err := appendTx(ctx, tx, ev)
+	stored, err := j.appendTx(ctx, tx, ev)
 	if err != nil {
 		return engine.Event{}, fmt.Errorf("append event: %w", err)
 	}
@@ -42,41 +41,28 @@ func (j *Journal) Append(ctx context.Context, ev engine.Event) (engine.Event, er
 }
 
 // appendTx appends ev inside tx, which must hold the write lock.
-func appendTx(ctx context.Context, tx *sql.Tx, ev engine.Event) (engine.Event, error) {
+func (j *Journal) appendTx(ctx context.Context, tx *sql.Tx, ev engine.Event) (engine.Event, error) {
 	if err := validateEvent(ev); err != nil {
 		return engine.Event{}, err
 	}
-	var (
-		header   engine.SessionInfo
-		mode     string
-		started  string
-		headSeq  int64
-		headHash string
-	)
-	err := tx.QueryRowContext(ctx, `SELECT id, runbook_sha256, env, mode, operator, started, head_seq, head_hash
-		FROM sessions WHERE id = ?`, ev.SessionID).
-		Scan(&header.ID, &header.RunbookSHA256, &header.Env, &mode, &header.Operator, &started, &headSeq, &headHash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return engine.Event{}, fmt.Errorf("session %q: %w", ev.SessionID, engine.ErrNotFound)
-	}
+	hd, err := readHeader(ctx, tx, ev.SessionID)
 	if err != nil {
-		return engine.Event{}, fmt.Errorf("read session %q: %w", ev.SessionID, err)
+		return engine.Event{}, err
 	}
-	header.Mode = engine.Mode(mode)
-	if header.Started, err = parseStoreTime(started); err != nil {
-		return engine.Event{}, fmt.Errorf("session %q: started: %w", ev.SessionID, err)
+	hs, err := j.hasherFor(hd.chain)
+	if err != nil {
+		return engine.Event{}, fmt.Errorf("session %q: %w", ev.SessionID, err)
 	}
-
-	ev.Seq = headSeq + 1
-	ev.PrevHash = headHash
-	if headSeq == 0 {
-		ev.PrevHash = HeaderHash(header)
+	ev.Seq = hd.headSeq + 1
+	ev.PrevHash = hd.headHash
+	if hd.headSeq == 0 {
+		ev.PrevHash = hd.hash(hs)
 	}
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
 	ev.Time = normTime(ev.Time)
-	ev.Hash = EventHash(ev)
+	ev.Hash = hs.event(ev)
 
 	var data any // NULL when the event has no data
 	if len(ev.Data) > 0 {
@@ -89,14 +75,36 @@ func appendTx(ctx context.Context, tx *sql.Tx, ev engine.Event) (engine.Event, e
 		data, ev.PrevHash, ev.Hash); err != nil {
 		return engine.Event{}, fmt.Errorf("insert event: %w", err)
 	}
+	// session.end records the end in the session row in the same
+	// transaction, so no crash can leave a row that lags its chain.
 	reopen := ev.Kind == engine.EvSessionResume
+	endTime, outcome := "", endOutcome(ev)
+	if outcome != engine.OutcomeRunning {
+		endTime = formatStoreTime(ev.Time)
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET head_seq = ?, head_hash = ?,
-		ended = CASE WHEN ? THEN NULL ELSE ended END,
-		outcome = CASE WHEN ? THEN '' ELSE outcome END
-		WHERE id = ?`, ev.Seq, ev.Hash, reopen, reopen, ev.SessionID); err != nil {
+		ended = CASE WHEN ? THEN NULL WHEN ? != '' THEN ? ELSE ended END,
+		outcome = CASE WHEN ? THEN '' WHEN ? != '' THEN ? ELSE outcome END
+		WHERE id = ?`, ev.Seq, ev.Hash, reopen, endTime, endTime, reopen, string(outcome), string(outcome),
+		ev.SessionID); err != nil {
 		return engine.Event{}, fmt.Errorf("update session head: %w", err)
 	}
 	return ev, nil
+}
+
+// endOutcome is the outcome a session.end event records, or
+// OutcomeRunning for any other event (or one without an outcome).
+func endOutcome(ev engine.Event) engine.Outcome {
+	if ev.Kind != engine.EvSessionEnd {
+		return engine.OutcomeRunning
+	}
+	var d struct {
+		Outcome engine.Outcome `json:"outcome"`
+	}
+	if json.Unmarshal(ev.Data, &d) != nil {
+		return engine.OutcomeRunning
+	}
+	return d.Outcome
 }
 
 func validateEvent(ev engine.Event) error {

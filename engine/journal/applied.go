@@ -39,8 +39,38 @@ func (j *Journal) RecordApplied(ctx context.Context, a engine.Applied) error {
 }
 
 // AppliedMigrations returns the applied records of env and name, newest
-// first; an empty env or name matches all.
+// first; an empty env or name matches all. Each record must be vouched
+// for by its session's verified chain (see vouchApplied); otherwise it
+// fails with ErrUnvouched naming the record and `lockstep journal verify`.
 func (j *Journal) AppliedMigrations(ctx context.Context, env, name string) ([]engine.Applied, error) {
+	var out []engine.Applied
+	err := j.snapshot(ctx, func(q dbq) error {
+		var err error
+		if out, err = appliedRows(ctx, q, env, name, ""); err != nil {
+			return err
+		}
+		v := vouchCache{}
+		for _, a := range out {
+			reason, err := j.vouchApplied(ctx, q, a, v)
+			if err != nil {
+				return err
+			}
+			if reason != "" {
+				return fmt.Errorf("%w: %s: %s: run `%s`",
+					ErrUnvouched, describeApplied(a), reason, strings.TrimSpace("lockstep journal verify "+a.SessionID))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read applied migrations: %w", err)
+	}
+	return out, nil
+}
+
+// appliedRows reads the applied rows of env, name and session ("" matches
+// all), newest first.
+func appliedRows(ctx context.Context, q dbq, env, name, session string) ([]engine.Applied, error) {
 	var (
 		where []string
 		args  []any
@@ -51,13 +81,16 @@ func (j *Journal) AppliedMigrations(ctx context.Context, env, name string) ([]en
 	if name != "" {
 		where, args = append(where, "name = ?"), append(args, name)
 	}
-	q := `SELECT name, version, env, runbook_sha256, COALESCE(session, ''), mode, status, time FROM applied`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	if session != "" {
+		where, args = append(where, "session = ?"), append(args, session)
 	}
-	rows, err := j.db.QueryContext(ctx, q+" ORDER BY time DESC, rowid DESC", args...)
+	query := `SELECT name, version, env, runbook_sha256, COALESCE(session, ''), mode, status, time FROM applied`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := q.QueryContext(ctx, query+" ORDER BY time DESC, rowid DESC", args...)
 	if err != nil {
-		return nil, fmt.Errorf("read applied migrations: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []engine.Applied
@@ -67,16 +100,16 @@ func (j *Journal) AppliedMigrations(ctx context.Context, env, name string) ([]en
 			mode, t string
 		)
 		if err := rows.Scan(&a.Name, &a.Version, &a.Env, &a.RunbookSHA256, &a.SessionID, &mode, &a.Status, &t); err != nil {
-			return nil, fmt.Errorf("read applied migrations: %w", err)
+			return nil, err
 		}
 		a.Mode = engine.Mode(mode)
 		if a.Time, err = parseStoreTime(t); err != nil {
-			return nil, fmt.Errorf("read applied migrations: time: %w", err)
+			return nil, fmt.Errorf("time: %w", err)
 		}
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read applied migrations: %w", err)
+		return nil, err
 	}
 	return out, nil
 }

@@ -6,21 +6,43 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/journal"
 )
+
+// ranSession stores the session a applied record describes, the way the
+// engine runs one (session.start, session.end, EndSession), and returns a
+// naming it.
+func ranSession(t *testing.T, j *journal.Journal, a engine.Applied) engine.Applied {
+	t.Helper()
+	ctx := context.Background()
+	s := createSession(t, j, engine.SessionInfo{Runbook: a.Name, RunbookPath: "/runbooks/" + a.Name + ".yaml",
+		RunbookSHA256: a.RunbookSHA256, Title: a.Name, Env: a.Env, Mode: a.Mode, Operator: "alice"})
+	start := engine.NewEvent(engine.EvSessionStart, "", map[string]any{
+		"runbook": a.Name, "version": a.Version, "sha256": a.RunbookSHA256, "env": a.Env, "mode": a.Mode,
+		"operator": "alice", "path": s.RunbookPath,
+	})
+	start.SessionID, start.Operator = s.ID, "alice"
+	if _, err := j.Append(ctx, start); err != nil {
+		t.Fatal(err)
+	}
+	endSession(t, j, s.ID, engine.Outcome(a.Status))
+	a.SessionID = s.ID
+	return a
+}
 
 func TestAppliedMigrations(t *testing.T) {
 	ctx := context.Background()
 	j, _ := openTemp(t)
-	s := createSession(t, j, sessionInfo("production", "split-address", engine.ModeLive, time.Time{}))
 	base := time.Date(2026, 11, 20, 22, 0, 0, 0, time.UTC)
 	records := []engine.Applied{
-		{Name: "split-address", Version: 2, Env: "staging", RunbookSHA256: "aa", SessionID: s.ID, Mode: engine.ModeRehearsal, Status: "completed", Time: base},
-		{Name: "split-address", Version: 3, Env: "staging", RunbookSHA256: "bb", SessionID: s.ID, Mode: engine.ModeRehearsal, Status: "completed", Time: base.Add(time.Hour)},
-		{Name: "split-address", Version: 3, Env: "production", RunbookSHA256: "bb", SessionID: s.ID, Mode: engine.ModeLive, Status: "failed", Time: base.Add(2 * time.Hour)},
+		{Name: "split-address", Version: 2, Env: "staging", RunbookSHA256: "aa", Mode: engine.ModeRehearsal, Status: "completed", Time: base},
+		{Name: "split-address", Version: 3, Env: "staging", RunbookSHA256: "bb", Mode: engine.ModeRehearsal, Status: "completed", Time: base.Add(time.Hour)},
+		{Name: "split-address", Version: 3, Env: "production", RunbookSHA256: "bb", Mode: engine.ModeLive, Status: "failed", Time: base.Add(2 * time.Hour)},
 		{Name: "rename-sku", Version: 1, Env: "staging", Mode: engine.ModeLive, Status: "completed", Time: base.Add(3 * time.Hour)},
 	}
-	for _, a := range records {
-		if err := j.RecordApplied(ctx, a); err != nil {
+	for i, a := range records {
+		records[i] = ranSession(t, j, a)
+		if err := j.RecordApplied(ctx, records[i]); err != nil {
 			t.Fatalf("RecordApplied(%+v): %v", a, err)
 		}
 	}

@@ -139,7 +139,7 @@ func (j *Journal) saveCheckpoints(batch []*checkpointReq) error {
 			return fmt.Errorf("save checkpoint: upsert: %w", err)
 		}
 		ev := engine.Event{SessionID: r.session, Step: r.step, Kind: engine.EvCheckpoint, Operator: operator, Data: r.payload}
-		if _, err := appendTx(ctx, tx, ev); err != nil {
+		if _, err := j.appendTx(ctx, tx, ev); err != nil {
 			return fmt.Errorf("save checkpoint: %w", err)
 		}
 	}
@@ -162,28 +162,4 @@ func checkpointData(segment int, cursor []byte, data any) (json.RawMessage, erro
 	}
 	m["segment"], m["cursor"] = segment, cursor // []byte encodes as base64
 	return json.Marshal(m)
-}
-
-// Checkpoints returns the latest cursor of each segment of the step; an
-// empty map when there are none.
-func (j *Journal) Checkpoints(ctx context.Context, sessionID, step string) (map[int][]byte, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT segment, cursor FROM checkpoints
-		WHERE session = ? AND step = ?`, sessionID, step)
-	if err != nil {
-		return nil, fmt.Errorf("read checkpoints: %w", err)
-	}
-	defer rows.Close()
-	out := map[int][]byte{}
-	for rows.Next() {
-		var seg int
-		var cur []byte
-		if err := rows.Scan(&seg, &cur); err != nil {
-			return nil, fmt.Errorf("read checkpoints: %w", err)
-		}
-		out[seg] = cur
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read checkpoints: %w", err)
-	}
-	return out, nil
 }

@@ -28,4 +28,10 @@ var (
 	// ErrSourceMismatch: a session whose runbook source does not hash to
 	// its runbook SHA-256.
 	ErrSourceMismatch = errors.New("runbook source does not match its sha256")
+	// ErrKeyRequired: a keyed session (HMAC chain) read or written without
+	// LOCKSTEP_JOURNAL_KEY, or with another key.
+	ErrKeyRequired = errors.New("journal key required")
+	// ErrUnvouched: a checkpoint or applied row the hash chain does not
+	// vouch for (edited, forged, or its session's chain is broken).
+	ErrUnvouched = errors.New("journal row not vouched for by the hash chain")
 )

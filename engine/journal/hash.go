@@ -1,8 +1,10 @@
 package journal
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"strconv"
 	"time"
 
@@ -32,22 +34,37 @@ const (
 	eventTag  = "lockstep.event.v1"
 )
 
-// HeaderHash returns the hash of a session header: the prev_hash of the
-// session's first event.
+// HeaderHash returns the version 1 hash of a session header: the
+// prev_hash of the first event of a session created before the session
+// chain (chain "v1"); newer sessions hash a linked header (chain.go).
 func HeaderHash(info engine.SessionInfo) string {
 	return hashFields(headerTag, info.ID, info.RunbookSHA256, info.Env, string(info.Mode),
 		info.Operator, formatHashTime(info.Started))
 }
 
-// EventHash returns the hash of ev as the journal computes it; ev.Hash is
-// ignored, ev.PrevHash is part of the input.
-func EventHash(ev engine.Event) string {
-	return hashFields(eventTag, ev.PrevHash, ev.SessionID, strconv.FormatInt(ev.Seq, 10),
+// EventHash returns the hash of ev as the journal computes it for an
+// unkeyed session; ev.Hash is ignored, ev.PrevHash is part of the input.
+func EventHash(ev engine.Event) string { return hasher{}.event(ev) }
+
+// event is EventHash under hs (HMAC-SHA256 for a keyed session).
+func (hs hasher) event(ev engine.Event) string {
+	return hs.sum(eventTag, ev.PrevHash, ev.SessionID, strconv.FormatInt(ev.Seq, 10),
 		formatHashTime(ev.Time), ev.Step, string(ev.Kind), ev.Operator, string(ev.Data))
 }
 
-func hashFields(fields ...string) string {
-	h := sha256.New()
+func hashFields(fields ...string) string { return hasher{}.sum(fields...) }
+
+// hasher computes the chain's hashes: SHA-256, or HMAC-SHA256 under key
+// when the session is keyed (see chain.go).
+type hasher struct{ key []byte }
+
+func (hs hasher) sum(fields ...string) string {
+	var h hash.Hash
+	if hs.key != nil {
+		h = hmac.New(sha256.New, hs.key)
+	} else {
+		h = sha256.New()
+	}
 	for _, f := range fields {
 		h.Write([]byte(strconv.Itoa(len(f))))
 		h.Write([]byte{':'})

@@ -68,7 +68,7 @@ func TestHashChainLinks(t *testing.T) {
 	j, _ := openTemp(t)
 	s := createSession(t, j, sessionInfo("staging", "split-address", engine.ModeLive, time.Time{}))
 	evs := appendEvents(t, j, s.ID, 5)
-	if got, want := evs[0].PrevHash, journal.HeaderHash(s); got != want {
+	if got, want := evs[0].PrevHash, journal.SessionHeaderHash(t, j, s.ID); got != want {
 		t.Errorf("first PrevHash = %s, want header hash %s", got, want)
 	}
 	for i, ev := range evs {

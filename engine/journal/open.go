@@ -26,6 +26,8 @@ type Journal struct {
 	db       *sql.DB
 	path     string
 	readOnly bool
+	key      []byte     // HMAC key of keyed sessions (WithKey); nil: none
+	tmpDir   string     // private copy read instead of path (see openCopy); removed by Close
 	mu       sync.Mutex // serialises write transactions
 
 	ck checkpointQueue // checkpoints waiting for the next group commit
@@ -42,7 +44,10 @@ type Journal struct {
 // not one fails with ErrNotJournal and is left as it was. The schema is
 // migrated to the version this binary knows; a journal with a newer schema
 // fails with ErrSchemaTooNew.
-func Open(path string) (*Journal, error) {
+//
+// Open also repairs the session rows a crash left behind their chain (see
+// repairEnds).
+func Open(path string, opts ...Option) (*Journal, error) {
 	if path == "" {
 		path = DefaultPath()
 	}
@@ -75,7 +80,30 @@ func Open(path string) (*Journal, error) {
 			return nil, fmt.Errorf("open journal %s: %w", path, err)
 		}
 	}
-	return &Journal{db: db, path: abs}, nil
+	j := &Journal{db: db, path: abs}
+	for _, o := range opts {
+		o(j)
+	}
+	if err := j.repairEnds(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	return j, nil
+}
+
+// Option configures Open and OpenReadOnly.
+type Option func(*Journal)
+
+// WithKey makes the sessions the journal creates keyed: their chain is
+// HMAC-SHA256 under key (LOCKSTEP_JOURNAL_KEY), so only a holder of the
+// key can rewrite it undetected; keyed sessions can be verified and
+// written only with the same key. An empty key is no key.
+func WithKey(key []byte) Option {
+	return func(j *Journal) {
+		if len(key) > 0 {
+			j.key = key
+		}
+	}
 }
 
 // OpenReadOnly opens the existing journal at path for reading only ("" means
@@ -84,7 +112,7 @@ func Open(path string) (*Journal, error) {
 // file fails with ErrNoJournal, a file that is not a journal with
 // ErrNotJournal, and a schema other than this binary's with ErrSchemaTooNew
 // or ErrSchemaTooOld. Writes through it fail (claims with ErrReadOnly).
-func OpenReadOnly(path string) (*Journal, error) {
+func OpenReadOnly(path string, opts ...Option) (*Journal, error) {
 	if path == "" {
 		path = DefaultPath()
 	}
@@ -104,10 +132,27 @@ func OpenReadOnly(path string) (*Journal, error) {
 		// this reader does not see, as if it had read just before.
 		db, err = openRO(abs, true)
 	}
+	var tmp string
+	switch {
+	case errors.Is(err, ErrSchemaTooOld):
+		// Written by an older lockstep: read an upgraded private copy,
+		// leaving the file as it is until a session upgrades it.
+		db, tmp, err = openCopy(abs, true)
+	case err != nil && exists(abs+"-wal") && !exists(abs+"-shm"):
+		// A -wal with no -shm (copied, or its -shm removed) where the
+		// reader cannot create one: SQLite cannot read the -wal in
+		// place, and immutable would miss the events in it. Read a
+		// private copy of both instead.
+		db, tmp, err = openCopy(abs, false)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, notJournal(err))
 	}
-	return &Journal{db: db, path: abs, readOnly: true}, nil
+	j := &Journal{db: db, path: abs, readOnly: true, tmpDir: tmp}
+	for _, o := range opts {
+		o(j)
+	}
+	return j, nil
 }
 
 // peekSchema checks, read-only, that an existing file is empty, a new
@@ -177,7 +222,11 @@ func (j *Journal) Path() string { return j.path }
 // Close gives back the sessions this Journal holds and closes the database.
 func (j *Journal) Close() error {
 	j.releaseAll()
-	if err := j.db.Close(); err != nil {
+	err := j.db.Close()
+	if j.tmpDir != "" {
+		os.RemoveAll(j.tmpDir)
+	}
+	if err != nil {
 		return fmt.Errorf("close journal: %w", err)
 	}
 	return nil

@@ -58,6 +58,17 @@ var migrations = []string{
 		time           TEXT NOT NULL
 	);
 	CREATE INDEX applied_env_name ON applied(env, name, time);`,
+	// 2: the session chain (see chain.go). ordinal is the creation order
+	// (existing sessions numbered by start time); chain names the hash
+	// scheme; prev_* link a session's header to its predecessor's head.
+	`ALTER TABLE sessions ADD COLUMN ordinal INTEGER;
+	ALTER TABLE sessions ADD COLUMN chain TEXT NOT NULL DEFAULT 'v1';
+	ALTER TABLE sessions ADD COLUMN prev_session TEXT NOT NULL DEFAULT '';
+	ALTER TABLE sessions ADD COLUMN prev_seq INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN prev_head TEXT NOT NULL DEFAULT '';
+	UPDATE sessions SET ordinal = (SELECT COUNT(*) FROM sessions s2
+		WHERE s2.started < sessions.started OR (s2.started = sessions.started AND s2.id <= sessions.id));
+	CREATE UNIQUE INDEX sessions_ordinal ON sessions(ordinal);`,
 }
 
 // SchemaVersion is the journal schema version this binary writes.

@@ -68,13 +68,28 @@ func (j *Journal) CreateSession(ctx context.Context, info engine.SessionInfo) (e
 	}
 }
 
+// insertSession stores s as the newest session, linked to the one before
+// it (see chain.go), in one transaction.
 func (j *Journal) insertSession(ctx context.Context, s engine.SessionInfo) error {
-	_, err := j.db.ExecContext(ctx, `INSERT INTO sessions
-		(id, runbook, runbook_path, runbook_sha256, runbook_source, title, env, mode, operator, started)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	tx, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	prev, ordinal, err := predecessor(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions
+		(id, runbook, runbook_path, runbook_sha256, runbook_source, title, env, mode, operator, started,
+		 ordinal, chain, prev_session, prev_seq, prev_head)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.Runbook, s.RunbookPath, s.RunbookSHA256, s.RunbookSource, s.Title,
-		s.Env, string(s.Mode), s.Operator, formatStoreTime(s.Started))
-	return err
+		s.Env, string(s.Mode), s.Operator, formatStoreTime(s.Started),
+		ordinal, j.chainFor(), prev.session, prev.seq, prev.hash); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // sessionColumns are read by scanSession, in order; events is the count.
@@ -82,10 +97,10 @@ func (j *Journal) insertSession(ctx context.Context, s engine.SessionInfo) error
 const (
 	sessionColumns = `id, runbook, runbook_path, runbook_sha256, runbook_source, title, env, mode,
 	operator, started, ended, outcome,
-	(SELECT COUNT(*) FROM events e WHERE e.session = sessions.id)`
+	(SELECT COUNT(*) FROM events e WHERE e.session = sessions.id), head_hash`
 	listColumns = `id, runbook, runbook_path, runbook_sha256, NULL, title, env, mode,
 	operator, started, ended, outcome,
-	(SELECT COUNT(*) FROM events e WHERE e.session = sessions.id)`
+	(SELECT COUNT(*) FROM events e WHERE e.session = sessions.id), head_hash`
 )
 
 type rowScanner interface{ Scan(dest ...any) error }
@@ -99,7 +114,7 @@ func scanSession(r rowScanner) (engine.SessionInfo, error) {
 		source        []byte
 	)
 	err := r.Scan(&s.ID, &s.Runbook, &s.RunbookPath, &s.RunbookSHA256, &source, &s.Title,
-		&s.Env, &mode, &s.Operator, &started, &ended, &outcome, &s.Events)
+		&s.Env, &mode, &s.Operator, &started, &ended, &outcome, &s.Events, &s.Head)
 	if err != nil {
 		return engine.SessionInfo{}, err
 	}
@@ -117,7 +132,11 @@ func scanSession(r rowScanner) (engine.SessionInfo, error) {
 
 // Session returns the session with the given id, with its event count.
 func (j *Journal) Session(ctx context.Context, id string) (engine.SessionInfo, error) {
-	row := j.db.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id)
+	return readSession(ctx, j.db, id)
+}
+
+func readSession(ctx context.Context, q dbq, id string) (engine.SessionInfo, error) {
+	row := q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id)
 	s, err := scanSession(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return engine.SessionInfo{}, fmt.Errorf("session %q: %w", id, engine.ErrNotFound)

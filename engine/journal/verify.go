@@ -16,19 +16,27 @@ import (
 	"github.com/lockstep-run/lockstep/engine"
 )
 
-// Verify recomputes the session's hash chain (see HeaderHash and
-// EventHash) and reports the first event that does not hold: its seq and
-// a reason — the session header changed (first prev_hash), a gap in seq
-// (an event deleted), a broken link (prev_hash is not the previous hash),
-// a hash mismatch (the event was edited), or events missing at the end
-// (the session's recorded head is not the last event). It then checks the
-// columns of the session row no hash covers against the hashed events
-// (see checkRow), reporting a mismatch with BadSeq 0, as it does a runbook
-// source that no longer hashes to the session's SHA-256. Events whose
-// session row was deleted are reported too; an id with neither a row nor
-// events returns engine.ErrNotFound wrapped.
-func (j *Journal) Verify(ctx context.Context, sessionID string) (engine.VerifyResult, error) {
-	info, err := j.Session(ctx, sessionID)
+// Verify recomputes the session's hash chain (see walkChain) and reports
+// the first event that does not hold; then its link to the previous
+// session (chain.go: the previous session deleted, renumbered, truncated
+// or rewritten); then the columns of the session row no hash covers
+// against the hashed events (see checkRow) — a row that only lags a
+// session.end a crash left unrecorded is reported Repairable — and the
+// runbook source against the session's SHA-256; then the session's
+// checkpoint and applied rows against its events. Those are reported with
+// BadSeq 0. A keyed session checked without its key is reported NeedsKey.
+// Events whose session row was deleted are reported too; an id with
+// neither a row nor events returns engine.ErrNotFound wrapped.
+func (j *Journal) Verify(ctx context.Context, sessionID string) (res engine.VerifyResult, err error) {
+	err = j.snapshot(ctx, func(q dbq) error {
+		res, err = j.verify(ctx, q, sessionID)
+		return err
+	})
+	return res, err
+}
+
+func (j *Journal) verify(ctx context.Context, q dbq, sessionID string) (engine.VerifyResult, error) {
+	info, err := readSession(ctx, q, sessionID)
 	if errors.Is(err, engine.ErrNotFound) {
 		if res, ok, oerr := j.verifyOrphan(ctx, sessionID); oerr != nil || ok {
 			return res, oerr
@@ -48,26 +56,84 @@ func (j *Journal) Verify(ctx context.Context, sessionID string) (engine.VerifyRe
 			return fail(0, "runbook source changed: it no longer matches the session's sha256")
 		}
 	}
-	var headSeq int64
-	var headHash string
-	if err := j.db.QueryRowContext(ctx, `SELECT head_seq, head_hash FROM sessions WHERE id = ?`, sessionID).
-		Scan(&headSeq, &headHash); err != nil {
-		return engine.VerifyResult{}, fmt.Errorf("verify %q: read head: %w", sessionID, err)
+	hd, err := readHeader(ctx, q, sessionID)
+	if err != nil {
+		return engine.VerifyResult{}, fmt.Errorf("verify: %w", err)
 	}
-	rows, err := j.db.QueryContext(ctx, `SELECT seq, time, step, kind, operator, data, prev_hash, hash
-		FROM events WHERE session = ? ORDER BY seq`, sessionID)
+	hs, err := j.hasherFor(hd.chain)
+	if errors.Is(err, ErrKeyRequired) {
+		res.OK, res.NeedsKey, res.Reason = false, true, "cannot check: "+err.Error()
+		return res, nil
+	}
 	if err != nil {
 		return engine.VerifyResult{}, fmt.Errorf("verify %q: %w", sessionID, err)
 	}
+	w, err := walkChain(ctx, q, hd, hs)
+	if err != nil {
+		return engine.VerifyResult{}, fmt.Errorf("verify %q: %w", sessionID, err)
+	}
+	if w.reason != "" {
+		return fail(w.badSeq, "%s", w.reason)
+	}
+	reason, err := checkLink(ctx, q, hd)
+	if err != nil {
+		return engine.VerifyResult{}, fmt.Errorf("verify %q: %w", sessionID, err)
+	}
+	if reason != "" {
+		return fail(0, "%s", reason)
+	}
+	if reason := checkRow(info, w.facts); reason != "" {
+		if repairable(info, hd, w.facts) {
+			res.Repairable = true
+			return fail(0, "repairable, not tampering: session.end (seq %d) ended the session as %q but the process died before its row recorded it; the next lockstep run or resume with this journal repairs the row",
+				w.facts.endSeq, w.facts.outcome)
+		}
+		return fail(0, "session row changed: %s", reason)
+	}
+	if reason, err = checkCheckpointRows(ctx, q, sessionID, w.facts); err != nil {
+		return engine.VerifyResult{}, fmt.Errorf("verify %q: %w", sessionID, err)
+	}
+	if reason != "" {
+		return fail(0, "%s", reason)
+	}
+	if reason, err = j.checkAppliedRows(ctx, q, sessionID); err != nil {
+		return engine.VerifyResult{}, fmt.Errorf("verify %q: %w", sessionID, err)
+	}
+	if reason != "" {
+		return fail(0, "%s", reason)
+	}
+	return res, nil
+}
+
+// chainWalk is what walking a session's events found.
+type chainWalk struct {
+	facts  rowFacts
+	badSeq int64
+	reason string // "" when the chain holds
+}
+
+// walkChain recomputes the session's chain (see HeaderHash, EventHash and
+// chain.go) up to its recorded head and reports the first event that does
+// not hold: the session header changed (first prev_hash), a gap in seq
+// (an event deleted), a broken link, a hash mismatch (an event edited),
+// or events missing at the end.
+func walkChain(ctx context.Context, q dbq, hd header, hs hasher) (chainWalk, error) {
+	var w chainWalk
+	fail := func(seq int64, format string, args ...any) (chainWalk, error) {
+		w.badSeq, w.reason = seq, fmt.Sprintf(format, args...)
+		return w, nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT seq, time, step, kind, operator, data, prev_hash, hash
+		FROM events WHERE session = ? ORDER BY seq`, hd.info.ID)
+	if err != nil {
+		return w, err
+	}
 	defer rows.Close()
-	var (
-		prev, want = HeaderHash(info), int64(1)
-		facts      rowFacts
-	)
+	prev, want := hd.hash(hs), int64(1)
 	for rows.Next() {
-		ev, err := scanVerifyRow(rows, sessionID)
+		ev, err := scanVerifyRow(rows, hd.info.ID)
 		if err != nil {
-			return engine.VerifyResult{}, fmt.Errorf("verify %q: %w", sessionID, err)
+			return w, err
 		}
 		switch {
 		case ev.Seq != want:
@@ -78,26 +144,34 @@ func (j *Journal) Verify(ctx context.Context, sessionID string) (engine.VerifyRe
 			return fail(ev.Seq, "broken link: prev_hash is not the hash of event %d", ev.Seq-1)
 		case ev.Time.IsZero():
 			return fail(ev.Seq, "hash mismatch: event time is unreadable (event edited)")
-		case EventHash(ev) != ev.Hash:
+		case hs.event(ev) != ev.Hash:
 			return fail(ev.Seq, "hash mismatch: event content changed")
 		}
-		facts.add(ev)
+		w.facts.add(ev)
 		prev, want = ev.Hash, want+1
 	}
 	if err := rows.Err(); err != nil {
-		return engine.VerifyResult{}, fmt.Errorf("verify %q: %w", sessionID, err)
+		return w, err
 	}
-	if last := want - 1; headSeq != last || (last > 0 && headHash != prev) {
-		return fail(last+1, "events missing: the session's last recorded event is %d, the chain ends at %d", headSeq, last)
+	if last := want - 1; hd.headSeq != last || (last > 0 && hd.headHash != prev) {
+		return fail(last+1, "events missing: the session's last recorded event is %d, the chain ends at %d", hd.headSeq, last)
 	}
-	if reason := checkRow(info, facts); reason != "" {
-		return fail(0, "session row changed: %s", reason)
-	}
-	return res, nil
+	return w, nil
+}
+
+// repairable reports a session row that lags a chain that explains it:
+// the row says running, and the chain's last event is the session.end
+// that ended it (the process died between the two writes, which older
+// lockstep versions made separately).
+func repairable(info engine.SessionInfo, hd header, f rowFacts) bool {
+	return info.Outcome == engine.OutcomeRunning && f.outcome != engine.OutcomeRunning &&
+		f.endSeq == hd.headSeq && f.endSeq > 0
 }
 
 // VerifyAll verifies every session, oldest first, then reports the events
-// whose session row is gone (one failed result per such session id).
+// whose session row is gone (one failed result per such session id), the
+// applied records that name no session, and gaps in the sessions'
+// numbering (a session deleted with no later one to miss it).
 func (j *Journal) VerifyAll(ctx context.Context) ([]engine.VerifyResult, error) {
 	list, err := j.ListSessions(ctx, engine.SessionFilter{})
 	if err != nil {
@@ -115,7 +189,20 @@ func (j *Journal) VerifyAll(ctx context.Context) ([]engine.VerifyResult, error) 
 	if err != nil {
 		return nil, fmt.Errorf("verify journal: %w", err)
 	}
-	return append(out, orphans...), nil
+	out = append(out, orphans...)
+	applied, err := j.appliedOrphans(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify journal: %w", err)
+	}
+	out = append(out, applied...)
+	gap, err := j.ordinalGaps(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify journal: %w", err)
+	}
+	if gap != "" {
+		out = append(out, engine.VerifyResult{SessionID: "(sessions)", Reason: "session chain broken: " + gap})
+	}
+	return out, nil
 }
 
 // verifyOrphan reports the events of a session id that has no row.
@@ -159,6 +246,7 @@ type rowFacts struct {
 	endSeq   int64
 	endTime  time.Time
 	startSeq int64
+	cursors  map[ckKey]ckFact // latest checkpoint event per step and segment
 }
 
 func (f *rowFacts) add(ev engine.Event) {
@@ -170,6 +258,8 @@ func (f *rowFacts) add(ev engine.Event) {
 		}
 	case engine.EvSessionResume:
 		f.outcome, f.endSeq, f.endTime = engine.OutcomeRunning, 0, time.Time{}
+	case engine.EvCheckpoint:
+		f.addCheckpoint(ev)
 	case engine.EvSessionEnd:
 		var d struct {
 			Outcome engine.Outcome `json:"outcome"`

@@ -36,22 +36,23 @@ func TestVerifyChecksTheSessionRow(t *testing.T) {
 		name       string
 		tamper     string // ?1 is the session id
 		wantReason string // "" = verifies
+		repairable bool   // the chain explains the row: not tampering
 	}{
-		{"untouched", "", ""},
+		{"untouched", "", "", false},
 		{"aborted made resumable", `UPDATE sessions SET outcome = 'stopped', ended = NULL WHERE id = ?1`,
-			`outcome is "stopped", session.end (seq 4) says "aborted"`},
+			`outcome is "stopped", session.end (seq 4) says "aborted"`, false},
 		{"aborted made completed", `UPDATE sessions SET outcome = 'completed' WHERE id = ?1`,
-			`outcome is "completed", session.end (seq 4) says "aborted"`},
+			`outcome is "completed", session.end (seq 4) says "aborted"`, false},
 		{"aborted made never ended", `UPDATE sessions SET outcome = '', ended = NULL WHERE id = ?1`,
-			`the session shows as never ended, but session.end (seq 4) ended it as "aborted"`},
-		{"end time cleared", `UPDATE sessions SET ended = NULL WHERE id = ?1`, "no end time"},
+			`repairable, not tampering: session.end (seq 4) ended the session as "aborted"`, true},
+		{"end time cleared", `UPDATE sessions SET ended = NULL WHERE id = ?1`, "no end time", false},
 		{"end time moved", `UPDATE sessions SET ended = '2099-01-01T00:00:00.000000Z' WHERE id = ?1`,
-			"end time 2099-01-01T00:00:00.000000Z does not match session.end (seq 4)"},
+			"end time 2099-01-01T00:00:00.000000Z does not match session.end (seq 4)", false},
 		{"title", `UPDATE sessions SET title = 'Harmless cleanup' WHERE id = ?1`,
-			`title is "Harmless cleanup", the saved runbook says "Migrate r"`},
+			`title is "Harmless cleanup", the saved runbook says "Migrate r"`, false},
 		{"runbook path", `UPDATE sessions SET runbook_path = '/elsewhere.yaml' WHERE id = ?1`,
-			`runbook_path is "/elsewhere.yaml", session.start (seq 1) says "/runbooks/r.yaml"`},
-		{"runbook name", `UPDATE sessions SET runbook = 'other' WHERE id = ?1`, `runbook is "other"`},
+			`runbook_path is "/elsewhere.yaml", session.start (seq 1) says "/runbooks/r.yaml"`, false},
+		{"runbook name", `UPDATE sessions SET runbook = 'other' WHERE id = ?1`, `runbook is "other"`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,8 +73,12 @@ func TestVerifyChecksTheSessionRow(t *testing.T) {
 				}
 				return
 			}
-			if res.OK || res.BadSeq != 0 || !strings.Contains(res.Reason, "session row changed: "+tt.wantReason) {
-				t.Errorf("Verify() = %+v, want not OK, BadSeq 0, reason containing %q", res, "session row changed: "+tt.wantReason)
+			want := "session row changed: " + tt.wantReason
+			if tt.repairable {
+				want = tt.wantReason
+			}
+			if res.OK || res.BadSeq != 0 || res.Repairable != tt.repairable || !strings.Contains(res.Reason, want) {
+				t.Errorf("Verify() = %+v, want not OK, BadSeq 0, Repairable %v, reason containing %q", res, tt.repairable, want)
 			}
 		})
 	}

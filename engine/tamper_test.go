@@ -1,0 +1,275 @@
+package engine_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/journal"
+)
+
+// TestMigrateResumeRefusesUnvouchedCheckpoints: the checkpoints table is
+// not hashed, so someone editing it (marking segments done, deleting or
+// forging a row) could make a resumed migrate skip rows and still report
+// success. Resume must trust a checkpoint row only when the session's
+// verified chain holds the same cursor, and refuse otherwise, naming the
+// row and `lockstep journal verify`.
+func TestMigrateResumeRefusesUnvouchedCheckpoints(t *testing.T) {
+	done := "\x00lockstep:segment-done"
+	tests := []struct {
+		name   string
+		tamper string // ?1 session, ?2 the segment-done cursor
+	}{
+		{"segments marked done", `UPDATE checkpoints SET cursor = ?2 WHERE session = ?1`},
+		{"cursor moved forward", `UPDATE checkpoints SET cursor = (SELECT cursor FROM checkpoints WHERE session = ?1 AND segment = 1)
+			WHERE session = ?1 AND segment = 0`},
+		{"forged row", `INSERT INTO checkpoints (session, step, segment, cursor, updated)
+			VALUES (?1, 'bump', 5, ?2, '2026-12-01T00:00:00.000000Z')`},
+		{"row deleted", `DELETE FROM checkpoints WHERE session = ?1 AND segment = (SELECT MIN(segment) FROM checkpoints WHERE session = ?1)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rb := dataRunbook(t, 2, "", counterSteps)
+			r := newSQLiteRig(t, rb, 2000)
+			ctx, cancel := context.WithCancel(context.Background())
+			sc := r.stepContext("bump")
+			sc.Journal = &cancelJournal{Journal: r.j, n: 3, cancel: cancel}
+			if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
+				t.Fatalf("interrupted run error = %v, want context.Canceled", err)
+			}
+			db := r.journalDB(t)
+			if _, err := db.Exec(tt.tamper, r.session.ID, []byte(done)); err != nil {
+				t.Fatalf("tamper: %v", err)
+			}
+			sc = r.stepContext("bump")
+			sc.Resumed, sc.Attempt = true, 2
+			_, err := r.run(sc)
+			if err == nil {
+				left := 0
+				for _, it := range r.all() {
+					if attrNum(it, "v") != 2 {
+						left++
+					}
+				}
+				t.Fatalf("resume after tampering succeeded with %d of 2000 rows never migrated; want refused", left)
+			}
+			if !errors.Is(err, journal.ErrUnvouched) || !strings.Contains(err.Error(), "lockstep journal verify") {
+				t.Errorf("resume error = %v, want journal.ErrUnvouched naming `lockstep journal verify`", err)
+			}
+			res, verr := r.j.Verify(r.ctx, r.session.ID)
+			if verr != nil || res.OK || !strings.Contains(res.Reason, "checkpoint") {
+				t.Errorf("Verify() = %+v, %v; want a checkpoint mismatch", res, verr)
+			}
+		})
+	}
+}
+
+// journalDB opens the rig's journal file the way someone editing it with
+// the sqlite3 CLI would; closed when the test ends.
+func (r *dataRig) journalDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "journal.db")+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// recordRehearsal stores a rehearsal of runbook name at version with the
+// given SHA-256 in staging that ended with outcome (completed or failed),
+// as a session would have: session.start, session.end, then its applied
+// record.
+func recordRehearsal(t *testing.T, j *journal.Journal, name string, version int, sha string, outcome engine.Outcome) engine.SessionInfo {
+	t.Helper()
+	ctx := context.Background()
+	s, err := j.CreateSession(ctx, engine.SessionInfo{Runbook: name, RunbookSHA256: sha, Title: name,
+		Env: "staging", Mode: engine.ModeRehearsal, Operator: "carol"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []engine.Event{
+		engine.NewEvent(engine.EvSessionStart, "", map[string]any{"runbook": name, "version": version, "sha256": sha,
+			"env": "staging", "mode": engine.ModeRehearsal, "operator": "carol"}),
+		engine.NewEvent(engine.EvSessionEnd, "", map[string]any{"outcome": outcome}),
+	} {
+		ev.SessionID, ev.Operator = s.ID, "carol"
+		if _, err := j.Append(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.EndSession(ctx, s.ID, outcome); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.RecordApplied(ctx, engine.Applied{Name: name, Version: version, Env: "staging", RunbookSHA256: sha,
+		SessionID: s.ID, Mode: engine.ModeRehearsal, Status: string(outcome), Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestRehearsalDriftRefusesForgedApplied: applied rows are not hashed, so
+// one forged row claiming a completed rehearsal of this very runbook let
+// a protected live run skip the rehearsal-drift prompt. A row the chain
+// does not vouch for must stop the run, naming the row.
+func TestRehearsalDriftRefusesForgedApplied(t *testing.T) {
+	tests := []struct {
+		name    string
+		outcome engine.Outcome // of the real rehearsal
+		forge   string         // ?1 the runbook's SHA-256, ?2 the real rehearsal's session
+		target  string         // in the error
+	}{
+		{"row without a session", engine.OutcomeCompleted, `INSERT INTO applied (name, version, env, runbook_sha256, session, mode, status, time)
+			VALUES ('t', 1, 'staging', ?1, NULL, 'rehearsal', 'completed', '2099-12-01T00:00:00.000000Z')`, "names no session"},
+		{"sha edited", engine.OutcomeCompleted, `UPDATE applied SET runbook_sha256 = ?1 WHERE session = ?2`, "its session ran runbook SHA-256"},
+		{"failed rehearsal made completed", engine.OutcomeFailed,
+			`UPDATE applied SET status = 'completed', runbook_sha256 = ?1 WHERE session = ?2`, "its session ran runbook SHA-256"},
+		{"row pointing at another session", engine.OutcomeCompleted, `INSERT INTO applied (name, version, env, runbook_sha256, session, mode, status, time)
+			SELECT 't', 1, env, ?1, id, 'rehearsal', 'completed', '2099-12-02T00:00:00.000000Z' FROM sessions WHERE id = ?2`,
+			"its session ran runbook SHA-256"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := answers(map[string][]reply{"confirm_env": {{ans: engine.Answer{Value: "prod"}}}})
+			h := newHarness(t, protectedRunbook, p)
+			h.cfg.Env, h.cfg.Clock = "prod", fixedClock{paris(t, "2026-11-24 23:00")}
+			old := recordRehearsal(t, h.j, "t", 1, "0123abcd", tt.outcome)
+			db, err := sql.Open("sqlite3", h.j.Path()+"?_busy_timeout=5000")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(tt.forge, h.cfg.Runbook.SHA256, old.ID); err != nil {
+				t.Fatalf("forge: %v", err)
+			}
+			s, err := engine.Start(context.Background(), h.cfg)
+			if err == nil {
+				h.s = s
+				t.Fatalf("Start() with a forged applied row succeeded (drift prompts asked: %v); want refused", p.kinds())
+			}
+			if !errors.Is(err, journal.ErrUnvouched) || !strings.Contains(err.Error(), tt.target) ||
+				!strings.Contains(err.Error(), "lockstep journal verify") {
+				t.Errorf("Start() error = %v, want journal.ErrUnvouched saying %q and naming `lockstep journal verify`", err, tt.target)
+			}
+		})
+	}
+}
+
+// rewriteJournal edits the data of the session's last event and
+// recomputes, with plain SHA-256, every hash after the header: a full
+// rewrite of the journal file, which its own chain cannot catch.
+func rewriteJournal(t *testing.T, db *sql.DB, sessionID string) {
+	t.Helper()
+	if _, err := db.Exec(`UPDATE events SET data = '{"outcome":"completed","note":"nothing to see"}'
+		WHERE session = ?1 AND seq = (SELECT MAX(seq) FROM events WHERE session = ?1)`, sessionID); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Query(`SELECT seq, time, step, kind, operator, COALESCE(data, ''), prev_hash FROM events
+		WHERE session = ? ORDER BY seq`, sessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []engine.Event
+	for rows.Next() {
+		ev := engine.Event{SessionID: sessionID}
+		var tm, kind, data string
+		if err := rows.Scan(&ev.Seq, &tm, &ev.Step, &kind, &ev.Operator, &data, &ev.PrevHash); err != nil {
+			t.Fatal(err)
+		}
+		ev.Kind, ev.Data = engine.EventKind(kind), []byte(data)
+		if ev.Time, err = time.Parse(time.RFC3339Nano, tm); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	rows.Close()
+	prev := ""
+	for i, ev := range evs {
+		if i > 0 {
+			ev.PrevHash = prev
+		}
+		prev = journal.EventHash(ev)
+		if _, err := db.Exec(`UPDATE events SET prev_hash = ?, hash = ? WHERE session = ? AND seq = ?`,
+			ev.PrevHash, prev, sessionID, ev.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`UPDATE sessions SET head_hash = ? WHERE id = ?`, prev, sessionID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSessionEndAnchorsTheJournal: a live session that used its store
+// records its final head there; a full rewrite of the journal file
+// (hashes recomputed) passes the journal's own chain but not its anchor,
+// and a deleted session is missing from the journal.
+func TestSessionEndAnchorsTheJournal(t *testing.T) {
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, db *sql.DB, id string)
+		want   string // in the anchor check's reason; "" = OK
+	}{
+		{"untouched", func(*testing.T, *sql.DB, string) {}, ""},
+		{"journal rewritten", rewriteJournal, "session rewritten"},
+		{"session deleted", func(t *testing.T, db *sql.DB, id string) {
+			for _, q := range []string{`DELETE FROM checkpoints WHERE session = ?`, `DELETE FROM applied WHERE session = ?`,
+				`DELETE FROM events WHERE session = ?`, `DELETE FROM sessions WHERE id = ?`} {
+				if _, err := db.Exec(q, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, "missing from the journal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			rb := dataRunbook(t, 2, "", counterSteps)
+			rig := newSQLiteRig(t, rb, 50)
+			dbPath := filepath.Join(rig.dir, "data.db")
+			cfg := sqliteSessionConfig(t, rb, dbPath)
+			s, err := engine.Start(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out, err := s.Run(ctx); err != nil || out != engine.OutcomeCompleted {
+				t.Fatalf("Run() = %v, %v; want completed", out, err)
+			}
+			j := cfg.Journal.(*journal.Journal)
+			info, err := j.LatestSession(ctx, engine.SessionFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := cfg.Stores(ctx, rb.Env("test").Store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			anchors, err := st.(engine.Anchorer).Anchors(ctx, rb.Name, "test")
+			if err != nil || len(anchors) != 1 || anchors[0].SessionID != info.ID || anchors[0].Head != info.Head ||
+				anchors[0].Events != info.Events {
+				t.Fatalf("Anchors() = %+v, %v; want one with the session's head %s at %d", anchors, err, info.Head, info.Events)
+			}
+			db, err := sql.Open("sqlite3", j.Path()+"?_busy_timeout=5000")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			tt.tamper(t, db, info.ID)
+			if res, err := j.Verify(ctx, info.ID); tt.name == "journal rewritten" && (err != nil || !res.OK) {
+				t.Fatalf("the rewrite should pass the journal's own chain: Verify() = %+v, %v", res, err)
+			}
+			checks, err := engine.CheckAnchors(ctx, j, anchors)
+			if err != nil || len(checks) != 1 {
+				t.Fatalf("CheckAnchors() = %+v, %v", checks, err)
+			}
+			if c := checks[0]; c.OK != (tt.want == "") || !strings.Contains(c.Reason, tt.want) {
+				t.Errorf("CheckAnchors() = %+v, want reason containing %q", c, tt.want)
+			}
+		})
+	}
+}
