@@ -170,10 +170,16 @@ func (s *Session) warn(ctx context.Context, step, msg string) {
 }
 
 // setInterrupt registers what an abort or rollback cancels (nil: nothing).
+// A request that arrived after the step started but before its interrupt
+// was registered cancels it at once: it must not wait for the step's end.
 func (s *Session) setInterrupt(cancel context.CancelCauseFunc) {
 	s.mu.Lock()
 	s.ctl.interrupt = cancel
+	pending := cancel != nil && (s.ctl.aborted || s.ctl.rollback)
 	s.mu.Unlock()
+	if pending {
+		cancel(ErrAborted)
+	}
 }
 
 // stopRequested reports an abort or rollback request.

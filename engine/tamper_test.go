@@ -38,11 +38,15 @@ func TestMigrateResumeRefusesUnvouchedCheckpoints(t *testing.T) {
 			r := newSQLiteRig(t, rb, 2000)
 			ctx, cancel := context.WithCancel(context.Background())
 			sc := r.stepContext("bump")
-			sc.Journal = &cancelJournal{Journal: r.j, n: 3, cancel: cancel}
+			sc.Journal = &cancelJournal{Journal: r.j, n: 8, cancel: cancel}
 			if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
 				t.Fatalf("interrupted run error = %v, want context.Canceled", err)
 			}
 			db := r.journalDB(t)
+			var distinct int
+			if err := db.QueryRow(`SELECT count(DISTINCT cursor) FROM checkpoints WHERE session = ?`, r.session.ID).Scan(&distinct); err != nil || distinct < 2 {
+				t.Fatalf("the interrupted run left %d distinct checkpoint cursors (%v): the tampering would change nothing", distinct, err)
+			}
 			if _, err := db.Exec(tt.tamper, r.session.ID, []byte(done)); err != nil {
 				t.Fatalf("tamper: %v", err)
 			}

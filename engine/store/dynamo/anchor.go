@@ -25,7 +25,7 @@ var _ engine.Anchorer = (*Store)(nil)
 
 // DefaultAnchorTable is the anchor table's name unless
 // $LOCKSTEP_ANCHOR_TABLE names another.
-const DefaultAnchorTable = "lockstep_anchors"
+const DefaultAnchorTable = "lockstep-anchors"
 
 func anchorTable() string {
 	if t := os.Getenv("LOCKSTEP_ANCHOR_TABLE"); t != "" {
