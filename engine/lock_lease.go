@@ -65,10 +65,11 @@ type heldLease struct {
 	lease   Lease
 	renewed time.Time // when the store last confirmed the lease (monotonic)
 	lost    *LeaseLostError
+	lostCh  chan struct{} // closed once lost is set
 }
 
 func newHeldLease(leaser Leaser, l Lease, ttl time.Duration, confirmed time.Time, maint *MaintenanceState) *heldLease {
-	return &heldLease{leaser: leaser, ttl: ttl, lease: l, renewed: confirmed, maint: maint}
+	return &heldLease{leaser: leaser, ttl: ttl, lease: l, renewed: confirmed, maint: maint, lostCh: make(chan struct{})}
 }
 
 // leases are the held leases by session id.
@@ -93,6 +94,25 @@ func heldBy(sessionID string, take bool) []*heldLease {
 		delete(leases.m, sessionID)
 	}
 	return append([]*heldLease(nil), hs...)
+}
+
+// heldOn returns the session's held leases, those kept in store itself
+// first (n of them); stores are compared by identity (they are pointers).
+func heldOn(sessionID string, store Store) (hs []*heldLease, n int) {
+	all := heldBy(sessionID, false)
+	in := func(h *heldLease) bool { return store != nil && any(h.leaser) == any(store) }
+	for _, h := range all {
+		if in(h) {
+			hs = append(hs, h)
+		}
+	}
+	n = len(hs)
+	for _, h := range all {
+		if !in(h) {
+			hs = append(hs, h)
+		}
+	}
+	return hs, n
 }
 
 // start runs the heartbeat: renew every ttl/3 until stopped or lost.
@@ -137,15 +157,19 @@ func (h *heldLease) renew(ctx context.Context) error {
 		return nil
 	case errors.Is(err, ErrLeaseLost):
 		h.lost = lostLease(h.lease, err)
+		close(h.lostCh)
 		return h.lost
 	}
 	return fmt.Errorf("renew lease on %s@%s: %w", l.Dataset, l.Env, err)
 }
 
 // check returns nil while the session may write under the lease: it is
-// not known lost, and the store confirmed it less than ttl/2 ago. Past
-// that (a process stopped longer than a heartbeat, say) it renews first.
-// A store that does not answer is trusted until the last confirmed expiry.
+// not known lost, and the store confirmed it at most one heartbeat
+// (ttl/3) ago. Past that (a process stopped longer than a heartbeat, say)
+// it renews first. A store that does not answer is trusted only while
+// more than renewMargin of the ttl is left since the last confirmation
+// (by this process's monotonic clock): a taker may take the lease once
+// its ttl ran out, and a write must land before that.
 func (h *heldLease) check(ctx context.Context) error {
 	h.mu.Lock()
 	lost, since := h.lost, time.Since(h.renewed)
@@ -153,20 +177,17 @@ func (h *heldLease) check(ctx context.Context) error {
 	switch {
 	case lost != nil:
 		return lost
-	case since <= h.ttl/2:
+	case since <= renewMargin(h.ttl):
 		return nil
 	}
 	err := h.renew(ctx)
 	if err == nil || errors.Is(err, ErrLeaseLost) {
 		return err
 	}
-	h.mu.Lock()
-	since = time.Since(h.renewed)
-	h.mu.Unlock()
-	if since < h.ttl {
-		return nil
+	if _, werr := h.writable(); werr != nil {
+		return fmt.Errorf("%w: %w", werr, err)
 	}
-	return fmt.Errorf("lease not confirmed for %s, longer than its ttl %s: %w", since.Round(time.Millisecond), h.ttl, err)
+	return nil
 }
 
 // release stops the heartbeat and, once the store confirms the session

@@ -149,7 +149,8 @@ func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransfo
 		}
 		c.scanned.Add(p.scanned)
 		c.bytesRead.Add(p.bytes)
-		if err := m.writePage(ctx, seg, ext, p.plans, &us); err != nil {
+		pctx, leaseStop := m.leaseWriteContext(ctx)
+		if err := leaseStop(m.writePage(pctx, seg, ext, p.plans, &us)); err != nil {
 			return err
 		}
 		// savePages receives until this stage ends, even once ctx is done:
@@ -165,21 +166,19 @@ func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransfo
 
 // checkLease lets a page be written only while the session holds its
 // lease: another session that took it over is the only writer now, so the
-// step stops, having written at most the page in flight when the lease was
-// lost. A lease not confirmed for ttl/2 is renewed first (the process may
-// have been stopped past its ttl).
+// step stops. A lease not confirmed for a heartbeat (ttl/3) is renewed
+// first (the process may have been stopped past its ttl). The page's
+// writes are fenced as well (leaseWriteContext): a lease lost while they
+// are in flight fails them.
 func (m *migrator) checkLease(ctx context.Context) error {
 	if m.dry {
 		return nil
 	}
 	err := checkLeases(ctx, m.sc.Session.ID)
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, ErrLeaseLost):
-		return fmt.Errorf("%w; stopped writing after %d items; %s", err, m.totals().Migrated, lostHint)
 	}
-	return fmt.Errorf("check lease: %w", err)
+	return m.leaseError(err)
 }
 
 // savePages is the third stage: it saves each written page's checkpoint,
