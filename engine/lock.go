@@ -57,7 +57,8 @@ type UnlockResult struct {
 
 // runLock acquires the migration lease of the runbook's dataset in the
 // environment; an expired lease of another session is taken over after
-// the operator gives a reason.
+// the operator gives a reason and the lease stayed unrenewed for a full
+// ttl (takeOver).
 func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	st, err := openStore(ctx, sc)
 	if err != nil {
@@ -86,7 +87,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 			return nil, err
 		}
 		res.TakenOver, res.PreviousHolder = true, held.Lease.Holder
-		got, err = leaser.AcquireLease(ctx, want, true)
+		got, err = takeOver(ctx, sc, leaser, want, held.Lease, ttl)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock step %q: %w", sc.Step.ID, err)

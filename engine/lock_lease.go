@@ -359,7 +359,7 @@ func resumeLease(ctx context.Context, sc *StepContext, leaser Leaser, lr LockRes
 		if _, err = askTakeover(ctx, sc, held.Lease); err != nil {
 			return err
 		}
-		got, err = leaser.AcquireLease(ctx, l, true)
+		got, err = takeOver(ctx, sc, leaser, l, held.Lease, ttl)
 	}
 	if errors.As(err, &held) {
 		return fmt.Errorf("resume lease: %w; resume is refused while another session holds the lease", err)

@@ -22,7 +22,8 @@ import (
 
 // Leases live in their own table (DefaultLeaseTable), one item per
 // dataset+environment with key pk = "<dataset>/<env>" and attributes
-// dataset, env, holder, session, acquired and expires (unix nanoseconds).
+// dataset, env, holder, session, acquired and expires (unix nanoseconds)
+// and renewals (a counter each renewal bumps, absent until the first).
 
 // leaseState remembers that the lease table exists.
 type leaseState struct {
@@ -50,13 +51,7 @@ func (s *Store) AcquireLease(ctx context.Context, l engine.Lease, takeover bool)
 	if err := s.ensureLeaseTable(ctx); err != nil {
 		return engine.Lease{}, fmt.Errorf("acquire lease %s/%s: %w", l.Dataset, l.Env, err)
 	}
-	item := leaseKey(l)
-	item["dataset"] = &types.AttributeValueMemberS{Value: l.Dataset}
-	item["env"] = &types.AttributeValueMemberS{Value: l.Env}
-	item["holder"] = &types.AttributeValueMemberS{Value: l.Holder}
-	item["session"] = &types.AttributeValueMemberS{Value: l.Session}
-	item["acquired"] = nanos(l.Acquired)
-	item["expires"] = nanos(l.Expires)
+	item := leaseItem(l)
 	cond := "attribute_not_exists(pk) OR #session = :session"
 	values := map[string]types.AttributeValue{":session": &types.AttributeValueMemberS{Value: l.Session}}
 	names := map[string]string{"#session": "session"}
@@ -65,11 +60,14 @@ func (s *Store) AcquireLease(ctx context.Context, l engine.Lease, takeover bool)
 		values[":now"] = nanos(l.Acquired)
 		names["#expires"] = "expires"
 	}
-	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.leaseTable), Item: item, ConditionExpression: aws.String(cond),
-		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	err := s.retry(ctx, func(ctx context.Context) error {
+		_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(s.leaseTable), Item: item, ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		})
+		return err
 	})
-	if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
+	if errors.Is(err, engine.ErrConditionFailed) {
 		cur, found, rerr := s.readLease(ctx, l)
 		switch {
 		case rerr != nil:
@@ -84,6 +82,18 @@ func (s *Store) AcquireLease(ctx context.Context, l engine.Lease, takeover bool)
 	return l, nil
 }
 
+// leaseItem is the lease record of l, its renewal count reset.
+func leaseItem(l engine.Lease) map[string]types.AttributeValue {
+	item := leaseKey(l)
+	item["dataset"] = &types.AttributeValueMemberS{Value: l.Dataset}
+	item["env"] = &types.AttributeValueMemberS{Value: l.Env}
+	item["holder"] = &types.AttributeValueMemberS{Value: l.Holder}
+	item["session"] = &types.AttributeValueMemberS{Value: l.Session}
+	item["acquired"] = nanos(l.Acquired)
+	item["expires"] = nanos(l.Expires)
+	return item
+}
+
 // RenewLease moves the caller's lease expiry to l.Expires with an update
 // conditioned on the caller's session holding it; otherwise
 // engine.ErrLeaseLost.
@@ -91,15 +101,20 @@ func (s *Store) RenewLease(ctx context.Context, l engine.Lease) (engine.Lease, e
 	if err := s.ensureLeaseTable(ctx); err != nil {
 		return engine.Lease{}, fmt.Errorf("renew lease %s/%s: %w", l.Dataset, l.Env, err)
 	}
-	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.leaseTable), Key: leaseKey(l),
-		UpdateExpression:          aws.String("SET #expires = :exp"),
-		ConditionExpression:       aws.String("#session = :session"),
-		ExpressionAttributeNames:  map[string]string{"#expires": "expires", "#session": "session"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":exp": nanos(l.Expires), ":session": &types.AttributeValueMemberS{Value: l.Session}},
-		ReturnValues:              types.ReturnValueAllNew,
+	var out *dynamodb.UpdateItemOutput
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		out, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(s.leaseTable), Key: leaseKey(l),
+			UpdateExpression:         aws.String("SET #expires = :exp ADD #renewals :one"),
+			ConditionExpression:      aws.String("#session = :session"),
+			ExpressionAttributeNames: map[string]string{"#expires": "expires", "#session": "session", "#renewals": "renewals"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":exp": nanos(l.Expires), ":one": &types.AttributeValueMemberN{Value: "1"},
+				":session": &types.AttributeValueMemberS{Value: l.Session}},
+			ReturnValues: types.ReturnValueAllNew,
+		})
+		return err
 	})
-	if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
+	if errors.Is(err, engine.ErrConditionFailed) {
 		err = s.lostError(ctx, l)
 	}
 	if err != nil {
@@ -114,13 +129,16 @@ func (s *Store) ReleaseLease(ctx context.Context, l engine.Lease) error {
 	if err := s.ensureLeaseTable(ctx); err != nil {
 		return fmt.Errorf("release lease %s/%s: %w", l.Dataset, l.Env, err)
 	}
-	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.leaseTable), Key: leaseKey(l),
-		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #session = :session"),
-		ExpressionAttributeNames:  map[string]string{"#session": "session"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":session": &types.AttributeValueMemberS{Value: l.Session}},
+	err := s.retry(ctx, func(ctx context.Context) error {
+		_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: aws.String(s.leaseTable), Key: leaseKey(l),
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR #session = :session"),
+			ExpressionAttributeNames:  map[string]string{"#session": "session"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":session": &types.AttributeValueMemberS{Value: l.Session}},
+		})
+		return err
 	})
-	if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
+	if errors.Is(err, engine.ErrConditionFailed) {
 		err = s.lostError(ctx, l)
 	}
 	if err != nil {
@@ -141,9 +159,13 @@ func (s *Store) lostError(ctx context.Context, l engine.Lease) error {
 }
 
 func (s *Store) readLease(ctx context.Context, l engine.Lease) (engine.Lease, bool, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.leaseTable), Key: leaseKey(l), ConsistentRead: aws.Bool(true)})
+	var out *dynamodb.GetItemOutput
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		out, err = s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.leaseTable), Key: leaseKey(l), ConsistentRead: aws.Bool(true)})
+		return err
+	})
 	if err != nil {
-		return engine.Lease{}, false, translate(err)
+		return engine.Lease{}, false, err
 	}
 	if out.Item == nil {
 		return engine.Lease{}, false, nil
@@ -166,8 +188,12 @@ func leaseFrom(m map[string]types.AttributeValue) engine.Lease {
 		}
 		return time.Time{}
 	}
-	return engine.Lease{Dataset: str("dataset"), Env: str("env"), Holder: str("holder"), Session: str("session"),
+	l := engine.Lease{Dataset: str("dataset"), Env: str("env"), Holder: str("holder"), Session: str("session"),
 		Acquired: tm("acquired"), Expires: tm("expires")}
+	if v, ok := m["renewals"].(*types.AttributeValueMemberN); ok {
+		l.Renewals, _ = strconv.ParseInt(v.Value, 10, 64)
+	}
+	return l
 }
 
 // ensureLeaseTable creates the lease table on first use and waits until
@@ -178,31 +204,49 @@ func (s *Store) ensureLeaseTable(ctx context.Context) error {
 	if s.leases.ready {
 		return nil
 	}
-	out, err := s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.leaseTable)})
+	out, err := s.describeLeaseTable(ctx)
 	var nf *types.ResourceNotFoundException
 	switch {
 	case errors.As(err, &nf):
-		_, err = s.api.CreateTable(ctx, &dynamodb.CreateTableInput{
-			TableName:            aws.String(s.leaseTable),
-			BillingMode:          types.BillingModePayPerRequest,
-			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		err = s.retry(ctx, func(ctx context.Context) error {
+			_, err := s.api.CreateTable(ctx, &dynamodb.CreateTableInput{
+				TableName:            aws.String(s.leaseTable),
+				BillingMode:          types.BillingModePayPerRequest,
+				KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+				AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+			})
+			return err
 		})
 		var inUse *types.ResourceInUseException
 		if err != nil && !errors.As(err, &inUse) { // another session may create it too
-			return fmt.Errorf("create lease table %s: %w", s.leaseTable, translate(err))
+			return fmt.Errorf("create lease table %s: %w", s.leaseTable, err)
 		}
 	case err != nil:
-		return fmt.Errorf("describe lease table %s: %w", s.leaseTable, translate(err))
+		return fmt.Errorf("describe lease table %s: %w", s.leaseTable, err)
 	case out.Table.TableStatus == types.TableStatusActive:
 		s.leases.ready = true
 		return nil
 	}
-	if err := s.waitActive(ctx, s.leaseTable); err != nil {
+	if err := poll(ctx, func() (bool, error) {
+		out, err := s.describeLeaseTable(ctx)
+		if errors.As(err, &nf) {
+			return false, nil // eventually consistent right after CreateTable
+		}
+		return err == nil && out.Table.TableStatus == types.TableStatusActive, err
+	}); err != nil {
 		return fmt.Errorf("wait for lease table %s: %w", s.leaseTable, err)
 	}
 	s.leases.ready = true
 	return nil
+}
+
+// describeLeaseTable describes the lease table, retrying throttles.
+func (s *Store) describeLeaseTable(ctx context.Context) (out *dynamodb.DescribeTableOutput, err error) {
+	err = s.retry(ctx, func(ctx context.Context) (err error) {
+		out, err = s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.leaseTable)})
+		return err
+	})
+	return out, err
 }
 
 // SetFlag sets attr to true (on) or removes it (off) on the existing item
@@ -232,8 +276,7 @@ func (s *Store) SetFlag(ctx context.Context, table string, key engine.Item, attr
 	} else {
 		in.UpdateExpression = aws.String("REMOVE #a")
 	}
-	if _, err := s.api.UpdateItem(ctx, in); err != nil {
-		err = translate(err)
+	if err := s.updateRetry(ctx, in); err != nil {
 		if errors.Is(err, engine.ErrConditionFailed) {
 			return fmt.Errorf("set flag %s on %s %v: no such item", attr, table, key)
 		}
@@ -246,9 +289,13 @@ func (s *Store) SetFlag(ctx context.Context, table string, key engine.Item, attr
 // table's key attributes, typed as DescribeTable says: S, N, or B (a
 // string is then base64).
 func (s *Store) typedKey(ctx context.Context, table string, key engine.Item) (map[string]types.AttributeValue, error) {
-	out, err := s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	var out *dynamodb.DescribeTableOutput
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		out, err = s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("describe table: %w", translate(err))
+		return nil, fmt.Errorf("describe table: %w", err)
 	}
 	names, kinds := keySchema(out.Table)
 	k := make(map[string]types.AttributeValue, len(names))
@@ -353,9 +400,13 @@ func (s *Store) flagItem(ctx context.Context, table string, key engine.Item, att
 
 // read returns the flag's item and its holders.
 func (s *Store) readFlag(ctx context.Context, f *flagItem) (map[string]types.AttributeValue, []string, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.table), Key: f.key, ConsistentRead: aws.Bool(true)})
+	var out *dynamodb.GetItemOutput
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		out, err = s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.table), Key: f.key, ConsistentRead: aws.Bool(true)})
+		return err
+	})
 	if err != nil {
-		return nil, nil, translate(err)
+		return nil, nil, err
 	}
 	if out.Item == nil {
 		return nil, nil, fmt.Errorf("on %s %v: no such item", f.table, avKey(f.key))
@@ -407,8 +458,8 @@ func (s *Store) HoldFlag(ctx context.Context, table string, key engine.Item, att
 				}
 			}
 		}
-		_, err = s.api.UpdateItem(ctx, in)
-		if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
+		err = s.updateRetry(ctx, in)
+		if errors.Is(err, engine.ErrConditionFailed) {
 			continue // another lock, or the application, changed the flag: read again
 		}
 		if err != nil {
@@ -463,8 +514,8 @@ func (s *Store) UnholdFlag(ctx context.Context, table string, key engine.Item, a
 			in.UpdateExpression = aws.String("REMOVE #a, #h, #b")
 			in.ExpressionAttributeNames["#a"], in.ExpressionAttributeNames["#b"] = attr, attr+"_before"
 		}
-		_, err = s.api.UpdateItem(ctx, in)
-		if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
+		err = s.updateRetry(ctx, in)
+		if errors.Is(err, engine.ErrConditionFailed) {
 			continue // another lock came or went: read again
 		}
 		if err != nil {
