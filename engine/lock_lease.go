@@ -195,9 +195,14 @@ func (h *heldLease) check(ctx context.Context) error {
 // keepFlag: the flag is restored only when no other lock holds it) and
 // gives the lease up. A lost lease is left alone: its flag and record
 // are the new holder's.
+//
+// It never takes longer than the ttl: by then the lease expires anyway.
+// A lease record the store would not delete is a *releaseError.
 func (h *heldLease) release(ctx context.Context, keepFlag bool) (Lease, flagRelease, error) {
 	h.stop()
 	<-h.done
+	ctx, cancel := context.WithTimeout(ctx, h.ttl)
+	defer cancel()
 	if err := h.renew(ctx); err != nil {
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -216,12 +221,27 @@ func (h *heldLease) release(ctx context.Context, keepFlag bool) (Lease, flagRele
 	}
 	if err := h.leaser.ReleaseLease(ctx, l); err != nil {
 		if errors.Is(err, ErrLeaseLost) {
-			err = lostLease(l, err)
+			return l, fr, lostLease(l, err)
 		}
-		return l, fr, err
+		return l, fr, &releaseError{lease: l, err: err}
 	}
 	return l, fr, nil
 }
+
+// releaseError is a lease record the store would not delete (after its
+// retries): the lease is given up all the same, its maintenance flag
+// already let go, and the record expires on its own.
+type releaseError struct {
+	lease Lease
+	err   error
+}
+
+func (e *releaseError) Error() string {
+	return fmt.Sprintf("release lease on %s@%s: %v; it expires on its own at %s", e.lease.Dataset, e.lease.Env, e.err,
+		e.lease.Expires.UTC().Format(time.RFC3339))
+}
+
+func (e *releaseError) Unwrap() error { return e.err }
 
 // flagOn reports a maintenance flag this lease set and has not cleared.
 func (h *heldLease) flagOn() bool { return h.maint != nil && h.maint.On }
