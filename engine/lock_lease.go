@@ -146,6 +146,9 @@ func (h *heldLease) renew(ctx context.Context) error {
 	if lost != nil {
 		return lost
 	}
+	// A renewal answered after the renew margin is no use: bound it.
+	ctx, cancel := context.WithTimeout(ctx, max(h.ttl-renewMargin(h.ttl), time.Second))
+	defer cancel()
 	asked := time.Now()
 	l.Expires = asked.Add(h.ttl)
 	got, err := h.leaser.RenewLease(ctx, l)
