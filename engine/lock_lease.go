@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -97,10 +98,10 @@ func heldBy(sessionID string, take bool) []*heldLease {
 }
 
 // heldOn returns the session's held leases, those kept in store itself
-// first (n of them); stores are compared by identity (they are pointers).
+// first (n of them).
 func heldOn(sessionID string, store Store) (hs []*heldLease, n int) {
 	all := heldBy(sessionID, false)
-	in := func(h *heldLease) bool { return store != nil && any(h.leaser) == any(store) }
+	in := func(h *heldLease) bool { return sameStore(h.leaser, store) }
 	for _, h := range all {
 		if in(h) {
 			hs = append(hs, h)
@@ -113,6 +114,14 @@ func heldOn(sessionID string, store Store) (hs []*heldLease, n int) {
 		}
 	}
 	return hs, n
+}
+
+// sameStore reports whether a and b are the same store: the same pointer
+// (stores are pointers; anything else is never taken for the same, as
+// comparing it could panic).
+func sameStore(a, b any) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	return va.Kind() == reflect.Pointer && vb.Kind() == reflect.Pointer && va.Type() == vb.Type() && va.Pointer() == vb.Pointer()
 }
 
 // start runs the heartbeat: renew every ttl/3 until stopped or lost.
