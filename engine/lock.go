@@ -53,11 +53,15 @@ type UnlockResult struct {
 	// flag this unlock let go: it stays on until the last of them unlocks.
 	MaintenanceLeftOn []string `json:"maintenance_left_on,omitempty"`
 	LeaseLost         string   `json:"lease_lost,omitempty"` // a heartbeat found the lease gone
+	// ReleaseFailed are the leases whose record the store would not
+	// delete (journaled as warnings): they expire on their own.
+	ReleaseFailed []string `json:"release_failed,omitempty"`
 }
 
 // runLock acquires the migration lease of the runbook's dataset in the
 // environment; an expired lease of another session is taken over after
-// the operator gives a reason.
+// the operator gives a reason and the lease stayed unrenewed for a full
+// ttl (takeOver).
 func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	st, err := openStore(ctx, sc)
 	if err != nil {
@@ -86,7 +90,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 			return nil, err
 		}
 		res.TakenOver, res.PreviousHolder = true, held.Lease.Holder
-		got, err = leaser.AcquireLease(ctx, want, true)
+		got, err = takeOver(ctx, sc, leaser, want, held.Lease, ttl)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock step %q: %w", sc.Step.ID, err)
@@ -154,7 +158,13 @@ func runUnlock(ctx context.Context, sc *StepContext) (any, error) {
 	for _, h := range hs {
 		l, fr, err := h.release(ctx, false)
 		res.addFlag(fr)
+		var rerr *releaseError
 		switch {
+		case errors.As(err, &rerr):
+			res.ReleaseFailed = append(res.ReleaseFailed, rerr.Error())
+			if werr := warnRelease(sc, rerr); werr != nil {
+				errs = append(errs, werr)
+			}
 		case errors.Is(err, ErrLeaseLost):
 			res.LeaseLost = err.Error()
 			errs = append(errs, fmt.Errorf("%w; its maintenance flag and lease record, now the new holder's, were left alone", err))
@@ -175,6 +185,9 @@ func runUnlock(ctx context.Context, sc *StepContext) (any, error) {
 	msg := fmt.Sprintf("released %d lease(s); cleared %d maintenance flag(s)", len(res.Released), res.MaintenanceCleared)
 	if len(res.MaintenanceLeftOn) > 0 {
 		msg += fmt.Sprintf("; maintenance flag left on: still held by %s", strings.Join(res.MaintenanceLeftOn, ", "))
+	}
+	if len(res.ReleaseFailed) > 0 {
+		msg += fmt.Sprintf("; %d lease record(s) left to expire: %s", len(res.ReleaseFailed), strings.Join(res.ReleaseFailed, "; "))
 	}
 	_ = emitOutput(sc, msg)
 	return res, nil
@@ -228,12 +241,28 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 			}
 			res.addFlag(fr)
 		}
-		if err := leaser.ReleaseLease(ctx, got); err != nil {
-			return err
+		rctx, cancel := context.WithTimeout(ctx, max(time.Duration(lr.TTLMS)*time.Millisecond, time.Second))
+		err = leaser.ReleaseLease(rctx, got)
+		cancel()
+		if err != nil {
+			rerr := &releaseError{lease: got, err: err}
+			res.ReleaseFailed = append(res.ReleaseFailed, rerr.Error())
+			if werr := warnRelease(sc, rerr); werr != nil {
+				return werr
+			}
+			continue
 		}
 		res.Released = append(res.Released, got)
 	}
 	return nil
+}
+
+// warnRelease journals a lease record left behind as a warning.
+func warnRelease(sc *StepContext, rerr *releaseError) error {
+	if sc.Emit == nil {
+		return nil
+	}
+	return sc.Emit(NewEvent(EvWarning, sc.Step.ID, map[string]any{"message": rerr.Error()}))
 }
 
 // flagKey turns a maintenance key (strings from YAML) into an item key.

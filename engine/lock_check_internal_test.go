@@ -24,7 +24,7 @@ func (l *renewLeaser) RenewLease(_ context.Context, le Lease) (Lease, error) {
 	return le, nil
 }
 
-// TestHeldLeaseCheck: before a write, a lease not confirmed for ttl/2 —
+// TestHeldLeaseCheck: before a write, a lease not confirmed for ttl/3 —
 // a process stopped past its ttl and woken before its heartbeat — is
 // renewed synchronously, and a takeover found then stops the writes.
 func TestHeldLeaseCheck(t *testing.T) {
@@ -42,8 +42,11 @@ func TestHeldLeaseCheck(t *testing.T) {
 		{"stale, renewed", 2 * ttl, false, nil, 1, ""},
 		{"stopped past ttl, taken over", 2 * ttl, false, &LeaseLostError{Holder: bob},
 			1, "lease on users@local was taken over by bob (session s-bob) at 2026-05-01T22:00:00Z"},
-		{"stale, store silent, lease not expired", ttl * 3 / 4, false, errors.New("connection refused"), 1, ""},
-		{"stale, store silent past ttl", 2 * ttl, false, errors.New("connection refused"), 1, "lease not confirmed for"},
+		{"stale, store silent, within the renew margin", ttl / 2, false, errors.New("connection refused"), 1, ""},
+		// A taker may take the lease once its ttl ran out: a write must
+		// not be issued in the last renew margin (ttl/3) before that.
+		{"stale, store silent past the renew margin", ttl * 3 / 4, false, errors.New("connection refused"), 1, "not confirmed for 2.25s"},
+		{"stale, store silent past ttl", 2 * ttl, false, errors.New("connection refused"), 1, "not confirmed for"},
 		{"known lost", 0, true, nil, 0, "was taken over by bob"},
 	}
 	for _, tt := range tests {

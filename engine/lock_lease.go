@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -65,10 +66,11 @@ type heldLease struct {
 	lease   Lease
 	renewed time.Time // when the store last confirmed the lease (monotonic)
 	lost    *LeaseLostError
+	lostCh  chan struct{} // closed once lost is set
 }
 
 func newHeldLease(leaser Leaser, l Lease, ttl time.Duration, confirmed time.Time, maint *MaintenanceState) *heldLease {
-	return &heldLease{leaser: leaser, ttl: ttl, lease: l, renewed: confirmed, maint: maint}
+	return &heldLease{leaser: leaser, ttl: ttl, lease: l, renewed: confirmed, maint: maint, lostCh: make(chan struct{})}
 }
 
 // leases are the held leases by session id.
@@ -93,6 +95,33 @@ func heldBy(sessionID string, take bool) []*heldLease {
 		delete(leases.m, sessionID)
 	}
 	return append([]*heldLease(nil), hs...)
+}
+
+// heldOn returns the session's held leases, those kept in store itself
+// first (n of them).
+func heldOn(sessionID string, store Store) (hs []*heldLease, n int) {
+	all := heldBy(sessionID, false)
+	in := func(h *heldLease) bool { return sameStore(h.leaser, store) }
+	for _, h := range all {
+		if in(h) {
+			hs = append(hs, h)
+		}
+	}
+	n = len(hs)
+	for _, h := range all {
+		if !in(h) {
+			hs = append(hs, h)
+		}
+	}
+	return hs, n
+}
+
+// sameStore reports whether a and b are the same store: the same pointer
+// (stores are pointers; anything else is never taken for the same, as
+// comparing it could panic).
+func sameStore(a, b any) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	return va.Kind() == reflect.Pointer && vb.Kind() == reflect.Pointer && va.Type() == vb.Type() && va.Pointer() == vb.Pointer()
 }
 
 // start runs the heartbeat: renew every ttl/3 until stopped or lost.
@@ -126,6 +155,9 @@ func (h *heldLease) renew(ctx context.Context) error {
 	if lost != nil {
 		return lost
 	}
+	// A renewal answered after the renew margin is no use: bound it.
+	ctx, cancel := context.WithTimeout(ctx, max(h.ttl-renewMargin(h.ttl), time.Second))
+	defer cancel()
 	asked := time.Now()
 	l.Expires = asked.Add(h.ttl)
 	got, err := h.leaser.RenewLease(ctx, l)
@@ -137,15 +169,19 @@ func (h *heldLease) renew(ctx context.Context) error {
 		return nil
 	case errors.Is(err, ErrLeaseLost):
 		h.lost = lostLease(h.lease, err)
+		close(h.lostCh)
 		return h.lost
 	}
 	return fmt.Errorf("renew lease on %s@%s: %w", l.Dataset, l.Env, err)
 }
 
 // check returns nil while the session may write under the lease: it is
-// not known lost, and the store confirmed it less than ttl/2 ago. Past
-// that (a process stopped longer than a heartbeat, say) it renews first.
-// A store that does not answer is trusted until the last confirmed expiry.
+// not known lost, and the store confirmed it at most one heartbeat
+// (ttl/3) ago. Past that (a process stopped longer than a heartbeat, say)
+// it renews first. A store that does not answer is trusted only while
+// more than renewMargin of the ttl is left since the last confirmation
+// (by this process's monotonic clock): a taker may take the lease once
+// its ttl ran out, and a write must land before that.
 func (h *heldLease) check(ctx context.Context) error {
 	h.mu.Lock()
 	lost, since := h.lost, time.Since(h.renewed)
@@ -153,20 +189,17 @@ func (h *heldLease) check(ctx context.Context) error {
 	switch {
 	case lost != nil:
 		return lost
-	case since <= h.ttl/2:
+	case since <= renewMargin(h.ttl):
 		return nil
 	}
 	err := h.renew(ctx)
 	if err == nil || errors.Is(err, ErrLeaseLost) {
 		return err
 	}
-	h.mu.Lock()
-	since = time.Since(h.renewed)
-	h.mu.Unlock()
-	if since < h.ttl {
-		return nil
+	if _, werr := h.writable(); werr != nil {
+		return fmt.Errorf("%w: %w", werr, err)
 	}
-	return fmt.Errorf("lease not confirmed for %s, longer than its ttl %s: %w", since.Round(time.Millisecond), h.ttl, err)
+	return nil
 }
 
 // release stops the heartbeat and, once the store confirms the session
@@ -174,9 +207,14 @@ func (h *heldLease) check(ctx context.Context) error {
 // keepFlag: the flag is restored only when no other lock holds it) and
 // gives the lease up. A lost lease is left alone: its flag and record
 // are the new holder's.
+//
+// It never takes longer than the ttl: by then the lease expires anyway.
+// A lease record the store would not delete is a *releaseError.
 func (h *heldLease) release(ctx context.Context, keepFlag bool) (Lease, flagRelease, error) {
 	h.stop()
 	<-h.done
+	ctx, cancel := context.WithTimeout(ctx, h.ttl)
+	defer cancel()
 	if err := h.renew(ctx); err != nil {
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -195,12 +233,27 @@ func (h *heldLease) release(ctx context.Context, keepFlag bool) (Lease, flagRele
 	}
 	if err := h.leaser.ReleaseLease(ctx, l); err != nil {
 		if errors.Is(err, ErrLeaseLost) {
-			err = lostLease(l, err)
+			return l, fr, lostLease(l, err)
 		}
-		return l, fr, err
+		return l, fr, &releaseError{lease: l, err: err}
 	}
 	return l, fr, nil
 }
+
+// releaseError is a lease record the store would not delete (after its
+// retries): the lease is given up all the same, its maintenance flag
+// already let go, and the record expires on its own.
+type releaseError struct {
+	lease Lease
+	err   error
+}
+
+func (e *releaseError) Error() string {
+	return fmt.Sprintf("release lease on %s@%s: %v; it expires on its own at %s", e.lease.Dataset, e.lease.Env, e.err,
+		e.lease.Expires.UTC().Format(time.RFC3339))
+}
+
+func (e *releaseError) Unwrap() error { return e.err }
 
 // flagOn reports a maintenance flag this lease set and has not cleared.
 func (h *heldLease) flagOn() bool { return h.maint != nil && h.maint.On }
@@ -338,7 +391,7 @@ func resumeLease(ctx context.Context, sc *StepContext, leaser Leaser, lr LockRes
 		if _, err = askTakeover(ctx, sc, held.Lease); err != nil {
 			return err
 		}
-		got, err = leaser.AcquireLease(ctx, l, true)
+		got, err = takeOver(ctx, sc, leaser, l, held.Lease, ttl)
 	}
 	if errors.As(err, &held) {
 		return fmt.Errorf("resume lease: %w; resume is refused while another session holds the lease", err)
@@ -356,78 +409,4 @@ func resumeLease(ctx context.Context, sc *StepContext, leaser Leaser, lr LockRes
 	}
 	holdLease(sc.Session.ID, newHeldLease(leaser, got, ttl, asked, maint))
 	return nil
-}
-
-// FlagHolder is implemented by Leasers whose maintenance flags may be
-// shared by several locks (runbooks of different datasets, or one dataset
-// in several environments, whose flag is the same attribute of the same
-// row). The store records the flag's holders and its value from before
-// the first of them next to the flag and updates them with the flag in
-// one atomic write, so the flag stays on while any holder is left and the
-// last one out restores the earlier value. Without it the engine falls
-// back to SetFlag: on at lock, removed at unlock.
-type FlagHolder interface {
-	// HoldFlag adds holder to the flag's holders and sets it on. Holding
-	// it again is harmless and sets it on again (a resume).
-	HoldFlag(ctx context.Context, table string, key Item, attr, holder string) (FlagHold, error)
-	// UnholdFlag removes holder from the flag's holders; when none is
-	// left it restores the flag's value from before the first holder
-	// (removing it, or NULL, when it was absent). A holder not holding
-	// the flag changes nothing.
-	UnholdFlag(ctx context.Context, table string, key Item, attr, holder string) (FlagHold, error)
-}
-
-// FlagHold is a shared maintenance flag's state after HoldFlag or
-// UnholdFlag.
-type FlagHold struct {
-	Before   any      // the value before the first holder set it; nil when absent
-	Others   []string // the holders other than the caller, sorted
-	Held     bool     // UnholdFlag: the caller was a holder
-	Restored bool     // UnholdFlag: it was the last holder; Before is back
-}
-
-// flagRelease is what letting go of a lock's maintenance flag did.
-type flagRelease struct {
-	Restored bool     // the flag is back to its value from before the locks
-	Others   []string // the locks still holding it on
-}
-
-// flagHolderID names a lock among a flag's holders: its lease's dataset
-// and environment. A session that takes an expired lease over takes the
-// flag over with it; a session that lost its lease never lets it go.
-func flagHolderID(l Lease) string { return l.Dataset + "/" + l.Env }
-
-// holdFlag sets m's flag on for the lock holding lease l.
-func holdFlag(ctx context.Context, leaser Leaser, m *MaintenanceState, l Lease) (FlagHold, error) {
-	if fh, ok := leaser.(FlagHolder); ok {
-		return fh.HoldFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, flagHolderID(l))
-	}
-	return FlagHold{}, leaser.SetFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, true)
-}
-
-// unholdFlag lets go of m's flag for the lock holding lease l.
-func unholdFlag(ctx context.Context, leaser Leaser, m *MaintenanceState, l Lease) (flagRelease, error) {
-	if fh, ok := leaser.(FlagHolder); ok {
-		h, err := fh.UnholdFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, flagHolderID(l))
-		if err != nil {
-			return flagRelease{}, err
-		}
-		return flagRelease{Restored: h.Restored, Others: h.Others}, nil
-	}
-	if err := leaser.SetFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, false); err != nil {
-		return flagRelease{}, err
-	}
-	return flagRelease{Restored: true}, nil
-}
-
-// describeFlagValue renders a flag's earlier value for the operator.
-func describeFlagValue(v any) string {
-	if v == nil {
-		return "absent"
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,6 +104,8 @@ func TestLockTakesOverExpiredLeaseWithReason(t *testing.T) {
 `
 	r.rb = dataRunbook(t, 2, "", steps)
 	sc := r.stepContext("take")
+	clock := &sleepClock{now: time.Now()}
+	sc.Clock = clock
 	var asked []engine.Prompt
 	sc.Ask = reasonAnswer("carol's session crashed at 21:00", &asked)
 	res, err := r.run(sc)
@@ -113,6 +116,9 @@ func TestLockTakesOverExpiredLeaseWithReason(t *testing.T) {
 	lr := res.(engine.LockResult)
 	if len(asked) != 1 || asked[0].Kind != engine.PromptReason || !lr.TakenOver || lr.PreviousHolder != "carol" {
 		t.Fatalf("prompts %v, result %+v: want one reason prompt and a takeover", asked, lr)
+	}
+	if got := clock.slept(); got != engine.DefaultLeaseTTL {
+		t.Errorf("waited %s before taking the lease over, want a full ttl %s", got, engine.DefaultLeaseTTL)
 	}
 	decisions := r.eventsOf(engine.EvDecision)
 	if len(decisions) != 1 || !strings.Contains(string(decisions[0].Data), "crashed at 21:00") {
@@ -167,4 +173,31 @@ func forgetLeases(t *testing.T, r *dataRig) {
 		"users-migration/test"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sleepClock is a fake engine.Clock whose Sleep advances it at once.
+type sleepClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	total time.Duration
+}
+
+func (c *sleepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *sleepClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now, c.total = c.now.Add(d), c.total+d
+	return ctx.Err()
+}
+
+// slept is how long the clock was asked to sleep in all.
+func (c *sleepClock) slept() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.total
 }

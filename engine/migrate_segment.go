@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -168,7 +166,8 @@ func (w *pageWriter) writeAll(ctx context.Context, ext *externalTransform, in <-
 		}
 		c.scanned.Add(p.scanned)
 		c.bytesRead.Add(p.bytes)
-		if err := m.writePage(ctx, w.seg, ext, p.plans, &w.us, w.redo); err != nil {
+		pctx, leaseStop := m.leaseWriteContext(ctx)
+		if err := leaseStop(m.writePage(pctx, w.seg, ext, p.plans, &w.us, w.redo)); err != nil {
 			return err // its writes did not all complete: a resume redoes it
 		}
 		w.at, w.dirty = p.next, true
@@ -182,21 +181,19 @@ func (w *pageWriter) writeAll(ctx context.Context, ext *externalTransform, in <-
 
 // checkLease lets a page be written only while the session holds its
 // lease: another session that took it over is the only writer now, so the
-// step stops, having written at most the page in flight when the lease was
-// lost. A lease not confirmed for ttl/2 is renewed first (the process may
-// have been stopped past its ttl).
+// step stops. A lease not confirmed for a heartbeat (ttl/3) is renewed
+// first (the process may have been stopped past its ttl). The page's
+// writes are fenced as well (leaseWriteContext): a lease lost while they
+// are in flight fails them.
 func (m *migrator) checkLease(ctx context.Context) error {
 	if m.dry {
 		return nil
 	}
 	err := checkLeases(ctx, m.sc.Session.ID)
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, ErrLeaseLost):
-		return fmt.Errorf("%w; stopped writing after %d items; %s", err, m.totals().Migrated, lostHint)
 	}
-	return fmt.Errorf("check lease: %w", err)
+	return m.leaseError(err)
 }
 
 // batchSize is the page size: the runbook's batch_size, else the store's

@@ -42,6 +42,8 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *ex
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case errors.Is(err, ErrLeaseLost): // the store's fence: stop the step
+			return err
 		case errors.Is(err, ErrThrottled):
 			m.lim.Throttled(now)
 			c.throttles.Add(1)

@@ -213,6 +213,9 @@ type Lease struct {
 	Session  string    `json:"session"` // session id
 	Acquired time.Time `json:"acquired"`
 	Expires  time.Time `json:"expires"`
+	// Renewals counts the holder's renewals, where the store keeps it: a
+	// taker takes a lease over only if it saw no renewal for a full ttl.
+	Renewals int64 `json:"renewals,omitempty"`
 }
 
 // Leaser is implemented by stores that can hold a migration lease

@@ -5,9 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +20,8 @@ import (
 
 // Leases live in their own table (DefaultLeaseTable), one item per
 // dataset+environment with key pk = "<dataset>/<env>" and attributes
-// dataset, env, holder, session, acquired and expires (unix nanoseconds).
+// dataset, env, holder, session, acquired and expires (unix nanoseconds)
+// and renewals (a counter each renewal bumps, absent until the first).
 
 // leaseState remembers that the lease table exists.
 type leaseState struct {
@@ -50,13 +49,7 @@ func (s *Store) AcquireLease(ctx context.Context, l engine.Lease, takeover bool)
 	if err := s.ensureLeaseTable(ctx); err != nil {
 		return engine.Lease{}, fmt.Errorf("acquire lease %s/%s: %w", l.Dataset, l.Env, err)
 	}
-	item := leaseKey(l)
-	item["dataset"] = &types.AttributeValueMemberS{Value: l.Dataset}
-	item["env"] = &types.AttributeValueMemberS{Value: l.Env}
-	item["holder"] = &types.AttributeValueMemberS{Value: l.Holder}
-	item["session"] = &types.AttributeValueMemberS{Value: l.Session}
-	item["acquired"] = nanos(l.Acquired)
-	item["expires"] = nanos(l.Expires)
+	item := leaseItem(l)
 	cond := "attribute_not_exists(pk) OR #session = :session"
 	values := map[string]types.AttributeValue{":session": &types.AttributeValueMemberS{Value: l.Session}}
 	names := map[string]string{"#session": "session"}
@@ -65,11 +58,14 @@ func (s *Store) AcquireLease(ctx context.Context, l engine.Lease, takeover bool)
 		values[":now"] = nanos(l.Acquired)
 		names["#expires"] = "expires"
 	}
-	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.leaseTable), Item: item, ConditionExpression: aws.String(cond),
-		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	err := s.retry(ctx, func(ctx context.Context) error {
+		_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(s.leaseTable), Item: item, ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		})
+		return err
 	})
-	if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
+	if errors.Is(err, engine.ErrConditionFailed) {
 		cur, found, rerr := s.readLease(ctx, l)
 		switch {
 		case rerr != nil:
@@ -84,6 +80,18 @@ func (s *Store) AcquireLease(ctx context.Context, l engine.Lease, takeover bool)
 	return l, nil
 }
 
+// leaseItem is the lease record of l, its renewal count reset.
+func leaseItem(l engine.Lease) map[string]types.AttributeValue {
+	item := leaseKey(l)
+	item["dataset"] = &types.AttributeValueMemberS{Value: l.Dataset}
+	item["env"] = &types.AttributeValueMemberS{Value: l.Env}
+	item["holder"] = &types.AttributeValueMemberS{Value: l.Holder}
+	item["session"] = &types.AttributeValueMemberS{Value: l.Session}
+	item["acquired"] = nanos(l.Acquired)
+	item["expires"] = nanos(l.Expires)
+	return item
+}
+
 // RenewLease moves the caller's lease expiry to l.Expires with an update
 // conditioned on the caller's session holding it; otherwise
 // engine.ErrLeaseLost.
@@ -91,15 +99,20 @@ func (s *Store) RenewLease(ctx context.Context, l engine.Lease) (engine.Lease, e
 	if err := s.ensureLeaseTable(ctx); err != nil {
 		return engine.Lease{}, fmt.Errorf("renew lease %s/%s: %w", l.Dataset, l.Env, err)
 	}
-	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.leaseTable), Key: leaseKey(l),
-		UpdateExpression:          aws.String("SET #expires = :exp"),
-		ConditionExpression:       aws.String("#session = :session"),
-		ExpressionAttributeNames:  map[string]string{"#expires": "expires", "#session": "session"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":exp": nanos(l.Expires), ":session": &types.AttributeValueMemberS{Value: l.Session}},
-		ReturnValues:              types.ReturnValueAllNew,
+	var out *dynamodb.UpdateItemOutput
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		out, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(s.leaseTable), Key: leaseKey(l),
+			UpdateExpression:         aws.String("SET #expires = :exp ADD #renewals :one"),
+			ConditionExpression:      aws.String("#session = :session"),
+			ExpressionAttributeNames: map[string]string{"#expires": "expires", "#session": "session", "#renewals": "renewals"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":exp": nanos(l.Expires), ":one": &types.AttributeValueMemberN{Value: "1"},
+				":session": &types.AttributeValueMemberS{Value: l.Session}},
+			ReturnValues: types.ReturnValueAllNew,
+		})
+		return err
 	})
-	if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
+	if errors.Is(err, engine.ErrConditionFailed) {
 		err = s.lostError(ctx, l)
 	}
 	if err != nil {
@@ -114,13 +127,16 @@ func (s *Store) ReleaseLease(ctx context.Context, l engine.Lease) error {
 	if err := s.ensureLeaseTable(ctx); err != nil {
 		return fmt.Errorf("release lease %s/%s: %w", l.Dataset, l.Env, err)
 	}
-	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.leaseTable), Key: leaseKey(l),
-		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #session = :session"),
-		ExpressionAttributeNames:  map[string]string{"#session": "session"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":session": &types.AttributeValueMemberS{Value: l.Session}},
+	err := s.retry(ctx, func(ctx context.Context) error {
+		_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: aws.String(s.leaseTable), Key: leaseKey(l),
+			ConditionExpression:       aws.String("attribute_not_exists(pk) OR #session = :session"),
+			ExpressionAttributeNames:  map[string]string{"#session": "session"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":session": &types.AttributeValueMemberS{Value: l.Session}},
+		})
+		return err
 	})
-	if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
+	if errors.Is(err, engine.ErrConditionFailed) {
 		err = s.lostError(ctx, l)
 	}
 	if err != nil {
@@ -141,9 +157,13 @@ func (s *Store) lostError(ctx context.Context, l engine.Lease) error {
 }
 
 func (s *Store) readLease(ctx context.Context, l engine.Lease) (engine.Lease, bool, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.leaseTable), Key: leaseKey(l), ConsistentRead: aws.Bool(true)})
+	var out *dynamodb.GetItemOutput
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		out, err = s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.leaseTable), Key: leaseKey(l), ConsistentRead: aws.Bool(true)})
+		return err
+	})
 	if err != nil {
-		return engine.Lease{}, false, translate(err)
+		return engine.Lease{}, false, err
 	}
 	if out.Item == nil {
 		return engine.Lease{}, false, nil
@@ -166,8 +186,12 @@ func leaseFrom(m map[string]types.AttributeValue) engine.Lease {
 		}
 		return time.Time{}
 	}
-	return engine.Lease{Dataset: str("dataset"), Env: str("env"), Holder: str("holder"), Session: str("session"),
+	l := engine.Lease{Dataset: str("dataset"), Env: str("env"), Holder: str("holder"), Session: str("session"),
 		Acquired: tm("acquired"), Expires: tm("expires")}
+	if v, ok := m["renewals"].(*types.AttributeValueMemberN); ok {
+		l.Renewals, _ = strconv.ParseInt(v.Value, 10, 64)
+	}
+	return l
 }
 
 // ensureLeaseTable creates the lease table on first use and waits until
@@ -178,31 +202,49 @@ func (s *Store) ensureLeaseTable(ctx context.Context) error {
 	if s.leases.ready {
 		return nil
 	}
-	out, err := s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.leaseTable)})
+	out, err := s.describeLeaseTable(ctx)
 	var nf *types.ResourceNotFoundException
 	switch {
 	case errors.As(err, &nf):
-		_, err = s.api.CreateTable(ctx, &dynamodb.CreateTableInput{
-			TableName:            aws.String(s.leaseTable),
-			BillingMode:          types.BillingModePayPerRequest,
-			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		err = s.retry(ctx, func(ctx context.Context) error {
+			_, err := s.api.CreateTable(ctx, &dynamodb.CreateTableInput{
+				TableName:            aws.String(s.leaseTable),
+				BillingMode:          types.BillingModePayPerRequest,
+				KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+				AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+			})
+			return err
 		})
 		var inUse *types.ResourceInUseException
 		if err != nil && !errors.As(err, &inUse) { // another session may create it too
-			return fmt.Errorf("create lease table %s: %w", s.leaseTable, translate(err))
+			return fmt.Errorf("create lease table %s: %w", s.leaseTable, err)
 		}
 	case err != nil:
-		return fmt.Errorf("describe lease table %s: %w", s.leaseTable, translate(err))
+		return fmt.Errorf("describe lease table %s: %w", s.leaseTable, err)
 	case out.Table.TableStatus == types.TableStatusActive:
 		s.leases.ready = true
 		return nil
 	}
-	if err := s.waitActive(ctx, s.leaseTable); err != nil {
+	if err := poll(ctx, func() (bool, error) {
+		out, err := s.describeLeaseTable(ctx)
+		if errors.As(err, &nf) {
+			return false, nil // eventually consistent right after CreateTable
+		}
+		return err == nil && out.Table.TableStatus == types.TableStatusActive, err
+	}); err != nil {
 		return fmt.Errorf("wait for lease table %s: %w", s.leaseTable, err)
 	}
 	s.leases.ready = true
 	return nil
+}
+
+// describeLeaseTable describes the lease table, retrying throttles.
+func (s *Store) describeLeaseTable(ctx context.Context) (out *dynamodb.DescribeTableOutput, err error) {
+	err = s.retry(ctx, func(ctx context.Context) (err error) {
+		out, err = s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.leaseTable)})
+		return err
+	})
+	return out, err
 }
 
 // SetFlag sets attr to true (on) or removes it (off) on the existing item
@@ -232,8 +274,7 @@ func (s *Store) SetFlag(ctx context.Context, table string, key engine.Item, attr
 	} else {
 		in.UpdateExpression = aws.String("REMOVE #a")
 	}
-	if _, err := s.api.UpdateItem(ctx, in); err != nil {
-		err = translate(err)
+	if err := s.updateRetry(ctx, in); err != nil {
 		if errors.Is(err, engine.ErrConditionFailed) {
 			return fmt.Errorf("set flag %s on %s %v: no such item", attr, table, key)
 		}
@@ -246,9 +287,13 @@ func (s *Store) SetFlag(ctx context.Context, table string, key engine.Item, attr
 // table's key attributes, typed as DescribeTable says: S, N, or B (a
 // string is then base64).
 func (s *Store) typedKey(ctx context.Context, table string, key engine.Item) (map[string]types.AttributeValue, error) {
-	out, err := s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	var out *dynamodb.DescribeTableOutput
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		out, err = s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("describe table: %w", translate(err))
+		return nil, fmt.Errorf("describe table: %w", err)
 	}
 	names, kinds := keySchema(out.Table)
 	k := make(map[string]types.AttributeValue, len(names))
@@ -307,191 +352,6 @@ func joinAnd(conds []string) string {
 			out += " AND "
 		}
 		out += c
-	}
-	return out
-}
-
-// Maintenance flags shared by several locks: the flag's item carries its
-// holders and its earlier value next to the flag, in attr+"_holders" (a
-// string set of the holding locks' dataset/env) and attr+"_before" (the
-// flag's value before the first holder set it; absent when the flag was
-// absent). Each change is one UpdateItem conditioned on the holders read
-// just before, retried when another lock changed them meanwhile.
-
-// flagAttempts bounds the retries of a flag update that lost a race.
-const flagAttempts = 20
-
-// flagItem addresses one shared flag.
-type flagItem struct {
-	table, attr string
-	key         map[string]types.AttributeValue
-	names       map[string]string // #a, #h, #b and the key attributes
-	keysExist   string            // the item exists (an update must not create it)
-}
-
-func (s *Store) flagItem(ctx context.Context, table string, key engine.Item, attr string) (*flagItem, error) {
-	if table == "" {
-		table = s.table
-	}
-	k, err := s.typedKey(ctx, table, key)
-	if err != nil {
-		return nil, fmt.Errorf("on %s: %w", table, err)
-	}
-	f := &flagItem{table: table, attr: attr, key: k,
-		names: map[string]string{"#a": attr, "#h": attr + "_holders", "#b": attr + "_before"}}
-	var cond []string
-	i := 0
-	for name := range k {
-		p := "#k" + strconv.Itoa(i)
-		f.names[p] = name
-		cond = append(cond, "attribute_exists("+p+")")
-		i++
-	}
-	f.keysExist = joinAnd(cond)
-	return f, nil
-}
-
-// read returns the flag's item and its holders.
-func (s *Store) readFlag(ctx context.Context, f *flagItem) (map[string]types.AttributeValue, []string, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.table), Key: f.key, ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return nil, nil, translate(err)
-	}
-	if out.Item == nil {
-		return nil, nil, fmt.Errorf("on %s %v: no such item", f.table, avKey(f.key))
-	}
-	var holders []string
-	if ss, ok := out.Item[f.attr+"_holders"].(*types.AttributeValueMemberSS); ok {
-		holders = slices.Sorted(slices.Values(ss.Value))
-	}
-	return out.Item, holders, nil
-}
-
-// HoldFlag adds holder to the flag's holders and sets attr to true on the
-// existing item with key in table (the store's own table when ""); the
-// first holder records the value it replaces.
-func (s *Store) HoldFlag(ctx context.Context, table string, key engine.Item, attr, holder string) (engine.FlagHold, error) {
-	f, err := s.flagItem(ctx, table, key, attr)
-	if err != nil {
-		return engine.FlagHold{}, fmt.Errorf("hold flag %s: %w", attr, err)
-	}
-	me := &types.AttributeValueMemberSS{Value: []string{holder}}
-	on := &types.AttributeValueMemberBOOL{Value: true}
-	for range flagAttempts {
-		item, holders, err := s.readFlag(ctx, f)
-		if err != nil {
-			return engine.FlagHold{}, fmt.Errorf("hold flag %s: %w", attr, err)
-		}
-		in := &dynamodb.UpdateItemInput{TableName: aws.String(f.table), Key: f.key, ExpressionAttributeNames: maps.Clone(f.names),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":on": on, ":me": me}}
-		var before types.AttributeValue
-		if len(holders) == 0 {
-			// The first holder: the flag is the application's, keep it.
-			before = item[attr]
-			cond := f.keysExist + " AND attribute_not_exists(#h) AND attribute_not_exists(#a)"
-			upd := "SET #a = :on, #h = :me REMOVE #b"
-			if before != nil {
-				cond = f.keysExist + " AND attribute_not_exists(#h) AND #a = :before"
-				upd = "SET #a = :on, #h = :me, #b = :before"
-				in.ExpressionAttributeValues[":before"] = before
-			}
-			in.ConditionExpression, in.UpdateExpression = aws.String(cond), aws.String(upd)
-		} else {
-			before = item[attr+"_before"]
-			in.ConditionExpression = aws.String("attribute_exists(#h)")
-			in.UpdateExpression = aws.String("SET #a = :on ADD #h :me")
-			delete(in.ExpressionAttributeNames, "#b")
-			for p := range f.names {
-				if strings.HasPrefix(p, "#k") {
-					delete(in.ExpressionAttributeNames, p)
-				}
-			}
-		}
-		_, err = s.api.UpdateItem(ctx, in)
-		if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
-			continue // another lock, or the application, changed the flag: read again
-		}
-		if err != nil {
-			return engine.FlagHold{}, fmt.Errorf("hold flag %s on %s: %w", attr, f.table, err)
-		}
-		h := engine.FlagHold{Others: othersOf(holders, holder)}
-		if before != nil {
-			h.Before = fromAV(before)
-		}
-		return h, nil
-	}
-	return engine.FlagHold{}, fmt.Errorf("hold flag %s on %s: it kept changing, %d attempts", attr, f.table, flagAttempts)
-}
-
-// UnholdFlag removes holder from the flag's holders; the last one out
-// restores the value from before the first holder, or removes the flag
-// when it was absent.
-func (s *Store) UnholdFlag(ctx context.Context, table string, key engine.Item, attr, holder string) (engine.FlagHold, error) {
-	f, err := s.flagItem(ctx, table, key, attr)
-	if err != nil {
-		return engine.FlagHold{}, fmt.Errorf("let go of flag %s: %w", attr, err)
-	}
-	for range flagAttempts {
-		item, holders, err := s.readFlag(ctx, f)
-		if err != nil {
-			return engine.FlagHold{}, fmt.Errorf("let go of flag %s: %w", attr, err)
-		}
-		h := engine.FlagHold{Others: othersOf(holders, holder)}
-		if h.Held = len(h.Others) < len(holders); !h.Held {
-			return h, nil
-		}
-		before := item[attr+"_before"]
-		if before != nil {
-			h.Before = fromAV(before)
-		}
-		in := &dynamodb.UpdateItemInput{TableName: aws.String(f.table), Key: f.key,
-			ExpressionAttributeNames: map[string]string{"#h": attr + "_holders"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":id": &types.AttributeValueMemberS{Value: holder}, ":one": &types.AttributeValueMemberN{Value: "1"}}}
-		switch {
-		case len(h.Others) > 0: // the others keep it on
-			in.ConditionExpression = aws.String("contains(#h, :id) AND size(#h) > :one")
-			in.UpdateExpression = aws.String("DELETE #h :me")
-			in.ExpressionAttributeValues[":me"] = &types.AttributeValueMemberSS{Value: []string{holder}}
-		case before != nil: // the last one: restore the earlier value
-			in.ConditionExpression = aws.String("contains(#h, :id) AND size(#h) = :one")
-			in.UpdateExpression = aws.String("SET #a = :before REMOVE #h, #b")
-			in.ExpressionAttributeNames["#a"], in.ExpressionAttributeNames["#b"] = attr, attr+"_before"
-			in.ExpressionAttributeValues[":before"] = before
-		default: // the last one, and the flag was absent
-			in.ConditionExpression = aws.String("contains(#h, :id) AND size(#h) = :one")
-			in.UpdateExpression = aws.String("REMOVE #a, #h, #b")
-			in.ExpressionAttributeNames["#a"], in.ExpressionAttributeNames["#b"] = attr, attr+"_before"
-		}
-		_, err = s.api.UpdateItem(ctx, in)
-		if err = translate(err); errors.Is(err, engine.ErrConditionFailed) {
-			continue // another lock came or went: read again
-		}
-		if err != nil {
-			return engine.FlagHold{}, fmt.Errorf("let go of flag %s on %s: %w", attr, f.table, err)
-		}
-		h.Restored = len(h.Others) == 0
-		return h, nil
-	}
-	return engine.FlagHold{}, fmt.Errorf("let go of flag %s on %s: it kept changing, %d attempts", attr, f.table, flagAttempts)
-}
-
-// othersOf is holders without self.
-func othersOf(holders []string, self string) []string {
-	var out []string
-	for _, h := range holders {
-		if h != self {
-			out = append(out, h)
-		}
-	}
-	return out
-}
-
-// avKey renders a typed key for an error.
-func avKey(k map[string]types.AttributeValue) map[string]any {
-	out := make(map[string]any, len(k))
-	for n, v := range k {
-		out[n] = fromAV(v)
 	}
 	return out
 }

@@ -23,10 +23,7 @@ func (s *Store) Update(ctx context.Context, u engine.Update) error {
 	r := s.render(ctx, u, nil, nil)
 	if r.err == nil {
 		s.writeMu.Lock()
-		var w *writer
-		if w, r.err = s.writeConn(ctx); r.err == nil {
-			r.err = s.apply(ctx, w, r)
-		}
+		r.err = s.applyFenced(ctx, r)
 		s.writeMu.Unlock()
 	}
 	if r.err != nil {

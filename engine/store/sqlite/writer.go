@@ -89,7 +89,9 @@ func (w *writer) QueryRowContext(ctx context.Context, q string, args ...any) *sq
 }
 
 // inTx runs fn between BEGIN IMMEDIATE and COMMIT on the write connection,
-// rolling back when fn or the commit fails. Callers hold s.writeMu.
+// rolling back when fn or the commit fails. It first checks the lease
+// fences ctx carries (see checkFences): a lease lost fails the whole
+// transaction before fn runs. Callers hold s.writeMu.
 func (s *Store) inTx(ctx context.Context, fn func(w *writer) error) error {
 	w, err := s.writeConn(ctx)
 	if err != nil {
@@ -98,6 +100,10 @@ func (s *Store) inTx(ctx context.Context, fn func(w *writer) error) error {
 	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		s.closeWriter()
 		return fmt.Errorf("begin: %w", translate(err))
+	}
+	if err := s.checkFences(ctx, w); err != nil {
+		s.rollback(w)
+		return err
 	}
 	if err := fn(w); err != nil {
 		s.rollback(w)

@@ -205,3 +205,56 @@ func (s *suite) testSharedFlag(t *testing.T) {
 		t.Error("HoldFlag created a missing item")
 	}
 }
+
+// testTakeLease checks engine.LeaseTaker: a lease is taken over only if
+// its record is still the one the taker saw; a renewal since (the holder
+// is alive) refuses it, and a lease released meanwhile is just acquired.
+func (s *suite) testTakeLease(t *testing.T) {
+	st := s.new(t, Seed(1))
+	lt, ok := st.(engine.LeaseTaker)
+	if !ok {
+		t.Skip("store is not an engine.LeaseTaker")
+	}
+	ls := st.(engine.Leaser)
+	t0 := time.Date(2026, 5, 1, 22, 0, 0, 0, time.UTC)
+	alice := engine.Lease{Dataset: "split-address", Env: "take", Holder: "alice", Session: "s-alice",
+		Acquired: t0, Expires: t0.Add(time.Minute)}
+	bob := engine.Lease{Dataset: "split-address", Env: "take", Holder: "bob", Session: "s-bob",
+		Acquired: t0.Add(time.Hour), Expires: t0.Add(2 * time.Hour)}
+	if _, err := ls.AcquireLease(ctx(t), alice, false); err != nil {
+		t.Fatal(err)
+	}
+	var held *engine.LeaseHeldError
+	if _, err := ls.AcquireLease(ctx(t), bob, false); !errors.As(err, &held) {
+		t.Fatalf("AcquireLease(bob)=%v, want *LeaseHeldError", err)
+	}
+	seen := held.Lease
+	// Alice renews while bob waits: her record changed.
+	alice.Expires = t0.Add(2 * time.Minute)
+	renewed, err := ls.RenewLease(ctx(t), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renewed.Renewals != 0 && renewed.Renewals != seen.Renewals+1 { // a store that counts renewals
+		t.Errorf("RenewLease Renewals=%d, want %d", renewed.Renewals, seen.Renewals+1)
+	}
+	if _, err := lt.TakeLease(ctx(t), bob, seen); !errors.As(err, &held) || held.Lease.Session != "s-alice" {
+		t.Fatalf("TakeLease(bob, record renewed since)=%v, want a *LeaseHeldError naming alice", err)
+	}
+	// Unchanged since bob's second look: taken.
+	if _, err := lt.TakeLease(ctx(t), bob, held.Lease); err != nil {
+		t.Fatalf("TakeLease(bob, record unchanged)=%v", err)
+	}
+	if _, err := ls.RenewLease(ctx(t), alice); !errors.Is(err, engine.ErrLeaseLost) {
+		t.Errorf("RenewLease(alice after takeover)=%v, want ErrLeaseLost", err)
+	}
+	// Released meanwhile: carol just acquires it.
+	if err := ls.ReleaseLease(ctx(t), bob); err != nil {
+		t.Fatal(err)
+	}
+	carol := bob
+	carol.Holder, carol.Session = "carol", "s-carol"
+	if _, err := lt.TakeLease(ctx(t), carol, bob); err != nil {
+		t.Errorf("TakeLease(carol, lease released meanwhile)=%v", err)
+	}
+}

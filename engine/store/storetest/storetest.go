@@ -81,6 +81,7 @@ func Run(t *testing.T, newStore NewStore, opts ...Option) {
 	t.Run("PutRoundTrip", s.testPutRoundTrip)
 	t.Run("Scratch", s.testScratch)
 	t.Run("Lease", s.testLease)
+	t.Run("TakeLease", s.testTakeLease)
 	t.Run("SetFlag", s.testSetFlag)
 }
 
