@@ -120,9 +120,9 @@ func TestMigrateExternalTransformShortOutput(t *testing.T) {
 		want             string
 		maxWait          time.Duration
 	}{
-		{"missing line", "skip5", helper, 300 * time.Millisecond,
-			"returned 9 of 10 lines, then none for 300ms; it must print exactly one JSON line per input line, in order", 15 * time.Second},
-		{"missing line, child of a shell", "skip5", viaShell, 300 * time.Millisecond, "returned 9 of 10 lines, then none for 300ms", 15 * time.Second},
+		{"missing line", "skip5", helper, 2 * time.Second,
+			"returned 9 of 10 lines, then none for 2s; it must print exactly one JSON line per input line, in order", 15 * time.Second},
+		{"missing line, child of a shell", "skip5", viaShell, 2 * time.Second, "returned 9 of 10 lines, then none for 2s", 15 * time.Second},
 		{"exits early", "exit9", helper, time.Minute, "returned 9 of 10 lines, then its output ended: EOF; stderr: stopping early", 15 * time.Second},
 	}
 	for _, tt := range tests {
