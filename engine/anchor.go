@@ -61,6 +61,17 @@ func (s *Session) recordAnchor(ctx context.Context) error {
 	return nil
 }
 
+// AnchorError is a session's failure to record its journal anchor in the
+// target store once it ended. Run returns it alone when the session
+// itself went as journaled: the outcome stands, and a front end shows it
+// as a warning — `journal verify --env` cannot vouch for that session.
+type AnchorError struct{ Err error }
+
+func (e *AnchorError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the store's error.
+func (e *AnchorError) Unwrap() error { return e.Err }
+
 // AnchorCheck is the comparison of one session's anchors with a journal.
 type AnchorCheck struct {
 	SessionID string `json:"session"`

@@ -38,7 +38,12 @@ func (s *Session) Run(ctx context.Context) (Outcome, error) {
 	s.releaseLeases(ctx, h.outcome)
 	outcome, err := s.finish(ctx, h)
 	if aerr := s.recordAnchor(ctx); aerr != nil { // the final head, while the store is open
-		err = errors.Join(err, s.redactor.redactError(aerr))
+		aerr = &AnchorError{Err: s.redactor.redactError(aerr)}
+		if err == nil {
+			err = aerr // the session ended as journaled: front ends warn
+		} else {
+			err = errors.Join(err, aerr)
+		}
 	}
 	s.closeStores()
 	return outcome, err

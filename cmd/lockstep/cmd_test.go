@@ -231,6 +231,9 @@ func TestFinishSession(t *testing.T) {
 		{"missing answer", engine.OutcomeStopped, fmt.Errorf("ask: %w", &engine.MissingAnswerError{Key: "x.approve"}), 2,
 			"lockstep resume S1 --plain --answers FILE --journal j.db"},
 		{"journal failure", engine.OutcomeFailed, errors.New("disk I/O error"), 1, ""},
+		{"completed, anchor not written", engine.OutcomeCompleted, &engine.AnchorError{Err: errors.New("AccessDenied: CreateTable")}, 0,
+			"warning: AccessDenied: CreateTable"},
+		{"failed and anchor not written", engine.OutcomeFailed, errors.Join(errors.New("step x failed"), &engine.AnchorError{Err: errors.New("denied")}), 1, ""},
 		{"failed step without answer", engine.OutcomeFailed, fmt.Errorf("ask failed: %w broken", plain.ErrStepFailed), 1,
 			"lockstep resume S1 --plain --answers FILE --journal j.db"},
 	}
