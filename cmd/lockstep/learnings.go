@@ -122,9 +122,9 @@ func newCmdLearnings(f *factory, runF func(context.Context, *learningsOptions) e
 	cmd := &cobra.Command{
 		Use:   "learnings [RUNBOOK]",
 		Short: "Gather the learnings noted in past sessions, per runbook",
-		Long: `A note taken during a session (n in the TUI) whose text starts with
-"learning:" is a learning. This gathers them across the journal's sessions,
-grouped by runbook: those of RUNBOOK only when given — a runbook name, or a
+		Long: `A note taken during a session (n in the TUI, a step's note: in an
+answers file) whose text starts with "learning:" is a learning. This
+gathers them across the journal's sessions, grouped by runbook: those of RUNBOOK only when given — a runbook name, or a
 built-in protocol's name, which also gathers the runbooks started from it
 with "protocols new --from".
 

@@ -257,8 +257,9 @@ func scanItems(t *testing.T, c *dynamodb.Client, table string) map[string]item {
 }
 
 // TestSQLiteBigBangProtocol runs the sqlite-big-bang protocol with the
-// binary: every plan code is renamed, and the maintenance flag it turned
-// on while locked is back to its earlier value after unlock.
+// binary: every plan code is renamed, the maintenance flag it turned on
+// while locked is back to its earlier value after unlock, and the learning
+// noted in the answers file is found by `lockstep learnings`.
 func TestSQLiteBigBangProtocol(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -282,7 +283,8 @@ func TestSQLiteBigBangProtocol(t *testing.T) {
 			t.Fatalf("seed: %s: %v", q, err)
 		}
 	}
-	answers := h.writeFile("answers.yaml", approve+"deploy-new: {check: all}\n")
+	answers := h.writeFile("answers.yaml", approve+"deploy-new: {check: all}\n"+
+		"recode: {note: \"learning: announce the read-only hour a day ahead\"}\nunlock: {note: \"plain note\"}\n")
 	r := h.startWith(h.journal, []string{"LOCKSTEP_DB=" + path, "LOCKSTEP_TABLE=accounts"},
 		"run", "sqlite-big-bang", "--env", "local", "--plain", "--answers", answers).Wait(3 * time.Minute)
 	if r.Code != 0 {
@@ -320,5 +322,11 @@ func TestSQLiteBigBangProtocol(t *testing.T) {
 	}
 	if !strings.Contains(r.Stdout, "lock") {
 		t.Errorf("output does not mention the lock\n%s", r)
+	}
+	// The answers file's note marked "learning:" is carried forward.
+	l := h.mustRun(0, time.Minute, "learnings", "sqlite-big-bang", "--format", "json")
+	if !strings.Contains(l.Stdout, `"text": "announce the read-only hour a day ahead"`) ||
+		!strings.Contains(l.Stdout, `"step": "recode"`) || strings.Contains(l.Stdout, "plain note") {
+		t.Errorf("learnings of sqlite-big-bang:\n%s", l.Stdout)
 	}
 }
