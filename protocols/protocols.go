@@ -22,6 +22,9 @@ var files embed.FS
 var (
 	// ErrUnknown: no built-in protocol has that name.
 	ErrUnknown = errors.New("unknown protocol")
+	// ErrStore: a store kind that is not dynamodb or sqlite, or a protocol
+	// with no variant for the store asked.
+	ErrStore = errors.New("no protocol for that store")
 )
 
 // Info describes one built-in protocol.

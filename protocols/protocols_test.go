@@ -36,19 +36,37 @@ func TestEveryProtocolParses(t *testing.T) {
 	}
 }
 
-// TestCatalogLintClean holds the catalog protocols to the method: no warnings.
+// TestCatalogLintClean holds every catalog protocol (all but the demo) to
+// the method: no lint warnings, a strategy, and a leading comment saying
+// when to choose it, its strategy and its risks. The catalog has at least
+// ten protocols.
 func TestCatalogLintClean(t *testing.T) {
-	for _, name := range []string{"add-attribute", "rename-attribute", "split-attribute"} {
-		rb, err := protocols.Get(name)
-		if err != nil {
-			t.Fatal(err)
+	var catalog []string
+	for _, name := range protocols.Names() {
+		if name != "demo" {
+			catalog = append(catalog, name)
 		}
-		for _, w := range runbook.Lint(rb) {
-			t.Errorf("Lint(%s): %v", name, w)
-		}
-		if rb.Strategy != "multi-step" {
-			t.Errorf("%s strategy = %q, want multi-step", name, rb.Strategy)
-		}
+	}
+	if len(catalog) < 10 {
+		t.Errorf("catalog has %d protocols (%v), want at least 10", len(catalog), catalog)
+	}
+	for _, name := range catalog {
+		t.Run(name, func(t *testing.T) {
+			rb, err := protocols.Get(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range runbook.Lint(rb) {
+				t.Errorf("Lint(%s): %v", name, w)
+			}
+			want := "multi-step"
+			if strings.Contains(name, "big-bang") {
+				want = "big-bang"
+			}
+			if rb.Strategy != want {
+				t.Errorf("%s strategy = %q, want %s", name, rb.Strategy, want)
+			}
+		})
 	}
 }
 

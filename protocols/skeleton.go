@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/lockstep-run/lockstep/runbook"
 )
 
 var slugRe = regexp.MustCompile(`[^a-z0-9._-]+`)
@@ -15,16 +17,113 @@ var slugRe = regexp.MustCompile(`[^a-z0-9._-]+`)
 // replaced by '-'). Either way it parses.
 func Skeleton(name string) []byte {
 	if src, err := Source(name); err == nil {
-		header := fmt.Sprintf("# Started from the built-in protocol %q (lockstep protocols show %s).\n"+
-			"# Rename it (name:), adapt the stores and attributes, then: lockstep lint FILE\n", name, name)
-		return append([]byte(header), src...)
+		return withOrigin(name, src)
 	}
-	slug := strings.Trim(slugRe.ReplaceAllString(strings.ToLower(name), "-"), "-._")
-	if slug == "" {
-		slug = "my-migration"
-	}
-	return []byte(strings.ReplaceAll(skeleton, "NAME", slug))
+	return []byte(strings.ReplaceAll(skeleton, "NAME", slug(name)))
 }
+
+// SkeletonFrom returns the starter runbook of `lockstep protocols new NAME
+// --from PROTOCOL --store KIND`: the protocol's source named NAME, under
+// a header recording the protocol it came from (see Origin). A store
+// (dynamodb or sqlite) picks the protocol's variant for that store:
+// add-attribute with dynamodb is dynamodb-add-attribute. Without from, it
+// is the generic starter with its local store of that kind. Empty from and
+// store give Skeleton(name).
+func SkeletonFrom(name, from, store string) ([]byte, error) {
+	if store != "" && store != "dynamodb" && store != "sqlite" {
+		return nil, fmt.Errorf("%w %q: want dynamodb or sqlite", ErrStore, store)
+	}
+	if from == "" {
+		src := strings.ReplaceAll(skeleton, "NAME", slug(name))
+		if store == "dynamodb" {
+			src = strings.Replace(src, sqliteLocal, dynamoLocal, 1)
+		}
+		return []byte(src), nil
+	}
+	from, err := variant(from, store)
+	if err != nil {
+		return nil, err
+	}
+	src, _ := Source(from)
+	src = nameRe.ReplaceAll(src, []byte("${1}"+slug(name)))
+	return withOrigin(from, src), nil
+}
+
+// variant returns the protocol for the store kind: from itself when it
+// already targets that store, else its counterpart.
+func variant(from, store string) (string, error) {
+	rb, err := Get(from)
+	if err != nil {
+		return "", err
+	}
+	if store == "" || storeKind(rb) == store {
+		return from, nil
+	}
+	base := strings.TrimPrefix(from, "dynamodb-")
+	cand := base
+	if store == "dynamodb" {
+		cand = "dynamodb-" + base
+	}
+	if rb, err := Get(cand); err == nil && storeKind(rb) == store {
+		return cand, nil
+	}
+	var same []string
+	for _, n := range Names() {
+		if rb, err := Get(n); err == nil && n != "demo" && storeKind(rb) == store {
+			same = append(same, n)
+		}
+	}
+	return "", fmt.Errorf("%w: %s has no %s variant; %s protocols: %s", ErrStore, from, store, store, strings.Join(same, ", "))
+}
+
+// storeKind is the store kind of a protocol's first environment.
+func storeKind(rb *runbook.Runbook) string {
+	for _, e := range rb.Environments {
+		if e.Store != nil {
+			return e.Store.Kind
+		}
+	}
+	return ""
+}
+
+// originPrefix starts the header line naming the protocol a runbook was
+// started from.
+const originPrefix = "# lockstep-protocol: "
+
+// Origin returns the built-in protocol a runbook's source was started
+// from by `protocols new`, or "" when its header names none.
+func Origin(src []byte) string {
+	for _, line := range strings.Split(string(src), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			return ""
+		}
+		if p, ok := strings.CutPrefix(line, originPrefix); ok {
+			return strings.TrimSpace(p)
+		}
+	}
+	return ""
+}
+
+func withOrigin(from string, src []byte) []byte {
+	header := fmt.Sprintf("%s%s\n# Started from the built-in protocol %q (lockstep protocols show %s).\n"+
+		"# Rename it (name:), adapt the stores and attributes, then: lockstep lint FILE\n", originPrefix, from, from, from)
+	return append([]byte(header), src...)
+}
+
+var nameRe = regexp.MustCompile(`(?m)^(name:\s*)\S+`)
+
+func slug(name string) string {
+	s := strings.Trim(slugRe.ReplaceAllString(strings.ToLower(name), "-"), "-._")
+	if s == "" {
+		return "my-migration"
+	}
+	return s
+}
+
+const (
+	sqliteLocal = `store: {kind: sqlite, path: "${LOCKSTEP_DB}", table: items, key: [id]}`
+	dynamoLocal = `store: {kind: dynamodb, table: "${LOCKSTEP_TABLE}", region: "${AWS_REGION}", endpoint: "${DYNAMODB_ENDPOINT}"}`
+)
 
 // skeleton is the generic starter; NAME is replaced by the runbook's name.
 const skeleton = `# A lockstep runbook (format 1). Check it with: lockstep lint FILE

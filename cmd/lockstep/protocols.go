@@ -19,16 +19,20 @@ type protocolsOptions struct {
 	Output string
 	Force  bool
 	Format string
+	Source bool   // show: the YAML instead of the rendered protocol
+	From   string // new: the protocol to start from
+	Store  string // new: dynamodb | sqlite
 }
 
 func newCmdProtocols(f *factory) *cobra.Command {
 	listOpts := &protocolsOptions{f: f, Format: "text"}
 	cmd := &cobra.Command{
-		Use:   "protocols [list | show NAME | new NAME -o FILE]",
+		Use:   "protocols [list | show NAME | new NAME [--from PROTOCOL] [--store KIND] -o FILE]",
 		Short: "The catalog of built-in migration protocols",
 		Long: `Built-in protocols are runbooks for common migrations with their best
-strategy. Run one by name ("lockstep run NAME --env ENV"), read it with
-"show", or start your own runbook from it with "new".`,
+strategy. Run one by name ("lockstep run NAME --env ENV"), read when to
+choose it, its strategy and its risks with "show", or start your own
+runbook from it with "new".`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runProtocolsList(listOpts) },
 	}
@@ -73,21 +77,26 @@ func runProtocolsList(opts *protocolsOptions) error {
 
 func newCmdProtocolsShow(f *factory) *cobra.Command {
 	opts := &protocolsOptions{f: f}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "show NAME",
-		Short: "Print a built-in protocol's runbook",
+		Short: "Explain a built-in protocol: when to choose it, strategy, risks, steps",
 		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runProtocolsShow(opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Source, "source", false, "print the protocol's runbook (YAML) instead")
+	return cmd
 }
 
 func runProtocolsShow(opts *protocolsOptions) error {
 	src, err := protocols.Source(opts.Name)
 	if err != nil {
 		return usageError(err)
+	}
+	if !opts.Source {
+		return protocols.Render(opts.f.Out, opts.Name)
 	}
 	_, err = opts.f.Out.Write(src)
 	return err
@@ -96,9 +105,15 @@ func runProtocolsShow(opts *protocolsOptions) error {
 func newCmdProtocolsNew(f *factory) *cobra.Command {
 	opts := &protocolsOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "new NAME -o FILE",
-		Short: "Start a new runbook: from the built-in protocol NAME, else a generic starter named NAME",
-		Args:  usageArgs(cobra.ExactArgs(1)),
+		Use:   "new NAME [--from PROTOCOL] [--store dynamodb|sqlite] -o FILE",
+		Short: "Start a new runbook NAME: from a built-in protocol, else a generic starter",
+		Long: `Writes a ready-to-edit runbook. With --from it is the protocol's runbook,
+named NAME, under a header naming the protocol (learnings of runbooks
+started from a protocol are gathered with the protocol's too). --store picks
+the protocol's variant for that store (add-attribute --store dynamodb is
+dynamodb-add-attribute), or the generic starter's store. Without --from, a
+NAME that is a built-in protocol starts from that protocol.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runProtocolsNew(opts)
@@ -106,12 +121,20 @@ func newCmdProtocolsNew(f *factory) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "file to write (required)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite FILE if it exists")
+	cmd.Flags().StringVar(&opts.From, "from", "", "built-in protocol to start from")
+	cmd.Flags().StringVar(&opts.Store, "store", "", "store kind: dynamodb or sqlite")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
 }
 
 func runProtocolsNew(opts *protocolsOptions) error {
 	src := protocols.Skeleton(opts.Name)
+	if opts.From != "" || opts.Store != "" {
+		var err error
+		if src, err = protocols.SkeletonFrom(opts.Name, opts.From, opts.Store); err != nil {
+			return usageError(err)
+		}
+	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	if opts.Force {
 		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC

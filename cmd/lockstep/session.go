@@ -50,7 +50,8 @@ func runPlain(ctx context.Context, f *factory, req sessionRequest) (engine.Outco
 	pr.Yes = req.yes
 	cfg := req.cfg
 	cfg.Prompter = pr
-	cfg.Observer = plain.Observer(f.Out)
+	notes := &answerNotes{answers: req.answers, observe: plain.Observer(f.Out)}
+	cfg.Observer = notes.observer()
 	var (
 		s   *engine.Session
 		err error
@@ -64,6 +65,7 @@ func runPlain(ctx context.Context, f *factory, req sessionRequest) (engine.Outco
 		return engine.OutcomeRunning, "", err
 	}
 	pr.State = s.State // checklists show the ticks already journaled
+	notes.session.Store(s)
 	outcome, err := s.Run(ctx)
 	return outcome, s.ID(), err
 }

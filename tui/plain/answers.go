@@ -63,7 +63,7 @@ func (es AnswerErrors) Error() string {
 func (es AnswerErrors) Is(target error) bool { return target == ErrBadAnswers }
 
 // stepKeys are the keys a step's answers may hold.
-var stepKeys = []string{"choice", "reason", "approve", "check", "skip", "confirm", "retry", "done", "abort"}
+var stepKeys = []string{"choice", "reason", "approve", "check", "skip", "confirm", "retry", "done", "abort", "note"}
 
 // Answers is a parsed answers file: YAML keyed by step id, plus the
 // top-level confirm_env.
@@ -107,6 +107,7 @@ type StepAnswers struct {
 	Retry    bool
 	Done     string
 	Abort    bool
+	Note     string              // journaled as the operator's note when the step starts
 	pos      map[string]position // key → position of its value
 	stepPos  position
 	fileName string
@@ -254,7 +255,7 @@ func (p *answersParser) step(k, v *yaml.Node) *StepAnswers {
 func (p *answersParser) field(s *StepAnswers, key, val *yaml.Node) {
 	name := s.Step + "." + key.Value
 	switch key.Value {
-	case "choice", "reason", "approve", "skip", "done":
+	case "choice", "reason", "approve", "skip", "done", "note":
 		if val.Kind != yaml.ScalarNode || val.Tag == "!!null" || strings.TrimSpace(val.Value) == "" {
 			p.errorf(val, `write it as a quoted string`, "%s must be a non-empty string", name)
 			return
@@ -270,6 +271,8 @@ func (p *answersParser) field(s *StepAnswers, key, val *yaml.Node) {
 			s.Skip = val.Value
 		case "done":
 			s.Done = val.Value
+		case "note":
+			s.Note = val.Value
 		}
 	case "confirm", "retry", "abort":
 		b, ok := boolean(val)

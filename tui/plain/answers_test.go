@@ -21,6 +21,7 @@ flaky: {retry: true}
 gone: {done: "finished by hand"}
 optional: {skip: "not needed"}
 stop: {abort: true}
+noted: {note: "learning: warm the cache first"}
 `
 	a, err := plain.ParseAnswers("a.yaml", []byte(src))
 	if err != nil {
@@ -44,6 +45,7 @@ stop: {abort: true}
 		{"gone", func(s *plain.StepAnswers) bool { return s.Done == "finished by hand" }},
 		{"optional", func(s *plain.StepAnswers) bool { return s.Skip == "not needed" && !s.Has("retry") }},
 		{"stop", func(s *plain.StepAnswers) bool { return s.Abort }},
+		{"noted", func(s *plain.StepAnswers) bool { return s.Note == "learning: warm the cache first" }},
 	}
 	for _, tt := range tests {
 		s := a.Steps[tt.step]
