@@ -45,7 +45,8 @@ func journalFixture(t *testing.T) *memJournal {
 		{engine.EvStepEnd, "strategy", map[string]any{"status": "done", "duration_ms": 29000}, 30},
 		{engine.EvStepStart, "dump", map[string]any{"kind": "shell", "attempt": 1}, 31},
 		{engine.EvOutput, "dump", map[string]any{"stream": "stdout", "text": "dumped 120000 rows\n"}, 40},
-		{engine.EvStepEnd, "dump", map[string]any{"status": "done", "duration_ms": 9000}, 40},
+		{engine.EvStepEnd, "dump", map[string]any{"status": "done", "duration_ms": 9000,
+			"result": map[string]any{"rows": 120000, "bytes": 16587500, "rate": 49441.4}}, 40},
 		{engine.EvSessionEnd, "", map[string]any{"outcome": "completed"}, 42 * 60},
 	}
 	base := t0.Add(-96 * time.Hour)
@@ -214,5 +215,21 @@ func TestBrowseExportFromList(t *testing.T) {
 	pressBrowse(b, "x") // newest session: no events, still exported
 	if _, err := os.Stat(filepath.Join(dir, "20261123-090000-cccc0003.md")); err != nil {
 		t.Fatalf("export from the list: %v", err)
+	}
+}
+
+// TestBrowseTimelineResultTable: a step's result reads as an aligned table
+// of counts, sizes and rates, not as a JSON blob wrapped mid-token.
+func TestBrowseTimelineResultTable(t *testing.T) {
+	b := newTestBrowser(t, 80, 24, t.TempDir())
+	pressBrowse(b, "down", "down", "enter")
+	content := ansi.Strip(b.vp.GetContent())
+	for _, want := range []string{"rows   120,000", "bytes  15.8 MiB", "rate   49,441.4/s"} {
+		if !strings.Contains(content, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, content)
+		}
+	}
+	if strings.Contains(content, `"rate"`) {
+		t.Errorf("timeline shows the raw result JSON:\n%s", content)
 	}
 }

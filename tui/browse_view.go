@@ -80,7 +80,7 @@ func (b *Browser) renderTimeline() {
 	if b.open == "" {
 		return
 	}
-	lines := b.md.Render("timeline:"+b.open, b.mdText, max(b.width-2, 20), &b.st)
+	lines := b.md.Render("timeline:"+b.open, humaniseTimeline(b.mdText), max(b.width-2, 20), &b.st)
 	b.vp.SetContentLines(slices.Clone(lines))
 }
 

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
 
@@ -63,6 +64,7 @@ type stepRow struct {
 	err      string
 	checked  map[int]bool // checklist items ticked (check.tick events)
 	migrate  *migrateFigures
+	result   json.RawMessage // the last step.end result, shown as a table
 }
 
 // migrateFigures are what a migrate step did: from its step.end result,
@@ -189,6 +191,7 @@ func (m *Model) buildRows(rb *runbook.Runbook, state engine.State) {
 			r.status, r.attempts, r.reason, r.err = ss.Status, ss.Attempts, ss.Reason, ss.Error
 			r.started, r.ended = msTime(ss.Started), msTime(ss.Ended)
 			r.setResult(ss.Result)
+			r.result = ss.Result
 			for _, i := range ss.Checked { // ticks journaled before a resume
 				r.tick(i)
 			}
@@ -291,6 +294,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case EventMsg:
 		m.applyEvent(msg.Event)
+		m.keepResult(msg.Event)
 		return m, nil
 	case PromptMsg:
 		return m, m.openPrompt(msg)

@@ -267,6 +267,7 @@ func (m *Model) stepPane(w, h int) []string {
 		}
 		mid = append(list, mid...)
 	}
+	mid = append(mid, m.resultView(r, w)...)
 	mid = append(mid, m.interaction(w, h-len(top)-len(mid))...)
 	md := m.stepText(r, w)
 	outH := h - len(top) - len(mid) - 1

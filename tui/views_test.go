@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -80,6 +81,12 @@ var scenarios = []struct {
 		press(nil, m, "space")
 	}},
 	{"resumed_checklist", "staging", resumedChecklist},
+	{"step_result", "staging", func(m *Model) {
+		finish(m, "size")
+		send(m, engine.EvStepStart, "snapshot", map[string]any{"attempt": 1}, at(20))
+		send(m, engine.EvStepEnd, "snapshot", map[string]any{"status": "done", "result": json.RawMessage(
+			`{"items":16587500,"bytes":16587500,"gzip_bytes":2123456,"elapsed_ms":335000,"rate":49441.4,"path":"backups/users.jsonl.gz"}`)}, at(355))
+	}},
 	{"pausing_shell", "staging", func(m *Model) {
 		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader")
 		send(m, engine.EvStepStart, "dump", map[string]any{"attempt": 1}, at(100))
@@ -160,6 +167,8 @@ func TestViewContents(t *testing.T) {
 		{"completed", []string{"✓ Session completed", "↷ drop-address", "Press any key",
 			"9 done · 1 skipped · 0 failed", "Duration 0:03:21", "backfill: 119,500 migrated · 3 conflicts"}},
 		{"checklist_prompt", []string{"▶ Tick each item, then enter", "› [ ] Error rate normal", "[✓] Deployed to all regions"}},
+		{"step_result", []string{"items       16,587,500", "bytes       15.8 MiB", "gzip bytes  2.0 MiB",
+			"elapsed     5m35s", "rate        49,441.4/s"}},
 		{"pausing_shell", []string{"pausing after dump…", "dumping users"}},
 		{"resumed_checklist", []string{"alice · this run 0:02:10 · total ⏱ 3:02:10", "[✓] Deployed to all regions",
 			"› [ ] Error rate normal"}},
