@@ -109,6 +109,9 @@ type Model struct {
 	outcome      engine.Outcome
 	endErr       error
 	quit         bool
+	// exited is set once the UI is gone and the last screen is printed
+	// to the main screen: no key help, no "press any key".
+	exited bool
 	// notice is a one-line message under the step title; it clears when
 	// the next step starts, or at noticeUntil when set.
 	notice      string

@@ -337,6 +337,9 @@ func (m *Model) promptText(f *form, w int) []string {
 // takes the typing, ? types instead of folding the full help: the footer
 // is then the one line of keys that still act.
 func (m *Model) footer() []string {
+	if m.exited {
+		return nil // printed after the UI is gone: no key acts
+	}
 	m.help.SetWidth(m.width)
 	keys := m.helpKeys()
 	if m.guarded() {
