@@ -133,6 +133,7 @@ type Model struct {
 
 	out  outputPane
 	prog progressPane
+	rate writeRate
 	md   *markdown
 
 	width, height int
@@ -174,6 +175,7 @@ func New(rb *runbook.Runbook, state engine.State, ctrl Controller) *Model {
 			m.protected = env.Protected
 		}
 	}
+	m.rate.envMax = envMaxRate(rb, state.Info.Env)
 	m.buildRows(rb, state)
 	m.started = state.Info.Started
 	if state.Outcome != engine.OutcomeRunning {
@@ -298,6 +300,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case EventMsg:
 		m.applyEvent(msg.Event)
 		m.keepResult(msg.Event)
+		m.observeRate(msg.Event)
 		return m, nil
 	case PromptMsg:
 		return m, m.openPrompt(msg)
@@ -339,6 +342,7 @@ func (m *Model) ready(msg sessionReadyMsg) {
 			m.protected = env.Protected
 		}
 	}
+	m.rate.envMax = envMaxRate(msg.rb, m.info.Env)
 	m.phases, m.byID = nil, map[string]*stepRow{}
 	m.buildRows(msg.rb, msg.state)
 	m.started = msg.state.Info.Started

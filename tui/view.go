@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // fit truncates s to w cells and pads it with spaces to exactly w.
@@ -245,6 +246,9 @@ func (m *Model) stepPane(w, h int) []string {
 			if m.prog.Active(id) {
 				m.prog.SetSize(w)
 				mid = append(mid, m.prog.View(&m.st)...)
+				if id == r.step.ID && r.status == engine.StepRunning && r.step.Kind == runbook.KindMigrate {
+					mid = append(mid, fit(m.rateLine(), w))
+				}
 			}
 		}
 	}
@@ -372,6 +376,9 @@ func (m *Model) helpKeys() helpKeys {
 			pause = k.Resume
 		}
 		session = []key.Binding{pause, k.Abort, k.Rollback, k.Note}
+		if m.migrateRunning() != nil {
+			session = append(session, k.Rate)
+		}
 	}
 	quit := k.Quit
 	if typing {
@@ -407,7 +414,7 @@ func (m *Model) helpKeys() helpKeys {
 		if m.paused {
 			pause = k.Resume
 		}
-		full[1] = []key.Binding{pause, k.Abort, k.Rollback, k.Note, quit}
+		full[1] = []key.Binding{pause, k.Abort, k.Rollback, k.Note, k.Rate, quit}
 	}
 	short = append(short, session...)
 	return helpKeys{short: short, full: full}
