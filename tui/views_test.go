@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/lockstep-run/lockstep/engine"
 )
 
@@ -189,5 +190,39 @@ func TestViewContents(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFinalViewGolden pins what stays on the main screen once the UI is
+// gone: the last screen without key help, then the outcome line.
+func TestFinalViewGolden(t *testing.T) {
+	for _, tc := range []struct {
+		scenario string
+		outcome  engine.Outcome
+		want     string
+	}{
+		{"completed", engine.OutcomeCompleted, "✓ Session 20261124-220500-abcd1234 completed in 0:03:21: 9 done · 1 skipped · 0 failed"},
+		{"pausing_shell", engine.OutcomeStopped, "⏸ Session 20261124-220500-abcd1234 stopped in 0:12:34 (resumable)"},
+	} {
+		for _, size := range [][2]int{{80, 24}, {120, 40}} {
+			t.Run(fmt.Sprintf("%s_%dx%d", tc.scenario, size[0], size[1]), func(t *testing.T) {
+				m, _ := newTestModel(t, "staging", size[0], size[1])
+				for _, sc := range scenarios {
+					if sc.name == tc.scenario {
+						sc.setup(m)
+					}
+				}
+				got := ansi.Strip(m.finalView(tc.outcome, "20261124-220500-abcd1234", nil))
+				if !strings.Contains(got, tc.want) {
+					t.Errorf("final view lacks %q:\n%s", tc.want, got)
+				}
+				for _, gone := range []string{"Press any key", "q quit", "any key exit"} {
+					if strings.Contains(got, gone) {
+						t.Errorf("final view still shows %q:\n%s", gone, got)
+					}
+				}
+				golden(t, got)
+			})
+		}
 	}
 }
