@@ -194,12 +194,29 @@ func resultLines(rows []resultRow, indent string) []string {
 // resultLine matches a result line of engine.Timeline's Markdown.
 var resultLine = regexp.MustCompile("^- Result: (`+)(.*)`+$")
 
-// humaniseTimeline replaces each raw JSON result line of a timeline's
-// Markdown with an aligned key/value block a reader takes in at a glance.
+// Note lines of engine.Timeline's Markdown, which name the event kind:
+// the session's ("- 2026-… UTC **rollback.request** during …") and a
+// step's ("- warning: text (2026-… UTC)").
+var (
+	sessionNoteLine = regexp.MustCompile(`^(- \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \*\*)([a-z_.]+)(\*\*.*)$`)
+	stepNoteLine    = regexp.MustCompile(`^- ([a-z_.]+): (.*\(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\))$`)
+)
+
+// humaniseTimeline makes a timeline's Markdown read for people: each raw
+// JSON result line becomes an aligned key/value block taken in at a
+// glance, and the event kinds naming notes become words.
 func humaniseTimeline(md string) string {
 	lines := strings.Split(md, "\n")
 	out := make([]string, 0, len(lines))
 	for _, l := range lines {
+		if m := sessionNoteLine.FindStringSubmatch(l); m != nil {
+			out = append(out, m[1]+eventWords(engine.EventKind(m[2]))+m[3])
+			continue
+		}
+		if m := stepNoteLine.FindStringSubmatch(l); m != nil {
+			out = append(out, "- "+eventWords(engine.EventKind(m[1]))+": "+m[2])
+			continue
+		}
 		m := resultLine.FindStringSubmatch(l)
 		if m == nil {
 			out = append(out, l)

@@ -47,3 +47,21 @@ func TestHumaniseTimeline(t *testing.T) {
 		t.Errorf("humaniseTimeline kept the raw JSON:\n%s", got)
 	}
 }
+
+// TestHumaniseTimelineNotes: notes name their event in words.
+func TestHumaniseTimelineNotes(t *testing.T) {
+	md := "- 2026-11-24 22:05:00 UTC **rollback.request** during dump by alice: disk full\n" +
+		"- 2026-11-24 22:06:00 UTC **session.resume** by alice: resumed by alice\n" +
+		"- warning: slow scan (2026-11-24 22:05:00 UTC)\n"
+	got := humaniseTimeline(md)
+	for _, want := range []string{"**rollback requested** during dump", "**session resumed** by alice", "- warning: slow scan"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("humaniseTimeline lacks %q:\n%s", want, got)
+		}
+	}
+	for _, internal := range []string{"rollback.request", "session.resume"} {
+		if strings.Contains(got, internal) {
+			t.Errorf("humaniseTimeline shows the internal name %q:\n%s", internal, got)
+		}
+	}
+}
