@@ -108,3 +108,14 @@ func TestPickEnvironment(t *testing.T) {
 		})
 	}
 }
+
+// TestPickHelp: ? lists the picker's keys, as everywhere else.
+func TestPickHelp(t *testing.T) {
+	p := newTestPicker(80, 24)
+	before := ansi.Strip(p.View().Content)
+	pressPick(p, "?")
+	after := ansi.Strip(p.View().Content)
+	if before == after || !strings.Contains(after, "filter") || !strings.Contains(after, "cancel") {
+		t.Errorf("? did not show the picker's keys:\n%s", after)
+	}
+}
