@@ -210,7 +210,7 @@ func humaniseTimeline(md string) string {
 	out := make([]string, 0, len(lines))
 	for _, l := range lines {
 		if m := sessionNoteLine.FindStringSubmatch(l); m != nil {
-			out = append(out, m[1]+eventWords(engine.EventKind(m[2]))+m[3])
+			out = append(out, m[1]+eventWords(engine.EventKind(m[2]))+noteFigures(m[3]))
 			continue
 		}
 		if m := stepNoteLine.FindStringSubmatch(l); m != nil {
@@ -232,4 +232,22 @@ func humaniseTimeline(md string) string {
 		out = append(out, "```", "")
 	}
 	return strings.Join(out, "\n")
+}
+
+// noteFigures rewrites a note's raw JSON text ("**: {"rate":320}") as
+// figures for people ("**: rate 320/s").
+func noteFigures(rest string) string {
+	i := strings.Index(rest, ": {")
+	if i < 0 {
+		return rest
+	}
+	rows := resultRows(json.RawMessage(rest[i+2:]))
+	if len(rows) == 0 {
+		return rest
+	}
+	parts := make([]string, len(rows))
+	for j, r := range rows {
+		parts[j] = r.Key + " " + r.Value
+	}
+	return rest[:i+2] + strings.Join(parts, ", ")
 }

@@ -52,9 +52,11 @@ func TestHumaniseTimeline(t *testing.T) {
 func TestHumaniseTimelineNotes(t *testing.T) {
 	md := "- 2026-11-24 22:05:00 UTC **rollback.request** during dump by alice: disk full\n" +
 		"- 2026-11-24 22:06:00 UTC **session.resume** by alice: resumed by alice\n" +
-		"- warning: slow scan (2026-11-24 22:05:00 UTC)\n"
+		"- warning: slow scan (2026-11-24 22:05:00 UTC)\n" +
+		"- 2026-11-24 22:07:00 UTC **rate** during backfill by alice: {\"rate\":320}\n"
 	got := humaniseTimeline(md)
-	for _, want := range []string{"**rollback requested** during dump", "**session resumed** by alice", "- warning: slow scan"} {
+	for _, want := range []string{"**rollback requested** during dump", "**session resumed** by alice", "- warning: slow scan",
+		"**write rate changed** during backfill by alice: rate 320/s"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("humaniseTimeline lacks %q:\n%s", want, got)
 		}
