@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -24,7 +22,9 @@ import (
 type BrowseOptions struct {
 	// Filter narrows the sessions listed at start (Limit 0: 500).
 	Filter engine.SessionFilter
-	// Dir is where x exports timelines (default: the current directory).
+	// Dir is the folder x offers for a timeline export, the journal's
+	// (default: the current directory); the operator edits the path
+	// before anything is written.
 	Dir string
 	// Input and Output default to the terminal.
 	Input  io.Reader
@@ -70,9 +70,11 @@ type exportedMsg struct {
 
 // browseKeys are the browser's key bindings.
 type browseKeys struct {
-	Open, Filter, Env, Mode, Outcome, Runbook, Export, Back, Quit, Move key.Binding
+	Open, Filter, Env, Mode, Outcome, Runbook, Export, Back, Quit, Move, Help, Scroll key.Binding
 	// Apply, Clear and ForceQ are the keys while the filter takes the typing.
 	Apply, Clear, ForceQ key.Binding
+	// Write and Cancel are the keys while the export path prompt is up.
+	Write, Cancel key.Binding
 }
 
 func newBrowseKeys() browseKeys {
@@ -87,12 +89,16 @@ func newBrowseKeys() browseKeys {
 		Mode:    b("m", "mode", "m"),
 		Outcome: b("o", "outcome", "o"),
 		Runbook: b("r", "runbook", "r"),
-		Export:  b("x", "export .md", "x"),
+		Export:  b("x", "export .md (asks where)", "x"),
+		Help:    b("?", "all keys", "?"),
+		Scroll:  b("pgup/pgdn", "page", "pgup", "pgdown"),
 		Back:    b("esc", "back", "esc"),
 		Quit:    b("q", "quit", "q", "ctrl+c"),
 		Apply:   b("enter", "apply filter", "enter"),
 		Clear:   b("esc", "clear filter", "esc"),
 		ForceQ:  b("ctrl+c", "quit", "ctrl+c"),
+		Write:   b("enter", "write the export", "enter"),
+		Cancel:  b("esc", "cancel", "esc"),
 	}
 }
 
@@ -120,6 +126,10 @@ type Browser struct {
 	timeline engine.Timeline
 	mdText   string
 	status   string
+	// exporting is the export path prompt while it is up.
+	exporting *exportPrompt
+	// showHelp is the help overlay (?): every key of the view.
+	showHelp bool
 	err      error
 	loc      *time.Location // time zone of the STARTED column
 	width    int
@@ -179,28 +189,6 @@ func (b *Browser) loadTimeline(info engine.SessionInfo) tea.Cmd {
 	}
 }
 
-func (b *Browser) export(id string, tl engine.Timeline) tea.Cmd {
-	dir := b.opts.Dir
-	return func() tea.Msg {
-		if dir == "" {
-			wd, err := os.Getwd()
-			if err != nil {
-				return exportedMsg{err: err}
-			}
-			dir = wd
-		}
-		var buf bytes.Buffer
-		if err := tl.WriteMarkdown(&buf); err != nil {
-			return exportedMsg{err: err}
-		}
-		path := filepath.Join(dir, id+".md")
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			return exportedMsg{err: fmt.Errorf("export timeline: %w", err)}
-		}
-		return exportedMsg{path: path}
-	}
-}
-
 // Update handles one message.
 func (b *Browser) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -227,6 +215,12 @@ func (b *Browser) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		b.open, b.timeline, b.mdText = msg.id, msg.timeline, msg.markdown
 		b.renderTimeline()
 		b.vp.GotoTop()
+	case exportReadyMsg:
+		if msg.err != nil {
+			b.status = "✗ " + msg.err.Error()
+			return b, nil
+		}
+		return b, b.openExport(msg.id, msg.timeline)
 	case exportedMsg:
 		if msg.err != nil {
 			b.status = "✗ " + msg.err.Error()
@@ -243,6 +237,20 @@ func (b *Browser) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := msg.String()
 	if k == "ctrl+c" {
 		return tea.Quit
+	}
+	if b.exporting != nil {
+		return b.exportKey(msg)
+	}
+	if b.showHelp {
+		if k == "q" {
+			return tea.Quit
+		}
+		b.showHelp = false // any key closes the overlay
+		return nil
+	}
+	if k == "?" && !b.typing {
+		b.showHelp = true
+		return nil
 	}
 	if b.typing {
 		switch k {
@@ -268,7 +276,7 @@ func (b *Browser) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			b.open, b.status = "", ""
 			return nil
 		case "x":
-			return b.export(b.open, b.timeline)
+			return b.openExport(b.open, b.timeline)
 		}
 		var cmd tea.Cmd
 		b.vp, cmd = b.vp.Update(msg)
@@ -305,15 +313,16 @@ func (b *Browser) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// exportSelected loads the session's events and exports its timeline.
+// exportSelected loads the session's events, then asks where its
+// timeline goes.
 func (b *Browser) exportSelected(info engine.SessionInfo) tea.Cmd {
 	load := b.loadTimeline(info)
 	return func() tea.Msg {
 		tm, ok := load().(timelineMsg)
 		if !ok || tm.err != nil {
-			return exportedMsg{err: tm.err}
+			return exportReadyMsg{err: tm.err}
 		}
-		return b.export(tm.id, tm.timeline)()
+		return exportReadyMsg{id: tm.id, timeline: tm.timeline}
 	}
 }
 

@@ -45,7 +45,8 @@ func journalFixture(t *testing.T) *memJournal {
 		{engine.EvStepEnd, "strategy", map[string]any{"status": "done", "duration_ms": 29000}, 30},
 		{engine.EvStepStart, "dump", map[string]any{"kind": "shell", "attempt": 1}, 31},
 		{engine.EvOutput, "dump", map[string]any{"stream": "stdout", "text": "dumped 120000 rows\n"}, 40},
-		{engine.EvStepEnd, "dump", map[string]any{"status": "done", "duration_ms": 9000}, 40},
+		{engine.EvStepEnd, "dump", map[string]any{"status": "done", "duration_ms": 9000,
+			"result": map[string]any{"rows": 120000, "bytes": 16587500, "rate": 49441.4}}, 40},
 		{engine.EvSessionEnd, "", map[string]any{"outcome": "completed"}, 42 * 60},
 	}
 	base := t0.Add(-96 * time.Hour)
@@ -188,6 +189,13 @@ func TestBrowseTimelineExportAndBack(t *testing.T) {
 	}
 	pressBrowse(b, "x")
 	path := filepath.Join(dir, "20261120-210000-aaaa0001.md")
+	if v := browserView(b); !strings.Contains(v, "Export to: "+path) {
+		t.Errorf("x does not ask where, offering %s:\n%s", path, v)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("x wrote the export before the operator confirmed its path")
+	}
+	pressBrowse(b, "enter")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("export: %v", err)
@@ -211,8 +219,74 @@ func TestBrowseTimelineExportAndBack(t *testing.T) {
 func TestBrowseExportFromList(t *testing.T) {
 	dir := t.TempDir()
 	b := newTestBrowser(t, 100, 30, dir)
-	pressBrowse(b, "x") // newest session: no events, still exported
+	pressBrowse(b, "x", "enter") // newest session: no events, still exported
 	if _, err := os.Stat(filepath.Join(dir, "20261123-090000-cccc0003.md")); err != nil {
 		t.Fatalf("export from the list: %v", err)
+	}
+}
+
+// TestBrowseTimelineResultTable: a step's result reads as an aligned table
+// of counts, sizes and rates, not as a JSON blob wrapped mid-token.
+func TestBrowseTimelineResultTable(t *testing.T) {
+	b := newTestBrowser(t, 80, 24, t.TempDir())
+	pressBrowse(b, "down", "down", "enter")
+	content := ansi.Strip(b.vp.GetContent())
+	for _, want := range []string{"rows   120,000", "bytes  15.8 MiB", "rate   49,441.4/s"} {
+		if !strings.Contains(content, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, content)
+		}
+	}
+	if strings.Contains(content, `"rate"`) {
+		t.Errorf("timeline shows the raw result JSON:\n%s", content)
+	}
+}
+
+// TestBrowseExportAsksWhere: x offers a path beside the journal, which
+// the operator can change; esc writes nothing; the working directory is
+// never written unasked.
+func TestBrowseExportAsksWhere(t *testing.T) {
+	dir, other, wd := t.TempDir(), t.TempDir(), t.TempDir()
+	t.Chdir(wd)
+	b := newTestBrowser(t, 100, 30, dir)
+	pressBrowse(b, "x", "esc")
+	if v := browserView(b); !strings.Contains(v, "export cancelled") {
+		t.Errorf("esc did not cancel the export:\n%s", v)
+	}
+	target := filepath.Join(other, "review.md")
+	pressBrowse(b, "x", "ctrl+u", "type:"+target, "enter")
+	if _, err := os.Stat(target); err != nil {
+		t.Fatalf("export to the typed path: %v", err)
+	}
+	for _, d := range []string{dir, wd} {
+		if entries, _ := os.ReadDir(d); len(entries) != 0 {
+			t.Errorf("%s holds %d files, want none: the export goes where the operator said", d, len(entries))
+		}
+	}
+}
+
+// TestBrowseHelpOverlay: ? shows every key of the list and of the
+// timeline; any key closes it.
+func TestBrowseHelpOverlay(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(sizeName(size), func(t *testing.T) {
+			b := newTestBrowser(t, size[0], size[1], t.TempDir())
+			pressBrowse(b, "?")
+			v := browserView(b)
+			checkSize(t, v, size[0], size[1])
+			for _, want := range []string{"Keys · session list", "filter by text", "export its timeline", "quit", "environment filter", "outcome filter"} {
+				if !strings.Contains(v, want) {
+					t.Errorf("help overlay lacks %q:\n%s", want, v)
+				}
+			}
+			golden(t, v)
+			pressBrowse(b, "?")
+			if b.showHelp {
+				t.Error("a key did not close the help overlay")
+			}
+			pressBrowse(b, "down", "down", "enter", "?")
+			if v := browserView(b); !strings.Contains(v, "Keys · timeline") || !strings.Contains(v, "pgup/pgdn") {
+				t.Errorf("timeline help overlay:\n%s", v)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/table"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/lockstep-run/lockstep/engine"
 )
 
@@ -80,7 +81,7 @@ func (b *Browser) renderTimeline() {
 	if b.open == "" {
 		return
 	}
-	lines := b.md.Render("timeline:"+b.open, b.mdText, max(b.width-2, 20), &b.st)
+	lines := b.md.Render("timeline:"+b.open, humaniseTimeline(b.mdText), max(b.width-2, 20), &b.st)
 	b.vp.SetContentLines(slices.Clone(lines))
 }
 
@@ -94,22 +95,19 @@ func (b *Browser) View() tea.View {
 
 func (b *Browser) render() string {
 	var lines []string
-	k := b.keys
-	var bindings []key.Binding
-	if b.open != "" {
+	bindings := b.bindings()
+	switch {
+	case b.showHelp:
+		lines = b.helpOverlay()
+	case b.open != "":
 		lines = append(lines, b.st.Title.Render("Session "+b.open)+b.st.Dim.Render(" · timeline"))
 		lines = append(lines, strings.Split(b.vp.View(), "\n")...)
-		bindings = []key.Binding{k.Move, k.Export, k.Back, k.Quit}
-	} else {
+	default:
 		lines = append(lines, b.st.Title.Render("Journal")+" "+b.st.Dim.Render(b.filterLine()))
 		if len(b.shown) == 0 {
 			lines = append(lines, "", b.st.Dim.Render("  No session matches."))
 		} else {
 			lines = append(lines, strings.Split(b.table.View(), "\n")...)
-		}
-		bindings = []key.Binding{k.Move, k.Open, k.Filter, k.Env, k.Mode, k.Outcome, k.Runbook, k.Export, k.Quit}
-		if b.typing { // q and the letters type into the filter
-			bindings = []key.Binding{k.Apply, k.Clear, k.ForceQ}
 		}
 	}
 	body := max(b.height-2, 1)
@@ -117,16 +115,74 @@ func (b *Browser) render() string {
 		lines = append(lines, "")
 	}
 	lines = lines[:body]
-	status := b.status
-	if b.typing || b.query.Value() != "" {
+	status := b.st.Warn.Render(b.status)
+	switch {
+	case b.exporting != nil:
+		status = b.exporting.input.View()
+	case b.typing || b.query.Value() != "":
 		status = b.query.View()
 	}
 	b.help.SetWidth(b.width)
-	lines = append(lines, b.st.Warn.Render(status), b.help.ShortHelpView(bindings))
+	lines = append(lines, status, b.help.ShortHelpView(bindings))
 	for i, l := range lines {
 		lines[i] = fit(l, b.width)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// bindings are the keys of the footer: those that act right now, most
+// useful first, with ? for the rest.
+func (b *Browser) bindings() []key.Binding {
+	k := b.keys
+	switch {
+	case b.exporting != nil:
+		return []key.Binding{k.Write, k.Cancel, k.ForceQ}
+	case b.typing: // q and the letters type into the filter
+		return []key.Binding{k.Apply, k.Clear, k.ForceQ}
+	case b.showHelp:
+		return []key.Binding{key.NewBinding(key.WithKeys(""), key.WithHelp("any key", "close")), k.Quit}
+	case b.open != "":
+		return []key.Binding{k.Move, k.Export, k.Back, k.Help, k.Quit}
+	}
+	return []key.Binding{k.Move, k.Open, k.Filter, k.Env, k.Mode, k.Outcome, k.Runbook, k.Export, k.Help, k.Quit}
+}
+
+// allKeys are every key of the view with what it does, for the help
+// overlay: [key, description].
+func (b *Browser) allKeys() [][2]string {
+	if b.open != "" {
+		return [][2]string{
+			{"↑/↓", "scroll the timeline"}, {"pgup/pgdn", "scroll a page"},
+			{"x", "export the timeline as Markdown (asks where)"}, {"esc", "back to the sessions"},
+			{"?", "this help"}, {"q", "quit"},
+		}
+	}
+	return [][2]string{
+		{"↑/↓", "select a session"}, {"enter", "open its timeline"},
+		{"/", "filter by text (enter keeps it, esc clears it)"},
+		{"e", "cycle the environment filter"}, {"m", "cycle the mode filter"},
+		{"o", "cycle the outcome filter"}, {"r", "cycle the runbook filter"},
+		{"x", "export its timeline as Markdown (asks where)"},
+		{"?", "this help"}, {"q", "quit"},
+	}
+}
+
+// helpOverlay lists every key of the view with what it does.
+func (b *Browser) helpOverlay() []string {
+	where := "session list"
+	if b.open != "" {
+		where = "timeline"
+	}
+	lines := []string{b.st.Title.Render("Keys") + b.st.Dim.Render(" · "+where), ""}
+	keys := b.allKeys()
+	wk := 0
+	for _, kd := range keys {
+		wk = max(wk, ansi.StringWidth(kd[0]))
+	}
+	for _, kd := range keys {
+		lines = append(lines, "  "+b.st.HelpKey.Render(kd[0]+strings.Repeat(" ", wk-ansi.StringWidth(kd[0])))+"  "+kd[1])
+	}
+	return append(lines, "", b.st.Dim.Render("  The export path is offered beside the journal; edit it before enter."))
 }
 
 func (b *Browser) filterLine() string {

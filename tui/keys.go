@@ -16,6 +16,7 @@ type keyMap struct {
 	Abort    key.Binding
 	Rollback key.Binding
 	Note     key.Binding
+	Rate     key.Binding
 	Scroll   key.Binding
 	Back     key.Binding
 	Leave    key.Binding
@@ -44,6 +45,7 @@ func newKeyMap() keyMap {
 		Abort:    b("a", "abort", "a"),
 		Rollback: b("b", "roll back", "b"),
 		Note:     b("n", "note", "n"),
+		Rate:     b("+/-", "write rate", "+", "=", "-"),
 		Scroll:   b("pgup/pgdn", "scroll output", "pgup", "pgdown"),
 		Back:     b("esc", "back", "esc"),
 		Leave:    b("esc", "leave field (then p a b n q)", "esc"),

@@ -430,3 +430,39 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+// TestRateKeys: + and - ask the engine for a higher or lower write rate
+// while a migrate runs; the journaled rate event shows in the progress
+// block; with no migrate running they only explain.
+func TestRateKeys(t *testing.T) {
+	m, rec := newTestModel(t, "production", 120, 40)
+	press(t, m, "+")
+	if got := rec.Commands(); len(got) != 0 {
+		t.Fatalf("+ with no migrate running sent %v", got)
+	}
+	if !strings.Contains(plainView(m), "while a migrate step runs") {
+		t.Errorf("+ with no migrate running does not explain:\n%s", plainView(m))
+	}
+	finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader", "dump")
+	send(m, engine.EvStepStart, "backfill", map[string]any{"attempt": 1}, at(120))
+	send(m, engine.EvProgress, "backfill", map[string]any{"done": 1000, "total": 120000, "rate": 400}, at(121))
+	if v := plainView(m); !strings.Contains(v, "max write rate: unlimited · +/- change") || !strings.Contains(v, "+/- write rate") {
+		t.Errorf("progress block lacks the rate line or the footer the keys:\n%s", v)
+	}
+	press(t, m, "+")
+	press(t, m, "-", "-")
+	var got []string
+	for _, c := range rec.Commands() {
+		if c.Kind != engine.CmdRate {
+			t.Errorf("command %v, want rate", c)
+		}
+		got = append(got, c.Text)
+	}
+	if want := []string{"500", "400", "320"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("rate commands = %v, want %v (from the measured 400/s, ×1.25 then ÷1.25 twice)", got, want)
+	}
+	send(m, engine.EvRate, "backfill", map[string]any{"rate": 320}, at(122))
+	if v := plainView(m); !strings.Contains(v, "max write rate 320 items/s (set by operator)") {
+		t.Errorf("the journaled rate is not in the progress block:\n%s", v)
+	}
+}

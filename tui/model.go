@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
 
@@ -63,6 +64,7 @@ type stepRow struct {
 	err      string
 	checked  map[int]bool // checklist items ticked (check.tick events)
 	migrate  *migrateFigures
+	result   json.RawMessage // the last step.end result, shown as a table
 }
 
 // migrateFigures are what a migrate step did: from its step.end result,
@@ -107,6 +109,9 @@ type Model struct {
 	outcome      engine.Outcome
 	endErr       error
 	quit         bool
+	// exited is set once the UI is gone and the last screen is printed
+	// to the main screen: no key help, no "press any key".
+	exited bool
 	// notice is a one-line message under the step title; it clears when
 	// the next step starts, or at noticeUntil when set.
 	notice      string
@@ -128,6 +133,7 @@ type Model struct {
 
 	out  outputPane
 	prog progressPane
+	rate writeRate
 	md   *markdown
 
 	width, height int
@@ -169,6 +175,7 @@ func New(rb *runbook.Runbook, state engine.State, ctrl Controller) *Model {
 			m.protected = env.Protected
 		}
 	}
+	m.rate.envMax = envMaxRate(rb, state.Info.Env)
 	m.buildRows(rb, state)
 	m.started = state.Info.Started
 	if state.Outcome != engine.OutcomeRunning {
@@ -189,6 +196,7 @@ func (m *Model) buildRows(rb *runbook.Runbook, state engine.State) {
 			r.status, r.attempts, r.reason, r.err = ss.Status, ss.Attempts, ss.Reason, ss.Error
 			r.started, r.ended = msTime(ss.Started), msTime(ss.Ended)
 			r.setResult(ss.Result)
+			r.result = ss.Result
 			for _, i := range ss.Checked { // ticks journaled before a resume
 				r.tick(i)
 			}
@@ -291,6 +299,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case EventMsg:
 		m.applyEvent(msg.Event)
+		m.keepResult(msg.Event)
+		m.observeRate(msg.Event)
 		return m, nil
 	case PromptMsg:
 		return m, m.openPrompt(msg)
@@ -332,6 +342,7 @@ func (m *Model) ready(msg sessionReadyMsg) {
 			m.protected = env.Protected
 		}
 	}
+	m.rate.envMax = envMaxRate(msg.rb, m.info.Env)
 	m.phases, m.byID = nil, map[string]*stepRow{}
 	m.buildRows(msg.rb, msg.state)
 	m.started = msg.state.Info.Started

@@ -17,14 +17,26 @@ var (
 	ErrCancelled = errors.New("cancelled")
 )
 
-// PickItem is a runbook the operator can pick: a built-in protocol or a
-// runbook file found in the current directory.
+// PickItem is what the operator can pick: a built-in protocol or a
+// runbook file found in the current directory, or an environment.
 type PickItem struct {
-	Name    string // protocol name or file name
-	Title   string // the runbook's title
+	Name    string // protocol name, file name or environment name
+	Title   string // the runbook's title, or what the environment is
 	Path    string // file path ("" for built-ins)
 	Builtin bool
+	// Kind is what the item is, for the picker's heading: KindRunbook
+	// ("" too) or KindEnvironment. Every item of one pick has the same.
+	Kind string
+	// Note is one more line of explanation, such as the variables a
+	// protocol needs set ("needs $LOCKSTEP_TABLE").
+	Note string
 }
+
+// Kinds of PickItem.
+const (
+	KindRunbook     = "runbook"
+	KindEnvironment = "environment"
+)
 
 // pickEntry adapts a PickItem to list.DefaultItem.
 type pickEntry struct{ it PickItem }
@@ -32,14 +44,20 @@ type pickEntry struct{ it PickItem }
 func (e pickEntry) Title() string { return e.it.Name }
 
 func (e pickEntry) Description() string {
-	where := e.it.Path
-	if e.it.Builtin {
-		where = "built-in protocol"
+	var parts []string
+	if e.it.Title != "" {
+		parts = append(parts, e.it.Title)
 	}
-	if e.it.Title == "" {
-		return where
+	switch {
+	case e.it.Builtin:
+		parts = append(parts, "built-in protocol")
+	case e.it.Path != "":
+		parts = append(parts, e.it.Path)
 	}
-	return e.it.Title + " · " + where
+	if e.it.Note != "" {
+		parts = append(parts, e.it.Note)
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (e pickEntry) FilterValue() string { return e.it.Name + " " + e.it.Title }
@@ -49,6 +67,7 @@ type Picker struct {
 	st     styles
 	list   list.Model
 	picked *PickItem
+	what   string // what is picked: KindRunbook or KindEnvironment
 	width  int
 	height int
 }
@@ -64,8 +83,13 @@ func NewPicker(items []PickItem) *Picker {
 	}
 	d := list.NewDefaultDelegate()
 	p.list = list.New(entries, d, p.width, p.height)
-	p.list.Title = "Pick a runbook"
-	p.list.SetStatusBarItemName("runbook", "runbooks")
+	kind := KindRunbook
+	if len(items) > 0 && items[0].Kind != "" {
+		kind = items[0].Kind
+	}
+	p.what = kind
+	p.list.Title = "Pick " + article(kind) + " " + kind
+	p.list.SetStatusBarItemName(kind, kind+"s")
 	p.list.KeyMap.Quit = key.NewBinding(key.WithKeys("q", "esc"), key.WithHelp("q", "cancel"))
 	p.applyStyles()
 	return p
@@ -129,8 +153,16 @@ func (p *Picker) View() tea.View {
 	}
 	v := tea.NewView(strings.Join(lines, "\n"))
 	v.AltScreen = true
-	v.WindowTitle = "lockstep · pick a runbook"
+	v.WindowTitle = "lockstep · pick " + article(p.what) + " " + p.what
 	return v
+}
+
+// article is "an" before a vowel, else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // Pick lets the operator choose one of items (lockstep run without a
@@ -139,9 +171,10 @@ func Pick(ctx context.Context, items []PickItem) (PickItem, error) {
 	if len(items) == 0 {
 		return PickItem{}, fmt.Errorf("pick a runbook: none found: pass a runbook file or a protocol name")
 	}
-	final, err := tea.NewProgram(NewPicker(items), tea.WithContext(ctx)).Run()
+	p := NewPicker(items)
+	final, err := tea.NewProgram(p, tea.WithContext(ctx)).Run()
 	if err != nil {
-		return PickItem{}, fmt.Errorf("pick a runbook: %w", err)
+		return PickItem{}, fmt.Errorf("pick %s %s: %w", article(p.what), p.what, err)
 	}
 	if it, ok := final.(*Picker).Picked(); ok {
 		return it, nil

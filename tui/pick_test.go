@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +80,42 @@ func TestPickQuitCancels(t *testing.T) {
 	}
 	if cmd == nil || cmd() != quitMsg {
 		t.Error("q did not quit")
+	}
+}
+
+// TestPickEnvironment: the environment picker says what it picks, and
+// shows what an environment still needs set.
+func TestPickEnvironment(t *testing.T) {
+	items := []PickItem{
+		{Name: "staging", Title: "environment", Kind: KindEnvironment, Note: "needs $LOCKSTEP_DB, $LOCKSTEP_TABLE (unset)"},
+		{Name: "production", Title: "PROTECTED environment: you will type its name to confirm", Kind: KindEnvironment},
+	}
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			p := NewPicker(items)
+			p.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			v := ansi.Strip(p.View().Content)
+			checkSize(t, v, size[0], size[1])
+			for _, want := range []string{"Pick an environment", "2 environments", "needs $LOCKSTEP_DB"} {
+				if !strings.Contains(v, want) {
+					t.Errorf("environment picker lacks %q:\n%s", want, v)
+				}
+			}
+			if strings.Contains(v, "runbook") {
+				t.Errorf("environment picker speaks of runbooks:\n%s", v)
+			}
+			golden(t, v)
+		})
+	}
+}
+
+// TestPickHelp: ? lists the picker's keys, as everywhere else.
+func TestPickHelp(t *testing.T) {
+	p := newTestPicker(80, 24)
+	before := ansi.Strip(p.View().Content)
+	pressPick(p, "?")
+	after := ansi.Strip(p.View().Content)
+	if before == after || !strings.Contains(after, "filter") || !strings.Contains(after, "cancel") {
+		t.Errorf("? did not show the picker's keys:\n%s", after)
 	}
 }

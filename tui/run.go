@@ -120,6 +120,9 @@ func Run(ctx context.Context, opts Options) (engine.Outcome, string, error) {
 	if perr != nil && res.err == nil && ctx.Err() == nil {
 		res.err = fmt.Errorf("terminal ui: %w", perr)
 	}
+	if fm != nil && perr == nil {
+		fmt.Fprint(out, fm.finalView(res.outcome, res.id, res.err))
+	}
 	return res.outcome, res.id, res.err
 }
 

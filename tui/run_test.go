@@ -274,6 +274,22 @@ func TestRunWithEngine(t *testing.T) {
 	if r.err != nil || r.o != engine.OutcomeCompleted {
 		t.Fatalf("Run = %q, %v; want completed", r.o, r.err)
 	}
+	// Once the full-screen UI is gone, its last screen and the outcome
+	// line stay on the main screen: printed after the program's last frame.
+	s := ansi.Strip(out.String())
+	last := strings.LastIndex(s, "Press any key")
+	if last < 0 {
+		t.Fatalf("the program never showed its end screen:\n%q", s)
+	}
+	after := s[last+len("Press any key"):]
+	for _, want := range []string{"✓ Session " + r.id + " completed in", "2 done · 0 skipped · 0 failed", "deploy-reader"} {
+		if !strings.Contains(after, want) {
+			t.Errorf("main screen after exit lacks %q:\n%s", want, after)
+		}
+	}
+	if strings.Contains(after, "Press any key") {
+		t.Errorf("main screen after exit still asks for a key:\n%s", after)
+	}
 	if !seen.has(engine.EvCheck, "deploy-reader") && !seen.has(engine.EvCheck, "") {
 		t.Error("the caller's Observer did not see check.tick")
 	}
@@ -297,6 +313,9 @@ func TestRunQuitIsResumable(t *testing.T) {
 		}
 		if s := out.String(); strings.Contains(s, "lockstep resume") {
 			t.Errorf("Run printed a resume hint; the caller prints it:\n%q", s)
+		}
+		if s := ansi.Strip(out.String()); !strings.Contains(s, "⏸ Session "+r.id+" stopped") {
+			t.Errorf("no outcome line after exit:\n%s", s)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after q")

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"image/color"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,6 +27,29 @@ func TestNoColor(t *testing.T) {
 			if !strings.Contains(v, glyph) {
 				t.Errorf("%s: glyph %q missing with NO_COLOR", sc.name, glyph)
 			}
+		}
+	}
+}
+
+func TestNoColorEnvConvention(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		set   bool
+		want  bool
+	}{
+		{"", false, false},
+		{"", true, false}, // set but empty: colour stays (no-color.org)
+		{"1", true, true},
+		{"false", true, true}, // any non-empty value disables colour
+	} {
+		if tc.set {
+			t.Setenv("NO_COLOR", tc.value)
+		} else {
+			t.Setenv("NO_COLOR", "x")
+			os.Unsetenv("NO_COLOR")
+		}
+		if got := noColorEnv(); got != tc.want {
+			t.Errorf("NO_COLOR=%q (set %t): noColorEnv()=%t, want %t", tc.value, tc.set, got, tc.want)
 		}
 	}
 }

@@ -44,11 +44,9 @@ type styles struct {
 	SparkStyle lipgloss.Style
 }
 
-// noColorEnv reports whether NO_COLOR is set (https://no-color.org).
-func noColorEnv() bool {
-	_, ok := os.LookupEnv("NO_COLOR")
-	return ok
-}
+// noColorEnv reports whether NO_COLOR asks for no colour: set and not
+// empty, as https://no-color.org defines it ("NO_COLOR=" keeps colour).
+func noColorEnv() bool { return os.Getenv("NO_COLOR") != "" }
 
 // newStyles builds the styles for a dark or light background. With noColor
 // every style keeps only attributes (bold, reverse, faint): glyphs carry the

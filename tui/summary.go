@@ -62,7 +62,9 @@ func (m *Model) endView(w int) []string {
 		lines = append(lines, "")
 		lines = append(lines, styled(m.st.Error, m.endErr.Error(), w, "  ")...)
 	}
-	if m.outcome == engine.OutcomeStopped && m.info.ID != "" {
+	// Once the UI is gone the caller prints the resume command, with the
+	// flags the session needs (--journal …), under the outcome line.
+	if m.outcome == engine.OutcomeStopped && m.info.ID != "" && !m.exited {
 		lines = append(lines, "")
 		// The command is copied from here: it stays on one line.
 		cmd := "lockstep resume " + m.info.ID
@@ -72,6 +74,9 @@ func (m *Model) endView(w int) []string {
 			lines = append(lines, "Resume with:")
 			lines = append(lines, strings.Split(ansi.Hardwrap(cmd, max(w, 1), true), "\n")...)
 		}
+	}
+	if m.exited {
+		return lines
 	}
 	lines = append(lines, "")
 	return append(lines, styled(m.st.Dim, "Press any key to exit.", w, "")...)

@@ -67,6 +67,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.openLocal(formRollback)
 		case "n":
 			return m.openLocal(formNote)
+		case "+", "=":
+			m.changeRate(true)
+			return nil
+		case "-":
+			m.changeRate(false)
+			return nil
 		}
 	}
 	f := m.focused()

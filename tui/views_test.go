@@ -1,11 +1,13 @@
 package tui
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/lockstep-run/lockstep/engine"
 )
 
@@ -80,6 +82,12 @@ var scenarios = []struct {
 		press(nil, m, "space")
 	}},
 	{"resumed_checklist", "staging", resumedChecklist},
+	{"step_result", "staging", func(m *Model) {
+		finish(m, "size")
+		send(m, engine.EvStepStart, "snapshot", map[string]any{"attempt": 1}, at(20))
+		send(m, engine.EvStepEnd, "snapshot", map[string]any{"status": "done", "result": json.RawMessage(
+			`{"items":16587500,"bytes":16587500,"gzip_bytes":2123456,"elapsed_ms":335000,"rate":49441.4,"path":"backups/users.jsonl.gz"}`)}, at(355))
+	}},
 	{"pausing_shell", "staging", func(m *Model) {
 		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader")
 		send(m, engine.EvStepStart, "dump", map[string]any{"attempt": 1}, at(100))
@@ -160,6 +168,8 @@ func TestViewContents(t *testing.T) {
 		{"completed", []string{"✓ Session completed", "↷ drop-address", "Press any key",
 			"9 done · 1 skipped · 0 failed", "Duration 0:03:21", "backfill: 119,500 migrated · 3 conflicts"}},
 		{"checklist_prompt", []string{"▶ Tick each item, then enter", "› [ ] Error rate normal", "[✓] Deployed to all regions"}},
+		{"step_result", []string{"items       16,587,500", "bytes       15.8 MiB", "gzip bytes  2.0 MiB",
+			"elapsed     5m35s", "rate        49,441.4/s"}},
 		{"pausing_shell", []string{"pausing after dump…", "dumping users"}},
 		{"resumed_checklist", []string{"alice · this run 0:02:10 · total ⏱ 3:02:10", "[✓] Deployed to all regions",
 			"› [ ] Error rate normal"}},
@@ -180,5 +190,39 @@ func TestViewContents(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFinalViewGolden pins what stays on the main screen once the UI is
+// gone: the last screen without key help, then the outcome line.
+func TestFinalViewGolden(t *testing.T) {
+	for _, tc := range []struct {
+		scenario string
+		outcome  engine.Outcome
+		want     string
+	}{
+		{"completed", engine.OutcomeCompleted, "✓ Session 20261124-220500-abcd1234 completed in 0:03:21: 9 done · 1 skipped · 0 failed"},
+		{"pausing_shell", engine.OutcomeStopped, "⏸ Session 20261124-220500-abcd1234 stopped in 0:12:34 (resumable)"},
+	} {
+		for _, size := range [][2]int{{80, 24}, {120, 40}} {
+			t.Run(fmt.Sprintf("%s_%dx%d", tc.scenario, size[0], size[1]), func(t *testing.T) {
+				m, _ := newTestModel(t, "staging", size[0], size[1])
+				for _, sc := range scenarios {
+					if sc.name == tc.scenario {
+						sc.setup(m)
+					}
+				}
+				got := ansi.Strip(m.finalView(tc.outcome, "20261124-220500-abcd1234", nil))
+				if !strings.Contains(got, tc.want) {
+					t.Errorf("final view lacks %q:\n%s", tc.want, got)
+				}
+				for _, gone := range []string{"Press any key", "q quit", "any key exit"} {
+					if strings.Contains(got, gone) {
+						t.Errorf("final view still shows %q:\n%s", gone, got)
+					}
+				}
+				golden(t, got)
+			})
+		}
 	}
 }

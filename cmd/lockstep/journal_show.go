@@ -35,7 +35,11 @@ func newCmdJournalShow(f *factory, jf *journalFlags, runF func(context.Context, 
 		Short: "Show a session's timeline: steps, durations, decisions, approvals",
 		Long: `Show a session's timeline. --format json prints the Timeline JSON: the
 session, every step with its start and end, and every decision and approval
-with its reason and operator. ID may be a unique prefix.`,
+with its reason and operator. ID may be a unique prefix.
+
+On a terminal the timeline is rendered (results as tables, sizes and
+durations for people) and paged through $PAGER (default "less -R") when
+taller than the screen; piped or redirected, it is the Markdown itself.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SessionID = args[0]
@@ -73,11 +77,16 @@ func runJournalShow(ctx context.Context, opts *journalShowOptions) error {
 	if err := checkFormat(opts.Format, "text", "json"); err != nil {
 		return err
 	}
-	format := "md"
 	if opts.Format == "json" {
-		format = "json"
+		return showTimeline(ctx, opts, "json", opts.f.Out)
 	}
-	return showTimeline(ctx, opts, format, opts.f.Out)
+	// On a terminal the Markdown is rendered, and paged when taller than
+	// the screen; a pipe or a file gets the Markdown itself.
+	var buf bytes.Buffer
+	if err := showTimeline(ctx, opts, "md", &buf); err != nil {
+		return err
+	}
+	return showMarkdown(stdoutScreen(opts.f.Out, opts.f.Getenv), buf.Bytes())
 }
 
 func runJournalExport(ctx context.Context, opts *journalShowOptions) error {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/lockstep-run/lockstep/protocols"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -35,9 +36,52 @@ func pickItems(dir string) []tui.PickItem {
 		}
 	}
 	for _, info := range protocols.List() {
-		items = append(items, tui.PickItem{Name: info.Name, Title: info.Title, Builtin: true})
+		it := tui.PickItem{Name: info.Name, Title: info.Title, Builtin: true}
+		if rb, err := protocols.Get(info.Name); err == nil {
+			it.Note = needsNote(rb.EnvRefs())
+		}
+		items = append(items, it)
 	}
 	return items
+}
+
+// needsNote is the picker's line on the variables a runbook reads,
+// "needs $LOCKSTEP_DB, $LOCKSTEP_TABLE" ("" when it reads none).
+func needsNote(vars []string) string {
+	if len(vars) == 0 {
+		return ""
+	}
+	return "needs $" + strings.Join(vars, ", $")
+}
+
+// unsetVars are the variables env's store reads that getenv has no value
+// for: starting a session there fails on them.
+func unsetVars(env *runbook.Environment, getenv func(string) string) []string {
+	if env == nil || env.Store == nil {
+		return nil
+	}
+	var unset []string
+	for _, v := range env.Store.EnvRefs() {
+		if getenv(v) == "" {
+			unset = append(unset, v)
+		}
+	}
+	return unset
+}
+
+// errUnsetVars explains, before any session starts, which variables the
+// picked environment needs and how to run it with them set.
+func errUnsetVars(rb *runbook.Runbook, env string, unset []string) error {
+	target := rb.Name
+	if rb.Path != "" && !strings.HasPrefix(rb.Path, "<") {
+		target = rb.Path
+	}
+	eg := make([]string, len(unset))
+	for i, v := range unset {
+		eg[i] = v + "=…"
+	}
+	return usageError(fmt.Errorf("environment %s of %s reads $%s, not set in this shell: set it and run again, e.g.\n  %s lockstep run %s --env %s",
+		env, rb.Name, strings.Join(unset, ", $"), strings.Join(eg, " "), target, env))
 }
 
 // looksLikeRunbook reports a YAML file that declares `lockstep:`, so that
@@ -88,7 +132,11 @@ func pickEnv(ctx context.Context, pick pickFunc, rb *runbook.Runbook) (string, e
 		return "", usageError(fmt.Errorf("--env is required: runbook %s has environments %s", rb.Path, envNames(rb)))
 	}
 	if len(rb.Environments) == 1 {
-		return rb.Environments[0].Name, nil
+		e := rb.Environments[0]
+		if unset := unsetVars(e, os.Getenv); len(unset) > 0 {
+			return "", errUnsetVars(rb, e.Name, unset)
+		}
+		return e.Name, nil
 	}
 	items := make([]tui.PickItem, len(rb.Environments))
 	for i, e := range rb.Environments {
@@ -96,11 +144,19 @@ func pickEnv(ctx context.Context, pick pickFunc, rb *runbook.Runbook) (string, e
 		if e.Protected {
 			title = "PROTECTED environment: you will type its name to confirm"
 		}
-		items[i] = tui.PickItem{Name: e.Name, Title: title}
+		items[i] = tui.PickItem{Name: e.Name, Title: title, Kind: tui.KindEnvironment}
+		if unset := unsetVars(e, os.Getenv); len(unset) > 0 {
+			items[i].Note = needsNote(unset) + " (unset)"
+		}
 	}
 	it, err := pick(ctx, items)
 	if err != nil {
 		return "", pickErr(err)
+	}
+	// A session there would fail at its start on the unset variables:
+	// say which, and how to set them, instead.
+	if unset := unsetVars(rb.Env(it.Name), os.Getenv); len(unset) > 0 {
+		return "", errUnsetVars(rb, it.Name, unset)
 	}
 	return it.Name, nil
 }

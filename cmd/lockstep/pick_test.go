@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/runbook"
@@ -82,5 +83,63 @@ func TestPickEnv(t *testing.T) {
 	}
 	if len(offered) != 2 || offered[1].Title == offered[0].Title {
 		t.Errorf("offered %v: the protected environment should say so", offered)
+	}
+}
+
+const pickVarsRunbook = `lockstep: 1
+name: needs-vars
+title: Needs vars
+version: 1
+strategy: multi-step
+environments:
+  staging: {store: {kind: sqlite, path: "${PICK_TEST_DB}", table: "${PICK_TEST_TABLE}", key: [id]}}
+  production: {protected: true}
+phases:
+  - name: p
+    steps:
+      - {id: hello, kind: shell, with: {run: "echo hi"}}
+`
+
+// TestPickEnvUnsetVars: the picker shows which variables an environment
+// still needs, and picking it explains how to set them instead of a
+// session that fails at its start on "unset variable".
+func TestPickEnvUnsetVars(t *testing.T) {
+	rb, err := runbook.Parse("needs.yaml", []byte(pickVarsRunbook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PICK_TEST_DB", "/tmp/x.db")
+	t.Setenv("PICK_TEST_TABLE", "")
+	var offered []tui.PickItem
+	pickFirst := func(_ context.Context, its []tui.PickItem) (tui.PickItem, error) {
+		offered = its
+		return its[0], nil
+	}
+	_, err = pickEnv(context.Background(), pickFirst, rb)
+	if exitCode(err) != exitBadInput {
+		t.Fatalf("pickEnv with an unset variable: exit %d (%v), want 2", exitCode(err), err)
+	}
+	for _, want := range []string{"$PICK_TEST_TABLE", "PICK_TEST_TABLE=… lockstep run needs.yaml --env staging"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "PICK_TEST_DB") {
+		t.Errorf("error %q names a variable that is set", err)
+	}
+	if len(offered) != 2 || offered[0].Kind != tui.KindEnvironment || offered[0].Note != "needs $PICK_TEST_TABLE (unset)" || offered[1].Note != "" {
+		t.Errorf("offered = %+v, want environment items, staging noting $PICK_TEST_TABLE", offered)
+	}
+	t.Setenv("PICK_TEST_TABLE", "users")
+	if env, err := pickEnv(context.Background(), pickFirst, rb); err != nil || env != "staging" {
+		t.Errorf("pickEnv with the variables set = %q, %v; want staging", env, err)
+	}
+}
+
+func TestPickItemsNoteProtocolVars(t *testing.T) {
+	for _, it := range pickItems(t.TempDir()) {
+		if it.Name == "split-attribute" && !strings.Contains(it.Note, "$LOCKSTEP_TABLE") {
+			t.Errorf("split-attribute note = %q, want the variables it needs", it.Note)
+		}
 	}
 }

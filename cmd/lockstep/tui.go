@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"path/filepath"
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/tui"
@@ -24,5 +25,6 @@ func runJournalBrowser(ctx context.Context, f *factory, jf *journalFlags) error 
 		return err
 	}
 	defer j.Close()
-	return tui.Browse(ctx, j, tui.BrowseOptions{})
+	// x offers exports beside the journal, never silently in the working directory.
+	return tui.Browse(ctx, j, tui.BrowseOptions{Dir: filepath.Dir(f.journalPath(jf.JournalPath))})
 }

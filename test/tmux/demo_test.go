@@ -25,7 +25,8 @@ const operator = "tmux-tester"
 // approval prompts, checks the screen at 80×24, pauses and continues
 // while a backup runs, pauses the migrate and quits (q), then runs
 // `lockstep resume ID --journal PATH` in the same pane to completion (exit
-// 0). The journal must show what was typed, and verify.
+// 0), whose outcome line stays in the terminal after the UI is gone. The
+// journal must show what was typed, and verify.
 func TestDemoInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds lockstep and walks the whole demo in tmux")
@@ -66,8 +67,17 @@ func TestDemoInTmux(t *testing.T) {
 		tm.fatalf("the summary does not count the skipped step")
 	}
 	tm.press("Enter", "any key")
-	if code, _ := d.waitExit(); code != 0 {
+	code, after := d.waitExit()
+	if code != 0 {
 		tm.fatalf("lockstep resume exited %d after the session completed, want 0", code)
+	}
+	// The full-screen UI is gone, yet its last screen and the outcome line
+	// stay in the terminal, above the shell's prompt.
+	if want := "✓ Session " + id + " completed in"; !after.contains(want) {
+		tm.fatalf("after exit the terminal lacks the outcome line %q", want)
+	}
+	if after.contains("Press any key") {
+		tm.fatalf("after exit the terminal still asks for a key")
 	}
 
 	d.checkJournal(t, bin, env, id, journal)
