@@ -56,8 +56,12 @@ func TestProtocols(t *testing.T) {
 		t.Errorf("protocols list lacks demo: %+v", list)
 	}
 	r = e.mustRun(0, "protocols", "show", "demo")
+	if !strings.Contains(r.Stdout, "About:") || !strings.Contains(r.Stdout, "backfill") {
+		t.Errorf("protocols show demo does not explain the protocol and list its steps\n%s", r)
+	}
+	r = e.mustRun(0, "protocols", "show", "demo", "--source")
 	if !strings.Contains(r.Stdout, "name: demo") {
-		t.Errorf("protocols show demo does not print the source\n%s", r)
+		t.Errorf("protocols show demo --source does not print the source\n%s", r)
 	}
 	out := filepath.Join(e.dir, "mine.yaml")
 	e.mustRun(0, "protocols", "new", "demo", "-o", out)
