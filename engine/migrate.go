@@ -13,8 +13,6 @@ import (
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-func init() { Register(runbook.KindMigrate, ExecutorFunc(runMigrate)) }
-
 // segmentDone is the checkpoint cursor of a finished segment.
 var segmentDone = []byte("\x00lockstep:segment-done")
 
@@ -89,7 +87,7 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 		contract: spec.Contract() || sc.Rollback && sc.Of != nil && sc.Of.Migrate.Contract(),
 		lim:      NewWriteLimiter(stepCeiling(sc)), total: info.ItemCount, started: time.Now(),
 	}
-	m.reads, m.readsAll = migrateReads(spec)
+	m.reads, m.readsAll = spec.Reads(), spec.ReadsWholeItem()
 	if sc.ExprEnv != nil {
 		m.baseEnv = sc.ExprEnv()
 	}
@@ -99,7 +97,7 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 
 // env returns a fresh expression environment for one goroutine.
 func (m *migrator) env() *itemEnv {
-	return newItemEnvFrom(m.baseEnv, migrateExprs(m.spec)...)
+	return newItemEnvFrom(m.baseEnv, m.spec.Exprs()...)
 }
 
 func (m *migrator) run(ctx context.Context) (any, error) {

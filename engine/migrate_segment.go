@@ -189,7 +189,7 @@ func (m *migrator) checkLease(ctx context.Context) error {
 	if m.dry {
 		return nil
 	}
-	err := checkLeases(ctx, m.sc.Session.ID)
+	err := m.sc.Leases.check(ctx)
 	if err == nil {
 		return nil
 	}
