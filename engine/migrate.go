@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,16 +49,27 @@ type migrator struct {
 	stop     atomic.Bool // budget exhausted or a segment failed
 	warned   atomic.Int64
 	samples  sampler
+	// lineTimeout bounds an external transform's wait for a line it owes.
+	lineTimeout time.Duration
 	throttleNote
 	writeAhead
 }
 
-// runMigrate is the migrate executor.
-func runMigrate(ctx context.Context, sc *StepContext) (any, error) {
+// MigrateExecutor is the migrate executor (DefaultSteps uses the zero
+// value).
+type MigrateExecutor struct {
+	// TransformLineTimeout is how long an external transform may print
+	// nothing while it owes lines (0: DefaultTransformLineTimeout).
+	TransformLineTimeout time.Duration
+}
+
+// Execute runs one migrate step.
+func (e MigrateExecutor) Execute(ctx context.Context, sc *StepContext) (any, error) {
 	m, err := newMigrator(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
+	m.lineTimeout = cmp.Or(e.TransformLineTimeout, DefaultTransformLineTimeout)
 	return m.run(ctx)
 }
 
