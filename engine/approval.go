@@ -4,11 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-
-	"github.com/lockstep-run/lockstep/runbook"
 )
-
-func init() { Register(runbook.KindApproval, ExecutorFunc(runApproval)) }
 
 // runApproval asks a holder of the step's role to approve with a reason.
 // Same in every mode.

@@ -8,11 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"time"
-
-	"github.com/lockstep-run/lockstep/runbook"
 )
-
-func init() { Register(runbook.KindBackup, ExecutorFunc(runBackup)) }
 
 // BackupResult is the result of a backup step (journaled with step.end);
 // restore-drill and verify find the manifest through it.

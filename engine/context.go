@@ -112,6 +112,7 @@ func (s *Session) stepContext(ctx context.Context, step, of *runbook.Step, attem
 		Getenv:    s.cfg.Getenv,
 		Stdout:    s.cfg.Stdout,
 		Publisher: s.cfg.Publisher,
+		Leases:    s.leases,
 	}
 }
 

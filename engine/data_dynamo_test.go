@@ -231,5 +231,5 @@ func TestLockDynamoRefusesSecondSession(t *testing.T) {
 	if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(r.ctx, sc); err != nil {
 		t.Fatalf("lock after unlock: %v", err)
 	}
-	engine.ReleaseLeases(r.ctx, other.session.ID)
+	other.leases.Release(r.ctx)
 }

@@ -176,25 +176,32 @@ func exprsRead(exprs ...*runbook.Expr) (attrs []string, whole bool) {
 	return slices.Compact(attrs), whole
 }
 
-// migrateExprs are the expressions of a migrate spec: where and every set.
-func migrateExprs(sp *runbook.MigrateSpec) []*runbook.Expr {
-	exprs := []*runbook.Expr{sp.Where}
-	for _, c := range sp.Set {
-		exprs = append(exprs, c.Expr)
+// selectForMigrate is the one rule for which items a migrate step
+// transforms, used by migrate itself and by estimate to size its set.
+// The version check comes first: an item must be below target, or at it
+// when atVersion (a rollback or a contract run); then where (nil: true)
+// must hold. It returns outWrite for a selected item, outAlready or
+// outNotMatched for one left alone, and outFailed with the error for a
+// version that is not a number or a where that fails (migrate records the
+// item as failed; estimate counts it in the set, as migrate would try it).
+// Past the version check it binds it in env, for the transform.
+func selectForMigrate(env *itemEnv, where *runbook.Expr, it Item, vattr string, target int64, atVersion bool) (outcome, error) {
+	v, err := readVersion(it, vattr)
+	if err != nil {
+		return outFailed, err
 	}
-	return exprs
-}
-
-// migrateReads is what a migrate spec's transform reads: the attributes of
-// where, of every set expression and the sources of renames. all is true
-// when some expression may read any attribute.
-func migrateReads(sp *runbook.MigrateSpec) (attrs []string, all bool) {
-	attrs, all = exprsRead(migrateExprs(sp)...)
-	for old := range sp.Rename {
-		attrs = append(attrs, old)
+	if atVersion && v != target || !atVersion && v >= target {
+		return outAlready, nil
 	}
-	slices.Sort(attrs)
-	return slices.Compact(attrs), all
+	env.bind(it)
+	ok, err := env.runBool(where)
+	if err != nil {
+		return outFailed, fmt.Errorf("where: %w", err)
+	}
+	if !ok {
+		return outNotMatched, nil
+	}
+	return outWrite, nil
 }
 
 // itemVersion reads the version attribute of it: 0 when absent, NULL or

@@ -27,6 +27,7 @@ type dataRig struct {
 	seed    engine.Store // the same table without injected faults
 	rb      *runbook.Runbook
 	session engine.SessionInfo
+	leases  *engine.Leases // the session's held leases, as the session would keep them
 	results map[string]json.RawMessage
 
 	mu       sync.Mutex
@@ -113,7 +114,7 @@ func newDataRig(t testing.TB, rb *runbook.Runbook, st engine.Store, dir string) 
 		t.Fatalf("CreateSession() error: %v", err)
 	}
 	return &dataRig{t: t, ctx: context.Background(), dir: dir, j: j, st: st, rb: rb, session: info,
-		results: map[string]json.RawMessage{}}
+		leases: engine.NewLeases(context.Background()), results: map[string]json.RawMessage{}}
 }
 
 // stepContext builds what the session would give the executor of step id.
@@ -146,6 +147,7 @@ func (r *dataRig) stepContext(id string) *engine.StepContext {
 		Control: &dataControl{},
 		WorkDir: filepath.Join(r.dir, "work"),
 		Getenv:  func(string) string { return "" },
+		Leases:  r.leases,
 	}
 }
 

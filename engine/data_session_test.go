@@ -70,7 +70,7 @@ func TestMigrateSessionEndToEnd(t *testing.T) {
 			t.Errorf("%s result %s = %q, want %q (%s)", c.step, c.field, got, c.want, b)
 		}
 	}
-	if n := len(engine.HeldLeases(s.ID())); n != 0 {
+	if n := len(s.HeldLeases()); n != 0 {
 		t.Errorf("%d leases held after the session", n)
 	}
 }

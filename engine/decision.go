@@ -4,11 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
-
-	"github.com/lockstep-run/lockstep/runbook"
 )
-
-func init() { Register(runbook.KindDecision, ExecutorFunc(runDecision)) }
 
 // runDecision asks the operator to pick one of the choices with a
 // mandatory rationale and journals it. Same in every mode.

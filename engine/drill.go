@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/lockstep-run/lockstep/runbook"
 )
-
-func init() { Register(runbook.KindRestoreDrill, ExecutorFunc(runDrill)) }
 
 // drillBatch is how many items a drill imports per Put.
 const drillBatch = 100

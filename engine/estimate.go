@@ -10,8 +10,6 @@ import (
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-func init() { Register(runbook.KindEstimate, ExecutorFunc(runEstimate)) }
-
 // Estimate defaults.
 const (
 	defaultEstimateSample = 1000
@@ -168,14 +166,14 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 			}
 			res.Sample++
 			bytes += int64(ItemSize(it))
-			in, err := selectedForMigrate(env, spec.Where, it, vattr, target)
+			out, err := selectForMigrate(env, spec.Where, it, vattr, target, false)
 			if err != nil {
 				res.SampleErrors++
 				if len(res.ErrorKeys) < maxListedKeys {
 					res.ErrorKeys = append(res.ErrorKeys, keyString(KeyOf(it, key), key)+": "+firstLine(err))
 				}
 			}
-			if in {
+			if out == outWrite || out == outFailed {
 				res.SampleMatched++
 			}
 		}
@@ -204,24 +202,6 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 	}
 	res.MigrationSet = int64(math.Round(float64(res.SampleMatched) / float64(res.Sample) * float64(res.Count)))
 	return nil
-}
-
-// selectedForMigrate reports whether migrate would select it: its version
-// is below target and where holds. An error (a version that is not a
-// number, where failing to evaluate) selects it: migrate would try it.
-func selectedForMigrate(env *itemEnv, where *runbook.Expr, it Item, vattr string, target int64) (bool, error) {
-	v, err := readVersion(it, vattr)
-	if err != nil {
-		return true, err
-	}
-	if v >= target {
-		return false, nil
-	}
-	ok, err := env.evalBool(where, it)
-	if err != nil {
-		return true, fmt.Errorf("where: %w", err)
-	}
-	return ok, nil
 }
 
 // firstLine is err's message up to its first line break (expr-lang adds

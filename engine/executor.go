@@ -69,6 +69,9 @@ type StepContext struct {
 	Stdout io.Writer
 	// Publisher sends notify's sns channel (Config.Publisher); may be nil.
 	Publisher Publisher
+	// Leases are the session's held migration leases: lock steps add to
+	// them, data steps check them before writing, unlock releases them.
+	Leases *Leases
 }
 
 // Control is the live view of operator commands a long-running executor
@@ -89,14 +92,3 @@ var (
 	// budget exhausted); the session ends as stopped.
 	ErrPaused = errors.New("paused")
 )
-
-// executors maps kinds to their executors; data steps register themselves
-// from their own files with Register.
-var executors = map[runbook.Kind]Executor{}
-
-// Register installs the executor for kind. It is called from init
-// functions of the files that implement each kind.
-func Register(kind runbook.Kind, ex Executor) { executors[kind] = ex }
-
-// ExecutorFor returns the executor for kind, or nil.
-func ExecutorFor(kind runbook.Kind) Executor { return executors[kind] }

@@ -68,8 +68,8 @@ func (e *errLeaseUnconfirmed) Is(target error) bool { return target == ErrLeaseL
 // found lost or goes unconfirmed past its renew margin. stop releases it
 // and returns err, replaced by the lease error when that is why the
 // writes stopped.
-func leaseWriteContext(ctx context.Context, sessionID string, store Store) (context.Context, func(err error) error) {
-	hs, n := heldOn(sessionID, store)
+func leaseWriteContext(ctx context.Context, leases *Leases, store Store) (context.Context, func(err error) error) {
+	hs, n := leases.on(store)
 	if len(hs) == 0 {
 		return ctx, func(err error) error { return err }
 	}

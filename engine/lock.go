@@ -12,11 +12,6 @@ import (
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-func init() {
-	Register(runbook.KindLock, ExecutorFunc(runLock))
-	Register(runbook.KindUnlock, ExecutorFunc(runUnlock))
-}
-
 // DefaultLeaseTTL is a lock's lease duration when the step sets no ttl.
 const DefaultLeaseTTL = 5 * time.Minute
 
@@ -63,6 +58,9 @@ type UnlockResult struct {
 // the operator gives a reason and the lease stayed unrenewed for a full
 // ttl (takeOver).
 func runLock(ctx context.Context, sc *StepContext) (any, error) {
+	if sc.Leases == nil {
+		return nil, fmt.Errorf("lock step %q: no lease registry in the step context", sc.Step.ID)
+	}
 	st, err := openStore(ctx, sc)
 	if err != nil {
 		return nil, err
@@ -105,7 +103,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 		}
 		res.Maintenance.Before, res.Maintenance.SharedWith = hold.Before, hold.Others
 	}
-	holdLease(sc.Session.ID, newHeldLease(leaser, got, ttl, asked, res.Maintenance))
+	sc.Leases.hold(newHeldLease(leaser, got, ttl, asked, res.Maintenance))
 	msg := fmt.Sprintf("lease on %s/%s held by %s until %s (renewed every %s)", got.Dataset, got.Env, got.Holder,
 		got.Expires.UTC().Format(time.RFC3339), ttl/3)
 	if m := res.Maintenance; m != nil {
@@ -152,7 +150,7 @@ func askTakeover(ctx context.Context, sc *StepContext, old Lease) (string, error
 // or — after a resume in a new process — those recorded in the results of
 // the runbook's lock steps.
 func runUnlock(ctx context.Context, sc *StepContext) (any, error) {
-	hs := heldBy(sc.Session.ID, true)
+	hs := sc.Leases.list(true)
 	res := UnlockResult{Released: []Lease{}}
 	var errs []error
 	for _, h := range hs {

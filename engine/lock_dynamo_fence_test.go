@@ -62,7 +62,7 @@ func TestLockDynamoTakerWaitsOutLiveHolder(t *testing.T) {
 	if _, err := alice.run(alice.stepContext("take")); err != nil {
 		t.Fatalf("alice's lock: %v", err)
 	}
-	t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), alice.session.ID) })
+	t.Cleanup(func() { _ = alice.leases.Release(context.Background()) })
 
 	bob := newDataRig(t, alice.rb, openLeaseStore(t, alice, leases, nil), t.TempDir())
 	sc := bob.stepContext("take")
@@ -71,7 +71,7 @@ func TestLockDynamoTakerWaitsOutLiveHolder(t *testing.T) {
 	sc.Ask = reasonAnswer("alice's session looks dead", &asked)
 	start := time.Now()
 	_, err := bob.run(sc)
-	t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), bob.session.ID) })
+	t.Cleanup(func() { _ = bob.leases.Release(context.Background()) })
 	var held *engine.LeaseHeldError
 	if !errors.As(err, &held) || held.Lease.Session != alice.session.ID {
 		t.Fatalf("bob's lock of alice's live lease: %v, want a *LeaseHeldError naming alice", err)
@@ -162,7 +162,7 @@ func TestLockDynamoStalledHolderWritesNothingAfterExpiry(t *testing.T) {
 	if _, err := alice.run(alice.stepContext("take")); err != nil {
 		t.Fatalf("alice's lock: %v", err)
 	}
-	t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), alice.session.ID) })
+	t.Cleanup(func() { _ = alice.leases.Release(context.Background()) })
 
 	type outcome struct {
 		res any
@@ -189,7 +189,7 @@ func TestLockDynamoStalledHolderWritesNothingAfterExpiry(t *testing.T) {
 	if _, err := bob.run(sc); err != nil {
 		t.Fatalf("bob's takeover: %v", err)
 	}
-	t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), bob.session.ID) })
+	t.Cleanup(func() { _ = bob.leases.Release(context.Background()) })
 	atTakeover := dynamoMigrated(t, alice)
 	pt.resume()
 

@@ -71,8 +71,8 @@ func TestLockFenceSQLiteStopsWritesAtTakeover(t *testing.T) {
 	if _, err := r.run(r.stepContext("take")); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
-	t.Cleanup(func() { _ = engine.ReleaseLeases(r.ctx, r.session.ID) })
-	held := engine.HeldLeases(r.session.ID)
+	t.Cleanup(func() { _ = r.leases.Release(r.ctx) })
+	held := r.leases.Held()
 	if len(held) != 1 {
 		t.Fatalf("HeldLeases=%v, want one", held)
 	}

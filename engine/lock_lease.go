@@ -73,49 +73,6 @@ func newHeldLease(leaser Leaser, l Lease, ttl time.Duration, confirmed time.Time
 	return &heldLease{leaser: leaser, ttl: ttl, lease: l, renewed: confirmed, maint: maint, lostCh: make(chan struct{})}
 }
 
-// leases are the held leases by session id.
-var leases = struct {
-	mu sync.Mutex
-	m  map[string][]*heldLease
-}{m: map[string][]*heldLease{}}
-
-func holdLease(sessionID string, h *heldLease) {
-	h.start()
-	leases.mu.Lock()
-	leases.m[sessionID] = append(leases.m[sessionID], h)
-	leases.mu.Unlock()
-}
-
-// heldBy returns the session's held leases; take also forgets them.
-func heldBy(sessionID string, take bool) []*heldLease {
-	leases.mu.Lock()
-	defer leases.mu.Unlock()
-	hs := leases.m[sessionID]
-	if take {
-		delete(leases.m, sessionID)
-	}
-	return append([]*heldLease(nil), hs...)
-}
-
-// heldOn returns the session's held leases, those kept in store itself
-// first (n of them).
-func heldOn(sessionID string, store Store) (hs []*heldLease, n int) {
-	all := heldBy(sessionID, false)
-	in := func(h *heldLease) bool { return sameStore(h.leaser, store) }
-	for _, h := range all {
-		if in(h) {
-			hs = append(hs, h)
-		}
-	}
-	n = len(hs)
-	for _, h := range all {
-		if !in(h) {
-			hs = append(hs, h)
-		}
-	}
-	return hs, n
-}
-
 // sameStore reports whether a and b are the same store: the same pointer
 // (stores are pointers; anything else is never taken for the same, as
 // comparing it could panic).
@@ -124,9 +81,10 @@ func sameStore(a, b any) bool {
 	return va.Kind() == reflect.Pointer && vb.Kind() == reflect.Pointer && va.Type() == vb.Type() && va.Pointer() == vb.Pointer()
 }
 
-// start runs the heartbeat: renew every ttl/3 until stopped or lost.
-func (h *heldLease) start() {
-	ctx, cancel := context.WithCancel(context.Background())
+// start runs the heartbeat: renew every ttl/3 until stopped, lost or
+// parent is done.
+func (h *heldLease) start(parent context.Context) {
+	ctx, cancel := context.WithCancel(parent)
 	h.stop, h.done = cancel, make(chan struct{})
 	go func() {
 		defer close(h.done)
@@ -258,64 +216,6 @@ func (e *releaseError) Unwrap() error { return e.err }
 // flagOn reports a maintenance flag this lease set and has not cleared.
 func (h *heldLease) flagOn() bool { return h.maint != nil && h.maint.On }
 
-// checkLeases returns nil while the session may write: every lease it
-// holds in this process is confirmed (see heldLease.check). A lease taken
-// over by another session is a *LeaseLostError.
-func checkLeases(ctx context.Context, sessionID string) error {
-	for _, h := range heldBy(sessionID, false) {
-		if err := h.check(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ReleaseLeases releases every lease the session holds in this process
-// (stopping heartbeats and clearing maintenance flags). The session calls
-// it when it completes, fails, aborts or rolls back; it is safe to call
-// more than once. A lease another session took over is left alone with
-// its flag and reported as ErrLeaseLost.
-func ReleaseLeases(ctx context.Context, sessionID string) error {
-	var errs []error
-	for _, h := range heldBy(sessionID, true) {
-		if _, _, err := h.release(ctx, false); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// SuspendLeases gives back the leases the session holds in this process
-// but leaves their maintenance flags on, for a resumable stop (quit,
-// interrupt, pause): the migration is incomplete, so the application
-// stays in maintenance until the session resumes (ResumeLeases) and ends.
-// It returns how many flags it left on.
-func SuspendLeases(ctx context.Context, sessionID string) (int, error) {
-	var errs []error
-	flags := 0
-	for _, h := range heldBy(sessionID, true) {
-		if _, _, err := h.release(ctx, true); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if h.flagOn() {
-			flags++
-		}
-	}
-	return flags, errors.Join(errs...)
-}
-
-// HeldLeases returns the leases the session holds in this process.
-func HeldLeases(sessionID string) []Lease {
-	var out []Lease
-	for _, h := range heldBy(sessionID, false) {
-		h.mu.Lock()
-		out = append(out, h.lease)
-		h.mu.Unlock()
-	}
-	return out
-}
-
 // ResumeLeases runs before each step. When the session holds leases in
 // this process it confirms them (a lease taken over fails the step). After
 // a resume in a new process it re-takes the leases of the session's
@@ -327,8 +227,8 @@ func ResumeLeases(ctx context.Context, sc *StepContext) error {
 	if sc.Runbook == nil {
 		return nil
 	}
-	if hs := heldBy(sc.Session.ID, false); len(hs) > 0 {
-		if err := checkLeases(ctx, sc.Session.ID); err != nil {
+	if hs := sc.Leases.list(false); len(hs) > 0 {
+		if err := sc.Leases.check(ctx); err != nil {
 			if errors.Is(err, ErrLeaseLost) {
 				return fmt.Errorf("%w; %s", err, lostHint)
 			}
@@ -339,6 +239,9 @@ func ResumeLeases(ctx context.Context, sc *StepContext) error {
 	locks := resumableLocks(sc)
 	if len(locks) == 0 {
 		return nil
+	}
+	if sc.Leases == nil {
+		return errors.New("resume leases: no lease registry in the step context")
 	}
 	s, err := openStore(ctx, sc)
 	if err != nil {
@@ -407,6 +310,6 @@ func resumeLease(ctx context.Context, sc *StepContext, leaser Leaser, lr LockRes
 			return fmt.Errorf("resume lease: set maintenance flag %s: %w", m.Attribute, err)
 		}
 	}
-	holdLease(sc.Session.ID, newHeldLease(leaser, got, ttl, asked, maint))
+	sc.Leases.hold(newHeldLease(leaser, got, ttl, asked, maint))
 	return nil
 }

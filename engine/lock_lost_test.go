@@ -70,7 +70,7 @@ func TestLockLostLeaseStopsWritesAndKeepsTakersFlag(t *testing.T) {
 	if _, err := r.run(r.stepContext("take")); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
-	t.Cleanup(func() { _ = engine.ReleaseLeases(r.ctx, r.session.ID) })
+	t.Cleanup(func() { _ = r.leases.Release(r.ctx) })
 	takeOverLease(t, r)
 	time.Sleep(400 * time.Millisecond) // a heartbeat or two finds the lease gone
 
@@ -98,7 +98,7 @@ func TestLockLostLeaseStopsWritesAndKeepsTakersFlag(t *testing.T) {
 	if got := leaseRow(t, r); got != "bob/s-bob" {
 		t.Errorf("lease after unlock = %s, want bob's", got)
 	}
-	if err := engine.ReleaseLeases(r.ctx, r.session.ID); err != nil && !errors.Is(err, engine.ErrLeaseLost) {
+	if err := r.leases.Release(r.ctx); err != nil && !errors.Is(err, engine.ErrLeaseLost) {
 		t.Errorf("ReleaseLeases: %v", err)
 	}
 	if !maintenanceOn(t, r) || leaseRow(t, r) != "bob/s-bob" {
@@ -117,7 +117,7 @@ func TestLockLostLeaseReleaseNeverClearsFlag(t *testing.T) {
 		t.Fatalf("lock: %v", err)
 	}
 	takeOverLease(t, r)
-	err := engine.ReleaseLeases(r.ctx, r.session.ID)
+	err := r.leases.Release(r.ctx)
 	if !errors.Is(err, engine.ErrLeaseLost) {
 		t.Errorf("ReleaseLeases after takeover = %v, want ErrLeaseLost", err)
 	}
@@ -135,7 +135,7 @@ func TestLockResumeReappliesMaintenanceFlag(t *testing.T) {
 	if _, err := r.run(r.stepContext("take")); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
-	if err := engine.ReleaseLeases(r.ctx, r.session.ID); err != nil { // the stop
+	if err := r.leases.Release(r.ctx); err != nil { // the stop
 		t.Fatal(err)
 	}
 	if err := r.st.(engine.Leaser).SetFlag(r.ctx, "settings", engine.Item{"name": "maintenance"}, "enabled", false); err != nil {
@@ -144,7 +144,7 @@ func TestLockResumeReappliesMaintenanceFlag(t *testing.T) {
 	if err := engine.ResumeLeases(r.ctx, r.stepContext("backfill")); err != nil {
 		t.Fatalf("ResumeLeases: %v", err)
 	}
-	defer engine.ReleaseLeases(r.ctx, r.session.ID)
+	defer r.leases.Release(r.ctx)
 	if !maintenanceOn(t, r) {
 		t.Error("maintenance flag off after ResumeLeases, want on")
 	}
@@ -163,7 +163,7 @@ func TestLockSuspendLeasesKeepsFlagOn(t *testing.T) {
 	if _, err := r.run(r.stepContext("take")); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
-	flags, err := engine.SuspendLeases(r.ctx, r.session.ID)
+	flags, err := r.leases.Suspend(r.ctx)
 	if err != nil || flags != 1 {
 		t.Fatalf("SuspendLeases()=%d, %v; want 1 flag left on", flags, err)
 	}
@@ -201,7 +201,7 @@ func TestLockResumeRefusedWhileTakenOver(t *testing.T) {
 	if !errors.Is(err, engine.ErrLeaseLost) || !strings.Contains(err.Error(), "taken over by bob") {
 		t.Fatalf("ResumeLeases with the lease taken over (same process) = %v, want ErrLeaseLost naming bob", err)
 	}
-	if _, err := engine.SuspendLeases(r.ctx, r.session.ID); !errors.Is(err, engine.ErrLeaseLost) {
+	if _, err := r.leases.Suspend(r.ctx); !errors.Is(err, engine.ErrLeaseLost) {
 		t.Errorf("SuspendLeases of a lost lease = %v, want ErrLeaseLost", err)
 	}
 	err = engine.ResumeLeases(r.ctx, r.stepContext("backfill")) // a new process
@@ -209,7 +209,7 @@ func TestLockResumeRefusedWhileTakenOver(t *testing.T) {
 	if !errors.As(err, &held) || !strings.Contains(err.Error(), "resume is refused while another session holds the lease") {
 		t.Fatalf("ResumeLeases in a new process = %v, want *LeaseHeldError refusing the resume", err)
 	}
-	if n := len(engine.HeldLeases(r.session.ID)); n != 0 {
+	if n := len(r.leases.Held()); n != 0 {
 		t.Errorf("%d leases held after a refused resume", n)
 	}
 	if !maintenanceOn(t, r) || leaseRow(t, r) != "bob/s-bob" {

@@ -70,7 +70,7 @@ func TestLockRestoresPreviousMaintenanceValue(t *testing.T) {
 			if err != nil {
 				t.Fatalf("lock: %v", err)
 			}
-			t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), r.session.ID) })
+			t.Cleanup(func() { _ = r.leases.Release(context.Background()) })
 			m := res.(engine.LockResult).Maintenance
 			if m == nil {
 				t.Fatal("lock result has no maintenance flag")
@@ -82,7 +82,7 @@ func TestLockRestoresPreviousMaintenanceValue(t *testing.T) {
 				t.Fatalf("flag while locked = %s, want 1", got)
 			}
 			if tt.resume {
-				if flags, err := engine.SuspendLeases(r.ctx, r.session.ID); err != nil || flags != 1 {
+				if flags, err := r.leases.Suspend(r.ctx); err != nil || flags != 1 {
 					t.Fatalf("SuspendLeases()=%d, %v", flags, err)
 				}
 				if got := settingsValue(t, r); got != "1" {
@@ -121,12 +121,12 @@ func TestLockSharedMaintenanceFlag(t *testing.T) {
 			if _, err := users.run(users.stepContext("take")); err != nil {
 				t.Fatalf("lock users: %v", err)
 			}
-			t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), users.session.ID) })
+			t.Cleanup(func() { _ = users.leases.Release(context.Background()) })
 			res, err := orders.run(orders.stepContext("take"))
 			if err != nil {
 				t.Fatalf("lock orders: %v", err)
 			}
-			t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), orders.session.ID) })
+			t.Cleanup(func() { _ = orders.leases.Release(context.Background()) })
 			m := res.(engine.LockResult).Maintenance
 			if !engine.EqualValues(m.Before, engine.Number("0")) || !slices.Equal(m.SharedWith, []string{"users-migration/test"}) {
 				t.Errorf("second lock's maintenance = %+v, want before 0 (not the first lock's 1), shared with users-migration/test", m)
@@ -147,7 +147,7 @@ func TestLockSharedMaintenanceFlag(t *testing.T) {
 				t.Fatalf("flag after the first unlock = %s, want 1: the other migration is still locked", got)
 			}
 			// The second stops resumably and resumes (a new process): still on.
-			if _, err := engine.SuspendLeases(second.ctx, second.session.ID); err != nil {
+			if _, err := second.leases.Suspend(second.ctx); err != nil {
 				t.Fatal(err)
 			}
 			if got := settingsValue(t, users); got != "1" {
@@ -183,13 +183,13 @@ func TestLockSharedMaintenanceFlagRollback(t *testing.T) {
 			t.Fatalf("lock %s: %v", r.rb.Name, err)
 		}
 	}
-	if err := engine.ReleaseLeases(users.ctx, users.session.ID); err != nil {
+	if err := users.leases.Release(users.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := settingsValue(t, users); got != "1" {
 		t.Fatalf("flag after one session ended = %s, want 1", got)
 	}
-	if err := engine.ReleaseLeases(orders.ctx, orders.session.ID); err != nil {
+	if err := orders.leases.Release(orders.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := settingsValue(t, users); got != "NULL" {
@@ -277,7 +277,7 @@ func TestLockDynamoSharedMaintenanceFlag(t *testing.T) {
 				if _, err := r.run(r.stepContext("take")); err != nil {
 					t.Fatalf("lock %s: %v", r.rb.Name, err)
 				}
-				t.Cleanup(func() { _ = engine.ReleaseLeases(context.Background(), r.session.ID) })
+				t.Cleanup(func() { _ = r.leases.Release(context.Background()) })
 			}
 			isOn := func() bool {
 				b, ok := enabled().(*types.AttributeValueMemberBOOL)

@@ -75,10 +75,10 @@ func TestLockRefusesSecondSessionAndUnlocks(t *testing.T) {
 	if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(r.ctx, sc); err != nil {
 		t.Fatalf("lock after unlock: %v", err)
 	}
-	if err := engine.ReleaseLeases(context.Background(), other.session.ID); err != nil {
+	if err := other.leases.Release(context.Background()); err != nil {
 		t.Fatalf("ReleaseLeases: %v", err)
 	}
-	if n := len(engine.HeldLeases(other.session.ID)); n != 0 {
+	if n := len(other.leases.Held()); n != 0 {
 		t.Errorf("%d leases still held after ReleaseLeases", n)
 	}
 }
@@ -112,7 +112,7 @@ func TestLockTakesOverExpiredLeaseWithReason(t *testing.T) {
 	if err != nil {
 		t.Fatalf("lock: %v", err)
 	}
-	defer engine.ReleaseLeases(context.Background(), r.session.ID)
+	defer r.leases.Release(context.Background())
 	lr := res.(engine.LockResult)
 	if len(asked) != 1 || asked[0].Kind != engine.PromptReason || !lr.TakenOver || lr.PreviousHolder != "carol" {
 		t.Fatalf("prompts %v, result %+v: want one reason prompt and a takeover", asked, lr)
@@ -135,7 +135,7 @@ func TestLockResumeLeasesAfterRestart(t *testing.T) {
 	}
 	// A crash: this process forgets the lease (heartbeat gone); the lease
 	// row stays with the session.
-	held := engine.HeldLeases(r.session.ID)
+	held := r.leases.Held()
 	if len(held) != 1 {
 		t.Fatalf("HeldLeases = %v, want 1", held)
 	}
@@ -143,7 +143,7 @@ func TestLockResumeLeasesAfterRestart(t *testing.T) {
 	if err := engine.ResumeLeases(r.ctx, r.stepContext("give")); err != nil {
 		t.Fatalf("ResumeLeases: %v", err)
 	}
-	if got := engine.HeldLeases(r.session.ID); len(got) != 1 || got[0].Holder != "alice" {
+	if got := r.leases.Held(); len(got) != 1 || got[0].Holder != "alice" {
 		t.Fatalf("HeldLeases after resume = %v", got)
 	}
 	res, err := r.run(r.stepContext("give"))
@@ -159,8 +159,8 @@ func TestLockResumeLeasesAfterRestart(t *testing.T) {
 // releasing: it releases and re-acquires the same lease row directly.
 func forgetLeases(t *testing.T, r *dataRig) {
 	t.Helper()
-	held := engine.HeldLeases(r.session.ID)
-	if err := engine.ReleaseLeases(r.ctx, r.session.ID); err != nil {
+	held := r.leases.Held()
+	if err := r.leases.Release(r.ctx); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range held {

@@ -52,7 +52,7 @@ func TestLockUnlockSurviveThrottling(t *testing.T) {
 		}
 		if err != nil {
 			t.Errorf("session %d: %v", i, err)
-			_ = engine.ReleaseLeases(context.Background(), r.session.ID)
+			_ = r.leases.Release(context.Background())
 			continue
 		}
 		completed++

@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-
-	"github.com/lockstep-run/lockstep/runbook"
 )
-
-func init() { Register(runbook.KindManual, ExecutorFunc(runManual)) }
 
 // runManual shows the step's text. With a checklist, every item must be
 // ticked (each tick journaled as check.tick before it counts); without

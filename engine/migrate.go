@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +13,6 @@ import (
 
 	"github.com/lockstep-run/lockstep/runbook"
 )
-
-func init() { Register(runbook.KindMigrate, ExecutorFunc(runMigrate)) }
 
 // segmentDone is the checkpoint cursor of a finished segment.
 var segmentDone = []byte("\x00lockstep:segment-done")
@@ -50,16 +49,27 @@ type migrator struct {
 	stop     atomic.Bool // budget exhausted or a segment failed
 	warned   atomic.Int64
 	samples  sampler
+	// lineTimeout bounds an external transform's wait for a line it owes.
+	lineTimeout time.Duration
 	throttleNote
 	writeAhead
 }
 
-// runMigrate is the migrate executor.
-func runMigrate(ctx context.Context, sc *StepContext) (any, error) {
+// MigrateExecutor is the migrate executor (DefaultSteps uses the zero
+// value).
+type MigrateExecutor struct {
+	// TransformLineTimeout is how long an external transform may print
+	// nothing while it owes lines (0: DefaultTransformLineTimeout).
+	TransformLineTimeout time.Duration
+}
+
+// Execute runs one migrate step.
+func (e MigrateExecutor) Execute(ctx context.Context, sc *StepContext) (any, error) {
 	m, err := newMigrator(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
+	m.lineTimeout = cmp.Or(e.TransformLineTimeout, DefaultTransformLineTimeout)
 	return m.run(ctx)
 }
 
@@ -89,7 +99,7 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 		contract: spec.Contract() || sc.Rollback && sc.Of != nil && sc.Of.Migrate.Contract(),
 		lim:      NewWriteLimiter(stepCeiling(sc)), total: info.ItemCount, started: time.Now(),
 	}
-	m.reads, m.readsAll = migrateReads(spec)
+	m.reads, m.readsAll = spec.Reads(), spec.ReadsWholeItem()
 	if sc.ExprEnv != nil {
 		m.baseEnv = sc.ExprEnv()
 	}
@@ -99,7 +109,7 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 
 // env returns a fresh expression environment for one goroutine.
 func (m *migrator) env() *itemEnv {
-	return newItemEnvFrom(m.baseEnv, migrateExprs(m.spec)...)
+	return newItemEnvFrom(m.baseEnv, m.spec.Exprs()...)
 }
 
 func (m *migrator) run(ctx context.Context) (any, error) {

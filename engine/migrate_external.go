@@ -15,12 +15,12 @@ import (
 	"time"
 )
 
-// transformLineTimeout is how long an external transform may go without
-// printing a line while it still owes lines of a batch. A transform that
-// prints fewer lines than it received (or does not flush its output)
-// would otherwise block the segment forever. The runbook has no field to
-// change it.
-var transformLineTimeout = 60 * time.Second
+// DefaultTransformLineTimeout is how long an external transform may go
+// without printing a line while it still owes lines of a batch. A
+// transform that prints fewer lines than it received (or does not flush
+// its output) would otherwise block the segment forever. The runbook has
+// no field to change it; MigrateExecutor.TransformLineTimeout does.
+const DefaultTransformLineTimeout = 60 * time.Second
 
 // externalTransform is one long-lived transform process (one per scan
 // segment), in a process group of its own. It reads items as typed JSON
@@ -35,10 +35,14 @@ type externalTransform struct {
 	out    *bufio.Reader
 	stderr *tailBuffer
 	dead   error
+	// lineTimeout bounds the wait for each line owed (see
+	// DefaultTransformLineTimeout).
+	lineTimeout time.Duration
 }
 
-// startExternal starts argv in dir.
-func startExternal(ctx context.Context, argv []string, dir string) (*externalTransform, error) {
+// startExternal starts argv in dir; it is killed after lineTimeout
+// without a line it owes.
+func startExternal(ctx context.Context, argv []string, dir string, lineTimeout time.Duration) (*externalTransform, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("start transform: empty command")
 	}
@@ -49,7 +53,7 @@ func startExternal(ctx context.Context, argv []string, dir string) (*externalTra
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return killGroup(cmd) }
 	cmd.WaitDelay = time.Second
-	x := &externalTransform{argv: argv, cmd: cmd, stderr: &tailBuffer{max: 8 << 10}}
+	x := &externalTransform{argv: argv, cmd: cmd, stderr: &tailBuffer{max: 8 << 10}, lineTimeout: lineTimeout}
 	cmd.Stderr = x.stderr
 	var err error
 	if x.stdin, err = cmd.StdinPipe(); err != nil {
@@ -67,7 +71,7 @@ func startExternal(ctx context.Context, argv []string, dir string) (*externalTra
 }
 
 // run feeds items and reads as many transformed items back. A process
-// that prints no line for transformLineTimeout while it owes some is
+// that prints no line for x.lineTimeout while it owes some is
 // killed and the step fails (see lineWatchdog).
 func (x *externalTransform) run(ctx context.Context, items []Item) ([]Item, error) {
 	x.mu.Lock()
@@ -89,7 +93,7 @@ func (x *externalTransform) run(ctx context.Context, items []Item) ([]Item, erro
 		_, err := x.stdin.Write(in.Bytes())
 		werr <- err
 	}()
-	dog := x.watch(transformLineTimeout)
+	dog := x.watch(x.lineTimeout)
 	defer dog.stop()
 	outs := make([]Item, 0, len(items))
 	for len(outs) < len(items) {
@@ -97,7 +101,7 @@ func (x *externalTransform) run(ctx context.Context, items []Item) ([]Item, erro
 		if err != nil && len(bytes.TrimSpace(line)) == 0 {
 			if dog.fired() {
 				err = x.fail(fmt.Errorf("returned %d of %d lines, then none for %s; it must print exactly one JSON line per input line, "+
-					"in order, and flush its output after each line", len(outs), len(items), transformLineTimeout))
+					"in order, and flush its output after each line", len(outs), len(items), x.lineTimeout))
 			} else {
 				err = x.fail(fmt.Errorf("returned %d of %d lines, then its output ended: %w", len(outs), len(items), err))
 			}

@@ -106,7 +106,7 @@ func TestMigrateExternalTransformCrashFailsWithStderr(t *testing.T) {
 
 // TestMigrateExternalTransformShortOutput: a transform that prints fewer
 // lines than it received fails the step with what it returned and why —
-// after transformLineTimeout without a line (the process is killed) or as
+// after TransformLineTimeout without a line (the process is killed) or as
 // soon as its output ends — instead of blocking forever; a retry with a
 // fixed transform completes.
 func TestMigrateExternalTransformShortOutput(t *testing.T) {
@@ -127,7 +127,6 @@ func TestMigrateExternalTransformShortOutput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			defer engine.SetTransformLineTimeout(tt.timeout)()
 			t.Setenv("LOCKSTEP_TEST_TRANSFORM", tt.mode)
 			pidfile := filepath.Join(t.TempDir(), "pid")
 			t.Setenv("LOCKSTEP_TEST_PIDFILE", pidfile)
@@ -141,7 +140,10 @@ func TestMigrateExternalTransformShortOutput(t *testing.T) {
 			r := newSQLiteRig(t, dataRunbook(t, 4, "", steps), 30)
 			done := make(chan error, 1)
 			start := time.Now()
-			go func() { _, err := r.run(r.stepContext("ext")); done <- err }()
+			go func() {
+				_, err := engine.MigrateExecutor{TransformLineTimeout: tt.timeout}.Execute(r.ctx, r.stepContext("ext"))
+				done <- err
+			}()
 			var err error
 			select {
 			case err = <-done:

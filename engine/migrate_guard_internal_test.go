@@ -66,14 +66,14 @@ func TestWriteGuardCoversWrittenAttributes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sp := guardSpec(t, tt.with)
 			m := &migrator{spec: sp, key: []string{"id"}, vattr: "v", version: 2}
-			m.reads, m.readsAll = migrateReads(sp)
+			m.reads, m.readsAll = sp.Reads(), sp.ReadsWholeItem()
 			var p plan
 			if tt.external != nil {
 				p = m.diffExternal(tt.item, tt.external)
 			} else {
 				env := m.env()
-				if out, err := m.selects(env, tt.item); out != outWrite {
-					t.Fatalf("selects()=%v, %v, want outWrite", out, err)
+				if out, err := selectForMigrate(env, sp.Where, tt.item, m.vattr, m.version, false); out != outWrite {
+					t.Fatalf("selectForMigrate()=%v, %v, want outWrite", out, err)
 				}
 				p = m.transformInProcess(env, tt.item)
 			}

@@ -21,7 +21,7 @@ func (m *migrator) leaseWriteContext(ctx context.Context) (context.Context, func
 	if m.dry {
 		return ctx, func(err error) error { return err }
 	}
-	wctx, stop := leaseWriteContext(ctx, m.sc.Session.ID, m.store)
+	wctx, stop := leaseWriteContext(ctx, m.sc.Leases, m.store)
 	return wctx, func(err error) error {
 		if err = stop(err); errors.Is(err, ErrLeaseLost) {
 			m.stop.Store(true)

@@ -30,7 +30,7 @@ const (
 func (m *migrator) runSegment(ctx context.Context, seg int, cursor []byte) error {
 	var ext *externalTransform
 	if len(m.spec.Transform) > 0 {
-		x, err := startExternal(ctx, m.spec.Transform, m.transformDir())
+		x, err := startExternal(ctx, m.spec.Transform, m.transformDir(), m.lineTimeout)
 		if err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func (m *migrator) checkLease(ctx context.Context) error {
 	if m.dry {
 		return nil
 	}
-	err := checkLeases(ctx, m.sc.Session.ID)
+	err := m.sc.Leases.check(ctx)
 	if err == nil {
 		return nil
 	}

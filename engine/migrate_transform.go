@@ -33,28 +33,6 @@ type plan struct {
 	stamp bool
 }
 
-// selects reports whether it must go through the transform: version check
-// then where. It returns the outcome when it does not. Past the version
-// check it binds it in env, for transformInProcess.
-func (m *migrator) selects(env *itemEnv, it Item) (outcome, error) {
-	v, err := readVersion(it, m.vattr)
-	if err != nil {
-		return outFailed, err
-	}
-	if m.atVersion() && v != m.version || !m.atVersion() && v >= m.version {
-		return outAlready, nil
-	}
-	env.bind(it)
-	ok, err := env.runBool(m.spec.Where)
-	if err != nil {
-		return outFailed, fmt.Errorf("where: %w", err)
-	}
-	if !ok {
-		return outNotMatched, nil
-	}
-	return outWrite, nil
-}
-
 // valueChecker is a store that refuses some values before writing them
 // (DynamoDB: an empty set). CheckValue names attr in its error.
 type valueChecker interface {
@@ -102,7 +80,7 @@ func (m *migrator) planItems(ctx context.Context, env *itemEnv, ext *externalTra
 	var batch []int
 	for i, it := range items {
 		plans[i].item = it
-		out, err := m.selects(env, it)
+		out, err := selectForMigrate(env, m.spec.Where, it, m.vattr, m.version, m.atVersion())
 		plans[i].out, plans[i].err = out, err
 		if out != outWrite {
 			continue

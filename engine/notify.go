@@ -17,8 +17,6 @@ import (
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-func init() { Register(runbook.KindNotify, ExecutorFunc(runNotify)) }
-
 // webhookTimeout bounds one webhook POST.
 const webhookTimeout = 15 * time.Second
 

@@ -32,6 +32,7 @@ func (s *Session) Run(ctx context.Context) (Outcome, error) {
 	if !s.running.CompareAndSwap(false, true) {
 		return OutcomeFailed, ErrRunning
 	}
+	s.leases.bind(ctx)
 	stop := s.startControl(ctx)
 	h := s.run(ctx)
 	stop()
@@ -49,6 +50,10 @@ func (s *Session) Run(ctx context.Context) (Outcome, error) {
 	return outcome, err
 }
 
+// HeldLeases returns the migration leases the session holds now (none
+// before Run and after it returns).
+func (s *Session) HeldLeases() []Lease { return s.leases.Held() }
+
 // releaseLeases gives back the migration leases the session holds, whatever
 // the outcome: completed, failed, aborted or stopped (a resumed session
 // takes its lease again before its next step). When the session can be
@@ -57,16 +62,16 @@ func (s *Session) Run(ctx context.Context) (Outcome, error) {
 // then expires on its own.
 func (s *Session) releaseLeases(ctx context.Context, outcome Outcome) {
 	ctx = context.WithoutCancel(ctx)
-	held := HeldLeases(s.info.ID)
+	held := s.leases.Held()
 	if len(held) == 0 {
 		return
 	}
 	var flags int
 	var err error
 	if outcome == OutcomeStopped || outcome == OutcomeFailed {
-		flags, err = SuspendLeases(ctx, s.info.ID)
+		flags, err = s.leases.Suspend(ctx)
 	} else {
-		err = ReleaseLeases(ctx, s.info.ID)
+		err = s.leases.Release(ctx)
 	}
 	if err != nil {
 		_ = s.emit(ctx, NewEvent(EvWarning, "", map[string]any{"message": "release lease: " + err.Error()}))

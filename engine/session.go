@@ -108,6 +108,9 @@ type Config struct {
 	Publisher Publisher
 	// WorkDir holds backups and exports (default: a directory next to the journal).
 	WorkDir string
+	// Steps are the step kinds the session can run, each with its
+	// executor and traits (nil: DefaultSteps()).
+	Steps StepKinds
 }
 
 // Command is an operator request to a running session, delivered with

@@ -17,8 +17,6 @@ import (
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-func init() { Register(runbook.KindShell, ExecutorFunc(runShell)) }
-
 // Output coalescing: a chatty command produces one step.output event per
 // chunk of up to chunkLines lines or chunkDelay, not one per line.
 const (

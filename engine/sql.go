@@ -9,8 +9,6 @@ import (
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-func init() { Register(runbook.KindSQL, ExecutorFunc(runSQL)) }
-
 // SQLStepResult is the result of a sql step.
 type SQLStepResult struct {
 	Committed bool        `json:"committed"`

@@ -43,6 +43,8 @@ type Session struct {
 	opened  []Store
 
 	win windowHold // the change window, checked at page boundaries
+
+	leases *Leases // the migration leases held; heartbeats bound to Run's ctx
 }
 
 // ID returns the session id.
@@ -322,7 +324,7 @@ func newOwner(cfg Config) SessionOwner {
 }
 
 func newSession(cfg Config, env *runbook.Environment, info SessionInfo, vars map[string]string) *Session {
-	s := &Session{cfg: cfg, rb: cfg.Runbook, env: env, info: info, vars: vars}
+	s := &Session{cfg: cfg, rb: cfg.Runbook, env: env, info: info, vars: vars, leases: NewLeases(context.Background())}
 	s.ctl.changed = make(chan struct{})
 	s.redactor = secretsRedactor(cfg)
 	return s
@@ -359,6 +361,9 @@ func withDefaults(cfg Config) (Config, error) {
 	case ModeLive, ModeRehearsal, ModeDryRun:
 	default:
 		return cfg, fmt.Errorf("%w: unknown mode %q (want live, rehearsal or dry-run)", ErrConfig, cfg.Mode)
+	}
+	if cfg.Steps == nil {
+		cfg.Steps = DefaultSteps()
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}

@@ -16,26 +16,6 @@ type SkipError struct{ Reason string }
 
 func (e *SkipError) Error() string { return "skipped: " + e.Reason }
 
-// dryRunSkipped are the kinds a dry-run does not execute at all.
-var dryRunSkipped = map[runbook.Kind]bool{
-	runbook.KindBackup: true, runbook.KindRestoreDrill: true, runbook.KindLock: true,
-	runbook.KindUnlock: true, runbook.KindWait: true,
-}
-
-// dataKinds poll Control.Checkpoint and finish their in-flight writes on an
-// abort instead of being cancelled.
-var dataKinds = map[runbook.Kind]bool{
-	runbook.KindMigrate: true, runbook.KindEstimate: true, runbook.KindVerify: true,
-	runbook.KindBackup: true, runbook.KindRestoreDrill: true,
-}
-
-// rerunSafe kinds change nothing outside the journal (or only read), so an
-// interrupted one re-runs without asking, like an `idempotent: true` step.
-var rerunSafe = map[runbook.Kind]bool{
-	runbook.KindManual: true, runbook.KindDecision: true, runbook.KindApproval: true,
-	runbook.KindEstimate: true, runbook.KindVerify: true, runbook.KindWait: true,
-}
-
 // runStep runs one top-level step to a final state, asking the operator
 // what to do about interruptions and failures.
 func (s *Session) runStep(ctx context.Context, step *runbook.Step) *halt {
@@ -113,7 +93,8 @@ func (s *Session) haltOn(err error) *halt {
 // is set for a rollback step. The returned status is done, skipped,
 // failed or interrupted; err is the executor's error.
 func (s *Session) execute(ctx context.Context, step, of *runbook.Step, resumed bool) (StepStatus, error) {
-	ex := ExecutorFor(step.Kind)
+	kind := s.cfg.Steps[step.Kind]
+	ex := kind.Executor
 	attempt := s.attempts(step, of) + 1
 	start := map[string]any{"kind": step.Kind, "attempt": attempt, "phase": step.Phase}
 	if resumed {
@@ -132,7 +113,7 @@ func (s *Session) execute(ctx context.Context, step, of *runbook.Step, resumed b
 		stepCtx, stopTimer = context.WithTimeoutCause(stepCtx, step.Timeout, fmt.Errorf("timed out after %s", step.Timeout))
 		defer stopTimer()
 	}
-	if !dataKinds[step.Kind] {
+	if !kind.Data {
 		s.setInterrupt(cancel)
 	}
 	t0 := time.Now()
@@ -204,7 +185,7 @@ func (s *Session) autoSkipReason(step *runbook.Step) (reason string, unmet bool,
 			return fmt.Sprintf("when: %s is false", step.When.Source), false, nil
 		}
 	}
-	if s.cfg.Mode == ModeDryRun && dryRunSkipped[step.Kind] {
+	if s.cfg.Mode == ModeDryRun && s.cfg.Steps[step.Kind].DryRunSkipped {
 		return "dry-run", false, nil
 	}
 	return "", false, nil
@@ -219,7 +200,7 @@ func (s *Session) requirementMet(id string) bool {
 		return true
 	}
 	return s.cfg.Mode == ModeDryRun && ss.Status == StepSkipped && !ss.OperatorSkip && !ss.Unmet &&
-		dryRunSkipped[ss.Step.Kind]
+		s.cfg.Steps[ss.Step.Kind].DryRunSkipped
 }
 
 // autoSkip journals a step skipped by the runbook (not by the operator);
@@ -311,7 +292,7 @@ func (s *Session) onInterrupted(ctx context.Context, step *runbook.Step) (Action
 	if err := s.emit(ctx, NewEvent(EvInterrupted, step.ID, map[string]any{"kind": step.Kind})); err != nil {
 		return ActionNone, &halt{OutcomeFailed, err}
 	}
-	if auto := autoResume(step); auto != "" {
+	if auto := s.autoResume(step); auto != "" {
 		return ActionRetry, s.journalAction(ctx, step.ID, Answer{Action: ActionRetry, Reason: auto})
 	}
 	p := Prompt{
@@ -323,13 +304,13 @@ func (s *Session) onInterrupted(ctx context.Context, step *runbook.Step) (Action
 }
 
 // autoResume says why an interrupted step continues without asking ("" : ask).
-func autoResume(step *runbook.Step) string {
+func (s *Session) autoResume(step *runbook.Step) string {
 	switch {
 	case step.Kind == runbook.KindMigrate:
 		return "interrupted: migrate continues from its checkpoints"
 	case step.Idempotent:
 		return "interrupted: idempotent, re-run"
-	case rerunSafe[step.Kind]:
+	case s.cfg.Steps[step.Kind].RerunSafe:
 		return "interrupted: " + string(step.Kind) + " steps are safe to re-run"
 	}
 	return ""

@@ -5,11 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/lockstep-run/lockstep/runbook"
 )
-
-func init() { Register(runbook.KindVerify, ExecutorFunc(runVerify)) }
 
 // Verify limits.
 const (

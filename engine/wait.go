@@ -4,11 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/lockstep-run/lockstep/runbook"
 )
-
-func init() { Register(runbook.KindWait, ExecutorFunc(runWait)) }
 
 // runWait waits for a duration, or until the environment's window opens
 // (`window: true`, or no duration given). The run loop skips it in dry-run.

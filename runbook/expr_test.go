@@ -186,6 +186,13 @@ func TestMigrateReads(t *testing.T) {
 	if got, want := m.Writes(), []string{"email", "full", "legacy", "mail"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Writes() = %v, want %v", got, want)
 	}
+	if m.ReadsWholeItem() {
+		t.Error("ReadsWholeItem() = true for expressions naming their attributes")
+	}
+	m.Set = append(m.Set, runbook.SetClause{Attr: "n", Expr: compile("len(item)")})
+	if !m.ReadsWholeItem() {
+		t.Error("ReadsWholeItem() = false with len(item), want true")
+	}
 }
 
 // TestExprItemVars checks that rewriting item.X into a direct load of

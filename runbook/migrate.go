@@ -84,10 +84,11 @@ func (d *decoder) transform(n *yaml.Node) []string {
 
 // Reads returns the item attributes the migration reads: those read by
 // where and by every set expression, plus the sources of renames. Sorted,
-// unique. The migrate executor guards its conditional write on them.
+// unique. The migrate executor binds them for its expressions and guards
+// its conditional write on them; ReadsWholeItem says when that is not all.
 func (m *MigrateSpec) Reads() []string {
 	seen := map[string]bool{}
-	for _, e := range m.exprs() {
+	for _, e := range m.Exprs() {
 		for _, a := range e.Reads() {
 			seen[a] = true
 		}
@@ -114,7 +115,21 @@ func (m *MigrateSpec) Writes() []string {
 	return sortedKeys(seen)
 }
 
-func (m *MigrateSpec) exprs() []*Expr {
+// ReadsWholeItem reports whether an expression of the migration uses
+// `item` in a way that may read any attribute (passing it whole to a
+// function, indexing it with a computed key), beyond those Reads lists.
+func (m *MigrateSpec) ReadsWholeItem() bool {
+	for _, e := range m.Exprs() {
+		if e != nil && e.Program != nil && e.UsesWholeItem() {
+			return true
+		}
+	}
+	return false
+}
+
+// Exprs returns the migration's expressions: where, then every set
+// expression in order. Where is nil when the step has none.
+func (m *MigrateSpec) Exprs() []*Expr {
 	out := []*Expr{m.Where}
 	for _, c := range m.Set {
 		out = append(out, c.Expr)

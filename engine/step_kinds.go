@@ -1,0 +1,46 @@
+package engine
+
+import "github.com/lockstep-run/lockstep/runbook"
+
+// StepKind is one kind of step: the executor that runs it and the traits
+// the session reads to decide how to run, interrupt and resume it.
+type StepKind struct {
+	Executor Executor
+	// DryRunSkipped kinds are not executed at all by a dry-run.
+	DryRunSkipped bool
+	// Data kinds poll Control.Checkpoint and finish their in-flight writes
+	// on an abort instead of being cancelled.
+	Data bool
+	// RerunSafe kinds change nothing outside the journal (or only read),
+	// so an interrupted one re-runs without asking, like an
+	// `idempotent: true` step.
+	RerunSafe bool
+}
+
+// StepKinds is the table of the step kinds a session can run, by kind.
+// Config.Steps passes one in; DefaultSteps builds the built-in one.
+type StepKinds map[runbook.Kind]StepKind
+
+// DefaultSteps returns a new table of the built-in step kinds.
+func DefaultSteps() StepKinds {
+	return StepKinds{
+		runbook.KindManual:       {Executor: ExecutorFunc(runManual), RerunSafe: true},
+		runbook.KindShell:        {Executor: ExecutorFunc(runShell)},
+		runbook.KindSQL:          {Executor: ExecutorFunc(runSQL)},
+		runbook.KindDecision:     {Executor: ExecutorFunc(runDecision), RerunSafe: true},
+		runbook.KindApproval:     {Executor: ExecutorFunc(runApproval), RerunSafe: true},
+		runbook.KindNotify:       {Executor: ExecutorFunc(runNotify)},
+		runbook.KindEstimate:     {Executor: ExecutorFunc(runEstimate), Data: true, RerunSafe: true},
+		runbook.KindBackup:       {Executor: ExecutorFunc(runBackup), Data: true, DryRunSkipped: true},
+		runbook.KindRestoreDrill: {Executor: ExecutorFunc(runDrill), Data: true, DryRunSkipped: true},
+		runbook.KindMigrate:      {Executor: MigrateExecutor{}, Data: true},
+		runbook.KindVerify:       {Executor: ExecutorFunc(runVerify), Data: true, RerunSafe: true},
+		runbook.KindLock:         {Executor: ExecutorFunc(runLock), DryRunSkipped: true},
+		runbook.KindUnlock:       {Executor: ExecutorFunc(runUnlock), DryRunSkipped: true},
+		runbook.KindWait:         {Executor: ExecutorFunc(runWait), DryRunSkipped: true, RerunSafe: true},
+	}
+}
+
+// ExecutorFor returns the built-in executor for kind, or nil: for tests
+// and tools that run one step outside a session.
+func ExecutorFor(kind runbook.Kind) Executor { return DefaultSteps()[kind].Executor }

@@ -1,0 +1,56 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// TestConfigSteps: a session runs the step kinds of Config.Steps, each
+// kind's executor and traits from one table entry; nil is DefaultSteps.
+func TestConfigSteps(t *testing.T) {
+	src := header + `
+phases:
+  - name: p
+    steps:
+      - {id: sh, kind: shell, with: {run: "exit 3"}}
+`
+	replaced := func(k engine.StepKind) engine.StepKinds {
+		steps := engine.DefaultSteps()
+		steps[runbook.KindShell] = k
+		return steps
+	}
+	custom := engine.ExecutorFunc(func(context.Context, *engine.StepContext) (any, error) { return "custom", nil })
+	tests := []struct {
+		name       string
+		mode       engine.Mode
+		steps      engine.StepKinds
+		want       engine.Outcome
+		wantStatus string
+		wantEnd    string // in the step.end event
+	}{
+		{"nil is the default table", engine.ModeLive, nil, engine.OutcomeAborted, "failed", "exit"},
+		{"the table's executor runs", engine.ModeLive, replaced(engine.StepKind{Executor: custom}),
+			engine.OutcomeCompleted, "done", "custom"},
+		{"a kind missing from the table", engine.ModeLive, engine.StepKinds{},
+			engine.OutcomeAborted, "failed", "no executor for step kind"},
+		{"the table's traits apply", engine.ModeDryRun, replaced(engine.StepKind{Executor: custom, DryRunSkipped: true}),
+			engine.OutcomeCompleted, "skipped", "dry-run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := answers(map[string][]reply{"sh:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}})
+			h := newHarness(t, src, p)
+			h.cfg.Mode, h.cfg.Steps = tt.mode, tt.steps
+			got, _ := h.run()
+			end := h.endOf("sh")
+			if got != tt.want || end["status"] != tt.wantStatus || !strings.Contains(fmt.Sprint(end), tt.wantEnd) {
+				t.Errorf("Run()=%q, step.end %v; want %q, status %q, containing %q\n%s", got, end, tt.want, tt.wantStatus, tt.wantEnd, h.dump())
+			}
+		})
+	}
+}
