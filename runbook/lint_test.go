@@ -3,6 +3,7 @@ package runbook_test
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +12,28 @@ import (
 
 	"github.com/lockstep-run/lockstep/runbook"
 )
+
+var update = flag.Bool("update", false, "rewrite the # want: blocks of testdata/lint and docs/lint.md")
+
+// rewriteWant replaces the `# want:` block of a testdata runbook with got.
+func rewriteWant(t *testing.T, path string, src []byte, got []string) {
+	t.Helper()
+	i := bytes.Index(src, []byte("# want:"))
+	if i < 0 {
+		t.Fatalf("%s has no # want: block", path)
+	}
+	lines := got
+	if len(lines) == 0 {
+		lines = []string{"(none)"}
+	}
+	out := append(src[:i:i], "# want:\n"...)
+	for _, l := range lines {
+		out = append(out, "# "+l+"\n"...)
+	}
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // TestLint lints each testdata/lint/*.yaml and compares the warnings with
 // the file's `# want:` block ("(none)" for a clean runbook).
@@ -40,6 +63,10 @@ func TestLint(t *testing.T) {
 				}
 				got = append(got, strings.TrimPrefix(e.Error(), path+":"))
 			}
+			if *update {
+				rewriteWant(t, path, src, got)
+				return
+			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Lint():\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
@@ -49,7 +76,7 @@ func TestLint(t *testing.T) {
 
 func TestWriteJSON(t *testing.T) {
 	errs := []*runbook.Error{
-		{Pos: runbook.Pos{File: "b.yaml", Line: 2, Col: 1}, Msg: "later", Severity: runbook.SeverityWarning},
+		{Pos: runbook.Pos{File: "b.yaml", Line: 2, Col: 1}, Code: "LS101", Msg: "later", Severity: runbook.SeverityWarning},
 		{Pos: runbook.Pos{File: "b.yaml", Line: 1, Col: 3}, Msg: `unknown key "x"`, Hint: "did you mean y?"},
 	}
 	var buf bytes.Buffer
@@ -61,8 +88,8 @@ func TestWriteJSON(t *testing.T) {
 		t.Fatalf("output is not JSON: %v\n%s", err, buf.String())
 	}
 	want := []map[string]any{
-		{"file": "b.yaml", "line": 1.0, "col": 3.0, "severity": "error", "message": `unknown key "x"`, "hint": "did you mean y?"},
-		{"file": "b.yaml", "line": 2.0, "col": 1.0, "severity": "warning", "message": "later", "hint": ""},
+		{"file": "b.yaml", "line": 1.0, "col": 3.0, "code": "", "severity": "error", "message": `unknown key "x"`, "hint": "did you mean y?"},
+		{"file": "b.yaml", "line": 2.0, "col": 1.0, "code": "LS101", "severity": "warning", "message": "later", "hint": ""},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("WriteJSON() = %v, want %v", got, want)
