@@ -114,11 +114,17 @@ func (l *linter) roleHolders() {
 }
 
 // notifyFields are the fields a notify template's data has (engine.NotifyData),
-// and those of its Window.
+// and those of its Window; an engine test keeps them equal.
 var (
 	notifyFields = []string{"Title", "Name", "Version", "Env", "Mode", "Operator", "Vars", "Steps", "Estimate", "Window"}
 	windowFields = []string{"Start", "End", "Open"}
 )
+
+// NotifyTemplateFields returns the fields lint expects a notify
+// template's data to have, and those of its .Window (copies).
+func NotifyTemplateFields() (data, window []string) {
+	return slices.Clone(notifyFields), slices.Clone(windowFields)
+}
 
 // templateFields checks the root fields each notify template reads.
 func (l *linter) templateFields() {
