@@ -28,9 +28,9 @@ func structureRules() []Rule {
 			Hint:    "name a RACI role: responsible, accountable, consulted or informed",
 			Explain: "A misspelt role is sent as a literal recipient: the people who should hear about the migration never do.",
 			check:   (*linter).notifyRecipients},
-		{Code: "LS105", Summary: "a notify or approval role has no holders", Guideline: 1,
+		{Code: "LS105", Summary: "a notify step names a role that has no holders", Guideline: 1,
 			Hint:    "name its holders under roles:",
-			Explain: "A role nobody holds notifies nobody and can approve nothing: the protocol's who is missing.",
+			Explain: "A role nobody holds notifies nobody: the people the protocol meant to tell are missing.",
 			check:   (*linter).roleHolders},
 		{Code: "LS106", Summary: "a notify template reads a field its data does not have", Guideline: 4,
 			Hint:    "fields: .Title .Name .Version .Env .Mode .Operator .Vars .Steps .Estimate .Window (.Start .End .Open)",
@@ -95,17 +95,14 @@ func (l *linter) notifyRecipients() {
 	}
 }
 
-// roleHolders flags notify and approval steps naming a role nobody holds.
+// roleHolders flags notify steps naming a role nobody holds (an approval
+// role without holders is already a validation error).
 func (l *linter) roleHolders() {
 	for _, s := range l.steps() {
-		var roles []string
-		switch {
-		case s.Kind == KindNotify && s.Notify != nil:
-			roles = s.Notify.To
-		case s.Kind == KindApproval && s.Approval != nil:
-			roles = []string{s.Approval.Role}
+		if s.Kind != KindNotify || s.Notify == nil {
+			continue
 		}
-		for _, to := range roles {
+		for _, to := range s.Notify.To {
 			if slices.Contains(roleNames, to) && len(l.rb.Roles.Holders(to)) == 0 {
 				l.report("LS105", s.Pos, s.ID, "%s step %q: role %q has no holders", s.Kind, s.ID, to)
 			}

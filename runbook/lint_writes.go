@@ -18,7 +18,7 @@ func writeRules() []Rule {
 			check:   (*linter).bigBangLock},
 		{Code: "LS203", Summary: "a sql statement is not idempotent and nothing guards it", Guideline: 3,
 			Hint:    "guard it with a WHERE on the version (WHERE v < 3 … SET v = 3), use INSERT … ON CONFLICT, or move it to a migrate step",
-			Explain: "A sql step is re-run after a crash or a retry. `UPDATE t SET counter = counter + 1` with no WHERE, or a plain INSERT, applies twice when it is re-run: the data is silently wrong. A statement must reach the same result however often it runs.",
+			Explain: "A sql step is re-run after a crash or a retry. `UPDATE t SET counter = counter + 1` with no WHERE, or a plain INSERT, applies twice when it is re-run: the data is silently wrong. A statement must reach the same result however often it runs. A step with a `when:` guard is not flagged: the guard is what decides whether it runs again.",
 			check:   (*linter).sqlIdempotent},
 		{Code: "LS204", Summary: "a step drops or deletes data but is not destructive", Guideline: 6,
 			Hint:    "destructive: true, in a phase that requires verify",
