@@ -78,12 +78,13 @@ func runLint(opts *lintOptions) error {
 		return usageError(fmt.Errorf("unknown --format %q: want text or json", opts.Format))
 	}
 	var all []*runbook.Error
-	nerr, nwarn := 0, 0
+	nerr, nwarn, nsup := 0, 0, 0
 	for _, path := range opts.Files {
-		problems, err := lintFile(opts, path)
+		problems, suppressed, err := lintFile(opts, path)
 		if err != nil {
 			return err
 		}
+		nsup += suppressed
 		for _, e := range problems {
 			if e.Level() == runbook.SeverityError {
 				nerr++
@@ -99,7 +100,11 @@ func runLint(opts *lintOptions) error {
 		}
 	} else {
 		printProblems(f.Out, all)
-		fmt.Fprintf(f.ErrOut, "%d error(s), %d warning(s) in %d file(s)\n", nerr, nwarn, len(opts.Files))
+		sup := ""
+		if nsup > 0 {
+			sup = fmt.Sprintf(", %d suppressed with a reason", nsup)
+		}
+		fmt.Fprintf(f.ErrOut, "%d error(s), %d warning(s)%s in %d file(s)\n", nerr, nwarn, sup, len(opts.Files))
 	}
 	if nerr > 0 {
 		return silentExit(exitBadInput, fmt.Errorf("%d error(s)", nerr))
@@ -108,25 +113,29 @@ func runLint(opts *lintOptions) error {
 }
 
 // lintFile returns the parse errors of path, or its lint findings when it
-// parses, as --env enforces them.
-func lintFile(opts *lintOptions, path string) ([]*runbook.Error, error) {
+// parses, as --env enforces them, and how many findings ignores silenced.
+func lintFile(opts *lintOptions, path string) ([]*runbook.Error, int, error) {
 	rb, err := runbook.ParseFile(path)
 	if err == nil {
 		rep := opts.Rules.Check(rb)
+		n := 0
+		for _, s := range rep.Suppressed {
+			n += s.Count
+		}
 		if opts.Env == "" {
-			return rep.Findings, nil
+			return rep.Findings, n, nil
 		}
 		env := rb.Env(opts.Env)
 		if env == nil {
-			return nil, usageError(fmt.Errorf("runbook %s has no environment %q (it has %s)", path, opts.Env, envNames(rb)))
+			return nil, 0, usageError(fmt.Errorf("runbook %s has no environment %q (it has %s)", path, opts.Env, envNames(rb)))
 		}
-		return rep.Enforced(env), nil
+		return rep.Enforced(env), n, nil
 	}
 	var rerrs runbook.Errors
 	if errors.As(err, &rerrs) {
-		return rerrs, nil
+		return rerrs, 0, nil
 	}
-	return []*runbook.Error{{Pos: runbook.Pos{File: path, Line: 1, Col: 1}, Msg: err.Error(), Hint: "check the path", Severity: runbook.SeverityError}}, nil
+	return []*runbook.Error{{Pos: runbook.Pos{File: path, Line: 1, Col: 1}, Msg: err.Error(), Hint: "check the path", Severity: runbook.SeverityError}}, 0, nil
 }
 
 // enforceLint refuses a live or rehearsal run of a protected environment
