@@ -18,7 +18,7 @@ func verifyRules() []Rule {
 			Explain: "Expand/contract keeps both shapes valid while data moves: the old attribute goes only in the contract (cleanup) phase, once readers moved and the data is verified.",
 			check:   (*linter).removeOutsideCleanup},
 		{Code: "LS504", Summary: "a cleanup phase or destructive step is not gated on a verify phase", Guideline: 6,
-			Hint:    "requires: [verify] (the phase holding the verify step), not only the backup",
+			Hint:    "requires: [verify] (the phase named verify or holding the verify step), not only the backup",
 			Explain: "A contract gated on `backup` starts as soon as the backup is taken, even if the migration was never verified: old data is removed on the strength of an unchecked migration.",
 			check:   (*linter).contractGate},
 		{Code: "LS505", Summary: "a shell or sql step writes and nothing verifies it", Guideline: 6,
@@ -73,9 +73,11 @@ func (l *linter) removeOutsideCleanup() {
 }
 
 // contractGate flags a cleanup phase, or a phase with a destructive step,
-// whose requires name phases but none that holds a verify step.
+// whose requires name phases but none that verifies.
 func (l *linter) contractGate() {
-	verifies := map[string]bool{}
+	// A phase verifies when it holds a verify step, or is named verify
+	// (a removal-only runbook verifies by hand: readers gone, checklists).
+	verifies := map[string]bool{"verify": true}
 	for _, p := range l.rb.Phases {
 		for _, s := range p.Steps {
 			if s.Kind == KindVerify {
