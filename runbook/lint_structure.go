@@ -126,11 +126,11 @@ func NotifyTemplateFields() (data, window []string) {
 // templateFields checks the root fields each notify template reads.
 func (l *linter) templateFields() {
 	for _, s := range l.steps() {
-		if s.Kind != KindNotify || s.Notify == nil || s.Notify.Template == nil || s.Notify.Template.tmpl == nil {
+		if s.Kind != KindNotify || s.Notify == nil || s.Notify.Template == nil {
 			continue
 		}
 		t := s.Notify.Template
-		for _, f := range rootFieldChains(t.tmpl.Tree) {
+		for _, f := range rootFieldChains(t.tree()) {
 			bad, known := f[0], notifyFields
 			if slices.Contains(notifyFields, f[0]) {
 				if f[0] != "Window" || len(f) < 2 || slices.Contains(windowFields, f[1]) {
@@ -152,6 +152,14 @@ func joinDots(f []string) string {
 		out += "." + s
 	}
 	return out
+}
+
+// tree is the template's parse tree, nil when it was not compiled.
+func (t *Template) tree() *parse.Tree {
+	if t == nil || t.tmpl == nil {
+		return nil
+	}
+	return t.tmpl.Tree
 }
 
 // rootFieldChains returns the field chains a template reads from its data

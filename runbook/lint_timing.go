@@ -139,7 +139,7 @@ func (l *linter) notifyEstimate() {
 		if s.Kind != KindNotify || s.Notify == nil || s.Notify.Template == nil || (est >= 0 && est < i) {
 			continue
 		}
-		for _, f := range rootFieldChains(s.Notify.Template.tmpl.Tree) {
+		for _, f := range rootFieldChains(s.Notify.Template.tree()) {
 			if f[0] == "Estimate" {
 				l.report("LS408", s.Notify.Template.Pos, s.ID, "notify step %q reads .Estimate, but no estimate step runs before it", s.ID)
 				break
