@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -100,5 +101,39 @@ func TestWriteJSON(t *testing.T) {
 	buf.Reset()
 	if err := runbook.WriteJSON(&buf, nil); err != nil || strings.TrimSpace(buf.String()) != "[]" {
 		t.Errorf("WriteJSON(nil) = %q, %v; want []", buf.String(), err)
+	}
+}
+
+// TestLintSuppressed: the report lists each ignore that silenced something,
+// with its reason, step and count, for session.start to journal.
+func TestLintSuppressed(t *testing.T) {
+	rb, err := runbook.ParseFile("testdata/lint/ignored.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := runbook.DefaultRules().Check(rb)
+	if len(rep.Findings) != 0 {
+		t.Errorf("Findings = %v, want none", rep.Findings)
+	}
+	var got []string
+	for _, s := range rep.Suppressed {
+		got = append(got, fmt.Sprintf("%s step=%q count=%d: %s", s.Code, s.Step, s.Count, s.Reason))
+	}
+	want := []string{
+		`LS305 step="" count=2: the nightly snapshot is the plan B of these statements`,
+		`LS203 step="bump" count=1: n is reset by the next step; a re-run is harmless`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Suppressed =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	prod := &runbook.Environment{Name: "prod", Protected: true}
+	rb2, err := runbook.ParseFile("testdata/lint/sql-counter.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range runbook.DefaultRules().Check(rb2).Enforced(prod) {
+		if e.Severity != runbook.SeverityError {
+			t.Errorf("Enforced(protected) %v: severity %q, want error", e, e.Severity)
+		}
 	}
 }
