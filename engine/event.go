@@ -11,7 +11,7 @@ type EventKind string
 // Event kinds. Data payloads are documented next to each kind; they are
 // JSON objects so the journal stays readable with the sqlite3 CLI.
 const (
-	EvSessionStart  EventKind = "session.start"  // {runbook, sha256, env, mode, operator, vars}
+	EvSessionStart  EventKind = "session.start"  // {runbook, sha256, env, mode, operator, vars, lint_ignored?: [{code, reason, step, count}]}
 	EvSessionEnd    EventKind = "session.end"    // {outcome, error?}
 	EvSessionResume EventKind = "session.resume" // {operator}
 	EvPhaseStart    EventKind = "phase.start"    // {phase}

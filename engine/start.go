@@ -112,10 +112,16 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	s := newSession(cfg, env, info, mergeVars(rb.Vars, cfg.Vars))
 	s.state = newState(rb, info)
 	s.watchWindow("")
-	err = s.emit(ctx, NewEvent(EvSessionStart, "", map[string]any{
+	start := map[string]any{
 		"runbook": rb.Name, "sha256": rb.SHA256, "env": env.Name, "mode": cfg.Mode,
 		"operator": cfg.Operator, "vars": s.vars, "version": rb.Version, "path": rb.Path,
-	}))
+	}
+	// The lint warnings the runbook suppresses, with their reasons: the
+	// decisions a reviewer of the session must be able to judge.
+	if ignored := runbook.DefaultRules().Check(rb).Suppressed; len(ignored) > 0 {
+		start["lint_ignored"] = ignored
+	}
+	err = s.emit(ctx, NewEvent(EvSessionStart, "", start))
 	if err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}

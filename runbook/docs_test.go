@@ -222,7 +222,11 @@ func lintExample(path string, b yamlBlock) []string {
 	}
 	out := make([]string, 0, len(problems))
 	for _, e := range problems {
-		out = append(out, fmt.Sprintf("%s:%d:%d: %s: %s (%s)", path, b.line+e.Pos.Line-1, e.Pos.Col, e.Level(), e.Msg, e.Hint))
+		msg := e.Msg
+		if e.Code != "" {
+			msg = e.Code + ": " + msg
+		}
+		out = append(out, fmt.Sprintf("%s:%d:%d: %s: %s (%s)", path, b.line+e.Pos.Line-1, e.Pos.Col, e.Level(), msg, e.Hint))
 	}
 	return out
 }
@@ -235,12 +239,13 @@ name: hello
 title: Say hello
 version: 1
 strategy: multi-step
+roles: {accountable: [ann]}
 environments:
   local: {}
 phases:
   - name: greet
     steps:
-      - {id: hello, kind: shell, with: {run: "echo hello"}}
+      - {id: hello, kind: shell, with: {run: "echo hello", dry_run: run}}
 `
 	tests := []struct {
 		name string
@@ -249,9 +254,9 @@ phases:
 	}{
 		{"clean", clean, nil},
 		{"error", strings.Replace(clean, "kind: shell", "kind: shel", 1),
-			[]string{`x.md:20:27: error: unknown step kind "shel" (did you mean shell?)`}},
+			[]string{`x.md:21:27: error: unknown step kind "shel" (did you mean shell?)`}},
 		{"warning", strings.Replace(clean, "strategy: multi-step\n", "", 1),
-			[]string{"x.md:10:1: warning: no strategy chosen for the transition state (strategy: big-bang or multi-step)"}},
+			[]string{"x.md:10:1: warning: LS101: no strategy chosen for the transition state (strategy: big-bang or multi-step)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,17 +40,23 @@ const (
 // node it concerns and an optional hint on how to fix it.
 type Error struct {
 	Pos      Pos
+	Code     string // the lint rule's code (LS203) for a lint finding, else ""
 	Msg      string
 	Hint     string
 	Severity Severity // "" is read as SeverityError
 }
 
 // Error renders the problem as `file:line:col: msg (hint)`.
+// A lint finding names its code first: `file:line:col: LS203: msg (hint)`.
 func (e *Error) Error() string {
-	if e.Hint == "" {
-		return fmt.Sprintf("%s: %s", e.Pos, e.Msg)
+	msg := e.Msg
+	if e.Code != "" {
+		msg = e.Code + ": " + msg
 	}
-	return fmt.Sprintf("%s: %s (%s)", e.Pos, e.Msg, e.Hint)
+	if e.Hint == "" {
+		return fmt.Sprintf("%s: %s", e.Pos, msg)
+	}
+	return fmt.Sprintf("%s: %s (%s)", e.Pos, msg, e.Hint)
 }
 
 // Level returns the severity, SeverityError when unset.
@@ -78,7 +84,7 @@ func (es Errors) Error() string {
 // errors.Is(err, runbook.ErrInvalid).
 func (es Errors) Is(target error) bool { return target == ErrInvalid }
 
-// Sort orders the problems by file, line, column, then message.
+// Sort orders the problems by file, line, column, code, then message.
 func (es Errors) Sort() {
 	sort.SliceStable(es, func(i, j int) bool { return lessError(es[i], es[j]) })
 }
@@ -92,6 +98,9 @@ func lessError(a, b *Error) bool {
 	}
 	if a.Pos.Col != b.Pos.Col {
 		return a.Pos.Col < b.Pos.Col
+	}
+	if a.Code != b.Code {
+		return a.Code < b.Code
 	}
 	return a.Msg < b.Msg
 }

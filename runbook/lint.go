@@ -3,145 +3,163 @@ package runbook
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
-// cleanupPhases are the phase names where a multi-step runbook may remove
-// attributes (the "contract" of expand/contract).
-var cleanupPhases = []string{"cleanup", "contract"}
-
-// Lint returns advisory findings on a valid runbook, sorted by position.
-// They are warnings: the runbook runs, but departs from the method of
-// DESIGN.md (backups before writes, verification before removal, …).
-func Lint(rb *Runbook) []*Error {
-	l := &linter{rb: rb}
-	l.strategy()
-	l.environments()
-	l.steps()
-	es := Errors(l.out)
-	es.Sort()
-	return es
+// Rule is one lint rule: a stable code, what it checks, the safe
+// alternative and why it matters. The table of rules is built by
+// DefaultRules; docs/lint.md is generated from it.
+type Rule struct {
+	Code      string // LS1xx structure … LS6xx store-specific
+	Summary   string // one line: what the rule flags
+	Hint      string // the safe alternative, shown with each finding
+	Guideline int    // the guideline of DESIGN.md it comes from (1–6)
+	Explain   string // the hazard, in a few sentences
+	check     func(*linter)
 }
 
-// linter collects warnings.
+// Guidelines are the six guidelines of DESIGN.md, by number.
+func Guidelines() []string {
+	return []string{"",
+		"a protocol defined in advance (who, when, what)",
+		"a strategy for the transition state (estimate, big-bang or multi-step)",
+		"reproducible in every environment (idempotent, rehearsed, dry-runnable)",
+		"communication with stakeholders (risks, the right moment)",
+		"rollback (backups taken, restore practised, a down migration or plan B)",
+		"a final check (verify before removing old data, audit after)",
+	}
+}
+
+// Explanation renders the rule for `lockstep lint --explain CODE` and
+// docs/lint.md: summary, hazard, guideline and hint.
+func (r Rule) Explanation() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s\n\n%s\n\nGuideline %d: %s.\n\nFix: %s\n", r.Code, r.Summary, r.Explain, r.Guideline, Guidelines()[r.Guideline], r.Hint)
+	return b.String()
+}
+
+// Rules is an immutable table of lint rules, indexed by code. Build it
+// with DefaultRules and pass it where linting happens.
+type Rules struct {
+	list   []Rule
+	byCode map[string]int
+}
+
+// All returns the rules in code order (a copy).
+func (rs *Rules) All() []Rule { return slices.Clone(rs.list) }
+
+// Rule returns the rule with code, if there is one.
+func (rs *Rules) Rule(code string) (Rule, bool) {
+	i, ok := rs.byCode[strings.ToUpper(code)]
+	if !ok {
+		return Rule{}, false
+	}
+	return rs.list[i], true
+}
+
+// newRules indexes a table and sorts it by code; a duplicate code panics
+// (a programming error the tests catch).
+func newRules(list []Rule) *Rules {
+	slices.SortFunc(list, func(a, b Rule) int { return strings.Compare(a.Code, b.Code) })
+	rs := &Rules{list: list, byCode: make(map[string]int, len(list))}
+	for i, r := range list {
+		if _, dup := rs.byCode[r.Code]; dup {
+			panic("duplicate lint code " + r.Code)
+		}
+		rs.byCode[r.Code] = i
+	}
+	return rs
+}
+
+// DefaultRules returns the built-in rule table.
+func DefaultRules() *Rules {
+	var list []Rule
+	list = append(list, structureRules()...)
+	list = append(list, writeRules()...)
+	list = append(list, rollbackRules()...)
+	list = append(list, timingRules()...)
+	list = append(list, verifyRules()...)
+	list = append(list, storeRules()...)
+	return newRules(list)
+}
+
+// Suppressed is a finding a `lint: {ignore: {CODE: reason}}` silenced.
+type Suppressed struct {
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+	Step   string `json:"step,omitempty"` // "" for a runbook-wide ignore
+	Pos    Pos    `json:"-"`              // the ignore's position
+	Count  int    `json:"count"`          // findings it silenced
+}
+
+// LintReport is the result of linting one runbook.
+type LintReport struct {
+	// Findings are the unsuppressed warnings, sorted by position.
+	Findings Errors
+	// Suppressed lists every ignore that silenced at least one finding.
+	Suppressed []Suppressed
+}
+
+// Enforced returns the findings as env enforces them: in a protected
+// environment every unsuppressed warning refuses a live or rehearsal run,
+// so each is returned with SeverityError; elsewhere they stay warnings.
+func (r *LintReport) Enforced(env *Environment) Errors {
+	out := make(Errors, len(r.Findings))
+	for i, e := range r.Findings {
+		c := *e
+		if env != nil && env.Protected {
+			c.Severity = SeverityError
+		}
+		out[i] = &c
+	}
+	return out
+}
+
+// Lint returns the unsuppressed findings of the built-in rules on a valid
+// runbook, sorted by position. They are warnings: the runbook runs (except
+// in a protected environment), but departs from the method of DESIGN.md.
+func Lint(rb *Runbook) []*Error { return DefaultRules().Check(rb).Findings }
+
+// Check runs every rule on rb and applies its suppressions.
+func (rs *Rules) Check(rb *Runbook) *LintReport {
+	l := &linter{rb: rb, rules: rs}
+	for _, r := range rs.list {
+		if r.check != nil {
+			r.check(l)
+		}
+	}
+	rep := &LintReport{}
+	rep.Findings, rep.Suppressed = l.suppress()
+	rep.Findings.Sort()
+	return rep
+}
+
+// finding is a rule's finding before suppression.
+type finding struct {
+	err  *Error
+	step string // the top-level step it concerns, "" for the runbook
+}
+
+// linter collects the findings of one runbook.
 type linter struct {
-	rb  *Runbook
-	out []*Error
+	rb    *Runbook
+	rules *Rules
+	out   []finding
 }
 
-func (l *linter) warn(p Pos, hint, format string, args ...any) {
-	l.out = append(l.out, &Error{Pos: p, Msg: fmt.Sprintf(format, args...), Hint: hint, Severity: SeverityWarning})
+// report records a finding of code at p with the rule's hint.
+func (l *linter) report(code string, p Pos, step string, format string, args ...any) {
+	r, _ := l.rules.Rule(code)
+	l.reportHint(code, p, step, r.Hint, format, args...)
+}
+
+// reportHint records a finding with its own hint.
+func (l *linter) reportHint(code string, p Pos, step, hint, format string, args ...any) {
+	l.out = append(l.out, finding{step: step, err: &Error{Pos: p, Code: code, Msg: fmt.Sprintf(format, args...), Hint: hint, Severity: SeverityWarning}})
 }
 
 // top is the position of the runbook's first line.
 func (l *linter) top() Pos { return Pos{File: orElse(l.rb.file, l.rb.Path), Line: 1, Col: 1} }
 
-func (l *linter) strategy() {
-	if l.rb.Strategy == "" {
-		l.warn(l.top(), "strategy: big-bang or multi-step", "no strategy chosen for the transition state")
-	}
-	if l.rb.Strategy != "big-bang" {
-		return
-	}
-	for _, s := range l.rb.Steps() {
-		if s.Kind == KindLock {
-			return
-		}
-	}
-	l.warn(l.top(), "add a lock step before the migration", "big-bang runbook without a lock step")
-}
-
-func (l *linter) environments() {
-	if len(l.rb.Environments) == 0 {
-		l.warn(l.top(), "environments: {local: {store: {...}}}", "no environments: lockstep run needs --env ENV")
-	}
-	for _, e := range l.rb.Environments {
-		if e.Protected && e.Window == nil {
-			l.warn(e.Pos, "window: {days: [...], from: \"22:00\", to: \"02:00\", tz: ...}", "protected environment %q has no window", e.Name)
-		}
-		if e.Store == nil && l.needsStore() {
-			l.warn(e.Pos, "data steps need store: {kind: ..., ...}", "environment %q has no store", e.Name)
-		}
-	}
-}
-
-func (l *linter) steps() {
-	phaseOf := map[string]*Phase{}
-	for _, p := range l.rb.Phases {
-		for _, s := range p.Steps {
-			phaseOf[s.ID] = p
-		}
-	}
-	seen := map[Kind]bool{}
-	for i, s := range l.rb.Steps() {
-		p := phaseOf[s.ID]
-		if s.Destructive && len(p.Requires) == 0 {
-			l.warn(s.Pos, "requires: [verify] on the phase", "destructive step %q is in phase %q, which requires no earlier phase", s.ID, p.Name)
-		}
-		if s.Kind == KindMigrate {
-			l.migrate(s, p, seen, l.rb.Steps()[i+1:])
-		}
-		if s.Kind == KindNotify {
-			l.recipients(s)
-		}
-		if s.Kind == KindBackup && !l.later(l.rb.Steps()[i+1:], KindRestoreDrill) {
-			l.warn(s.Pos, "add a restore-drill step from it", "backup %q is never restored in a drill", s.ID)
-		}
-		seen[s.Kind] = true
-	}
-}
-
-// migrate checks one migrate step.
-func (l *linter) migrate(s *Step, p *Phase, seen map[Kind]bool, after []*Step) {
-	m := s.Migrate
-	if !seen[KindBackup] {
-		l.warn(s.Pos, "add a backup step before it", "migrate step %q has no backup before it", s.ID)
-	}
-	if (len(m.Set) > 0 || len(m.Rename) > 0 || len(m.Transform) > 0) && !l.later(after, KindVerify) {
-		l.warn(s.Pos, "add a verify step after it", "migrate step %q is never verified", s.ID)
-	}
-	if len(m.Remove) > 0 && !s.Destructive {
-		l.warn(s.Pos, "destructive: true asks for extra confirmation", "migrate step %q removes attributes but is not destructive", s.ID)
-	}
-	if len(m.Remove) > 0 && l.rb.Strategy == "multi-step" && !slices.Contains(cleanupPhases, p.Name) {
-		l.warn(s.Pos, "remove old attributes in a cleanup phase that requires verify", "multi-step runbook removes attributes in phase %q", p.Name)
-	}
-	if s.Rollback == nil && !s.Destructive {
-		l.warn(s.Pos, "rollback: a down migration, or the backup as plan B", "migrate step %q has no rollback", s.ID)
-	}
-}
-
-// recipients flags notify recipients that look like a misspelt role.
-func (l *linter) recipients(s *Step) {
-	for _, to := range s.Notify.To {
-		if slices.Contains(roleNames, to) {
-			if len(l.rb.Roles.Holders(to)) == 0 {
-				l.warn(s.Pos, "name its holders under roles:", "notify step %q: role %q has no holders", s.ID, to)
-			}
-			continue
-		}
-		if hint := didYouMean(to, roleNames); hint != "" {
-			l.warn(s.Pos, hint, "notify step %q: %q is not a role", s.ID, to)
-		}
-	}
-}
-
-// needsStore reports whether a step works on the environment's store.
-func (l *linter) needsStore() bool {
-	for _, s := range l.rb.Steps() {
-		switch s.Kind {
-		case KindEstimate, KindBackup, KindRestoreDrill, KindMigrate, KindVerify, KindLock, KindUnlock:
-			return true
-		}
-	}
-	return false
-}
-
-// later reports whether a step of kind is among steps.
-func (l *linter) later(steps []*Step, kind Kind) bool {
-	for _, s := range steps {
-		if s.Kind == kind {
-			return true
-		}
-	}
-	return false
-}
+// steps returns the top-level steps in run order.
+func (l *linter) steps() []*Step { return l.rb.Steps() }

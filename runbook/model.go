@@ -79,7 +79,10 @@ type Runbook struct {
 	// every store's StoreSpec.VersionAttribute ("" when not given).
 	VersionAttribute string
 	Phases           []*Phase
-	file             string // the file as Parse was given it, for positions
+	// Lint is the top-level `lint:` (nil when absent): suppressions that
+	// apply to the whole runbook.
+	Lint *LintSpec
+	file string // the file as Parse was given it, for positions
 }
 
 // Env returns the environment called name, or nil.
@@ -214,6 +217,7 @@ type Step struct {
 	Requires    []string // step ids that must be done
 	Destructive bool
 	When        *Expr
+	Lint        *LintSpec // the step's `lint:`; nil when absent
 
 	Shell        *ShellSpec
 	SQL          *SQLSpec

@@ -20,7 +20,7 @@ import (
 
 // topKeys are the keys of a runbook document.
 var topKeys = []string{"lockstep", "name", "title", "version", "strategy", "roles",
-	"environments", "secrets", "vars", "version_attribute", "phases"}
+	"environments", "secrets", "vars", "version_attribute", "phases", "lint"}
 
 // Strategies are the values of `strategy:`.
 var Strategies = []string{"big-bang", "multi-step"}
@@ -195,6 +195,9 @@ func (d *decoder) runbook(rb *Runbook, n *yaml.Node) {
 	}
 	if v := f.get("phases"); v != nil {
 		rb.Phases = d.phases(v)
+	}
+	if v := f.get("lint"); v != nil {
+		rb.Lint = d.lintSpec(v, "runbook lint")
 	}
 }
 

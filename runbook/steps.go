@@ -10,7 +10,7 @@ import (
 var (
 	phaseKeys = []string{"name", "requires", "steps"}
 	stepKeys  = []string{"id", "kind", "text", "checklist", "with", "rollback", "idempotent",
-		"timeout", "requires", "destructive", "when"}
+		"timeout", "requires", "destructive", "when", "lint"}
 	// notInRollback are the step keys a rollback step may not have: it takes
 	// its id from its step, runs when rolled back, and has no rollback itself.
 	notInRollback = map[string]string{"id": "its id is the step's id + " + RollbackSuffix,
@@ -162,6 +162,9 @@ func (d *decoder) stepCommon(s *Step, f fields) {
 	}
 	if v := f.get("when"); v != nil {
 		s.When = d.expr(v, "when")
+	}
+	if v := f.get("lint"); v != nil {
+		s.Lint = d.lintSpec(v, "step lint")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -14,24 +15,42 @@ import (
 type lintOptions struct {
 	f *factory
 
-	Files  []string
-	Format string // text | json
+	Files   []string
+	Format  string // text | json
+	Env     string // "": no environment's enforcement
+	Explain string // a code to explain instead of linting
+	Rules   *runbook.Rules
 }
 
 func newCmdLint(f *factory, runF func(context.Context, *lintOptions) error) *cobra.Command {
-	opts := &lintOptions{f: f}
+	opts := &lintOptions{f: f, Rules: runbook.DefaultRules()}
 	cmd := &cobra.Command{
 		Use:   "lint RUNBOOK...",
-		Short: "Check runbooks: every error and warning with file:line:col",
+		Short: "Check runbooks: every error and coded warning with file:line:col",
 		Long: `Parse and validate each runbook and run the lint rules on the valid ones.
-Every problem is printed as file:line:col: message (hint). Exits 2 when any
-runbook has an error; warnings alone exit 0.
+Every problem is printed as file:line:col: message (hint); a lint warning
+names its code (LS101…LS603, see docs/lint.md). Exits 2 when any runbook has
+an error; warnings alone exit 0.
+
+lint: {ignore: {CODE: "reason"}} at the top of a runbook or on a step
+suppresses a warning; the reason is journaled when a run starts.
+
+--env ENV shows what that environment enforces: in a protected environment
+every unsuppressed warning refuses a live or rehearsal run, so it is
+reported as an error and lint exits 2.
+
+--explain CODE prints the rule's hazard, guideline and fix.
 
 --format json prints one JSON array of
-{"file","line","col","severity":"error"|"warning","message","hint"}.`,
-		Args: usageArgs(cobra.MinimumNArgs(1)),
+{"file","line","col","code","severity":"error"|"warning","message","hint"}.`,
+		Example: `  lockstep lint split.yaml --env production
+  lockstep lint --explain LS203`,
+		Args: usageArgs(cobra.ArbitraryArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Files = args
+			if opts.Explain == "" && len(args) == 0 {
+				return usageError(errors.New("lint needs at least one RUNBOOK, or --explain CODE"))
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -39,18 +58,34 @@ runbook has an error; warnings alone exit 0.
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&opts.Env, "env", "e", "", "report what this environment enforces (protected: warnings refuse a run)")
+	cmd.Flags().StringVar(&opts.Explain, "explain", "", "print the explanation of a lint code, e.g. LS203")
 	return cmd
 }
 
 // runLint lints every file and reports all problems.
 func runLint(opts *lintOptions) error {
+	f := opts.f
+	if opts.Explain != "" {
+		r, ok := opts.Rules.Rule(opts.Explain)
+		if !ok {
+			return usageError(fmt.Errorf("unknown lint code %q: the codes are listed in docs/lint.md", opts.Explain))
+		}
+		fmt.Fprint(f.Out, r.Explanation())
+		return nil
+	}
 	if opts.Format != "text" && opts.Format != "json" {
 		return usageError(fmt.Errorf("unknown --format %q: want text or json", opts.Format))
 	}
 	var all []*runbook.Error
-	nerr, nwarn := 0, 0
+	nerr, nwarn, nsup := 0, 0, 0
 	for _, path := range opts.Files {
-		for _, e := range lintFile(path) {
+		problems, suppressed, err := lintFile(opts, path)
+		if err != nil {
+			return err
+		}
+		nsup += suppressed
+		for _, e := range problems {
 			if e.Level() == runbook.SeverityError {
 				nerr++
 			} else {
@@ -59,14 +94,17 @@ func runLint(opts *lintOptions) error {
 			all = append(all, e)
 		}
 	}
-	f := opts.f
 	if opts.Format == "json" {
 		if err := runbook.WriteJSON(f.Out, all); err != nil {
 			return err
 		}
 	} else {
 		printProblems(f.Out, all)
-		fmt.Fprintf(f.ErrOut, "%d error(s), %d warning(s) in %d file(s)\n", nerr, nwarn, len(opts.Files))
+		sup := ""
+		if nsup > 0 {
+			sup = fmt.Sprintf(", %d suppressed with a reason", nsup)
+		}
+		fmt.Fprintf(f.ErrOut, "%d error(s), %d warning(s)%s in %d file(s)\n", nerr, nwarn, sup, len(opts.Files))
 	}
 	if nerr > 0 {
 		return silentExit(exitBadInput, fmt.Errorf("%d error(s)", nerr))
@@ -74,15 +112,46 @@ func runLint(opts *lintOptions) error {
 	return nil
 }
 
-// lintFile returns the parse errors of path, or its lint warnings when it parses.
-func lintFile(path string) []*runbook.Error {
+// lintFile returns the parse errors of path, or its lint findings when it
+// parses, as --env enforces them, and how many findings ignores silenced.
+func lintFile(opts *lintOptions, path string) ([]*runbook.Error, int, error) {
 	rb, err := runbook.ParseFile(path)
 	if err == nil {
-		return runbook.Lint(rb)
+		rep := opts.Rules.Check(rb)
+		n := 0
+		for _, s := range rep.Suppressed {
+			n += s.Count
+		}
+		if opts.Env == "" {
+			return rep.Findings, n, nil
+		}
+		env := rb.Env(opts.Env)
+		if env == nil {
+			return nil, 0, usageError(fmt.Errorf("runbook %s has no environment %q (it has %s)", path, opts.Env, envNames(rb)))
+		}
+		return rep.Enforced(env), n, nil
 	}
 	var rerrs runbook.Errors
 	if errors.As(err, &rerrs) {
-		return rerrs
+		return rerrs, 0, nil
 	}
-	return []*runbook.Error{{Pos: runbook.Pos{File: path, Line: 1, Col: 1}, Msg: err.Error(), Hint: "check the path", Severity: runbook.SeverityError}}
+	return []*runbook.Error{{Pos: runbook.Pos{File: path, Line: 1, Col: 1}, Msg: err.Error(), Hint: "check the path", Severity: runbook.SeverityError}}, 0, nil
+}
+
+// enforceLint refuses a live or rehearsal run of a protected environment
+// while the runbook has unsuppressed lint warnings: each is printed with
+// its code, and the run exits 2 before any journal is touched. Elsewhere,
+// and in dry-run, warnings do not stop a run.
+func enforceLint(f *factory, rb *runbook.Runbook, env *runbook.Environment, mode engine.Mode) error {
+	if !env.Protected || mode == engine.ModeDryRun {
+		return nil
+	}
+	problems := runbook.DefaultRules().Check(rb).Enforced(env)
+	if len(problems) == 0 {
+		return nil
+	}
+	fmt.Fprintf(f.ErrOut, "the protected environment %q refuses to start with %d lint warning(s):\n", env.Name, len(problems))
+	printProblems(f.ErrOut, problems)
+	fmt.Fprintln(f.ErrOut, `fix them, or suppress one with lint: {ignore: {CODE: "reason"}} (lockstep lint --explain CODE)`)
+	return silentExit(exitBadInput, fmt.Errorf("%d lint warning(s) in protected environment %q", len(problems), env.Name))
 }

@@ -54,11 +54,15 @@ func looksLikePath(s string) bool {
 }
 
 // printProblems prints each runbook problem as `file:line:col: message (hint)`,
-// warnings as `file:line:col: warning: message (hint)`.
+// warnings as `file:line:col: warning: CODE: message (hint)`.
 func printProblems(w io.Writer, errs runbook.Errors) {
 	for _, e := range errs {
 		if e.Level() == runbook.SeverityWarning {
-			fmt.Fprintln(w, (&runbook.Error{Pos: e.Pos, Msg: "warning: " + e.Msg, Hint: e.Hint}).Error())
+			msg := e.Msg
+			if e.Code != "" {
+				msg = e.Code + ": " + msg
+			}
+			fmt.Fprintln(w, (&runbook.Error{Pos: e.Pos, Msg: "warning: " + msg, Hint: e.Hint}).Error())
 			continue
 		}
 		fmt.Fprintln(w, e.Error())

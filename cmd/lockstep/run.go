@@ -115,6 +115,9 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	if env == nil {
 		return usageError(fmt.Errorf("runbook %s has no environment %q (it has %s)", rb.Path, opts.Env, envNames(rb)))
 	}
+	if err := enforceLint(f, rb, env, mode); err != nil {
+		return err
+	}
 	if env.Protected && opts.Yes {
 		return usageError(fmt.Errorf("--yes is refused for the protected environment %q: confirm by typing its name, or put `confirm_env: %s` in the --answers file", env.Name, env.Name))
 	}
