@@ -110,15 +110,15 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	s := newSession(cfg, env, info, mergeVars(rb.Vars, cfg.Vars))
 	s.state = newState(rb, info)
 	s.watchWindow("")
-	err = s.emit(ctx, NewEvent(EvSessionStart, "", map[string]any{
-		"runbook": rb.Name, "sha256": rb.SHA256, "env": env.Name, "mode": cfg.Mode,
-		"operator": cfg.Operator, "vars": s.vars, "version": rb.Version, "path": rb.Path,
+	err = s.emit(ctx, NewEvent("", SessionStarted{
+		Runbook: rb.Name, SHA256: rb.SHA256, Env: env.Name, Mode: cfg.Mode,
+		Operator: cfg.Operator, Vars: s.vars, Version: rb.Version, Path: rb.Path,
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
 	if env.Protected {
-		if err := s.emit(ctx, NewEvent(EvConfirm, "", map[string]any{"what": "env", "value": env.Name})); err != nil {
+		if err := s.emit(ctx, NewEvent("", Confirmed{What: "env", Value: env.Name})); err != nil {
 			return nil, fmt.Errorf("start session: %w", err)
 		}
 	}
@@ -150,7 +150,7 @@ func warnShortSecrets(ctx context.Context, s *Session, cfg Config) error {
 		}
 	}
 	for _, msg := range msgs {
-		if err := s.emit(ctx, NewEvent(EvWarning, "", map[string]any{"message": msg})); err != nil {
+		if err := s.emit(ctx, NewEvent("", Warning{Message: msg})); err != nil {
 			return err
 		}
 	}
@@ -235,11 +235,11 @@ func resumeClaimed(ctx context.Context, cfg Config, sessionID string) (*Session,
 	s.watchWindow(outside)
 	s.state.Outcome = OutcomeRunning
 	s.ctl.paused = false
-	if err := s.emit(ctx, NewEvent(EvSessionResume, "", map[string]any{"operator": cfg.Operator})); err != nil {
+	if err := s.emit(ctx, NewEvent("", SessionResumed{Operator: cfg.Operator})); err != nil {
 		return nil, err
 	}
 	if outside != "" {
-		if err := s.emit(ctx, NewEvent(EvConfirm, "", map[string]any{"what": "outside_window", "value": outside})); err != nil {
+		if err := s.emit(ctx, NewEvent("", Confirmed{What: "outside_window", Value: outside})); err != nil {
 			return nil, err
 		}
 	}

@@ -17,7 +17,7 @@ var tlT0 = time.Date(2026, 11, 23, 19, 0, 0, 0, time.UTC)
 type tlEvents []engine.Event
 
 func (es *tlEvents) add(at float64, step string, kind engine.EventKind, data any, operator ...string) *tlEvents {
-	ev := engine.NewEvent(kind, step, data)
+	ev := rawEvent(kind, step, data)
 	ev.SessionID, ev.Seq, ev.Operator = "S1", int64(len(*es)+1), "alice"
 	ev.Time = tlT0.Add(time.Duration(at * float64(time.Second)))
 	if len(operator) > 0 {

@@ -11,7 +11,7 @@ import (
 )
 
 func ev(kind engine.EventKind, step string, data any) engine.Event {
-	e := engine.NewEvent(kind, step, data)
+	e := rawEvent(kind, step, data)
 	e.SessionID, e.Operator = "S1", "alice"
 	return e
 }
