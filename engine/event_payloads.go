@@ -69,8 +69,10 @@ type StepEnded struct {
 	Reason string     `json:"reason,omitempty"`
 	// Unmet marks a step the runbook skipped because a requirement was
 	// not met: it did not complete, so it does not satisfy `requires:`.
-	Unmet      bool            `json:"unmet,omitempty"`
-	DurationMS int64           `json:"duration_ms"`
+	Unmet bool `json:"unmet,omitempty"`
+	// DurationMS is always journaled (0 for a step that did not run); nil
+	// only in an old journal's step.end without it.
+	DurationMS *int64          `json:"duration_ms"`
 	Result     json.RawMessage `json:"result,omitempty"`
 }
 

@@ -146,7 +146,7 @@ func (s *Session) execute(ctx context.Context, step, of *runbook.Step, resumed b
 		}
 	}
 	s.setInterrupt(nil)
-	end := stepEnd{Status: StepDone, DurationMS: time.Since(t0).Milliseconds()}
+	end := stepEnd{Status: StepDone, DurationMS: new(time.Since(t0).Milliseconds())}
 	var skip *SkipError
 	switch {
 	case err == nil:
@@ -222,13 +222,13 @@ func (s *Session) requirementMet(id string) bool {
 // autoSkip journals a step skipped by the runbook (not by the operator);
 // unmet marks a skip for an unmet requirement.
 func (s *Session) autoSkip(ctx context.Context, step *runbook.Step, reason string, unmet bool) error {
-	return s.emit(ctx, NewEvent(step.ID, StepEnded{Status: StepSkipped, Reason: reason, Unmet: unmet}))
+	return s.emit(ctx, NewEvent(step.ID, StepEnded{Status: StepSkipped, Reason: reason, Unmet: unmet, DurationMS: new(int64(0))}))
 }
 
 // failUnrunnable ends a step that cannot even start (its `when:` does not
 // evaluate): the session fails with the error.
 func (s *Session) failUnrunnable(ctx context.Context, step *runbook.Step, err error) *halt {
-	if e := s.emit(ctx, NewEvent(step.ID, StepEnded{Status: StepFailed, Error: err.Error()})); e != nil {
+	if e := s.emit(ctx, NewEvent(step.ID, StepEnded{Status: StepFailed, Error: err.Error(), DurationMS: new(int64(0))})); e != nil {
 		err = errors.Join(err, e)
 	}
 	return &halt{OutcomeFailed, fmt.Errorf("step %s: %w", step.ID, err)}

@@ -299,9 +299,13 @@ func outcomeLine(outcome string) string {
 	return "session ended: " + outcome
 }
 
-// seconds renders milliseconds as "1.2s".
-func seconds(ms int64) string {
-	return fmt.Sprintf("%.1fs", float64(ms)/1000)
+// seconds renders milliseconds as "1.2s" (nil: 0.0s).
+func seconds(ms *int64) string {
+	var n int64
+	if ms != nil {
+		n = *ms
+	}
+	return fmt.Sprintf("%.1fs", float64(n)/1000)
 }
 
 func suffix(s string) string {
