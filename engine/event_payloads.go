@@ -271,35 +271,95 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Kind methods: the one place a payload type is tied to its event kind.
+// The Kind methods below are the one place a payload type is tied to its
+// event kind.
 
-func (SessionStarted) Kind() EventKind    { return EvSessionStart }
-func (SessionEnded) Kind() EventKind      { return EvSessionEnd }
-func (SessionResumed) Kind() EventKind    { return EvSessionResume }
-func (PhaseStarted) Kind() EventKind      { return EvPhaseStart }
-func (PhaseEnded) Kind() EventKind        { return EvPhaseEnd }
-func (StepStarted) Kind() EventKind       { return EvStepStart }
-func (StepEnded) Kind() EventKind         { return EvStepEnd }
-func (StepSkip) Kind() EventKind          { return EvStepSkip }
-func (StepRetry) Kind() EventKind         { return EvStepRetry }
-func (StepMarkDone) Kind() EventKind      { return EvStepMarkDone }
-func (StepInterruption) Kind() EventKind  { return EvInterrupted }
-func (Output) Kind() EventKind            { return EvOutput }
-func (CheckTicked) Kind() EventKind       { return EvCheck }
-func (Decided) Kind() EventKind           { return EvDecision }
-func (Approved) Kind() EventKind          { return EvApproval }
-func (Confirmed) Kind() EventKind         { return EvConfirm }
-func (Notified) Kind() EventKind          { return EvNotify }
-func (Note) Kind() EventKind              { return EvNote }
-func (Paused) Kind() EventKind            { return EvPause }
-func (Resumed) Kind() EventKind           { return EvResume }
-func (Aborted) Kind() EventKind           { return EvAbort }
-func (RollbackStarted) Kind() EventKind   { return EvRollbackStart }
-func (RollbackEnded) Kind() EventKind     { return EvRollbackEnd }
+// Kind is EvSessionStart.
+func (SessionStarted) Kind() EventKind { return EvSessionStart }
+
+// Kind is EvSessionEnd.
+func (SessionEnded) Kind() EventKind { return EvSessionEnd }
+
+// Kind is EvSessionResume.
+func (SessionResumed) Kind() EventKind { return EvSessionResume }
+
+// Kind is EvPhaseStart.
+func (PhaseStarted) Kind() EventKind { return EvPhaseStart }
+
+// Kind is EvPhaseEnd.
+func (PhaseEnded) Kind() EventKind { return EvPhaseEnd }
+
+// Kind is EvStepStart.
+func (StepStarted) Kind() EventKind { return EvStepStart }
+
+// Kind is EvStepEnd.
+func (StepEnded) Kind() EventKind { return EvStepEnd }
+
+// Kind is EvStepSkip.
+func (StepSkip) Kind() EventKind { return EvStepSkip }
+
+// Kind is EvStepRetry.
+func (StepRetry) Kind() EventKind { return EvStepRetry }
+
+// Kind is EvStepMarkDone.
+func (StepMarkDone) Kind() EventKind { return EvStepMarkDone }
+
+// Kind is EvInterrupted.
+func (StepInterruption) Kind() EventKind { return EvInterrupted }
+
+// Kind is EvOutput.
+func (Output) Kind() EventKind { return EvOutput }
+
+// Kind is EvCheck.
+func (CheckTicked) Kind() EventKind { return EvCheck }
+
+// Kind is EvDecision.
+func (Decided) Kind() EventKind { return EvDecision }
+
+// Kind is EvApproval.
+func (Approved) Kind() EventKind { return EvApproval }
+
+// Kind is EvConfirm.
+func (Confirmed) Kind() EventKind { return EvConfirm }
+
+// Kind is EvNotify.
+func (Notified) Kind() EventKind { return EvNotify }
+
+// Kind is EvNote.
+func (Note) Kind() EventKind { return EvNote }
+
+// Kind is EvPause.
+func (Paused) Kind() EventKind { return EvPause }
+
+// Kind is EvResume.
+func (Resumed) Kind() EventKind { return EvResume }
+
+// Kind is EvAbort.
+func (Aborted) Kind() EventKind { return EvAbort }
+
+// Kind is EvRollbackStart.
+func (RollbackStarted) Kind() EventKind { return EvRollbackStart }
+
+// Kind is EvRollbackEnd.
+func (RollbackEnded) Kind() EventKind { return EvRollbackEnd }
+
+// Kind is EvRollbackRequest.
 func (RollbackRequested) Kind() EventKind { return EvRollbackRequest }
-func (RateChanged) Kind() EventKind       { return EvRate }
-func (QuitRequested) Kind() EventKind     { return EvQuit }
-func (Checkpointed) Kind() EventKind      { return EvCheckpoint }
-func (Progress) Kind() EventKind          { return EvProgress }
-func (Warning) Kind() EventKind           { return EvWarning }
-func (Result) Kind() EventKind            { return EvResult }
+
+// Kind is EvRate.
+func (RateChanged) Kind() EventKind { return EvRate }
+
+// Kind is EvQuit.
+func (QuitRequested) Kind() EventKind { return EvQuit }
+
+// Kind is EvCheckpoint.
+func (Checkpointed) Kind() EventKind { return EvCheckpoint }
+
+// Kind is EvProgress.
+func (Progress) Kind() EventKind { return EvProgress }
+
+// Kind is EvWarning.
+func (Warning) Kind() EventKind { return EvWarning }
+
+// Kind is EvResult.
+func (Result) Kind() EventKind { return EvResult }
