@@ -32,8 +32,8 @@ func runApproval(ctx context.Context, sc *StepContext) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("approval %s: %w", sc.Step.ID, err)
 	}
-	data := map[string]any{"approver": ans.Approver, "role": role, "reason": ans.Reason}
-	if err := sc.Emit(NewEvent(EvApproval, "", data)); err != nil {
+	data := Approved{Approver: ans.Approver, Role: role, Reason: ans.Reason}
+	if err := sc.Emit(NewEvent("", data)); err != nil {
 		return nil, err
 	}
 	return data, nil

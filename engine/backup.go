@@ -76,7 +76,7 @@ func runBackup(ctx context.Context, sc *StepContext) (any, error) {
 	res.ItemCount, res.Bytes, res.GzipBytes, res.SHA256 = man.ItemCount, man.Bytes, man.GzipBytes, man.SHA256
 	res.ElapsedMS = time.Since(start).Milliseconds()
 	if sc.Emit != nil {
-		if err := sc.Emit(NewEvent(EvResult, sc.Step.ID, man)); err != nil {
+		if err := sc.Emit(NewEvent(sc.Step.ID, Result{man})); err != nil {
 			return nil, err
 		}
 	}
@@ -93,7 +93,7 @@ func nativeBackup(ctx context.Context, sc *StepContext, nb NativeBackuper, info 
 			return ctx.Err()
 		}
 		res.NativeError = err.Error()
-		return emitWarning(sc, "native backup unavailable; continuing with the logical export", map[string]any{"error": err.Error()})
+		return emitWarning(sc, Warning{Message: "native backup unavailable; continuing with the logical export", Error: err.Error()})
 	}
 	res.Native = &bi
 	return emitOutput(sc, fmt.Sprintf("native backup %s: %s", bi.Name, bi.Status))

@@ -121,22 +121,22 @@ func (s *Session) apply(ctx context.Context, c Command, step string) {
 		s.applyCheck(ctx, c, step)
 		return
 	case CmdPause:
-		ev = NewEvent(EvPause, step, map[string]any{})
+		ev = NewEvent(step, Paused{})
 	case CmdContinue:
-		ev = NewEvent(EvResume, step, map[string]any{})
+		ev = NewEvent(step, Resumed{})
 	case CmdAbort:
-		ev = NewEvent(EvAbort, step, map[string]any{"reason": c.Text})
+		ev = NewEvent(step, Aborted{Reason: c.Text})
 	case CmdRollback:
-		ev = NewEvent(EvRollbackRequest, step, map[string]any{"reason": c.Text})
+		ev = NewEvent(step, RollbackRequested{Reason: c.Text})
 	case CmdNote:
-		ev = NewEvent(EvNote, step, map[string]any{"text": c.Text})
+		ev = NewEvent(step, Note{Text: c.Text})
 	case CmdRate:
 		rate, err := strconv.Atoi(strings.TrimSpace(c.Text))
 		if err != nil || rate < 0 {
 			s.warn(ctx, step, "rate: want a non-negative number of items/s, got "+strconv.Quote(c.Text))
 			return
 		}
-		ev = NewEvent(EvRate, step, map[string]any{"rate": rate})
+		ev = NewEvent(step, RateChanged{Rate: rate})
 	default:
 		s.warn(ctx, step, "unknown command "+strconv.Quote(string(c.Kind)))
 		return
@@ -166,7 +166,7 @@ func (s *Session) apply(ctx context.Context, c Command, step string) {
 }
 
 func (s *Session) warn(ctx context.Context, step, msg string) {
-	_ = s.emit(ctx, NewEvent(EvWarning, step, map[string]any{"message": msg}))
+	_ = s.emit(ctx, NewEvent(step, Warning{Message: msg}))
 }
 
 // setInterrupt registers what an abort or rollback cancels (nil: nothing).
@@ -269,7 +269,7 @@ func (s *Session) Quit(ctx context.Context, reason string) error {
 	if ended {
 		return nil
 	}
-	return s.emit(ctx, NewEvent(EvQuit, step, map[string]any{"reason": reason}))
+	return s.emit(ctx, NewEvent(step, QuitRequested{Reason: reason}))
 }
 
 // checklistWatcher is what a session's Control offers a checklist step:

@@ -134,17 +134,13 @@ func emitOutput(sc *StepContext, text string) error {
 	if sc.Emit == nil {
 		return nil
 	}
-	return sc.Emit(NewEvent(EvOutput, sc.Step.ID, map[string]any{"stream": "stdout", "text": text}))
+	return sc.Emit(NewEvent(sc.Step.ID, Output{Stream: "stdout", Text: text}))
 }
 
 // emitWarning journals a warning.
-func emitWarning(sc *StepContext, msg string, extra map[string]any) error {
+func emitWarning(sc *StepContext, w Warning) error {
 	if sc.Emit == nil {
 		return nil
 	}
-	data := map[string]any{"message": msg}
-	for k, v := range extra {
-		data[k] = v
-	}
-	return sc.Emit(NewEvent(EvWarning, sc.Step.ID, data))
+	return sc.Emit(NewEvent(sc.Step.ID, w))
 }

@@ -28,7 +28,7 @@ func runDecision(ctx context.Context, sc *StepContext) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decision %s: %w", sc.Step.ID, err)
 	}
-	if err := sc.Emit(NewEvent(EvDecision, "", map[string]any{"choice": ans.Choice, "reason": ans.Reason})); err != nil {
+	if err := sc.Emit(NewEvent("", Decided{Choice: ans.Choice, Reason: ans.Reason})); err != nil {
 		return nil, err
 	}
 	return map[string]any{"choice": ans.Choice, "reason": ans.Reason}, nil

@@ -61,12 +61,12 @@ func checkDrift(ctx context.Context, cfg Config, protected bool) (drift, error) 
 func (d drift) journal(ctx context.Context, s *Session) error {
 	switch {
 	case d.acknowledge != "":
-		return s.emit(ctx, NewEvent(EvConfirm, "", map[string]any{
-			"what": "rehearsal_drift", "value": d.acknowledge, "rehearsal_sha256": d.rehearsal,
+		return s.emit(ctx, NewEvent("", Confirmed{
+			What: "rehearsal_drift", Value: d.acknowledge, RehearsalSHA256: d.rehearsal,
 		}))
 	case !d.rehearsed:
-		return s.emit(ctx, NewEvent(EvWarning, "", map[string]any{
-			"message": "no completed rehearsal of this runbook in the journal",
+		return s.emit(ctx, NewEvent("", Warning{
+			Message: "no completed rehearsal of this runbook in the journal",
 		}))
 	}
 	return nil

@@ -68,7 +68,7 @@ func runDrill(ctx context.Context, sc *StepContext) (any, error) {
 		defer cancel()
 		_ = scratch.Close()
 		if derr := creator.DropScratch(dctx, res.Scratch); derr != nil {
-			_ = emitWarning(sc, "could not drop scratch table "+res.Scratch, map[string]any{"error": derr.Error()})
+			_ = emitWarning(sc, Warning{Message: "could not drop scratch table " + res.Scratch, Error: derr.Error()})
 		}
 	}()
 	err = drill(ctx, scratch, br.Manifest, man, &res)
@@ -78,7 +78,7 @@ func runDrill(ctx context.Context, sc *StepContext) (any, error) {
 		return res, fmt.Errorf("restore-drill %s: %w", sc.Step.ID, err)
 	}
 	if sc.Emit != nil {
-		_ = sc.Emit(NewEvent(EvResult, sc.Step.ID, res))
+		_ = sc.Emit(NewEvent(sc.Step.ID, Result{res}))
 	}
 	return res, nil
 }

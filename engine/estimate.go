@@ -88,7 +88,7 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 	if sc.Mode != ModeDryRun {
 		probe, err := probeWriteRate(ctx, sc, st, info.Key)
 		if err != nil {
-			_ = emitWarning(sc, "write probe skipped: "+err.Error(), nil)
+			_ = emitWarning(sc, Warning{Message: "write probe skipped: " + err.Error()})
 		}
 		res.Probe = probe
 	}
@@ -99,7 +99,7 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 	}
 	recommend(sc, &res)
 	if sc.Emit != nil {
-		if err := sc.Emit(NewEvent(EvResult, sc.Step.ID, res)); err != nil {
+		if err := sc.Emit(NewEvent(sc.Step.ID, Result{res})); err != nil {
 			return nil, err
 		}
 	}
@@ -124,18 +124,18 @@ func estimateSummary(res *EstimateResult) string {
 // could not be evaluated.
 func estimateWarnings(sc *StepContext, spec *runbook.EstimateSpec, res *EstimateResult) {
 	if res.CountStale {
-		_ = emitWarning(sc, fmt.Sprintf("the table's approximate item count (%d) is stale: the sample alone read %d items; "+
+		_ = emitWarning(sc, Warning{Message: fmt.Sprintf("the table's approximate item count (%d) is stale: the sample alone read %d items; "+
 			"the figures are lower bounds (set exact_count: true on the estimate step to count every item)", res.StaleCount, res.Sample),
-			map[string]any{"stale_count": res.StaleCount, "sample": res.Sample})
+			StaleCount: &res.StaleCount, Sample: &res.Sample})
 	}
 	if res.SampleErrors > 0 {
 		what := "the version attribute"
 		if spec.Where != nil {
 			what = "the version attribute or where"
 		}
-		_ = emitWarning(sc, fmt.Sprintf("%s could not be evaluated on %d of %d sampled items (counted in the migration set; migrate would fail them): %s",
+		_ = emitWarning(sc, Warning{Message: fmt.Sprintf("%s could not be evaluated on %d of %d sampled items (counted in the migration set; migrate would fail them): %s",
 			what, res.SampleErrors, res.Sample, strings.Join(res.ErrorKeys, "; ")),
-			map[string]any{"errors": res.SampleErrors, "keys": res.ErrorKeys})
+			Errors: &res.SampleErrors, Keys: res.ErrorKeys})
 	}
 }
 

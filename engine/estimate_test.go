@@ -74,7 +74,7 @@ func TestEstimateUsesRehearsalThroughput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	end := engine.NewEvent(engine.EvStepEnd, "bump", map[string]any{"status": "done",
+	end := rawEvent(engine.EvStepEnd, "bump", map[string]any{"status": "done",
 		"result": engine.MigrateResult{ItemsPerSec: 250, AvgItemB: 60}})
 	end.SessionID, end.Operator = reh.ID, "alice"
 	if _, err := r.j.Append(r.ctx, end); err != nil {

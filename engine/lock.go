@@ -137,9 +137,9 @@ func askTakeover(ctx context.Context, sc *StepContext, old Lease) (string, error
 		return "", fmt.Errorf("lock step %q: taking over the expired lease of %s needs a reason", sc.Step.ID, old.Holder)
 	}
 	if sc.Emit != nil {
-		if err := sc.Emit(NewEvent(EvDecision, sc.Step.ID, map[string]any{
-			"choice": "take over expired lease", "reason": a.Reason, "previous_holder": old.Holder,
-			"previous_session": old.Session})); err != nil {
+		if err := sc.Emit(NewEvent(sc.Step.ID, Decided{
+			Choice: "take over expired lease", Reason: a.Reason, PreviousHolder: old.Holder,
+			PreviousSession: old.Session})); err != nil {
 			return "", err
 		}
 	}
@@ -260,7 +260,7 @@ func warnRelease(sc *StepContext, rerr *releaseError) error {
 	if sc.Emit == nil {
 		return nil
 	}
-	return sc.Emit(NewEvent(EvWarning, sc.Step.ID, map[string]any{"message": rerr.Error()}))
+	return sc.Emit(NewEvent(sc.Step.ID, Warning{Message: rerr.Error()}))
 }
 
 // flagKey turns a maintenance key (strings from YAML) into an item key.

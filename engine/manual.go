@@ -43,7 +43,7 @@ func runManual(ctx context.Context, sc *StepContext) (any, error) {
 			if closed || i < 0 || i >= len(ticked) || ticked[i] {
 				continue
 			}
-			if err := sc.Emit(NewEvent(EvCheck, "", map[string]any{"index": i, "item": sc.Step.Checklist[i]})); err != nil {
+			if err := sc.Emit(NewEvent("", CheckTicked{Index: i, Item: sc.Step.Checklist[i]})); err != nil {
 				return err
 			}
 			ticked[i] = true

@@ -124,7 +124,7 @@ func (m *migrator) run(ctx context.Context) (any, error) {
 		}
 		m.base = m.totals()
 	}
-	if err := m.emit(NewEvent(EvOutput, m.sc.Step.ID, map[string]any{"stream": "stdout", "text": m.describe(cursors)})); err != nil {
+	if err := m.emit(NewEvent(m.sc.Step.ID, Output{Stream: "stdout", Text: m.describe(cursors)})); err != nil {
 		return nil, err
 	}
 	rctx, stopReport := context.WithCancel(ctx)
@@ -150,7 +150,7 @@ func (m *migrator) run(ctx context.Context) (any, error) {
 	stopReport()
 	<-reported
 	res := m.result()
-	_ = m.emit(NewEvent(EvProgress, m.sc.Step.ID, m.progress()))
+	_ = m.emit(NewEvent(m.sc.Step.ID, m.progress()))
 	if err := m.firstError(errs); err != nil {
 		return res, err
 	}
@@ -158,7 +158,7 @@ func (m *migrator) run(ctx context.Context) (any, error) {
 		return res, err
 	}
 	if m.dry {
-		_ = m.emit(NewEvent(EvResult, m.sc.Step.ID, res))
+		_ = m.emit(NewEvent(m.sc.Step.ID, Result{res}))
 	}
 	return res, nil
 }

@@ -116,7 +116,7 @@ func (m *migrator) totals() MigrateCounts {
 // per second over the last two seconds: what the store actually takes)
 // and write_limit (the limiter's effective rate, 0 = unlimited: a ceiling,
 // not a measure).
-func (m *migrator) progress() map[string]any {
+func (m *migrator) progress() Progress {
 	t := m.totals()
 	done, before := t.settled(), m.base.settled()
 	el := time.Since(m.started)
@@ -129,12 +129,12 @@ func (m *migrator) progress() map[string]any {
 	if rate > 0 && m.total > done {
 		eta = int64(float64(m.total-done) / rate * 1000)
 	}
-	return map[string]any{
-		"done": done, "total": m.total, "scanned": t.Scanned, "migrated": t.Migrated,
-		"skipped": t.Skipped(), "unchanged": t.Unchanged, "conflicts": t.Conflicts, "throttles": t.Throttles,
-		"failures": t.Failures, "rate": round1(rate), "items_per_sec": round1(writes),
-		"write_limit": round1(m.lim.Limit()), "write_rate": round1(m.lim.Rate(time.Now())),
-		"eta_ms": eta,
+	return Progress{
+		Done: done, Total: m.total, Scanned: t.Scanned, Migrated: t.Migrated,
+		Skipped: t.Skipped(), Unchanged: t.Unchanged, Conflicts: t.Conflicts, Throttles: t.Throttles,
+		Failures: t.Failures, Rate: round1(rate), ItemsPerSec: round1(writes),
+		WriteLimit: round1(m.lim.Limit()), WriteRate: round1(m.lim.Rate(time.Now())),
+		ETAms: eta,
 	}
 }
 
@@ -152,11 +152,11 @@ func (m *migrator) report(ctx context.Context) {
 		}
 		p := m.progress()
 		if m.sc.Progress != nil {
-			m.sc.Progress(NewEvent(EvProgress, m.sc.Step.ID, p))
+			m.sc.Progress(NewEvent(m.sc.Step.ID, p))
 		}
 		if time.Since(lastJournal) >= 5*time.Second {
 			lastJournal = time.Now()
-			_ = m.emit(NewEvent(EvProgress, m.sc.Step.ID, p))
+			_ = m.emit(NewEvent(m.sc.Step.ID, p))
 		}
 	}
 }
@@ -174,9 +174,9 @@ func (m *migrator) noteThrottles() {
 	m.throttleNoted, m.throttleAt = th, time.Now()
 	m.throttleMu.Unlock()
 	limit, through := m.lim.Limit(), m.lim.Rate(time.Now())
-	_ = m.emit(NewEvent(EvWarning, m.sc.Step.ID, map[string]any{
-		"message":   fmt.Sprintf("writes throttled %d times; %.0f items/s getting through, limit adapted to %.0f items/s", th, through, limit),
-		"throttles": th, "write_limit": round1(limit), "write_rate": round1(through)}))
+	_ = m.emit(NewEvent(m.sc.Step.ID, Warning{
+		Message:   fmt.Sprintf("writes throttled %d times; %.0f items/s getting through, limit adapted to %.0f items/s", th, through, limit),
+		Throttles: &th, WriteLimit: new(round1(limit)), WriteRate: new(round1(through))}))
 }
 
 // emit journals ev; segments call it concurrently.

@@ -67,7 +67,7 @@ func (s *sampler) add(m *migrator, p plan) {
 	}
 	s.diffs = append(s.diffs, d)
 	s.mu.Unlock()
-	_ = m.emit(NewEvent(EvOutput, m.sc.Step.ID, map[string]any{"stream": "stdout", "text": d.String()}))
+	_ = m.emit(NewEvent(m.sc.Step.ID, Output{Stream: "stdout", Text: d.String()}))
 }
 
 func (s *sampler) list() []SampleDiff {

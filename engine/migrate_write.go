@@ -201,11 +201,11 @@ func (m *migrator) warn(seg int, it Item, msg string, err error) {
 	if m.warned.Add(1) > maxJournaledFailures {
 		return
 	}
-	data := map[string]any{"message": msg, "key": keyString(KeyOf(it, m.key), m.key), "segment": seg}
+	data := Warning{Message: msg, Key: keyString(KeyOf(it, m.key), m.key), Segment: &seg}
 	if err != nil {
-		data["error"] = m.redact(err.Error())
+		data.Error = m.redact(err.Error())
 	}
-	_ = m.emit(NewEvent(EvWarning, m.sc.Step.ID, data))
+	_ = m.emit(NewEvent(m.sc.Step.ID, data))
 }
 
 func (m *migrator) redact(s string) string {

@@ -84,8 +84,8 @@ func runNotify(ctx context.Context, sc *StepContext) (any, error) {
 	}
 	res := &NotifyResult{Channel: channel, To: recipients(sc.Runbook.Roles, spec.To), Message: msg,
 		Sent: sc.Mode != ModeDryRun}
-	if err := sc.Emit(NewEvent(EvNotify, "", map[string]any{
-		"channel": channel, "to": res.To, "message": msg, "sent": res.Sent,
+	if err := sc.Emit(NewEvent("", Notified{
+		Channel: channel, To: res.To, Message: msg, Sent: res.Sent,
 	})); err != nil {
 		return nil, err
 	}

@@ -90,8 +90,8 @@ phases:
 	h.s = s
 	// What a session that ran `count` leaves behind, then stopped.
 	for _, ev := range []engine.Event{
-		engine.NewEvent(engine.EvStepStart, "count", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
-		engine.NewEvent(engine.EvStepEnd, "count", map[string]any{"status": "done", "duration_ms": 3,
+		rawEvent(engine.EvStepStart, "count", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
+		rawEvent(engine.EvStepEnd, "count", map[string]any{"status": "done", "duration_ms": 3,
 			"result": map[string]any{"migrated": 1200000, "rate": 1234567.5, "small": 0.25, "list": []any{3000000}}}),
 	} {
 		ev.SessionID, ev.Operator = s.ID(), "alice"

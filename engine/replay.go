@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -54,16 +53,7 @@ func (s *State) clone() State {
 }
 
 // stepEnd is the data of a step.end event.
-type stepEnd struct {
-	Status StepStatus `json:"status"`
-	Error  string     `json:"error,omitempty"`
-	Reason string     `json:"reason,omitempty"`
-	// Unmet marks a step the runbook skipped because a requirement was
-	// not met: it did not complete, so it does not satisfy `requires:`.
-	Unmet      bool            `json:"unmet,omitempty"`
-	DurationMS int64           `json:"duration_ms"`
-	Result     json.RawMessage `json:"result,omitempty"`
-}
+type stepEnd = StepEnded
 
 // apply folds one event into the state.
 func (s *State) apply(ev Event) {

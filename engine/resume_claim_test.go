@@ -107,16 +107,16 @@ phases:
 
 func TestEndedOutcome(t *testing.T) {
 	end := func(o engine.Outcome) engine.Event {
-		return engine.NewEvent(engine.EvSessionEnd, "", map[string]any{"outcome": o})
+		return rawEvent(engine.EvSessionEnd, "", map[string]any{"outcome": o})
 	}
-	resume := engine.NewEvent(engine.EvSessionResume, "", nil)
+	resume := rawEvent(engine.EvSessionResume, "", nil)
 	tests := []struct {
 		name   string
 		events []engine.Event
 		want   engine.Outcome
 	}{
 		{"no events", nil, engine.OutcomeRunning},
-		{"never ended", []engine.Event{engine.NewEvent(engine.EvSessionStart, "", nil)}, engine.OutcomeRunning},
+		{"never ended", []engine.Event{rawEvent(engine.EvSessionStart, "", nil)}, engine.OutcomeRunning},
 		{"ended", []engine.Event{end(engine.OutcomeAborted)}, engine.OutcomeAborted},
 		{"stopped then resumed", []engine.Event{end(engine.OutcomeStopped), resume}, engine.OutcomeRunning},
 		{"resumed then completed", []engine.Event{end(engine.OutcomeStopped), resume, end(engine.OutcomeCompleted)}, engine.OutcomeCompleted},

@@ -35,9 +35,9 @@ func (h *harness) crash() string {
 	}
 	h.s = s
 	for _, ev := range []engine.Event{
-		engine.NewEvent(engine.EvStepStart, "a", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
-		engine.NewEvent(engine.EvStepEnd, "a", map[string]any{"status": "done", "duration_ms": 3, "result": map[string]any{"exit_code": 0}}),
-		engine.NewEvent(engine.EvStepStart, "b", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
+		rawEvent(engine.EvStepStart, "a", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
+		rawEvent(engine.EvStepEnd, "a", map[string]any{"status": "done", "duration_ms": 3, "result": map[string]any{"exit_code": 0}}),
+		rawEvent(engine.EvStepStart, "b", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
 	} {
 		ev.SessionID, ev.Operator = s.ID(), "alice"
 		if _, err := h.j.Append(ctx, ev); err != nil {

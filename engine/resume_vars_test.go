@@ -181,7 +181,7 @@ phases:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := engine.NewEvent(engine.EvSessionStart, "", map[string]any{"redacted": "{\"vars\":{...[REDACTED]..."})
+	ev := rawEvent(engine.EvSessionStart, "", map[string]any{"redacted": "{\"vars\":{...[REDACTED]..."})
 	ev.SessionID, ev.Operator = info.ID, "alice"
 	if _, err := h.j.Append(ctx, ev); err != nil {
 		t.Fatal(err)

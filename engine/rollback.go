@@ -20,7 +20,7 @@ func (s *Session) rollback(ctx context.Context, reason string) *halt {
 	started := s.state.RollingBack
 	s.mu.Unlock()
 	if !started {
-		if err := s.emit(ctx, NewEvent(EvRollbackStart, "", map[string]any{"reason": reason})); err != nil {
+		if err := s.emit(ctx, NewEvent("", RollbackStarted{Reason: reason})); err != nil {
 			return &halt{OutcomeFailed, err}
 		}
 	}
@@ -34,7 +34,7 @@ func (s *Session) rollback(ctx context.Context, reason string) *halt {
 			return h
 		}
 	}
-	if err := s.emit(ctx, NewEvent(EvRollbackEnd, "", map[string]any{})); err != nil {
+	if err := s.emit(ctx, NewEvent("", RollbackEnded{})); err != nil {
 		return &halt{OutcomeFailed, err}
 	}
 	return &halt{outcome: OutcomeRolledBack}

@@ -74,14 +74,14 @@ func (s *Session) releaseLeases(ctx context.Context, outcome Outcome) {
 		err = s.leases.Release(ctx)
 	}
 	if err != nil {
-		_ = s.emit(ctx, NewEvent(EvWarning, "", map[string]any{"message": "release lease: " + err.Error()}))
+		_ = s.emit(ctx, NewEvent("", Warning{Message: "release lease: " + err.Error()}))
 		return
 	}
 	text := fmt.Sprintf("released %d migration lease(s)", len(held))
 	if flags > 0 {
 		text += "; maintenance flag left on: the migration is incomplete; resume or roll back to clear it"
 	}
-	_ = s.emit(ctx, NewEvent(EvNote, "", map[string]any{"text": text, "by": NoteByLockstep}))
+	_ = s.emit(ctx, NewEvent("", Note{Text: text, By: NoteByLockstep}))
 }
 
 func (s *Session) run(ctx context.Context) *halt {
@@ -109,7 +109,7 @@ func (s *Session) runPhase(ctx context.Context, ph *runbook.Phase) *halt {
 	if len(todo) == 0 {
 		return nil
 	}
-	if err := s.emit(ctx, NewEvent(EvPhaseStart, "", map[string]any{"phase": ph.Name})); err != nil {
+	if err := s.emit(ctx, NewEvent("", PhaseStarted{Phase: ph.Name})); err != nil {
 		return &halt{OutcomeFailed, err}
 	}
 	if missing := s.unmetPhases(ph); len(missing) > 0 {
@@ -130,7 +130,7 @@ func (s *Session) runPhase(ctx context.Context, ph *runbook.Phase) *halt {
 }
 
 func (s *Session) endPhase(ctx context.Context, ph *runbook.Phase, status string) *halt {
-	if err := s.emit(ctx, NewEvent(EvPhaseEnd, "", map[string]any{"phase": ph.Name, "status": status})); err != nil {
+	if err := s.emit(ctx, NewEvent("", PhaseEnded{Phase: ph.Name, Status: status})); err != nil {
 		return &halt{OutcomeFailed, err}
 	}
 	return nil
@@ -235,11 +235,11 @@ func (s *Session) isStop(ctx context.Context, err error) bool {
 // the journal (front ends print it) and still wraps the original.
 func (s *Session) finish(ctx context.Context, h *halt) (Outcome, error) {
 	ctx = context.WithoutCancel(ctx)
-	data := map[string]any{"outcome": h.outcome}
+	data := SessionEnded{Outcome: h.outcome}
 	if h.err != nil {
-		data["error"] = h.err.Error()
+		data.Error = h.err.Error()
 	}
-	err := s.emit(ctx, NewEvent(EvSessionEnd, "", data))
+	err := s.emit(ctx, NewEvent("", data))
 	if err == nil {
 		if e := s.cfg.Journal.EndSession(ctx, s.info.ID, h.outcome); e != nil {
 			err = fmt.Errorf("end session: %w", e)

@@ -51,7 +51,7 @@ func runShell(ctx context.Context, sc *StepContext) (any, error) {
 	res := &ShellResult{Command: sc.Redact(shellText(spec))}
 	if sc.Mode == ModeDryRun && spec.DryRun != "run" {
 		res.WouldRun = true
-		err := sc.Emit(NewEvent(EvOutput, "", map[string]any{"stream": "stdout", "text": "would run: " + res.Command}))
+		err := sc.Emit(NewEvent("", Output{Stream: "stdout", Text: "would run: " + res.Command}))
 		return res, err
 	}
 	env, err := shellEnv(spec.Env, sc.Getenv)
@@ -268,7 +268,7 @@ func (o *outputSink) flush() {
 			continue
 		}
 		text := o.sc.Redact(strings.Join(lines, "\n"))
-		if err := o.sc.Emit(NewEvent(EvOutput, "", map[string]any{"stream": stream, "text": text})); err != nil && o.err == nil {
+		if err := o.sc.Emit(NewEvent("", Output{Stream: stream, Text: text})); err != nil && o.err == nil {
 			o.err = err
 		}
 	}

@@ -112,21 +112,16 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	s := newSession(cfg, env, info, mergeVars(rb.Vars, cfg.Vars))
 	s.state = newState(rb, info)
 	s.watchWindow("")
-	start := map[string]any{
-		"runbook": rb.Name, "sha256": rb.SHA256, "env": env.Name, "mode": cfg.Mode,
-		"operator": cfg.Operator, "vars": s.vars, "version": rb.Version, "path": rb.Path,
-	}
-	// The lint warnings the runbook suppresses, with their reasons: the
-	// decisions a reviewer of the session must be able to judge.
-	if ignored := runbook.DefaultRules().Check(rb).Suppressed; len(ignored) > 0 {
-		start["lint_ignored"] = ignored
-	}
-	err = s.emit(ctx, NewEvent(EvSessionStart, "", start))
+	err = s.emit(ctx, NewEvent("", SessionStarted{
+		Runbook: rb.Name, SHA256: rb.SHA256, Env: env.Name, Mode: cfg.Mode,
+		Operator: cfg.Operator, Vars: s.vars, Version: rb.Version, Path: rb.Path,
+		LintIgnored: runbook.DefaultRules().Check(rb).Suppressed,
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
 	if env.Protected {
-		if err := s.emit(ctx, NewEvent(EvConfirm, "", map[string]any{"what": "env", "value": env.Name})); err != nil {
+		if err := s.emit(ctx, NewEvent("", Confirmed{What: "env", Value: env.Name})); err != nil {
 			return nil, fmt.Errorf("start session: %w", err)
 		}
 	}
@@ -158,7 +153,7 @@ func warnShortSecrets(ctx context.Context, s *Session, cfg Config) error {
 		}
 	}
 	for _, msg := range msgs {
-		if err := s.emit(ctx, NewEvent(EvWarning, "", map[string]any{"message": msg})); err != nil {
+		if err := s.emit(ctx, NewEvent("", Warning{Message: msg})); err != nil {
 			return err
 		}
 	}
@@ -243,11 +238,11 @@ func resumeClaimed(ctx context.Context, cfg Config, sessionID string) (*Session,
 	s.watchWindow(outside)
 	s.state.Outcome = OutcomeRunning
 	s.ctl.paused = false
-	if err := s.emit(ctx, NewEvent(EvSessionResume, "", map[string]any{"operator": cfg.Operator})); err != nil {
+	if err := s.emit(ctx, NewEvent("", SessionResumed{Operator: cfg.Operator})); err != nil {
 		return nil, err
 	}
 	if outside != "" {
-		if err := s.emit(ctx, NewEvent(EvConfirm, "", map[string]any{"what": "outside_window", "value": outside})); err != nil {
+		if err := s.emit(ctx, NewEvent("", Confirmed{What: "outside_window", Value: outside})); err != nil {
 			return nil, err
 		}
 	}

@@ -96,14 +96,11 @@ func (s *Session) execute(ctx context.Context, step, of *runbook.Step, resumed b
 	kind := s.cfg.Steps[step.Kind]
 	ex := kind.Executor
 	attempt := s.attempts(step, of) + 1
-	start := map[string]any{"kind": step.Kind, "attempt": attempt, "phase": step.Phase}
-	if resumed {
-		start["resumed"] = true
-	}
+	start := StepStarted{StepKind: string(step.Kind), Attempt: attempt, Phase: step.Phase, Resumed: resumed}
 	if of != nil {
-		start["phase"], start["rollback_of"] = "rollback", of.ID
+		start.Phase, start.RollbackOf = "rollback", of.ID
 	}
-	if err := s.emit(ctx, NewEvent(EvStepStart, step.ID, start)); err != nil {
+	if err := s.emit(ctx, NewEvent(step.ID, start)); err != nil {
 		return StepFailed, err
 	}
 	stepCtx, cancel := context.WithCancelCause(ctx)
@@ -130,12 +127,12 @@ func (s *Session) execute(ctx context.Context, step, of *runbook.Step, resumed b
 		}
 	}
 	s.setInterrupt(nil)
-	end := stepEnd{Status: StepDone, DurationMS: time.Since(t0).Milliseconds()}
+	end := stepEnd{Status: StepDone, DurationMS: new(time.Since(t0).Milliseconds())}
 	var skip *SkipError
 	switch {
 	case err == nil:
 	case errors.As(err, &skip):
-		if e := s.emit(ctx, NewEvent(EvStepSkip, step.ID, map[string]any{"reason": skip.Reason})); e != nil {
+		if e := s.emit(ctx, NewEvent(step.ID, StepSkip{Reason: skip.Reason})); e != nil {
 			return StepFailed, e
 		}
 		end.Status, end.Reason, err = StepSkipped, skip.Reason, nil
@@ -154,7 +151,7 @@ func (s *Session) execute(ctx context.Context, step, of *runbook.Step, resumed b
 		}
 		end.Result = b
 	}
-	if e := s.emit(ctx, NewEvent(EvStepEnd, step.ID, end)); e != nil {
+	if e := s.emit(ctx, NewEvent(step.ID, end)); e != nil {
 		return StepFailed, errors.Join(err, e)
 	}
 	return end.Status, err
@@ -206,13 +203,13 @@ func (s *Session) requirementMet(id string) bool {
 // autoSkip journals a step skipped by the runbook (not by the operator);
 // unmet marks a skip for an unmet requirement.
 func (s *Session) autoSkip(ctx context.Context, step *runbook.Step, reason string, unmet bool) error {
-	return s.emit(ctx, NewEvent(EvStepEnd, step.ID, stepEnd{Status: StepSkipped, Reason: reason, Unmet: unmet}))
+	return s.emit(ctx, NewEvent(step.ID, StepEnded{Status: StepSkipped, Reason: reason, Unmet: unmet, DurationMS: new(int64(0))}))
 }
 
 // failUnrunnable ends a step that cannot even start (its `when:` does not
 // evaluate): the session fails with the error.
 func (s *Session) failUnrunnable(ctx context.Context, step *runbook.Step, err error) *halt {
-	if e := s.emit(ctx, NewEvent(EvStepEnd, step.ID, stepEnd{Status: StepFailed, Error: err.Error()})); e != nil {
+	if e := s.emit(ctx, NewEvent(step.ID, StepEnded{Status: StepFailed, Error: err.Error(), DurationMS: new(int64(0))})); e != nil {
 		err = errors.Join(err, e)
 	}
 	return &halt{OutcomeFailed, fmt.Errorf("step %s: %w", step.ID, err)}
@@ -234,7 +231,7 @@ func (s *Session) confirmDestructive(ctx context.Context, step *runbook.Step) *h
 	if ans.Action == ActionSkip {
 		return s.operatorSkip(ctx, step.ID, ans.Reason)
 	}
-	if err := s.emit(ctx, NewEvent(EvConfirm, step.ID, map[string]any{"what": "destructive", "value": ans.Confirm})); err != nil {
+	if err := s.emit(ctx, NewEvent(step.ID, Confirmed{What: "destructive", Value: ans.Confirm})); err != nil {
 		return &halt{OutcomeFailed, err}
 	}
 	if !ans.Confirm {
@@ -258,7 +255,7 @@ func (s *Session) operatorSkip(ctx context.Context, id, reason string) *halt {
 	if reason == "" {
 		return &halt{OutcomeFailed, fmt.Errorf("skip %s: %w", id, ErrReasonRequired)}
 	}
-	return s.haltOn(s.emit(ctx, NewEvent(EvStepSkip, id, map[string]any{"reason": reason})))
+	return s.haltOn(s.emit(ctx, NewEvent(id, StepSkip{Reason: reason})))
 }
 
 // MaxAttempts is how many times a failing step may run before retry is no
@@ -289,7 +286,7 @@ func (s *Session) onFailed(ctx context.Context, step *runbook.Step, cause error)
 // migrate steps continue from their checkpoints, idempotent and rerun-safe
 // steps re-run, others ask (retry, mark done with a reason, skip with a reason).
 func (s *Session) onInterrupted(ctx context.Context, step *runbook.Step) (Action, *halt) {
-	if err := s.emit(ctx, NewEvent(EvInterrupted, step.ID, map[string]any{"kind": step.Kind})); err != nil {
+	if err := s.emit(ctx, NewEvent(step.ID, StepInterruption{StepKind: string(step.Kind)})); err != nil {
 		return ActionNone, &halt{OutcomeFailed, err}
 	}
 	if auto := s.autoResume(step); auto != "" {
@@ -342,18 +339,18 @@ func (s *Session) askAction(ctx context.Context, id string, p Prompt, allowed []
 func (s *Session) journalAction(ctx context.Context, id string, ans Answer) *halt {
 	switch ans.Action {
 	case ActionRetry:
-		return s.haltOn(s.emit(ctx, NewEvent(EvStepRetry, id, map[string]any{"reason": ans.Reason})))
+		return s.haltOn(s.emit(ctx, NewEvent(id, StepRetry{Reason: ans.Reason})))
 	case ActionSkip:
 		return s.operatorSkip(ctx, id, ans.Reason)
 	case ActionDone:
-		return s.haltOn(s.emit(ctx, NewEvent(EvStepMarkDone, id, map[string]any{"reason": ans.Reason})))
+		return s.haltOn(s.emit(ctx, NewEvent(id, StepMarkDone{Reason: ans.Reason})))
 	case ActionAbort:
-		if err := s.emit(ctx, NewEvent(EvAbort, id, map[string]any{"reason": ans.Reason})); err != nil {
+		if err := s.emit(ctx, NewEvent(id, Aborted{Reason: ans.Reason})); err != nil {
 			return &halt{OutcomeFailed, err}
 		}
 		return &halt{outcome: OutcomeAborted}
 	case ActionRollback:
-		if err := s.emit(ctx, NewEvent(EvRollbackRequest, id, map[string]any{"reason": ans.Reason})); err != nil {
+		if err := s.emit(ctx, NewEvent(id, RollbackRequested{Reason: ans.Reason})); err != nil {
 			return &halt{OutcomeFailed, err}
 		}
 		return s.rollback(ctx, ans.Reason)

@@ -98,9 +98,9 @@ func recordRehearsal(t *testing.T, j *journal.Journal, name string, version int,
 		t.Fatal(err)
 	}
 	for _, ev := range []engine.Event{
-		engine.NewEvent(engine.EvSessionStart, "", map[string]any{"runbook": name, "version": version, "sha256": sha,
+		rawEvent(engine.EvSessionStart, "", map[string]any{"runbook": name, "version": version, "sha256": sha,
 			"env": "staging", "mode": engine.ModeRehearsal, "operator": "carol"}),
-		engine.NewEvent(engine.EvSessionEnd, "", map[string]any{"outcome": outcome}),
+		rawEvent(engine.EvSessionEnd, "", map[string]any{"outcome": outcome}),
 	} {
 		ev.SessionID, ev.Operator = s.ID, "carol"
 		if _, err := j.Append(ctx, ev); err != nil {

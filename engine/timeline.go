@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -121,32 +122,90 @@ type TimelineNote struct {
 	Time     time.Time `json:"time"`
 }
 
-// timelineData is the union of the event payload fields the timeline reads.
+// timelineData is what the timeline reads of an event's payload, taken
+// from the typed payload by timelineDataOf: the fields several kinds
+// share (a reason, a text) are read in one place.
 type timelineData struct {
-	Kind       string          `json:"kind"`
-	Attempt    int             `json:"attempt"`
-	Phase      string          `json:"phase"`
-	RollbackOf string          `json:"rollback_of"`
-	Status     string          `json:"status"`
-	Error      string          `json:"error"`
-	Reason     string          `json:"reason"`
-	DurationMS *int64          `json:"duration_ms"`
-	Result     json.RawMessage `json:"result"`
-	Outcome    Outcome         `json:"outcome"`
-	Choice     string          `json:"choice"`
-	Approver   string          `json:"approver"`
-	Role       string          `json:"role"`
-	Stream     string          `json:"stream"`
-	Text       string          `json:"text"`
-	Index      int             `json:"index"`
-	Item       string          `json:"item"`
-	What       string          `json:"what"`
-	Value      any             `json:"value"`
-	Message    string          `json:"message"`
-	Key        string          `json:"key"`
-	By         string          `json:"by"`
-	Channel    string          `json:"channel"`
-	Operator   string          `json:"operator"`
+	Kind       string
+	Attempt    int
+	Phase      string
+	RollbackOf string
+	Status     string
+	Error      string
+	Reason     string
+	DurationMS *int64
+	Result     json.RawMessage
+	Outcome    Outcome
+	Choice     string
+	Approver   string
+	Role       string
+	Stream     string
+	Text       string
+	Index      int
+	Item       string
+	What       string
+	Value      any
+	Message    string
+	Key        string
+	By         string
+	Channel    string
+	Operator   string
+}
+
+// timelineDataOf takes from p what the timeline reads of it.
+func timelineDataOf(p Payload) timelineData {
+	switch d := p.(type) {
+	case SessionEnded:
+		return timelineData{Outcome: d.Outcome, Error: d.Error}
+	case SessionResumed:
+		return timelineData{Operator: d.Operator}
+	case PhaseStarted:
+		return timelineData{Phase: d.Phase}
+	case PhaseEnded:
+		return timelineData{Phase: d.Phase, Status: d.Status}
+	case StepStarted:
+		return timelineData{Kind: d.StepKind, Attempt: d.Attempt, Phase: d.Phase, RollbackOf: d.RollbackOf}
+	case StepEnded:
+		return timelineData{Status: string(d.Status), Error: d.Error, Reason: d.Reason, DurationMS: d.DurationMS, Result: d.Result}
+	case StepSkip:
+		return timelineData{Reason: d.Reason}
+	case StepRetry:
+		return timelineData{Reason: d.Reason}
+	case StepMarkDone:
+		return timelineData{Reason: d.Reason}
+	case Output:
+		return timelineData{Stream: d.Stream, Text: d.Text}
+	case CheckTicked:
+		return timelineData{Index: d.Index, Item: d.Item}
+	case Decided:
+		return timelineData{Choice: d.Choice, Reason: d.Reason}
+	case Approved:
+		return timelineData{Approver: d.Approver, Reason: d.Reason, Role: d.Role}
+	case Confirmed:
+		return timelineData{What: d.What, Value: d.Value}
+	case Notified:
+		return timelineData{Channel: d.Channel, Message: d.Message}
+	case Note:
+		return timelineData{Text: d.Text, By: d.By}
+	case Warning:
+		return timelineData{Message: d.Message, Key: d.Key, Error: d.Error}
+	}
+	return timelineReason(p)
+}
+
+// timelineReason takes the reason of the kinds that only have one.
+func timelineReason(p Payload) timelineData {
+	switch d := p.(type) {
+	case Aborted:
+		return timelineData{Reason: d.Reason}
+	case RollbackStarted:
+		return timelineData{Reason: d.Reason}
+	case RollbackRequested:
+		return timelineData{Reason: d.Reason}
+	case QuitRequested:
+		return timelineData{Reason: d.Reason}
+	}
+	return timelineData{}
 }
 
 // clean makes the payload's text safe to show on a terminal (see
@@ -192,12 +251,17 @@ func (b *timelineBuilder) step(id string) *TimelineStep {
 }
 
 func (b *timelineBuilder) apply(ev Event) {
-	var d timelineData
-	_ = ev.Decode(&d) // a payload of another shape leaves d's fields zero
-	d.clean()
 	if ev.Time.After(b.last) {
 		b.last = ev.Time
 	}
+	p, err := DecodePayload(ev)
+	if err != nil && !errors.Is(err, ErrUnknownKind) {
+		// Shown as what it is, never as a step with empty fields.
+		b.addNote(ev, CleanText(UnreadableText(ev, err)))
+		return
+	}
+	d := timelineDataOf(p) // an unknown kind (a newer lockstep's) is a note with its raw data
+	d.clean()
 	if b.applySession(ev, d) {
 		return
 	}

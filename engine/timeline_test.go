@@ -17,7 +17,7 @@ var tlT0 = time.Date(2026, 11, 23, 19, 0, 0, 0, time.UTC)
 type tlEvents []engine.Event
 
 func (es *tlEvents) add(at float64, step string, kind engine.EventKind, data any, operator ...string) *tlEvents {
-	ev := engine.NewEvent(kind, step, data)
+	ev := rawEvent(kind, step, data)
 	ev.SessionID, ev.Seq, ev.Operator = "S1", int64(len(*es)+1), "alice"
 	ev.Time = tlT0.Add(time.Duration(at * float64(time.Second)))
 	if len(operator) > 0 {
@@ -504,5 +504,22 @@ func TestTimelineFormatDuration(t *testing.T) {
 	}
 	if got := engine.FormatDelta(-15*time.Second, time.Minute); got != "-15.0s (-25%)" {
 		t.Errorf("FormatDelta(-15s, 1m) = %q, want -15.0s (-25%%)", got)
+	}
+}
+
+// TestTimelineUnreadableEvent: an event whose payload does not decode is a
+// note saying so; it does not end the step as done with empty fields.
+func TestTimelineUnreadableEvent(t *testing.T) {
+	var es tlEvents
+	es.add(0, "", engine.EvPhaseStart, tlm{"phase": "run"}).
+		add(1, "dump", engine.EvStepStart, tlm{"kind": "shell", "attempt": 1, "phase": "run"}).
+		add(2, "dump", engine.EvStepEnd, tlm{"status": 5, "duration_ms": 1000})
+	tl := engine.BuildTimeline(tlInfo(engine.OutcomeRunning), es)
+	if len(tl.Steps) != 1 || tl.Steps[0].Status != engine.StepRunning {
+		t.Fatalf("steps = %+v, want dump still running", tl.Steps)
+	}
+	if len(tl.Notes) != 1 || !strings.HasPrefix(tl.Notes[0].Text, "unreadable event step.end (seq 3): decode step.end event 3: ") ||
+		tl.Notes[0].Step != "dump" {
+		t.Errorf("notes = %+v, want one unreadable-event note for dump", tl.Notes)
 	}
 }

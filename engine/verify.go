@@ -87,13 +87,13 @@ func runVerify(ctx context.Context, sc *StepContext) (any, error) {
 	}
 	res.Passed = len(fails) == 0
 	if sc.Emit != nil {
-		_ = sc.Emit(NewEvent(EvResult, sc.Step.ID, res))
+		_ = sc.Emit(NewEvent(sc.Step.ID, Result{res}))
 	}
 	if !res.Passed {
 		if sc.Mode == ModeDryRun {
 			// A dry-run migrated nothing, so its verification reports what a
 			// live run would have to fix instead of stopping the rehearsal.
-			_ = emitWarning(sc, "dry-run: verification would fail: "+strings.Join(fails, "; "), nil)
+			_ = emitWarning(sc, Warning{Message: "dry-run: verification would fail: " + strings.Join(fails, "; ")})
 			return res, nil
 		}
 		return res, fmt.Errorf("verify %s: %w: %s", sc.Step.ID, ErrVerifyFailed, strings.Join(fails, "; "))
@@ -159,7 +159,7 @@ func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, 
 		if res.Backup.Match {
 			_ = emitOutput(sc, msg)
 		} else {
-			_ = emitWarning(sc, "item count changed since the backup: "+msg, nil)
+			_ = emitWarning(sc, Warning{Message: "item count changed since the backup: " + msg})
 		}
 	}
 	return fails, nil

@@ -26,8 +26,8 @@ func runWait(ctx context.Context, sc *StepContext) (any, error) {
 		}
 	}
 	if d > 0 {
-		if err := sc.Emit(NewEvent(EvOutput, "", map[string]any{"stream": "stdout",
-			"text": fmt.Sprintf("waiting %s until %s", d.Round(time.Second), sc.Clock.Now().Add(d).Format(time.RFC3339))})); err != nil {
+		if err := sc.Emit(NewEvent("", Output{Stream: "stdout",
+			Text: fmt.Sprintf("waiting %s until %s", d.Round(time.Second), sc.Clock.Now().Add(d).Format(time.RFC3339))})); err != nil {
 			return nil, err
 		}
 	}

@@ -88,8 +88,8 @@ func (s *Session) holdWindow(ctx context.Context) error {
 	}
 	msg := fmt.Sprintf("the change window of %s closed at %s: %s stops at this page boundary unless the window is extended",
 		s.env.Name, at, orStep(step))
-	if err := s.emit(ctx, NewEvent(EvWarning, step, map[string]any{
-		"message": msg, "window_closed_at": closedAt, "env": s.env.Name,
+	if err := s.emit(ctx, NewEvent(step, Warning{
+		Message: msg, WindowClosedAt: closedAt, Env: s.env.Name,
 	})); err != nil {
 		return err
 	}
@@ -99,8 +99,8 @@ func (s *Session) holdWindow(ctx context.Context) error {
 	}
 	if reason != "" {
 		w.extended = reason
-		return s.emit(ctx, NewEvent(EvConfirm, step, map[string]any{
-			"what": "extend_window", "value": reason, "window_closed_at": closedAt,
+		return s.emit(ctx, NewEvent(step, Confirmed{
+			What: "extend_window", Value: reason, WindowClosedAt: closedAt,
 		}))
 	}
 	w.closed = fmt.Errorf("%w: %s's window closed at %s; stopped at a page boundary: resume in the next window (opens %s), "+

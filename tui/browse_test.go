@@ -51,7 +51,7 @@ func journalFixture(t *testing.T) *memJournal {
 	}
 	base := t0.Add(-96 * time.Hour)
 	for _, e := range evs {
-		ev := engine.NewEvent(e.kind, e.step, e.data)
+		ev := rawEvent(e.kind, e.step, e.data)
 		ev.SessionID, ev.Operator, ev.Time = id, "alice", base.Add(time.Duration(e.at*float64(time.Second)))
 		if _, err := j.Append(ctx, ev); err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,13 +18,14 @@ func (m *Model) applyEvent(ev engine.Event) {
 		return
 	}
 	row := m.byID[ev.Step]
-	switch ev.Kind {
-	case engine.EvSessionStart:
-		var d struct {
-			Env, Operator string
-			Mode          engine.Mode
-		}
-		_ = ev.Decode(&d)
+	payload, err := engine.DecodePayload(ev)
+	if err != nil && !errors.Is(err, engine.ErrUnknownKind) {
+		m.setNotice("⚠ " + engine.UnreadableText(ev, err))
+		m.out.Append(engine.UnreadableText(ev, err)+"\n", "", &m.st)
+		return
+	}
+	switch d := payload.(type) {
+	case engine.SessionStarted:
 		if m.info.Env == "" {
 			m.info.Env = d.Env
 		}
@@ -39,63 +41,52 @@ func (m *Model) applyEvent(ev engine.Event) {
 		if m.info.ID == "" {
 			m.info.ID = ev.SessionID
 		}
-	case engine.EvSessionResume:
+	case engine.SessionResumed:
 		m.resumedAt = ev.Time
-	case engine.EvOutput:
-		var d struct{ Stream, Text string }
-		_ = ev.Decode(&d)
+	case engine.Output:
 		if ev.Step != m.outStep && ev.Step != "" {
 			m.out.Reset()
 			m.outStep = ev.Step
 		}
 		m.out.Append(d.Text, d.Stream, &m.st)
-	case engine.EvProgress:
-		var d progressData
-		_ = ev.Decode(&d)
+	case engine.Progress:
 		m.prog.Update(ev.Step, d)
 		if row != nil && row.step.Kind == runbook.KindMigrate {
 			row.migrate = &migrateFigures{Migrated: d.Migrated, Conflicts: d.Conflicts}
 		}
-	case engine.EvPause:
+	case engine.Paused:
 		// The engine holds at its next safe point: between steps, or at a
 		// migrate's next batch. Until then the running step goes on.
 		m.paused, m.pausingAfter = true, m.stepToFinish()
 		if strings.HasPrefix(m.notice, "pause requested") {
 			m.setNotice("") // the header says it now; a rollback notice stays
 		}
-	case engine.EvResume:
+	case engine.Resumed:
 		m.paused, m.pausingAfter = false, ""
 		m.flashNotice("resumed")
-	case engine.EvNote:
+	case engine.Note:
 		m.flashNotice("note recorded")
-	case engine.EvRollbackRequest:
+	case engine.RollbackRequested:
 		m.setNotice("rollback requested: it starts at the next safe point")
-	case engine.EvRollbackStart:
+	case engine.RollbackStarted:
 		if ev.Step == "" {
 			m.setNotice("rolling back completed steps, newest first")
 		}
-	case engine.EvAbort:
+	case engine.Aborted:
 		m.setNotice("aborting: in-flight writes finish, progress is checkpointed")
-	case engine.EvWarning:
-		m.setNotice("⚠ " + engine.WarningText(ev))
-	case engine.EvCheck:
-		var d struct{ Index int }
-		_ = ev.Decode(&d)
+	case engine.Warning:
+		m.setNotice("⚠ " + d.Text())
+	case engine.CheckTicked:
 		if row == nil {
 			row = m.byID[m.current]
 		}
 		if row != nil {
 			row.tick(d.Index)
 		}
-		m.logRecord(ev)
-	case engine.EvDecision, engine.EvApproval, engine.EvConfirm, engine.EvNotify:
-		m.logRecord(ev)
-	case engine.EvSessionEnd:
-		var d struct {
-			Outcome engine.Outcome
-			Error   string
-		}
-		_ = ev.Decode(&d)
+		m.logRecord(ev.Kind, d)
+	case engine.Decided, engine.Approved, engine.Confirmed, engine.Notified:
+		m.logRecord(ev.Kind, d)
+	case engine.SessionEnded:
 		var err error
 		if d.Error != "" {
 			err = fmt.Errorf("%s", d.Error)
@@ -116,12 +107,21 @@ func (m *Model) applyStepEvent(ev engine.Event) bool {
 		return m.applyRollbackEvent(ev, m.byID[base])
 	}
 	switch ev.Kind {
-	case engine.EvStepStart:
+	case engine.EvStepStart, engine.EvStepEnd, engine.EvStepSkip, engine.EvStepMarkDone, engine.EvInterrupted, engine.EvStepRetry:
+	default:
+		return false
+	}
+	payload, err := engine.DecodePayload(ev)
+	if err != nil {
+		m.setNotice("⚠ " + engine.UnreadableText(ev, err))
+		m.out.Append(engine.UnreadableText(ev, err)+"\n", "", &m.st)
+		return true
+	}
+	switch d := payload.(type) {
+	case engine.StepStarted:
 		if row == nil {
 			return true
 		}
-		var d struct{ Attempt int }
-		_ = ev.Decode(&d)
 		row.status, row.started, row.ended, row.err = engine.StepRunning, ev.Time, time.Time{}, ""
 		row.attempts = max(d.Attempt, row.attempts+1)
 		if m.outStep != ev.Step {
@@ -130,68 +130,56 @@ func (m *Model) applyStepEvent(ev engine.Event) bool {
 		}
 		m.current = ev.Step
 		m.setNotice("") // a notice is about the step before
-	case engine.EvStepEnd:
+	case engine.StepEnded:
 		if row == nil {
 			return true
 		}
-		var d struct {
-			Status string
-			Error  string
-			Result json.RawMessage
-		}
-		_ = ev.Decode(&d)
-		row.status, row.ended, row.err = engine.StepStatus(d.Status), ev.Time, d.Error
+		row.status, row.ended, row.err = d.Status, ev.Time, d.Error
 		if row.status == "" {
 			row.status = engine.StepDone
 		}
 		row.setResult(d.Result)
 		m.stepFinished(ev.Step)
-	case engine.EvStepSkip, engine.EvStepMarkDone:
+	case engine.StepSkip:
 		if row == nil {
 			return true
 		}
-		var d struct{ Reason string }
-		_ = ev.Decode(&d)
 		row.status, row.reason = engine.StepSkipped, d.Reason
-		if ev.Kind == engine.EvStepMarkDone {
-			row.status = engine.StepDone
+		m.stepSkippedOrDone(row, ev)
+	case engine.StepMarkDone:
+		if row == nil {
+			return true
 		}
-		if row.ended.IsZero() {
-			row.ended = ev.Time
-		}
-		m.stepFinished(ev.Step)
-	case engine.EvInterrupted:
+		row.status, row.reason = engine.StepDone, d.Reason
+		m.stepSkippedOrDone(row, ev)
+	case engine.StepInterruption:
 		if row != nil {
 			row.status = engine.StepInterrupted
 		}
 		m.stepFinished(ev.Step)
-	case engine.EvStepRetry:
+	case engine.StepRetry:
 		if row != nil {
 			row.status, row.err = engine.StepPending, ""
 		}
-	default:
-		return false
 	}
 	return true
 }
 
-// logRecord writes a journaled decision into the output pane.
-func (m *Model) logRecord(ev engine.Event) {
-	var d map[string]any
-	_ = ev.Decode(&d)
-	var parts []string
-	for _, k := range []string{"choice", "approver", "role", "what", "value", "item", "channel", "reason"} {
-		if v, ok := d[k]; ok && fmt.Sprint(v) != "" {
-			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
-		}
+// stepSkippedOrDone ends row's step as the operator skipped it or marked it done.
+func (m *Model) stepSkippedOrDone(row *stepRow, ev engine.Event) {
+	if row.ended.IsZero() {
+		row.ended = ev.Time
 	}
-	if to, ok := d["to"].([]any); ok && len(to) > 0 {
-		parts = append(parts, fmt.Sprintf("to=%v", to))
-	}
-	m.out.Append(fmt.Sprintf("» %s %s\n", ev.Kind, strings.Join(parts, " ")), "", &m.st)
-	if msg, ok := d["message"].(string); ok && msg != "" {
-		// What a notify step sent (or, in dry-run, would send).
-		m.out.Append(msg+"\n", "", &m.st)
+	m.stepFinished(ev.Step)
+}
+
+// logRecord writes a journaled decision into the output pane in words
+// (recordWords), then what a notify step sent (or, in dry-run, would
+// send).
+func (m *Model) logRecord(kind engine.EventKind, p engine.Payload) {
+	m.out.Append(recordWords(kind, p)+"\n", "", &m.st)
+	if d, ok := p.(engine.Notified); ok && d.Message != "" {
+		m.out.Append(d.Message+"\n", "", &m.st)
 	}
 }
 
@@ -231,25 +219,28 @@ func (m *Model) applyRollbackEvent(ev engine.Event, row *stepRow) bool {
 	if row == nil {
 		return true
 	}
-	var d struct{ Status, Error, Reason string }
-	_ = ev.Decode(&d)
-	switch ev.Kind {
-	case engine.EvStepStart:
+	payload, err := engine.DecodePayload(ev)
+	if err != nil {
+		m.setNotice("⚠ " + engine.UnreadableText(ev, err))
+		return true
+	}
+	switch d := payload.(type) {
+	case engine.StepStarted:
 		m.current, m.rollingBack = row.step.ID, row.step.ID
 		m.setNotice("rolling back " + row.step.ID)
 		if m.outStep != ev.Step {
 			m.out.Reset()
 			m.outStep = ev.Step
 		}
-	case engine.EvStepEnd:
+	case engine.StepEnded:
 		m.rollingBack = ""
-		if engine.StepStatus(d.Status) == engine.StepDone {
+		if d.Status == engine.StepDone {
 			row.status = engine.StepRolledBack
 		}
 		if d.Error != "" {
 			row.err = "rollback: " + d.Error
 		}
-	case engine.EvStepSkip:
+	case engine.StepSkip:
 		m.rollingBack = ""
 		row.status, row.reason = engine.StepRolledBack, "rollback skipped: "+d.Reason
 	}

@@ -104,7 +104,7 @@ func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Seco
 
 // send feeds an event to m.
 func send(m *Model, kind engine.EventKind, step string, data any, when time.Time) {
-	ev := engine.NewEvent(kind, step, data)
+	ev := rawEvent(kind, step, data)
 	ev.Time = when
 	m.Update(EventMsg{Event: ev})
 }

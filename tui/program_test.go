@@ -57,7 +57,7 @@ func TestProgramPromptRoundTrip(t *testing.T) {
 	waitScreen(t, out, "Add a note")
 	tm.Type("slow scan")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
-	ev := engine.NewEvent(engine.EvSessionEnd, "", map[string]any{"outcome": "completed"})
+	ev := rawEvent(engine.EvSessionEnd, "", map[string]any{"outcome": "completed"})
 	ev.Time = t0.Add(time.Minute)
 	tm.Send(EventMsg{Event: ev})
 	tm.Type("x") // messages are handled in order: this key comes after the end
@@ -97,10 +97,10 @@ func TestProgramResizeAndProgress(t *testing.T) {
 	m, _ := newTestModel(t, "staging", 80, 24)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	waitScreen(t, tm.Output(), "ESTIMATE") // the program's own initial size is in
-	ev := engine.NewEvent(engine.EvStepStart, "backfill", map[string]any{"attempt": 1})
+	ev := rawEvent(engine.EvStepStart, "backfill", map[string]any{"attempt": 1})
 	ev.Time = t0
 	tm.Send(EventMsg{Event: ev})
-	p := engine.NewEvent(engine.EvProgress, "backfill", map[string]any{"done": 500, "total": 1000, "rate": 250, "eta_ms": 2000})
+	p := rawEvent(engine.EvProgress, "backfill", map[string]any{"done": 500, "total": 1000, "rate": 250, "eta_ms": 2000})
 	tm.Send(EventMsg{Event: p})
 	tm.Send(tea.WindowSizeMsg{Width: 132, Height: 43})
 	waitScreen(t, tm.Output(), "500/1,000 items", "250 items/s", "ETA 2s")

@@ -6,21 +6,9 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/progress"
-)
 
-// progressData is the payload of an engine.EvProgress event.
-type progressData struct {
-	Done      int64   `json:"done"`
-	Total     int64   `json:"total"`
-	Scanned   int64   `json:"scanned"`
-	Migrated  int64   `json:"migrated"`
-	Skipped   int64   `json:"skipped"`
-	Conflicts int64   `json:"conflicts"`
-	Throttles int64   `json:"throttles"`
-	Failures  int64   `json:"failures"`
-	Rate      float64 `json:"rate"`
-	ETAms     int64   `json:"eta_ms"`
-}
+	"github.com/lockstep-run/lockstep/engine"
+)
 
 // sparkSamples is how many rate samples the sparkline shows.
 const sparkSamples = 30
@@ -28,7 +16,7 @@ const sparkSamples = 30
 // progressPane renders a migrate step's live progress.
 type progressPane struct {
 	step  string
-	data  progressData
+	data  engine.Progress
 	rates []float64
 	bar   progress.Model
 	width int
@@ -41,7 +29,7 @@ func newProgressPane(st *styles) progressPane {
 }
 
 // Update records a progress sample for step.
-func (p *progressPane) Update(step string, d progressData) {
+func (p *progressPane) Update(step string, d engine.Progress) {
 	if step != p.step {
 		p.step, p.rates = step, p.rates[:0]
 	}

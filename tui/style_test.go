@@ -100,16 +100,18 @@ func TestChecklistShownWithTicks(t *testing.T) {
 func TestQueueCoalescesProgress(t *testing.T) {
 	q := newQueue()
 	for i := range 5 {
-		q.push(EventMsg{Event: engine.NewEvent(engine.EvProgress, "backfill", map[string]any{"done": i})})
+		q.push(EventMsg{Event: rawEvent(engine.EvProgress, "backfill", map[string]any{"done": i})})
 	}
-	q.push(EventMsg{Event: engine.NewEvent(engine.EvOutput, "backfill", nil)})
-	q.push(EventMsg{Event: engine.NewEvent(engine.EvProgress, "backfill", map[string]any{"done": 9})})
+	q.push(EventMsg{Event: rawEvent(engine.EvOutput, "backfill", nil)})
+	q.push(EventMsg{Event: rawEvent(engine.EvProgress, "backfill", map[string]any{"done": 9})})
 	got := q.wait()().(queueMsg)
 	if len(got) != 3 {
 		t.Fatalf("queued %d messages, want 3 (progress coalesced)", len(got))
 	}
-	var d progressData
-	_ = got[0].(EventMsg).Event.Decode(&d)
+	d, err := engine.DecodeAs[engine.Progress](got[0].(EventMsg).Event)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if d.Done != 4 {
 		t.Errorf("kept done=%d, want the newest sample (4)", d.Done)
 	}

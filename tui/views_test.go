@@ -103,7 +103,7 @@ var scenarios = []struct {
 func resumedChecklist(m *Model) {
 	var evs []engine.Event
 	add := func(kind engine.EventKind, step string, data any, when time.Time) {
-		ev := engine.NewEvent(kind, step, data)
+		ev := rawEvent(kind, step, data)
 		ev.Time = when
 		evs = append(evs, ev)
 	}

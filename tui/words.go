@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -52,32 +53,41 @@ func eventWords(kind engine.EventKind) string {
 
 // recordLine is the output pane's line for a journaled decision, in
 // words: `» ticked "Plan read"`, `» decided multi-step: no downtime`,
-// `» approved by bob as accountable`. Internal names never show.
+// `» approved by bob as accountable`. Internal names never show; an
+// event whose payload cannot be read says so.
 func recordLine(ev engine.Event) string {
-	var d struct {
-		Choice, Approver, Role, What, Value, Item, Channel, Reason string
-		To                                                         []string
+	p, err := engine.DecodePayload(ev)
+	if err != nil && !errors.Is(err, engine.ErrUnknownKind) {
+		return "» " + engine.UnreadableText(ev, err)
 	}
-	_ = ev.Decode(&d)
+	return recordWords(ev.Kind, p)
+}
+
+// recordWords is recordLine for a decoded payload (nil for a kind this
+// build does not know).
+func recordWords(kind engine.EventKind, p engine.Payload) string {
 	var b strings.Builder
 	b.WriteString("» ")
-	switch ev.Kind {
-	case engine.EvCheck:
+	reason := ""
+	switch d := p.(type) {
+	case engine.CheckTicked:
 		fmt.Fprintf(&b, "ticked %q", d.Item)
-	case engine.EvDecision:
+	case engine.Decided:
 		fmt.Fprintf(&b, "decided %s", d.Choice)
-	case engine.EvApproval:
+		reason = d.Reason
+	case engine.Approved:
 		fmt.Fprintf(&b, "approved by %s", d.Approver)
 		if d.Role != "" {
 			fmt.Fprintf(&b, " as %s", d.Role)
 		}
-	case engine.EvConfirm:
+		reason = d.Reason
+	case engine.Confirmed:
 		what := d.What
 		if what == "env" {
 			what = "environment"
 		}
-		fmt.Fprintf(&b, "confirmed %s %s", what, d.Value)
-	case engine.EvNotify:
+		fmt.Fprintf(&b, "confirmed %s %v", what, d.Value)
+	case engine.Notified:
 		b.WriteString("notified")
 		if d.Channel != "" {
 			fmt.Fprintf(&b, " via %s", d.Channel)
@@ -86,13 +96,10 @@ func recordLine(ev engine.Event) string {
 			fmt.Fprintf(&b, " to %s", strings.Join(d.To, ", "))
 		}
 	default:
-		b.WriteString(eventWords(ev.Kind))
-		if d.Item != "" {
-			fmt.Fprintf(&b, " %q", d.Item)
-		}
+		b.WriteString(eventWords(kind))
 	}
-	if d.Reason != "" {
-		fmt.Fprintf(&b, ": %s", d.Reason)
+	if reason != "" {
+		fmt.Fprintf(&b, ": %s", reason)
 	}
 	return strings.TrimRight(b.String(), " ")
 }

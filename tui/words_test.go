@@ -20,7 +20,7 @@ func TestRecordLine(t *testing.T) {
 		{engine.EvNotify, map[string]any{"channel": "slack", "to": []string{"#ops"}}, "» notified via slack to #ops"},
 		{engine.EventKind("lease.taken"), map[string]any{}, "» lease taken"},
 	} {
-		if got := recordLine(engine.NewEvent(tc.kind, "s", tc.data)); got != tc.want {
+		if got := recordLine(rawEvent(tc.kind, "s", tc.data)); got != tc.want {
 			t.Errorf("recordLine(%s)=%q, want %q", tc.kind, got, tc.want)
 		}
 	}

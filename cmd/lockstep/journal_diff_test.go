@@ -38,7 +38,7 @@ func writeDiffSession(t *testing.T, jpath, id string, outcome engine.Outcome, ev
 		t.Fatal(err)
 	}
 	for i, e := range events {
-		ev := engine.NewEvent(e.kind, e.step, e.data)
+		ev := rawEvent(e.kind, e.step, e.data)
 		ev.SessionID, ev.Operator, ev.Time = info.ID, "alice", t0.Add(time.Duration(i+1)*time.Second)
 		if e.operator != "" {
 			ev.Operator = e.operator

@@ -37,7 +37,7 @@ func writeLearningJournal(t *testing.T, sessions []learningSession) string {
 			t.Fatal(err)
 		}
 		for k, data := range s.notes {
-			ev := engine.NewEvent(engine.EvNote, "backfill", data)
+			ev := rawEvent(engine.EvNote, "backfill", data)
 			ev.SessionID, ev.Operator, ev.Time = info.ID, "alice", start.Add(time.Duration(k+1)*time.Minute)
 			if _, err := j.Append(ctx, ev); err != nil {
 				t.Fatal(err)

@@ -195,7 +195,7 @@ func TestKeyedSessionNeedsTheKeyToWrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev := engine.NewEvent(engine.EvNote, "", map[string]any{"text": "hi"})
+		ev := rawEvent(engine.EvNote, "", map[string]any{"text": "hi"})
 		ev.SessionID, ev.Operator = s.ID, "alice"
 		if _, err := w.Append(context.Background(), ev); !errors.Is(err, journal.ErrKeyRequired) {
 			t.Errorf("Append without the session's key: %v, want ErrKeyRequired", err)

@@ -34,7 +34,7 @@ func TestConcurrentAppendKeepsChain(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				ev := engine.NewEvent(engine.EvNote, "", map[string]string{"text": fmt.Sprintf("w%d-%d", w, i)})
+				ev := rawEvent(engine.EvNote, "", map[string]string{"text": fmt.Sprintf("w%d-%d", w, i)})
 				ev.SessionID, ev.Operator = s.ID, "alice"
 				if _, err := h.Append(ctx, ev); err != nil {
 					errs <- err

@@ -25,7 +25,7 @@ func TestHelperEndThenHang(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := engine.NewEvent(engine.EvSessionEnd, "", map[string]any{"outcome": engine.OutcomeCompleted})
+	ev := rawEvent(engine.EvSessionEnd, "", map[string]any{"outcome": engine.OutcomeCompleted})
 	ev.SessionID, ev.Operator = id, "alice"
 	if _, err := j.Append(context.Background(), ev); err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ func TestHelperAppendForever(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; ; i++ {
-		ev := engine.NewEvent(engine.EvProgress, "backfill", map[string]int{"done": i})
+		ev := rawEvent(engine.EvProgress, "backfill", map[string]int{"done": i})
 		ev.SessionID, ev.Operator = id, "alice"
 		if _, err := j.Append(context.Background(), ev); err != nil {
 			t.Fatal(err)

@@ -58,7 +58,7 @@ func appendEvents(t *testing.T, j *journal.Journal, sessionID string, n int) []e
 	t.Helper()
 	var out []engine.Event
 	for i := range n {
-		ev := engine.NewEvent(engine.EvOutput, "backfill", map[string]any{"stream": "stdout", "text": i})
+		ev := rawEvent(engine.EvOutput, "backfill", map[string]any{"stream": "stdout", "text": i})
 		ev.SessionID, ev.Operator = sessionID, "alice"
 		got, err := j.Append(context.Background(), ev)
 		if err != nil {
@@ -73,7 +73,7 @@ func appendEvents(t *testing.T, j *journal.Journal, sessionID string, n int) []e
 // EndSession.
 func endSession(t *testing.T, j *journal.Journal, id string, outcome engine.Outcome) {
 	t.Helper()
-	ev := engine.NewEvent(engine.EvSessionEnd, "", map[string]any{"outcome": outcome})
+	ev := rawEvent(engine.EvSessionEnd, "", map[string]any{"outcome": outcome})
 	ev.SessionID, ev.Operator = id, "alice"
 	if _, err := j.Append(context.Background(), ev); err != nil {
 		t.Fatalf("Append session.end: %v", err)

@@ -149,7 +149,7 @@ func TestOpenReadOnlyReadsWithoutWriting(t *testing.T) {
 	if res, err := ro.Verify(ctx, s.ID); err != nil || !res.OK {
 		t.Errorf("Verify = %+v, %v; want OK", res, err)
 	}
-	ev := engine.NewEvent(engine.EvNote, "", map[string]any{"text": "x"})
+	ev := rawEvent(engine.EvNote, "", map[string]any{"text": "x"})
 	ev.SessionID, ev.Operator = s.ID, "alice"
 	if _, err := ro.Append(ctx, ev); err == nil {
 		t.Error("Append through a read-only journal succeeded")

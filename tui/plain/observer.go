@@ -2,6 +2,7 @@ package plain
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -36,140 +37,111 @@ type printer struct {
 	kinds        map[string]string // step id → kind, from step.start
 }
 
-// Event payloads, decoded loosely: unknown fields are ignored.
-type (
-	sessionStartData struct {
-		Runbook  string `json:"runbook"`
-		Env      string `json:"env"`
-		Mode     string `json:"mode"`
-		Operator string `json:"operator"`
-	}
-	stepStartData struct {
-		Kind    string `json:"kind"`
-		Attempt int    `json:"attempt"`
-	}
-	stepEndData struct {
-		Status     string          `json:"status"`
-		Error      string          `json:"error"`
-		Reason     string          `json:"reason"`
-		DurationMS int64           `json:"duration_ms"`
-		Result     json.RawMessage `json:"result"`
-	}
-	progressData struct {
-		Done      int64   `json:"done"`
-		Total     int64   `json:"total"`
-		Rate      float64 `json:"rate"`
-		Conflicts int64   `json:"conflicts"`
-		Throttles int64   `json:"throttles"`
-	}
-	// anyData holds the fields several event kinds share.
-	anyData struct {
-		Phase    string `json:"phase"`
-		Status   string `json:"status"`
-		Reason   string `json:"reason"`
-		Choice   string `json:"choice"`
-		Approver string `json:"approver"`
-		Role     string `json:"role"`
-		What     string `json:"what"`
-		Value    any    `json:"value"`
-		Channel  string `json:"channel"`
-		To       any    `json:"to"`
-		Sent     *bool  `json:"sent"`
-		Text     string `json:"text"`
-		By       string `json:"by"`
-		Stream   string `json:"stream"`
-		Item     string `json:"item"`
-		Index    *int   `json:"index"`
-		Message  string `json:"message"`
-		Outcome  string `json:"outcome"`
-		Error    string `json:"error"`
-		Operator string `json:"operator"`
-	}
-)
-
 func (p *printer) event(ev engine.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var d anyData
-	_ = ev.Decode(&d) // a payload of another shape prints with empty fields
-	switch ev.Kind {
-	case engine.EvSessionStart:
-		var s sessionStartData
-		_ = ev.Decode(&s)
-		p.printf("lockstep: %s on %s (%s) by %s — session %s\n", s.Runbook, s.Env, s.Mode, s.Operator, ev.SessionID)
-	case engine.EvSessionResume:
-		p.printf("lockstep: resuming session %s (operator %s)\n", ev.SessionID, ev.Operator)
-	case engine.EvPhaseStart:
-		p.printf("\n== %s ==\n", d.Phase)
-	case engine.EvStepStart:
-		var s stepStartData
-		_ = ev.Decode(&s)
-		delete(p.skipped, ev.Step)
-		delete(p.resulted, ev.Step)
-		p.kinds[ev.Step] = s.Kind
-		if s.Attempt > 1 {
-			p.printf("▶ %s (%s) attempt %d\n", ev.Step, s.Kind, s.Attempt)
-		} else {
-			p.printf("▶ %s (%s)\n", ev.Step, s.Kind)
-		}
-	case engine.EvStepEnd:
-		p.stepEnd(ev)
-	case engine.EvStepSkip:
-		p.skip(ev.Step, d.Reason)
-	case engine.EvStepRetry:
-		p.printf("↻ %s: retry%s\n", ev.Step, suffix(d.Reason))
-	case engine.EvStepMarkDone:
-		p.printf("✓ %s marked done by %s: %s\n", ev.Step, ev.Operator, d.Reason)
-	case engine.EvInterrupted:
-		p.printf("⚠ %s was interrupted%s\n", ev.Step, suffix(d.Reason))
-	case engine.EvOutput:
+	payload, err := engine.DecodePayload(ev)
+	switch {
+	case errors.Is(err, engine.ErrUnknownKind):
+		return
+	case err != nil:
+		p.printf("  ⚠ %s\n", engine.UnreadableText(ev, err))
+		return
+	}
+	if p.session(ev, payload) || p.step(ev, payload) {
+		return
+	}
+	switch d := payload.(type) {
+	case engine.Output:
 		p.output(d.Stream, d.Text)
-	case engine.EvCheck:
+	case engine.CheckTicked:
 		p.printf("    ☑ %s\n", d.Item)
-	case engine.EvDecision:
+	case engine.Decided:
 		p.printf("  ◆ %s: decided %q by %s — %s\n", ev.Step, d.Choice, ev.Operator, d.Reason)
-	case engine.EvApproval:
+	case engine.Approved:
 		p.printf("  ◆ %s: approved by %s (%s) — %s\n", ev.Step, d.Approver, d.Role, d.Reason)
-	case engine.EvConfirm:
+	case engine.Confirmed:
 		p.printf("  ◆ confirmed %s: %v (by %s)\n", d.What, d.Value, ev.Operator)
-	case engine.EvNotify:
+	case engine.Notified:
 		p.notify(ev.Step, d)
-	case engine.EvNote:
+	case engine.Note:
 		by := ev.Operator
 		if d.By != "" {
 			by = d.By // the engine's own note
 		}
 		p.printf("  ✎ note by %s: %s\n", by, d.Text)
-	case engine.EvPause:
-		p.printf("⏸ paused by %s\n", ev.Operator)
-	case engine.EvResume:
-		p.printf("⏵ resumed by %s\n", ev.Operator)
-	case engine.EvAbort:
-		p.printf("■ aborted by %s%s\n", ev.Operator, suffix(d.Reason))
-	case engine.EvRollbackStart:
-		p.printf("\n== rollback%s ==\n", suffix(d.Reason))
-	case engine.EvRollbackEnd:
-		p.printf("== rollback %s ==\n", orDefault(d.Status, "ended"))
-	case engine.EvProgress:
-		p.progress(ev)
-	case engine.EvWarning:
-		p.printf("  ⚠ %s\n", engine.WarningText(ev))
-	case engine.EvResult:
+	case engine.Progress:
+		p.progress(ev, d)
+	case engine.Warning:
+		p.printf("  ⚠ %s\n", d.Text())
+	case engine.Result:
 		if len(ev.Data) > 0 {
 			p.resulted[ev.Step] = true
 			p.printf("    = %s\n", clip(string(ev.Data), 240))
 		}
-	case engine.EvSessionEnd:
-		p.printf("\n%s — session %s\n", outcomeLine(d.Outcome), ev.SessionID)
-		if d.Error != "" {
-			p.printf("  error: %s\n", d.Error)
-		}
 	}
 }
 
-func (p *printer) stepEnd(ev engine.Event) {
-	var e stepEndData
-	_ = ev.Decode(&e)
+// session prints the session- and control-level events; it reports
+// whether payload was one.
+func (p *printer) session(ev engine.Event, payload engine.Payload) bool {
+	switch d := payload.(type) {
+	case engine.SessionStarted:
+		p.printf("lockstep: %s on %s (%s) by %s — session %s\n", d.Runbook, d.Env, d.Mode, d.Operator, ev.SessionID)
+	case engine.SessionResumed:
+		p.printf("lockstep: resuming session %s (operator %s)\n", ev.SessionID, ev.Operator)
+	case engine.PhaseStarted:
+		p.printf("\n== %s ==\n", d.Phase)
+	case engine.Paused:
+		p.printf("⏸ paused by %s\n", ev.Operator)
+	case engine.Resumed:
+		p.printf("⏵ resumed by %s\n", ev.Operator)
+	case engine.Aborted:
+		p.printf("■ aborted by %s%s\n", ev.Operator, suffix(d.Reason))
+	case engine.RollbackStarted:
+		p.printf("\n== rollback%s ==\n", suffix(d.Reason))
+	case engine.RollbackEnded:
+		p.printf("== rollback ended ==\n")
+	case engine.SessionEnded:
+		p.printf("\n%s — session %s\n", outcomeLine(string(d.Outcome)), ev.SessionID)
+		if d.Error != "" {
+			p.printf("  error: %s\n", d.Error)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// step prints a step's lifecycle events; it reports whether payload was one.
+func (p *printer) step(ev engine.Event, payload engine.Payload) bool {
+	switch d := payload.(type) {
+	case engine.StepStarted:
+		delete(p.skipped, ev.Step)
+		delete(p.resulted, ev.Step)
+		p.kinds[ev.Step] = d.StepKind
+		if d.Attempt > 1 {
+			p.printf("▶ %s (%s) attempt %d\n", ev.Step, d.StepKind, d.Attempt)
+		} else {
+			p.printf("▶ %s (%s)\n", ev.Step, d.StepKind)
+		}
+	case engine.StepEnded:
+		p.stepEnd(ev, d)
+	case engine.StepSkip:
+		p.skip(ev.Step, d.Reason)
+	case engine.StepRetry:
+		p.printf("↻ %s: retry%s\n", ev.Step, suffix(d.Reason))
+	case engine.StepMarkDone:
+		p.printf("✓ %s marked done by %s: %s\n", ev.Step, ev.Operator, d.Reason)
+	case engine.StepInterruption:
+		p.printf("⚠ %s was interrupted\n", ev.Step)
+	default:
+		return false
+	}
+	return true
+}
+
+func (p *printer) stepEnd(ev engine.Event, e engine.StepEnded) {
 	switch e.Status {
 	case "done":
 		p.result(ev.Step, e.Result)
@@ -266,24 +238,15 @@ func (p *printer) output(stream, text string) {
 	}
 }
 
-func (p *printer) notify(step string, d anyData) {
+func (p *printer) notify(step string, d engine.Notified) {
 	to := ""
-	switch v := d.To.(type) {
-	case []any:
-		parts := make([]string, len(v))
-		for i, x := range v {
-			parts[i] = fmt.Sprint(x)
-		}
-		to = " to " + strings.Join(parts, ", ")
-	case string:
-		if v != "" {
-			to = " to " + v
-		}
+	if d.To != nil {
+		to = " to " + strings.Join(d.To, ", ")
 	}
 	// The event is journaled before the message goes out: the step's end
 	// (done or failed) says whether it went.
 	state := "sending"
-	if d.Sent != nil && !*d.Sent {
+	if !d.Sent {
 		state = "not sent"
 	}
 	p.printf("  ✉ %s: %s via %s%s\n", step, state, orDefault(d.Channel, "?"), to)
@@ -297,9 +260,7 @@ func (p *printer) notify(step string, d anyData) {
 }
 
 // progress prints a migrate progress line at most every ProgressEvery.
-func (p *printer) progress(ev engine.Event) {
-	var d progressData
-	_ = ev.Decode(&d)
+func (p *printer) progress(ev engine.Event, d engine.Progress) {
 	now := ev.Time
 	if now.IsZero() {
 		now = time.Now()
@@ -338,9 +299,13 @@ func outcomeLine(outcome string) string {
 	return "session ended: " + outcome
 }
 
-// seconds renders milliseconds as "1.2s".
-func seconds(ms int64) string {
-	return fmt.Sprintf("%.1fs", float64(ms)/1000)
+// seconds renders milliseconds as "1.2s" (nil: 0.0s).
+func seconds(ms *int64) string {
+	var n int64
+	if ms != nil {
+		n = *ms
+	}
+	return fmt.Sprintf("%.1fs", float64(n)/1000)
 }
 
 func suffix(s string) string {

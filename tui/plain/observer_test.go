@@ -11,7 +11,7 @@ import (
 )
 
 func ev(kind engine.EventKind, step string, data any) engine.Event {
-	e := engine.NewEvent(kind, step, data)
+	e := rawEvent(kind, step, data)
 	e.SessionID, e.Operator = "S1", "alice"
 	return e
 }
@@ -92,5 +92,28 @@ func TestObserverSQLRows(t *testing.T) {
 	}}))
 	if !strings.Contains(out.String(), "    = n=42\n") {
 		t.Errorf("sql rows not printed:\n%s", out.String())
+	}
+}
+
+// TestObserverUnreadableEvents: a payload that does not decode prints as
+// an explicit unreadable line, not as a line of empty fields.
+func TestObserverUnreadableEvents(t *testing.T) {
+	tests := []struct {
+		name string
+		ev   engine.Event
+	}{
+		{"step end", ev(engine.EvStepEnd, "snap", map[string]any{"status": 5})},
+		{"decision", ev(engine.EvDecision, "pick", map[string]any{"choice": []string{"a"}})},
+		{"progress", ev(engine.EvProgress, "m", map[string]any{"done": "many"})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			plain.Observer(&out)(tt.ev)
+			want := "  ⚠ unreadable event " + string(tt.ev.Kind) + " (seq 0): decode " + string(tt.ev.Kind) + " event 0: "
+			if got := out.String(); !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 1 {
+				t.Errorf("printed %q, want one line starting %q", got, want)
+			}
+		})
 	}
 }
