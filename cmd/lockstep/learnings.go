@@ -96,8 +96,8 @@ func learningText(ev engine.Event) (string, bool) {
 	if ev.Kind != engine.EvNote {
 		return "", false
 	}
-	var d struct{ Text, By string }
-	if ev.Decode(&d) != nil || d.By == engine.NoteByLockstep {
+	d, err := engine.DecodeAs[engine.Note](ev)
+	if err != nil || d.By == engine.NoteByLockstep {
 		return "", false
 	}
 	t := strings.TrimSpace(d.Text)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,5 +149,47 @@ func TestLearningsCommand(t *testing.T) {
 	}
 	if _, err := run("--format", "xml"); exitCode(err) != 2 {
 		t.Errorf("--format xml: exit %d, want 2", exitCode(err))
+	}
+}
+
+// TestLintShowsLearnings: lint prints the learnings recorded for the
+// runbook it checks as info lines, and nothing for another runbook.
+func TestLintShowsLearnings(t *testing.T) {
+	jpath := writeLearningJournal(t, []learningSession{
+		{id: "S1", runbook: "rename-email", path: "rename.yaml", notes: []map[string]any{
+			{"text": "learning: the GSI backfill doubles the WCU — raise it first"},
+			{"text": "just a note"},
+		}},
+		{id: "S2", runbook: "other", path: "other.yaml", notes: []map[string]any{{"text": "learning: not for this runbook"}}},
+	})
+	dir := t.TempDir()
+	rb := filepath.Join(dir, "rename.yaml")
+	src := `lockstep: 1
+name: rename-email
+title: Rename email
+version: 1
+roles: {responsible: [u], accountable: u}
+environments:
+  dev: {store: {kind: sqlite, path: x.db, table: t, key: [id]}}
+phases:
+  - name: p
+    steps:
+      - {id: s, kind: manual, text: hi}
+`
+	if err := os.WriteFile(rb, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, out, _ := testFactory(nil, "u")
+	cmd := newRootCmd(f)
+	cmd.SetArgs([]string{"lint", rb, "--journal", jpath})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("lint: %v\n%s", err, out)
+	}
+	got := out.String()
+	if !strings.Contains(got, "info: learning from alice in staging (S1, 2026-12-01): the GSI backfill doubles the WCU — raise it first") {
+		t.Errorf("lint output lacks the runbook's learning:\n%s", got)
+	}
+	if strings.Contains(got, "not for this runbook") || strings.Contains(got, "just a note") {
+		t.Errorf("lint shows a learning of another runbook or a plain note:\n%s", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +20,7 @@ type lintOptions struct {
 	Format  string // text | json
 	Env     string // "": no environment's enforcement
 	Explain string // a code to explain instead of linting
+	Journal string // --journal: where to read learnings from
 	Rules   *runbook.Rules
 }
 
@@ -41,6 +43,12 @@ reported as an error and lint exits 2.
 
 --explain CODE prints the rule's hazard, guideline and fix.
 
+In text format, the learnings recorded in the journal for each runbook (notes
+marked "learning:", see lockstep learnings) follow its findings as info
+lines, so the next operator reads them before running; they never change the
+exit code. The journal is --journal, $LOCKSTEP_JOURNAL or the default; none is
+created when it does not exist.
+
 --format json prints one JSON array of
 {"file","line","col","code","severity":"error"|"warning","message","hint"}.`,
 		Example: `  lockstep lint split.yaml --env production
@@ -60,6 +68,7 @@ reported as an error and lint exits 2.
 	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text or json")
 	cmd.Flags().StringVarP(&opts.Env, "env", "e", "", "report what this environment enforces (protected: warnings refuse a run)")
 	cmd.Flags().StringVar(&opts.Explain, "explain", "", "print the explanation of a lint code, e.g. LS203")
+	cmd.Flags().StringVar(&opts.Journal, "journal", "", "journal to read learnings from (default $LOCKSTEP_JOURNAL or the default journal)")
 	return cmd
 }
 
@@ -100,6 +109,7 @@ func runLint(opts *lintOptions) error {
 		}
 	} else {
 		printProblems(f.Out, all)
+		printLearnings(opts)
 		sup := ""
 		if nsup > 0 {
 			sup = fmt.Sprintf(", %d suppressed with a reason", nsup)
@@ -154,4 +164,36 @@ func enforceLint(f *factory, rb *runbook.Runbook, env *runbook.Environment, mode
 	printProblems(f.ErrOut, problems)
 	fmt.Fprintln(f.ErrOut, `fix them, or suppress one with lint: {ignore: {CODE: "reason"}} (lockstep lint --explain CODE)`)
 	return silentExit(exitBadInput, fmt.Errorf("%d lint warning(s) in protected environment %q", len(problems), env.Name))
+}
+
+// printLearnings prints, for each linted runbook that parses, the
+// learnings the journal holds for it as info lines. A missing or
+// unreadable journal prints nothing: learnings inform, they never fail a
+// lint.
+func printLearnings(opts *lintOptions) {
+	path := opts.f.journalPath(opts.Journal)
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	j, err := opts.f.openJournalRO(opts.Journal)
+	if err != nil {
+		return
+	}
+	defer j.Close()
+	seen := map[string]bool{}
+	for _, file := range opts.Files {
+		rb, err := runbook.ParseFile(file)
+		if err != nil || seen[rb.Name] {
+			continue
+		}
+		seen[rb.Name] = true
+		ls, err := learningsFor(context.Background(), j, rb.Name)
+		if err != nil {
+			continue
+		}
+		for _, l := range ls {
+			fmt.Fprintf(opts.f.Out, "%s: info: learning from %s in %s (%s, %s): %s\n",
+				file, l.Operator, l.Env, l.Session, l.Time.UTC().Format("2006-01-02"), l.Text)
+		}
+	}
 }
