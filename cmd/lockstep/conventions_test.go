@@ -166,3 +166,17 @@ phases:
 		})
 	}
 }
+
+// TestRunShowsLintWarningsItDoesNotEnforce: outside a protected
+// environment a run starts despite lint warnings, but lists them first.
+func TestRunShowsLintWarningsItDoesNotEnforce(t *testing.T) {
+	_, _, errOut, err := runOneStep(t, t.TempDir(), "Warned", `{id: s, kind: shell, with: {run: "true"}}`, nil)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, errOut)
+	}
+	for _, want := range []string{"lint warning(s), not enforced in box (live):", "LS101", "LS407"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}

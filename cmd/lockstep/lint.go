@@ -151,13 +151,16 @@ func lintFile(opts *lintOptions, path string) ([]*runbook.Error, int, error) {
 // enforceLint refuses a live or rehearsal run of a protected environment
 // while the runbook has unsuppressed lint warnings: each is printed with
 // its code, and the run exits 2 before any journal is touched. Elsewhere,
-// and in dry-run, warnings do not stop a run.
+// and in dry-run, warnings are printed and do not stop a run.
 func enforceLint(f *factory, rb *runbook.Runbook, env *runbook.Environment, mode engine.Mode) error {
-	if !env.Protected || mode == engine.ModeDryRun {
-		return nil
-	}
 	problems := runbook.DefaultRules().Check(rb).Enforced(env)
 	if len(problems) == 0 {
+		return nil
+	}
+	if !env.Protected || mode == engine.ModeDryRun {
+		// Shown, not enforced: the operator reads them before the run.
+		fmt.Fprintf(f.ErrOut, "%d lint warning(s), not enforced in %s (%s):\n", len(problems), env.Name, mode)
+		printProblems(f.ErrOut, runbook.DefaultRules().Check(rb).Findings)
 		return nil
 	}
 	fmt.Fprintf(f.ErrOut, "the protected environment %q refuses to start with %d lint warning(s):\n", env.Name, len(problems))
