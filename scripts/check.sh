@@ -35,6 +35,12 @@ forbid ./engine "$ui|$drivers|$mod/(tui|cmd|engine/)" "the engine is free of UI 
 for p in engine/journal engine/store/dynamo engine/store/sqlite engine/store/storetest engine/notify/sns internal/awsconf; do
 	[ -d "$p" ] && forbid ./$p "$ui|$mod/(tui|cmd)" "stores, the journal and notify drivers implement engine ports only"
 done
+# engine/timeline builds reports from []engine.Event alone: of this module it
+# may use engine and runbook only (so no tui, cmd, store, journal or notify
+# driver), and, like engine, no UI library or driver. engine never imports
+# it: the ./engine rule above forbids every engine/ subpackage.
+forbid ./engine/timeline "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|steps|fleet)(/|$)" \
+	"engine/timeline reads events only: engine and runbook, no UI, store, journal or driver"
 forbid ./tui/... "$drivers|$mod/(engine/store|engine/journal|cmd)" "tui never imports a store, the journal driver or the AWS SDK"
 
 if [ $fail -ne 0 ]; then exit 1; fi

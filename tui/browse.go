@@ -16,6 +16,7 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/timeline"
 )
 
 // BrowseOptions configures Browse.
@@ -58,7 +59,7 @@ type sessionsMsg struct {
 
 type timelineMsg struct {
 	id       string
-	timeline engine.Timeline
+	timeline timeline.Timeline
 	markdown string
 	err      error
 }
@@ -123,7 +124,7 @@ type Browser struct {
 	runbook  string
 	typing   bool
 	open     string // id of the session whose timeline is shown
-	timeline engine.Timeline
+	timeline timeline.Timeline
 	mdText   string
 	status   string
 	// exporting is the export path prompt while it is up.
@@ -182,7 +183,7 @@ func (b *Browser) loadTimeline(info engine.SessionInfo) tea.Cmd {
 			return timelineMsg{id: info.ID, err: err}
 		}
 		info.Events = int64(len(evs))
-		tl := engine.BuildTimeline(info, evs)
+		tl := timeline.Build(info, evs)
 		var buf bytes.Buffer
 		err = tl.WriteMarkdown(&buf)
 		return timelineMsg{id: info.ID, timeline: tl, markdown: buf.String(), err: err}

@@ -9,14 +9,14 @@ import (
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/timeline"
 )
 
 // exportReadyMsg brings a session's timeline loaded for an export from
 // the list: the path prompt opens on it.
 type exportReadyMsg struct {
 	id       string
-	timeline engine.Timeline
+	timeline timeline.Timeline
 	err      error
 }
 
@@ -25,7 +25,7 @@ type exportReadyMsg struct {
 // silently into the working directory.
 type exportPrompt struct {
 	id    string
-	tl    engine.Timeline
+	tl    timeline.Timeline
 	input textinput.Model
 }
 
@@ -43,7 +43,7 @@ func exportDefault(dir, id string) string {
 }
 
 // openExport puts the path prompt up for session id's timeline.
-func (b *Browser) openExport(id string, tl engine.Timeline) tea.Cmd {
+func (b *Browser) openExport(id string, tl timeline.Timeline) tea.Cmd {
 	in := newInput("path of the Markdown file", &b.st)
 	in.Prompt = "Export to: "
 	in.CharLimit = 4096
@@ -77,7 +77,7 @@ func (b *Browser) exportKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // writeExport writes tl's Markdown to path, never over a directory.
-func writeExport(path string, tl engine.Timeline) tea.Cmd {
+func writeExport(path string, tl timeline.Timeline) tea.Cmd {
 	return func() tea.Msg {
 		if home, err := os.UserHomeDir(); err == nil && strings.HasPrefix(path, "~/") {
 			path = filepath.Join(home, path[2:])

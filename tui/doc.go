@@ -2,7 +2,7 @@
 // operator through a session (Run), the journal browser (Browse) and the
 // runbook picker (Pick).
 //
-// It imports engine and runbook, and the charm.land UI libraries. It never
-// imports a store, the SQLite journal or the AWS SDK: cmd hands it an
-// engine.Journal and an engine.Config.
+// It imports engine, engine/timeline and runbook, and the charm.land UI
+// libraries. It never imports a store, the SQLite journal or the AWS SDK:
+// cmd hands it an engine.Journal and an engine.Config.
 package tui

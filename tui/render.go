@@ -6,7 +6,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 )
 
-// RenderTimeline renders a session timeline's Markdown (engine.Timeline's
+// RenderTimeline renders a session timeline's Markdown (timeline.Timeline's
 // WriteMarkdown) for a terminal width cells wide, as `journal show` and
 // the journal browser show it: step results as aligned tables with human
 // figures, colour unless NO_COLOR asks for none. Each line fits width.

@@ -191,10 +191,10 @@ func resultLines(rows []resultRow, indent string) []string {
 	return lines
 }
 
-// resultLine matches a result line of engine.Timeline's Markdown.
+// resultLine matches a result line of timeline.Timeline's Markdown.
 var resultLine = regexp.MustCompile("^- Result: (`+)(.*)`+$")
 
-// Note lines of engine.Timeline's Markdown, which name the event kind:
+// Note lines of timeline.Timeline's Markdown, which name the event kind:
 // the session's ("- 2026-… UTC **rollback.request** during …") and a
 // step's ("- warning: text (2026-… UTC)").
 var (

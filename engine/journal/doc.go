@@ -5,5 +5,5 @@
 //
 // It may import the standard library, engine and the mattn/go-sqlite3
 // driver — nothing else. Only cmd wires it in; front ends read sessions
-// through the engine.Journal interface and engine.BuildTimeline.
+// through the engine.Journal interface and engine/timeline.
 package journal

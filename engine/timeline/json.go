@@ -1,4 +1,4 @@
-package engine
+package timeline
 
 import (
 	"encoding/json"
@@ -36,7 +36,7 @@ func (t Timeline) WriteJSON(w io.Writer) error {
 	for _, s := range t.Steps {
 		s.Decisions, s.Checks, s.Output = nonNil(s.Decisions), nonNil(s.Checks), nonNil(s.Output)
 		s.Results, s.Notes, s.History = nonNil(s.Results), nonNil(s.Notes), nonNil(s.History)
-		out.Steps = append(out.Steps, timelineStepJSON{TimelineStep: s, DurationMS: s.Duration.Milliseconds()})
+		out.Steps = append(out.Steps, timelineStepJSON{Step: s, DurationMS: s.Duration.Milliseconds()})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -52,13 +52,13 @@ type timelineJSON struct {
 	DurationMS int64              `json:"duration_ms"`
 	PausedMS   int64              `json:"paused_ms"`
 	Estimate   *estimateJSON      `json:"estimate,omitempty"`
-	Phases     []TimelinePhase    `json:"phases"`
+	Phases     []Phase            `json:"phases"`
 	Steps      []timelineStepJSON `json:"steps"`
-	Notes      []TimelineNote     `json:"notes"`
+	Notes      []Note             `json:"notes"`
 }
 
 type timelineStepJSON struct {
-	TimelineStep
+	Step
 	DurationMS int64 `json:"duration_ms"`
 }
 

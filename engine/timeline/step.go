@@ -1,4 +1,4 @@
-package engine
+package timeline
 
 import (
 	"bytes"
@@ -6,91 +6,95 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
 )
 
 // applyStep folds a step-scoped event into st.
-func (b *timelineBuilder) applyStep(st *TimelineStep, ev Event, d timelineData) {
+func (b *builder) applyStep(st *Step, ev engine.Event, d eventData) {
 	decide := func(kind, choice, reason, role string) {
-		st.Decisions = append(st.Decisions, TimelineDecision{Kind: kind, Choice: choice, Reason: reason,
+		st.Decisions = append(st.Decisions, Decision{Kind: kind, Choice: choice, Reason: reason,
 			Role: role, Operator: ev.Operator, Time: ev.Time})
 	}
 	switch ev.Kind {
-	case EvStepStart:
+	case engine.EvStepStart:
 		b.startStep(st, ev, d)
-	case EvStepEnd:
+	case engine.EvStepEnd:
 		b.endStep(st, ev, d)
-	case EvStepSkip:
-		st.Status, st.Reason = StepSkipped, d.Reason
+	case engine.EvStepSkip:
+		st.Status, st.Reason = engine.StepSkipped, d.Reason
 		decide("skip", "", d.Reason, "")
-	case EvStepRetry:
-		st.Status = StepPending
+	case engine.EvStepRetry:
+		st.Status = engine.StepPending
 		decide("retry", "", d.Reason, "")
-	case EvStepMarkDone:
-		st.Status, st.Reason = StepDone, d.Reason
+	case engine.EvStepMarkDone:
+		st.Status, st.Reason = engine.StepDone, d.Reason
 		decide("mark_done", "", d.Reason, "")
-	case EvInterrupted:
-		st.Status = StepInterrupted
+	case engine.EvInterrupted:
+		st.Status = engine.StepInterrupted
 		if a := st.openAttempt(); a != nil {
-			a.Status = StepInterrupted
+			a.Status = engine.StepInterrupted
 		}
-	case EvDecision:
+	case engine.EvDecision:
 		decide("decision", d.Choice, d.Reason, "")
-	case EvApproval:
+	case engine.EvApproval:
 		decide("approval", d.Approver, d.Reason, d.Role)
-	case EvConfirm:
+	case engine.EvConfirm:
 		decide("confirm", fmt.Sprint(d.Value), d.What, "")
-	case EvCheck:
-		st.Checks = append(st.Checks, TimelineCheck{Index: d.Index, Item: d.Item, Operator: ev.Operator, Time: ev.Time})
-	case EvOutput:
-		lines := timelineOutput(d.Stream, d.Text)
+	case engine.EvCheck:
+		st.Checks = append(st.Checks, Check{Index: d.Index, Item: d.Item, Operator: ev.Operator, Time: ev.Time})
+	case engine.EvOutput:
+		lines := splitOutput(d.Stream, d.Text)
 		st.OutputLines += len(lines)
 		st.Output = append(st.Output, lines...)
-		if n := len(st.Output); n > TimelineOutputLines {
-			st.Output = append([]string(nil), st.Output[n-TimelineOutputLines:]...)
+		if n := len(st.Output); n > excerptLines {
+			st.Output = append([]string(nil), st.Output[n-excerptLines:]...)
 		}
-	case EvResult:
+	case engine.EvResult:
 		st.addResult(ev.Data)
-	case EvProgress:
+	case engine.EvProgress:
 		st.Progress = ev.Data
-	case EvCheckpoint:
+	case engine.EvCheckpoint:
 		st.Checkpoints++
-	case EvNotify:
-		st.Notes = append(st.Notes, TimelineNote{Kind: ev.Kind, Step: ev.Step, Operator: ev.Operator, Time: ev.Time,
+	case engine.EvNotify:
+		st.Notes = append(st.Notes, Note{Kind: ev.Kind, Step: ev.Step, Operator: ev.Operator, Time: ev.Time,
 			Text: strings.TrimSpace(fmt.Sprintf("%s %s", d.Channel, d.Message))})
-	case EvWarning:
-		st.Notes = append(st.Notes, TimelineNote{Kind: ev.Kind, Step: ev.Step, Text: warningText(d.Message, d.Key, d.Error), Operator: ev.Operator, Time: ev.Time})
+	case engine.EvWarning:
+		// Rendered from the cleaned fields, as engine.Warning renders itself.
+		w := engine.Warning{Message: d.Message, Key: d.Key, Error: d.Error}
+		st.Notes = append(st.Notes, Note{Kind: ev.Kind, Step: ev.Step, Text: w.Text(), Operator: ev.Operator, Time: ev.Time})
 	default:
 		b.note(ev, d)
 	}
 }
 
-func (b *timelineBuilder) startStep(st *TimelineStep, ev Event, d timelineData) {
-	st.Status = StepRunning
+func (b *builder) startStep(st *Step, ev engine.Event, d eventData) {
+	st.Status = engine.StepRunning
 	st.Attempts = max(st.Attempts+1, d.Attempt)
-	st.Kind = timelineFirst(d.Kind, st.Kind)
-	st.Phase = timelineFirst(d.Phase, st.Phase, b.phase)
-	st.RollbackOf = timelineFirst(d.RollbackOf, st.RollbackOf)
+	st.Kind = first(d.Kind, st.Kind)
+	st.Phase = first(d.Phase, st.Phase, b.phase)
+	st.RollbackOf = first(d.RollbackOf, st.RollbackOf)
 	st.Error = ""
 	if st.Started.IsZero() {
 		st.Started = ev.Time
 	}
 	b.starts[st.ID] = ev.Time
 	if a := st.openAttempt(); a != nil {
-		a.Status = StepInterrupted // started again without an end
+		a.Status = engine.StepInterrupted // started again without an end
 	}
-	st.History = append(st.History, TimelineAttempt{Attempt: max(st.Attempts, st.nextAttempt()), Started: ev.Time, Status: StepRunning})
+	st.History = append(st.History, Attempt{Attempt: max(st.Attempts, st.nextAttempt()), Started: ev.Time, Status: engine.StepRunning})
 }
 
 // openAttempt is the step's last attempt if it is still running, else nil.
-func (st *TimelineStep) openAttempt() *TimelineAttempt {
-	if n := len(st.History); n > 0 && st.History[n-1].Status == StepRunning {
+func (st *Step) openAttempt() *Attempt {
+	if n := len(st.History); n > 0 && st.History[n-1].Status == engine.StepRunning {
 		return &st.History[n-1]
 	}
 	return nil
 }
 
 // nextAttempt is the number after the last attempt's, 1 for the first.
-func (st *TimelineStep) nextAttempt() int {
+func (st *Step) nextAttempt() int {
 	if n := len(st.History); n > 0 {
 		return st.History[n-1].Attempt + 1
 	}
@@ -100,20 +104,20 @@ func (st *TimelineStep) nextAttempt() int {
 // endAttempt closes the attempt in progress with step.end's status, error
 // and reason. A step.end without a start is an attempt of its own unless
 // it is a skip (the runbook skipping a step runs nothing).
-func (st *TimelineStep) endAttempt(ev Event, d timelineData) {
+func (st *Step) endAttempt(ev engine.Event, d eventData) {
 	a := st.openAttempt()
 	if a == nil {
-		if st.Status == StepSkipped {
+		if st.Status == engine.StepSkipped {
 			return
 		}
-		st.History = append(st.History, TimelineAttempt{Attempt: st.nextAttempt()})
+		st.History = append(st.History, Attempt{Attempt: st.nextAttempt()})
 		a = &st.History[len(st.History)-1]
 	}
 	a.Ended, a.Status, a.Error, a.Reason = ev.Time, st.Status, d.Error, d.Reason
 }
 
-func (b *timelineBuilder) endStep(st *TimelineStep, ev Event, d timelineData) {
-	st.Status = StepStatus(timelineFirst(d.Status, string(StepDone)))
+func (b *builder) endStep(st *Step, ev engine.Event, d eventData) {
+	st.Status = engine.StepStatus(first(d.Status, string(engine.StepDone)))
 	st.Ended = ev.Time
 	if d.Error != "" {
 		st.Error = d.Error
@@ -133,15 +137,15 @@ func (b *timelineBuilder) endStep(st *TimelineStep, ev Event, d timelineData) {
 	case ok:
 		st.Duration += ev.Time.Sub(started)
 	}
-	if st.RollbackOf != "" && st.Status == StepDone {
-		b.step(st.RollbackOf).Status = StepRolledBack
+	if st.RollbackOf != "" && st.Status == engine.StepDone {
+		b.step(st.RollbackOf).Status = engine.StepRolledBack
 	}
 }
 
 // addResult appends r to the step's results unless an equal one is there
 // already: an executor often journals its measurements as a result event
 // and returns the same data as the step.end result.
-func (st *TimelineStep) addResult(r json.RawMessage) {
+func (st *Step) addResult(r json.RawMessage) {
 	key := canonicalJSON(r)
 	for _, have := range st.Results {
 		if canonicalJSON(have) == key {

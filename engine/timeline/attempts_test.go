@@ -1,4 +1,4 @@
-package engine_test
+package timeline_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/timeline"
 )
 
 // tlFailStopResume is a session whose load step fails, is retried and
@@ -39,7 +40,7 @@ func tlFailStopResume() (engine.SessionInfo, []engine.Event) {
 // tlAttempts renders a step's attempt history as
 // "N:status:started-ended:error|reason", times in seconds after tlT0
 // ("-" for none).
-func tlAttempts(s engine.TimelineStep) string {
+func tlAttempts(s timeline.Step) string {
 	at := func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
@@ -127,8 +128,8 @@ func TestTimelineAttemptHistory(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tl := engine.BuildTimeline(tt.info, tt.events())
-			var st *engine.TimelineStep
+			tl := timeline.Build(tt.info, tt.events())
+			var st *timeline.Step
 			for i := range tl.Steps {
 				if tl.Steps[i].ID == tt.step {
 					st = &tl.Steps[i]
@@ -173,7 +174,7 @@ func TestTimelineIntermediateSessionEnds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tl := engine.BuildTimeline(tlInfo(engine.OutcomeCompleted), tt.events())
+			tl := timeline.Build(tlInfo(engine.OutcomeCompleted), tt.events())
 			var got []string
 			for _, n := range tl.Notes {
 				got = append(got, fmt.Sprintf("%s/%s/%s", n.Kind, n.Operator, n.Text))
@@ -188,7 +189,7 @@ func TestTimelineIntermediateSessionEnds(t *testing.T) {
 func TestTimelineMarkdownShowsFailedAttempts(t *testing.T) {
 	in, es := tlFailStopResume()
 	var buf bytes.Buffer
-	if err := engine.BuildTimeline(in, es).WriteMarkdown(&buf); err != nil {
+	if err := timeline.Build(in, es).WriteMarkdown(&buf); err != nil {
 		t.Fatalf("WriteMarkdown: %v", err)
 	}
 	md := buf.String()
@@ -214,7 +215,7 @@ func TestTimelineMarkdownShowsFailedAttempts(t *testing.T) {
 func TestTimelineJSONAttemptHistory(t *testing.T) {
 	in, es := tlFailStopResume()
 	var buf bytes.Buffer
-	if err := engine.BuildTimeline(in, es).WriteJSON(&buf); err != nil {
+	if err := timeline.Build(in, es).WriteJSON(&buf); err != nil {
 		t.Fatalf("WriteJSON: %v", err)
 	}
 	var doc struct {
@@ -252,7 +253,7 @@ func TestTimelineJSONAttemptHistory(t *testing.T) {
 	var es2 tlEvents
 	es2.add(0, "drill", engine.EvStepEnd, tlm{"status": "skipped", "reason": "dry-run"})
 	buf.Reset()
-	if err := engine.BuildTimeline(tlInfo(engine.OutcomeCompleted), es2).WriteJSON(&buf); err != nil {
+	if err := timeline.Build(tlInfo(engine.OutcomeCompleted), es2).WriteJSON(&buf); err != nil {
 		t.Fatalf("WriteJSON: %v", err)
 	}
 	if !strings.Contains(buf.String(), `"attempt_history": []`) {
@@ -260,7 +261,7 @@ func TestTimelineJSONAttemptHistory(t *testing.T) {
 	}
 }
 
-func TestDiffTimelinesAttemptsAndDecisions(t *testing.T) {
+func TestCompareAttemptsAndDecisions(t *testing.T) {
 	ain, aes := tlHappyPath()
 	bin, bes := tlFailStopResume()
 	ain.ID, bin.ID = "A1", "B1"
@@ -270,8 +271,8 @@ func TestDiffTimelinesAttemptsAndDecisions(t *testing.T) {
 		add(621, "go-no-go", engine.EvApproval, tlm{"approver": "carol", "role": "accountable"}, "carol").
 		add(621, "go-no-go", engine.EvStepEnd, tlm{"status": "done", "duration_ms": 1000})
 	bes = append(bes[:len(bes)-1:len(bes)-1], extra...)
-	d := engine.DiffTimelines(engine.BuildTimeline(ain, aes), engine.BuildTimeline(bin, bes))
-	byID := map[string]engine.StepDiff{}
+	d := timeline.Compare(timeline.Build(ain, aes), timeline.Build(bin, bes))
+	byID := map[string]timeline.StepDiff{}
 	for _, s := range d.Steps {
 		byID[s.ID] = s
 	}
@@ -322,7 +323,7 @@ func TestTimelineEngineNotes(t *testing.T) {
 		{Seq: 1, Kind: engine.EvNote, Operator: "alice", Time: at, Data: []byte(`{"text":"db restarted by hand"}`)},
 		{Seq: 2, Kind: engine.EvNote, Operator: "alice", Time: at, Data: []byte(`{"text":"released 1 migration lease(s)","by":"lockstep"}`)},
 	}
-	tl := engine.BuildTimeline(engine.SessionInfo{ID: "s"}, evs)
+	tl := timeline.Build(engine.SessionInfo{ID: "s"}, evs)
 	if len(tl.Notes) != 2 || tl.Notes[0].Operator != "alice" || tl.Notes[1].Operator != engine.NoteByLockstep {
 		t.Errorf("notes = %+v, want alice's then lockstep's", tl.Notes)
 	}

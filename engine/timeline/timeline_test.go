@@ -1,4 +1,4 @@
-package engine_test
+package timeline_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/timeline"
 )
 
 var tlT0 = time.Date(2026, 11, 23, 19, 0, 0, 0, time.UTC)
@@ -69,10 +70,10 @@ func TestTimelineBuild(t *testing.T) {
 		name     string
 		info     engine.SessionInfo
 		tlEvents func() []engine.Event
-		check    func(t *testing.T, tl engine.Timeline)
+		check    func(t *testing.T, tl timeline.Timeline)
 	}{
 		{"happy path", tlInfo(engine.OutcomeCompleted), func() []engine.Event { _, es := tlHappyPath(); return es },
-			func(t *testing.T, tl engine.Timeline) {
+			func(t *testing.T, tl timeline.Timeline) {
 				tlWantSteps(t, tl, "size:done", "strategy:done", "go-no-go:done", "deploy:done", "backfill:done")
 				size, backfill := tl.Steps[0], tl.Steps[4]
 				if size.Kind != "estimate" || size.Phase != "estimate" || size.Attempts != 1 || size.Duration != 2*time.Second {
@@ -116,7 +117,7 @@ func TestTimelineBuild(t *testing.T) {
 				add(10, "load", engine.EvStepStart, tlm{"kind": "shell", "attempt": 2}).
 				add(16, "load", engine.EvStepEnd, tlm{"status": "done", "duration_ms": 6000})
 			return es
-		}, func(t *testing.T, tl engine.Timeline) {
+		}, func(t *testing.T, tl timeline.Timeline) {
 			tlWantSteps(t, tl, "load:done")
 			s := tl.Steps[0]
 			if s.Attempts != 2 || s.Duration != 10*time.Second || s.Error != "" {
@@ -132,7 +133,7 @@ func TestTimelineBuild(t *testing.T) {
 				add(3, "load", engine.EvStepEnd, tlm{"status": "failed", "error": "exit status 2"}).
 				add(4, "", engine.EvSessionEnd, tlm{"outcome": "failed", "error": "step load: exit status 2"})
 			return es
-		}, func(t *testing.T, tl engine.Timeline) {
+		}, func(t *testing.T, tl timeline.Timeline) {
 			tlWantSteps(t, tl, "load:failed")
 			if s := tl.Steps[0]; s.Error != "exit status 2" || s.Duration != 3*time.Second {
 				t.Errorf("load = error %q duration %v; want the error and 3s from the times", s.Error, s.Duration)
@@ -147,7 +148,7 @@ func TestTimelineBuild(t *testing.T) {
 				add(600, "", engine.EvSessionResume, tlm{"operator": "carol"}, "carol").
 				add(610, "notify", engine.EvStepMarkDone, tlm{"reason": "saw the message in #ops"}, "carol")
 			return es
-		}, func(t *testing.T, tl engine.Timeline) {
+		}, func(t *testing.T, tl timeline.Timeline) {
 			tlWantSteps(t, tl, "notify:done")
 			s := tl.Steps[0]
 			if s.Reason != "saw the message in #ops" || len(s.Decisions) != 1 || s.Decisions[0].Kind != "mark_done" ||
@@ -162,13 +163,13 @@ func TestTimelineBuild(t *testing.T) {
 			var es tlEvents
 			es.add(0, "backfill", engine.EvStepStart, tlm{"kind": "migrate", "attempt": 1})
 			return es
-		}, func(t *testing.T, tl engine.Timeline) { tlWantSteps(t, tl, "backfill:interrupted") }},
+		}, func(t *testing.T, tl timeline.Timeline) { tlWantSteps(t, tl, "backfill:interrupted") }},
 		{"still running", tlInfo(engine.OutcomeRunning), func() []engine.Event {
 			var es tlEvents
 			es.add(0, "backfill", engine.EvStepStart, tlm{"kind": "migrate", "attempt": 1}).
 				add(5, "backfill", engine.EvProgress, tlm{"done": 10})
 			return es
-		}, func(t *testing.T, tl engine.Timeline) {
+		}, func(t *testing.T, tl timeline.Timeline) {
 			tlWantSteps(t, tl, "backfill:running")
 			if tl.Duration != 5*time.Second {
 				t.Errorf("duration of a running session = %v, want up to its last event (5s)", tl.Duration)
@@ -181,7 +182,7 @@ func TestTimelineBuild(t *testing.T) {
 				add(2, "announce", engine.EvStepSkip, tlm{"reason": "announced by hand"}).
 				add(2, "announce", engine.EvStepEnd, tlm{"status": "skipped", "reason": "announced by hand"})
 			return es
-		}, func(t *testing.T, tl engine.Timeline) {
+		}, func(t *testing.T, tl timeline.Timeline) {
 			tlWantSteps(t, tl, "drill:skipped", "announce:skipped")
 			if d := tl.Steps[0]; d.Reason != "dry-run" || d.Attempts != 0 || len(d.Decisions) != 0 {
 				t.Errorf("drill = %+v, want skipped by the runbook", d)
@@ -201,7 +202,7 @@ func TestTimelineBuild(t *testing.T) {
 				add(60, "backfill", engine.EvStepEnd, tlm{"status": "interrupted", "duration_ms": 60000}).
 				add(60, "", engine.EvSessionEnd, tlm{"outcome": "aborted"})
 			return es
-		}, func(t *testing.T, tl engine.Timeline) {
+		}, func(t *testing.T, tl timeline.Timeline) {
 			tlWantSteps(t, tl, "backfill:interrupted")
 			if tl.Pauses != 2 || tl.Paused != 40*time.Second {
 				t.Errorf("pauses %d paused %v, want 2 and 40s", tl.Pauses, tl.Paused)
@@ -224,9 +225,10 @@ func TestTimelineBuild(t *testing.T) {
 			}
 			es.add(2, "load", engine.EvOutput, tlm{"stream": "stderr", "text": "warning: slow"})
 			return es
-		}, func(t *testing.T, tl engine.Timeline) {
+		}, func(t *testing.T, tl timeline.Timeline) {
 			s := tl.Steps[0]
-			if s.OutputLines != 26 || len(s.Output) != engine.TimelineOutputLines || s.Output[0] != "l7" ||
+			if s.OutputLines != 26 || len(s.Output) != 20 || // the excerpt keeps the last 20
+				s.Output[0] != "l7" ||
 				s.Output[len(s.Output)-1] != "stderr: warning: slow" {
 				t.Errorf("output = %q (%d lines)", s.Output, s.OutputLines)
 			}
@@ -241,7 +243,7 @@ func TestTimelineBuild(t *testing.T) {
 				add(21, "", engine.EvRollbackEnd, tlm{}).
 				add(21, "", engine.EvSessionEnd, tlm{"outcome": "rolled-back"})
 			return es
-		}, func(t *testing.T, tl engine.Timeline) {
+		}, func(t *testing.T, tl timeline.Timeline) {
 			tlWantSteps(t, tl, "backfill:rolled-back", "backfill.rollback:done")
 			if r := tl.Steps[1]; r.RollbackOf != "backfill" || r.Phase != "rollback" {
 				t.Errorf("rollback step = %+v", r)
@@ -267,7 +269,7 @@ func TestTimelineBuild(t *testing.T) {
 				add(71, "", engine.EvPhaseStart, tlm{"phase": "verify"}).
 				add(72, "", engine.EvPhaseEnd, tlm{"phase": "verify", "status": "completed"})
 			return es
-		}, func(t *testing.T, tl engine.Timeline) {
+		}, func(t *testing.T, tl timeline.Timeline) {
 			var got []string
 			for _, p := range tl.Phases {
 				got = append(got, fmt.Sprintf("%s:%s:%s-%s", p.Name, p.Status,
@@ -286,7 +288,7 @@ func TestTimelineBuild(t *testing.T) {
 				add(4, "verify", engine.EvResult, tlm{"remaining": 0}).
 				add(5, "verify", engine.EvStepEnd, tlm{"status": "done", "result": tlm{"remaining": 0, "sampled": 500}})
 			return es
-		}, func(t *testing.T, tl engine.Timeline) {
+		}, func(t *testing.T, tl timeline.Timeline) {
 			if n := len(tl.Steps[0].Results); n != 1 {
 				t.Errorf("size has %d results, want the one result once: %s", n, tl.Steps[0].Results)
 			}
@@ -295,7 +297,7 @@ func TestTimelineBuild(t *testing.T) {
 			}
 		}},
 		{"no tlEvents", tlInfo(engine.OutcomeRunning), func() []engine.Event { return nil },
-			func(t *testing.T, tl engine.Timeline) {
+			func(t *testing.T, tl timeline.Timeline) {
 				if len(tl.Steps) != 0 || tl.Duration != 0 {
 					t.Errorf("timeline = %+v, want empty", tl)
 				}
@@ -303,13 +305,13 @@ func TestTimelineBuild(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.check(t, engine.BuildTimeline(tt.info, tt.tlEvents()))
+			tt.check(t, timeline.Build(tt.info, tt.tlEvents()))
 		})
 	}
 }
 
 // tlWantSteps checks the timeline's steps as "id:status" in order.
-func tlWantSteps(t *testing.T, tl engine.Timeline, want ...string) {
+func tlWantSteps(t *testing.T, tl timeline.Timeline, want ...string) {
 	t.Helper()
 	var got []string
 	for _, s := range tl.Steps {
@@ -323,7 +325,7 @@ func tlWantSteps(t *testing.T, tl engine.Timeline, want ...string) {
 func TestTimelineWriteJSON(t *testing.T) {
 	in, es := tlHappyPath()
 	var buf bytes.Buffer
-	if err := engine.BuildTimeline(in, es).WriteJSON(&buf); err != nil {
+	if err := timeline.Build(in, es).WriteJSON(&buf); err != nil {
 		t.Fatalf("WriteJSON: %v", err)
 	}
 	var doc struct {
@@ -393,7 +395,7 @@ func TestTimelineWriteMarkdown(t *testing.T) {
 												add(100, "backfill", engine.EvOutput, tlm{"stream": "stdout", "text": "a ``` fence | pipe"}).
 												add(101, "", engine.EvNote, tlm{"text": "next time, start earlier"}, "bob")
 	var buf bytes.Buffer
-	if err := engine.BuildTimeline(in, es2).WriteMarkdown(&buf); err != nil {
+	if err := timeline.Build(in, es2).WriteMarkdown(&buf); err != nil {
 		t.Fatalf("WriteMarkdown: %v", err)
 	}
 	md := buf.String()
@@ -421,8 +423,8 @@ func TestTimelineWriteMarkdown(t *testing.T) {
 	}
 }
 
-func TestDiffTimelines(t *testing.T) {
-	build := func(id string, env string, steps ...any) engine.Timeline {
+func TestCompare(t *testing.T) {
+	build := func(id string, env string, steps ...any) timeline.Timeline {
 		var es tlEvents
 		at := 0.0
 		for i := 0; i < len(steps); i += 3 {
@@ -433,11 +435,11 @@ func TestDiffTimelines(t *testing.T) {
 		}
 		in := tlInfo(engine.OutcomeCompleted)
 		in.ID, in.Env, in.Ended = id, env, tlT0.Add(time.Duration(at*float64(time.Second)))
-		return engine.BuildTimeline(in, es)
+		return timeline.Build(in, es)
 	}
 	a := build("A1", "staging", "size", "done", 2000, "backfill", "done", 60000, "old-only", "done", 1000)
 	b := build("B1", "production", "size", "done", 3000, "backfill", "failed", 90000, "new-only", "skipped", 0)
-	d := engine.DiffTimelines(a, b)
+	d := timeline.Compare(a, b)
 	tests := []struct {
 		id               string
 		statusA, statusB engine.StepStatus
@@ -449,7 +451,7 @@ func TestDiffTimelines(t *testing.T) {
 		{"new-only", "", "skipped", 0},
 	}
 	if len(d.Steps) != len(tests) {
-		t.Fatalf("DiffTimelines() has %d steps, want %d: %+v", len(d.Steps), len(tests), d.Steps)
+		t.Fatalf("Compare() has %d steps, want %d: %+v", len(d.Steps), len(tests), d.Steps)
 	}
 	for i, tt := range tests {
 		if s := d.Steps[i]; s.ID != tt.id || s.StatusA != tt.statusA || s.StatusB != tt.statusB || s.Delta != tt.delta {
@@ -486,27 +488,6 @@ func TestDiffTimelines(t *testing.T) {
 	}
 }
 
-func TestTimelineFormatDuration(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{850 * time.Millisecond, "850ms"},
-		{12400 * time.Millisecond, "12.4s"},
-		{185 * time.Second, "3m05s"},
-		{62 * time.Minute, "1h02m"},
-		{-2 * time.Second, "-2.0s"},
-	}
-	for _, tt := range tests {
-		if got := engine.FormatDuration(tt.d); got != tt.want {
-			t.Errorf("FormatDuration(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-	if got := engine.FormatDelta(-15*time.Second, time.Minute); got != "-15.0s (-25%)" {
-		t.Errorf("FormatDelta(-15s, 1m) = %q, want -15.0s (-25%%)", got)
-	}
-}
-
 // TestTimelineUnreadableEvent: an event whose payload does not decode is a
 // note saying so; it does not end the step as done with empty fields.
 func TestTimelineUnreadableEvent(t *testing.T) {
@@ -514,7 +495,7 @@ func TestTimelineUnreadableEvent(t *testing.T) {
 	es.add(0, "", engine.EvPhaseStart, tlm{"phase": "run"}).
 		add(1, "dump", engine.EvStepStart, tlm{"kind": "shell", "attempt": 1, "phase": "run"}).
 		add(2, "dump", engine.EvStepEnd, tlm{"status": 5, "duration_ms": 1000})
-	tl := engine.BuildTimeline(tlInfo(engine.OutcomeRunning), es)
+	tl := timeline.Build(tlInfo(engine.OutcomeRunning), es)
 	if len(tl.Steps) != 1 || tl.Steps[0].Status != engine.StepRunning {
 		t.Fatalf("steps = %+v, want dump still running", tl.Steps)
 	}

@@ -1,4 +1,4 @@
-package engine
+package timeline
 
 import (
 	"encoding/json"
@@ -8,13 +8,15 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
 )
 
-// TimelineDiff compares two sessions step by step (lockstep journal diff
+// Diff compares two sessions step by step (lockstep journal diff
 // A B), typically a rehearsal and the live run.
-type TimelineDiff struct {
-	A         SessionInfo
-	B         SessionInfo
+type Diff struct {
+	A         engine.SessionInfo
+	B         engine.SessionInfo
 	DurationA time.Duration
 	DurationB time.Duration
 	Steps     []StepDiff
@@ -26,8 +28,8 @@ type TimelineDiff struct {
 // side's decisions and approvals, in order.
 type StepDiff struct {
 	ID         string
-	StatusA    StepStatus
-	StatusB    StepStatus
+	StatusA    engine.StepStatus
+	StatusB    engine.StepStatus
 	DurationA  time.Duration
 	DurationB  time.Duration
 	Delta      time.Duration
@@ -54,17 +56,17 @@ func (s StepDiff) DecisionsDiffer() bool {
 	return !slices.Equal(s.DecisionsA, s.DecisionsB)
 }
 
-func (s *StepDiff) setA(t TimelineStep) {
+func (s *StepDiff) setA(t Step) {
 	s.StatusA, s.DurationA, s.AttemptsA, s.FailedA, s.DecisionsA = t.Status, t.Duration, t.Attempts, t.Failed(), diffDecisions(t)
 }
 
-func (s *StepDiff) setB(t TimelineStep) {
+func (s *StepDiff) setB(t Step) {
 	s.StatusB, s.DurationB, s.AttemptsB, s.FailedB, s.DecisionsB = t.Status, t.Duration, t.Attempts, t.Failed(), diffDecisions(t)
 }
 
 // diffDecisions are the step's decisions and approvals; skips, retries
 // and mark-dones show in its status and attempts.
-func diffDecisions(t TimelineStep) []DiffDecision {
+func diffDecisions(t Step) []DiffDecision {
 	var out []DiffDecision
 	for _, d := range t.Decisions {
 		if d.Kind == "decision" || d.Kind == "approval" {
@@ -74,11 +76,11 @@ func diffDecisions(t TimelineStep) []DiffDecision {
 	return out
 }
 
-// DiffTimelines pairs the steps of a and b by id: a's steps in a's order,
+// Compare pairs the steps of a and b by id: a's steps in a's order,
 // then those only b has, in b's order.
-func DiffTimelines(a, b Timeline) TimelineDiff {
-	d := TimelineDiff{A: a.Info, B: b.Info, DurationA: a.Duration, DurationB: b.Duration}
-	inB := map[string]TimelineStep{}
+func Compare(a, b Timeline) Diff {
+	d := Diff{A: a.Info, B: b.Info, DurationA: a.Duration, DurationB: b.Duration}
+	inB := map[string]Step{}
 	for _, s := range b.Steps {
 		inB[s.ID] = s
 	}
@@ -108,15 +110,15 @@ func DiffTimelines(a, b Timeline) TimelineDiff {
 // failed) and duration and the delta (with its percentage of A's
 // duration), then the session totals; then the steps whose decisions or
 // approvals differ, each side's in order.
-func (d TimelineDiff) WriteText(w io.Writer) error {
+func (d Diff) WriteText(w io.Writer) error {
 	hw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, side := range []struct {
 		name string
-		info SessionInfo
+		info engine.SessionInfo
 		dur  time.Duration
 	}{{"A", d.A, d.DurationA}, {"B", d.B, d.DurationB}} {
 		fmt.Fprintf(hw, "%s\t%s\t%s\t%s\t%s\t%s\n", side.name, side.info.ID, side.info.Env, side.info.Mode,
-			timelineFirst(string(side.info.Outcome), "running"), FormatDuration(side.dur))
+			first(string(side.info.Outcome), "running"), engine.FormatDuration(side.dur))
 	}
 	if err := hw.Flush(); err != nil {
 		return fmt.Errorf("write timeline diff: %w", err)
@@ -131,7 +133,7 @@ func (d TimelineDiff) WriteText(w io.Writer) error {
 			diffDelta(s))
 	}
 	a, b := d.DurationA, d.DurationB
-	fmt.Fprintf(tw, "TOTAL\t\t\t%s\t\t\t%s\t%s\n", FormatDuration(a), FormatDuration(b), FormatDelta(b-a, a))
+	fmt.Fprintf(tw, "TOTAL\t\t\t%s\t\t\t%s\t%s\n", engine.FormatDuration(a), engine.FormatDuration(b), formatDelta(b-a, a))
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write timeline diff: %w", err)
 	}
@@ -139,7 +141,7 @@ func (d TimelineDiff) WriteText(w io.Writer) error {
 }
 
 // writeDecisions lists the steps whose decisions or approvals differ.
-func (d TimelineDiff) writeDecisions(w io.Writer) error {
+func (d Diff) writeDecisions(w io.Writer) error {
 	var differ []StepDiff
 	for _, s := range d.Steps {
 		if s.DecisionsDiffer() {
@@ -186,7 +188,7 @@ func diffDecisionsText(ds []DiffDecision) string {
 func diffText(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // diffAttempts is a side's attempt count with how many failed: "2 (1 failed)".
-func diffAttempts(s StepStatus, attempts, failed int) string {
+func diffAttempts(s engine.StepStatus, attempts, failed int) string {
 	switch {
 	case s == "":
 		return "—"
@@ -196,20 +198,20 @@ func diffAttempts(s StepStatus, attempts, failed int) string {
 	return fmt.Sprint(attempts)
 }
 
-func diffStatus(s StepStatus) string { return timelineFirst(string(s), "—") }
+func diffStatus(s engine.StepStatus) string { return first(string(s), "—") }
 
-func diffDuration(s StepStatus, d time.Duration) string {
+func diffDuration(s engine.StepStatus, d time.Duration) string {
 	if s == "" {
 		return "—"
 	}
-	return FormatDuration(d)
+	return engine.FormatDuration(d)
 }
 
 func diffDelta(s StepDiff) string {
 	if s.StatusA == "" || s.StatusB == "" {
 		return "—"
 	}
-	return FormatDelta(s.Delta, s.DurationA)
+	return formatDelta(s.Delta, s.DurationA)
 }
 
 // WriteJSON writes the diff as indented JSON with stable field names:
@@ -223,28 +225,28 @@ func diffDelta(s StepDiff) string {
 // A status is "" for a step absent from that session. failed_a/_b count
 // the attempts that failed; decisions are the decisions and approvals
 // (choice, or approver and role), in order.
-func (d TimelineDiff) WriteJSON(w io.Writer) error {
+func (d Diff) WriteJSON(w io.Writer) error {
 	type step struct {
-		ID              string         `json:"id"`
-		StatusA         StepStatus     `json:"status_a"`
-		StatusB         StepStatus     `json:"status_b"`
-		DurationA       int64          `json:"duration_a_ms"`
-		DurationB       int64          `json:"duration_b_ms"`
-		Delta           int64          `json:"delta_ms"`
-		AttemptsA       int            `json:"attempts_a"`
-		AttemptsB       int            `json:"attempts_b"`
-		FailedA         int            `json:"failed_a"`
-		FailedB         int            `json:"failed_b"`
-		DecisionsA      []DiffDecision `json:"decisions_a"`
-		DecisionsB      []DiffDecision `json:"decisions_b"`
-		DecisionsDiffer bool           `json:"decisions_differ"`
+		ID              string            `json:"id"`
+		StatusA         engine.StepStatus `json:"status_a"`
+		StatusB         engine.StepStatus `json:"status_b"`
+		DurationA       int64             `json:"duration_a_ms"`
+		DurationB       int64             `json:"duration_b_ms"`
+		Delta           int64             `json:"delta_ms"`
+		AttemptsA       int               `json:"attempts_a"`
+		AttemptsB       int               `json:"attempts_b"`
+		FailedA         int               `json:"failed_a"`
+		FailedB         int               `json:"failed_b"`
+		DecisionsA      []DiffDecision    `json:"decisions_a"`
+		DecisionsB      []DiffDecision    `json:"decisions_b"`
+		DecisionsDiffer bool              `json:"decisions_differ"`
 	}
 	out := struct {
-		A         SessionInfo `json:"a"`
-		B         SessionInfo `json:"b"`
-		DurationA int64       `json:"duration_a_ms"`
-		DurationB int64       `json:"duration_b_ms"`
-		Steps     []step      `json:"steps"`
+		A         engine.SessionInfo `json:"a"`
+		B         engine.SessionInfo `json:"b"`
+		DurationA int64              `json:"duration_a_ms"`
+		DurationB int64              `json:"duration_b_ms"`
+		Steps     []step             `json:"steps"`
 	}{A: d.A, B: d.B, DurationA: d.DurationA.Milliseconds(), DurationB: d.DurationB.Milliseconds(), Steps: []step{}}
 	for _, s := range d.Steps {
 		out.Steps = append(out.Steps, step{s.ID, s.StatusA, s.StatusB, s.DurationA.Milliseconds(),

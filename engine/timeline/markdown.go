@@ -1,4 +1,4 @@
-package engine
+package timeline
 
 import (
 	"bufio"
@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
 )
 
 // WriteMarkdown writes the timeline as a post-mortem document: a summary
@@ -46,12 +48,12 @@ func (t Timeline) mdSummary(w io.Writer) {
 	row("Operator", i.Operator)
 	row("Started", mdTime(i.Started))
 	row("Ended", mdTime(i.Ended))
-	dur := FormatDuration(t.Duration)
+	dur := engine.FormatDuration(t.Duration)
 	if t.Pauses > 0 {
-		dur += fmt.Sprintf(" (paused %d× for %s)", t.Pauses, FormatDuration(t.Paused))
+		dur += fmt.Sprintf(" (paused %d× for %s)", t.Pauses, engine.FormatDuration(t.Paused))
 	}
 	row("Duration", dur)
-	row("Outcome", timelineFirst(string(t.Outcome), "running"))
+	row("Outcome", first(string(t.Outcome), "running"))
 	row("Error", t.Error)
 	if t.Resumes > 0 {
 		row("Resumed", fmt.Sprintf("%d×", t.Resumes))
@@ -59,7 +61,7 @@ func (t Timeline) mdSummary(w io.Writer) {
 	row("Events", fmt.Sprint(i.Events))
 	if est, act, ok := t.EstimateVsActual(); ok {
 		fmt.Fprintf(w, "\n## Estimate vs actual\n\nEstimated %s, actual %s (%s).\n",
-			FormatDuration(est), FormatDuration(act), FormatDelta(act-est, est))
+			engine.FormatDuration(est), engine.FormatDuration(act), formatDelta(act-est, est))
 	}
 }
 
@@ -72,13 +74,13 @@ func (t Timeline) mdSteps(w io.Writer) {
 	fmt.Fprintf(w, "| Step | Phase | Kind | Status | Attempts | Duration |\n|---|---|---|---|---|---|\n")
 	for _, s := range t.Steps {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", mdCell(s.ID), mdCell(s.Phase), mdCell(s.Kind),
-			s.Status, attemptsText(s), FormatDuration(s.Duration))
+			s.Status, attemptsText(s), engine.FormatDuration(s.Duration))
 	}
 }
 
 // attemptsText is the step's attempt count, with how many failed if any
 // did: "2 (1 failed)".
-func attemptsText(s TimelineStep) string {
+func attemptsText(s Step) string {
 	if n := s.Failed(); n > 0 {
 		return fmt.Sprintf("%d (%d failed)", s.Attempts, n)
 	}
@@ -88,7 +90,7 @@ func attemptsText(s TimelineStep) string {
 // mdEarlierAttempts writes one line per attempt before the last: how it
 // ended, when, and its error or reason. The last attempt is the step's
 // own status, error and reason.
-func mdEarlierAttempts(w io.Writer, s TimelineStep) {
+func mdEarlierAttempts(w io.Writer, s Step) {
 	if len(s.History) < 2 {
 		return
 	}
@@ -100,14 +102,14 @@ func mdEarlierAttempts(w io.Writer, s TimelineStep) {
 		case !a.Started.IsZero():
 			fmt.Fprintf(w, " (started %s)", mdTime(a.Started))
 		}
-		if text := timelineFirst(a.Error, a.Reason); text != "" {
+		if text := first(a.Error, a.Reason); text != "" {
 			fmt.Fprintf(w, ": %s", mdText(text))
 		}
 		fmt.Fprintln(w)
 	}
 }
 
-func mdStepDetail(w io.Writer, s TimelineStep) {
+func mdStepDetail(w io.Writer, s Step) {
 	fmt.Fprintf(w, "\n### %s", mdText(s.ID))
 	if s.Kind != "" {
 		fmt.Fprintf(w, " (%s)", mdText(s.Kind))
@@ -115,7 +117,7 @@ func mdStepDetail(w io.Writer, s TimelineStep) {
 	fmt.Fprintf(w, " — %s\n\n", s.Status)
 	if !s.Started.IsZero() {
 		fmt.Fprintf(w, "- Started %s, ended %s: %s over %d attempt(s)\n", mdTime(s.Started),
-			timelineFirst(mdTime(s.Ended), "—"), FormatDuration(s.Duration), s.Attempts)
+			first(mdTime(s.Ended), "—"), engine.FormatDuration(s.Duration), s.Attempts)
 	}
 	if s.RollbackOf != "" {
 		fmt.Fprintf(w, "- Rolls back %s\n", mdText(s.RollbackOf))
@@ -149,7 +151,7 @@ func mdStepDetail(w io.Writer, s TimelineStep) {
 	}
 }
 
-func mdDecision(d TimelineDecision) string {
+func mdDecision(d Decision) string {
 	var b strings.Builder
 	switch d.Kind {
 	case "approval":
@@ -221,32 +223,14 @@ func mdTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
-// FormatDuration renders d for people: "850ms", "12.4s", "3m05s", "1h02m".
-func FormatDuration(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "-" + FormatDuration(-d)
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Hour:
-		d = d.Round(time.Second)
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	default:
-		d = d.Round(time.Minute)
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-}
-
-// FormatDelta renders a signed difference and, when base is non-zero, its
+// formatDelta renders a signed difference and, when base is non-zero, its
 // percentage of base: "+20.0s (+25%)".
-func FormatDelta(delta, base time.Duration) string {
+func formatDelta(delta, base time.Duration) string {
 	sign := "+"
 	if delta < 0 {
 		sign = ""
 	}
-	s := sign + FormatDuration(delta)
+	s := sign + engine.FormatDuration(delta)
 	if base > 0 {
 		s += fmt.Sprintf(" (%s%.0f%%)", sign, float64(delta)/float64(base)*100)
 	}

@@ -1,0 +1,22 @@
+package timeline_test
+
+import (
+	"encoding/json"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// rawEvent builds an event of kind whose data is data's JSON encoding as
+// it stands (nil: no data), bypassing the payload types: the shapes a
+// journal may hold, older or malformed ones included.
+func rawEvent(kind engine.EventKind, step string, data any) engine.Event {
+	ev := engine.Event{Kind: kind, Step: step}
+	if data != nil {
+		b, err := json.Marshal(data)
+		if err != nil {
+			panic(err)
+		}
+		ev.Data = b
+	}
+	return ev
+}
