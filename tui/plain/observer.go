@@ -278,7 +278,7 @@ func (p *printer) progress(ev engine.Event, d engine.Progress) {
 	}
 	if p.kinds[ev.Step] != "migrate" {
 		eta := ""
-		if d.ETAms > 0 {
+		if d.ETAms >= 1000 { // under a second reads as "ETA 0s": say nothing
 			eta = "  ETA " + (time.Duration(d.ETAms) * time.Millisecond).Round(time.Second).String()
 		}
 		p.printf("    … %d%s  %.0f items/s%s\n", d.Done, pct, d.Rate, eta)
