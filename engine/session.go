@@ -90,14 +90,11 @@ type Config struct {
 	Operator string
 	Vars     map[string]string // --var overrides of the runbook's vars
 	Yes      bool              // non-interactive consent; refused for protected environments
-	// StepByStep asks before each automated step whether to run it or
-	// skip it with a reason (run --step), like ansible-playbook --step.
-	StepByStep bool
-	Journal    Journal
-	Prompter   Prompter
-	Stores     StoreOpener // nil: data steps fail with a clear error
-	Clock      Clock       // nil: SystemClock
-	Getenv     func(string) string
+	Journal  Journal
+	Prompter Prompter
+	Stores   StoreOpener // nil: data steps fail with a clear error
+	Clock    Clock       // nil: SystemClock
+	Getenv   func(string) string
 	// Environ lists the process environment as KEY=value (nil:
 	// os.Environ); the values of its credential variables are redacted.
 	Environ func() []string
@@ -114,6 +111,9 @@ type Config struct {
 	// Steps are the step kinds the session can run, each with its
 	// executor and traits (nil: DefaultSteps()).
 	Steps StepKinds
+	// StepByStep asks before each automated step whether to run it or
+	// skip it with a reason (run --step), like ansible-playbook --step.
+	StepByStep bool
 }
 
 // Command is an operator request to a running session, delivered with
