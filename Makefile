@@ -4,7 +4,7 @@ BIN      := bin/lockstep
 PKGS     := ./...
 export CGO_ENABLED := 1
 
-.PHONY: build test test-short check demo bench deps clean fuzz
+.PHONY: build test test-short check demo bench deps clean fuzz screenshot
 
 build:
 	$(GO) build -o $(BIN) ./cmd/lockstep
@@ -29,6 +29,11 @@ check:
 
 demo: build
 	./$(BIN) demo
+
+# screenshot renders a real tmux capture of the demo's first prompt to
+# docs/demo.svg, the README's picture (needs tmux).
+screenshot: build
+	$(GO) run ./internal/tools/screenshot -bin $(BIN) -o docs/demo.svg
 
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./bench/...

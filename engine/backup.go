@@ -68,10 +68,12 @@ func runBackup(ctx context.Context, sc *StepContext) (any, error) {
 	if err := emitOutput(sc, fmt.Sprintf("exporting %s (about %d items) to %s", info.Table, info.ItemCount, dir)); err != nil {
 		return nil, err
 	}
-	man, path, err := exportTable(ctx, st, info, dir)
+	prog := newItemProgress(sc, info.ItemCount)
+	man, path, err := exportTable(ctx, countingStore{st, prog}, info, dir)
 	if err != nil {
 		return nil, fmt.Errorf("backup %s: %w", sc.Step.ID, err)
 	}
+	prog.finish()
 	res.Manifest, res.Export = path, filepath.Join(dir, man.File)
 	res.ItemCount, res.Bytes, res.GzipBytes, res.SHA256 = man.ItemCount, man.Bytes, man.GzipBytes, man.SHA256
 	res.ElapsedMS = time.Since(start).Milliseconds()

@@ -71,7 +71,7 @@ func runDrill(ctx context.Context, sc *StepContext) (any, error) {
 			_ = emitWarning(sc, Warning{Message: "could not drop scratch table " + res.Scratch, Error: derr.Error()})
 		}
 	}()
-	err = drill(ctx, scratch, br.Manifest, man, &res)
+	err = drill(ctx, sc, scratch, br.Manifest, man, &res)
 	res.Dropped = true // by the deferred drop
 	res.ElapsedMS = time.Since(start).Milliseconds()
 	if err != nil {
@@ -85,7 +85,9 @@ func runDrill(ctx context.Context, sc *StepContext) (any, error) {
 
 // drill imports the export into scratch and checks it three ways: the
 // file against the manifest, then the restored table against the manifest.
-func drill(ctx context.Context, scratch Store, manPath string, man ExportManifest, res *DrillResult) error {
+// Each of its two passes (import, scan back) reports its progress.
+func drill(ctx context.Context, sc *StepContext, scratch Store, manPath string, man ExportManifest, res *DrillResult) error {
+	imported := newItemProgress(sc, man.ItemCount)
 	batch := make([]Item, 0, drillBatch)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -95,6 +97,7 @@ func drill(ctx context.Context, scratch Store, manPath string, man ExportManifes
 			return fmt.Errorf("import: %w", err)
 		}
 		res.Imported += int64(len(batch))
+		imported.add(len(batch))
 		batch = batch[:0]
 		return nil
 	}
@@ -111,6 +114,7 @@ func drill(ctx context.Context, scratch Store, manPath string, man ExportManifes
 	if err != nil {
 		return err
 	}
+	imported.finish()
 	if n != man.ItemCount {
 		return fmt.Errorf("%w: count mismatch: export has %d items, manifest says %d", ErrDrillMismatch, n, man.ItemCount)
 	}
@@ -118,7 +122,8 @@ func drill(ctx context.Context, scratch Store, manPath string, man ExportManifes
 		return fmt.Errorf("%w: checksum mismatch: export lines sum to %s, manifest says %s", ErrDrillMismatch, fileSum, man.SHA256)
 	}
 	var sum ItemChecksum
-	err = scanAllConsistent(ctx, scratch, dataSegments, 0, func(items []Item) error {
+	scanned := newItemProgress(sc, man.ItemCount)
+	err = scanAllConsistent(ctx, countingStore{scratch, scanned}, dataSegments, 0, func(items []Item) error {
 		for _, it := range items {
 			line, err := MarshalItem(it)
 			if err != nil {
@@ -132,6 +137,7 @@ func drill(ctx context.Context, scratch Store, manPath string, man ExportManifes
 	if err != nil {
 		return fmt.Errorf("scan scratch table: %w", err)
 	}
+	scanned.finish()
 	res.SHA256 = sum.Hex()
 	if res.Restored != man.ItemCount {
 		return fmt.Errorf("%w: count mismatch: restored %d items, manifest says %d", ErrDrillMismatch, res.Restored, man.ItemCount)

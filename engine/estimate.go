@@ -154,8 +154,12 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 	var bytes int64
 	exhausted := true
 	segments, limit := 1, int(min(n, 1000))
+	var prog *itemProgress
 	if spec.ExactCount {
+		// A full scan can take minutes: it reports progress like migrate.
 		segments, limit, n = dataSegments, 0, math.MaxInt64
+		prog = newItemProgress(sc, res.Count)
+		st = countingStore{st, prog}
 	}
 	start := time.Now()
 	err := scanAll(ctx, st, segments, limit, func(items []Item) error {
@@ -181,6 +185,9 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 	})
 	if err != nil {
 		return err
+	}
+	if prog != nil {
+		prog.finish()
 	}
 	if el := time.Since(start).Seconds(); el > 0 {
 		res.SampleReadRate = round1(float64(res.Sample) / el)

@@ -27,7 +27,7 @@ const (
 	EvCheck         EventKind = "check.tick"       // CheckTicked {index, item}
 	EvDecision      EventKind = "decision"         // Decided {choice, previous_holder?, previous_session?, reason}
 	EvApproval      EventKind = "approval"         // Approved {approver, reason, role}
-	EvConfirm       EventKind = "confirm"          // Confirmed {rehearsal_sha256?, value, what: env|destructive|outside_window|extend_window|rehearsal_drift, window_closed_at?}
+	EvConfirm       EventKind = "confirm"          // Confirmed {rehearsal_sha256?, value, what: env|destructive|step|outside_window|extend_window|rehearsal_drift, window_closed_at?}
 	EvNotify        EventKind = "notify"           // Notified {channel, message, sent, to}
 	EvNote          EventKind = "note"             // Note {by?, text}: by is NoteByLockstep for the engine's own notes
 	EvPause         EventKind = "pause"            // Paused {}

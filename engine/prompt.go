@@ -18,6 +18,7 @@ const (
 	PromptInterrupted PromptKind = "interrupted" // {retry: true} | {done: "reason"} | {skip: "reason"}
 	PromptFailed      PromptKind = "failed"      // {retry: true} | {skip: "reason"} | {abort: true}
 	PromptManual      PromptKind = "manual"      // manual step without checklist: acknowledge
+	PromptStep        PromptKind = "step"        // step-by-step mode, before an automated step: {run: true} | {skip: "reason"}
 	PromptReason      PromptKind = "reason"      // free text (rollback reason, rehearsal-drift ack, lease takeover)
 )
 

@@ -111,6 +111,9 @@ type Config struct {
 	// Steps are the step kinds the session can run, each with its
 	// executor and traits (nil: DefaultSteps()).
 	Steps StepKinds
+	// StepByStep asks before each automated step whether to run it or
+	// skip it with a reason (run --step), like ansible-playbook --step.
+	StepByStep bool
 }
 
 // Command is an operator request to a running session, delivered with

@@ -45,6 +45,9 @@ func (s *Session) runStep(ctx context.Context, step *runbook.Step) *halt {
 		if reason, ok := s.preSkip(step); ok {
 			return s.operatorSkip(ctx, step.ID, reason)
 		}
+		if h, skipped := s.confirmStep(ctx, step); h != nil || skipped {
+			return h
+		}
 	}
 	if step.Destructive && !ask {
 		if h := s.confirmDestructive(ctx, step); h != nil || s.status(step.ID) == StepSkipped {

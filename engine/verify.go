@@ -110,7 +110,8 @@ func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, 
 	if spec.ExpectNone != nil {
 		en = &ExpectNoneOutcome{Expr: spec.ExpectNone.Source}
 	}
-	err := scanAllConsistent(ctx, st, dataSegments, 0, func(items []Item) error {
+	prog := newItemProgress(sc, info.ItemCount)
+	err := scanAllConsistent(ctx, countingStore{st, prog}, dataSegments, 0, func(items []Item) error {
 		count += int64(len(items))
 		if en == nil {
 			return nil
@@ -136,6 +137,7 @@ func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, 
 	if err != nil {
 		return nil, err
 	}
+	prog.finish()
 	var fails []string
 	if en != nil {
 		res.ExpectNone = en

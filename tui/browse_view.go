@@ -144,7 +144,9 @@ func (b *Browser) bindings() []key.Binding {
 	case b.open != "":
 		return []key.Binding{k.Move, k.Export, k.Back, k.Help, k.Quit}
 	}
-	return []key.Binding{k.Move, k.Open, k.Filter, k.Env, k.Mode, k.Outcome, k.Runbook, k.Export, k.Help, k.Quit}
+	// ? and q come before the filters: a narrow footer cuts the tail, and
+	// a newcomer must always see how to get help and how to leave.
+	return []key.Binding{k.Move, k.Open, k.Help, k.Quit, k.Filter, k.Env, k.Mode, k.Outcome, k.Runbook, k.Export}
 }
 
 // allKeys are every key of the view with what it does, for the help

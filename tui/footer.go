@@ -107,7 +107,7 @@ func formBindings(f *form, k keyMap) []key.Binding {
 		b = []key.Binding{k.Move, k.Enter, k.Retry, k.Done, k.Skip}
 	case engine.PromptFailed:
 		b = []key.Binding{k.Move, k.Enter, k.Retry, k.Skip}
-	case engine.PromptManual:
+	case engine.PromptManual, engine.PromptStep:
 		b = []key.Binding{k.Enter, k.Skip}
 	case engine.PromptDestructive:
 		b = []key.Binding{k.Enter}

@@ -151,7 +151,7 @@ func (f *form) leftField() bool {
 func (f *form) canSkip() bool {
 	switch f.kind {
 	case engine.PromptChecklist, engine.PromptManual, engine.PromptDestructive,
-		engine.PromptInterrupted, engine.PromptFailed:
+		engine.PromptInterrupted, engine.PromptFailed, engine.PromptStep:
 		return f.pending == engine.ActionNone && !f.typing()
 	}
 	return false

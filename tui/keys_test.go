@@ -56,7 +56,7 @@ func TestChecklistUntickRefused(t *testing.T) {
 }
 
 func TestSkipAsksReason(t *testing.T) {
-	for _, kind := range []engine.PromptKind{engine.PromptChecklist, engine.PromptManual, engine.PromptDestructive} {
+	for _, kind := range []engine.PromptKind{engine.PromptChecklist, engine.PromptManual, engine.PromptDestructive, engine.PromptStep} {
 		t.Run(string(kind), func(t *testing.T) {
 			m, _ := newTestModel(t, "staging", 80, 24)
 			reply := openPrompt(m, engine.Prompt{Kind: kind, Step: "deploy-reader", Checklist: []string{"a"}})
@@ -83,6 +83,20 @@ func TestSkipReasonEscGoesBack(t *testing.T) {
 	press(t, m, "s", "type:x", "esc", "enter")
 	if r := replyOf(t, reply); !r.Answer.Confirm || r.Answer.Action != engine.ActionNone {
 		t.Errorf("answer = %+v, want an acknowledgement", r.Answer)
+	}
+}
+
+// TestStepPromptRuns: in step-by-step mode enter runs the step, and the
+// footer offers enter and s.
+func TestStepPromptRuns(t *testing.T) {
+	m, _ := newTestModel(t, "staging", 80, 24)
+	reply := openPrompt(m, engine.Prompt{Kind: engine.PromptStep, Step: "dump", Title: "run dump (shell)?"})
+	if v := plainView(m); !strings.Contains(v, "run dump (shell)?") || !strings.Contains(v, "s skip") {
+		t.Errorf("view lacks the question or the skip key:\n%s", v)
+	}
+	press(t, m, "enter")
+	if r := replyOf(t, reply); !r.Answer.Confirm || r.Answer.Action != engine.ActionNone {
+		t.Errorf("answer = %+v, want run", r.Answer)
 	}
 }
 

@@ -49,8 +49,10 @@ func (p *progressPane) SetSize(w int) {
 	p.bar.SetWidth(max(w-8, 10))
 }
 
-// View renders the progress block as lines.
-func (p *progressPane) View(st *styles) []string {
+// View renders the progress block as lines: bar, figures, and for a
+// migrate (writes) its conflicts and throttles and the rate sparkline.
+// A backup, drill, verify or exact estimate only reads or imports.
+func (p *progressPane) View(st *styles, writes bool) []string {
 	d := p.data
 	pct := 0.0
 	if d.Total > 0 {
@@ -67,6 +69,9 @@ func (p *progressPane) View(st *styles) []string {
 		// percentage or ETA to promise.
 		bar = p.bar.ViewAs(0) + "    ?"
 		stats = fmt.Sprintf("%s items so far · %s items/s · total not known yet", count(d.Done), count(int64(d.Rate+0.5)))
+	}
+	if !writes {
+		return []string{bar, stats}
 	}
 	issues := fmt.Sprintf("conflicts %d · throttles %d · failures %d · skipped %s",
 		d.Conflicts, d.Throttles, d.Failures, count(d.Skipped))

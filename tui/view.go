@@ -244,7 +244,7 @@ func (m *Model) stepPane(w, h int) []string {
 		for _, id := range []string{r.step.ID, r.step.ID + engine.RollbackSuffix} {
 			if m.prog.Active(id) {
 				m.prog.SetSize(w)
-				mid = append(mid, m.prog.View(&m.st)...)
+				mid = append(mid, m.prog.View(&m.st, r.step.Kind == runbook.KindMigrate)...)
 				if id == r.step.ID && r.status == engine.StepRunning && r.step.Kind == runbook.KindMigrate {
 					mid = append(mid, fit(m.rateLine(), w))
 				}

@@ -57,6 +57,15 @@ var scenarios = []struct {
 				"rate": 400 + float64((i*37)%300), "eta_ms": 95000}, at(121))
 		}
 	}},
+	{"backup_progress", "staging", func(m *Model) {
+		finish(m, "size")
+		send(m, engine.EvStepStart, "snapshot", map[string]any{"attempt": 1}, at(10))
+		send(m, engine.EvOutput, "snapshot", map[string]any{"stream": "stdout", "text": "exporting users (about 120000 items) to backups/s1-snapshot\n"}, at(10))
+		for i := range 12 {
+			send(m, engine.EvProgress, "snapshot", map[string]any{"done": 5000 * (i + 1), "total": 120000,
+				"scanned": 5000 * (i + 1), "rate": 2000, "eta_ms": (120000 - 5000*(i+1)) / 2}, at(10+2.5*float64(i+1)))
+		}
+	}},
 	{"failed_step_prompt", "staging", func(m *Model) {
 		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader")
 		send(m, engine.EvStepStart, "dump", map[string]any{"attempt": 1}, at(100))

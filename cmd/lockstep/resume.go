@@ -21,6 +21,7 @@ type resumeOptions struct {
 	AnswersFile string
 	Operator    string
 	Yes         bool
+	Step        bool // ask before each automated step (run / skip with reason)
 	Vars        []string
 	JournalPath string
 }
@@ -62,6 +63,7 @@ session started with.`,
 	fl.StringVar(&opts.AnswersFile, "answers", "", "YAML answers file for prompts (implies --plain)")
 	fl.StringVar(&opts.Operator, "operator", "", "who resumes the session (default $LOCKSTEP_OPERATOR, $USER)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "confirm destructive steps non-interactively (refused for protected environments)")
+	fl.BoolVar(&opts.Step, "step", false, "step by step: before each automated step, ask run or skip (answers: {run: true} | {skip: \"reason\"})")
 	fl.StringArrayVar(&opts.Vars, "var", nil, "a var the session started with: K=V (repeatable; required for vars the journal keeps redacted)")
 	fl.StringVar(&opts.JournalPath, "journal", "", "journal file (default $LOCKSTEP_JOURNAL, $XDG_STATE_HOME/lockstep/journal.db)")
 	return cmd
@@ -118,7 +120,7 @@ func runResume(ctx context.Context, opts *resumeOptions) error {
 		}
 	}
 	cfg := engine.Config{
-		Runbook: rb, Operator: operator, Vars: vars, Yes: opts.Yes, Journal: j, Stores: openStore(getenv),
+		Runbook: rb, Operator: operator, Vars: vars, Yes: opts.Yes, StepByStep: opts.Step, Journal: j, Stores: openStore(getenv),
 		Publisher: newPublisher(), Getenv: getenv, Stdout: f.Out, WorkDir: workDir(j),
 	}
 	err = runSession(ctx, f, sessionRequest{cfg: cfg, resumeID: id, plain: opts.Plain || answers != nil, answers: answers,

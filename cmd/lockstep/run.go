@@ -26,6 +26,7 @@ type runOptions struct {
 	Plain       bool
 	AnswersFile string
 	Yes         bool
+	Step        bool // ask before each automated step (run / skip with reason)
 	Vars        []string
 	JournalPath string
 
@@ -51,7 +52,8 @@ Without a runbook on a terminal, a picker offers the runbooks in the current
 directory and the built-in protocols (and the environment, if --env is not
 given and the runbook has more than one).`,
 		Example: `  lockstep run split-address.yaml --env staging --mode rehearsal
-  lockstep run split-address.yaml --env production --plain --answers answers.yaml`,
+  lockstep run split-address.yaml --env production --plain --answers answers.yaml
+  lockstep run split-address.yaml --env staging --step`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -73,6 +75,7 @@ given and the runbook has more than one).`,
 	fl.BoolVar(&opts.Plain, "plain", false, "line mode even on a terminal (no TUI)")
 	fl.StringVar(&opts.AnswersFile, "answers", "", "YAML answers file for prompts (implies --plain)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "confirm destructive steps non-interactively (refused for protected environments)")
+	fl.BoolVar(&opts.Step, "step", false, "step by step: before each automated step, ask run or skip (answers: {run: true} | {skip: \"reason\"})")
 	fl.StringArrayVar(&opts.Vars, "var", nil, "override a runbook var: K=V (repeatable)")
 	fl.StringVar(&opts.JournalPath, "journal", "", "journal file (default $LOCKSTEP_JOURNAL, $XDG_STATE_HOME/lockstep/journal.db)")
 	return cmd
@@ -135,7 +138,7 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	}
 	defer j.Close()
 	cfg := engine.Config{
-		Runbook: rb, Env: env.Name, Mode: mode, Operator: operator, Vars: vars, Yes: opts.Yes,
+		Runbook: rb, Env: env.Name, Mode: mode, Operator: operator, Vars: vars, Yes: opts.Yes, StepByStep: opts.Step,
 		Journal: j, Stores: openStore(f.Getenv), Publisher: newPublisher(), Getenv: f.Getenv, Stdout: f.Out, WorkDir: workDir(j),
 	}
 	return runSession(ctx, f, sessionRequest{cfg: cfg, plain: opts.Plain || answers != nil, answers: answers, yes: opts.Yes,

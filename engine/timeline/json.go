@@ -8,7 +8,7 @@ import (
 )
 
 // WriteJSON writes the timeline as one indented JSON document. The field
-// names are stable (the README documents them):
+// names are stable (docs/json.md documents them):
 //
 //	{"session": {id, runbook, runbook_path, runbook_sha256, title, env, mode,
 //	             operator, started, ended?, outcome, events},

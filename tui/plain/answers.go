@@ -63,7 +63,7 @@ func (es AnswerErrors) Error() string {
 func (es AnswerErrors) Is(target error) bool { return target == ErrBadAnswers }
 
 // stepKeys are the keys a step's answers may hold.
-var stepKeys = []string{"choice", "reason", "approve", "check", "skip", "confirm", "retry", "done", "abort", "note"}
+var stepKeys = []string{"choice", "reason", "approve", "check", "skip", "confirm", "retry", "done", "abort", "note", "run"}
 
 // Answers is a parsed answers file: YAML keyed by step id, plus the
 // top-level confirm_env.
@@ -75,6 +75,7 @@ var stepKeys = []string{"choice", "reason", "approve", "check", "skip", "confirm
 //	drop-address:  {confirm: true}
 //	optional-step: {skip: "not needed in staging"}
 //	backfill:      {retry: true}           # or {done: "…"} / {skip: "…"} / {abort: true}
+//	snapshot:      {run: true}             # run --step: run it (or {skip: "…"})
 type Answers struct {
 	File       string
 	ConfirmEnv string
@@ -108,6 +109,7 @@ type StepAnswers struct {
 	Done     string
 	Abort    bool
 	Note     string              // journaled as the operator's note when the step starts
+	Run      bool                // run --step: run the automated step (a skip is Skip)
 	pos      map[string]position // key → position of its value
 	stepPos  position
 	fileName string
@@ -274,6 +276,13 @@ func (p *answersParser) field(s *StepAnswers, key, val *yaml.Node) {
 		case "note":
 			s.Note = val.Value
 		}
+	case "run":
+		b, ok := boolean(val)
+		if !ok || !b {
+			p.errorf(val, `run: true, or skip: "reason" to skip the step`, "%s must be true, not %q", name, val.Value)
+			return
+		}
+		s.Run = true
 	case "confirm", "retry", "abort":
 		b, ok := boolean(val)
 		if !ok {
@@ -338,6 +347,9 @@ func (p *answersParser) combos(s *StepAnswers, v *yaml.Node) {
 	if len(actions) > 1 {
 		e := s.errAt(actions[1], "keep one of them", "%s: %s and %s contradict each other", s.Step, actions[0], actions[1])
 		p.errs = append(p.errs, e)
+	}
+	if s.Has("run") && s.Has("skip") {
+		p.errs = append(p.errs, s.errAt("skip", "keep one of them", "%s: run and skip contradict each other", s.Step))
 	}
 	if s.Has("choice") && !s.Has("reason") {
 		p.errs = append(p.errs, s.errAt("choice", `add reason: "why"`, "%s: a decision needs a reason", s.Step))

@@ -22,6 +22,7 @@ gone: {done: "finished by hand"}
 optional: {skip: "not needed"}
 stop: {abort: true}
 noted: {note: "learning: warm the cache first"}
+snapshot: {run: true}
 `
 	a, err := plain.ParseAnswers("a.yaml", []byte(src))
 	if err != nil {
@@ -46,6 +47,7 @@ noted: {note: "learning: warm the cache first"}
 		{"optional", func(s *plain.StepAnswers) bool { return s.Skip == "not needed" && !s.Has("retry") }},
 		{"stop", func(s *plain.StepAnswers) bool { return s.Abort }},
 		{"noted", func(s *plain.StepAnswers) bool { return s.Note == "learning: warm the cache first" }},
+		{"snapshot", func(s *plain.StepAnswers) bool { return s.Run && s.Has("run") }},
 	}
 	for _, tt := range tests {
 		s := a.Steps[tt.step]
@@ -68,6 +70,8 @@ func TestParseAnswersErrors(t *testing.T) {
 		{"decision without reason", "pick: {choice: a}\n", []string{`a.yaml:1:16: pick: a decision needs a reason`}},
 		{"approval without reason", "ok: {approve: bob}\n", []string{`a.yaml:1:15: ok: an approval needs a reason`}},
 		{"contradiction", "s: {retry: true, abort: true}\n", []string{`a.yaml:1:25: s: retry and abort contradict each other`}},
+		{"run false", "s: {run: false}\n", []string{`a.yaml:1:10: s.run must be true, not "false" (run: true, or skip: "reason" to skip the step)`}},
+		{"run and skip", "s: {run: true, skip: \"later\"}\n", []string{`s: run and skip contradict each other`}},
 		{"not a mapping", "s: retry\n", []string{`a.yaml:1:4: answers for step "s" must be a mapping`}},
 		{"empty string", "s: {skip: \"\"}\n", []string{`a.yaml:1:11: s.skip must be a non-empty string`}},
 		{"several at once", "a: {x: 1}\nb: {choice: c}\n", []string{`a.yaml:1:5: unknown key "x"`, `a.yaml:2:13: b: a decision needs a reason`}},

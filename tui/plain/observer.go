@@ -259,7 +259,8 @@ func (p *printer) notify(step string, d engine.Notified) {
 	}
 }
 
-// progress prints a migrate progress line at most every ProgressEvery.
+// progress prints a progress line at most every ProgressEvery: done of
+// total, items/s and ETA, and a migrate's conflicts and throttles.
 func (p *printer) progress(ev engine.Event, d engine.Progress) {
 	now := ev.Time
 	if now.IsZero() {
@@ -274,6 +275,14 @@ func (p *printer) progress(ev engine.Event, d engine.Progress) {
 	pct := ""
 	if d.Total > 0 {
 		pct = fmt.Sprintf("/%d (%.0f%%)", d.Total, 100*float64(d.Done)/float64(d.Total))
+	}
+	if p.kinds[ev.Step] != "migrate" {
+		eta := ""
+		if d.ETAms >= 1000 { // under a second reads as "ETA 0s": say nothing
+			eta = "  ETA " + (time.Duration(d.ETAms) * time.Millisecond).Round(time.Second).String()
+		}
+		p.printf("    … %d%s  %.0f items/s%s\n", d.Done, pct, d.Rate, eta)
+		return
 	}
 	p.printf("    … %d%s  %.0f items/s  %d conflicts  %d throttles\n", d.Done, pct, d.Rate, d.Conflicts, d.Throttles)
 }

@@ -117,3 +117,27 @@ func TestObserverUnreadableEvents(t *testing.T) {
 		})
 	}
 }
+
+// TestObserverProgressByKind: a backup's (or drill's, verify's, exact
+// estimate's) progress reads done/total, items/s and ETA; a migrate's
+// keeps its conflicts and throttles.
+func TestObserverProgressByKind(t *testing.T) {
+	tests := []struct{ kind, want string }{
+		{"backup", "    … 500/2000 (25%)  250 items/s  ETA 6s\n"},
+		{"restore-drill", "    … 500/2000 (25%)  250 items/s  ETA 6s\n"},
+		{"migrate", "    … 500/2000 (25%)  250 items/s  1 conflicts  2 throttles\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			var out bytes.Buffer
+			obs := plain.Observer(&out)
+			obs(ev(engine.EvStepStart, "s", map[string]any{"kind": tt.kind, "attempt": 1}))
+			out.Reset()
+			obs(ev(engine.EvProgress, "s", map[string]any{"done": 500, "total": 2000, "rate": 250,
+				"eta_ms": 6000, "conflicts": 1, "throttles": 2}))
+			if got := out.String(); got != tt.want {
+				t.Errorf("printed %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

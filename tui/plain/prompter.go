@@ -107,6 +107,8 @@ func answerKey(p engine.Prompt) string {
 		return "approve"
 	case engine.PromptDestructive:
 		return "confirm"
+	case engine.PromptStep:
+		return "run"
 	case engine.PromptReason:
 		return "reason"
 	}
@@ -162,6 +164,13 @@ func (pr *Prompter) answer(p engine.Prompt, s *StepAnswers, done []bool) (engine
 		return engine.Answer{}, pr.missing(p, "confirm")
 	case engine.PromptInterrupted, engine.PromptFailed:
 		return pr.action(p, s)
+	case engine.PromptStep:
+		// A {skip: "reason"} was taken before the step came up (PreSkip);
+		// --yes does not answer: the operator asked to be asked.
+		if s.Has("run") {
+			return engine.Answer{Confirm: true}, nil
+		}
+		return engine.Answer{}, pr.missing(p, "run")
 	case engine.PromptReason:
 		if r, ok := topReasons[p.Key]; ok && *r.field(pr.answers) != "" {
 			return engine.Answer{Reason: *r.field(pr.answers)}, nil

@@ -29,6 +29,7 @@ flaky: {retry: true}
 gone: {done: "by hand"}
 optional: {skip: "not today"}
 stop: {abort: true}
+snapshot: {run: true}
 `
 
 func TestPrompterAnswers(t *testing.T) {
@@ -64,6 +65,8 @@ func TestPrompterAnswers(t *testing.T) {
 		{"rehearsal drift", engine.Prompt{Kind: engine.PromptReason, Key: "rehearsal_drift"}, engine.Answer{Reason: "only comments changed since the rehearsal"}, "", false},
 		{"resume outside the window", engine.Prompt{Kind: engine.PromptReason, Key: "outside_window"}, engine.Answer{Reason: "finish the backfill stopped at 01:58"}, "", false},
 		{"extend the window during a run", engine.Prompt{Kind: engine.PromptReason, Key: "extend_window"}, engine.Answer{Reason: "backfill nearly done, support agreed"}, "", false},
+		{"step by step run", engine.Prompt{Kind: engine.PromptStep, Step: "snapshot", Key: "snapshot.run"}, engine.Answer{Confirm: true}, "", false},
+		{"step by step missing", engine.Prompt{Kind: engine.PromptStep, Step: "drop", Key: "drop.run"}, engine.Answer{}, "drop.run", false},
 		{"failed abort", engine.Prompt{Kind: engine.PromptFailed, Step: "stop"}, engine.Answer{Action: engine.ActionAbort}, "", false},
 		{"failed retry", engine.Prompt{Kind: engine.PromptFailed, Step: "flaky"}, engine.Answer{Action: engine.ActionRetry}, "", false},
 		{"skip answers a decision too", engine.Prompt{Kind: engine.PromptDecision, Step: "optional"}, engine.Answer{Action: engine.ActionSkip, Reason: "not today"}, "", false},

@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// itemProgressEvery is the least interval between two progress events of
+// a backup, drill, verify or exact estimate: front ends redraw about 4×/s.
+const itemProgressEvery = 250 * time.Millisecond
+
+// itemProgress reports the progress of a step that reads or writes many
+// items (backup, restore-drill, verify, estimate with exact_count) the way
+// migrate does: Progress events with done of total, rate and ETA, sent to
+// front ends (not journaled: the step's result holds the figures) at most
+// every itemProgressEvery, and once more when the pass ends.
+type itemProgress struct {
+	sc    *StepContext
+	total int64 // expected items (approximate on DynamoDB); 0 = unknown
+
+	mu    sync.Mutex
+	start time.Time
+	last  time.Time
+	done  int64
+}
+
+// newItemProgress starts reporting a pass over about total items.
+func newItemProgress(sc *StepContext, total int64) *itemProgress {
+	p := &itemProgress{sc: sc, total: max(total, 0)}
+	p.start = p.now()
+	return p
+}
+
+func (p *itemProgress) now() time.Time {
+	if p.sc.Clock != nil {
+		return p.sc.Clock.Now()
+	}
+	return time.Now()
+}
+
+// add counts n more items and reports when itemProgressEvery has passed.
+func (p *itemProgress) add(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done += int64(n)
+	if now := p.now(); now.Sub(p.last) >= itemProgressEvery {
+		p.last = now
+		p.send(now, false)
+	}
+}
+
+// finish reports the final count: done of done, so bars end full.
+func (p *itemProgress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.send(p.now(), true)
+}
+
+// send emits the progress event; the caller holds p.mu.
+func (p *itemProgress) send(now time.Time, final bool) {
+	if p.sc.Progress == nil {
+		return
+	}
+	total := p.total
+	if final || (total > 0 && p.done > total) {
+		total = p.done // the size was approximate
+	}
+	rate := 0.0
+	if s := now.Sub(p.start).Seconds(); s > 0 {
+		rate = float64(p.done) / s
+	}
+	var eta int64
+	if rate > 0 && total > p.done {
+		eta = int64(float64(total-p.done) / rate * 1000)
+	}
+	p.sc.Progress(NewEvent(p.sc.Step.ID, Progress{Done: p.done, Total: total, Scanned: p.done,
+		Rate: round1(rate), ItemsPerSec: round1(rate), ETAms: eta}))
+}
+
+// countingStore counts the items its scans return into an itemProgress,
+// so the shared scan helpers report progress without knowing of it.
+type countingStore struct {
+	Store
+	p *itemProgress
+}
+
+// Scan reads a page and counts its items.
+func (c countingStore) Scan(ctx context.Context, req ScanRequest) (Page, error) {
+	page, err := c.Store.Scan(ctx, req)
+	if err == nil {
+		c.p.add(len(page.Items))
+	}
+	return page, err
+}
