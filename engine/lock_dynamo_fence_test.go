@@ -50,6 +50,9 @@ type skewClock struct{ skew time.Duration }
 
 func (c skewClock) Now() time.Time { return time.Now().Add(c.skew) }
 
+// After waits on real time: only the wall clock is off, not its pace.
+func (skewClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
 // TestLockDynamoTakerWaitsOutLiveHolder: a taker whose wall clock runs
 // ahead sees a live lease as expired. It must wait a full ttl on its own
 // clock and find the holder's renewals, and leave the lease alone.

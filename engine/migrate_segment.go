@@ -383,6 +383,10 @@ func (m *migrator) writeParallel(ctx context.Context, seg int, ext *externalTran
 	}
 }
 
+// sleepCtx waits d on the monotonic clock. Only waits paced by a real
+// store use it: the write limiter's token bucket and the scan and import
+// retries (scanRetry, putRetry), which take no session Clock; the
+// engine's own waits go through sleep and the session's Clock.
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
