@@ -19,6 +19,7 @@ import (
 )
 
 func TestManualChecklist(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p
@@ -62,6 +63,7 @@ phases:
 // or a quit are journaled (check.tick) before the skip or the stop, and a
 // resumed checklist does not journal them twice.
 func TestManualChecklistTicksBeforeSkipOrQuit(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p
@@ -113,6 +115,7 @@ phases:
 }
 
 func TestManualAcknowledge(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: p
@@ -125,6 +128,7 @@ phases:
 }
 
 func TestDecision(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p
@@ -164,6 +168,7 @@ phases:
 }
 
 func TestApproval(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p
@@ -193,6 +198,7 @@ phases:
 }
 
 func TestNotifyChannels(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var got []string
 	status := http.StatusOK

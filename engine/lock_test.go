@@ -104,6 +104,7 @@ func reasonAnswer(reason string, asked *[]engine.Prompt) func(context.Context, e
 }
 
 func TestLockTakesOverExpiredLeaseWithReason(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "", lockSteps)
 	r := newSQLiteRig(t, rb, 10)
 	leaser := r.st.(engine.Leaser)
@@ -156,6 +157,7 @@ func TestLockTakesOverExpiredLeaseWithReason(t *testing.T) {
 }
 
 func TestLockResumeLeasesAfterRestart(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "", lockSteps)
 	r := newSQLiteRig(t, rb, 10)
 	addSettings(t, r)

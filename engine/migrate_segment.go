@@ -318,7 +318,7 @@ func (m *migrator) writeChunk(ctx context.Context, seg int, bu BatchUpdater, tod
 	errs := bu.UpdateBatch(ctx, us)
 	var retry []plan
 	var first []error
-	now := time.Now()
+	now := time.Now() // the write limiter's monotonic clock (see WriteLimiter.Wait)
 	for i, p := range todo {
 		var err error
 		if i < len(errs) {

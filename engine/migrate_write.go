@@ -34,7 +34,7 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *ex
 			err = m.store.Update(ctx, p.upd)
 		}
 		uncertain = uncertain || errors.Is(err, ErrAmbiguous)
-		now := time.Now()
+		now := time.Now() // the write limiter's monotonic clock (see WriteLimiter.Wait)
 		switch {
 		case err == nil:
 			m.lim.Succeeded(now)

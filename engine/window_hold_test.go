@@ -103,6 +103,7 @@ func eventsOf(t *testing.T, j engine.Journal, id string, kind engine.EventKind) 
 // the next window, or outside it with the operator's reason (which then
 // holds for the run), finishes the table, no item migrated twice.
 func TestWindowClosesDuringMigrate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		resumeAt string
@@ -198,6 +199,7 @@ func (w *windowRig) asked(key string) int {
 // extend_window) the migration goes on past the window's end, the reason
 // journaled once although three segments reach the boundary.
 func TestWindowExtendedDuringMigrate(t *testing.T) {
+	t.Parallel()
 	const why = "backfill nearly done, support agreed"
 	w := newWindowRig(t, map[string][]reply{
 		"confirm_env": {{ans: engine.Answer{Value: "test"}}},
