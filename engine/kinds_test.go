@@ -284,7 +284,10 @@ phases:
 // advanceWhenWaiting moves clock d forward once the engine waits on it.
 func advanceWhenWaiting(t *testing.T, clock *enginetest.FakeClock, d time.Duration) {
 	t.Helper()
+	done := make(chan struct{})
+	t.Cleanup(func() { <-done })
 	go func() {
+		defer close(done)
 		if !clock.BlockUntil(1, 5*time.Second) {
 			t.Errorf("the engine never waited on its clock")
 			return
@@ -348,9 +351,10 @@ phases:
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		if clock.BlockUntil(1, 5*time.Second) {
-			cancel()
+		if !clock.BlockUntil(1, 5*time.Second) {
+			t.Errorf("the wait step never waited on the session's clock")
 		}
+		cancel()
 	}()
 	if out, err := s.Run(ctx); out != engine.OutcomeStopped || err != nil {
 		t.Fatalf("Run() = %s, %v; want stopped", out, err)
