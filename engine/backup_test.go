@@ -28,6 +28,7 @@ func backupOf(t *testing.T, r *dataRig) engine.BackupResult {
 }
 
 func TestBackupAndDrillSQLite(t *testing.T) {
+	t.Parallel()
 	r := newSQLiteRig(t, dataRunbook(t, 2, "", backupSteps), 700)
 	br := backupOf(t, r)
 	if br.ItemCount != 700 || len(br.SHA256) != 64 || br.Checksum != engine.ChecksumMethod {
@@ -105,6 +106,7 @@ func assertNoScratch(t *testing.T, r *dataRig, name string) {
 }
 
 func TestDrillDetectsCorruptExport(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		corrupt func(t *testing.T, path string)
@@ -148,6 +150,7 @@ func TestDrillDetectsCorruptExport(t *testing.T) {
 }
 
 func TestBackupChecksumIsOrderIndependent(t *testing.T) {
+	t.Parallel()
 	lines := [][]byte{[]byte(`{"id":{"N":"1"}}`), []byte(`{"id":{"N":"2"}}`), []byte(`{"id":{"N":"3"}}`)}
 	var a, b, c engine.ItemChecksum
 	for _, l := range lines {

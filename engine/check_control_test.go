@@ -12,6 +12,7 @@ import (
 // and the answer does not journal it twice; a quit then leaves it for the
 // resume.
 func TestControlCheckJournalsEachTick(t *testing.T) {
+	t.Parallel()
 	p := answers(map[string][]reply{"list:checklist": {{err: errBlock}}})
 	h := newHarness(t, header+`
 phases:

@@ -10,6 +10,7 @@ import (
 // TestCheckpoint drives the Control a data step polls, without a journal:
 // it flips the control state the way Session.apply does after journaling.
 func TestCheckpoint(t *testing.T) {
+	t.Parallel()
 	set := func(s *Session, f func(*controlState)) {
 		s.mu.Lock()
 		f(&s.ctl)

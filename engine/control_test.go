@@ -49,6 +49,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestControlPauseContinue(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: p
@@ -61,11 +62,13 @@ phases:
 		st := h.s.State()
 		return st.Paused && st.StepState("a").Status == engine.StepDone
 	})
-	time.Sleep(150 * time.Millisecond)
+	// A note journaled while paused: the run loop took the command and
+	// still did not start b (no sleep needed to give it the chance).
+	h.s.Control(engine.Command{Kind: engine.CmdNote, Text: "looked at the graphs"})
+	waitFor(t, "the note journaled while paused", func() bool { return len(h.find(engine.EvNote, "*")) == 1 })
 	if got := h.status("b"); got != engine.StepPending {
 		t.Fatalf("b status while paused = %s, want pending", got)
 	}
-	h.s.Control(engine.Command{Kind: engine.CmdNote, Text: "looked at the graphs"})
 	h.s.Control(engine.Command{Kind: engine.CmdContinue})
 	if out := <-done; out != engine.OutcomeCompleted {
 		t.Fatalf("outcome = %s, want completed\n%s", out, h.dump())
@@ -93,6 +96,7 @@ phases:
 }
 
 func TestControlAbortKillsRunningShell(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: p
@@ -122,6 +126,7 @@ phases:
 }
 
 func TestContextCancelStops(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: p

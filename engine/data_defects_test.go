@@ -26,6 +26,7 @@ func (r *dataRig) warningsFor(key string) []string {
 // comparison on it fails the item, journaled with its key and a hint,
 // instead of writing a rounded value. Exact numbers still compute.
 func TestMigrateDynamoKeepsNumberDigits(t *testing.T) {
+	t.Parallel()
 	const long, wide = "12345678901234567890.123456789", "123456789.123456789"
 	tests := []struct {
 		name         string
@@ -87,6 +88,7 @@ func TestMigrateDynamoKeepsNumberDigits(t *testing.T) {
 // string fails (journaled with its key and what to do), instead of being
 // retried as a conflict its guard can never resolve. Estimate counts it.
 func TestMigrateDynamoVersionNotNumber(t *testing.T) {
+	t.Parallel()
 	steps := counterSteps + "      - {id: size, kind: estimate, with: {exact_count: true}}\n"
 	r := newDynamoRig(t, 2, "", steps, 0, nil)
 	if err := r.seed.Put(r.ctx, []engine.Item{
@@ -134,6 +136,7 @@ func setVersions(t *testing.T, r *dataRig, v, upTo int) {
 // selectForMigrate) is counted in the set, as migrate would try it, and
 // reported by key with the error and a journaled warning.
 func TestEstimateSampleErrors(t *testing.T) {
+	t.Parallel()
 	steps := "      - {id: size, kind: estimate, with: {where: \"item.v < 3\", exact_count: true}}\n"
 	r := newSQLiteRig(t, dataRunbook(t, 3, "    max_write_rate: 100", steps), 100)
 	setVersions(t, r, 3, 40)
@@ -159,6 +162,7 @@ func TestEstimateSampleErrors(t *testing.T) {
 // than the count says makes the count stale: the figures become lower
 // bounds and big-bang is not recommended; exact_count counts them all.
 func TestEstimateDynamoStaleCount(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		with      string
@@ -208,6 +212,7 @@ func TestEstimateDynamoStaleCount(t *testing.T) {
 // it as still matching expect_none (as failing assert): verify fails and
 // lists the item with the error, it does not abort on the first one.
 func TestVerifyExpressionErrors(t *testing.T) {
+	t.Parallel()
 	steps := `      - {id: check, kind: verify, with: {expect_none: "item.v < 3", assert: "item.v >= 3", sample: 100}}
 `
 	r := newSQLiteRig(t, dataRunbook(t, 3, "", steps), 30)

@@ -129,6 +129,7 @@ func assertCountedOnce(t *testing.T, st engine.Store, n int, v int64) {
 }
 
 func TestMigrateDynamoCounterExactlyOnceAcrossInterruption(t *testing.T) {
+	t.Parallel()
 	const n = 2000
 	r := newDynamoRig(t, 2, "", counterSteps, n, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -190,6 +191,7 @@ func TestMigrateDynamoFaultsExactlyOnce(t *testing.T) {
 }
 
 func TestBackupAndDrillDynamo(t *testing.T) {
+	t.Parallel()
 	r := newDynamoRig(t, 2, "", backupSteps, 400, nil)
 	br := backupOf(t, r)
 	if br.ItemCount != 400 || br.Native != nil {
@@ -213,6 +215,7 @@ func TestBackupAndDrillDynamo(t *testing.T) {
 }
 
 func TestLockDynamoRefusesSecondSession(t *testing.T) {
+	t.Parallel()
 	steps := "      - {id: take, kind: lock, with: {ttl: 1m}}\n      - {id: give, kind: unlock}\n"
 	r := newDynamoRig(t, 2, "", steps, 1, nil)
 	if _, err := r.run(r.stepContext("take")); err != nil {

@@ -14,6 +14,7 @@ import (
 // and ordering on it fail with an error naming the attribute and its
 // digits, never with a rounded result.
 func TestExpressionsOnInexactNumbers(t *testing.T) {
+	t.Parallel()
 	const digits = "12345678901234567890.123456789"
 	it := Item{"amount": Number(digits), "list": []any{Number("1"), Number(digits)}, "small": Number("12.5")}
 	tests := []struct {
@@ -73,6 +74,7 @@ func TestExpressionsOnInexactNumbers(t *testing.T) {
 // TestReadVersion: a version attribute that is not a number is an error
 // (a guarded write could never succeed), not version 0.
 func TestReadVersion(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		v       any

@@ -21,6 +21,7 @@ func (noPrompts) Ask(_ context.Context, p engine.Prompt) (engine.Answer, error) 
 // TestMigrateSessionEndToEnd runs every data step kind through the real
 // session loop on SQLite and checks each step's journaled result.
 func TestMigrateSessionEndToEnd(t *testing.T) {
+	t.Parallel()
 	steps := `      - {id: size, kind: estimate, with: {where: "item.address != nil", sample: 100, margin: 20%}}
       - {id: snapshot, kind: backup}
       - {id: drill, kind: restore-drill, with: {from: snapshot}}

@@ -68,6 +68,7 @@ phases:
 }
 
 func TestDryRunSemantics(t *testing.T) {
+	t.Parallel()
 	db := sqlUsersDB(t)
 	dir := t.TempDir()
 	marker, file := filepath.Join(dir, "marker"), filepath.Join(dir, "notes")
@@ -146,6 +147,7 @@ func TestDryRunSemantics(t *testing.T) {
 }
 
 func TestSQLLiveCommits(t *testing.T) {
+	t.Parallel()
 	db := sqlUsersDB(t)
 	h := newHarness(t, `
 lockstep: 1

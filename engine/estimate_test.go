@@ -8,6 +8,7 @@ import (
 )
 
 func TestEstimateSQLite(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		env       string
@@ -65,6 +66,7 @@ func TestEstimateSQLite(t *testing.T) {
 }
 
 func TestEstimateUsesRehearsalThroughput(t *testing.T) {
+	t.Parallel()
 	steps := "      - {id: size, kind: estimate, with: {sample: 100}}\n" + counterSteps
 	rb := dataRunbook(t, 2, "    max_write_rate: 100000", steps)
 	r := newSQLiteRig(t, rb, 300)
@@ -91,6 +93,7 @@ func TestEstimateUsesRehearsalThroughput(t *testing.T) {
 }
 
 func TestEstimateProbeChangesNothing(t *testing.T) {
+	t.Parallel()
 	steps := "      - {id: size, kind: estimate, with: {sample: 100}}\n"
 	r := newSQLiteRig(t, dataRunbook(t, 3, "", steps), 500)
 	before := r.all()

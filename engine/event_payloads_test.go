@@ -15,6 +15,7 @@ import (
 // wrote before payloads had types (a map, so keys sorted; step.end was
 // already a struct): journals stay byte for byte what they were.
 func TestPayloadWireForm(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
 	seg, lim, rate, th, n := 0, 0.0, 12.5, int64(3), int64(0)
 	tests := []struct {
@@ -105,6 +106,7 @@ func TestPayloadWireForm(t *testing.T) {
 }
 
 func TestDecodePayloadErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		ev   engine.Event

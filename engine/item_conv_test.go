@@ -10,6 +10,7 @@ import (
 )
 
 func TestToExpr(t *testing.T) {
+	t.Parallel()
 	it := engine.Item{
 		"i":    engine.Number("42"),
 		"neg":  engine.Number("-7"),
@@ -56,6 +57,7 @@ func TestToExpr(t *testing.T) {
 }
 
 func TestFromExpr(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   any
@@ -96,6 +98,7 @@ func TestFromExpr(t *testing.T) {
 }
 
 func TestFromExprErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		in   any
@@ -121,6 +124,7 @@ func TestFromExprErrors(t *testing.T) {
 // TestToExprNumbers: a Number becomes an int or a float64 only when that
 // holds it exactly; any other stays a Number, so no digit is lost.
 func TestToExprNumbers(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   engine.Number
 		want any
@@ -154,6 +158,7 @@ func TestToExprNumbers(t *testing.T) {
 }
 
 func TestToExprFromExprRoundTrip(t *testing.T) {
+	t.Parallel()
 	it := engine.Item{"n": engine.Number("12"), "f": engine.Number("0.125"), "l": []any{engine.Number("1")},
 		"big": engine.Number("12345678901234567890.123456789"), "long": engine.Number("123456789.123456789"),
 		"ns": engine.NumberSet{"1", "99999999999999999999999999999999999999"}}
@@ -176,6 +181,7 @@ func TestToExprFromExprRoundTrip(t *testing.T) {
 }
 
 func TestEqualValues(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		a, b any
@@ -218,6 +224,7 @@ func TestEqualValues(t *testing.T) {
 }
 
 func TestCompareNumbers(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		a, b engine.Number
 		want int
@@ -238,6 +245,7 @@ func TestCompareNumbers(t *testing.T) {
 }
 
 func TestKeyOf(t *testing.T) {
+	t.Parallel()
 	it := engine.Item{"pk": "a", "sk": engine.Number("1"), "x": "y"}
 	if got, want := engine.KeyOf(it, []string{"pk", "sk"}), (engine.Item{"pk": "a", "sk": engine.Number("1")}); !reflect.DeepEqual(got, want) {
 		t.Errorf("KeyOf()=%v, want %v", got, want)

@@ -30,6 +30,7 @@ func sampleItem() engine.Item {
 }
 
 func TestMarshalItemRoundTrip(t *testing.T) {
+	t.Parallel()
 	it := sampleItem()
 	b, err := engine.MarshalItem(it)
 	if err != nil {
@@ -65,6 +66,7 @@ func TestMarshalItemRoundTrip(t *testing.T) {
 }
 
 func TestMarshalItemDeterministic(t *testing.T) {
+	t.Parallel()
 	a := engine.Item{"b": "2", "a": "1", "s": engine.StringSet{"y", "x"}, "m": map[string]any{"z": nil, "a": true}}
 	b := engine.Item{"m": map[string]any{"a": true, "z": nil}, "s": engine.StringSet{"x", "y"}, "a": "1", "b": "2"}
 	want := `{"a":{"S":"1"},"b":{"S":"2"},"m":{"M":{"a":{"BOOL":true},"z":{"NULL":true}}},"s":{"SS":["x","y"]}}`
@@ -82,6 +84,7 @@ func TestMarshalItemDeterministic(t *testing.T) {
 }
 
 func TestMarshalItemFormat(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		it   engine.Item
@@ -110,6 +113,7 @@ func TestMarshalItemFormat(t *testing.T) {
 }
 
 func TestMarshalItemErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		it   engine.Item
@@ -132,6 +136,7 @@ func TestMarshalItemErrors(t *testing.T) {
 }
 
 func TestUnmarshalItem(t *testing.T) {
+	t.Parallel()
 	got, err := engine.UnmarshalItem([]byte(`{"a":{"S":"x"},"n":{"N":"1e3"},"ns":{"NS":["1","2"]},"bs":{"BS":["AQ=="]},"nul":{"NULL":true}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +148,7 @@ func TestUnmarshalItem(t *testing.T) {
 }
 
 func TestUnmarshalItemErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in, want string
 	}{

@@ -8,6 +8,7 @@ import (
 )
 
 func TestItemSize(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		it   engine.Item
@@ -42,6 +43,7 @@ func TestItemSize(t *testing.T) {
 }
 
 func TestItemSizeOneKB(t *testing.T) {
+	t.Parallel()
 	it := engine.Item{"pk": "user#1", "data": strings.Repeat("x", 1012)}
 	if got, want := engine.ItemSize(it), 1024; got != want {
 		t.Errorf("ItemSize()=%d, want %d", got, want)

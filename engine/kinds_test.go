@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest"
 )
 
 func TestManualChecklist(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p
@@ -61,6 +63,7 @@ phases:
 // or a quit are journaled (check.tick) before the skip or the stop, and a
 // resumed checklist does not journal them twice.
 func TestManualChecklistTicksBeforeSkipOrQuit(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p
@@ -112,6 +115,7 @@ phases:
 }
 
 func TestManualAcknowledge(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: p
@@ -124,6 +128,7 @@ phases:
 }
 
 func TestDecision(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p
@@ -163,6 +168,7 @@ phases:
 }
 
 func TestApproval(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p
@@ -192,6 +198,7 @@ phases:
 }
 
 func TestNotifyChannels(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var got []string
 	status := http.StatusOK
@@ -259,19 +266,38 @@ phases:
 }
 
 func TestWaitDuration(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: p
     steps: [{id: settle, kind: wait, with: {duration: 200ms}}]
 `, nil)
-	start := time.Now()
+	clock := enginetest.NewFakeClock(time.Date(2026, 11, 24, 23, 30, 0, 0, time.UTC))
+	h.cfg.Clock = clock
+	advanceWhenWaiting(t, clock, 200*time.Millisecond)
 	h.mustRun(engine.OutcomeCompleted)
-	if d := time.Since(start); d < 200*time.Millisecond {
-		t.Errorf("wait took %s, want >= 200ms", d)
+	if got := h.endOf("settle")["result"].(map[string]any)["waited_ms"]; got != float64(200) {
+		t.Errorf("waited_ms = %v, want 200", got)
 	}
 }
 
+// advanceWhenWaiting moves clock d forward once the engine waits on it.
+func advanceWhenWaiting(t *testing.T, clock *enginetest.FakeClock, d time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	t.Cleanup(func() { <-done })
+	go func() {
+		defer close(done)
+		if !clock.BlockUntil(1, 5*time.Second) {
+			t.Errorf("the engine never waited on its clock")
+			return
+		}
+		clock.Advance(d)
+	}()
+}
+
 func TestWaitWindow(t *testing.T) {
+	t.Parallel()
 	src := `
 lockstep: 1
 name: t
@@ -292,20 +318,45 @@ phases:
 		t.Errorf("waited_ms inside the window = %v, want 0", got)
 	}
 
-	// Outside the window the step waits (here: until the operator quits).
+	// Outside the window the step waits until it opens, on the session's clock.
 	h2 := newHarness(t, src, nil)
-	h2.cfg.Clock = fixedClock{inside.Add(-3 * time.Hour)}
-	s, err := engine.Start(context.Background(), h2.cfg)
+	clock := enginetest.NewFakeClock(inside.Add(-3 * time.Hour))
+	h2.cfg.Clock = clock
+	advanceWhenWaiting(t, clock, 90*time.Minute)
+	h2.mustRun(engine.OutcomeCompleted)
+	if !strings.Contains(h2.output("until"), "waiting 1h30m0s until 2026-11-24T22:00:00Z") {
+		t.Errorf("output = %q", h2.output("until"))
+	}
+	if got := h2.endOf("until")["result"].(map[string]any)["waited_ms"]; got != float64(90*time.Minute/time.Millisecond) {
+		t.Errorf("waited_ms before the window = %v, want %d", got, 90*time.Minute/time.Millisecond)
+	}
+}
+
+// TestWaitStopsWithContext: a wait ends when the session's context does,
+// and the session stops resumably.
+func TestWaitStopsWithContext(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps: [{id: settle, kind: wait, with: {duration: 1h}}]
+`, nil)
+	clock := enginetest.NewFakeClock(time.Date(2026, 11, 24, 23, 30, 0, 0, time.UTC))
+	h.cfg.Clock = clock
+	s, err := engine.Start(context.Background(), h.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2.s = s
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	h.s = s
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		if !clock.BlockUntil(1, 5*time.Second) {
+			t.Errorf("the wait step never waited on the session's clock")
+		}
+		cancel()
+	}()
 	if out, err := s.Run(ctx); out != engine.OutcomeStopped || err != nil {
 		t.Fatalf("Run() = %s, %v; want stopped", out, err)
-	}
-	if !strings.Contains(h2.output("until"), "waiting 1h30m0s until 2026-11-24T22:00:00Z") {
-		t.Errorf("output = %q", h2.output("until"))
 	}
 }

@@ -102,17 +102,13 @@ func (h *heldLease) watch(ctx context.Context, done <-chan struct{}, cancel cont
 			cancel(err)
 			return
 		}
-		t := time.NewTimer(left)
 		select {
 		case <-done:
-			t.Stop()
 			return
 		case <-ctx.Done():
-			t.Stop()
 			return
 		case <-h.lostCh:
-			t.Stop()
-		case <-t.C:
+		case <-h.clock.After(left):
 		}
 	}
 }
@@ -130,7 +126,7 @@ func (h *heldLease) writable() (time.Duration, error) {
 	if h.lost != nil {
 		return 0, h.lost
 	}
-	since := time.Since(h.renewed)
+	since := h.clock.Now().Sub(h.renewed)
 	left := h.ttl - renewMargin(h.ttl) - since
 	if left <= 0 {
 		return 0, &errLeaseUnconfirmed{lease: h.lease, since: since, ttl: h.ttl}

@@ -18,21 +18,6 @@ type LeaseTaker interface {
 	TakeLease(ctx context.Context, l Lease, seen Lease) (Lease, error)
 }
 
-// Sleeper is a Clock that can also wait d. The engine waits through it
-// when the session's Clock is one (a test's fake clock advances instead
-// of sleeping); otherwise it waits d on the monotonic clock.
-type Sleeper interface {
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-// wait waits d through c when it is a Sleeper, else on a timer.
-func wait(ctx context.Context, c Clock, d time.Duration) error {
-	if s, ok := c.(Sleeper); ok {
-		return s.Sleep(ctx, d)
-	}
-	return sleepCtx(ctx, d)
-}
-
 // takeOver takes over the lease seen, which looked expired, once the
 // operator gave a reason (already journaled). Wall clocks of two machines
 // may disagree, so expiry by this machine's clock is not enough: the taker
@@ -46,10 +31,11 @@ func takeOver(ctx context.Context, sc *StepContext, leaser Leaser, want, seen Le
 		ttl, seen.Holder, seen.Session)); err != nil {
 		return Lease{}, err
 	}
-	if err := wait(ctx, sc.Clock, ttl); err != nil {
+	if err := sleep(ctx, sc.clock(), ttl); err != nil {
 		return Lease{}, fmt.Errorf("wait out the lease of %s: %w", seen.Holder, err)
 	}
-	want.Acquired, want.Expires = stepNow(sc), time.Now().Add(ttl)
+	now := sc.clock().Now()
+	want.Acquired, want.Expires = now, now.Add(ttl)
 	if lt, ok := leaser.(LeaseTaker); ok {
 		got, err := lt.TakeLease(ctx, want, seen)
 		return got, renewedMeanwhile(err, seen)

@@ -77,7 +77,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
-	now, asked := stepNow(sc), time.Now()
+	now := sc.clock().Now()
 	want := Lease{Dataset: sc.Runbook.Name, Env: sc.Env.Name, Holder: sc.Operator, Session: sc.Session.ID,
 		Acquired: now, Expires: now.Add(ttl)}
 	res := LockResult{TTLMS: ttl.Milliseconds()}
@@ -103,7 +103,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 		}
 		res.Maintenance.Before, res.Maintenance.SharedWith = hold.Before, hold.Others
 	}
-	sc.Leases.hold(newHeldLease(leaser, got, ttl, asked, res.Maintenance))
+	sc.Leases.hold(newHeldLease(leaser, sc.clock(), got, ttl, now, res.Maintenance))
 	msg := fmt.Sprintf("lease on %s/%s held by %s until %s (renewed every %s)", got.Dataset, got.Env, got.Holder,
 		got.Expires.UTC().Format(time.RFC3339), ttl/3)
 	if m := res.Maintenance; m != nil {
@@ -227,7 +227,8 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 		// Clear the flag only while holding the lease: another session
 		// holding it now owns the flag.
 		l := lr.Lease
-		l.Acquired, l.Expires = stepNow(sc), time.Now().Add(time.Duration(lr.TTLMS)*time.Millisecond)
+		now := sc.clock().Now()
+		l.Acquired, l.Expires = now, now.Add(time.Duration(lr.TTLMS)*time.Millisecond)
 		got, err := leaser.AcquireLease(ctx, l, false)
 		if err != nil {
 			return fmt.Errorf("confirm lease before unlock: %w", err)
@@ -272,9 +273,10 @@ func flagKey(k map[string]string) Item {
 	return it
 }
 
-func stepNow(sc *StepContext) time.Time {
+// clock returns the session's Clock (the system clock when none is set).
+func (sc *StepContext) clock() Clock {
 	if sc.Clock != nil {
-		return sc.Clock.Now()
+		return sc.Clock
 	}
-	return time.Now()
+	return SystemClock{}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lockstep-run/lockstep/engine/enginetest"
 )
 
 // renewLeaser is a Leaser whose RenewLease fails as told (fault
@@ -28,6 +30,7 @@ func (l *renewLeaser) RenewLease(_ context.Context, le Lease) (Lease, error) {
 // a process stopped past its ttl and woken before its heartbeat — is
 // renewed synchronously, and a takeover found then stops the writes.
 func TestHeldLeaseCheck(t *testing.T) {
+	t.Parallel()
 	const ttl = 3 * time.Second
 	bob := Lease{Dataset: "users", Env: "local", Holder: "bob", Session: "s-bob", Acquired: time.Date(2026, 5, 1, 22, 0, 0, 0, time.UTC)}
 	tests := []struct {
@@ -51,9 +54,11 @@ func TestHeldLeaseCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			fake := &renewLeaser{err: tt.renewErr}
 			mine := Lease{Dataset: "users", Env: "local", Holder: "alice", Session: "s-alice"}
-			h := newHeldLease(fake, mine, ttl, time.Now().Add(-tt.sinceRenew), nil)
+			clock := enginetest.NewFakeClock(time.Date(2026, 5, 1, 22, 0, 0, 0, time.UTC))
+			h := newHeldLease(fake, clock, mine, ttl, clock.Now().Add(-tt.sinceRenew), nil)
 			if tt.lost {
 				h.lost = &LeaseLostError{Lease: mine, Holder: bob}
 			}

@@ -50,10 +50,14 @@ type skewClock struct{ skew time.Duration }
 
 func (c skewClock) Now() time.Time { return time.Now().Add(c.skew) }
 
+// After waits on real time: only the wall clock is off, not its pace.
+func (skewClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
 // TestLockDynamoTakerWaitsOutLiveHolder: a taker whose wall clock runs
 // ahead sees a live lease as expired. It must wait a full ttl on its own
 // clock and find the holder's renewals, and leave the lease alone.
 func TestLockDynamoTakerWaitsOutLiveHolder(t *testing.T) {
+	t.Parallel()
 	const ttl = 2 * time.Second
 	steps := fmt.Sprintf("      - {id: take, kind: lock, with: {ttl: %s}}\n", ttl)
 	alice := newDynamoRig(t, 2, "", steps, 1, nil)
@@ -146,6 +150,7 @@ func dynamoMigrated(t *testing.T, r *dataRig) int {
 // abandoned once her lease went unconfirmed past its renew margin, before
 // it could expire. Her journal counts exactly the items she changed.
 func TestLockDynamoStalledHolderWritesNothingAfterExpiry(t *testing.T) {
+	t.Parallel()
 	const ttl = 3 * time.Second
 	steps := fmt.Sprintf(`      - {id: take, kind: lock, with: {ttl: %s}}
       - id: backfill

@@ -66,6 +66,7 @@ func journaledMigrated(t *testing.T, r *dataRig) int64 {
 // checked in the page's own transaction — and both sessions' journals
 // count exactly the rows each changed.
 func TestLockFenceSQLiteStopsWritesAtTakeover(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "    max_write_rate: 0", fenceSteps)
 	r := newSQLiteRig(t, rb, 2000)
 	if _, err := r.run(r.stepContext("take")); err != nil {

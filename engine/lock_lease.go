@@ -55,6 +55,7 @@ func lostLease(mine Lease, err error) *LeaseLostError {
 // renewed again, and its maintenance flag and record are left alone.
 type heldLease struct {
 	leaser Leaser
+	clock  Clock // heartbeats and "since confirmed" are read on it
 	ttl    time.Duration
 	maint  *MaintenanceState
 	stop   context.CancelFunc
@@ -69,8 +70,11 @@ type heldLease struct {
 	lostCh  chan struct{} // closed once lost is set
 }
 
-func newHeldLease(leaser Leaser, l Lease, ttl time.Duration, confirmed time.Time, maint *MaintenanceState) *heldLease {
-	return &heldLease{leaser: leaser, ttl: ttl, lease: l, renewed: confirmed, maint: maint, lostCh: make(chan struct{})}
+func newHeldLease(leaser Leaser, clock Clock, l Lease, ttl time.Duration, confirmed time.Time, maint *MaintenanceState) *heldLease {
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	return &heldLease{leaser: leaser, clock: clock, ttl: ttl, lease: l, renewed: confirmed, maint: maint, lostCh: make(chan struct{})}
 }
 
 // sameStore reports whether a and b are the same store: the same pointer
@@ -88,13 +92,19 @@ func (h *heldLease) start(parent context.Context) {
 	h.stop, h.done = cancel, make(chan struct{})
 	go func() {
 		defer close(h.done)
-		t := time.NewTicker(max(h.ttl/3, 10*time.Millisecond))
-		defer t.Stop()
+		every := max(h.ttl/3, 10*time.Millisecond)
+		next := h.clock.Now().Add(every)
 		for {
+			// A ticker's schedule: the next beat is due every after the
+			// last one was due, not after the renewal returned.
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case <-h.clock.After(next.Sub(h.clock.Now())):
+			}
+			next = next.Add(every)
+			if now := h.clock.Now(); next.Before(now) { // beats missed: one at once, the rest dropped, as a ticker does
+				next = now
 			}
 			if err := h.renew(ctx); errors.Is(err, ErrLeaseLost) {
 				return
@@ -116,7 +126,7 @@ func (h *heldLease) renew(ctx context.Context) error {
 	// A renewal answered after the renew margin is no use: bound it.
 	ctx, cancel := context.WithTimeout(ctx, max(h.ttl-renewMargin(h.ttl), time.Second))
 	defer cancel()
-	asked := time.Now()
+	asked := h.clock.Now()
 	l.Expires = asked.Add(h.ttl)
 	got, err := h.leaser.RenewLease(ctx, l)
 	h.mu.Lock()
@@ -142,7 +152,7 @@ func (h *heldLease) renew(ctx context.Context) error {
 // its ttl ran out, and a write must land before that.
 func (h *heldLease) check(ctx context.Context) error {
 	h.mu.Lock()
-	lost, since := h.lost, time.Since(h.renewed)
+	lost, since := h.lost, h.clock.Now().Sub(h.renewed)
 	h.mu.Unlock()
 	switch {
 	case lost != nil:
@@ -286,8 +296,8 @@ func resumeLease(ctx context.Context, sc *StepContext, leaser Leaser, lr LockRes
 		ttl = DefaultLeaseTTL
 	}
 	l := lr.Lease
-	asked := time.Now()
-	l.Acquired, l.Expires = stepNow(sc), asked.Add(ttl)
+	asked := sc.clock().Now()
+	l.Acquired, l.Expires = asked, asked.Add(ttl)
 	got, err := leaser.AcquireLease(ctx, l, false)
 	var held *LeaseHeldError
 	if errors.As(err, &held) && !held.Lease.Expires.After(l.Acquired) {
@@ -310,6 +320,6 @@ func resumeLease(ctx context.Context, sc *StepContext, leaser Leaser, lr LockRes
 			return fmt.Errorf("resume lease: set maintenance flag %s: %w", m.Attribute, err)
 		}
 	}
-	sc.Leases.hold(newHeldLease(leaser, got, ttl, asked, maint))
+	sc.Leases.hold(newHeldLease(leaser, sc.clock(), got, ttl, asked, maint))
 	return nil
 }

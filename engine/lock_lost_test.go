@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest"
 )
 
 // lockMigrateSteps lock, migrate 2 000 rows page by page, unlock.
@@ -49,6 +50,24 @@ func leaseRow(t *testing.T, r *dataRig) string {
 	return holder + "/" + session
 }
 
+// onClock returns the rig's step context for id on clock.
+func onClock(r *dataRig, id string, clock engine.Clock) *engine.StepContext {
+	sc := r.stepContext(id)
+	sc.Clock = clock
+	return sc
+}
+
+// pastRenewMargin moves clock past the renew margin (ttl/3) of the
+// 300ms lease the rig's lock step holds, once its heartbeat waits: the
+// next heartbeat or check asks the store again.
+func pastRenewMargin(t *testing.T, clock *enginetest.FakeClock) {
+	t.Helper()
+	if !clock.BlockUntil(1, 5*time.Second) {
+		t.Fatal("the lease's heartbeat never waited on the session's clock")
+	}
+	clock.Advance(150 * time.Millisecond)
+}
+
 func migratedRows(t *testing.T, r *dataRig) int {
 	t.Helper()
 	n := 0
@@ -64,17 +83,19 @@ func migratedRows(t *testing.T, r *dataRig) int {
 // took the lease over, this one writes nothing more, its unlock fails and
 // neither the flag nor the new holder's lease is touched.
 func TestLockLostLeaseStopsWritesAndKeepsTakersFlag(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "    max_write_rate: 0", lockMigrateSteps)
 	r := newSQLiteRig(t, rb, 2000)
 	addSettings(t, r)
-	if _, err := r.run(r.stepContext("take")); err != nil {
+	clock := enginetest.NewFakeClock(time.Now())
+	if _, err := r.run(onClock(r, "take", clock)); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
 	t.Cleanup(func() { _ = r.leases.Release(r.ctx) })
 	takeOverLease(t, r)
-	time.Sleep(400 * time.Millisecond) // a heartbeat or two finds the lease gone
+	pastRenewMargin(t, clock) // the heartbeat, or the check before the first write, finds the lease gone
 
-	_, err := r.run(r.stepContext("backfill"))
+	_, err := r.run(onClock(r, "backfill", clock))
 	if !errors.Is(err, engine.ErrLeaseLost) {
 		t.Fatalf("migrate after takeover: %v, want ErrLeaseLost", err)
 	}
@@ -110,6 +131,7 @@ func TestLockLostLeaseStopsWritesAndKeepsTakersFlag(t *testing.T) {
 // before any heartbeat noticed the takeover: the release must still find
 // out and leave the flag and the lease alone.
 func TestLockLostLeaseReleaseNeverClearsFlag(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "", lockSteps)
 	r := newSQLiteRig(t, rb, 10)
 	addSettings(t, r)
@@ -129,6 +151,7 @@ func TestLockLostLeaseReleaseNeverClearsFlag(t *testing.T) {
 // TestLockResumeReappliesMaintenanceFlag: a resumed session sets the flag
 // again (the stop, or an operator, may have cleared it).
 func TestLockResumeReappliesMaintenanceFlag(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "", lockMigrateSteps)
 	r := newSQLiteRig(t, rb, 10)
 	addSettings(t, r)
@@ -157,6 +180,7 @@ func TestLockResumeReappliesMaintenanceFlag(t *testing.T) {
 // but leaves the maintenance flag on; resuming takes both back and unlock
 // clears the flag.
 func TestLockSuspendLeasesKeepsFlagOn(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "", lockMigrateSteps)
 	r := newSQLiteRig(t, rb, 10)
 	addSettings(t, r)
@@ -189,15 +213,17 @@ func TestLockSuspendLeasesKeepsFlagOn(t *testing.T) {
 // another session took meanwhile cannot resume, and its steps fail before
 // running while this process still remembers the lost lease.
 func TestLockResumeRefusedWhileTakenOver(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "", lockMigrateSteps)
 	r := newSQLiteRig(t, rb, 10)
 	addSettings(t, r)
-	if _, err := r.run(r.stepContext("take")); err != nil {
+	clock := enginetest.NewFakeClock(time.Now())
+	if _, err := r.run(onClock(r, "take", clock)); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
 	takeOverLease(t, r)
-	time.Sleep(200 * time.Millisecond) // past ttl/2: the lease is confirmed again before a step
-	err := engine.ResumeLeases(r.ctx, r.stepContext("backfill"))
+	pastRenewMargin(t, clock) // the lease is confirmed again before a step
+	err := engine.ResumeLeases(r.ctx, onClock(r, "backfill", clock))
 	if !errors.Is(err, engine.ErrLeaseLost) || !strings.Contains(err.Error(), "taken over by bob") {
 		t.Fatalf("ResumeLeases with the lease taken over (same process) = %v, want ErrLeaseLost naming bob", err)
 	}

@@ -22,6 +22,7 @@ func (confirmAll) Ask(context.Context, engine.Prompt) (engine.Answer, error) {
 // application in maintenance; resumed, it sets the flag again and its
 // unlock clears it.
 func TestLockSessionStopKeepsMaintenanceOn(t *testing.T) {
+	t.Parallel()
 	steps := `      - id: take
         kind: lock
         with: {ttl: 1m, maintenance: {table: settings, key: {name: maintenance}, attribute: enabled}}
@@ -83,6 +84,7 @@ func (failAsks) Ask(context.Context, engine.Prompt) (engine.Answer, error) {
 // resumed, so like a stop it keeps the application in maintenance; only
 // the unlock of the resumed session clears the flag.
 func TestLockSessionFailureKeepsMaintenanceOn(t *testing.T) {
+	t.Parallel()
 	steps := `      - id: take
         kind: lock
         with: {ttl: 1m, maintenance: {table: settings, key: {name: maintenance}, attribute: enabled}}

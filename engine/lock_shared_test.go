@@ -49,6 +49,7 @@ func otherRunbookRig(t *testing.T, r *dataRig, name string) *dataRig {
 // flag had before the lock — also across a resumable stop and a resume in
 // a new process — instead of deleting it.
 func TestLockRestoresPreviousMaintenanceValue(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		before     string // SQL
 		wantBefore any    // LockResult.Maintenance.Before
@@ -111,6 +112,7 @@ func TestLockRestoresPreviousMaintenanceValue(t *testing.T) {
 // the second restores the value from before the first lock. Either may
 // unlock first, and a resumable stop of one keeps it on for that one.
 func TestLockSharedMaintenanceFlag(t *testing.T) {
+	t.Parallel()
 	for _, firstOut := range []string{"users", "orders"} {
 		t.Run(firstOut+" unlocks first", func(t *testing.T) {
 			rb := dataRunbook(t, 2, "", lockSteps)
@@ -174,6 +176,7 @@ func TestLockSharedMaintenanceFlag(t *testing.T) {
 // completion: ReleaseLeases) while another runbook's lock holds the flag
 // leaves it on; the lost lease of a third never touches it.
 func TestLockSharedMaintenanceFlagRollback(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "", lockSteps)
 	users := newSQLiteRig(t, rb, 10)
 	addSettings(t, users)
@@ -242,6 +245,7 @@ func dynamoSettings(t *testing.T, attrs map[string]types.AttributeValue) (string
 // comes back (a BOOL false stays a BOOL false; an absent flag is removed)
 // and the first of two locks sharing the flag leaves it on.
 func TestLockDynamoSharedMaintenanceFlag(t *testing.T) {
+	t.Parallel()
 	type flagCase struct {
 		name   string
 		before types.AttributeValue // nil = absent

@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest"
 )
 
 const lockSteps = `      - id: take
@@ -39,10 +39,14 @@ func maintenanceOn(t *testing.T, r *dataRig) bool {
 }
 
 func TestLockRefusesSecondSessionAndUnlocks(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "", lockSteps)
 	r := newSQLiteRig(t, rb, 10)
 	addSettings(t, r)
-	res, err := r.run(r.stepContext("take"))
+	clock := enginetest.NewFakeClock(time.Now())
+	take := r.stepContext("take")
+	take.Clock = clock
+	res, err := r.run(take)
 	if err != nil {
 		t.Fatalf("lock: %v", err)
 	}
@@ -52,11 +56,19 @@ func TestLockRefusesSecondSessionAndUnlocks(t *testing.T) {
 	if !maintenanceOn(t, r) {
 		t.Error("maintenance flag not set")
 	}
-	// Outlive the TTL: the heartbeat must keep the lease.
-	time.Sleep(700 * time.Millisecond)
+	// Outlive the TTL (300ms) more than twice: the heartbeat must keep the lease.
+	for range 7 {
+		if !clock.BlockUntil(1, 5*time.Second) {
+			t.Fatal("the lease's heartbeat never waited on the session's clock")
+		}
+		clock.Advance(100 * time.Millisecond)
+	}
+	if !clock.BlockUntil(1, 5*time.Second) { // the last renewal is done
+		t.Fatal("the lease's heartbeat stopped")
+	}
 	other := newDataRig(t, rb, r.st, t.TempDir())
 	sc := other.stepContext("take")
-	sc.Operator = "bob"
+	sc.Operator, sc.Clock = "bob", clock
 	_, err = engine.ExecutorFor(sc.Step.Kind).Execute(r.ctx, sc)
 	var held *engine.LeaseHeldError
 	if !errors.As(err, &held) || !strings.Contains(err.Error(), "held by alice") || !strings.Contains(err.Error(), "since") {
@@ -92,6 +104,7 @@ func reasonAnswer(reason string, asked *[]engine.Prompt) func(context.Context, e
 }
 
 func TestLockTakesOverExpiredLeaseWithReason(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "", lockSteps)
 	r := newSQLiteRig(t, rb, 10)
 	leaser := r.st.(engine.Leaser)
@@ -104,21 +117,38 @@ func TestLockTakesOverExpiredLeaseWithReason(t *testing.T) {
 `
 	r.rb = dataRunbook(t, 2, "", steps)
 	sc := r.stepContext("take")
-	clock := &sleepClock{now: time.Now()}
+	clock := enginetest.NewFakeClock(time.Now())
 	sc.Clock = clock
 	var asked []engine.Prompt
 	sc.Ask = reasonAnswer("carol's session crashed at 21:00", &asked)
-	res, err := r.run(sc)
-	if err != nil {
-		t.Fatalf("lock: %v", err)
+	type outcome struct {
+		res any
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := r.run(sc)
+		done <- outcome{res, err}
+	}()
+	// The taker waits out a full ttl on its clock: not a nanosecond less.
+	if !clock.BlockUntil(1, 5*time.Second) {
+		t.Fatal("the takeover never waited on the session's clock")
+	}
+	clock.Advance(engine.DefaultLeaseTTL - time.Nanosecond)
+	select {
+	case o := <-done:
+		t.Fatalf("lock returned %v, %v before a full ttl %s had passed", o.res, o.err, engine.DefaultLeaseTTL)
+	default:
+	}
+	clock.Advance(time.Nanosecond)
+	o := <-done
+	if o.err != nil {
+		t.Fatalf("lock: %v", o.err)
 	}
 	defer r.leases.Release(context.Background())
-	lr := res.(engine.LockResult)
+	lr := o.res.(engine.LockResult)
 	if len(asked) != 1 || asked[0].Kind != engine.PromptReason || !lr.TakenOver || lr.PreviousHolder != "carol" {
 		t.Fatalf("prompts %v, result %+v: want one reason prompt and a takeover", asked, lr)
-	}
-	if got := clock.slept(); got != engine.DefaultLeaseTTL {
-		t.Errorf("waited %s before taking the lease over, want a full ttl %s", got, engine.DefaultLeaseTTL)
 	}
 	decisions := r.eventsOf(engine.EvDecision)
 	if len(decisions) != 1 || !strings.Contains(string(decisions[0].Data), "crashed at 21:00") {
@@ -127,6 +157,7 @@ func TestLockTakesOverExpiredLeaseWithReason(t *testing.T) {
 }
 
 func TestLockResumeLeasesAfterRestart(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "", lockSteps)
 	r := newSQLiteRig(t, rb, 10)
 	addSettings(t, r)
@@ -173,31 +204,4 @@ func forgetLeases(t *testing.T, r *dataRig) {
 		"users-migration/test"); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// sleepClock is a fake engine.Clock whose Sleep advances it at once.
-type sleepClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	total time.Duration
-}
-
-func (c *sleepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *sleepClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now, c.total = c.now.Add(d), c.total+d
-	return ctx.Err()
-}
-
-// slept is how long the clock was asked to sleep in all.
-func (c *sleepClock) slept() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.total
 }

@@ -22,6 +22,7 @@ import (
 // back to absent and the lease table is empty — no throttled release
 // strands a lease that refuses the next session.
 func TestLockUnlockSurviveThrottling(t *testing.T) {
+	t.Parallel()
 	table, enabled := dynamoSettings(t, nil)
 	steps := fmt.Sprintf(`      - id: take
         kind: lock
@@ -84,6 +85,7 @@ func TestLockUnlockSurviveThrottling(t *testing.T) {
 // within the ttl, clears the flag, and journals a warning that the lease
 // expires on its own.
 func TestUnlockReleaseFailingIsJournaledWithinTTL(t *testing.T) {
+	t.Parallel()
 	const ttl = 2 * time.Second
 	table, enabled := dynamoSettings(t, nil)
 	steps := fmt.Sprintf(`      - id: take

@@ -16,6 +16,7 @@ func (s tunedStore) MigrateDefaults() MigrateDefaults { return s.d }
 // TestMigrateDefaults: the runbook's segments and batch_size win, else
 // the store's preference, else the runbook package's defaults.
 func TestMigrateDefaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		spec        runbook.MigrateSpec

@@ -73,6 +73,7 @@ func checkClaims(t *testing.T, res [2]engine.MigrateCounts, items map[string]eng
 // TestTwoSessionsClaimEachItemOnceSQLite: two sessions migrating the same
 // SQLite table at once never claim more items than exist.
 func TestTwoSessionsClaimEachItemOnceSQLite(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "    max_write_rate: 0", flagSteps)
 	a := newSQLiteRig(t, rb, claimItems)
 	st, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(a.dir, "data.db"), Table: "users", Key: []string{"id"}})
@@ -86,6 +87,7 @@ func TestTwoSessionsClaimEachItemOnceSQLite(t *testing.T) {
 
 // TestTwoSessionsClaimEachItemOnceDynamo is the same on dynalite.
 func TestTwoSessionsClaimEachItemOnceDynamo(t *testing.T) {
+	t.Parallel()
 	a := newDynamoRig(t, 2, "    max_write_rate: 0", flagSteps, claimItems, nil)
 	st, err := dynamo.Open(context.Background(), a.rb.Env("test").Store)
 	if err != nil {

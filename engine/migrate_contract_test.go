@@ -21,6 +21,7 @@ const contractSteps = splitSteps + `      - id: drop-address
 // leaves an item the first step did not migrate untouched, keeps the
 // version, and a re-run changes nothing.
 func TestMigrateContractStep(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 3, "    max_write_rate: 0", contractSteps)
 	if after := rb.Step("drop-address").Migrate.After; after != "backfill" {
 		t.Fatalf("drop-address After = %q, want backfill", after)
@@ -64,6 +65,7 @@ func TestMigrateContractStep(t *testing.T) {
 // TestMigrateContractSession runs backfill and its clean-up through the
 // session loop: the clean-up writes the rows backfill migrated.
 func TestMigrateContractSession(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 3, "    max_write_rate: 0", contractSteps)
 	r := newSQLiteRig(t, rb, 200)
 	cfg := sqliteSessionConfig(t, rb, filepath.Join(r.dir, "data.db"))

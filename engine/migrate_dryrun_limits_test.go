@@ -43,6 +43,7 @@ func dryThenLive(t *testing.T, r *dataRig, id string) (dry, live engine.MigrateC
 // TestDryRunPredictsItemSizeLimitDynamo: an item the write would push
 // over DynamoDB's 400 KB fails in the dry run as it fails live.
 func TestDryRunPredictsItemSizeLimitDynamo(t *testing.T) {
+	t.Parallel()
 	r := newDynamoRig(t, 2, "    max_write_rate: 0", blobCopySteps, 20, nil)
 	for id, size := range map[string]int{"3": 150_000, "7": 190_000, "11": 250_000} {
 		u := engine.Update{Key: engine.Item{"id": engine.Number(id)}, Set: engine.Attrs(map[string]any{"blob": strings.Repeat("x", size)})}
@@ -63,6 +64,7 @@ func TestDryRunPredictsItemSizeLimitDynamo(t *testing.T) {
 // TestDryRunPredictsMissingColumnSQLite: a set of a column the table
 // lacks fails in the dry run as it fails live.
 func TestDryRunPredictsMissingColumnSQLite(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "    max_write_rate: 0", `      - id: nick
         kind: migrate
         with:

@@ -138,7 +138,7 @@ type lineWatchdog struct {
 
 func (x *externalTransform) watch(d time.Duration) *lineWatchdog {
 	w := &lineWatchdog{d: d}
-	w.t = time.AfterFunc(d, func() {
+	w.t = time.AfterFunc(d, func() { // real time: the transform is a real process
 		w.killed.Store(true)
 		_ = killGroup(x.cmd)
 		_ = x.stdin.Close()

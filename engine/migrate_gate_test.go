@@ -62,6 +62,7 @@ func (j *fullJournal) emit(next func(engine.Event) error) func(engine.Event) err
 // the step stops resumably naming the journal, the cause and the fix, and
 // a resume once the journal works again migrates every row exactly once.
 func TestMigrateJournalFailureStopsEverySegmentWithinAPage(t *testing.T) {
+	t.Parallel()
 	const rows, batch, segments = 4000, 40, 4
 	tests := []struct {
 		name                     string

@@ -38,6 +38,7 @@ phases:
 // or removes (both names of a rename, external outputs), besides those
 // the transform reads.
 func TestWriteGuardCoversWrittenAttributes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		with      string

@@ -212,6 +212,7 @@ func raceStreet(t *testing.T, r *dataRig, appStore engine.Store, batch bool) {
 // TestMigrateGuardsWrittenAttributesSQLite: an application updating
 // street_name while a migrate step sets it loses no write.
 func TestMigrateGuardsWrittenAttributesSQLite(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "    max_write_rate: 0", streetSteps)
 	r := newSQLiteRig(t, rb, 2000)
 	appStore, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(r.dir, "data.db"), Table: "users", Key: []string{"id"}})
@@ -224,6 +225,7 @@ func TestMigrateGuardsWrittenAttributesSQLite(t *testing.T) {
 
 // TestMigrateGuardsWrittenAttributesDynamo is the same on dynalite.
 func TestMigrateGuardsWrittenAttributesDynamo(t *testing.T) {
+	t.Parallel()
 	r := newDynamoRig(t, 2, "    max_write_rate: 0", streetSteps, 1000, nil)
 	raceStreet(t, r, r.seed, false)
 }

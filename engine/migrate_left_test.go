@@ -14,6 +14,7 @@ import (
 // ending done; once the data is fixed, a retry (a fresh run) migrates
 // exactly the items left behind.
 func TestMigrateItemsLeftFailTheStep(t *testing.T) {
+	t.Parallel()
 	steps := `      - id: upper
         kind: migrate
         with:

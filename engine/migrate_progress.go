@@ -139,7 +139,8 @@ func (m *migrator) progress() Progress {
 }
 
 // report shows live progress about 4×/s and journals it every 5 s, until
-// ctx is done.
+// ctx is done. It samples throughput figures (items/s), so it runs on the
+// monotonic clock, as progress does.
 func (m *migrator) report(ctx context.Context) {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -162,7 +163,7 @@ func (m *migrator) report(ctx context.Context) {
 }
 
 // noteThrottles journals the throttle count after a checkpoint when it grew,
-// at most once a second: throttling is visible in the journal without an
+// at most once a second (monotonic, as the limiter it reports on): throttling is visible in the journal without an
 // event per throttle.
 func (m *migrator) noteThrottles() {
 	th := m.totals().Throttles

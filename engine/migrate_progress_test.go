@@ -28,6 +28,7 @@ func (s *heldStore) UpdateBatch(ctx context.Context, us []engine.Update) []error
 // a page still being written shows as read but not done, so the bar never
 // reaches 100 % while writes go on.
 func TestMigrateProgressCountsSettledItems(t *testing.T) {
+	t.Parallel()
 	steps := `      - {id: label, kind: migrate, with: {set: {city: '"x"'}, batch_size: 100, segments: 1}}
 `
 	rb := dataRunbook(t, 2, "    max_write_rate: 0", steps)

@@ -29,6 +29,7 @@ func (s *countingStore) Update(ctx context.Context, u engine.Update) error {
 // cause, instead of being retried with back-off: 1,000 such items took
 // over a minute.
 func TestMigrateRejectedItemsAreNotRetried(t *testing.T) {
+	t.Parallel()
 	steps := `      - {id: label, kind: migrate, with: {set: {label: 'item.name'}, batch_size: 50, error_budget: 1000}}
 `
 	rb := dataRunbook(t, 2, "    max_write_rate: 0", steps)

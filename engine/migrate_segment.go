@@ -318,7 +318,7 @@ func (m *migrator) writeChunk(ctx context.Context, seg int, bu BatchUpdater, tod
 	errs := bu.UpdateBatch(ctx, us)
 	var retry []plan
 	var first []error
-	now := time.Now()
+	now := time.Now() // the write limiter's monotonic clock (see WriteLimiter.Wait)
 	for i, p := range todo {
 		var err error
 		if i < len(errs) {
@@ -383,6 +383,10 @@ func (m *migrator) writeParallel(ctx context.Context, seg int, ext *externalTran
 	}
 }
 
+// sleepCtx waits d on the monotonic clock. Only waits paced by a real
+// store use it: the write limiter's token bucket and the scan and import
+// retries (scanRetry, putRetry), which take no session Clock; the
+// engine's own waits go through sleep and the session's Clock.
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -13,6 +13,7 @@ import (
 // rollback or contract run), then where; an item whose version or where
 // cannot be evaluated fails (migrate records it, estimate counts it).
 func TestSelectForMigrate(t *testing.T) {
+	t.Parallel()
 	const target = 3
 	tests := []struct {
 		name      string

@@ -47,6 +47,7 @@ func seedSets(t *testing.T, r *dataRig) {
 }
 
 func TestMigrateDynamoWritesSetsBackAsSets(t *testing.T) {
+	t.Parallel()
 	// A copy of a set is no change at all.
 	r := newDynamoRig(t, 2, "", copySteps, 0, nil)
 	seedSets(t, r)
@@ -164,6 +165,7 @@ func TestMigrateDynamoEmptySetFromTransformNamesAttribute(t *testing.T) {
 // TestMigrateHelperEmptySets is not a test: run by the test above as an
 // external transform, it empties each item's string set tags.
 func TestMigrateHelperEmptySets(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("LOCKSTEP_TEST_EMPTY_SETS") == "" {
 		t.Skip("helper process for the empty set test")
 	}
@@ -187,6 +189,7 @@ func TestMigrateHelperEmptySets(t *testing.T) {
 // whole maps by reference) and a set nested in the map rewritten by the
 // expression stays a set.
 func TestMigrateDynamoReadsMapsWithoutSpuriousConflicts(t *testing.T) {
+	t.Parallel()
 	steps := `      - id: nested
         kind: migrate
         with:

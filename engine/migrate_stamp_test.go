@@ -32,6 +32,7 @@ func presetFlag(t *testing.T, r *dataRig) {
 // it is still gets the target version (counted as unchanged), so a later
 // contract step covers it too.
 func TestMigrateStampsItemsAlreadyInShape(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "    max_write_rate: 0", stampSteps)
 	r := newSQLiteRig(t, rb, 200)
 	presetFlag(t, r)
@@ -61,6 +62,7 @@ func TestMigrateStampsItemsAlreadyInShape(t *testing.T) {
 // TestMigrateDryRunReportsUnchanged: a dry run counts the items already in
 // the new shape as unchanged and writes nothing, not even their version.
 func TestMigrateDryRunReportsUnchanged(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "    max_write_rate: 0", stampSteps)
 	r := newSQLiteRig(t, rb, 200)
 	presetFlag(t, r)

@@ -24,6 +24,7 @@ const splitSteps = `      - id: backfill
 `
 
 func TestMigrateSQLiteSplitAndRerun(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 3, "    max_write_rate: 0", splitSteps)
 	r := newSQLiteRig(t, rb, 500)
 	res, err := r.run(r.stepContext("backfill"))
@@ -94,6 +95,7 @@ const counterSteps = `      - id: bump
 // (get(item, k), len(item)) next to item.x, which the engine binds as
 // variables: both forms see the same item.
 func TestMigrateWholeItemExpressions(t *testing.T) {
+	t.Parallel()
 	steps := `      - id: backfill
         kind: migrate
         with:
@@ -124,6 +126,7 @@ func TestMigrateWholeItemExpressions(t *testing.T) {
 }
 
 func TestMigrateResumeExactlyOnce(t *testing.T) {
+	t.Parallel()
 	for _, crashAfter := range []int{1, 7, 20} {
 		t.Run(fmt.Sprintf("crash after %d checkpoints", crashAfter), func(t *testing.T) {
 			rb := dataRunbook(t, 2, "", counterSteps)
@@ -164,6 +167,7 @@ func TestMigrateResumeExactlyOnce(t *testing.T) {
 // run scans in the 4 segments its checkpoints were made in, not in the 3
 // it would choose now, and every item is migrated exactly once.
 func TestMigrateResumeKeepsSegmentation(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "", counterSteps) // segments: 4
 	r := newSQLiteRig(t, rb, 2000)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -232,6 +236,7 @@ func (s batchRacingStore) UpdateBatch(ctx context.Context, us []engine.Update) [
 }
 
 func TestMigrateConcurrentWriterLosesNothing(t *testing.T) {
+	t.Parallel()
 	for _, batch := range []bool{false, true} {
 		t.Run(fmt.Sprintf("batch=%t", batch), func(t *testing.T) {
 			rb := dataRunbook(t, 3, "", splitSteps)
@@ -268,6 +273,7 @@ func TestMigrateConcurrentWriterLosesNothing(t *testing.T) {
 }
 
 func TestMigrateDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 3, "", splitSteps)
 	r := newSQLiteRig(t, rb, 100)
 	sc := r.stepContext("backfill")
@@ -295,6 +301,7 @@ func TestMigrateDryRunWritesNothing(t *testing.T) {
 }
 
 func TestMigrateRollback(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		version int
 		wantV   int64
@@ -325,6 +332,7 @@ func TestMigrateRollback(t *testing.T) {
 }
 
 func TestMigrateErrorBudgetPauses(t *testing.T) {
+	t.Parallel()
 	steps := `      - id: parse
         kind: migrate
         with:
@@ -360,6 +368,7 @@ func TestMigrateErrorBudgetPauses(t *testing.T) {
 }
 
 func TestMigratePauseAndAbortAtBatchBoundary(t *testing.T) {
+	t.Parallel()
 	for _, stop := range []error{engine.ErrPaused, engine.ErrAborted} {
 		t.Run(stop.Error(), func(t *testing.T) {
 			rb := dataRunbook(t, 2, "", counterSteps)
@@ -405,6 +414,7 @@ func TestMigratePauseAndAbortAtBatchBoundary(t *testing.T) {
 }
 
 func TestMigrateRateOverride(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 2, "    max_write_rate: 100000", counterSteps)
 	r := newSQLiteRig(t, rb, 200)
 	sc := r.stepContext("bump")

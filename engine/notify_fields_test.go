@@ -12,6 +12,7 @@ import (
 // TestLintKnowsNotifyData: lint (LS106) checks templates against the
 // fields of NotifyData; a field added or renamed here must reach it.
 func TestLintKnowsNotifyData(t *testing.T) {
+	t.Parallel()
 	names := func(v any) []string {
 		var out []string
 		for f := range reflect.TypeOf(v).Fields() {

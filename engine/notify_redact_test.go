@@ -13,6 +13,7 @@ import (
 // form. Go's *url.Error prints it with the password as "***", which the
 // whole-URL secret no longer matches.
 func TestWebhookErrorNeverQuotesTheURL(t *testing.T) {
+	t.Parallel()
 	const hook = "http://u:p@127.0.0.1:1/services/T0/B0/XYZSECRETPATH"
 	h := newHarness(t, header+`
 secrets: [HOOK]
@@ -60,6 +61,7 @@ phases:
 // the forms Go prints it in with the password masked (url.URL.Redacted,
 // net/http's "***").
 func TestRedactorURLForms(t *testing.T) {
+	t.Parallel()
 	r := engine.NewRedactor("https://bot:s3cr3t@hooks.example/T0/B0/XYZ")
 	for _, in := range []string{
 		`Post "https://bot:***@hooks.example/T0/B0/XYZ": dial tcp: lookup hooks.example: no such host`,
@@ -75,6 +77,7 @@ func TestRedactorURLForms(t *testing.T) {
 // print as written: counts as integers (1200000, not 1.2e+06) that
 // printf "%d" accepts, fractions in plain decimal.
 func TestNotifyTemplateNumbers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: p

@@ -38,6 +38,7 @@ func (p *fakePublisher) Publish(_ context.Context, topic, subject, message strin
 }
 
 func TestNotifySNS(t *testing.T) {
+	t.Parallel()
 	const (
 		secret = "hunter2-very-secret"
 		topic  = "arn:aws:sns:eu-west-1:123456789012:ops-announce"

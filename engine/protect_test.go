@@ -39,6 +39,7 @@ func paris(t *testing.T, s string) time.Time {
 }
 
 func TestProtectedEnvironment(t *testing.T) {
+	t.Parallel()
 	inside := "2026-11-24 23:00" // a Tuesday
 	tests := []struct {
 		name    string
@@ -82,6 +83,7 @@ func TestProtectedEnvironment(t *testing.T) {
 }
 
 func TestCheckWindow(t *testing.T) {
+	t.Parallel()
 	w := &runbook.Window{Days: []string{"tue", "wed", "thu"}, From: "22:00", To: "02:00", TZ: "Europe/Paris"}
 	tests := []struct {
 		now  string
@@ -112,6 +114,7 @@ func TestCheckWindow(t *testing.T) {
 }
 
 func TestRehearsalDrift(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		sha       string // of the recorded rehearsal; "" = none
@@ -169,6 +172,7 @@ func TestRehearsalDrift(t *testing.T) {
 // maintenance flag may be on), but only with the operator's reason, which
 // is journaled; without one the resume is refused and nothing is written.
 func TestResumeOutsideWindow(t *testing.T) {
+	t.Parallel()
 	src := strings.Replace(protectedRunbook, `steps: [{id: a, kind: shell, with: {run: "true"}}]`,
 		`steps: [{id: a, kind: manual, checklist: [done]}, {id: b, kind: shell, with: {run: "true"}}]`, 1)
 	for _, tt := range []struct {
@@ -224,6 +228,7 @@ func TestResumeOutsideWindow(t *testing.T) {
 // gap opens when the clock jumps, not an hour later; at fall-back a window
 // starting at a time that occurs twice opens at the first.
 func TestCheckWindowAroundDST(t *testing.T) {
+	t.Parallel()
 	loc, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Skipf("no tzdata: %v", err)

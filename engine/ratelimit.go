@@ -91,7 +91,10 @@ func (w *WriteLimiter) Reserve(now time.Time) time.Duration {
 	return w.lim.ReserveN(now, 1).DelayFrom(now)
 }
 
-// Wait blocks until the caller may write one item.
+// Wait blocks until the caller may write one item. The limiter paces
+// real writes against a real store and adapts to the throughput it
+// measures (items/s), so it runs on the monotonic clock, not the
+// session's Clock.
 func (w *WriteLimiter) Wait(ctx context.Context) error {
 	d := w.Reserve(time.Now())
 	if d <= 0 {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestMigrateRateLimiterTokenAccounting(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
@@ -37,6 +38,7 @@ func TestMigrateRateLimiterTokenAccounting(t *testing.T) {
 }
 
 func TestMigrateRateLimiterAIMD(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) time.Time { return now.Add(d) }
 	ceiling := 200
@@ -89,6 +91,7 @@ func simulate(w *engine.WriteLimiter, start time.Time, d time.Duration, throttle
 }
 
 func TestMigrateRateLimiterUnderThrottling(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	w := engine.NewWriteLimiter(func() int { return 0 })
 	t1 := simulate(w, t0, 2*time.Second, func(int) bool { return false })

@@ -9,6 +9,7 @@ import (
 // and the lines after it are kept (a longer line used to drop the rest of
 // the stream).
 func TestReadLines(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", 200*1024)
 	tests := []struct {
 		name, in string

@@ -13,6 +13,7 @@ import (
 // evaluate the var holding it. Its text is redacted, and it still is what
 // it wraps for errors.Is and errors.As.
 func TestRunErrorIsRedacted(t *testing.T) {
+	t.Parallel()
 	const secret = "tk-5ecr3t-value"
 	h := newHarness(t, header+`
 secrets: [TENANT_KEY]

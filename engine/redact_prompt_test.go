@@ -13,6 +13,7 @@ import (
 // transform's stderr) may quote a secret. The journal copy is redacted;
 // so must be the prompt the front end prints, whatever its field.
 func TestPromptsAreRedacted(t *testing.T) {
+	t.Parallel()
 	const secret = "supersecret123"
 	steps := `      - {id: mig, kind: migrate, with: {transform: [sh, -c, "echo auth failed with key ` + secret + ` >&2; exit 1"]}}
 `
@@ -63,6 +64,7 @@ func TestPromptsAreRedacted(t *testing.T) {
 // TestShortSecretIsWarned: a secret too short to redact is journaled as a
 // warning when the session starts, so nobody believes it was hidden.
 func TestShortSecretIsWarned(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 secrets: [PIN]
 phases:

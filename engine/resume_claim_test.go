@@ -18,6 +18,7 @@ import (
 // another process (another Journal on the same file) cannot resume it;
 // once it is gone, it can.
 func TestResumeRefusesASessionHeldElsewhere(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	h := newHarness(t, crashRunbook(dir, ""), answers(map[string][]reply{
 		"b:interrupted": {{ans: engine.Answer{Action: engine.ActionRetry}}}}))
@@ -60,6 +61,7 @@ func TestResumeRefusesASessionHeldElsewhere(t *testing.T) {
 // resumed even when its session row, which no hash covers, was edited to
 // look resumable.
 func TestResumeReadsTheEndFromEvents(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p
@@ -106,6 +108,7 @@ phases:
 }
 
 func TestEndedOutcome(t *testing.T) {
+	t.Parallel()
 	end := func(o engine.Outcome) engine.Event {
 		return rawEvent(engine.EvSessionEnd, "", map[string]any{"outcome": o})
 	}

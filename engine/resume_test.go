@@ -63,6 +63,7 @@ func (h *harness) resume(id string) (engine.Outcome, error) {
 }
 
 func TestResumeAfterCrash(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		extra   string
@@ -129,6 +130,7 @@ func TestResumeAfterCrash(t *testing.T) {
 }
 
 func TestResumeAfterQuit(t *testing.T) {
+	t.Parallel()
 	p := answers(map[string][]reply{"ask:decision": {{err: engine.ErrQuit}, {ans: engine.Answer{Choice: "b", Reason: "second look"}}}})
 	h := newHarness(t, header+`
 phases:
@@ -155,6 +157,7 @@ phases:
 }
 
 func TestResumeRefusesChangedRunbook(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	h := newHarness(t, crashRunbook(dir, ""), nil)
 	id := h.crash()
@@ -174,6 +177,7 @@ func TestResumeRefusesChangedRunbook(t *testing.T) {
 // quit are in the resumed session's state (front ends show them ticked)
 // and are not journaled again when the operator confirms the rest.
 func TestResumeReplaysChecklistTicks(t *testing.T) {
+	t.Parallel()
 	p := answers(map[string][]reply{"deploy:checklist": {
 		{ans: engine.Answer{Checked: []int{1}}, err: engine.ErrQuit},
 		{ans: engine.Answer{Checked: []int{1, 0, 2}}},

@@ -52,6 +52,7 @@ func checklistAnswered() engine.Prompter {
 // redacted; a resume must not run with "[REDACTED]" as their value. The
 // redacted ones must be given again; the others must not change.
 func TestResumeNeverFeedsRedactedVarsBack(t *testing.T) {
+	t.Parallel()
 	allGiven := map[string]string{"tenant": tenantSecret, "url": "https://svc:hunter22@db.example/x"}
 	tests := []struct {
 		name    string
@@ -112,6 +113,7 @@ func TestResumeNeverFeedsRedactedVarsBack(t *testing.T) {
 // TestResumeWithoutSecretVarsUnchanged: vars that were not redacted come
 // back from the journal, with or without --var; nothing new is asked.
 func TestResumeWithoutSecretVarsUnchanged(t *testing.T) {
+	t.Parallel()
 	steps := `      - {id: gate, kind: manual, checklist: [ready]}
       - {id: mig, kind: migrate, with: {set: {city: 'vars.region'}}}
 `
@@ -168,6 +170,7 @@ func queryAll(t *testing.T, path, q string) string {
 // whole session.start (its vars cannot be read back), every declared var
 // must be given again.
 func TestResumeUnreadableStartVars(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 vars: {region: eu, tenant: none}
 phases:

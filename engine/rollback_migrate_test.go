@@ -16,6 +16,7 @@ import (
 // writing stops it at a batch boundary and runs its rollback, so no row is
 // left at the new version and the session is really rolled back.
 func TestRollbackDuringMigrate(t *testing.T) {
+	t.Parallel()
 	rb := dataRunbook(t, 3, "    max_write_rate: 1000", splitSteps)
 	r := newSQLiteRig(t, rb, 5000)
 	dbPath := filepath.Join(r.dir, "data.db")

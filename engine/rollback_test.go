@@ -11,6 +11,7 @@ import (
 )
 
 func TestRollback(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		answer  engine.Answer // to c's failed prompt

@@ -85,6 +85,10 @@ type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
 
+// After waits on real time: the tests that fix the wall clock (windows,
+// protected environments) do not wait on the engine's account.
+func (fixedClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
 func parseRunbook(t *testing.T, src string) *runbook.Runbook {
 	t.Helper()
 	rb, err := runbook.Parse("test.yaml", []byte(strings.TrimLeft(src, "\n")))

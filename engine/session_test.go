@@ -11,6 +11,7 @@ import (
 )
 
 func TestRunCompletesInOrder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: one
@@ -59,6 +60,7 @@ phases:
 }
 
 func TestStartValidation(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p
@@ -87,6 +89,7 @@ phases:
 }
 
 func TestWhenFalseSkips(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 vars: {flavour: vanilla}
 phases:
@@ -110,6 +113,7 @@ phases:
 }
 
 func TestFailedStepRetrySkipAbort(t *testing.T) {
+	t.Parallel()
 	// The step fails on its first run and succeeds once a marker exists.
 	tests := []struct {
 		name    string
@@ -160,6 +164,7 @@ phases:
 }
 
 func TestFailedStepMissingAnswer(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: p
@@ -176,6 +181,7 @@ phases:
 }
 
 func TestPhaseRequires(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: verify
@@ -195,6 +201,7 @@ phases:
 // requirement was not met does not complete it, so a skip upstream cannot
 // unlock cleanup through a verify phase that never ran.
 func TestRequiresNotMetIsNotCompleted(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, phases string
 	}{
@@ -237,6 +244,7 @@ func TestRequiresNotMetIsNotCompleted(t *testing.T) {
 }
 
 func TestDestructiveConfirm(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p
@@ -266,6 +274,7 @@ phases:
 }
 
 func TestQuitStopsResumably(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: p
@@ -283,6 +292,7 @@ phases:
 }
 
 func TestRetryIsBounded(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: p
@@ -298,6 +308,7 @@ phases:
 }
 
 func TestJournalFailureEndsSession(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, header+`
 phases:
   - name: p

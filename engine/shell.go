@@ -118,7 +118,7 @@ func killOnCancel(ctx context.Context, pid int, done <-chan struct{}, killed cha
 	_ = syscall.Kill(-pid, syscall.SIGTERM)
 	select {
 	case <-done:
-	case <-time.After(KillGrace):
+	case <-time.After(KillGrace): // real time: the grace is the process's, which runs on it
 	}
 	// Children that ignored SIGTERM (or outlived the shell) go too.
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
@@ -246,7 +246,7 @@ func (o *outputSink) add(stream, line string) {
 
 func (o *outputSink) ticker() {
 	defer o.wg.Done()
-	t := time.NewTicker(chunkDelay)
+	t := time.NewTicker(chunkDelay) // real time: batches a real process's output as it comes
 	defer t.Stop()
 	for {
 		select {

@@ -14,6 +14,7 @@ import (
 )
 
 func TestShellEnvCwdAndChunking(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	h := newHarness(t, header+`
 phases:
@@ -53,6 +54,7 @@ func alive(pid int) bool {
 }
 
 func TestShellTimeoutKillsProcessGroup(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		run  string
@@ -98,6 +100,7 @@ phases:
 }
 
 func TestRedaction(t *testing.T) {
+	t.Parallel()
 	const secret = "s3cr3t-Value-42"
 	h := newHarness(t, header+`
 secrets: [DB_PASS]
@@ -141,6 +144,7 @@ phases:
 }
 
 func TestRedactor(t *testing.T) {
+	t.Parallel()
 	r := engine.NewRedactor("tok-1234", "", "ab", `q"uote-secret`)
 	tests := []struct{ in, want string }{
 		{"token tok-1234 here", "token [REDACTED] here"},
@@ -161,6 +165,7 @@ func TestRedactor(t *testing.T) {
 }
 
 func TestShellBackgroundChildDoesNotHang(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	h := newHarness(t, header+`
 phases:
@@ -181,6 +186,7 @@ phases:
 // TestShellMissingCwd: a working directory that does not exist is named
 // as such, not as "fork/exec /usr/bin/sh: no such file or directory".
 func TestShellMissingCwd(t *testing.T) {
+	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "nope")
 	h := newHarness(t, header+`
 phases:

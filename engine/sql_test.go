@@ -47,6 +47,7 @@ func execFile(t *testing.T, path string, statements ...string) {
 // the same one), commits live, leaves nothing in dry-run, and reports bad
 // paths with the runbook position.
 func TestSQLStepPath(t *testing.T) {
+	t.Parallel()
 	const create = `CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT)`
 	tests := []struct {
 		name    string

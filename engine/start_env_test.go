@@ -16,6 +16,7 @@ import (
 // store, or a --var the runbook does not declare, is bad input found when
 // the session starts, before any step (an approval) is asked or journaled.
 func TestStartChecksTheEnvironmentFirst(t *testing.T) {
+	t.Parallel()
 	src := `lockstep: 1
 name: t
 title: t

@@ -13,6 +13,7 @@ import (
 // TestConfigSteps: a session runs the step kinds of Config.Steps, each
 // kind's executor and traits from one table entry; nil is DefaultSteps.
 func TestConfigSteps(t *testing.T) {
+	t.Parallel()
 	src := header + `
 phases:
   - name: p

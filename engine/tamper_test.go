@@ -20,6 +20,7 @@ import (
 // verified chain holds the same cursor, and refuse otherwise, naming the
 // row and `lockstep journal verify`.
 func TestMigrateResumeRefusesUnvouchedCheckpoints(t *testing.T) {
+	t.Parallel()
 	done := "\x00lockstep:segment-done"
 	tests := []struct {
 		name   string
@@ -122,6 +123,7 @@ func recordRehearsal(t *testing.T, j *journal.Journal, name string, version int,
 // a protected live run skip the rehearsal-drift prompt. A row the chain
 // does not vouch for must stop the run, naming the row.
 func TestRehearsalDriftRefusesForgedApplied(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		outcome engine.Outcome // of the real rehearsal
@@ -213,6 +215,7 @@ func rewriteJournal(t *testing.T, db *sql.DB, sessionID string) {
 // (hashes recomputed) passes the journal's own chain but not its anchor,
 // and a deleted session is missing from the journal.
 func TestSessionEndAnchorsTheJournal(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		tamper func(t *testing.T, db *sql.DB, id string)

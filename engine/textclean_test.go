@@ -7,6 +7,7 @@ import (
 )
 
 func TestCleanText(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, in, want string }{
 		{"plain", "tick 1\ttab\nnext", "tick 1\ttab\nnext"},
 		{"unicode", "café ✓ 日本", "café ✓ 日本"},

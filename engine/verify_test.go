@@ -9,6 +9,7 @@ import (
 )
 
 func TestVerifyAfterMigration(t *testing.T) {
+	t.Parallel()
 	steps := splitSteps + `      - {id: snapshot, kind: backup}
       - {id: none-left, kind: verify, with: {expect_none: "item.address != nil && (item.v == nil || item.v < 3)", backup: snapshot}}
       - {id: sampled, kind: verify, with: {sample: 50, assert: 'item.address == nil || item.street_name != nil'}}

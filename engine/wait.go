@@ -31,10 +31,8 @@ func runWait(ctx context.Context, sc *StepContext) (any, error) {
 			return nil, err
 		}
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-sc.clock().After(d):
 	case <-ctx.Done():
 		return nil, fmt.Errorf("wait %s: %w", sc.Step.ID, context.Cause(ctx))
 	}

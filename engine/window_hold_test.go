@@ -9,25 +9,8 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest"
 )
-
-// settableClock is a fake Clock the test moves.
-type settableClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *settableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *settableClock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 // afterCheckpoint calls do once, right after the first page checkpoint is
 // saved: time moves while the migration is in the middle of its table.
@@ -48,7 +31,7 @@ func (j *afterCheckpoint) SaveCheckpoint(ctx context.Context, s, step string, se
 // first page: the clock moves from Tuesday 23:00 to Wednesday 02:00:30.
 type windowRig struct {
 	cfg    engine.Config
-	clock  *settableClock
+	clock  *enginetest.FakeClock
 	db     string
 	prompt *tablePrompter
 }
@@ -64,11 +47,11 @@ func newWindowRig(t *testing.T, replies map[string][]reply) *windowRig {
 	rb := dataRunbook(t, 2, `    protected: true
     window: {days: [tue, wed, thu], from: "22:00", to: "02:00", tz: Europe/Paris}`, steps)
 	r := newSQLiteRig(t, rb, windowRows)
-	w := &windowRig{clock: &settableClock{t: paris(t, "2026-11-24 23:00")}, db: filepath.Join(r.dir, "data.db"),
+	w := &windowRig{clock: enginetest.NewFakeClock(paris(t, "2026-11-24 23:00")), db: filepath.Join(r.dir, "data.db"),
 		prompt: answers(replies)}
 	w.cfg = sqliteSessionConfig(t, rb, w.db)
 	closedTime := paris(t, "2026-11-25 02:00").Add(30 * time.Second)
-	w.cfg.Journal = &afterCheckpoint{Journal: w.cfg.Journal, do: func() { w.clock.set(closedTime) }}
+	w.cfg.Journal = &afterCheckpoint{Journal: w.cfg.Journal, do: func() { w.clock.Set(closedTime) }}
 	w.cfg.Clock, w.cfg.Prompter = w.clock, w.prompt
 	return w
 }
@@ -120,6 +103,7 @@ func eventsOf(t *testing.T, j engine.Journal, id string, kind engine.EventKind) 
 // the next window, or outside it with the operator's reason (which then
 // holds for the run), finishes the table, no item migrated twice.
 func TestWindowClosesDuringMigrate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		resumeAt string
@@ -133,7 +117,7 @@ func TestWindowClosesDuringMigrate(t *testing.T) {
 			w := newWindowRig(t, map[string][]reply{"confirm_env": {{ans: engine.Answer{Value: "test"}}}})
 			id := w.runUntilWindowCloses(t)
 
-			w.clock.set(paris(t, tt.resumeAt))
+			w.clock.Set(paris(t, tt.resumeAt))
 			cfg := w.cfg
 			cfg.Runbook = nil
 			w.prompt.replies["confirm_env"] = []reply{{ans: engine.Answer{Value: "test"}}}
@@ -215,6 +199,7 @@ func (w *windowRig) asked(key string) int {
 // extend_window) the migration goes on past the window's end, the reason
 // journaled once although three segments reach the boundary.
 func TestWindowExtendedDuringMigrate(t *testing.T) {
+	t.Parallel()
 	const why = "backfill nearly done, support agreed"
 	w := newWindowRig(t, map[string][]reply{
 		"confirm_env": {{ans: engine.Answer{Value: "test"}}},
