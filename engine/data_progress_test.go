@@ -23,6 +23,13 @@ func (c *steppingClock) Now() time.Time {
 	return c.now
 }
 
+// After fires at once: nothing these steps wait for is the clock's.
+func (c *steppingClock) After(time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	ch <- c.Now()
+	return ch
+}
+
 // progressOf runs step id with a stepping clock and returns the progress
 // payloads it reported.
 func progressOf(t *testing.T, r *dataRig, id string) []engine.Progress {

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,7 +23,14 @@ type afterCheckpoint struct {
 
 func (j *afterCheckpoint) SaveCheckpoint(ctx context.Context, s, step string, seg int, cur []byte, data any) error {
 	err := j.Journal.SaveCheckpoint(ctx, s, step, seg, cur, data)
-	j.once.Do(j.do)
+	// The write-ahead gate checkpoints each segment's start before any
+	// write: act once a checkpoint counts a written page.
+	var d struct {
+		Migrated int64 `json:"migrated"`
+	}
+	if b, jerr := json.Marshal(data); jerr == nil && json.Unmarshal(b, &d) == nil && d.Migrated > 0 {
+		j.once.Do(j.do)
+	}
 	return err
 }
 
