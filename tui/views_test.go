@@ -57,6 +57,20 @@ var scenarios = []struct {
 				"rate": 400 + float64((i*37)%300), "eta_ms": 95000}, at(121))
 		}
 	}},
+	{"step_gate", "staging", func(m *Model) {
+		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader", "dump")
+		openPrompt(m, engine.Prompt{Kind: engine.PromptStep, Step: "backfill", Title: "run backfill (migrate)?",
+			Text: "Copy the address parts into the new attributes.", Key: "backfill.run"})
+	}},
+	{"rate_changed", "production", func(m *Model) {
+		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader", "dump")
+		send(m, engine.EvStepStart, "backfill", map[string]any{"attempt": 1}, at(120))
+		for i := range 10 {
+			send(m, engine.EvProgress, "backfill", map[string]any{"done": 1000 * (i + 1), "total": 120000,
+				"scanned": 1000 * (i + 1), "rate": 400, "write_rate": 398, "write_limit": 400, "eta_ms": 95000}, at(121))
+		}
+		send(m, engine.EvRate, "backfill", map[string]any{"rate": 320}, at(122))
+	}},
 	{"backup_progress", "staging", func(m *Model) {
 		finish(m, "size")
 		send(m, engine.EvStepStart, "snapshot", map[string]any{"attempt": 1}, at(10))
