@@ -180,3 +180,32 @@ func TestRunShowsLintWarningsItDoesNotEnforce(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoJournalHint: after `make demo`, the demo's journal is in
+// ./lockstep-demo; commands reading the default journal say where it is.
+func TestDemoJournalHint(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("LOCKSTEP_JOURNAL", "")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.MkdirAll("lockstep-demo", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("lockstep-demo", "journal.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const hint = "the demo's journal is lockstep-demo/journal.db: add --journal lockstep-demo/journal.db"
+	_, err := execRoot(t, "resume")
+	if err == nil || !strings.Contains(err.Error(), hint) {
+		t.Errorf("resume: %v, want the demo journal hint", err)
+	}
+	f, _, errOut := testFactory(nil, "u")
+	cmd := newRootCmd(f)
+	cmd.SetArgs([]string{"journal", "list"})
+	if err := cmd.ExecuteContext(context.Background()); err != nil || !strings.Contains(errOut.String(), hint) {
+		t.Errorf("journal list: %v, stderr %q; want the demo journal hint", err, errOut)
+	}
+	if _, err := execRoot(t, "resume", "--journal", filepath.Join(dir, "none.db")); err == nil || strings.Contains(err.Error(), hint) {
+		t.Errorf("resume --journal elsewhere: %v; want no demo hint", err)
+	}
+}

@@ -100,9 +100,29 @@ func (f *factory) openJournal(flag string) (*journal.Journal, error) {
 func (f *factory) openJournalRO(flag string) (*journal.Journal, error) {
 	j, err := journal.OpenReadOnly(f.journalPath(flag), f.journalKey())
 	if err != nil {
+		if errors.Is(err, journal.ErrNoJournal) {
+			err = fmt.Errorf("%w%s", err, f.demoJournalHint(flag))
+		}
 		return nil, journalError(err)
 	}
 	return j, nil
+}
+
+// demoJournal is where `lockstep demo` keeps its journal, relative to the
+// directory it ran in.
+const demoJournal = "lockstep-demo/journal.db"
+
+// demoJournalHint points at the demo's journal when the command reads the
+// default journal and the demo's is here: after `make demo`, a newcomer's
+// `lockstep journal` or `lockstep resume` otherwise finds nothing.
+func (f *factory) demoJournalHint(flag string) string {
+	if flag != "" || f.Getenv("LOCKSTEP_JOURNAL") != "" {
+		return ""
+	}
+	if _, err := os.Stat(demoJournal); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("; the demo's journal is %s: add --journal %s", demoJournal, demoJournal)
 }
 
 // journalKey is $LOCKSTEP_JOURNAL_KEY: with it, new sessions are keyed

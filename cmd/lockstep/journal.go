@@ -101,7 +101,7 @@ func runJournalList(ctx context.Context, opts *journalListOptions) error {
 	if errors.Is(err, journal.ErrNoJournal) {
 		// Listing a journal no session has created yet lists nothing;
 		// the commands that check or show a session fail instead.
-		fmt.Fprintf(opts.f.ErrOut, "no sessions: no journal file at %s\n", opts.f.journalPath(opts.jf.JournalPath))
+		fmt.Fprintf(opts.f.ErrOut, "no sessions: no journal file at %s%s\n", opts.f.journalPath(opts.jf.JournalPath), opts.f.demoJournalHint(opts.jf.JournalPath))
 		if opts.Format == "json" {
 			return writeJSON(opts.f.Out, []listedSession{})
 		}
