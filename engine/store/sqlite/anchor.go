@@ -31,7 +31,7 @@ func (s *Store) RecordAnchor(ctx context.Context, a engine.Anchor) error {
 	if a.Time.IsZero() {
 		a.Time = time.Now()
 	}
-	err := s.anchorTx(ctx, func(tx *sql.Tx) error {
+	err := s.ownTableTx(ctx, anchorDDL, func(tx *sql.Tx) error {
 		var head string
 		err := tx.QueryRowContext(ctx, `SELECT head FROM lockstep_anchors
 			WHERE runbook = ? AND env = ? AND session = ? AND events = ?`, a.Runbook, a.Env, a.SessionID, a.Events).Scan(&head)
@@ -86,22 +86,4 @@ func (s *Store) readAnchors(ctx context.Context, runbook, env string) ([]engine.
 		out = append(out, a)
 	}
 	return out, rows.Err()
-}
-
-// anchorTx runs fn in a write transaction after creating the table.
-func (s *Store) anchorTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, anchorDDL); err != nil {
-		return translate(err)
-	}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return translate(tx.Commit())
 }

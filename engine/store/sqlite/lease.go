@@ -112,6 +112,12 @@ func lostError(cur engine.Lease, found bool) error {
 // leaseTx runs fn in a write transaction on the lease table, creating it
 // on first use.
 func (s *Store) leaseTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.ownTableTx(ctx, leaseDDL, fn)
+}
+
+// ownTableTx runs fn in a write transaction after ddl (a CREATE TABLE IF
+// NOT EXISTS of one of lockstep's own tables), in the same transaction.
+func (s *Store) ownTableTx(ctx context.Context, ddl string, fn func(tx *sql.Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -119,7 +125,7 @@ func (s *Store) leaseTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return translate(err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, leaseDDL); err != nil {
+	if _, err := tx.ExecContext(ctx, ddl); err != nil {
 		return translate(err)
 	}
 	if err := fn(tx); err != nil {
