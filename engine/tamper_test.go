@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/journaltest"
 )
 
 // TestMigrateResumeRefusesUnvouchedCheckpoints: the checkpoints table is
@@ -175,39 +176,7 @@ func rewriteJournal(t *testing.T, db *sql.DB, sessionID string) {
 		WHERE session = ?1 AND seq = (SELECT MAX(seq) FROM events WHERE session = ?1)`, sessionID); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.Query(`SELECT seq, time, step, kind, operator, COALESCE(data, ''), prev_hash FROM events
-		WHERE session = ? ORDER BY seq`, sessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var evs []engine.Event
-	for rows.Next() {
-		ev := engine.Event{SessionID: sessionID}
-		var tm, kind, data string
-		if err := rows.Scan(&ev.Seq, &tm, &ev.Step, &kind, &ev.Operator, &data, &ev.PrevHash); err != nil {
-			t.Fatal(err)
-		}
-		ev.Kind, ev.Data = engine.EventKind(kind), []byte(data)
-		if ev.Time, err = time.Parse(time.RFC3339Nano, tm); err != nil {
-			t.Fatal(err)
-		}
-		evs = append(evs, ev)
-	}
-	rows.Close()
-	prev := ""
-	for i, ev := range evs {
-		if i > 0 {
-			ev.PrevHash = prev
-		}
-		prev = journal.EventHash(ev)
-		if _, err := db.Exec(`UPDATE events SET prev_hash = ?, hash = ? WHERE session = ? AND seq = ?`,
-			ev.PrevHash, prev, sessionID, ev.Seq); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Exec(`UPDATE sessions SET head_hash = ? WHERE id = ?`, prev, sessionID); err != nil {
-		t.Fatal(err)
-	}
+	journaltest.Rechain(t, db, sessionID)
 }
 
 // TestSessionEndAnchorsTheJournal: a live session that used its store

@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/journaltest"
 )
 
 // anchorRunbook migrates a sqlite table, so its session uses (and
@@ -69,38 +69,11 @@ func rawJournal(t *testing.T, jpath string) *sql.DB {
 func rewriteSession(t *testing.T, jpath, id string) {
 	t.Helper()
 	db := rawJournal(t, jpath)
-	rows, err := db.Query(`SELECT seq, time, step, kind, operator, COALESCE(data, ''), prev_hash FROM events
-		WHERE session = ? ORDER BY seq`, id)
-	if err != nil {
+	if _, err := db.Exec(`UPDATE events SET data = '{"outcome":"completed","note":"edited"}'
+		WHERE session = ?1 AND seq = (SELECT MAX(seq) FROM events WHERE session = ?1)`, id); err != nil {
 		t.Fatal(err)
 	}
-	var evs []engine.Event
-	for rows.Next() {
-		ev := engine.Event{SessionID: id}
-		var tm, kind, data string
-		if err := rows.Scan(&ev.Seq, &tm, &ev.Step, &kind, &ev.Operator, &data, &ev.PrevHash); err != nil {
-			t.Fatal(err)
-		}
-		ev.Kind, ev.Data = engine.EventKind(kind), []byte(data)
-		ev.Time, _ = time.Parse(time.RFC3339Nano, tm)
-		evs = append(evs, ev)
-	}
-	rows.Close()
-	evs[len(evs)-1].Data = []byte(`{"outcome":"completed","note":"edited"}`)
-	prev := ""
-	for i, ev := range evs {
-		if i > 0 {
-			ev.PrevHash = prev
-		}
-		prev = journal.EventHash(ev)
-		if _, err := db.Exec(`UPDATE events SET data = ?, prev_hash = ?, hash = ? WHERE session = ? AND seq = ?`,
-			string(ev.Data), ev.PrevHash, prev, id, ev.Seq); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Exec(`UPDATE sessions SET head_hash = ? WHERE id = ?`, prev, id); err != nil {
-		t.Fatal(err)
-	}
+	journaltest.Rechain(t, db, id)
 }
 
 // TestJournalVerifyExitCodes: exit 1 only for a real mismatch, exit 2 for
