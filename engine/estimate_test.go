@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 func TestEstimateSQLite(t *testing.T) {
@@ -78,7 +79,7 @@ func TestEstimateUsesRehearsalThroughput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	end := rawEvent(engine.EvStepEnd, "bump", map[string]any{"status": "done",
+	end := eventtest.Raw(engine.EvStepEnd, "bump", map[string]any{"status": "done",
 		"result": engine.MigrateResult{ItemsPerSec: 250, AvgItemB: 60}})
 	end.SessionID, end.Operator = reh.ID, "alice"
 	if _, err := r.j.Append(r.ctx, end); err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // TestWebhookErrorNeverQuotesTheURL: a webhook URL that is a secret and
@@ -93,8 +94,8 @@ phases:
 	h.s = s
 	// What a session that ran `count` leaves behind, then stopped.
 	for _, ev := range []engine.Event{
-		rawEvent(engine.EvStepStart, "count", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
-		rawEvent(engine.EvStepEnd, "count", map[string]any{"status": "done", "duration_ms": 3,
+		eventtest.Raw(engine.EvStepStart, "count", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
+		eventtest.Raw(engine.EvStepEnd, "count", map[string]any{"status": "done", "duration_ms": 3,
 			"result": map[string]any{"migrated": 1200000, "rate": 1234567.5, "small": 0.25, "list": []any{3000000}}}),
 	} {
 		ev.SessionID, ev.Operator = s.ID(), "alice"

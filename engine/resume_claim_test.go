@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // TestResumeRefusesASessionHeldElsewhere: while the process that started a
@@ -110,16 +111,16 @@ phases:
 func TestEndedOutcome(t *testing.T) {
 	t.Parallel()
 	end := func(o engine.Outcome) engine.Event {
-		return rawEvent(engine.EvSessionEnd, "", map[string]any{"outcome": o})
+		return eventtest.Raw(engine.EvSessionEnd, "", map[string]any{"outcome": o})
 	}
-	resume := rawEvent(engine.EvSessionResume, "", nil)
+	resume := eventtest.Raw(engine.EvSessionResume, "", nil)
 	tests := []struct {
 		name   string
 		events []engine.Event
 		want   engine.Outcome
 	}{
 		{"no events", nil, engine.OutcomeRunning},
-		{"never ended", []engine.Event{rawEvent(engine.EvSessionStart, "", nil)}, engine.OutcomeRunning},
+		{"never ended", []engine.Event{eventtest.Raw(engine.EvSessionStart, "", nil)}, engine.OutcomeRunning},
 		{"ended", []engine.Event{end(engine.OutcomeAborted)}, engine.OutcomeAborted},
 		{"stopped then resumed", []engine.Event{end(engine.OutcomeStopped), resume}, engine.OutcomeRunning},
 		{"resumed then completed", []engine.Event{end(engine.OutcomeStopped), resume, end(engine.OutcomeCompleted)}, engine.OutcomeCompleted},

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // crashRunbook: a is done, b was running when the process died, c never started.
@@ -35,9 +36,9 @@ func (h *harness) crash() string {
 	}
 	h.s = s
 	for _, ev := range []engine.Event{
-		rawEvent(engine.EvStepStart, "a", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
-		rawEvent(engine.EvStepEnd, "a", map[string]any{"status": "done", "duration_ms": 3, "result": map[string]any{"exit_code": 0}}),
-		rawEvent(engine.EvStepStart, "b", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
+		eventtest.Raw(engine.EvStepStart, "a", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
+		eventtest.Raw(engine.EvStepEnd, "a", map[string]any{"status": "done", "duration_ms": 3, "result": map[string]any{"exit_code": 0}}),
+		eventtest.Raw(engine.EvStepStart, "b", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
 	} {
 		ev.SessionID, ev.Operator = s.ID(), "alice"
 		if _, err := h.j.Append(ctx, ev); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // tenantSecret is the value of $TENANT_KEY, a declared secret.
@@ -184,7 +185,7 @@ phases:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := rawEvent(engine.EvSessionStart, "", map[string]any{"redacted": "{\"vars\":{...[REDACTED]..."})
+	ev := eventtest.Raw(engine.EvSessionStart, "", map[string]any{"redacted": "{\"vars\":{...[REDACTED]..."})
 	ev.SessionID, ev.Operator = info.ID, "alice"
 	if _, err := h.j.Append(ctx, ev); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 	"github.com/lockstep-run/lockstep/internal/journaltest"
 )
 
@@ -100,9 +101,9 @@ func recordRehearsal(t *testing.T, j *journal.Journal, name string, version int,
 		t.Fatal(err)
 	}
 	for _, ev := range []engine.Event{
-		rawEvent(engine.EvSessionStart, "", map[string]any{"runbook": name, "version": version, "sha256": sha,
+		eventtest.Raw(engine.EvSessionStart, "", map[string]any{"runbook": name, "version": version, "sha256": sha,
 			"env": "staging", "mode": engine.ModeRehearsal, "operator": "carol"}),
-		rawEvent(engine.EvSessionEnd, "", map[string]any{"outcome": outcome}),
+		eventtest.Raw(engine.EvSessionEnd, "", map[string]any{"outcome": outcome}),
 	} {
 		ev.SessionID, ev.Operator = s.ID, "carol"
 		if _, err := j.Append(ctx, ev); err != nil {

@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // journalFixture holds three sessions; the staging one has a full history.
@@ -51,7 +52,7 @@ func journalFixture(t *testing.T) *memJournal {
 	}
 	base := t0.Add(-96 * time.Hour)
 	for _, e := range evs {
-		ev := rawEvent(e.kind, e.step, e.data)
+		ev := eventtest.Raw(e.kind, e.step, e.data)
 		ev.SessionID, ev.Operator, ev.Time = id, "alice", base.Add(time.Duration(e.at*float64(time.Second)))
 		if _, err := j.Append(ctx, ev); err != nil {
 			t.Fatal(err)

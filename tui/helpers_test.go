@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -104,7 +105,7 @@ func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Seco
 
 // send feeds an event to m.
 func send(m *Model, kind engine.EventKind, step string, data any, when time.Time) {
-	ev := rawEvent(kind, step, data)
+	ev := eventtest.Raw(kind, step, data)
 	ev.Time = when
 	m.Update(EventMsg{Event: ev})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // waitScreen waits until the program's output, ANSI stripped, contains all of want.
@@ -57,7 +58,7 @@ func TestProgramPromptRoundTrip(t *testing.T) {
 	waitScreen(t, out, "Add a note")
 	tm.Type("slow scan")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
-	ev := rawEvent(engine.EvSessionEnd, "", map[string]any{"outcome": "completed"})
+	ev := eventtest.Raw(engine.EvSessionEnd, "", map[string]any{"outcome": "completed"})
 	ev.Time = t0.Add(time.Minute)
 	tm.Send(EventMsg{Event: ev})
 	tm.Type("x") // messages are handled in order: this key comes after the end
@@ -97,10 +98,10 @@ func TestProgramResizeAndProgress(t *testing.T) {
 	m, _ := newTestModel(t, "staging", 80, 24)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 	waitScreen(t, tm.Output(), "ESTIMATE") // the program's own initial size is in
-	ev := rawEvent(engine.EvStepStart, "backfill", map[string]any{"attempt": 1})
+	ev := eventtest.Raw(engine.EvStepStart, "backfill", map[string]any{"attempt": 1})
 	ev.Time = t0
 	tm.Send(EventMsg{Event: ev})
-	p := rawEvent(engine.EvProgress, "backfill", map[string]any{"done": 500, "total": 1000, "rate": 250, "eta_ms": 2000})
+	p := eventtest.Raw(engine.EvProgress, "backfill", map[string]any{"done": 500, "total": 1000, "rate": 250, "eta_ms": 2000})
 	tm.Send(EventMsg{Event: p})
 	tm.Send(tea.WindowSizeMsg{Width: 132, Height: 43})
 	waitScreen(t, tm.Output(), "500/1,000 items", "250 items/s", "ETA 2s")

@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // colorSGR matches SGR color parameters (foreground/background, 8/256/true color).
@@ -100,10 +101,10 @@ func TestChecklistShownWithTicks(t *testing.T) {
 func TestQueueCoalescesProgress(t *testing.T) {
 	q := newQueue()
 	for i := range 5 {
-		q.push(EventMsg{Event: rawEvent(engine.EvProgress, "backfill", map[string]any{"done": i})})
+		q.push(EventMsg{Event: eventtest.Raw(engine.EvProgress, "backfill", map[string]any{"done": i})})
 	}
-	q.push(EventMsg{Event: rawEvent(engine.EvOutput, "backfill", nil)})
-	q.push(EventMsg{Event: rawEvent(engine.EvProgress, "backfill", map[string]any{"done": 9})})
+	q.push(EventMsg{Event: eventtest.Raw(engine.EvOutput, "backfill", nil)})
+	q.push(EventMsg{Event: eventtest.Raw(engine.EvProgress, "backfill", map[string]any{"done": 9})})
 	got := q.wait()().(queueMsg)
 	if len(got) != 3 {
 		t.Fatalf("queued %d messages, want 3 (progress coalesced)", len(got))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // scenarios build the screens the golden tests pin down.
@@ -126,7 +127,7 @@ var scenarios = []struct {
 func resumedChecklist(m *Model) {
 	var evs []engine.Event
 	add := func(kind engine.EventKind, step string, data any, when time.Time) {
-		ev := rawEvent(kind, step, data)
+		ev := eventtest.Raw(kind, step, data)
 		ev.Time = when
 		evs = append(evs, ev)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 func TestRecordLine(t *testing.T) {
@@ -20,7 +21,7 @@ func TestRecordLine(t *testing.T) {
 		{engine.EvNotify, map[string]any{"channel": "slack", "to": []string{"#ops"}}, "» notified via slack to #ops"},
 		{engine.EventKind("lease.taken"), map[string]any{}, "» lease taken"},
 	} {
-		if got := recordLine(rawEvent(tc.kind, "s", tc.data)); got != tc.want {
+		if got := recordLine(eventtest.Raw(tc.kind, "s", tc.data)); got != tc.want {
 			t.Errorf("recordLine(%s)=%q, want %q", tc.kind, got, tc.want)
 		}
 	}

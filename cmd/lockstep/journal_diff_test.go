@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // diffEvent is one event of a session written by writeDiffSession.
@@ -38,7 +39,7 @@ func writeDiffSession(t *testing.T, jpath, id string, outcome engine.Outcome, ev
 		t.Fatal(err)
 	}
 	for i, e := range events {
-		ev := rawEvent(e.kind, e.step, e.data)
+		ev := eventtest.Raw(e.kind, e.step, e.data)
 		ev.SessionID, ev.Operator, ev.Time = info.ID, "alice", t0.Add(time.Duration(i+1)*time.Second)
 		if e.operator != "" {
 			ev.Operator = e.operator

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // learningSession is a session written to a real journal for the
@@ -38,7 +39,7 @@ func writeLearningJournal(t *testing.T, sessions []learningSession) string {
 			t.Fatal(err)
 		}
 		for k, data := range s.notes {
-			ev := rawEvent(engine.EvNote, "backfill", data)
+			ev := eventtest.Raw(engine.EvNote, "backfill", data)
 			ev.SessionID, ev.Operator, ev.Time = info.ID, "alice", start.Add(time.Duration(k+1)*time.Minute)
 			if _, err := j.Append(ctx, ev); err != nil {
 				t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // ranSession stores the session a applied record describes, the way the
@@ -17,7 +18,7 @@ func ranSession(t *testing.T, j *journal.Journal, a engine.Applied) engine.Appli
 	ctx := context.Background()
 	s := createSession(t, j, engine.SessionInfo{Runbook: a.Name, RunbookPath: "/runbooks/" + a.Name + ".yaml",
 		RunbookSHA256: a.RunbookSHA256, Title: a.Name, Env: a.Env, Mode: a.Mode, Operator: "alice"})
-	start := rawEvent(engine.EvSessionStart, "", map[string]any{
+	start := eventtest.Raw(engine.EvSessionStart, "", map[string]any{
 		"runbook": a.Name, "version": a.Version, "sha256": a.RunbookSHA256, "env": a.Env, "mode": a.Mode,
 		"operator": "alice", "path": s.RunbookPath,
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 	"github.com/lockstep-run/lockstep/internal/journaltest"
 )
 
@@ -164,7 +165,7 @@ func TestKeyedSessionNeedsTheKeyToWrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev := rawEvent(engine.EvNote, "", map[string]any{"text": "hi"})
+		ev := eventtest.Raw(engine.EvNote, "", map[string]any{"text": "hi"})
 		ev.SessionID, ev.Operator = s.ID, "alice"
 		if _, err := w.Append(context.Background(), ev); !errors.Is(err, journal.ErrKeyRequired) {
 			t.Errorf("Append without the session's key: %v, want ErrKeyRequired", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 func TestConcurrentAppendKeepsChain(t *testing.T) {
@@ -34,7 +35,7 @@ func TestConcurrentAppendKeepsChain(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				ev := rawEvent(engine.EvNote, "", map[string]string{"text": fmt.Sprintf("w%d-%d", w, i)})
+				ev := eventtest.Raw(engine.EvNote, "", map[string]string{"text": fmt.Sprintf("w%d-%d", w, i)})
 				ev.SessionID, ev.Operator = s.ID, "alice"
 				if _, err := h.Append(ctx, ev); err != nil {
 					errs <- err

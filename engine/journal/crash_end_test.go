@@ -10,6 +10,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // TestHelperEndThenHang is not a test: TestKillAfterSessionEnd runs the
@@ -25,7 +26,7 @@ func TestHelperEndThenHang(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := rawEvent(engine.EvSessionEnd, "", map[string]any{"outcome": engine.OutcomeCompleted})
+	ev := eventtest.Raw(engine.EvSessionEnd, "", map[string]any{"outcome": engine.OutcomeCompleted})
 	ev.SessionID, ev.Operator = id, "alice"
 	if _, err := j.Append(context.Background(), ev); err != nil {
 		t.Fatal(err)

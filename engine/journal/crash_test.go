@@ -9,6 +9,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // TestHelperAppendForever is not a test: TestSurvivesKill runs the test
@@ -23,7 +24,7 @@ func TestHelperAppendForever(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; ; i++ {
-		ev := rawEvent(engine.EvProgress, "backfill", map[string]int{"done": i})
+		ev := eventtest.Raw(engine.EvProgress, "backfill", map[string]int{"done": i})
 		ev.SessionID, ev.Operator = id, "alice"
 		if _, err := j.Append(context.Background(), ev); err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // openTemp opens a fresh journal in t.TempDir() and returns it with its path.
@@ -58,7 +59,7 @@ func appendEvents(t *testing.T, j *journal.Journal, sessionID string, n int) []e
 	t.Helper()
 	var out []engine.Event
 	for i := range n {
-		ev := rawEvent(engine.EvOutput, "backfill", map[string]any{"stream": "stdout", "text": i})
+		ev := eventtest.Raw(engine.EvOutput, "backfill", map[string]any{"stream": "stdout", "text": i})
 		ev.SessionID, ev.Operator = sessionID, "alice"
 		got, err := j.Append(context.Background(), ev)
 		if err != nil {
@@ -73,7 +74,7 @@ func appendEvents(t *testing.T, j *journal.Journal, sessionID string, n int) []e
 // EndSession.
 func endSession(t *testing.T, j *journal.Journal, id string, outcome engine.Outcome) {
 	t.Helper()
-	ev := rawEvent(engine.EvSessionEnd, "", map[string]any{"outcome": outcome})
+	ev := eventtest.Raw(engine.EvSessionEnd, "", map[string]any{"outcome": outcome})
 	ev.SessionID, ev.Operator = id, "alice"
 	if _, err := j.Append(context.Background(), ev); err != nil {
 		t.Fatalf("Append session.end: %v", err)

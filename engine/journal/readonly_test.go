@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // foreignDB writes another program's SQLite database at path.
@@ -149,7 +150,7 @@ func TestOpenReadOnlyReadsWithoutWriting(t *testing.T) {
 	if res, err := ro.Verify(ctx, s.ID); err != nil || !res.OK {
 		t.Errorf("Verify = %+v, %v; want OK", res, err)
 	}
-	ev := rawEvent(engine.EvNote, "", map[string]any{"text": "x"})
+	ev := eventtest.Raw(engine.EvNote, "", map[string]any{"text": "x"})
 	ev.SessionID, ev.Operator = s.ID, "alice"
 	if _, err := ro.Append(ctx, ev); err == nil {
 		t.Error("Append through a read-only journal succeeded")

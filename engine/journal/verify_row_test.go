@@ -8,6 +8,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 // endedSession stores a session the way the engine does: session.start
@@ -18,7 +19,7 @@ func endedSession(t *testing.T, j *journal.Journal, outcome engine.Outcome) engi
 	info := sessionInfo("production", "r", engine.ModeLive, time.Time{})
 	info.RunbookSource = []byte("lockstep: 1\nname: r\ntitle: Migrate r\n")
 	s := createSession(t, j, info)
-	start := rawEvent(engine.EvSessionStart, "", map[string]any{
+	start := eventtest.Raw(engine.EvSessionStart, "", map[string]any{
 		"runbook": s.Runbook, "path": s.RunbookPath, "sha256": s.RunbookSHA256,
 		"env": s.Env, "mode": s.Mode, "operator": s.Operator,
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/timeline"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
 var tlT0 = time.Date(2026, 11, 23, 19, 0, 0, 0, time.UTC)
@@ -18,7 +19,7 @@ var tlT0 = time.Date(2026, 11, 23, 19, 0, 0, 0, time.UTC)
 type tlEvents []engine.Event
 
 func (es *tlEvents) add(at float64, step string, kind engine.EventKind, data any, operator ...string) *tlEvents {
-	ev := rawEvent(kind, step, data)
+	ev := eventtest.Raw(kind, step, data)
 	ev.SessionID, ev.Seq, ev.Operator = "S1", int64(len(*es)+1), "alice"
 	ev.Time = tlT0.Add(time.Duration(at * float64(time.Second)))
 	if len(operator) > 0 {

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/eventtest"
 	"github.com/lockstep-run/lockstep/tui/plain"
 )
 
 func ev(kind engine.EventKind, step string, data any) engine.Event {
-	e := rawEvent(kind, step, data)
+	e := eventtest.Raw(kind, step, data)
 	e.SessionID, e.Operator = "S1", "alice"
 	return e
 }
