@@ -153,16 +153,17 @@ func lintFile(opts *lintOptions, path string) ([]*runbook.Error, int, error) {
 // its code, and the run exits 2 before any journal is touched. Elsewhere,
 // and in dry-run, warnings are printed and do not stop a run.
 func enforceLint(f *factory, rb *runbook.Runbook, env *runbook.Environment, mode engine.Mode) error {
-	problems := runbook.DefaultRules().Check(rb).Enforced(env)
-	if len(problems) == 0 {
+	rep := runbook.DefaultRules().Check(rb)
+	if len(rep.Findings) == 0 {
 		return nil
 	}
 	if !env.Protected || mode == engine.ModeDryRun {
 		// Shown, not enforced: the operator reads them before the run.
-		fmt.Fprintf(f.ErrOut, "%d lint warning(s), not enforced in %s (%s):\n", len(problems), env.Name, mode)
-		printProblems(f.ErrOut, runbook.DefaultRules().Check(rb).Findings)
+		fmt.Fprintf(f.ErrOut, "%d lint warning(s), not enforced in %s (%s):\n", len(rep.Findings), env.Name, mode)
+		printProblems(f.ErrOut, rep.Findings)
 		return nil
 	}
+	problems := rep.Enforced(env)
 	fmt.Fprintf(f.ErrOut, "the protected environment %q refuses to start with %d lint warning(s):\n", env.Name, len(problems))
 	printProblems(f.ErrOut, problems)
 	fmt.Fprintln(f.ErrOut, `fix them, or suppress one with lint: {ignore: {CODE: "reason"}} (lockstep lint --explain CODE)`)
