@@ -12,6 +12,7 @@ import (
 const (
 	StoreDynamoDB = "dynamodb"
 	StoreSQLite   = "sqlite"
+	StorePostgres = "postgres"
 )
 
 var (
@@ -23,12 +24,14 @@ var (
 	storeKeys = map[string][]string{
 		StoreDynamoDB: {"kind", "table", "region", "endpoint", "profile", "key", "version_attribute"},
 		StoreSQLite:   {"kind", "path", "table", "key", "version_attribute"},
+		StorePostgres: {"kind", "dsn", "schema", "table", "key", "version_attribute"},
 	}
 	storeRequired = map[string][]string{
 		StoreDynamoDB: {"table", "region"},
 		StoreSQLite:   {"path", "table", "key"},
+		StorePostgres: {"dsn", "table", "key"},
 	}
-	storeKinds = []string{StoreDynamoDB, StoreSQLite}
+	storeKinds = []string{StoreDynamoDB, StoreSQLite, StorePostgres}
 )
 
 // environments decodes the `environments:` mapping in source order.
@@ -80,14 +83,14 @@ func (d *decoder) store(n *yaml.Node, what, versionAttr string) *StoreSpec {
 	}
 	kn := kindFields.get("kind")
 	if kn == nil {
-		d.errorf(kindFields.node, "dynamodb or sqlite", "%s: missing required key %q", what, "kind")
+		d.errorf(kindFields.node, "dynamodb, sqlite or postgres", "%s: missing required key %q", what, "kind")
 		return s
 	}
 	s.Kind = d.str(kn, "store kind")
 	keys, known := storeKeys[s.Kind]
 	if !known {
 		if s.Kind != "" {
-			d.errorf(kn, orElse(didYouMean(s.Kind, storeKinds), "dynamodb or sqlite"), "unknown store kind %q", s.Kind)
+			d.errorf(kn, orElse(didYouMean(s.Kind, storeKinds), "dynamodb, sqlite or postgres"), "unknown store kind %q", s.Kind)
 		}
 		return s
 	}
@@ -95,7 +98,8 @@ func (d *decoder) store(n *yaml.Node, what, versionAttr string) *StoreSpec {
 	f, _ := d.mapping(kindFields.node, what, keys)
 	d.require(f, what, storeRequired[s.Kind]...)
 	for key, dst := range map[string]*string{"table": &s.Table, "region": &s.Region,
-		"endpoint": &s.Endpoint, "profile": &s.Profile, "version_attribute": &s.VersionAttribute} {
+		"endpoint": &s.Endpoint, "profile": &s.Profile, "version_attribute": &s.VersionAttribute,
+		"dsn": &s.DSN, "schema": &s.Schema} {
 		if v := f.get(key); v != nil {
 			*dst = d.nonEmpty(v, key)
 			d.checkRefs(v, *dst)

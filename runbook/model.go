@@ -153,12 +153,14 @@ type Environment struct {
 // references, expanded at run time with Expand.
 type StoreSpec struct {
 	Pos              Pos
-	Kind             string // dynamodb | sqlite
+	Kind             string // dynamodb | sqlite | postgres
 	Table            string
 	Region           string
 	Endpoint         string
 	Profile          string
 	Path             string // a relative path is resolved against Dir
+	DSN              string // postgres: connection string; may hold a password, redact before showing
+	Schema           string // postgres: defaults to "public"
 	Key              []string
 	VersionAttribute string // defaults to "v"
 	// Dir is the directory a relative Path is resolved against: the
