@@ -15,7 +15,7 @@ import (
 var withKeys = map[Kind][]string{
 	KindManual:       {},
 	KindShell:        {"run", "argv", "cwd", "env", "dry_run"},
-	KindSQL:          {"statements", "path"},
+	KindSQL:          {"statements", "path", "transaction", "lock_timeout", "statement_timeout"},
 	KindDecision:     {"choices"},
 	KindApproval:     {"role"},
 	KindNotify:       {"channel", "path", "url", "topic", "to", "template"},
@@ -163,6 +163,18 @@ func (d *decoder) sql(f fields, what string) *SQLSpec {
 		if strings.ContainsAny(v.Value, "?#") {
 			d.errorf(v, "a plain file path: SQLite URI parameters are not supported", "sql path %q must not contain '?' or '#'", v.Value)
 		}
+	}
+	if v := f.get("transaction"); v != nil {
+		sp.NoTransaction = !d.boolean(v, "transaction")
+		if sp.NoTransaction && len(sp.Statements) != 1 {
+			d.errorf(v, "put each statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY) in its own step", "transaction: false needs exactly one statement, got %d", len(sp.Statements))
+		}
+	}
+	if v := f.get("lock_timeout"); v != nil {
+		sp.LockTimeout = d.duration(v, "lock_timeout")
+	}
+	if v := f.get("statement_timeout"); v != nil {
+		sp.StatementTimeout = d.duration(v, "statement_timeout")
 	}
 	return sp
 }

@@ -249,6 +249,14 @@ type ShellSpec struct {
 type SQLSpec struct {
 	Path       string
 	Statements []string
+	// NoTransaction (`transaction: false`) runs a statement that cannot
+	// run inside a transaction (PostgreSQL's CREATE INDEX CONCURRENTLY);
+	// such a step holds exactly one statement.
+	NoTransaction bool
+	// LockTimeout and StatementTimeout bound each statement on PostgreSQL
+	// (0: lock_timeout 5s, no statement_timeout).
+	LockTimeout      time.Duration
+	StatementTimeout time.Duration
 }
 
 // DecisionSpec: the operator picks one choice and gives a rationale.
