@@ -41,6 +41,11 @@ done
 # it: the ./engine rule above forbids every engine/ subpackage.
 forbid ./engine/timeline "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|steps|fleet)(/|$)" \
 	"engine/timeline reads events only: engine and runbook, no UI, store, journal or driver"
+# engine/timeline/htmlreport renders the HTML report from events: of this
+# module, engine and engine/timeline (and runbook through engine) only;
+# no UI library or driver.
+forbid ./engine/timeline/htmlreport "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|steps|fleet)(/|$)" \
+	"engine/timeline/htmlreport reads events only: engine and engine/timeline, no UI, store, journal or driver"
 forbid ./tui/... "$drivers|$mod/(engine/store|engine/journal|cmd)" "tui never imports a store, the journal driver or the AWS SDK"
 
 if [ $fail -ne 0 ]; then exit 1; fi

@@ -29,12 +29,12 @@ func newCmdJournalDiff(f *factory, jf *journalFlags, runF func(context.Context, 
 			return runJournalDiff(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text, json or html (a self-contained page with a chart of the durations)")
 	return cmd
 }
 
 func runJournalDiff(ctx context.Context, opts *journalDiffOptions) error {
-	if err := checkFormat(opts.Format, "text", "json"); err != nil {
+	if err := checkFormat(opts.Format, "text", "json", "html"); err != nil {
 		return err
 	}
 	j, err := opts.f.openJournalRO(opts.jf.JournalPath)
@@ -57,6 +57,9 @@ func runJournalDiff(ctx context.Context, opts *journalDiffOptions) error {
 	evB, err := j.Events(ctx, b.ID)
 	if err != nil {
 		return err
+	}
+	if opts.Format == "html" {
+		return writeHTMLDiff(ctx, opts.f.Out, j, a, evA, b, evB)
 	}
 	return writeDiff(opts.f.Out, a, evA, b, evB, opts.Format)
 }

@@ -23,7 +23,7 @@ type journalShowOptions struct {
 	jf *journalFlags
 
 	SessionID string
-	Format    string // show: text | json; export: md | json
+	Format    string // show: text | json; export: md | json | html
 	Output    string // export: file ("" = stdout)
 	Force     bool   // export: overwrite Output if it exists
 }
@@ -56,9 +56,22 @@ taller than the screen; piped or redirected, it is the Markdown itself.`,
 func newCmdJournalExport(f *factory, jf *journalFlags, runF func(context.Context, *journalShowOptions) error) *cobra.Command {
 	opts := &journalShowOptions{f: f, jf: jf}
 	cmd := &cobra.Command{
-		Use:   "export ID --format md|json",
-		Short: "Export a session's timeline as Markdown (an audit report) or JSON",
-		Args:  usageArgs(cobra.ExactArgs(1)),
+		Use:   "export ID --format md|json|html",
+		Short: "Export a session's timeline as Markdown (an audit report), JSON or a self-contained HTML report",
+		Long: `Export a session's timeline. ID may be a unique prefix.
+
+--format md is the audit report in Markdown, --format json the Timeline
+JSON (see "journal show"). --format html is one self-contained page for
+reviewers away from a terminal: a header (runbook, environment, mode,
+operator, outcome, whether the journal's hash chain verified), a timeline
+of phases and steps with attempts and pauses, per migrate step a
+throughput chart with throttles, conflicts and rate changes and the
+estimate against the actual, the decisions, approvals and skips with
+their operator, time and reason, and the learnings. Charts are inline SVG
+and the page loads nothing (its Content-Security-Policy forbids it); it
+prints and reads on a phone. Built from the journal's events, which are
+redacted when journaled: no secret reaches it. See docs/journal.md.`,
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.SessionID = args[0]
 			if runF != nil {
@@ -67,7 +80,7 @@ func newCmdJournalExport(f *factory, jf *journalFlags, runF func(context.Context
 			return runJournalExport(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Format, "format", "md", "output format: md or json")
+	cmd.Flags().StringVar(&opts.Format, "format", "md", "output format: md, json or html")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write to this file instead of stdout (refused if it exists, unless --force)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite the -o FILE if it exists")
 	return cmd
@@ -90,7 +103,7 @@ func runJournalShow(ctx context.Context, opts *journalShowOptions) error {
 }
 
 func runJournalExport(ctx context.Context, opts *journalShowOptions) error {
-	if err := checkFormat(opts.Format, "md", "json"); err != nil {
+	if err := checkFormat(opts.Format, "md", "json", "html"); err != nil {
 		return err
 	}
 	if opts.Output == "" {
@@ -159,7 +172,8 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode, force bool) (er
 	return os.Remove(tmp.Name())
 }
 
-// showTimeline writes the timeline of the session in format md or json.
+// showTimeline writes the timeline of the session in format md, json or
+// html (the HTML report, with the session's hash chain verified).
 func showTimeline(ctx context.Context, opts *journalShowOptions, format string, w io.Writer) error {
 	j, err := opts.f.openJournalRO(opts.jf.JournalPath)
 	if err != nil {
@@ -173,6 +187,9 @@ func showTimeline(ctx context.Context, opts *journalShowOptions, format string, 
 	events, err := j.Events(ctx, info.ID)
 	if err != nil {
 		return err
+	}
+	if format == "html" {
+		return writeHTMLReport(ctx, w, j, info, events)
 	}
 	return writeTimeline(w, info, events, format)
 }
