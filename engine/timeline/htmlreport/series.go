@@ -3,6 +3,7 @@ package htmlreport
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -156,19 +157,13 @@ func (s *stepSeries) buckets(from, to time.Time) []bucket {
 	if span <= 0 || len(s.Samples) == 0 {
 		return nil
 	}
-	width := max(span/maxBuckets, 250*time.Millisecond)
+	width := max((span+maxBuckets-1)/maxBuckets, 250*time.Millisecond)
 	n := int((span + width - 1) / width)
 	out := make([]bucket, n)
-	at := func(t time.Time) sample { // the cumulative counts at t
-		var last sample
-		for _, sm := range s.Samples {
-			if sm.At.After(t) {
-				break
-			}
-			last = sm
-		}
-		return last
+	if s.Samples[0].At.After(from) { // the step starts from nothing written
+		s = &stepSeries{Samples: append([]sample{{At: from}}, s.Samples...), Limits: s.Limits}
 	}
+	at := s.at
 	limit := func(t time.Time) float64 {
 		l := 0.0
 		for _, lp := range s.Limits {
@@ -196,6 +191,32 @@ func (s *stepSeries) buckets(from, to time.Time) []bucket {
 		prev = cur
 	}
 	return out
+}
+
+// interpolateGap is the longest gap between two samples over which the
+// counts are interpolated: pages are written between checkpoints, so a
+// straight line between them is closer to the truth than a step; over a
+// longer gap (a pause, a stall) the counts stay put until the next sample.
+const interpolateGap = 10 * time.Second
+
+// at is the cumulative counts at t: interpolated between the samples
+// around it when they are close enough, else the last one before it.
+func (s *stepSeries) at(t time.Time) sample {
+	var last sample
+	for _, sm := range s.Samples {
+		if sm.At.After(t) {
+			gap := sm.At.Sub(last.At)
+			if last.At.IsZero() || gap > interpolateGap || gap <= 0 {
+				return last
+			}
+			f := float64(t.Sub(last.At)) / float64(gap)
+			lerp := func(a, b int64) int64 { return a + int64(math.Round(f*float64(b-a))) }
+			return sample{At: t, Migrated: lerp(last.Migrated, sm.Migrated),
+				Throttles: lerp(last.Throttles, sm.Throttles), Conflicts: lerp(last.Conflicts, sm.Conflicts)}
+		}
+		last = sm
+	}
+	return last
 }
 
 func first(s ...string) string {
