@@ -34,6 +34,14 @@ type diffPage struct {
 	Steps                      []diffRow
 	TotalA, TotalB, TotalDelta string
 	Decisions                  []diffDecisions
+	Migrations                 []diffMigration
+}
+
+// diffMigration is a migrate step as each session ran it (nil: the
+// session has no such step).
+type diffMigration struct {
+	ID   string
+	A, B *migration
 }
 
 // diffRow is one step in both sessions; "—" where a session lacks it.
@@ -79,7 +87,42 @@ func buildDiff(a, b Session) (diffPage, error) {
 		return p, err
 	}
 	p.Chart = chart
-	return p, nil
+	p.Migrations, err = diffMigrations(ta, tb, seriesOf(a.Events), seriesOf(b.Events))
+	return p, err
+}
+
+// diffMigrations pairs the migrate steps of a and b by id, in a's order
+// then b's.
+func diffMigrations(ta, tb timeline.Timeline, sa, sb map[string]*stepSeries) ([]diffMigration, error) {
+	var out []diffMigration
+	index := map[string]int{}
+	for _, side := range []struct {
+		tl timeline.Timeline
+		s  map[string]*stepSeries
+		b  bool
+	}{{ta, sa, false}, {tb, sb, true}} {
+		for _, st := range side.tl.Steps {
+			if st.Kind != "migrate" {
+				continue
+			}
+			m, err := migrationOf(side.tl, st, side.s[st.ID])
+			if err != nil {
+				return nil, err
+			}
+			i, ok := index[st.ID]
+			if !ok {
+				i = len(out)
+				index[st.ID] = i
+				out = append(out, diffMigration{ID: st.ID})
+			}
+			if side.b {
+				out[i].B = &m
+			} else {
+				out[i].A = &m
+			}
+		}
+	}
+	return out, nil
 }
 
 // side is v, or "—" when the step is not in that session (status "").

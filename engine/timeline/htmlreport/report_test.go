@@ -90,6 +90,28 @@ func rehearsal(env string, mode engine.Mode, slower float64) htmlreport.Session 
 	return htmlreport.Session{Info: info, Events: es, Verified: &engine.VerifyResult{SessionID: info.ID, Events: int64(len(es)), OK: true}}
 }
 
+// resumed is a session stopped during its migrate step and resumed by
+// another operator: two attempts, the first interrupted.
+func resumed() htmlreport.Session {
+	var es events
+	es.add(0, "", engine.EvSessionStart, m{"env": "staging"}).
+		add(0, "", engine.EvPhaseStart, m{"phase": "run"}).
+		add(1, "backfill", engine.EvStepStart, m{"kind": "migrate", "attempt": 1, "phase": "run"}).
+		add(2, "backfill", engine.EvCheckpoint, m{"segment": 0, "migrated": 100}).
+		add(3, "backfill", engine.EvCheckpoint, m{"segment": 0, "migrated": 200}).
+		add(4, "", engine.EvSessionEnd, m{"outcome": "stopped"}).
+		add(60, "", engine.EvSessionResume, m{"operator": "bob"}, "bob").
+		add(60, "", engine.EvPhaseStart, m{"phase": "run"}, "bob").
+		add(61, "backfill", engine.EvStepStart, m{"kind": "migrate", "attempt": 2, "phase": "run"}, "bob").
+		add(62, "backfill", engine.EvCheckpoint, m{"segment": 0, "migrated": 300}, "bob").
+		add(63, "backfill", engine.EvStepEnd, m{"status": "done", "duration_ms": 5000}, "bob").
+		add(63, "", engine.EvPhaseEnd, m{"phase": "run", "status": "done"}, "bob").
+		add(64, "", engine.EvSessionEnd, m{"outcome": "completed"}, "bob")
+	info := engine.SessionInfo{ID: "S-resumed", Runbook: "split-address", Title: "Split address", Env: "staging",
+		Mode: engine.ModeRehearsal, Operator: "alice", Started: t0, Ended: t0.Add(64 * time.Second), Outcome: engine.OutcomeCompleted}
+	return htmlreport.Session{Info: info, Events: es}
+}
+
 func render(t *testing.T, write func(*bytes.Buffer) error) string {
 	t.Helper()
 	var buf bytes.Buffer
@@ -108,6 +130,7 @@ func TestReportOutline(t *testing.T) {
 		write func(*bytes.Buffer) error
 	}{
 		{"report", func(b *bytes.Buffer) error { return htmlreport.Write(b, rehearsal("staging", engine.ModeRehearsal, 1)) }},
+		{"resumed", func(b *bytes.Buffer) error { return htmlreport.Write(b, resumed()) }},
 		{"diff", func(b *bytes.Buffer) error {
 			return htmlreport.WriteDiff(b, rehearsal("staging", engine.ModeRehearsal, 1), rehearsal("production", engine.ModeLive, 2))
 		}},
@@ -153,7 +176,7 @@ func outline(t *testing.T, page string) string {
 			fmt.Fprintf(&b, "%s%s\n", strings.Repeat("  ", depth), fmt.Sprintf(format, args...))
 		}
 		switch {
-		case n.Data == "title", n.Data == "h1", n.Data == "h2", n.Data == "h3":
+		case n.Data == "title", n.Data == "h1", n.Data == "h2", n.Data == "h3", n.Data == "h4":
 			line("%s: %s", n.Data, text(n))
 			return
 		case n.Data == "meta" && attr(n, "http-equiv") != "":
