@@ -37,6 +37,9 @@ func throughputChart(title string, bs []bucket) (template.HTML, error) {
 	hasLimit := false
 	for i, b := range bs {
 		perSec[i], limit[i], pushback[i] = b.PerSec, b.Limit, float64(b.Throttles+b.Conflicts)
+		if b.Limit <= 0 { // unlimited: no point, not a limit of 0
+			limit[i] = charts.GetNullValue()
+		}
 		hasLimit = hasLimit || b.Limit > 0
 		labels[i] = engine.FormatDuration(b.Offset.Round(100 * time.Millisecond))
 	}

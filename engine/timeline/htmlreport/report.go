@@ -143,7 +143,7 @@ func buildPage(s Session) (page, error) {
 			Attempts: st.Attempts, Failed: st.Failed()})
 	}
 	for _, n := range tl.Notes {
-		row := note{Time: clock(n.Time), Step: n.Step, Kind: string(n.Kind), Operator: n.Operator, Text: n.Text}
+		row := note{Time: clock(n.Time), Step: n.Step, Kind: string(n.Kind), Operator: n.Operator, Text: noteText(n)}
 		if text, ok := learning(n); ok {
 			row.Text = text
 			p.Learnings = append(p.Learnings, row)
@@ -152,6 +152,16 @@ func buildPage(s Session) (page, error) {
 		p.Notes = append(p.Notes, row)
 	}
 	return p, nil
+}
+
+// noteText is what a note says; a rate change, which the timeline keeps
+// as its raw data, is said in words.
+func noteText(n timeline.Note) string {
+	var r engine.RateChanged
+	if n.Kind == engine.EvRate && json.Unmarshal([]byte(n.Text), &r) == nil {
+		return fmt.Sprintf("max write rate set to %d items/s", r.Rate)
+	}
+	return n.Text
 }
 
 // learning reports whether n is a learning, and its text without the mark.
