@@ -188,8 +188,10 @@ func headerOf(tl timeline.Timeline, v *engine.VerifyResult) header {
 		h.Verified, h.VerifiedOK = fmt.Sprintf("hash chain of %d events intact", v.Events), true
 	case v.NeedsKey:
 		h.Verified = "not verified: the session is keyed and LOCKSTEP_JOURNAL_KEY was not given"
-	default:
+	case v.BadSeq > 0:
 		h.Verified = strings.TrimSuffix(fmt.Sprintf("NOT verified: event %d: %s", v.BadSeq, v.Reason), ": ")
+	default:
+		h.Verified = strings.TrimSuffix("NOT verified: "+v.Reason, ": ")
 	}
 	return h
 }

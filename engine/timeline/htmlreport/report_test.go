@@ -314,6 +314,7 @@ func TestReportJournalCheck(t *testing.T) {
 		{"not checked", nil, "not checked"},
 		{"ok", &engine.VerifyResult{OK: true, Events: 42}, "hash chain of 42 events intact"},
 		{"tampered", &engine.VerifyResult{BadSeq: 7, Reason: "hash mismatch"}, "NOT verified: event 7: hash mismatch"},
+		{"row edited", &engine.VerifyResult{Reason: "session row outcome differs"}, "NOT verified: session row outcome differs"},
 		{"keyed", &engine.VerifyResult{NeedsKey: true}, "LOCKSTEP_JOURNAL_KEY was not given"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
