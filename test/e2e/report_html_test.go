@@ -15,12 +15,6 @@ import (
 	"github.com/lockstep-run/lockstep/internal/testbin"
 )
 
-// chromiumServices are the hosts Chromium itself calls in the background
-// (component updates, time, accounts) even with background networking
-// disabled: the net log holds them whatever page is open, and a page's
-// own request to any other host fails the test.
-var chromiumServices = regexp.MustCompile(`^https?://(clients[0-9]*\.google\.com|update\.googleapis\.com|accounts\.google\.com|safebrowsing\.googleapis\.com|optimizationguide-pa\.googleapis\.com|content-autofill\.googleapis\.com|redirector\.gvt1\.com|edgedl\.me\.gvt1\.com)/`)
-
 // artifactDir is where the screenshots are kept: $LOCKSTEP_TEST_ARTIFACTS
 // when set (CI keeps it), else the test's temporary directory.
 func artifactDir(t *testing.T) string {
@@ -54,23 +48,36 @@ func chromium(t *testing.T, bin, page, netlog string, args ...string) string {
 	return out.String()
 }
 
-// requested lists the URLs of the network log that Chromium's own
-// services do not explain: those the page asked for.
+// requested lists the URLs a document asked for, from Chromium's network
+// log: each request's start names its initiator, a page's origin ("null"
+// for a file:// page) where Chromium's own background requests (updates,
+// time, accounts) have "not an origin".
 func requested(t *testing.T, netlog string) []string {
 	t.Helper()
 	b, err := os.ReadFile(netlog)
 	if err != nil {
 		t.Fatalf("chromium wrote no net log: %v", err)
 	}
+	var log struct {
+		Events []struct {
+			Params struct {
+				URL       string `json:"url"`
+				Initiator string `json:"initiator"`
+			} `json:"params"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(b, &log); err != nil {
+		t.Fatalf("chromium's net log %s: %v", netlog, err)
+	}
 	var out []string
 	seen := map[string]bool{}
-	for _, m := range regexp.MustCompile(`"url":"([^"]+)"`).FindAllStringSubmatch(string(b), -1) {
-		u := m[1]
-		if seen[u] || strings.HasPrefix(u, "file://") || chromiumServices.MatchString(u) {
+	for _, ev := range log.Events {
+		p := ev.Params
+		if p.URL == "" || p.Initiator == "" || p.Initiator == "not an origin" || seen[p.URL] || strings.HasPrefix(p.URL, "file://") {
 			continue
 		}
-		seen[u] = true
-		out = append(out, u)
+		seen[p.URL] = true
+		out = append(out, p.URL)
 	}
 	return out
 }
