@@ -124,7 +124,9 @@ func pgDatabase(t *testing.T) string {
 	_, _ = rand.Read(b)
 	name := "lockstep_" + hex.EncodeToString(b)
 	psql(t, admin, "CREATE DATABASE "+name)
-	t.Cleanup(func() { _ = exec.Command("psql", "-X", "-d", admin, "-c", "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)").Run() })
+	t.Cleanup(func() {
+		_ = exec.Command("psql", "-X", "-d", admin, "-c", "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)").Run()
+	})
 	u.Path = "/" + name
 	return u.String()
 }
