@@ -20,6 +20,7 @@ require (
 	github.com/expr-lang/expr v1.17.8
 	github.com/go-analyze/charts v0.6.4
 	github.com/mattn/go-sqlite3 v1.14.53
+	github.com/pganalyze/pg_query_go/v6 v6.2.5
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
 	go.yaml.in/yaml/v3 v3.0.6
@@ -27,6 +28,7 @@ require (
 	golang.org/x/term v0.47.0
 	golang.org/x/text v0.41.0
 	golang.org/x/time v0.16.0
+	google.golang.org/protobuf v1.33.0
 )
 
 require (

@@ -82,6 +82,11 @@ func TestSkeletonFrom(t *testing.T) {
 		{"x", "nope", "", "", "", protocols.ErrUnknown},
 		{"x", "", "dynamodb", "", "dynamodb", nil},
 		{"x", "", "sqlite", "", "sqlite", nil},
+		{"x", "", "postgres", "", "postgres", nil},
+		{"users-plan", "postgres-add-not-null-column", "postgres", "postgres-add-not-null-column", "postgres", nil},
+		{"x", "postgres-create-index-concurrently", "", "postgres-create-index-concurrently", "postgres", nil},
+		{"x", "add-attribute", "postgres", "", "", protocols.ErrStore},
+		{"x", "postgres-change-column-type", "dynamodb", "", "", protocols.ErrStore},
 	}
 	for _, tt := range tests {
 		t.Run(tt.from+"/"+tt.store, func(t *testing.T) {
@@ -108,7 +113,7 @@ func TestSkeletonFrom(t *testing.T) {
 			if got := rb.Environments[0].Store.Kind; got != tt.wantKind {
 				t.Errorf("store kind = %q, want %q", got, tt.wantKind)
 			}
-			for _, w := range runbook.Lint(rb) {
+			for _, w := range lint(rb) {
 				t.Errorf("Lint: %v", w)
 			}
 		})

@@ -22,7 +22,7 @@ var files embed.FS
 var (
 	// ErrUnknown: no built-in protocol has that name.
 	ErrUnknown = errors.New("unknown protocol")
-	// ErrStore: a store kind that is not dynamodb or sqlite, or a protocol
+	// ErrStore: a store kind that is not dynamodb, sqlite or postgres, or a protocol
 	// with no variant for the store asked.
 	ErrStore = errors.New("no protocol for that store")
 )

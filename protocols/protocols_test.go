@@ -2,12 +2,20 @@ package protocols_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/protocols"
 	"github.com/lockstep-run/lockstep/runbook"
+	"github.com/lockstep-run/lockstep/runbook/pglint"
 )
+
+// lint returns the findings of every rule lockstep lint runs, the
+// PostgreSQL rules included.
+func lint(rb *runbook.Runbook) []*runbook.Error {
+	return runbook.DefaultRules().With(pglint.Rules()...).Check(rb).Findings
+}
 
 // TestEveryProtocolParses parses every embedded protocol (demo.yaml too).
 func TestEveryProtocolParses(t *testing.T) {
@@ -47,6 +55,11 @@ func TestCatalogLintClean(t *testing.T) {
 			catalog = append(catalog, name)
 		}
 	}
+	for _, want := range []string{"postgres-add-not-null-column", "postgres-change-column-type", "postgres-create-index-concurrently"} {
+		if !slices.Contains(catalog, want) {
+			t.Errorf("catalog %v lacks %s", catalog, want)
+		}
+	}
 	if len(catalog) < 10 {
 		t.Errorf("catalog has %d protocols (%v), want at least 10", len(catalog), catalog)
 	}
@@ -56,7 +69,7 @@ func TestCatalogLintClean(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, w := range runbook.Lint(rb) {
+			for _, w := range lint(rb) {
 				t.Errorf("Lint(%s): %v", name, w)
 			}
 			want := "multi-step"

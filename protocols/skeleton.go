@@ -25,18 +25,22 @@ func Skeleton(name string) []byte {
 // SkeletonFrom returns the starter runbook of `lockstep protocols new NAME
 // --from PROTOCOL --store KIND`: the protocol's source named NAME, under
 // a header recording the protocol it came from (see Origin). A store
-// (dynamodb or sqlite) picks the protocol's variant for that store:
-// add-attribute with dynamodb is dynamodb-add-attribute. Without from, it
+// (dynamodb, sqlite or postgres) picks the protocol's variant for that
+// store: add-attribute with dynamodb is dynamodb-add-attribute, a
+// postgres- protocol is its own postgres variant. Without from, it
 // is the generic starter with its local store of that kind. Empty from and
 // store give Skeleton(name).
 func SkeletonFrom(name, from, store string) ([]byte, error) {
-	if store != "" && store != "dynamodb" && store != "sqlite" {
-		return nil, fmt.Errorf("%w %q: want dynamodb or sqlite", ErrStore, store)
+	if store != "" && store != "dynamodb" && store != "sqlite" && store != "postgres" {
+		return nil, fmt.Errorf("%w %q: want dynamodb, sqlite or postgres", ErrStore, store)
 	}
 	if from == "" {
 		src := strings.ReplaceAll(skeleton, "NAME", slug(name))
-		if store == "dynamodb" {
+		switch store {
+		case "dynamodb":
 			src = strings.Replace(src, sqliteLocal, dynamoLocal, 1)
+		case "postgres":
+			src = strings.Replace(src, sqliteLocal, postgresLocal, 1)
 		}
 		return []byte(src), nil
 	}
@@ -59,10 +63,10 @@ func variant(from, store string) (string, error) {
 	if store == "" || storeKind(rb) == store {
 		return from, nil
 	}
-	base := strings.TrimPrefix(from, "dynamodb-")
+	base := strings.TrimPrefix(strings.TrimPrefix(from, "dynamodb-"), "postgres-")
 	cand := base
-	if store == "dynamodb" {
-		cand = "dynamodb-" + base
+	if store == "dynamodb" || store == "postgres" {
+		cand = store + "-" + base
 	}
 	if rb, err := Get(cand); err == nil && storeKind(rb) == store {
 		return cand, nil
@@ -123,6 +127,9 @@ func slug(name string) string {
 const (
 	sqliteLocal = `store: {kind: sqlite, path: "${LOCKSTEP_DB}", table: items, key: [id]}`
 	dynamoLocal = `store: {kind: dynamodb, table: "${LOCKSTEP_TABLE}", region: "${AWS_REGION}", endpoint: "${DYNAMODB_ENDPOINT}"}`
+	// postgresLocal reads the connection string from DATABASE_URL: its
+	// password never sits in the runbook, and is redacted in the journal.
+	postgresLocal = `store: {kind: postgres, dsn: "${DATABASE_URL}", schema: public, table: items, key: [id]}`
 )
 
 // skeleton is the generic starter; NAME is replaced by the runbook's name.
@@ -139,7 +146,8 @@ roles:                          # RACI: a name or a list of names each
   informed: ["#data-migrations"]
 environments:
   local:
-    # sqlite: path, table, key; dynamodb: table, region (endpoint, profile, key optional).
+    # sqlite: path, table, key; dynamodb: table, region (endpoint, profile, key optional);
+    # postgres: dsn, table, key (schema optional, default public).
     store: {kind: sqlite, path: "${LOCKSTEP_DB}", table: items, key: [id]}
   # production:
   #   store: {kind: dynamodb, table: items, region: eu-west-1}

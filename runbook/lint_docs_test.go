@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/runbook"
+	"github.com/lockstep-run/lockstep/runbook/pglint"
 )
 
 // lintDocPath is the lint reference, generated from the rule table.
@@ -15,7 +16,7 @@ const lintDocPath = "../docs/lint.md"
 // lintDocIntro is docs/lint.md up to the rules.
 const lintDocIntro = `# Lint rules
 
-<!-- Generated from the rule table (runbook.DefaultRules) by
+<!-- Generated from the rule table (runbook.DefaultRules and pglint.Rules) by
      go test ./runbook -run TestLintReferenceIsCurrent -update; do not edit. -->
 
 ` + "`lockstep lint RUNBOOK...`" + ` parses and validates each runbook, then runs the
@@ -30,7 +31,14 @@ findings are warnings: departures from the six guidelines of the method
 | LS3xx | rollback and backup |
 | LS4xx | communication and timing |
 | LS5xx | verification and contract |
-| LS6xx | store-specific |
+| LS6xx | store-specific; LS610–LS621 PostgreSQL |
+
+The PostgreSQL rules (LS610–LS621) judge the statements of the ` + "`sql`" + ` steps
+that run on a postgres store (an environment's store is ` + "`kind: postgres`" + ` and
+the step has no ` + "`path:`" + ` of its own). Statements are parsed with
+PostgreSQL's own parser (libpg_query), so a statement that does not parse is
+a finding (LS610) with the parser's message and position. LS620 and LS621
+apply when a protected environment's store is postgres.
 
 ` + "`lockstep lint --explain CODE`" + ` prints a rule's section of this page.
 
@@ -100,7 +108,7 @@ func upperFirst(s string) string {
 
 // TestLintReferenceIsCurrent keeps docs/lint.md generated from the rules.
 func TestLintReferenceIsCurrent(t *testing.T) {
-	want := lintReference(runbook.DefaultRules().All())
+	want := lintReference(runbook.DefaultRules().With(pglint.Rules()...).All())
 	if *update {
 		if err := os.WriteFile(lintDocPath, []byte(want), 0o644); err != nil {
 			t.Fatal(err)

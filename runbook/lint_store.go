@@ -33,7 +33,7 @@ func (l *linter) sqlOnNoSQL() {
 
 // storeID identifies a store's data as written in the runbook.
 func storeID(s *StoreSpec) string {
-	return s.Kind + "|" + s.Path + "|" + s.Endpoint + "|" + s.Region + "|" + s.Table
+	return s.Kind + "|" + s.Path + "|" + s.DSN + "|" + s.Schema + "|" + s.Endpoint + "|" + s.Region + "|" + s.Table
 }
 
 func (l *linter) sharedStore() {

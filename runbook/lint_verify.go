@@ -75,16 +75,7 @@ func (l *linter) removeOutsideCleanup() {
 // contractGate flags a cleanup phase, or a phase with a destructive step,
 // whose requires name phases but none that verifies.
 func (l *linter) contractGate() {
-	// A phase verifies when it holds a verify step, or is named verify
-	// (a removal-only runbook verifies by hand: readers gone, checklists).
-	verifies := map[string]bool{"verify": true}
-	for _, p := range l.rb.Phases {
-		for _, s := range p.Steps {
-			if s.Kind == KindVerify {
-				verifies[p.Name] = true
-			}
-		}
-	}
+	verifies := l.verifyingPhases()
 	for _, p := range l.rb.Phases {
 		if len(p.Requires) == 0 || !l.contracts(p) {
 			continue // LS501 covers a phase that requires nothing
@@ -93,6 +84,21 @@ func (l *linter) contractGate() {
 			l.report("LS504", p.Pos, "", "phase %q removes data but requires %v, where nothing is verified", p.Name, p.Requires)
 		}
 	}
+}
+
+// verifyingPhases returns the names of the phases that verify: those
+// holding a verify step, and the one named verify (a removal-only
+// runbook verifies by hand: readers gone, checklists).
+func (l *linter) verifyingPhases() map[string]bool {
+	verifies := map[string]bool{"verify": true}
+	for _, p := range l.rb.Phases {
+		for _, s := range p.Steps {
+			if s.Kind == KindVerify {
+				verifies[p.Name] = true
+			}
+		}
+	}
+	return verifies
 }
 
 // contracts reports whether phase p removes data: a cleanup phase or a

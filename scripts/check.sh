@@ -30,6 +30,9 @@ forbid() {
 ui='charm.land/|charmbracelet/|github.com/spf13/cobra'
 drivers='aws-sdk-go-v2|aws/smithy-go|mattn/go-sqlite3'
 forbid ./runbook/... "$ui|$drivers|$mod/(engine|tui|cmd|protocols)" "runbook is stdlib + yaml + expr only"
+# The PostgreSQL parser (cgo, libpg_query) stays in runbook/pglint, which
+# cmd adds to the rule table: package runbook itself never links it.
+forbid ./runbook "pganalyze|google.golang.org/protobuf" "runbook leaves the PostgreSQL parser to runbook/pglint"
 forbid ./protocols "$ui|$drivers|$mod/(engine|tui|cmd)" "protocols depends on runbook only"
 forbid ./engine "$ui|$drivers|$mod/(tui|cmd|engine/)" "the engine is free of UI and drivers"
 for p in engine/journal engine/store/dynamo engine/store/sqlite engine/store/storetest engine/notify/sns internal/awsconf; do

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/runbook"
+	"github.com/lockstep-run/lockstep/runbook/pglint"
 )
 
 // lintOptions are the inputs of `lockstep lint`.
@@ -25,7 +26,7 @@ type lintOptions struct {
 }
 
 func newCmdLint(f *factory, runF func(context.Context, *lintOptions) error) *cobra.Command {
-	opts := &lintOptions{f: f, Rules: runbook.DefaultRules()}
+	opts := &lintOptions{f: f, Rules: lintRules()}
 	cmd := &cobra.Command{
 		Use:   "lint RUNBOOK...",
 		Short: "Check runbooks: every error and coded warning with file:line:col",
@@ -148,12 +149,16 @@ func lintFile(opts *lintOptions, path string) ([]*runbook.Error, int, error) {
 	return []*runbook.Error{{Pos: runbook.Pos{File: path, Line: 1, Col: 1}, Msg: err.Error(), Hint: "check the path", Severity: runbook.SeverityError}}, 0, nil
 }
 
+// lintRules is the rule table of lint and run: the built-in rules and the
+// PostgreSQL rules, whose parser (cgo) package runbook does not import.
+func lintRules() *runbook.Rules { return runbook.DefaultRules().With(pglint.Rules()...) }
+
 // enforceLint refuses a live or rehearsal run of a protected environment
 // while the runbook has unsuppressed lint warnings: each is printed with
 // its code, and the run exits 2 before any journal is touched. Elsewhere,
 // and in dry-run, warnings are printed and do not stop a run.
 func enforceLint(f *factory, rb *runbook.Runbook, env *runbook.Environment, mode engine.Mode) error {
-	rep := runbook.DefaultRules().Check(rb)
+	rep := lintRules().Check(rb)
 	if len(rep.Findings) == 0 {
 		return nil
 	}

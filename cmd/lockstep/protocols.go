@@ -21,7 +21,7 @@ type protocolsOptions struct {
 	Format string
 	Source bool   // show: the YAML instead of the rendered protocol
 	From   string // new: the protocol to start from
-	Store  string // new: dynamodb | sqlite
+	Store  string // new: dynamodb | sqlite | postgres
 }
 
 func newCmdProtocols(f *factory) *cobra.Command {
@@ -105,7 +105,7 @@ func runProtocolsShow(opts *protocolsOptions) error {
 func newCmdProtocolsNew(f *factory) *cobra.Command {
 	opts := &protocolsOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "new NAME [--from PROTOCOL] [--store dynamodb|sqlite] -o FILE",
+		Use:   "new NAME [--from PROTOCOL] [--store dynamodb|sqlite|postgres] -o FILE",
 		Short: "Start a new runbook NAME: from a built-in protocol, else a generic starter",
 		Long: `Writes a ready-to-edit runbook. With --from it is the protocol's runbook,
 named NAME, under a header naming the protocol (learnings of runbooks
@@ -122,7 +122,7 @@ NAME that is a built-in protocol starts from that protocol.`,
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "file to write (required)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite FILE if it exists")
 	cmd.Flags().StringVar(&opts.From, "from", "", "built-in protocol to start from")
-	cmd.Flags().StringVar(&opts.Store, "store", "", "store kind: dynamodb or sqlite")
+	cmd.Flags().StringVar(&opts.Store, "store", "", "store kind: dynamodb, sqlite or postgres")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
 }

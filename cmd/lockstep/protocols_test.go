@@ -26,6 +26,11 @@ func TestProtocolsCommands(t *testing.T) {
 			file: "a.yaml", wantFile: []string{"# lockstep-protocol: dynamodb-add-attribute\n", "\nname: orders-status\n", "kind: dynamodb"}},
 		{args: []string{"protocols", "new", "blank", "--store", "dynamodb", "-o", filepath.Join(dir, "b.yaml")},
 			file: "b.yaml", wantFile: []string{"name: blank ", "kind: dynamodb"}},
+		{args: []string{"protocols", "new", "users-plan", "--from", "postgres-add-not-null-column", "--store", "postgres", "-o", filepath.Join(dir, "p.yaml")},
+			file: "p.yaml", wantFile: []string{"# lockstep-protocol: postgres-add-not-null-column\n", "\nname: users-plan\n", "kind: postgres", "NOT VALID"}},
+		{args: []string{"protocols", "new", "blank-pg", "--store", "postgres", "-o", filepath.Join(dir, "q.yaml")},
+			file: "q.yaml", wantFile: []string{"name: blank-pg ", `kind: postgres, dsn: "${DATABASE_URL}"`}},
+		{args: []string{"protocols", "show", "postgres-create-index-concurrently"}, wantOut: []string{"When:", "Risks:", "Environment:  local (postgres)", "CONCURRENTLY"}},
 		{args: []string{"protocols", "new", "x", "--from", "demo", "--store", "dynamodb", "-o", filepath.Join(dir, "c.yaml")}, wantCode: 2},
 		{args: []string{"protocols", "new", "x", "--store", "mongo", "-o", filepath.Join(dir, "d.yaml")}, wantCode: 2},
 	}
