@@ -88,7 +88,7 @@ func runBackup(ctx context.Context, sc *StepContext) (any, error) {
 // nativeBackup asks the store for a server-side backup; an unsupported or
 // failed one is journaled as a warning.
 func nativeBackup(ctx context.Context, sc *StepContext, nb NativeBackuper, info TableInfo, res *BackupResult) error {
-	name := safeName(fmt.Sprintf("%s-%s-%s", info.Table, sc.Step.ID, sc.clock().Now().UTC().Format("20060102T150405Z")))
+	name := safeName(fmt.Sprintf("%s-%s-%s", info.Table, sc.Step.ID, sc.ClockOrSystem().Now().UTC().Format("20060102T150405Z")))
 	bi, err := nb.CreateBackup(ctx, name)
 	if err != nil {
 		if ctx.Err() != nil {

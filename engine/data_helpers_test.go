@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
 	_ "github.com/mattn/go-sqlite3"
@@ -264,7 +265,7 @@ func sqliteSessionConfig(t testing.TB, rb *runbook.Runbook, dbPath string) engin
 	}
 	t.Cleanup(func() { j.Close() })
 	return engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
-		Prompter: noPrompts{}, WorkDir: t.TempDir(), Getenv: func(string) string { return "" },
+		Prompter: noPrompts{}, WorkDir: t.TempDir(), Steps: steps.Default(), Getenv: func(string) string { return "" },
 		Stores: func(_ context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
 			s := *spec
 			s.Path = dbPath

@@ -31,10 +31,10 @@ func takeOver(ctx context.Context, sc *StepContext, leaser Leaser, want, seen Le
 		ttl, seen.Holder, seen.Session)); err != nil {
 		return Lease{}, err
 	}
-	if err := sleep(ctx, sc.clock(), ttl); err != nil {
+	if err := sleep(ctx, sc.ClockOrSystem(), ttl); err != nil {
 		return Lease{}, fmt.Errorf("wait out the lease of %s: %w", seen.Holder, err)
 	}
-	now := sc.clock().Now()
+	now := sc.ClockOrSystem().Now()
 	want.Acquired, want.Expires = now, now.Add(ttl)
 	if lt, ok := leaser.(LeaseTaker); ok {
 		got, err := lt.TakeLease(ctx, want, seen)

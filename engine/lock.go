@@ -77,7 +77,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
-	now := sc.clock().Now()
+	now := sc.ClockOrSystem().Now()
 	want := Lease{Dataset: sc.Runbook.Name, Env: sc.Env.Name, Holder: sc.Operator, Session: sc.Session.ID,
 		Acquired: now, Expires: now.Add(ttl)}
 	res := LockResult{TTLMS: ttl.Milliseconds()}
@@ -103,7 +103,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 		}
 		res.Maintenance.Before, res.Maintenance.SharedWith = hold.Before, hold.Others
 	}
-	sc.Leases.hold(newHeldLease(leaser, sc.clock(), got, ttl, now, res.Maintenance))
+	sc.Leases.hold(newHeldLease(leaser, sc.ClockOrSystem(), got, ttl, now, res.Maintenance))
 	msg := fmt.Sprintf("lease on %s/%s held by %s until %s (renewed every %s)", got.Dataset, got.Env, got.Holder,
 		got.Expires.UTC().Format(time.RFC3339), ttl/3)
 	if m := res.Maintenance; m != nil {
@@ -227,7 +227,7 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 		// Clear the flag only while holding the lease: another session
 		// holding it now owns the flag.
 		l := lr.Lease
-		now := sc.clock().Now()
+		now := sc.ClockOrSystem().Now()
 		l.Acquired, l.Expires = now, now.Add(time.Duration(lr.TTLMS)*time.Millisecond)
 		got, err := leaser.AcquireLease(ctx, l, false)
 		if err != nil {
@@ -273,8 +273,9 @@ func flagKey(k map[string]string) Item {
 	return it
 }
 
-// clock returns the session's Clock (the system clock when none is set).
-func (sc *StepContext) clock() Clock {
+// ClockOrSystem returns the session's Clock, or the system clock when none
+// is set (an executor run outside a session, in a test).
+func (sc *StepContext) ClockOrSystem() Clock {
 	if sc.Clock != nil {
 		return sc.Clock
 	}

@@ -21,15 +21,11 @@ type StepKind struct {
 // Config.Steps passes one in; DefaultSteps builds the built-in one.
 type StepKinds map[runbook.Kind]StepKind
 
-// DefaultSteps returns a new table of the built-in step kinds.
+// DefaultSteps returns the built-in step kinds still in package engine;
+// engine/steps.Default adds the others. Transitional: they move to
+// engine/steps too.
 func DefaultSteps() StepKinds {
 	return StepKinds{
-		runbook.KindManual:       {Executor: ExecutorFunc(runManual), RerunSafe: true},
-		runbook.KindShell:        {Executor: ExecutorFunc(runShell)},
-		runbook.KindSQL:          {Executor: ExecutorFunc(runSQL)},
-		runbook.KindDecision:     {Executor: ExecutorFunc(runDecision), RerunSafe: true},
-		runbook.KindApproval:     {Executor: ExecutorFunc(runApproval), RerunSafe: true},
-		runbook.KindNotify:       {Executor: ExecutorFunc(runNotify)},
 		runbook.KindEstimate:     {Executor: ExecutorFunc(runEstimate), Data: true, RerunSafe: true},
 		runbook.KindBackup:       {Executor: ExecutorFunc(runBackup), Data: true, DryRunSkipped: true},
 		runbook.KindRestoreDrill: {Executor: ExecutorFunc(runDrill), Data: true, DryRunSkipped: true},
@@ -37,7 +33,6 @@ func DefaultSteps() StepKinds {
 		runbook.KindVerify:       {Executor: ExecutorFunc(runVerify), Data: true, RerunSafe: true},
 		runbook.KindLock:         {Executor: ExecutorFunc(runLock), DryRunSkipped: true},
 		runbook.KindUnlock:       {Executor: ExecutorFunc(runUnlock), DryRunSkipped: true},
-		runbook.KindWait:         {Executor: ExecutorFunc(runWait), DryRunSkipped: true, RerunSafe: true},
 	}
 }
 
