@@ -154,7 +154,7 @@ func (r *dataRig) stepContext(id string) *engine.StepContext {
 
 // run executes step id and keeps its result for later steps.
 func (r *dataRig) run(sc *engine.StepContext) (any, error) {
-	res, err := engine.ExecutorFor(sc.Step.Kind).Execute(r.ctx, sc)
+	res, err := executorFor(sc.Step.Kind).Execute(r.ctx, sc)
 	if err == nil && res != nil {
 		b, merr := json.Marshal(res)
 		if merr != nil {
@@ -284,3 +284,7 @@ func (r *dataRig) sqlDB(t testing.TB) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// executorFor is the built-in executor of kind, for tests that run one
+// step outside a session.
+func executorFor(kind runbook.Kind) engine.Executor { return steps.ExecutorFor(kind) }

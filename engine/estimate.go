@@ -72,7 +72,7 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 	if spec == nil {
 		spec = &runbook.EstimateSpec{}
 	}
-	st, err := openStore(ctx, sc)
+	st, err := sc.EnvStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 	if sc.Mode != ModeDryRun {
 		probe, err := probeWriteRate(ctx, sc, st, info.Key)
 		if err != nil {
-			_ = emitWarning(sc, Warning{Message: "write probe skipped: " + err.Error()})
+			_ = sc.EmitWarning(Warning{Message: "write probe skipped: " + err.Error()})
 		}
 		res.Probe = probe
 	}
@@ -104,7 +104,7 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 		}
 	}
 	estimateWarnings(sc, spec, &res)
-	_ = emitOutput(sc, estimateSummary(&res))
+	_ = sc.EmitOutput(estimateSummary(&res))
 	return res, nil
 }
 
@@ -124,7 +124,7 @@ func estimateSummary(res *EstimateResult) string {
 // could not be evaluated.
 func estimateWarnings(sc *StepContext, spec *runbook.EstimateSpec, res *EstimateResult) {
 	if res.CountStale {
-		_ = emitWarning(sc, Warning{Message: fmt.Sprintf("the table's approximate item count (%d) is stale: the sample alone read %d items; "+
+		_ = sc.EmitWarning(Warning{Message: fmt.Sprintf("the table's approximate item count (%d) is stale: the sample alone read %d items; "+
 			"the figures are lower bounds (set exact_count: true on the estimate step to count every item)", res.StaleCount, res.Sample),
 			StaleCount: &res.StaleCount, Sample: &res.Sample})
 	}
@@ -133,7 +133,7 @@ func estimateWarnings(sc *StepContext, spec *runbook.EstimateSpec, res *Estimate
 		if spec.Where != nil {
 			what = "the version attribute or where"
 		}
-		_ = emitWarning(sc, Warning{Message: fmt.Sprintf("%s could not be evaluated on %d of %d sampled items (counted in the migration set; migrate would fail them): %s",
+		_ = sc.EmitWarning(Warning{Message: fmt.Sprintf("%s could not be evaluated on %d of %d sampled items (counted in the migration set; migrate would fail them): %s",
 			what, res.SampleErrors, res.Sample, strings.Join(res.ErrorKeys, "; ")),
 			Errors: &res.SampleErrors, Keys: res.ErrorKeys})
 	}
@@ -154,27 +154,27 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 	var bytes int64
 	exhausted := true
 	segments, limit := 1, int(min(n, 1000))
-	var prog *itemProgress
+	var prog *ItemProgress
 	if spec.ExactCount {
 		// A full scan can take minutes: it reports progress like migrate.
-		segments, limit, n = dataSegments, 0, math.MaxInt64
-		prog = newItemProgress(sc, res.Count)
-		st = countingStore{st, prog}
+		segments, limit, n = DataSegments, 0, math.MaxInt64
+		prog = NewItemProgress(sc, res.Count)
+		st = prog.Counting(st)
 	}
 	start := time.Now()
-	err := scanAll(ctx, st, segments, limit, func(items []Item) error {
+	err := ScanAll(ctx, sc.ClockOrSystem(), st, segments, limit, func(items []Item) error {
 		for _, it := range items {
 			if res.Sample >= n {
 				exhausted = false
-				return errStopScan
+				return ErrStopScan
 			}
 			res.Sample++
 			bytes += int64(ItemSize(it))
 			out, err := selectForMigrate(env, spec.Where, it, vattr, target, false)
 			if err != nil {
 				res.SampleErrors++
-				if len(res.ErrorKeys) < maxListedKeys {
-					res.ErrorKeys = append(res.ErrorKeys, keyString(KeyOf(it, key), key)+": "+firstLine(err))
+				if len(res.ErrorKeys) < MaxListedKeys {
+					res.ErrorKeys = append(res.ErrorKeys, KeyString(KeyOf(it, key), key)+": "+firstLine(err))
 				}
 			}
 			if out == outWrite || out == outFailed {
@@ -187,7 +187,7 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 		return err
 	}
 	if prog != nil {
-		prog.finish()
+		prog.Finish()
 	}
 	if el := time.Since(start).Seconds(); el > 0 {
 		res.SampleReadRate = round1(float64(res.Sample) / el)

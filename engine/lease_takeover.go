@@ -27,7 +27,7 @@ type LeaseTaker interface {
 // lease; a holder stalled that long has stopped writing (see
 // heldLease.writable).
 func takeOver(ctx context.Context, sc *StepContext, leaser Leaser, want, seen Lease, ttl time.Duration) (Lease, error) {
-	if err := emitOutput(sc, fmt.Sprintf("waiting %s (the lease's ttl) for the lease of %s (session %s) to stay unrenewed before taking it over",
+	if err := sc.EmitOutput(fmt.Sprintf("waiting %s (the lease's ttl) for the lease of %s (session %s) to stay unrenewed before taking it over",
 		ttl, seen.Holder, seen.Session)); err != nil {
 		return Lease{}, err
 	}

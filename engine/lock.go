@@ -61,7 +61,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	if sc.Leases == nil {
 		return nil, fmt.Errorf("lock step %q: no lease registry in the step context", sc.Step.ID)
 	}
-	st, err := openStore(ctx, sc)
+	st, err := sc.EnvStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 			msg += fmt.Sprintf(", also held by %s", strings.Join(m.SharedWith, ", "))
 		}
 	}
-	if err := emitOutput(sc, msg); err != nil {
+	if err := sc.EmitOutput(msg); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -187,7 +187,7 @@ func runUnlock(ctx context.Context, sc *StepContext) (any, error) {
 	if len(res.ReleaseFailed) > 0 {
 		msg += fmt.Sprintf("; %d lease record(s) left to expire: %s", len(res.ReleaseFailed), strings.Join(res.ReleaseFailed, "; "))
 	}
-	_ = emitOutput(sc, msg)
+	_ = sc.EmitOutput(msg)
 	return res, nil
 }
 
@@ -216,7 +216,7 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 			continue
 		}
 		if leaser == nil {
-			s, err := openStore(ctx, sc)
+			s, err := sc.EnvStore(ctx)
 			if err != nil {
 				return err
 			}

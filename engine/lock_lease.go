@@ -253,7 +253,7 @@ func ResumeLeases(ctx context.Context, sc *StepContext) error {
 	if sc.Leases == nil {
 		return errors.New("resume leases: no lease registry in the step context")
 	}
-	s, err := openStore(ctx, sc)
+	s, err := sc.EnvStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -201,7 +201,7 @@ func (m *migrator) warn(seg int, it Item, msg string, err error) {
 	if m.warned.Add(1) > maxJournaledFailures {
 		return
 	}
-	data := Warning{Message: msg, Key: keyString(KeyOf(it, m.key), m.key), Segment: &seg}
+	data := Warning{Message: msg, Key: KeyString(KeyOf(it, m.key), m.key), Segment: &seg}
 	if err != nil {
 		data.Error = m.redact(err.Error())
 	}

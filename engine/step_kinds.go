@@ -26,13 +26,10 @@ type StepKinds map[runbook.Kind]StepKind
 // engine/steps too.
 func DefaultSteps() StepKinds {
 	return StepKinds{
-		runbook.KindEstimate:     {Executor: ExecutorFunc(runEstimate), Data: true, RerunSafe: true},
-		runbook.KindBackup:       {Executor: ExecutorFunc(runBackup), Data: true, DryRunSkipped: true},
-		runbook.KindRestoreDrill: {Executor: ExecutorFunc(runDrill), Data: true, DryRunSkipped: true},
-		runbook.KindMigrate:      {Executor: MigrateExecutor{}, Data: true},
-		runbook.KindVerify:       {Executor: ExecutorFunc(runVerify), Data: true, RerunSafe: true},
-		runbook.KindLock:         {Executor: ExecutorFunc(runLock), DryRunSkipped: true},
-		runbook.KindUnlock:       {Executor: ExecutorFunc(runUnlock), DryRunSkipped: true},
+		runbook.KindEstimate: {Executor: ExecutorFunc(runEstimate), Data: true, RerunSafe: true},
+		runbook.KindMigrate:  {Executor: MigrateExecutor{}, Data: true},
+		runbook.KindLock:     {Executor: ExecutorFunc(runLock), DryRunSkipped: true},
+		runbook.KindUnlock:   {Executor: ExecutorFunc(runUnlock), DryRunSkipped: true},
 	}
 }
 

@@ -14,13 +14,16 @@ import (
 func Default() engine.StepKinds {
 	kinds := engine.DefaultSteps()
 	for kind, k := range map[runbook.Kind]engine.StepKind{
-		runbook.KindManual:   {Executor: engine.ExecutorFunc(runManual), RerunSafe: true},
-		runbook.KindShell:    {Executor: engine.ExecutorFunc(runShell)},
-		runbook.KindSQL:      {Executor: engine.ExecutorFunc(runSQL)},
-		runbook.KindDecision: {Executor: engine.ExecutorFunc(runDecision), RerunSafe: true},
-		runbook.KindApproval: {Executor: engine.ExecutorFunc(runApproval), RerunSafe: true},
-		runbook.KindNotify:   {Executor: engine.ExecutorFunc(runNotify)},
-		runbook.KindWait:     {Executor: engine.ExecutorFunc(runWait), DryRunSkipped: true, RerunSafe: true},
+		runbook.KindManual:       {Executor: engine.ExecutorFunc(runManual), RerunSafe: true},
+		runbook.KindShell:        {Executor: engine.ExecutorFunc(runShell)},
+		runbook.KindSQL:          {Executor: engine.ExecutorFunc(runSQL)},
+		runbook.KindDecision:     {Executor: engine.ExecutorFunc(runDecision), RerunSafe: true},
+		runbook.KindApproval:     {Executor: engine.ExecutorFunc(runApproval), RerunSafe: true},
+		runbook.KindNotify:       {Executor: engine.ExecutorFunc(runNotify)},
+		runbook.KindBackup:       {Executor: engine.ExecutorFunc(runBackup), Data: true, DryRunSkipped: true},
+		runbook.KindRestoreDrill: {Executor: engine.ExecutorFunc(runDrill), Data: true, DryRunSkipped: true},
+		runbook.KindVerify:       {Executor: engine.ExecutorFunc(runVerify), Data: true, RerunSafe: true},
+		runbook.KindWait:         {Executor: engine.ExecutorFunc(runWait), DryRunSkipped: true, RerunSafe: true},
 	} {
 		kinds[kind] = k
 	}
