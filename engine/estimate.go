@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -287,13 +288,13 @@ func migrateRate(ctx context.Context, sc *StepContext, sessionID string) Migrate
 		if st := sc.Runbook.Step(ev.Step); st == nil || st.Kind != runbook.KindMigrate {
 			continue
 		}
-		var end struct {
-			Status string        `json:"status"`
-			Result MigrateResult `json:"result"`
+		end, err := DecodeAs[StepEnded](ev)
+		if err != nil || end.Status != StepDone || len(end.Result) == 0 {
+			continue
 		}
-		if ev.Decode(&end) == nil && end.Status == string(StepDone) && !end.Result.Rollback &&
-			!end.Result.DryRun && end.Result.ItemsPerSec > 0 {
-			return end.Result
+		var res MigrateResult
+		if json.Unmarshal(end.Result, &res) == nil && !res.Rollback && !res.DryRun && res.ItemsPerSec > 0 {
+			return res
 		}
 	}
 	return MigrateResult{}

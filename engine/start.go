@@ -259,10 +259,7 @@ func EndedOutcome(events []Event) Outcome {
 		case EvSessionResume:
 			out = OutcomeRunning
 		case EvSessionEnd:
-			var d struct {
-				Outcome Outcome `json:"outcome"`
-			}
-			if err := ev.Decode(&d); err == nil {
+			if d, err := DecodeAs[SessionEnded](ev); err == nil {
 				out = d.Outcome
 			}
 		}

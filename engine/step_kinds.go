@@ -18,13 +18,14 @@ type StepKind struct {
 }
 
 // StepKinds is the table of the step kinds a session can run, by kind.
-// Config.Steps passes one in; DefaultSteps builds the built-in one.
+// Config.Steps passes one in; engine/steps.Default builds the built-in one.
 type StepKinds map[runbook.Kind]StepKind
 
-// DefaultSteps returns the built-in step kinds still in package engine;
-// engine/steps.Default adds the others. Transitional: they move to
-// engine/steps too.
-func DefaultSteps() StepKinds {
+// InEngineSteps returns the built-in step kinds whose executors still live
+// in package engine (estimate, migrate, lock, unlock: they share migrate's
+// planning and the session's leases); engine/steps.Default adds the others
+// to it. Use steps.Default to build a Config.
+func InEngineSteps() StepKinds {
 	return StepKinds{
 		runbook.KindEstimate: {Executor: ExecutorFunc(runEstimate), Data: true, RerunSafe: true},
 		runbook.KindMigrate:  {Executor: MigrateExecutor{}, Data: true},
@@ -32,7 +33,3 @@ func DefaultSteps() StepKinds {
 		runbook.KindUnlock:   {Executor: ExecutorFunc(runUnlock), DryRunSkipped: true},
 	}
 }
-
-// ExecutorFor returns the built-in executor for kind, or nil: for tests
-// and tools that run one step outside a session.
-func ExecutorFor(kind runbook.Kind) Executor { return DefaultSteps()[kind].Executor }

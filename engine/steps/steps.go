@@ -12,7 +12,7 @@ import (
 // Default returns a new table of the built-in step kinds, each with its
 // executor and traits.
 func Default() engine.StepKinds {
-	kinds := engine.DefaultSteps()
+	kinds := engine.InEngineSteps()
 	for kind, k := range map[runbook.Kind]engine.StepKind{
 		runbook.KindManual:       {Executor: engine.ExecutorFunc(runManual), RerunSafe: true},
 		runbook.KindShell:        {Executor: engine.ExecutorFunc(runShell)},
