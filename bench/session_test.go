@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -118,7 +119,7 @@ func runMigrate(tb testing.TB, dir, src string) migration {
 	defer j.Close()
 	s, err := engine.Start(ctx, engine.Config{
 		Runbook: rb, Env: "bench", Mode: engine.ModeLive, Operator: "bench", Journal: j,
-		Prompter: noPrompts{}, Stores: openStore, WorkDir: filepath.Join(dir, "work"),
+		Prompter: noPrompts{}, Stores: openStore, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
 	})
 	if err != nil {
 		tb.Fatalf("start session: %v", err)

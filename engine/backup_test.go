@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
 const backupSteps = `      - {id: snapshot, kind: backup}
@@ -18,23 +19,23 @@ const backupSteps = `      - {id: snapshot, kind: backup}
 `
 
 // backupOf runs the backup step and returns its result.
-func backupOf(t *testing.T, r *dataRig) engine.BackupResult {
+func backupOf(t *testing.T, r *dataRig) steps.BackupResult {
 	t.Helper()
 	res, err := r.run(r.stepContext("snapshot"))
 	if err != nil {
 		t.Fatalf("backup: %v", err)
 	}
-	return res.(engine.BackupResult)
+	return res.(steps.BackupResult)
 }
 
 func TestBackupAndDrillSQLite(t *testing.T) {
 	t.Parallel()
 	r := newSQLiteRig(t, dataRunbook(t, 2, "", backupSteps), 700)
 	br := backupOf(t, r)
-	if br.ItemCount != 700 || len(br.SHA256) != 64 || br.Checksum != engine.ChecksumMethod {
+	if br.ItemCount != 700 || len(br.SHA256) != 64 || br.Checksum != steps.ChecksumMethod {
 		t.Fatalf("backup = %+v, want 700 items and a checksum", br)
 	}
-	man, err := engine.ReadManifest(br.Manifest)
+	man, err := steps.ReadManifest(br.Manifest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestBackupAndDrillSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("drill: %v", err)
 	}
-	dr := res.(engine.DrillResult)
+	dr := res.(steps.DrillResult)
 	if !dr.Match || dr.Restored != 700 || dr.SHA256 != man.SHA256 || !dr.Dropped {
 		t.Errorf("drill = %+v", dr)
 	}
@@ -141,10 +142,10 @@ func TestDrillDetectsCorruptExport(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("drill error = %v, want %q", err, tt.want)
 			}
-			if !errors.Is(err, engine.ErrDrillMismatch) && !errors.Is(err, engine.ErrExportCorrupt) {
+			if !errors.Is(err, steps.ErrDrillMismatch) && !errors.Is(err, steps.ErrExportCorrupt) {
 				t.Errorf("error %v is neither ErrDrillMismatch nor ErrExportCorrupt", err)
 			}
-			assertNoScratch(t, r, res.(engine.DrillResult).Scratch)
+			assertNoScratch(t, r, res.(steps.DrillResult).Scratch)
 		})
 	}
 }
@@ -152,7 +153,7 @@ func TestDrillDetectsCorruptExport(t *testing.T) {
 func TestBackupChecksumIsOrderIndependent(t *testing.T) {
 	t.Parallel()
 	lines := [][]byte{[]byte(`{"id":{"N":"1"}}`), []byte(`{"id":{"N":"2"}}`), []byte(`{"id":{"N":"3"}}`)}
-	var a, b, c engine.ItemChecksum
+	var a, b, c steps.ItemChecksum
 	for _, l := range lines {
 		a.Add(l)
 	}

@@ -272,15 +272,17 @@ func (s *Session) Quit(ctx context.Context, reason string) error {
 	return s.emit(ctx, NewEvent(step, QuitRequested{Reason: reason}))
 }
 
-// checklistWatcher is what a session's Control offers a checklist step:
-// while its prompt is in play, CmdCheck ticks go to tick.
-type checklistWatcher interface {
-	watchChecklist(step string, tick func(i int) error) (stop func())
+// ChecklistWatcher is what a session's Control offers a checklist step
+// (an executor type-asserts StepContext.Control to it): while its prompt is
+// in play, CmdCheck ticks go to tick, until stop is called.
+type ChecklistWatcher interface {
+	WatchChecklist(step string, tick func(i int) error) (stop func())
 }
 
-var _ checklistWatcher = controlView{}
+var _ ChecklistWatcher = controlView{}
 
-func (c controlView) watchChecklist(step string, tick func(i int) error) func() {
+// WatchChecklist implements ChecklistWatcher.
+func (c controlView) WatchChecklist(step string, tick func(i int) error) func() {
 	cl := &liveChecklist{step: step, tick: tick}
 	c.s.mu.Lock()
 	c.s.ctl.checklist = cl

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
 // warningsFor returns the journaled per-item warnings of key, as text.
@@ -213,15 +214,15 @@ func TestEstimateDynamoStaleCount(t *testing.T) {
 // lists the item with the error, it does not abort on the first one.
 func TestVerifyExpressionErrors(t *testing.T) {
 	t.Parallel()
-	steps := `      - {id: check, kind: verify, with: {expect_none: "item.v < 3", assert: "item.v >= 3", sample: 100}}
+	src := `      - {id: check, kind: verify, with: {expect_none: "item.v < 3", assert: "item.v >= 3", sample: 100}}
 `
-	r := newSQLiteRig(t, dataRunbook(t, 3, "", steps), 30)
+	r := newSQLiteRig(t, dataRunbook(t, 3, "", src), 30)
 	setVersions(t, r, 3, 5) // ids 6-30 have no version
 	res, err := r.run(r.stepContext("check"))
-	if !errors.Is(err, engine.ErrVerifyFailed) {
-		t.Fatalf("verify error = %v, want %v", err, engine.ErrVerifyFailed)
+	if !errors.Is(err, steps.ErrVerifyFailed) {
+		t.Fatalf("verify error = %v, want %v", err, steps.ErrVerifyFailed)
 	}
-	got := res.(engine.VerifyStepResult)
+	got := res.(steps.VerifyStepResult)
 	en, as := got.ExpectNone, got.Assert
 	if got.Passed || en == nil || en.Scanned != 30 || en.Matching != 25 || en.Errors != 25 || len(en.Keys) != 10 {
 		t.Fatalf("expect_none = %+v, want 25 of 30 matching, all errors, 10 listed", en)

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/internal/dynalite"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -135,7 +136,7 @@ func TestMigrateDynamoCounterExactlyOnceAcrossInterruption(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sc := r.stepContext("bump")
 	sc.Journal = &cancelJournal{Journal: r.j, n: 15, cancel: cancel}
-	if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
+	if _, err := executorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run error = %v, want context.Canceled", err)
 	}
 	sc = r.stepContext("bump")
@@ -204,7 +205,7 @@ func TestBackupAndDrillDynamo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("drill: %v", err)
 	}
-	if dr := res.(engine.DrillResult); !dr.Match || dr.Restored != 400 || !strings.Contains(dr.Scratch, "_drill_") {
+	if dr := res.(steps.DrillResult); !dr.Match || dr.Restored != 400 || !strings.Contains(dr.Scratch, "_drill_") {
 		t.Errorf("drill = %+v", dr)
 	}
 	lines := exportLines(t, br.Export)
@@ -225,13 +226,13 @@ func TestLockDynamoRefusesSecondSession(t *testing.T) {
 	sc := other.stepContext("take")
 	sc.Operator = "bob"
 	var held *engine.LeaseHeldError
-	if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(r.ctx, sc); !errors.As(err, &held) || held.Lease.Holder != "alice" {
+	if _, err := executorFor(sc.Step.Kind).Execute(r.ctx, sc); !errors.As(err, &held) || held.Lease.Holder != "alice" {
 		t.Fatalf("second lock: %v, want held by alice", err)
 	}
 	if _, err := r.run(r.stepContext("give")); err != nil {
 		t.Fatalf("unlock: %v", err)
 	}
-	if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(r.ctx, sc); err != nil {
+	if _, err := executorFor(sc.Step.Kind).Execute(r.ctx, sc); err != nil {
 		t.Fatalf("lock after unlock: %v", err)
 	}
 	other.leases.Release(r.ctx)

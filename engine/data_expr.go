@@ -256,9 +256,9 @@ func versionAttr(sc *StepContext) string {
 	return "v"
 }
 
-// keyString renders an item key for journals and messages: "id=7" or
+// KeyString renders an item key for journals and messages: "id=7" or
 // "pk=a,sk=b" in key order.
-func keyString(key Item, names []string) string {
+func KeyString(key Item, names []string) string {
 	s := ""
 	for i, k := range names {
 		if i > 0 {
@@ -284,3 +284,18 @@ func valueString(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// ItemEnv evaluates a data step's expressions against items, in the
+// session's expression environment (vars, env, steps) plus `item`. One
+// goroutine uses one ItemEnv.
+type ItemEnv struct{ env *itemEnv }
+
+// NewItemEnv returns the expression environment of sc for exprs, the
+// expressions it will run.
+func NewItemEnv(sc *StepContext, exprs ...*runbook.Expr) *ItemEnv {
+	return &ItemEnv{newItemEnv(sc, exprs...)}
+}
+
+// EvalBool runs a boolean expression with it bound to `item`; a nil
+// expression is true.
+func (e *ItemEnv) EvalBool(x *runbook.Expr, it Item) (bool, error) { return e.env.evalBool(x, it) }

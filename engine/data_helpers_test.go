@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
 	_ "github.com/mattn/go-sqlite3"
@@ -153,7 +154,7 @@ func (r *dataRig) stepContext(id string) *engine.StepContext {
 
 // run executes step id and keeps its result for later steps.
 func (r *dataRig) run(sc *engine.StepContext) (any, error) {
-	res, err := engine.ExecutorFor(sc.Step.Kind).Execute(r.ctx, sc)
+	res, err := executorFor(sc.Step.Kind).Execute(r.ctx, sc)
 	if err == nil && res != nil {
 		b, merr := json.Marshal(res)
 		if merr != nil {
@@ -264,7 +265,7 @@ func sqliteSessionConfig(t testing.TB, rb *runbook.Runbook, dbPath string) engin
 	}
 	t.Cleanup(func() { j.Close() })
 	return engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
-		Prompter: noPrompts{}, WorkDir: t.TempDir(), Getenv: func(string) string { return "" },
+		Prompter: noPrompts{}, WorkDir: t.TempDir(), Steps: steps.Default(), Getenv: func(string) string { return "" },
 		Stores: func(_ context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
 			s := *spec
 			s.Path = dbPath
@@ -283,3 +284,7 @@ func (r *dataRig) sqlDB(t testing.TB) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// executorFor is the built-in executor of kind, for tests that run one
+// step outside a session.
+func executorFor(kind runbook.Kind) engine.Executor { return steps.ExecutorFor(kind) }

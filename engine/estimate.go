@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -72,7 +73,7 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 	if spec == nil {
 		spec = &runbook.EstimateSpec{}
 	}
-	st, err := openStore(ctx, sc)
+	st, err := sc.EnvStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +89,7 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 	if sc.Mode != ModeDryRun {
 		probe, err := probeWriteRate(ctx, sc, st, info.Key)
 		if err != nil {
-			_ = emitWarning(sc, Warning{Message: "write probe skipped: " + err.Error()})
+			_ = sc.EmitWarning(Warning{Message: "write probe skipped: " + err.Error()})
 		}
 		res.Probe = probe
 	}
@@ -104,7 +105,7 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 		}
 	}
 	estimateWarnings(sc, spec, &res)
-	_ = emitOutput(sc, estimateSummary(&res))
+	_ = sc.EmitOutput(estimateSummary(&res))
 	return res, nil
 }
 
@@ -124,7 +125,7 @@ func estimateSummary(res *EstimateResult) string {
 // could not be evaluated.
 func estimateWarnings(sc *StepContext, spec *runbook.EstimateSpec, res *EstimateResult) {
 	if res.CountStale {
-		_ = emitWarning(sc, Warning{Message: fmt.Sprintf("the table's approximate item count (%d) is stale: the sample alone read %d items; "+
+		_ = sc.EmitWarning(Warning{Message: fmt.Sprintf("the table's approximate item count (%d) is stale: the sample alone read %d items; "+
 			"the figures are lower bounds (set exact_count: true on the estimate step to count every item)", res.StaleCount, res.Sample),
 			StaleCount: &res.StaleCount, Sample: &res.Sample})
 	}
@@ -133,7 +134,7 @@ func estimateWarnings(sc *StepContext, spec *runbook.EstimateSpec, res *Estimate
 		if spec.Where != nil {
 			what = "the version attribute or where"
 		}
-		_ = emitWarning(sc, Warning{Message: fmt.Sprintf("%s could not be evaluated on %d of %d sampled items (counted in the migration set; migrate would fail them): %s",
+		_ = sc.EmitWarning(Warning{Message: fmt.Sprintf("%s could not be evaluated on %d of %d sampled items (counted in the migration set; migrate would fail them): %s",
 			what, res.SampleErrors, res.Sample, strings.Join(res.ErrorKeys, "; ")),
 			Errors: &res.SampleErrors, Keys: res.ErrorKeys})
 	}
@@ -154,27 +155,27 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 	var bytes int64
 	exhausted := true
 	segments, limit := 1, int(min(n, 1000))
-	var prog *itemProgress
+	var prog *ItemProgress
 	if spec.ExactCount {
 		// A full scan can take minutes: it reports progress like migrate.
-		segments, limit, n = dataSegments, 0, math.MaxInt64
-		prog = newItemProgress(sc, res.Count)
-		st = countingStore{st, prog}
+		segments, limit, n = DataSegments, 0, math.MaxInt64
+		prog = NewItemProgress(sc, res.Count)
+		st = prog.Counting(st)
 	}
 	start := time.Now()
-	err := scanAll(ctx, st, segments, limit, func(items []Item) error {
+	err := ScanAll(ctx, sc.ClockOrSystem(), st, segments, limit, func(items []Item) error {
 		for _, it := range items {
 			if res.Sample >= n {
 				exhausted = false
-				return errStopScan
+				return ErrStopScan
 			}
 			res.Sample++
 			bytes += int64(ItemSize(it))
 			out, err := selectForMigrate(env, spec.Where, it, vattr, target, false)
 			if err != nil {
 				res.SampleErrors++
-				if len(res.ErrorKeys) < maxListedKeys {
-					res.ErrorKeys = append(res.ErrorKeys, keyString(KeyOf(it, key), key)+": "+firstLine(err))
+				if len(res.ErrorKeys) < MaxListedKeys {
+					res.ErrorKeys = append(res.ErrorKeys, KeyString(KeyOf(it, key), key)+": "+firstLine(err))
 				}
 			}
 			if out == outWrite || out == outFailed {
@@ -187,7 +188,7 @@ func estimateSet(ctx context.Context, sc *StepContext, st Store, spec *runbook.E
 		return err
 	}
 	if prog != nil {
-		prog.finish()
+		prog.Finish()
 	}
 	if el := time.Since(start).Seconds(); el > 0 {
 		res.SampleReadRate = round1(float64(res.Sample) / el)
@@ -287,13 +288,13 @@ func migrateRate(ctx context.Context, sc *StepContext, sessionID string) Migrate
 		if st := sc.Runbook.Step(ev.Step); st == nil || st.Kind != runbook.KindMigrate {
 			continue
 		}
-		var end struct {
-			Status string        `json:"status"`
-			Result MigrateResult `json:"result"`
+		end, err := DecodeAs[StepEnded](ev)
+		if err != nil || end.Status != StepDone || len(end.Result) == 0 {
+			continue
 		}
-		if ev.Decode(&end) == nil && end.Status == string(StepDone) && !end.Result.Rollback &&
-			!end.Result.DryRun && end.Result.ItemsPerSec > 0 {
-			return end.Result
+		var res MigrateResult
+		if json.Unmarshal(end.Result, &res) == nil && !res.Rollback && !res.DryRun && res.ItemsPerSec > 0 {
+			return res
 		}
 	}
 	return MigrateResult{}

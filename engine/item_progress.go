@@ -10,12 +10,12 @@ import (
 // a backup, drill, verify or exact estimate: front ends redraw about 4×/s.
 const itemProgressEvery = 250 * time.Millisecond
 
-// itemProgress reports the progress of a step that reads or writes many
+// ItemProgress reports the progress of a step that reads or writes many
 // items (backup, restore-drill, verify, estimate with exact_count) the way
 // migrate does: Progress events with done of total, rate and ETA, sent to
 // front ends (not journaled: the step's result holds the figures) at most
 // every itemProgressEvery, and once more when the pass ends.
-type itemProgress struct {
+type ItemProgress struct {
 	sc    *StepContext
 	total int64 // expected items (approximate on DynamoDB); 0 = unknown
 
@@ -25,22 +25,17 @@ type itemProgress struct {
 	done  int64
 }
 
-// newItemProgress starts reporting a pass over about total items.
-func newItemProgress(sc *StepContext, total int64) *itemProgress {
-	p := &itemProgress{sc: sc, total: max(total, 0)}
+// NewItemProgress starts reporting a pass over about total items.
+func NewItemProgress(sc *StepContext, total int64) *ItemProgress {
+	p := &ItemProgress{sc: sc, total: max(total, 0)}
 	p.start = p.now()
 	return p
 }
 
-func (p *itemProgress) now() time.Time {
-	if p.sc.Clock != nil {
-		return p.sc.Clock.Now()
-	}
-	return time.Now()
-}
+func (p *ItemProgress) now() time.Time { return p.sc.ClockOrSystem().Now() }
 
-// add counts n more items and reports when itemProgressEvery has passed.
-func (p *itemProgress) add(n int) {
+// Add counts n more items and reports when itemProgressEvery has passed.
+func (p *ItemProgress) Add(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done += int64(n)
@@ -50,15 +45,15 @@ func (p *itemProgress) add(n int) {
 	}
 }
 
-// finish reports the final count: done of done, so bars end full.
-func (p *itemProgress) finish() {
+// Finish reports the final count: done of done, so bars end full.
+func (p *ItemProgress) Finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.send(p.now(), true)
 }
 
 // send emits the progress event; the caller holds p.mu.
-func (p *itemProgress) send(now time.Time, final bool) {
+func (p *ItemProgress) send(now time.Time, final bool) {
 	if p.sc.Progress == nil {
 		return
 	}
@@ -78,18 +73,22 @@ func (p *itemProgress) send(now time.Time, final bool) {
 		Rate: round1(rate), ItemsPerSec: round1(rate), ETAms: eta}))
 }
 
-// countingStore counts the items its scans return into an itemProgress,
-// so the shared scan helpers report progress without knowing of it.
+// Counting returns st with its scans counted into p, so the shared scan
+// helpers (ScanAll) report progress without knowing of it.
+func (p *ItemProgress) Counting(st Store) Store { return countingStore{st, p} }
+
+// countingStore counts the items its scans return into an ItemProgress.
 type countingStore struct {
 	Store
-	p *itemProgress
+
+	p *ItemProgress
 }
 
 // Scan reads a page and counts its items.
 func (c countingStore) Scan(ctx context.Context, req ScanRequest) (Page, error) {
 	page, err := c.Store.Scan(ctx, req)
 	if err == nil {
-		c.p.add(len(page.Items))
+		c.p.Add(len(page.Items))
 	}
 	return page, err
 }

@@ -27,14 +27,14 @@ type LeaseTaker interface {
 // lease; a holder stalled that long has stopped writing (see
 // heldLease.writable).
 func takeOver(ctx context.Context, sc *StepContext, leaser Leaser, want, seen Lease, ttl time.Duration) (Lease, error) {
-	if err := emitOutput(sc, fmt.Sprintf("waiting %s (the lease's ttl) for the lease of %s (session %s) to stay unrenewed before taking it over",
+	if err := sc.EmitOutput(fmt.Sprintf("waiting %s (the lease's ttl) for the lease of %s (session %s) to stay unrenewed before taking it over",
 		ttl, seen.Holder, seen.Session)); err != nil {
 		return Lease{}, err
 	}
-	if err := sleep(ctx, sc.clock(), ttl); err != nil {
+	if err := sleep(ctx, sc.ClockOrSystem(), ttl); err != nil {
 		return Lease{}, fmt.Errorf("wait out the lease of %s: %w", seen.Holder, err)
 	}
-	now := sc.clock().Now()
+	now := sc.ClockOrSystem().Now()
 	want.Acquired, want.Expires = now, now.Add(ttl)
 	if lt, ok := leaser.(LeaseTaker); ok {
 		got, err := lt.TakeLease(ctx, want, seen)

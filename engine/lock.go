@@ -61,7 +61,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	if sc.Leases == nil {
 		return nil, fmt.Errorf("lock step %q: no lease registry in the step context", sc.Step.ID)
 	}
-	st, err := openStore(ctx, sc)
+	st, err := sc.EnvStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	if ttl <= 0 {
 		ttl = DefaultLeaseTTL
 	}
-	now := sc.clock().Now()
+	now := sc.ClockOrSystem().Now()
 	want := Lease{Dataset: sc.Runbook.Name, Env: sc.Env.Name, Holder: sc.Operator, Session: sc.Session.ID,
 		Acquired: now, Expires: now.Add(ttl)}
 	res := LockResult{TTLMS: ttl.Milliseconds()}
@@ -103,7 +103,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 		}
 		res.Maintenance.Before, res.Maintenance.SharedWith = hold.Before, hold.Others
 	}
-	sc.Leases.hold(newHeldLease(leaser, sc.clock(), got, ttl, now, res.Maintenance))
+	sc.Leases.hold(newHeldLease(leaser, sc.ClockOrSystem(), got, ttl, now, res.Maintenance))
 	msg := fmt.Sprintf("lease on %s/%s held by %s until %s (renewed every %s)", got.Dataset, got.Env, got.Holder,
 		got.Expires.UTC().Format(time.RFC3339), ttl/3)
 	if m := res.Maintenance; m != nil {
@@ -112,7 +112,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 			msg += fmt.Sprintf(", also held by %s", strings.Join(m.SharedWith, ", "))
 		}
 	}
-	if err := emitOutput(sc, msg); err != nil {
+	if err := sc.EmitOutput(msg); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -187,7 +187,7 @@ func runUnlock(ctx context.Context, sc *StepContext) (any, error) {
 	if len(res.ReleaseFailed) > 0 {
 		msg += fmt.Sprintf("; %d lease record(s) left to expire: %s", len(res.ReleaseFailed), strings.Join(res.ReleaseFailed, "; "))
 	}
-	_ = emitOutput(sc, msg)
+	_ = sc.EmitOutput(msg)
 	return res, nil
 }
 
@@ -216,7 +216,7 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 			continue
 		}
 		if leaser == nil {
-			s, err := openStore(ctx, sc)
+			s, err := sc.EnvStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -227,7 +227,7 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 		// Clear the flag only while holding the lease: another session
 		// holding it now owns the flag.
 		l := lr.Lease
-		now := sc.clock().Now()
+		now := sc.ClockOrSystem().Now()
 		l.Acquired, l.Expires = now, now.Add(time.Duration(lr.TTLMS)*time.Millisecond)
 		got, err := leaser.AcquireLease(ctx, l, false)
 		if err != nil {
@@ -273,8 +273,9 @@ func flagKey(k map[string]string) Item {
 	return it
 }
 
-// clock returns the session's Clock (the system clock when none is set).
-func (sc *StepContext) clock() Clock {
+// ClockOrSystem returns the session's Clock, or the system clock when none
+// is set (an executor run outside a session, in a test).
+func (sc *StepContext) ClockOrSystem() Clock {
 	if sc.Clock != nil {
 		return sc.Clock
 	}

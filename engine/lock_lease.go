@@ -253,7 +253,7 @@ func ResumeLeases(ctx context.Context, sc *StepContext) error {
 	if sc.Leases == nil {
 		return errors.New("resume leases: no lease registry in the step context")
 	}
-	s, err := openStore(ctx, sc)
+	s, err := sc.EnvStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -296,7 +296,7 @@ func resumeLease(ctx context.Context, sc *StepContext, leaser Leaser, lr LockRes
 		ttl = DefaultLeaseTTL
 	}
 	l := lr.Lease
-	asked := sc.clock().Now()
+	asked := sc.ClockOrSystem().Now()
 	l.Acquired, l.Expires = asked, asked.Add(ttl)
 	got, err := leaser.AcquireLease(ctx, l, false)
 	var held *LeaseHeldError
@@ -320,6 +320,6 @@ func resumeLease(ctx context.Context, sc *StepContext, leaser Leaser, lr LockRes
 			return fmt.Errorf("resume lease: set maintenance flag %s: %w", m.Attribute, err)
 		}
 	}
-	sc.Leases.hold(newHeldLease(leaser, sc.clock(), got, ttl, asked, maint))
+	sc.Leases.hold(newHeldLease(leaser, sc.ClockOrSystem(), got, ttl, asked, maint))
 	return nil
 }

@@ -69,7 +69,7 @@ func TestLockRefusesSecondSessionAndUnlocks(t *testing.T) {
 	other := newDataRig(t, rb, r.st, t.TempDir())
 	sc := other.stepContext("take")
 	sc.Operator, sc.Clock = "bob", clock
-	_, err = engine.ExecutorFor(sc.Step.Kind).Execute(r.ctx, sc)
+	_, err = executorFor(sc.Step.Kind).Execute(r.ctx, sc)
 	var held *engine.LeaseHeldError
 	if !errors.As(err, &held) || !strings.Contains(err.Error(), "held by alice") || !strings.Contains(err.Error(), "since") {
 		t.Fatalf("second lock error = %v, want held by alice since …", err)
@@ -84,7 +84,7 @@ func TestLockRefusesSecondSessionAndUnlocks(t *testing.T) {
 	if maintenanceOn(t, r) {
 		t.Error("maintenance flag still set after unlock")
 	}
-	if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(r.ctx, sc); err != nil {
+	if _, err := executorFor(sc.Step.Kind).Execute(r.ctx, sc); err != nil {
 		t.Fatalf("lock after unlock: %v", err)
 	}
 	if err := other.leases.Release(context.Background()); err != nil {

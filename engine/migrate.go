@@ -55,7 +55,7 @@ type migrator struct {
 	writeAhead
 }
 
-// MigrateExecutor is the migrate executor (DefaultSteps uses the zero
+// MigrateExecutor is the migrate executor (steps.Default uses the zero
 // value).
 type MigrateExecutor struct {
 	// TransformLineTimeout is how long an external transform may print

@@ -104,7 +104,7 @@ func TestMigrateJournalFailureStopsEverySegmentWithinAPage(t *testing.T) {
 			fj := &fullJournal{Journal: r.j, path: "/x/journal.db", okCheckpoints: tt.okCheckpoints, okAppends: tt.okAppends, written: written}
 			sc.Journal, sc.Emit = fj, fj.emit(sc.Emit)
 
-			_, err := engine.ExecutorFor(sc.Step.Kind).Execute(context.Background(), sc)
+			_, err := executorFor(sc.Step.Kind).Execute(context.Background(), sc)
 			got := written()
 			durable := durableMigrated(t, r)
 			t.Logf("written %d rows: %d when the journal failed, %d covered by durable checkpoints", got, fj.writtenAtFail.Load(), durable)

@@ -47,7 +47,7 @@ func (m *migrator) intentOf(plans []plan, rec intentKeys) *pageIntent {
 // keyHash is the hash an intent keeps of an item's key.
 func (m *migrator) keyHash(it Item) uint32 {
 	h := fnv.New32a()
-	h.Write([]byte(keyString(KeyOf(it, m.key), m.key)))
+	h.Write([]byte(KeyString(KeyOf(it, m.key), m.key)))
 	return h.Sum32()
 }
 

@@ -219,17 +219,15 @@ func (m *migrator) restoreCounts(ctx context.Context) error {
 		if ev.Kind != EvCheckpoint || ev.Step != m.sc.Step.ID {
 			continue
 		}
-		var cp struct {
-			Segment int `json:"segment"`
-			checkpointData
-		}
-		if json.Unmarshal(ev.Data, &cp) != nil || cp.Segment < 0 {
+		c, err := DecodeAs[Checkpointed](ev)
+		var cp checkpointData
+		if err != nil || c.Segment < 0 || json.Unmarshal(c.Data, &cp) != nil {
 			continue
 		}
 		if cp.Segments > 0 && cp.Segments != len(m.segs) {
 			m.segs = make([]segCounts, cp.Segments)
 		}
-		cps, segs = append(cps, cp.checkpointData), append(segs, cp.Segment)
+		cps, segs = append(cps, cp), append(segs, c.Segment)
 	}
 	m.intents = map[int]intentKeys{}
 	for i, cp := range cps {

@@ -37,7 +37,7 @@ func (s *sampler) add(m *migrator, p plan) {
 		s.mu.Unlock()
 		return
 	}
-	d := SampleDiff{Key: keyString(p.upd.Key, m.key), Before: map[string]any{}, After: map[string]any{}}
+	d := SampleDiff{Key: KeyString(p.upd.Key, m.key), Before: map[string]any{}, After: map[string]any{}}
 	var attrs []string
 	after := Item{}
 	for _, a := range p.upd.Set { // sorted

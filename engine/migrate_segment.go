@@ -8,12 +8,8 @@ import (
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-// Retry bounds of the data steps.
-const (
-	writeWorkers       = 8  // concurrent writes per segment
-	maxThrottleRetries = 30 // throttled attempts of one write before it counts as failed
-	maxTransient       = 4  // other errors of one write/read before it counts as failed
-)
+// writeWorkers is the number of concurrent writes per segment.
+const writeWorkers = 8
 
 // runSegment migrates one scan segment from cursor (nil: its start) as a
 // two-stage pipeline, so that reading and writing overlap: a goroutine
@@ -239,7 +235,7 @@ func pick(vals ...int) int {
 
 // scanPage reads one page, retrying throttles and transient errors.
 func (m *migrator) scanPage(ctx context.Context, req ScanRequest) (Page, error) {
-	return scanRetry(ctx, m.store, req)
+	return ScanRetry(ctx, m.sc.ClockOrSystem(), m.store, req)
 }
 
 // writePage writes the page's planned updates (or, in dry-run, records
@@ -383,10 +379,9 @@ func (m *migrator) writeParallel(ctx context.Context, seg int, ext *externalTran
 	}
 }
 
-// sleepCtx waits d on the monotonic clock. Only waits paced by a real
-// store use it: the write limiter's token bucket and the scan and import
-// retries (scanRetry, putRetry), which take no session Clock; the
-// engine's own waits go through sleep and the session's Clock.
+// sleepCtx waits d on the monotonic clock. Only the write limiter's token
+// bucket uses it (see WriteLimiter.Wait); every other wait goes through
+// sleep and the session's Clock.
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -396,10 +391,4 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// backoff is an exponential delay capped at 2 s.
-func backoff(attempt int) time.Duration {
-	d := 20 * time.Millisecond << min(attempt, 7)
-	return min(d, 2*time.Second)
 }

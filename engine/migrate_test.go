@@ -134,7 +134,7 @@ func TestMigrateResumeExactlyOnce(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			sc := r.stepContext("bump")
 			sc.Journal = &cancelJournal{Journal: r.j, n: crashAfter, cancel: cancel}
-			if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
+			if _, err := executorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
 				t.Fatalf("interrupted run error = %v, want context.Canceled", err)
 			}
 			cps, err := r.j.Checkpoints(r.ctx, r.session.ID, "bump")
@@ -173,7 +173,7 @@ func TestMigrateResumeKeepsSegmentation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sc := r.stepContext("bump")
 	sc.Journal = &cancelJournal{Journal: r.j, n: 9, cancel: cancel}
-	if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
+	if _, err := executorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run error = %v, want context.Canceled", err)
 	}
 	sc = r.stepContext("bump")

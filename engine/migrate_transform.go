@@ -344,9 +344,7 @@ func rollbackOrigins(ctx context.Context, sc *StepContext, version int64) (from 
 	if sc.Of == nil {
 		return nil, 0, false
 	}
-	var fwd struct {
-		FromVersions map[string]int64 `json:"from_versions"`
-	}
+	var fwd fromVersions
 	if raw, found := sc.Results[sc.Of.ID]; found && json.Unmarshal(raw, &fwd) == nil && fwd.FromVersions != nil {
 		from = fwd.FromVersions
 	} else if from = journaledOrigins(ctx, sc); from == nil {
@@ -359,6 +357,12 @@ func rollbackOrigins(ctx context.Context, sc *StepContext, version int64) (from 
 		}
 	}
 	return from, other, true
+}
+
+// fromVersions is the part of a migrate step's result and checkpoint data
+// that records the versions its items had before it wrote them.
+type fromVersions struct {
+	FromVersions map[string]int64 `json:"from_versions"`
 }
 
 // journaledOrigins reads the forward step's from_versions from the
@@ -380,21 +384,16 @@ func journaledOrigins(ctx context.Context, sc *StepContext) map[string]int64 {
 		}
 		switch ev.Kind {
 		case EvStepEnd:
-			var end struct {
-				Result struct {
-					FromVersions map[string]int64 `json:"from_versions"`
-				} `json:"result"`
-			}
-			if ev.Decode(&end) == nil && end.Result.FromVersions != nil {
-				ended = end.Result.FromVersions
+			end, err := DecodeAs[StepEnded](ev)
+			var res fromVersions
+			if err == nil && len(end.Result) > 0 && json.Unmarshal(end.Result, &res) == nil && res.FromVersions != nil {
+				ended = res.FromVersions
 			}
 		case EvCheckpoint: // newer than any earlier step.end
-			var cp struct {
-				Segment      int              `json:"segment"`
-				FromVersions map[string]int64 `json:"from_versions"`
-			}
-			if ev.Decode(&cp) == nil {
-				ended, perSeg[cp.Segment] = nil, cp.FromVersions
+			c, err := DecodeAs[Checkpointed](ev)
+			var cp fromVersions
+			if err == nil && json.Unmarshal(c.Data, &cp) == nil {
+				ended, perSeg[c.Segment] = nil, cp.FromVersions
 			}
 		}
 	}

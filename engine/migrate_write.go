@@ -51,7 +51,7 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *ex
 				m.itemFailed(seg, p.item, err)
 				return nil
 			}
-			if err := sleep(ctx, m.sc.clock(), backoff(throttles)); err != nil {
+			if err := sleep(ctx, m.sc.ClockOrSystem(), backoff(throttles)); err != nil {
 				return err
 			}
 		case errors.Is(err, ErrConditionFailed):
@@ -78,7 +78,7 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *ex
 				m.itemFailed(seg, p.item, err)
 				return nil
 			}
-			if err := sleep(ctx, m.sc.clock(), backoff(transient)); err != nil {
+			if err := sleep(ctx, m.sc.ClockOrSystem(), backoff(transient)); err != nil {
 				return err
 			}
 		}
@@ -130,7 +130,7 @@ func (m *migrator) rereadPlan(ctx context.Context, seg int, env *itemEnv, ext *e
 		if err == nil || ctx.Err() != nil || attempt >= maxTransient {
 			break
 		}
-		if err := sleep(ctx, m.sc.clock(), backoff(attempt)); err != nil {
+		if err := sleep(ctx, m.sc.ClockOrSystem(), backoff(attempt)); err != nil {
 			return p, true, err
 		}
 	}
@@ -201,7 +201,7 @@ func (m *migrator) warn(seg int, it Item, msg string, err error) {
 	if m.warned.Add(1) > maxJournaledFailures {
 		return
 	}
-	data := Warning{Message: msg, Key: keyString(KeyOf(it, m.key), m.key), Segment: &seg}
+	data := Warning{Message: msg, Key: KeyString(KeyOf(it, m.key), m.key), Segment: &seg}
 	if err != nil {
 		data.Error = m.redact(err.Error())
 	}

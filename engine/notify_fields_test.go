@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -21,10 +21,10 @@ func TestLintKnowsNotifyData(t *testing.T) {
 		return out
 	}
 	data, window := runbook.NotifyTemplateFields()
-	if got := names(engine.NotifyData{}); !slices.Equal(got, data) {
+	if got := names(steps.NotifyData{}); !slices.Equal(got, data) {
 		t.Errorf("NotifyData fields = %v, lint knows %v", got, data)
 	}
-	if got := names(engine.NotifyWindow{}); !slices.Equal(got, window) {
+	if got := names(steps.NotifyWindow{}); !slices.Equal(got, window) {
 		t.Errorf("NotifyWindow fields = %v, lint knows %v", got, window)
 	}
 }

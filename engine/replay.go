@@ -56,19 +56,15 @@ func (s *State) clone() State {
 type stepEnd = StepEnded
 
 // apply folds one event into the state.
+// A payload that does not decode folds as its zero value (what decoded
+// of it, for a field of the wrong type): replay never stops on one event.
 func (s *State) apply(ev Event) {
-	var d struct {
-		Attempt int     `json:"attempt"`
-		Reason  string  `json:"reason"`
-		Outcome Outcome `json:"outcome"`
-		Index   int     `json:"index"`
-	}
-	_ = ev.Decode(&d)
 	switch ev.Kind {
 	case EvSessionResume:
 		s.Outcome, s.Paused = OutcomeRunning, false
 	case EvSessionEnd:
-		s.Outcome, s.Current = d.Outcome, ""
+		e, _ := DecodeAs[SessionEnded](ev)
+		s.Outcome, s.Current = e.Outcome, ""
 	case EvPause:
 		s.Paused = true
 	case EvResume:
@@ -90,12 +86,12 @@ func (s *State) apply(ev Event) {
 	ms := ev.Time.UnixMilli()
 	switch ev.Kind {
 	case EvStepStart:
-		ss.Status, ss.Attempts, ss.Started, ss.Ended = StepRunning, d.Attempt, ms, 0
+		e, _ := DecodeAs[StepStarted](ev)
+		ss.Status, ss.Attempts, ss.Started, ss.Ended = StepRunning, e.Attempt, ms, 0
 		ss.Error, ss.Reason, ss.Result = "", "", nil
 		s.Current = ss.Step.ID
 	case EvStepEnd:
-		var e stepEnd
-		_ = ev.Decode(&e)
+		e, _ := DecodeAs[StepEnded](ev)
 		ss.Status, ss.Ended, ss.Error, ss.Result = e.Status, ms, e.Error, e.Result
 		ss.Unmet = e.Unmet
 		if e.Reason != "" {
@@ -105,14 +101,17 @@ func (s *State) apply(ev Event) {
 			s.Current = ""
 		}
 	case EvStepSkip:
-		ss.Status, ss.Reason, ss.OperatorSkip = StepSkipped, d.Reason, true
+		e, _ := DecodeAs[StepSkip](ev)
+		ss.Status, ss.Reason, ss.OperatorSkip = StepSkipped, e.Reason, true
 	case EvStepMarkDone:
-		ss.Status, ss.Reason = StepDone, d.Reason
+		e, _ := DecodeAs[StepMarkDone](ev)
+		ss.Status, ss.Reason = StepDone, e.Reason
 	case EvInterrupted:
 		ss.Status = StepInterrupted
 	case EvStepRetry:
 		ss.Status = StepPending
 	case EvCheck:
+		d, _ := DecodeAs[CheckTicked](ev)
 		if d.Index >= 0 && d.Index < len(ss.Step.Checklist) && !slices.Contains(ss.Checked, d.Index) {
 			ss.Checked = append(ss.Checked, d.Index)
 		}
@@ -128,8 +127,7 @@ func (s *State) applyRollback(ev Event, ss *StepState) {
 	case EvStepStart:
 		s.Current = ev.Step
 	case EvStepEnd:
-		var e stepEnd
-		_ = ev.Decode(&e)
+		e, _ := DecodeAs[StepEnded](ev)
 		if e.Status == StepDone {
 			ss.Status = StepRolledBack
 		}
@@ -139,10 +137,7 @@ func (s *State) applyRollback(ev Event, ss *StepState) {
 		s.Current = ""
 	case EvStepSkip:
 		// The operator chose not to undo it: it is not undone again on resume.
-		var r struct {
-			Reason string `json:"reason"`
-		}
-		_ = ev.Decode(&r)
+		r, _ := DecodeAs[StepSkip](ev)
 		ss.Status, ss.Reason = StepRolledBack, "rollback skipped: "+r.Reason
 	}
 }
@@ -210,10 +205,7 @@ func journaledVars(events []Event, rb *runbook.Runbook) (vars map[string]string,
 		if ev.Kind != EvSessionStart {
 			continue
 		}
-		var d struct {
-			Vars map[string]string `json:"vars"`
-		}
-		if err := ev.Decode(&d); err == nil && d.Vars != nil {
+		if d, err := DecodeAs[SessionStarted](ev); err == nil && d.Vars != nil {
 			return d.Vars, true
 		}
 		vars = make(map[string]string, len(rb.Vars))

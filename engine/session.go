@@ -109,7 +109,8 @@ type Config struct {
 	// WorkDir holds backups and exports (default: a directory next to the journal).
 	WorkDir string
 	// Steps are the step kinds the session can run, each with its
-	// executor and traits (nil: DefaultSteps()).
+	// executor and traits. Required: engine/steps.Default() builds the
+	// built-in table (engine cannot import it).
 	Steps StepKinds
 	// StepByStep asks before each automated step whether to run it or
 	// skip it with a reason (run --step), like ansible-playbook --step.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -126,7 +127,7 @@ func newHarness(t *testing.T, src string, p *tablePrompter) *harness {
 	h := &harness{t: t, j: openJournal(t), p: p, stdout: &bytes.Buffer{}}
 	h.cfg = engine.Config{
 		Runbook: parseRunbook(t, src), Env: "test", Mode: engine.ModeLive, Operator: "alice",
-		Journal: h.j, Prompter: p, Stdout: h.stdout, WorkDir: t.TempDir(),
+		Journal: h.j, Prompter: p, Stdout: h.stdout, WorkDir: t.TempDir(), Steps: steps.Default(),
 		Getenv: func(string) string { return "" },
 	}
 	return h

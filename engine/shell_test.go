@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
 func TestShellEnvCwdAndChunking(t *testing.T) {
@@ -62,7 +63,7 @@ func TestShellTimeoutKillsProcessGroup(t *testing.T) {
 	}{
 		{"sigterm", `sleep 30 & echo $! > child.pid; wait`, 0},
 		// The shell and its child ignore SIGTERM: SIGKILL follows after KillGrace.
-		{"sigkill after grace", `trap "" TERM; sleep 30 & echo $! > child.pid; wait; wait`, engine.KillGrace},
+		{"sigkill after grace", `trap "" TERM; sleep 30 & echo $! > child.pid; wait; wait`, steps.KillGrace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -259,10 +259,7 @@ func EndedOutcome(events []Event) Outcome {
 		case EvSessionResume:
 			out = OutcomeRunning
 		case EvSessionEnd:
-			var d struct {
-				Outcome Outcome `json:"outcome"`
-			}
-			if err := ev.Decode(&d); err == nil {
+			if d, err := DecodeAs[SessionEnded](ev); err == nil {
 				out = d.Outcome
 			}
 		}
@@ -354,6 +351,8 @@ func withDefaults(cfg Config) (Config, error) {
 		return cfg, fmt.Errorf("%w: no prompter", ErrConfig)
 	case cfg.Operator == "":
 		return cfg, fmt.Errorf("%w: no operator: set --operator or $LOCKSTEP_OPERATOR", ErrConfig)
+	case cfg.Steps == nil:
+		return cfg, fmt.Errorf("%w: no step kinds: set Config.Steps (steps.Default() for the built-in ones)", ErrConfig)
 	}
 	if cfg.Mode == "" {
 		cfg.Mode = ModeLive
@@ -362,9 +361,6 @@ func withDefaults(cfg Config) (Config, error) {
 	case ModeLive, ModeRehearsal, ModeDryRun:
 	default:
 		return cfg, fmt.Errorf("%w: unknown mode %q (want live, rehearsal or dry-run)", ErrConfig, cfg.Mode)
-	}
-	if cfg.Steps == nil {
-		cfg.Steps = DefaultSteps()
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}

@@ -265,9 +265,10 @@ func (s *Session) operatorSkip(ctx context.Context, id, reason string) *halt {
 // longer offered (skip, abort or roll back remain).
 const MaxAttempts = 10
 
-// maxAsks bounds how often an invalid answer is asked again; a front end
+// MaxAsks bounds how often an invalid answer is asked again (by the session
+// and by the executors in engine/steps); a front end
 // replaying an answers file would otherwise loop forever.
-const maxAsks = 3
+const MaxAsks = 3
 
 // onFailed asks what to do about a failed step: retry, skip with a
 // reason, abort or roll back.
@@ -319,7 +320,7 @@ func (s *Session) autoResume(step *runbook.Step) string {
 // askAction asks p until the answer is one of allowed with the reason it
 // needs, journals the choice and returns it. A halt ends the run loop.
 func (s *Session) askAction(ctx context.Context, id string, p Prompt, allowed []Action) (Action, *halt) {
-	for range maxAsks {
+	for range MaxAsks {
 		ans, err := s.ask(ctx, p)
 		if err != nil {
 			if h := s.haltFor(ctx, err); h != nil {

@@ -18,29 +18,18 @@ type StepKind struct {
 }
 
 // StepKinds is the table of the step kinds a session can run, by kind.
-// Config.Steps passes one in; DefaultSteps builds the built-in one.
+// Config.Steps passes one in; engine/steps.Default builds the built-in one.
 type StepKinds map[runbook.Kind]StepKind
 
-// DefaultSteps returns a new table of the built-in step kinds.
-func DefaultSteps() StepKinds {
+// InEngineSteps returns the built-in step kinds whose executors still live
+// in package engine (estimate, migrate, lock, unlock: they share migrate's
+// planning and the session's leases); engine/steps.Default adds the others
+// to it. Use steps.Default to build a Config.
+func InEngineSteps() StepKinds {
 	return StepKinds{
-		runbook.KindManual:       {Executor: ExecutorFunc(runManual), RerunSafe: true},
-		runbook.KindShell:        {Executor: ExecutorFunc(runShell)},
-		runbook.KindSQL:          {Executor: ExecutorFunc(runSQL)},
-		runbook.KindDecision:     {Executor: ExecutorFunc(runDecision), RerunSafe: true},
-		runbook.KindApproval:     {Executor: ExecutorFunc(runApproval), RerunSafe: true},
-		runbook.KindNotify:       {Executor: ExecutorFunc(runNotify)},
-		runbook.KindEstimate:     {Executor: ExecutorFunc(runEstimate), Data: true, RerunSafe: true},
-		runbook.KindBackup:       {Executor: ExecutorFunc(runBackup), Data: true, DryRunSkipped: true},
-		runbook.KindRestoreDrill: {Executor: ExecutorFunc(runDrill), Data: true, DryRunSkipped: true},
-		runbook.KindMigrate:      {Executor: MigrateExecutor{}, Data: true},
-		runbook.KindVerify:       {Executor: ExecutorFunc(runVerify), Data: true, RerunSafe: true},
-		runbook.KindLock:         {Executor: ExecutorFunc(runLock), DryRunSkipped: true},
-		runbook.KindUnlock:       {Executor: ExecutorFunc(runUnlock), DryRunSkipped: true},
-		runbook.KindWait:         {Executor: ExecutorFunc(runWait), DryRunSkipped: true, RerunSafe: true},
+		runbook.KindEstimate: {Executor: ExecutorFunc(runEstimate), Data: true, RerunSafe: true},
+		runbook.KindMigrate:  {Executor: MigrateExecutor{}, Data: true},
+		runbook.KindLock:     {Executor: ExecutorFunc(runLock), DryRunSkipped: true},
+		runbook.KindUnlock:   {Executor: ExecutorFunc(runUnlock), DryRunSkipped: true},
 	}
 }
-
-// ExecutorFor returns the built-in executor for kind, or nil: for tests
-// and tools that run one step outside a session.
-func ExecutorFor(kind runbook.Kind) Executor { return DefaultSteps()[kind].Executor }

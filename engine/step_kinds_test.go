@@ -2,16 +2,19 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // TestConfigSteps: a session runs the step kinds of Config.Steps, each
-// kind's executor and traits from one table entry; nil is DefaultSteps.
+// kind's executor and traits from one table entry; a nil table is a
+// configuration error.
 func TestConfigSteps(t *testing.T) {
 	t.Parallel()
 	src := header + `
@@ -21,9 +24,9 @@ phases:
       - {id: sh, kind: shell, with: {run: "exit 3"}}
 `
 	replaced := func(k engine.StepKind) engine.StepKinds {
-		steps := engine.DefaultSteps()
-		steps[runbook.KindShell] = k
-		return steps
+		kinds := steps.Default()
+		kinds[runbook.KindShell] = k
+		return kinds
 	}
 	custom := engine.ExecutorFunc(func(context.Context, *engine.StepContext) (any, error) { return "custom", nil })
 	tests := []struct {
@@ -34,7 +37,7 @@ phases:
 		wantStatus string
 		wantEnd    string // in the step.end event
 	}{
-		{"nil is the default table", engine.ModeLive, nil, engine.OutcomeAborted, "failed", "exit"},
+		{"the default table", engine.ModeLive, steps.Default(), engine.OutcomeAborted, "failed", "exit"},
 		{"the table's executor runs", engine.ModeLive, replaced(engine.StepKind{Executor: custom}),
 			engine.OutcomeCompleted, "done", "custom"},
 		{"a kind missing from the table", engine.ModeLive, engine.StepKinds{},
@@ -53,5 +56,25 @@ phases:
 				t.Errorf("Run()=%q, step.end %v; want %q, status %q, containing %q\n%s", got, end, tt.want, tt.wantStatus, tt.wantEnd, h.dump())
 			}
 		})
+	}
+}
+
+// TestConfigStepsRequired: engine cannot import engine/steps, so a Config
+// without a step table is refused by Start and Resume instead of running
+// nothing.
+func TestConfigStepsRequired(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, header+`
+phases:
+  - name: p
+    steps:
+      - {id: m, kind: manual, text: "do it"}
+`, answers(nil))
+	h.cfg.Steps = nil
+	if _, err := engine.Start(context.Background(), h.cfg); !errors.Is(err, engine.ErrConfig) || !strings.Contains(err.Error(), "Config.Steps") {
+		t.Errorf("Start() error = %v, want ErrConfig naming Config.Steps", err)
+	}
+	if _, err := engine.Resume(context.Background(), h.cfg, "any"); !errors.Is(err, engine.ErrConfig) || !strings.Contains(err.Error(), "Config.Steps") {
+		t.Errorf("Resume() error = %v, want ErrConfig naming Config.Steps", err)
 	}
 }

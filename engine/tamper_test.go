@@ -42,7 +42,7 @@ func TestMigrateResumeRefusesUnvouchedCheckpoints(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			sc := r.stepContext("bump")
 			sc.Journal = &cancelJournal{Journal: r.j, n: 8, cancel: cancel}
-			if _, err := engine.ExecutorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
+			if _, err := executorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
 				t.Fatalf("interrupted run error = %v, want context.Canceled", err)
 			}
 			db := r.journalDB(t)

@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
 func TestVerifyAfterMigration(t *testing.T) {
 	t.Parallel()
-	steps := splitSteps + `      - {id: snapshot, kind: backup}
+	src := splitSteps + `      - {id: snapshot, kind: backup}
       - {id: none-left, kind: verify, with: {expect_none: "item.address != nil && (item.v == nil || item.v < 3)", backup: snapshot}}
       - {id: sampled, kind: verify, with: {sample: 50, assert: 'item.address == nil || item.street_name != nil'}}
 `
@@ -26,7 +26,7 @@ func TestVerifyAfterMigration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newSQLiteRig(t, dataRunbook(t, 3, "", steps), 500)
+			r := newSQLiteRig(t, dataRunbook(t, 3, "", src), 500)
 			backupOf(t, r)
 			if tt.migrate {
 				if _, err := r.run(r.stepContext("backfill")); err != nil {
@@ -35,13 +35,13 @@ func TestVerifyAfterMigration(t *testing.T) {
 			}
 			res, err := r.run(r.stepContext("none-left"))
 			if tt.wantErr != "" {
-				if !errors.Is(err, engine.ErrVerifyFailed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "id=1") {
+				if !errors.Is(err, steps.ErrVerifyFailed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "id=1") {
 					t.Fatalf("verify error = %v, want %q listing keys", err, tt.wantErr)
 				}
 			} else if err != nil {
 				t.Fatalf("verify: %v", err)
 			}
-			vr := res.(engine.VerifyStepResult)
+			vr := res.(steps.VerifyStepResult)
 			if vr.ExpectNone.Matching != tt.matching || vr.ExpectNone.Scanned != 500 || len(vr.ExpectNone.Keys) > 10 {
 				t.Errorf("expect_none = %+v, want %d matching of 500", vr.ExpectNone, tt.matching)
 			}
@@ -52,7 +52,7 @@ func TestVerifyAfterMigration(t *testing.T) {
 			if (err != nil) != (tt.failed > 0) {
 				t.Fatalf("assert error = %v, want failure %t", err, tt.failed > 0)
 			}
-			ar := res.(engine.VerifyStepResult).Assert
+			ar := res.(steps.VerifyStepResult).Assert
 			if ar.Sampled != 50 || ar.Failed != tt.failed {
 				t.Errorf("assert = %+v, want 50 sampled, %d failed", ar, tt.failed)
 			}

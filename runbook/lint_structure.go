@@ -110,7 +110,7 @@ func (l *linter) roleHolders() {
 	}
 }
 
-// notifyFields are the fields a notify template's data has (engine.NotifyData),
+// notifyFields are the fields a notify template's data has (engine/steps.NotifyData),
 // and those of its Window; an engine test keeps them equal.
 var (
 	notifyFields = []string{"Title", "Name", "Version", "Env", "Mode", "Operator", "Vars", "Steps", "Estimate", "Window"}

@@ -49,6 +49,13 @@ forbid ./engine/timeline "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$m
 # no UI library or driver.
 forbid ./engine/timeline/htmlreport "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|steps|fleet)(/|$)" \
 	"engine/timeline/htmlreport reads events only: engine and engine/timeline, no UI, store, journal or driver"
+# engine/steps holds the built-in step kinds' executors: it reaches the
+# session through engine.StepContext and the stores through engine's ports,
+# so of this module it may use engine and runbook only, and no UI library or
+# driver. engine never imports it (the ./engine rule above), so cmd passes
+# steps.Default() in engine.Config.Steps.
+forbid ./engine/steps/... "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|timeline|fleet)(/|$)" \
+	"engine/steps runs steps through engine's ports: engine and runbook, no UI, store, journal or driver"
 forbid ./tui/... "$drivers|$mod/(engine/store|engine/journal|cmd)" "tui never imports a store, the journal driver or the AWS SDK"
 
 if [ $fail -ne 0 ]; then exit 1; fi

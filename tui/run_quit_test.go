@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -25,7 +26,7 @@ func TestRunQuitWhileRunningIsJournaled(t *testing.T) {
 	in, keys := io.Pipe()
 	defer keys.Close()
 	out, seen := &syncBuffer{}, &events{}
-	cfg := engine.Config{Runbook: rb, Env: "staging", Operator: "alice", Journal: j, Stdout: io.Discard, Observer: seen.observe}
+	cfg := engine.Config{Runbook: rb, Env: "staging", Operator: "alice", Journal: j, Stdout: io.Discard, Observer: seen.observe, Steps: steps.Default()}
 	done := goRun(Options{Config: cfg, Input: in, Output: out})
 	until(t, "slow to print", func() bool { return seen.has(engine.EvOutput, "slow") }, nil)
 	io.WriteString(keys, "q")
@@ -66,7 +67,7 @@ func TestRunTickIsJournaledAtOnce(t *testing.T) {
 	in, keys := io.Pipe()
 	defer keys.Close()
 	out, seen := &syncBuffer{}, &events{}
-	cfg := engine.Config{Runbook: rb, Env: "staging", Operator: "alice", Journal: newMemJournal(), Stdout: io.Discard, Observer: seen.observe}
+	cfg := engine.Config{Runbook: rb, Env: "staging", Operator: "alice", Journal: newMemJournal(), Stdout: io.Discard, Observer: seen.observe, Steps: steps.Default()}
 	done := goRun(Options{Config: cfg, Input: in, Output: out})
 	waitFor(t, out, "Tick each item")
 	time.Sleep(keyGuard + 50*time.Millisecond)

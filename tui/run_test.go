@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -261,7 +262,7 @@ func TestRunWithEngine(t *testing.T) {
 	out := &syncBuffer{}
 	seen := &events{}
 	cfg := engine.Config{Runbook: manualRunbook(), Env: "staging", Mode: engine.ModeRehearsal,
-		Operator: "alice", Journal: newMemJournal(), Stdout: io.Discard, Observer: seen.observe}
+		Operator: "alice", Journal: newMemJournal(), Stdout: io.Discard, Observer: seen.observe, Steps: steps.Default()}
 	done := goRun(Options{Config: cfg, Input: in, Output: out})
 	until(t, "deploy-reader to start", func() bool { return seen.has(engine.EvStepStart, "deploy-reader") }, nil)
 	until(t, "the checklist to be ticked", func() bool { return seen.has(engine.EvStepEnd, "deploy-reader") },
@@ -301,7 +302,7 @@ func TestRunQuitIsResumable(t *testing.T) {
 	in, keys := io.Pipe()
 	defer keys.Close()
 	out := &syncBuffer{}
-	cfg := engine.Config{Runbook: manualRunbook(), Env: "staging", Operator: "alice", Journal: newMemJournal(), Stdout: io.Discard}
+	cfg := engine.Config{Runbook: manualRunbook(), Env: "staging", Operator: "alice", Journal: newMemJournal(), Stdout: io.Discard, Steps: steps.Default()}
 	done := goRun(Options{Config: cfg, Input: in, Output: out})
 	waitFor(t, out, "Deployed")
 	time.Sleep(keyGuard + 50*time.Millisecond) // a new prompt ignores keys for a moment
@@ -329,7 +330,7 @@ func TestRunResumeKeepsTicks(t *testing.T) {
 	rb := manualRunbook()
 	rb.Phases[0].Steps[0].Checklist = []string{"Deployed", "Error rate normal"}
 	j := newMemJournal()
-	cfg := engine.Config{Runbook: rb, Env: "staging", Operator: "alice", Journal: j, Stdout: io.Discard}
+	cfg := engine.Config{Runbook: rb, Env: "staging", Operator: "alice", Journal: j, Stdout: io.Discard, Steps: steps.Default()}
 	run := func(resumeID string, drive func(keys io.Writer, out *syncBuffer, seen *events)) runResult {
 		t.Helper()
 		in, keys := io.Pipe()

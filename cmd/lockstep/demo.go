@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/internal/demo"
 	"github.com/lockstep-run/lockstep/tui/plain"
 )
@@ -104,6 +105,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	cfg := engine.Config{
 		Runbook: rb, Env: "demo", Mode: engine.ModeLive, Operator: operator, Journal: j,
 		Stores: openStore(getenv), Publisher: newPublisher(), Getenv: getenv, Stdout: f.Out, WorkDir: filepath.Join(dir, "work"),
+		Steps: steps.Default(),
 	}
 	err = runSession(ctx, f, sessionRequest{cfg: cfg, plain: opts.Plain, answers: answers,
 		resumeArgs: journalArg(journalPath)})

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
 // TestRunNotifySNS: `lockstep run` wires the SNS publisher in, so a notify
@@ -58,7 +59,7 @@ func TestRunNotifySNS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res engine.NotifyResult
+	var res steps.NotifyResult
 	for _, ev := range evs {
 		if ev.Kind == engine.EvStepEnd && ev.Step == "announce" {
 			var d struct{ Result json.RawMessage }

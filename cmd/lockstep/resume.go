@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -121,7 +122,7 @@ func runResume(ctx context.Context, opts *resumeOptions) error {
 	}
 	cfg := engine.Config{
 		Runbook: rb, Operator: operator, Vars: vars, Yes: opts.Yes, StepByStep: opts.Step, Journal: j, Stores: openStore(getenv),
-		Publisher: newPublisher(), Getenv: getenv, Stdout: f.Out, WorkDir: workDir(j),
+		Publisher: newPublisher(), Getenv: getenv, Stdout: f.Out, WorkDir: workDir(j), Steps: steps.Default(),
 	}
 	err = runSession(ctx, f, sessionRequest{cfg: cfg, resumeID: id, plain: opts.Plain || answers != nil, answers: answers,
 		yes: opts.Yes, resumeArgs: journalArg(opts.JournalPath)})

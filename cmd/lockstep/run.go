@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/notify/sns"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/runbook"
 	"github.com/lockstep-run/lockstep/tui"
 )
@@ -140,6 +141,7 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	cfg := engine.Config{
 		Runbook: rb, Env: env.Name, Mode: mode, Operator: operator, Vars: vars, Yes: opts.Yes, StepByStep: opts.Step,
 		Journal: j, Stores: openStore(f.Getenv), Publisher: newPublisher(), Getenv: f.Getenv, Stdout: f.Out, WorkDir: workDir(j),
+		Steps: steps.Default(),
 	}
 	return runSession(ctx, f, sessionRequest{cfg: cfg, plain: opts.Plain || answers != nil, answers: answers, yes: opts.Yes,
 		resumeArgs: journalArg(opts.JournalPath)})

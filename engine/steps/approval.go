@@ -1,26 +1,27 @@
-package engine
+package steps
 
 import (
 	"context"
 	"fmt"
+	"github.com/lockstep-run/lockstep/engine"
 	"slices"
 )
 
 // runApproval asks a holder of the step's role to approve with a reason.
 // Same in every mode.
-func runApproval(ctx context.Context, sc *StepContext) (any, error) {
+func runApproval(ctx context.Context, sc *engine.StepContext) (any, error) {
 	role := ""
 	if sc.Step.Approval != nil {
 		role = sc.Step.Approval.Role
 	}
 	holders := sc.Runbook.Roles.Holders(role)
 	if len(holders) == 0 {
-		return nil, fmt.Errorf("approval %s: %w: role %q has no holders in roles:", sc.Step.ID, ErrConfig, role)
+		return nil, fmt.Errorf("approval %s: %w: role %q has no holders in roles:", sc.Step.ID, engine.ErrConfig, role)
 	}
-	ans, err := askValid(ctx, sc, Prompt{
-		Kind: PromptApproval, Title: fmt.Sprintf("%s: approval by the %s role", sc.Step.ID, role),
+	ans, err := askValid(ctx, sc, engine.Prompt{
+		Kind: engine.PromptApproval, Title: fmt.Sprintf("%s: approval by the %s role", sc.Step.ID, role),
 		Text: sc.Step.Text, Role: role, Holders: holders, Key: sc.Step.ID + ".approve",
-	}, func(a Answer) string {
+	}, func(a engine.Answer) string {
 		switch {
 		case !slices.Contains(holders, a.Approver):
 			return fmt.Sprintf("%q does not hold the %s role (holders: %v)", a.Approver, role, holders)
@@ -32,8 +33,8 @@ func runApproval(ctx context.Context, sc *StepContext) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("approval %s: %w", sc.Step.ID, err)
 	}
-	data := Approved{Approver: ans.Approver, Role: role, Reason: ans.Reason}
-	if err := sc.Emit(NewEvent("", data)); err != nil {
+	data := engine.Approved{Approver: ans.Approver, Role: role, Reason: ans.Reason}
+	if err := sc.Emit(engine.NewEvent("", data)); err != nil {
 		return nil, err
 	}
 	return data, nil

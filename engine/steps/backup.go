@@ -1,10 +1,11 @@
-package engine
+package steps
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lockstep-run/lockstep/engine"
 	"path/filepath"
 	"regexp"
 	"time"
@@ -13,26 +14,26 @@ import (
 // BackupResult is the result of a backup step (journaled with step.end);
 // restore-drill and verify find the manifest through it.
 type BackupResult struct {
-	Manifest    string      `json:"manifest"` // path of manifest.json
-	Export      string      `json:"export"`   // path of items.jsonl.gz
-	Table       string      `json:"table"`
-	ItemCount   int64       `json:"item_count"`
-	Bytes       int64       `json:"bytes"`
-	GzipBytes   int64       `json:"gzip_bytes"`
-	SHA256      string      `json:"sha256"`
-	Checksum    string      `json:"checksum"` // ChecksumMethod
-	Native      *BackupInfo `json:"native,omitempty"`
-	NativeError string      `json:"native_error,omitempty"`
-	PITR        *PITRStatus `json:"pitr,omitempty"`
-	ElapsedMS   int64       `json:"elapsed_ms"`
+	Manifest    string             `json:"manifest"` // path of manifest.json
+	Export      string             `json:"export"`   // path of items.jsonl.gz
+	Table       string             `json:"table"`
+	ItemCount   int64              `json:"item_count"`
+	Bytes       int64              `json:"bytes"`
+	GzipBytes   int64              `json:"gzip_bytes"`
+	SHA256      string             `json:"sha256"`
+	Checksum    string             `json:"checksum"` // ChecksumMethod
+	Native      *engine.BackupInfo `json:"native,omitempty"`
+	NativeError string             `json:"native_error,omitempty"`
+	PITR        *engine.PITRStatus `json:"pitr,omitempty"`
+	ElapsedMS   int64              `json:"elapsed_ms"`
 }
 
 // runBackup takes a native backup when the store supports it (a failure
 // there is a warning: the logical export still runs), journals the PITR
 // status, then exports every item to gzipped JSON lines plus a manifest.
-func runBackup(ctx context.Context, sc *StepContext) (any, error) {
+func runBackup(ctx context.Context, sc *engine.StepContext) (any, error) {
 	start := time.Now()
-	st, err := openStore(ctx, sc)
+	st, err := sc.EnvStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +43,7 @@ func runBackup(ctx context.Context, sc *StepContext) (any, error) {
 	}
 	res := BackupResult{Table: info.Table, Checksum: ChecksumMethod}
 	spec := sc.Step.Backup
-	if nb, ok := st.(NativeBackuper); ok {
+	if nb, ok := st.(engine.NativeBackuper); ok {
 		if spec == nil || spec.Native {
 			if err := nativeBackup(ctx, sc, nb, info, &res); err != nil {
 				return nil, err
@@ -50,7 +51,7 @@ func runBackup(ctx context.Context, sc *StepContext) (any, error) {
 		}
 		if p, err := nb.PITRStatus(ctx); err == nil {
 			res.PITR = &p
-			_ = emitOutput(sc, fmt.Sprintf("point-in-time recovery: enabled=%t", p.Enabled))
+			_ = sc.EmitOutput(fmt.Sprintf("point-in-time recovery: enabled=%t", p.Enabled))
 		}
 	}
 	dir := filepath.Join(sc.WorkDir, "backups", safeName(sc.Session.ID+"-"+sc.Step.ID))
@@ -65,20 +66,20 @@ func runBackup(ctx context.Context, sc *StepContext) (any, error) {
 		}
 		dir = filepath.Join(base, safeName(sc.Session.ID+"-"+sc.Step.ID))
 	}
-	if err := emitOutput(sc, fmt.Sprintf("exporting %s (about %d items) to %s", info.Table, info.ItemCount, dir)); err != nil {
+	if err := sc.EmitOutput(fmt.Sprintf("exporting %s (about %d items) to %s", info.Table, info.ItemCount, dir)); err != nil {
 		return nil, err
 	}
-	prog := newItemProgress(sc, info.ItemCount)
-	man, path, err := exportTable(ctx, countingStore{st, prog}, info, dir)
+	prog := engine.NewItemProgress(sc, info.ItemCount)
+	man, path, err := exportTable(ctx, sc.ClockOrSystem(), prog.Counting(st), info, dir)
 	if err != nil {
 		return nil, fmt.Errorf("backup %s: %w", sc.Step.ID, err)
 	}
-	prog.finish()
+	prog.Finish()
 	res.Manifest, res.Export = path, filepath.Join(dir, man.File)
 	res.ItemCount, res.Bytes, res.GzipBytes, res.SHA256 = man.ItemCount, man.Bytes, man.GzipBytes, man.SHA256
 	res.ElapsedMS = time.Since(start).Milliseconds()
 	if sc.Emit != nil {
-		if err := sc.Emit(NewEvent(sc.Step.ID, Result{man})); err != nil {
+		if err := sc.Emit(engine.NewEvent(sc.Step.ID, engine.Result{Value: man})); err != nil {
 			return nil, err
 		}
 	}
@@ -87,18 +88,18 @@ func runBackup(ctx context.Context, sc *StepContext) (any, error) {
 
 // nativeBackup asks the store for a server-side backup; an unsupported or
 // failed one is journaled as a warning.
-func nativeBackup(ctx context.Context, sc *StepContext, nb NativeBackuper, info TableInfo, res *BackupResult) error {
-	name := safeName(fmt.Sprintf("%s-%s-%s", info.Table, sc.Step.ID, sc.clock().Now().UTC().Format("20060102T150405Z")))
+func nativeBackup(ctx context.Context, sc *engine.StepContext, nb engine.NativeBackuper, info engine.TableInfo, res *BackupResult) error {
+	name := safeName(fmt.Sprintf("%s-%s-%s", info.Table, sc.Step.ID, sc.ClockOrSystem().Now().UTC().Format("20060102T150405Z")))
 	bi, err := nb.CreateBackup(ctx, name)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		res.NativeError = err.Error()
-		return emitWarning(sc, Warning{Message: "native backup unavailable; continuing with the logical export", Error: err.Error()})
+		return sc.EmitWarning(engine.Warning{Message: "native backup unavailable; continuing with the logical export", Error: err.Error()})
 	}
 	res.Native = &bi
-	return emitOutput(sc, fmt.Sprintf("native backup %s: %s", bi.Name, bi.Status))
+	return sc.EmitOutput(fmt.Sprintf("native backup %s: %s", bi.Name, bi.Status))
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
@@ -107,7 +108,7 @@ var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 func safeName(s string) string { return unsafeChars.ReplaceAllString(s, "_") }
 
 // backupResult finds the result of backup step id among sc.Results.
-func backupResult(sc *StepContext, id string) (BackupResult, error) {
+func backupResult(sc *engine.StepContext, id string) (BackupResult, error) {
 	var r BackupResult
 	raw, ok := sc.Results[id]
 	if !ok {

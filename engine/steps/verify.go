@@ -1,17 +1,15 @@
-package engine
+package steps
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lockstep-run/lockstep/engine"
 	"strings"
 )
 
-// Verify limits.
-const (
-	maxListedKeys       = 10
-	defaultVerifySample = 1000
-)
+// defaultVerifySample is how many items an assert checks without a sample.
+const defaultVerifySample = 1000
 
 // ErrVerifyFailed marks a verify step whose checks did not hold.
 var ErrVerifyFailed = errors.New("verification failed")
@@ -54,12 +52,12 @@ type CountOutcome struct {
 // runVerify runs expect_none (full scan), assert (sample) and the backup
 // count comparison; a count difference is a warning (the application may
 // have written meanwhile), the two others fail the step.
-func runVerify(ctx context.Context, sc *StepContext) (any, error) {
+func runVerify(ctx context.Context, sc *engine.StepContext) (any, error) {
 	spec := sc.Step.Verify
 	if spec == nil {
 		return nil, fmt.Errorf("verify %s: no spec", sc.Step.ID)
 	}
-	st, err := openStore(ctx, sc)
+	st, err := sc.EnvStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -87,13 +85,13 @@ func runVerify(ctx context.Context, sc *StepContext) (any, error) {
 	}
 	res.Passed = len(fails) == 0
 	if sc.Emit != nil {
-		_ = sc.Emit(NewEvent(sc.Step.ID, Result{res}))
+		_ = sc.Emit(engine.NewEvent(sc.Step.ID, engine.Result{Value: res}))
 	}
 	if !res.Passed {
-		if sc.Mode == ModeDryRun {
+		if sc.Mode == engine.ModeDryRun {
 			// A dry-run migrated nothing, so its verification reports what a
 			// live run would have to fix instead of stopping the rehearsal.
-			_ = emitWarning(sc, Warning{Message: "dry-run: verification would fail: " + strings.Join(fails, "; ")})
+			_ = sc.EmitWarning(engine.Warning{Message: "dry-run: verification would fail: " + strings.Join(fails, "; ")})
 			return res, nil
 		}
 		return res, fmt.Errorf("verify %s: %w: %s", sc.Step.ID, ErrVerifyFailed, strings.Join(fails, "; "))
@@ -102,16 +100,16 @@ func runVerify(ctx context.Context, sc *StepContext) (any, error) {
 }
 
 // verifyScan does one full scan for expect_none and the current count.
-func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, res *VerifyStepResult) ([]string, error) {
+func verifyScan(ctx context.Context, sc *engine.StepContext, st engine.Store, info engine.TableInfo, res *VerifyStepResult) ([]string, error) {
 	spec := sc.Step.Verify
-	env := newItemEnv(sc, spec.ExpectNone)
+	env := engine.NewItemEnv(sc, spec.ExpectNone)
 	var count int64
 	var en *ExpectNoneOutcome
 	if spec.ExpectNone != nil {
 		en = &ExpectNoneOutcome{Expr: spec.ExpectNone.Source}
 	}
-	prog := newItemProgress(sc, info.ItemCount)
-	err := scanAllConsistent(ctx, countingStore{st, prog}, dataSegments, 0, func(items []Item) error {
+	prog := engine.NewItemProgress(sc, info.ItemCount)
+	err := engine.ScanAllConsistent(ctx, sc.ClockOrSystem(), prog.Counting(st), engine.DataSegments, 0, func(items []engine.Item) error {
 		count += int64(len(items))
 		if en == nil {
 			return nil
@@ -119,7 +117,7 @@ func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, 
 		for _, it := range items {
 			// An item the expression fails on counts as matching: verify
 			// cannot tell that it is done, so it does not pass.
-			ok, err := env.evalBool(spec.ExpectNone, it)
+			ok, err := env.EvalBool(spec.ExpectNone, it)
 			if err == nil && !ok {
 				continue
 			}
@@ -127,7 +125,7 @@ func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, 
 			if err != nil {
 				en.Errors++
 			}
-			if len(en.Keys) < maxListedKeys {
+			if len(en.Keys) < engine.MaxListedKeys {
 				en.Keys = append(en.Keys, listedKey(it, info.Key, err))
 			}
 		}
@@ -137,7 +135,7 @@ func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, 
 	if err != nil {
 		return nil, err
 	}
-	prog.finish()
+	prog.Finish()
 	var fails []string
 	if en != nil {
 		res.ExpectNone = en
@@ -147,9 +145,9 @@ func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, 
 		}
 	}
 	if spec.Backup != "" {
-		if _, ran := sc.Results[spec.Backup]; !ran && sc.Mode == ModeDryRun {
+		if _, ran := sc.Results[spec.Backup]; !ran && sc.Mode == engine.ModeDryRun {
 			// Backups are skipped in dry-run: nothing to compare with.
-			_ = emitOutput(sc, fmt.Sprintf("items: %d now (backup %s not taken in dry-run: no comparison)", count, spec.Backup))
+			_ = sc.EmitOutput(fmt.Sprintf("items: %d now (backup %s not taken in dry-run: no comparison)", count, spec.Backup))
 			return fails, nil
 		}
 		br, err := backupResult(sc, spec.Backup)
@@ -159,30 +157,30 @@ func verifyScan(ctx context.Context, sc *StepContext, st Store, info TableInfo, 
 		res.Backup = &CountOutcome{Step: spec.Backup, Before: br.ItemCount, After: count, Match: br.ItemCount == count}
 		msg := fmt.Sprintf("items: %d before (backup %s), %d now", br.ItemCount, spec.Backup, count)
 		if res.Backup.Match {
-			_ = emitOutput(sc, msg)
+			_ = sc.EmitOutput(msg)
 		} else {
-			_ = emitWarning(sc, Warning{Message: "item count changed since the backup: " + msg})
+			_ = sc.EmitWarning(engine.Warning{Message: "item count changed since the backup: " + msg})
 		}
 	}
 	return fails, nil
 }
 
 // verifyAssert checks the assertion over the first `sample` items.
-func verifyAssert(ctx context.Context, sc *StepContext, st Store, key []string) (*AssertOutcome, error) {
+func verifyAssert(ctx context.Context, sc *engine.StepContext, st engine.Store, key []string) (*AssertOutcome, error) {
 	spec := sc.Step.Verify
 	n := int64(spec.Sample)
 	if n <= 0 {
 		n = defaultVerifySample
 	}
-	env := newItemEnv(sc, spec.Assert)
+	env := engine.NewItemEnv(sc, spec.Assert)
 	out := &AssertOutcome{Expr: spec.Assert.Source}
-	err := scanAllConsistent(ctx, st, 1, int(min(n, 1000)), func(items []Item) error {
+	err := engine.ScanAllConsistent(ctx, sc.ClockOrSystem(), st, 1, int(min(n, 1000)), func(items []engine.Item) error {
 		for _, it := range items {
 			if out.Sampled >= n {
-				return errStopScan
+				return engine.ErrStopScan
 			}
 			out.Sampled++
-			ok, err := env.evalBool(spec.Assert, it)
+			ok, err := env.EvalBool(spec.Assert, it)
 			if err == nil && ok {
 				continue
 			}
@@ -190,7 +188,7 @@ func verifyAssert(ctx context.Context, sc *StepContext, st Store, key []string) 
 			if err != nil {
 				out.Errors++
 			}
-			if len(out.Keys) < maxListedKeys {
+			if len(out.Keys) < engine.MaxListedKeys {
 				out.Keys = append(out.Keys, listedKey(it, key, err))
 			}
 		}
@@ -201,8 +199,8 @@ func verifyAssert(ctx context.Context, sc *StepContext, st Store, key []string) 
 
 // listedKey names an item in a verify outcome: its key, and the error the
 // expression got on it, if any.
-func listedKey(it Item, key []string, err error) string {
-	k := keyString(KeyOf(it, key), key)
+func listedKey(it engine.Item, key []string, err error) string {
+	k := engine.KeyString(engine.KeyOf(it, key), key)
 	if err != nil {
 		k += " (" + firstLine(err) + ")"
 	}
@@ -215,4 +213,11 @@ func erroredNote(n int64) string {
 		return ""
 	}
 	return fmt.Sprintf(", %d of them because the expression failed on them", n)
+}
+
+// firstLine is err's message up to its first line break (expr-lang adds
+// the expression and a caret on the following lines).
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
 }

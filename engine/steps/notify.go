@@ -1,4 +1,4 @@
-package engine
+package steps
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -32,7 +33,7 @@ type NotifyData struct {
 	Name     string
 	Version  int
 	Env      string
-	Mode     Mode
+	Mode     engine.Mode
 	Operator string
 	Vars     map[string]string
 	Steps    map[string]any
@@ -64,10 +65,10 @@ type NotifyResult struct {
 // dry-run renders and journals but does not send. An sns step without a
 // Config.Publisher fails before its event, in every mode, so a dry-run
 // shows what the live run would fail on.
-func runNotify(ctx context.Context, sc *StepContext) (any, error) {
+func runNotify(ctx context.Context, sc *engine.StepContext) (any, error) {
 	spec := sc.Step.Notify
 	if spec == nil || spec.Template == nil {
-		return nil, fmt.Errorf("notify %s: %w: no template", sc.Step.ID, ErrConfig)
+		return nil, fmt.Errorf("notify %s: %w: no template", sc.Step.ID, engine.ErrConfig)
 	}
 	msg, err := spec.Template.Render(notifyData(sc))
 	if err != nil {
@@ -80,11 +81,11 @@ func runNotify(ctx context.Context, sc *StepContext) (any, error) {
 	}
 	if channel == "sns" && sc.Publisher == nil {
 		return nil, fmt.Errorf("notify %s: %w: channel sns needs an SNS publisher and this session has none "+
-			"(lockstep run wires the AWS one; a program embedding the engine sets engine.Config.Publisher)", sc.Step.ID, ErrConfig)
+			"(lockstep run wires the AWS one; a program embedding the engine sets engine.Config.Publisher)", sc.Step.ID, engine.ErrConfig)
 	}
 	res := &NotifyResult{Channel: channel, To: recipients(sc.Runbook.Roles, spec.To), Message: msg,
-		Sent: sc.Mode != ModeDryRun}
-	if err := sc.Emit(NewEvent("", Notified{
+		Sent: sc.Mode != engine.ModeDryRun}
+	if err := sc.Emit(engine.NewEvent("", engine.Notified{
 		Channel: channel, To: res.To, Message: msg, Sent: res.Sent,
 	})); err != nil {
 		return nil, err
@@ -98,7 +99,7 @@ func runNotify(ctx context.Context, sc *StepContext) (any, error) {
 	return res, nil
 }
 
-func send(ctx context.Context, sc *StepContext, spec *runbook.NotifySpec, channel, msg string, res *NotifyResult) error {
+func send(ctx context.Context, sc *engine.StepContext, spec *runbook.NotifySpec, channel, msg string, res *NotifyResult) error {
 	switch channel {
 	case "stdout":
 		w := sc.Stdout
@@ -127,13 +128,13 @@ func send(ctx context.Context, sc *StepContext, spec *runbook.NotifySpec, channe
 		res.MessageID = id
 		return err
 	}
-	return fmt.Errorf("%w: channel %q is not supported by this build (stdout, file, webhook, sns)", ErrConfig, channel)
+	return fmt.Errorf("%w: channel %q is not supported by this build (stdout, file, webhook, sns)", engine.ErrConfig, channel)
 }
 
 // publishSNS publishes msg to the topic (${VAR} expanded) through
 // sc.Publisher, with "<runbook title> [<env>] <step id>" as the subject,
 // and returns the message id.
-func publishSNS(ctx context.Context, sc *StepContext, rawTopic, msg string) (string, error) {
+func publishSNS(ctx context.Context, sc *engine.StepContext, rawTopic, msg string) (string, error) {
 	topic, err := runbook.Expand(rawTopic, sc.Getenv)
 	if err != nil {
 		return "", fmt.Errorf("sns: %w", err)
@@ -166,7 +167,7 @@ func errorsJoinClose(err error, c io.Closer) error {
 // never quote the URL as Go prints it (a *url.Error masks the password,
 // so a secret URL no longer matches the redactor): they name it
 // redacted as written, its secrets and password replaced.
-func postWebhook(ctx context.Context, sc *StepContext, rawURL, msg string) (int, error) {
+func postWebhook(ctx context.Context, sc *engine.StepContext, rawURL, msg string) (int, error) {
 	target, err := runbook.Expand(rawURL, sc.Getenv)
 	if err != nil {
 		return 0, fmt.Errorf("webhook: %w", err)
@@ -215,7 +216,7 @@ func recipients(roles runbook.Roles, to []string) []string {
 	return out
 }
 
-func notifyData(sc *StepContext) NotifyData {
+func notifyData(sc *engine.StepContext) NotifyData {
 	d := NotifyData{
 		Title: sc.Runbook.Title, Name: sc.Runbook.Name, Version: sc.Runbook.Version,
 		Env: sc.Env.Name, Mode: sc.Mode, Operator: sc.Operator, Vars: map[string]string{},
@@ -245,14 +246,14 @@ func notifyData(sc *StepContext) NotifyData {
 			// {{.Estimate.Duration}} reads as a human duration (DESIGN.md's example).
 			if ms, ok := m["duration_ms"].(int64); ok {
 				if _, taken := m["Duration"]; !taken || m["Duration"] == m["duration"] {
-					m["Duration"] = FormatDuration(time.Duration(ms) * time.Millisecond)
+					m["Duration"] = engine.FormatDuration(time.Duration(ms) * time.Millisecond)
 				}
 			}
 			d.Estimate = m
 		}
 	}
 	if w := sc.Env.Window; w != nil {
-		if st, err := CheckWindow(w, sc.Clock.Now()); err == nil {
+		if st, err := engine.CheckWindow(w, sc.Clock.Now()); err == nil {
 			const layout = "Mon 2006-01-02 15:04 MST"
 			d.Window = NotifyWindow{Open: st.Open, Start: st.NextOpen.Format(layout)}
 			if st.Open {

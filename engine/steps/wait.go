@@ -1,23 +1,24 @@
-package engine
+package steps
 
 import (
 	"context"
 	"fmt"
+	"github.com/lockstep-run/lockstep/engine"
 	"time"
 )
 
 // runWait waits for a duration, or until the environment's window opens
 // (`window: true`, or no duration given). The run loop skips it in dry-run.
-func runWait(ctx context.Context, sc *StepContext) (any, error) {
+func runWait(ctx context.Context, sc *engine.StepContext) (any, error) {
 	spec := sc.Step.Wait
 	var d time.Duration
 	switch {
 	case spec != nil && spec.Duration > 0:
 		d = spec.Duration
 	case sc.Env.Window == nil:
-		return nil, fmt.Errorf("wait %s: %w: no duration and environment %s has no window", sc.Step.ID, ErrConfig, sc.Env.Name)
+		return nil, fmt.Errorf("wait %s: %w: no duration and environment %s has no window", sc.Step.ID, engine.ErrConfig, sc.Env.Name)
 	default:
-		st, err := CheckWindow(sc.Env.Window, sc.Clock.Now())
+		st, err := engine.CheckWindow(sc.Env.Window, sc.Clock.Now())
 		if err != nil {
 			return nil, fmt.Errorf("wait %s: %w", sc.Step.ID, err)
 		}
@@ -26,13 +27,13 @@ func runWait(ctx context.Context, sc *StepContext) (any, error) {
 		}
 	}
 	if d > 0 {
-		if err := sc.Emit(NewEvent("", Output{Stream: "stdout",
+		if err := sc.Emit(engine.NewEvent("", engine.Output{Stream: "stdout",
 			Text: fmt.Sprintf("waiting %s until %s", d.Round(time.Second), sc.Clock.Now().Add(d).Format(time.RFC3339))})); err != nil {
 			return nil, err
 		}
 	}
 	select {
-	case <-sc.clock().After(d):
+	case <-sc.ClockOrSystem().After(d):
 	case <-ctx.Done():
 		return nil, fmt.Errorf("wait %s: %w", sc.Step.ID, context.Cause(ctx))
 	}

@@ -1,4 +1,4 @@
-package engine
+package steps
 
 import (
 	"context"
@@ -6,28 +6,29 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // SQLStepResult is the result of a sql step.
 type SQLStepResult struct {
-	Committed bool        `json:"committed"`
-	Results   []SQLResult `json:"results"`
+	Committed bool               `json:"committed"`
+	Results   []engine.SQLResult `json:"results"`
 }
 
 // runSQL runs the statements in one transaction on the step's target (see
 // sqlTarget). A dry-run runs the statements and rolls back.
-func runSQL(ctx context.Context, sc *StepContext) (any, error) {
+func runSQL(ctx context.Context, sc *engine.StepContext) (any, error) {
 	spec := sc.Step.SQL
 	if spec == nil || len(spec.Statements) == 0 {
-		return nil, fmt.Errorf("sql %s: %w: no statements", sc.Step.ID, ErrConfig)
+		return nil, fmt.Errorf("sql %s: %w: no statements", sc.Step.ID, engine.ErrConfig)
 	}
 	ex, done, err := sqlTarget(ctx, sc)
 	if err != nil {
 		return nil, fmt.Errorf("sql %s at %s: %w", sc.Step.ID, sc.Step.Pos, err)
 	}
 	defer done()
-	commit := sc.Mode != ModeDryRun
+	commit := sc.Mode != engine.ModeDryRun
 	results, err := ex.ExecSQL(ctx, spec.Statements, commit)
 	if err != nil {
 		return nil, fmt.Errorf("sql %s at %s: %w", sc.Step.ID, sc.Step.Pos, err)
@@ -44,16 +45,16 @@ func runSQL(ctx context.Context, sc *StepContext) (any, error) {
 // stay right), else the database opened for this step only, through the
 // StoreOpener with a sqlite spec that names no table (a SQL-only
 // database, whatever the environment's store), and closed after it.
-func sqlTarget(ctx context.Context, sc *StepContext) (SQLExecer, func(), error) {
+func sqlTarget(ctx context.Context, sc *engine.StepContext) (engine.SQLExecer, func(), error) {
 	path := sc.Step.SQL.Path
 	if path == "" || isEnvSQLiteFile(sc, path) {
 		st, err := sc.Store(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		ex, ok := st.(SQLExecer)
+		ex, ok := st.(engine.SQLExecer)
 		if !ok {
-			return nil, nil, fmt.Errorf("%w (%T): run it where the store is sqlite, or give it with: {path: FILE.db}", ErrNotSQL, st)
+			return nil, nil, fmt.Errorf("%w (%T): run it where the store is sqlite, or give it with: {path: FILE.db}", engine.ErrNotSQL, st)
 		}
 		return ex, func() {}, nil
 	}
@@ -61,17 +62,17 @@ func sqlTarget(ctx context.Context, sc *StepContext) (SQLExecer, func(), error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	ex, ok := st.(SQLExecer)
+	ex, ok := st.(engine.SQLExecer)
 	if !ok {
 		_ = st.Close()
-		return nil, nil, fmt.Errorf("%s: %w (%T)", path, ErrNotSQL, st)
+		return nil, nil, fmt.Errorf("%s: %w (%T)", path, engine.ErrNotSQL, st)
 	}
 	return ex, func() { _ = st.Close() }, nil
 }
 
 // isEnvSQLiteFile reports whether path (before ${VAR} expansion) names the
 // database file of the environment's sqlite store.
-func isEnvSQLiteFile(sc *StepContext, path string) bool {
+func isEnvSQLiteFile(sc *engine.StepContext, path string) bool {
 	if sc.Env == nil || sc.Env.Store == nil || sc.Getenv == nil {
 		return false
 	}

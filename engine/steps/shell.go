@@ -1,4 +1,4 @@
-package engine
+package steps
 
 import (
 	"bufio"
@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -39,19 +40,19 @@ type ShellResult struct {
 // step.output events. A non-zero exit fails the step; a timeout or a quit
 // kills the process group (SIGTERM, then SIGKILL after KillGrace). In
 // dry-run it only prints "would run: …" unless the step says dry_run: run.
-func runShell(ctx context.Context, sc *StepContext) (any, error) {
+func runShell(ctx context.Context, sc *engine.StepContext) (any, error) {
 	spec := sc.Step.Shell
 	if spec == nil || (spec.Run == "" && len(spec.Argv) == 0) {
-		return nil, fmt.Errorf("shell %s: %w: no run or argv", sc.Step.ID, ErrConfig)
+		return nil, fmt.Errorf("shell %s: %w: no run or argv", sc.Step.ID, engine.ErrConfig)
 	}
 	argv := spec.Argv
 	if len(argv) == 0 {
 		argv = []string{"sh", "-c", spec.Run}
 	}
 	res := &ShellResult{Command: sc.Redact(shellText(spec))}
-	if sc.Mode == ModeDryRun && spec.DryRun != "run" {
+	if sc.Mode == engine.ModeDryRun && spec.DryRun != "run" {
 		res.WouldRun = true
-		err := sc.Emit(NewEvent("", Output{Stream: "stdout", Text: "would run: " + res.Command}))
+		err := sc.Emit(engine.NewEvent("", engine.Output{Stream: "stdout", Text: "would run: " + res.Command}))
 		return res, err
 	}
 	env, err := shellEnv(spec.Env, sc.Getenv)
@@ -163,7 +164,7 @@ func shellEnv(extra map[string]string, getenv func(string) string) ([]string, er
 // stream chunk of up to chunkLines lines, flushed at least every
 // chunkDelay. Lines are redacted before they are journaled.
 type outputSink struct {
-	sc      *StepContext
+	sc      *engine.StepContext
 	mu      sync.Mutex
 	pending map[string][]string
 	order   []string
@@ -174,7 +175,7 @@ type outputSink struct {
 	writers []*io.PipeWriter
 }
 
-func newOutputSink(sc *StepContext) *outputSink {
+func newOutputSink(sc *engine.StepContext) *outputSink {
 	o := &outputSink{sc: sc, pending: map[string][]string{}, stop: make(chan struct{})}
 	o.wg.Add(1)
 	go o.ticker()
@@ -268,7 +269,7 @@ func (o *outputSink) flush() {
 			continue
 		}
 		text := o.sc.Redact(strings.Join(lines, "\n"))
-		if err := o.sc.Emit(NewEvent("", Output{Stream: stream, Text: text})); err != nil && o.err == nil {
+		if err := o.sc.Emit(engine.NewEvent("", engine.Output{Stream: stream, Text: text})); err != nil && o.err == nil {
 			o.err = err
 		}
 	}

@@ -1,9 +1,10 @@
-package engine
+package steps
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lockstep-run/lockstep/engine"
 	"strings"
 	"time"
 )
@@ -30,7 +31,7 @@ var ErrDrillMismatch = errors.New("restore drill mismatch")
 
 // runDrill restores the export of backup step `from` into a scratch table,
 // compares count and checksum with the manifest, and drops the table.
-func runDrill(ctx context.Context, sc *StepContext) (any, error) {
+func runDrill(ctx context.Context, sc *engine.StepContext) (any, error) {
 	start := time.Now()
 	spec := sc.Step.RestoreDrill
 	if spec == nil {
@@ -44,17 +45,17 @@ func runDrill(ctx context.Context, sc *StepContext) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("restore-drill %s: %w", sc.Step.ID, err)
 	}
-	st, err := openStore(ctx, sc)
+	st, err := sc.EnvStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	creator, ok := st.(ScratchCreator)
+	creator, ok := st.(engine.ScratchCreator)
 	if !ok {
 		return nil, fmt.Errorf("restore-drill %s: the %s store cannot create scratch tables", sc.Step.ID, sc.Env.Store.Kind)
 	}
 	res := DrillResult{From: spec.From, Manifest: br.Manifest, Expected: man.ItemCount,
 		Scratch: safeName(man.Table + "_drill_" + sessionSuffix(sc.Session.ID))}
-	if err := emitOutput(sc, fmt.Sprintf("restoring %d items of %s into scratch table %s", man.ItemCount, man.Table, res.Scratch)); err != nil {
+	if err := sc.EmitOutput(fmt.Sprintf("restoring %d items of %s into scratch table %s", man.ItemCount, man.Table, res.Scratch)); err != nil {
 		return nil, err
 	}
 	// A drill interrupted by a crash may have left its scratch table.
@@ -68,7 +69,7 @@ func runDrill(ctx context.Context, sc *StepContext) (any, error) {
 		defer cancel()
 		_ = scratch.Close()
 		if derr := creator.DropScratch(dctx, res.Scratch); derr != nil {
-			_ = emitWarning(sc, Warning{Message: "could not drop scratch table " + res.Scratch, Error: derr.Error()})
+			_ = sc.EmitWarning(engine.Warning{Message: "could not drop scratch table " + res.Scratch, Error: derr.Error()})
 		}
 	}()
 	err = drill(ctx, sc, scratch, br.Manifest, man, &res)
@@ -78,7 +79,7 @@ func runDrill(ctx context.Context, sc *StepContext) (any, error) {
 		return res, fmt.Errorf("restore-drill %s: %w", sc.Step.ID, err)
 	}
 	if sc.Emit != nil {
-		_ = sc.Emit(NewEvent(sc.Step.ID, Result{res}))
+		_ = sc.Emit(engine.NewEvent(sc.Step.ID, engine.Result{Value: res}))
 	}
 	return res, nil
 }
@@ -86,22 +87,22 @@ func runDrill(ctx context.Context, sc *StepContext) (any, error) {
 // drill imports the export into scratch and checks it three ways: the
 // file against the manifest, then the restored table against the manifest.
 // Each of its two passes (import, scan back) reports its progress.
-func drill(ctx context.Context, sc *StepContext, scratch Store, manPath string, man ExportManifest, res *DrillResult) error {
-	imported := newItemProgress(sc, man.ItemCount)
-	batch := make([]Item, 0, drillBatch)
+func drill(ctx context.Context, sc *engine.StepContext, scratch engine.Store, manPath string, man ExportManifest, res *DrillResult) error {
+	imported := engine.NewItemProgress(sc, man.ItemCount)
+	batch := make([]engine.Item, 0, drillBatch)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := putRetry(ctx, scratch, batch); err != nil {
+		if err := engine.PutRetry(ctx, sc.ClockOrSystem(), scratch, batch); err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
 		res.Imported += int64(len(batch))
-		imported.add(len(batch))
+		imported.Add(len(batch))
 		batch = batch[:0]
 		return nil
 	}
-	n, fileSum, err := readExport(manPath, man, func(_ int, it Item) error {
+	n, fileSum, err := readExport(manPath, man, func(_ int, it engine.Item) error {
 		batch = append(batch, it)
 		if len(batch) == drillBatch {
 			return flush()
@@ -114,7 +115,7 @@ func drill(ctx context.Context, sc *StepContext, scratch Store, manPath string, 
 	if err != nil {
 		return err
 	}
-	imported.finish()
+	imported.Finish()
 	if n != man.ItemCount {
 		return fmt.Errorf("%w: count mismatch: export has %d items, manifest says %d", ErrDrillMismatch, n, man.ItemCount)
 	}
@@ -122,10 +123,10 @@ func drill(ctx context.Context, sc *StepContext, scratch Store, manPath string, 
 		return fmt.Errorf("%w: checksum mismatch: export lines sum to %s, manifest says %s", ErrDrillMismatch, fileSum, man.SHA256)
 	}
 	var sum ItemChecksum
-	scanned := newItemProgress(sc, man.ItemCount)
-	err = scanAllConsistent(ctx, countingStore{scratch, scanned}, dataSegments, 0, func(items []Item) error {
+	scanned := engine.NewItemProgress(sc, man.ItemCount)
+	err = engine.ScanAllConsistent(ctx, sc.ClockOrSystem(), scanned.Counting(scratch), engine.DataSegments, 0, func(items []engine.Item) error {
 		for _, it := range items {
-			line, err := MarshalItem(it)
+			line, err := engine.MarshalItem(it)
 			if err != nil {
 				return err
 			}
@@ -137,7 +138,7 @@ func drill(ctx context.Context, sc *StepContext, scratch Store, manPath string, 
 	if err != nil {
 		return fmt.Errorf("scan scratch table: %w", err)
 	}
-	scanned.finish()
+	scanned.Finish()
 	res.SHA256 = sum.Hex()
 	if res.Restored != man.ItemCount {
 		return fmt.Errorf("%w: count mismatch: restored %d items, manifest says %d", ErrDrillMismatch, res.Restored, man.ItemCount)
@@ -147,23 +148,6 @@ func drill(ctx context.Context, sc *StepContext, scratch Store, manPath string, 
 	}
 	res.Match = true
 	return nil
-}
-
-// putRetry writes items, retrying throttles and transient errors.
-func putRetry(ctx context.Context, st Store, items []Item) error {
-	var err error
-	for attempt := 0; attempt < maxThrottleRetries; attempt++ {
-		if err = st.Put(ctx, items); err == nil || ctx.Err() != nil {
-			return err
-		}
-		if !errors.Is(err, ErrThrottled) && attempt >= maxTransient {
-			break
-		}
-		if serr := sleepCtx(ctx, backoff(attempt)); serr != nil {
-			return serr
-		}
-	}
-	return err
 }
 
 // sessionSuffix is the last 8 letters/digits of a session id, lowercased.

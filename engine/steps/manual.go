@@ -1,9 +1,10 @@
-package engine
+package steps
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lockstep-run/lockstep/engine"
 	"slices"
 	"sync"
 )
@@ -11,11 +12,11 @@ import (
 // runManual shows the step's text. With a checklist, every item must be
 // ticked (each tick journaled as check.tick before it counts); without
 // one, the operator acknowledges. Same in every mode.
-func runManual(ctx context.Context, sc *StepContext) (any, error) {
+func runManual(ctx context.Context, sc *engine.StepContext) (any, error) {
 	if len(sc.Step.Checklist) == 0 {
-		_, err := askValid(ctx, sc, Prompt{
-			Kind: PromptManual, Title: sc.Step.ID, Text: sc.Step.Text, Key: sc.Step.ID + ".confirm",
-		}, func(a Answer) string {
+		_, err := askValid(ctx, sc, engine.Prompt{
+			Kind: engine.PromptManual, Title: sc.Step.ID, Text: sc.Step.Text, Key: sc.Step.ID + ".confirm",
+		}, func(a engine.Answer) string {
 			if !a.Confirm {
 				return "acknowledge when done"
 			}
@@ -43,7 +44,7 @@ func runManual(ctx context.Context, sc *StepContext) (any, error) {
 			if closed || i < 0 || i >= len(ticked) || ticked[i] {
 				continue
 			}
-			if err := sc.Emit(NewEvent("", CheckTicked{Index: i, Item: sc.Step.Checklist[i]})); err != nil {
+			if err := sc.Emit(engine.NewEvent("", engine.CheckTicked{Index: i, Item: sc.Step.Checklist[i]})); err != nil {
 				return err
 			}
 			ticked[i] = true
@@ -51,8 +52,8 @@ func runManual(ctx context.Context, sc *StepContext) (any, error) {
 		}
 		return nil
 	}
-	if w, ok := sc.Control.(checklistWatcher); ok {
-		stop := w.watchChecklist(sc.Step.ID, func(i int) error { return tick([]int{i}) })
+	if w, ok := sc.Control.(engine.ChecklistWatcher); ok {
+		stop := w.WatchChecklist(sc.Step.ID, func(i int) error { return tick([]int{i}) })
 		defer func() {
 			stop()
 			mu.Lock()
@@ -60,10 +61,10 @@ func runManual(ctx context.Context, sc *StepContext) (any, error) {
 			mu.Unlock()
 		}()
 	}
-	ans, err := askValid(ctx, sc, Prompt{
-		Kind: PromptChecklist, Title: sc.Step.ID, Text: sc.Step.Text,
+	ans, err := askValid(ctx, sc, engine.Prompt{
+		Kind: engine.PromptChecklist, Title: sc.Step.ID, Text: sc.Step.Text,
 		Checklist: sc.Step.Checklist, Key: sc.Step.ID + ".check",
-	}, func(a Answer) string {
+	}, func(a engine.Answer) string {
 		if err := tick(a.Checked); err != nil {
 			return "journal tick: " + err.Error()
 		}
@@ -87,7 +88,7 @@ func runManual(ctx context.Context, sc *StepContext) (any, error) {
 
 // priorTicks marks in ticked the items of the step already journaled in
 // this session (by an attempt that was interrupted) and returns how many.
-func priorTicks(ctx context.Context, sc *StepContext, ticked []bool) int {
+func priorTicks(ctx context.Context, sc *engine.StepContext, ticked []bool) int {
 	if sc.Journal == nil {
 		return 0
 	}
@@ -97,11 +98,11 @@ func priorTicks(ctx context.Context, sc *StepContext, ticked []bool) int {
 	}
 	n := 0
 	for _, ev := range evs {
-		if ev.Kind != EvCheck || ev.Step != sc.Step.ID {
+		if ev.Kind != engine.EvCheck || ev.Step != sc.Step.ID {
 			continue
 		}
-		var d struct{ Index int }
-		if ev.Decode(&d) == nil && d.Index >= 0 && d.Index < len(ticked) && !ticked[d.Index] {
+		d, err := engine.DecodeAs[engine.CheckTicked](ev)
+		if err == nil && d.Index >= 0 && d.Index < len(ticked) && !ticked[d.Index] {
 			ticked[d.Index] = true
 			n++
 		}

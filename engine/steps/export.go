@@ -1,4 +1,4 @@
-package engine
+package steps
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lockstep-run/lockstep/engine"
 	"io"
 	"os"
 	"path/filepath"
@@ -73,7 +74,7 @@ func (c *ItemChecksum) Hex() string {
 
 // exportTable writes every item of st as gzipped JSON lines into dir and
 // then the manifest. Memory stays bounded: pages are streamed.
-func exportTable(ctx context.Context, st Store, info TableInfo, dir string) (ExportManifest, string, error) {
+func exportTable(ctx context.Context, clock engine.Clock, st engine.Store, info engine.TableInfo, dir string) (ExportManifest, string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return ExportManifest{}, "", fmt.Errorf("export: %w", err)
 	}
@@ -84,12 +85,12 @@ func exportTable(ctx context.Context, st Store, info TableInfo, dir string) (Exp
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 256<<10)
 	gz := gzip.NewWriter(bw)
-	man := ExportManifest{Table: info.Table, Key: info.Key, Checksum: ChecksumMethod, Created: time.Now().UTC(),
+	man := ExportManifest{Table: info.Table, Key: info.Key, Checksum: ChecksumMethod, Created: clock.Now().UTC(),
 		Store: info.Backend, File: ExportItemsFile}
 	var sum ItemChecksum
-	err = scanAllConsistent(ctx, st, dataSegments, 0, func(items []Item) error {
+	err = engine.ScanAllConsistent(ctx, clock, st, engine.DataSegments, 0, func(items []engine.Item) error {
 		for _, it := range items {
-			line, err := MarshalItem(it)
+			line, err := engine.MarshalItem(it)
 			if err != nil {
 				return err
 			}
@@ -145,7 +146,7 @@ var ErrExportCorrupt = errors.New("export corrupt")
 // readExport streams the items of the export next to manifestPath, calling
 // fn with each item and its 1-based line number. It returns the count and
 // checksum of what it read.
-func readExport(manifestPath string, man ExportManifest, fn func(line int, it Item) error) (int64, string, error) {
+func readExport(manifestPath string, man ExportManifest, fn func(line int, it engine.Item) error) (int64, string, error) {
 	file := man.File
 	if file == "" {
 		file = ExportItemsFile
@@ -169,7 +170,7 @@ func readExport(manifestPath string, man ExportManifest, fn func(line int, it It
 			if line[len(line)-1] == '\n' {
 				line = line[:len(line)-1]
 			}
-			it, uerr := UnmarshalItem(line)
+			it, uerr := engine.UnmarshalItem(line)
 			if uerr != nil {
 				return n, "", fmt.Errorf("line %d unreadable: %w: %w", n, ErrExportCorrupt, uerr)
 			}
