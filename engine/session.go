@@ -112,6 +112,10 @@ type Config struct {
 	// executor and traits. Required: engine/steps.Default() builds the
 	// built-in table (engine cannot import it).
 	Steps StepKinds
+	// LintRules are the rules the session.start event's lint_ignored is
+	// checked with: the front end's full table, so that a reasoned ignore
+	// of a store-specific rule is journaled too (nil: runbook.DefaultRules()).
+	LintRules *runbook.Rules
 	// StepByStep asks before each automated step whether to run it or
 	// skip it with a reason (run --step), like ansible-playbook --step.
 	StepByStep bool

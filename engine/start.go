@@ -115,7 +115,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	err = s.emit(ctx, NewEvent("", SessionStarted{
 		Runbook: rb.Name, SHA256: rb.SHA256, Env: env.Name, Mode: cfg.Mode,
 		Operator: cfg.Operator, Vars: s.vars, Version: rb.Version, Path: rb.Path,
-		LintIgnored: runbook.DefaultRules().Check(rb).Suppressed,
+		LintIgnored: lintRules(cfg).Check(rb).Suppressed,
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
@@ -457,4 +457,12 @@ func newSessionID(cfg Config) string {
 		panic(errors.Join(errors.New("read random bytes"), err))
 	}
 	return cfg.Clock.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// lintRules is the table lint_ignored is checked with.
+func lintRules(cfg Config) *runbook.Rules {
+	if cfg.LintRules != nil {
+		return cfg.LintRules
+	}
+	return runbook.DefaultRules()
 }

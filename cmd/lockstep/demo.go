@@ -105,7 +105,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	cfg := engine.Config{
 		Runbook: rb, Env: "demo", Mode: engine.ModeLive, Operator: operator, Journal: j,
 		Stores: openStore(getenv), Publisher: newPublisher(), Getenv: getenv, Stdout: f.Out, WorkDir: filepath.Join(dir, "work"),
-		Steps: steps.Default(),
+		Steps: steps.Default(), LintRules: lintRules(),
 	}
 	err = runSession(ctx, f, sessionRequest{cfg: cfg, plain: opts.Plain, answers: answers,
 		resumeArgs: journalArg(journalPath)})
