@@ -60,19 +60,22 @@ func TestMigrateHelperTransform(t *testing.T) {
 	os.Exit(0)
 }
 
-func transformSteps() string {
+// transformSteps runs the helper transform in mode, set in its own
+// environment (a shell's) rather than the test's, so that the tests using
+// it may run in parallel.
+func transformSteps(mode string) string {
 	return fmt.Sprintf(`      - id: ext
         kind: migrate
         with:
-          transform: [%q, "-test.run=^TestMigrateHelperTransform$"]
+          transform: [sh, -c, 'LOCKSTEP_TEST_TRANSFORM=%s exec %q -test.run=^TestMigrateHelperTransform$']
           batch_size: 25
           segments: 2
-`, os.Args[0])
+`, mode, os.Args[0])
 }
 
 func TestMigrateExternalTransform(t *testing.T) {
-	t.Setenv("LOCKSTEP_TEST_TRANSFORM", "upper")
-	rb := dataRunbook(t, 4, "", transformSteps())
+	t.Parallel()
+	rb := dataRunbook(t, 4, "", transformSteps("upper"))
 	r := newSQLiteRig(t, rb, 200)
 	res, err := r.run(r.stepContext("ext"))
 	if err != nil {
@@ -92,8 +95,8 @@ func TestMigrateExternalTransform(t *testing.T) {
 }
 
 func TestMigrateExternalTransformCrashFailsWithStderr(t *testing.T) {
-	t.Setenv("LOCKSTEP_TEST_TRANSFORM", "crash")
-	rb := dataRunbook(t, 4, "", transformSteps())
+	t.Parallel()
+	rb := dataRunbook(t, 4, "", transformSteps("crash"))
 	r := newSQLiteRig(t, rb, 100)
 	_, err := r.run(r.stepContext("ext"))
 	if err == nil || errors.Is(err, engine.ErrPaused) || !strings.Contains(err.Error(), "boom: cannot parse address") {
