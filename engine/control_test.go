@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,14 +52,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestControlPauseContinue(t *testing.T) {
 	t.Parallel()
+	// a runs until the test sees the pause journaled, so the pause is in
+	// force at the boundary after a without waiting on real time.
+	release := filepath.Join(t.TempDir(), "release")
 	h := newHarness(t, header+`
 phases:
   - name: p
     steps:
-      - {id: a, kind: shell, with: {run: "sleep 0.2"}}
+      - {id: a, kind: shell, with: {run: "while [ ! -e '`+release+`' ]; do sleep 0.01; done"}}
       - {id: b, kind: shell, with: {run: "echo b"}}
 `, nil)
 	done := h.startAsync("a", engine.Command{Kind: engine.CmdPause})
+	waitFor(t, "the pause journaled", func() bool { return h.s.State().Paused })
+	if err := os.WriteFile(release, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, "pause after a", func() bool {
 		st := h.s.State()
 		return st.Paused && st.StepState("a").Status == engine.StepDone

@@ -23,6 +23,7 @@ phases:
 // asks anyway); run is journaled as confirmed "step", skip as the
 // operator's skip with its reason, and a skipped step never starts.
 func TestStepByStepAsksBeforeAutomatedSteps(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name       string
 		stepByStep bool
@@ -33,6 +34,7 @@ func TestStepByStepAsksBeforeAutomatedSteps(t *testing.T) {
 		{"default", false, nil, "a,b,c"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t, stepModeRunbook, answers(map[string][]reply{
 				"read:manual": {{ans: engine.Answer{Confirm: true}}},
 				"a:step":      {{ans: engine.Answer{Confirm: true}}},
@@ -85,6 +87,7 @@ func TestStepByStepAsksBeforeAutomatedSteps(t *testing.T) {
 // TestStepByStepUnansweredStops: a step prompt with no answer ends the
 // session resumably before the step starts, naming the key.
 func TestStepByStepUnansweredStops(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, stepModeRunbook, answers(map[string][]reply{
 		"read:manual": {{ans: engine.Answer{Confirm: true}}},
 	}))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func TestMigrateResumeRefusesUnvouchedCheckpoints(t *testing.T) {
 			r := newSQLiteRig(t, rb, 2000)
 			ctx, cancel := context.WithCancel(context.Background())
 			sc := r.stepContext("bump")
-			sc.Journal = &cancelJournal{Journal: r.j, n: 8, cancel: cancel}
+			sc.Journal = &midwayJournal{Journal: r.j, done: done, cancel: cancel, midway: map[int]bool{}}
 			if _, err := executorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
 				t.Fatalf("interrupted run error = %v, want context.Canceled", err)
 			}
@@ -74,6 +75,36 @@ func TestMigrateResumeRefusesUnvouchedCheckpoints(t *testing.T) {
 			}
 		})
 	}
+}
+
+// midwayJournal cancels the run once two segments each hold a checkpoint
+// in the middle of their range: a crash that leaves distinct cursors to
+// tamper with. Counting checkpoints instead (the first eight) depended on
+// how fast the journal syncs: with fast syncs one segment took all eight
+// before another saved any.
+type midwayJournal struct {
+	engine.Journal
+	done   string // the segment-done cursor
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	midway map[int]bool // segment → its last checkpoint is mid-range
+}
+
+func (j *midwayJournal) SaveCheckpoint(ctx context.Context, s, step string, seg int, cur []byte, data any) error {
+	err := j.Journal.SaveCheckpoint(ctx, s, step, seg, cur, data)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.midway[seg] = err == nil && len(cur) > 0 && string(cur) != j.done
+	n := 0
+	for _, mid := range j.midway {
+		if mid {
+			n++
+		}
+	}
+	if n >= 2 {
+		j.cancel()
+	}
+	return err
 }
 
 // journalDB opens the rig's journal file the way someone editing it with

@@ -38,6 +38,13 @@ forbid ./engine "$ui|$drivers|$mod/(tui|cmd|engine/)" "the engine is free of UI 
 for p in engine/journal engine/store/dynamo engine/store/sqlite engine/store/storetest engine/notify/sns internal/awsconf; do
 	[ -d "$p" ] && forbid ./$p "$ui|$mod/(tui|cmd)" "stores, the journal and notify drivers implement engine ports only"
 done
+# engine/integration is tests only (real dynalite, long runs): its rule
+# is on what its tests import — engine's exported API, stores, journal,
+# internal/dynalite; no UI, tui or cmd.
+bad=$(go list -deps -test ./engine/integration 2>/dev/null | grep -E "$ui|$mod/(tui|cmd)(/|$)" || true)
+if [ -n "$bad" ]; then
+	echo "dependency rule: ./engine/integration tests import $(echo $bad | tr '\n' ' ')— they use engine's API, no UI"; fail=1
+fi
 # engine/timeline builds reports from []engine.Event alone: of this module it
 # may use engine and runbook only (so no tui, cmd, store, journal or notify
 # driver), and, like engine, no UI library or driver. engine never imports

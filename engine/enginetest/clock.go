@@ -1,7 +1,8 @@
 // Package enginetest holds test doubles for the engine's ports that are
-// real enough to run the engine on: a fake Clock that tests move instead
-// of sleeping. It imports only the standard library, so the engine's
-// internal tests may use it too.
+// real enough to run the engine on — a fake Clock that tests move instead
+// of sleeping — and Main, a TestMain that keeps tests' temporary files in
+// memory. It imports only the standard library, so the engine's internal
+// tests may use it too.
 package enginetest
 
 import (
