@@ -69,3 +69,22 @@ func exec(t *testing.T, dsn string, sql string) {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }
+
+var postgresErrUnsupported = postgres.ErrUnsupportedType
+
+func openErr(t *testing.T, dsn, table string) (*postgres.Store, error) {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), &runbook.StoreSpec{Kind: "postgres", DSN: dsn, Table: table})
+	if err == nil {
+		t.Cleanup(func() { st.Close() })
+	}
+	return st, err
+}
+
+// newTableNamed creates a fresh database with ddl and opens table.
+func newTableNamed(t *testing.T, table, ddl string) *postgres.Store {
+	t.Helper()
+	dsn := pgtest.DB(t)
+	exec(t, dsn, ddl)
+	return open(t, dsn, table)
+}
