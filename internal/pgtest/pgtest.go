@@ -240,44 +240,56 @@ func (s *Server) kill() {
 	}
 }
 
+// shared is the server of a test binary: started on the first DB call,
+// stopped by Main (or Wrap) when the tests are over.
 var shared struct {
-	mu  sync.Mutex
-	srv *Server
-	err error
+	mu      sync.Mutex
+	managed bool // Main or Wrap runs: it will stop the server
+	srv     *Server
+	err     error
+	started bool
 }
 
-// Main is for TestMain: it starts the server the package's tests share
-// (DB hands out databases on it), runs them, stops it and returns the
-// exit code. A missing server is not an error here: DB skips (or fails
-// under CI=true).
+// Main is for TestMain: it runs the tests and stops the server they
+// shared (DB starts it on first use, so a run whose tests need no
+// PostgreSQL starts none), and returns the exit code.
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
-func Main(m *testing.M) int {
-	srv, err := StartServer()
+func Main(m *testing.M) int { return Wrap(m.Run) }
+
+// Wrap is Main for a TestMain that already wraps m.Run (e.g. to build a
+// binary first): it calls run and then stops the shared server.
+func Wrap(run func() int) int {
 	shared.mu.Lock()
-	shared.srv, shared.err = srv, err
+	shared.managed = true
 	shared.mu.Unlock()
-	if err != nil && !errors.Is(err, ErrNotInstalled) {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
+	code := run()
+	shared.mu.Lock()
+	if shared.srv != nil {
+		shared.srv.Stop()
+		shared.srv = nil
 	}
-	code := m.Run()
-	if srv != nil {
-		srv.Stop()
-	}
+	shared.mu.Unlock()
 	return code
 }
 
-// DB returns the DSN of a fresh database on the package's shared server
-// (started by Main). Without PostgreSQL it skips the test, or fails it
+// DB returns the DSN of a fresh database on the test binary's shared
+// server, started on first use; the package's TestMain must call Main or
+// Wrap, which stop it. Without PostgreSQL it skips the test, or fails it
 // under CI=true.
 func DB(t testing.TB) string {
 	t.Helper()
 	shared.mu.Lock()
+	if !shared.managed {
+		shared.mu.Unlock()
+		t.Fatal("pgtest.DB needs pgtest.Main or pgtest.Wrap in the package's TestMain")
+	}
+	if !shared.started {
+		shared.started = true
+		shared.srv, shared.err = StartServer()
+	}
 	srv, err := shared.srv, shared.err
 	shared.mu.Unlock()
-	if srv == nil && err == nil {
-		t.Fatal("pgtest.DB needs pgtest.Main in the package's TestMain")
-	}
 	if err != nil {
 		missing(t, err)
 	}

@@ -89,7 +89,7 @@ func (s *Store) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page, 
 		where, args = append(where, cond), cargs
 	}
 	q := "SELECT " + sc.selectList + " FROM " + s.qualified() + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY " + sc.keyList() + fmt.Sprintf(" LIMIT %d", limit)
+		" ORDER BY " + sc.orderList(s.qualified()) + fmt.Sprintf(" LIMIT %d", limit)
 	items, err := s.query(ctx, s.pool, sc, q, args...)
 	if err != nil {
 		return engine.Page{}, fmt.Errorf("scan %s segment %d: %w", s.table, req.Segment, err)
@@ -137,6 +137,16 @@ func (sc *schema) afterCursor(raw []byte, seg, total int) (string, []any, error)
 		}
 	}
 	return "(" + sc.keyList() + ") > (" + strings.Join(marks, ", ") + ")", args, nil
+}
+
+// orderList is the key columns qualified by table: a bare name in ORDER
+// BY would name the output column, selected as text (ids 10 < 9).
+func (sc *schema) orderList(table string) string {
+	keys := make([]string, len(sc.key))
+	for i, k := range sc.key {
+		keys[i] = table + "." + quote(k)
+	}
+	return strings.Join(keys, ", ")
 }
 
 // keyWhere is the condition selecting the row with key, its placeholders
