@@ -2,7 +2,8 @@
 // in a PostgreSQL database, whose rows are lockstep items. It implements
 // engine.Store and the optional engine.Counter, engine.MigrateTuner,
 // engine.BatchUpdater, engine.SQLExecer, engine.ScratchCreator,
-// engine.Leaser and engine.LeaseTaker, through a pgx connection pool.
+// engine.Leaser, engine.LeaseTaker, engine.FlagHolder and
+// engine.Anchorer, through a pgx connection pool.
 //
 // It may import the standard library, engine, runbook and pgx — never a
 // UI package.
