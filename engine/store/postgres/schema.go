@@ -89,8 +89,8 @@ type querier interface {
 // readSchema reads table's columns (in order) and its key: specKey, or
 // the primary key.
 func readSchema(ctx context.Context, q querier, schemaName, table string, specKey []string) (*schema, error) {
-	rows, err := q.Query(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory,
-			coalesce(et.typcategory, ' '), t.typname, coalesce(et.typname, '')
+	rows, err := q.Query(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory::text,
+			coalesce(et.typcategory::text, ' '), t.typname::text, coalesce(et.typname::text, '')
 		FROM pg_attribute a
 		JOIN pg_class c ON c.oid = a.attrelid
 		JOIN pg_namespace n ON n.oid = c.relnamespace
