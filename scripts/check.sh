@@ -35,7 +35,7 @@ forbid ./runbook/... "$ui|$drivers|$mod/(engine|tui|cmd|protocols)" "runbook is 
 forbid ./runbook "pganalyze|google.golang.org/protobuf" "runbook leaves the PostgreSQL parser to runbook/pglint"
 forbid ./protocols "$ui|$drivers|$mod/(engine|tui|cmd)" "protocols depends on runbook only"
 forbid ./engine "$ui|$drivers|$mod/(tui|cmd|engine/)" "the engine is free of UI and drivers"
-for p in engine/journal engine/store/dynamo engine/store/sqlite engine/store/storetest engine/notify/sns internal/awsconf; do
+for p in engine/journal engine/store/dynamo engine/store/sqlite engine/store/postgres internal/pgtest engine/store/storetest engine/notify/sns internal/awsconf; do
 	[ -d "$p" ] && forbid ./$p "$ui|$mod/(tui|cmd)" "stores, the journal and notify drivers implement engine ports only"
 done
 # engine/integration is tests only (real dynalite, long runs): its rule

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
+	"github.com/lockstep-run/lockstep/engine/store/postgres"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -44,8 +45,16 @@ func openStore(getenv func(string) string) engine.StoreOpener {
 			return s, nil
 		case "dynamodb":
 			return openDynamo(ctx, spec)
+		case "postgres":
+			// A sql step in a postgres environment runs on this store
+			// (engine.SQLExecer); errors never show the DSN's password.
+			s, err := postgres.Open(ctx, spec)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
 		}
-		return nil, fmt.Errorf("open store at %s: unknown store kind %q (want sqlite or dynamodb)", spec.Pos, spec.Kind)
+		return nil, fmt.Errorf("open store at %s: unknown store kind %q (want sqlite, dynamodb or postgres)", spec.Pos, spec.Kind)
 	}
 }
 

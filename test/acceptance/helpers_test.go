@@ -23,13 +23,16 @@ import (
 
 	_ "github.com/mattn/go-sqlite3" // the "sqlite3" driver: seeding, reading back, the journal
 
+	"github.com/lockstep-run/lockstep/internal/pgtest"
 	"github.com/lockstep-run/lockstep/internal/testbin"
 )
 
 // binary is the lockstep binary under test, built by TestMain.
 var binary = testbin.New("acceptance")
 
-func TestMain(m *testing.M) { os.Exit(binary.Main(m)) }
+// TestMain builds the binary; the PostgreSQL tests' server (started on
+// first use) stops when they are over.
+func TestMain(m *testing.M) { os.Exit(pgtest.Wrap(func() int { return binary.Main(m) })) }
 
 // Process-level helpers: a test's directory and journal, lockstep runs in
 // the foreground and in the background, SIGKILL.
