@@ -55,6 +55,7 @@ func TestSQLStepPath(t *testing.T) {
 		path    string // the step's path; $DIR is the temp dir
 		prepare func(t *testing.T, dir string)
 		mode    engine.Mode
+		with    string // more `with:` keys
 		// want: the tables of wantFile after the run ("-" when the file
 		// must not exist); wantErr: the step fails with this text.
 		wantFile, want, wantErr string
@@ -90,6 +91,11 @@ func TestSQLStepPath(t *testing.T) {
 		{name: "failed statement rolls back", path: "$DIR/side.db", mode: engine.ModeLive,
 			prepare:  func(t *testing.T, dir string) { execFile(t, filepath.Join(dir, "side.db"), "CREATE TABLE keep (x)") },
 			wantFile: "side.db", want: "keep", wantErr: "sql mk at test.yaml:9:9: exec sql statement 2 (INSERT INTO nope VALUES (1)): no such table: nope"},
+		// PostgreSQL's settings are refused, not ignored, where they cannot apply.
+		{name: "lock_timeout on sqlite", path: "$DIR/side.db", mode: engine.ModeLive, with: ", lock_timeout: 2s",
+			wantFile: "side.db", want: "-", wantErr: "sql mk at test.yaml:9:9: transaction, lock_timeout and statement_timeout apply to PostgreSQL stores"},
+		{name: "transaction: false on sqlite", path: "$DIR/side.db", mode: engine.ModeLive, with: ", transaction: false",
+			wantFile: "side.db", want: "-", wantErr: "sql mk at test.yaml:9:9: transaction, lock_timeout and statement_timeout apply to PostgreSQL stores"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,8 +123,8 @@ environments: {test: %s}
 phases:
   - name: p
     steps:
-      - {id: mk, kind: sql, with: {path: "%s", statements: %s}}
-`, env, expand(tt.path), stmts), answers(map[string][]reply{"mk:failed": {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "expected"}}}}))
+      - {id: mk, kind: sql, with: {path: "%s", statements: %s%s}}
+`, env, expand(tt.path), stmts, tt.with), answers(map[string][]reply{"mk:failed": {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "expected"}}}}))
 			h.cfg.Mode, h.cfg.Stores = tt.mode, sqlPathOpener
 			h.cfg.Getenv = func(k string) string { return map[string]string{"SIDE_DB": envDB}[k] }
 			h.mustRun(engine.OutcomeCompleted)

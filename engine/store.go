@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // Store is the port to the data a migration changes: one table (DynamoDB
@@ -160,11 +162,19 @@ type BatchUpdater interface {
 	UpdateBatch(ctx context.Context, us []Update) []error
 }
 
-// SQLExecer is implemented by stores that speak SQL (sqlite).
+// SQLExecer is implemented by stores that speak SQL (sqlite, postgres).
 type SQLExecer interface {
 	// ExecSQL runs statements in one transaction, committing only when
 	// commit is true (dry-run passes false: the statements run, then roll back).
 	ExecSQL(ctx context.Context, statements []string, commit bool) ([]SQLResult, error)
+}
+
+// SQLSpecExecer is implemented by SQL stores that honour a sql step's
+// own settings (postgres): `transaction: false`, `lock_timeout` and
+// `statement_timeout`. A step that sets one of them on a store without
+// this capability fails instead of running without it.
+type SQLSpecExecer interface {
+	ExecSQLSpec(ctx context.Context, spec *runbook.SQLSpec, commit bool) ([]SQLResult, error)
 }
 
 // SQLResult is the outcome of one statement.

@@ -29,7 +29,15 @@ func runSQL(ctx context.Context, sc *engine.StepContext) (any, error) {
 	}
 	defer done()
 	commit := sc.Mode != engine.ModeDryRun
-	results, err := ex.ExecSQL(ctx, spec.Statements, commit)
+	var results []engine.SQLResult
+	switch sx, ok := ex.(engine.SQLSpecExecer); {
+	case ok:
+		results, err = sx.ExecSQLSpec(ctx, spec, commit)
+	case spec.NoTransaction || spec.LockTimeout > 0 || spec.StatementTimeout > 0:
+		return nil, fmt.Errorf("sql %s at %s: transaction, lock_timeout and statement_timeout apply to PostgreSQL stores; this store (%T) runs every sql step in one transaction: remove them", sc.Step.ID, sc.Step.Pos, ex)
+	default:
+		results, err = ex.ExecSQL(ctx, spec.Statements, commit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sql %s at %s: %w", sc.Step.ID, sc.Step.Pos, err)
 	}
@@ -54,7 +62,7 @@ func sqlTarget(ctx context.Context, sc *engine.StepContext) (engine.SQLExecer, f
 		}
 		ex, ok := st.(engine.SQLExecer)
 		if !ok {
-			return nil, nil, fmt.Errorf("%w (%T): run it where the store is sqlite, or give it with: {path: FILE.db}", engine.ErrNotSQL, st)
+			return nil, nil, fmt.Errorf("%w (%T): run it where the store is sqlite or postgres, or give it with: {path: FILE.db}", engine.ErrNotSQL, st)
 		}
 		return ex, func() {}, nil
 	}

@@ -1,22 +1,13 @@
 package acceptance
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
-)
 
-// pgURLVar names the admin URL of the PostgreSQL server the PostgreSQL
-// protocols run on. Until internal/pgtest is merged this test takes the
-// server from it and skips without it; after the merge, pgDatabase
-// becomes pgtest.DB(t) (a fresh database on the package's throwaway
-// server, and under CI=true a missing server fails instead of skipping).
-const pgURLVar = "LOCKSTEP_TEST_PG_URL"
+	"github.com/lockstep-run/lockstep/internal/pgtest"
+)
 
 // pgProtocolCase runs one built-in PostgreSQL protocol end to end: setup
 // creates and fills the table, answers drive the run, and each check is a
@@ -90,9 +81,6 @@ func TestPostgresProtocols(t *testing.T) {
 			answers := h.writeFile("answers.yaml", tc.answers)
 			r := h.startWith(h.journal, []string{"DATABASE_URL=" + dsn},
 				"run", tc.protocol, "--env", "local", "--plain", "--answers", answers).Wait(3 * time.Minute)
-			if r.Code != 0 && strings.Contains(r.String(), `unknown store kind "postgres"`) {
-				t.Skip("the postgres store is not wired into this binary yet")
-			}
 			if r.Code != 0 {
 				t.Fatalf("run %s: exit %d, want 0\n%s", tc.protocol, r.Code, r)
 			}
@@ -108,27 +96,11 @@ func TestPostgresProtocols(t *testing.T) {
 	}
 }
 
-// pgDatabase creates a fresh database on the server of $LOCKSTEP_TEST_PG_URL
-// and returns its URL; it skips the test when the variable is unset.
+// pgDatabase is a fresh database on the package's throwaway PostgreSQL
+// server (internal/pgtest; under CI=true a missing server fails).
 func pgDatabase(t *testing.T) string {
 	t.Helper()
-	admin := os.Getenv(pgURLVar)
-	if admin == "" {
-		t.Skipf("%s is not set: no PostgreSQL server for the PostgreSQL protocols", pgURLVar)
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("%s: %v", pgURLVar, err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "lockstep_" + hex.EncodeToString(b)
-	psql(t, admin, "CREATE DATABASE "+name)
-	t.Cleanup(func() {
-		_ = exec.Command("psql", "-X", "-d", admin, "-c", "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)").Run()
-	})
-	u.Path = "/" + name
-	return u.String()
+	return pgtest.DB(t)
 }
 
 // psql runs one statement on dsn with the psql client and returns its

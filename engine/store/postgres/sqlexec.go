@@ -32,6 +32,8 @@ func (s *Store) ExecSQL(ctx context.Context, statements []string, commit bool) (
 	return s.ExecSQLSpec(ctx, &runbook.SQLSpec{Statements: statements}, commit)
 }
 
+var _ engine.SQLSpecExecer = (*Store)(nil)
+
 // ExecSQLSpec runs a sql step's statements with its settings: in one
 // transaction with SET LOCAL lock_timeout (spec.LockTimeout, default 5s)
 // and statement_timeout (spec.StatementTimeout, when set), committed only
