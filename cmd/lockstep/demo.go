@@ -111,8 +111,9 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		resumeArgs: journalArg(journalPath)})
 	jq := shellQuote(journalPath)
 	self := f.self()
-	fmt.Fprintf(f.Out, "\nReview it (the demo's journal is %s):\n  %s journal show %s --journal %s\n  %s journal verify --journal %s\n  %s journal --journal %s   # the journal browser\n",
-		jq, self, latestSessionID(j), jq, self, jq, self, jq)
+	id := latestSessionID(j)
+	fmt.Fprintf(f.Out, "\nReview it (the demo's journal is %s):\n  %s journal show %s --journal %s\n  %s journal verify --journal %s\n  %s journal --journal %s   # the journal browser\n  %s journal export %s --journal %s --format html -o demo-report.html   # a report for reviewers\n",
+		jq, self, id, jq, self, jq, self, jq, self, id, jq)
 	return err
 }
 
