@@ -57,7 +57,8 @@ func (skewClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // ahead sees a live lease as expired. It must wait a full ttl on its own
 // clock and find the holder's renewals, and leave the lease alone.
 func TestLockDynamoTakerWaitsOutLiveHolder(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its lease TTL is a few seconds, so it runs before the
+	// parallel tests load the package's shared dynalite.
 	const ttl = 2 * time.Second
 	steps := fmt.Sprintf("      - {id: take, kind: lock, with: {ttl: %s}}\n", ttl)
 	alice := newDynamoRig(t, 2, "", steps, 1, nil)
@@ -150,7 +151,8 @@ func dynamoMigrated(t *testing.T, r *dataRig) int {
 // abandoned once her lease went unconfirmed past its renew margin, before
 // it could expire. Her journal counts exactly the items she changed.
 func TestLockDynamoStalledHolderWritesNothingAfterExpiry(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its lease TTL is a few seconds, so it runs before the
+	// parallel tests load the package's shared dynalite.
 	const ttl = 3 * time.Second
 	steps := fmt.Sprintf(`      - {id: take, kind: lock, with: {ttl: %s}}
       - id: backfill

@@ -61,7 +61,8 @@ func dynamoSettings(t *testing.T, attrs map[string]types.AttributeValue) (string
 // comes back (a BOOL false stays a BOOL false; an absent flag is removed)
 // and the first of two locks sharing the flag leaves it on.
 func TestLockDynamoSharedMaintenanceFlag(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its lease TTL is a few seconds, so it runs before the
+	// parallel tests load the package's shared dynalite.
 	type flagCase struct {
 		name   string
 		before types.AttributeValue // nil = absent

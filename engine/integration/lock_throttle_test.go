@@ -22,7 +22,8 @@ import (
 // back to absent and the lease table is empty — no throttled release
 // strands a lease that refuses the next session.
 func TestLockUnlockSurviveThrottling(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its lease TTL is a few seconds, so it runs before the
+	// parallel tests load the package's shared dynalite.
 	table, enabled := dynamoSettings(t, nil)
 	steps := fmt.Sprintf(`      - id: take
         kind: lock
@@ -85,7 +86,8 @@ func TestLockUnlockSurviveThrottling(t *testing.T) {
 // within the ttl, clears the flag, and journals a warning that the lease
 // expires on its own.
 func TestUnlockReleaseFailingIsJournaledWithinTTL(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its lease TTL is a few seconds, so it runs before the
+	// parallel tests load the package's shared dynalite.
 	const ttl = 2 * time.Second
 	table, enabled := dynamoSettings(t, nil)
 	steps := fmt.Sprintf(`      - id: take
