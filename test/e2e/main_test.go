@@ -46,10 +46,15 @@ func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// run runs lockstep to completion (at most 60 s: nothing may hang).
+// runTimeout bounds one command: nothing may hang, and the demo's
+// 100,000 rows take 5 s on a quiet machine but over a minute on a CI
+// machine running every package at once.
+const runTimeout = 3 * time.Minute
+
+// run runs lockstep to completion (at most runTimeout).
 func (e *env) run(args ...string) testbin.Result {
 	e.t.Helper()
-	return testbin.Start(e.t, e.command(context.Background(), args...)).Wait(60 * time.Second)
+	return testbin.Start(e.t, e.command(context.Background(), args...)).Wait(runTimeout)
 }
 
 // mustRun runs lockstep and fails the test unless it exits with want.
