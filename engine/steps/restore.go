@@ -76,6 +76,10 @@ func runRestore(ctx context.Context, sc *engine.StepContext) (any, error) {
 	if spec == nil {
 		return nil, fmt.Errorf("restore %s: no spec", sc.Step.ID)
 	}
+	if _, ran := sc.Results[spec.From]; !ran && spec.From != "" && sc.Mode == engine.ModeDryRun {
+		// A dry run skips the backup step: there is nothing to compare.
+		return nil, &engine.SkipError{Reason: "dry run: backup " + spec.From + " was not taken, so there is nothing to restore or compare"}
+	}
 	if spec.Native {
 		return runNativeRestore(ctx, sc, spec)
 	}
