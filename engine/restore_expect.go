@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -100,3 +101,12 @@ func applyUpdate(it Item, u Update, vattr string) Item {
 // sets it live (or the environment's max_write_rate), for a
 // NewWriteLimiter.
 func (sc *StepContext) WriteCeiling() func() int { return stepCeiling(sc) }
+
+// LeaseWriteContext returns the context for one batch of a data step's
+// writes to store: fenced by the session's leases (a SQL store checks them
+// in the write's transaction) and cancelled as soon as one is lost. stop
+// ends it and returns err, replaced by the lease error when that is why
+// the writes stopped.
+func (sc *StepContext) LeaseWriteContext(ctx context.Context, store Store) (wctx context.Context, stop func(err error) error) {
+	return leaseWriteContext(ctx, sc.Leases, store)
+}

@@ -38,10 +38,14 @@ func (r *restorer) write(ctx context.Context, cp *restoreCheckpoint) error {
 			return err
 		}
 		first = nil
+		wctx, stop := r.sc.LeaseWriteContext(ctx, r.st)
 		for _, w := range writes {
-			if err := r.apply(ctx, w); err != nil {
-				return err
+			if err := r.apply(wctx, w); err != nil {
+				return stop(err)
 			}
+		}
+		if err := stop(nil); err != nil {
+			return err
 		}
 		prog.Add(len(batch))
 		return nil
