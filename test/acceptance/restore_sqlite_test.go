@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -15,8 +16,8 @@ import (
 // keeps them, and put back too when the operator answers restore.
 func TestSQLiteRestorePlanB(t *testing.T) {
 	t.Parallel()
-	for _, choice := range []string{"keep", "restore"} {
-		t.Run(choice, func(t *testing.T) {
+	for _, choice := range []string{"keep", "restore", ""} {
+		t.Run("choice "+choice, func(t *testing.T) {
 			t.Parallel()
 			const n = 300
 			h := newHarness(t)
@@ -24,11 +25,26 @@ func TestSQLiteRestorePlanB(t *testing.T) {
 			seeded := seedSQLite(t, data, "counters", n)
 			rb := h.writeFile("plan-b.yaml", restoreRunbook("acc-restore-"+choice, sqliteStore(data, "counters"), 0, 50))
 			answers := h.writeFile("answers.yaml", "undo: {choice: "+choice+", reason: \"app writes reviewed\"}\n")
+			if choice == "" {
+				answers = h.writeFile("answers.yaml", "bump: {retry: true}\n")
+			}
 			p := h.start("run", rb, "--env", "test", "--plain", "--answers", answers)
 			h.waitStepEnd(p, "bump", 2*time.Minute)
 
 			app := appWritesSQLite(t, data, seeded)
 			h.writeFile("app-done", "")
+			if choice == "" { // no answer: stop before writing anything, naming the key
+				r := p.Wait(2 * time.Minute)
+				if r.Code != 2 || !strings.Contains(r.Stdout+r.Stderr, "undo.choice") {
+					t.Fatalf("run without an answer: exit %d, want 2 naming undo.choice\n%s", r.Code, r)
+				}
+				for id, got := range readSQLite(t, data, "counters") {
+					if w, ok := app[id]; got.V != targetVersion || ok && got != w {
+						t.Fatalf("item %s = %+v: the restore wrote without an answer", id, got)
+					}
+				}
+				return
+			}
 			if r := p.Wait(2 * time.Minute); r.Code != 0 {
 				t.Fatalf("run: exit %d, want 0\n%s", r.Code, r)
 			}
