@@ -33,8 +33,8 @@ func (m *migrator) recordOrigin(in *pageIntent, it Item) {
 		return
 	}
 	from := fromVersionKey(it, m.vattr)
-	if from == strconv.FormatInt(m.version-1, 10) {
-		return
+	if from == strconv.FormatInt(m.version-1, 10) || from == "none" && m.version == 1 {
+		return // what the rollback assumes (to 0: the version is removed)
 	}
 	if in.From == nil {
 		in.From = map[string][]byte{}
