@@ -32,7 +32,7 @@ type migrator struct {
 	key      []string
 	vattr    string
 	version  int64 // the runbook version
-	rollback bool  // guard Equals version, write version-1
+	rollback bool  // guard Equals version, write the item's version before (rollback_origins.go)
 	// contract: a later migrate step (runbook.MigrateSpec.Contract), or
 	// the rollback of one: guard Equals version and keep it.
 	contract bool
@@ -49,6 +49,7 @@ type migrator struct {
 	stop     atomic.Bool // budget exhausted or a segment failed
 	warned   atomic.Int64
 	samples  sampler
+	origins  origins // a rollback: versions the forward step found items at
 	// lineTimeout bounds an external transform's wait for a line it owes.
 	lineTimeout time.Duration
 	throttleNote
@@ -104,6 +105,9 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 		m.baseEnv = sc.ExprEnv()
 	}
 	m.segs = make([]segCounts, m.segments())
+	if err := m.loadOrigins(ctx); err != nil {
+		return nil, fmt.Errorf("migrate %s: %w", sc.Step.ID, err)
+	}
 	return m, nil
 }
 
@@ -245,7 +249,7 @@ func (m *migrator) describe(cursors map[int][]byte) string {
 	v := m.version
 	switch {
 	case m.movesDown():
-		what, v = "rolling back to version", m.version-1
+		what = "rolling back to the version each item had before (recorded by the forward step), from version"
 	case m.rollback:
 		what = "rolling back, on items at version"
 	case m.contract:

@@ -17,6 +17,9 @@ import (
 type pageIntent struct {
 	Writes int    `json:"writes"`
 	Keys   []byte `json:"keys,omitempty"` // big-endian FNV-1a 32-bit hashes of the keys
+	// From records the version each planned write found its item at,
+	// when not version−1, for a truthful rollback (rollback_origins.go).
+	From map[string][]byte `json:"from,omitempty"`
 }
 
 // intentOf returns the intent of a planned page: its writes, and the
@@ -36,6 +39,9 @@ func (m *migrator) intentOf(plans []plan, rec intentKeys) *pageIntent {
 		if p.out == outWrite || rec.has(h) {
 			in.Writes++
 			in.Keys = binary.BigEndian.AppendUint32(in.Keys, h)
+		}
+		if p.out == outWrite {
+			m.recordOrigin(in, p.item)
 		}
 	}
 	if in.Writes == 0 {

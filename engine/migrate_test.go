@@ -304,12 +304,17 @@ func TestMigrateRollback(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		version int
-		wantV   int64
+		wantV   int64 // the rows' version before the migration, and after its rollback
 	}{{3, 2}, {1, 0}}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("version %d", tt.version), func(t *testing.T) {
 			rb := dataRunbook(t, tt.version, "", splitSteps)
 			r := newSQLiteRig(t, rb, 100)
+			if tt.wantV != 0 {
+				if _, err := r.sqlDB(t).Exec(`UPDATE users SET v = ?`, tt.wantV); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if _, err := r.run(r.stepContext("backfill")); err != nil {
 				t.Fatalf("migrate: %v", err)
 			}

@@ -297,6 +297,9 @@ func (m *migrator) update(it Item, set []Attr, remove, reads []string, all bool)
 	if m.atVersion() {
 		u.Guard.Equals = m.version
 		u.Version = m.targetVersion()
+		if m.movesDown() {
+			u.Version = m.rollbackVersion(it)
+		}
 	} else {
 		u.Guard.Below = m.version
 		u.Version = m.version

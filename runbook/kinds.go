@@ -22,6 +22,7 @@ var withKeys = map[Kind][]string{
 	KindEstimate:     {"where", "sample", "margin", "exact_count"},
 	KindBackup:       {"native", "dir"},
 	KindRestoreDrill: {"from"},
+	KindRestore:      {"from", "native", "point_in_time", "target_table", "batch_size"},
 	KindMigrate:      {"where", "set", "remove", "rename", "transform", "batch_size", "segments", "error_budget", "max_retries"},
 	KindVerify:       {"expect_none", "sample", "assert", "backup"},
 	KindLock:         {"ttl", "maintenance"},
@@ -100,6 +101,8 @@ func (d *decoder) spec(s *Step, with, stepNode *yaml.Node) {
 			s.RestoreDrill.From = d.nonEmpty(f.get("from"), "from")
 			d.refer(refBackup, s.RestoreDrill.From, f.get("from"))
 		}
+	case KindRestore:
+		s.Restore = d.restore(f, what)
 	case KindMigrate:
 		s.Migrate = d.migrate(f, what)
 	case KindVerify:

@@ -12,7 +12,7 @@ func rollbackRules() []Rule {
 			Explain: "A backup that was never restored is a hope, not a plan: the drill proves it restorable (count and checksum) before anything is changed.",
 			check:   (*linter).backupDrill},
 		{Code: "LS303", Summary: "a migrate step has no rollback", Guideline: 5,
-			Hint:    "rollback: a down migration, or the backup as plan B",
+			Hint:    "rollback: a down migration, or the backup as plan B: {kind: restore, with: {from: BACKUP}}",
 			Explain: "Without a rollback, undoing the migration under pressure means improvising. A down migration (or restoring the backup, written as the step's rollback) makes the way back part of the protocol.",
 			check:   (*linter).migrateRollback},
 		{Code: "LS304", Summary: "a shell or sql step writes with no backup before it", Guideline: 5,
@@ -27,6 +27,10 @@ func rollbackRules() []Rule {
 			Hint:    "move the restore-drill right after its backup, before the first write",
 			Explain: "The drill proves the backup restorable. Run after the first write, a failed drill is discovered when the data has already changed and there is no proven way back.",
 			check:   (*linter).drillOrder},
+		{Code: "LS307", Summary: "a restore undoes a migrate step it cannot recompute", Guideline: 5,
+			Hint:    "use a down migration, or restore: {native: true} into a new table",
+			Explain: "A restore puts an item back only if it is still exactly what the migration wrote, which it knows by running the migration's where and set again on the backed-up item. An external transform cannot be run again that way, so the restore would refuse to start exactly when it is needed.",
+			check:   (*linter).restoreRecomputable},
 	}
 }
 
@@ -86,6 +90,21 @@ func (l *linter) drillOrder() {
 	for i, s := range l.steps() {
 		if s.Kind == KindRestoreDrill && i > w {
 			l.report("LS306", s.Pos, s.ID, "restore-drill %q runs after step %q already changed the data", s.ID, l.steps()[w].ID)
+		}
+	}
+}
+
+func (l *linter) restoreRecomputable() {
+	var external []string // migrate steps so far with an external transform
+	for _, s := range l.steps() {
+		if s.Kind == KindMigrate && s.Migrate != nil && len(s.Migrate.Transform) > 0 {
+			external = append(external, s.ID)
+			if r := s.Rollback; r != nil && r.Kind == KindRestore && r.Restore != nil && !r.Restore.Native {
+				l.report("LS307", r.Pos, s.ID, "the rollback of %q restores a backup, but cannot recompute what its external transform wrote", s.ID)
+			}
+		}
+		if s.Kind == KindRestore && s.Restore != nil && !s.Restore.Native && len(external) > 0 {
+			l.report("LS307", s.Pos, s.ID, "restore %q cannot recompute what the external transform of %q wrote", s.ID, external[0])
 		}
 	}
 }

@@ -224,7 +224,7 @@ func rootFieldChains(tree *parse.Tree) [][]string {
 func (l *linter) needsStore() bool {
 	for _, s := range l.steps() {
 		switch s.Kind {
-		case KindEstimate, KindBackup, KindRestoreDrill, KindMigrate, KindVerify, KindLock, KindUnlock:
+		case KindEstimate, KindBackup, KindRestoreDrill, KindRestore, KindMigrate, KindVerify, KindLock, KindUnlock:
 			return true
 		}
 	}

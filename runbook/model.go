@@ -41,6 +41,7 @@ const (
 	KindEstimate     Kind = "estimate"
 	KindBackup       Kind = "backup"
 	KindRestoreDrill Kind = "restore-drill"
+	KindRestore      Kind = "restore"
 	KindMigrate      Kind = "migrate"
 	KindVerify       Kind = "verify"
 	KindLock         Kind = "lock"
@@ -50,7 +51,7 @@ const (
 
 // Kinds lists every known step kind in documentation order.
 var Kinds = []Kind{KindManual, KindShell, KindSQL, KindDecision, KindApproval, KindNotify,
-	KindEstimate, KindBackup, KindRestoreDrill, KindMigrate, KindVerify, KindLock, KindUnlock, KindWait}
+	KindEstimate, KindBackup, KindRestoreDrill, KindRestore, KindMigrate, KindVerify, KindLock, KindUnlock, KindWait}
 
 // Runbook is a parsed, validated runbook.
 type Runbook struct {
@@ -229,6 +230,7 @@ type Step struct {
 	Estimate     *EstimateSpec
 	Backup       *BackupSpec
 	RestoreDrill *RestoreDrillSpec
+	Restore      *RestoreSpec
 	Migrate      *MigrateSpec
 	Verify       *VerifySpec
 	Lock         *LockSpec
@@ -297,6 +299,20 @@ type BackupSpec struct {
 type RestoreDrillSpec struct {
 	From string
 }
+
+// RestoreSpec puts the items of the backup taken by step From back into
+// the live table, guarded (plan B); or, Native, restores a DynamoDB
+// on-demand backup or a point in time into a new table.
+type RestoreSpec struct {
+	From        string // backup step id (its logical export; its native backup when Native)
+	Native      bool
+	PointInTime string // Native: "latest" or an RFC 3339 time; instead of From's backup
+	TargetTable string // Native: the new table (default: <table>-restored-<session>)
+	BatchSize   int    // items read and written per checkpoint (0: DefaultRestoreBatch)
+}
+
+// DefaultRestoreBatch is a restore step's batch size when it sets none.
+const DefaultRestoreBatch = 100
 
 // MigrateSpec is a guarded, idempotent data migration.
 type MigrateSpec struct {

@@ -182,7 +182,7 @@ func TestDefaultIdempotent(t *testing.T) {
 	want := map[runbook.Kind]bool{runbook.KindShell: false, runbook.KindSQL: false, runbook.KindNotify: false,
 		runbook.KindManual: false, runbook.KindDecision: false, runbook.KindApproval: false,
 		runbook.KindMigrate: true, runbook.KindEstimate: true, runbook.KindVerify: true, runbook.KindBackup: true,
-		runbook.KindRestoreDrill: true, runbook.KindLock: true, runbook.KindUnlock: true, runbook.KindWait: true}
+		runbook.KindRestoreDrill: true, runbook.KindRestore: true, runbook.KindLock: true, runbook.KindUnlock: true, runbook.KindWait: true}
 	for _, k := range runbook.Kinds {
 		if got := runbook.DefaultIdempotent(k); got != want[k] {
 			t.Errorf("DefaultIdempotent(%s) = %v, want %v", k, got, want[k])

@@ -175,7 +175,7 @@ func (d *decoder) stepCommon(s *Step, f fields) {
 // construction, default to true.
 func DefaultIdempotent(kind Kind) bool {
 	switch kind {
-	case KindEstimate, KindBackup, KindRestoreDrill, KindMigrate, KindVerify,
+	case KindEstimate, KindBackup, KindRestoreDrill, KindRestore, KindMigrate, KindVerify,
 		KindLock, KindUnlock, KindWait:
 		return true
 	}

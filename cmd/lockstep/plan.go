@@ -218,6 +218,8 @@ func stepEffect(st *runbook.Step, mode engine.Mode) string {
 			return skippedDry
 		}
 		return fmt.Sprintf("restores backup %q into a scratch table, compares count and checksum, drops it", st.RestoreDrill.From)
+	case runbook.KindRestore:
+		return restoreSummary(st.Restore, dry)
 	case runbook.KindMigrate:
 		if dry {
 			return "reads and transforms, shows sample diffs and counts, writes nothing"
@@ -335,4 +337,19 @@ func clipText(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// restoreSummary describes a restore step for plan.
+func restoreSummary(sp *runbook.RestoreSpec, dry bool) string {
+	switch {
+	case sp.Native && dry:
+		return "shows which native backup or point in time it would restore into a new table"
+	case sp.Native && sp.From != "":
+		return fmt.Sprintf("restores the native backup of %q into a new table, prints the switch-over steps", sp.From)
+	case sp.Native:
+		return fmt.Sprintf("restores the table as of %s into a new table, prints the switch-over steps", sp.PointInTime)
+	case dry:
+		return fmt.Sprintf("compares backup %q with the live table: counts, conflicts and sample diffs, writes nothing", sp.From)
+	}
+	return fmt.Sprintf("restores backup %q over items still as the migration left them; asks about the others", sp.From)
 }

@@ -22,6 +22,7 @@ func Default() engine.StepKinds {
 		runbook.KindNotify:       {Executor: engine.ExecutorFunc(runNotify)},
 		runbook.KindBackup:       {Executor: engine.ExecutorFunc(runBackup), Data: true, DryRunSkipped: true},
 		runbook.KindRestoreDrill: {Executor: engine.ExecutorFunc(runDrill), Data: true, DryRunSkipped: true},
+		runbook.KindRestore:      {Executor: engine.ExecutorFunc(runRestore), Data: true},
 		runbook.KindVerify:       {Executor: engine.ExecutorFunc(runVerify), Data: true, RerunSafe: true},
 		runbook.KindWait:         {Executor: engine.ExecutorFunc(runWait), DryRunSkipped: true, RerunSafe: true},
 	} {

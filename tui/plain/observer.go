@@ -158,7 +158,7 @@ func (p *printer) stepEnd(ev engine.Event, e engine.StepEnded) {
 // resultKinds are the step kinds whose step.end result is worth a line:
 // measurements and query rows, not echoes of what was already printed.
 var resultKinds = map[string]bool{"sql": true, "estimate": true, "backup": true,
-	"restore-drill": true, "migrate": true, "verify": true}
+	"restore-drill": true, "restore": true, "migrate": true, "verify": true}
 
 // result prints a step's result: query rows for sql steps, compact JSON
 // for the other data steps.

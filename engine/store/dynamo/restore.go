@@ -1,0 +1,80 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+var _ engine.NativeRestorer = (*Store)(nil)
+
+// restoreAPI is the part of the DynamoDB client a native restore uses;
+// dynalite lacks both restore calls, so its tests stub it.
+type restoreAPI interface {
+	RestoreTableFromBackup(context.Context, *dynamodb.RestoreTableFromBackupInput, ...func(*dynamodb.Options)) (*dynamodb.RestoreTableFromBackupOutput, error)
+	RestoreTableToPointInTime(context.Context, *dynamodb.RestoreTableToPointInTimeInput, ...func(*dynamodb.Options)) (*dynamodb.RestoreTableToPointInTimeOutput, error)
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}
+
+// RestoreToNewTable restores an on-demand backup or a point in time of
+// the store's table into req.Target and waits until it is ACTIVE.
+func (s *Store) RestoreToNewTable(ctx context.Context, req engine.NativeRestoreRequest) (engine.NativeRestoreInfo, error) {
+	api, ok := s.api.(restoreAPI)
+	if !ok {
+		return engine.NativeRestoreInfo{}, fmt.Errorf("restore %s: %w", s.table, engine.ErrUnsupported)
+	}
+	return restoreToNewTable(ctx, api, s.table, req)
+}
+
+func restoreToNewTable(ctx context.Context, api restoreAPI, table string, req engine.NativeRestoreRequest) (engine.NativeRestoreInfo, error) {
+	info := engine.NativeRestoreInfo{Table: req.Target}
+	var desc *types.TableDescription
+	switch {
+	case req.Target == "" || req.Target == table:
+		return info, fmt.Errorf("restore %s: the target must be a new table, not %q", table, req.Target)
+	case req.BackupARN != "":
+		out, err := api.RestoreTableFromBackup(ctx, &dynamodb.RestoreTableFromBackupInput{
+			BackupArn: aws.String(req.BackupARN), TargetTableName: aws.String(req.Target)})
+		if err != nil {
+			return info, fmt.Errorf("restore backup %s into %s: %w", req.BackupARN, req.Target, translate(err))
+		}
+		desc = out.TableDescription
+	default:
+		in := &dynamodb.RestoreTableToPointInTimeInput{SourceTableName: aws.String(table), TargetTableName: aws.String(req.Target)}
+		if req.Latest {
+			in.UseLatestRestorableTime = aws.Bool(true)
+		} else {
+			in.RestoreDateTime = aws.Time(req.PointInTime)
+		}
+		out, err := api.RestoreTableToPointInTime(ctx, in)
+		if err != nil {
+			return info, fmt.Errorf("restore %s to a point in time into %s: %w", table, req.Target, translate(err))
+		}
+		desc = out.TableDescription
+	}
+	if desc != nil {
+		info.ARN, info.Status = aws.ToString(desc.TableArn), string(desc.TableStatus)
+	}
+	err := poll(ctx, func() (bool, error) {
+		out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(req.Target)})
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return false, nil // restores become visible after a while
+		}
+		if err != nil {
+			return false, translate(err)
+		}
+		info.Status = string(out.Table.TableStatus)
+		return out.Table.TableStatus == types.TableStatusActive, nil
+	})
+	if err != nil {
+		return info, fmt.Errorf("restore into %s: wait until active: %w", req.Target, err)
+	}
+	return info, nil
+}

@@ -1,0 +1,30 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// NativeRestorer is implemented by stores with a server-side restore
+// (DynamoDB: RestoreTableFromBackup, RestoreTableToPointInTime). It always
+// restores into a new table: switching the application over is the
+// operator's (the restore step prints the steps).
+type NativeRestorer interface {
+	RestoreToNewTable(ctx context.Context, req NativeRestoreRequest) (NativeRestoreInfo, error)
+}
+
+// NativeRestoreRequest names what to restore and where: BackupARN, or a
+// point in time (Latest for the latest restorable time).
+type NativeRestoreRequest struct {
+	Target      string // the new table
+	BackupARN   string
+	PointInTime time.Time
+	Latest      bool
+}
+
+// NativeRestoreInfo describes the restored table.
+type NativeRestoreInfo struct {
+	Table  string `json:"table"`
+	ARN    string `json:"arn"`
+	Status string `json:"status"` // ACTIVE once the wait ends
+}
