@@ -120,6 +120,25 @@ func (s *Session) recordStart(ctx context.Context, st Store) error {
 	return nil
 }
 
+// recordResume marks a resumed session running again in its
+// environment's registry (live and rehearsal runs with a store). A store
+// that cannot be opened or written does not stop the resume — the session
+// may have to finish or roll back —: a journaled warning says so, and the
+// end is recorded when Run returns if the store opens by then.
+func (s *Session) recordResume(ctx context.Context) error {
+	if s.cfg.Mode == ModeDryRun || s.env.Store == nil || s.cfg.Stores == nil {
+		return nil
+	}
+	st, err := s.envStore(ctx)
+	if err == nil {
+		err = s.recordStart(ctx, st)
+	}
+	if err != nil {
+		return s.emit(ctx, NewEvent("", Warning{Message: "registry: " + err.Error()}))
+	}
+	return nil
+}
+
 // recordEnd writes the session's end, its final journal head and counts
 // to its environment's registry, when the session opened that store (it
 // is still open) and the store keeps one. It runs whatever the outcome.

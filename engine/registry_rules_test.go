@@ -149,3 +149,62 @@ func TestRegistryRecordsAFailedSession(t *testing.T) {
 		t.Errorf("record = %+v, want outcome %s, head %.12s at %d, ended", r, out, info.Head, info.Events)
 	}
 }
+
+// TestRegistryFollowsAResume: a stopped session's record says stopped
+// with its head; the resume marks it running before its first step, and
+// its end completed with the new head.
+func TestRegistryFollowsAResume(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rb := dataRunbook(t, 2, "", `      - id: a
+        kind: manual
+        checklist: [done]
+`+counterSteps)
+	rig := newSQLiteRig(t, rb, 20)
+	dbPath := filepath.Join(rig.dir, "data.db")
+	cfg := sqliteSessionConfig(t, rb, dbPath)
+	cfg.Prompter = answers(map[string][]reply{"a:checklist": {{err: engine.ErrQuit}}})
+	s, err := engine.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := s.Run(ctx); out != engine.OutcomeStopped {
+		t.Fatalf("Run() = %s, want stopped", out)
+	}
+	st, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: dbPath, Table: "users", Key: []string{"id"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	record := func() engine.RegistryRecord {
+		t.Helper()
+		recs, err := st.Registry(ctx, "test")
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("Registry() = %+v, %v; want one record", recs, err)
+		}
+		return recs[0]
+	}
+	stopped := record()
+	if stopped.Outcome != engine.OutcomeStopped || stopped.Events == 0 {
+		t.Fatalf("after the stop: %+v", stopped)
+	}
+	cfg.Prompter = answers(map[string][]reply{"a:checklist": {{ans: engine.Answer{Checked: []int{0}}}}})
+	cfg.Runbook = nil
+	r, err := engine.Resume(ctx, cfg, s.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := record(); got.Outcome != engine.OutcomeRunning || got.Head != stopped.Head {
+		t.Errorf("after Resume: %s head %.12s, want running with the stop's head %.12s", got.Outcome, got.Head, stopped.Head)
+	}
+	if out, err := r.Run(ctx); out != engine.OutcomeCompleted {
+		t.Fatalf("resumed Run() = %s, %v", out, err)
+	}
+	info, err := cfg.Journal.Session(ctx, s.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := record(); got.Outcome != engine.OutcomeCompleted || got.Head != info.Head || got.Events != info.Events || got.Migrated != 20 {
+		t.Errorf("after the resumed run: %+v, want completed, 20 migrated, head %.12s at %d", got, info.Head, info.Events)
+	}
+}

@@ -266,6 +266,9 @@ func resumeClaimed(ctx context.Context, cfg Config, sessionID string) (*Session,
 	if err := s.emit(ctx, NewEvent("", SessionResumed{Operator: cfg.Operator})); err != nil {
 		return nil, err
 	}
+	if err := s.recordResume(ctx); err != nil {
+		return nil, err
+	}
 	if outside != "" {
 		if err := s.emit(ctx, NewEvent("", Confirmed{What: "outside_window", Value: outside})); err != nil {
 			return nil, err
