@@ -21,9 +21,10 @@ type registryStart struct {
 
 // readRegistries opens the environment's store (live and rehearsal runs
 // only: a dry run touches nothing) and reads the registry of every
-// environment the runbook declares, the others read-only. A store that
-// cannot be opened is refused for a protected environment's own store
-// (its rules cannot be checked), noted otherwise.
+// environment the runbook declares, the others read-only. A protected
+// environment whose own store or registry cannot be read is refused (its
+// rules cannot be checked); any other unreadable registry is noted (a
+// journaled warning) and the session goes on.
 func readRegistries(ctx context.Context, cfg Config, env *runbook.Environment) (registryStart, error) {
 	var rs registryStart
 	if cfg.Mode == ModeDryRun || cfg.Stores == nil {
@@ -48,7 +49,7 @@ func readRegistries(ctx context.Context, cfg Config, env *runbook.Environment) (
 			_ = st.Close()
 		}
 		if err != nil {
-			if e.Name == env.Name {
+			if e.Name == env.Name && env.Protected {
 				_ = st.Close()
 				return registryStart{}, fmt.Errorf("read the registry of %s: %w", e.Name, err)
 			}
@@ -132,7 +133,9 @@ func (rs *registryStart) rehearsalFor(rb *runbook.Runbook) (RegistryRecord, bool
 }
 
 // journal records the overrides and notes, then the session's start in
-// its environment's registry: all before the first step acts.
+// its environment's registry: all before the first step acts. A start
+// that cannot be recorded refuses a protected environment's session and
+// is a journaled warning otherwise.
 func (rs *registryStart) journal(ctx context.Context, s *Session) error {
 	if rs.regression != "" {
 		if err := s.emit(ctx, NewEvent("", Confirmed{What: "version_regression", Value: rs.regression})); err != nil {
@@ -147,5 +150,9 @@ func (rs *registryStart) journal(ctx context.Context, s *Session) error {
 	if rs.store == nil {
 		return nil
 	}
-	return s.recordStart(ctx, rs.store)
+	err := s.recordStart(ctx, rs.store)
+	if err != nil && !s.env.Protected { // noted; a protected environment is refused
+		return s.emit(ctx, NewEvent("", Warning{Message: "registry: " + err.Error()}))
+	}
+	return err
 }
