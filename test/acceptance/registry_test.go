@@ -50,7 +50,7 @@ phases:
 
 // TestRegistry: the registry in each environment's store, across two
 // journal files (a CI machine's rehearsal, an operator's production run),
-// on SQLite files and on dynalite:
+// on SQLite files, dynalite and PostgreSQL:
 //   - the rehearsal recorded by journal A lets a protected live run with
 //     journal B start without `unrehearsed` (and a runbook never rehearsed
 //     is refused without it);
@@ -79,6 +79,13 @@ func TestRegistry(t *testing.T) {
 			seedDynamo(t, c, "staging-counters", randomCounts(t, n, "s"))
 			seedDynamo(t, c, "prod-counters", randomCounts(t, n, "p"))
 			return dynamoStore(endpoint, "staging-counters"), dynamoStore(endpoint, "prod-counters")
+		}},
+		{"postgres", func(t *testing.T, h *harness) (string, string) {
+			dsn := pgDB(t)
+			h.vars = append(h.vars, "PG_DSN="+dsn)
+			seedPostgres(t, dsn, "staging_counters", n)
+			seedPostgres(t, dsn, "prod_counters", n)
+			return postgresStore("staging_counters"), postgresStore("prod_counters")
 		}},
 	}
 	for _, st := range stores {
