@@ -20,8 +20,10 @@ type registryStart struct {
 }
 
 // readRegistries opens the environment's store (live and rehearsal runs
-// only: a dry run touches nothing) and reads the registry of every
-// environment the runbook declares, the others read-only. A protected
+// only: a dry run touches nothing) and reads its registry; for a live run
+// in a protected environment, also the registry of every other
+// environment the runbook declares, read-only (an unprotected run never
+// reaches another environment's store). A protected
 // environment whose own store or registry cannot be read is refused (its
 // rules cannot be checked); any other unreadable registry is noted (a
 // journaled warning) and the session goes on.
@@ -30,8 +32,9 @@ func readRegistries(ctx context.Context, cfg Config, env *runbook.Environment) (
 	if cfg.Mode == ModeDryRun || cfg.Stores == nil {
 		return rs, nil
 	}
+	others := env.Protected && cfg.Mode == ModeLive // the rehearsal rules need the other registries
 	for _, e := range cfg.Runbook.Environments {
-		if e.Store == nil {
+		if e.Store == nil || (e.Name != env.Name && !others) {
 			continue
 		}
 		st, err := openSpec(ctx, cfg, e.Store)
