@@ -8,10 +8,11 @@ import (
 )
 
 // Anchor is a session's journal head as recorded, when the session ended,
-// in the store of the environment it ran against: a copy of the chain's
-// head kept outside the journal file, so rewriting the whole file (every
-// hash recomputed) no longer goes unnoticed. A session that ends more
-// than once (stopped, then resumed) has one anchor per end.
+// in the registry of the environment it ran against (RegistryRecord's
+// Head and Events; see RegistryAnchors): a copy of the chain's head kept
+// outside the journal file, so rewriting the whole file (every hash
+// recomputed) no longer goes unnoticed. The registry keeps a session's
+// latest end.
 type Anchor struct {
 	SessionID string    `json:"session"`
 	Runbook   string    `json:"runbook"`
@@ -21,48 +22,13 @@ type Anchor struct {
 	Time      time.Time `json:"time"`
 }
 
-// Anchorer is the optional store capability of keeping anchors. A store
-// implements it when it can keep a small table next to the data.
-type Anchorer interface {
-	// RecordAnchor stores a once: recording the same session, events
-	// count and head again is a no-op; the same session and count with
-	// another head fails with ErrAnchorConflict.
-	RecordAnchor(ctx context.Context, a Anchor) error
-	// Anchors returns the anchors of runbook in env, in no set order.
-	Anchors(ctx context.Context, runbook, env string) ([]Anchor, error)
-}
-
-// ErrAnchorConflict: an anchor for the same session and events count
-// exists with another head — the journal was rewritten, or two journals
-// claim the session.
+// ErrAnchorConflict: the registry holds the same session and events count
+// with another head — the journal was rewritten, or two journals claim
+// the session.
 var ErrAnchorConflict = errors.New("anchor conflicts with the one recorded")
 
-// recordAnchor records the session's final head in its environment's
-// store when the session used that store (it is still open) and the store
-// keeps anchors. Dry runs write nothing to the target, anchors included.
-func (s *Session) recordAnchor(ctx context.Context) error {
-	s.storeMu.Lock()
-	st := s.store
-	s.storeMu.Unlock()
-	a, ok := st.(Anchorer)
-	if !ok || s.cfg.Mode == ModeDryRun {
-		return nil
-	}
-	ctx = context.WithoutCancel(ctx)
-	info, err := s.cfg.Journal.Session(ctx, s.info.ID)
-	if err != nil {
-		return fmt.Errorf("record journal anchor: %w", err)
-	}
-	err = a.RecordAnchor(ctx, Anchor{SessionID: info.ID, Runbook: s.rb.Name, Env: s.env.Name,
-		Head: info.Head, Events: info.Events, Time: s.cfg.Clock.Now()})
-	if err != nil {
-		return fmt.Errorf("record journal anchor in the %s store: %w", s.env.Name, err)
-	}
-	return nil
-}
-
-// AnchorError is a session's failure to record its journal anchor in the
-// target store once it ended. Run returns it alone when the session
+// AnchorError is a session's failure to record its end (and journal
+// anchor) in the target store's registry. Run returns it alone when the session
 // itself went as journaled: the outcome stands, and a front end shows it
 // as a warning — `journal verify --env` cannot vouch for that session.
 type AnchorError struct{ Err error }

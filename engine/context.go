@@ -88,7 +88,7 @@ func (s *Session) stepContext(ctx context.Context, step, of *runbook.Step, attem
 	return &StepContext{
 		Step: step, Runbook: s.rb, Env: s.env, Session: s.info, Mode: s.cfg.Mode,
 		Operator: s.cfg.Operator, Attempt: attempt, Resumed: resumed, Rollback: of != nil, Of: of,
-		Journal: s.cfg.Journal, Clock: s.cfg.Clock,
+		Journal: s.cfg.Journal, Clock: s.cfg.Clock, Rehearsal: s.rehearsal,
 		Emit: func(ev Event) error {
 			if ev.Step == "" {
 				ev.Step = step.ID

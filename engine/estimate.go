@@ -247,10 +247,15 @@ func estimateRate(ctx context.Context, sc *StepContext, info TableInfo, res *Est
 	}
 }
 
-// rehearsalRate returns the items/s a migrate step of the latest
-// rehearsal session of this runbook achieved, scaled by item size (WCU per
+// rehearsalRate returns the items/s a migrate step of the registry's
+// rehearsal of this runbook (StepContext.Rehearsal), else of the latest
+// rehearsal session of this runbook in the journal achieved, scaled by item size (WCU per
 // item then versus now), and that session's id.
 func rehearsalRate(ctx context.Context, sc *StepContext, wcu int64) (float64, string) {
+	if r := sc.Rehearsal; r.ItemsPerSec > 0 { // the registry's, wherever it ran
+		then := max(1, int64(math.Ceil(float64(r.AvgItemB)/1024)))
+		return r.ItemsPerSec * float64(then) / float64(wcu), r.SessionID
+	}
 	if sc.Journal == nil || sc.Runbook == nil {
 		return 0, ""
 	}

@@ -40,6 +40,11 @@ type StepContext struct {
 
 	Journal Journal // for checkpoints (SaveCheckpoint / Checkpoints)
 	Clock   Clock
+	// Rehearsal is, in a protected environment, the newest completed
+	// rehearsal of this runbook's SHA-256 an environment's registry
+	// holds, wherever it ran (zero when none): estimates use its
+	// throughput.
+	Rehearsal RegistryRecord
 
 	// Emit journals ev (Session, Step, Operator filled in) and then shows it.
 	Emit func(ev Event) error

@@ -58,6 +58,7 @@ func TestProtectedEnvironment(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, protectedRunbook, answers(map[string][]reply{"confirm_env": {{ans: engine.Answer{Value: tt.typed}}}}))
 			h.cfg.Env, h.cfg.Yes, h.cfg.Clock = "prod", tt.yes, fixedClock{paris(t, tt.now)}
+			recordRehearsal(t, h.j, "t", 1, h.cfg.Runbook.SHA256, engine.OutcomeCompleted)
 			s, err := engine.Start(context.Background(), h.cfg)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Start() error = %v, want %v", err, tt.wantErr)
@@ -66,7 +67,7 @@ func TestProtectedEnvironment(t *testing.T) {
 				if !strings.Contains(err.Error(), tt.msg) {
 					t.Errorf("error %q does not mention %q", err, tt.msg)
 				}
-				if list, _ := h.j.ListSessions(context.Background(), engine.SessionFilter{}); len(list) != 0 {
+				if list, _ := h.j.ListSessions(context.Background(), engine.SessionFilter{Env: "prod"}); len(list) != 0 {
 					t.Errorf("refused Start created %d sessions", len(list))
 				}
 				return
@@ -120,10 +121,12 @@ func TestRehearsalDrift(t *testing.T) {
 		sha       string // of the recorded rehearsal; "" = none
 		reason    *reply
 		wantErr   bool
-		wantEvent string // "confirm" or "warning"
+		wantEvent string // "confirm" (rehearsal_drift) or "unrehearsed"
 	}{
 		{"same runbook rehearsed", "self", nil, false, ""},
-		{"never rehearsed", "", nil, false, "warning"},
+		{"never rehearsed, reason given", "", &reply{ans: engine.Answer{Reason: "first run of the hotfix"}}, false, "unrehearsed"},
+		{"never rehearsed, no answer", "", nil, true, ""},
+		{"never rehearsed, empty reason", "", &reply{ans: engine.Answer{}}, true, ""},
 		{"different runbook, reason given", "0123abcd", &reply{ans: engine.Answer{Reason: "hotfix to step 3"}}, false, "confirm"},
 		{"different runbook, no answer", "0123abcd", nil, true, ""},
 		{"different runbook, empty reason", "0123abcd", &reply{ans: engine.Answer{}}, true, ""},
@@ -154,14 +157,18 @@ func TestRehearsalDrift(t *testing.T) {
 				return
 			}
 			h.s = s
-			confirms, warnings := 0, len(h.find(engine.EvWarning, ""))
+			confirms, unrehearsed := 0, 0
 			for _, ev := range h.find(engine.EvConfirm, "") {
 				if strings.Contains(string(ev.Data), "rehearsal_drift") {
 					confirms++
 				}
+				if strings.Contains(string(ev.Data), `"unrehearsed"`) {
+					unrehearsed++
+				}
 			}
-			if got := map[string]bool{"confirm": confirms == 1, "warning": warnings == 1, "": confirms == 0 && warnings == 0}[tt.wantEvent]; !got {
-				t.Errorf("drift events: %d confirms, %d warnings; want %q\n%s", confirms, warnings, tt.wantEvent, h.dump())
+			if got := map[string]bool{"confirm": confirms == 1 && unrehearsed == 0, "unrehearsed": unrehearsed == 1 && confirms == 0,
+				"": confirms == 0 && unrehearsed == 0}[tt.wantEvent]; !got {
+				t.Errorf("drift events: %d rehearsal_drift, %d unrehearsed; want %q\n%s", confirms, unrehearsed, tt.wantEvent, h.dump())
 			}
 		})
 	}
@@ -189,6 +196,7 @@ func TestResumeOutsideWindow(t *testing.T) {
 				"reason":      {{ans: engine.Answer{Reason: tt.reason}}},
 			}))
 			h.cfg.Env, h.cfg.Clock = "prod", fixedClock{paris(t, "2026-11-24 23:00")}
+			recordRehearsal(t, h.j, "t", 1, h.cfg.Runbook.SHA256, engine.OutcomeCompleted)
 			s, err := engine.Start(context.Background(), h.cfg)
 			if err != nil {
 				t.Fatal(err)

@@ -38,7 +38,7 @@ func (s *Session) Run(ctx context.Context) (Outcome, error) {
 	stop()
 	s.releaseLeases(ctx, h.outcome)
 	outcome, err := s.finish(ctx, h)
-	if aerr := s.recordAnchor(ctx); aerr != nil { // the final head, while the store is open
+	if aerr := s.recordEnd(ctx); aerr != nil { // the end and final head, while the store is open
 		aerr = &AnchorError{Err: s.redactor.redactError(aerr)}
 		if err == nil {
 			err = aerr // the session ended as journaled: front ends warn

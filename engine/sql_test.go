@@ -71,7 +71,7 @@ func TestSQLStepPath(t *testing.T) {
 			},
 			wantFile: "side.db", want: "audit,users"},
 		{name: "the environment's own file through a variable", store: `{kind: sqlite, path: "$ENV", table: users, key: [id]}`,
-			path: "${SIDE_DB}", mode: engine.ModeLive, wantFile: "env.db", want: "audit,lockstep_anchors,users"}, // the session used its store: it anchors there
+			path: "${SIDE_DB}", mode: engine.ModeLive, wantFile: "env.db", want: "audit,lockstep_registry,users"}, // a live session records itself in its store's registry
 		{name: "dry-run on a new file leaves no file", path: "$DIR/side.db", mode: engine.ModeDryRun,
 			wantFile: "side.db", want: "-"},
 		{name: "dry-run on an existing file leaves no table", path: "$DIR/side.db", mode: engine.ModeDryRun,

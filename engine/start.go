@@ -45,6 +45,10 @@ type Session struct {
 	win windowHold // the change window, checked at page boundaries
 
 	leases *Leases // the migration leases held; heartbeats bound to Run's ctx
+
+	// rehearsal is, in a protected environment, the newest completed
+	// rehearsal of the same SHA-256 some environment's registry holds.
+	rehearsal RegistryRecord
 }
 
 // ID returns the session id.
@@ -84,7 +88,20 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if _, err := guardEnv(ctx, cfg, env, false); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
-	dr, err := checkDrift(ctx, cfg, env.Protected)
+	rs, err := readRegistries(ctx, cfg, env)
+	if err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok && rs.store != nil {
+			_ = rs.store.Close()
+		}
+	}()
+	if err := rs.checkVersions(ctx, cfg, env); err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
+	dr, err := checkDrift(ctx, cfg, env.Protected, rs.records, rs.unread)
 	if err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
@@ -99,7 +116,6 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	if err := cfg.Journal.ClaimSession(ctx, info.ID, newOwner(cfg)); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
-	ok := false
 	defer func() {
 		if !ok {
 			_ = cfg.Journal.ReleaseSession(context.WithoutCancel(ctx), info.ID)
@@ -111,6 +127,12 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	s := newSession(cfg, env, info, mergeVars(rb.Vars, cfg.Vars))
 	s.state = newState(rb, info)
+	if rs.store != nil { // the session closes it when Run returns
+		s.store, s.opened = rs.store, append(s.opened, rs.store)
+	}
+	if env.Protected {
+		s.rehearsal, _ = rs.rehearsalFor(rb)
+	}
 	s.watchWindow("")
 	err = s.emit(ctx, NewEvent("", SessionStarted{
 		Runbook: rb.Name, SHA256: rb.SHA256, Env: env.Name, Mode: cfg.Mode,
@@ -129,6 +151,9 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
 	if err := warnShortSecrets(ctx, s, cfg); err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
+	if err := rs.journal(ctx, s); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
 	ok = true
@@ -239,6 +264,9 @@ func resumeClaimed(ctx context.Context, cfg Config, sessionID string) (*Session,
 	s.state.Outcome = OutcomeRunning
 	s.ctl.paused = false
 	if err := s.emit(ctx, NewEvent("", SessionResumed{Operator: cfg.Operator})); err != nil {
+		return nil, err
+	}
+	if err := s.recordResume(ctx); err != nil {
 		return nil, err
 	}
 	if outside != "" {

@@ -212,7 +212,7 @@ func rewriteJournal(t *testing.T, db *sql.DB, sessionID string) {
 }
 
 // TestSessionEndAnchorsTheJournal: a live session that used its store
-// records its final head there; a full rewrite of the journal file
+// records its end and final head in the store's registry; a full rewrite of the journal file
 // (hashes recomputed) passes the journal's own chain but not its anchor,
 // and a deleted session is missing from the journal.
 func TestSessionEndAnchorsTheJournal(t *testing.T) {
@@ -257,11 +257,13 @@ func TestSessionEndAnchorsTheJournal(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			anchors, err := st.(engine.Anchorer).Anchors(ctx, rb.Name, "test")
-			if err != nil || len(anchors) != 1 || anchors[0].SessionID != info.ID || anchors[0].Head != info.Head ||
-				anchors[0].Events != info.Events {
-				t.Fatalf("Anchors() = %+v, %v; want one with the session's head %s at %d", anchors, err, info.Head, info.Events)
+			recs, err := st.(engine.Registrar).Registry(ctx, "test")
+			if err != nil || len(recs) != 1 || recs[0].SessionID != info.ID || recs[0].Head != info.Head ||
+				recs[0].Events != info.Events || recs[0].Outcome != engine.OutcomeCompleted || recs[0].Migrated != 50 {
+				t.Fatalf("Registry() = %+v, %v; want one completed with 50 migrated and the session's head %s at %d",
+					recs, err, info.Head, info.Events)
 			}
+			anchors := engine.RegistryAnchors(recs)
 			db, err := sql.Open("sqlite3", j.Path()+"?_busy_timeout=5000")
 			if err != nil {
 				t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/enginetest"
+	"github.com/lockstep-run/lockstep/engine/journal"
 )
 
 // afterCheckpoint calls do once, right after the first page checkpoint is
@@ -58,6 +59,7 @@ func newWindowRig(t *testing.T, replies map[string][]reply) *windowRig {
 	w := &windowRig{clock: enginetest.NewFakeClock(paris(t, "2026-11-24 23:00")), db: filepath.Join(r.dir, "data.db"),
 		prompt: answers(replies)}
 	w.cfg = sqliteSessionConfig(t, rb, w.db)
+	recordRehearsal(t, w.cfg.Journal.(*journal.Journal), rb.Name, rb.Version, rb.SHA256, engine.OutcomeCompleted) // no unrehearsed prompt
 	closedTime := paris(t, "2026-11-25 02:00").Add(30 * time.Second)
 	w.cfg.Journal = &afterCheckpoint{Journal: w.cfg.Journal, do: func() { w.clock.Set(closedTime) }}
 	w.cfg.Clock, w.cfg.Prompter = w.clock, w.prompt

@@ -22,7 +22,7 @@ var (
 	Days = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 	// storeKeys are the keys each store kind accepts.
 	storeKeys = map[string][]string{
-		StoreDynamoDB: {"kind", "table", "region", "endpoint", "profile", "key", "version_attribute"},
+		StoreDynamoDB: {"kind", "table", "region", "endpoint", "profile", "key", "version_attribute", "registry_table"},
 		StoreSQLite:   {"kind", "path", "table", "key", "version_attribute"},
 		StorePostgres: {"kind", "dsn", "schema", "table", "key", "version_attribute"},
 	}
@@ -99,7 +99,7 @@ func (d *decoder) store(n *yaml.Node, what, versionAttr string) *StoreSpec {
 	d.require(f, what, storeRequired[s.Kind]...)
 	for key, dst := range map[string]*string{"table": &s.Table, "region": &s.Region,
 		"endpoint": &s.Endpoint, "profile": &s.Profile, "version_attribute": &s.VersionAttribute,
-		"dsn": &s.DSN, "schema": &s.Schema} {
+		"dsn": &s.DSN, "schema": &s.Schema, "registry_table": &s.RegistryTable} {
 		if v := f.get(key); v != nil {
 			*dst = d.nonEmpty(v, key)
 			d.checkRefs(v, *dst)

@@ -83,7 +83,7 @@ func (d *decoder) checkRefs(n *yaml.Node, s string) {
 
 // expandable returns the fields of the spec that may hold ${VAR}.
 func (s *StoreSpec) expandable() []*string {
-	return []*string{&s.Kind, &s.Table, &s.Region, &s.Endpoint, &s.Profile, &s.Path, &s.VersionAttribute, &s.DSN, &s.Schema}
+	return []*string{&s.Kind, &s.Table, &s.Region, &s.Endpoint, &s.Profile, &s.Path, &s.VersionAttribute, &s.DSN, &s.Schema, &s.RegistryTable}
 }
 
 // Expanded returns a copy of the spec with every ${VAR} expanded and a

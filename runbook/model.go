@@ -164,6 +164,7 @@ type StoreSpec struct {
 	Schema           string // postgres: defaults to "public"
 	Key              []string
 	VersionAttribute string // defaults to "v"
+	RegistryTable    string // dynamodb: the registry's table, default "lockstep-registry"
 	// Dir is the directory a relative Path is resolved against: the
 	// runbook's (Runbook.Dir). A literal path is resolved at parse time,
 	// one that starts with ${VAR} by Expanded. "": the working directory.

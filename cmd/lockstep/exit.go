@@ -52,7 +52,7 @@ var badInput = []error{
 	runbook.ErrInvalid, plain.ErrBadAnswers, engine.ErrNoAnswer, engine.ErrConfig,
 	engine.ErrProtectedYes, engine.ErrEnvConfirm, engine.ErrOutsideWindow,
 	engine.ErrRunbookChanged, engine.ErrSessionEnded, engine.ErrNotFound, engine.ErrInvalidAnswer,
-	engine.ErrReasonRequired, engine.ErrSessionHeld,
+	engine.ErrReasonRequired, engine.ErrSessionHeld, engine.ErrRegistryRefused,
 }
 
 // exitCode maps an error returned by a command to the process exit code.

@@ -18,7 +18,7 @@ type journalVerifyOptions struct {
 
 	SessionID string // "" = every session
 	Format    string
-	Env       string // also compare the journal with the anchors in this environment's store
+	Env       string // also compare the journal with this environment's registry
 	Runbook   string // the runbook whose environment --env names ("" = those of the env's sessions)
 }
 
@@ -44,10 +44,12 @@ Keyed sessions (LOCKSTEP_JOURNAL_KEY was set when they ran: HMAC-SHA256
 chain) need the same key; without it they are shown as "key" and the
 command exits 2.
 
-With --env ENV, the journal heads are also compared with the anchors that
-sessions recorded in ENV's store when they ended (the store of --runbook
-FILE's environment, or of the runbooks of the journal's sessions in ENV): a
-session rewritten, truncated or missing from the journal exits 1.
+With --env ENV, the journal heads are also compared with ENV's registry
+(see docs/registry.md), where each session recorded its head when it ended
+(the store of --runbook FILE's environment, or of the runbooks of the
+journal's sessions in ENV): a session rewritten or truncated, or one the
+registry says this journal held but missing from it, exits 1. Sessions the
+registry holds from other journals are noted, not checked.
 
 The journal is opened read-only. Exit 2 when the journal cannot be read: a
 missing file, a file that is not a journal, an I/O error. See docs/journal.md.`,
@@ -63,7 +65,7 @@ missing file, a file that is not a journal, an I/O error. See docs/journal.md.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text or json")
-	cmd.Flags().StringVar(&opts.Env, "env", "", "also check the anchors in this environment's store")
+	cmd.Flags().StringVar(&opts.Env, "env", "", "also check the journal against this environment's registry")
 	cmd.Flags().StringVar(&opts.Runbook, "runbook", "", "with --env: the runbook file whose environment to check (default: the runbooks of the journal's sessions in --env)")
 	return cmd
 }

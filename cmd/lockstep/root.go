@@ -42,6 +42,7 @@ Exit codes: 0 completed; 1 a step failed or the session was aborted;
 		newCmdPlan(f, nil),
 		newCmdProtocols(f),
 		newCmdJournal(f),
+		newCmdRegistry(f, nil),
 		newCmdLearnings(f, nil),
 		newCmdDemo(f, nil),
 		newCmdVersion(f),

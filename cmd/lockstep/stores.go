@@ -60,7 +60,7 @@ func openStore(getenv func(string) string) engine.StoreOpener {
 
 // hasRefs reports whether a string field of spec still holds a ${VAR}.
 func hasRefs(spec *runbook.StoreSpec) bool {
-	for _, s := range []string{spec.Kind, spec.Table, spec.Region, spec.Endpoint, spec.Profile, spec.Path, spec.VersionAttribute, spec.DSN, spec.Schema} {
+	for _, s := range []string{spec.Kind, spec.Table, spec.Region, spec.Endpoint, spec.Profile, spec.Path, spec.VersionAttribute, spec.DSN, spec.Schema, spec.RegistryTable} {
 		if strings.Contains(s, "${") {
 			return true
 		}

@@ -231,7 +231,7 @@ func dynamoBackupTarget(t *testing.T) backupTarget {
 		}
 		var left []string
 		for _, name := range out.TableNames {
-			if name != "people" && name != "lockstep-leases" && name != "lockstep-anchors" { // lockstep's own tables
+			if name != "people" && name != "lockstep-leases" && name != "lockstep-registry" { // lockstep's own tables
 				left = append(left, name)
 			}
 		}

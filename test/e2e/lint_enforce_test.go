@@ -33,7 +33,7 @@ phases:
 // reason is journaled in session.start.
 func TestProtectedRunRefusesLintWarnings(t *testing.T) {
 	e := newEnv(t)
-	answers := e.writeFile("answers.yaml", "confirm_env: prod\nnote: {check: all}\n")
+	answers := e.writeFile("answers.yaml", "confirm_env: prod\nunrehearsed: \"lint test\"\nnote: {check: all}\n")
 	bad := e.writeFile("gate.yaml", strings.Replace(gateRunbook, "%s", "", 1))
 
 	r := e.mustRun(2, "run", bad, "--env", "prod", "--plain", "--answers", answers)

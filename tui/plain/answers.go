@@ -83,6 +83,14 @@ type Answers struct {
 	// RehearsalDrift is the top-level `rehearsal_drift: "reason"`: why a
 	// protected environment runs a runbook that differs from its rehearsal.
 	RehearsalDrift string
+	// Unrehearsed is the top-level `unrehearsed: "reason"`: why a
+	// protected environment runs a runbook that no registry holds a
+	// completed rehearsal of.
+	Unrehearsed string
+	// VersionRegression is the top-level `version_regression: "reason"`:
+	// why a live run goes ahead with a version lower than the highest the
+	// environment's registry holds completed.
+	VersionRegression string
 	// OutsideWindow is the top-level `outside_window: "reason"`: why a
 	// protected session resumes while its change window is closed.
 	OutsideWindow string
@@ -214,6 +222,10 @@ var topReasons = map[string]struct {
 }{
 	"rehearsal_drift": {`rehearsal_drift: "reviewed: only comments changed"`,
 		"running a runbook that differs from its rehearsal", func(a *Answers) *string { return &a.RehearsalDrift }},
+	"unrehearsed": {`unrehearsed: "hotfix; rehearsed by hand on a copy"`,
+		"running a runbook no environment's registry holds a completed rehearsal of", func(a *Answers) *string { return &a.Unrehearsed }},
+	"version_regression": {`version_regression: "re-applying v3 after restoring the v3 backup"`,
+		"running a version lower than the highest completed live there", func(a *Answers) *string { return &a.VersionRegression }},
 	"outside_window": {`outside_window: "finish the migration stopped at 01:58"`,
 		"resuming a protected session outside its change window", func(a *Answers) *string { return &a.OutsideWindow }},
 	"extend_window": {`extend_window: "backfill nearly done, support agreed"`,

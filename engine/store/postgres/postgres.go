@@ -3,7 +3,7 @@
 // engine.Store and the optional engine.Counter, engine.MigrateTuner,
 // engine.BatchUpdater, engine.SQLExecer, engine.ScratchCreator,
 // engine.Leaser, engine.LeaseTaker, engine.FlagHolder and
-// engine.Anchorer, through a pgx connection pool.
+// engine.Registrar, through a pgx connection pool.
 //
 // It may import the standard library, engine, runbook and pgx — never a
 // UI package.

@@ -10,24 +10,23 @@ import (
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-// TestAnchors records journal anchors in lockstep_anchors (created on
-// first use) in the target database: recording one twice is a no-op,
-// another head for the same session and count is refused, and listing
-// filters by runbook and environment; anchors outlive the store handle.
-func TestAnchors(t *testing.T) {
+// TestRegistry records sessions in lockstep_registry (created on first
+// use) in the target database; the records outlive the store handle.
+func TestRegistry(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "target.db")
 	spec := &runbook.StoreSpec{Kind: "sqlite", Path: path, Table: "items"}
 	st, err := sqlite.OpenOrCreate(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	storetest.Anchors(t, st, func() engine.Anchorer {
-		st.Close() // the anchors outlive the connection
+	storetest.Registry(t, st, func() engine.Registrar {
+		st.Close() // the records outlive the connection
 		re, err := sqlite.Open(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { re.Close() })
+		storetest.RegistryRunning(t, re)
 		return re
 	})
 }
