@@ -28,6 +28,7 @@ type exprBuilder struct {
 	docBudget int
 	// wholeDocs lists the map and list attributes guarded with one `=`.
 	wholeDocs []string
+	null      string // the placeholder of "NULL" (nullType), once used
 }
 
 func newExprBuilder() *exprBuilder {
@@ -42,6 +43,15 @@ func (b *exprBuilder) name(n string) string {
 	p := "#n" + strconv.Itoa(len(b.names))
 	b.names[p], b.byName[n] = n, p
 	return p
+}
+
+// nullType returns the placeholder of the type name "NULL", registered
+// once however many guards use it.
+func (b *exprBuilder) nullType() string {
+	if b.null == "" {
+		b.null, _ = b.value("NULL")
+	}
+	return b.null
 }
 
 func (b *exprBuilder) value(v any) (string, error) {
@@ -101,8 +111,7 @@ func (b *exprBuilder) docEquals(path string, v any) (string, error) {
 	var conds []string
 	switch x := v.(type) {
 	case nil:
-		tp, _ := b.value("NULL")
-		return "attribute_type(" + path + ", " + tp + ")", nil
+		return "attribute_type(" + path + ", " + b.nullType() + ")", nil
 	case engine.Item:
 		return b.docEquals(path, map[string]any(x))
 	case map[string]any:
@@ -235,9 +244,12 @@ func (s *Store) renderUpdate(table string, u engine.Update) (*dynamodb.UpdateIte
 	for _, ua := range u.Guard.Unchanged {
 		a, val := ua.Name, ua.Value
 		n := b.name(a)
-		if val == nil {
-			t, _ := b.value("NULL")
-			conds = append(conds, "(attribute_not_exists("+n+") OR attribute_type("+n+", "+t+"))")
+		switch {
+		case val == nil && ua.Absent: // absent when read: still absent
+			conds = append(conds, "attribute_not_exists("+n+")")
+			continue
+		case val == nil: // an explicit NULL, or absent (a caller that does not say)
+			conds = append(conds, "(attribute_not_exists("+n+") OR attribute_type("+n+", "+b.nullType()+"))")
 			continue
 		}
 		c, err := b.equals(a, n, val)
