@@ -148,26 +148,9 @@ type timed struct {
 	elapsed time.Duration
 }
 
-func (t timed) add(o timed) timed { return timed{t.items + o.items, t.elapsed + o.elapsed} }
-
 func (t timed) rate() float64 {
 	if t.elapsed <= 0 {
 		return 0
 	}
 	return float64(t.items) / t.elapsed.Seconds()
-}
-
-// mirrored runs contenders in rounds A B … then … B A (each call gets the
-// round number, 0 or 1, and returns what it did), so a linear drift of
-// the machine's load weighs on every contender alike. It returns each
-// contender's totals in the order given.
-func mirrored(contenders ...func(round int) timed) []timed {
-	out := make([]timed, len(contenders))
-	for i, c := range contenders {
-		out[i] = out[i].add(c(0))
-	}
-	for i := len(contenders) - 1; i >= 0; i-- {
-		out[i] = out[i].add(contenders[i](1))
-	}
-	return out
 }

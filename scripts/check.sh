@@ -57,6 +57,10 @@ forbid ./engine/timeline/htmlreport "$ui|$drivers|$mod/(tui|cmd|protocols|intern
 forbid ./engine/steps/... "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|timeline|fleet)(/|$)" \
 	"engine/steps runs steps through engine's ports: engine and runbook, no UI, store, journal or driver"
 forbid ./tui/... "$drivers|$mod/(engine/store|engine/journal|cmd)" "tui never imports a store, the journal driver or the AWS SDK"
+# Go runs every linked package's initialisation on every command: the
+# chroma highlighter and bluemonday cost ~10 ms before `lockstep version`
+# prints (issue #17); third_party/glamour renders Markdown without them.
+forbid ./cmd/lockstep "alecthomas/chroma|microcosm-cc/bluemonday" "heavy package initialisation on every command"
 
 if [ $fail -ne 0 ]; then exit 1; fi
 echo "check: ok"
