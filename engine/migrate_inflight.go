@@ -13,9 +13,9 @@ import (
 // concurrency-limits: the least latency seen (noLoad) is the server
 // without a queue; a window's least latency above it says how many of
 // the writes in flight wait in a queue (limit × (1 − noLoad/latency)).
-// Below inflightAlpha the limit grows (doubling while nothing queues), above
-// inflightBeta it shrinks by one, and a throttled write shrinks it by a
-// quarter. So the step keeps a server busy with a short queue instead of
+// Below inflightAlpha the limit grows by one (doubling, until the first
+// queue forms), above inflightBeta it shrinks by one, and a throttled
+// write shrinks it by a quarter. So the step keeps a server busy with a short queue instead of
 // burying it under every writer it has: a single-threaded DynamoDB
 // emulator serves fewer writes per second with 32 in flight than with 8,
 // while real DynamoDB, whose latency does not grow with concurrency, lets
@@ -39,6 +39,10 @@ type inflightLimit struct {
 	winMin  time.Duration // least latency of the current window
 	winN    int           // writes completed in the current window
 	winDrop bool          // one of them was throttled
+	// settled ends the slow start: a queue formed or a write was
+	// throttled, and from then on the limit grows by one a window (a
+	// lucky window on a noisy machine cannot double it).
+	settled bool
 }
 
 // Vegas tuning: the queue the limit aims at, in writes, and the least
@@ -141,14 +145,18 @@ func (l *inflightLimit) sample(rtt time.Duration, throttled bool) {
 // next is the limit after a window.
 func (l *inflightLimit) next() int {
 	if l.winDrop {
+		l.settled = true
 		return max(1, l.limit*3/4)
 	}
 	queue := 0.0 // a clock that did not move (a test's) sees no queue
 	if l.winMin > 0 && l.noLoad > 0 {
 		queue = float64(l.limit) * (1 - float64(l.noLoad)/float64(l.winMin))
 	}
+	if queue >= inflightAlpha {
+		l.settled = true
+	}
 	switch {
-	case queue < 1:
+	case queue < 1 && !l.settled: // slow start: double until a queue forms
 		return min(l.max, 2*l.limit)
 	case queue < inflightAlpha:
 		return min(l.max, l.limit+1)

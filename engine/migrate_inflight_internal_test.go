@@ -180,3 +180,24 @@ func TestInflightLimitWaiters(t *testing.T) {
 		t.Errorf("inflight=%d waiters=%d, want 1, 0", l.inflight, len(l.waiters))
 	}
 }
+
+// TestInflightLimitGrowsByOneOnceSettled: the limit doubles while no
+// queue has formed, and once one has, a window as fast as the server
+// without a queue (a lucky one, on a busy machine) adds one write, not
+// as many again.
+func TestInflightLimitGrowsByOneOnceSettled(t *testing.T) {
+	t.Parallel()
+	l := newInflightLimit(enginetest.NewFakeClock(time.Time{}), 64)
+	window := func(rtt time.Duration) int {
+		for range max(l.limit, inflightWindow) {
+			l.sample(rtt, false)
+		}
+		return l.limit
+	}
+	got := []int{window(time.Millisecond), window(time.Millisecond), window(time.Millisecond)}
+	got = append(got, window(10*time.Millisecond)) // 16 in flight, most of them queued
+	got = append(got, window(time.Millisecond), window(time.Millisecond))
+	if want := []int{4, 8, 16, 15, 16, 17}; !slices.Equal(got, want) {
+		t.Errorf("limits %v, want %v", got, want)
+	}
+}
