@@ -41,6 +41,7 @@ type migrator struct {
 	readsAll bool
 	baseEnv  map[string]any
 	lim      *WriteLimiter
+	inflight *inflightLimit // writes in flight across the segments
 	segs     []segCounts
 	base     MigrateCounts // restored from checkpoints on resume
 	total    int64
@@ -105,6 +106,7 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 		m.baseEnv = sc.ExprEnv()
 	}
 	m.segs = make([]segCounts, m.segments())
+	m.inflight = newInflightLimit(sc.ClockOrSystem(), len(m.segs)*writeWorkers)
 	if err := m.loadOrigins(ctx); err != nil {
 		return nil, fmt.Errorf("migrate %s: %w", sc.Step.ID, err)
 	}

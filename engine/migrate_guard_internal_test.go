@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/runbook"
@@ -33,8 +34,25 @@ phases:
 	return rb.Step("m").Migrate
 }
 
+// guardString prints a guard's attributes as [{name value}], an absent
+// one as {name absent}.
+func guardString(as []Attr) string {
+	parts := make([]string, len(as))
+	for i, a := range as {
+		switch {
+		case a.Absent && a.Value != nil:
+			parts[i] = fmt.Sprintf("{%s %v ABSENT WITH A VALUE}", a.Name, a.Value)
+		case a.Absent:
+			parts[i] = "{" + a.Name + " absent}"
+		default:
+			parts[i] = fmt.Sprintf("{%s %v}", a.Name, a.Value)
+		}
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
 // TestWriteGuardCoversWrittenAttributes: the guard of a planned write
-// holds, at its read value (absent: nil), every attribute the write sets
+// holds, at its read value (absent: marked Absent), every attribute the write sets
 // or removes (both names of a rename, external outputs), besides those
 // the transform reads.
 func TestWriteGuardCoversWrittenAttributes(t *testing.T) {
@@ -48,7 +66,9 @@ func TestWriteGuardCoversWrittenAttributes(t *testing.T) {
 		wantStamp bool
 	}{
 		{name: "set an absent attribute", with: `{set: {street: '"x"'}}`,
-			item: Item{"id": Number("1"), "name": "a"}, wantGuard: "[{street <nil>}]"},
+			item: Item{"id": Number("1"), "name": "a"}, wantGuard: "[{street absent}]"},
+		{name: "set an attribute held as null", with: `{set: {street: '"x"'}}`,
+			item: Item{"id": Number("1"), "street": nil}, wantGuard: "[{street <nil>}]"},
 		{name: "set a present attribute", with: `{set: {street: 'item.name'}}`,
 			item: Item{"id": Number("1"), "name": "a", "street": "old"}, wantGuard: "[{name a} {street old}]"},
 		{name: "rename: old and new name", with: `{rename: {address: street}}`,
@@ -59,7 +79,7 @@ func TestWriteGuardCoversWrittenAttributes(t *testing.T) {
 			item: Item{"id": Number("1"), "city": "Paris"}, wantGuard: "[{city Paris}]"},
 		{name: "external outputs", with: `{transform: [cat]}`,
 			item: Item{"id": Number("1"), "name": "a"}, external: Item{"id": Number("1"), "name": "A", "extra": "e"},
-			wantGuard: "[{extra <nil>} {name a}]"},
+			wantGuard: "[{extra absent} {name a}]"},
 		{name: "already in shape: version only", with: `{set: {street: '"x"'}}`,
 			item: Item{"id": Number("1"), "street": "x"}, wantGuard: "[]", wantStamp: true},
 	}
@@ -81,7 +101,7 @@ func TestWriteGuardCoversWrittenAttributes(t *testing.T) {
 			if p.out != outWrite || p.stamp != tt.wantStamp {
 				t.Fatalf("plan out=%v stamp=%t (err %v), want a write, stamp=%t", p.out, p.stamp, p.err, tt.wantStamp)
 			}
-			if got := fmt.Sprint(p.upd.Guard.Unchanged); got != tt.wantGuard {
+			if got := guardString(p.upd.Guard.Unchanged); got != tt.wantGuard {
 				t.Errorf("Guard.Unchanged=%s, want %s", got, tt.wantGuard)
 			}
 			if p.upd.Version != 2 || p.upd.Guard.Below != 2 {

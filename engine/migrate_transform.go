@@ -270,7 +270,7 @@ func (m *migrator) update(it Item, set []Attr, remove, reads []string, all bool)
 		}
 		for _, a := range reads {
 			if _, ok := it[a]; !ok && a != m.vattr && !slices.Contains(m.key, a) {
-				unchanged = append(unchanged, Attr{Name: a})
+				unchanged = append(unchanged, Attr{Name: a, Absent: true})
 			}
 		}
 	} else {
@@ -307,13 +307,14 @@ func (m *migrator) update(it Item, set []Attr, remove, reads []string, all bool)
 	return u
 }
 
-// guardAttr adds name, at its value in it (nil: absent), to the guard
-// unless it is there already.
+// guardAttr adds name, at its value in it (marked Absent when it lacks
+// name), to the guard unless it is there already.
 func guardAttr(unchanged []Attr, name string, it Item) []Attr {
 	if _, ok := LookupAttr(unchanged, name); ok {
 		return unchanged
 	}
-	return append(unchanged, Attr{Name: name, Value: it[name]})
+	v, had := it[name]
+	return append(unchanged, Attr{Name: name, Value: v, Absent: !had})
 }
 
 func sortedKeys(m map[string]string) []string {

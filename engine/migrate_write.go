@@ -31,7 +31,12 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *ex
 			if err = m.lim.Wait(ctx); err != nil {
 				return err
 			}
+			start, aerr := m.inflight.Acquire(ctx)
+			if aerr != nil {
+				return aerr
+			}
 			err = m.store.Update(ctx, p.upd)
+			m.inflight.Release(start, errors.Is(err, ErrThrottled))
 		}
 		uncertain = uncertain || errors.Is(err, ErrAmbiguous)
 		now := time.Now() // the write limiter's monotonic clock (see WriteLimiter.Wait)

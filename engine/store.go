@@ -78,7 +78,9 @@ type Guard struct {
 	Equals int64
 	// Unchanged lists each attribute the transform read with the value it
 	// had (nil: it was absent / NULL), sorted by name; the write applies
-	// only if all still hold.
+	// only if all still hold. An entry marked Absent was absent when read:
+	// a store that tells an absent attribute from an explicit null
+	// (DynamoDB) guards it as absent alone, with a shorter condition.
 	Unchanged []Attr
 }
 
@@ -88,6 +90,10 @@ type Guard struct {
 type Attr struct {
 	Name  string
 	Value any
+	// Absent, in a Guard.Unchanged entry whose Value is nil, says the item
+	// lacked the attribute when read (rather than holding an explicit
+	// null). Stores where null and absent are one (SQL) ignore it.
+	Absent bool
 }
 
 // Attrs returns m's attributes sorted by name (Update.Set and

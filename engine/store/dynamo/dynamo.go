@@ -119,7 +119,7 @@ func Open(ctx context.Context, spec *runbook.StoreSpec, opts ...Option) (*Store,
 		s.versionAttr = "v"
 	}
 	if s.api == nil {
-		client, err := newClient(ctx, spec, o)
+		client, err := newClient(ctx, spec, o, countAttemptsOption)
 		if err != nil {
 			return nil, fmt.Errorf("open dynamodb table %s: %w", spec.Table, err)
 		}
@@ -141,18 +141,19 @@ func NewClient(ctx context.Context, spec *runbook.StoreSpec, opts ...Option) (*d
 	return newClient(ctx, spec, o)
 }
 
-func newClient(ctx context.Context, spec *runbook.StoreSpec, o options) (*dynamodb.Client, error) {
+func newClient(ctx context.Context, spec *runbook.StoreSpec, o options, extra ...func(*dynamodb.Options)) (*dynamodb.Client, error) {
 	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: spec.Region, Profile: spec.Profile,
 		Endpoint: spec.Endpoint, HTTPClient: o.httpClient})
 	if err != nil {
 		return nil, err
 	}
-	return dynamodb.NewFromConfig(cfg, func(d *dynamodb.Options) {
+	base := func(d *dynamodb.Options) {
 		if spec.Endpoint != "" {
 			d.BaseEndpoint = aws.String(spec.Endpoint)
 		}
 		d.Retryer = newRetryer(o.maxAttempts, o.maxBackoff)
-	}), nil
+	}
+	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){base}, extra...)...), nil
 }
 
 // newRetryer is the SDK's standard retryer without its client-side retry

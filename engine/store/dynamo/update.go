@@ -21,27 +21,42 @@ import (
 // placeholders (#n0, :v0) so reserved words and odd names are safe.
 type exprBuilder struct {
 	names  map[string]string // placeholder → name
-	byName map[string]string // name → placeholder
 	values map[string]types.AttributeValue
 	// docBudget is how many more characters of condition guards on maps
 	// and lists may take (see equals).
 	docBudget int
 	// wholeDocs lists the map and list attributes guarded with one `=`.
 	wholeDocs []string
+	null      string // the placeholder of "NULL" (nullType), once used
 }
 
-func newExprBuilder() *exprBuilder {
-	return &exprBuilder{names: map[string]string{}, byName: map[string]string{}, values: map[string]types.AttributeValue{},
+// newExprBuilder returns a builder with room for about names names and
+// values values.
+func newExprBuilder(names, values int) *exprBuilder {
+	return &exprBuilder{names: make(map[string]string, names), values: make(map[string]types.AttributeValue, values),
 		docBudget: maxDocChars}
 }
 
+// name returns n's placeholder. The names of one update are few: a scan
+// of the map costs less than a second map kept for the lookup.
 func (b *exprBuilder) name(n string) string {
-	if p, ok := b.byName[n]; ok {
-		return p
+	for p, v := range b.names {
+		if v == n {
+			return p
+		}
 	}
-	p := "#n" + strconv.Itoa(len(b.names))
-	b.names[p], b.byName[n] = n, p
+	p := placeholder(namePlaceholders[:], "#n", len(b.names))
+	b.names[p] = n
 	return p
+}
+
+// nullType returns the placeholder of the type name "NULL", registered
+// once however many guards use it.
+func (b *exprBuilder) nullType() string {
+	if b.null == "" {
+		b.null, _ = b.value("NULL")
+	}
+	return b.null
 }
 
 func (b *exprBuilder) value(v any) (string, error) {
@@ -49,9 +64,30 @@ func (b *exprBuilder) value(v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p := ":v" + strconv.Itoa(len(b.values))
+	p := placeholder(valuePlaceholders[:], ":v", len(b.values))
 	b.values[p] = av
 	return p, nil
+}
+
+// The first placeholders, spelled once rather than per request.
+var (
+	namePlaceholders  = placeholders("#n")
+	valuePlaceholders = placeholders(":v")
+)
+
+func placeholders(prefix string) (ps [32]string) {
+	for i := range ps {
+		ps[i] = prefix + strconv.Itoa(i)
+	}
+	return ps
+}
+
+// placeholder is prefix followed by i, from spelled when it holds it.
+func placeholder(spelled []string, prefix string, i int) string {
+	if i < len(spelled) {
+		return spelled[i]
+	}
+	return prefix + strconv.Itoa(i)
 }
 
 // Guards on maps and lists: see exprBuilder.equals.
@@ -101,8 +137,7 @@ func (b *exprBuilder) docEquals(path string, v any) (string, error) {
 	var conds []string
 	switch x := v.(type) {
 	case nil:
-		tp, _ := b.value("NULL")
-		return "attribute_type(" + path + ", " + tp + ")", nil
+		return "attribute_type(" + path + ", " + b.nullType() + ")", nil
 	case engine.Item:
 		return b.docEquals(path, map[string]any(x))
 	case map[string]any:
@@ -193,9 +228,23 @@ func (s *Store) buildUpdate(table string, u engine.Update) (*dynamodb.UpdateItem
 
 // renderUpdate is buildUpdate that also returns its expression builder,
 // whose wholeDocs name the maps and lists the condition compares whole.
+// It writes the expressions into two builders, with no string per
+// clause: migrate renders one update per item.
 func (s *Store) renderUpdate(table string, u engine.Update) (*dynamodb.UpdateItemInput, *exprBuilder, error) {
-	b := newExprBuilder()
-	var sets, removes, conds []string
+	// Room for the names and values of a usual update (the attributes set
+	// are guarded too); a map of 8 or fewer is one allocation.
+	b := newExprBuilder(min(8, max(len(u.Set)+len(u.Remove), len(u.Guard.Unchanged))+2), min(8, len(u.Set)+2))
+	var set, remove, cond strings.Builder
+	set.Grow(16 * (len(u.Set) + 1))
+	cond.Grow(48 + 40*len(u.Guard.Unchanged))
+	clause := func(sb *strings.Builder, sep string, parts ...string) {
+		if sb.Len() > 0 {
+			sb.WriteString(sep)
+		}
+		for _, p := range parts {
+			sb.WriteString(p)
+		}
+	}
 	for _, a := range u.Set {
 		if slices.Contains(s.key, a.Name) {
 			return nil, nil, fmt.Errorf("attribute %q is part of the key and cannot be changed", a.Name)
@@ -204,11 +253,15 @@ func (s *Store) renderUpdate(table string, u engine.Update) (*dynamodb.UpdateIte
 		if err != nil {
 			return nil, nil, fmt.Errorf("attribute %s: %w", a.Name, err)
 		}
-		sets = append(sets, b.name(a.Name)+" = "+p)
+		clause(&set, ", ", b.name(a.Name), " = ", p)
 	}
-	for _, a := range slices.Sorted(slices.Values(u.Remove)) {
-		if _, set := engine.LookupAttr(u.Set, a); !set && !slices.Contains(s.key, a) {
-			removes = append(removes, b.name(a))
+	removes := u.Remove
+	if !slices.IsSorted(removes) {
+		removes = slices.Sorted(slices.Values(removes))
+	}
+	for _, a := range removes {
+		if _, isSet := engine.LookupAttr(u.Set, a); !isSet && !slices.Contains(s.key, a) {
+			clause(&remove, ", ", b.name(a))
 		}
 	}
 	vattr := u.Guard.VersionAttr
@@ -216,64 +269,89 @@ func (s *Store) renderUpdate(table string, u engine.Update) (*dynamodb.UpdateIte
 		vattr = s.versionAttr
 	}
 	v := func() string { return b.name(vattr) } // registered only when used
+	// version returns the placeholder of version n, one per number: a
+	// forward write sets the version it guards below.
+	var verN int64
+	var verP string
+	version := func(n int64) string {
+		if verP == "" || verN != n {
+			verN = n
+			verP, _ = b.value(engine.Number(strconv.FormatInt(n, 10)))
+		}
+		return verP
+	}
 	switch {
 	case u.Version != 0:
-		p, _ := b.value(engine.Number(strconv.FormatInt(u.Version, 10)))
-		sets = append(sets, v()+" = "+p)
+		clause(&set, ", ", v(), " = ", version(u.Version))
 	case u.Guard.Equals != 0: // rollback to version 0: no version at all
-		removes = append(removes, v())
+		clause(&remove, ", ", v())
 	}
-	conds = append(conds, "attribute_exists("+b.name(s.key[0])+")")
+	clause(&cond, " AND ", "attribute_exists(", b.name(s.key[0]), ")")
 	if u.Guard.Below != 0 {
-		p, _ := b.value(engine.Number(strconv.FormatInt(u.Guard.Below, 10)))
-		conds = append(conds, "(attribute_not_exists("+v()+") OR "+v()+" < "+p+")")
+		p := version(u.Guard.Below)
+		clause(&cond, " AND ", "(attribute_not_exists(", v(), ") OR ", v(), " < ", p, ")")
 	}
 	if u.Guard.Equals != 0 {
-		p, _ := b.value(engine.Number(strconv.FormatInt(u.Guard.Equals, 10)))
-		conds = append(conds, v()+" = "+p)
+		clause(&cond, " AND ", v(), " = ", version(u.Guard.Equals))
 	}
 	for _, ua := range u.Guard.Unchanged {
 		a, val := ua.Name, ua.Value
 		n := b.name(a)
-		if val == nil {
-			t, _ := b.value("NULL")
-			conds = append(conds, "(attribute_not_exists("+n+") OR attribute_type("+n+", "+t+"))")
+		switch {
+		case val == nil && ua.Absent: // absent when read: still absent
+			clause(&cond, " AND ", "attribute_not_exists(", n, ")")
+			continue
+		case val == nil: // an explicit NULL, or absent (a caller that does not say)
+			clause(&cond, " AND ", "(attribute_not_exists(", n, ") OR attribute_type(", n, ", ", b.nullType(), "))")
 			continue
 		}
 		c, err := b.equals(a, n, val)
 		if err != nil {
 			return nil, nil, fmt.Errorf("guard attribute %s: %w", a, err)
 		}
-		conds = append(conds, c)
+		clause(&cond, " AND ", c)
 	}
-	key, err := toAVMap(engine.KeyOf(u.Key, s.key))
+	key, err := s.keyAV(u.Key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("key: %w", err)
-	}
-	if len(key) != len(s.key) {
-		return nil, nil, fmt.Errorf("key %v lacks some of %v", key, s.key)
+		return nil, nil, err
 	}
 	in := &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(table),
 		Key:                       key,
-		ConditionExpression:       aws.String(strings.Join(conds, " AND ")),
+		ConditionExpression:       aws.String(cond.String()),
 		ExpressionAttributeNames:  b.names,
 		ExpressionAttributeValues: b.values,
 	}
-	var expr []string
-	if len(sets) > 0 {
-		expr = append(expr, "SET "+strings.Join(sets, ", "))
-	}
-	if len(removes) > 0 {
-		expr = append(expr, "REMOVE "+strings.Join(removes, ", "))
-	}
-	if len(expr) > 0 {
-		in.UpdateExpression = aws.String(strings.Join(expr, " "))
+	switch {
+	case set.Len() > 0 && remove.Len() > 0:
+		in.UpdateExpression = aws.String("SET " + set.String() + " REMOVE " + remove.String())
+	case set.Len() > 0:
+		in.UpdateExpression = aws.String("SET " + set.String())
+	case remove.Len() > 0:
+		in.UpdateExpression = aws.String("REMOVE " + remove.String())
 	}
 	if len(b.values) == 0 {
 		in.ExpressionAttributeValues = nil
 	}
 	return in, b, nil
+}
+
+// keyAV is the key of item (which may hold other attributes) as
+// attribute values.
+func (s *Store) keyAV(item engine.Item) (map[string]types.AttributeValue, error) {
+	key := make(map[string]types.AttributeValue, len(s.key))
+	for _, k := range s.key {
+		v, ok := item[k]
+		if !ok || v == nil {
+			return nil, fmt.Errorf("key %v lacks some of %v", engine.KeyOf(item, s.key), s.key)
+		}
+		av, err := toAV(v)
+		if err != nil {
+			return nil, fmt.Errorf("key: %w", err)
+		}
+		key[k] = av
+	}
+	return key, nil
 }
 
 // Update applies one guarded conditional UpdateItem. It returns an error
@@ -287,7 +365,7 @@ func (s *Store) Update(ctx context.Context, u engine.Update) error {
 		return fmt.Errorf("update %s %v: %w", s.table, engine.KeyOf(u.Key, s.key), engine.Rejected(err))
 	}
 	var attempts attemptCounter
-	if _, err := s.api.UpdateItem(ctx, in, attempts.option); err != nil {
+	if _, err := s.api.UpdateItem(attempts.context(ctx), in); err != nil {
 		err = translate(err)
 		if attempts.n > 1 {
 			err = fmt.Errorf("%w (after %d attempts: %w)", err, attempts.n, engine.ErrAmbiguous)

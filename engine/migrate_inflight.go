@@ -1,0 +1,167 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+// inflightLimit bounds a migrate step's writes in flight, across its
+// segments, and adapts the bound to the latency the writes meet, in the
+// manner of TCP Vegas and the "Vegas" limit of Netflix's
+// concurrency-limits: the least latency seen (noLoad) is the server
+// without a queue; a window's least latency above it says how many of
+// the writes in flight wait in a queue (limit × (1 − noLoad/latency)).
+// Below inflightAlpha the limit grows by one (doubling, until the first
+// queue forms), above inflightBeta it shrinks by one, and a throttled
+// write shrinks it by a quarter. So the step keeps a server busy with a short queue instead of
+// burying it under every writer it has: a single-threaded DynamoDB
+// emulator serves fewer writes per second with 32 in flight than with 8,
+// while real DynamoDB, whose latency does not grow with concurrency, lets
+// the limit climb to every writer. It works alongside the write
+// limiter's rate (WriteLimiter), which acts on throttles and
+// max_write_rate.
+//
+// A window is max(limit, inflightWindow) completed writes; the latency
+// of a window is its least, which a queue standing for the whole window
+// raises but a stray slow write (a pause, a busy CPU) does not.
+type inflightLimit struct {
+	clock Clock
+
+	mu       sync.Mutex
+	limit    int
+	max      int
+	inflight int
+	waiters  []chan struct{} // FIFO; each is granted a slot by grant
+
+	noLoad  time.Duration // least latency seen (0: none yet)
+	winMin  time.Duration // least latency of the current window
+	winN    int           // writes completed in the current window
+	winDrop bool          // one of them was throttled
+	// settled ends the slow start: a queue formed or a write was
+	// throttled, and from then on the limit grows by one a window (a
+	// lucky window on a noisy machine cannot double it).
+	settled bool
+}
+
+// Vegas tuning: the queue the limit aims at, in writes, and the least
+// window.
+const (
+	inflightAlpha  = 3
+	inflightBeta   = 6
+	inflightWindow = 16
+	inflightStart  = 2
+)
+
+// newInflightLimit returns a limit starting at inflightStart (at most
+// maxLimit) that never exceeds maxLimit, timing writes on clock.
+func newInflightLimit(clock Clock, maxLimit int) *inflightLimit {
+	maxLimit = max(1, maxLimit)
+	return &inflightLimit{clock: clock, limit: min(inflightStart, maxLimit), max: maxLimit}
+}
+
+// Limit returns the current limit.
+func (l *inflightLimit) Limit() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.limit
+}
+
+// Acquire waits for a slot and returns the time the write starts, to be
+// handed to Release when it ends. Slots are granted in arrival order. A
+// nil limit lets every write through.
+func (l *inflightLimit) Acquire(ctx context.Context) (time.Time, error) {
+	if l == nil {
+		return time.Time{}, nil
+	}
+	l.mu.Lock()
+	if l.inflight < l.limit && len(l.waiters) == 0 {
+		l.inflight++
+		l.mu.Unlock()
+		return l.clock.Now(), nil
+	}
+	ch := make(chan struct{}, 1)
+	l.waiters = append(l.waiters, ch)
+	l.mu.Unlock()
+	select {
+	case <-ch:
+		return l.clock.Now(), nil
+	case <-ctx.Done():
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if i := slices.Index(l.waiters, ch); i >= 0 {
+			l.waiters = slices.Delete(l.waiters, i, i+1)
+		} else { // granted meanwhile: hand the slot on
+			l.inflight--
+			l.grant()
+		}
+		return time.Time{}, ctx.Err()
+	}
+}
+
+// Release ends the write that started at start; throttled says the
+// store throttled it.
+func (l *inflightLimit) Release(start time.Time, throttled bool) {
+	if l == nil {
+		return
+	}
+	rtt := l.clock.Now().Sub(start)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.inflight--
+	l.sample(rtt, throttled)
+	l.grant()
+}
+
+// grant hands free slots to waiters, oldest first.
+func (l *inflightLimit) grant() {
+	for l.inflight < l.limit && len(l.waiters) > 0 {
+		ch := l.waiters[0]
+		l.waiters = l.waiters[1:]
+		l.inflight++
+		ch <- struct{}{}
+	}
+}
+
+// sample records one write's latency and, at the end of a window,
+// moves the limit.
+func (l *inflightLimit) sample(rtt time.Duration, throttled bool) {
+	if rtt > 0 && (l.noLoad == 0 || rtt < l.noLoad) {
+		l.noLoad = rtt
+	}
+	if l.winN == 0 || rtt < l.winMin {
+		l.winMin = rtt
+	}
+	l.winN++
+	l.winDrop = l.winDrop || throttled
+	if l.winN < max(l.limit, inflightWindow) {
+		return
+	}
+	l.limit = l.next()
+	l.winN, l.winDrop = 0, false
+}
+
+// next is the limit after a window.
+func (l *inflightLimit) next() int {
+	if l.winDrop {
+		l.settled = true
+		return max(1, l.limit*3/4)
+	}
+	queue := 0.0 // a clock that did not move (a test's) sees no queue
+	if l.winMin > 0 && l.noLoad > 0 {
+		queue = float64(l.limit) * (1 - float64(l.noLoad)/float64(l.winMin))
+	}
+	if queue >= inflightAlpha {
+		l.settled = true
+	}
+	switch {
+	case queue < 1 && !l.settled: // slow start: double until a queue forms
+		return min(l.max, 2*l.limit)
+	case queue < inflightAlpha:
+		return min(l.max, l.limit+1)
+	case queue > inflightBeta:
+		return max(1, l.limit-1)
+	}
+	return l.limit
+}

@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lockstep-run/lockstep/engine/enginetest"
+)
+
+// server models how a store's latency responds to writes in flight:
+// each write spends overhead outside the server (client, network), in
+// parallel with the others, and service inside it, where at most
+// workers writes are served at a time, first come first served.
+type server struct {
+	overhead, service time.Duration
+	workers           int
+}
+
+// simulate drives l with writers that each write again as soon as a slot
+// is free, on a fake clock, for n writes against srv. It returns the
+// limit after each window of writes and the throughput over the second
+// half, in writes per second.
+func simulate(t *testing.T, l *inflightLimit, clock *enginetest.FakeClock, srv server, n int, throttled func(i int) bool) (limits []int, perSec float64) {
+	t.Helper()
+	ctx := context.Background()
+	type write struct{ start, done time.Time }
+	var flying []write
+	free := make([]time.Time, srv.workers) // when each server worker is next free
+	var halfAt time.Time
+	for i := 0; i < n; i++ {
+		for l.inflight < l.limit {
+			start, err := l.Acquire(ctx)
+			if err != nil {
+				t.Fatalf("Acquire()=%v", err)
+			}
+			w := 0
+			for j := range free {
+				if free[j].Before(free[w]) {
+					w = j
+				}
+			}
+			arrive := start.Add(srv.overhead / 2)
+			if free[w].After(arrive) {
+				arrive = free[w]
+			}
+			free[w] = arrive.Add(srv.service)
+			flying = append(flying, write{start, free[w].Add(srv.overhead / 2)})
+		}
+		first := 0
+		for j := range flying {
+			if flying[j].done.Before(flying[first].done) {
+				first = j
+			}
+		}
+		w := flying[first]
+		flying = append(flying[:first], flying[first+1:]...)
+		clock.Set(w.done)
+		l.Release(w.start, throttled != nil && throttled(i))
+		if i == n/2 {
+			halfAt = w.done
+		}
+		if i%inflightWindow == 0 {
+			limits = append(limits, l.Limit())
+		}
+	}
+	perSec = float64(n-n/2-1) / clock.Now().Sub(halfAt).Seconds()
+	slices.SortFunc(flying, func(a, b write) int { return a.done.Compare(b.done) })
+	for _, w := range flying { // the writes in flight end (after the figures)
+		clock.Set(w.done)
+		l.Release(w.start, false)
+	}
+	return limits, perSec
+}
+
+// TestInflightLimitFindsTheServersKnee: against a server that serves one
+// write at a time (dynalite), the limit settles a few writes above the
+// concurrency that keeps the server busy, well below every writer the
+// step has, and the server stays busy; against a server whose latency
+// does not grow with load (DynamoDB), it climbs to every writer.
+func TestInflightLimitFindsTheServersKnee(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name           string
+		srv            server
+		lo, hi         int     // the settled limit
+		minUtilisation float64 // of the server's capacity
+	}{
+		{"single-threaded server", server{overhead: 300 * time.Microsecond, service: 200 * time.Microsecond, workers: 1}, 5, 10, 0.97},
+		{"slow client, fast server", server{overhead: 2 * time.Millisecond, service: 200 * time.Microsecond, workers: 1}, 12, 18, 0.97},
+		{"parallel server", server{overhead: 5 * time.Millisecond, service: time.Millisecond, workers: 1000}, 32, 32, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clock := enginetest.NewFakeClock(time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC))
+			l := newInflightLimit(clock, 32)
+			limits, perSec := simulate(t, l, clock, tt.srv, 20_000, nil)
+			for _, got := range limits[len(limits)/2:] {
+				if got < tt.lo || got > tt.hi {
+					t.Fatalf("limit %d in the second half, want within [%d, %d]; limits %v", got, tt.lo, tt.hi, limits)
+				}
+			}
+			t.Logf("limits %v, %.0f writes/s", limits[len(limits)-10:], perSec)
+			capacity := float64(tt.srv.workers) / tt.srv.service.Seconds()
+			if u := perSec / capacity; tt.minUtilisation > 0 && u < tt.minUtilisation {
+				t.Errorf("throughput %.0f/s = %.2f of the server's capacity, want ≥ %.2f", perSec, u, tt.minUtilisation)
+			}
+		})
+	}
+}
+
+// TestInflightLimitBacksOffOnThrottles: a window with a throttled write
+// takes a quarter off the limit, never below one.
+func TestInflightLimitBacksOffOnThrottles(t *testing.T) {
+	t.Parallel()
+	clock := enginetest.NewFakeClock(time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC))
+	l := newInflightLimit(clock, 32)
+	fast := server{overhead: 5 * time.Millisecond, service: time.Millisecond, workers: 1000}
+	if limits, _ := simulate(t, l, clock, fast, 2000, nil); limits[len(limits)-1] != 32 {
+		t.Fatalf("limits %v, want 32 before throttles", limits)
+	}
+	limits, _ := simulate(t, l, clock, fast, 200, func(int) bool { return true })
+	if got := limits[len(limits)-1]; got != 1 {
+		t.Errorf("limit %d after every write was throttled, want 1; limits %v", got, limits)
+	}
+	for i := 1; i < len(limits); i++ {
+		if limits[i] < limits[i-1]*3/4-1 {
+			t.Fatalf("limits %v: fell by more than a quarter in a window", limits)
+		}
+	}
+}
+
+// TestInflightLimitWaiters: a write over the limit waits for a slot,
+// granted in arrival order when one ends, and gives up when its context
+// ends without taking a slot.
+func TestInflightLimitWaiters(t *testing.T) {
+	t.Parallel()
+	clock := enginetest.NewFakeClock(time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC))
+	l := newInflightLimit(clock, 1)
+	ctx := context.Background()
+	start, err := l.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	gaveUp := make(chan error)
+	go func() { _, err := l.Acquire(cctx); gaveUp <- err }()
+	granted := make(chan error)
+	waiting := func(n int) {
+		t.Helper()
+		for i := 0; ; i++ {
+			l.mu.Lock()
+			w := len(l.waiters)
+			l.mu.Unlock()
+			if w == n {
+				return
+			}
+			if i > 1e7 {
+				t.Fatalf("%d waiters, want %d", w, n)
+			}
+			runtime.Gosched() // let the goroutines under test reach Acquire
+		}
+	}
+	waiting(1)
+	go func() { _, err := l.Acquire(ctx); granted <- err }()
+	waiting(2)
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Acquire() after cancel = %v, want context.Canceled", err)
+	}
+	l.Release(start, false)
+	if err := <-granted; err != nil {
+		t.Fatalf("Acquire()=%v, want the released slot", err)
+	}
+	if l.inflight != 1 || len(l.waiters) != 0 {
+		t.Errorf("inflight=%d waiters=%d, want 1, 0", l.inflight, len(l.waiters))
+	}
+}
+
+// TestInflightLimitGrowsByOneOnceSettled: the limit doubles while no
+// queue has formed, and once one has, a window as fast as the server
+// without a queue (a lucky one, on a busy machine) adds one write, not
+// as many again.
+func TestInflightLimitGrowsByOneOnceSettled(t *testing.T) {
+	t.Parallel()
+	l := newInflightLimit(enginetest.NewFakeClock(time.Time{}), 64)
+	window := func(rtt time.Duration) int {
+		for range max(l.limit, inflightWindow) {
+			l.sample(rtt, false)
+		}
+		return l.limit
+	}
+	got := []int{window(time.Millisecond), window(time.Millisecond), window(time.Millisecond)}
+	got = append(got, window(10*time.Millisecond)) // 16 in flight, most of them queued
+	got = append(got, window(time.Millisecond), window(time.Millisecond))
+	if want := []int{4, 8, 16, 15, 16, 17}; !slices.Equal(got, want) {
+		t.Errorf("limits %v, want %v", got, want)
+	}
+}
