@@ -22,7 +22,7 @@ var withKeys = map[Kind][]string{
 	KindEstimate:     {"where", "sample", "margin", "exact_count"},
 	KindBackup:       {"native", "dir"},
 	KindRestoreDrill: {"from"},
-	KindMigrate:      {"where", "set", "remove", "rename", "transform", "batch_size", "segments", "error_budget", "max_retries"},
+	KindMigrate:      {"where", "set", "remove", "rename", "transform", "batch_size", "segments", "error_budget", "max_retries", "fleet"},
 	KindVerify:       {"expect_none", "sample", "assert", "backup"},
 	KindLock:         {"ttl", "maintenance"},
 	KindUnlock:       {},
