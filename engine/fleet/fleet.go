@@ -43,15 +43,18 @@ var (
 // Record is the fleet record: what every worker needs to run the step,
 // and the operator's controls.
 type Record struct {
-	ID       string        `json:"id"`
-	Runbook  []byte        `json:"-"`      // the runbook file's content
-	SHA256   string        `json:"sha256"` // of Runbook
-	Path     string        `json:"path"`   // the runbook's path in the session (for messages and relative paths)
-	Step     string        `json:"step"`
-	Env      string        `json:"env"`
-	Session  string        `json:"session"`
-	Mode     string        `json:"mode"`
-	Vars     []string      `json:"vars,omitempty"` // --var K=V of the session
+	ID      string `json:"id"`
+	Runbook []byte `json:"-"`      // the runbook file's content
+	SHA256  string `json:"sha256"` // of Runbook
+	Path    string `json:"path"`   // the runbook's path in the session (for messages and relative paths)
+	Step    string `json:"step"`
+	Env     string `json:"env"`
+	Session string `json:"session"`
+	Mode    string `json:"mode"`
+	// ExprEnv is the session's expression environment (vars, env,
+	// results of earlier steps) as JSON: the workers' expressions see
+	// what the session's would.
+	ExprEnv  []byte        `json:"-"`
 	Segments int           `json:"segments"`
 	Workers  int           `json:"workers"`
 	Lease    time.Duration `json:"lease"`

@@ -14,14 +14,11 @@ import (
 
 // recordItem is the control table's item of a fleet record.
 func recordItem(r fleet.Record) (map[string]types.AttributeValue, error) {
-	vars, err := json.Marshal(r.Vars)
-	if err != nil {
-		return nil, err
-	}
 	item := fleetKey(r.ID, "record")
 	item["runbook"] = &types.AttributeValueMemberB{Value: r.Runbook}
 	item["sha256"], item["path"], item["step"], item["env"] = str(r.SHA256), str(r.Path), str(r.Step), str(r.Env)
-	item["session"], item["mode"], item["vars"] = str(r.Session), str(r.Mode), str(string(vars))
+	item["session"], item["mode"] = str(r.Session), str(r.Mode)
+	item["expr_env"] = &types.AttributeValueMemberB{Value: append([]byte{1}, r.ExprEnv...)}
 	item["segments"], item["workers"] = num(int64(r.Segments)), num(int64(r.Workers))
 	item["lease_ns"], item["created"] = num(int64(r.Lease)), num(r.Created.UnixNano())
 	item["rate"], item["paused"], item["cancelled"] = num(int64(r.Rate)), flag(r.Paused), flag(r.Cancelled)
@@ -104,9 +101,7 @@ func recordOf(item map[string]types.AttributeValue) (fleet.Record, error) {
 		Env: a.s("env"), Session: a.s("session"), Mode: a.s("mode"), Segments: int(a.n("segments")), Workers: int(a.n("workers")),
 		Lease: time.Duration(a.n("lease_ns")), Created: time.Unix(0, a.n("created")),
 		Flags: fleet.Flags{Rate: int(a.n("rate")), Paused: a.flag("paused"), Cancelled: a.flag("cancelled")}}
-	if vars := a.s("vars"); a.err == nil && vars != "null" {
-		a.err = json.Unmarshal([]byte(vars), &r.Vars)
-	}
+	r.ExprEnv = unbin(a.b("expr_env"))
 	return r, a.err
 }
 

@@ -19,7 +19,7 @@ func newFleet(t *testing.T) (*dynamo.FleetTable, fleet.Record) {
 	ft := dynamo.NewFleetTable(adminClient(t, endpoint), fmt.Sprintf("fleet-%d", tableSeq.Add(1)))
 	rb := []byte("lockstep: 1\n")
 	r := fleet.Record{ID: "f1", Runbook: rb, SHA256: fleet.SHA256(rb), Path: "rb.yaml", Step: "fill", Env: "staging",
-		Session: "s1", Mode: "live", Vars: []string{"a=b"}, Segments: 3, Workers: 2, Lease: 30 * time.Second,
+		Session: "s1", Mode: "live", ExprEnv: []byte(`{"vars":{"a":"b"}}`), Segments: 3, Workers: 2, Lease: 30 * time.Second,
 		Created: time.Unix(100, 0), Flags: fleet.Flags{Rate: 50}}
 	if err := ft.Create(context.Background(), r); err != nil {
 		t.Fatalf("Create() = %v", err)
@@ -35,7 +35,7 @@ func TestFleetRecordRoundTrip(t *testing.T) {
 		t.Fatalf("Record() = %v", err)
 	}
 	if got.SHA256 != want.SHA256 || string(got.Runbook) != string(want.Runbook) || got.Step != "fill" || got.Segments != 3 ||
-		got.Lease != want.Lease || got.Rate != 50 || len(got.Vars) != 1 || !got.Created.Equal(want.Created) {
+		got.Lease != want.Lease || got.Rate != 50 || string(got.ExprEnv) != string(want.ExprEnv) || !got.Created.Equal(want.Created) {
 		t.Errorf("Record() = %+v, want %+v", got, want)
 	}
 	if err := got.Check(); err != nil {
