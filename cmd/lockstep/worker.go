@@ -30,12 +30,15 @@ type workerOptions struct {
 	Region   string
 	Endpoint string
 	ID       string
+	Print    string // batch | kubernetes: print the launcher's definition instead of working
+	Image    string
+	Workers  int
 }
 
 func newCmdWorker(f *factory, runF func(context.Context, *workerOptions) error) *cobra.Command {
 	opts := &workerOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "worker --fleet ID --env ENV",
+		Use:   "worker --fleet ID --env ENV | worker --print batch|kubernetes --image IMAGE",
 		Short: "Run segments of a fleet migrate step (started by AWS Batch, Kubernetes or a session)",
 		Long: `A worker reads the runbook from the fleet record in the control table,
 checks its SHA-256, and claims the step's scan segments one at a time
@@ -46,6 +49,13 @@ session collects the segments' results into its own).
 
 AWS_BATCH_JOB_ARRAY_INDEX, JOB_COMPLETION_INDEX or LOCKSTEP_WORKER_INDEX
 name the segment its first claim tries; any claimable segment will do.
+
+--print batch writes the AWS Batch job definition of the workers (the
+input of "aws batch register-job-definition --cli-input-json"; the fleet
+id and environment are its parameters); --print kubernetes writes the
+Indexed Job manifest of one fleet (--fleet, --env, --workers). A session
+with launcher batch registers the definition and submits the array job
+itself; with launcher kubernetes it writes the manifest for kubectl.
 
 Exit codes: 0 no work left (or the fleet was cancelled); 65 a permanent
 error (the runbook does not match its SHA-256, the error budget is
@@ -65,8 +75,9 @@ worker again. See docs/fleet.md.`,
 	cmd.Flags().StringVar(&opts.Region, "region", "", "the control table's AWS region (default $AWS_REGION)")
 	cmd.Flags().StringVar(&opts.Endpoint, "endpoint", "", "a DynamoDB endpoint for the control table (default $LOCKSTEP_FLEET_ENDPOINT)")
 	cmd.Flags().StringVar(&opts.ID, "id", "", "the worker's name in the control table (default HOST/PID)")
-	_ = cmd.MarkFlagRequired("fleet")
-	_ = cmd.MarkFlagRequired("env")
+	cmd.Flags().StringVar(&opts.Print, "print", "", "print the job definition of a launcher (batch or kubernetes) and exit")
+	cmd.Flags().StringVar(&opts.Image, "image", "", "with --print: the container image holding lockstep")
+	cmd.Flags().IntVar(&opts.Workers, "workers", 4, "with --print kubernetes: the number of workers")
 	return cmd
 }
 
@@ -82,6 +93,12 @@ func runWorker(ctx context.Context, opts *workerOptions) error {
 	getenv := opts.f.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
+	}
+	if opts.Print != "" {
+		return printWorkerDefinition(opts, getenv)
+	}
+	if opts.Fleet == "" || opts.Env == "" {
+		return usageError(errors.New("worker needs --fleet ID and --env ENV (or --print batch|kubernetes)"))
 	}
 	ctl, err := openFleetTable(ctx, getenv, opts.Table, opts.Region, opts.Endpoint)
 	if err != nil {
@@ -158,4 +175,31 @@ func workerStep(rec fleet.Record, getenv func(string) string, leases *engine.Lea
 		Store:     func(ctx context.Context) (engine.Store, error) { return open(ctx, env.Store) },
 		OpenStore: open, Redact: engine.NewRedactor(secrets...).Redact,
 		ExprEnv: func() map[string]any { return exprEnv }, Control: ctl, Leases: leases}, nil
+}
+
+// printWorkerDefinition writes a launcher's job definition to stdout.
+func printWorkerDefinition(opts *workerOptions, getenv func(string) string) error {
+	if opts.Image == "" {
+		return usageError(errors.New("--print needs --image (the container image holding lockstep)"))
+	}
+	w := workerSetup{Image: opts.Image, Table: cmp.Or(opts.Table, getenv("LOCKSTEP_FLEET_TABLE"), runbook.DefaultFleetTable),
+		Region: cmp.Or(opts.Region, getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")), Endpoint: opts.Endpoint, Attempts: localRestarts + 1}
+	var out []byte
+	var err error
+	switch opts.Print {
+	case runbook.LauncherBatch:
+		out, err = cliJSON(batchJobDefinition(w))
+	case runbook.LauncherKubernetes:
+		if opts.Fleet == "" || opts.Env == "" || opts.Workers < 1 {
+			return usageError(errors.New("--print kubernetes needs --fleet ID, --env ENV and --workers N ≥ 1"))
+		}
+		out, err = k8sManifest(w, opts.Workers, opts.Fleet, opts.Env)
+	default:
+		return usageError(fmt.Errorf("unknown --print %q: want batch or kubernetes", opts.Print))
+	}
+	if err != nil {
+		return err
+	}
+	_, err = opts.f.Out.Write(out)
+	return err
 }
