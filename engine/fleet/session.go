@@ -29,9 +29,29 @@ type Executor struct {
 	Poll time.Duration
 }
 
-// ID is the fleet id of a step's attempt in a session.
-func ID(sc *engine.StepContext) string {
-	return fmt.Sprintf("%s-%s-%d", sc.Session.ID, sc.Step.ID, max(1, sc.Attempt))
+// ID is the fleet id of a step's run in a session: SESSION-STEP-N, N
+// counting the step's fresh starts in the journal (sc.Attempt without
+// one). A resumed step is not a fresh start: it continues its fleet; a
+// retry is, and reads the table again with a new fleet.
+func ID(ctx context.Context, sc *engine.StepContext) (string, error) {
+	n := max(1, sc.Attempt)
+	if sc.Journal != nil {
+		evs, err := sc.Journal.Events(ctx, sc.Session.ID)
+		if err != nil {
+			return "", fmt.Errorf("migrate %s: read journal: %w", sc.Step.ID, err)
+		}
+		n = 0
+		for _, ev := range evs {
+			if ev.Kind != engine.EvStepStart || ev.Step != sc.Step.ID {
+				continue
+			}
+			if p, err := engine.DecodeAs[engine.StepStarted](ev); err == nil && !p.Resumed && p.RollbackOf == "" {
+				n++
+			}
+		}
+		n = max(1, n)
+	}
+	return fmt.Sprintf("%s-%s-%d", sc.Session.ID, sc.Step.ID, n), nil
 }
 
 // Execute runs the step.
@@ -44,7 +64,11 @@ func (e Executor) Execute(ctx context.Context, sc *engine.StepContext) (any, err
 	if err != nil {
 		return nil, fmt.Errorf("migrate %s: fleet control table: %w", sc.Step.ID, err)
 	}
-	rec, err := e.record(sc, spec)
+	id, err := ID(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := e.record(sc, spec, id)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +97,7 @@ func (e Executor) Execute(ctx context.Context, sc *engine.StepContext) (any, err
 }
 
 // record is the fleet record of the step.
-func (e Executor) record(sc *engine.StepContext, spec *runbook.FleetSpec) (Record, error) {
+func (e Executor) record(sc *engine.StepContext, spec *runbook.FleetSpec, id string) (Record, error) {
 	var exprEnv []byte
 	if sc.ExprEnv != nil {
 		var err error
@@ -88,7 +112,7 @@ func (e Executor) record(sc *engine.StepContext, spec *runbook.FleetSpec) (Recor
 	if rate == 0 && sc.Env != nil {
 		rate = sc.Env.MaxWriteRate
 	}
-	return Record{ID: ID(sc), Runbook: sc.Runbook.Source, SHA256: sc.Runbook.SHA256, Path: sc.Runbook.Path,
+	return Record{ID: id, Runbook: sc.Runbook.Source, SHA256: sc.Runbook.SHA256, Path: sc.Runbook.Path,
 		Step: sc.Step.ID, Env: sc.Env.Name, Session: sc.Session.ID, Mode: string(sc.Mode), ExprEnv: exprEnv,
 		Segments: spec.Segments, Workers: spec.Workers, Lease: spec.Lease, Created: sc.ClockOrSystem().Now(),
 		Flags: Flags{Rate: rate}}, nil

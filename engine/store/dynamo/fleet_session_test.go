@@ -87,7 +87,10 @@ func fleetSession(t *testing.T, ctl *operatorControl) (*dynamo.FleetTable, strin
 		resc <- res
 		errc <- err
 	}()
-	id := fleet.ID(sc)
+	id, err := fleet.ID(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, "the fleet record", func() bool { _, err := ft.Record(context.Background(), id); return err == nil })
 	return ft, id, &evs, errc, resc
 }
