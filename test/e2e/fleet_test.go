@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -201,6 +202,11 @@ func TestFleetLocalWorkers(t *testing.T) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p := testbin.Start(t, cmd)
 	session := cmd.Process.Pid
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("session output:\n%s", p.Output())
+		}
+	})
 
 	var ws []worker
 	until(t, 30*time.Second, "8 workers", func() bool { ws = workers(t, session); return len(ws) == 8 })
@@ -214,22 +220,30 @@ func TestFleetLocalWorkers(t *testing.T) {
 		return n
 	}
 	until(t, 60*time.Second, "4 segments done", func() bool { return done() >= 4 })
-	for _, w := range ws[:3] {
-		if err := syscall.Kill(w.pid, syscall.SIGKILL); err != nil {
-			t.Fatalf("kill -9 %d: %v", w.pid, err)
+	// SIGKILL 3 workers (a worker may have just exited, to be restarted:
+	// the list is read again until 3 were killed).
+	var killed []worker
+	until(t, 30*time.Second, "3 workers killed", func() bool {
+		for _, w := range workers(t, session) {
+			if len(killed) < 3 && syscall.Kill(w.pid, syscall.SIGKILL) == nil {
+				killed = append(killed, w)
+			}
 		}
+		return len(killed) == 3
+	})
+	isKilled := func(pid int) bool {
+		return slices.ContainsFunc(killed, func(k worker) bool { return k.pid == pid })
 	}
 	// Stop a worker while it holds a claim, until another worker claimed
 	// its segment again.
 	var stopped worker
 	var held fleet.Segment
 	until(t, 30*time.Second, "a surviving worker holding a claim", func() bool {
+		alive := workers(t, session)
 		for _, s := range r.segments(id) {
-			for _, w := range ws[3:] {
-				if s.State == fleet.StateClaimed && strings.HasSuffix(s.Owner, "/"+strconv.Itoa(w.pid)) {
-					if err := syscall.Kill(w.pid, syscall.SIGSTOP); err != nil {
-						t.Fatalf("kill -STOP %d: %v", w.pid, err)
-					}
+			for _, w := range alive {
+				if !isKilled(w.pid) && s.State == fleet.StateClaimed && strings.HasSuffix(s.Owner, "/"+strconv.Itoa(w.pid)) &&
+					syscall.Kill(w.pid, syscall.SIGSTOP) == nil {
 					stopped, held = w, s
 					return true
 				}
@@ -257,14 +271,14 @@ func TestFleetLocalWorkers(t *testing.T) {
 	if want := fmt.Sprintf("(pid %d) exited with status 75", stopped.pid); !strings.Contains(res.Stdout, want) {
 		t.Errorf("the stopped worker did not exit 75 (want %q in the session's output)\n%s", want, res)
 	}
-	killed := 0
-	for _, w := range ws[:3] {
+	reported := 0
+	for _, w := range killed {
 		if strings.Contains(res.Stdout, fmt.Sprintf("(pid %d) exited with status -1", w.pid)) {
-			killed++
+			reported++
 		}
 	}
-	if killed != 3 {
-		t.Errorf("%d killed workers reported, want 3\n%s", killed, res)
+	if reported != 3 {
+		t.Errorf("%d killed workers reported, want 3\n%s", reported, res)
 	}
 	r.checkCounters(fleetItems)
 	for _, s := range r.segments(id) {
