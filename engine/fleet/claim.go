@@ -69,17 +69,23 @@ type control struct {
 
 var _ engine.Control = (*control)(nil)
 
-// refresh rereads the record's flags once poll has passed.
+// refresh rereads the record's flags once poll has passed. The read
+// holds no lock: Rate is asked before every write.
 func (ct *control) refresh(ctx context.Context) (Flags, error) {
 	ct.mu.Lock()
-	defer ct.mu.Unlock()
-	if now := ct.clock.Now(); ct.read.IsZero() || now.Sub(ct.read) >= ct.poll {
-		r, err := ct.c.Record(ctx, ct.fleet)
-		if err != nil {
-			return ct.flags, fmt.Errorf("read fleet controls: %w", err)
-		}
-		ct.flags, ct.read = r.Flags, now
+	flags, now := ct.flags, ct.clock.Now()
+	due := ct.read.IsZero() || now.Sub(ct.read) >= ct.poll
+	ct.mu.Unlock()
+	if !due {
+		return flags, nil
 	}
+	r, err := ct.c.Record(ctx, ct.fleet)
+	if err != nil {
+		return flags, fmt.Errorf("read fleet controls: %w", err)
+	}
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	ct.flags, ct.read = r.Flags, now
 	return ct.flags, nil
 }
 
