@@ -90,6 +90,8 @@ func decodeControl(ev Event) (Payload, error) {
 		return decodeInto[Warning](ev)
 	case EvResult:
 		return decodeInto[Result](ev)
+	case EvFleetSegment:
+		return decodeInto[FleetSegment](ev)
 	}
 	return nil, fmt.Errorf("decode %s event %d: %w", ev.Kind, ev.Seq, ErrUnknownKind)
 }

@@ -87,13 +87,19 @@ func isJournalStop(err error) bool {
 // about to be written durable. It returns the journal failure that stops
 // the step when it cannot.
 func (m *migrator) saveCheckpoint(ctx context.Context, seg int, cursor []byte, in *pageIntent) error {
-	if m.dry || m.sc.Journal == nil {
+	if m.dry || m.sc.Journal == nil && m.sink == nil {
 		return nil
 	}
 	if err := m.gate.closed(); err != nil {
 		return err
 	}
 	data := checkpointData{MigrateCounts: m.segs[seg].snapshot(), Segments: len(m.segs), Intent: in}
+	if m.sink != nil { // a fleet worker's segment (migrate_fleet.go)
+		if err := m.sink(context.WithoutCancel(ctx), seg, cursor, data); err != nil {
+			return m.gate.fail(fmt.Errorf("segment %d: checkpoint: %w", seg, err))
+		}
+		return nil
+	}
 	// The journal commits a checkpoint it has begun whatever happens to
 	// ctx: the page before it was written, and is worth recording.
 	if err := m.sc.Journal.SaveCheckpoint(context.WithoutCancel(ctx), m.sc.Session.ID, m.sc.Step.ID, seg, cursor, data); err != nil {
@@ -108,4 +114,5 @@ func (m *migrator) saveCheckpoint(ctx context.Context, seg int, cursor []byte, i
 type writeAhead struct {
 	gate    journalGate
 	intents map[int]intentKeys // by segment; read by that segment only
+	sink    segmentSink        // checkpoints outside a session (a fleet worker); nil: the journal
 }

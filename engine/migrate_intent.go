@@ -27,7 +27,7 @@ type pageIntent struct {
 // attempt), so that a second interruption before the page is written
 // again still knows them. nil when the page writes nothing.
 func (m *migrator) intentOf(plans []plan, rec intentKeys) *pageIntent {
-	if m.dry || m.sc.Journal == nil {
+	if m.dry || m.sc.Journal == nil && m.sink == nil {
 		return nil
 	}
 	in := &pageIntent{}

@@ -41,6 +41,7 @@ func acceptedKeys() []docKey {
 		add("with: of "+string(kind), kind, withKeys[kind]...)
 	}
 	add("lock maintenance", KindLock, maintenanceKey...)
+	add("fleet", "", fleetKeys...)
 	return out
 }
 
@@ -142,6 +143,7 @@ func TestMissingKeysNamesWhatIsMissing(t *testing.T) {
 				"with: of migrate key `segments` is not documented in `### migrate`",
 				"with: of migrate key `error_budget` is not documented in `### migrate`",
 				"with: of migrate key `max_retries` is not documented in `### migrate`",
+				"with: of migrate key `fleet` is not documented in `### migrate`",
 			}},
 		{"kind section missing", strings.Replace(complete, "### unlock\n", "", 1),
 			[]string{"no `### unlock` section"}},

@@ -16,7 +16,7 @@ const (
 )
 
 var (
-	envKeys    = []string{"store", "protected", "window", "max_write_rate"}
+	envKeys    = []string{"store", "protected", "window", "max_write_rate", "fleet"}
 	windowKeys = []string{"days", "from", "to", "tz"}
 	// Days are the values of a window's `days:`.
 	Days = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
@@ -70,6 +70,9 @@ func (d *decoder) environment(name string, e entry, versionAttr string) *Environ
 	}
 	if v := f.get("max_write_rate"); v != nil {
 		env.MaxWriteRate = d.integer(v, "max_write_rate", 0)
+	}
+	if v := f.get("fleet"); v != nil {
+		env.Fleet = d.fleet(v, what)
 	}
 	return env
 }

@@ -23,7 +23,7 @@ var withKeys = map[Kind][]string{
 	KindBackup:       {"native", "dir"},
 	KindRestoreDrill: {"from"},
 	KindRestore:      {"from", "native", "point_in_time", "target_table", "batch_size"},
-	KindMigrate:      {"where", "set", "remove", "rename", "transform", "batch_size", "segments", "error_budget", "max_retries"},
+	KindMigrate:      {"where", "set", "remove", "rename", "transform", "batch_size", "segments", "error_budget", "max_retries", "fleet"},
 	KindVerify:       {"expect_none", "sample", "assert", "backup"},
 	KindLock:         {"ttl", "maintenance"},
 	KindUnlock:       {},

@@ -80,6 +80,7 @@ func DefaultRules() *Rules {
 	list = append(list, timingRules()...)
 	list = append(list, verifyRules()...)
 	list = append(list, storeRules()...)
+	list = append(list, fleetRules()...)
 	return newRules(list)
 }
 

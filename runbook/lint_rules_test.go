@@ -108,6 +108,7 @@ var ruleCases = []struct {
 	{"LS601", []string{`staging: {store: {kind: sqlite, path: "${STAGING_DB}", table: t, key: [id]}`, `staging: {store: {kind: dynamodb, table: t, region: eu-west-1}`}, nil},
 	{"LS602", []string{"${PROD_DB}", "${STAGING_DB}"}, nil},
 	{"LS603", []string{"    max_write_rate: 500\n", ""}, nil},
+	{"LS604", []string{"with: {set: {x: \"1\"}}, rollback", "with: {set: {x: \"1\"}, fleet: {workers: 2}}, rollback"}, nil},
 }
 
 // edit applies old/new pairs to ruleBase, failing when an old is missing.

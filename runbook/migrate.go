@@ -57,6 +57,9 @@ func (d *decoder) migrate(f fields, what string) *MigrateSpec {
 	if v := f.get("transform"); v != nil {
 		sp.Transform = d.transform(v)
 	}
+	if v := f.get("fleet"); v != nil {
+		sp.Fleet = d.fleet(v, what)
+	}
 	for key, dst := range map[string]*int{"batch_size": &sp.BatchSize, "segments": &sp.Segments,
 		"error_budget": &sp.ErrorBudget, "max_retries": &sp.MaxRetries} {
 		if v := f.get(key); v != nil {

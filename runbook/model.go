@@ -147,7 +147,8 @@ type Environment struct {
 	Store        *StoreSpec // nil when the environment has no data store
 	Protected    bool
 	Window       *Window
-	MaxWriteRate int // items/s; 0 = unlimited
+	MaxWriteRate int        // items/s; 0 = unlimited
+	Fleet        *FleetSpec // migrate steps run on a fleet of workers (DynamoDB)
 }
 
 // StoreSpec says where the data lives. String fields may hold ${VAR}
@@ -326,6 +327,7 @@ type MigrateSpec struct {
 	Segments    int               // parallel scan segments; 0: the store chooses
 	ErrorBudget int               // per-item failures before the step pauses
 	MaxRetries  int               // conditional-write retries before a conflict is recorded
+	Fleet       *FleetSpec        // run on a fleet of workers; nil: the environment's, if any
 	// After, set by validation, makes this a contract step: a forward
 	// migrate step that comes after another one (After names the first)
 	// works on the items that step moved to the runbook's version, and

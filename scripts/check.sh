@@ -63,6 +63,10 @@ forbid ./engine/timeline/htmlreport "$ui|$drivers|$mod/(tui|cmd|protocols|intern
 # steps.Default() in engine.Config.Steps.
 forbid ./engine/steps/... "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|timeline|fleet)(/|$)" \
 	"engine/steps runs steps through engine's ports: engine and runbook, no UI, store, journal or driver"
+# engine/fleet is the control-table protocol of fleet workers: engine and
+# runbook through a Control port; stores implement it, cmd wires them in.
+forbid ./engine/fleet/... "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|timeline|steps)(/|$)" \
+	"engine/fleet works through its Control port: engine and runbook, no UI, store, journal or driver"
 forbid ./tui/... "$drivers|$mod/(engine/store|engine/journal|cmd)" "tui never imports a store, the journal driver or the AWS SDK"
 # Go runs every linked package's initialisation on every command: the
 # chroma highlighter and bluemonday cost ~10 ms before `lockstep version`

@@ -40,6 +40,7 @@ var eventNames = map[engine.EventKind]string{
 	engine.EvResult:          "result",
 	engine.EvRollbackRequest: "rollback requested",
 	engine.EvRate:            "write rate changed",
+	engine.EvFleetSegment:    "fleet segment finished",
 }
 
 // eventWords is kind in words; an unknown kind is spelt out from its

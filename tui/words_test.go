@@ -34,7 +34,7 @@ func TestEventWordsCoverEveryKind(t *testing.T) {
 		engine.EvInterrupted, engine.EvOutput, engine.EvCheck, engine.EvDecision, engine.EvApproval, engine.EvConfirm,
 		engine.EvNotify, engine.EvNote, engine.EvPause, engine.EvResume, engine.EvAbort, engine.EvRollbackStart,
 		engine.EvRollbackEnd, engine.EvCheckpoint, engine.EvProgress, engine.EvWarning, engine.EvResult,
-		engine.EvRollbackRequest, engine.EvRate}
+		engine.EvRollbackRequest, engine.EvRate, engine.EvFleetSegment}
 	for _, k := range kinds {
 		w := eventWords(k)
 		if strings.ContainsAny(w, "._") || (strings.Contains(string(k), ".") && w == string(k)) {

@@ -122,7 +122,7 @@ func runResume(ctx context.Context, opts *resumeOptions) error {
 	}
 	cfg := engine.Config{
 		Runbook: rb, Operator: operator, Vars: vars, Yes: opts.Yes, StepByStep: opts.Step, Journal: j, Stores: openStore(getenv),
-		Publisher: newPublisher(), Getenv: getenv, Stdout: f.Out, WorkDir: workDir(j), Steps: steps.Default(), LintRules: lintRules(),
+		Publisher: newPublisher(), Getenv: getenv, Stdout: f.Out, WorkDir: workDir(j), Steps: withFleet(steps.Default(), f), LintRules: lintRules(),
 	}
 	err = runSession(ctx, f, sessionRequest{cfg: cfg, resumeID: id, plain: opts.Plain || answers != nil, answers: answers,
 		yes: opts.Yes, resumeArgs: journalArg(opts.JournalPath)})

@@ -46,6 +46,7 @@ Exit codes: 0 completed; 1 a step failed or the session was aborted;
 		newCmdLearnings(f, nil),
 		newCmdDemo(f, nil),
 		newCmdVersion(f),
+		newCmdWorker(f, nil),
 	)
 	addCompletions(root, f)
 	return root

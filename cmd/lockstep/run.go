@@ -141,7 +141,7 @@ func runRun(ctx context.Context, opts *runOptions) error {
 	cfg := engine.Config{
 		Runbook: rb, Env: env.Name, Mode: mode, Operator: operator, Vars: vars, Yes: opts.Yes, StepByStep: opts.Step,
 		Journal: j, Stores: openStore(f.Getenv), Publisher: newPublisher(), Getenv: f.Getenv, Stdout: f.Out, WorkDir: workDir(j),
-		Steps: steps.Default(), LintRules: lintRules(),
+		Steps: withFleet(steps.Default(), f), LintRules: lintRules(),
 	}
 	return runSession(ctx, f, sessionRequest{cfg: cfg, plain: opts.Plain || answers != nil, answers: answers, yes: opts.Yes,
 		resumeArgs: journalArg(opts.JournalPath)})
