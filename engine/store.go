@@ -198,6 +198,28 @@ type NativeBackuper interface {
 	PITRStatus(ctx context.Context) (PITRStatus, error)
 }
 
+// Dumper is implemented by stores that can also write their table with
+// the database's own dump tool (PostgreSQL's pg_dump) into a backup's
+// directory, next to the logical export: a second copy that the
+// database's own tools restore.
+type Dumper interface {
+	// Dump writes the dump into dir; ErrNoDumpTool when the tool is not
+	// installed.
+	Dump(ctx context.Context, dir string) (DumpInfo, error)
+}
+
+// ErrNoDumpTool: the store's dump tool is not on PATH.
+var ErrNoDumpTool = errors.New("dump tool not found on PATH")
+
+// DumpInfo describes a dump written by a Dumper.
+type DumpInfo struct {
+	Tool    string `json:"tool"`    // the tool and its version, as it reports it
+	File    string `json:"file"`    // path of the dump
+	Bytes   int64  `json:"bytes"`   // its size
+	SHA256  string `json:"sha256"`  // of the file
+	Restore string `json:"restore"` // the command that restores it (no password)
+}
+
 // BackupInfo describes a native backup.
 type BackupInfo struct {
 	ARN       string    `json:"arn"`

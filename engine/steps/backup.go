@@ -25,6 +25,7 @@ type BackupResult struct {
 	Native      *engine.BackupInfo `json:"native,omitempty"`
 	NativeError string             `json:"native_error,omitempty"`
 	PITR        *engine.PITRStatus `json:"pitr,omitempty"`
+	Dump        *engine.DumpInfo   `json:"dump,omitempty"`
 	ElapsedMS   int64              `json:"elapsed_ms"`
 }
 
@@ -75,6 +76,11 @@ func runBackup(ctx context.Context, sc *engine.StepContext) (any, error) {
 		return nil, fmt.Errorf("backup %s: %w", sc.Step.ID, err)
 	}
 	prog.Finish()
+	if d, ok := st.(engine.Dumper); ok {
+		if err := dumpBackup(ctx, sc, d, dir, &res); err != nil {
+			return nil, err
+		}
+	}
 	res.Manifest, res.Export = path, filepath.Join(dir, man.File)
 	res.ItemCount, res.Bytes, res.GzipBytes, res.SHA256 = man.ItemCount, man.Bytes, man.GzipBytes, man.SHA256
 	res.ElapsedMS = time.Since(start).Milliseconds()
@@ -100,6 +106,24 @@ func nativeBackup(ctx context.Context, sc *engine.StepContext, nb engine.NativeB
 	}
 	res.Native = &bi
 	return sc.EmitOutput(fmt.Sprintf("native backup %s: %s", bi.Name, bi.Status))
+}
+
+// dumpBackup writes the database's own dump of the table next to the
+// logical export. A missing tool is said, a failing one is a warning:
+// the logical export, verified by restore-drill, is the backup either way.
+func dumpBackup(ctx context.Context, sc *engine.StepContext, d engine.Dumper, dir string, res *BackupResult) error {
+	info, err := d.Dump(ctx, dir)
+	switch {
+	case errors.Is(err, engine.ErrNoDumpTool):
+		return sc.EmitOutput(fmt.Sprintf("no database dump: %v; the logical export is the backup", err))
+	case err != nil:
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return sc.EmitWarning(engine.Warning{Message: "database dump failed; the logical export is the backup", Error: err.Error()})
+	}
+	res.Dump = &info
+	return sc.EmitOutput(fmt.Sprintf("%s dump: %s (%d bytes); restore with: %s", info.Tool, info.File, info.Bytes, info.Restore))
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
