@@ -17,6 +17,10 @@ import (
 type pageIntent struct {
 	Writes int    `json:"writes"`
 	Keys   []byte `json:"keys,omitempty"` // big-endian FNV-1a 32-bit hashes of the keys
+	// Range marks a pushdown page (migrate_pushdown.go): Writes of the
+	// Rows rows of its key range, written by one atomic UPDATE; no keys.
+	Range bool `json:"range,omitempty"`
+	Rows  int  `json:"rows,omitempty"`
 }
 
 // intentOf returns the intent of a planned page: its writes, and the
