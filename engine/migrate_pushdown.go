@@ -159,7 +159,7 @@ func (w *pushdownWriter) run(ctx context.Context) error {
 // page runs one page and returns the cursor after it.
 func (w *pushdownWriter) page(ctx context.Context) ([]byte, error) {
 	m, c := w.m, &w.m.segs[w.seg]
-	limit := m.pageSize()
+	limit := m.pushdownPageSize()
 	if w.redoRows > 0 {
 		limit = w.redoRows // the interrupted page's range again
 	}
@@ -255,4 +255,26 @@ func (w *pushdownWriter) perRow(ctx context.Context, limit int) ([]byte, error) 
 		return nil, err
 	}
 	return page.Next, nil
+}
+
+// pushdownPagesPerSegment is how many pages a pushed-down segment aims
+// at on a large table: a page costs one statement and one durable
+// checkpoint rather than a write per row, so pages grow past batchSize
+// (up to pushdownMaxFactor times it) until the checkpoints' share is
+// small. A page of 20,000 rows holds SQLite's write lock for tens of
+// milliseconds.
+const (
+	pushdownPagesPerSegment = 50
+	pushdownMaxFactor       = 10
+)
+
+// pushdownPageSize is pageSize, grown on a large table when neither the
+// runbook's batch_size nor a write limit sets it.
+func (m *migrator) pushdownPageSize() int {
+	b := m.pageSize()
+	if m.spec.BatchSize > 0 || stepCeiling(m.sc)() > 0 {
+		return b
+	}
+	want := m.total / int64(len(m.segs)*pushdownPagesPerSegment)
+	return int(min(max(int64(b), want), int64(b*pushdownMaxFactor)))
 }

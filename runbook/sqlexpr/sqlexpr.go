@@ -114,7 +114,7 @@ func TranslateMigrate(spec *runbook.MigrateSpec, d Dialect, key []string, vattr 
 		out.Writes = append(out.Writes, col)
 		return nil
 	}
-	var oks []string
+	var oks, same []string
 	for _, c := range spec.Set {
 		if err := claim(c.Attr); err != nil {
 			return nil, err
@@ -125,6 +125,7 @@ func TranslateMigrate(spec *runbook.MigrateSpec, d Dialect, key []string, vattr 
 		}
 		out.Set = append(out.Set, Assign{Column: c.Attr, SQL: stored(v)})
 		oks = append(oks, v.ok...)
+		same = append(same, unchanged(Quote(c.Attr), v))
 	}
 	renames := mapsKeys(spec.Rename)
 	slices.Sort(renames)
@@ -150,10 +151,8 @@ func TranslateMigrate(spec *runbook.MigrateSpec, d Dialect, key []string, vattr 
 	}
 	out.SetOK = and(oks)
 	out.Reads = t.reads
-	same := make([]string, len(out.Set))
-	for i, a := range out.Set {
-		c := Quote(a.Column)
-		same[i] = "(" + c + " IS " + a.SQL + " COLLATE BINARY AND " + category(c) + " IS " + category(a.SQL) + ")"
+	for _, a := range out.Set[len(spec.Set):] { // rename and remove
+		same = append(same, unchanged(Quote(a.Column), val{sql: a.SQL, k: kAny}))
 	}
 	out.Unchanged = and(same)
 	return out, nil
@@ -217,6 +216,23 @@ func and(conds []string) string {
 		return "1"
 	}
 	return "(" + strings.Join(uniq, " AND ") + ")"
+}
+
+// unchanged is the condition that column col already holds v, as the
+// per-row path compares them (numbers by value, text by bytes, a number
+// never equal to text). A value of a known kind is never NULL where it
+// is exact, so a NULL column decides without computing it: a first
+// migration costs no second evaluation of every value.
+func unchanged(col string, v val) string {
+	switch v.k {
+	case kStr:
+		return "(" + col + " IS NOT NULL AND typeof(" + col + ") = 'text' AND " + col + " = " + v.sql + " COLLATE BINARY)"
+	case kInt, kNum, kBool:
+		return "(" + col + " IS NOT NULL AND typeof(" + col + ") IN ('integer', 'real') AND " + col + " = " + v.sql + ")"
+	case kNil:
+		return "(" + col + " IS NULL)"
+	}
+	return "(" + col + " IS " + v.sql + " COLLATE BINARY AND " + category(col) + " IS " + category(v.sql) + ")"
 }
 
 // stored is the SQL of v as the per-row path stores it: lockstep writes
