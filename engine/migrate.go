@@ -54,6 +54,8 @@ type migrator struct {
 	throttleNote
 	writeAhead
 	pushdown pushdown // the pushdown path on a SQL store (migrate_pushdown.go)
+	// scanAttrs are the attributes a page is read with (nil: all).
+	scanAttrs []string
 }
 
 // MigrateExecutor is the migrate executor (steps.Default uses the zero
@@ -106,6 +108,7 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 	}
 	m.segs = make([]segCounts, m.segments())
 	m.choosePath()
+	m.scanAttrs = m.projection()
 	return m, nil
 }
 

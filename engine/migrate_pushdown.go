@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -229,7 +230,7 @@ func (w *pushdownWriter) page(ctx context.Context) ([]byte, error) {
 // ahead checkpoint, guarded writes.
 func (w *pushdownWriter) perRow(ctx context.Context, limit int) ([]byte, error) {
 	m, c := w.m, &w.m.segs[w.seg]
-	page, err := m.scanPage(ctx, ScanRequest{Segment: w.seg, TotalSegments: len(m.segs), Cursor: w.at, Limit: limit})
+	page, err := m.scanPage(ctx, ScanRequest{Segment: w.seg, TotalSegments: len(m.segs), Cursor: w.at, Limit: limit, Attrs: m.scanAttrs})
 	if err != nil {
 		return nil, err
 	}
@@ -277,4 +278,16 @@ func (m *migrator) pushdownPageSize() int {
 	}
 	want := m.total / int64(len(m.segs)*pushdownPagesPerSegment)
 	return int(min(max(int64(b), want), int64(b*pushdownMaxFactor)))
+}
+
+// projection returns the attributes a per-row page needs: what the step
+// reads and writes and the version (scanAttrs); nil, every attribute,
+// when an expression uses item whole or an external transform gets the
+// item.
+func (m *migrator) projection() []string {
+	if m.readsAll || len(m.spec.Transform) > 0 {
+		return nil
+	}
+	attrs := append(slices.Clone(m.reads), m.spec.Writes()...)
+	return append(attrs, m.vattr)
 }
