@@ -94,7 +94,11 @@ func asStr(v val) (val, bool) {
 func asASCII(v val) (val, bool) {
 	v, ok := asStr(v)
 	if ok {
-		v.ok = append(v.ok, "NOT ("+v.sql+" GLOB '*[^ -~]*')")
+		text := v.sql
+		if v.root != "" {
+			text = v.root
+		}
+		v.ok = append(v.ok, "NOT ("+text+" GLOB '*[^ -~]*')")
 	}
 	return v, ok
 }
@@ -182,7 +186,7 @@ func (t *translator) builtin(n *ast.BuiltinNode) (val, error) {
 		if !ok {
 			return val{}, untranslatable("trim of a non-string")
 		}
-		return val{sql: "trim(" + s.sql + ")", k: kStr, ok: s.ok}, nil
+		return val{sql: "trim(" + s.sql + ")", k: kStr, ok: s.ok, root: rootOf(s)}, nil
 	case n.Name == "trim" && len(args) == 2:
 		s, ok1 := asStr(args[0])
 		cut, ok2 := asASCII(args[1])
@@ -230,7 +234,18 @@ func (t *translator) splitPart(sn, sepn ast.Node, i int) (val, error) {
 		rest = "substr(" + rest + ", instr(" + rest + ", " + sep + ") + " + n + ")"
 	}
 	field := "(CASE WHEN instr(" + rest + ", " + sep + ") > 0 THEN substr(" + rest + ", 1, instr(" + rest + ", " + sep + ") - 1) ELSE " + rest + " END)"
-	return val{sql: field, k: kStr, ok: append(s.ok, count+" >= "+strconv.Itoa(i))}, nil
+	if i > 0 {
+		s.ok = append(s.ok, count+" >= "+strconv.Itoa(i))
+	}
+	return val{sql: field, k: kStr, ok: s.ok, root: rootOf(s)}, nil
+}
+
+// rootOf is the text v was cut from: its root, or v itself.
+func rootOf(v val) string {
+	if v.root != "" {
+		return v.root
+	}
+	return v.sql
 }
 
 // slice is s[from:to] on ASCII text with literal bounds within it.

@@ -200,6 +200,10 @@ type val struct {
 	sql string
 	k   kind
 	ok  []string
+	// root is the text a substring (split part, slice, trim) was cut
+	// from: when it is ASCII so is the substring, and checking it once
+	// costs less than computing every substring to check it.
+	root string
 }
 
 func (v val) okSQL() string { return and(v.ok) }
