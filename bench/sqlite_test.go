@@ -15,6 +15,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -147,22 +148,26 @@ func setBasedSQLite(path string) (timed, error) {
 	return timed{n, time.Since(start)}, err
 }
 
-// perRowStore hides a store's pushdown: the step runs per row.
+// perRowStore hides a SQLite store's pushdown, keeping the capabilities
+// the per-row path uses: the step runs per row, as it did before.
 type perRowStore struct {
 	engine.Store
 	engine.BatchUpdater
+	engine.MigrateTuner
+	engine.Counter
 }
 
-// openPerRow is openStore with pushdown hidden.
+// openPerRow is openStore with pushdown hidden (SQLite stores only).
 func openPerRow(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
 	st, err := openStore(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
-	if bu, ok := st.(engine.BatchUpdater); ok {
-		return perRowStore{st, bu}, nil
+	s, ok := st.(*sqlite.Store)
+	if !ok {
+		return st, nil
 	}
-	return st, nil
+	return perRowStore{s, s, s, s}, nil
 }
 
 // perItemMicros is s's CPU time per item in microseconds.
