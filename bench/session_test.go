@@ -107,6 +107,12 @@ func openStore(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, erro
 // --plain` does: a real journal in dir, real stores, the session loop.
 func runMigrate(tb testing.TB, dir, src string) migration {
 	tb.Helper()
+	return runMigrateWith(tb, dir, src, openStore)
+}
+
+// runMigrateWith is runMigrate with the stores opened by open.
+func runMigrateWith(tb testing.TB, dir, src string, open engine.StoreOpener) migration {
+	tb.Helper()
 	ctx := context.Background()
 	rb, err := runbook.Parse(filepath.Join(dir, "bench.yaml"), []byte(src))
 	if err != nil {
@@ -119,7 +125,7 @@ func runMigrate(tb testing.TB, dir, src string) migration {
 	defer j.Close()
 	s, err := engine.Start(ctx, engine.Config{
 		Runbook: rb, Env: "bench", Mode: engine.ModeLive, Operator: "bench", Journal: j,
-		Prompter: noPrompts{}, Stores: openStore, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
+		Prompter: noPrompts{}, Stores: open, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
 	})
 	if err != nil {
 		tb.Fatalf("start session: %v", err)

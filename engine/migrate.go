@@ -55,6 +55,9 @@ type migrator struct {
 	lineTimeout time.Duration
 	throttleNote
 	writeAhead
+	pushdown pushdown // the pushdown path on a SQL store (migrate_pushdown.go)
+	// scanAttrs are the attributes a page is read with (nil: all).
+	scanAttrs []string
 }
 
 // MigrateExecutor is the migrate executor (steps.Default uses the zero
@@ -110,6 +113,8 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 	if err := m.loadOrigins(ctx); err != nil {
 		return nil, fmt.Errorf("migrate %s: %w", sc.Step.ID, err)
 	}
+	m.choosePath()
+	m.scanAttrs = m.projection()
 	return m, nil
 }
 
@@ -133,6 +138,11 @@ func (m *migrator) run(ctx context.Context) (any, error) {
 	if err := m.emit(NewEvent(m.sc.Step.ID, Output{Stream: "stdout", Text: m.describe(cursors)})); err != nil {
 		return nil, err
 	}
+	if p := m.pathText(); p != "" {
+		if err := m.emit(NewEvent(m.sc.Step.ID, Output{Stream: "stdout", Text: p})); err != nil {
+			return nil, err
+		}
+	}
 	rctx, stopReport := context.WithCancel(ctx)
 	reported := make(chan struct{})
 	go func() { defer close(reported); m.report(rctx) }()
@@ -146,7 +156,11 @@ func (m *migrator) run(ctx context.Context) (any, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[seg] = m.runSegment(ctx, seg, cur)
+			if m.pushdown.tr != nil {
+				errs[seg] = m.runSegmentPushdown(ctx, seg, cur)
+			} else {
+				errs[seg] = m.runSegment(ctx, seg, cur)
+			}
 			if errs[seg] != nil {
 				m.stop.Store(true)
 			}
@@ -293,6 +307,11 @@ type MigrateResult struct {
 	WriteLimit  float64      `json:"write_limit"`  // effective items/s at the end (0 = unlimited)
 	WriteTokens int64        `json:"write_tokens"` // token-bucket tokens taken: one per write attempt
 	Samples     []SampleDiff `json:"samples,omitempty"`
+	// PushdownPages and PerRowPages count a pushed-down step's pages by
+	// the path they took (a page holding a row the SQL translation is not
+	// exact for runs per row).
+	PushdownPages int64 `json:"pushdown_pages,omitempty"`
+	PerRowPages   int64 `json:"per_row_pages,omitempty"`
 }
 
 func (m *migrator) result() MigrateResult {
@@ -302,6 +321,7 @@ func (m *migrator) result() MigrateResult {
 		MigrateCounts: t, Skipped: t.Skipped(), Version: m.version, Rollback: m.rollback, DryRun: m.dry,
 		Resumed: m.sc.Resumed, Segments: len(m.segs), Total: m.total, ElapsedMS: el.Milliseconds(),
 		WriteLimit: round1(m.lim.Limit()), WriteTokens: m.lim.Taken(), Samples: m.samples.list(),
+		PushdownPages: m.pushdown.pages.Load(), PerRowPages: m.pushdown.perRow.Load(),
 	}
 	r.Version = m.targetVersion()
 	if m.contract {

@@ -20,6 +20,10 @@ type pageIntent struct {
 	// From records the version each planned write found its item at,
 	// when not version−1, for a truthful rollback (rollback_origins.go).
 	From map[string][]byte `json:"from,omitempty"`
+	// Range marks a pushdown page (migrate_pushdown.go): Writes of the
+	// Rows rows of its key range, written by one atomic UPDATE; no keys.
+	Range bool `json:"range,omitempty"`
+	Rows  int  `json:"rows,omitempty"`
 }
 
 // intentOf returns the intent of a planned page: its writes, and the

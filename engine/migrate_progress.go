@@ -230,10 +230,16 @@ func (m *migrator) restoreCounts(ctx context.Context) error {
 		cps, segs = append(cps, cp), append(segs, c.Segment)
 	}
 	m.intents = map[int]intentKeys{}
+	m.pushdown.ranges = map[int]*pageIntent{}
 	for i, cp := range cps {
 		if segs[i] < len(m.segs) {
 			m.segs[segs[i]].restore(cp.MigrateCounts)
 			m.intents[segs[i]] = cp.Intent.keys()
+			if cp.Intent != nil && cp.Intent.Range {
+				m.pushdown.ranges[segs[i]] = cp.Intent
+			} else {
+				delete(m.pushdown.ranges, segs[i])
+			}
 		}
 	}
 	return nil

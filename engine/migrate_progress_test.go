@@ -23,6 +23,12 @@ func (s *heldStore) UpdateBatch(ctx context.Context, us []engine.Update) []error
 	return s.Store.UpdateBatch(ctx, us)
 }
 
+// PushdownPage sends every page down the per-row path, whose writes the
+// store holds (a pushed-down page is read and written in one statement).
+func (s *heldStore) PushdownPage(context.Context, engine.PushdownRequest, func(rows, writes int64) error) (engine.PushdownResult, error) {
+	return engine.PushdownResult{Fallback: "held"}, nil
+}
+
 // TestMigrateProgressCountsSettledItems: progress counts an item as done
 // once it is written (or skipped, or failed), not when its page is read:
 // a page still being written shows as read but not done, so the bar never

@@ -79,7 +79,7 @@ func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransfor
 				return err
 			}
 		}
-		page, err := m.scanPage(ctx, ScanRequest{Segment: seg, TotalSegments: len(m.segs), Cursor: cursor, Limit: limit})
+		page, err := m.scanPage(ctx, ScanRequest{Segment: seg, TotalSegments: len(m.segs), Cursor: cursor, Limit: limit, Attrs: m.scanAttrs})
 		if err != nil {
 			return err
 		}

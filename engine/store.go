@@ -58,6 +58,10 @@ type ScanRequest struct {
 	Cursor        []byte
 	Limit         int // items per page; 0 = store default
 	Consistent    bool
+	// Attrs, when set, asks for these attributes and the key only (a
+	// store may return more): migrate reads just what its step reads and
+	// writes.
+	Attrs []string
 }
 
 // Page is one page of a scan.

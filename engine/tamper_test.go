@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/internal/eventtest"
 	"github.com/lockstep-run/lockstep/internal/journaltest"
 )
@@ -40,6 +41,7 @@ func TestMigrateResumeRefusesUnvouchedCheckpoints(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rb := dataRunbook(t, 2, "", counterSteps)
 			r := newSQLiteRig(t, rb, 2000)
+			r.st = perRowSQLite{r.st.(*sqlite.Store)}
 			ctx, cancel := context.WithCancel(context.Background())
 			sc := r.stepContext("bump")
 			sc.Journal = &midwayJournal{Journal: r.j, done: done, cancel: cancel, midway: map[int]bool{}}
@@ -82,6 +84,15 @@ func TestMigrateResumeRefusesUnvouchedCheckpoints(t *testing.T) {
 // tamper with. Counting checkpoints instead (the first eight) depended on
 // how fast the journal syncs: with fast syncs one segment took all eight
 // before another saved any.
+// perRowSQLite is the SQLite store without pushdown: its SQLDialect,
+// shadowed with another signature, leaves engine.Pushdowner unmet. The
+// per-row path's pipeline interleaves the segments, so that both hold a
+// mid-range checkpoint when midwayJournal cancels the run; a pushed-down
+// segment may finish its pages before the other starts.
+type perRowSQLite struct{ *sqlite.Store }
+
+func (perRowSQLite) SQLDialect() {}
+
 type midwayJournal struct {
 	engine.Journal
 	done   string // the segment-done cursor

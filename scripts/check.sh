@@ -33,6 +33,9 @@ forbid ./runbook/... "$ui|$drivers|$mod/(engine|tui|cmd|protocols)" "runbook is 
 # The PostgreSQL parser (cgo, libpg_query) stays in runbook/pglint, which
 # cmd adds to the rule table: package runbook itself never links it.
 forbid ./runbook "pganalyze|google.golang.org/protobuf" "runbook leaves the PostgreSQL parser to runbook/pglint"
+# runbook/sqlexpr translates expressions into SQL text for the stores'
+# pushdown: expr-lang's parser and runbook only, no driver.
+forbid ./runbook/sqlexpr "$ui|$drivers|$mod/(engine|tui|cmd|protocols|internal)(/|$)" "runbook/sqlexpr renders SQL text, it runs none"
 forbid ./protocols "$ui|$drivers|$mod/(engine|tui|cmd)" "protocols depends on runbook only"
 forbid ./engine "$ui|$drivers|$mod/(tui|cmd|engine/)" "the engine is free of UI and drivers"
 for p in engine/journal engine/store/dynamo engine/store/sqlite engine/store/postgres internal/pgtest engine/store/storetest engine/notify/sns internal/awsconf; do

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/runbook"
+	"github.com/lockstep-run/lockstep/runbook/sqlexpr"
 )
 
 // planOptions are the inputs of `lockstep plan`.
@@ -123,7 +124,7 @@ func buildPlan(rb *runbook.Runbook, env *runbook.Environment, mode engine.Mode) 
 		pp := planPhase{Name: ph.Name, Requires: ph.Requires, Steps: []planStep{}}
 		for _, st := range ph.Steps {
 			d.Steps++
-			pp.Steps = append(pp.Steps, planStep{N: d.Steps, ID: st.ID, Kind: string(st.Kind), Effect: stepEffect(st, mode), Notes: stepNotes(st)})
+			pp.Steps = append(pp.Steps, planStep{N: d.Steps, ID: st.ID, Kind: string(st.Kind), Effect: stepEffect(st, mode), Notes: append(stepNotes(st), migratePath(st, env, mode)...)})
 		}
 		d.Phases = append(d.Phases, pp)
 	}
@@ -275,6 +276,35 @@ func migrateSummary(m *runbook.MigrateSpec) string {
 		parts = append(parts, "where "+m.Where.Source)
 	}
 	return strings.Join(parts, "; ") + " (guarded conditional writes, rate-limited, checkpointed)"
+}
+
+// migratePath says, for a migrate step on a SQL store, whether it runs
+// pushed down into SQL or per row, and why (engine.PushdownPath decides
+// for the step as well).
+func migratePath(st *runbook.Step, env *runbook.Environment, mode engine.Mode) []string {
+	if st.Kind != runbook.KindMigrate || env == nil || env.Store == nil {
+		return nil
+	}
+	var d sqlexpr.Dialect
+	switch env.Store.Kind {
+	case "sqlite":
+		d = sqlexpr.SQLite
+	case "postgres":
+		d = sqlexpr.Postgres
+	default:
+		return nil
+	}
+	if mode == engine.ModeDryRun {
+		return []string{"path: per row in dry-run (sample diffs)"}
+	}
+	vattr := env.Store.VersionAttribute
+	if vattr == "" {
+		vattr = "v"
+	}
+	if _, err := engine.PushdownPath(st.Migrate, d, env.Store.Key, vattr, false); err != nil {
+		return []string{"path: per row — " + strings.Replace(err.Error(), sqlexpr.ErrUntranslatable.Error()+": ", "", 1)}
+	}
+	return []string{"path: pushdown — one guarded UPDATE per key-range page"}
 }
 
 // stepNotes lists the step-level options that change how it runs.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -51,7 +52,7 @@ func (s *Store) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page, 
 		where = append(where, cond)
 		args = cargs
 	}
-	q := "SELECT " + sc.selectList + " FROM " + quote(s.table) +
+	q := "SELECT " + sc.projection(req.Attrs) + " FROM " + quote(s.table) +
 		" WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + sc.keyList() + fmt.Sprintf(" LIMIT %d", limit)
 	items, err := s.query(ctx, q, limit, args...)
@@ -71,6 +72,29 @@ func (s *Store) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page, 
 		page.Next = next
 	}
 	return page, nil
+}
+
+// projection is the select list of the key and attrs (every column when
+// attrs is nil); attributes the table lacks are left out (they read as
+// absent, as a NULL column reads as nil).
+func (sc *schema) projection(attrs []string) string {
+	if len(attrs) == 0 {
+		return sc.selectList
+	}
+	cols := make([]column, 0, len(sc.key)+len(attrs))
+	add := func(name string) {
+		i, ok := sc.byName[name]
+		if ok && !slices.ContainsFunc(cols, func(c column) bool { return c.name == name }) {
+			cols = append(cols, sc.cols[i])
+		}
+	}
+	for _, k := range sc.key {
+		add(k)
+	}
+	for _, a := range attrs {
+		add(a)
+	}
+	return selectList(cols)
 }
 
 // scanSchema re-reads the schema at the start of a segment, so a scan

@@ -1,0 +1,54 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/lockstep-run/lockstep/runbook/sqlexpr"
+)
+
+// Pushdowner is implemented by SQL stores that can run a migrate page as
+// one guarded UPDATE over a key range (pushdown) instead of reading and
+// writing row by row.
+type Pushdowner interface {
+	// SQLDialect is the dialect expressions are translated into.
+	SQLDialect() sqlexpr.Dialect
+	// PushdownPage runs one page in one write transaction, fenced like
+	// UpdateBatch by the leases ctx carries: it reads the page's keys (at
+	// most req.Limit rows of the segment after req.Cursor, in the order
+	// and segmentation of Scan, so cursors of both paths are one), sorts
+	// its rows by what the step would do with them, calls beforeWrite with
+	// the page's row count and the number it plans to write (the
+	// write-ahead checkpoint; an error rolls back), then writes them with
+	// one UPDATE and commits.
+	//
+	// A page holding a row the translation is not exact for (see
+	// sqlexpr), or a table lacking a column the step uses, is not written:
+	// the result's Fallback says why, and the caller runs that page per
+	// row from the same cursor.
+	PushdownPage(ctx context.Context, req PushdownRequest, beforeWrite func(rows, writes int64) error) (PushdownResult, error)
+}
+
+// PushdownRequest is one page of a pushed-down migrate step.
+type PushdownRequest struct {
+	Segment, TotalSegments int
+	Cursor                 []byte
+	Limit                  int
+	Migrate                *sqlexpr.Migrate
+	VersionAttr            string
+	// Target is the version written: rows whose version is NULL or below
+	// it are migrated.
+	Target int64
+}
+
+// PushdownResult is what a page did.
+type PushdownResult struct {
+	Next       []byte // nil when the segment is done
+	Scanned    int64  // rows in the page's key range
+	Already    int64  // at or above the target version
+	NotMatched int64  // where is false
+	Migrated   int64  // rows the UPDATE changed
+	Unchanged  int64  // rows the UPDATE gave the version alone (already in shape)
+	// Fallback, when set, says why nothing was written: the page needs
+	// the per-row path.
+	Fallback string
+}

@@ -1,0 +1,281 @@
+package sqlexpr
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// Bounds: a number read from a column joins arithmetic only below 2^31 in
+// magnitude, so that no sum or product of two of them leaves 64 bits
+// (expr-lang wraps around, SQLite turns to REAL) and every real is exact.
+const bound = "2147483648"
+
+// maxSplitIndex caps split(s, sep)[i]: its SQL repeats s 3·2^i times.
+const maxSplitIndex = 4
+
+func (t *translator) node(n ast.Node) (val, error) {
+	switch n := n.(type) {
+	case *ast.NilNode:
+		return val{sql: "NULL", k: kNil}, nil
+	case *ast.BoolNode:
+		if n.Value {
+			return val{sql: "1", k: kBool}, nil
+		}
+		return val{sql: "0", k: kBool}, nil
+	case *ast.IntegerNode:
+		if n.Value <= -1<<31 || n.Value >= 1<<31 {
+			return val{}, untranslatable("integer %d beyond ±2^31", n.Value)
+		}
+		return val{sql: strconv.Itoa(n.Value), k: kInt}, nil
+	case *ast.FloatNode:
+		s := strconv.FormatFloat(n.Value, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eEnN") {
+			s += ".0" // a REAL, not an INTEGER
+		}
+		return val{sql: s, k: kNum}, nil
+	case *ast.StringNode:
+		return val{sql: literal(n.Value), k: kStr}, nil
+	case *ast.MemberNode:
+		return t.member(n)
+	case *ast.UnaryNode:
+		return t.unary(n)
+	case *ast.BinaryNode:
+		return t.binary(n)
+	case *ast.ConditionalNode:
+		return t.conditional(n)
+	case *ast.BuiltinNode:
+		return t.builtin(n)
+	case *ast.SliceNode:
+		return t.slice(n)
+	}
+	return val{}, untranslatable("%T is not translated", n)
+}
+
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// member is item.X, item["X"] or split(...)[i].
+func (t *translator) member(n *ast.MemberNode) (val, error) {
+	if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == runbook.EnvItem {
+		p, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			return val{}, untranslatable("item[…] with a computed name")
+		}
+		t.read(p.Value)
+		return val{sql: t.col(p.Value), k: kAny}, nil
+	}
+	if b, ok := n.Node.(*ast.BuiltinNode); ok && b.Name == "split" && len(b.Arguments) == 2 && !n.Optional {
+		i, ok := n.Property.(*ast.IntegerNode)
+		if !ok || i.Value < 0 || i.Value > maxSplitIndex {
+			return val{}, untranslatable("split(…)[i] needs i a literal in 0..%d", maxSplitIndex)
+		}
+		return t.splitPart(b.Arguments[0], b.Arguments[1], i.Value)
+	}
+	return val{}, untranslatable("member access other than item.X and split(…)[i]")
+}
+
+// asStr makes v a string operand: a column must hold text.
+func asStr(v val) (val, bool) {
+	switch v.k {
+	case kStr:
+		return v, true
+	case kAny:
+		v.ok = append(v.ok, "typeof("+v.sql+") = 'text'")
+		v.k = kStr
+		return v, true
+	}
+	return v, false
+}
+
+// asASCII is asStr on printable ASCII text, where SQLite's lower, upper
+// and trim agree with Go's.
+func asASCII(v val) (val, bool) {
+	v, ok := asStr(v)
+	if ok {
+		text := v.sql
+		if v.root != "" {
+			text = v.root
+		}
+		v.ok = append(v.ok, "NOT ("+text+" GLOB '*[^ -~]*')")
+	}
+	return v, ok
+}
+
+// asNum makes v a number operand: a column must hold a number below bound.
+func asNum(v val, intOnly bool) (val, bool) {
+	switch {
+	case v.k == kInt, v.k == kNum && !intOnly:
+		return v, true
+	case v.k == kAny:
+		types := "('integer', 'real')"
+		v.k = kNum
+		if intOnly {
+			types, v.k = "('integer')", kInt
+		}
+		v.ok = append(v.ok, "typeof("+v.sql+") IN "+types, v.sql+" > -"+bound, v.sql+" < "+bound)
+		return v, true
+	}
+	return v, false
+}
+
+func (t *translator) unary(n *ast.UnaryNode) (val, error) {
+	v, err := t.node(n.Node)
+	if err != nil {
+		return val{}, err
+	}
+	switch n.Operator {
+	case "not", "!":
+		if v.k != kBool {
+			return val{}, untranslatable("%s of a non-boolean", n.Operator)
+		}
+		return val{sql: "(NOT " + v.sql + ")", k: kBool, ok: v.ok}, nil
+	case "-", "+":
+		v, ok := asNum(v, false)
+		if !ok {
+			return val{}, untranslatable("%s of a non-number", n.Operator)
+		}
+		return val{sql: "(" + n.Operator + v.sql + ")", k: v.k, ok: v.ok}, nil
+	}
+	return val{}, untranslatable("operator %s", n.Operator)
+}
+
+func (t *translator) conditional(n *ast.ConditionalNode) (val, error) {
+	c, err := t.node(n.Cond)
+	if err != nil {
+		return val{}, err
+	}
+	if c.k != kBool {
+		return val{}, untranslatable("a condition that is not boolean")
+	}
+	a, err := t.node(n.Exp1)
+	if err != nil {
+		return val{}, err
+	}
+	b, err := t.node(n.Exp2)
+	if err != nil {
+		return val{}, err
+	}
+	k := kAny
+	if a.k == b.k {
+		k = a.k
+	}
+	ok := append(c.ok, "CASE WHEN "+c.sql+" THEN "+a.okSQL()+" ELSE "+b.okSQL()+" END")
+	return val{sql: "(CASE WHEN " + c.sql + " THEN " + a.sql + " ELSE " + b.sql + " END)", k: k, ok: ok}, nil
+}
+
+func (t *translator) builtin(n *ast.BuiltinNode) (val, error) {
+	args := make([]val, len(n.Arguments))
+	for i, a := range n.Arguments {
+		v, err := t.node(a)
+		if err != nil {
+			return val{}, err
+		}
+		args[i] = v
+	}
+	switch {
+	case (n.Name == "lower" || n.Name == "upper") && len(args) == 1:
+		s, ok := asASCII(args[0])
+		if !ok {
+			return val{}, untranslatable("%s of a non-string", n.Name)
+		}
+		return val{sql: n.Name + "(" + s.sql + ")", k: kStr, ok: s.ok}, nil
+	case n.Name == "trim" && len(args) == 1:
+		s, ok := asASCII(args[0])
+		if !ok {
+			return val{}, untranslatable("trim of a non-string")
+		}
+		return val{sql: "trim(" + s.sql + ")", k: kStr, ok: s.ok, root: rootOf(s)}, nil
+	case n.Name == "trim" && len(args) == 2:
+		s, ok1 := asStr(args[0])
+		cut, ok2 := asASCII(args[1])
+		if !ok1 || !ok2 {
+			return val{}, untranslatable("trim of a non-string")
+		}
+		return val{sql: "trim(" + s.sql + ", " + cut.sql + ")", k: kStr, ok: append(s.ok, cut.ok...)}, nil
+	case n.Name == "replace" && len(args) == 3:
+		var oks []string
+		for i := range args {
+			s, ok := asStr(args[i])
+			if !ok {
+				return val{}, untranslatable("replace of a non-string")
+			}
+			args[i], oks = s, append(oks, s.ok...)
+		}
+		// Go's ReplaceAll inserts between runes for an empty old; SQLite
+		// leaves the string.
+		oks = append(oks, "length("+args[1].sql+") > 0")
+		return val{sql: "replace(" + args[0].sql + ", " + args[1].sql + ", " + args[2].sql + ")", k: kStr, ok: oks}, nil
+	}
+	return val{}, untranslatable("function %s/%d", n.Name, len(args))
+}
+
+// splitPart is split(s, sep)[i]: the i-th field, present when s holds sep
+// at least i times.
+func (t *translator) splitPart(sn, sepn ast.Node, i int) (val, error) {
+	s, err := t.node(sn)
+	if err != nil {
+		return val{}, err
+	}
+	sepv, ok := sepn.(*ast.StringNode)
+	if !ok || sepv.Value == "" {
+		return val{}, untranslatable("split needs a non-empty literal separator")
+	}
+	s, ok = asStr(s)
+	if !ok {
+		return val{}, untranslatable("split of a non-string")
+	}
+	sep := literal(sepv.Value)
+	n := strconv.Itoa(len([]rune(sepv.Value)))
+	// Field i exists when each of the first i rests holds the separator
+	// (instr scans; counting by replace copied the text twice a row).
+	rest := s.sql
+	for range i {
+		s.ok = append(s.ok, "instr("+rest+", "+sep+") > 0")
+		rest = "substr(" + rest + ", instr(" + rest + ", " + sep + ") + " + n + ")"
+	}
+	field := "(CASE WHEN instr(" + rest + ", " + sep + ") > 0 THEN substr(" + rest + ", 1, instr(" + rest + ", " + sep + ") - 1) ELSE " + rest + " END)"
+	return val{sql: field, k: kStr, ok: s.ok, root: rootOf(s)}, nil
+}
+
+// rootOf is the text v was cut from: its root, or v itself.
+func rootOf(v val) string {
+	if v.root != "" {
+		return v.root
+	}
+	return v.sql
+}
+
+// slice is s[from:to] on ASCII text with literal bounds within it.
+func (t *translator) slice(n *ast.SliceNode) (val, error) {
+	s, err := t.node(n.Node)
+	if err != nil {
+		return val{}, err
+	}
+	s, ok := asASCII(s)
+	if !ok {
+		return val{}, untranslatable("a slice of a non-string")
+	}
+	from, to := 0, -1
+	if n.From != nil {
+		f, ok := n.From.(*ast.IntegerNode)
+		if !ok || f.Value < 0 {
+			return val{}, untranslatable("a slice needs non-negative literal bounds")
+		}
+		from = f.Value
+	}
+	if n.To != nil {
+		e, ok := n.To.(*ast.IntegerNode)
+		if !ok || e.Value < from {
+			return val{}, untranslatable("a slice needs non-negative literal bounds")
+		}
+		to = e.Value
+	}
+	if to < 0 {
+		s.ok = append(s.ok, "length("+s.sql+") >= "+strconv.Itoa(from))
+		return val{sql: "substr(" + s.sql + ", " + strconv.Itoa(from+1) + ")", k: kStr, ok: s.ok}, nil
+	}
+	s.ok = append(s.ok, "length("+s.sql+") >= "+strconv.Itoa(to))
+	return val{sql: "substr(" + s.sql + ", " + strconv.Itoa(from+1) + ", " + strconv.Itoa(to-from) + ")", k: kStr, ok: s.ok}, nil
+}
