@@ -90,16 +90,32 @@ type docRecipe struct {
 	unmigrated map[string]string
 }
 
-// usersSQL creates a users table of n rows, plus the extra columns given;
-// every noAddress-th row has no address (0: all have one).
-func usersSQL(n, noAddress int, columns string) string {
-	address := "i || ' Main St, Springfield, 4' || (i % 90)"
-	if noAddress > 0 {
-		address = fmt.Sprintf("CASE WHEN i %% %d = 0 THEN NULL ELSE %s END", noAddress, address)
+// fromDoc as a setup takes the SQL of the page's own `sqlite3 FILE "SQL"`
+// shell command, so the page's setup instructions are run too.
+const fromDoc = "from the page"
+
+// docSetupSQL returns the SQL of the first `sqlite3 FILE "…"` command of
+// a Markdown file.
+func docSetupSQL(t *testing.T, x docExample, file string) string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join(docsDir, x.file))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return fmt.Sprintf(`CREATE TABLE users(id INTEGER PRIMARY KEY, address TEXT, v INTEGER%s);
+	_, rest, ok := strings.Cut(string(doc), "sqlite3 "+file+` "`)
+	sql, _, closed := strings.Cut(rest, `"`)
+	if !ok || !closed {
+		t.Fatalf("%s: docs/%s has no sqlite3 %s \"…\" command to set up the example", x.where(), x.file, file)
+	}
+	return sql
+}
+
+// usersSQL creates a users table of n rows with the columns street_name
+// and city, every fifth row without an address.
+func usersSQL(n int) string {
+	return fmt.Sprintf(`CREATE TABLE users(id INTEGER PRIMARY KEY, address TEXT, v INTEGER, street_name TEXT, city TEXT);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < %d)
-INSERT INTO users(id, address) SELECT i, %s FROM n;`, columns, n, address)
+INSERT INTO users(id, address) SELECT i, CASE WHEN i %% 5 = 0 THEN NULL ELSE i || ' Main St, Springfield, 4' || (i %% 90) END FROM n;`, n)
 }
 
 // emailsSQL creates registry.md's users table of emails.
@@ -114,9 +130,10 @@ INSERT INTO users(id, email) SELECT i, 'User' || i || '@Example.COM' FROM n;`
 // complete example that is neither here nor in docNotRun, so a new
 // example cannot be left out unnoticed.
 var docRecipes = map[string]docRecipe{
-	// The guide's "Data steps, runnable": its own sqlite3 setup, 5000 rows.
+	// The guide's "Data steps, runnable", on the table its own
+	// `sqlite3 shop.db "…"` command makes.
 	"guide.md/split-address": {
-		setup:      map[string]string{"shop.db": usersSQL(5000, 0, "")},
+		setup:      map[string]string{"shop.db": fromDoc},
 		runs:       []docRun{{env: "local"}},
 		unmigrated: map[string]string{"shop.db": "SELECT count(*) FROM users WHERE city IS NULL OR street_name IS NULL OR v IS NOT 1"},
 	},
@@ -131,7 +148,7 @@ var docRecipes = map[string]docRecipe{
 	// destructive cleanup answered as docs/answers.md shows. The table
 	// is the one the page describes; some rows have no address.
 	"runbook.md/split-address": {
-		setup: map[string]string{"shop.db": usersSQL(2000, 5, ", street_name TEXT, city TEXT")},
+		setup: map[string]string{"shop.db": usersSQL(2000)},
 		vars:  []string{"SLACK_WEBHOOK=$WEBHOOK", "DYNAMODB_ENDPOINT=http://127.0.0.1:1"},
 		runs: []docRun{{env: "local", answers: `deploy-reader: {check: all}
 go-no-go: {approve: bob, reason: "docs example"}
@@ -139,10 +156,11 @@ drop-address: {confirm: true}
 `}},
 		unmigrated: map[string]string{"shop.db": "SELECT count(*) FROM users WHERE address IS NOT NULL OR (id % 5 != 0 AND (city IS NULL OR v IS NOT 2))"},
 	},
-	// rollback.md's plan B runbook, on a split that goes right: the
-	// page's 5000 items, 1000 of them without an address.
+	// rollback.md's plan B runbook, on a split that goes right: a fifth
+	// of the items without an address, as on the page (1000 items, not
+	// its 5000: the page's max_write_rate of 500 would take 8 s).
 	"rollback.md/split-address": {
-		setup:      map[string]string{"users.db": usersSQL(5000, 5, ", street_name TEXT, city TEXT")},
+		setup:      map[string]string{"users.db": usersSQL(1000)},
 		runs:       []docRun{{env: "staging"}},
 		unmigrated: map[string]string{"users.db": "SELECT count(*) FROM users WHERE address IS NOT NULL AND (city IS NULL OR address != upper(address) OR v IS NOT 3)"},
 	},
@@ -202,6 +220,9 @@ func TestDocsExamplesRun(t *testing.T) {
 func runDocExample(t *testing.T, x docExample, recipe docRecipe) {
 	e := newEnv(t)
 	for file, ddl := range recipe.setup {
+		if ddl == fromDoc {
+			ddl = docSetupSQL(t, x, file)
+		}
 		sqliteExec(t, filepath.Join(e.dir, file), ddl)
 	}
 	var hooks atomic.Int64 // requests the webhook received
@@ -273,4 +294,31 @@ func sqliteCount(t *testing.T, path, query string) int {
 		t.Fatalf("%s: %s: %v", filepath.Base(path), query, err)
 	}
 	return n
+}
+
+// TestExamplesOf checks the extraction: only complete runbooks, each with
+// the line of its first line and its name.
+func TestExamplesOf(t *testing.T) {
+	doc := "# T\n\n```yaml\nsnapshot: {run: true}\n```\n\ntext\n```yaml\nlockstep: 1\nname: a\nphases: []\n```\n```yaml\nlockstep: 1\nname: b\n```\n"
+	tests := []struct {
+		i          int
+		line       int
+		name, head string
+	}{
+		{0, 9, "a", "lockstep: 1\nname: a\n"},
+		{1, 14, "b", "lockstep: 1\nname: b\n"},
+	}
+	got := examplesOf("x.md", doc)
+	if len(got) != len(tests) {
+		t.Fatalf("%d examples, want %d: %+v", len(got), len(tests), got)
+	}
+	for _, tt := range tests {
+		x := got[tt.i]
+		if x.line != tt.line || x.name != tt.name || !strings.HasPrefix(x.src, tt.head) {
+			t.Errorf("example %d: %+v, want line %d name %s", tt.i, x, tt.line, tt.name)
+		}
+		if want := fmt.Sprintf("docs/x.md:%d (%s)", tt.line, tt.name); x.where() != want {
+			t.Errorf("where() = %q, want %q", x.where(), want)
+		}
+	}
 }
