@@ -71,9 +71,13 @@ func examplesOf(file, doc string) []docExample {
 	return out
 }
 
-// docRun is one `lockstep run` of an example, with its answers file.
+// docRun is one `lockstep run` of an example, with its answers file. A
+// run the page shows refused names its exit code and a text of its
+// output; any other must complete.
 type docRun struct {
 	env, mode, answers string
+	exit               int
+	says               string
 }
 
 // docRecipe prepares and runs one runnable example.
@@ -169,6 +173,7 @@ drop-address: {confirm: true}
 	"registry.md/users-email": {
 		setup: map[string]string{"staging.db": emailsSQL, "prod.db": emailsSQL},
 		runs: []docRun{
+			{env: "prod", answers: "confirm_env: prod\n", exit: 2, says: `missing answer "unrehearsed"`},
 			{env: "staging", mode: "rehearsal"},
 			{env: "prod", answers: "confirm_env: prod\n"},
 		},
@@ -248,8 +253,14 @@ func runDocExample(t *testing.T, x docExample, recipe docRecipe) {
 			args = append(args, "--answers", e.writeFile(fmt.Sprintf("answers-%d.yaml", i), run.answers))
 		}
 		r := e.run(args...)
-		if r.Code != 0 {
-			t.Fatalf("%s: lockstep %s: exit %d, want 0\n%s", x.where(), strings.Join(args, " "), r.Code, r)
+		if r.Code != run.exit {
+			t.Fatalf("%s: lockstep %s: exit %d, want %d\n%s", x.where(), strings.Join(args, " "), r.Code, run.exit, r)
+		}
+		if run.exit != 0 {
+			if !strings.Contains(r.Stdout+r.Stderr, run.says) {
+				t.Fatalf("%s: lockstep %s: the output does not say %s\n%s", x.where(), strings.Join(args, " "), run.says, r)
+			}
+			continue
 		}
 		if s := e.latest(); s.Outcome != "completed" {
 			t.Fatalf("%s: lockstep %s: outcome %q, want completed\n%s", x.where(), strings.Join(args, " "), s.Outcome, r)
