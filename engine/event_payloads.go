@@ -220,6 +220,10 @@ func (c *Checkpointed) UnmarshalJSON(b []byte) error {
 // ends about 4×/s): done of total items, rate (settled/s since the step
 // started), items_per_sec (written/s), write_rate (writes getting through
 // per second lately) and write_limit (the limiter's rate, 0 = unlimited).
+// A fleet step (engine/fleet) also says how many of its segments are
+// done (or failed), claimed and left (open), and how many workers are
+// alive; these are absent (0) for any other step, and a front end shows
+// them only when Segments > 0.
 type Progress struct {
 	Conflicts   int64   `json:"conflicts"`
 	Done        int64   `json:"done"`
@@ -235,6 +239,12 @@ type Progress struct {
 	Unchanged   int64   `json:"unchanged"`
 	WriteLimit  float64 `json:"write_limit"`
 	WriteRate   float64 `json:"write_rate"`
+
+	Segments        int `json:"segments,omitempty"`
+	SegmentsDone    int `json:"segments_done,omitempty"`
+	SegmentsClaimed int `json:"segments_claimed,omitempty"`
+	SegmentsLeft    int `json:"segments_left,omitempty"`
+	WorkersAlive    int `json:"workers_alive,omitempty"`
 }
 
 // Warning is the data of warning: a Message, and what the warning is
