@@ -84,3 +84,90 @@ func TestCensusCountsSegmentsAndWorkersAlive(t *testing.T) {
 	clock.Advance(lease) // w1 stopped renewing too
 	want("after w1 stopped", count(segs(), clock.Now()), 0)
 }
+
+// TestSessionProgressCarriesTheCensus: the session's progress events for
+// a fleet step carry its segments by state and workers alive.
+func TestSessionProgressCarriesTheCensus(t *testing.T) {
+	ctx := context.Background()
+	rb, err := runbook.Parse("rb.yaml", []byte(`lockstep: 1
+name: fl
+title: Fleet
+version: 2
+environments:
+  staging:
+    store: {kind: dynamodb, table: t, region: us-east-1}
+    fleet: {segments: 4, workers: 2}
+phases:
+  - name: run
+    steps:
+      - {id: fill, kind: migrate, with: {set: {x: "1"}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dynamo.NewClient(ctx, &runbook.StoreSpec{Region: "us-east-1", Endpoint: dynalite.Shared(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft := dynamo.NewFleetTable(c, fmt.Sprintf("fleet-census-s-%d", time.Now().UnixNano()))
+	progress := make(chan engine.Progress, 1000)
+	sc := &engine.StepContext{Step: rb.Step("fill"), Runbook: rb, Env: rb.Env("staging"), Session: engine.SessionInfo{ID: "s1"},
+		Mode: engine.ModeLive, Attempt: 1, Emit: func(engine.Event) error { return nil },
+		Progress: func(ev engine.Event) {
+			if p, err := engine.DecodeAs[engine.Progress](ev); err == nil {
+				select {
+				case progress <- p:
+				default:
+				}
+			}
+		}}
+	ex := fleet.Executor{Poll: 10 * time.Millisecond,
+		Open: func(context.Context, *engine.StepContext, *runbook.FleetSpec) (fleet.Control, error) { return ft, nil },
+		Launch: func(context.Context, *engine.StepContext, *runbook.FleetSpec, fleet.Record) (func(), error) {
+			return func() {}, nil
+		}}
+	errc := make(chan error, 1)
+	go func() { _, err := ex.Execute(ctx, sc); errc <- err }()
+	id, _ := fleet.ID(ctx, sc)
+	wait := func(what string, ok func(engine.Progress) bool) {
+		t.Helper()
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case p := <-progress:
+				if ok(p) {
+					return
+				}
+			case err := <-errc:
+				t.Fatalf("Execute() ended early: %v", err)
+			case <-timeout:
+				t.Fatalf("no progress with %s", what)
+			}
+		}
+	}
+	wait("4 segments left", func(p engine.Progress) bool { return p.Segments == 4 && p.SegmentsLeft == 4 })
+	segs, err := ft.Segments(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make([]fleet.Segment, len(segs))
+	for i, s := range segs {
+		if held[i], err = ft.Claim(ctx, id, s, fmt.Sprintf("w%d", i%2), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ft.Finish(ctx, id, fleet.Checkpoint{N: 0, Claim: held[0].Claim, Cursor: engine.SegmentDoneCursor()}, fleet.StateDone, ""); err != nil {
+		t.Fatal(err)
+	}
+	wait("1 done, 3 claimed by 2 workers alive", func(p engine.Progress) bool {
+		return p.Segments == 4 && p.SegmentsDone == 1 && p.SegmentsClaimed == 3 && p.SegmentsLeft == 0 && p.WorkersAlive == 2
+	})
+	for _, s := range held[1:] {
+		if err := ft.Finish(ctx, id, fleet.Checkpoint{N: s.N, Claim: s.Claim, Cursor: engine.SegmentDoneCursor()}, fleet.StateDone, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("Execute() = %v", err)
+	}
+}
