@@ -220,21 +220,30 @@ func (c *Checkpointed) UnmarshalJSON(b []byte) error {
 // ends about 4×/s): done of total items, rate (settled/s since the step
 // started), items_per_sec (written/s), write_rate (writes getting through
 // per second lately) and write_limit (the limiter's rate, 0 = unlimited).
+// A fleet step (engine/fleet) also says how many of its segments are
+// done (or failed), claimed and left (open), and how many workers are
+// alive; these are absent (0) for any other step, and a front end shows
+// them only when Segments > 0. Fields keep the wire form's sorted order.
 type Progress struct {
-	Conflicts   int64   `json:"conflicts"`
-	Done        int64   `json:"done"`
-	ETAms       int64   `json:"eta_ms"`
-	Failures    int64   `json:"failures"`
-	ItemsPerSec float64 `json:"items_per_sec"`
-	Migrated    int64   `json:"migrated"`
-	Rate        float64 `json:"rate"`
-	Scanned     int64   `json:"scanned"`
-	Skipped     int64   `json:"skipped"`
-	Throttles   int64   `json:"throttles"`
-	Total       int64   `json:"total"`
-	Unchanged   int64   `json:"unchanged"`
-	WriteLimit  float64 `json:"write_limit"`
-	WriteRate   float64 `json:"write_rate"`
+	Conflicts       int64   `json:"conflicts"`
+	Done            int64   `json:"done"`
+	ETAms           int64   `json:"eta_ms"`
+	Failures        int64   `json:"failures"`
+	ItemsPerSec     float64 `json:"items_per_sec"`
+	Migrated        int64   `json:"migrated"`
+	Rate            float64 `json:"rate"`
+	Scanned         int64   `json:"scanned"`
+	Segments        int     `json:"segments,omitempty"`
+	SegmentsClaimed int     `json:"segments_claimed,omitempty"`
+	SegmentsDone    int     `json:"segments_done,omitempty"`
+	SegmentsLeft    int     `json:"segments_left,omitempty"`
+	Skipped         int64   `json:"skipped"`
+	Throttles       int64   `json:"throttles"`
+	Total           int64   `json:"total"`
+	Unchanged       int64   `json:"unchanged"`
+	WorkersAlive    int     `json:"workers_alive,omitempty"`
+	WriteLimit      float64 `json:"write_limit"`
+	WriteRate       float64 `json:"write_rate"`
 }
 
 // Warning is the data of warning: a Message, and what the warning is

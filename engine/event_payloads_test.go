@@ -65,6 +65,11 @@ func TestPayloadWireForm(t *testing.T) {
 			"done": int64(3), "total": int64(4), "scanned": int64(0), "migrated": int64(0), "skipped": int64(0), "unchanged": int64(0),
 			"conflicts": int64(0), "throttles": int64(0), "failures": int64(0), "rate": 1.5, "items_per_sec": 2.0,
 			"write_limit": 0.0, "write_rate": 20.0, "eta_ms": int64(7)}},
+		{engine.Progress{Done: 3, Segments: 4, SegmentsDone: 1, SegmentsClaimed: 2, SegmentsLeft: 1, WorkersAlive: 2}, engine.EvProgress, map[string]any{
+			"done": int64(3), "total": int64(0), "scanned": int64(0), "migrated": int64(0), "skipped": int64(0), "unchanged": int64(0),
+			"conflicts": int64(0), "throttles": int64(0), "failures": int64(0), "rate": 0.0, "items_per_sec": 0.0,
+			"write_limit": 0.0, "write_rate": 0.0, "eta_ms": int64(0), "segments": 4, "segments_done": 1, "segments_claimed": 2,
+			"segments_left": 1, "workers_alive": 2}},
 		{engine.Warning{Message: "m"}, engine.EvWarning, map[string]any{"message": "m"}},
 		{engine.Warning{Message: "m", Key: "id=1", Segment: &seg, Error: "e"}, engine.EvWarning, map[string]any{"message": "m", "key": "id=1", "segment": 0, "error": "e"}},
 		{engine.Warning{Message: "m", Throttles: &th, WriteLimit: &lim, WriteRate: &rate}, engine.EvWarning, map[string]any{"message": "m", "throttles": th, "write_limit": lim, "write_rate": rate}},

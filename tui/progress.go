@@ -78,7 +78,23 @@ func (p *progressPane) View(st *styles, writes bool) []string {
 	if d.Conflicts > 0 || d.Failures > 0 {
 		issues = st.Warn.Render(issues)
 	}
-	return []string{bar, stats, issues, "rate " + st.SparkStyle.Render(sparkline(p.rates))}
+	lines := []string{bar, stats, issues}
+	if d.Segments > 0 {
+		lines = append(lines, fleetLines(d, p.width)...)
+	}
+	return append(lines, "rate "+st.SparkStyle.Render(sparkline(p.rates)))
+}
+
+// fleetLines renders a fleet step's workers alive and segments by state:
+// one line when it fits in w cells, else two.
+func fleetLines(d engine.Progress, w int) []string {
+	workers := fmt.Sprintf("workers %d alive", d.WorkersAlive)
+	segs := fmt.Sprintf("segments %s done · %s claimed · %s left",
+		count(int64(d.SegmentsDone)), count(int64(d.SegmentsClaimed)), count(int64(d.SegmentsLeft)))
+	if one := workers + " · " + segs; w <= 0 || len([]rune(one)) <= w {
+		return []string{one}
+	}
+	return []string{fit(workers, w), fit(segs, w)}
 }
 
 var sparkRunes = []rune("▁▂▃▄▅▆▇█")

@@ -58,6 +58,17 @@ var scenarios = []struct {
 				"rate": 400 + float64((i*37)%300), "eta_ms": 95000}, at(121))
 		}
 	}},
+	{"fleet_progress", "production", func(m *Model) {
+		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader", "dump")
+		send(m, engine.EvStepStart, "backfill", map[string]any{"attempt": 1}, at(120))
+		for i := range 40 {
+			send(m, engine.EvProgress, "backfill", map[string]any{"done": 1000 * (i + 1), "total": 120000,
+				"scanned": 1100 * (i + 1), "conflicts": i / 10, "throttles": i / 5,
+				"rate": 400 + float64((i*37)%300), "eta_ms": 95000,
+				"segments": 1024, "segments_done": 10 * i, "segments_claimed": 32, "segments_left": 1024 - 32 - 10*i,
+				"workers_alive": 31}, at(121))
+		}
+	}},
 	{"step_gate", "staging", func(m *Model) {
 		finish(m, "size", "snapshot", "drill", "go-no-go", "strategy", "deploy-reader", "dump")
 		openPrompt(m, engine.Prompt{Kind: engine.PromptStep, Step: "backfill", Title: "run backfill (migrate)?",
@@ -188,6 +199,7 @@ func TestViewContents(t *testing.T) {
 		{"initial", []string{"Split users.address", "staging", "LIVE", "alice", "0:12:34", "○ size", "ESTIMATE"}},
 		{"confirm_env_prompt", []string{"⚠ production", "Type the environment name production"}},
 		{"migrate_progress", []string{"40,000/120,000 items", "conflicts 3", "throttles 7", "ETA 1m35s", "rate ▅"}},
+		{"fleet_progress", []string{"workers 31 alive · segments 390 done · 32 claimed · 602 left", "conflicts 3"}},
 		{"failed_step_prompt", []string{"✗ dump", "retry the step", "roll back completed steps", "error: exit status 1"}},
 		{"completed", []string{"✓ Session completed", "↷ drop-address", "Press any key",
 			"9 done · 1 skipped · 0 failed", "Duration 0:03:21", "backfill: 119,500 migrated · 3 conflicts"}},

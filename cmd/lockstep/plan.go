@@ -100,11 +100,50 @@ type planPhase struct {
 
 // planStep is one step of the plan: what it does in the mode.
 type planStep struct {
-	N      int      `json:"n"`
-	ID     string   `json:"id"`
-	Kind   string   `json:"kind"`
-	Effect string   `json:"effect"`
-	Notes  []string `json:"notes,omitempty"`
+	N      int        `json:"n"`
+	ID     string     `json:"id"`
+	Kind   string     `json:"kind"`
+	Effect string     `json:"effect"`
+	Notes  []string   `json:"notes,omitempty"`
+	Fleet  *planFleet `json:"fleet,omitempty"`
+}
+
+// planFleet is a migrate step run by a fleet of workers (runbook.FleetOf).
+type planFleet struct {
+	Segments int    `json:"segments"`
+	Workers  int    `json:"workers"`
+	Launcher string `json:"launcher"`
+	Lease    string `json:"lease"`
+	Table    string `json:"control_table"`
+	Image    string `json:"image,omitempty"`
+	Queue    string `json:"queue,omitempty"`
+	// Local: the mode runs the step in the session instead (dry-run).
+	Local bool `json:"local,omitempty"`
+}
+
+// fleetOf is the plan of st's fleet in env and mode, nil without one.
+func fleetOf(st *runbook.Step, env *runbook.Environment, mode engine.Mode) *planFleet {
+	fs := runbook.FleetOf(st, env)
+	if fs == nil {
+		return nil
+	}
+	return &planFleet{Segments: fs.Segments, Workers: fs.Workers, Launcher: fs.Launcher, Lease: fs.Lease.String(),
+		Table: fs.Table, Image: fs.Image, Queue: fs.Queue, Local: mode == engine.ModeDryRun}
+}
+
+// describe renders the fleet on one line.
+func (f *planFleet) describe() string {
+	s := fmt.Sprintf("fleet: %d segments, %d %s workers, lease %s, control table %s", f.Segments, f.Workers, f.Launcher, f.Lease, f.Table)
+	if f.Image != "" {
+		s += ", image " + f.Image
+	}
+	if f.Queue != "" {
+		s += ", queue " + f.Queue
+	}
+	if f.Local {
+		s += " (not in a dry-run: the session reads locally)"
+	}
+	return s
 }
 
 // buildPlan computes the plan of rb in env and mode.
@@ -124,7 +163,8 @@ func buildPlan(rb *runbook.Runbook, env *runbook.Environment, mode engine.Mode) 
 		pp := planPhase{Name: ph.Name, Requires: ph.Requires, Steps: []planStep{}}
 		for _, st := range ph.Steps {
 			d.Steps++
-			pp.Steps = append(pp.Steps, planStep{N: d.Steps, ID: st.ID, Kind: string(st.Kind), Effect: stepEffect(st, mode), Notes: append(stepNotes(st), migratePath(st, env, mode)...)})
+			pp.Steps = append(pp.Steps, planStep{N: d.Steps, ID: st.ID, Kind: string(st.Kind), Effect: stepEffect(st, mode),
+				Notes: append(stepNotes(st), migratePath(st, env, mode)...), Fleet: fleetOf(st, env, mode)})
 		}
 		d.Phases = append(d.Phases, pp)
 	}
@@ -159,6 +199,9 @@ func writePlan(w io.Writer, d planDoc) {
 		fmt.Fprintf(w, "\n== %s%s ==\n", ph.Name, req)
 		for _, st := range ph.Steps {
 			fmt.Fprintf(w, "%2d. %s (%s): %s\n", st.N, st.ID, st.Kind, st.Effect)
+			if st.Fleet != nil {
+				fmt.Fprintf(w, "      %s\n", st.Fleet.describe())
+			}
 			for _, note := range st.Notes {
 				fmt.Fprintf(w, "      %s\n", note)
 			}

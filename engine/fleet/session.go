@@ -92,7 +92,7 @@ func (e Executor) Execute(ctx context.Context, sc *engine.StepContext) (any, err
 		return nil, fmt.Errorf("migrate %s: launch %s workers: %w", sc.Step.ID, spec.Launcher, err)
 	}
 	defer stop()
-	w := &watch{sc: sc, ctl: ctl, rec: rec, poll: cmp.Or(e.Poll, time.Second), started: time.Now()}
+	w := &watch{sc: sc, ctl: ctl, rec: rec, poll: cmp.Or(e.Poll, time.Second), started: time.Now(), census: newCensus(rec.Lease)}
 	return w.run(ctx)
 }
 
@@ -129,6 +129,7 @@ type watch struct {
 	reported map[int]bool
 	flags    Flags
 	total    int64
+	census   *census
 }
 
 func (w *watch) run(ctx context.Context) (any, error) {
@@ -174,7 +175,9 @@ func (w *watch) run(ctx context.Context) (any, error) {
 			return w.result(segs) // aborted, or paused then quit: the workers stop before their next page
 		}
 		if w.sc.Progress != nil {
-			w.sc.Progress(engine.NewEvent(w.sc.Step.ID, w.progress(segs)))
+			p := w.progress(segs)
+			w.census.count(&p, segs, clock.Now())
+			w.sc.Progress(engine.NewEvent(w.sc.Step.ID, p))
 		}
 		select {
 		case <-ctx.Done():

@@ -260,7 +260,8 @@ func (p *printer) notify(step string, d engine.Notified) {
 }
 
 // progress prints a progress line at most every ProgressEvery: done of
-// total, items/s and ETA, and a migrate's conflicts and throttles.
+// total, items/s and ETA, and a migrate's conflicts and throttles (and
+// a fleet step's workers alive and segments by state).
 func (p *printer) progress(ev engine.Event, d engine.Progress) {
 	now := ev.Time
 	if now.IsZero() {
@@ -284,7 +285,12 @@ func (p *printer) progress(ev engine.Event, d engine.Progress) {
 		p.printf("    … %d%s  %.0f items/s%s\n", d.Done, pct, d.Rate, eta)
 		return
 	}
-	p.printf("    … %d%s  %.0f items/s  %d conflicts  %d throttles\n", d.Done, pct, d.Rate, d.Conflicts, d.Throttles)
+	fleet := ""
+	if d.Segments > 0 {
+		fleet = fmt.Sprintf("  %d workers alive  segments %d done / %d claimed / %d left",
+			d.WorkersAlive, d.SegmentsDone, d.SegmentsClaimed, d.SegmentsLeft)
+	}
+	p.printf("    … %d%s  %.0f items/s  %d conflicts  %d throttles%s\n", d.Done, pct, d.Rate, d.Conflicts, d.Throttles, fleet)
 }
 
 func (p *printer) printf(format string, args ...any) {

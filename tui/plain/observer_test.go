@@ -2,6 +2,7 @@ package plain_test
 
 import (
 	"bytes"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -121,21 +122,30 @@ func TestObserverUnreadableEvents(t *testing.T) {
 
 // TestObserverProgressByKind: a backup's (or drill's, verify's, exact
 // estimate's) progress reads done/total, items/s and ETA; a migrate's
-// keeps its conflicts and throttles.
+// keeps its conflicts and throttles, and a fleet step's adds its workers
+// alive and segments by state.
 func TestObserverProgressByKind(t *testing.T) {
-	tests := []struct{ kind, want string }{
-		{"backup", "    … 500/2000 (25%)  250 items/s  ETA 6s\n"},
-		{"restore-drill", "    … 500/2000 (25%)  250 items/s  ETA 6s\n"},
-		{"migrate", "    … 500/2000 (25%)  250 items/s  1 conflicts  2 throttles\n"},
+	fleet := map[string]any{"segments": 64, "segments_done": 10, "segments_claimed": 8, "segments_left": 46, "workers_alive": 7}
+	tests := []struct {
+		name, kind string
+		extra      map[string]any
+		want       string
+	}{
+		{"backup", "backup", nil, "    … 500/2000 (25%)  250 items/s  ETA 6s\n"},
+		{"restore-drill", "restore-drill", nil, "    … 500/2000 (25%)  250 items/s  ETA 6s\n"},
+		{"migrate", "migrate", nil, "    … 500/2000 (25%)  250 items/s  1 conflicts  2 throttles\n"},
+		{"fleet", "migrate", fleet,
+			"    … 500/2000 (25%)  250 items/s  1 conflicts  2 throttles  7 workers alive  segments 10 done / 8 claimed / 46 left\n"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.kind, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			obs := plain.Observer(&out)
 			obs(ev(engine.EvStepStart, "s", map[string]any{"kind": tt.kind, "attempt": 1}))
 			out.Reset()
-			obs(ev(engine.EvProgress, "s", map[string]any{"done": 500, "total": 2000, "rate": 250,
-				"eta_ms": 6000, "conflicts": 1, "throttles": 2}))
+			data := map[string]any{"done": 500, "total": 2000, "rate": 250, "eta_ms": 6000, "conflicts": 1, "throttles": 2}
+			maps.Copy(data, tt.extra)
+			obs(ev(engine.EvProgress, "s", data))
 			if got := out.String(); got != tt.want {
 				t.Errorf("printed %q, want %q", got, tt.want)
 			}
