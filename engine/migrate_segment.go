@@ -254,6 +254,7 @@ func (m *migrator) writePage(ctx context.Context, seg int, ext *externalTransfor
 	for _, p := range plans {
 		switch {
 		case p.out == outWrite:
+			p.redo = len(redo) > 0 && redo.has(m.keyHash(p.item))
 			todo = append(todo, p)
 		case p.out == outFailed:
 			m.itemFailed(seg, p.item, p.err)

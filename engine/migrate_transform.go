@@ -31,6 +31,12 @@ type plan struct {
 	// already in the new shape and only gets its version, counted as
 	// unchanged rather than migrated.
 	stamp bool
+	// redo marks a write of the interrupted attempt's intent (a resumed
+	// or taken-over segment's first page): that attempt's own write of it
+	// may still land (a stalled process, a request in flight). Found
+	// already migrated after a conflict, it is that attempt's write, and
+	// counts as migrated and recovered, not as already there.
+	redo bool
 }
 
 // valueChecker is a store that refuses some values before writing them

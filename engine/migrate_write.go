@@ -159,10 +159,15 @@ func (m *migrator) rereadPlan(ctx context.Context, seg int, env *itemEnv, ext *e
 	case outFailed:
 		m.itemFailed(seg, fresh, np.err)
 	case outAlready:
-		if ambiguous && appliedAsPlanned(fresh, p.upd, m.vattr) {
+		switch {
+		case ambiguous && appliedAsPlanned(fresh, p.upd, m.vattr):
 			*ours = true
 			m.countWritten(seg, p)
-		} else {
+		case p.redo: // the interrupted attempt's write landed late
+			*ours = true
+			c.migrated.Add(1)
+			c.recovered.Add(1)
+		default:
 			c.already.Add(1)
 		}
 	default:

@@ -30,7 +30,7 @@ func TestFleetWorkerIndexVariables(t *testing.T) {
 	} {
 		id := "idx-" + tc.index
 		rec := fleet.Record{ID: id, Runbook: src, SHA256: fleet.SHA256(src), Path: testdata(t, "fleet.yaml"), Step: "bump",
-			Env: "local", Session: "e2e", Mode: "live", Segments: 8, Workers: 1, Lease: 3 * time.Second, Created: time.Now()}
+			Env: "local", Session: "e2e", Mode: "live", Segments: 8, Workers: 1, Lease: 6 * time.Second, Created: time.Now()}
 		if err := r.ctl.Create(context.Background(), rec); err != nil {
 			t.Fatal(err)
 		}
