@@ -208,7 +208,9 @@ func (d *dynamoRig) mirrored(n int, cs ...contender) [][]sample {
 
 // migrate runs the benchmark runbook against table through a session.
 func (d *dynamoRig) migrate(table string) (timed, error) {
-	store := fmt.Sprintf("{kind: dynamodb, table: %s, region: %s, endpoint: %q}", table, d.tg.region, d.endpoint)
+	// Each contender's table has its own registry: the runbooks differ
+	// by table name, and the registry refuses a changed version 2.
+	store := fmt.Sprintf("{kind: dynamodb, table: %s, region: %s, endpoint: %q, registry_table: %s-registry}", table, d.tg.region, d.endpoint, table)
 	m := runMigrate(d.b, d.b.TempDir(), runbookYAML(store, 0))
 	return timed{m.migrated, m.elapsed}, nil
 }

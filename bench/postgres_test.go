@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/postgres"
 	"github.com/lockstep-run/lockstep/internal/pgtest"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -207,7 +208,7 @@ func runMigratePG(tb testing.TB, dir, src string) migration {
 	}
 	s, err := engine.Start(ctx, engine.Config{
 		Runbook: rb, Env: "bench", Mode: engine.ModeLive, Operator: "bench", Journal: j,
-		Prompter: noPrompts{}, Stores: stores, WorkDir: filepath.Join(dir, "work"),
+		Prompter: noPrompts{}, Stores: stores, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
 	})
 	if err != nil {
 		tb.Fatalf("start session: %v", err)
