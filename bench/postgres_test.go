@@ -2,17 +2,13 @@ package bench_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/journal"
-	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/postgres"
 	"github.com/lockstep-run/lockstep/internal/pgtest"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -190,42 +186,10 @@ func pgHandWritten(dsn string) (timed, error) {
 // runMigratePG is runMigrate with the PostgreSQL store wired in too.
 func runMigratePG(tb testing.TB, dir, src string) migration {
 	tb.Helper()
-	ctx := context.Background()
-	rb, err := runbook.Parse(filepath.Join(dir, "bench.yaml"), []byte(src))
-	if err != nil {
-		tb.Fatalf("parse runbook: %v\n%s", err, src)
-	}
-	j, err := journal.Open(filepath.Join(dir, "journal.db"))
-	if err != nil {
-		tb.Fatalf("open journal: %v", err)
-	}
-	defer j.Close()
-	stores := func(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
+	return runMigrateWith(tb, dir, src, func(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
 		if spec.Kind == "postgres" {
 			return postgres.Open(ctx, spec)
 		}
 		return openStore(ctx, spec)
-	}
-	s, err := engine.Start(ctx, engine.Config{
-		Runbook: rb, Env: "bench", Mode: engine.ModeLive, Operator: "bench", Journal: j,
-		Prompter: noPrompts{}, Stores: stores, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
 	})
-	if err != nil {
-		tb.Fatalf("start session: %v", err)
-	}
-	start := time.Now()
-	out, err := s.Run(ctx)
-	elapsed := time.Since(start)
-	if err != nil || out != engine.OutcomeCompleted {
-		tb.Fatalf("run session: outcome %q, %v", out, err)
-	}
-	state := s.State()
-	var res engine.MigrateResult
-	if st := state.StepState("backfill"); st == nil || json.Unmarshal(st.Result, &res) != nil {
-		tb.Fatalf("no migrate result for step backfill")
-	}
-	if res.Failures > 0 || res.Unresolved > 0 {
-		tb.Fatalf("migrate: %d failures, %d unresolved conflicts", res.Failures, res.Unresolved)
-	}
-	return migration{migrated: res.Migrated, elapsed: elapsed, stepRate: res.ItemsPerSec}
 }
