@@ -235,32 +235,56 @@ func TestFleetLocalWorkers(t *testing.T) {
 		return slices.ContainsFunc(killed, func(k worker) bool { return k.pid == pid })
 	}
 	// Stop a worker while it holds a claim, until another worker claimed
-	// its segment again.
+	// its segment again. The rows read before SIGSTOP may be behind the
+	// worker (it may have finished that segment meanwhile, and hold
+	// another or none): once it is stopped its claims cannot change but
+	// by others, so read them again and take the segment it holds now,
+	// or continue it and try again when it holds none. A write it sent
+	// just before SIGSTOP may still land and finish the segment: then
+	// continue it and try again too.
 	var stopped worker
 	var held fleet.Segment
-	until(t, 30*time.Second, "a surviving worker holding a claim", func() bool {
+	resume := func(w worker) {
+		if err := syscall.Kill(w.pid, syscall.SIGCONT); err != nil {
+			t.Fatalf("kill -CONT %d: %v", w.pid, err)
+		}
+	}
+	stopHolder := func() bool {
 		alive := workers(t, session)
 		for _, s := range r.segments(id) {
 			for _, w := range alive {
-				if !isKilled(w.pid) && s.State == fleet.StateClaimed && strings.HasSuffix(s.Owner, "/"+strconv.Itoa(w.pid)) &&
-					syscall.Kill(w.pid, syscall.SIGSTOP) == nil {
-					stopped, held = w, s
-					return true
+				if isKilled(w.pid) || s.State != fleet.StateClaimed || !strings.HasSuffix(s.Owner, "/"+strconv.Itoa(w.pid)) ||
+					syscall.Kill(w.pid, syscall.SIGSTOP) != nil {
+					continue
 				}
+				for _, now := range r.segments(id) {
+					if now.State == fleet.StateClaimed && now.Owner == s.Owner {
+						stopped, held = w, now
+						return true
+					}
+				}
+				resume(w)
+				return false
 			}
 		}
 		return false
-	})
-	// The row read before SIGSTOP may be one claim behind: read it again.
-	for _, s := range r.segments(id) {
-		if s.N == held.N && s.Owner == held.Owner {
-			held = s
-		}
 	}
-	until(t, 60*time.Second, "segment claimed again", func() bool {
-		s := r.segments(id)[held.N]
-		return s.Claim > held.Claim || s.State == fleet.StateDone && s.Owner != held.Owner
-	})
+	for attempt := 1; ; attempt++ {
+		until(t, 30*time.Second, "a surviving worker stopped while holding a claim", stopHolder)
+		finishedByHolder := false
+		until(t, 60*time.Second, "segment claimed again", func() bool {
+			s := r.segments(id)[held.N]
+			finishedByHolder = s.State == fleet.StateDone && s.Owner == held.Owner && s.Claim == held.Claim
+			return finishedByHolder || s.Claim > held.Claim || s.State == fleet.StateDone && s.Owner != held.Owner
+		})
+		if !finishedByHolder {
+			break
+		}
+		if attempt == 3 {
+			t.Fatalf("3 stopped workers finished their segment with a write sent before SIGSTOP")
+		}
+		resume(stopped)
+	}
 	if err := syscall.Kill(stopped.pid, syscall.SIGCONT); err != nil {
 		t.Fatalf("kill -CONT %d: %v", stopped.pid, err)
 	}
