@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lockstep-run/lockstep/engine/throttle"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -60,7 +61,7 @@ func probeWriteRate(ctx context.Context, sc *StepContext, st Store, key []string
 	if sc.Env != nil && sc.Env.Store != nil && sc.Env.Store.VersionAttribute != "" {
 		vattr = sc.Env.Store.VersionAttribute
 	}
-	lim := NewWriteLimiter(stepCeiling(sc))
+	lim := throttle.NewWriteLimiter(stepCeiling(sc))
 	ctx, cancel := context.WithTimeout(ctx, probeMaxTime)
 	defer cancel()
 	var next, writes, throttles atomic.Int64

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lockstep-run/lockstep/engine/throttle"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -40,8 +41,8 @@ type migrator struct {
 	reads    []string
 	readsAll bool
 	baseEnv  map[string]any
-	lim      *WriteLimiter
-	inflight *inflightLimit // writes in flight across the segments
+	lim      *throttle.WriteLimiter
+	inflight *throttle.Inflight // writes in flight across the segments
 	segs     []segCounts
 	base     MigrateCounts // restored from checkpoints on resume
 	total    int64
@@ -102,14 +103,14 @@ func newMigrator(ctx context.Context, sc *StepContext) (*migrator, error) {
 		sc: sc, spec: spec, store: st, key: info.Key, vattr: versionAttr(sc),
 		version: int64(sc.Runbook.Version), rollback: sc.Rollback, dry: sc.Mode == ModeDryRun,
 		contract: spec.Contract() || sc.Rollback && sc.Of != nil && sc.Of.Migrate.Contract(),
-		lim:      NewWriteLimiter(stepCeiling(sc)), total: info.ItemCount, started: time.Now(),
+		lim:      throttle.NewWriteLimiter(stepCeiling(sc)), total: info.ItemCount, started: time.Now(),
 	}
 	m.reads, m.readsAll = spec.Reads(), spec.ReadsWholeItem()
 	if sc.ExprEnv != nil {
 		m.baseEnv = sc.ExprEnv()
 	}
 	m.segs = make([]segCounts, m.segments())
-	m.inflight = newInflightLimit(sc.ClockOrSystem(), len(m.segs)*writeWorkers)
+	m.inflight = throttle.NewInflight(sc.ClockOrSystem(), len(m.segs)*writeWorkers)
 	if err := m.loadOrigins(ctx); err != nil {
 		return nil, fmt.Errorf("migrate %s: %w", sc.Step.ID, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/throttle"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -28,7 +29,7 @@ type restorer struct {
 	vattr   string
 	plan    *engine.MigrationPlan
 	man     ExportManifest
-	lim     *engine.WriteLimiter
+	lim     *throttle.WriteLimiter
 	res     RestoreResult
 	started time.Time
 	// conflicts holds the key hashes of the conflicts the operator
@@ -79,7 +80,7 @@ func newRestorer(ctx context.Context, sc *engine.StepContext, spec *runbook.Rest
 		guard = "no migrate step ran: every item that differs from the backup is a conflict"
 	}
 	r := &restorer{sc: sc, spec: spec, st: st, key: man.Key, vattr: plan.VersionAttr(), plan: plan, man: man,
-		lim: engine.NewWriteLimiter(sc.WriteCeiling()), started: time.Now()}
+		lim: throttle.NewWriteLimiter(sc.WriteCeiling()), started: time.Now()}
 	r.res = RestoreResult{From: spec.From, Manifest: br.Manifest, Table: man.Table, Guard: guard,
 		Backup: man.ItemCount, DryRun: sc.Mode == engine.ModeDryRun, Resumed: sc.Resumed}
 	return r, nil

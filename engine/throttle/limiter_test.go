@@ -1,10 +1,10 @@
-package engine_test
+package throttle_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/throttle"
 )
 
 func TestMigrateRateLimiterTokenAccounting(t *testing.T) {
@@ -22,7 +22,7 @@ func TestMigrateRateLimiterTokenAccounting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := engine.NewWriteLimiter(func() int { return tt.ceiling })
+			w := throttle.NewWriteLimiter(func() int { return tt.ceiling })
 			var last time.Duration
 			for range tt.takes {
 				last = w.Reserve(t0)
@@ -42,7 +42,7 @@ func TestMigrateRateLimiterAIMD(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) time.Time { return now.Add(d) }
 	ceiling := 200
-	w := engine.NewWriteLimiter(func() int { return ceiling })
+	w := throttle.NewWriteLimiter(func() int { return ceiling })
 	w.Reserve(now)
 	if got := w.Limit(); got != 200 {
 		t.Fatalf("Limit() = %v, want 200", got)
@@ -76,7 +76,7 @@ func TestMigrateRateLimiterAIMD(t *testing.T) {
 
 // simulate feeds the limiter one write per millisecond from start for d,
 // throttling those for which throttled(i) is true; it returns the end.
-func simulate(w *engine.WriteLimiter, start time.Time, d time.Duration, throttled func(i int) bool) time.Time {
+func simulate(w *throttle.WriteLimiter, start time.Time, d time.Duration, throttled func(i int) bool) time.Time {
 	n := int(d / time.Millisecond)
 	for i := range n {
 		ts := start.Add(time.Duration(i) * time.Millisecond)
@@ -93,7 +93,7 @@ func simulate(w *engine.WriteLimiter, start time.Time, d time.Duration, throttle
 func TestMigrateRateLimiterUnderThrottling(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	w := engine.NewWriteLimiter(func() int { return 0 })
+	w := throttle.NewWriteLimiter(func() int { return 0 })
 	t1 := simulate(w, t0, 2*time.Second, func(int) bool { return false })
 	if got := w.Limit(); got != 0 {
 		t.Fatalf("without throttles Limit() = %v, want 0 (unlimited)", got)

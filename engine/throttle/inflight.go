@@ -1,4 +1,4 @@
-package engine
+package throttle
 
 import (
 	"context"
@@ -7,7 +7,10 @@ import (
 	"time"
 )
 
-// inflightLimit bounds a migrate step's writes in flight, across its
+// Clock is the time source Inflight times writes on; engine.Clock is one.
+type Clock interface{ Now() time.Time }
+
+// Inflight bounds a migrate step's writes in flight, across its
 // segments, and adapts the bound to the latency the writes meet, in the
 // manner of TCP Vegas and the "Vegas" limit of Netflix's
 // concurrency-limits: the least latency seen (noLoad) is the server
@@ -26,7 +29,7 @@ import (
 // A window is max(limit, inflightWindow) completed writes; the latency
 // of a window is its least, which a queue standing for the whole window
 // raises but a stray slow write (a pause, a busy CPU) does not.
-type inflightLimit struct {
+type Inflight struct {
 	clock Clock
 
 	mu       sync.Mutex
@@ -54,15 +57,15 @@ const (
 	inflightStart  = 2
 )
 
-// newInflightLimit returns a limit starting at inflightStart (at most
+// NewInflight returns a limit starting at inflightStart (at most
 // maxLimit) that never exceeds maxLimit, timing writes on clock.
-func newInflightLimit(clock Clock, maxLimit int) *inflightLimit {
+func NewInflight(clock Clock, maxLimit int) *Inflight {
 	maxLimit = max(1, maxLimit)
-	return &inflightLimit{clock: clock, limit: min(inflightStart, maxLimit), max: maxLimit}
+	return &Inflight{clock: clock, limit: min(inflightStart, maxLimit), max: maxLimit}
 }
 
 // Limit returns the current limit.
-func (l *inflightLimit) Limit() int {
+func (l *Inflight) Limit() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.limit
@@ -71,7 +74,7 @@ func (l *inflightLimit) Limit() int {
 // Acquire waits for a slot and returns the time the write starts, to be
 // handed to Release when it ends. Slots are granted in arrival order. A
 // nil limit lets every write through.
-func (l *inflightLimit) Acquire(ctx context.Context) (time.Time, error) {
+func (l *Inflight) Acquire(ctx context.Context) (time.Time, error) {
 	if l == nil {
 		return time.Time{}, nil
 	}
@@ -102,7 +105,7 @@ func (l *inflightLimit) Acquire(ctx context.Context) (time.Time, error) {
 
 // Release ends the write that started at start; throttled says the
 // store throttled it.
-func (l *inflightLimit) Release(start time.Time, throttled bool) {
+func (l *Inflight) Release(start time.Time, throttled bool) {
 	if l == nil {
 		return
 	}
@@ -115,7 +118,7 @@ func (l *inflightLimit) Release(start time.Time, throttled bool) {
 }
 
 // grant hands free slots to waiters, oldest first.
-func (l *inflightLimit) grant() {
+func (l *Inflight) grant() {
 	for l.inflight < l.limit && len(l.waiters) > 0 {
 		ch := l.waiters[0]
 		l.waiters = l.waiters[1:]
@@ -126,7 +129,7 @@ func (l *inflightLimit) grant() {
 
 // sample records one write's latency and, at the end of a window,
 // moves the limit.
-func (l *inflightLimit) sample(rtt time.Duration, throttled bool) {
+func (l *Inflight) sample(rtt time.Duration, throttled bool) {
 	if rtt > 0 && (l.noLoad == 0 || rtt < l.noLoad) {
 		l.noLoad = rtt
 	}
@@ -143,7 +146,7 @@ func (l *inflightLimit) sample(rtt time.Duration, throttled bool) {
 }
 
 // next is the limit after a window.
-func (l *inflightLimit) next() int {
+func (l *Inflight) next() int {
 	if l.winDrop {
 		l.settled = true
 		return max(1, l.limit*3/4)

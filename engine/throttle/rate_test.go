@@ -1,11 +1,11 @@
-package engine_test
+package throttle_test
 
 import (
 	"math"
 	"testing"
 	"time"
 
-	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/throttle"
 )
 
 // TestMigrateRateLimiterReportsWhatGetsThrough: Rate is the successful
@@ -32,7 +32,7 @@ func TestMigrateRateLimiterReportsWhatGetsThrough(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := engine.NewWriteLimiter(func() int { return tt.ceiling })
+			w := throttle.NewWriteLimiter(func() int { return tt.ceiling })
 			n := int(tt.for_ / tt.every)
 			for i := range n {
 				ts := t0.Add(time.Duration(i) * tt.every)
@@ -53,29 +53,5 @@ func TestMigrateRateLimiterReportsWhatGetsThrough(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestMigrateProgressCarriesRateAndLimit: the progress a migrate step
-// journals carries both the measured write rate and the limit.
-func TestMigrateProgressCarriesRateAndLimit(t *testing.T) {
-	t.Parallel()
-	r := newSQLiteRig(t, dataRunbook(t, 2, "    max_write_rate: 100000", counterSteps), 400)
-	if _, err := r.run(r.stepContext("bump")); err != nil {
-		t.Fatal(err)
-	}
-	evs := r.eventsOf(engine.EvProgress)
-	if len(evs) == 0 {
-		t.Fatal("no progress journaled")
-	}
-	var p struct {
-		WriteRate  *float64 `json:"write_rate"`
-		WriteLimit float64  `json:"write_limit"`
-	}
-	if err := evs[len(evs)-1].Decode(&p); err != nil {
-		t.Fatal(err)
-	}
-	if p.WriteRate == nil || *p.WriteRate <= 0 || p.WriteLimit != 100000 {
-		t.Errorf("progress write_rate = %v, write_limit = %v; want a measured rate > 0 and the limit 100000", p.WriteRate, p.WriteLimit)
 	}
 }

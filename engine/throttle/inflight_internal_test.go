@@ -1,4 +1,4 @@
-package engine
+package throttle
 
 import (
 	"context"
@@ -24,7 +24,7 @@ type server struct {
 // is free, on a fake clock, for n writes against srv. It returns the
 // limit after each window of writes and the throughput over the second
 // half, in writes per second.
-func simulate(t *testing.T, l *inflightLimit, clock *enginetest.FakeClock, srv server, n int, throttled func(i int) bool) (limits []int, perSec float64) {
+func simulate(t *testing.T, l *Inflight, clock *enginetest.FakeClock, srv server, n int, throttled func(i int) bool) (limits []int, perSec float64) {
 	t.Helper()
 	ctx := context.Background()
 	type write struct{ start, done time.Time }
@@ -97,7 +97,7 @@ func TestInflightLimitFindsTheServersKnee(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clock := enginetest.NewFakeClock(time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC))
-			l := newInflightLimit(clock, 32)
+			l := NewInflight(clock, 32)
 			limits, perSec := simulate(t, l, clock, tt.srv, 20_000, nil)
 			for _, got := range limits[len(limits)/2:] {
 				if got < tt.lo || got > tt.hi {
@@ -118,7 +118,7 @@ func TestInflightLimitFindsTheServersKnee(t *testing.T) {
 func TestInflightLimitBacksOffOnThrottles(t *testing.T) {
 	t.Parallel()
 	clock := enginetest.NewFakeClock(time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC))
-	l := newInflightLimit(clock, 32)
+	l := NewInflight(clock, 32)
 	fast := server{overhead: 5 * time.Millisecond, service: time.Millisecond, workers: 1000}
 	if limits, _ := simulate(t, l, clock, fast, 2000, nil); limits[len(limits)-1] != 32 {
 		t.Fatalf("limits %v, want 32 before throttles", limits)
@@ -140,7 +140,7 @@ func TestInflightLimitBacksOffOnThrottles(t *testing.T) {
 func TestInflightLimitWaiters(t *testing.T) {
 	t.Parallel()
 	clock := enginetest.NewFakeClock(time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC))
-	l := newInflightLimit(clock, 1)
+	l := NewInflight(clock, 1)
 	ctx := context.Background()
 	start, err := l.Acquire(ctx)
 	if err != nil {
@@ -187,7 +187,7 @@ func TestInflightLimitWaiters(t *testing.T) {
 // as many again.
 func TestInflightLimitGrowsByOneOnceSettled(t *testing.T) {
 	t.Parallel()
-	l := newInflightLimit(enginetest.NewFakeClock(time.Time{}), 64)
+	l := NewInflight(enginetest.NewFakeClock(time.Time{}), 64)
 	window := func(rtt time.Duration) int {
 		for range max(l.limit, inflightWindow) {
 			l.sample(rtt, false)

@@ -1,4 +1,9 @@
-package engine
+// Package throttle paces a data step's writes: WriteLimiter, the token
+// bucket under max_write_rate that backs off on throttles (AIMD), and
+// Inflight, the bound on writes in flight that adapts to their latency.
+// It is pure: of this module it imports nothing, so engine and the step
+// kinds can use it alike.
+package throttle
 
 import (
 	"context"
@@ -60,22 +65,6 @@ func NewWriteLimiter(ceiling func() int) *WriteLimiter {
 	w := &WriteLimiter{ceiling: ceiling, lim: rate.NewLimiter(rate.Inf, 1), effective: math.Inf(1)}
 	w.lastCeil = -1
 	return w
-}
-
-// stepCeiling returns the ceiling for sc: the operator's override, else
-// the environment's max_write_rate.
-func stepCeiling(sc *StepContext) func() int {
-	return func() int {
-		if sc.Control != nil {
-			if r := sc.Control.Rate(); r > 0 {
-				return r
-			}
-		}
-		if sc.Env != nil {
-			return sc.Env.MaxWriteRate
-		}
-		return 0
-	}
 }
 
 // Reserve takes one token at now and returns how long the caller must wait
@@ -276,4 +265,16 @@ func (w *WriteLimiter) Throttles() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.throttles
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
