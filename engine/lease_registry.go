@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // Leases are the migration leases one session holds, each kept alive by a
@@ -34,6 +35,37 @@ func (r *Leases) hold(h *heldLease) {
 	defer r.mu.Unlock()
 	h.start(r.ctx)
 	r.held = append(r.held, h)
+}
+
+// HoldLock keeps l, confirmed by leaser at confirmed (read on clock),
+// alive with a heartbeat every ttl/3, with the maintenance flag maint
+// (nil: none) its lock step set: the lock step's lease, which fences the
+// session's data steps' writes and is released (flag restored) by unlock
+// or when the session ends.
+func (r *Leases) HoldLock(leaser Leaser, clock Clock, l Lease, ttl time.Duration, confirmed time.Time, maint *MaintenanceState) {
+	r.hold(newHeldLease(leaser, clock, l, ttl, confirmed, maint))
+}
+
+// LeaseRelease is what releasing one held lease did (ReleaseEach).
+type LeaseRelease struct {
+	Lease Lease
+	Flag  FlagRelease
+	// Err is nil when the lease was released; a *ReleaseError when the
+	// store would not delete its record (it expires on its own);
+	// ErrLeaseLost when another session took it over, its flag and
+	// record left alone; or why it could not be confirmed.
+	Err error
+}
+
+// ReleaseEach releases every lease held, as Release does, forgets them
+// and reports each: an unlock step's work.
+func (r *Leases) ReleaseEach(ctx context.Context) []LeaseRelease {
+	var out []LeaseRelease
+	for _, h := range r.list(true) {
+		l, fr, err := h.release(ctx, false)
+		out = append(out, LeaseRelease{Lease: l, Flag: fr, Err: err})
+	}
+	return out
 }
 
 // list returns the held leases; take also forgets them. A nil registry

@@ -18,7 +18,7 @@ type LeaseTaker interface {
 	TakeLease(ctx context.Context, l Lease, seen Lease) (Lease, error)
 }
 
-// takeOver takes over the lease seen, which looked expired, once the
+// TakeOver takes over the lease seen, which looked expired, once the
 // operator gave a reason (already journaled). Wall clocks of two machines
 // may disagree, so expiry by this machine's clock is not enough: the taker
 // waits out a full ttl on its own monotonic clock and takes the lease
@@ -26,7 +26,7 @@ type LeaseTaker interface {
 // holder). A holder still alive renews within that ttl and keeps its
 // lease; a holder stalled that long has stopped writing (see
 // heldLease.writable).
-func takeOver(ctx context.Context, sc *StepContext, leaser Leaser, want, seen Lease, ttl time.Duration) (Lease, error) {
+func TakeOver(ctx context.Context, sc *StepContext, leaser Leaser, want, seen Lease, ttl time.Duration) (Lease, error) {
 	if err := sc.EmitOutput(fmt.Sprintf("waiting %s (the lease's ttl) for the lease of %s (session %s) to stay unrenewed before taking it over",
 		ttl, seen.Holder, seen.Session)); err != nil {
 		return Lease{}, err

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 )
 
 // FlagHolder is implemented by Leasers whose maintenance flags may be
@@ -34,8 +32,8 @@ type FlagHold struct {
 	Restored bool     // UnholdFlag: it was the last holder; Before is back
 }
 
-// flagRelease is what letting go of a lock's maintenance flag did.
-type flagRelease struct {
+// FlagRelease is what letting go of a lock's maintenance flag did.
+type FlagRelease struct {
 	Restored bool     // the flag is back to its value from before the locks
 	Others   []string // the locks still holding it on
 }
@@ -45,37 +43,34 @@ type flagRelease struct {
 // flag over with it; a session that lost its lease never lets it go.
 func flagHolderID(l Lease) string { return l.Dataset + "/" + l.Env }
 
-// holdFlag sets m's flag on for the lock holding lease l.
-func holdFlag(ctx context.Context, leaser Leaser, m *MaintenanceState, l Lease) (FlagHold, error) {
+// HoldFlag sets m's flag on for the lock holding lease l.
+func HoldFlag(ctx context.Context, leaser Leaser, m *MaintenanceState, l Lease) (FlagHold, error) {
 	if fh, ok := leaser.(FlagHolder); ok {
 		return fh.HoldFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, flagHolderID(l))
 	}
 	return FlagHold{}, leaser.SetFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, true)
 }
 
-// unholdFlag lets go of m's flag for the lock holding lease l.
-func unholdFlag(ctx context.Context, leaser Leaser, m *MaintenanceState, l Lease) (flagRelease, error) {
+// UnholdFlag lets go of m's flag for the lock holding lease l.
+func UnholdFlag(ctx context.Context, leaser Leaser, m *MaintenanceState, l Lease) (FlagRelease, error) {
 	if fh, ok := leaser.(FlagHolder); ok {
 		h, err := fh.UnholdFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, flagHolderID(l))
 		if err != nil {
-			return flagRelease{}, err
+			return FlagRelease{}, err
 		}
-		return flagRelease{Restored: h.Restored, Others: h.Others}, nil
+		return FlagRelease{Restored: h.Restored, Others: h.Others}, nil
 	}
 	if err := leaser.SetFlag(ctx, m.Table, flagKey(m.Key), m.Attribute, false); err != nil {
-		return flagRelease{}, err
+		return FlagRelease{}, err
 	}
-	return flagRelease{Restored: true}, nil
+	return FlagRelease{Restored: true}, nil
 }
 
-// describeFlagValue renders a flag's earlier value for the operator.
-func describeFlagValue(v any) string {
-	if v == nil {
-		return "absent"
+// flagKey turns a maintenance key (strings from YAML) into an item key.
+func flagKey(k map[string]string) Item {
+	it := Item{}
+	for a, v := range k {
+		it[a] = v
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
+	return it
 }

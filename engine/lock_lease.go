@@ -177,8 +177,8 @@ func (h *heldLease) check(ctx context.Context) error {
 // are the new holder's.
 //
 // It never takes longer than the ttl: by then the lease expires anyway.
-// A lease record the store would not delete is a *releaseError.
-func (h *heldLease) release(ctx context.Context, keepFlag bool) (Lease, flagRelease, error) {
+// A lease record the store would not delete is a *ReleaseError.
+func (h *heldLease) release(ctx context.Context, keepFlag bool) (Lease, FlagRelease, error) {
 	h.stop()
 	<-h.done
 	ctx, cancel := context.WithTimeout(ctx, h.ttl)
@@ -186,15 +186,15 @@ func (h *heldLease) release(ctx context.Context, keepFlag bool) (Lease, flagRele
 	if err := h.renew(ctx); err != nil {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		return h.lease, flagRelease{}, err
+		return h.lease, FlagRelease{}, err
 	}
 	h.mu.Lock()
 	l := h.lease
 	h.mu.Unlock()
-	var fr flagRelease
+	var fr FlagRelease
 	if h.maint != nil && h.maint.On && !keepFlag {
 		var err error
-		if fr, err = unholdFlag(ctx, h.leaser, h.maint, l); err != nil {
+		if fr, err = UnholdFlag(ctx, h.leaser, h.maint, l); err != nil {
 			return l, fr, fmt.Errorf("clear maintenance flag: %w", err)
 		}
 		h.maint.On = false
@@ -203,25 +203,26 @@ func (h *heldLease) release(ctx context.Context, keepFlag bool) (Lease, flagRele
 		if errors.Is(err, ErrLeaseLost) {
 			return l, fr, lostLease(l, err)
 		}
-		return l, fr, &releaseError{lease: l, err: err}
+		return l, fr, &ReleaseError{Lease: l, Err: err}
 	}
 	return l, fr, nil
 }
 
-// releaseError is a lease record the store would not delete (after its
+// ReleaseError is a lease record the store would not delete (after its
 // retries): the lease is given up all the same, its maintenance flag
 // already let go, and the record expires on its own.
-type releaseError struct {
-	lease Lease
-	err   error
+type ReleaseError struct {
+	Lease Lease
+	Err   error
 }
 
-func (e *releaseError) Error() string {
-	return fmt.Sprintf("release lease on %s@%s: %v; it expires on its own at %s", e.lease.Dataset, e.lease.Env, e.err,
-		e.lease.Expires.UTC().Format(time.RFC3339))
+func (e *ReleaseError) Error() string {
+	return fmt.Sprintf("release lease on %s@%s: %v; it expires on its own at %s", e.Lease.Dataset, e.Lease.Env, e.Err,
+		e.Lease.Expires.UTC().Format(time.RFC3339))
 }
 
-func (e *releaseError) Unwrap() error { return e.err }
+// Unwrap returns the store's error.
+func (e *ReleaseError) Unwrap() error { return e.Err }
 
 // flagOn reports a maintenance flag this lease set and has not cleared.
 func (h *heldLease) flagOn() bool { return h.maint != nil && h.maint.On }
@@ -301,10 +302,10 @@ func resumeLease(ctx context.Context, sc *StepContext, leaser Leaser, lr LockRes
 	got, err := leaser.AcquireLease(ctx, l, false)
 	var held *LeaseHeldError
 	if errors.As(err, &held) && !held.Lease.Expires.After(l.Acquired) {
-		if _, err = askTakeover(ctx, sc, held.Lease); err != nil {
+		if _, err = AskTakeover(ctx, sc, held.Lease); err != nil {
 			return err
 		}
-		got, err = takeOver(ctx, sc, leaser, l, held.Lease, ttl)
+		got, err = TakeOver(ctx, sc, leaser, l, held.Lease, ttl)
 	}
 	if errors.As(err, &held) {
 		return fmt.Errorf("resume lease: %w; resume is refused while another session holds the lease", err)
@@ -315,7 +316,7 @@ func resumeLease(ctx context.Context, sc *StepContext, leaser Leaser, lr LockRes
 	var maint *MaintenanceState
 	if m := lr.Maintenance; m != nil {
 		maint = &MaintenanceState{Table: m.Table, Key: m.Key, Attribute: m.Attribute, On: true}
-		if _, err := holdFlag(ctx, leaser, maint, got); err != nil {
+		if _, err := HoldFlag(ctx, leaser, maint, got); err != nil {
 			_ = leaser.ReleaseLease(context.WithoutCancel(ctx), got)
 			return fmt.Errorf("resume lease: set maintenance flag %s: %w", m.Attribute, err)
 		}

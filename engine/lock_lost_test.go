@@ -8,6 +8,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/enginetest"
+	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
 // lockMigrateSteps lock, migrate 2 000 rows page by page, unlock.
@@ -204,7 +205,7 @@ func TestLockSuspendLeasesKeepsFlagOn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("unlock: %v", err)
 	}
-	if ur := res.(engine.UnlockResult); len(ur.Released) != 1 || ur.MaintenanceCleared != 1 || maintenanceOn(t, r) {
+	if ur := res.(steps.UnlockResult); len(ur.Released) != 1 || ur.MaintenanceCleared != 1 || maintenanceOn(t, r) {
 		t.Errorf("unlock after resume = %+v, flag on %t; want released and cleared", ur, maintenanceOn(t, r))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
 // settingsValue is the SQLite flag's stored value as SQL (quote()): NULL,
@@ -90,7 +91,7 @@ func TestLockRestoresPreviousMaintenanceValue(t *testing.T) {
 			if err != nil {
 				t.Fatalf("unlock: %v", err)
 			}
-			if ur := res.(engine.UnlockResult); ur.MaintenanceCleared != 1 || len(ur.MaintenanceLeftOn) != 0 {
+			if ur := res.(steps.UnlockResult); ur.MaintenanceCleared != 1 || len(ur.MaintenanceLeftOn) != 0 {
 				t.Errorf("unlock = %+v, want 1 flag cleared", ur)
 			}
 			if got := settingsValue(t, r); got != tt.before {
@@ -134,7 +135,7 @@ func TestLockSharedMaintenanceFlag(t *testing.T) {
 			if err != nil {
 				t.Fatalf("first unlock: %v", err)
 			}
-			ur := res.(engine.UnlockResult)
+			ur := res.(steps.UnlockResult)
 			if want := second.rb.Name + "/test"; ur.MaintenanceCleared != 0 || !slices.Equal(ur.MaintenanceLeftOn, []string{want}) || len(ur.Released) != 1 {
 				t.Errorf("first unlock = %+v, want lease released, flag left on for %s", ur, want)
 			}
@@ -155,7 +156,7 @@ func TestLockSharedMaintenanceFlag(t *testing.T) {
 			if err != nil {
 				t.Fatalf("second unlock: %v", err)
 			}
-			if ur := res.(engine.UnlockResult); ur.MaintenanceCleared != 1 || len(ur.MaintenanceLeftOn) != 0 {
+			if ur := res.(steps.UnlockResult); ur.MaintenanceCleared != 1 || len(ur.MaintenanceLeftOn) != 0 {
 				t.Errorf("second unlock = %+v, want the flag cleared", ur)
 			}
 			if got := settingsValue(t, users); got != "0" {

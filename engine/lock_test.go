@@ -10,6 +10,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/enginetest"
+	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
 const lockSteps = `      - id: take
@@ -78,7 +79,7 @@ func TestLockRefusesSecondSessionAndUnlocks(t *testing.T) {
 	if err != nil {
 		t.Fatalf("unlock: %v", err)
 	}
-	if ur := res.(engine.UnlockResult); len(ur.Released) != 1 || ur.MaintenanceCleared != 1 {
+	if ur := res.(steps.UnlockResult); len(ur.Released) != 1 || ur.MaintenanceCleared != 1 {
 		t.Errorf("unlock = %+v", ur)
 	}
 	if maintenanceOn(t, r) {
@@ -181,7 +182,7 @@ func TestLockResumeLeasesAfterRestart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("unlock: %v", err)
 	}
-	if ur := res.(engine.UnlockResult); len(ur.Released) != 1 || ur.MaintenanceCleared != 1 || maintenanceOn(t, r) {
+	if ur := res.(steps.UnlockResult); len(ur.Released) != 1 || ur.MaintenanceCleared != 1 || maintenanceOn(t, r) {
 		t.Errorf("unlock after resume = %+v (maintenance on %t)", ur, maintenanceOn(t, r))
 	}
 }

@@ -42,3 +42,12 @@ func (sc *StepContext) EmitWarning(w Warning) error {
 	}
 	return sc.Emit(NewEvent(sc.Step.ID, w))
 }
+
+// ClockOrSystem returns the session's Clock, or the system clock when none
+// is set (an executor run outside a session, in a test).
+func (sc *StepContext) ClockOrSystem() Clock {
+	if sc.Clock != nil {
+		return sc.Clock
+	}
+	return SystemClock{}
+}

@@ -22,14 +22,11 @@ type StepKind struct {
 type StepKinds map[runbook.Kind]StepKind
 
 // InEngineSteps returns the built-in step kinds whose executors still live
-// in package engine (estimate, migrate, lock, unlock: they share migrate's
-// planning and the session's leases); engine/steps.Default adds the others
-// to it. Use steps.Default to build a Config.
+// in package engine (estimate, migrate: they share migrate's planning);
+// engine/steps.Default adds the others to it. Use steps.Default to build a Config.
 func InEngineSteps() StepKinds {
 	return StepKinds{
 		runbook.KindEstimate: {Executor: ExecutorFunc(runEstimate), Data: true, RerunSafe: true},
 		runbook.KindMigrate:  {Executor: MigrateExecutor{}, Data: true},
-		runbook.KindLock:     {Executor: ExecutorFunc(runLock), DryRunSkipped: true},
-		runbook.KindUnlock:   {Executor: ExecutorFunc(runUnlock), DryRunSkipped: true},
 	}
 }

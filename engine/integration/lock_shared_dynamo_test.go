@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/internal/dynalite"
 )
 
@@ -83,12 +83,12 @@ func TestLockDynamoSharedMaintenanceFlag(t *testing.T) {
 				attrs["enabled"] = tt.before
 			}
 			table, enabled := dynamoSettings(t, attrs)
-			steps := fmt.Sprintf(`      - id: take
+			lockSteps := fmt.Sprintf(`      - id: take
         kind: lock
         with: {ttl: 1m, maintenance: {table: %s, key: {name: maintenance}, attribute: enabled}}
       - {id: give, kind: unlock}
 `, table)
-			users := newDynamoRig(t, 2, "", steps, 1, nil)
+			users := newDynamoRig(t, 2, "", lockSteps, 1, nil)
 			orders := otherRunbookRig(t, users, "orders-migration")
 			locks := []*dataRig{users}
 			if tt.shared {
@@ -117,7 +117,7 @@ func TestLockDynamoSharedMaintenanceFlag(t *testing.T) {
 				}
 				return
 			}
-			if ur := res.(engine.UnlockResult); ur.MaintenanceCleared != 0 || !slices.Equal(ur.MaintenanceLeftOn, []string{"orders-migration/test"}) {
+			if ur := res.(steps.UnlockResult); ur.MaintenanceCleared != 0 || !slices.Equal(ur.MaintenanceLeftOn, []string{"orders-migration/test"}) {
 				t.Errorf("first unlock = %+v, want the flag left on for orders-migration/test", ur)
 			}
 			if !isOn() {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo/faultproxy"
 )
@@ -25,12 +26,12 @@ func TestLockUnlockSurviveThrottling(t *testing.T) {
 	// Not parallel: its lease TTL is a few seconds, so it runs before the
 	// parallel tests load the package's shared dynalite.
 	table, enabled := dynamoSettings(t, nil)
-	steps := fmt.Sprintf(`      - id: take
+	lockSteps := fmt.Sprintf(`      - id: take
         kind: lock
         with: {ttl: 1m, maintenance: {table: %s, key: {name: maintenance}, attribute: enabled}}
       - {id: give, kind: unlock}
 `, table)
-	base := newDynamoRig(t, 2, "", steps, 1, nil)
+	base := newDynamoRig(t, 2, "", lockSteps, 1, nil)
 	endpoint := base.rb.Env("test").Store.Endpoint
 	proxy := faultproxy.Start(t, endpoint, faultproxy.Faults{ThrottlePercent: 20, Seed: 20})
 	spec := *base.rb.Env("test").Store
@@ -90,12 +91,12 @@ func TestUnlockReleaseFailingIsJournaledWithinTTL(t *testing.T) {
 	// parallel tests load the package's shared dynalite.
 	const ttl = 5 * time.Second // the flag is cleared within it even on a loaded CI machine
 	table, enabled := dynamoSettings(t, nil)
-	steps := fmt.Sprintf(`      - id: take
+	lockSteps := fmt.Sprintf(`      - id: take
         kind: lock
         with: {ttl: %s, maintenance: {table: %s, key: {name: maintenance}, attribute: enabled}}
       - {id: give, kind: unlock}
 `, ttl, table)
-	base := newDynamoRig(t, 2, "", steps, 1, nil)
+	base := newDynamoRig(t, 2, "", lockSteps, 1, nil)
 	proxy := faultproxy.Start(t, base.rb.Env("test").Store.Endpoint,
 		faultproxy.Faults{ThrottlePercent: 100, Operations: []string{"DeleteItem"}})
 	spec := *base.rb.Env("test").Store
@@ -116,7 +117,7 @@ func TestUnlockReleaseFailingIsJournaledWithinTTL(t *testing.T) {
 	if err != nil {
 		t.Fatalf("unlock: %v, want it to complete with a warning", err)
 	}
-	if ur := res.(engine.UnlockResult); len(ur.ReleaseFailed) != 1 || ur.MaintenanceCleared != 1 {
+	if ur := res.(steps.UnlockResult); len(ur.ReleaseFailed) != 1 || ur.MaintenanceCleared != 1 {
 		t.Errorf("unlock result %+v, want one release failed and the flag cleared", ur)
 	}
 	warnings := r.eventsOf(engine.EvWarning)

@@ -25,6 +25,8 @@ func Default() engine.StepKinds {
 		runbook.KindRestore:      {Executor: engine.ExecutorFunc(runRestore), Data: true},
 		runbook.KindVerify:       {Executor: engine.ExecutorFunc(runVerify), Data: true, RerunSafe: true},
 		runbook.KindWait:         {Executor: engine.ExecutorFunc(runWait), DryRunSkipped: true, RerunSafe: true},
+		runbook.KindLock:         {Executor: engine.ExecutorFunc(runLock), DryRunSkipped: true},
+		runbook.KindUnlock:       {Executor: engine.ExecutorFunc(runUnlock), DryRunSkipped: true},
 	} {
 		kinds[kind] = k
 	}

@@ -1,4 +1,4 @@
-package engine
+package steps
 
 import (
 	"context"
@@ -9,41 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-// DefaultLeaseTTL is a lock's lease duration when the step sets no ttl.
-const DefaultLeaseTTL = 5 * time.Minute
-
-// LockResult is the result of a lock step.
-type LockResult struct {
-	Lease          Lease             `json:"lease"`
-	TTLMS          int64             `json:"ttl_ms"`
-	Maintenance    *MaintenanceState `json:"maintenance,omitempty"`
-	TakenOver      bool              `json:"taken_over,omitempty"`
-	PreviousHolder string            `json:"previous_holder,omitempty"`
-	Reason         string            `json:"reason,omitempty"` // why the expired lease was taken over
-}
-
-// MaintenanceState is the maintenance flag a lock set.
-type MaintenanceState struct {
-	Table     string            `json:"table"`
-	Key       map[string]string `json:"key"`
-	Attribute string            `json:"attribute"`
-	On        bool              `json:"on"`
-	// Before is the flag's value before the first lock holding it set it:
-	// what the last lock to let it go restores. nil (JSON null) when the
-	// attribute was absent (NULL in SQLite), and then it is removed.
-	Before any `json:"before"`
-	// SharedWith are the other locks (dataset/env) that held the flag when
-	// this one set it: it stays on until the last of them lets it go.
-	SharedWith []string `json:"shared_with,omitempty"`
-}
-
 // UnlockResult is the result of an unlock step.
 type UnlockResult struct {
-	Released           []Lease `json:"released"`
-	MaintenanceCleared int     `json:"maintenance_cleared"` // flags restored to their value before the lock
+	Released           []engine.Lease `json:"released"`
+	MaintenanceCleared int            `json:"maintenance_cleared"` // flags restored to their value before the lock
 	// MaintenanceLeftOn are the other locks (dataset/env) still holding a
 	// flag this unlock let go: it stays on until the last of them unlocks.
 	MaintenanceLeftOn []string `json:"maintenance_left_on,omitempty"`
@@ -57,7 +30,7 @@ type UnlockResult struct {
 // environment; an expired lease of another session is taken over after
 // the operator gives a reason and the lease stayed unrenewed for a full
 // ttl (takeOver).
-func runLock(ctx context.Context, sc *StepContext) (any, error) {
+func runLock(ctx context.Context, sc *engine.StepContext) (any, error) {
 	if sc.Leases == nil {
 		return nil, fmt.Errorf("lock step %q: no lease registry in the step context", sc.Step.ID)
 	}
@@ -65,7 +38,7 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	leaser, ok := st.(Leaser)
+	leaser, ok := st.(engine.Leaser)
 	if !ok {
 		return nil, fmt.Errorf("lock step %q: the %s store cannot hold a lease", sc.Step.ID, sc.Env.Store.Kind)
 	}
@@ -75,35 +48,35 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	}
 	ttl := spec.TTL
 	if ttl <= 0 {
-		ttl = DefaultLeaseTTL
+		ttl = engine.DefaultLeaseTTL
 	}
 	now := sc.ClockOrSystem().Now()
-	want := Lease{Dataset: sc.Runbook.Name, Env: sc.Env.Name, Holder: sc.Operator, Session: sc.Session.ID,
+	want := engine.Lease{Dataset: sc.Runbook.Name, Env: sc.Env.Name, Holder: sc.Operator, Session: sc.Session.ID,
 		Acquired: now, Expires: now.Add(ttl)}
-	res := LockResult{TTLMS: ttl.Milliseconds()}
+	res := engine.LockResult{TTLMS: ttl.Milliseconds()}
 	got, err := leaser.AcquireLease(ctx, want, false)
-	var held *LeaseHeldError
+	var held *engine.LeaseHeldError
 	if errors.As(err, &held) && !held.Lease.Expires.After(now) {
-		if res.Reason, err = askTakeover(ctx, sc, held.Lease); err != nil {
+		if res.Reason, err = engine.AskTakeover(ctx, sc, held.Lease); err != nil {
 			return nil, err
 		}
 		res.TakenOver, res.PreviousHolder = true, held.Lease.Holder
-		got, err = takeOver(ctx, sc, leaser, want, held.Lease, ttl)
+		got, err = engine.TakeOver(ctx, sc, leaser, want, held.Lease, ttl)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock step %q: %w", sc.Step.ID, err)
 	}
 	res.Lease = got
 	if m := spec.Maintenance; m != nil {
-		res.Maintenance = &MaintenanceState{Table: m.Table, Key: m.Key, Attribute: m.Attribute, On: true}
-		hold, err := holdFlag(ctx, leaser, res.Maintenance, got)
+		res.Maintenance = &engine.MaintenanceState{Table: m.Table, Key: m.Key, Attribute: m.Attribute, On: true}
+		hold, err := engine.HoldFlag(ctx, leaser, res.Maintenance, got)
 		if err != nil {
 			_ = leaser.ReleaseLease(context.WithoutCancel(ctx), got)
 			return nil, fmt.Errorf("lock step %q: set maintenance flag: %w", sc.Step.ID, err)
 		}
 		res.Maintenance.Before, res.Maintenance.SharedWith = hold.Before, hold.Others
 	}
-	sc.Leases.hold(newHeldLease(leaser, sc.ClockOrSystem(), got, ttl, now, res.Maintenance))
+	sc.Leases.HoldLock(leaser, sc.ClockOrSystem(), got, ttl, now, res.Maintenance)
 	msg := fmt.Sprintf("lease on %s/%s held by %s until %s (renewed every %s)", got.Dataset, got.Env, got.Holder,
 		got.Expires.UTC().Format(time.RFC3339), ttl/3)
 	if m := res.Maintenance; m != nil {
@@ -118,52 +91,24 @@ func runLock(ctx context.Context, sc *StepContext) (any, error) {
 	return res, nil
 }
 
-// askTakeover asks why the expired lease may be taken over and journals
-// the answer before acting on it.
-func askTakeover(ctx context.Context, sc *StepContext, old Lease) (string, error) {
-	if sc.Ask == nil {
-		return "", fmt.Errorf("lock step %q: %w", sc.Step.ID, &LeaseHeldError{Lease: old})
-	}
-	a, err := sc.Ask(ctx, Prompt{Kind: PromptReason, Step: sc.Step.ID,
-		Title: fmt.Sprintf("Take over the expired lease of %s?", old.Holder),
-		Text: fmt.Sprintf("Session %s of %s held the lease on %s/%s since %s; it expired at %s. "+
-			"Give a reason to take it over.", old.Session, old.Holder, old.Dataset, old.Env,
-			old.Acquired.UTC().Format(time.RFC3339), old.Expires.UTC().Format(time.RFC3339)),
-		Key: sc.Step.ID + ".reason"})
-	if err != nil {
-		return "", err
-	}
-	if a.Reason == "" {
-		return "", fmt.Errorf("lock step %q: taking over the expired lease of %s needs a reason", sc.Step.ID, old.Holder)
-	}
-	if sc.Emit != nil {
-		if err := sc.Emit(NewEvent(sc.Step.ID, Decided{
-			Choice: "take over expired lease", Reason: a.Reason, PreviousHolder: old.Holder,
-			PreviousSession: old.Session})); err != nil {
-			return "", err
-		}
-	}
-	return a.Reason, nil
-}
-
 // runUnlock releases the session's leases: those held by this process,
 // or — after a resume in a new process — those recorded in the results of
 // the runbook's lock steps.
-func runUnlock(ctx context.Context, sc *StepContext) (any, error) {
-	hs := sc.Leases.list(true)
-	res := UnlockResult{Released: []Lease{}}
+func runUnlock(ctx context.Context, sc *engine.StepContext) (any, error) {
+	hs := sc.Leases.ReleaseEach(ctx)
+	res := UnlockResult{Released: []engine.Lease{}}
 	var errs []error
 	for _, h := range hs {
-		l, fr, err := h.release(ctx, false)
+		l, fr, err := h.Lease, h.Flag, h.Err
 		res.addFlag(fr)
-		var rerr *releaseError
+		var rerr *engine.ReleaseError
 		switch {
 		case errors.As(err, &rerr):
 			res.ReleaseFailed = append(res.ReleaseFailed, rerr.Error())
 			if werr := warnRelease(sc, rerr); werr != nil {
 				errs = append(errs, werr)
 			}
-		case errors.Is(err, ErrLeaseLost):
+		case errors.Is(err, engine.ErrLeaseLost):
 			res.LeaseLost = err.Error()
 			errs = append(errs, fmt.Errorf("%w; its maintenance flag and lease record, now the new holder's, were left alone", err))
 		case err != nil:
@@ -192,7 +137,7 @@ func runUnlock(ctx context.Context, sc *StepContext) (any, error) {
 }
 
 // addFlag counts what letting go of one maintenance flag did.
-func (r *UnlockResult) addFlag(fr flagRelease) {
+func (r *UnlockResult) addFlag(fr engine.FlagRelease) {
 	if fr.Restored {
 		r.MaintenanceCleared++
 	}
@@ -204,14 +149,14 @@ func (r *UnlockResult) addFlag(fr flagRelease) {
 }
 
 // unlockFromResults releases the leases recorded by earlier lock steps.
-func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) error {
-	var leaser Leaser
+func unlockFromResults(ctx context.Context, sc *engine.StepContext, res *UnlockResult) error {
+	var leaser engine.Leaser
 	for _, st := range sc.Runbook.Steps() {
 		raw, ok := sc.Results[st.ID]
 		if st.Kind != runbook.KindLock || !ok {
 			continue
 		}
-		var lr LockResult
+		var lr engine.LockResult
 		if json.Unmarshal(raw, &lr) != nil || lr.Lease.Session != sc.Session.ID {
 			continue
 		}
@@ -220,7 +165,7 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 			if err != nil {
 				return err
 			}
-			if leaser, ok = s.(Leaser); !ok {
+			if leaser, ok = s.(engine.Leaser); !ok {
 				return errors.New("store cannot hold a lease")
 			}
 		}
@@ -234,7 +179,7 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 			return fmt.Errorf("confirm lease before unlock: %w", err)
 		}
 		if m := lr.Maintenance; m != nil {
-			fr, err := unholdFlag(ctx, leaser, m, got)
+			fr, err := engine.UnholdFlag(ctx, leaser, m, got)
 			if err != nil {
 				return fmt.Errorf("clear maintenance flag: %w", err)
 			}
@@ -244,7 +189,7 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 		err = leaser.ReleaseLease(rctx, got)
 		cancel()
 		if err != nil {
-			rerr := &releaseError{lease: got, err: err}
+			rerr := &engine.ReleaseError{Lease: got, Err: err}
 			res.ReleaseFailed = append(res.ReleaseFailed, rerr.Error())
 			if werr := warnRelease(sc, rerr); werr != nil {
 				return werr
@@ -257,27 +202,21 @@ func unlockFromResults(ctx context.Context, sc *StepContext, res *UnlockResult) 
 }
 
 // warnRelease journals a lease record left behind as a warning.
-func warnRelease(sc *StepContext, rerr *releaseError) error {
+func warnRelease(sc *engine.StepContext, rerr *engine.ReleaseError) error {
 	if sc.Emit == nil {
 		return nil
 	}
-	return sc.Emit(NewEvent(sc.Step.ID, Warning{Message: rerr.Error()}))
+	return sc.Emit(engine.NewEvent(sc.Step.ID, engine.Warning{Message: rerr.Error()}))
 }
 
-// flagKey turns a maintenance key (strings from YAML) into an item key.
-func flagKey(k map[string]string) Item {
-	it := Item{}
-	for a, v := range k {
-		it[a] = v
+// describeFlagValue renders a flag's earlier value for the operator.
+func describeFlagValue(v any) string {
+	if v == nil {
+		return "absent"
 	}
-	return it
-}
-
-// ClockOrSystem returns the session's Clock, or the system clock when none
-// is set (an executor run outside a session, in a test).
-func (sc *StepContext) ClockOrSystem() Clock {
-	if sc.Clock != nil {
-		return sc.Clock
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
 	}
-	return SystemClock{}
+	return string(b)
 }
