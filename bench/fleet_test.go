@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/fleet"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -24,7 +25,7 @@ import (
 // measured is the control table's claims, renewals and checkpoints, not
 // process start-up.
 const (
-	engineWriteWorkers = 8 // the engine's most writes in flight per segment (engine/migrate_segment.go writeWorkers)
+	engineWriteWorkers = 8 // the engine's most writes in flight per segment (engine/migrate/migrate_segment.go writeWorkers)
 	fleetBenchItems    = 20_000
 	fleetBenchWorkers  = 4
 	fleetBenchSegments = 4
@@ -87,11 +88,11 @@ func (d *dynamoRig) fleet(table string) (timed, error) {
 	var mu sync.Mutex
 	var last time.Time
 	left := fleetBenchSegments
-	run := func(ctx context.Context, rec fleet.Record, r engine.SegmentRun, leases *engine.Leases, c engine.Control) (engine.MigrateCounts, error) {
+	run := func(ctx context.Context, rec fleet.Record, r migrate.SegmentRun, leases *engine.Leases, c engine.Control) (engine.MigrateCounts, error) {
 		sc := &engine.StepContext{Step: rb.Step(rec.Step), Runbook: rb, Env: rb.Env(rec.Env), Mode: engine.ModeLive, Attempt: 1,
 			Session: engine.SessionInfo{ID: rec.Session}, Clock: engine.SystemClock{},
 			Store: func(context.Context) (engine.Store, error) { return st, nil }, Control: c, Leases: leases}
-		counts, err := engine.MigrateExecutor{}.RunSegment(ctx, sc, r)
+		counts, err := migrate.MigrateExecutor{}.RunSegment(ctx, sc, r)
 		mu.Lock()
 		defer mu.Unlock()
 		if last = time.Now(); err == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
@@ -138,7 +139,7 @@ func runMigrateWith(tb testing.TB, dir, src string, open engine.StoreOpener) mig
 	}
 	state := s.State()
 	st := state.StepState("backfill")
-	var res engine.MigrateResult
+	var res migrate.MigrateResult
 	if st == nil || json.Unmarshal(st.Result, &res) != nil {
 		tb.Fatalf("no migrate result for step backfill")
 	}

@@ -288,3 +288,25 @@ func (r *dataRig) sqlDB(t testing.TB) *sql.DB {
 // executorFor is the built-in executor of kind, for tests that run one
 // step outside a session.
 func executorFor(kind runbook.Kind) engine.Executor { return steps.ExecutorFor(kind) }
+
+// splitSteps splits address into street_name and city, with a rollback.
+const splitSteps = `      - id: backfill
+        kind: migrate
+        with:
+          where: "item.address != nil"
+          set:
+            street_name: 'trim(split(item.address, ",")[0])'
+            city: 'trim(split(item.address, ",")[1])'
+          batch_size: 50
+          segments: 3
+        rollback: {kind: migrate, with: {remove: [street_name, city]}}
+`
+
+// counterSteps adds one to every item's count.
+const counterSteps = `      - id: bump
+        kind: migrate
+        with:
+          set: {count: "item.count + 1"}
+          batch_size: 40
+          segments: 4
+`

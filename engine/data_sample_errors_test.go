@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
@@ -31,7 +32,7 @@ func TestEstimateSampleErrors(t *testing.T) {
 		t.Fatalf("estimate: %v", err)
 	}
 	// ids 1-40 are at version 3; where fails on the 60 others (v is nil).
-	e := res.(engine.EstimateResult)
+	e := res.(migrate.EstimateResult)
 	if e.MigrationSet != 60 || e.SampleErrors != 60 || !e.MigrationSetExact {
 		t.Errorf("set %d (exact %v), errors %d; want 60, 60", e.MigrationSet, e.MigrationSetExact, e.SampleErrors)
 	}

@@ -1,11 +1,13 @@
-// Package engine is lockstep's core: the session state machine, the step
-// executors, the events they emit and the ports (Journal, Store, Prompter,
-// Publisher, Clock) through which it reaches the outside world.
+// Package engine is lockstep's core: the session state machine, the
+// StepContext executors run with, the events they emit, item values, the
+// session's leases and the ports (Journal, Store, Prompter, Publisher,
+// Clock) through which it reaches the outside world.
 //
-// It may import the standard library, runbook, expr-lang and x/time/rate —
-// never Bubble Tea, Lip Gloss, the AWS SDK or a SQLite driver. Concrete
-// journals, stores and publishers live in subpackages that implement its
-// ports; only cmd wires them in.
+// It may import the standard library, runbook and expr-lang — never one of
+// its subpackages, Bubble Tea, Lip Gloss, the AWS SDK or a SQLite driver.
+// The step kinds' executors (engine/steps, engine/migrate) come in through
+// Config.Steps; concrete journals, stores and publishers live in
+// subpackages that implement its ports; only cmd wires them in.
 //
 // A front end drives a session like this:
 //

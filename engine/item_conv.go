@@ -23,18 +23,19 @@ import (
 // the item fails instead of being written rounded (see ErrInexactNumber).
 func ToExpr(it Item) map[string]any {
 	out := make(map[string]any, len(it))
-	toExprInto(out, it)
+	ToExprInto(out, it)
 	return out
 }
 
-// toExprInto adds ToExpr(it)'s entries to out.
-func toExprInto(out map[string]any, it Item) {
+// ToExprInto adds ToExpr(it)'s entries to out.
+func ToExprInto(out map[string]any, it Item) {
 	for k, v := range it {
-		out[k] = toExprValue(v)
+		out[k] = ToExprValue(v)
 	}
 }
 
-func toExprValue(v any) any {
+// ToExprValue converts one attribute value as ToExpr converts an item.
+func ToExprValue(v any) any {
 	switch x := v.(type) {
 	case Number:
 		return numberToExpr(x)
@@ -59,7 +60,7 @@ func toExprValue(v any) any {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = toExprValue(e)
+			out[i] = ToExprValue(e)
 		}
 		return out
 	case Item:
@@ -106,9 +107,9 @@ func numberToExpr(n Number) any {
 	return n
 }
 
-// isInexactNumber reports whether v is a number as numberToExpr passes it
+// IsInexactNumber reports whether v is a number as numberToExpr passes it
 // through: one expressions cannot compute with exactly.
-func isInexactNumber(v any) bool {
+func IsInexactNumber(v any) bool {
 	_, ok := v.(Number)
 	return ok
 }
@@ -337,7 +338,7 @@ func KeyOf(it Item, key []string) Item {
 	return out
 }
 
-// asStoredLike returns v, a value an expression computed, with the set
+// AsStoredLike returns v, a value an expression computed, with the set
 // types of old, the value the attribute had, restored: expressions see
 // sets as lists, so a list whose elements are all of a set's element type
 // (strings, Numbers or []byte) where old was a set of that type becomes
@@ -350,7 +351,7 @@ func KeyOf(it Item, key []string) Item {
 // allows no empty set, and the caller removes the attribute (as DynamoDB's
 // own DELETE of a set's last elements does). An empty set nested in a map
 // removes that key of the map; nested in a list it stays an empty list.
-func asStoredLike(old, v any) (out any, empty bool) {
+func AsStoredLike(old, v any) (out any, empty bool) {
 	switch o := old.(type) {
 	case StringSet, NumberSet, BinarySet:
 		l, ok := v.([]any)
@@ -364,7 +365,7 @@ func asStoredLike(old, v any) (out any, empty bool) {
 			return s, false
 		}
 	case Item:
-		return asStoredLike(map[string]any(o), v)
+		return AsStoredLike(map[string]any(o), v)
 	case map[string]any:
 		m, ok := v.(map[string]any)
 		if !ok {
@@ -377,7 +378,7 @@ func asStoredLike(old, v any) (out any, empty bool) {
 				res[k] = e
 				continue
 			}
-			if r, empty := asStoredLike(ov, e); !empty {
+			if r, empty := AsStoredLike(ov, e); !empty {
 				res[k] = r
 			}
 		}
@@ -391,7 +392,7 @@ func asStoredLike(old, v any) (out any, empty bool) {
 		for i, e := range l {
 			res[i] = e
 			if i < len(o) {
-				res[i], _ = asStoredLike(o[i], e)
+				res[i], _ = AsStoredLike(o[i], e)
 			}
 		}
 		return res, false

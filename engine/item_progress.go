@@ -92,3 +92,6 @@ func (c countingStore) Scan(ctx context.Context, req ScanRequest) (Page, error) 
 	}
 	return page, err
 }
+
+// round1 rounds f to one decimal, for figures shown to the operator.
+func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }

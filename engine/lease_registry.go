@@ -37,6 +37,13 @@ func (r *Leases) hold(h *heldLease) {
 	r.held = append(r.held, h)
 }
 
+// Hold keeps l, confirmed by leaser at confirmed (read on clock), alive
+// with a heartbeat every ttl/3, and fences data steps' writes by it as
+// by a lock step's lease: a fleet worker holds its segment claim so.
+func (r *Leases) Hold(leaser Leaser, clock Clock, l Lease, ttl time.Duration, confirmed time.Time) {
+	r.hold(newHeldLease(leaser, clock, l, ttl, confirmed, nil))
+}
+
 // HoldLock keeps l, confirmed by leaser at confirmed (read on clock),
 // alive with a heartbeat every ttl/3, with the maintenance flag maint
 // (nil: none) its lock step set: the lock step's lease, which fences the
@@ -101,10 +108,10 @@ func (r *Leases) on(store Store) (hs []*heldLease, n int) {
 	return hs, n
 }
 
-// check returns nil while the session may write: every lease it holds is
+// Check returns nil while the session may write: every lease it holds is
 // confirmed (see heldLease.check). A lease taken over by another session
 // is a *LeaseLostError.
-func (r *Leases) check(ctx context.Context) error {
+func (r *Leases) Check(ctx context.Context) error {
 	for _, h := range r.list(false) {
 		if err := h.check(ctx); err != nil {
 			return err

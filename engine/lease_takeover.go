@@ -31,7 +31,7 @@ func TakeOver(ctx context.Context, sc *StepContext, leaser Leaser, want, seen Le
 		ttl, seen.Holder, seen.Session)); err != nil {
 		return Lease{}, err
 	}
-	if err := sleep(ctx, sc.ClockOrSystem(), ttl); err != nil {
+	if err := Sleep(ctx, sc.ClockOrSystem(), ttl); err != nil {
 		return Lease{}, fmt.Errorf("wait out the lease of %s: %w", seen.Holder, err)
 	}
 	now := sc.ClockOrSystem().Now()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -105,9 +106,9 @@ func TestLockFenceSQLiteStopsWritesAtTakeover(t *testing.T) {
 	if after != atTakeover {
 		t.Errorf("alice changed %d rows after bob took her lease over, want 0", after-atTakeover)
 	}
-	mr, ok := res.(engine.MigrateResult)
+	mr, ok := res.(migrate.MigrateResult)
 	if !ok {
-		t.Fatalf("migrate result %T, want engine.MigrateResult", res)
+		t.Fatalf("migrate result %T, want migrate.MigrateResult", res)
 	}
 	if mr.Migrated != int64(after) {
 		t.Errorf("alice's result counts %d migrated, rows she changed = %d", mr.Migrated, after)
@@ -122,7 +123,7 @@ func TestLockFenceSQLiteStopsWritesAtTakeover(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bob's migrate: %v", err)
 	}
-	if got, want := bres.(engine.MigrateResult).Migrated, int64(2000-after); got != want {
+	if got, want := bres.(migrate.MigrateResult).Migrated, int64(2000-after); got != want {
 		t.Errorf("bob's result counts %d migrated, want %d", got, want)
 	}
 	if got, want := journaledMigrated(t, br), int64(2000-after); got != want {

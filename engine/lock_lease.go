@@ -12,8 +12,8 @@ import (
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-// lostHint tells the operator what a lost lease means for the session.
-const lostHint = "this session can no longer write — resume is refused while another session holds the lease"
+// LeaseLostHint tells the operator what a lost lease means for the session.
+const LeaseLostHint = "this session can no longer write — resume is refused while another session holds the lease"
 
 // LeaseLostError is ErrLeaseLost saying who holds the lease now. Stores
 // return it from RenewLease and ReleaseLease with Holder set (zero when no
@@ -239,9 +239,9 @@ func ResumeLeases(ctx context.Context, sc *StepContext) error {
 		return nil
 	}
 	if hs := sc.Leases.list(false); len(hs) > 0 {
-		if err := sc.Leases.check(ctx); err != nil {
+		if err := sc.Leases.Check(ctx); err != nil {
 			if errors.Is(err, ErrLeaseLost) {
-				return fmt.Errorf("%w; %s", err, lostHint)
+				return fmt.Errorf("%w; %s", err, LeaseLostHint)
 			}
 			return fmt.Errorf("check lease: %w", err)
 		}

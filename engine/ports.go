@@ -152,8 +152,9 @@ func (SystemClock) Now() time.Time { return time.Now() }
 // After returns time.After(d).
 func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// sleep waits d on c, or until ctx is done (its error then).
-func sleep(ctx context.Context, c Clock, d time.Duration) error {
+// Sleep waits d on c (nil: the system clock), or until ctx is done (its
+// error then).
+func Sleep(ctx context.Context, c Clock, d time.Duration) error {
 	if c == nil {
 		c = SystemClock{}
 	}

@@ -169,6 +169,17 @@ func (s *Session) recordEnd(ctx context.Context) error {
 	return nil
 }
 
+// migrateFigures are the fields of a migrate step's result
+// (engine/migrate.MigrateResult, journaled with step.end) the registry
+// records.
+type migrateFigures struct {
+	Migrated    int64   `json:"migrated"`
+	Rollback    bool    `json:"rollback,omitempty"`
+	DryRun      bool    `json:"dry_run,omitempty"`
+	ItemsPerSec float64 `json:"items_per_sec"`
+	AvgItemB    int64   `json:"avg_item_bytes"`
+}
+
 // migratedIn sums the items the forward migrate steps of a session wrote,
 // and returns the first one's measured throughput and item size.
 func migratedIn(rb *runbook.Runbook, evs []Event) (migrated int64, perSec float64, avgB int64) {
@@ -183,7 +194,7 @@ func migratedIn(rb *runbook.Runbook, evs []Event) (migrated int64, perSec float6
 		if err != nil || len(end.Result) == 0 {
 			continue
 		}
-		var res MigrateResult
+		var res migrateFigures
 		if json.Unmarshal(end.Result, &res) != nil || res.Rollback || res.DryRun {
 			continue
 		}

@@ -210,7 +210,7 @@ func (s *Session) haltFor(ctx context.Context, err error) *halt {
 		// and can be resumed once the answers file has the key (or a
 		// valid answer).
 		return &halt{OutcomeStopped, err}
-	case isJournalStop(err): // the message names the journal and the fix
+	case IsJournalStop(err): // the message names the journal and the fix
 		return &halt{OutcomeStopped, err}
 	case s.stopRequested():
 		return s.boundary(ctx)

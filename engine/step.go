@@ -76,7 +76,7 @@ func (s *Session) runStep(ctx context.Context, step *runbook.Step) *halt {
 			return &halt{outcome: OutcomeStopped}
 		}
 		if jErr := (*journalError)(nil); errors.As(err, &jErr) {
-			if isJournalStop(err) { // a full journal: resumable once fixed
+			if IsJournalStop(err) { // a full journal: resumable once fixed
 				return &halt{OutcomeStopped, err}
 			}
 			return &halt{OutcomeFailed, err}

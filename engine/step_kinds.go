@@ -20,13 +20,3 @@ type StepKind struct {
 // StepKinds is the table of the step kinds a session can run, by kind.
 // Config.Steps passes one in; engine/steps.Default builds the built-in one.
 type StepKinds map[runbook.Kind]StepKind
-
-// InEngineSteps returns the built-in step kinds whose executors still live
-// in package engine (estimate, migrate: they share migrate's planning);
-// engine/steps.Default adds the others to it. Use steps.Default to build a Config.
-func InEngineSteps() StepKinds {
-	return StepKinds{
-		runbook.KindEstimate: {Executor: ExecutorFunc(runEstimate), Data: true, RerunSafe: true},
-		runbook.KindMigrate:  {Executor: MigrateExecutor{}, Data: true},
-	}
-}

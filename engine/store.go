@@ -289,6 +289,12 @@ var (
 	ErrConditionFailed = errors.New("condition failed")
 	ErrThrottled       = errors.New("throttled")
 	ErrLeaseLost       = errors.New("lease lost")
+	// ErrAmbiguous marks a store error of a write that an earlier attempt of
+	// the same request may have applied: the store's client retried after a
+	// lost answer, and the retry failed its condition or was throttled. A
+	// migrate step that then finds the item holding what the write set counts
+	// it as its own write.
+	ErrAmbiguous = errors.New("an earlier attempt may have applied")
 	// ErrUnsupported: the store or its endpoint lacks the capability
 	// (e.g. native backups on a DynamoDB-compatible test server).
 	ErrUnsupported = errors.New("not supported")

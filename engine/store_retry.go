@@ -9,15 +9,15 @@ import (
 
 // Retry bounds of the data steps' store calls.
 const (
-	maxThrottleRetries = 30 // throttled attempts of one write before it counts as failed
-	maxTransient       = 4  // other errors of one write/read before it counts as failed
+	MaxThrottleRetries = 30 // throttled attempts of one write before it counts as failed
+	MaxTransient       = 4  // other errors of one write/read before it counts as failed
 )
 
 // ScanRetry reads one page, retrying throttles and transient errors with
-// an exponential backoff waited on clock (nil: the system clock).
+// an exponential Backoff waited on clock (nil: the system clock).
 func ScanRetry(ctx context.Context, clock Clock, st Store, req ScanRequest) (Page, error) {
 	var last error
-	for attempt := 0; attempt < maxThrottleRetries; attempt++ {
+	for attempt := 0; attempt < MaxThrottleRetries; attempt++ {
 		page, err := st.Scan(ctx, req)
 		if err == nil {
 			return page, nil
@@ -26,10 +26,10 @@ func ScanRetry(ctx context.Context, clock Clock, st Store, req ScanRequest) (Pag
 			return Page{}, ctx.Err()
 		}
 		last = err
-		if !errors.Is(err, ErrThrottled) && attempt >= maxTransient {
+		if !errors.Is(err, ErrThrottled) && attempt >= MaxTransient {
 			break
 		}
-		if err := sleep(ctx, clock, backoff(attempt)); err != nil {
+		if err := Sleep(ctx, clock, Backoff(attempt)); err != nil {
 			return Page{}, err
 		}
 	}
@@ -37,25 +37,25 @@ func ScanRetry(ctx context.Context, clock Clock, st Store, req ScanRequest) (Pag
 }
 
 // PutRetry writes items, retrying throttles and transient errors with an
-// exponential backoff waited on clock (nil: the system clock).
+// exponential Backoff waited on clock (nil: the system clock).
 func PutRetry(ctx context.Context, clock Clock, st Store, items []Item) error {
 	var err error
-	for attempt := 0; attempt < maxThrottleRetries; attempt++ {
+	for attempt := 0; attempt < MaxThrottleRetries; attempt++ {
 		if err = st.Put(ctx, items); err == nil || ctx.Err() != nil {
 			return err
 		}
-		if !errors.Is(err, ErrThrottled) && attempt >= maxTransient {
+		if !errors.Is(err, ErrThrottled) && attempt >= MaxTransient {
 			break
 		}
-		if serr := sleep(ctx, clock, backoff(attempt)); serr != nil {
+		if serr := Sleep(ctx, clock, Backoff(attempt)); serr != nil {
 			return serr
 		}
 	}
 	return err
 }
 
-// backoff is an exponential delay capped at 2 s.
-func backoff(attempt int) time.Duration {
+// Backoff is an exponential delay capped at 2 s.
+func Backoff(attempt int) time.Duration {
 	d := 20 * time.Millisecond << min(attempt, 7)
 	return min(d, 2*time.Second)
 }

@@ -38,9 +38,9 @@ forbid ./runbook "pganalyze|google.golang.org/protobuf" "runbook leaves the Post
 # pushdown: expr-lang's parser and runbook only, no driver.
 forbid ./runbook/sqlexpr "$ui|$drivers|$mod/(engine|tui|cmd|protocols|internal)(/|$)" "runbook/sqlexpr renders SQL text, it runs none"
 forbid ./protocols "$ui|$drivers|$mod/(engine|tui|cmd)" "protocols depends on runbook only"
-# engine imports no subpackage of its own but engine/throttle, which
-# imports nothing of this module.
-forbid ./engine "$ui|$drivers|$mod/(tui|cmd|engine/)" "the engine is free of UI and drivers" "^$mod/engine/throttle\$"
+# engine imports no subpackage of its own: they import it (steps,
+# migrate, timeline, fleet, stores, journal), and cmd wires them in.
+forbid ./engine "$ui|$drivers|$mod/(tui|cmd|engine/)" "the engine is free of UI and drivers"
 # engine/throttle paces writes (rate and in-flight limits): pure, it
 # imports nothing of this module, so engine and the step kinds share it.
 forbid ./engine/throttle "$ui|$drivers|$mod/" "engine/throttle is pure: nothing of this module" "^$mod/engine/throttle\$"
@@ -58,21 +58,30 @@ fi
 # may use engine and runbook only (so no tui, cmd, store, journal or notify
 # driver), and, like engine, no UI library or driver. engine never imports
 # it: the ./engine rule above forbids every engine/ subpackage.
-forbid ./engine/timeline "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|steps|fleet)(/|$)" \
+forbid ./engine/timeline "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|steps|fleet|migrate|throttle)(/|$)" \
 	"engine/timeline reads events only: engine and runbook, no UI, store, journal or driver"
 # engine/timeline/htmlreport renders the HTML report from events: of this
 # module, engine and engine/timeline (and runbook through engine) only;
 # no UI library or driver.
-forbid ./engine/timeline/htmlreport "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|steps|fleet)(/|$)" \
+forbid ./engine/timeline/htmlreport "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|steps|fleet|migrate|throttle)(/|$)" \
 	"engine/timeline/htmlreport reads events only: engine and engine/timeline, no UI, store, journal or driver"
+# engine/migrate runs the migrate and estimate kinds (and the data-step
+# helpers: scans, item expressions, the restore's migration plan): engine,
+# runbook and engine/throttle of this module, no UI library or driver.
+# engine never imports it; engine/steps registers its kinds in Default,
+# engine/fleet runs its segments.
+forbid ./engine/migrate "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|timeline|steps|fleet)(/|$)" \
+	"engine/migrate runs through engine's ports: engine, runbook and engine/throttle, no UI, store, journal or driver"
 # engine/steps holds the built-in step kinds' executors: it reaches the
 # session through engine.StepContext and the stores through engine's ports,
-# so of this module it may use engine and runbook only, and no UI library or
-# driver. engine never imports it (the ./engine rule above), so cmd passes
+# so of this module it may use engine, engine/migrate (the migrate kinds,
+# data-step helpers), engine/throttle and runbook only, and no UI library
+# or driver. engine never imports it (the ./engine rule above), so cmd passes
 # steps.Default() in engine.Config.Steps.
 forbid ./engine/steps/... "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|timeline|fleet)(/|$)" \
-	"engine/steps runs steps through engine's ports: engine and runbook, no UI, store, journal or driver"
-# engine/fleet is the control-table protocol of fleet workers: engine and
+	"engine/steps runs steps through engine's ports: engine, engine/migrate, engine/throttle and runbook, no UI, store, journal or driver"
+# engine/fleet is the control-table protocol of fleet workers: engine,
+# engine/migrate (a worker runs a migrate segment) and
 # runbook through a Control port; stores implement it, cmd wires them in.
 forbid ./engine/fleet/... "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|timeline|steps)(/|$)" \
 	"engine/fleet works through its Control port: engine and runbook, no UI, store, journal or driver"

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/runbook"
 	"github.com/lockstep-run/lockstep/runbook/sqlexpr"
 )
@@ -322,7 +323,7 @@ func migrateSummary(m *runbook.MigrateSpec) string {
 }
 
 // migratePath says, for a migrate step on a SQL store, whether it runs
-// pushed down into SQL or per row, and why (engine.PushdownPath decides
+// pushed down into SQL or per row, and why (migrate.PushdownPath decides
 // for the step as well).
 func migratePath(st *runbook.Step, env *runbook.Environment, mode engine.Mode) []string {
 	if st.Kind != runbook.KindMigrate || env == nil || env.Store == nil {
@@ -344,7 +345,7 @@ func migratePath(st *runbook.Step, env *runbook.Environment, mode engine.Mode) [
 	if vattr == "" {
 		vattr = "v"
 	}
-	if _, err := engine.PushdownPath(st.Migrate, d, env.Store.Key, vattr, false); err != nil {
+	if _, err := migrate.PushdownPath(st.Migrate, d, env.Store.Key, vattr, false); err != nil {
 		return []string{"path: per row — " + strings.Replace(err.Error(), sqlexpr.ErrUntranslatable.Error()+": ", "", 1)}
 	}
 	return []string{"path: pushdown — one guarded UPDATE per key-range page"}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/fleet"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -107,7 +108,7 @@ func runWorker(ctx context.Context, opts *workerOptions) error {
 	host, _ := os.Hostname()
 	w := &fleet.Worker{Control: ctl, Fleet: opts.Fleet, Clock: engine.SystemClock{}, Hint: -1,
 		ID: cmp.Or(opts.ID, fmt.Sprintf("%s/%d", host, os.Getpid())),
-		Run: func(ctx context.Context, rec fleet.Record, r engine.SegmentRun, leases *engine.Leases, c engine.Control) (engine.MigrateCounts, error) {
+		Run: func(ctx context.Context, rec fleet.Record, r migrate.SegmentRun, leases *engine.Leases, c engine.Control) (engine.MigrateCounts, error) {
 			if rec.Env != opts.Env {
 				return engine.MigrateCounts{}, fmt.Errorf("fleet %s runs in %s, not %s: %w", rec.ID, rec.Env, opts.Env, fleet.ErrPermanent)
 			}
@@ -115,7 +116,7 @@ func runWorker(ctx context.Context, opts *workerOptions) error {
 			if err != nil {
 				return engine.MigrateCounts{}, err
 			}
-			return engine.MigrateExecutor{}.RunSegment(ctx, sc, r)
+			return migrate.MigrateExecutor{}.RunSegment(ctx, sc, r)
 		},
 		Log: func(format string, args ...any) { fmt.Fprintf(opts.f.ErrOut, format+"\n", args...) },
 	}

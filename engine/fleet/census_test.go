@@ -9,6 +9,7 @@ import (
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/enginetest"
 	"github.com/lockstep-run/lockstep/engine/fleet"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/internal/dynalite"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -156,14 +157,14 @@ phases:
 			t.Fatal(err)
 		}
 	}
-	if err := ft.Finish(ctx, id, fleet.Checkpoint{N: 0, Claim: held[0].Claim, Cursor: engine.SegmentDoneCursor()}, fleet.StateDone, ""); err != nil {
+	if err := ft.Finish(ctx, id, fleet.Checkpoint{N: 0, Claim: held[0].Claim, Cursor: migrate.SegmentDoneCursor()}, fleet.StateDone, ""); err != nil {
 		t.Fatal(err)
 	}
 	wait("1 done, 3 claimed by 2 workers alive", func(p engine.Progress) bool {
 		return p.Segments == 4 && p.SegmentsDone == 1 && p.SegmentsClaimed == 3 && p.SegmentsLeft == 0 && p.WorkersAlive == 2
 	})
 	for _, s := range held[1:] {
-		if err := ft.Finish(ctx, id, fleet.Checkpoint{N: s.N, Claim: s.Claim, Cursor: engine.SegmentDoneCursor()}, fleet.StateDone, ""); err != nil {
+		if err := ft.Finish(ctx, id, fleet.Checkpoint{N: s.N, Claim: s.Claim, Cursor: migrate.SegmentDoneCursor()}, fleet.StateDone, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -101,7 +101,7 @@ type Segment struct {
 	Beat    int64  `json:"beat"`  // bumped by every renewal and checkpoint
 	Owner   string `json:"owner,omitempty"`
 	Cursor  []byte `json:"cursor,omitempty"`
-	Data    []byte `json:"data,omitempty"` // engine.SegmentRun.Saved
+	Data    []byte `json:"data,omitempty"` // migrate.SegmentRun.Saved
 	Counts  engine.MigrateCounts
 	Error   string    `json:"error,omitempty"`
 	Updated time.Time `json:"updated"` // the owner's wall clock at its last write (shown only)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -256,7 +257,7 @@ func (w *watch) progress(segs []Segment) engine.Progress {
 func (w *watch) result(segs []Segment) (any, error) {
 	t := sum(segs)
 	el := time.Since(w.started)
-	res := engine.MigrateResult{MigrateCounts: t, Skipped: t.Skipped(), Version: int64(w.sc.Runbook.Version),
+	res := migrate.MigrateResult{MigrateCounts: t, Skipped: t.Skipped(), Version: int64(w.sc.Runbook.Version),
 		Resumed: w.sc.Resumed, Segments: w.rec.Segments, Total: w.total, ElapsedMS: el.Milliseconds(),
 		WriteLimit: float64(w.flags.Rate)}
 	if w.sc.Step.Migrate.Contract() {
@@ -288,7 +289,7 @@ func (w *watch) result(segs []Segment) (any, error) {
 		return res, fmt.Errorf("migrate %s: fleet %s: %d segment(s) failed (%s)", w.sc.Step.ID, w.rec.ID, len(failed), failed[0])
 	}
 	if t.Failures > 0 || t.Unresolved > 0 {
-		return res, fmt.Errorf("migrate %s: %d item(s) failed, %d kept conflicting: %w", w.sc.Step.ID, t.Failures, t.Unresolved, engine.ErrItemsLeft)
+		return res, fmt.Errorf("migrate %s: %d item(s) failed, %d kept conflicting: %w", w.sc.Step.ID, t.Failures, t.Unresolved, migrate.ErrItemsLeft)
 	}
 	return res, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
 // Worker exit codes (sysexits.h): what a launcher should do next.
@@ -35,8 +36,8 @@ func ExitCode(err error) int {
 
 // RunFunc runs one claimed segment of the fleet's step: cmd builds the
 // step's engine.StepContext from the record, with leases and ctl in it,
-// and calls engine.MigrateExecutor.RunSegment.
-type RunFunc func(ctx context.Context, rec Record, r engine.SegmentRun, leases *engine.Leases, ctl engine.Control) (engine.MigrateCounts, error)
+// and calls migrate.MigrateExecutor.RunSegment.
+type RunFunc func(ctx context.Context, rec Record, r migrate.SegmentRun, leases *engine.Leases, ctl engine.Control) (engine.MigrateCounts, error)
 
 // Worker claims segments of one fleet and runs them, one at a time,
 // until none is left.
@@ -180,13 +181,13 @@ func (w *Worker) runClaimed(ctx context.Context, rec Record, s Segment, poll tim
 		last = cp
 		return nil
 	}
-	counts, err := w.Run(ctx, rec, engine.SegmentRun{Segment: s.N, Segments: rec.Segments, Cursor: s.Cursor, Saved: s.Data, Save: save}, leases, ctl)
+	counts, err := w.Run(ctx, rec, migrate.SegmentRun{Segment: s.N, Segments: rec.Segments, Cursor: s.Cursor, Saved: s.Data, Save: save}, leases, ctl)
 	last.At = w.Clock.Now()
 	switch {
 	case err == nil:
 		last.Counts = counts
-		if !engine.IsSegmentDone(last.Cursor) {
-			last.Cursor = engine.SegmentDoneCursor()
+		if !migrate.IsSegmentDone(last.Cursor) {
+			last.Cursor = migrate.SegmentDoneCursor()
 		}
 		if ferr := w.Control.Finish(ctx, w.Fleet, last, StateDone, ""); ferr != nil {
 			return fmt.Errorf("segment %d: %w", s.N, ferr)
@@ -200,7 +201,7 @@ func (w *Worker) runClaimed(ctx context.Context, rec Record, s Segment, poll tim
 	case errors.Is(err, ErrClaimLost) || errors.Is(err, engine.ErrLeaseLost):
 		w.logf("segment %d: claim %d lost: stopped writing", s.N, s.Claim)
 		return fmt.Errorf("segment %d: claim %d lost: %w", s.N, s.Claim, err)
-	case errors.Is(err, engine.ErrErrorBudget):
+	case errors.Is(err, migrate.ErrErrorBudget):
 		_ = w.Control.Finish(context.WithoutCancel(ctx), w.Fleet, last, StateFailed, err.Error())
 		return fmt.Errorf("segment %d: %w", s.N, errors.Join(err, ErrPermanent))
 	}

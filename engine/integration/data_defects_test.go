@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
 // warningsFor returns the journaled per-item warnings of key, as text.
@@ -59,10 +60,10 @@ func TestMigrateDynamoKeepsNumberDigits(t *testing.T) {
 				t.Fatalf("seed: %v", err)
 			}
 			res, err := r.run(r.stepContext("copy"))
-			if tt.wantFailures == 0 && err != nil || tt.wantFailures > 0 && !errors.Is(err, engine.ErrItemsLeft) {
+			if tt.wantFailures == 0 && err != nil || tt.wantFailures > 0 && !errors.Is(err, migrate.ErrItemsLeft) {
 				t.Fatalf("migrate error = %v, want %d items left", err, tt.wantFailures)
 			}
-			if got := res.(engine.MigrateResult); got.Failures != tt.wantFailures {
+			if got := res.(migrate.MigrateResult); got.Failures != tt.wantFailures {
 				t.Errorf("failures = %d, want %d (%+v)", got.Failures, tt.wantFailures, got.MigrateCounts)
 			}
 			all := r.all()
@@ -102,15 +103,15 @@ func TestMigrateDynamoVersionNotNumber(t *testing.T) {
 	if err != nil {
 		t.Fatalf("estimate: %v", err)
 	}
-	if e := est.(engine.EstimateResult); e.MigrationSet != 3 || e.SampleErrors != 1 || len(e.ErrorKeys) != 1 ||
+	if e := est.(migrate.EstimateResult); e.MigrationSet != 3 || e.SampleErrors != 1 || len(e.ErrorKeys) != 1 ||
 		!strings.Contains(e.ErrorKeys[0], `id=1: version attribute v is a string ("0"), not a number`) {
 		t.Errorf("estimate set %d, errors %d %q; want 3 with id=1 in error", e.MigrationSet, e.SampleErrors, e.ErrorKeys)
 	}
 	res, err := r.run(r.stepContext("bump"))
-	if !errors.Is(err, engine.ErrItemsLeft) || !strings.Contains(err.Error(), "1 item(s) failed") {
+	if !errors.Is(err, migrate.ErrItemsLeft) || !strings.Contains(err.Error(), "1 item(s) failed") {
 		t.Fatalf("migrate error = %v, want the failed item left behind", err)
 	}
-	got := res.(engine.MigrateResult)
+	got := res.(migrate.MigrateResult)
 	if got.Migrated != 2 || got.Failures != 1 || got.Conflicts != 0 || got.Unresolved != 0 {
 		t.Errorf("counts = %+v, want 2 migrated, 1 failure, no conflict", got.MigrateCounts)
 	}
@@ -147,7 +148,7 @@ func TestEstimateDynamoStaleCount(t *testing.T) {
 			if err != nil {
 				t.Fatalf("estimate: %v", err)
 			}
-			e := res.(engine.EstimateResult)
+			e := res.(migrate.EstimateResult)
 			if e.Count != tt.wantCount || e.MigrationSet != tt.wantCount || e.CountStale != tt.wantStale || e.Recommendation != tt.recommend {
 				t.Fatalf("estimate count %d (stale %v), set %d, %s (%s); want %d, stale %v, %s",
 					e.Count, e.CountStale, e.MigrationSet, e.Recommendation, e.Reason, tt.wantCount, tt.wantStale, tt.recommend)

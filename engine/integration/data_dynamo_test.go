@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/internal/dynalite"
@@ -145,7 +146,7 @@ func TestMigrateDynamoCounterExactlyOnceAcrossInterruption(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
-	if got := res.(engine.MigrateResult); got.Scanned != n || got.Migrated+got.Already != n {
+	if got := res.(migrate.MigrateResult); got.Scanned != n || got.Migrated+got.Already != n {
 		t.Errorf("counts = %+v, want %d scanned, migrated+already %d", got.MigrateCounts, n, n)
 	}
 	assertCountedOnce(t, r.seed, n, 2)
@@ -154,7 +155,7 @@ func TestMigrateDynamoCounterExactlyOnceAcrossInterruption(t *testing.T) {
 	}
 	// A re-run changes nothing.
 	res, err = r.run(r.stepContext("bump"))
-	if err != nil || res.(engine.MigrateResult).Migrated != 0 {
+	if err != nil || res.(migrate.MigrateResult).Migrated != 0 {
 		t.Fatalf("re-run = %+v, %v; want nothing migrated", res, err)
 	}
 }
@@ -170,7 +171,7 @@ func TestMigrateDynamoFaultsExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	got := res.(engine.MigrateResult)
+	got := res.(migrate.MigrateResult)
 	if ft.throttles.Load() == 0 || ft.fails.Load() == 0 || ft.drops.Load() == 0 {
 		t.Fatalf("faults injected: %d throttles, %d 500s, %d drops; want some of each", ft.throttles.Load(), ft.fails.Load(), ft.drops.Load())
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -45,7 +46,7 @@ func runTwice(t *testing.T, a, b *dataRig) [2]engine.MigrateCounts {
 				t.Errorf("session %d: %v", i, err)
 				return
 			}
-			res[i] = out.(engine.MigrateResult).MigrateCounts
+			res[i] = out.(migrate.MigrateResult).MigrateCounts
 		}()
 	}
 	wg.Wait()
@@ -115,7 +116,7 @@ func TestMigrateDynamoLostAnswerIsOurs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	got := res.(engine.MigrateResult).MigrateCounts
+	got := res.(migrate.MigrateResult).MigrateCounts
 	if ft.drops.Load() == 0 {
 		t.Fatal("no answer was lost")
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
 // blobCopySteps doubles the items that have a blob: each gets a copy.
@@ -26,10 +27,10 @@ func dryThenLive(t *testing.T, r *dataRig, id string) (dry, live engine.MigrateC
 		sc := r.stepContext(id)
 		sc.Mode = mode
 		res, err := r.run(sc)
-		if err != nil && !errors.Is(err, engine.ErrItemsLeft) {
+		if err != nil && !errors.Is(err, migrate.ErrItemsLeft) {
 			t.Fatalf("%s run: %v", mode, err)
 		}
-		c := res.(engine.MigrateResult).MigrateCounts
+		c := res.(migrate.MigrateResult).MigrateCounts
 		t.Logf("%s: %+v", mode, c)
 		if i == 0 {
 			dry = c

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
 // TestMigrateHelperTransform is not a test: run by the tests below as the
@@ -100,7 +101,7 @@ func TestMigrateExternalTransformShortOutput(t *testing.T) {
 			done := make(chan error, 1)
 			start := time.Now()
 			go func() {
-				_, err := engine.MigrateExecutor{TransformLineTimeout: tt.timeout}.Execute(r.ctx, r.stepContext("ext"))
+				_, err := migrate.MigrateExecutor{TransformLineTimeout: tt.timeout}.Execute(r.ctx, r.stepContext("ext"))
 				done <- err
 			}()
 			var err error
@@ -130,7 +131,7 @@ func TestMigrateExternalTransformShortOutput(t *testing.T) {
 			if err != nil {
 				t.Fatalf("retry: %v", err)
 			}
-			if got := res.(engine.MigrateResult); got.Migrated != 3 || got.Scanned != 30 {
+			if got := res.(migrate.MigrateResult); got.Migrated != 3 || got.Scanned != 30 {
 				t.Errorf("retry counts = %+v, want 3 migrated of 30", got.MigrateCounts)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -202,7 +203,7 @@ func raceStreet(t *testing.T, r *dataRig, appStore engine.Store, batch bool) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	got := res.(engine.MigrateResult)
+	got := res.(migrate.MigrateResult)
 	if lost := checkNoLostWrite(t, scanItems(t, appStore, "id"), a, l); lost > 0 {
 		t.Errorf("%d of %d items lost the application's last street_name write", lost, len(a.ids))
 	}

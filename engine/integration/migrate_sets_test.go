@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
 // setSteps migrate DynamoDB sets with expressions, which see them as lists.
@@ -55,7 +56,7 @@ func TestMigrateDynamoWritesSetsBackAsSets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("copy: %v", err)
 	}
-	if got := res.(engine.MigrateResult); got.Unchanged != 2 || got.Migrated != 0 {
+	if got := res.(migrate.MigrateResult); got.Unchanged != 2 || got.Migrated != 0 {
 		t.Errorf("copy counts = %+v, want 2 unchanged, 0 migrated", got.MigrateCounts)
 	}
 
@@ -69,7 +70,7 @@ func TestMigrateDynamoWritesSetsBackAsSets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dry-run: %v", err)
 	}
-	samples := res.(engine.MigrateResult).Samples
+	samples := res.(migrate.MigrateResult).Samples
 	if len(samples) == 0 {
 		t.Fatal("dry-run showed no samples")
 	}
@@ -91,7 +92,7 @@ func TestMigrateDynamoWritesSetsBackAsSets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	if got := res.(engine.MigrateResult); got.Migrated != 2 || got.Failures != 0 || got.Conflicts != 0 {
+	if got := res.(migrate.MigrateResult); got.Migrated != 2 || got.Failures != 0 || got.Conflicts != 0 {
 		t.Fatalf("counts = %+v, want 2 migrated, no failure or conflict", got.MigrateCounts)
 	}
 	it, ok, err := r.seed.Get(r.ctx, engine.Item{"id": engine.Number("1")})
@@ -144,10 +145,10 @@ func TestMigrateDynamoEmptySetFromTransformNamesAttribute(t *testing.T) {
 		sc := r.stepContext("ext")
 		sc.Mode = mode
 		res, err := r.run(sc)
-		if err != nil && !errors.Is(err, engine.ErrItemsLeft) {
+		if err != nil && !errors.Is(err, migrate.ErrItemsLeft) {
 			t.Fatalf("%s: %v", mode, err)
 		}
-		if got := res.(engine.MigrateResult); got.Failures != 2 || got.Migrated != 0 {
+		if got := res.(migrate.MigrateResult); got.Failures != 2 || got.Migrated != 0 {
 			t.Errorf("%s: counts = %+v, want 2 failures", mode, got.MigrateCounts)
 		}
 	}
@@ -211,7 +212,7 @@ func TestMigrateDynamoReadsMapsWithoutSpuriousConflicts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	if got := res.(engine.MigrateResult); got.Migrated != 20 || got.Conflicts != 0 || got.Failures != 0 {
+	if got := res.(migrate.MigrateResult); got.Migrated != 20 || got.Conflicts != 0 || got.Failures != 0 {
 		t.Errorf("counts = %+v, want 20 migrated, no conflict", got.MigrateCounts)
 	}
 	it, _, err := r.seed.Get(r.ctx, engine.Item{"id": engine.Number("3")})

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lockstep-run/lockstep/engine"
 	"strings"
 	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
 // drillBatch is how many items a drill imports per Put.
@@ -124,7 +126,7 @@ func drill(ctx context.Context, sc *engine.StepContext, scratch engine.Store, ma
 	}
 	var sum ItemChecksum
 	scanned := engine.NewItemProgress(sc, man.ItemCount)
-	err = engine.ScanAllConsistent(ctx, sc.ClockOrSystem(), scanned.Counting(scratch), engine.DataSegments, 0, func(items []engine.Item) error {
+	err = migrate.ScanAllConsistent(ctx, sc.ClockOrSystem(), scanned.Counting(scratch), migrate.DataSegments, 0, func(items []engine.Item) error {
 		for _, it := range items {
 			line, err := engine.MarshalItem(it)
 			if err != nil {

@@ -10,11 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lockstep-run/lockstep/engine"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
 // Export file names inside an export directory.
@@ -88,7 +90,7 @@ func exportTable(ctx context.Context, clock engine.Clock, st engine.Store, info 
 	man := ExportManifest{Table: info.Table, Key: info.Key, Checksum: ChecksumMethod, Created: clock.Now().UTC(),
 		Store: info.Backend, File: ExportItemsFile}
 	var sum ItemChecksum
-	err = engine.ScanAllConsistent(ctx, clock, st, engine.DataSegments, 0, func(items []engine.Item) error {
+	err = migrate.ScanAllConsistent(ctx, clock, st, migrate.DataSegments, 0, func(items []engine.Item) error {
 		for _, it := range items {
 			line, err := engine.MarshalItem(it)
 			if err != nil {

@@ -14,7 +14,7 @@ import (
 // back into the live table, but only those still exactly as the migration
 // left them. The guard is recomputed, not assumed: for each backed-up item
 // B the step runs the session's migrate steps (their own where and set,
-// rename, remove; engine.MigrationPlan) to get E, what the migration made
+// rename, remove; migrate.MigrationPlan) to get E, what the migration made
 // of B, and reads the live item L:
 //
 //   - L equals B: nothing to do (never migrated, or restored already);

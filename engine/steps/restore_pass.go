@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/throttle"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -27,7 +28,7 @@ type restorer struct {
 	st      engine.Store
 	key     []string
 	vattr   string
-	plan    *engine.MigrationPlan
+	plan    *migrate.MigrationPlan
 	man     ExportManifest
 	lim     *throttle.WriteLimiter
 	res     RestoreResult
@@ -67,7 +68,7 @@ func newRestorer(ctx context.Context, sc *engine.StepContext, spec *runbook.Rest
 		return nil, err
 	}
 	chain := migrateChain(sc)
-	plan, err := engine.NewMigrationPlan(sc, man.Key, chain)
+	plan, err := migrate.NewMigrationPlan(sc, man.Key, chain)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +253,7 @@ func (r *restorer) classify(b, live engine.Item, found bool) (restoreClass, engi
 }
 
 func (r *restorer) keyString(it engine.Item) string {
-	return engine.KeyString(engine.KeyOf(it, r.key), r.key)
+	return migrate.KeyString(engine.KeyOf(it, r.key), r.key)
 }
 
 // hash is the 64-bit hash checkpoints keep of an item's key.

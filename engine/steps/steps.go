@@ -6,13 +6,14 @@ package steps
 
 import (
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // Default returns a new table of the built-in step kinds, each with its
 // executor and traits.
 func Default() engine.StepKinds {
-	kinds := engine.InEngineSteps()
+	kinds := migrate.Kinds()
 	for kind, k := range map[runbook.Kind]engine.StepKind{
 		runbook.KindManual:       {Executor: engine.ExecutorFunc(runManual), RerunSafe: true},
 		runbook.KindShell:        {Executor: engine.ExecutorFunc(runShell)},

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lockstep-run/lockstep/engine"
 	"strings"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
 // defaultVerifySample is how many items an assert checks without a sample.
@@ -102,14 +104,14 @@ func runVerify(ctx context.Context, sc *engine.StepContext) (any, error) {
 // verifyScan does one full scan for expect_none and the current count.
 func verifyScan(ctx context.Context, sc *engine.StepContext, st engine.Store, info engine.TableInfo, res *VerifyStepResult) ([]string, error) {
 	spec := sc.Step.Verify
-	env := engine.NewItemEnv(sc, spec.ExpectNone)
+	env := migrate.NewItemEnv(sc, spec.ExpectNone)
 	var count int64
 	var en *ExpectNoneOutcome
 	if spec.ExpectNone != nil {
 		en = &ExpectNoneOutcome{Expr: spec.ExpectNone.Source}
 	}
 	prog := engine.NewItemProgress(sc, info.ItemCount)
-	err := engine.ScanAllConsistent(ctx, sc.ClockOrSystem(), prog.Counting(st), engine.DataSegments, 0, func(items []engine.Item) error {
+	err := migrate.ScanAllConsistent(ctx, sc.ClockOrSystem(), prog.Counting(st), migrate.DataSegments, 0, func(items []engine.Item) error {
 		count += int64(len(items))
 		if en == nil {
 			return nil
@@ -125,7 +127,7 @@ func verifyScan(ctx context.Context, sc *engine.StepContext, st engine.Store, in
 			if err != nil {
 				en.Errors++
 			}
-			if len(en.Keys) < engine.MaxListedKeys {
+			if len(en.Keys) < migrate.MaxListedKeys {
 				en.Keys = append(en.Keys, listedKey(it, info.Key, err))
 			}
 		}
@@ -172,12 +174,12 @@ func verifyAssert(ctx context.Context, sc *engine.StepContext, st engine.Store, 
 	if n <= 0 {
 		n = defaultVerifySample
 	}
-	env := engine.NewItemEnv(sc, spec.Assert)
+	env := migrate.NewItemEnv(sc, spec.Assert)
 	out := &AssertOutcome{Expr: spec.Assert.Source}
-	err := engine.ScanAllConsistent(ctx, sc.ClockOrSystem(), st, 1, int(min(n, 1000)), func(items []engine.Item) error {
+	err := migrate.ScanAllConsistent(ctx, sc.ClockOrSystem(), st, 1, int(min(n, 1000)), func(items []engine.Item) error {
 		for _, it := range items {
 			if out.Sampled >= n {
-				return engine.ErrStopScan
+				return migrate.ErrStopScan
 			}
 			out.Sampled++
 			ok, err := env.EvalBool(spec.Assert, it)
@@ -188,7 +190,7 @@ func verifyAssert(ctx context.Context, sc *engine.StepContext, st engine.Store, 
 			if err != nil {
 				out.Errors++
 			}
-			if len(out.Keys) < engine.MaxListedKeys {
+			if len(out.Keys) < migrate.MaxListedKeys {
 				out.Keys = append(out.Keys, listedKey(it, key, err))
 			}
 		}
@@ -200,7 +202,7 @@ func verifyAssert(ctx context.Context, sc *engine.StepContext, st engine.Store, 
 // listedKey names an item in a verify outcome: its key, and the error the
 // expression got on it, if any.
 func listedKey(it engine.Item, key []string, err error) string {
-	k := engine.KeyString(engine.KeyOf(it, key), key)
+	k := migrate.KeyString(engine.KeyOf(it, key), key)
 	if err != nil {
 		k += " (" + firstLine(err) + ")"
 	}

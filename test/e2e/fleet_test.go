@@ -20,6 +20,7 @@ import (
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/fleet"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/internal/dynalite"
 	"github.com/lockstep-run/lockstep/internal/testbin"
@@ -153,7 +154,7 @@ func (r *fleetRig) checkCounters(items int) {
 
 // stepResult reads the migrate step's result and its fleet.segment
 // events from the session's JSON export.
-func (r *fleetRig) stepResult(session string) (engine.MigrateResult, []engine.FleetSegment) {
+func (r *fleetRig) stepResult(session string) (migrate.MigrateResult, []engine.FleetSegment) {
 	r.t.Helper()
 	j, err := journal.OpenReadOnly(r.e.journal)
 	if err != nil {
@@ -164,7 +165,7 @@ func (r *fleetRig) stepResult(session string) (engine.MigrateResult, []engine.Fl
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	var res engine.MigrateResult
+	var res migrate.MigrateResult
 	var segs []engine.FleetSegment
 	for _, ev := range evs {
 		switch ev.Kind {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/fleet"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/internal/dynalite"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -134,7 +135,7 @@ func TestFleetSessionControlsAndTotals(t *testing.T) {
 			}
 			owner = "w9"
 		}
-		cp := fleet.Checkpoint{N: s.N, Claim: c.Claim, Cursor: engine.SegmentDoneCursor(), At: time.Now(),
+		cp := fleet.Checkpoint{N: s.N, Claim: c.Claim, Cursor: migrate.SegmentDoneCursor(), At: time.Now(),
 			Counts: engine.MigrateCounts{Scanned: 100, Migrated: int64(10 * (s.N + 1)), Already: 5}}
 		if err := ft.Finish(ctx, id, cp, fleet.StateDone, ""); err != nil {
 			t.Fatal(err)
@@ -143,7 +144,7 @@ func TestFleetSessionControlsAndTotals(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatalf("Execute() = %v", err)
 	}
-	res := (<-resc).(engine.MigrateResult)
+	res := (<-resc).(migrate.MigrateResult)
 	if res.Scanned != 400 || res.Migrated != 100 || res.Already != 20 || res.Segments != 4 {
 		t.Errorf("result = scanned %d, migrated %d, already %d, segments %d; want 400, 100, 20, 4", res.Scanned, res.Migrated, res.Already, res.Segments)
 	}

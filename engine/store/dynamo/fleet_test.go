@@ -9,6 +9,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/fleet"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/internal/dynalite"
 )
@@ -104,12 +105,12 @@ func TestFleetClaimFencing(t *testing.T) {
 			t.Errorf("%s by the earlier holder = %v, want ErrClaimLost", name, err)
 		}
 	}
-	done := fleet.Checkpoint{N: 1, Claim: b.Claim, Cursor: engine.SegmentDoneCursor(), Counts: engine.MigrateCounts{Scanned: 20, Migrated: 9}, At: now}
+	done := fleet.Checkpoint{N: 1, Claim: b.Claim, Cursor: migrate.SegmentDoneCursor(), Counts: engine.MigrateCounts{Scanned: 20, Migrated: 9}, At: now}
 	if err := ft.Finish(ctx, "f1", done, fleet.StateDone, ""); err != nil {
 		t.Fatalf("Finish(b) = %v", err)
 	}
 	segs, _ = ft.Segments(ctx, "f1")
-	if s := segs[1]; s.State != fleet.StateDone || !engine.IsSegmentDone(s.Cursor) || s.Counts.Migrated != 9 || s.Owner != "worker-b" {
+	if s := segs[1]; s.State != fleet.StateDone || !migrate.IsSegmentDone(s.Cursor) || s.Counts.Migrated != 9 || s.Owner != "worker-b" {
 		t.Errorf("segment after Finish = %+v", s)
 	}
 	if _, err := ft.Claim(ctx, "f1", segs[1], "worker-c", now); !errors.Is(err, fleet.ErrClaimLost) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/fleet"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
 // The worker's protocol against the real control table: its RunFunc
@@ -20,10 +21,10 @@ func TestFleetWorkerRunsEverySegmentFromItsHint(t *testing.T) {
 	ft, rec := newFleet(t) // 3 segments
 	var order []int
 	w := &fleet.Worker{Control: ft, Fleet: rec.ID, ID: "w1", Clock: engine.SystemClock{}, Hint: 2,
-		Run: func(ctx context.Context, _ fleet.Record, r engine.SegmentRun, _ *engine.Leases, _ engine.Control) (engine.MigrateCounts, error) {
+		Run: func(ctx context.Context, _ fleet.Record, r migrate.SegmentRun, _ *engine.Leases, _ engine.Control) (engine.MigrateCounts, error) {
 			order = append(order, r.Segment)
 			c := engine.MigrateCounts{Scanned: int64(10 + r.Segment), Migrated: int64(r.Segment)}
-			return c, r.Save(ctx, engine.SegmentDoneCursor(), json.RawMessage(`{}`), c)
+			return c, r.Save(ctx, migrate.SegmentDoneCursor(), json.RawMessage(`{}`), c)
 		}}
 	if err := w.Work(ctx); err != nil {
 		t.Fatalf("Work() = %v, want nil (exit %d)", err, fleet.ExitCode(err))
@@ -46,7 +47,7 @@ func TestFleetWorkerStopsOnALostClaim(t *testing.T) {
 	ft, rec := newFleet(t)
 	var saveErr error
 	w := &fleet.Worker{Control: ft, Fleet: rec.ID, ID: "old", Clock: engine.SystemClock{}, Hint: 0,
-		Run: func(ctx context.Context, _ fleet.Record, r engine.SegmentRun, _ *engine.Leases, _ engine.Control) (engine.MigrateCounts, error) {
+		Run: func(ctx context.Context, _ fleet.Record, r migrate.SegmentRun, _ *engine.Leases, _ engine.Control) (engine.MigrateCounts, error) {
 			if err := r.Save(ctx, []byte("k1"), nil, engine.MigrateCounts{Scanned: 5}); err != nil {
 				return engine.MigrateCounts{}, err
 			}
@@ -75,7 +76,7 @@ func TestFleetWorkerRefusesAChangedRunbook(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := &fleet.Worker{Control: ft, Fleet: rec.ID, ID: "w", Clock: engine.SystemClock{}, Hint: -1,
-		Run: func(context.Context, fleet.Record, engine.SegmentRun, *engine.Leases, engine.Control) (engine.MigrateCounts, error) {
+		Run: func(context.Context, fleet.Record, migrate.SegmentRun, *engine.Leases, engine.Control) (engine.MigrateCounts, error) {
 			t.Fatal("a segment ran under a runbook that does not match its SHA-256")
 			return engine.MigrateCounts{}, nil
 		}}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -185,7 +186,7 @@ func pdRun(t *testing.T, rows [][]any, src string, perRow bool) (map[int64]engin
 	out, _ := s.Run(ctx)
 	state := s.State()
 	if st := state.StepState("backfill"); st != nil && !perRow {
-		var res engine.MigrateResult
+		var res migrate.MigrateResult
 		if json.Unmarshal(st.Result, &res) == nil {
 			pathLine += fmt.Sprintf(" (%d pages pushed down, %d per row)", res.PushdownPages, res.PerRowPages)
 		}
@@ -196,7 +197,7 @@ func pdRun(t *testing.T, rows [][]any, src string, perRow bool) (map[int64]engin
 		t.Fatal(err)
 	}
 	defer st.Close()
-	err = engine.ScanAll(ctx, nil, st, 1, 500, func(items []engine.Item) error {
+	err = migrate.ScanAll(ctx, nil, st, 1, 500, func(items []engine.Item) error {
 		for _, it := range items {
 			var id int64
 			fmt.Sscan(string(it["id"].(engine.Number)), &id)

@@ -1,0 +1,94 @@
+package migrate
+
+import (
+	"encoding/binary"
+	"hash/fnv"
+
+	"github.com/lockstep-run/lockstep/engine"
+)
+
+// pageIntent is journaled with the checkpoint that precedes a page's
+// writes: how many items the page plans to write and a 32-bit hash of
+// each one's key (4 bytes an item, base64 in the event). A resumed step
+// redoes the page that follows its last checkpoint; the items of that
+// page it finds already at the target version and whose key hash is in
+// the intent were written by the interrupted attempt after its last
+// checkpoint: they count as migrated (and recovered), not as already.
+// The resumed segment looks for them until it has found them all (its
+// pages may be smaller than the interrupted attempt's: a lower limit).
+type pageIntent struct {
+	Writes int    `json:"writes"`
+	Keys   []byte `json:"keys,omitempty"` // big-endian FNV-1a 32-bit hashes of the keys
+	// From records the version each planned write found its item at,
+	// when not version−1, for a truthful rollback (rollback_origins.go).
+	From map[string][]byte `json:"from,omitempty"`
+	// Range marks a pushdown page (migrate_pushdown.go): Writes of the
+	// Rows rows of its key range, written by one atomic UPDATE; no keys.
+	Range bool `json:"range,omitempty"`
+	Rows  int  `json:"rows,omitempty"`
+}
+
+// intentOf returns the intent of a planned page: its writes, and the
+// items the resumed run counts as recovered (written by the interrupted
+// attempt), so that a second interruption before the page is written
+// again still knows them. nil when the page writes nothing.
+func (m *migrator) intentOf(plans []plan, rec intentKeys) *pageIntent {
+	if m.dry || m.sc.Journal == nil && m.sink == nil {
+		return nil
+	}
+	in := &pageIntent{}
+	for _, p := range plans {
+		if p.out != outWrite && (p.out != outAlready || len(rec) == 0) {
+			continue
+		}
+		h := m.keyHash(p.item)
+		if p.out == outWrite || rec.has(h) {
+			in.Writes++
+			in.Keys = binary.BigEndian.AppendUint32(in.Keys, h)
+		}
+		if p.out == outWrite {
+			m.recordOrigin(in, p.item)
+		}
+	}
+	if in.Writes == 0 {
+		return nil
+	}
+	return in
+}
+
+// keyHash is the hash an intent keeps of an item's key.
+func (m *migrator) keyHash(it engine.Item) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(KeyString(engine.KeyOf(it, m.key), m.key)))
+	return h.Sum32()
+}
+
+// intentKeys is the set of key hashes of a journaled intent.
+type intentKeys map[uint32]struct{}
+
+// keys returns the intent's key hashes as a set (nil for no intent).
+func (in *pageIntent) keys() intentKeys {
+	if in == nil || len(in.Keys) < 4 {
+		return nil
+	}
+	set := make(intentKeys, len(in.Keys)/4)
+	for b := in.Keys; len(b) >= 4; b = b[4:] {
+		set[binary.BigEndian.Uint32(b)] = struct{}{}
+	}
+	return set
+}
+
+func (k intentKeys) has(h uint32) bool {
+	_, ok := k[h]
+	return ok
+}
+
+// take reports whether h is in the set and removes it: each key of an
+// intent is recovered once at most.
+func (k intentKeys) take(h uint32) bool {
+	if !k.has(h) {
+		return false
+	}
+	delete(k, h)
+	return true
+}
