@@ -9,30 +9,31 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // startAsync starts the session with an observer that sends cmd when it
 // sees step.start of step, and runs it in the background.
-func (h *harness) startAsync(step string, cmd engine.Command) <-chan engine.Outcome {
-	h.t.Helper()
+func startAsync(h *rig.Harness, step string, cmd engine.Command) <-chan engine.Outcome {
+	h.T.Helper()
 	var sess atomic.Pointer[engine.Session]
 	var sent atomic.Bool
-	h.cfg.Observer = func(ev engine.Event) {
+	h.Cfg.Observer = func(ev engine.Event) {
 		if ev.Kind == engine.EvStepStart && ev.Step == step && !sent.Swap(true) {
 			sess.Load().Control(cmd)
 		}
 	}
-	s, err := engine.Start(context.Background(), h.cfg)
+	s, err := engine.Start(context.Background(), h.Cfg)
 	if err != nil {
-		h.t.Fatalf("Start: %v", err)
+		h.T.Fatalf("Start: %v", err)
 	}
-	h.s = s
+	h.S = s
 	sess.Store(s)
 	done := make(chan engine.Outcome, 1)
 	go func() {
 		out, err := s.Run(context.Background())
 		if err != nil {
-			h.t.Errorf("Run: %v", err)
+			h.T.Errorf("Run: %v", err)
 		}
 		done <- out
 	}()
@@ -55,39 +56,39 @@ func TestControlPauseContinue(t *testing.T) {
 	// a runs until the test sees the pause journaled, so the pause is in
 	// force at the boundary after a without waiting on real time.
 	release := filepath.Join(t.TempDir(), "release")
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps:
       - {id: a, kind: shell, with: {run: "while [ ! -e '`+release+`' ]; do sleep 0.01; done"}}
       - {id: b, kind: shell, with: {run: "echo b"}}
 `, nil)
-	done := h.startAsync("a", engine.Command{Kind: engine.CmdPause})
-	waitFor(t, "the pause journaled", func() bool { return h.s.State().Paused })
+	done := startAsync(h, "a", engine.Command{Kind: engine.CmdPause})
+	waitFor(t, "the pause journaled", func() bool { return h.S.State().Paused })
 	if err := os.WriteFile(release, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "pause after a", func() bool {
-		st := h.s.State()
+		st := h.S.State()
 		return st.Paused && st.StepState("a").Status == engine.StepDone
 	})
 	// A note journaled while paused: the run loop took the command and
 	// still did not start b (no sleep needed to give it the chance).
-	h.s.Control(engine.Command{Kind: engine.CmdNote, Text: "looked at the graphs"})
-	waitFor(t, "the note journaled while paused", func() bool { return len(h.find(engine.EvNote, "*")) == 1 })
-	if got := h.status("b"); got != engine.StepPending {
+	h.S.Control(engine.Command{Kind: engine.CmdNote, Text: "looked at the graphs"})
+	waitFor(t, "the note journaled while paused", func() bool { return len(h.Find(engine.EvNote, "*")) == 1 })
+	if got := h.Status("b"); got != engine.StepPending {
 		t.Fatalf("b status while paused = %s, want pending", got)
 	}
-	h.s.Control(engine.Command{Kind: engine.CmdContinue})
+	h.S.Control(engine.Command{Kind: engine.CmdContinue})
 	if out := <-done; out != engine.OutcomeCompleted {
-		t.Fatalf("outcome = %s, want completed\n%s", out, h.dump())
+		t.Fatalf("outcome = %s, want completed\n%s", out, h.Dump())
 	}
-	h.s.Control(engine.Command{Kind: engine.CmdNote, Text: "after the end"}) // dropped, never blocks
-	if n := len(h.find(engine.EvNote, "*")); n != 1 {
+	h.S.Control(engine.Command{Kind: engine.CmdNote, Text: "after the end"}) // dropped, never blocks
+	if n := len(h.Find(engine.EvNote, "*")); n != 1 {
 		t.Errorf("note events = %d, want 1 (commands after the end are dropped)", n)
 	}
 	var kinds []engine.EventKind
-	for _, ev := range h.events() {
+	for _, ev := range h.Events() {
 		if ev.Kind == engine.EvPause || ev.Kind == engine.EvNote || ev.Kind == engine.EvResume ||
 			(ev.Kind == engine.EvStepStart && ev.Step == "b") {
 			kinds = append(kinds, ev.Kind)
@@ -106,7 +107,7 @@ phases:
 
 func TestControlAbortKillsRunningShell(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps:
@@ -114,7 +115,7 @@ phases:
       - {id: b, kind: shell, with: {run: "echo b"}}
 `, nil)
 	start := time.Now()
-	done := h.startAsync("a", engine.Command{Kind: engine.CmdAbort, Text: "wrong table"})
+	done := startAsync(h, "a", engine.Command{Kind: engine.CmdAbort, Text: "wrong table"})
 	select {
 	case out := <-done:
 		if out != engine.OutcomeAborted {
@@ -126,36 +127,36 @@ phases:
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("abort took %s", took)
 	}
-	if got := h.endOf("a")["status"]; got != "interrupted" {
+	if got := h.EndOf("a")["status"]; got != "interrupted" {
 		t.Errorf("a step.end status = %v, want interrupted", got)
 	}
-	if len(h.find(engine.EvAbort, "*")) != 1 || len(h.find(engine.EvStepStart, "b")) != 0 {
-		t.Errorf("want one abort event and b never started\n%s", h.dump())
+	if len(h.Find(engine.EvAbort, "*")) != 1 || len(h.Find(engine.EvStepStart, "b")) != 0 {
+		t.Errorf("want one abort event and b never started\n%s", h.Dump())
 	}
 }
 
 func TestContextCancelStops(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps: [{id: a, kind: shell, with: {run: "sleep 30"}}]
 `, nil)
-	s, err := engine.Start(context.Background(), h.cfg)
+	s, err := engine.Start(context.Background(), h.Cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.s = s
+	h.S = s
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		waitFor(t, "a running", func() bool { return h.status("a") == engine.StepRunning })
+		waitFor(t, "a running", func() bool { return h.Status("a") == engine.StepRunning })
 		cancel()
 	}()
 	out, err := s.Run(ctx)
 	if out != engine.OutcomeStopped || err != nil {
 		t.Fatalf("Run() = %s, %v; want stopped", out, err)
 	}
-	if got := h.endOf("a")["status"]; got != "interrupted" {
+	if got := h.EndOf("a")["status"]; got != "interrupted" {
 		t.Errorf("a step.end status = %v, want interrupted", got)
 	}
 }

@@ -6,14 +6,15 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
 // setVersions sets v on the rig's SQLite rows whose id is at most upTo.
-func setVersions(t *testing.T, r *dataRig, v, upTo int) {
+func setVersions(t *testing.T, r *rig.Data, v, upTo int) {
 	t.Helper()
-	db := r.sqlDB(t)
+	db := r.SQLDB(t)
 	if _, err := db.Exec(`UPDATE users SET v = ? WHERE id <= ?`, v, upTo); err != nil {
 		t.Fatalf("set versions: %v", err)
 	}
@@ -25,9 +26,9 @@ func setVersions(t *testing.T, r *dataRig, v, upTo int) {
 func TestEstimateSampleErrors(t *testing.T) {
 	t.Parallel()
 	steps := "      - {id: size, kind: estimate, with: {where: \"item.v < 3\", exact_count: true}}\n"
-	r := newSQLiteRig(t, dataRunbook(t, 3, "    max_write_rate: 100", steps), 100)
+	r := rig.NewSQLite(t, rig.DataRunbook(t, 3, "    max_write_rate: 100", steps), 100)
 	setVersions(t, r, 3, 40)
-	res, err := r.run(r.stepContext("size"))
+	res, err := r.Run(r.StepContext("size"))
 	if err != nil {
 		t.Fatalf("estimate: %v", err)
 	}
@@ -39,7 +40,7 @@ func TestEstimateSampleErrors(t *testing.T) {
 	if len(e.ErrorKeys) != 10 || !strings.HasPrefix(e.ErrorKeys[0], "id=") || !strings.Contains(e.ErrorKeys[0], "where: eval") {
 		t.Errorf("error keys = %q, want 10 keys with the error", e.ErrorKeys)
 	}
-	if len(r.eventsOf(engine.EvWarning)) != 1 {
+	if len(r.EventsOf(engine.EvWarning)) != 1 {
 		t.Error("sample errors not journaled as a warning")
 	}
 }
@@ -51,9 +52,9 @@ func TestVerifyExpressionErrors(t *testing.T) {
 	t.Parallel()
 	src := `      - {id: check, kind: verify, with: {expect_none: "item.v < 3", assert: "item.v >= 3", sample: 100}}
 `
-	r := newSQLiteRig(t, dataRunbook(t, 3, "", src), 30)
+	r := rig.NewSQLite(t, rig.DataRunbook(t, 3, "", src), 30)
 	setVersions(t, r, 3, 5) // ids 6-30 have no version
-	res, err := r.run(r.stepContext("check"))
+	res, err := r.Run(r.StepContext("check"))
 	if !errors.Is(err, steps.ErrVerifyFailed) {
 		t.Fatalf("verify error = %v, want %v", err, steps.ErrVerifyFailed)
 	}

@@ -9,14 +9,8 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
-
-// noPrompts fails any prompt: the data steps run without asking.
-type noPrompts struct{}
-
-func (noPrompts) Ask(_ context.Context, p engine.Prompt) (engine.Answer, error) {
-	return engine.Answer{}, &engine.MissingAnswerError{Step: p.Step, Key: p.Key}
-}
 
 // TestMigrateSessionEndToEnd runs every data step kind through the real
 // session loop on SQLite and checks each step's journaled result.
@@ -26,13 +20,13 @@ func TestMigrateSessionEndToEnd(t *testing.T) {
       - {id: snapshot, kind: backup}
       - {id: drill, kind: restore-drill, with: {from: snapshot}}
       - {id: take, kind: lock}
-` + splitSteps + `      - {id: all-done, kind: verify, with: {expect_none: "item.address != nil && item.v < 3", sample: 100, assert: 'item.address == nil || item.street_name != nil', backup: snapshot}}
+` + rig.SplitSteps + `      - {id: all-done, kind: verify, with: {expect_none: "item.address != nil && item.v < 3", sample: 100, assert: 'item.address == nil || item.street_name != nil', backup: snapshot}}
       - {id: give, kind: unlock}
 `
-	rb := dataRunbook(t, 3, "    max_write_rate: 100000", steps)
-	r := newSQLiteRig(t, rb, 300) // creates data.db
-	dbPath := filepath.Join(r.dir, "data.db")
-	cfg := sqliteSessionConfig(t, rb, dbPath)
+	rb := rig.DataRunbook(t, 3, "    max_write_rate: 100000", steps)
+	r := rig.NewSQLite(t, rb, 300) // creates data.db
+	dbPath := filepath.Join(r.Dir, "data.db")
+	cfg := rig.SQLiteSessionConfig(t, rb, dbPath)
 	j := cfg.Journal
 	s, err := engine.Start(context.Background(), cfg)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -72,9 +73,9 @@ func TestDryRunSemantics(t *testing.T) {
 	db := sqlUsersDB(t)
 	dir := t.TempDir()
 	marker, file := filepath.Join(dir, "marker"), filepath.Join(dir, "notes")
-	h := newHarness(t, dryRunbook(db, marker, file), answers(map[string][]reply{"look:manual": {{ans: engine.Answer{Confirm: true}}}}))
-	h.cfg.Mode, h.cfg.Stores = engine.ModeDryRun, sqliteOpener
-	h.mustRun(engine.OutcomeCompleted)
+	h := rig.NewHarness(t, dryRunbook(db, marker, file), rig.Answers(map[string][]rig.Reply{"look:manual": {{Ans: engine.Answer{Confirm: true}}}}))
+	h.Cfg.Mode, h.Cfg.Stores = engine.ModeDryRun, sqliteOpener
+	h.MustRun(engine.OutcomeCompleted)
 
 	tests := []struct {
 		step   string
@@ -87,12 +88,12 @@ func TestDryRunSemantics(t *testing.T) {
 			if _, err := os.Stat(marker); err == nil {
 				t.Error("dry-run executed the shell command")
 			}
-			if got := h.output("touch"); !strings.Contains(got, "would run: touch "+marker) {
+			if got := h.Output("touch"); !strings.Contains(got, "would run: touch "+marker) {
 				t.Errorf("output = %q, want would run", got)
 			}
 		}},
 		{"probe", "done", "", func(t *testing.T) {
-			if got := h.output("probe"); !strings.Contains(got, "probing") {
+			if got := h.Output("probe"); !strings.Contains(got, "probing") {
 				t.Errorf("dry_run: run step output = %q, want it executed", got)
 			}
 		}},
@@ -100,7 +101,7 @@ func TestDryRunSemantics(t *testing.T) {
 			if got := sqlite3Query(t, db, "SELECT name FROM users ORDER BY id"); got != "ada\nbob" {
 				t.Errorf("table after dry-run sql = %q, want unchanged", got)
 			}
-			if res := h.endOf("upper")["result"].(map[string]any); res["committed"] != false {
+			if res := h.EndOf("upper")["result"].(map[string]any); res["committed"] != false {
 				t.Errorf("sql result = %v, want committed false", res)
 			}
 		}},
@@ -112,7 +113,7 @@ func TestDryRunSemantics(t *testing.T) {
 				Message string
 				Sent    bool
 			}
-			_ = h.find(engine.EvNotify, "tell")[0].Decode(&d)
+			_ = h.Find(engine.EvNotify, "tell")[0].Decode(&d)
 			if d.Message != "hello dry-run" || d.Sent {
 				t.Errorf("notify event = %+v, want rendered, not sent", d)
 			}
@@ -125,14 +126,14 @@ func TestDryRunSemantics(t *testing.T) {
 		// Requiring a backup and a lock, which a dry-run skips, does not
 		// hide what the step would do.
 		{"guarded", "done", "", func(t *testing.T) {
-			if got := h.output("guarded"); !strings.Contains(got, "would run: touch "+marker) {
+			if got := h.Output("guarded"); !strings.Contains(got, "would run: touch "+marker) {
 				t.Errorf("output = %q, want would run", got)
 			}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.step, func(t *testing.T) {
-			end := h.endOf(tt.step)
+			end := h.EndOf(tt.step)
 			if end["status"] != tt.status || (tt.reason != "" && end["reason"] != tt.reason) {
 				t.Errorf("step.end = %v, want %s %s", end, tt.status, tt.reason)
 			}
@@ -141,7 +142,7 @@ func TestDryRunSemantics(t *testing.T) {
 			}
 		})
 	}
-	if applied, _ := h.j.AppliedMigrations(context.Background(), "test", "t"); len(applied) != 0 {
+	if applied, _ := h.J.AppliedMigrations(context.Background(), "test", "t"); len(applied) != 0 {
 		t.Errorf("dry-run recorded applied migrations: %+v", applied)
 	}
 }
@@ -149,7 +150,7 @@ func TestDryRunSemantics(t *testing.T) {
 func TestSQLLiveCommits(t *testing.T) {
 	t.Parallel()
 	db := sqlUsersDB(t)
-	h := newHarness(t, `
+	h := rig.NewHarness(t, `
 lockstep: 1
 name: t
 title: SQL
@@ -162,18 +163,18 @@ phases:
     steps:
       - {id: upper, kind: sql, with: {statements: ["UPDATE users SET name = upper(name)", "SELECT id, name FROM users ORDER BY id"]}}
       - {id: broken, kind: sql, with: {statements: ["UPDATE users SET name = 'x'", "UPDATE nope SET a = 1"]}}
-`, answers(map[string][]reply{"broken:failed": {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "expected"}}}}))
-	h.cfg.Stores = sqliteOpener
-	h.mustRun(engine.OutcomeCompleted)
+`, rig.Answers(map[string][]rig.Reply{"broken:failed": {{Ans: engine.Answer{Action: engine.ActionSkip, Reason: "expected"}}}}))
+	h.Cfg.Stores = sqliteOpener
+	h.MustRun(engine.OutcomeCompleted)
 	if got := sqlite3Query(t, db, "SELECT name FROM users ORDER BY id"); got != "ADA\nBOB" {
 		t.Errorf("table = %q, want ADA, BOB (committed; the failed step's transaction rolled back)", got)
 	}
-	res := h.endOf("upper")["result"].(map[string]any)
+	res := h.EndOf("upper")["result"].(map[string]any)
 	results := res["results"].([]any)
 	if len(results) != 2 || results[0].(map[string]any)["rows_affected"] != float64(2) {
 		t.Errorf("sql results = %v", results)
 	}
-	if e := h.find(engine.EvStepEnd, "broken"); len(e) == 0 || !strings.Contains(string(e[0].Data), "nope") {
+	if e := h.Find(engine.EvStepEnd, "broken"); len(e) == 0 || !strings.Contains(string(e[0].Data), "nope") {
 		t.Errorf("broken step.end = %v", e)
 	}
 }

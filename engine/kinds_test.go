@@ -16,11 +16,12 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/enginetest"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 func TestManualChecklist(t *testing.T) {
 	t.Parallel()
-	src := header + `
+	src := rig.Header + `
 phases:
   - name: p
     steps:
@@ -28,22 +29,22 @@ phases:
 `
 	tests := []struct {
 		name    string
-		replies []reply
+		replies []rig.Reply
 		want    engine.Outcome
 		ticks   int
 	}{
-		{"all at once", []reply{{ans: engine.Answer{Checked: []int{0, 1, 2}}}}, engine.OutcomeCompleted, 3},
-		{"in two rounds", []reply{{ans: engine.Answer{Checked: []int{1}}}, {ans: engine.Answer{Checked: []int{0, 2}}}}, engine.OutcomeCompleted, 3},
+		{"all at once", []rig.Reply{{Ans: engine.Answer{Checked: []int{0, 1, 2}}}}, engine.OutcomeCompleted, 3},
+		{"in two rounds", []rig.Reply{{Ans: engine.Answer{Checked: []int{1}}}, {Ans: engine.Answer{Checked: []int{0, 2}}}}, engine.OutcomeCompleted, 3},
 		// An answer that never completes the checklist is bad input: the
 		// session stops resumably, with the ticks given so far journaled.
-		{"never complete", []reply{{ans: engine.Answer{Checked: []int{0}}}}, engine.OutcomeStopped, 1},
+		{"never complete", []rig.Reply{{Ans: engine.Answer{Checked: []int{0}}}}, engine.OutcomeStopped, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := answers(map[string][]reply{"deploy:checklist": tt.replies})
-			h := newHarness(t, src, p)
-			h.mustRunOrStop(tt.want)
-			ticks := h.find(engine.EvCheck, "deploy")
+			p := rig.Answers(map[string][]rig.Reply{"deploy:checklist": tt.replies})
+			h := rig.NewHarness(t, src, p)
+			h.MustRunOrStop(tt.want)
+			ticks := h.Find(engine.EvCheck, "deploy")
 			if len(ticks) != tt.ticks {
 				t.Fatalf("check.tick events = %d, want %d", len(ticks), tt.ticks)
 			}
@@ -64,15 +65,15 @@ phases:
 // resumed checklist does not journal them twice.
 func TestManualChecklistTicksBeforeSkipOrQuit(t *testing.T) {
 	t.Parallel()
-	src := header + `
+	src := rig.Header + `
 phases:
   - name: p
     steps:
       - {id: deploy, kind: manual, checklist: [Deployed, Error rate normal, Paged nobody]}
 `
-	kinds := func(h *harness) string {
+	kinds := func(h *rig.Harness) string {
 		var got []string
-		for _, ev := range h.events() {
+		for _, ev := range h.Events() {
 			switch ev.Kind {
 			case engine.EvCheck:
 				var d struct{ Index int }
@@ -85,73 +86,73 @@ phases:
 		return strings.Join(got, " ")
 	}
 	t.Run("skip", func(t *testing.T) {
-		h := newHarness(t, src, answers(map[string][]reply{"deploy:checklist": {
-			{ans: engine.Answer{Action: engine.ActionSkip, Reason: "nobody on call", Checked: []int{2, 0}}}}}))
-		h.mustRun(engine.OutcomeCompleted)
+		h := rig.NewHarness(t, src, rig.Answers(map[string][]rig.Reply{"deploy:checklist": {
+			{Ans: engine.Answer{Action: engine.ActionSkip, Reason: "nobody on call", Checked: []int{2, 0}}}}}))
+		h.MustRun(engine.OutcomeCompleted)
 		if got, want := kinds(h), "check.tick#2 check.tick#0 step.skip step.end"; got != want {
-			t.Errorf("events = %s, want %s\n%s", got, want, h.dump())
+			t.Errorf("events = %s, want %s\n%s", got, want, h.Dump())
 		}
 	})
 	t.Run("quit then resume", func(t *testing.T) {
-		h := newHarness(t, src, answers(map[string][]reply{"deploy:checklist": {
-			{ans: engine.Answer{Checked: []int{1}}, err: engine.ErrQuit},
-			{ans: engine.Answer{Checked: []int{0, 1, 2}}}}}))
-		h.mustRun(engine.OutcomeStopped)
+		h := rig.NewHarness(t, src, rig.Answers(map[string][]rig.Reply{"deploy:checklist": {
+			{Ans: engine.Answer{Checked: []int{1}}, Err: engine.ErrQuit},
+			{Ans: engine.Answer{Checked: []int{0, 1, 2}}}}}))
+		h.MustRun(engine.OutcomeStopped)
 		if got, want := kinds(h), "check.tick#1 step.end"; got != want {
-			t.Errorf("events after the quit = %s, want %s\n%s", got, want, h.dump())
+			t.Errorf("events after the quit = %s, want %s\n%s", got, want, h.Dump())
 		}
-		s, err := engine.Resume(context.Background(), h.cfg, h.s.ID())
+		s, err := engine.Resume(context.Background(), h.Cfg, h.S.ID())
 		if err != nil {
 			t.Fatalf("Resume: %v", err)
 		}
-		h.s = s
+		h.S = s
 		if out, err := s.Run(context.Background()); out != engine.OutcomeCompleted || err != nil {
-			t.Fatalf("Run() = %s, %v\n%s", out, err, h.dump())
+			t.Fatalf("Run() = %s, %v\n%s", out, err, h.Dump())
 		}
 		if got, want := kinds(h), "check.tick#1 step.end check.tick#0 check.tick#2 step.end"; got != want {
-			t.Errorf("events = %s, want %s (item 1 journaled once)\n%s", got, want, h.dump())
+			t.Errorf("events = %s, want %s (item 1 journaled once)\n%s", got, want, h.Dump())
 		}
 	})
 }
 
 func TestManualAcknowledge(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps: [{id: look, kind: manual, text: Look at the dashboard.}]
-`, answers(map[string][]reply{"look:manual": {{ans: engine.Answer{Confirm: true}}}}))
-	h.mustRun(engine.OutcomeCompleted)
-	if got := h.p.asked[0].Text; got != "Look at the dashboard." {
+`, rig.Answers(map[string][]rig.Reply{"look:manual": {{Ans: engine.Answer{Confirm: true}}}}))
+	h.MustRun(engine.OutcomeCompleted)
+	if got := h.P.Asked[0].Text; got != "Look at the dashboard." {
 		t.Errorf("manual prompt text = %q", got)
 	}
 }
 
 func TestDecision(t *testing.T) {
 	t.Parallel()
-	src := header + `
+	src := rig.Header + `
 phases:
   - name: p
     steps: [{id: strat, kind: decision, with: {choices: [big-bang, multi-step]}}]
 `
 	tests := []struct {
 		name    string
-		replies []reply
+		replies []rig.Reply
 		want    engine.Outcome
 		choice  string
 	}{
-		{"valid", []reply{{ans: engine.Answer{Choice: "multi-step", Reason: "no downtime"}}}, engine.OutcomeCompleted, "multi-step"},
-		{"bad choice then valid", []reply{{ans: engine.Answer{Choice: "yolo", Reason: "x"}}, {ans: engine.Answer{Choice: "big-bang", Reason: "small table"}}},
+		{"valid", []rig.Reply{{Ans: engine.Answer{Choice: "multi-step", Reason: "no downtime"}}}, engine.OutcomeCompleted, "multi-step"},
+		{"bad choice then valid", []rig.Reply{{Ans: engine.Answer{Choice: "yolo", Reason: "x"}}, {Ans: engine.Answer{Choice: "big-bang", Reason: "small table"}}},
 			engine.OutcomeCompleted, "big-bang"},
-		{"empty rationale rejected", []reply{{ans: engine.Answer{Choice: "big-bang"}}}, engine.OutcomeStopped, ""},
-		{"skip with reason", []reply{{ans: engine.Answer{Action: engine.ActionSkip, Reason: "decided offline"}}}, engine.OutcomeCompleted, ""},
+		{"empty rationale rejected", []rig.Reply{{Ans: engine.Answer{Choice: "big-bang"}}}, engine.OutcomeStopped, ""},
+		{"skip with reason", []rig.Reply{{Ans: engine.Answer{Action: engine.ActionSkip, Reason: "decided offline"}}}, engine.OutcomeCompleted, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := answers(map[string][]reply{"strat:decision": tt.replies})
-			h := newHarness(t, src, p)
-			h.mustRunOrStop(tt.want)
-			decisions := h.find(engine.EvDecision, "strat")
+			p := rig.Answers(map[string][]rig.Reply{"strat:decision": tt.replies})
+			h := rig.NewHarness(t, src, p)
+			h.MustRunOrStop(tt.want)
+			decisions := h.Find(engine.EvDecision, "strat")
 			if tt.choice == "" {
 				if len(decisions) != 0 {
 					t.Errorf("decision journaled: %s", decisions[0].Data)
@@ -169,7 +170,7 @@ phases:
 
 func TestApproval(t *testing.T) {
 	t.Parallel()
-	src := header + `
+	src := rig.Header + `
 phases:
   - name: p
     steps: [{id: go, kind: approval, with: {role: accountable}}]
@@ -185,12 +186,12 @@ phases:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, src, answers(map[string][]reply{"go:approval": {{ans: tt.ans}}}))
-			h.mustRunOrStop(tt.want)
-			if got := h.p.asked[0].Holders; strings.Join(got, ",") != "bob,carol" {
+			h := rig.NewHarness(t, src, rig.Answers(map[string][]rig.Reply{"go:approval": {{Ans: tt.ans}}}))
+			h.MustRunOrStop(tt.want)
+			if got := h.P.Asked[0].Holders; strings.Join(got, ",") != "bob,carol" {
 				t.Errorf("approval holders = %v", got)
 			}
-			if ok := len(h.find(engine.EvApproval, "go")) == 1; ok != (tt.want == engine.OutcomeCompleted) {
+			if ok := len(h.Find(engine.EvApproval, "go")) == 1; ok != (tt.want == engine.OutcomeCompleted) {
 				t.Errorf("approval journaled = %v", ok)
 			}
 		})
@@ -213,7 +214,7 @@ func TestNotifyChannels(t *testing.T) {
 	}))
 	defer srv.Close()
 	file := filepath.Join(t.TempDir(), "notes.txt")
-	src := header + `
+	src := rig.Header + `
 vars: {banner: tonight}
 phases:
   - name: p
@@ -223,16 +224,16 @@ phases:
       - {id: file, kind: notify, with: {channel: file, path: "` + file + `", template: "v{{.Version}} {{.Mode}}"}}
       - {id: hook, kind: notify, with: {channel: webhook, url: "${HOOK}", template: "{{.Name}} starts {{.Window.Start}}"}}
 `
-	h := newHarness(t, src, nil)
-	h.cfg.Getenv = func(k string) string {
+	h := rig.NewHarness(t, src, nil)
+	h.Cfg.Getenv = func(k string) string {
 		if k == "HOOK" {
 			return srv.URL
 		}
 		return ""
 	}
-	h.mustRun(engine.OutcomeCompleted)
-	if want := "Test runbook in test by alice: tonight (exit 0)\n"; h.stdout.String() != want {
-		t.Errorf("stdout = %q, want %q", h.stdout.String(), want)
+	h.MustRun(engine.OutcomeCompleted)
+	if want := "Test runbook in test by alice: tonight (exit 0)\n"; h.Stdout.String() != want {
+		t.Errorf("stdout = %q, want %q", h.Stdout.String(), want)
 	}
 	if b, _ := os.ReadFile(file); string(b) != "v2 live\n" {
 		t.Errorf("file = %q, want %q", b, "v2 live\n")
@@ -244,7 +245,7 @@ phases:
 		To   []string
 		Sent bool
 	}
-	_ = h.find(engine.EvNotify, "out")[0].Decode(&d)
+	_ = h.Find(engine.EvNotify, "out")[0].Decode(&d)
 	if strings.Join(d.To, ",") != "#ops" || !d.Sent {
 		t.Errorf("notify event = %+v, want to [#ops], sent", d)
 	}
@@ -253,13 +254,13 @@ phases:
 		mu.Lock()
 		status = http.StatusInternalServerError
 		mu.Unlock()
-		h2 := newHarness(t, header+`
+		h2 := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps: [{id: hook, kind: notify, with: {channel: webhook, url: "`+srv.URL+`", template: "hi"}}]
-`, answers(map[string][]reply{"hook:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}}))
-		h2.mustRun(engine.OutcomeAborted)
-		if e := h2.endOf("hook")["error"]; !strings.Contains(e.(string), "HTTP 500") {
+`, rig.Answers(map[string][]rig.Reply{"hook:failed": {{Ans: engine.Answer{Action: engine.ActionAbort}}}}))
+		h2.MustRun(engine.OutcomeAborted)
+		if e := h2.EndOf("hook")["error"]; !strings.Contains(e.(string), "HTTP 500") {
 			t.Errorf("error = %v, want HTTP 500", e)
 		}
 	})
@@ -267,16 +268,16 @@ phases:
 
 func TestWaitDuration(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps: [{id: settle, kind: wait, with: {duration: 200ms}}]
 `, nil)
 	clock := enginetest.NewFakeClock(time.Date(2026, 11, 24, 23, 30, 0, 0, time.UTC))
-	h.cfg.Clock = clock
+	h.Cfg.Clock = clock
 	advanceWhenWaiting(t, clock, 200*time.Millisecond)
-	h.mustRun(engine.OutcomeCompleted)
-	if got := h.endOf("settle")["result"].(map[string]any)["waited_ms"]; got != float64(200) {
+	h.MustRun(engine.OutcomeCompleted)
+	if got := h.EndOf("settle")["result"].(map[string]any)["waited_ms"]; got != float64(200) {
 		t.Errorf("waited_ms = %v, want 200", got)
 	}
 }
@@ -311,23 +312,23 @@ phases:
     steps: [{id: until, kind: wait, with: {window: true}}]
 `
 	inside := time.Date(2026, 11, 24, 23, 30, 0, 0, time.UTC)
-	h := newHarness(t, src, nil)
-	h.cfg.Clock = fixedClock{inside}
-	h.mustRun(engine.OutcomeCompleted)
-	if got := h.endOf("until")["result"].(map[string]any)["waited_ms"]; got != float64(0) {
+	h := rig.NewHarness(t, src, nil)
+	h.Cfg.Clock = rig.FixedClock{T: inside}
+	h.MustRun(engine.OutcomeCompleted)
+	if got := h.EndOf("until")["result"].(map[string]any)["waited_ms"]; got != float64(0) {
 		t.Errorf("waited_ms inside the window = %v, want 0", got)
 	}
 
 	// Outside the window the step waits until it opens, on the session's clock.
-	h2 := newHarness(t, src, nil)
+	h2 := rig.NewHarness(t, src, nil)
 	clock := enginetest.NewFakeClock(inside.Add(-3 * time.Hour))
-	h2.cfg.Clock = clock
+	h2.Cfg.Clock = clock
 	advanceWhenWaiting(t, clock, 90*time.Minute)
-	h2.mustRun(engine.OutcomeCompleted)
-	if !strings.Contains(h2.output("until"), "waiting 1h30m0s until 2026-11-24T22:00:00Z") {
-		t.Errorf("output = %q", h2.output("until"))
+	h2.MustRun(engine.OutcomeCompleted)
+	if !strings.Contains(h2.Output("until"), "waiting 1h30m0s until 2026-11-24T22:00:00Z") {
+		t.Errorf("output = %q", h2.Output("until"))
 	}
-	if got := h2.endOf("until")["result"].(map[string]any)["waited_ms"]; got != float64(90*time.Minute/time.Millisecond) {
+	if got := h2.EndOf("until")["result"].(map[string]any)["waited_ms"]; got != float64(90*time.Minute/time.Millisecond) {
 		t.Errorf("waited_ms before the window = %v, want %d", got, 90*time.Minute/time.Millisecond)
 	}
 }
@@ -336,18 +337,18 @@ phases:
 // and the session stops resumably.
 func TestWaitStopsWithContext(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps: [{id: settle, kind: wait, with: {duration: 1h}}]
 `, nil)
 	clock := enginetest.NewFakeClock(time.Date(2026, 11, 24, 23, 30, 0, 0, time.UTC))
-	h.cfg.Clock = clock
-	s, err := engine.Start(context.Background(), h.cfg)
+	h.Cfg.Clock = clock
+	s, err := engine.Start(context.Background(), h.Cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.s = s
+	h.S = s
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {

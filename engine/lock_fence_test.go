@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -46,21 +47,6 @@ func (c *pauseControl) Checkpoint(context.Context) error {
 
 func (c *pauseControl) Rate() int { return 0 }
 
-// journaledMigrated is the migrated count of the step's last journaled
-// progress event.
-func journaledMigrated(t *testing.T, r *dataRig) int64 {
-	t.Helper()
-	evs := r.eventsOf(engine.EvProgress)
-	if len(evs) == 0 {
-		t.Fatal("no progress event journaled")
-	}
-	var p struct{ Migrated int64 }
-	if err := evs[len(evs)-1].Decode(&p); err != nil {
-		t.Fatal(err)
-	}
-	return p.Migrated
-}
-
 // TestLockFenceSQLiteStopsWritesAtTakeover: the session is paused mid
 // migration while another session takes its lease over. From then on it
 // changes no row — the page in flight included, since the lease row is
@@ -68,34 +54,34 @@ func journaledMigrated(t *testing.T, r *dataRig) int64 {
 // count exactly the rows each changed.
 func TestLockFenceSQLiteStopsWritesAtTakeover(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "    max_write_rate: 0", fenceSteps)
-	r := newSQLiteRig(t, rb, 2000)
-	if _, err := r.run(r.stepContext("take")); err != nil {
+	rb := rig.DataRunbook(t, 2, "    max_write_rate: 0", fenceSteps)
+	r := rig.NewSQLite(t, rb, 2000)
+	if _, err := r.Run(r.StepContext("take")); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
-	t.Cleanup(func() { _ = r.leases.Release(r.ctx) })
-	held := r.leases.Held()
+	t.Cleanup(func() { _ = r.Leases.Release(r.Ctx) })
+	held := r.Leases.Held()
 	if len(held) != 1 {
 		t.Fatalf("HeldLeases=%v, want one", held)
 	}
-	bobStore, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(r.dir, "data.db"), Table: "users", Key: []string{"id"}})
+	bobStore, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(r.Dir, "data.db"), Table: "users", Key: []string{"id"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bobStore.Close() })
 
 	atTakeover := -1
-	sc := r.stepContext("backfill")
+	sc := r.StepContext("backfill")
 	sc.Control = &pauseControl{n: 9, during: func() {
 		// Bob's clock is past alice's expiry: to him her lease expired.
 		bob := engine.Lease{Dataset: held[0].Dataset, Env: held[0].Env, Holder: "bob", Session: "s-bob",
 			Acquired: held[0].Expires.Add(time.Second), Expires: held[0].Expires.Add(2 * time.Hour)}
-		if _, err := bobStore.AcquireLease(r.ctx, bob, true); err != nil {
+		if _, err := bobStore.AcquireLease(r.Ctx, bob, true); err != nil {
 			t.Errorf("bob's takeover: %v", err)
 		}
 		atTakeover = migratedRows(t, r)
 	}}
-	res, err := r.run(sc)
+	res, err := r.Run(sc)
 	if !errors.Is(err, engine.ErrLeaseLost) {
 		t.Fatalf("migrate across a takeover: %v, want ErrLeaseLost", err)
 	}
@@ -113,20 +99,20 @@ func TestLockFenceSQLiteStopsWritesAtTakeover(t *testing.T) {
 	if mr.Migrated != int64(after) {
 		t.Errorf("alice's result counts %d migrated, rows she changed = %d", mr.Migrated, after)
 	}
-	if got := journaledMigrated(t, r); got != int64(after) {
+	if got := rig.JournaledMigrated(t, r); got != int64(after) {
 		t.Errorf("alice's journal counts %d migrated, rows she changed = %d", got, after)
 	}
 
 	// Bob's session migrates the rest and counts exactly that.
-	br := newDataRig(t, rb, bobStore, t.TempDir())
-	bres, err := br.run(br.stepContext("backfill"))
+	br := rig.NewData(t, rb, bobStore, t.TempDir())
+	bres, err := br.Run(br.StepContext("backfill"))
 	if err != nil {
 		t.Fatalf("bob's migrate: %v", err)
 	}
 	if got, want := bres.(migrate.MigrateResult).Migrated, int64(2000-after); got != want {
 		t.Errorf("bob's result counts %d migrated, want %d", got, want)
 	}
-	if got, want := journaledMigrated(t, br), int64(2000-after); got != want {
+	if got, want := rig.JournaledMigrated(t, br), int64(2000-after); got != want {
 		t.Errorf("bob's journal counts %d migrated, want %d", got, want)
 	}
 	if n := migratedRows(t, r); n != 2000 {

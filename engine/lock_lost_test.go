@@ -8,6 +8,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/enginetest"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
@@ -26,9 +27,9 @@ const lockMigrateSteps = `      - id: take
 
 // takeOverLease makes bob's session the holder of the rig's lease, as a
 // second session does when this one stalled past its ttl.
-func takeOverLease(t *testing.T, r *dataRig) time.Time {
+func takeOverLease(t *testing.T, r *rig.Data) time.Time {
 	t.Helper()
-	db := r.sqlDB(t)
+	db := r.SQLDB(t)
 	at := time.Now()
 	res, err := db.Exec(`UPDATE lockstep_leases SET holder = 'bob', session = 's-bob', acquired = ?, expires = ?`,
 		at.UnixNano(), at.Add(time.Hour).UnixNano())
@@ -41,9 +42,9 @@ func takeOverLease(t *testing.T, r *dataRig) time.Time {
 	return at
 }
 
-func leaseRow(t *testing.T, r *dataRig) string {
+func leaseRow(t *testing.T, r *rig.Data) string {
 	t.Helper()
-	db := r.sqlDB(t)
+	db := r.SQLDB(t)
 	var holder, session string
 	if err := db.QueryRow(`SELECT holder, session FROM lockstep_leases`).Scan(&holder, &session); err != nil {
 		return err.Error()
@@ -52,8 +53,8 @@ func leaseRow(t *testing.T, r *dataRig) string {
 }
 
 // onClock returns the rig's step context for id on clock.
-func onClock(r *dataRig, id string, clock engine.Clock) *engine.StepContext {
-	sc := r.stepContext(id)
+func onClock(r *rig.Data, id string, clock engine.Clock) *engine.StepContext {
+	sc := r.StepContext(id)
 	sc.Clock = clock
 	return sc
 }
@@ -69,11 +70,11 @@ func pastRenewMargin(t *testing.T, clock *enginetest.FakeClock) {
 	clock.Advance(150 * time.Millisecond)
 }
 
-func migratedRows(t *testing.T, r *dataRig) int {
+func migratedRows(t *testing.T, r *rig.Data) int {
 	t.Helper()
 	n := 0
-	for _, it := range r.all() {
-		if attrStr(it, "street_name") != "" {
+	for _, it := range r.All() {
+		if rig.AttrStr(it, "street_name") != "" {
 			n++
 		}
 	}
@@ -85,18 +86,18 @@ func migratedRows(t *testing.T, r *dataRig) int {
 // neither the flag nor the new holder's lease is touched.
 func TestLockLostLeaseStopsWritesAndKeepsTakersFlag(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "    max_write_rate: 0", lockMigrateSteps)
-	r := newSQLiteRig(t, rb, 2000)
+	rb := rig.DataRunbook(t, 2, "    max_write_rate: 0", lockMigrateSteps)
+	r := rig.NewSQLite(t, rb, 2000)
 	addSettings(t, r)
 	clock := enginetest.NewFakeClock(time.Now())
-	if _, err := r.run(onClock(r, "take", clock)); err != nil {
+	if _, err := r.Run(onClock(r, "take", clock)); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
-	t.Cleanup(func() { _ = r.leases.Release(r.ctx) })
+	t.Cleanup(func() { _ = r.Leases.Release(r.Ctx) })
 	takeOverLease(t, r)
 	pastRenewMargin(t, clock) // the heartbeat, or the check before the first write, finds the lease gone
 
-	_, err := r.run(onClock(r, "backfill", clock))
+	_, err := r.Run(onClock(r, "backfill", clock))
 	if !errors.Is(err, engine.ErrLeaseLost) {
 		t.Fatalf("migrate after takeover: %v, want ErrLeaseLost", err)
 	}
@@ -110,7 +111,7 @@ func TestLockLostLeaseStopsWritesAndKeepsTakersFlag(t *testing.T) {
 		t.Errorf("%d rows written after the lease was lost, want 0", n)
 	}
 
-	res, err := r.run(r.stepContext("give"))
+	res, err := r.Run(r.StepContext("give"))
 	if !errors.Is(err, engine.ErrLeaseLost) {
 		t.Errorf("unlock after takeover: %v (result %+v), want ErrLeaseLost", err, res)
 	}
@@ -120,7 +121,7 @@ func TestLockLostLeaseStopsWritesAndKeepsTakersFlag(t *testing.T) {
 	if got := leaseRow(t, r); got != "bob/s-bob" {
 		t.Errorf("lease after unlock = %s, want bob's", got)
 	}
-	if err := r.leases.Release(r.ctx); err != nil && !errors.Is(err, engine.ErrLeaseLost) {
+	if err := r.Leases.Release(r.Ctx); err != nil && !errors.Is(err, engine.ErrLeaseLost) {
 		t.Errorf("ReleaseLeases: %v", err)
 	}
 	if !maintenanceOn(t, r) || leaseRow(t, r) != "bob/s-bob" {
@@ -133,14 +134,14 @@ func TestLockLostLeaseStopsWritesAndKeepsTakersFlag(t *testing.T) {
 // out and leave the flag and the lease alone.
 func TestLockLostLeaseReleaseNeverClearsFlag(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "", lockSteps)
-	r := newSQLiteRig(t, rb, 10)
+	rb := rig.DataRunbook(t, 2, "", lockSteps)
+	r := rig.NewSQLite(t, rb, 10)
 	addSettings(t, r)
-	if _, err := r.run(r.stepContext("take")); err != nil {
+	if _, err := r.Run(r.StepContext("take")); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
 	takeOverLease(t, r)
-	err := r.leases.Release(r.ctx)
+	err := r.Leases.Release(r.Ctx)
 	if !errors.Is(err, engine.ErrLeaseLost) {
 		t.Errorf("ReleaseLeases after takeover = %v, want ErrLeaseLost", err)
 	}
@@ -153,26 +154,26 @@ func TestLockLostLeaseReleaseNeverClearsFlag(t *testing.T) {
 // again (the stop, or an operator, may have cleared it).
 func TestLockResumeReappliesMaintenanceFlag(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "", lockMigrateSteps)
-	r := newSQLiteRig(t, rb, 10)
+	rb := rig.DataRunbook(t, 2, "", lockMigrateSteps)
+	r := rig.NewSQLite(t, rb, 10)
 	addSettings(t, r)
-	if _, err := r.run(r.stepContext("take")); err != nil {
+	if _, err := r.Run(r.StepContext("take")); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
-	if err := r.leases.Release(r.ctx); err != nil { // the stop
+	if err := r.Leases.Release(r.Ctx); err != nil { // the stop
 		t.Fatal(err)
 	}
-	if err := r.st.(engine.Leaser).SetFlag(r.ctx, "settings", engine.Item{"name": "maintenance"}, "enabled", false); err != nil {
+	if err := r.St.(engine.Leaser).SetFlag(r.Ctx, "settings", engine.Item{"name": "maintenance"}, "enabled", false); err != nil {
 		t.Fatal(err)
 	}
-	if err := engine.ResumeLeases(r.ctx, r.stepContext("backfill")); err != nil {
+	if err := engine.ResumeLeases(r.Ctx, r.StepContext("backfill")); err != nil {
 		t.Fatalf("ResumeLeases: %v", err)
 	}
-	defer r.leases.Release(r.ctx)
+	defer r.Leases.Release(r.Ctx)
 	if !maintenanceOn(t, r) {
 		t.Error("maintenance flag off after ResumeLeases, want on")
 	}
-	if got := leaseRow(t, r); got != "alice/"+r.session.ID {
+	if got := leaseRow(t, r); got != "alice/"+r.Session.ID {
 		t.Errorf("lease after resume = %s, want alice's", got)
 	}
 }
@@ -182,13 +183,13 @@ func TestLockResumeReappliesMaintenanceFlag(t *testing.T) {
 // clears the flag.
 func TestLockSuspendLeasesKeepsFlagOn(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "", lockMigrateSteps)
-	r := newSQLiteRig(t, rb, 10)
+	rb := rig.DataRunbook(t, 2, "", lockMigrateSteps)
+	r := rig.NewSQLite(t, rb, 10)
 	addSettings(t, r)
-	if _, err := r.run(r.stepContext("take")); err != nil {
+	if _, err := r.Run(r.StepContext("take")); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
-	flags, err := r.leases.Suspend(r.ctx)
+	flags, err := r.Leases.Suspend(r.Ctx)
 	if err != nil || flags != 1 {
 		t.Fatalf("SuspendLeases()=%d, %v; want 1 flag left on", flags, err)
 	}
@@ -198,10 +199,10 @@ func TestLockSuspendLeasesKeepsFlagOn(t *testing.T) {
 	if got := leaseRow(t, r); !strings.Contains(got, "no rows") {
 		t.Errorf("lease after SuspendLeases = %s, want none", got)
 	}
-	if err := engine.ResumeLeases(r.ctx, r.stepContext("backfill")); err != nil {
+	if err := engine.ResumeLeases(r.Ctx, r.StepContext("backfill")); err != nil {
 		t.Fatalf("ResumeLeases: %v", err)
 	}
-	res, err := r.run(r.stepContext("give"))
+	res, err := r.Run(r.StepContext("give"))
 	if err != nil {
 		t.Fatalf("unlock: %v", err)
 	}
@@ -215,28 +216,28 @@ func TestLockSuspendLeasesKeepsFlagOn(t *testing.T) {
 // running while this process still remembers the lost lease.
 func TestLockResumeRefusedWhileTakenOver(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "", lockMigrateSteps)
-	r := newSQLiteRig(t, rb, 10)
+	rb := rig.DataRunbook(t, 2, "", lockMigrateSteps)
+	r := rig.NewSQLite(t, rb, 10)
 	addSettings(t, r)
 	clock := enginetest.NewFakeClock(time.Now())
-	if _, err := r.run(onClock(r, "take", clock)); err != nil {
+	if _, err := r.Run(onClock(r, "take", clock)); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
 	takeOverLease(t, r)
 	pastRenewMargin(t, clock) // the lease is confirmed again before a step
-	err := engine.ResumeLeases(r.ctx, onClock(r, "backfill", clock))
+	err := engine.ResumeLeases(r.Ctx, onClock(r, "backfill", clock))
 	if !errors.Is(err, engine.ErrLeaseLost) || !strings.Contains(err.Error(), "taken over by bob") {
 		t.Fatalf("ResumeLeases with the lease taken over (same process) = %v, want ErrLeaseLost naming bob", err)
 	}
-	if _, err := r.leases.Suspend(r.ctx); !errors.Is(err, engine.ErrLeaseLost) {
+	if _, err := r.Leases.Suspend(r.Ctx); !errors.Is(err, engine.ErrLeaseLost) {
 		t.Errorf("SuspendLeases of a lost lease = %v, want ErrLeaseLost", err)
 	}
-	err = engine.ResumeLeases(r.ctx, r.stepContext("backfill")) // a new process
+	err = engine.ResumeLeases(r.Ctx, r.StepContext("backfill")) // a new process
 	var held *engine.LeaseHeldError
 	if !errors.As(err, &held) || !strings.Contains(err.Error(), "resume is refused while another session holds the lease") {
 		t.Fatalf("ResumeLeases in a new process = %v, want *LeaseHeldError refusing the resume", err)
 	}
-	if n := len(r.leases.Held()); n != 0 {
+	if n := len(r.Leases.Held()); n != 0 {
 		t.Errorf("%d leases held after a refused resume", n)
 	}
 	if !maintenanceOn(t, r) || leaseRow(t, r) != "bob/s-bob" {

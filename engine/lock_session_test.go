@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // confirmAll acknowledges manual steps.
@@ -29,11 +30,11 @@ func TestLockSessionStopKeepsMaintenanceOn(t *testing.T) {
       - {id: deploy, kind: manual, text: Deploy the new code.}
       - {id: give, kind: unlock}
 `
-	rb := dataRunbook(t, 2, "", steps)
-	r := newSQLiteRig(t, rb, 10)
+	rb := rig.DataRunbook(t, 2, "", steps)
+	r := rig.NewSQLite(t, rb, 10)
 	addSettings(t, r)
-	dbPath := filepath.Join(r.dir, "data.db")
-	cfg := sqliteSessionConfig(t, rb, dbPath)
+	dbPath := filepath.Join(r.Dir, "data.db")
+	cfg := rig.SQLiteSessionConfig(t, rb, dbPath)
 	j := cfg.Journal
 	ctx := context.Background()
 	s, err := engine.Start(ctx, cfg)
@@ -91,10 +92,10 @@ func TestLockSessionFailureKeepsMaintenanceOn(t *testing.T) {
       - {id: deploy, kind: shell, with: {run: "exit 1"}}
       - {id: give, kind: unlock}
 `
-	rb := dataRunbook(t, 2, "", steps)
-	r := newSQLiteRig(t, rb, 10)
+	rb := rig.DataRunbook(t, 2, "", steps)
+	r := rig.NewSQLite(t, rb, 10)
 	addSettings(t, r)
-	cfg := sqliteSessionConfig(t, rb, filepath.Join(r.dir, "data.db"))
+	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
 	cfg.Prompter = failAsks{}
 	s, err := engine.Start(context.Background(), cfg)
 	if err != nil {

@@ -7,14 +7,15 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
 // settingsValue is the SQLite flag's stored value as SQL (quote()): NULL,
 // 0, 1, 'maint'.
-func settingsValue(t *testing.T, r *dataRig) string {
+func settingsValue(t *testing.T, r *rig.Data) string {
 	t.Helper()
-	db := r.sqlDB(t)
+	db := r.SQLDB(t)
 	var v string
 	if err := db.QueryRow(`SELECT quote(enabled) FROM settings WHERE name = 'maintenance'`).Scan(&v); err != nil {
 		t.Fatal(err)
@@ -22,21 +23,12 @@ func settingsValue(t *testing.T, r *dataRig) string {
 	return v
 }
 
-func setSettings(t *testing.T, r *dataRig, sqlValue string) {
+func setSettings(t *testing.T, r *rig.Data, sqlValue string) {
 	t.Helper()
-	db := r.sqlDB(t)
+	db := r.SQLDB(t)
 	if _, err := db.Exec(`UPDATE settings SET enabled = ` + sqlValue + ` WHERE name = 'maintenance'`); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// otherRunbookRig is a second session, of another runbook (dataset) with
-// the same steps, on r's store: a different lease.
-func otherRunbookRig(t *testing.T, r *dataRig, name string) *dataRig {
-	t.Helper()
-	rb := *r.rb
-	rb.Name = name
-	return newDataRig(t, &rb, r.st, t.TempDir())
 }
 
 // TestLockRestoresPreviousMaintenanceValue: unlock puts back the value the
@@ -57,15 +49,15 @@ func TestLockRestoresPreviousMaintenanceValue(t *testing.T) {
 		{"1", engine.Number("1"), true},
 	} {
 		t.Run(fmt.Sprintf("%s/resume=%t", tt.before, tt.resume), func(t *testing.T) {
-			rb := dataRunbook(t, 2, "", lockSteps)
-			r := newSQLiteRig(t, rb, 10)
+			rb := rig.DataRunbook(t, 2, "", lockSteps)
+			r := rig.NewSQLite(t, rb, 10)
 			addSettings(t, r)
 			setSettings(t, r, tt.before)
-			res, err := r.run(r.stepContext("take"))
+			res, err := r.Run(r.StepContext("take"))
 			if err != nil {
 				t.Fatalf("lock: %v", err)
 			}
-			t.Cleanup(func() { _ = r.leases.Release(context.Background()) })
+			t.Cleanup(func() { _ = r.Leases.Release(context.Background()) })
 			m := res.(engine.LockResult).Maintenance
 			if m == nil {
 				t.Fatal("lock result has no maintenance flag")
@@ -77,17 +69,17 @@ func TestLockRestoresPreviousMaintenanceValue(t *testing.T) {
 				t.Fatalf("flag while locked = %s, want 1", got)
 			}
 			if tt.resume {
-				if flags, err := r.leases.Suspend(r.ctx); err != nil || flags != 1 {
+				if flags, err := r.Leases.Suspend(r.Ctx); err != nil || flags != 1 {
 					t.Fatalf("SuspendLeases()=%d, %v", flags, err)
 				}
 				if got := settingsValue(t, r); got != "1" {
 					t.Fatalf("flag after a resumable stop = %s, want 1", got)
 				}
-				if err := engine.ResumeLeases(r.ctx, r.stepContext("give")); err != nil {
+				if err := engine.ResumeLeases(r.Ctx, r.StepContext("give")); err != nil {
 					t.Fatalf("ResumeLeases: %v", err)
 				}
 			}
-			res, err = r.run(r.stepContext("give"))
+			res, err = r.Run(r.StepContext("give"))
 			if err != nil {
 				t.Fatalf("unlock: %v", err)
 			}
@@ -109,20 +101,20 @@ func TestLockSharedMaintenanceFlag(t *testing.T) {
 	t.Parallel()
 	for _, firstOut := range []string{"users", "orders"} {
 		t.Run(firstOut+" unlocks first", func(t *testing.T) {
-			rb := dataRunbook(t, 2, "", lockSteps)
-			users := newSQLiteRig(t, rb, 10)
+			rb := rig.DataRunbook(t, 2, "", lockSteps)
+			users := rig.NewSQLite(t, rb, 10)
 			addSettings(t, users)
 			setSettings(t, users, "0")
-			orders := otherRunbookRig(t, users, "orders-migration")
-			if _, err := users.run(users.stepContext("take")); err != nil {
+			orders := rig.OtherRunbook(t, users, "orders-migration")
+			if _, err := users.Run(users.StepContext("take")); err != nil {
 				t.Fatalf("lock users: %v", err)
 			}
-			t.Cleanup(func() { _ = users.leases.Release(context.Background()) })
-			res, err := orders.run(orders.stepContext("take"))
+			t.Cleanup(func() { _ = users.Leases.Release(context.Background()) })
+			res, err := orders.Run(orders.StepContext("take"))
 			if err != nil {
 				t.Fatalf("lock orders: %v", err)
 			}
-			t.Cleanup(func() { _ = orders.leases.Release(context.Background()) })
+			t.Cleanup(func() { _ = orders.Leases.Release(context.Background()) })
 			m := res.(engine.LockResult).Maintenance
 			if !engine.EqualValues(m.Before, engine.Number("0")) || !slices.Equal(m.SharedWith, []string{"users-migration/test"}) {
 				t.Errorf("second lock's maintenance = %+v, want before 0 (not the first lock's 1), shared with users-migration/test", m)
@@ -131,28 +123,28 @@ func TestLockSharedMaintenanceFlag(t *testing.T) {
 			if firstOut == "orders" {
 				first, second = orders, users
 			}
-			res, err = first.run(first.stepContext("give"))
+			res, err = first.Run(first.StepContext("give"))
 			if err != nil {
 				t.Fatalf("first unlock: %v", err)
 			}
 			ur := res.(steps.UnlockResult)
-			if want := second.rb.Name + "/test"; ur.MaintenanceCleared != 0 || !slices.Equal(ur.MaintenanceLeftOn, []string{want}) || len(ur.Released) != 1 {
+			if want := second.RB.Name + "/test"; ur.MaintenanceCleared != 0 || !slices.Equal(ur.MaintenanceLeftOn, []string{want}) || len(ur.Released) != 1 {
 				t.Errorf("first unlock = %+v, want lease released, flag left on for %s", ur, want)
 			}
 			if got := settingsValue(t, users); got != "1" {
 				t.Fatalf("flag after the first unlock = %s, want 1: the other migration is still locked", got)
 			}
 			// The second stops resumably and resumes (a new process): still on.
-			if _, err := second.leases.Suspend(second.ctx); err != nil {
+			if _, err := second.Leases.Suspend(second.Ctx); err != nil {
 				t.Fatal(err)
 			}
 			if got := settingsValue(t, users); got != "1" {
 				t.Fatalf("flag after the second's resumable stop = %s, want 1", got)
 			}
-			if err := engine.ResumeLeases(second.ctx, second.stepContext("give")); err != nil {
+			if err := engine.ResumeLeases(second.Ctx, second.StepContext("give")); err != nil {
 				t.Fatalf("ResumeLeases: %v", err)
 			}
-			res, err = second.run(second.stepContext("give"))
+			res, err = second.Run(second.StepContext("give"))
 			if err != nil {
 				t.Fatalf("second unlock: %v", err)
 			}
@@ -171,22 +163,22 @@ func TestLockSharedMaintenanceFlag(t *testing.T) {
 // leaves it on; the lost lease of a third never touches it.
 func TestLockSharedMaintenanceFlagRollback(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "", lockSteps)
-	users := newSQLiteRig(t, rb, 10)
+	rb := rig.DataRunbook(t, 2, "", lockSteps)
+	users := rig.NewSQLite(t, rb, 10)
 	addSettings(t, users)
-	orders := otherRunbookRig(t, users, "orders-migration")
-	for _, r := range []*dataRig{users, orders} {
-		if _, err := r.run(r.stepContext("take")); err != nil {
-			t.Fatalf("lock %s: %v", r.rb.Name, err)
+	orders := rig.OtherRunbook(t, users, "orders-migration")
+	for _, r := range []*rig.Data{users, orders} {
+		if _, err := r.Run(r.StepContext("take")); err != nil {
+			t.Fatalf("lock %s: %v", r.RB.Name, err)
 		}
 	}
-	if err := users.leases.Release(users.ctx); err != nil {
+	if err := users.Leases.Release(users.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := settingsValue(t, users); got != "1" {
 		t.Fatalf("flag after one session ended = %s, want 1", got)
 	}
-	if err := orders.leases.Release(orders.ctx); err != nil {
+	if err := orders.Leases.Release(orders.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := settingsValue(t, users); got != "NULL" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/enginetest"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
@@ -20,18 +21,18 @@ const lockSteps = `      - id: take
 `
 
 // addSettings creates the maintenance table next to users.
-func addSettings(t *testing.T, r *dataRig) {
+func addSettings(t *testing.T, r *rig.Data) {
 	t.Helper()
-	db := r.sqlDB(t)
+	db := r.SQLDB(t)
 	if _, err := db.Exec(`CREATE TABLE settings (name TEXT PRIMARY KEY, enabled INTEGER);
 		INSERT INTO settings VALUES ('maintenance', NULL)`); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func maintenanceOn(t *testing.T, r *dataRig) bool {
+func maintenanceOn(t *testing.T, r *rig.Data) bool {
 	t.Helper()
-	db := r.sqlDB(t)
+	db := r.SQLDB(t)
 	var on sql.NullInt64
 	if err := db.QueryRow(`SELECT enabled FROM settings WHERE name = 'maintenance'`).Scan(&on); err != nil {
 		t.Fatal(err)
@@ -41,13 +42,13 @@ func maintenanceOn(t *testing.T, r *dataRig) bool {
 
 func TestLockRefusesSecondSessionAndUnlocks(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "", lockSteps)
-	r := newSQLiteRig(t, rb, 10)
+	rb := rig.DataRunbook(t, 2, "", lockSteps)
+	r := rig.NewSQLite(t, rb, 10)
 	addSettings(t, r)
 	clock := enginetest.NewFakeClock(time.Now())
-	take := r.stepContext("take")
+	take := r.StepContext("take")
 	take.Clock = clock
-	res, err := r.run(take)
+	res, err := r.Run(take)
 	if err != nil {
 		t.Fatalf("lock: %v", err)
 	}
@@ -67,15 +68,15 @@ func TestLockRefusesSecondSessionAndUnlocks(t *testing.T) {
 	if !clock.BlockUntil(1, 5*time.Second) { // the last renewal is done
 		t.Fatal("the lease's heartbeat stopped")
 	}
-	other := newDataRig(t, rb, r.st, t.TempDir())
-	sc := other.stepContext("take")
+	other := rig.NewData(t, rb, r.St, t.TempDir())
+	sc := other.StepContext("take")
 	sc.Operator, sc.Clock = "bob", clock
-	_, err = executorFor(sc.Step.Kind).Execute(r.ctx, sc)
+	_, err = rig.ExecutorFor(sc.Step.Kind).Execute(r.Ctx, sc)
 	var held *engine.LeaseHeldError
 	if !errors.As(err, &held) || !strings.Contains(err.Error(), "held by alice") || !strings.Contains(err.Error(), "since") {
 		t.Fatalf("second lock error = %v, want held by alice since …", err)
 	}
-	res, err = r.run(r.stepContext("give"))
+	res, err = r.Run(r.StepContext("give"))
 	if err != nil {
 		t.Fatalf("unlock: %v", err)
 	}
@@ -85,50 +86,42 @@ func TestLockRefusesSecondSessionAndUnlocks(t *testing.T) {
 	if maintenanceOn(t, r) {
 		t.Error("maintenance flag still set after unlock")
 	}
-	if _, err := executorFor(sc.Step.Kind).Execute(r.ctx, sc); err != nil {
+	if _, err := rig.ExecutorFor(sc.Step.Kind).Execute(r.Ctx, sc); err != nil {
 		t.Fatalf("lock after unlock: %v", err)
 	}
-	if err := other.leases.Release(context.Background()); err != nil {
+	if err := other.Leases.Release(context.Background()); err != nil {
 		t.Fatalf("ReleaseLeases: %v", err)
 	}
-	if n := len(other.leases.Held()); n != 0 {
+	if n := len(other.Leases.Held()); n != 0 {
 		t.Errorf("%d leases still held after ReleaseLeases", n)
-	}
-}
-
-// reasonPrompter answers the takeover prompt.
-func reasonAnswer(reason string, asked *[]engine.Prompt) func(context.Context, engine.Prompt) (engine.Answer, error) {
-	return func(_ context.Context, p engine.Prompt) (engine.Answer, error) {
-		*asked = append(*asked, p)
-		return engine.Answer{Reason: reason}, nil
 	}
 }
 
 func TestLockTakesOverExpiredLeaseWithReason(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "", lockSteps)
-	r := newSQLiteRig(t, rb, 10)
-	leaser := r.st.(engine.Leaser)
+	rb := rig.DataRunbook(t, 2, "", lockSteps)
+	r := rig.NewSQLite(t, rb, 10)
+	leaser := r.St.(engine.Leaser)
 	old := engine.Lease{Dataset: "users-migration", Env: "test", Holder: "carol", Session: "crashed",
 		Acquired: time.Now().Add(-time.Hour), Expires: time.Now().Add(-time.Minute)}
-	if _, err := leaser.AcquireLease(r.ctx, old, false); err != nil {
+	if _, err := leaser.AcquireLease(r.Ctx, old, false); err != nil {
 		t.Fatal(err)
 	}
 	steps := `      - {id: take, kind: lock}
 `
-	r.rb = dataRunbook(t, 2, "", steps)
-	sc := r.stepContext("take")
+	r.RB = rig.DataRunbook(t, 2, "", steps)
+	sc := r.StepContext("take")
 	clock := enginetest.NewFakeClock(time.Now())
 	sc.Clock = clock
 	var asked []engine.Prompt
-	sc.Ask = reasonAnswer("carol's session crashed at 21:00", &asked)
+	sc.Ask = rig.ReasonAnswer("carol's session crashed at 21:00", &asked)
 	type outcome struct {
 		res any
 		err error
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := r.run(sc)
+		res, err := r.Run(sc)
 		done <- outcome{res, err}
 	}()
 	// The taker waits out a full ttl on its clock: not a nanosecond less.
@@ -146,12 +139,12 @@ func TestLockTakesOverExpiredLeaseWithReason(t *testing.T) {
 	if o.err != nil {
 		t.Fatalf("lock: %v", o.err)
 	}
-	defer r.leases.Release(context.Background())
+	defer r.Leases.Release(context.Background())
 	lr := o.res.(engine.LockResult)
 	if len(asked) != 1 || asked[0].Kind != engine.PromptReason || !lr.TakenOver || lr.PreviousHolder != "carol" {
 		t.Fatalf("prompts %v, result %+v: want one reason prompt and a takeover", asked, lr)
 	}
-	decisions := r.eventsOf(engine.EvDecision)
+	decisions := r.EventsOf(engine.EvDecision)
 	if len(decisions) != 1 || !strings.Contains(string(decisions[0].Data), "crashed at 21:00") {
 		t.Errorf("decision events = %v, want the reason journaled", decisions)
 	}
@@ -159,26 +152,26 @@ func TestLockTakesOverExpiredLeaseWithReason(t *testing.T) {
 
 func TestLockResumeLeasesAfterRestart(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "", lockSteps)
-	r := newSQLiteRig(t, rb, 10)
+	rb := rig.DataRunbook(t, 2, "", lockSteps)
+	r := rig.NewSQLite(t, rb, 10)
 	addSettings(t, r)
-	if _, err := r.run(r.stepContext("take")); err != nil {
+	if _, err := r.Run(r.StepContext("take")); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
 	// A crash: this process forgets the lease (heartbeat gone); the lease
 	// row stays with the session.
-	held := r.leases.Held()
+	held := r.Leases.Held()
 	if len(held) != 1 {
 		t.Fatalf("HeldLeases = %v, want 1", held)
 	}
 	forgetLeases(t, r)
-	if err := engine.ResumeLeases(r.ctx, r.stepContext("give")); err != nil {
+	if err := engine.ResumeLeases(r.Ctx, r.StepContext("give")); err != nil {
 		t.Fatalf("ResumeLeases: %v", err)
 	}
-	if got := r.leases.Held(); len(got) != 1 || got[0].Holder != "alice" {
+	if got := r.Leases.Held(); len(got) != 1 || got[0].Holder != "alice" {
 		t.Fatalf("HeldLeases after resume = %v", got)
 	}
-	res, err := r.run(r.stepContext("give"))
+	res, err := r.Run(r.StepContext("give"))
 	if err != nil {
 		t.Fatalf("unlock: %v", err)
 	}
@@ -189,19 +182,19 @@ func TestLockResumeLeasesAfterRestart(t *testing.T) {
 
 // forgetLeases stops the session's heartbeats as a crash would, without
 // releasing: it releases and re-acquires the same lease row directly.
-func forgetLeases(t *testing.T, r *dataRig) {
+func forgetLeases(t *testing.T, r *rig.Data) {
 	t.Helper()
-	held := r.leases.Held()
-	if err := r.leases.Release(r.ctx); err != nil {
+	held := r.Leases.Held()
+	if err := r.Leases.Release(r.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range held {
-		if _, err := r.st.(engine.Leaser).AcquireLease(r.ctx, l, false); err != nil {
+		if _, err := r.St.(engine.Leaser).AcquireLease(r.Ctx, l, false); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The crashed lock still holds its maintenance flag.
-	if _, err := r.st.(engine.FlagHolder).HoldFlag(r.ctx, "settings", engine.Item{"name": "maintenance"}, "enabled",
+	if _, err := r.St.(engine.FlagHolder).HoldFlag(r.Ctx, "settings", engine.Item{"name": "maintenance"}, "enabled",
 		"users-migration/test"); err != nil {
 		t.Fatal(err)
 	}

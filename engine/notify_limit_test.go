@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // TestNotifyTemplateOutputCapped: a template whose output runs away (here
@@ -13,25 +14,25 @@ import (
 // position; nothing of the output reaches the journal or the channel.
 func TestNotifyTemplateOutputCapped(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps:
       - {id: bomb, kind: notify, with: {channel: stdout, template: '{{range 3}}{{printf "%0999999d" 1}}{{end}}'}}
-`, answers(map[string][]reply{"bomb:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}}))
-	h.mustRun(engine.OutcomeAborted)
+`, rig.Answers(map[string][]rig.Reply{"bomb:failed": {{Ans: engine.Answer{Action: engine.ActionAbort}}}}))
+	h.MustRun(engine.OutcomeAborted)
 
-	e, _ := h.endOf("bomb")["error"].(string)
+	e, _ := h.EndOf("bomb")["error"].(string)
 	for _, want := range []string{"notify bomb", "test.yaml:15:68", "1 MiB"} {
 		if !strings.Contains(e, want) {
 			t.Errorf("step error = %q, want it to name %q", e, want)
 		}
 	}
-	if n := h.stdout.Len(); n != 0 {
+	if n := h.Stdout.Len(); n != 0 {
 		t.Errorf("stdout channel got %d bytes, want none", n)
 	}
 	total := 0
-	for _, ev := range h.events() {
+	for _, ev := range h.Events() {
 		total += len(ev.Data)
 	}
 	if total > 64<<10 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
@@ -16,42 +17,42 @@ import (
 func TestWebhookErrorNeverQuotesTheURL(t *testing.T) {
 	t.Parallel()
 	const hook = "http://u:p@127.0.0.1:1/services/T0/B0/XYZSECRETPATH"
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 secrets: [HOOK]
 phases:
   - name: p
     steps: [{id: hook, kind: notify, with: {channel: webhook, url: "${HOOK}", template: "hi"}}]
-`, answers(map[string][]reply{"hook:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}}))
-	h.cfg.Getenv = func(k string) string {
+`, rig.Answers(map[string][]rig.Reply{"hook:failed": {{Ans: engine.Answer{Action: engine.ActionAbort}}}}))
+	h.Cfg.Getenv = func(k string) string {
 		if k == "HOOK" {
 			return hook
 		}
 		return ""
 	}
-	h.mustRun(engine.OutcomeAborted)
-	end := h.endOf("hook")
+	h.MustRun(engine.OutcomeAborted)
+	end := h.EndOf("hook")
 	if e, _ := end["error"].(string); !strings.Contains(e, "webhook POST "+engine.Redacted+": ") || !strings.Contains(e, "connect") {
 		t.Errorf("step error = %q, want webhook POST [REDACTED]: <the connection error>", e)
 	}
-	for _, ev := range h.events() {
+	for _, ev := range h.Events() {
 		if strings.Contains(string(ev.Data), "XYZSECRETPATH") {
 			t.Errorf("%s event holds the secret URL's path: %s", ev.Kind, ev.Data)
 		}
 	}
-	for _, p := range h.p.asked {
+	for _, p := range h.P.Asked {
 		if strings.Contains(p.Title+p.Text, "XYZSECRETPATH") {
 			t.Errorf("%s prompt holds the secret URL's path: %q", p.Kind, p.Title)
 		}
 	}
 
 	t.Run("a literal URL's password", func(t *testing.T) {
-		h := newHarness(t, header+`
+		h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps: [{id: hook, kind: notify, with: {channel: webhook, url: "http://bot:pa55word@127.0.0.1:1/hooks/x", template: "hi"}}]
-`, answers(map[string][]reply{"hook:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}}))
-		h.mustRun(engine.OutcomeAborted)
-		e, _ := h.endOf("hook")["error"].(string)
+`, rig.Answers(map[string][]rig.Reply{"hook:failed": {{Ans: engine.Answer{Action: engine.ActionAbort}}}}))
+		h.MustRun(engine.OutcomeAborted)
+		e, _ := h.EndOf("hook")["error"].(string)
 		if strings.Contains(e, "pa55word") || !strings.Contains(e, "webhook POST http://bot:") || !strings.Contains(e, "127.0.0.1:1/hooks/x") {
 			t.Errorf("step error = %q, want the URL without its password", e)
 		}
@@ -79,7 +80,7 @@ func TestRedactorURLForms(t *testing.T) {
 // printf "%d" accepts, fractions in plain decimal.
 func TestNotifyTemplateNumbers(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps:
@@ -87,11 +88,11 @@ phases:
       - {id: say, kind: notify, with: {channel: stdout, template: '{{.Steps.count.migrated}} {{printf "%d" .Steps.count.Migrated}} {{printf "%.1f" .Steps.count.rate}} {{.Steps.count.rate}} {{.Steps.count.small}} {{if gt .Steps.count.migrated 1000}}big{{end}} {{index .Steps.count.list 0}}'}}
 `, nil)
 	ctx := context.Background()
-	s, err := engine.Start(ctx, h.cfg)
+	s, err := engine.Start(ctx, h.Cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.s = s
+	h.S = s
 	// What a session that ran `count` leaves behind, then stopped.
 	for _, ev := range []engine.Event{
 		eventtest.Raw(engine.EvStepStart, "count", map[string]any{"kind": "shell", "attempt": 1, "phase": "p"}),
@@ -99,21 +100,21 @@ phases:
 			"result": map[string]any{"migrated": 1200000, "rate": 1234567.5, "small": 0.25, "list": []any{3000000}}}),
 	} {
 		ev.SessionID, ev.Operator = s.ID(), "alice"
-		if _, err := h.j.Append(ctx, ev); err != nil {
+		if _, err := h.J.Append(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg := h.cfg
+	cfg := h.Cfg
 	cfg.Runbook = nil
 	s, err = engine.Resume(ctx, cfg, s.ID())
 	if err != nil {
 		t.Fatalf("Resume: %v", err)
 	}
-	h.s = s
+	h.S = s
 	if out, err := s.Run(ctx); out != engine.OutcomeCompleted || err != nil {
-		t.Fatalf("Run() = %q, %v\n%s", out, err, h.dump())
+		t.Fatalf("Run() = %q, %v\n%s", out, err, h.Dump())
 	}
-	if got, want := h.stdout.String(), "1200000 1200000 1234567.5 1234567.5 0.25 big 3000000\n"; got != want {
+	if got, want := h.Stdout.String(), "1200000 1200000 1234567.5 1234567.5 0.25 big 3000000\n"; got != want {
 		t.Errorf("notify printed %q, want %q", got, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // published is one call of a fakePublisher.
@@ -44,7 +45,7 @@ func TestNotifySNS(t *testing.T) {
 		topic  = "arn:aws:sns:eu-west-1:123456789012:ops-announce"
 		msgID  = "567910cd-659e-55d4-8ccb-5aaf14679dc0"
 	)
-	src := header + `
+	src := rig.Header + `
 secrets: [SNS_SECRET]
 vars: {note: ""}
 phases:
@@ -79,13 +80,13 @@ phases:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, src, answers(map[string][]reply{"announce:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}}))
-			h.cfg.Mode = tt.mode
-			h.cfg.Getenv = func(k string) string { return tt.env[k] }
-			h.cfg.Vars = map[string]string{"note": "pw " + secret}
+			h := rig.NewHarness(t, src, rig.Answers(map[string][]rig.Reply{"announce:failed": {{Ans: engine.Answer{Action: engine.ActionAbort}}}}))
+			h.Cfg.Mode = tt.mode
+			h.Cfg.Getenv = func(k string) string { return tt.env[k] }
+			h.Cfg.Vars = map[string]string{"note": "pw " + secret}
 			if tt.pub != nil {
 				tt.pub.journals = func() bool {
-					evs, err := h.j.Events(context.Background(), h.s.ID())
+					evs, err := h.J.Events(context.Background(), h.S.ID())
 					for _, ev := range evs {
 						if ev.Kind == engine.EvNotify && ev.Step == "announce" {
 							return err == nil
@@ -93,11 +94,11 @@ phases:
 					}
 					return false
 				}
-				h.cfg.Publisher = tt.pub
+				h.Cfg.Publisher = tt.pub
 			}
-			h.mustRun(tt.want)
+			h.MustRun(tt.want)
 
-			end := h.endOf("announce")
+			end := h.EndOf("announce")
 			if e, _ := end["error"].(string); tt.wantErr == "" && e != "" || !strings.Contains(e, tt.wantErr) {
 				t.Errorf("step.end error=%q, want %q", e, tt.wantErr)
 			}
@@ -115,7 +116,7 @@ phases:
 					t.Errorf("Publish(%+v), want %+v", calls[0], want)
 				}
 			}
-			notes := h.find(engine.EvNotify, "announce")
+			notes := h.Find(engine.EvNotify, "announce")
 			if tt.wantErr != "" && !tt.sent {
 				if len(notes) != 0 {
 					t.Errorf("notify events=%d, want none before a config error", len(notes))
@@ -124,7 +125,7 @@ phases:
 			}
 			var d struct{ Sent bool }
 			if len(notes) != 1 || notes[0].Decode(&d) != nil || d.Sent != tt.sent {
-				t.Errorf("notify events=%d (sent %v), want 1 (sent %v)\n%s", len(notes), d.Sent, tt.sent, h.dump())
+				t.Errorf("notify events=%d (sent %v), want 1 (sent %v)\n%s", len(notes), d.Sent, tt.sent, h.Dump())
 			}
 			if tt.wantErr != "" {
 				return

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -56,10 +57,10 @@ func TestProtectedEnvironment(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, protectedRunbook, answers(map[string][]reply{"confirm_env": {{ans: engine.Answer{Value: tt.typed}}}}))
-			h.cfg.Env, h.cfg.Yes, h.cfg.Clock = "prod", tt.yes, fixedClock{paris(t, tt.now)}
-			recordRehearsal(t, h.j, "t", 1, h.cfg.Runbook.SHA256, engine.OutcomeCompleted)
-			s, err := engine.Start(context.Background(), h.cfg)
+			h := rig.NewHarness(t, protectedRunbook, rig.Answers(map[string][]rig.Reply{"confirm_env": {{Ans: engine.Answer{Value: tt.typed}}}}))
+			h.Cfg.Env, h.Cfg.Yes, h.Cfg.Clock = "prod", tt.yes, rig.FixedClock{T: paris(t, tt.now)}
+			recordRehearsal(t, h.J, "t", 1, h.Cfg.Runbook.SHA256, engine.OutcomeCompleted)
+			s, err := engine.Start(context.Background(), h.Cfg)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Start() error = %v, want %v", err, tt.wantErr)
 			}
@@ -67,16 +68,16 @@ func TestProtectedEnvironment(t *testing.T) {
 				if !strings.Contains(err.Error(), tt.msg) {
 					t.Errorf("error %q does not mention %q", err, tt.msg)
 				}
-				if list, _ := h.j.ListSessions(context.Background(), engine.SessionFilter{Env: "prod"}); len(list) != 0 {
+				if list, _ := h.J.ListSessions(context.Background(), engine.SessionFilter{Env: "prod"}); len(list) != 0 {
 					t.Errorf("refused Start created %d sessions", len(list))
 				}
 				return
 			}
-			h.s = s
+			h.S = s
 			if out, err := s.Run(context.Background()); out != engine.OutcomeCompleted || err != nil {
 				t.Fatalf("Run() = %s, %v", out, err)
 			}
-			if len(h.find(engine.EvConfirm, "")) != 1 {
+			if len(h.Find(engine.EvConfirm, "")) != 1 {
 				t.Errorf("env confirmation not journaled")
 			}
 		})
@@ -119,46 +120,46 @@ func TestRehearsalDrift(t *testing.T) {
 	tests := []struct {
 		name      string
 		sha       string // of the recorded rehearsal; "" = none
-		reason    *reply
+		reason    *rig.Reply
 		wantErr   bool
 		wantEvent string // "confirm" (rehearsal_drift) or "unrehearsed"
 	}{
 		{"same runbook rehearsed", "self", nil, false, ""},
-		{"never rehearsed, reason given", "", &reply{ans: engine.Answer{Reason: "first run of the hotfix"}}, false, "unrehearsed"},
+		{"never rehearsed, reason given", "", &rig.Reply{Ans: engine.Answer{Reason: "first run of the hotfix"}}, false, "unrehearsed"},
 		{"never rehearsed, no answer", "", nil, true, ""},
-		{"never rehearsed, empty reason", "", &reply{ans: engine.Answer{}}, true, ""},
-		{"different runbook, reason given", "0123abcd", &reply{ans: engine.Answer{Reason: "hotfix to step 3"}}, false, "confirm"},
+		{"never rehearsed, empty reason", "", &rig.Reply{Ans: engine.Answer{}}, true, ""},
+		{"different runbook, reason given", "0123abcd", &rig.Reply{Ans: engine.Answer{Reason: "hotfix to step 3"}}, false, "confirm"},
 		{"different runbook, no answer", "0123abcd", nil, true, ""},
-		{"different runbook, empty reason", "0123abcd", &reply{ans: engine.Answer{}}, true, ""},
+		{"different runbook, empty reason", "0123abcd", &rig.Reply{Ans: engine.Answer{}}, true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := answers(map[string][]reply{"confirm_env": {{ans: engine.Answer{Value: "prod"}}}})
+			p := rig.Answers(map[string][]rig.Reply{"confirm_env": {{Ans: engine.Answer{Value: "prod"}}}})
 			if tt.reason != nil {
-				p.replies["reason"] = []reply{*tt.reason}
+				p.Replies["reason"] = []rig.Reply{*tt.reason}
 			}
-			h := newHarness(t, protectedRunbook, p)
-			h.cfg.Env, h.cfg.Clock = "prod", fixedClock{paris(t, "2026-11-24 23:00")}
+			h := rig.NewHarness(t, protectedRunbook, p)
+			h.Cfg.Env, h.Cfg.Clock = "prod", rig.FixedClock{T: paris(t, "2026-11-24 23:00")}
 			if tt.sha != "" {
 				sha := tt.sha
 				if sha == "self" {
-					sha = h.cfg.Runbook.SHA256
+					sha = h.Cfg.Runbook.SHA256
 				}
-				recordRehearsal(t, h.j, "t", 1, sha, engine.OutcomeCompleted)
+				recordRehearsal(t, h.J, "t", 1, sha, engine.OutcomeCompleted)
 			}
-			s, err := engine.Start(context.Background(), h.cfg)
+			s, err := engine.Start(context.Background(), h.Cfg)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Start() error = %v, want error %v", err, tt.wantErr)
 			}
 			if err != nil {
-				if list, _ := h.j.ListSessions(context.Background(), engine.SessionFilter{Env: "prod"}); len(list) != 0 {
+				if list, _ := h.J.ListSessions(context.Background(), engine.SessionFilter{Env: "prod"}); len(list) != 0 {
 					t.Errorf("refused Start created a session")
 				}
 				return
 			}
-			h.s = s
+			h.S = s
 			confirms, unrehearsed := 0, 0
-			for _, ev := range h.find(engine.EvConfirm, "") {
+			for _, ev := range h.Find(engine.EvConfirm, "") {
 				if strings.Contains(string(ev.Data), "rehearsal_drift") {
 					confirms++
 				}
@@ -168,7 +169,7 @@ func TestRehearsalDrift(t *testing.T) {
 			}
 			if got := map[string]bool{"confirm": confirms == 1 && unrehearsed == 0, "unrehearsed": unrehearsed == 1 && confirms == 0,
 				"": confirms == 0 && unrehearsed == 0}[tt.wantEvent]; !got {
-				t.Errorf("drift events: %d rehearsal_drift, %d unrehearsed; want %q\n%s", confirms, unrehearsed, tt.wantEvent, h.dump())
+				t.Errorf("drift events: %d rehearsal_drift, %d unrehearsed; want %q\n%s", confirms, unrehearsed, tt.wantEvent, h.Dump())
 			}
 		})
 	}
@@ -190,24 +191,24 @@ func TestResumeOutsideWindow(t *testing.T) {
 		{"without a reason", "", engine.ErrReasonRequired},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, src, answers(map[string][]reply{
-				"confirm_env": {{ans: engine.Answer{Value: "prod"}}, {ans: engine.Answer{Value: "prod"}}},
-				"a:checklist": {{err: engine.ErrQuit}},
-				"reason":      {{ans: engine.Answer{Reason: tt.reason}}},
+			h := rig.NewHarness(t, src, rig.Answers(map[string][]rig.Reply{
+				"confirm_env": {{Ans: engine.Answer{Value: "prod"}}, {Ans: engine.Answer{Value: "prod"}}},
+				"a:checklist": {{Err: engine.ErrQuit}},
+				"reason":      {{Ans: engine.Answer{Reason: tt.reason}}},
 			}))
-			h.cfg.Env, h.cfg.Clock = "prod", fixedClock{paris(t, "2026-11-24 23:00")}
-			recordRehearsal(t, h.j, "t", 1, h.cfg.Runbook.SHA256, engine.OutcomeCompleted)
-			s, err := engine.Start(context.Background(), h.cfg)
+			h.Cfg.Env, h.Cfg.Clock = "prod", rig.FixedClock{T: paris(t, "2026-11-24 23:00")}
+			recordRehearsal(t, h.J, "t", 1, h.Cfg.Runbook.SHA256, engine.OutcomeCompleted)
+			s, err := engine.Start(context.Background(), h.Cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			h.s = s
+			h.S = s
 			if out, _ := s.Run(context.Background()); out != engine.OutcomeStopped {
 				t.Fatalf("Run() = %s, want stopped", out)
 			}
-			before := len(h.events())
-			cfg := h.cfg
-			cfg.Clock = fixedClock{paris(t, "2026-11-25 09:00")} // the window closed at 02:00
+			before := len(h.Events())
+			cfg := h.Cfg
+			cfg.Clock = rig.FixedClock{T: paris(t, "2026-11-25 09:00")} // the window closed at 02:00
 			s, err = engine.Resume(context.Background(), cfg, s.ID())
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Resume() error = %v, want %v", err, tt.wantErr)
@@ -216,14 +217,14 @@ func TestResumeOutsideWindow(t *testing.T) {
 				if !errors.Is(err, engine.ErrOutsideWindow) {
 					t.Errorf("error %v does not say the window is closed", err)
 				}
-				if n := len(h.events()); n != before {
+				if n := len(h.Events()); n != before {
 					t.Errorf("a refused resume journaled %d events", n-before)
 				}
 				return
 			}
-			h.s = s
+			h.S = s
 			var d struct{ What, Value string }
-			confirms := h.find(engine.EvConfirm, "")
+			confirms := h.Find(engine.EvConfirm, "")
 			_ = confirms[len(confirms)-1].Decode(&d)
 			if d.What != "outside_window" || d.Value != tt.reason {
 				t.Errorf("last confirm = %+v, want the outside_window reason", d)

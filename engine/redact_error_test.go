@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // TestRunErrorIsRedacted: the error Run returns (the CLI prints it as
@@ -15,7 +16,7 @@ import (
 func TestRunErrorIsRedacted(t *testing.T) {
 	t.Parallel()
 	const secret = "tk-5ecr3t-value"
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 secrets: [TENANT_KEY]
 vars: {tenant: none}
 phases:
@@ -23,14 +24,14 @@ phases:
     steps:
       - {id: a, kind: shell, with: {run: "true"}, when: 'int(vars.tenant) > 1'}
 `, nil)
-	h.cfg.Getenv = func(k string) string {
+	h.Cfg.Getenv = func(k string) string {
 		if k == "TENANT_KEY" {
 			return secret
 		}
 		return ""
 	}
-	h.cfg.Vars = map[string]string{"tenant": secret}
-	out, err := h.run()
+	h.Cfg.Vars = map[string]string{"tenant": secret}
+	out, err := h.Run()
 	if out != engine.OutcomeFailed || err == nil {
 		t.Fatalf("Run() = %q, %v; want failed with an error", out, err)
 	}
@@ -39,14 +40,14 @@ phases:
 	}
 
 	t.Run("sentinels still match", func(t *testing.T) {
-		h := newHarness(t, header+`
+		h := rig.NewHarness(t, rig.Header+`
 secrets: [TENANT_KEY]
 phases:
   - name: p
     steps: [{id: "`+secret+`", kind: manual, checklist: [ready]}]
 `, nil)
-		h.cfg.Getenv = func(k string) string { return map[string]string{"TENANT_KEY": secret}[k] }
-		out, err := h.run()
+		h.Cfg.Getenv = func(k string) string { return map[string]string{"TENANT_KEY": secret}[k] }
+		out, err := h.Run()
 		var miss *engine.MissingAnswerError
 		if out != engine.OutcomeStopped || !errors.Is(err, engine.ErrNoAnswer) || !errors.As(err, &miss) {
 			t.Fatalf("Run() = %q, %v; want stopped, a *MissingAnswerError", out, err)

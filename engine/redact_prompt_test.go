@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // TestPromptsAreRedacted: a failed step's cause (here an external
@@ -17,9 +18,9 @@ func TestPromptsAreRedacted(t *testing.T) {
 	const secret = "supersecret123"
 	steps := `      - {id: mig, kind: migrate, with: {transform: [sh, -c, "echo auth failed with key ` + secret + ` >&2; exit 1"]}}
 `
-	rb := dataRunbook(t, 2, "secrets: [API_TOKEN]", steps)
-	r := newSQLiteRig(t, rb, 3)
-	cfg := sqliteSessionConfig(t, rb, filepath.Join(r.dir, "data.db"))
+	rb := rig.DataRunbook(t, 2, "secrets: [API_TOKEN]", steps)
+	r := rig.NewSQLite(t, rb, 3)
+	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
 	cfg.Getenv = func(k string) string {
 		if k == "API_TOKEN" {
 			return secret
@@ -28,9 +29,9 @@ func TestPromptsAreRedacted(t *testing.T) {
 	}
 	// The first answer is refused (no reason for the skip): the re-ask's
 	// Retry line is redacted too.
-	p := answers(map[string][]reply{"mig:failed": {
-		{ans: engine.Answer{Action: engine.ActionSkip}},
-		{ans: engine.Answer{Action: engine.ActionAbort}},
+	p := rig.Answers(map[string][]rig.Reply{"mig:failed": {
+		{Ans: engine.Answer{Action: engine.ActionSkip}},
+		{Ans: engine.Answer{Action: engine.ActionAbort}},
 	}})
 	cfg.Prompter = p
 	s, err := engine.Start(context.Background(), cfg)
@@ -41,13 +42,13 @@ func TestPromptsAreRedacted(t *testing.T) {
 		t.Fatalf("Run() = %q, %v; want aborted", out, err)
 	}
 	var failed []engine.Prompt
-	for _, pr := range p.asked {
+	for _, pr := range p.Asked {
 		if pr.Kind == engine.PromptFailed {
 			failed = append(failed, pr)
 		}
 	}
 	if len(failed) != 2 {
-		t.Fatalf("failed prompts = %d, want 2 (%v)", len(failed), p.kinds())
+		t.Fatalf("failed prompts = %d, want 2 (%v)", len(failed), p.Kinds())
 	}
 	if !strings.Contains(failed[0].Title, "auth failed with key "+engine.Redacted) {
 		t.Errorf("failed prompt title = %q, want the cause with the secret redacted", failed[0].Title)
@@ -65,16 +66,16 @@ func TestPromptsAreRedacted(t *testing.T) {
 // warning when the session starts, so nobody believes it was hidden.
 func TestShortSecretIsWarned(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 secrets: [PIN]
 phases:
   - name: p
     steps: [{id: s, kind: shell, with: {run: "true"}}]
 `, nil)
-	h.cfg.Getenv = func(k string) string { return map[string]string{"PIN": "123"}[k] }
-	h.mustRun(engine.OutcomeCompleted)
+	h.Cfg.Getenv = func(k string) string { return map[string]string{"PIN": "123"}[k] }
+	h.MustRun(engine.OutcomeCompleted)
 	warned := false
-	for _, ev := range h.find(engine.EvWarning, "") {
+	for _, ev := range h.Find(engine.EvWarning, "") {
 		warned = warned || strings.Contains(engine.WarningText(ev), "secret PIN is shorter than 4 characters")
 	}
 	if !warned {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -32,7 +33,7 @@ func TestRegistryRules(t *testing.T) {
 		version  int
 		heldSHA  string // "self": this runbook's
 		mode     engine.Mode
-		reason   *reply // version_regression
+		reason   *rig.Reply // version_regression
 		wantErr  error
 		wantMsg  string
 		override bool // version_regression journaled
@@ -42,8 +43,8 @@ func TestRegistryRules(t *testing.T) {
 		{"same version, other checksum, rehearsal", 3, "0badc0de", engine.ModeRehearsal, nil, engine.ErrRegistryRefused, "give the edited runbook a new version", false},
 		{"higher version", 4, "0badc0de", engine.ModeLive, nil, nil, "", false},
 		{"lower version, no answer", 2, "0badc0de", engine.ModeLive, nil, engine.ErrNoAnswer, "holds version 3 of users-migration completed live in session earlier; this runbook is version 2", false},
-		{"lower version, empty reason", 2, "0badc0de", engine.ModeLive, &reply{ans: engine.Answer{}}, engine.ErrReasonRequired, "version regression", false},
-		{"lower version, reason", 2, "0badc0de", engine.ModeLive, &reply{ans: engine.Answer{Reason: "re-apply v2 after restoring its backup"}}, nil, "", true},
+		{"lower version, empty reason", 2, "0badc0de", engine.ModeLive, &rig.Reply{Ans: engine.Answer{}}, engine.ErrReasonRequired, "version regression", false},
+		{"lower version, reason", 2, "0badc0de", engine.ModeLive, &rig.Reply{Ans: engine.Answer{Reason: "re-apply v2 after restoring its backup"}}, nil, "", true},
 		{"lower version, rehearsal", 2, "0badc0de", engine.ModeRehearsal, nil, nil, "", false},
 		{"dry run", 3, "0badc0de", engine.ModeDryRun, nil, nil, "", false},
 	}
@@ -51,9 +52,9 @@ func TestRegistryRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			rb := dataRunbook(t, tt.version, "", counterSteps)
-			rig := newSQLiteRig(t, rb, 20)
-			dbPath := filepath.Join(rig.dir, "data.db")
+			rb := rig.DataRunbook(t, tt.version, "", rig.CounterSteps)
+			dr := rig.NewSQLite(t, rb, 20)
+			dbPath := filepath.Join(dr.Dir, "data.db")
 			st, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: dbPath, Table: "users", Key: []string{"id"}})
 			if err != nil {
 				t.Fatal(err)
@@ -66,11 +67,11 @@ func TestRegistryRules(t *testing.T) {
 			if err := st.RecordEnd(ctx, rec); err != nil {
 				t.Fatal(err)
 			}
-			cfg := sqliteSessionConfig(t, rb, dbPath)
+			cfg := rig.SQLiteSessionConfig(t, rb, dbPath)
 			cfg.Mode = tt.mode
-			p := answers(map[string][]reply{})
+			p := rig.Answers(map[string][]rig.Reply{})
 			if tt.reason != nil {
-				p.replies["reason"] = []reply{*tt.reason}
+				p.Replies["reason"] = []rig.Reply{*tt.reason}
 			}
 			cfg.Prompter = p
 			s, err := engine.Start(ctx, cfg)
@@ -119,14 +120,14 @@ func TestRegistryRules(t *testing.T) {
 func TestRegistryRecordsAFailedSession(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rb := dataRunbook(t, 2, "", `      - id: boom
+	rb := rig.DataRunbook(t, 2, "", `      - id: boom
         kind: shell
         with: {run: "exit 3"}
 `)
-	rig := newSQLiteRig(t, rb, 5)
-	dbPath := filepath.Join(rig.dir, "data.db")
-	cfg := sqliteSessionConfig(t, rb, dbPath)
-	cfg.Prompter = answers(map[string][]reply{"boom:failure": {{ans: engine.Answer{Value: "abort"}}}})
+	dr := rig.NewSQLite(t, rb, 5)
+	dbPath := filepath.Join(dr.Dir, "data.db")
+	cfg := rig.SQLiteSessionConfig(t, rb, dbPath)
+	cfg.Prompter = rig.Answers(map[string][]rig.Reply{"boom:failure": {{Ans: engine.Answer{Value: "abort"}}}})
 	s, err := engine.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -156,14 +157,14 @@ func TestRegistryRecordsAFailedSession(t *testing.T) {
 func TestRegistryFollowsAResume(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	rb := dataRunbook(t, 2, "", `      - id: a
+	rb := rig.DataRunbook(t, 2, "", `      - id: a
         kind: manual
         checklist: [done]
-`+counterSteps)
-	rig := newSQLiteRig(t, rb, 20)
-	dbPath := filepath.Join(rig.dir, "data.db")
-	cfg := sqliteSessionConfig(t, rb, dbPath)
-	cfg.Prompter = answers(map[string][]reply{"a:checklist": {{err: engine.ErrQuit}}})
+`+rig.CounterSteps)
+	dr := rig.NewSQLite(t, rb, 20)
+	dbPath := filepath.Join(dr.Dir, "data.db")
+	cfg := rig.SQLiteSessionConfig(t, rb, dbPath)
+	cfg.Prompter = rig.Answers(map[string][]rig.Reply{"a:checklist": {{Err: engine.ErrQuit}}})
 	s, err := engine.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +189,7 @@ func TestRegistryFollowsAResume(t *testing.T) {
 	if stopped.Outcome != engine.OutcomeStopped || stopped.Events == 0 {
 		t.Fatalf("after the stop: %+v", stopped)
 	}
-	cfg.Prompter = answers(map[string][]reply{"a:checklist": {{ans: engine.Answer{Checked: []int{0}}}}})
+	cfg.Prompter = rig.Answers(map[string][]rig.Reply{"a:checklist": {{Ans: engine.Answer{Checked: []int{0}}}}})
 	cfg.Runbook = nil
 	r, err := engine.Resume(ctx, cfg, s.ID())
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
@@ -22,14 +23,14 @@ const restoreSteps = `      - {id: snapshot, kind: backup, with: {native: false}
 // restores and conflicts, and writes nothing.
 func TestRestoreDryRunShowsCountsAndDiffs(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 3, "    max_write_rate: 0", restoreSteps)
-	r := newSQLiteRig(t, rb, 100)
+	rb := rig.DataRunbook(t, 3, "    max_write_rate: 0", restoreSteps)
+	r := rig.NewSQLite(t, rb, 100)
 	for _, id := range []string{"snapshot", "backfill"} {
-		if _, err := r.run(r.stepContext(id)); err != nil {
+		if _, err := r.Run(r.StepContext(id)); err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
 	}
-	db := r.sqlDB(t)
+	db := r.SQLDB(t)
 	if _, err := db.Exec(`UPDATE users SET name = 'renamed by the app' WHERE id IN (1, 2, 3)`); err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +38,9 @@ func TestRestoreDryRunShowsCountsAndDiffs(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := versions(t, db)
-	sc := r.stepContext("undo")
+	sc := r.StepContext("undo")
 	sc.Mode = engine.ModeDryRun
-	out, err := r.run(sc)
+	out, err := r.Run(sc)
 	if err != nil {
 		t.Fatalf("restore: %v", err)
 	}
@@ -57,7 +58,7 @@ func TestRestoreDryRunShowsCountsAndDiffs(t *testing.T) {
 		t.Errorf("samples = %+v, want a restore (city goes) and a conflict (the app's name)", res.Samples)
 	}
 	var said bool
-	for _, ev := range r.eventsOf(engine.EvOutput) {
+	for _, ev := range r.EventsOf(engine.EvOutput) {
 		said = said || strings.Contains(string(ev.Data), "76 to restore")
 	}
 	if !said {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/journal"
 	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
@@ -21,16 +22,16 @@ import (
 func TestResumeRefusesASessionHeldElsewhere(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	h := newHarness(t, crashRunbook(dir, ""), answers(map[string][]reply{
-		"b:interrupted": {{ans: engine.Answer{Action: engine.ActionRetry}}}}))
-	id := h.crash() // started by alice through h.j, never ended
+	h := rig.NewHarness(t, crashRunbook(dir, ""), rig.Answers(map[string][]rig.Reply{
+		"b:interrupted": {{Ans: engine.Answer{Action: engine.ActionRetry}}}}))
+	id := crash(h) // started by alice through h.j, never ended
 
-	other, err := journal.Open(h.j.Path())
+	other, err := journal.Open(h.J.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	cfg := h.cfg
+	cfg := h.Cfg
 	cfg.Runbook, cfg.Operator, cfg.Journal = nil, "bob", other
 	_, err = engine.Resume(context.Background(), cfg, id)
 	var held *engine.SessionHeldError
@@ -40,11 +41,11 @@ func TestResumeRefusesASessionHeldElsewhere(t *testing.T) {
 	if held.Owner.Operator != "alice" || held.Owner.PID != os.Getpid() || held.Owner.Host == "" || held.Owner.Since.IsZero() {
 		t.Errorf("holder = %+v, want alice, this pid, a host and a time", held.Owner)
 	}
-	if n := len(h.find(engine.EvSessionResume, "")); n != 0 {
+	if n := len(h.Find(engine.EvSessionResume, "")); n != 0 {
 		t.Errorf("a refused resume journaled %d session.resume events", n)
 	}
 
-	h.j.Close() // the first process is gone
+	h.J.Close() // the first process is gone
 	s, err := engine.Resume(context.Background(), cfg, id)
 	if err != nil {
 		t.Fatalf("Resume after the holder ended: %v", err)
@@ -63,7 +64,7 @@ func TestResumeRefusesASessionHeldElsewhere(t *testing.T) {
 // look resumable.
 func TestResumeReadsTheEndFromEvents(t *testing.T) {
 	t.Parallel()
-	src := header + `
+	src := rig.Header + `
 phases:
   - name: p
     steps:
@@ -73,32 +74,32 @@ phases:
 `
 	tests := []struct {
 		name    string
-		replies map[string][]reply
+		replies map[string][]rig.Reply
 		outcome engine.Outcome
 	}{
-		{"aborted", map[string][]reply{"b:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}}, engine.OutcomeAborted},
-		{"completed", map[string][]reply{"b:failed": {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "known"}}}}, engine.OutcomeCompleted},
+		{"aborted", map[string][]rig.Reply{"b:failed": {{Ans: engine.Answer{Action: engine.ActionAbort}}}}, engine.OutcomeAborted},
+		{"completed", map[string][]rig.Reply{"b:failed": {{Ans: engine.Answer{Action: engine.ActionSkip, Reason: "known"}}}}, engine.OutcomeCompleted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			h := newHarness(t, strings.ReplaceAll(src, "DIR", dir), answers(tt.replies))
-			h.mustRun(tt.outcome)
+			h := rig.NewHarness(t, strings.ReplaceAll(src, "DIR", dir), rig.Answers(tt.replies))
+			h.MustRun(tt.outcome)
 			os.Remove(filepath.Join(dir, "log"))
-			db, err := sql.Open("sqlite3", h.j.Path())
+			db, err := sql.Open("sqlite3", h.J.Path())
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			if _, err := db.Exec(`UPDATE sessions SET outcome = 'stopped', ended = NULL WHERE id = ?`, h.s.ID()); err != nil {
+			if _, err := db.Exec(`UPDATE sessions SET outcome = 'stopped', ended = NULL WHERE id = ?`, h.S.ID()); err != nil {
 				t.Fatal(err)
 			}
 
-			_, err = engine.Resume(context.Background(), h.cfg, h.s.ID())
+			_, err = engine.Resume(context.Background(), h.Cfg, h.S.ID())
 			if !errors.Is(err, engine.ErrSessionEnded) || !strings.Contains(err.Error(), string(tt.outcome)) {
 				t.Fatalf("Resume(edited row) error = %v, want ErrSessionEnded (%s)", err, tt.outcome)
 			}
-			if n := len(h.find(engine.EvSessionResume, "")); n != 0 {
+			if n := len(h.Find(engine.EvSessionResume, "")); n != 0 {
 				t.Errorf("a refused resume journaled %d session.resume events", n)
 			}
 			if _, err := os.Stat(filepath.Join(dir, "log")); err == nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
 
@@ -24,10 +25,10 @@ func secretVarsRig(t *testing.T) (engine.Config, string, string) {
 	steps := `      - {id: gate, kind: manual, checklist: [ready]}
       - {id: mig, kind: migrate, with: {set: {city: 'vars.tenant', postcode: 'vars.url', street_name: 'vars.region'}}}
 `
-	rb := dataRunbook(t, 2, "vars: {tenant: none, url: none, region: eu}\nsecrets: [TENANT_KEY]", steps)
-	r := newSQLiteRig(t, rb, 3)
-	dbPath := filepath.Join(r.dir, "data.db")
-	cfg := sqliteSessionConfig(t, rb, dbPath)
+	rb := rig.DataRunbook(t, 2, "vars: {tenant: none, url: none, region: eu}\nsecrets: [TENANT_KEY]", steps)
+	r := rig.NewSQLite(t, rb, 3)
+	dbPath := filepath.Join(r.Dir, "data.db")
+	cfg := rig.SQLiteSessionConfig(t, rb, dbPath)
 	cfg.Getenv = func(k string) string {
 		if k == "TENANT_KEY" {
 			return tenantSecret
@@ -46,7 +47,7 @@ func secretVarsRig(t *testing.T) (engine.Config, string, string) {
 }
 
 func checklistAnswered() engine.Prompter {
-	return answers(map[string][]reply{"gate:checklist": {{ans: engine.Answer{Checked: []int{0}}}}})
+	return rig.Answers(map[string][]rig.Reply{"gate:checklist": {{Ans: engine.Answer{Checked: []int{0}}}}})
 }
 
 // TestResumeNeverFeedsRedactedVarsBack: session.start journals the vars
@@ -118,10 +119,10 @@ func TestResumeWithoutSecretVarsUnchanged(t *testing.T) {
 	steps := `      - {id: gate, kind: manual, checklist: [ready]}
       - {id: mig, kind: migrate, with: {set: {city: 'vars.region'}}}
 `
-	rb := dataRunbook(t, 2, "vars: {region: eu}", steps)
-	r := newSQLiteRig(t, rb, 2)
-	dbPath := filepath.Join(r.dir, "data.db")
-	cfg := sqliteSessionConfig(t, rb, dbPath)
+	rb := rig.DataRunbook(t, 2, "vars: {region: eu}", steps)
+	r := rig.NewSQLite(t, rb, 2)
+	dbPath := filepath.Join(r.Dir, "data.db")
+	cfg := rig.SQLiteSessionConfig(t, rb, dbPath)
 	cfg.Vars = map[string]string{"region": "us-east"}
 	s, err := engine.Start(context.Background(), cfg)
 	if err != nil {
@@ -172,36 +173,36 @@ func queryAll(t *testing.T, path, q string) string {
 // must be given again.
 func TestResumeUnreadableStartVars(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 vars: {region: eu, tenant: none}
 phases:
   - name: p
     steps: [{id: say, kind: notify, with: {channel: stdout, template: "{{.Vars.region}}/{{.Vars.tenant}}"}}]
 `, nil)
 	ctx := context.Background()
-	rb := h.cfg.Runbook
-	info, err := h.j.CreateSession(ctx, engine.SessionInfo{ID: "20260101-000000-0000beef", Runbook: rb.Name, RunbookPath: rb.Path,
+	rb := h.Cfg.Runbook
+	info, err := h.J.CreateSession(ctx, engine.SessionInfo{ID: "20260101-000000-0000beef", Runbook: rb.Name, RunbookPath: rb.Path,
 		RunbookSHA256: rb.SHA256, RunbookSource: rb.Source, Title: rb.Title, Env: "test", Mode: engine.ModeLive, Operator: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ev := eventtest.Raw(engine.EvSessionStart, "", map[string]any{"redacted": "{\"vars\":{...[REDACTED]..."})
 	ev.SessionID, ev.Operator = info.ID, "alice"
-	if _, err := h.j.Append(ctx, ev); err != nil {
+	if _, err := h.J.Append(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
-	_, err = engine.Resume(ctx, h.cfg, info.ID)
+	_, err = engine.Resume(ctx, h.Cfg, info.ID)
 	if !errors.Is(err, engine.ErrConfig) || !strings.Contains(err.Error(), "--var region=VALUE --var tenant=VALUE") {
 		t.Fatalf("Resume() = %v, want ErrConfig asking for every var", err)
 	}
-	h.cfg.Vars = map[string]string{"region": "us", "tenant": "acme"}
-	if h.s, err = engine.Resume(ctx, h.cfg, info.ID); err != nil {
+	h.Cfg.Vars = map[string]string{"region": "us", "tenant": "acme"}
+	if h.S, err = engine.Resume(ctx, h.Cfg, info.ID); err != nil {
 		t.Fatalf("Resume() = %v", err)
 	}
-	if out, err := h.s.Run(ctx); out != engine.OutcomeCompleted || err != nil {
+	if out, err := h.S.Run(ctx); out != engine.OutcomeCompleted || err != nil {
 		t.Fatalf("Run() = %q, %v", out, err)
 	}
-	if got := h.stdout.String(); got != "us/acme\n" {
+	if got := h.Stdout.String(); got != "us/acme\n" {
 		t.Errorf("stdout = %q, want us/acme", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // TestRollbackDuringMigrate: a rollback requested while a migrate step is
@@ -17,14 +18,14 @@ import (
 // left at the new version and the session is really rolled back.
 func TestRollbackDuringMigrate(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 3, "    max_write_rate: 1000", splitSteps)
-	r := newSQLiteRig(t, rb, 5000)
-	dbPath := filepath.Join(r.dir, "data.db")
+	rb := rig.DataRunbook(t, 3, "    max_write_rate: 1000", rig.SplitSteps)
+	r := rig.NewSQLite(t, rb, 5000)
+	dbPath := filepath.Join(r.Dir, "data.db")
 	var (
 		once    sync.Once
 		written = make(chan struct{})
 	)
-	cfg := sqliteSessionConfig(t, rb, dbPath)
+	cfg := rig.SQLiteSessionConfig(t, rb, dbPath)
 	cfg.Observer = func(ev engine.Event) {
 		if ev.Kind == engine.EvProgress && ev.Step == "backfill" && strings.Contains(string(ev.Data), `"migrated":`) &&
 			!strings.Contains(string(ev.Data), `"migrated":0`) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // TestRollbackByRestore: a migrate step whose rollback is a restore of
@@ -15,7 +16,7 @@ import (
 // or none), and the rows the migration did not select are left alone.
 func TestRollbackByRestore(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 3, "    max_write_rate: 0", `      - {id: snapshot, kind: backup, with: {native: false}}
+	rb := rig.DataRunbook(t, 3, "    max_write_rate: 0", `      - {id: snapshot, kind: backup, with: {native: false}}
       - id: backfill
         kind: migrate
         with:
@@ -25,13 +26,13 @@ func TestRollbackByRestore(t *testing.T) {
         rollback: {kind: restore, with: {from: snapshot, batch_size: 30}}
       - {id: boom, kind: shell, with: {run: "exit 1"}}
 `)
-	r := newSQLiteRig(t, rb, 200)
-	db := r.sqlDB(t)
+	r := rig.NewSQLite(t, rb, 200)
+	db := r.SQLDB(t)
 	if _, err := db.Exec(`UPDATE users SET v = CASE id % 3 WHEN 0 THEN 1 WHEN 1 THEN 2 ELSE NULL END`); err != nil {
 		t.Fatal(err)
 	}
 	before := versions(t, db)
-	cfg := sqliteSessionConfig(t, rb, filepath.Join(r.dir, "data.db"))
+	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
 	cfg.Prompter = rollbackOnFailure{}
 	s, err := engine.Start(context.Background(), cfg)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // rollbackOnFailure answers every failed step's prompt with a rollback.
@@ -24,15 +25,15 @@ func (rollbackOnFailure) Ask(_ context.Context, p engine.Prompt) (engine.Answer,
 // where it was when it is rolled back — not at 2 for all of them.
 func TestRollbackRestoresOriginalVersions(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 3, "    max_write_rate: 0", splitSteps+`      - {id: boom, kind: shell, with: {run: "exit 1"}}
+	rb := rig.DataRunbook(t, 3, "    max_write_rate: 0", rig.SplitSteps+`      - {id: boom, kind: shell, with: {run: "exit 1"}}
 `)
-	r := newSQLiteRig(t, rb, 300)
-	db := r.sqlDB(t)
+	r := rig.NewSQLite(t, rb, 300)
+	db := r.SQLDB(t)
 	if _, err := db.Exec(`UPDATE users SET v = CASE id % 3 WHEN 0 THEN 1 WHEN 1 THEN 2 ELSE NULL END`); err != nil {
 		t.Fatal(err)
 	}
 	before := versions(t, db)
-	cfg := sqliteSessionConfig(t, rb, filepath.Join(r.dir, "data.db"))
+	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
 	cfg.Prompter = rollbackOnFailure{}
 	s, err := engine.Start(context.Background(), cfg)
 	if err != nil {

@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 func TestShellEnvCwdAndChunking(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps:
@@ -21,16 +22,16 @@ phases:
         with: {run: 'echo "$GREETING from $(basename "$PWD")"; echo err >&2', cwd: "`+dir+`", env: {GREETING: "hello ${WHO}"}}
       - {id: chatty, kind: shell, with: {run: "seq 1 1000"}}
 `, nil)
-	h.cfg.Getenv = func(k string) string { return map[string]string{"WHO": "bob"}[k] }
-	h.mustRun(engine.OutcomeCompleted)
-	if got, want := h.output("env"), "hello bob from "+filepath.Base(dir); !strings.Contains(got, want) || !strings.Contains(got, "err") {
+	h.Cfg.Getenv = func(k string) string { return map[string]string{"WHO": "bob"}[k] }
+	h.MustRun(engine.OutcomeCompleted)
+	if got, want := h.Output("env"), "hello bob from "+filepath.Base(dir); !strings.Contains(got, want) || !strings.Contains(got, "err") {
 		t.Errorf("output = %q, want it to contain %q and err", got, want)
 	}
-	chunks := h.find(engine.EvOutput, "chatty")
+	chunks := h.Find(engine.EvOutput, "chatty")
 	if len(chunks) > 1000/64+5 || len(chunks) < 1000/64 {
 		t.Errorf("1000 lines gave %d step.output events, want about %d chunks", len(chunks), 1000/64+1)
 	}
-	lines := strings.Fields(h.output("chatty"))
+	lines := strings.Fields(h.Output("chatty"))
 	if len(lines) != 1000 || lines[0] != "1" || lines[999] != "1000" {
 		t.Errorf("chatty output has %d lines (first %q), want 1..1000 in order", len(lines), lines[0])
 	}
@@ -39,7 +40,7 @@ phases:
 func TestRedaction(t *testing.T) {
 	t.Parallel()
 	const secret = "s3cr3t-Value-42"
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 secrets: [DB_PASS]
 vars: {copy: ""}
 phases:
@@ -57,12 +58,12 @@ phases:
             echo "dsn host=db password=hunter22 user=app"
             echo "$PGPASSWORD" >&2
             exit 1
-`, answers(map[string][]reply{"leak:failed": {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "checked"}}}}))
-	h.cfg.Getenv = func(k string) string { return map[string]string{"DB_PASS": secret}[k] }
-	h.cfg.Vars = map[string]string{"copy": "the value " + secret}
-	h.mustRun(engine.OutcomeCompleted)
+`, rig.Answers(map[string][]rig.Reply{"leak:failed": {{Ans: engine.Answer{Action: engine.ActionSkip, Reason: "checked"}}}}))
+	h.Cfg.Getenv = func(k string) string { return map[string]string{"DB_PASS": secret}[k] }
+	h.Cfg.Vars = map[string]string{"copy": "the value " + secret}
+	h.MustRun(engine.OutcomeCompleted)
 	leaks := []string{secret, "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY", "eyJhbGciOiJIUzI1NiJ9", "AKIAIOSFODNN7EXAMPLE", "hunter22"}
-	for _, ev := range h.events() {
+	for _, ev := range h.Events() {
 		for _, l := range leaks {
 			if strings.Contains(string(ev.Data), l) {
 				t.Errorf("%s event leaks %q: %s", ev.Kind, l, ev.Data)
@@ -72,7 +73,7 @@ phases:
 			t.Errorf("%s event data is not JSON after redaction: %s", ev.Kind, ev.Data)
 		}
 	}
-	out := h.output("leak")
+	out := h.Output("leak")
 	for _, want := range []string{"pw is [REDACTED]", "AWS_SECRET_ACCESS_KEY=[REDACTED]", "Bearer [REDACTED]", "key [REDACTED] in use", "password=[REDACTED] user=app"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -106,14 +107,14 @@ func TestRedactor(t *testing.T) {
 func TestShellMissingCwd(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "nope")
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps: [{id: s, kind: shell, with: {run: "true", cwd: "`+missing+`"}}]
-`, answers(map[string][]reply{"s:failed": {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "checked"}}}}))
-	h.mustRun(engine.OutcomeCompleted)
+`, rig.Answers(map[string][]rig.Reply{"s:failed": {{Ans: engine.Answer{Action: engine.ActionSkip, Reason: "checked"}}}}))
+	h.MustRun(engine.OutcomeCompleted)
 	var end struct{ Error string }
-	_ = h.find(engine.EvStepEnd, "s")[0].Decode(&end)
+	_ = h.Find(engine.EvStepEnd, "s")[0].Decode(&end)
 	if want := "cwd " + missing + " is not a directory"; !strings.Contains(end.Error, want) {
 		t.Errorf("step.end error = %q, want %q", end.Error, want)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/internal/sqlitetest"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -114,7 +115,7 @@ func TestSQLStepPath(t *testing.T) {
 			if tt.name == "failed statement rolls back" {
 				stmts = `["` + create + `", "INSERT INTO nope VALUES (1)"]`
 			}
-			h := newHarness(t, fmt.Sprintf(`
+			h := rig.NewHarness(t, fmt.Sprintf(`
 lockstep: 1
 name: t
 title: SQL path
@@ -124,12 +125,12 @@ phases:
   - name: p
     steps:
       - {id: mk, kind: sql, with: {path: "%s", statements: %s%s}}
-`, env, expand(tt.path), stmts, tt.with), answers(map[string][]reply{"mk:failed": {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "expected"}}}}))
-			h.cfg.Mode, h.cfg.Stores = tt.mode, sqlPathOpener
-			h.cfg.Getenv = func(k string) string { return map[string]string{"SIDE_DB": envDB}[k] }
-			h.mustRun(engine.OutcomeCompleted)
+`, env, expand(tt.path), stmts, tt.with), rig.Answers(map[string][]rig.Reply{"mk:failed": {{Ans: engine.Answer{Action: engine.ActionSkip, Reason: "expected"}}}}))
+			h.Cfg.Mode, h.Cfg.Stores = tt.mode, sqlPathOpener
+			h.Cfg.Getenv = func(k string) string { return map[string]string{"SIDE_DB": envDB}[k] }
+			h.MustRun(engine.OutcomeCompleted)
 
-			end := h.endOf("mk")
+			end := h.EndOf("mk")
 			if tt.wantErr != "" {
 				if msg, _ := end["error"].(string); end["status"] != "failed" || !strings.HasPrefix(msg, expand(tt.wantErr)) {
 					t.Errorf("step.end = %v, want failed with %q", end, expand(tt.wantErr))

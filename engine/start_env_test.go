@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/journal"
 	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -53,7 +54,7 @@ phases:
 			}
 			defer j.Close()
 			_, err = engine.Start(context.Background(), engine.Config{Runbook: rb, Env: "test", Operator: "alice",
-				Journal: j, Prompter: noPrompts{}, Vars: tt.vars, Steps: steps.Default(), Getenv: func(k string) string { return tt.env[k] }})
+				Journal: j, Prompter: rig.NoPrompts{}, Vars: tt.vars, Steps: steps.Default(), Getenv: func(k string) string { return tt.env[k] }})
 			if !errors.Is(err, engine.ErrConfig) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Start() error = %v, want ErrConfig naming %q", err, tt.want)
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -17,7 +18,7 @@ import (
 // configuration error.
 func TestConfigSteps(t *testing.T) {
 	t.Parallel()
-	src := header + `
+	src := rig.Header + `
 phases:
   - name: p
     steps:
@@ -47,13 +48,13 @@ phases:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := answers(map[string][]reply{"sh:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}})
-			h := newHarness(t, src, p)
-			h.cfg.Mode, h.cfg.Steps = tt.mode, tt.steps
-			got, _ := h.run()
-			end := h.endOf("sh")
+			p := rig.Answers(map[string][]rig.Reply{"sh:failed": {{Ans: engine.Answer{Action: engine.ActionAbort}}}})
+			h := rig.NewHarness(t, src, p)
+			h.Cfg.Mode, h.Cfg.Steps = tt.mode, tt.steps
+			got, _ := h.Run()
+			end := h.EndOf("sh")
 			if got != tt.want || end["status"] != tt.wantStatus || !strings.Contains(fmt.Sprint(end), tt.wantEnd) {
-				t.Errorf("Run()=%q, step.end %v; want %q, status %q, containing %q\n%s", got, end, tt.want, tt.wantStatus, tt.wantEnd, h.dump())
+				t.Errorf("Run()=%q, step.end %v; want %q, status %q, containing %q\n%s", got, end, tt.want, tt.wantStatus, tt.wantEnd, h.Dump())
 			}
 		})
 	}
@@ -64,17 +65,17 @@ phases:
 // nothing.
 func TestConfigStepsRequired(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps:
       - {id: m, kind: manual, text: "do it"}
-`, answers(nil))
-	h.cfg.Steps = nil
-	if _, err := engine.Start(context.Background(), h.cfg); !errors.Is(err, engine.ErrConfig) || !strings.Contains(err.Error(), "Config.Steps") {
+`, rig.Answers(nil))
+	h.Cfg.Steps = nil
+	if _, err := engine.Start(context.Background(), h.Cfg); !errors.Is(err, engine.ErrConfig) || !strings.Contains(err.Error(), "Config.Steps") {
 		t.Errorf("Start() error = %v, want ErrConfig naming Config.Steps", err)
 	}
-	if _, err := engine.Resume(context.Background(), h.cfg, "any"); !errors.Is(err, engine.ErrConfig) || !strings.Contains(err.Error(), "Config.Steps") {
+	if _, err := engine.Resume(context.Background(), h.Cfg, "any"); !errors.Is(err, engine.ErrConfig) || !strings.Contains(err.Error(), "Config.Steps") {
 		t.Errorf("Resume() error = %v, want ErrConfig naming Config.Steps", err)
 	}
 }

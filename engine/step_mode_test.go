@@ -6,9 +6,10 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
-const stepModeRunbook = header + `
+const stepModeRunbook = rig.Header + `
 phases:
   - name: one
     steps:
@@ -35,16 +36,16 @@ func TestStepByStepAsksBeforeAutomatedSteps(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, stepModeRunbook, answers(map[string][]reply{
-				"read:manual": {{ans: engine.Answer{Confirm: true}}},
-				"a:step":      {{ans: engine.Answer{Confirm: true}}},
-				"b:step":      {{ans: engine.Answer{Action: engine.ActionSkip, Reason: "done by hand last night"}}},
-				"c:step":      {{ans: engine.Answer{Confirm: true}}},
+			h := rig.NewHarness(t, stepModeRunbook, rig.Answers(map[string][]rig.Reply{
+				"read:manual": {{Ans: engine.Answer{Confirm: true}}},
+				"a:step":      {{Ans: engine.Answer{Confirm: true}}},
+				"b:step":      {{Ans: engine.Answer{Action: engine.ActionSkip, Reason: "done by hand last night"}}},
+				"c:step":      {{Ans: engine.Answer{Confirm: true}}},
 			}))
-			h.cfg.StepByStep = tt.stepByStep
-			h.mustRun(engine.OutcomeCompleted)
+			h.Cfg.StepByStep = tt.stepByStep
+			h.MustRun(engine.OutcomeCompleted)
 			var asked []string
-			for _, k := range h.p.kinds() {
+			for _, k := range h.P.Kinds() {
 				if strings.HasSuffix(k, ":step") {
 					asked = append(asked, k)
 				}
@@ -53,27 +54,27 @@ func TestStepByStepAsksBeforeAutomatedSteps(t *testing.T) {
 				t.Errorf("step prompts = %v, want %v", asked, tt.wantAsked)
 			}
 			var ran []string
-			for _, ev := range h.find(engine.EvStepStart, "*") {
+			for _, ev := range h.Find(engine.EvStepStart, "*") {
 				if ev.Step != "read" {
 					ran = append(ran, ev.Step)
 				}
 			}
 			if got := strings.Join(ran, ","); got != tt.wantRan {
-				t.Errorf("started = %s, want %s\n%s", got, tt.wantRan, h.dump())
+				t.Errorf("started = %s, want %s\n%s", got, tt.wantRan, h.Dump())
 			}
 			if !tt.stepByStep {
 				return
 			}
-			if got := h.status("b"); got != engine.StepSkipped {
+			if got := h.Status("b"); got != engine.StepSkipped {
 				t.Errorf("status(b) = %s, want skipped", got)
 			}
-			skips := h.find(engine.EvStepSkip, "b")
+			skips := h.Find(engine.EvStepSkip, "b")
 			if len(skips) != 1 || !strings.Contains(string(skips[0].Data), "done by hand last night") || skips[0].Operator != "alice" {
 				t.Errorf("skip events of b = %v, want one by alice with the reason", skips)
 			}
 			for _, id := range []string{"a", "c"} {
 				var got []string
-				for _, ev := range h.find(engine.EvConfirm, id) {
+				for _, ev := range h.Find(engine.EvConfirm, id) {
 					got = append(got, string(ev.Data))
 				}
 				if len(got) != 1 || !strings.Contains(got[0], `"what":"step"`) || !strings.Contains(got[0], `"value":true`) {
@@ -88,15 +89,15 @@ func TestStepByStepAsksBeforeAutomatedSteps(t *testing.T) {
 // session resumably before the step starts, naming the key.
 func TestStepByStepUnansweredStops(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, stepModeRunbook, answers(map[string][]reply{
-		"read:manual": {{ans: engine.Answer{Confirm: true}}},
+	h := rig.NewHarness(t, stepModeRunbook, rig.Answers(map[string][]rig.Reply{
+		"read:manual": {{Ans: engine.Answer{Confirm: true}}},
 	}))
-	h.cfg.StepByStep = true
-	got, err := h.run()
+	h.Cfg.StepByStep = true
+	got, err := h.Run()
 	if err == nil || !strings.Contains(err.Error(), "a.run") {
 		t.Fatalf("Run() = %q, %v; want an error naming a.run", got, err)
 	}
-	if n := len(h.find(engine.EvStepStart, "a")); n != 0 {
+	if n := len(h.Find(engine.EvStepStart, "a")); n != 0 {
 		t.Errorf("a started %d times, want never", n)
 	}
 }

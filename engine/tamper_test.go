@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/journal"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/internal/eventtest"
@@ -39,30 +40,30 @@ func TestMigrateResumeRefusesUnvouchedCheckpoints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rb := dataRunbook(t, 2, "", counterSteps)
-			r := newSQLiteRig(t, rb, 2000)
-			r.st = perRowSQLite{r.st.(*sqlite.Store)}
+			rb := rig.DataRunbook(t, 2, "", rig.CounterSteps)
+			r := rig.NewSQLite(t, rb, 2000)
+			r.St = perRowSQLite{r.St.(*sqlite.Store)}
 			ctx, cancel := context.WithCancel(context.Background())
-			sc := r.stepContext("bump")
-			sc.Journal = &midwayJournal{Journal: r.j, done: done, cancel: cancel, midway: map[int]bool{}}
-			if _, err := executorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
+			sc := r.StepContext("bump")
+			sc.Journal = &midwayJournal{Journal: r.J, done: done, cancel: cancel, midway: map[int]bool{}}
+			if _, err := rig.ExecutorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
 				t.Fatalf("interrupted run error = %v, want context.Canceled", err)
 			}
-			db := r.journalDB(t)
+			db := journalDB(t, r)
 			var distinct int
-			if err := db.QueryRow(`SELECT count(DISTINCT cursor) FROM checkpoints WHERE session = ?`, r.session.ID).Scan(&distinct); err != nil || distinct < 2 {
+			if err := db.QueryRow(`SELECT count(DISTINCT cursor) FROM checkpoints WHERE session = ?`, r.Session.ID).Scan(&distinct); err != nil || distinct < 2 {
 				t.Fatalf("the interrupted run left %d distinct checkpoint cursors (%v): the tampering would change nothing", distinct, err)
 			}
-			if _, err := db.Exec(tt.tamper, r.session.ID, []byte(done)); err != nil {
+			if _, err := db.Exec(tt.tamper, r.Session.ID, []byte(done)); err != nil {
 				t.Fatalf("tamper: %v", err)
 			}
-			sc = r.stepContext("bump")
+			sc = r.StepContext("bump")
 			sc.Resumed, sc.Attempt = true, 2
-			_, err := r.run(sc)
+			_, err := r.Run(sc)
 			if err == nil {
 				left := 0
-				for _, it := range r.all() {
-					if attrNum(it, "v") != 2 {
+				for _, it := range r.All() {
+					if rig.AttrNum(it, "v") != 2 {
 						left++
 					}
 				}
@@ -71,7 +72,7 @@ func TestMigrateResumeRefusesUnvouchedCheckpoints(t *testing.T) {
 			if !errors.Is(err, journal.ErrUnvouched) || !strings.Contains(err.Error(), "lockstep journal verify") {
 				t.Errorf("resume error = %v, want journal.ErrUnvouched naming `lockstep journal verify`", err)
 			}
-			res, verr := r.j.Verify(r.ctx, r.session.ID)
+			res, verr := r.J.Verify(r.Ctx, r.Session.ID)
 			if verr != nil || res.OK || !strings.Contains(res.Reason, "checkpoint") {
 				t.Errorf("Verify() = %+v, %v; want a checkpoint mismatch", res, verr)
 			}
@@ -120,9 +121,9 @@ func (j *midwayJournal) SaveCheckpoint(ctx context.Context, s, step string, seg 
 
 // journalDB opens the rig's journal file the way someone editing it with
 // the sqlite3 CLI would; closed when the test ends.
-func (r *dataRig) journalDB(t *testing.T) *sql.DB {
+func journalDB(t *testing.T, r *rig.Data) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", filepath.Join(r.dir, "journal.db")+"?_busy_timeout=5000")
+	db, err := sql.Open("sqlite3", filepath.Join(r.Dir, "journal.db")+"?_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,22 +186,22 @@ func TestRehearsalDriftRefusesForgedApplied(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := answers(map[string][]reply{"confirm_env": {{ans: engine.Answer{Value: "prod"}}}})
-			h := newHarness(t, protectedRunbook, p)
-			h.cfg.Env, h.cfg.Clock = "prod", fixedClock{paris(t, "2026-11-24 23:00")}
-			old := recordRehearsal(t, h.j, "t", 1, "0123abcd", tt.outcome)
-			db, err := sql.Open("sqlite3", h.j.Path()+"?_busy_timeout=5000")
+			p := rig.Answers(map[string][]rig.Reply{"confirm_env": {{Ans: engine.Answer{Value: "prod"}}}})
+			h := rig.NewHarness(t, protectedRunbook, p)
+			h.Cfg.Env, h.Cfg.Clock = "prod", rig.FixedClock{T: paris(t, "2026-11-24 23:00")}
+			old := recordRehearsal(t, h.J, "t", 1, "0123abcd", tt.outcome)
+			db, err := sql.Open("sqlite3", h.J.Path()+"?_busy_timeout=5000")
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			if _, err := db.Exec(tt.forge, h.cfg.Runbook.SHA256, old.ID); err != nil {
+			if _, err := db.Exec(tt.forge, h.Cfg.Runbook.SHA256, old.ID); err != nil {
 				t.Fatalf("forge: %v", err)
 			}
-			s, err := engine.Start(context.Background(), h.cfg)
+			s, err := engine.Start(context.Background(), h.Cfg)
 			if err == nil {
-				h.s = s
-				t.Fatalf("Start() with a forged applied row succeeded (drift prompts asked: %v); want refused", p.kinds())
+				h.S = s
+				t.Fatalf("Start() with a forged applied row succeeded (drift prompts asked: %v); want refused", p.Kinds())
 			}
 			if !errors.Is(err, journal.ErrUnvouched) || !strings.Contains(err.Error(), tt.target) ||
 				!strings.Contains(err.Error(), "lockstep journal verify") {
@@ -247,10 +248,10 @@ func TestSessionEndAnchorsTheJournal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			rb := dataRunbook(t, 2, "", counterSteps)
-			rig := newSQLiteRig(t, rb, 50)
-			dbPath := filepath.Join(rig.dir, "data.db")
-			cfg := sqliteSessionConfig(t, rb, dbPath)
+			rb := rig.DataRunbook(t, 2, "", rig.CounterSteps)
+			dr := rig.NewSQLite(t, rb, 50)
+			dbPath := filepath.Join(dr.Dir, "data.db")
+			cfg := rig.SQLiteSessionConfig(t, rb, dbPath)
 			s, err := engine.Start(ctx, cfg)
 			if err != nil {
 				t.Fatal(err)

@@ -5,12 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
 func TestVerifyAfterMigration(t *testing.T) {
 	t.Parallel()
-	src := splitSteps + `      - {id: snapshot, kind: backup}
+	src := rig.SplitSteps + `      - {id: snapshot, kind: backup}
       - {id: none-left, kind: verify, with: {expect_none: "item.address != nil && (item.v == nil || item.v < 3)", backup: snapshot}}
       - {id: sampled, kind: verify, with: {sample: 50, assert: 'item.address == nil || item.street_name != nil'}}
 `
@@ -26,14 +27,14 @@ func TestVerifyAfterMigration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newSQLiteRig(t, dataRunbook(t, 3, "", src), 500)
-			backupOf(t, r)
+			r := rig.NewSQLite(t, rig.DataRunbook(t, 3, "", src), 500)
+			rig.BackupOf(t, r)
 			if tt.migrate {
-				if _, err := r.run(r.stepContext("backfill")); err != nil {
+				if _, err := r.Run(r.StepContext("backfill")); err != nil {
 					t.Fatal(err)
 				}
 			}
-			res, err := r.run(r.stepContext("none-left"))
+			res, err := r.Run(r.StepContext("none-left"))
 			if tt.wantErr != "" {
 				if !errors.Is(err, steps.ErrVerifyFailed) || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "id=1") {
 					t.Fatalf("verify error = %v, want %q listing keys", err, tt.wantErr)
@@ -48,7 +49,7 @@ func TestVerifyAfterMigration(t *testing.T) {
 			if vr.Backup == nil || vr.Backup.Before != 500 || vr.Backup.After != 500 || !vr.Backup.Match {
 				t.Errorf("backup count = %+v, want 500 before and after", vr.Backup)
 			}
-			res, err = r.run(r.stepContext("sampled"))
+			res, err = r.Run(r.StepContext("sampled"))
 			if (err != nil) != (tt.failed > 0) {
 				t.Fatalf("assert error = %v, want failure %t", err, tt.failed > 0)
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/enginetest"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/journal"
 )
 
@@ -42,23 +43,23 @@ type windowRig struct {
 	cfg    engine.Config
 	clock  *enginetest.FakeClock
 	db     string
-	prompt *tablePrompter
+	prompt *rig.TablePrompter
 }
 
 const windowRows = 400
 
-func newWindowRig(t *testing.T, replies map[string][]reply) *windowRig {
+func newWindowRig(t *testing.T, replies map[string][]rig.Reply) *windowRig {
 	t.Helper()
 	steps := `      - id: bump
         kind: migrate
         with: {set: {count: "item.count + 1"}, batch_size: 20, segments: 3}
 `
-	rb := dataRunbook(t, 2, `    protected: true
+	rb := rig.DataRunbook(t, 2, `    protected: true
     window: {days: [tue, wed, thu], from: "22:00", to: "02:00", tz: Europe/Paris}`, steps)
-	r := newSQLiteRig(t, rb, windowRows)
-	w := &windowRig{clock: enginetest.NewFakeClock(paris(t, "2026-11-24 23:00")), db: filepath.Join(r.dir, "data.db"),
-		prompt: answers(replies)}
-	w.cfg = sqliteSessionConfig(t, rb, w.db)
+	r := rig.NewSQLite(t, rb, windowRows)
+	w := &windowRig{clock: enginetest.NewFakeClock(paris(t, "2026-11-24 23:00")), db: filepath.Join(r.Dir, "data.db"),
+		prompt: rig.Answers(replies)}
+	w.cfg = rig.SQLiteSessionConfig(t, rb, w.db)
 	recordRehearsal(t, w.cfg.Journal.(*journal.Journal), rb.Name, rb.Version, rb.SHA256, engine.OutcomeCompleted) // no unrehearsed prompt
 	closedTime := paris(t, "2026-11-25 02:00").Add(30 * time.Second)
 	w.cfg.Journal = &afterCheckpoint{Journal: w.cfg.Journal, do: func() { w.clock.Set(closedTime) }}
@@ -70,8 +71,8 @@ func newWindowRig(t *testing.T, replies map[string][]reply) *windowRig {
 // bumped twice.
 func (w *windowRig) counts(t *testing.T) (migrated, twice int) {
 	t.Helper()
-	r := &dataRig{t: t, dir: filepath.Dir(w.db)}
-	rows, err := r.sqlDB(t).Query(`SELECT id, count, v FROM users`)
+	r := &rig.Data{T: t, Dir: filepath.Dir(w.db)}
+	rows, err := r.SQLDB(t).Query(`SELECT id, count, v FROM users`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,15 +125,15 @@ func TestWindowClosesDuringMigrate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWindowRig(t, map[string][]reply{"confirm_env": {{ans: engine.Answer{Value: "test"}}}})
+			w := newWindowRig(t, map[string][]rig.Reply{"confirm_env": {{Ans: engine.Answer{Value: "test"}}}})
 			id := w.runUntilWindowCloses(t)
 
 			w.clock.Set(paris(t, tt.resumeAt))
 			cfg := w.cfg
 			cfg.Runbook = nil
-			w.prompt.replies["confirm_env"] = []reply{{ans: engine.Answer{Value: "test"}}}
+			w.prompt.Replies["confirm_env"] = []rig.Reply{{Ans: engine.Answer{Value: "test"}}}
 			if tt.reason != "" {
-				w.prompt.replies["reason"] = []reply{{ans: engine.Answer{Reason: tt.reason}}}
+				w.prompt.Replies["reason"] = []rig.Reply{{Ans: engine.Answer{Reason: tt.reason}}}
 			}
 			ctx := context.Background()
 			s, err := engine.Resume(ctx, cfg, id)
@@ -194,10 +195,8 @@ func (w *windowRig) runUntilWindowCloses(t *testing.T) (id string) {
 
 // asked counts the prompts asked with key.
 func (w *windowRig) asked(key string) int {
-	w.prompt.mu.Lock()
-	defer w.prompt.mu.Unlock()
 	n := 0
-	for _, p := range w.prompt.asked {
+	for _, p := range w.prompt.Prompts() {
 		if p.Key == key {
 			n++
 		}
@@ -211,9 +210,9 @@ func (w *windowRig) asked(key string) int {
 func TestWindowExtendedDuringMigrate(t *testing.T) {
 	t.Parallel()
 	const why = "backfill nearly done, support agreed"
-	w := newWindowRig(t, map[string][]reply{
-		"confirm_env": {{ans: engine.Answer{Value: "test"}}},
-		"reason":      {{ans: engine.Answer{Reason: why}}},
+	w := newWindowRig(t, map[string][]rig.Reply{
+		"confirm_env": {{Ans: engine.Answer{Value: "test"}}},
+		"reason":      {{Ans: engine.Answer{Reason: why}}},
 	})
 	ctx := context.Background()
 	s, err := engine.Start(ctx, w.cfg)

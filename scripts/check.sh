@@ -85,6 +85,12 @@ forbid ./engine/steps/... "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$
 # runbook through a Control port; stores implement it, cmd wires them in.
 forbid ./engine/fleet/... "$ui|$drivers|$mod/(tui|cmd|protocols|internal)(/|$)|$mod/engine/(store|journal|notify|timeline|steps)(/|$)" \
 	"engine/fleet works through its Control port: engine and runbook, no UI, store, journal or driver"
+# engine/enginetest (the fake clock, Main) imports the standard library
+# only, so engine's internal tests can use it; engine/enginetest/rig, the
+# data-step rig of the engine, migrate and integration tests, runs real
+# steps on a real journal and SQLite store: no UI, tui or cmd.
+forbid ./engine/enginetest "$mod/|$ui|$drivers" "engine/enginetest is the standard library only: engine's internal tests import it" "^$mod/engine/enginetest\$"
+forbid ./engine/enginetest/rig "$ui|$mod/(tui|cmd|protocols)(/|$)" "engine/enginetest/rig runs engine's steps on real stores, no UI"
 forbid ./tui/... "$drivers|$mod/(engine/store|engine/journal|cmd)" "tui never imports a store, the journal driver or the AWS SDK"
 # Go runs every linked package's initialisation on every command: the
 # chroma highlighter and bluemonday cost ~10 ms before `lockstep version`

@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
 // warningsFor returns the journaled per-item warnings of key, as text.
-func (r *dataRig) warningsFor(key string) []string {
+func warningsFor(r *rig.Data, key string) []string {
 	var out []string
-	for _, ev := range r.eventsOf(engine.EvWarning) {
+	for _, ev := range r.EventsOf(engine.EvWarning) {
 		var w struct{ Key, Message, Error string }
 		if ev.Decode(&w) == nil && w.Key == key {
 			out = append(out, w.Message+": "+w.Error)
@@ -56,17 +57,17 @@ func TestMigrateDynamoKeepsNumberDigits(t *testing.T) {
 				{"id": engine.Number("2"), "amount": engine.Number(wide)},
 				{"id": engine.Number("3"), "amount": engine.Number("42.5")},
 			}
-			if err := r.seed.Put(r.ctx, items); err != nil {
+			if err := r.Seed.Put(r.Ctx, items); err != nil {
 				t.Fatalf("seed: %v", err)
 			}
-			res, err := r.run(r.stepContext("copy"))
+			res, err := r.Run(r.StepContext("copy"))
 			if tt.wantFailures == 0 && err != nil || tt.wantFailures > 0 && !errors.Is(err, migrate.ErrItemsLeft) {
 				t.Fatalf("migrate error = %v, want %d items left", err, tt.wantFailures)
 			}
 			if got := res.(migrate.MigrateResult); got.Failures != tt.wantFailures {
 				t.Errorf("failures = %d, want %d (%+v)", got.Failures, tt.wantFailures, got.MigrateCounts)
 			}
-			all := r.all()
+			all := r.All()
 			for id, want := range tt.want {
 				if got := all[id]["out"]; !engine.EqualValues(got, want) || fmt.Sprint(got) != fmt.Sprint(want) {
 					t.Errorf("item %s: out = %#v, want %#v", id, got, want)
@@ -76,7 +77,7 @@ func TestMigrateDynamoKeepsNumberDigits(t *testing.T) {
 				}
 			}
 			if tt.wantFailures > 0 {
-				w := strings.Join(r.warningsFor("id=1"), "\n")
+				w := strings.Join(warningsFor(r, "id=1"), "\n")
 				if !strings.Contains(w, "amount="+long+" has more digits than expressions compute exactly; copy it as-is or use a transform command") {
 					t.Errorf("warnings for id=1 = %q, want the number named with a hint", w)
 				}
@@ -90,16 +91,16 @@ func TestMigrateDynamoKeepsNumberDigits(t *testing.T) {
 // retried as a conflict its guard can never resolve. Estimate counts it.
 func TestMigrateDynamoVersionNotNumber(t *testing.T) {
 	t.Parallel()
-	steps := counterSteps + "      - {id: size, kind: estimate, with: {exact_count: true}}\n"
+	steps := rig.CounterSteps + "      - {id: size, kind: estimate, with: {exact_count: true}}\n"
 	r := newDynamoRig(t, 2, "", steps, 0, nil)
-	if err := r.seed.Put(r.ctx, []engine.Item{
+	if err := r.Seed.Put(r.Ctx, []engine.Item{
 		{"id": engine.Number("1"), "count": engine.Number("1"), "v": "0"},
 		{"id": engine.Number("2"), "count": engine.Number("2"), "v": engine.Number("0")},
 		{"id": engine.Number("3"), "count": engine.Number("3")},
 	}); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	est, err := r.run(r.stepContext("size"))
+	est, err := r.Run(r.StepContext("size"))
 	if err != nil {
 		t.Fatalf("estimate: %v", err)
 	}
@@ -107,7 +108,7 @@ func TestMigrateDynamoVersionNotNumber(t *testing.T) {
 		!strings.Contains(e.ErrorKeys[0], `id=1: version attribute v is a string ("0"), not a number`) {
 		t.Errorf("estimate set %d, errors %d %q; want 3 with id=1 in error", e.MigrationSet, e.SampleErrors, e.ErrorKeys)
 	}
-	res, err := r.run(r.stepContext("bump"))
+	res, err := r.Run(r.StepContext("bump"))
 	if !errors.Is(err, migrate.ErrItemsLeft) || !strings.Contains(err.Error(), "1 item(s) failed") {
 		t.Fatalf("migrate error = %v, want the failed item left behind", err)
 	}
@@ -116,10 +117,10 @@ func TestMigrateDynamoVersionNotNumber(t *testing.T) {
 		t.Errorf("counts = %+v, want 2 migrated, 1 failure, no conflict", got.MigrateCounts)
 	}
 	want := `item failed: version attribute v is a string ("0"), not a number; fix the item or set version_attribute`
-	if w := r.warningsFor("id=1"); len(w) != 1 || w[0] != want {
+	if w := warningsFor(r, "id=1"); len(w) != 1 || w[0] != want {
 		t.Errorf("warnings for id=1 = %q, want [%q]", w, want)
 	}
-	if it := r.all()["1"]; it["v"] != "0" || attrNum(it, "count") != 1 {
+	if it := r.All()["1"]; it["v"] != "0" || rig.AttrNum(it, "count") != 1 {
 		t.Errorf("item 1 = %v, want unchanged", it)
 	}
 }
@@ -144,7 +145,7 @@ func TestEstimateDynamoStaleCount(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			steps := "      - {id: size, kind: estimate, with: " + tt.with + "}\n"
 			r := newDynamoRig(t, 2, "    max_write_rate: 1000", steps, 300, nil)
-			res, err := r.run(r.stepContext("size"))
+			res, err := r.Run(r.StepContext("size"))
 			if err != nil {
 				t.Fatalf("estimate: %v", err)
 			}
@@ -160,7 +161,7 @@ func TestEstimateDynamoStaleCount(t *testing.T) {
 				t.Errorf("reason = %q, want the stale count explained with exact_count", e.Reason)
 			}
 			var out []string
-			for _, ev := range r.eventsOf(engine.EvOutput) {
+			for _, ev := range r.EventsOf(engine.EvOutput) {
 				var o struct{ Text string }
 				_ = ev.Decode(&o)
 				out = append(out, o.Text)
@@ -168,7 +169,7 @@ func TestEstimateDynamoStaleCount(t *testing.T) {
 			if s := strings.Join(out, "\n"); !strings.Contains(s, "at least 100 items (the approximate count, 0, is stale), at least 100 to migrate") {
 				t.Errorf("output = %q", s)
 			}
-			if len(r.eventsOf(engine.EvWarning)) != 1 {
+			if len(r.EventsOf(engine.EvWarning)) != 1 {
 				t.Error("stale count not journaled as a warning")
 			}
 		})

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
@@ -30,7 +31,7 @@ var dynamoTables atomic.Int64
 // newDynamoRig creates a fresh table (key id N) on the shared dynalite
 // holding n items {id, name, count = id}, and a rig whose store talks to
 // it through transport (nil: directly).
-func newDynamoRig(t *testing.T, version int, envExtra, steps string, n int, transport http.RoundTripper) *dataRig {
+func newDynamoRig(t *testing.T, version int, envExtra, steps string, n int, transport http.RoundTripper) *rig.Data {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("dynalite tests are not short")
@@ -68,9 +69,9 @@ func newDynamoRig(t *testing.T, version int, envExtra, steps string, n int, tran
 			t.Fatalf("dynamo.Open: %v", err)
 		}
 	}
-	rb := dataRunbookFor(t, fmt.Sprintf("{kind: dynamodb, table: %s, region: us-east-1, endpoint: %q}", table, endpoint), version, envExtra, steps)
-	r := newDataRig(t, rb, st, t.TempDir())
-	r.seed = seed
+	rb := rig.DataRunbookFor(t, fmt.Sprintf("{kind: dynamodb, table: %s, region: us-east-1, endpoint: %q}", table, endpoint), version, envExtra, steps)
+	r := rig.NewData(t, rb, st, t.TempDir())
+	r.Seed = seed
 	return r
 }
 
@@ -117,15 +118,15 @@ func fakeResponse(req *http.Request, code int, errType string) *http.Response {
 // assertCountedOnce checks every item's count is id+1 at version v.
 func assertCountedOnce(t *testing.T, st engine.Store, n int, v int64) {
 	t.Helper()
-	items := scanItems(t, st, "id")
+	items := rig.ScanItems(t, st, "id")
 	if len(items) != n {
 		t.Fatalf("%d items, want %d", len(items), n)
 	}
 	for id, it := range items {
 		var want int64
 		fmt.Sscan(id, &want)
-		if attrNum(it, "count") != want+1 || attrNum(it, "v") != v {
-			t.Fatalf("item %s: count %d v %d, want count %d v %d (exactly once)", id, attrNum(it, "count"), attrNum(it, "v"), want+1, v)
+		if rig.AttrNum(it, "count") != want+1 || rig.AttrNum(it, "v") != v {
+			t.Fatalf("item %s: count %d v %d, want count %d v %d (exactly once)", id, rig.AttrNum(it, "count"), rig.AttrNum(it, "v"), want+1, v)
 		}
 	}
 }
@@ -133,28 +134,28 @@ func assertCountedOnce(t *testing.T, st engine.Store, n int, v int64) {
 func TestMigrateDynamoCounterExactlyOnceAcrossInterruption(t *testing.T) {
 	t.Parallel()
 	const n = 2000
-	r := newDynamoRig(t, 2, "", counterSteps, n, nil)
+	r := newDynamoRig(t, 2, "", rig.CounterSteps, n, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	sc := r.stepContext("bump")
-	sc.Journal = &cancelJournal{Journal: r.j, n: 15, cancel: cancel}
-	if _, err := executorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
+	sc := r.StepContext("bump")
+	sc.Journal = &rig.CancelJournal{Journal: r.J, N: 15, Cancel: cancel}
+	if _, err := rig.ExecutorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run error = %v, want context.Canceled", err)
 	}
-	sc = r.stepContext("bump")
+	sc = r.StepContext("bump")
 	sc.Resumed = true
-	res, err := r.run(sc)
+	res, err := r.Run(sc)
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
 	if got := res.(migrate.MigrateResult); got.Scanned != n || got.Migrated+got.Already != n {
 		t.Errorf("counts = %+v, want %d scanned, migrated+already %d", got.MigrateCounts, n, n)
 	}
-	assertCountedOnce(t, r.seed, n, 2)
-	if r.progress.Load() == 0 {
+	assertCountedOnce(t, r.Seed, n, 2)
+	if r.Progressed() == 0 {
 		t.Error("no live progress shown")
 	}
 	// A re-run changes nothing.
-	res, err = r.run(r.stepContext("bump"))
+	res, err = r.Run(r.StepContext("bump"))
 	if err != nil || res.(migrate.MigrateResult).Migrated != 0 {
 		t.Fatalf("re-run = %+v, %v; want nothing migrated", res, err)
 	}
@@ -166,8 +167,8 @@ func TestMigrateDynamoFaultsExactlyOnce(t *testing.T) {
 	// loopback endpoint needs none.
 	t.Setenv("AWS_CA_BUNDLE", "")
 	ft := &faultTransport{base: http.DefaultTransport, throttleEvery: 29, failEvery: 31, dropEvery: 37}
-	r := newDynamoRig(t, 2, "    max_write_rate: 5000", counterSteps, n, ft)
-	res, err := r.run(r.stepContext("bump"))
+	r := newDynamoRig(t, 2, "    max_write_rate: 5000", rig.CounterSteps, n, ft)
+	res, err := r.Run(r.StepContext("bump"))
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
@@ -179,12 +180,12 @@ func TestMigrateDynamoFaultsExactlyOnce(t *testing.T) {
 		t.Errorf("counts = %+v, want throttles counted, no failures, every item done", got.MigrateCounts)
 	}
 	t.Logf("faults: %d throttles, %d 500s, %d drops; result %+v in %d ms", ft.throttles.Load(), ft.fails.Load(), ft.drops.Load(), got.MigrateCounts, got.ElapsedMS)
-	assertCountedOnce(t, r.seed, n, 2)
+	assertCountedOnce(t, r.Seed, n, 2)
 	journaled := false
-	for _, ev := range r.eventsOf(engine.EvWarning) {
+	for _, ev := range r.EventsOf(engine.EvWarning) {
 		journaled = journaled || strings.Contains(string(ev.Data), `"throttles"`)
 	}
-	for _, ev := range r.eventsOf(engine.EvProgress) {
+	for _, ev := range r.EventsOf(engine.EvProgress) {
 		journaled = journaled || strings.Contains(string(ev.Data), fmt.Sprintf(`"throttles":%d`, got.Throttles))
 	}
 	if !journaled {
@@ -194,24 +195,24 @@ func TestMigrateDynamoFaultsExactlyOnce(t *testing.T) {
 
 func TestBackupAndDrillDynamo(t *testing.T) {
 	t.Parallel()
-	r := newDynamoRig(t, 2, "", backupSteps, 400, nil)
-	br := backupOf(t, r)
+	r := newDynamoRig(t, 2, "", rig.BackupSteps, 400, nil)
+	br := rig.BackupOf(t, r)
 	if br.ItemCount != 400 || br.Native != nil {
 		t.Fatalf("backup = %+v, want 400 items, no native backup on dynalite", br)
 	}
-	if br.NativeError == "" || len(r.eventsOf(engine.EvWarning)) == 0 {
+	if br.NativeError == "" || len(r.EventsOf(engine.EvWarning)) == 0 {
 		t.Errorf("unsupported native backup not journaled as a warning")
 	}
-	res, err := r.run(r.stepContext("drill"))
+	res, err := r.Run(r.StepContext("drill"))
 	if err != nil {
 		t.Fatalf("drill: %v", err)
 	}
 	if dr := res.(steps.DrillResult); !dr.Match || dr.Restored != 400 || !strings.Contains(dr.Scratch, "_drill_") {
 		t.Errorf("drill = %+v", dr)
 	}
-	lines := exportLines(t, br.Export)
-	writeExport(t, br.Export, []byte(strings.Join(lines[:len(lines)-1], "\n")+"\n"))
-	if _, err := r.run(r.stepContext("drill")); err == nil || !strings.Contains(err.Error(), "count mismatch") {
+	lines := rig.ExportLines(t, br.Export)
+	rig.WriteExport(t, br.Export, []byte(strings.Join(lines[:len(lines)-1], "\n")+"\n"))
+	if _, err := r.Run(r.StepContext("drill")); err == nil || !strings.Contains(err.Error(), "count mismatch") {
 		t.Errorf("drill of a truncated export: %v, want count mismatch", err)
 	}
 }
@@ -220,21 +221,21 @@ func TestLockDynamoRefusesSecondSession(t *testing.T) {
 	t.Parallel()
 	steps := "      - {id: take, kind: lock, with: {ttl: 1m}}\n      - {id: give, kind: unlock}\n"
 	r := newDynamoRig(t, 2, "", steps, 1, nil)
-	if _, err := r.run(r.stepContext("take")); err != nil {
+	if _, err := r.Run(r.StepContext("take")); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
-	other := newDataRig(t, r.rb, r.st, t.TempDir())
-	sc := other.stepContext("take")
+	other := rig.NewData(t, r.RB, r.St, t.TempDir())
+	sc := other.StepContext("take")
 	sc.Operator = "bob"
 	var held *engine.LeaseHeldError
-	if _, err := executorFor(sc.Step.Kind).Execute(r.ctx, sc); !errors.As(err, &held) || held.Lease.Holder != "alice" {
+	if _, err := rig.ExecutorFor(sc.Step.Kind).Execute(r.Ctx, sc); !errors.As(err, &held) || held.Lease.Holder != "alice" {
 		t.Fatalf("second lock: %v, want held by alice", err)
 	}
-	if _, err := r.run(r.stepContext("give")); err != nil {
+	if _, err := r.Run(r.StepContext("give")); err != nil {
 		t.Fatalf("unlock: %v", err)
 	}
-	if _, err := executorFor(sc.Step.Kind).Execute(r.ctx, sc); err != nil {
+	if _, err := rig.ExecutorFor(sc.Step.Kind).Execute(r.Ctx, sc); err != nil {
 		t.Fatalf("lock after unlock: %v", err)
 	}
-	other.leases.Release(r.ctx)
+	other.Leases.Release(r.Ctx)
 }

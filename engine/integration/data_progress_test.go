@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // steppingClock advances by step at every read, so a pass over a few
@@ -32,9 +33,9 @@ func (c *steppingClock) After(time.Duration) <-chan time.Time {
 
 // progressOf runs step id with a stepping clock and returns the progress
 // payloads it reported.
-func progressOf(t *testing.T, r *dataRig, id string) []engine.Progress {
+func progressOf(t *testing.T, r *rig.Data, id string) []engine.Progress {
 	t.Helper()
-	sc := r.stepContext(id)
+	sc := r.StepContext(id)
 	sc.Clock = &steppingClock{now: time.Unix(1_800_000_000, 0), step: 100 * time.Millisecond}
 	var mu sync.Mutex
 	var got []engine.Progress
@@ -48,7 +49,7 @@ func progressOf(t *testing.T, r *dataRig, id string) []engine.Progress {
 		got = append(got, p.(engine.Progress))
 		mu.Unlock()
 	}
-	if _, err := r.run(sc); err != nil {
+	if _, err := r.Run(sc); err != nil {
 		t.Fatalf("run %s: %v", id, err)
 	}
 	return got
@@ -83,10 +84,10 @@ func checkProgress(t *testing.T, got []engine.Progress, n int64, passes int) {
 
 func TestDataStepsReportProgress(t *testing.T) {
 	const n = 2500
-	steps := backupSteps +
+	steps := rig.BackupSteps +
 		"      - {id: check, kind: verify, with: {expect_none: \"item.id < 0\"}}\n" +
 		"      - {id: size, kind: estimate, with: {exact_count: true}}\n"
-	r := newSQLiteRig(t, dataRunbook(t, 2, "", steps), n)
+	r := rig.NewSQLite(t, rig.DataRunbook(t, 2, "", steps), n)
 	for _, tt := range []struct {
 		step   string
 		passes int // a drill imports, then scans back
@@ -101,6 +102,6 @@ func TestDataStepsReportProgress(t *testing.T) {
 
 func TestBackupReportsProgressDynamo(t *testing.T) {
 	const n = 1200
-	r := newDynamoRig(t, 2, "", backupSteps, n, nil)
+	r := newDynamoRig(t, 2, "", rig.BackupSteps, n, nil)
 	checkProgress(t, progressOf(t, r, "snapshot"), n, 1)
 }

@@ -5,5 +5,7 @@
 // engine core's own tests (`go test ./engine`) stay fast.
 //
 // It has no code outside its tests; the tests may import engine, its
-// stores and journal, runbook and internal/dynalite, but no UI.
+// stores and journal, runbook, internal/dynalite and the rig they share
+// with engine's and engine/migrate's tests (engine/enginetest/rig), but
+// no UI.
 package integration

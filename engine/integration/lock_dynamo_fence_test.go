@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 )
@@ -24,9 +25,9 @@ import (
 // openLeaseStore opens the rig's DynamoDB table again with its own lease
 // table (tests sharing dynalite must not share lease records) and, when
 // transport is set, through a local proxy using it.
-func openLeaseStore(t *testing.T, r *dataRig, leaseTable string, transport http.RoundTripper) *dynamo.Store {
+func openLeaseStore(t *testing.T, r *rig.Data, leaseTable string, transport http.RoundTripper) *dynamo.Store {
 	t.Helper()
-	spec := *r.rb.Env("test").Store
+	spec := *r.RB.Env("test").Store
 	if transport != nil {
 		target, err := url.Parse(spec.Endpoint)
 		if err != nil {
@@ -64,28 +65,28 @@ func TestLockDynamoTakerWaitsOutLiveHolder(t *testing.T) {
 	steps := fmt.Sprintf("      - {id: take, kind: lock, with: {ttl: %s}}\n", ttl)
 	alice := newDynamoRig(t, 2, "", steps, 1, nil)
 	leases := fmt.Sprintf("leases_%d", dynamoTables.Add(1))
-	alice.st = openLeaseStore(t, alice, leases, nil)
-	if _, err := alice.run(alice.stepContext("take")); err != nil {
+	alice.St = openLeaseStore(t, alice, leases, nil)
+	if _, err := alice.Run(alice.StepContext("take")); err != nil {
 		t.Fatalf("alice's lock: %v", err)
 	}
-	t.Cleanup(func() { _ = alice.leases.Release(context.Background()) })
+	t.Cleanup(func() { _ = alice.Leases.Release(context.Background()) })
 
-	bob := newDataRig(t, alice.rb, openLeaseStore(t, alice, leases, nil), t.TempDir())
-	sc := bob.stepContext("take")
+	bob := rig.NewData(t, alice.RB, openLeaseStore(t, alice, leases, nil), t.TempDir())
+	sc := bob.StepContext("take")
 	sc.Clock = skewClock{skew: time.Hour}
 	var asked []engine.Prompt
-	sc.Ask = reasonAnswer("alice's session looks dead", &asked)
+	sc.Ask = rig.ReasonAnswer("alice's session looks dead", &asked)
 	start := time.Now()
-	_, err := bob.run(sc)
-	t.Cleanup(func() { _ = bob.leases.Release(context.Background()) })
+	_, err := bob.Run(sc)
+	t.Cleanup(func() { _ = bob.Leases.Release(context.Background()) })
 	var held *engine.LeaseHeldError
-	if !errors.As(err, &held) || held.Lease.Session != alice.session.ID {
+	if !errors.As(err, &held) || held.Lease.Session != alice.Session.ID {
 		t.Fatalf("bob's lock of alice's live lease: %v, want a *LeaseHeldError naming alice", err)
 	}
 	if waited := time.Since(start); waited < ttl {
 		t.Errorf("bob gave up after %s, before a full ttl %s", waited, ttl)
 	}
-	if err := engine.ResumeLeases(alice.ctx, alice.stepContext("take")); err != nil {
+	if err := engine.ResumeLeases(alice.Ctx, alice.StepContext("take")); err != nil {
 		t.Errorf("alice's lease after bob's attempt: %v, want still hers", err)
 	}
 }
@@ -134,11 +135,11 @@ func (p *pauseTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (p *pauseTransport) resume() { p.stalled.Store(false); close(p.resumed) }
 
 // dynamoMigrated counts the items holding the migrate's street_name.
-func dynamoMigrated(t *testing.T, r *dataRig) int {
+func dynamoMigrated(t *testing.T, r *rig.Data) int {
 	t.Helper()
 	n := 0
-	for _, it := range scanItems(t, r.seed, "id") {
-		if attrStr(it, "street_name") != "" {
+	for _, it := range rig.ScanItems(t, r.Seed, "id") {
+		if rig.AttrStr(it, "street_name") != "" {
 			n++
 		}
 	}
@@ -165,12 +166,12 @@ func TestLockDynamoStalledHolderWritesNothingAfterExpiry(t *testing.T) {
 `, ttl)
 	alice := newDynamoRig(t, 2, "    max_write_rate: 0", steps, 400, nil)
 	leases := fmt.Sprintf("leases_%d", dynamoTables.Add(1))
-	pt := newPauseTransport(alice.rb.Env("test").Store.Table, 40)
-	alice.st = openLeaseStore(t, alice, leases, pt)
-	if _, err := alice.run(alice.stepContext("take")); err != nil {
+	pt := newPauseTransport(alice.RB.Env("test").Store.Table, 40)
+	alice.St = openLeaseStore(t, alice, leases, pt)
+	if _, err := alice.Run(alice.StepContext("take")); err != nil {
 		t.Fatalf("alice's lock: %v", err)
 	}
-	t.Cleanup(func() { _ = alice.leases.Release(context.Background()) })
+	t.Cleanup(func() { _ = alice.Leases.Release(context.Background()) })
 
 	type outcome struct {
 		res any
@@ -178,7 +179,7 @@ func TestLockDynamoStalledHolderWritesNothingAfterExpiry(t *testing.T) {
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := alice.run(alice.stepContext("backfill"))
+		res, err := alice.Run(alice.StepContext("backfill"))
 		done <- outcome{res, err}
 	}()
 	select {
@@ -189,15 +190,15 @@ func TestLockDynamoStalledHolderWritesNothingAfterExpiry(t *testing.T) {
 
 	// Bob's clock is ahead, so alice's lease looks expired to him at once;
 	// he still waits out a full ttl of it unchanged.
-	bob := newDataRig(t, alice.rb, openLeaseStore(t, alice, leases, nil), t.TempDir())
-	sc := bob.stepContext("take")
+	bob := rig.NewData(t, alice.RB, openLeaseStore(t, alice, leases, nil), t.TempDir())
+	sc := bob.StepContext("take")
 	sc.Clock = skewClock{skew: 2 * ttl}
 	var asked []engine.Prompt
-	sc.Ask = reasonAnswer("alice's process hangs", &asked)
-	if _, err := bob.run(sc); err != nil {
+	sc.Ask = rig.ReasonAnswer("alice's process hangs", &asked)
+	if _, err := bob.Run(sc); err != nil {
 		t.Fatalf("bob's takeover: %v", err)
 	}
-	t.Cleanup(func() { _ = bob.leases.Release(context.Background()) })
+	t.Cleanup(func() { _ = bob.Leases.Release(context.Background()) })
 	atTakeover := dynamoMigrated(t, alice)
 	pt.resume()
 
@@ -220,7 +221,7 @@ func TestLockDynamoStalledHolderWritesNothingAfterExpiry(t *testing.T) {
 	if mr, ok := o.res.(migrate.MigrateResult); !ok || mr.Migrated != int64(after) {
 		t.Errorf("alice's result %+v counts a migrated number other than the %d items she changed", o.res, after)
 	}
-	if got := journaledMigrated(t, alice); got != int64(after) {
+	if got := rig.JournaledMigrated(t, alice); got != int64(after) {
 		t.Errorf("alice's journal counts %d migrated, items she changed = %d", got, after)
 	}
 }

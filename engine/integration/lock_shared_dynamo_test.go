@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/internal/dynalite"
 )
@@ -89,16 +90,16 @@ func TestLockDynamoSharedMaintenanceFlag(t *testing.T) {
       - {id: give, kind: unlock}
 `, table)
 			users := newDynamoRig(t, 2, "", lockSteps, 1, nil)
-			orders := otherRunbookRig(t, users, "orders-migration")
-			locks := []*dataRig{users}
+			orders := rig.OtherRunbook(t, users, "orders-migration")
+			locks := []*rig.Data{users}
 			if tt.shared {
 				locks = append(locks, orders)
 			}
 			for _, r := range locks {
-				if _, err := r.run(r.stepContext("take")); err != nil {
-					t.Fatalf("lock %s: %v", r.rb.Name, err)
+				if _, err := r.Run(r.StepContext("take")); err != nil {
+					t.Fatalf("lock %s: %v", r.RB.Name, err)
 				}
-				t.Cleanup(func() { _ = r.leases.Release(context.Background()) })
+				t.Cleanup(func() { _ = r.Leases.Release(context.Background()) })
 			}
 			isOn := func() bool {
 				b, ok := enabled().(*types.AttributeValueMemberBOOL)
@@ -107,7 +108,7 @@ func TestLockDynamoSharedMaintenanceFlag(t *testing.T) {
 			if !isOn() {
 				t.Fatal("flag not on while locked")
 			}
-			res, err := users.run(users.stepContext("give"))
+			res, err := users.Run(users.StepContext("give"))
 			if err != nil {
 				t.Fatalf("first unlock: %v", err)
 			}
@@ -123,7 +124,7 @@ func TestLockDynamoSharedMaintenanceFlag(t *testing.T) {
 			if !isOn() {
 				t.Fatalf("flag after the first unlock = %#v, want on: the other migration is still locked", enabled())
 			}
-			if _, err := orders.run(orders.stepContext("give")); err != nil {
+			if _, err := orders.Run(orders.StepContext("give")); err != nil {
 				t.Fatalf("second unlock: %v", err)
 			}
 			if got := enabled(); fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", tt.before) {

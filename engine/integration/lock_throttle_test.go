@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo/faultproxy"
@@ -32,9 +33,9 @@ func TestLockUnlockSurviveThrottling(t *testing.T) {
       - {id: give, kind: unlock}
 `, table)
 	base := newDynamoRig(t, 2, "", lockSteps, 1, nil)
-	endpoint := base.rb.Env("test").Store.Endpoint
+	endpoint := base.RB.Env("test").Store.Endpoint
 	proxy := faultproxy.Start(t, endpoint, faultproxy.Faults{ThrottlePercent: 20, Seed: 20})
-	spec := *base.rb.Env("test").Store
+	spec := *base.RB.Env("test").Store
 	spec.Endpoint = proxy.URL
 	leases := fmt.Sprintf("leases_%d", dynamoTables.Add(1))
 
@@ -45,17 +46,17 @@ func TestLockUnlockSurviveThrottling(t *testing.T) {
 		if err != nil {
 			t.Fatalf("session %d: open: %v", i, err)
 		}
-		r := newDataRig(t, base.rb, st, t.TempDir())
-		_, err = r.run(r.stepContext("take"))
+		r := rig.NewData(t, base.RB, st, t.TempDir())
+		_, err = r.Run(r.StepContext("take"))
 		if err == nil {
-			_, err = r.run(r.stepContext("give"))
+			_, err = r.Run(r.StepContext("give"))
 		}
-		if len(r.eventsOf(engine.EvWarning)) > 0 {
-			t.Errorf("session %d journaled warnings: %v", i, r.eventsOf(engine.EvWarning))
+		if len(r.EventsOf(engine.EvWarning)) > 0 {
+			t.Errorf("session %d journaled warnings: %v", i, r.EventsOf(engine.EvWarning))
 		}
 		if err != nil {
 			t.Errorf("session %d: %v", i, err)
-			_ = r.leases.Release(context.Background())
+			_ = r.Leases.Release(context.Background())
 			continue
 		}
 		completed++
@@ -97,20 +98,20 @@ func TestUnlockReleaseFailingIsJournaledWithinTTL(t *testing.T) {
       - {id: give, kind: unlock}
 `, ttl, table)
 	base := newDynamoRig(t, 2, "", lockSteps, 1, nil)
-	proxy := faultproxy.Start(t, base.rb.Env("test").Store.Endpoint,
+	proxy := faultproxy.Start(t, base.RB.Env("test").Store.Endpoint,
 		faultproxy.Faults{ThrottlePercent: 100, Operations: []string{"DeleteItem"}})
-	spec := *base.rb.Env("test").Store
+	spec := *base.RB.Env("test").Store
 	spec.Endpoint = proxy.URL
 	st, err := dynamo.Open(context.Background(), &spec, dynamo.WithLeaseTable(fmt.Sprintf("leases_%d", dynamoTables.Add(1))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newDataRig(t, base.rb, st, t.TempDir())
-	if _, err := r.run(r.stepContext("take")); err != nil {
+	r := rig.NewData(t, base.RB, st, t.TempDir())
+	if _, err := r.Run(r.StepContext("take")); err != nil {
 		t.Fatalf("lock: %v", err)
 	}
 	start := time.Now()
-	res, err := r.run(r.stepContext("give"))
+	res, err := r.Run(r.StepContext("give"))
 	if took := time.Since(start); took > ttl+time.Second {
 		t.Errorf("unlock took %s with its release refused, want at most about the ttl %s", took, ttl)
 	}
@@ -120,7 +121,7 @@ func TestUnlockReleaseFailingIsJournaledWithinTTL(t *testing.T) {
 	if ur := res.(steps.UnlockResult); len(ur.ReleaseFailed) != 1 || ur.MaintenanceCleared != 1 {
 		t.Errorf("unlock result %+v, want one release failed and the flag cleared", ur)
 	}
-	warnings := r.eventsOf(engine.EvWarning)
+	warnings := r.EventsOf(engine.EvWarning)
 	if len(warnings) != 1 || !strings.Contains(string(warnings[0].Data), "expires on its own") {
 		t.Errorf("warnings %v, want one saying the lease expires on its own", warnings)
 	}

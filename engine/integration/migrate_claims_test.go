@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/dynamo"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
@@ -33,15 +34,15 @@ const flagSteps = `      - id: flag
 
 // runTwice runs the flag step of a and b at the same time and returns
 // both results.
-func runTwice(t *testing.T, a, b *dataRig) [2]engine.MigrateCounts {
+func runTwice(t *testing.T, a, b *rig.Data) [2]engine.MigrateCounts {
 	t.Helper()
 	var res [2]engine.MigrateCounts
 	var wg sync.WaitGroup
-	for i, r := range []*dataRig{a, b} {
+	for i, r := range []*rig.Data{a, b} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := r.run(r.stepContext("flag"))
+			out, err := r.Run(r.StepContext("flag"))
 			if err != nil {
 				t.Errorf("session %d: %v", i, err)
 				return
@@ -70,7 +71,7 @@ func checkClaims(t *testing.T, res [2]engine.MigrateCounts, items map[string]eng
 		}
 	}
 	for id, it := range items {
-		if attrNum(it, "v") != 2 || attrNum(it, "flag") != 1 {
+		if rig.AttrNum(it, "v") != 2 || rig.AttrNum(it, "flag") != 1 {
 			t.Fatalf("item %s = %v, want v 2, flag 1", id, it)
 		}
 	}
@@ -80,27 +81,27 @@ func checkClaims(t *testing.T, res [2]engine.MigrateCounts, items map[string]eng
 // SQLite table at once never claim more items than exist.
 func TestTwoSessionsClaimEachItemOnceSQLite(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "    max_write_rate: 0", flagSteps)
-	a := newSQLiteRig(t, rb, claimItems)
-	st, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(a.dir, "data.db"), Table: "users", Key: []string{"id"}})
+	rb := rig.DataRunbook(t, 2, "    max_write_rate: 0", flagSteps)
+	a := rig.NewSQLite(t, rb, claimItems)
+	st, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(a.Dir, "data.db"), Table: "users", Key: []string{"id"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	b := newDataRig(t, rb, st, t.TempDir())
-	checkClaims(t, runTwice(t, a, b), a.all())
+	b := rig.NewData(t, rb, st, t.TempDir())
+	checkClaims(t, runTwice(t, a, b), a.All())
 }
 
 // TestTwoSessionsClaimEachItemOnceDynamo is the same on dynalite.
 func TestTwoSessionsClaimEachItemOnceDynamo(t *testing.T) {
 	t.Parallel()
 	a := newDynamoRig(t, 2, "    max_write_rate: 0", flagSteps, claimItemsDynamo, nil)
-	st, err := dynamo.Open(context.Background(), a.rb.Env("test").Store)
+	st, err := dynamo.Open(context.Background(), a.RB.Env("test").Store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newDataRig(t, a.rb, st, t.TempDir())
-	checkClaims(t, runTwice(t, a, b), a.all())
+	b := rig.NewData(t, a.RB, st, t.TempDir())
+	checkClaims(t, runTwice(t, a, b), a.All())
 }
 
 // TestMigrateDynamoLostAnswerIsOurs: a write applied whose answer was
@@ -112,7 +113,7 @@ func TestMigrateDynamoLostAnswerIsOurs(t *testing.T) {
 	t.Setenv("AWS_CA_BUNDLE", "") // the SDK refuses a caller's HTTP client with a custom CA bundle
 	ft := &faultTransport{base: http.DefaultTransport, throttleEvery: 5, dropEvery: 7}
 	r := newDynamoRig(t, 2, "    max_write_rate: 0", flagSteps, n, ft)
-	res, err := r.run(r.stepContext("flag"))
+	res, err := r.Run(r.StepContext("flag"))
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}

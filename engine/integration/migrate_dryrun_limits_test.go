@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
@@ -21,12 +22,12 @@ const blobCopySteps = `      - id: copy
 
 // dryThenLive runs step id as a dry run, then live, and returns both
 // results; a step that leaves items behind is expected (ErrItemsLeft).
-func dryThenLive(t *testing.T, r *dataRig, id string) (dry, live engine.MigrateCounts) {
+func dryThenLive(t *testing.T, r *rig.Data, id string) (dry, live engine.MigrateCounts) {
 	t.Helper()
 	for i, mode := range []engine.Mode{engine.ModeDryRun, engine.ModeLive} {
-		sc := r.stepContext(id)
+		sc := r.StepContext(id)
 		sc.Mode = mode
-		res, err := r.run(sc)
+		res, err := r.Run(sc)
 		if err != nil && !errors.Is(err, migrate.ErrItemsLeft) {
 			t.Fatalf("%s run: %v", mode, err)
 		}
@@ -48,7 +49,7 @@ func TestDryRunPredictsItemSizeLimitDynamo(t *testing.T) {
 	r := newDynamoRig(t, 2, "    max_write_rate: 0", blobCopySteps, 20, nil)
 	for id, size := range map[string]int{"3": 150_000, "7": 190_000, "11": 250_000} {
 		u := engine.Update{Key: engine.Item{"id": engine.Number(id)}, Set: engine.Attrs(map[string]any{"blob": strings.Repeat("x", size)})}
-		if err := r.seed.Update(r.ctx, u); err != nil {
+		if err := r.Seed.Update(r.Ctx, u); err != nil {
 			t.Fatalf("seed blob of %s: %v", id, err)
 		}
 	}
@@ -66,13 +67,13 @@ func TestDryRunPredictsItemSizeLimitDynamo(t *testing.T) {
 // lacks fails in the dry run as it fails live.
 func TestDryRunPredictsMissingColumnSQLite(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "    max_write_rate: 0", `      - id: nick
+	rb := rig.DataRunbook(t, 2, "    max_write_rate: 0", `      - id: nick
         kind: migrate
         with:
           where: "item.id <= 10"
           set: {nickname: 'item.name'}
 `)
-	r := newSQLiteRig(t, rb, 30)
+	r := rig.NewSQLite(t, rb, 30)
 	dry, live := dryThenLive(t, r, "nick")
 	if live.Failures != 10 {
 		t.Errorf("live: failures %d, want 10 (no column nickname)", live.Failures)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
@@ -97,11 +98,11 @@ func TestMigrateExternalTransformShortOutput(t *testing.T) {
           batch_size: 10
           segments: 1
 `, tt.argv)
-			r := newSQLiteRig(t, dataRunbook(t, 4, "", steps), 30)
+			r := rig.NewSQLite(t, rig.DataRunbook(t, 4, "", steps), 30)
 			done := make(chan error, 1)
 			start := time.Now()
 			go func() {
-				_, err := migrate.MigrateExecutor{TransformLineTimeout: tt.timeout}.Execute(r.ctx, r.stepContext("ext"))
+				_, err := migrate.MigrateExecutor{TransformLineTimeout: tt.timeout}.Execute(r.Ctx, r.StepContext("ext"))
 				done <- err
 			}()
 			var err error
@@ -127,7 +128,7 @@ func TestMigrateExternalTransformShortOutput(t *testing.T) {
 			}
 			// Retry with a transform that keeps the protocol.
 			t.Setenv("LOCKSTEP_TEST_TRANSFORM", "upper")
-			res, err := r.run(r.stepContext("ext"))
+			res, err := r.Run(r.StepContext("ext"))
 			if err != nil {
 				t.Fatalf("retry: %v", err)
 			}

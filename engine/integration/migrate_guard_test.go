@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -156,13 +157,13 @@ func checkNoLostWrite(t *testing.T, items map[string]engine.Item, a *app, l *rea
 	lost := 0
 	for id, it := range items {
 		wantStreet, wrote := a.street[id]
-		if wrote && attrNum(it, "flag") != a.flag[id] {
+		if wrote && rig.AttrNum(it, "flag") != a.flag[id] {
 			t.Errorf("item %s flag = %v, want the application's last %d", id, it["flag"], a.flag[id])
 		}
-		got := attrStr(it, "street_name")
+		got := rig.AttrStr(it, "street_name")
 		switch {
 		case wrote && got == wantStreet:
-		case got == "mig-"+attrStr(it, "name") && l.applied[id]:
+		case got == "mig-"+rig.AttrStr(it, "name") && l.applied[id]:
 			var seen string
 			if s, ok := l.plannedOn[id].(string); ok {
 				seen = s
@@ -183,28 +184,28 @@ func checkNoLostWrite(t *testing.T, items map[string]engine.Item, a *app, l *rea
 // raceStreet runs the street step on r while an application writes the
 // same items through appStore, then checks that no application write was
 // lost.
-func raceStreet(t *testing.T, r *dataRig, appStore engine.Store, batch bool) {
-	l := newReadLog(r.st)
-	r.st = l
+func raceStreet(t *testing.T, r *rig.Data, appStore engine.Store, batch bool) {
+	l := newReadLog(r.St)
+	r.St = l
 	if batch {
-		r.st = batchReadLog{l}
+		r.St = batchReadLog{l}
 	}
 	a := &app{st: appStore}
-	for id := range scanItems(t, appStore, "id") {
+	for id := range rig.ScanItems(t, appStore, "id") {
 		var n int64
 		fmt.Sscan(id, &n)
 		a.ids = append(a.ids, engine.Item{"id": engine.Number(fmt.Sprint(n))})
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	wg := a.run(ctx, t, 2)
-	res, err := r.run(r.stepContext("street"))
+	res, err := r.Run(r.StepContext("street"))
 	stop()
 	wg.Wait()
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	got := res.(migrate.MigrateResult)
-	if lost := checkNoLostWrite(t, scanItems(t, appStore, "id"), a, l); lost > 0 {
+	if lost := checkNoLostWrite(t, rig.ScanItems(t, appStore, "id"), a, l); lost > 0 {
 		t.Errorf("%d of %d items lost the application's last street_name write", lost, len(a.ids))
 	}
 	t.Logf("application writes %d; migrate %+v", a.writes.Load(), got.MigrateCounts)
@@ -214,9 +215,9 @@ func raceStreet(t *testing.T, r *dataRig, appStore engine.Store, batch bool) {
 // street_name while a migrate step sets it loses no write.
 func TestMigrateGuardsWrittenAttributesSQLite(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "    max_write_rate: 0", streetSteps)
-	r := newSQLiteRig(t, rb, 2000)
-	appStore, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(r.dir, "data.db"), Table: "users", Key: []string{"id"}})
+	rb := rig.DataRunbook(t, 2, "    max_write_rate: 0", streetSteps)
+	r := rig.NewSQLite(t, rb, 2000)
+	appStore, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(r.Dir, "data.db"), Table: "users", Key: []string{"id"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,5 +229,5 @@ func TestMigrateGuardsWrittenAttributesSQLite(t *testing.T) {
 func TestMigrateGuardsWrittenAttributesDynamo(t *testing.T) {
 	t.Parallel()
 	r := newDynamoRig(t, 2, "    max_write_rate: 0", streetSteps, 1000, nil)
-	raceStreet(t, r, r.seed, false)
+	raceStreet(t, r, r.Seed, false)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // TestMigrateRateLimitSpreadsWrites: under max_write_rate, a second
@@ -22,8 +24,8 @@ func TestMigrateRateLimitSpreadsWrites(t *testing.T) {
         with:
           set: {count: "item.count + 1"}
 `
-	r := newSQLiteRig(t, dataRunbook(t, 2, "    max_write_rate: 200", steps), rows)
-	db := r.sqlDB(t)
+	r := rig.NewSQLite(t, rig.DataRunbook(t, 2, "    max_write_rate: 200", steps), rows)
+	db := r.SQLDB(t)
 
 	type sample struct {
 		at time.Time
@@ -32,7 +34,7 @@ func TestMigrateRateLimitSpreadsWrites(t *testing.T) {
 	var samples []sample
 	done := make(chan error, 1)
 	go func() {
-		_, err := r.run(r.stepContext("bump"))
+		_, err := r.Run(r.StepContext("bump"))
 		done <- err
 	}()
 	tick := time.NewTicker(50 * time.Millisecond)

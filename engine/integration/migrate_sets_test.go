@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
@@ -33,7 +34,7 @@ const copySteps = `      - id: copy
 `
 
 // seedSets writes two items holding string, number and binary sets.
-func seedSets(t *testing.T, r *dataRig) {
+func seedSets(t *testing.T, r *rig.Data) {
 	t.Helper()
 	var items []engine.Item
 	for _, id := range []string{"1", "2"} {
@@ -42,7 +43,7 @@ func seedSets(t *testing.T, r *dataRig) {
 			"same": engine.StringSet{"a", "b"}, "drop": engine.StringSet{"old"},
 			"codes": engine.NumberSet{"7"}, "bin": engine.BinarySet{[]byte("x")}})
 	}
-	if err := r.seed.Put(r.ctx, items); err != nil {
+	if err := r.Seed.Put(r.Ctx, items); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
 }
@@ -52,7 +53,7 @@ func TestMigrateDynamoWritesSetsBackAsSets(t *testing.T) {
 	// A copy of a set is no change at all.
 	r := newDynamoRig(t, 2, "", copySteps, 0, nil)
 	seedSets(t, r)
-	res, err := r.run(r.stepContext("copy"))
+	res, err := r.Run(r.StepContext("copy"))
 	if err != nil {
 		t.Fatalf("copy: %v", err)
 	}
@@ -64,9 +65,9 @@ func TestMigrateDynamoWritesSetsBackAsSets(t *testing.T) {
 	seedSets(t, r)
 
 	// The dry-run diff names a type change and shows no unchanged set.
-	sc := r.stepContext("sets")
+	sc := r.StepContext("sets")
 	sc.Mode = engine.ModeDryRun
-	res, err = r.run(sc)
+	res, err = r.Run(sc)
 	if err != nil {
 		t.Fatalf("dry-run: %v", err)
 	}
@@ -88,14 +89,14 @@ func TestMigrateDynamoWritesSetsBackAsSets(t *testing.T) {
 		t.Errorf("diff text lacks the type change:\n%s", s)
 	}
 
-	res, err = r.run(r.stepContext("sets"))
+	res, err = r.Run(r.StepContext("sets"))
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	if got := res.(migrate.MigrateResult); got.Migrated != 2 || got.Failures != 0 || got.Conflicts != 0 {
 		t.Fatalf("counts = %+v, want 2 migrated, no failure or conflict", got.MigrateCounts)
 	}
-	it, ok, err := r.seed.Get(r.ctx, engine.Item{"id": engine.Number("1")})
+	it, ok, err := r.Seed.Get(r.Ctx, engine.Item{"id": engine.Number("1")})
 	if err != nil || !ok {
 		t.Fatalf("Get() = %v, %v", ok, err)
 	}
@@ -142,9 +143,9 @@ func TestMigrateDynamoEmptySetFromTransformNamesAttribute(t *testing.T) {
 	seedSets(t, r)
 	const want = `attribute tags: DynamoDB does not allow an empty string set; remove the attribute instead`
 	for _, mode := range []engine.Mode{engine.ModeDryRun, engine.ModeLive} {
-		sc := r.stepContext("ext")
+		sc := r.StepContext("ext")
 		sc.Mode = mode
-		res, err := r.run(sc)
+		res, err := r.Run(sc)
 		if err != nil && !errors.Is(err, migrate.ErrItemsLeft) {
 			t.Fatalf("%s: %v", mode, err)
 		}
@@ -153,7 +154,7 @@ func TestMigrateDynamoEmptySetFromTransformNamesAttribute(t *testing.T) {
 		}
 	}
 	named := 0
-	for _, ev := range r.eventsOf(engine.EvWarning) {
+	for _, ev := range r.EventsOf(engine.EvWarning) {
 		if strings.Contains(string(ev.Data), want) {
 			named++
 		}
@@ -205,17 +206,17 @@ func TestMigrateDynamoReadsMapsWithoutSpuriousConflicts(t *testing.T) {
 			"address": map[string]any{"street": "Main St", "city": fmt.Sprint("City", i), "lines": []any{"a", engine.Number("1")}},
 			"meta":    map[string]any{"labels": engine.StringSet{"x"}, "n": engine.Number("1")}})
 	}
-	if err := r.seed.Put(r.ctx, items); err != nil {
+	if err := r.Seed.Put(r.Ctx, items); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	res, err := r.run(r.stepContext("nested"))
+	res, err := r.Run(r.StepContext("nested"))
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	if got := res.(migrate.MigrateResult); got.Migrated != 20 || got.Conflicts != 0 || got.Failures != 0 {
 		t.Errorf("counts = %+v, want 20 migrated, no conflict", got.MigrateCounts)
 	}
-	it, _, err := r.seed.Get(r.ctx, engine.Item{"id": engine.Number("3")})
+	it, _, err := r.Seed.Get(r.Ctx, engine.Item{"id": engine.Number("3")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // scanRecorder records, per table, whether each Scan the SDK sent asked
@@ -74,7 +76,7 @@ func (s *scanRecorder) reset() {
 func TestDataStepsScanConsistently(t *testing.T) {
 	t.Setenv("AWS_CA_BUNDLE", "") // a caller's HTTP client is refused with a custom CA bundle
 	rec := &scanRecorder{base: http.DefaultTransport, scans: map[string][]bool{}}
-	steps := backupSteps + `      - {id: counted, kind: verify, with: {expect_none: "item.count < 0", backup: snapshot}}
+	steps := rig.BackupSteps + `      - {id: counted, kind: verify, with: {expect_none: "item.count < 0", backup: snapshot}}
       - {id: sampled, kind: verify, with: {sample: 20, assert: "item.count > 0"}}
       - {id: size, kind: estimate, with: {exact_count: true}}
 `
@@ -91,7 +93,7 @@ func TestDataStepsScanConsistently(t *testing.T) {
 	}
 	for _, tt := range tests {
 		rec.reset()
-		if _, err := r.run(r.stepContext(tt.step)); err != nil {
+		if _, err := r.Run(r.StepContext(tt.step)); err != nil {
 			t.Fatalf("%s: %v", tt.step, err)
 		}
 		total, strong := rec.consistent(tt.table)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/steps"
 )
 
@@ -40,18 +41,18 @@ func TestShellTimeoutKillsProcessGroup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			h := newHarness(t, header+`
+			h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps: [{id: slow, kind: shell, timeout: 300ms, with: {run: '`+tt.run+`', cwd: "`+dir+`"}}]
-`, answers(map[string][]reply{"slow:failed": {{ans: engine.Answer{Action: engine.ActionAbort}}}}))
+`, rig.Answers(map[string][]rig.Reply{"slow:failed": {{Ans: engine.Answer{Action: engine.ActionAbort}}}}))
 			start := time.Now()
-			h.mustRun(engine.OutcomeAborted)
+			h.MustRun(engine.OutcomeAborted)
 			took := time.Since(start)
 			if took > tt.min+5*time.Second || took < tt.min {
 				t.Errorf("run took %s, want between %s and %s", took, tt.min, tt.min+5*time.Second)
 			}
-			end := h.endOf("slow")
+			end := h.EndOf("slow")
 			if end["status"] != "failed" || !strings.Contains(end["error"].(string), "timed out after 300ms") {
 				t.Errorf("step.end = %v, want failed: timed out", end)
 			}
@@ -75,13 +76,13 @@ phases:
 func TestShellBackgroundChildDoesNotHang(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	h := newHarness(t, header+`
+	h := rig.NewHarness(t, rig.Header+`
 phases:
   - name: p
     steps: [{id: bg, kind: shell, with: {run: 'sleep 5 & echo $! > child.pid; echo started', cwd: "`+dir+`"}}]
 `, nil)
 	start := time.Now()
-	h.mustRun(engine.OutcomeCompleted)
+	h.MustRun(engine.OutcomeCompleted)
 	if took := time.Since(start); took > 4*time.Second {
 		t.Errorf("step waited %s for a background child holding stdout", took)
 	}

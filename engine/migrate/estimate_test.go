@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/internal/eventtest"
 )
@@ -31,8 +32,8 @@ func TestEstimateSQLite(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			steps := "      - {id: size, kind: estimate, with: " + tt.with + "}\n"
-			r := newSQLiteRig(t, dataRunbook(t, 3, tt.env, steps), 1000)
-			res, err := r.run(r.stepContext("size"))
+			r := rig.NewSQLite(t, rig.DataRunbook(t, 3, tt.env, steps), 1000)
+			res, err := r.Run(r.StepContext("size"))
 			if err != nil {
 				t.Fatalf("estimate: %v", err)
 			}
@@ -59,7 +60,7 @@ func TestEstimateSQLite(t *testing.T) {
 			if e.AvgItemBytes <= 0 || e.WCUPerItem != 1 {
 				t.Errorf("avg %d bytes, %d WCU", e.AvgItemBytes, e.WCUPerItem)
 			}
-			if len(r.eventsOf(engine.EvResult)) != 1 {
+			if len(r.EventsOf(engine.EvResult)) != 1 {
 				t.Error("estimate result not journaled")
 			}
 			if tt.source == migrate.RateMeasured && (e.Probe == nil || e.Probe.Writes == 0 || e.Rate != e.Probe.Rate) {
@@ -71,22 +72,22 @@ func TestEstimateSQLite(t *testing.T) {
 
 func TestEstimateUsesRehearsalThroughput(t *testing.T) {
 	t.Parallel()
-	steps := "      - {id: size, kind: estimate, with: {sample: 100}}\n" + counterSteps
-	rb := dataRunbook(t, 2, "    max_write_rate: 100000", steps)
-	r := newSQLiteRig(t, rb, 300)
+	steps := "      - {id: size, kind: estimate, with: {sample: 100}}\n" + rig.CounterSteps
+	rb := rig.DataRunbook(t, 2, "    max_write_rate: 100000", steps)
+	r := rig.NewSQLite(t, rb, 300)
 	// A rehearsal session of the same runbook whose migrate step ended
 	// with a measured throughput.
-	reh, err := r.j.CreateSession(r.ctx, engine.SessionInfo{Runbook: rb.Name, Env: "test", Mode: engine.ModeRehearsal, Operator: "alice"})
+	reh, err := r.J.CreateSession(r.Ctx, engine.SessionInfo{Runbook: rb.Name, Env: "test", Mode: engine.ModeRehearsal, Operator: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	end := eventtest.Raw(engine.EvStepEnd, "bump", map[string]any{"status": "done",
 		"result": migrate.MigrateResult{ItemsPerSec: 250, AvgItemB: 60}})
 	end.SessionID, end.Operator = reh.ID, "alice"
-	if _, err := r.j.Append(r.ctx, end); err != nil {
+	if _, err := r.J.Append(r.Ctx, end); err != nil {
 		t.Fatal(err)
 	}
-	res, err := r.run(r.stepContext("size"))
+	res, err := r.Run(r.StepContext("size"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,16 +100,16 @@ func TestEstimateUsesRehearsalThroughput(t *testing.T) {
 func TestEstimateProbeChangesNothing(t *testing.T) {
 	t.Parallel()
 	steps := "      - {id: size, kind: estimate, with: {sample: 100}}\n"
-	r := newSQLiteRig(t, dataRunbook(t, 3, "", steps), 500)
-	before := r.all()
-	res, err := r.run(r.stepContext("size"))
+	r := rig.NewSQLite(t, rig.DataRunbook(t, 3, "", steps), 500)
+	before := r.All()
+	res, err := r.Run(r.StepContext("size"))
 	if err != nil {
 		t.Fatalf("estimate: %v", err)
 	}
 	if p := res.(migrate.EstimateResult).Probe; p == nil || p.Writes != 200 {
 		t.Fatalf("probe = %+v, want 200 refused writes", p)
 	}
-	after := r.all()
+	after := r.All()
 	if len(after) != len(before) {
 		t.Fatalf("%d items after the probe, %d before", len(after), len(before))
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
@@ -20,12 +21,12 @@ func BenchmarkMigrateSQLite(b *testing.B) {
 `
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				r := newSQLiteRig(b, dataRunbook(b, i+2, "", steps), n)
+				r := rig.NewSQLite(b, rig.DataRunbook(b, i+2, "", steps), n)
 				runtime.GC()
 				b.StartTimer()
 				stop := make(chan uint64)
 				go peakHeap(stop)
-				res, err := r.run(r.stepContext("bump"))
+				res, err := r.Run(r.StepContext("bump"))
 				stop <- 0
 				peak := <-stop
 				if err != nil {

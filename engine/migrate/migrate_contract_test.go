@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
-const contractSteps = splitSteps + `      - id: drop-address
+const contractSteps = rig.SplitSteps + `      - id: drop-address
         kind: migrate
         with: {remove: [address]}
 `
@@ -23,21 +24,21 @@ const contractSteps = splitSteps + `      - id: drop-address
 // version, and a re-run changes nothing.
 func TestMigrateContractStep(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 3, "    max_write_rate: 0", contractSteps)
+	rb := rig.DataRunbook(t, 3, "    max_write_rate: 0", contractSteps)
 	if after := rb.Step("drop-address").Migrate.After; after != "backfill" {
 		t.Fatalf("drop-address After = %q, want backfill", after)
 	}
-	r := newSQLiteRig(t, rb, 500)
-	if _, err := r.run(r.stepContext("backfill")); err != nil {
+	r := rig.NewSQLite(t, rb, 500)
+	if _, err := r.Run(r.StepContext("backfill")); err != nil {
 		t.Fatalf("backfill: %v", err)
 	}
-	db := r.sqlDB(t)
+	db := r.SQLDB(t)
 	// Row 7 was not migrated (say its write failed): the clean-up must
 	// not take the address it still needs.
 	if _, err := db.Exec(`UPDATE users SET v = NULL, street_name = NULL, city = NULL WHERE id = 7`); err != nil {
 		t.Fatal(err)
 	}
-	res, err := r.run(r.stepContext("drop-address"))
+	res, err := r.Run(r.StepContext("drop-address"))
 	if err != nil {
 		t.Fatalf("drop-address: %v", err)
 	}
@@ -54,7 +55,7 @@ func TestMigrateContractStep(t *testing.T) {
 		t.Errorf("after the clean-up: %d rows keep an address (%d of them migrated), %d at v3; want only row 7, 399 at v3",
 			withAddr, migratedWithAddr, atV3)
 	}
-	res, err = r.run(r.stepContext("drop-address"))
+	res, err = r.Run(r.StepContext("drop-address"))
 	if err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
@@ -67,9 +68,9 @@ func TestMigrateContractStep(t *testing.T) {
 // session loop: the clean-up writes the rows backfill migrated.
 func TestMigrateContractSession(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 3, "    max_write_rate: 0", contractSteps)
-	r := newSQLiteRig(t, rb, 200)
-	cfg := sqliteSessionConfig(t, rb, filepath.Join(r.dir, "data.db"))
+	rb := rig.DataRunbook(t, 3, "    max_write_rate: 0", contractSteps)
+	r := rig.NewSQLite(t, rb, 200)
+	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
 	s, err := engine.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

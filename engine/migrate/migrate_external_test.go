@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
@@ -76,9 +77,9 @@ func transformSteps(mode string) string {
 
 func TestMigrateExternalTransform(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 4, "", transformSteps("upper"))
-	r := newSQLiteRig(t, rb, 200)
-	res, err := r.run(r.stepContext("ext"))
+	rb := rig.DataRunbook(t, 4, "", transformSteps("upper"))
+	r := rig.NewSQLite(t, rb, 200)
+	res, err := r.Run(r.StepContext("ext"))
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
@@ -86,10 +87,10 @@ func TestMigrateExternalTransform(t *testing.T) {
 	if got.Migrated != 20 || got.Unchanged != 180 {
 		t.Errorf("counts = %+v, want 20 migrated (names ending in 0), 180 unchanged", got.MigrateCounts)
 	}
-	for id, it := range r.all() {
+	for id, it := range r.All() {
 		changed := strings.HasSuffix(id, "0")
 		// Unchanged items get the version alone: every item is at 4.
-		if attrNum(it, "v") != 4 || changed && (attrStr(it, "name") != "USER"+id || it["address"] != nil) {
+		if rig.AttrNum(it, "v") != 4 || changed && (rig.AttrStr(it, "name") != "USER"+id || it["address"] != nil) {
 			t.Fatalf("item %s = %v", id, it)
 		}
 	}
@@ -97,9 +98,9 @@ func TestMigrateExternalTransform(t *testing.T) {
 
 func TestMigrateExternalTransformCrashFailsWithStderr(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 4, "", transformSteps("crash"))
-	r := newSQLiteRig(t, rb, 100)
-	_, err := r.run(r.stepContext("ext"))
+	rb := rig.DataRunbook(t, 4, "", transformSteps("crash"))
+	r := rig.NewSQLite(t, rb, 100)
+	_, err := r.Run(r.StepContext("ext"))
 	if err == nil || errors.Is(err, engine.ErrPaused) || !strings.Contains(err.Error(), "boom: cannot parse address") {
 		t.Fatalf("error = %v, want the step failed with the transform's stderr", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/journal"
 )
 
@@ -51,9 +52,9 @@ func (j *diskFullJournal) EndSession(ctx context.Context, id string, o engine.Ou
 func TestMigrateSessionStopsResumablyOnAFullJournal(t *testing.T) {
 	t.Parallel()
 	const rows = 2000
-	rb := dataRunbook(t, 2, "", counterSteps)
-	r := newSQLiteRig(t, rb, rows) // creates data.db
-	cfg := sqliteSessionConfig(t, rb, filepath.Join(r.dir, "data.db"))
+	rb := rig.DataRunbook(t, 2, "", rig.CounterSteps)
+	r := rig.NewSQLite(t, rb, rows) // creates data.db
+	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
 	jr := cfg.Journal.(*journal.Journal)
 	cfg.Journal = &diskFullJournal{Journal: jr, ok: 10}
 
@@ -80,11 +81,11 @@ func TestMigrateSessionStopsResumablyOnAFullJournal(t *testing.T) {
 	if out, err := s.Run(context.Background()); out != engine.OutcomeCompleted || err != nil {
 		t.Fatalf("resumed Run() = %s, %v; want completed", out, err)
 	}
-	for id, it := range scanItems(t, r.st, "id") {
+	for id, it := range rig.ScanItems(t, r.St, "id") {
 		var n int64
 		fmt.Sscan(id, &n)
-		if attrNum(it, "count") != n+1 || attrNum(it, "v") != 2 {
-			t.Fatalf("item %s: count %d v %d, want count %d v 2 (exactly once)", id, attrNum(it, "count"), attrNum(it, "v"), n+1)
+		if rig.AttrNum(it, "count") != n+1 || rig.AttrNum(it, "v") != 2 {
+			t.Fatalf("item %s: count %d v %d, want count %d v 2 (exactly once)", id, rig.AttrNum(it, "count"), rig.AttrNum(it, "v"), n+1)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
@@ -92,8 +93,8 @@ func TestMigrateJournalFailureStopsEverySegmentWithinAPage(t *testing.T) {
           segments: %d
           error_budget: 100000
 `, tt.set, batch, segments)
-			r := newSQLiteRig(t, dataRunbook(t, 2, "", steps), rows)
-			db := r.sqlDB(t)
+			r := rig.NewSQLite(t, rig.DataRunbook(t, 2, "", steps), rows)
+			db := r.SQLDB(t)
 			written := func() int64 {
 				var n int64
 				if err := db.QueryRow(`SELECT count(*) FROM users WHERE v = 2`).Scan(&n); err != nil {
@@ -101,11 +102,11 @@ func TestMigrateJournalFailureStopsEverySegmentWithinAPage(t *testing.T) {
 				}
 				return n
 			}
-			sc := r.stepContext("bump")
-			fj := &fullJournal{Journal: r.j, path: "/x/journal.db", okCheckpoints: tt.okCheckpoints, okAppends: tt.okAppends, written: written}
+			sc := r.StepContext("bump")
+			fj := &fullJournal{Journal: r.J, path: "/x/journal.db", okCheckpoints: tt.okCheckpoints, okAppends: tt.okAppends, written: written}
 			sc.Journal, sc.Emit = fj, fj.emit(sc.Emit)
 
-			_, err := executorFor(sc.Step.Kind).Execute(context.Background(), sc)
+			_, err := rig.ExecutorFor(sc.Step.Kind).Execute(context.Background(), sc)
 			got := written()
 			durable := durableMigrated(t, r)
 			t.Logf("written %d rows: %d when the journal failed, %d covered by durable checkpoints", got, fj.writtenAtFail.Load(), durable)
@@ -117,19 +118,19 @@ func TestMigrateJournalFailureStopsEverySegmentWithinAPage(t *testing.T) {
 			}
 			want := "journal /x/journal.db: "
 			if err == nil || !errors.Is(err, engine.ErrPaused) || !strings.Contains(err.Error(), want) ||
-				!strings.Contains(err.Error(), errDiskFull.Error()) || !strings.Contains(err.Error(), "lockstep resume "+r.session.ID) {
-				t.Fatalf("Execute() error = %v, want a resumable stop (ErrPaused) naming %q, the cause and `lockstep resume %s`", err, want, r.session.ID)
+				!strings.Contains(err.Error(), errDiskFull.Error()) || !strings.Contains(err.Error(), "lockstep resume "+r.Session.ID) {
+				t.Fatalf("Execute() error = %v, want a resumable stop (ErrPaused) naming %q, the cause and `lockstep resume %s`", err, want, r.Session.ID)
 			}
 
 			// Space freed: the resume finishes, every row bumped once.
-			sc = r.stepContext("bump")
+			sc = r.StepContext("bump")
 			sc.Resumed, sc.Attempt = true, 2
 			if tt.resumeBatch > 0 {
 				smaller := *sc.Step.Migrate
 				smaller.BatchSize = tt.resumeBatch
 				sc.Step.Migrate = &smaller
 			}
-			res, err := r.run(sc)
+			res, err := r.Run(sc)
 			if err != nil && !errors.Is(err, migrate.ErrItemsLeft) {
 				t.Fatalf("resume: %v", err)
 			}
@@ -139,14 +140,14 @@ func TestMigrateJournalFailureStopsEverySegmentWithinAPage(t *testing.T) {
 				t.Errorf("resumed result migrated %d, already %d, recovered %d; want %d, 0, %d",
 					mr.Migrated, mr.Already, mr.Recovered, tt.changed, got-durable)
 			}
-			for id, it := range r.all() {
+			for id, it := range r.All() {
 				var n int64
 				fmt.Sscan(id, &n)
 				if tt.okAppends > 0 && n%5 == 0 {
 					continue // no address: fails the transform every time
 				}
-				if attrNum(it, "count") != n+1 || attrNum(it, "v") != 2 {
-					t.Fatalf("item %s: count %d v %d, want count %d v 2 (exactly once)", id, attrNum(it, "count"), attrNum(it, "v"), n+1)
+				if rig.AttrNum(it, "count") != n+1 || rig.AttrNum(it, "v") != 2 {
+					t.Fatalf("item %s: count %d v %d, want count %d v 2 (exactly once)", id, rig.AttrNum(it, "count"), rig.AttrNum(it, "v"), n+1)
 				}
 			}
 		})
@@ -155,10 +156,10 @@ func TestMigrateJournalFailureStopsEverySegmentWithinAPage(t *testing.T) {
 
 // durableMigrated sums the migrated counts of each segment's last
 // checkpoint in the (real) journal.
-func durableMigrated(t *testing.T, r *dataRig) int64 {
+func durableMigrated(t *testing.T, r *rig.Data) int64 {
 	t.Helper()
 	last := map[int]int64{}
-	for _, ev := range r.eventsOf(engine.EvCheckpoint) {
+	for _, ev := range r.EventsOf(engine.EvCheckpoint) {
 		var cp struct {
 			Segment  int   `json:"segment"`
 			Migrated int64 `json:"migrated"`

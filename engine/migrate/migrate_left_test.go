@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
@@ -22,33 +23,33 @@ func TestMigrateItemsLeftFailTheStep(t *testing.T) {
           set: {street_name: 'upper(item.address)'}
           batch_size: 10
 `
-	rb := dataRunbook(t, 2, "", steps)
-	r := newSQLiteRig(t, rb, 100)
-	res, err := r.run(r.stepContext("upper"))
+	rb := rig.DataRunbook(t, 2, "", steps)
+	r := rig.NewSQLite(t, rb, 100)
+	res, err := r.Run(r.StepContext("upper"))
 	if !errors.Is(err, migrate.ErrItemsLeft) || !strings.Contains(err.Error(), "20 item(s) failed") {
 		t.Fatalf("error = %v, want ErrItemsLeft naming 20 failed items", err)
 	}
 	if got := res.(migrate.MigrateResult); got.Migrated != 80 || got.Failures != 20 {
 		t.Fatalf("counts = %+v, want 80 migrated and 20 failures", got.MigrateCounts)
 	}
-	warn := r.eventsOf(engine.EvWarning)
+	warn := r.EventsOf(engine.EvWarning)
 	if len(warn) != 20 || !strings.Contains(engine.WarningText(warn[0]), "id=5") {
 		t.Fatalf("warnings = %d, first %q: want one per failed item with its key", len(warn), engine.WarningText(warn[0]))
 	}
 
-	db := r.sqlDB(t)
+	db := r.SQLDB(t)
 	if _, err := db.Exec(`UPDATE users SET address = 'fixed ' || id WHERE address IS NULL`); err != nil {
 		t.Fatal(err)
 	}
-	res, err = r.run(r.stepContext("upper"))
+	res, err = r.Run(r.StepContext("upper"))
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
 	if got := res.(migrate.MigrateResult); got.Migrated != 20 || got.Already != 80 || got.Failures != 0 {
 		t.Errorf("retry counts = %+v, want the 20 left behind migrated and 80 already done", got.MigrateCounts)
 	}
-	for id, it := range r.all() {
-		if attrNum(it, "v") != 2 || attrStr(it, "street_name") == "" {
+	for id, it := range r.All() {
+		if rig.AttrNum(it, "v") != 2 || rig.AttrStr(it, "street_name") == "" {
 			t.Fatalf("item %s not migrated after the retry: %v", id, it)
 		}
 	}

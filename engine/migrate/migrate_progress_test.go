@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -37,16 +38,16 @@ func TestMigrateProgressCountsSettledItems(t *testing.T) {
 	t.Parallel()
 	steps := `      - {id: label, kind: migrate, with: {set: {city: '"x"'}, batch_size: 100, segments: 1}}
 `
-	rb := dataRunbook(t, 2, "    max_write_rate: 0", steps)
-	seed := newSQLiteRig(t, rb, 100)
-	st, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(seed.dir, "data.db"), Table: "users", Key: []string{"id"}})
+	rb := rig.DataRunbook(t, 2, "    max_write_rate: 0", steps)
+	seed := rig.NewSQLite(t, rb, 100)
+	st, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(seed.Dir, "data.db"), Table: "users", Key: []string{"id"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	hs := &heldStore{Store: st, release: make(chan struct{})}
-	r := newDataRig(t, rb, hs, t.TempDir())
-	sc := r.stepContext("label")
+	r := rig.NewData(t, rb, hs, t.TempDir())
+	sc := r.StepContext("label")
 	type prog struct{ Done, Scanned, Total int64 }
 	seen := make(chan prog, 100)
 	sc.Progress = func(ev engine.Event) {
@@ -59,7 +60,7 @@ func TestMigrateProgressCountsSettledItems(t *testing.T) {
 		}
 	}
 	done := make(chan error, 1)
-	go func() { _, err := r.run(sc); done <- err }()
+	go func() { _, err := r.Run(sc); done <- err }()
 	deadline := time.After(30 * time.Second)
 	for held := false; !held; {
 		select {

@@ -4,17 +4,18 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // TestMigrateProgressCarriesRateAndLimit: the progress a migrate step
 // journals carries both the measured write rate and the limit.
 func TestMigrateProgressCarriesRateAndLimit(t *testing.T) {
 	t.Parallel()
-	r := newSQLiteRig(t, dataRunbook(t, 2, "    max_write_rate: 100000", counterSteps), 400)
-	if _, err := r.run(r.stepContext("bump")); err != nil {
+	r := rig.NewSQLite(t, rig.DataRunbook(t, 2, "    max_write_rate: 100000", rig.CounterSteps), 400)
+	if _, err := r.Run(r.StepContext("bump")); err != nil {
 		t.Fatal(err)
 	}
-	evs := r.eventsOf(engine.EvProgress)
+	evs := r.EventsOf(engine.EvProgress)
 	if len(evs) == 0 {
 		t.Fatal("no progress journaled")
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -33,16 +34,16 @@ func TestMigrateRejectedItemsAreNotRetried(t *testing.T) {
 	t.Parallel()
 	steps := `      - {id: label, kind: migrate, with: {set: {label: 'item.name'}, batch_size: 50, error_budget: 1000}}
 `
-	rb := dataRunbook(t, 2, "    max_write_rate: 0", steps)
-	seed := newSQLiteRig(t, rb, 200)
-	st, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(seed.dir, "data.db"), Table: "users", Key: []string{"id"}})
+	rb := rig.DataRunbook(t, 2, "    max_write_rate: 0", steps)
+	seed := rig.NewSQLite(t, rb, 200)
+	st, err := sqlite.Open(&runbook.StoreSpec{Kind: "sqlite", Path: filepath.Join(seed.Dir, "data.db"), Table: "users", Key: []string{"id"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	cs := &countingStore{Store: st}
-	r := newDataRig(t, rb, cs, t.TempDir())
-	res, err := r.run(r.stepContext("label"))
+	r := rig.NewData(t, rb, cs, t.TempDir())
+	res, err := r.Run(r.StepContext("label"))
 	if !errors.Is(err, migrate.ErrItemsLeft) {
 		t.Fatalf("error = %v, want ErrItemsLeft", err)
 	}
@@ -52,7 +53,7 @@ func TestMigrateRejectedItemsAreNotRetried(t *testing.T) {
 	if n := cs.updates.Load(); n != 0 {
 		t.Errorf("%d single-item retries of rejected writes, want none", n)
 	}
-	warns := r.eventsOf(engine.EvWarning)
+	warns := r.EventsOf(engine.EvWarning)
 	if len(warns) == 0 || !strings.Contains(engine.WarningText(warns[0]), `no such column`) {
 		t.Errorf("first warning %q, want the missing column named", engine.WarningText(warns[0]))
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
@@ -22,9 +23,9 @@ const stampSteps = `      - id: expand
 
 // presetFlag gives flag 1 to every fourth row: they are already in the
 // new shape.
-func presetFlag(t *testing.T, r *dataRig) {
+func presetFlag(t *testing.T, r *rig.Data) {
 	t.Helper()
-	if _, err := r.sqlDB(t).Exec(`UPDATE users SET flag = 1 WHERE id % 4 = 0`); err != nil {
+	if _, err := r.SQLDB(t).Exec(`UPDATE users SET flag = 1 WHERE id % 4 = 0`); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -34,10 +35,10 @@ func presetFlag(t *testing.T, r *dataRig) {
 // contract step covers it too.
 func TestMigrateStampsItemsAlreadyInShape(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "    max_write_rate: 0", stampSteps)
-	r := newSQLiteRig(t, rb, 200)
+	rb := rig.DataRunbook(t, 2, "    max_write_rate: 0", stampSteps)
+	r := rig.NewSQLite(t, rb, 200)
 	presetFlag(t, r)
-	res, err := r.run(r.stepContext("expand"))
+	res, err := r.Run(r.StepContext("expand"))
 	if err != nil {
 		t.Fatalf("expand: %v", err)
 	}
@@ -45,15 +46,15 @@ func TestMigrateStampsItemsAlreadyInShape(t *testing.T) {
 	if got.Migrated != 150 || got.Unchanged != 50 || got.Conflicts != 0 {
 		t.Errorf("expand counts = %+v, want migrated 150, unchanged 50", got)
 	}
-	for id, it := range r.all() {
-		if attrNum(it, "v") != 2 || attrNum(it, "flag") != 1 {
+	for id, it := range r.All() {
+		if rig.AttrNum(it, "v") != 2 || rig.AttrNum(it, "flag") != 1 {
 			t.Fatalf("item %s after expand = %v, want v 2, flag 1", id, it)
 		}
 	}
-	if _, err := r.run(r.stepContext("drop-name")); err != nil {
+	if _, err := r.Run(r.StepContext("drop-name")); err != nil {
 		t.Fatalf("drop-name: %v", err)
 	}
-	for id, it := range r.all() {
+	for id, it := range r.All() {
 		if it["name"] != nil {
 			t.Fatalf("item %s after drop-name = %v: the contract step skipped it", id, it)
 		}
@@ -64,12 +65,12 @@ func TestMigrateStampsItemsAlreadyInShape(t *testing.T) {
 // the new shape as unchanged and writes nothing, not even their version.
 func TestMigrateDryRunReportsUnchanged(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "    max_write_rate: 0", stampSteps)
-	r := newSQLiteRig(t, rb, 200)
+	rb := rig.DataRunbook(t, 2, "    max_write_rate: 0", stampSteps)
+	r := rig.NewSQLite(t, rb, 200)
 	presetFlag(t, r)
-	sc := r.stepContext("expand")
+	sc := r.StepContext("expand")
 	sc.Mode = engine.ModeDryRun
-	res, err := r.run(sc)
+	res, err := r.Run(sc)
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
@@ -82,7 +83,7 @@ func TestMigrateDryRunReportsUnchanged(t *testing.T) {
 			t.Errorf("sample %s shows no change of flag: a version-only write is not a sample", s.Key)
 		}
 	}
-	for id, it := range r.all() {
+	for id, it := range r.All() {
 		if it["v"] != nil {
 			t.Fatalf("dry run wrote item %s: %v", id, it)
 		}

@@ -9,14 +9,15 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
 func TestMigrateSQLiteSplitAndRerun(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 3, "    max_write_rate: 0", splitSteps)
-	r := newSQLiteRig(t, rb, 500)
-	res, err := r.run(r.stepContext("backfill"))
+	rb := rig.DataRunbook(t, 3, "    max_write_rate: 0", rig.SplitSteps)
+	r := rig.NewSQLite(t, rb, 500)
+	res, err := r.Run(r.StepContext("backfill"))
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
@@ -24,26 +25,26 @@ func TestMigrateSQLiteSplitAndRerun(t *testing.T) {
 	if got.Scanned != 500 || got.Migrated != 400 || got.NotMatched != 100 || got.Failures != 0 {
 		t.Errorf("first run counts = %+v, want scanned 500, migrated 400, not_matched 100", got.MigrateCounts)
 	}
-	for id, it := range r.all() {
+	for id, it := range r.All() {
 		var n int
 		fmt.Sscan(id, &n)
 		if n%5 == 0 {
-			if attrStr(it, "street_name") != "" || attrNum(it, "v") != 0 {
+			if rig.AttrStr(it, "street_name") != "" || rig.AttrNum(it, "v") != 0 {
 				t.Fatalf("item %s without address was written: %v", id, it)
 			}
 			continue
 		}
-		if want := fmt.Sprintf("%d Main St", n); attrStr(it, "street_name") != want || attrNum(it, "v") != 3 {
+		if want := fmt.Sprintf("%d Main St", n); rig.AttrStr(it, "street_name") != want || rig.AttrNum(it, "v") != 3 {
 			t.Fatalf("item %s = %v, want street_name %q and v 3", id, it, want)
 		}
-		if want := fmt.Sprintf("City%d", n%7); attrStr(it, "city") != want {
-			t.Fatalf("item %s city = %q, want %q", id, attrStr(it, "city"), want)
+		if want := fmt.Sprintf("City%d", n%7); rig.AttrStr(it, "city") != want {
+			t.Fatalf("item %s city = %q, want %q", id, rig.AttrStr(it, "city"), want)
 		}
 	}
-	if len(r.eventsOf(engine.EvCheckpoint)) == 0 {
+	if len(r.EventsOf(engine.EvCheckpoint)) == 0 {
 		t.Error("no checkpoint journaled")
 	}
-	res, err = r.run(r.stepContext("backfill"))
+	res, err = r.Run(r.StepContext("backfill"))
 	if err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
@@ -51,25 +52,6 @@ func TestMigrateSQLiteSplitAndRerun(t *testing.T) {
 	if got.Migrated != 0 || got.Already != 400 {
 		t.Errorf("re-run migrated %d, already %d; want 0 and 400", got.Migrated, got.Already)
 	}
-}
-
-// cancelJournal cancels the run after n checkpoints: a crash mid-run.
-type cancelJournal struct {
-	engine.Journal
-	n      int
-	cancel context.CancelFunc
-	mu     sync.Mutex
-	count  int
-}
-
-func (j *cancelJournal) SaveCheckpoint(ctx context.Context, s, step string, seg int, cur []byte, data any) error {
-	err := j.Journal.SaveCheckpoint(ctx, s, step, seg, cur, data)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.count++; j.count == j.n {
-		j.cancel()
-	}
-	return err
 }
 
 // TestMigrateWholeItemExpressions runs expressions that use item whole
@@ -85,22 +67,22 @@ func TestMigrateWholeItemExpressions(t *testing.T) {
             street_name: 'trim(split(item.address, ",")[0])'
             city: 'len(item) > 1 ? trim(split(get(item, "address"), ",")[1]) : "?"'
 `
-	r := newSQLiteRig(t, dataRunbook(t, 3, "    max_write_rate: 0", steps), 100)
-	res, err := r.run(r.stepContext("backfill"))
+	r := rig.NewSQLite(t, rig.DataRunbook(t, 3, "    max_write_rate: 0", steps), 100)
+	res, err := r.Run(r.StepContext("backfill"))
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	if got := res.(migrate.MigrateResult); got.Migrated != 80 || got.NotMatched != 20 {
 		t.Errorf("counts = %+v, want migrated 80, not_matched 20", got.MigrateCounts)
 	}
-	for id, it := range r.all() {
+	for id, it := range r.All() {
 		var n int
 		fmt.Sscan(id, &n)
 		if n%5 == 0 {
 			continue
 		}
 		street, city := fmt.Sprintf("%d Main St", n), fmt.Sprintf("City%d", n%7)
-		if attrStr(it, "street_name") != street || attrStr(it, "city") != city {
+		if rig.AttrStr(it, "street_name") != street || rig.AttrStr(it, "city") != city {
 			t.Fatalf("item %s = %v, want street_name %q, city %q", id, it, street, city)
 		}
 	}
@@ -110,21 +92,21 @@ func TestMigrateResumeExactlyOnce(t *testing.T) {
 	t.Parallel()
 	for _, crashAfter := range []int{1, 7, 20} {
 		t.Run(fmt.Sprintf("crash after %d checkpoints", crashAfter), func(t *testing.T) {
-			rb := dataRunbook(t, 2, "", counterSteps)
-			r := newSQLiteRig(t, rb, 2000)
+			rb := rig.DataRunbook(t, 2, "", rig.CounterSteps)
+			r := rig.NewSQLite(t, rb, 2000)
 			ctx, cancel := context.WithCancel(context.Background())
-			sc := r.stepContext("bump")
-			sc.Journal = &cancelJournal{Journal: r.j, n: crashAfter, cancel: cancel}
-			if _, err := executorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
+			sc := r.StepContext("bump")
+			sc.Journal = &rig.CancelJournal{Journal: r.J, N: crashAfter, Cancel: cancel}
+			if _, err := rig.ExecutorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
 				t.Fatalf("interrupted run error = %v, want context.Canceled", err)
 			}
-			cps, err := r.j.Checkpoints(r.ctx, r.session.ID, "bump")
+			cps, err := r.J.Checkpoints(r.Ctx, r.Session.ID, "bump")
 			if err != nil || len(cps) == 0 {
 				t.Fatalf("Checkpoints() = %v, %v; want some", cps, err)
 			}
-			sc = r.stepContext("bump")
+			sc = r.StepContext("bump")
 			sc.Resumed, sc.Attempt = true, 2
-			res, err := r.run(sc)
+			res, err := r.Run(sc)
 			if err != nil {
 				t.Fatalf("resumed run: %v", err)
 			}
@@ -132,11 +114,11 @@ func TestMigrateResumeExactlyOnce(t *testing.T) {
 			if got.Scanned != 2000 || got.Migrated+got.Already != 2000 {
 				t.Errorf("resumed counts = %+v, want scanned 2000 and migrated+already 2000", got.MigrateCounts)
 			}
-			for id, it := range r.all() {
+			for id, it := range r.All() {
 				var n int64
 				fmt.Sscan(id, &n)
-				if attrNum(it, "count") != n+1 || attrNum(it, "v") != 2 {
-					t.Fatalf("item %s: count %d v %d, want count %d v 2 (exactly once)", id, attrNum(it, "count"), attrNum(it, "v"), n+1)
+				if rig.AttrNum(it, "count") != n+1 || rig.AttrNum(it, "v") != 2 {
+					t.Fatalf("item %s: count %d v %d, want count %d v 2 (exactly once)", id, rig.AttrNum(it, "count"), rig.AttrNum(it, "v"), n+1)
 				}
 			}
 		})
@@ -149,20 +131,20 @@ func TestMigrateResumeExactlyOnce(t *testing.T) {
 // it would choose now, and every item is migrated exactly once.
 func TestMigrateResumeKeepsSegmentation(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "", counterSteps) // segments: 4
-	r := newSQLiteRig(t, rb, 2000)
+	rb := rig.DataRunbook(t, 2, "", rig.CounterSteps) // segments: 4
+	r := rig.NewSQLite(t, rb, 2000)
 	ctx, cancel := context.WithCancel(context.Background())
-	sc := r.stepContext("bump")
-	sc.Journal = &cancelJournal{Journal: r.j, n: 9, cancel: cancel}
-	if _, err := executorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
+	sc := r.StepContext("bump")
+	sc.Journal = &rig.CancelJournal{Journal: r.J, N: 9, Cancel: cancel}
+	if _, err := rig.ExecutorFor(sc.Step.Kind).Execute(ctx, sc); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run error = %v, want context.Canceled", err)
 	}
-	sc = r.stepContext("bump")
+	sc = r.StepContext("bump")
 	sc.Resumed, sc.Attempt = true, 2
 	changed := *sc.Step.Migrate
 	changed.Segments = 3
 	sc.Step.Migrate = &changed
-	res, err := r.run(sc)
+	res, err := r.Run(sc)
 	if err != nil {
 		t.Fatalf("resumed run: %v", err)
 	}
@@ -171,11 +153,11 @@ func TestMigrateResumeKeepsSegmentation(t *testing.T) {
 		t.Errorf("resumed result: %d segments, scanned %d, migrated+already %d; want 4, 2000, 2000",
 			got.Segments, got.Scanned, got.Migrated+got.Already)
 	}
-	for id, it := range r.all() {
+	for id, it := range r.All() {
 		var n int64
 		fmt.Sscan(id, &n)
-		if attrNum(it, "count") != n+1 || attrNum(it, "v") != 2 {
-			t.Fatalf("item %s: count %d v %d, want count %d v 2 (exactly once)", id, attrNum(it, "count"), attrNum(it, "v"), n+1)
+		if rig.AttrNum(it, "count") != n+1 || rig.AttrNum(it, "v") != 2 {
+			t.Fatalf("item %s: count %d v %d, want count %d v 2 (exactly once)", id, rig.AttrNum(it, "count"), rig.AttrNum(it, "v"), n+1)
 		}
 	}
 }
@@ -220,14 +202,14 @@ func TestMigrateConcurrentWriterLosesNothing(t *testing.T) {
 	t.Parallel()
 	for _, batch := range []bool{false, true} {
 		t.Run(fmt.Sprintf("batch=%t", batch), func(t *testing.T) {
-			rb := dataRunbook(t, 3, "", splitSteps)
-			r := newSQLiteRig(t, rb, 300)
-			rs := &racingStore{Store: r.st, done: map[string]bool{}}
-			r.st = rs
+			rb := rig.DataRunbook(t, 3, "", rig.SplitSteps)
+			r := rig.NewSQLite(t, rb, 300)
+			rs := &racingStore{Store: r.St, done: map[string]bool{}}
+			r.St = rs
 			if batch {
-				r.st = batchRacingStore{rs}
+				r.St = batchRacingStore{rs}
 			}
-			res, err := r.run(r.stepContext("backfill"))
+			res, err := r.Run(r.StepContext("backfill"))
 			if err != nil {
 				t.Fatalf("migrate: %v", err)
 			}
@@ -238,15 +220,15 @@ func TestMigrateConcurrentWriterLosesNothing(t *testing.T) {
 			if got.WriteTokens != 270 {
 				t.Errorf("write tokens = %d, want 270: one per attempt (240 writes + 30 retries)", got.WriteTokens)
 			}
-			for id, it := range r.all() {
+			for id, it := range r.All() {
 				var n int
 				fmt.Sscan(id, &n)
 				want := fmt.Sprintf("%d Main St", n)
 				if n%10 == 1 {
 					want = fmt.Sprintf("%d New Road", n)
 				}
-				if n%5 != 0 && attrStr(it, "street_name") != want {
-					t.Fatalf("item %s street_name = %q, want %q (address %q)", id, attrStr(it, "street_name"), want, attrStr(it, "address"))
+				if n%5 != 0 && rig.AttrStr(it, "street_name") != want {
+					t.Fatalf("item %s street_name = %q, want %q (address %q)", id, rig.AttrStr(it, "street_name"), want, rig.AttrStr(it, "address"))
 				}
 			}
 		})
@@ -255,11 +237,11 @@ func TestMigrateConcurrentWriterLosesNothing(t *testing.T) {
 
 func TestMigrateDryRunWritesNothing(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 3, "", splitSteps)
-	r := newSQLiteRig(t, rb, 100)
-	sc := r.stepContext("backfill")
+	rb := rig.DataRunbook(t, 3, "", rig.SplitSteps)
+	r := rig.NewSQLite(t, rb, 100)
+	sc := r.StepContext("backfill")
 	sc.Mode = engine.ModeDryRun
-	res, err := r.run(sc)
+	res, err := r.Run(sc)
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
@@ -271,12 +253,12 @@ func TestMigrateDryRunWritesNothing(t *testing.T) {
 	if s.After["street_name"] == nil || s.Before["street_name"] != nil || s.After["v"] != 3 {
 		t.Errorf("sample = %+v, want street_name added and v 3", s)
 	}
-	for id, it := range r.all() {
-		if attrStr(it, "street_name") != "" || attrNum(it, "v") != 0 {
+	for id, it := range r.All() {
+		if rig.AttrStr(it, "street_name") != "" || rig.AttrNum(it, "v") != 0 {
 			t.Fatalf("dry run wrote item %s: %v", id, it)
 		}
 	}
-	if n := len(r.eventsOf(engine.EvOutput)); n < 5 {
+	if n := len(r.EventsOf(engine.EvOutput)); n < 5 {
 		t.Errorf("%d output events, want the sample diffs", n)
 	}
 }
@@ -289,27 +271,27 @@ func TestMigrateRollback(t *testing.T) {
 	}{{3, 2}, {1, 0}}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("version %d", tt.version), func(t *testing.T) {
-			rb := dataRunbook(t, tt.version, "", splitSteps)
-			r := newSQLiteRig(t, rb, 100)
+			rb := rig.DataRunbook(t, tt.version, "", rig.SplitSteps)
+			r := rig.NewSQLite(t, rb, 100)
 			if tt.wantV != 0 {
-				if _, err := r.sqlDB(t).Exec(`UPDATE users SET v = ?`, tt.wantV); err != nil {
+				if _, err := r.SQLDB(t).Exec(`UPDATE users SET v = ?`, tt.wantV); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if _, err := r.run(r.stepContext("backfill")); err != nil {
+			if _, err := r.Run(r.StepContext("backfill")); err != nil {
 				t.Fatalf("migrate: %v", err)
 			}
-			sc := r.stepContext("backfill")
+			sc := r.StepContext("backfill")
 			sc.Of, sc.Step, sc.Rollback = sc.Step, sc.Step.Rollback, true
-			res, err := r.run(sc)
+			res, err := r.Run(sc)
 			if err != nil {
 				t.Fatalf("rollback: %v", err)
 			}
 			if got := res.(migrate.MigrateResult); got.Migrated != 80 || got.Version != tt.wantV {
 				t.Errorf("rollback migrated %d to version %d, want 80 to %d", got.Migrated, got.Version, tt.wantV)
 			}
-			for id, it := range r.all() {
-				if attrStr(it, "street_name") != "" || attrStr(it, "city") != "" || attrNum(it, "v") != tt.wantV && attrStr(it, "address") != "" {
+			for id, it := range r.All() {
+				if rig.AttrStr(it, "street_name") != "" || rig.AttrStr(it, "city") != "" || rig.AttrNum(it, "v") != tt.wantV && rig.AttrStr(it, "address") != "" {
 					t.Fatalf("item %s after rollback = %v", id, it)
 				}
 			}
@@ -327,9 +309,9 @@ func TestMigrateErrorBudgetPauses(t *testing.T) {
           batch_size: 10
           segments: 1
 `
-	rb := dataRunbook(t, 2, "", steps)
-	r := newSQLiteRig(t, rb, 100)
-	res, err := r.run(r.stepContext("parse"))
+	rb := rig.DataRunbook(t, 2, "", steps)
+	r := rig.NewSQLite(t, rb, 100)
+	res, err := r.Run(r.StepContext("parse"))
 	if !errors.Is(err, engine.ErrPaused) || !strings.Contains(err.Error(), "error_budget 5") {
 		t.Fatalf("error = %v, want a resumable pause naming error_budget 5", err)
 	}
@@ -337,9 +319,9 @@ func TestMigrateErrorBudgetPauses(t *testing.T) {
 		t.Fatal("no result with the pause")
 	}
 	first := res.(migrate.MigrateResult)
-	sc := r.stepContext("parse")
+	sc := r.StepContext("parse")
 	sc.Resumed = true
-	res, err = r.run(sc)
+	res, err = r.Run(sc)
 	if !errors.Is(err, migrate.ErrErrorBudget) {
 		t.Fatalf("resumed error = %v, want the budget again (not before a new page)", err)
 	}
@@ -347,7 +329,7 @@ func TestMigrateErrorBudgetPauses(t *testing.T) {
 		t.Errorf("resumed run scanned %d (failures %d), want more than %d (%d): it continues from the checkpoint",
 			again.Scanned, again.Failures, first.Scanned, first.Failures)
 	}
-	warns := r.eventsOf(engine.EvWarning)
+	warns := r.EventsOf(engine.EvWarning)
 	if len(warns) < 6 || !strings.Contains(string(warns[0].Data), `"key":"id=1"`) {
 		t.Errorf("warnings = %d (first %s), want each failure with its key", len(warns), warns[0].Data)
 	}
@@ -357,27 +339,27 @@ func TestMigratePauseAndAbortAtBatchBoundary(t *testing.T) {
 	t.Parallel()
 	for _, stop := range []error{engine.ErrPaused, engine.ErrAborted} {
 		t.Run(stop.Error(), func(t *testing.T) {
-			rb := dataRunbook(t, 2, "", counterSteps)
-			r := newSQLiteRig(t, rb, 1000)
-			sc := r.stepContext("bump")
-			sc.Control = &dataControl{stopAt: 10, err: stop}
-			_, err := r.run(sc)
+			rb := rig.DataRunbook(t, 2, "", rig.CounterSteps)
+			r := rig.NewSQLite(t, rb, 1000)
+			sc := r.StepContext("bump")
+			sc.Control = &rig.Control{StopAt: 10, Err: stop}
+			_, err := r.Run(sc)
 			if !errors.Is(err, stop) {
 				t.Fatalf("error = %v, want %v", err, stop)
 			}
 			migrated := 0
-			for _, it := range r.all() {
-				if attrNum(it, "v") == 2 {
+			for _, it := range r.All() {
+				if rig.AttrNum(it, "v") == 2 {
 					migrated++
 				}
 			}
-			cps, _ := r.j.Checkpoints(r.ctx, r.session.ID, "bump")
+			cps, _ := r.J.Checkpoints(r.Ctx, r.Session.ID, "bump")
 			if migrated == 0 || migrated == 1000 || len(cps) == 0 {
 				t.Fatalf("stopped with %d migrated and %d checkpoints; want part of the table, checkpointed", migrated, len(cps))
 			}
-			sc = r.stepContext("bump")
+			sc = r.StepContext("bump")
 			sc.Resumed = true
-			res, err := r.run(sc)
+			res, err := r.Run(sc)
 			if err != nil {
 				t.Fatalf("resume: %v", err)
 			}
@@ -388,11 +370,11 @@ func TestMigratePauseAndAbortAtBatchBoundary(t *testing.T) {
 				t.Errorf("resumed run: migrated %d, already %d in all; want 1000 and 0 (every written page checkpointed before the stop)",
 					got.Migrated, got.Already)
 			}
-			for id, it := range r.all() {
+			for id, it := range r.All() {
 				var n int64
 				fmt.Sscan(id, &n)
-				if attrNum(it, "count") != n+1 {
-					t.Fatalf("item %s count %d, want %d", id, attrNum(it, "count"), n+1)
+				if rig.AttrNum(it, "count") != n+1 {
+					t.Fatalf("item %s count %d, want %d", id, rig.AttrNum(it, "count"), n+1)
 				}
 			}
 		})
@@ -401,13 +383,13 @@ func TestMigratePauseAndAbortAtBatchBoundary(t *testing.T) {
 
 func TestMigrateRateOverride(t *testing.T) {
 	t.Parallel()
-	rb := dataRunbook(t, 2, "    max_write_rate: 100000", counterSteps)
-	r := newSQLiteRig(t, rb, 200)
-	sc := r.stepContext("bump")
-	ctl := &dataControl{}
-	ctl.rate.Store(50000)
+	rb := rig.DataRunbook(t, 2, "    max_write_rate: 100000", rig.CounterSteps)
+	r := rig.NewSQLite(t, rb, 200)
+	sc := r.StepContext("bump")
+	ctl := &rig.Control{}
+	ctl.RateSet.Store(50000)
 	sc.Control = ctl
-	res, err := r.run(sc)
+	res, err := r.Run(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
