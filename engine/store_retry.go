@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 )
 
@@ -13,31 +12,8 @@ const (
 	MaxTransient       = 4  // other errors of one write/read before it counts as failed
 )
 
-// ScanRetry reads one page, retrying throttles and transient errors with
-// an exponential Backoff waited on clock (nil: the system clock).
-func ScanRetry(ctx context.Context, clock Clock, st Store, req ScanRequest) (Page, error) {
-	var last error
-	for attempt := 0; attempt < MaxThrottleRetries; attempt++ {
-		page, err := st.Scan(ctx, req)
-		if err == nil {
-			return page, nil
-		}
-		if ctx.Err() != nil {
-			return Page{}, ctx.Err()
-		}
-		last = err
-		if !errors.Is(err, ErrThrottled) && attempt >= MaxTransient {
-			break
-		}
-		if err := Sleep(ctx, clock, Backoff(attempt)); err != nil {
-			return Page{}, err
-		}
-	}
-	return Page{}, fmt.Errorf("scan segment %d: %w", req.Segment, last)
-}
-
 // PutRetry writes items, retrying throttles and transient errors with an
-// exponential Backoff waited on clock (nil: the system clock).
+// exponential backoff (Backoff) waited on clock (nil: the system clock).
 func PutRetry(ctx context.Context, clock Clock, st Store, items []Item) error {
 	var err error
 	for attempt := 0; attempt < MaxThrottleRetries; attempt++ {

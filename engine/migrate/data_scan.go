@@ -55,7 +55,7 @@ func scanEach(ctx context.Context, clock engine.Clock, st engine.Store, base eng
 			for {
 				req := base
 				req.Segment, req.Cursor = seg, cursor
-				page, err := engine.ScanRetry(ctx, clock, st, req)
+				page, err := ScanRetry(ctx, clock, st, req)
 				if err != nil {
 					errs[seg] = err
 					cancel()
@@ -93,4 +93,27 @@ func scanEach(ctx context.Context, clock engine.Clock, st engine.Store, base eng
 		return fmt.Errorf("scan: %w", first)
 	}
 	return nil
+}
+
+// ScanRetry reads one page, retrying throttles and transient errors with
+// an exponential backoff (engine.Backoff) waited on clock (nil: the system clock).
+func ScanRetry(ctx context.Context, clock engine.Clock, st engine.Store, req engine.ScanRequest) (engine.Page, error) {
+	var last error
+	for attempt := 0; attempt < engine.MaxThrottleRetries; attempt++ {
+		page, err := st.Scan(ctx, req)
+		if err == nil {
+			return page, nil
+		}
+		if ctx.Err() != nil {
+			return engine.Page{}, ctx.Err()
+		}
+		last = err
+		if !errors.Is(err, engine.ErrThrottled) && attempt >= engine.MaxTransient {
+			break
+		}
+		if err := engine.Sleep(ctx, clock, engine.Backoff(attempt)); err != nil {
+			return engine.Page{}, err
+		}
+	}
+	return engine.Page{}, fmt.Errorf("scan segment %d: %w", req.Segment, last)
 }

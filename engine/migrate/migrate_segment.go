@@ -236,7 +236,7 @@ func pick(vals ...int) int {
 
 // scanPage reads one page, retrying throttles and transient errors.
 func (m *migrator) scanPage(ctx context.Context, req engine.ScanRequest) (engine.Page, error) {
-	return engine.ScanRetry(ctx, m.sc.ClockOrSystem(), m.store, req)
+	return ScanRetry(ctx, m.sc.ClockOrSystem(), m.store, req)
 }
 
 // writePage writes the page's planned updates (or, in dry-run, records
