@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/journal"
-	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -49,7 +47,6 @@ func (s *scanSpy) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page
 // what bounds that memory.
 func TestFallbackPageHoldsOnePageSize(t *testing.T) {
 	const rows = 400_000 // pushdown pages of 4,000 rows: 400k / (2 segments × 50)
-	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "data.db")
 	db, err := sql.Open("sqlite3", path)
@@ -79,15 +76,6 @@ phases:
         with:
           set: {b: 'trim(split(item.a, ",")[1])'}
 `
-	rb, err := runbook.Parse(filepath.Join(dir, "rb.yaml"), []byte(strings.Replace(src, "path: DB", "path: "+path, 1)))
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	j, err := journal.Open(filepath.Join(dir, "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
 	var spy *scanSpy
 	open := func(_ context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
 		st, err := sqlite.Open(spec)
@@ -97,20 +85,9 @@ phases:
 		spy = &scanSpy{Store: st, stopAfter: 3}
 		return spy, nil
 	}
-	var pathLine string
-	s, err := engine.Start(ctx, engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "t", Journal: j,
-		Prompter: noAnswers{}, Stores: open, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
-		Observer: func(ev engine.Event) {
-			if o, err := engine.DecodeAs[engine.Output](ev); err == nil && strings.HasPrefix(o.Text, "path: ") {
-				pathLine = o.Text
-			}
-		}})
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	s.Run(ctx) // ends failing, on errEnough
-	if !strings.HasPrefix(pathLine, "path: pushdown") {
-		t.Fatalf("path line %q, want the pushdown path (the test needs its pages to fall back)", pathLine)
+	_, lines := runSession(t, dir, path, src, open) // ends failing, on errEnough
+	if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "path: pushdown") }) {
+		t.Fatalf("output %q, want the pushdown path (the test needs its pages to fall back)", lines)
 	}
 	spy.mu.Lock()
 	defer spy.mu.Unlock()
