@@ -39,13 +39,16 @@ func TestFleetResumeAfterSessionKill9(t *testing.T) {
 	var old []worker
 	until(t, 30*time.Second, "the workers", func() bool { old = workers(t, first.pid); return len(old) == smallWorkers })
 	id := old[0].fleet
-	until(t, 60*time.Second, "3 segments done", func() bool { return r.doneCount(id) >= 3 })
+	// Kill it once it journaled 3 segments, so that the resumed session
+	// must not journal those again.
+	session := r.e.latest()
+	until(t, 60*time.Second, "3 segments journaled", func() bool { _, evs := r.stepResult(session.ID); return len(evs) >= 3 })
 	if res := first.Stop(syscall.SIGKILL); res.Code != -int(syscall.SIGKILL) {
 		t.Fatalf("lockstep run: exit %d after SIGKILL", res.Code)
 	}
+	_, journaled := r.stepResult(session.ID)
 	doneAtKill := r.doneCount(id)
-	session := r.e.latest()
-	if session.Outcome != "" {
+	if session = r.e.latest(); session.Outcome != "" {
 		t.Fatalf("killed session outcome %q, want \"\" (never ended)", session.Outcome)
 	}
 	alive := 0
@@ -54,7 +57,7 @@ func TestFleetResumeAfterSessionKill9(t *testing.T) {
 			alive++
 		}
 	}
-	t.Logf("session killed with %d of %d segments done, %d of its workers running", doneAtKill, smallSegments, alive)
+	t.Logf("session killed with %d of %d segments done (%d journaled), %d of its workers running", doneAtKill, smallSegments, len(journaled), alive)
 
 	resumed := r.startRun("resume", session.ID, "--plain")
 	res := resumed.Wait(90 * time.Second)
