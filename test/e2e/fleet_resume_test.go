@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -28,21 +29,31 @@ func running(pid int) bool {
 // through the control table — so they go on and exit 0 once no segment
 // is left; `lockstep resume` continues the same fleet with workers of its
 // own. No segment is done or journaled twice, the totals are exact and
-// the journal verifies.
+// the journal verifies. The kill's point comes from a seed
+// (E2E_FLEET_SEED=N replays one).
 func TestFleetResumeAfterSessionKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts dynalite and 9 lockstep processes")
 	}
+	seed := fleetSeeds(t, 1)[0]
+	rng := rand.New(rand.NewPCG(seed, 14))
+	journal, delay := 1+rng.IntN(6), time.Duration(rng.IntN(300))*time.Millisecond
+	t.Logf("kill -9 of the session after %d segments journaled + %s: replay with %s=%d", journal, delay, seedVar, seed)
 	began := time.Now()
 	r := newFleetRigOn(t, dynalite.Start(t), "e2e_resume", smallItems)
 	first := r.startRun("run", testdata(t, "fleet_small.yaml"), "--env", "local", "--plain")
 	var old []worker
 	until(t, 30*time.Second, "the workers", func() bool { old = workers(t, first.pid); return len(old) == smallWorkers })
 	id := old[0].fleet
-	// Kill it once it journaled 3 segments, so that the resumed session
-	// must not journal those again.
+	// Kill it once it journaled segments (at a point drawn from the
+	// seed), so that the resumed session must not journal those again.
 	session := r.e.latest()
-	until(t, 60*time.Second, "3 segments journaled", func() bool { _, evs := r.stepResult(session.ID); return len(evs) >= 3 })
+	until(t, 60*time.Second, fmt.Sprintf("%d segments journaled", journal), func() bool {
+		_, evs := r.stepResult(session.ID)
+		return len(evs) >= journal
+	})
+	time.Sleep(delay)
+	old = workers(t, first.pid)
 	if res := first.Stop(syscall.SIGKILL); res.Code != -int(syscall.SIGKILL) {
 		t.Fatalf("lockstep run: exit %d after SIGKILL", res.Code)
 	}
