@@ -67,7 +67,7 @@ func TestFleetSessionDiedCreatingItsFleetResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := fmt.Sprintf("fleet_create_%d", dynamoTables.Add(1))
-	session := func(ft *dynamo.FleetTable, resumed bool) (any, error) {
+	session := func(ft fleet.Control, resumed bool) (any, error) {
 		sc := &engine.StepContext{Step: rb.Step("fill"), Runbook: rb, Env: rb.Env("staging"), Session: engine.SessionInfo{ID: "s1"},
 			Mode: engine.ModeLive, Attempt: 1, Resumed: resumed, Emit: func(engine.Event) error { return nil }}
 		ex := fleet.Executor{Poll: 10 * time.Millisecond,
@@ -123,5 +123,47 @@ func TestFleetSessionDiedCreatingItsFleetResumes(t *testing.T) {
 	}
 	if res := out.res.(engine.MigrateResult); res.Migrated != 40 || res.Scanned != 40 {
 		t.Errorf("result = scanned %d, migrated %d; want 40, 40 (4 segments)", res.Scanned, res.Migrated)
+	}
+}
+
+// hidingControl is a control table that lost the last segment row (as
+// an older lockstep could leave one).
+type hidingControl struct{ fleet.Control }
+
+func (h hidingControl) Segments(ctx context.Context, id string) ([]fleet.Segment, error) {
+	segs, err := h.Control.Segments(ctx, id)
+	if len(segs) > 0 {
+		segs = segs[:len(segs)-1]
+	}
+	return segs, err
+}
+
+// TestFleetSessionRefusesAFleetMissingRows: a fleet whose control table
+// lacks a segment row never ends its step as completed.
+func TestFleetSessionRefusesAFleetMissingRows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("dynalite tests are not short")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rb, err := runbook.Parse("rb.yaml", []byte(createRunbook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := dynamo.NewClient(ctx, &runbook.StoreSpec{Region: "us-east-1", Endpoint: dynalite.Shared(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl := hidingControl{dynamo.NewFleetTable(client, fmt.Sprintf("fleet_create_%d", dynamoTables.Add(1)))}
+	sc := &engine.StepContext{Step: rb.Step("fill"), Runbook: rb, Env: rb.Env("staging"), Session: engine.SessionInfo{ID: "s1"},
+		Mode: engine.ModeLive, Attempt: 1, Emit: func(engine.Event) error { return nil }}
+	ex := fleet.Executor{Poll: 10 * time.Millisecond,
+		Open: func(context.Context, *engine.StepContext, *runbook.FleetSpec) (fleet.Control, error) { return ctl, nil },
+		Launch: func(context.Context, *engine.StepContext, *runbook.FleetSpec, fleet.Record) (func(), error) {
+			return func() {}, nil
+		}}
+	if _, err := ex.Execute(ctx, sc); !errors.Is(err, fleet.ErrIncomplete) {
+		t.Errorf("Execute() = %v, want ErrIncomplete", err)
 	}
 }
