@@ -152,6 +152,10 @@ func (w *watch) run(ctx context.Context) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("migrate %s: %w", w.sc.Step.ID, err)
 		}
+		if len(segs) != w.rec.Segments { // never a step done with segments never created
+			return nil, fmt.Errorf("migrate %s: fleet %s has %d of its %d segment rows in the control table: %w",
+				w.sc.Step.ID, w.rec.ID, len(segs), w.rec.Segments, ErrIncomplete)
+		}
 		left, err := w.collect(segs)
 		if err != nil {
 			return nil, err
