@@ -41,6 +41,9 @@ var (
 	// ErrIncomplete: the control table lacks segment rows of the fleet
 	// (a record written before all its rows, by an older lockstep).
 	ErrIncomplete = errors.New("fleet segment rows missing")
+	// ErrWorkersGone: every worker the session launched stopped for good
+	// with segments not done.
+	ErrWorkersGone = errors.New("fleet workers gone")
 )
 
 // Record is the fleet record: what every worker needs to run the step,

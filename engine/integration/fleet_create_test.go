@@ -72,8 +72,8 @@ func TestFleetSessionDiedCreatingItsFleetResumes(t *testing.T) {
 			Mode: engine.ModeLive, Attempt: 1, Resumed: resumed, Emit: func(engine.Event) error { return nil }}
 		ex := fleet.Executor{Poll: 10 * time.Millisecond,
 			Open: func(context.Context, *engine.StepContext, *runbook.FleetSpec) (fleet.Control, error) { return ft, nil },
-			Launch: func(context.Context, *engine.StepContext, *runbook.FleetSpec, fleet.Record) (func(), error) {
-				return func() {}, nil // the test plays the workers
+			Launch: func(context.Context, *engine.StepContext, *runbook.FleetSpec, fleet.Record) (fleet.Workers, error) {
+				return fleet.Workers{}, nil // the test plays the workers
 			}}
 		return ex.Execute(ctx, sc)
 	}
@@ -160,8 +160,8 @@ func TestFleetSessionRefusesAFleetMissingRows(t *testing.T) {
 		Mode: engine.ModeLive, Attempt: 1, Emit: func(engine.Event) error { return nil }}
 	ex := fleet.Executor{Poll: 10 * time.Millisecond,
 		Open: func(context.Context, *engine.StepContext, *runbook.FleetSpec) (fleet.Control, error) { return ctl, nil },
-		Launch: func(context.Context, *engine.StepContext, *runbook.FleetSpec, fleet.Record) (func(), error) {
-			return func() {}, nil
+		Launch: func(context.Context, *engine.StepContext, *runbook.FleetSpec, fleet.Record) (fleet.Workers, error) {
+			return fleet.Workers{}, nil
 		}}
 	if _, err := ex.Execute(ctx, sc); !errors.Is(err, fleet.ErrIncomplete) {
 		t.Errorf("Execute() = %v, want ErrIncomplete", err)
