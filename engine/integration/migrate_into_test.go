@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -170,19 +171,43 @@ func TestCopyDynamoResumeAfterCrash(t *testing.T) {
 	if got := len(r.copied()); got == 0 || got >= n {
 		t.Fatalf("%d items copied before the crash, want some", got)
 	}
+	before := len(r.copied())
 	sc = r.stepContext("copy")
 	sc.Resumed = true
+	counting := &scanCounter{Store: r.st}
+	sc.Store = func(context.Context) (engine.Store, error) { return counting, nil }
 	res, err := r.run(sc)
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
 	got := copyResult(t, res, err).Copy
-	// The resume redoes at most the page in flight per segment: it
-	// reads fewer than every item again.
+	// The resume continues from the checkpoints: it reads again at most
+	// the page in flight per segment (2 × batch_size 10), and its counts
+	// continue the interrupted run's.
+	if read := int(counting.read.Load()); read > n-before+2*10 {
+		t.Errorf("resume read %d items, %d were copied before the crash: want at most the rest and a page per segment", read, before)
+	}
 	if got.Scanned < n || got.Copied+got.Already != n || got.Scanned > n+2*10 {
 		t.Errorf("counts = %+v, want %d items scanned once (plus a page per segment), copied+already %d", got, n, n)
 	}
 	r.checkCopied(n)
+}
+
+// scanCounter counts the items its store's scans return; it still opens
+// the new table through the store.
+type scanCounter struct {
+	engine.Store
+	read atomic.Int64
+}
+
+func (s *scanCounter) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page, error) {
+	p, err := s.Store.Scan(ctx, req)
+	s.read.Add(int64(len(p.Items)))
+	return p, err
+}
+
+func (s *scanCounter) OpenTable(ctx context.Context, name string) (engine.CopyTarget, error) {
+	return s.Store.(engine.TableOpener).OpenTable(ctx, name)
 }
 
 // TestCopyDynamoKeepsNewerTarget: an item the application already wrote
@@ -217,8 +242,9 @@ func TestCopyDynamoKeepsNewerTarget(t *testing.T) {
 
 // TestCopyDynamoReportsCollisions: two source items under one new key
 // are reported, the first copy is not overwritten, and the step fails
-// naming them — within a run and on a later run that no longer
-// remembers the first.
+// naming them — whether both are read by the same run, or the new key
+// already holds another source item's copy (an earlier run's, which this
+// run does not remember).
 func TestCopyDynamoReportsCollisions(t *testing.T) {
 	t.Parallel()
 	const n = 30
@@ -228,25 +254,37 @@ func TestCopyDynamoReportsCollisions(t *testing.T) {
 	if err := r.seed.Put(context.Background(), []engine.Item{twin}); err != nil {
 		t.Fatal(err)
 	}
+	other := engine.Item{"pk": "NAME#user8", "sk": engine.Number("8"), "id": engine.Number("2000"), "name": "user8",
+		"count": engine.Number("8"), "tag": "copied", "v": engine.Number("2")}
+	if err := r.target.Put(context.Background(), []engine.Item{other}); err != nil {
+		t.Fatal(err)
+	}
 	for run := 1; run <= 2; run++ {
 		res, err := r.run(r.stepContext("copy"))
-		if !errors.Is(err, engine.ErrItemsLeft) || !strings.Contains(err.Error(), "collide") {
-			t.Fatalf("run %d error = %v, want ErrItemsLeft naming the collision", run, err)
+		if !errors.Is(err, engine.ErrItemsLeft) || !strings.Contains(err.Error(), "2 item(s) collide") {
+			t.Fatalf("run %d error = %v, want ErrItemsLeft naming 2 collisions", run, err)
 		}
-		if got := copyResult(t, res, err).Copy; got.Collisions != 1 || got.Copied+got.Already != n {
-			t.Errorf("run %d counts = %+v, want 1 collision, %d copied or already there", run, got, n)
+		if got := copyResult(t, res, err).Copy; got.Collisions != 2 || got.Copied+got.Already != n-1 {
+			t.Errorf("run %d counts = %+v, want 2 collisions, %d copied or already there", run, got, n-1)
 		}
-		it := r.copied()["NAME#user7/7"]
-		if id := attrNum(it, "id"); id != 7 && id != 1001 {
-			t.Fatalf("run %d: target NAME#user7/7 = %v", run, it)
+		got := r.copied()
+		if id := attrNum(got["NAME#user7/7"], "id"); id != 7 && id != 1001 {
+			t.Fatalf("run %d: target NAME#user7/7 = %v", run, got["NAME#user7/7"])
+		}
+		if id := attrNum(got["NAME#user8/8"], "id"); id != 2000 {
+			t.Fatalf("run %d: target NAME#user8/8 = %v, want the other item (id 2000) kept", run, got["NAME#user8/8"])
 		}
 	}
-	warned := false
+	var warned []string
 	for _, ev := range r.eventsOf(engine.EvWarning) {
-		warned = warned || strings.Contains(string(ev.Data), "collision") && strings.Contains(string(ev.Data), "pk=NAME#user7,sk=7")
+		for _, key := range []string{"id=8 → pk=NAME#user8,sk=8", "pk=NAME#user7,sk=7"} {
+			if d := string(ev.Data); strings.Contains(d, "collision") && strings.Contains(d, key) && !slicesContains(warned, key) {
+				warned = append(warned, key)
+			}
+		}
 	}
-	if !warned {
-		t.Error("no warning names the colliding key")
+	if len(warned) != 2 {
+		t.Errorf("collision warnings name %v, want both colliding keys", warned)
 	}
 }
 
