@@ -3,6 +3,7 @@ package acceptance
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -35,6 +36,9 @@ func createKeyedTable(t *testing.T, c *dynamodb.Client, table string) {
 		t.Fatalf("wait for table %s: %v", table, err)
 	}
 }
+
+// sampleRe matches a dry run's sample copy of an order.
+var sampleRe = regexp.MustCompile(`would copy id=item-\d+ → pk=CUSTOMER#c\d,sk=ORDER#item-\d+: \{"customer":"c\d","id":"item-\d+","pk":"CUSTOMER#c\d","sk":"ORDER#item-\d+","total":\d+,"v":2\}`)
 
 // copyOrder is source order i: every tenth has no customer (not copied).
 func copyOrder(i int) map[string]types.AttributeValue {
@@ -79,11 +83,22 @@ func TestDynamoCopyNewKeyProtocol(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := newHarness(t)
-	answers := h.writeFile("answers.yaml", approve+"create-table: {check: all}\ndual-write: {check: all}\n"+
-		"switch-reads: {check: all}\nswitch-writes: {check: all}\nretire-go: {choice: keep-for-now, reason: keep it a week}\n")
+	const answerText = approve + "create-table: {check: all}\ndual-write: {check: all}\n" +
+		"switch-reads: {check: all}\nswitch-writes: {check: all}\nretire-go: {choice: keep-for-now, reason: keep it a week}\n"
 	env := []string{"LOCKSTEP_TABLE=" + src, "LOCKSTEP_NEW_TABLE=" + dst, "DYNAMODB_ENDPOINT=" + endpoint, "AWS_REGION=us-east-1"}
-	r := h.startWith(h.journal, env, "run", "dynamodb-copy-new-key", "--env", "local", "--plain", "--answers", answers).Wait(3 * time.Minute)
+	// A dry run first: it shows sample copies and writes nothing.
+	dry := newHarness(t)
+	r := dry.startWith(dry.journal, env, "run", "dynamodb-copy-new-key", "--env", "local", "--mode", "dry-run", "--plain",
+		"--answers", dry.writeFile("answers.yaml", answerText)).Wait(3 * time.Minute)
+	if r.Code != 0 || !sampleRe.MatchString(r.Stdout) {
+		t.Fatalf("dry run: exit %d, want 0 and sample copies\n%s", r.Code, r)
+	}
+	if got := len(scanItems(t, c, dst)); got != 2 {
+		t.Fatalf("the dry run left %d items in the new table, want the application's 2", got)
+	}
+	h := newHarness(t)
+	answers := h.writeFile("answers.yaml", answerText)
+	r = h.startWith(h.journal, env, "run", "dynamodb-copy-new-key", "--env", "local", "--plain", "--answers", answers).Wait(3 * time.Minute)
 	if r.Code != 0 {
 		t.Fatalf("run: exit %d, want 0\n%s", r.Code, r)
 	}
