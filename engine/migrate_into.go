@@ -30,6 +30,7 @@ type copier struct {
 	srcKey   []string
 	dstKey   []string
 	table    string // the target table, expanded
+	srcTable string
 	vattr    string
 	version  int64
 	rollback bool
@@ -99,7 +100,7 @@ func newCopier(ctx context.Context, sc *StepContext) (*copier, error) {
 			id, table, strings.Join(dinfo.Key, ", "), strings.Join(want, ", "))
 	}
 	c := &copier{
-		sc: sc, spec: spec, src: src, dst: dst, srcKey: info.Key, dstKey: dinfo.Key, table: table,
+		sc: sc, spec: spec, src: src, dst: dst, srcKey: info.Key, dstKey: dinfo.Key, table: table, srcTable: info.Table,
 		vattr: versionAttr(sc), version: int64(sc.Runbook.Version), rollback: sc.Rollback,
 		dry: sc.Mode == ModeDryRun, lim: NewWriteLimiter(stepCeiling(sc)), total: info.ItemCount,
 		started: time.Now(), targets: targetKeys{seen: map[uint64]uint64{}},

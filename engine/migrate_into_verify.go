@@ -80,7 +80,7 @@ func VerifyCopy(ctx context.Context, sc *StepContext, step string, sample int) (
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("copy %s: scan %s: %w", step, sc.Env.Store.Table, err)
+		return nil, fmt.Errorf("copy %s: scan %s: %w", step, c.srcTable, err)
 	}
 	err = ScanAllConsistent(ctx, sc.ClockOrSystem(), c.dst, DataSegments, 0, func(items []Item) error {
 		out.Target += int64(len(items))
