@@ -432,3 +432,29 @@ func hotKeys(hot int) []string {
 	}
 	return out
 }
+
+// TestCopyDynamoRefusesTarget: a copy into a table that does not exist,
+// or whose key is not the one the step computes, stops before writing,
+// saying what to do.
+func TestCopyDynamoRefusesTarget(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, from, to, want string }{
+		{"missing table", "table: TABLE", "table: no-such-table",
+			"into table no-such-table does not exist: create it first with key (pk, sk)"},
+		{"other key", "key: {pk: '\"NAME#\" + item.name', sk: 'item.id'}", "key: {sk: 'item.id', pk: '\"NAME#\" + item.name'}",
+			"has key (pk, sk), the step computes (sk, pk)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := newCopyRig(t, 5, strings.Replace(intoSteps, tt.from, tt.to, 1))
+			_, err := r.run(r.stepContext("copy"))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("copy error = %v, want it to say %q", err, tt.want)
+			}
+			if got := len(r.copied()); got != 0 {
+				t.Errorf("%d items written", got)
+			}
+		})
+	}
+}
