@@ -38,6 +38,7 @@ const (
 	refResult                  // steps.X in an expression or template: an earlier step
 	refVar                     // vars.X in an expression or template: a declared var
 	refEnvField                // env.X in an expression: one of EnvFields
+	refCopy                    // verify copy: an earlier migrate step with into
 )
 
 // ref is one cross-reference, checked once the whole runbook is decoded.

@@ -144,6 +144,7 @@ func TestMissingKeysNamesWhatIsMissing(t *testing.T) {
 				"with: of migrate key `error_budget` is not documented in `### migrate`",
 				"with: of migrate key `max_retries` is not documented in `### migrate`",
 				"with: of migrate key `fleet` is not documented in `### migrate`",
+				"with: of migrate key `into` is not documented in `### migrate`",
 			}},
 		{"kind section missing", strings.Replace(complete, "### unlock\n", "", 1),
 			[]string{"no `### unlock` section"}},

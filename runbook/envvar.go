@@ -165,5 +165,8 @@ func (s *Step) expandable() []string {
 	if s.Backup != nil {
 		out = append(out, s.Backup.Dir)
 	}
+	if s.Migrate.Copy() {
+		out = append(out, s.Migrate.Into.Table)
+	}
 	return out
 }

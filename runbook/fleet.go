@@ -88,8 +88,8 @@ func (d *decoder) fleet(n *yaml.Node, what string) *FleetSpec {
 // FleetOf returns the fleet a migrate step runs on in env: the step's own
 // `fleet:`, else the environment's, else nil (the session runs it).
 func FleetOf(s *Step, env *Environment) *FleetSpec {
-	if s == nil || s.Kind != KindMigrate || s.Migrate == nil {
-		return nil
+	if s == nil || s.Kind != KindMigrate || s.Migrate == nil || s.Migrate.Copy() {
+		return nil // a copy runs in the session
 	}
 	if s.Migrate.Fleet != nil {
 		return s.Migrate.Fleet

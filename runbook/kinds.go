@@ -23,8 +23,8 @@ var withKeys = map[Kind][]string{
 	KindBackup:       {"native", "dir"},
 	KindRestoreDrill: {"from"},
 	KindRestore:      {"from", "native", "point_in_time", "target_table", "batch_size"},
-	KindMigrate:      {"where", "set", "remove", "rename", "transform", "batch_size", "segments", "error_budget", "max_retries", "fleet"},
-	KindVerify:       {"expect_none", "sample", "assert", "backup"},
+	KindMigrate:      {"where", "set", "remove", "rename", "transform", "batch_size", "segments", "error_budget", "max_retries", "fleet", "into"},
+	KindVerify:       {"expect_none", "sample", "assert", "backup", "copy"},
 	KindLock:         {"ttl", "maintenance"},
 	KindUnlock:       {},
 	KindWait:         {"window", "duration"},
@@ -295,8 +295,8 @@ func (d *decoder) backup(f fields) *BackupSpec {
 
 func (d *decoder) verify(f fields, what string) *VerifySpec {
 	sp := &VerifySpec{}
-	if !f.has("expect_none") && !f.has("assert") && !f.has("backup") {
-		d.errorf(f.node, "", "%s: needs expect_none, assert or backup", what)
+	if !f.has("expect_none") && !f.has("assert") && !f.has("backup") && !f.has("copy") {
+		d.errorf(f.node, "", "%s: needs expect_none, assert, backup or copy", what)
 	}
 	if v := f.get("expect_none"); v != nil {
 		sp.ExpectNone = d.expr(v, "expect_none")
@@ -310,6 +310,10 @@ func (d *decoder) verify(f fields, what string) *VerifySpec {
 	if v := f.get("backup"); v != nil {
 		sp.Backup = d.nonEmpty(v, "backup")
 		d.refer(refBackup, sp.Backup, v)
+	}
+	if v := f.get("copy"); v != nil {
+		sp.Copy = d.nonEmpty(v, "copy")
+		d.refer(refCopy, sp.Copy, v)
 	}
 	return sp
 }

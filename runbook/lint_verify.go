@@ -11,7 +11,7 @@ func verifyRules() []Rule {
 			check:   (*linter).destructivePhase},
 		{Code: "LS502", Summary: "a migrate step is never verified", Guideline: 6,
 			Hint:    "add a verify step after it",
-			Explain: "A migration is done when a verify step found no item left to migrate and the sampled items pass their assertions, not when the scan ended.",
+			Explain: "A migration is done when a verify step found no item left to migrate and the sampled items pass their assertions, not when the scan ended. A copy into a new table (`into`) is done when a verify step's `copy` check found every item under its new key.",
 			check:   (*linter).migrateVerified},
 		{Code: "LS503", Summary: "a multi-step runbook removes attributes outside a cleanup phase", Guideline: 2,
 			Hint:    "remove old attributes in a cleanup phase that requires verify",
@@ -47,12 +47,29 @@ func (l *linter) verifiedAfter(i int) bool {
 	return false
 }
 
+// copyVerifiedAfter reports whether a verify step checking the copy made
+// by step id follows index i.
+func (l *linter) copyVerifiedAfter(i int, id string) bool {
+	for _, s := range l.steps()[i+1:] {
+		if s.Kind == KindVerify && s.Verify != nil && s.Verify.Copy == id {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *linter) migrateVerified() {
 	for i, s := range l.steps() {
 		if s.Kind != KindMigrate || s.Migrate == nil {
 			continue
 		}
 		m := s.Migrate
+		if m.Copy() {
+			if !l.copyVerifiedAfter(i, s.ID) {
+				l.report("LS502", s.Pos, s.ID, "the copy of migrate step %q is never verified (no verify step with copy: %s after it)", s.ID, s.ID)
+			}
+			continue
+		}
 		if (len(m.Set) > 0 || len(m.Rename) > 0 || len(m.Transform) > 0) && !l.verifiedAfter(i) {
 			l.report("LS502", s.Pos, s.ID, "migrate step %q is never verified", s.ID)
 		}
@@ -66,7 +83,8 @@ func (l *linter) removeOutsideCleanup() {
 	phaseOf := l.phaseOf()
 	for _, s := range l.steps() {
 		p := phaseOf[s.ID]
-		if s.Kind == KindMigrate && s.Migrate != nil && len(s.Migrate.Remove) > 0 && p != nil && !slices.Contains(cleanupPhases, p.Name) {
+		// A copy's remove drops attributes from the new table's items only.
+		if s.Kind == KindMigrate && s.Migrate != nil && !s.Migrate.Copy() && len(s.Migrate.Remove) > 0 && p != nil && !slices.Contains(cleanupPhases, p.Name) {
 			l.report("LS503", s.Pos, s.ID, "multi-step runbook removes attributes in phase %q", p.Name)
 		}
 	}

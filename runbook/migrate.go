@@ -11,7 +11,7 @@ import (
 func (d *decoder) migrate(f fields, what string) *MigrateSpec {
 	sp := &MigrateSpec{
 		ErrorBudget: DefaultErrorBudget, MaxRetries: DefaultMaxRetries}
-	if !f.has("set") && !f.has("remove") && !f.has("rename") && !f.has("transform") {
+	if !f.has("set") && !f.has("remove") && !f.has("rename") && !f.has("transform") && !f.has("into") {
 		d.errorf(f.node, "a migrate step changes items with set, remove, rename or transform", "%s: nothing to do", what)
 	}
 	if v := f.get("where"); v != nil {
@@ -56,6 +56,10 @@ func (d *decoder) migrate(f fields, what string) *MigrateSpec {
 	}
 	if v := f.get("transform"); v != nil {
 		sp.Transform = d.transform(v)
+	}
+	if v := f.get("into"); v != nil {
+		sp.Into = d.into(v, what, claim)
+		d.intoConflicts(f)
 	}
 	if v := f.get("fleet"); v != nil {
 		sp.Fleet = d.fleet(v, what)
@@ -131,11 +135,17 @@ func (m *MigrateSpec) ReadsWholeItem() bool {
 }
 
 // Exprs returns the migration's expressions: where, then every set
-// expression in order. Where is nil when the step has none.
+// expression in order, then a copy's key expressions. Where is nil when
+// the step has none.
 func (m *MigrateSpec) Exprs() []*Expr {
 	out := []*Expr{m.Where}
 	for _, c := range m.Set {
 		out = append(out, c.Expr)
+	}
+	if m.Into != nil {
+		for _, c := range m.Into.Key {
+			out = append(out, c.Expr)
+		}
 	}
 	return out
 }

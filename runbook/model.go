@@ -328,6 +328,9 @@ type MigrateSpec struct {
 	ErrorBudget int               // per-item failures before the step pauses
 	MaxRetries  int               // conditional-write retries before a conflict is recorded
 	Fleet       *FleetSpec        // run on a fleet of workers; nil: the environment's, if any
+	// Into, when set, makes the step a copy into another table under a
+	// new key (DynamoDB): the source table is only read.
+	Into *IntoSpec
 	// After, set by validation, makes this a contract step: a forward
 	// migrate step that comes after another one (After names the first)
 	// works on the items that step moved to the runbook's version, and
@@ -351,6 +354,10 @@ type VerifySpec struct {
 	Sample     int
 	Assert     *Expr
 	Backup     string // backup step whose manifest count to compare against
+	// Copy names an earlier migrate step with into: every source item (or
+	// Sample of them) must be found under its new key with equal
+	// attributes, and both tables must hold as many items.
+	Copy string
 }
 
 // LockSpec configures the migration lease.

@@ -39,6 +39,7 @@ func validate(d *decoder, rb *Runbook) {
 		v.check(r)
 	}
 	markContracts(d, rb.Version, steps)
+	checkIntos(d, rb)
 }
 
 // markContracts makes every migrate step after the runbook's first one a
@@ -52,8 +53,8 @@ func validate(d *decoder, rb *Runbook) {
 func markContracts(d *decoder, version int, steps []*Step) {
 	first := ""
 	for _, s := range steps {
-		if s.Kind != KindMigrate || s.Migrate == nil {
-			continue
+		if s.Kind != KindMigrate || s.Migrate == nil || s.Migrate.Copy() {
+			continue // a copy writes another table: no contract with this one's steps
 		}
 		if first == "" {
 			first = s.ID
@@ -121,6 +122,12 @@ func (v *validator) check(r ref) {
 			v.d.errorf(r.node, orElse(didYouMean(r.name, roleNames), strings.Join(roleNames, ", ")), "unknown role %q", r.name)
 		case len(v.rb.Roles.Holders(r.name)) == 0:
 			v.d.errorf(r.node, "name its holders under roles:", "role %q has no holders", r.name)
+		}
+	case refCopy:
+		if v.earlier(r, v.stepAt, "step", v.stepIDs()) {
+			if s := v.steps[v.stepAt[r.name]]; !s.Migrate.Copy() {
+				v.d.errorf(r.node, "copy names a migrate step with into", "step %q is a %s step that copies nothing", r.name, s.Kind)
+			}
 		}
 	case refResult, refVar, refEnvField:
 		v.checkName(r)

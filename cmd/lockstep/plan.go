@@ -266,11 +266,20 @@ func stepEffect(st *runbook.Step, mode engine.Mode) string {
 	case runbook.KindRestore:
 		return restoreSummary(st.Restore, dry)
 	case runbook.KindMigrate:
+		if in := st.Migrate.Into; in != nil {
+			if dry {
+				return fmt.Sprintf("reads, shows sample copies (source key → new key) into %s and counts, writes nothing", in.Table)
+			}
+			return fmt.Sprintf("copies each item into %s under key (%s): guarded writes where the new table holds no newer item, collisions reported; reads its own table only", in.Table, strings.Join(in.KeyAttrs(), ", "))
+		}
 		if dry {
 			return "reads and transforms, shows sample diffs and counts, writes nothing"
 		}
 		return "migrates: " + migrateSummary(st.Migrate)
 	case runbook.KindVerify:
+		if st.Verify != nil && st.Verify.Copy != "" {
+			return fmt.Sprintf("checks the copy of %s: both tables' counts, each item under its new key (read-only)", st.Verify.Copy)
+		}
 		return "counts items still to migrate, asserts on a sample (read-only)"
 	case runbook.KindLock:
 		if dry {

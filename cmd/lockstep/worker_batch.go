@@ -131,21 +131,21 @@ type batchAPI interface {
 
 // launchBatch registers the worker job definition and submits the
 // fleet's array job (one child per worker) to the fleet's queue.
-func launchBatch(ctx context.Context, sc *engine.StepContext, spec *runbook.FleetSpec, rec fleet.Record, _ []string) (func(), error) {
+func launchBatch(ctx context.Context, sc *engine.StepContext, spec *runbook.FleetSpec, rec fleet.Record, _ []string) (fleet.Workers, error) {
 	st, err := fleetStore(sc)
 	if err != nil {
-		return nil, err
+		return fleet.Workers{}, err
 	}
 	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: st.Region, Profile: st.Profile})
 	if err != nil {
-		return nil, fmt.Errorf("aws batch: %w", err)
+		return fleet.Workers{}, fmt.Errorf("aws batch: %w", err)
 	}
 	w := workerSetup{Image: spec.Image, Table: spec.Table, Region: st.Region, Endpoint: st.Endpoint, Attempts: localRestarts + 1}
 	id, err := submitBatch(ctx, batch.NewFromConfig(cfg), w, spec, rec)
 	if err != nil {
-		return nil, err
+		return fleet.Workers{}, err
 	}
-	return func() {}, sc.EmitOutput(fmt.Sprintf("aws batch: array job %s (%d workers) submitted to queue %s", id, spec.Workers, spec.Queue))
+	return fleet.Workers{}, sc.EmitOutput(fmt.Sprintf("aws batch: array job %s (%d workers) submitted to queue %s", id, spec.Workers, spec.Queue))
 }
 
 // submitBatch registers the job definition and submits the array job;

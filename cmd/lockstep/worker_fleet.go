@@ -62,10 +62,10 @@ func workerArgs(sc *engine.StepContext, spec *runbook.FleetSpec, rec fleet.Recor
 
 // launchFleet starts or prints the workers as the fleet's launcher says.
 func launchFleet(f *factory) fleet.LaunchFunc {
-	return func(ctx context.Context, sc *engine.StepContext, spec *runbook.FleetSpec, rec fleet.Record) (func(), error) {
+	return func(ctx context.Context, sc *engine.StepContext, spec *runbook.FleetSpec, rec fleet.Record) (fleet.Workers, error) {
 		args, err := workerArgs(sc, spec, rec)
 		if err != nil {
-			return nil, err
+			return fleet.Workers{}, err
 		}
 		switch spec.Launcher {
 		case runbook.LauncherLocal:
@@ -75,7 +75,7 @@ func launchFleet(f *factory) fleet.LaunchFunc {
 		case runbook.LauncherKubernetes:
 			return launchKubernetes(sc, spec, rec, args)
 		}
-		return nil, fmt.Errorf("unknown launcher %q", spec.Launcher)
+		return fleet.Workers{}, fmt.Errorf("unknown launcher %q", spec.Launcher)
 	}
 }
 

@@ -110,23 +110,23 @@ func k8sManifest(w workerSetup, workers int, id, env string) ([]byte, error) {
 
 // launchKubernetes writes the fleet's Indexed Job manifest next to the
 // journal and journals it, for the operator to apply.
-func launchKubernetes(sc *engine.StepContext, spec *runbook.FleetSpec, rec fleet.Record, _ []string) (func(), error) {
+func launchKubernetes(sc *engine.StepContext, spec *runbook.FleetSpec, rec fleet.Record, _ []string) (fleet.Workers, error) {
 	st, err := fleetStore(sc)
 	if err != nil {
-		return nil, err
+		return fleet.Workers{}, err
 	}
 	w := workerSetup{Image: spec.Image, Table: spec.Table, Region: st.Region, Endpoint: st.Endpoint, Attempts: localRestarts + 1}
 	m, err := k8sManifest(w, spec.Workers, rec.ID, rec.Env)
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes manifest: %w", err)
+		return fleet.Workers{}, fmt.Errorf("kubernetes manifest: %w", err)
 	}
 	dir := filepath.Join(sc.WorkDir, "fleet", rec.ID)
 	path := filepath.Join(dir, "job.yaml")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("kubernetes manifest: %w", err)
+		return fleet.Workers{}, fmt.Errorf("kubernetes manifest: %w", err)
 	}
 	if err := os.WriteFile(path, m, 0o600); err != nil {
-		return nil, fmt.Errorf("kubernetes manifest: %w", err)
+		return fleet.Workers{}, fmt.Errorf("kubernetes manifest: %w", err)
 	}
-	return func() {}, sc.EmitOutput(fmt.Sprintf("kubernetes: apply the workers' Indexed Job with `kubectl apply -f %s`:\n%s", path, m))
+	return fleet.Workers{}, sc.EmitOutput(fmt.Sprintf("kubernetes: apply the workers' Indexed Job with `kubectl apply -f %s`:\n%s", path, m))
 }

@@ -25,28 +25,36 @@ const localRestarts = 5
 // launchLocal runs spec.Workers worker processes of this binary, each
 // restarted when it exits 75 or dies of a signal; each one's output goes
 // to WORKDIR/fleet/ID/worker-N.log and each exit is journaled.
-func launchLocal(ctx context.Context, sc *engine.StepContext, spec *runbook.FleetSpec, rec fleet.Record, args []string) (func(), error) {
+func launchLocal(ctx context.Context, sc *engine.StepContext, spec *runbook.FleetSpec, rec fleet.Record, args []string) (fleet.Workers, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("find the lockstep binary: %w", err)
+		return fleet.Workers{}, fmt.Errorf("find the lockstep binary: %w", err)
 	}
-	dir := filepath.Join(sc.WorkDir, "fleet", rec.ID)
+	return runLocal(ctx, sc, spec.Workers, filepath.Join(sc.WorkDir, "fleet", rec.ID), exe, args)
+}
+
+// runLocal runs n processes of exe with args under superviseLocal, their
+// logs in dir. Workers.Gone is closed once every one has stopped for
+// good: exited 0 or 65, or its restarts spent.
+func runLocal(ctx context.Context, sc *engine.StepContext, n int, dir, exe string, args []string) (fleet.Workers, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("worker log directory: %w", err)
+		return fleet.Workers{}, fmt.Errorf("worker log directory: %w", err)
 	}
 	if err := sc.EmitOutput(fmt.Sprintf("local workers: %s (logs in %s)", shellLine(args), dir)); err != nil {
-		return nil, err
+		return fleet.Workers{}, err
 	}
 	lctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	for i := range spec.Workers {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			superviseLocal(lctx, sc, exe, args, i, filepath.Join(dir, fmt.Sprintf("worker-%d.log", i)))
 		}()
 	}
-	return func() { cancel(); wg.Wait() }, nil
+	gone := make(chan struct{})
+	go func() { wg.Wait(); close(gone) }()
+	return fleet.Workers{Stop: func() { cancel(); <-gone }, Gone: gone}, nil
 }
 
 // superviseLocal runs worker i until it exits 0 or 65, it has been

@@ -124,8 +124,8 @@ phases:
 		}}
 	ex := fleet.Executor{Poll: 10 * time.Millisecond,
 		Open: func(context.Context, *engine.StepContext, *runbook.FleetSpec) (fleet.Control, error) { return ft, nil },
-		Launch: func(context.Context, *engine.StepContext, *runbook.FleetSpec, fleet.Record) (func(), error) {
-			return func() {}, nil
+		Launch: func(context.Context, *engine.StepContext, *runbook.FleetSpec, fleet.Record) (fleet.Workers, error) {
+			return fleet.Workers{}, nil
 		}}
 	errc := make(chan error, 1)
 	go func() { _, err := ex.Execute(ctx, sc); errc <- err }()

@@ -38,6 +38,12 @@ var (
 	// ErrRunbookChanged: the runbook in the fleet record does not match
 	// its SHA-256.
 	ErrRunbookChanged = errors.New("fleet runbook does not match its SHA-256")
+	// ErrIncomplete: the control table lacks segment rows of the fleet
+	// (a record written before all its rows, by an older lockstep).
+	ErrIncomplete = errors.New("fleet segment rows missing")
+	// ErrWorkersGone: every worker the session launched stopped for good
+	// with segments not done.
+	ErrWorkersGone = errors.New("fleet workers gone")
 )
 
 // Record is the fleet record: what every worker needs to run the step,
@@ -120,8 +126,10 @@ type Checkpoint struct {
 // Control is the control table, implemented by a store. Every write to
 // a segment row after a claim is conditioned on the claim counter.
 type Control interface {
-	// Create writes the record and its segment rows (StateOpen);
-	// ErrExists when the id is taken.
+	// Create writes the segment rows (StateOpen), then the record;
+	// ErrExists when the record is there. The record comes last: one
+	// exists only with all its rows, so a Create stopped midway (the
+	// session died) is completed by the next, the resumed session's.
 	Create(ctx context.Context, r Record) error
 	// Record reads the fleet record; ErrNotFound when there is none.
 	Record(ctx context.Context, id string) (Record, error)

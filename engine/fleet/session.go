@@ -15,8 +15,18 @@ import (
 )
 
 // LaunchFunc starts the workers of a fleet (or prints how to) and returns
-// how to stop those it started when the step ends.
-type LaunchFunc func(ctx context.Context, sc *engine.StepContext, spec *runbook.FleetSpec, rec Record) (stop func(), err error)
+// what it started.
+type LaunchFunc func(ctx context.Context, sc *engine.StepContext, spec *runbook.FleetSpec, rec Record) (Workers, error)
+
+// Workers is what a launcher started in this process.
+type Workers struct {
+	// Stop stops them when the step ends (nil: nothing to stop).
+	Stop func()
+	// Gone is closed once every one of them has stopped for good, its
+	// restarts spent (nil: the workers run elsewhere, as AWS Batch or
+	// Kubernetes jobs, and the session follows the segments alone).
+	Gone <-chan struct{}
+}
 
 // Executor is the migrate executor of a session: a step with a fleet
 // (runbook.FleetOf) in a live or rehearsal run goes to workers through
@@ -88,12 +98,14 @@ func (e Executor) Execute(ctx context.Context, sc *engine.StepContext) (any, err
 		rec.ID, rec.Segments, spec.Table, spec.Workers, spec.Launcher, spec.Lease)); err != nil {
 		return nil, err
 	}
-	stop, err := e.Launch(ctx, sc, spec, rec)
+	ws, err := e.Launch(ctx, sc, spec, rec)
 	if err != nil {
 		return nil, fmt.Errorf("migrate %s: launch %s workers: %w", sc.Step.ID, spec.Launcher, err)
 	}
-	defer stop()
-	w := &watch{sc: sc, ctl: ctl, rec: rec, poll: cmp.Or(e.Poll, time.Second), started: time.Now(), census: newCensus(rec.Lease)}
+	if ws.Stop != nil {
+		defer ws.Stop()
+	}
+	w := &watch{sc: sc, ctl: ctl, rec: rec, poll: cmp.Or(e.Poll, time.Second), started: time.Now(), census: newCensus(rec.Lease), gone: ws.Gone}
 	return w.run(ctx)
 }
 
@@ -131,6 +143,8 @@ type watch struct {
 	flags    Flags
 	total    int64
 	census   *census
+	gone     <-chan struct{} // Workers.Gone
+	ended    bool            // gone was closed: the next read is the last
 }
 
 func (w *watch) run(ctx context.Context) (any, error) {
@@ -152,6 +166,10 @@ func (w *watch) run(ctx context.Context) (any, error) {
 		segs, err := w.ctl.Segments(ctx, w.rec.ID)
 		if err != nil {
 			return nil, fmt.Errorf("migrate %s: %w", w.sc.Step.ID, err)
+		}
+		if len(segs) != w.rec.Segments { // never a step done with segments never created
+			return nil, fmt.Errorf("migrate %s: fleet %s has %d of its %d segment rows in the control table: %w",
+				w.sc.Step.ID, w.rec.ID, len(segs), w.rec.Segments, ErrIncomplete)
 		}
 		left, err := w.collect(segs)
 		if err != nil {
@@ -175,6 +193,10 @@ func (w *watch) run(ctx context.Context) (any, error) {
 		if opErr != nil && !errors.Is(opErr, errBlocked) {
 			return w.result(segs) // aborted, or paused then quit: the workers stop before their next page
 		}
+		if w.ended {
+			return nil, fmt.Errorf("migrate %s: fleet %s: every worker this session launched has stopped for good (restarts spent) with %d segments not done; read their logs, fix the cause and resume the session to launch them again: %w",
+				w.sc.Step.ID, w.rec.ID, left, ErrWorkersGone)
+		}
 		if w.sc.Progress != nil {
 			p := w.progress(segs)
 			w.census.count(&p, segs, clock.Now())
@@ -183,6 +205,10 @@ func (w *watch) run(ctx context.Context) (any, error) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-w.gone:
+			// Read the segments once more: the last worker may have
+			// finished the last segment just before it exited.
+			w.ended, w.gone = true, nil
 		case <-clock.After(w.poll):
 		}
 	}

@@ -72,6 +72,9 @@ type MigrateExecutor struct {
 
 // Execute runs one migrate step.
 func (e MigrateExecutor) Execute(ctx context.Context, sc *engine.StepContext) (any, error) {
+	if sc.Step.Migrate.Copy() {
+		return runCopy(ctx, sc) // into another table: migrate_into.go
+	}
 	m, err := newMigrator(ctx, sc)
 	if err != nil {
 		return nil, err

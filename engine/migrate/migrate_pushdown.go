@@ -119,6 +119,9 @@ type pushdownWriter struct {
 	// redoRows is the number of rows that page held: the resumed
 	// segment's first page covers the same range.
 	redoRows int
+	// fellBack is set while the segment's pages fall back to the per-row
+	// path: the next page is then tried at the per-row page size.
+	fellBack bool
 	env      *itemEnv
 	us       []engine.Update
 }
@@ -162,6 +165,9 @@ func (w *pushdownWriter) run(ctx context.Context) error {
 func (w *pushdownWriter) page(ctx context.Context) ([]byte, error) {
 	m, c := w.m, &w.m.segs[w.seg]
 	limit := m.pushdownPageSize()
+	if w.fellBack {
+		limit = m.pageSize()
+	}
 	if w.redoRows > 0 {
 		limit = w.redoRows // the interrupted page's range again
 	}
@@ -191,9 +197,14 @@ func (w *pushdownWriter) page(ctx context.Context) ([]byte, error) {
 	}
 	if res.Fallback != "" {
 		w.redo, w.redoRows = 0, 0
+		w.fellBack = true
 		m.pushdown.perRow.Add(1) // holds rows: an empty page pushes down
-		return w.perRow(ctx, limit)
+		// The per-row path holds its page's items in memory: at most
+		// pageSize of them, however large the pushdown pages have grown
+		// with the table (issue 17: 1M rows took twice the RSS of 100k).
+		return w.perRow(ctx, min(limit, m.pageSize()))
 	}
+	w.fellBack = false
 	if res.Scanned > 0 {
 		m.pushdown.pages.Add(1)
 	}

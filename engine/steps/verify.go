@@ -22,6 +22,7 @@ type VerifyStepResult struct {
 	ExpectNone *ExpectNoneOutcome `json:"expect_none,omitempty"`
 	Assert     *AssertOutcome     `json:"assert,omitempty"`
 	Backup     *CountOutcome      `json:"backup,omitempty"`
+	Copy       *migrate.CopyCheck `json:"copy,omitempty"`
 }
 
 // ExpectNoneOutcome: items still matching expect_none over a full scan.
@@ -83,6 +84,16 @@ func runVerify(ctx context.Context, sc *engine.StepContext) (any, error) {
 		if out.Failed > 0 {
 			fails = append(fails, fmt.Sprintf("%d of %d sampled items fail %q%s (first: %s)",
 				out.Failed, out.Sampled, out.Expr, erroredNote(out.Errors), strings.Join(out.Keys, "; ")))
+		}
+	}
+	if spec.Copy != "" {
+		out, err := migrate.VerifyCopy(ctx, sc, spec.Copy, spec.Sample)
+		if err != nil {
+			return nil, fmt.Errorf("verify %s: %w", sc.Step.ID, err)
+		}
+		res.Copy = out
+		if !out.Passed() {
+			fails = append(fails, out.Failure())
 		}
 	}
 	res.Passed = len(fails) == 0

@@ -43,8 +43,13 @@ type fleetRig struct {
 
 func newFleetRig(t *testing.T, items int) *fleetRig {
 	t.Helper()
-	endpoint := dynalite.Start(t)
-	r := &fleetRig{t: t, e: newEnv(t), endpoint: endpoint, table: "e2e_fleet"}
+	return newFleetRigOn(t, dynalite.Start(t), "e2e_fleet", items)
+}
+
+// newFleetRigOn is newFleetRig on a running dynalite, in a new table.
+func newFleetRigOn(t *testing.T, endpoint, table string, items int) *fleetRig {
+	t.Helper()
+	r := &fleetRig{t: t, e: newEnv(t), endpoint: endpoint, table: table}
 	createTable(t, endpoint, r.table)
 	ctx := context.Background()
 	st, err := dynamo.Open(ctx, &runbook.StoreSpec{Kind: "dynamodb", Table: r.table, Region: "us-east-1", Endpoint: endpoint, Key: []string{"id"}})
@@ -74,6 +79,7 @@ func newFleetRig(t *testing.T, items int) *fleetRig {
 type worker struct {
 	pid   int
 	fleet string
+	index int // its LOCKSTEP_WORKER_INDEX (-1: none)
 }
 
 // workers lists the worker processes whose parent is pid.
@@ -96,11 +102,25 @@ func workers(t *testing.T, parent int) []worker {
 		for i, a := range args {
 			if a == "--fleet" && i+1 < len(args) && len(args) > 1 && args[1] == "worker" {
 				pid, _ := strconv.Atoi(filepath.Base(d))
-				out = append(out, worker{pid: pid, fleet: args[i+1]})
+				out = append(out, worker{pid: pid, fleet: args[i+1], index: workerIndex(d)})
 			}
 		}
 	}
 	return out
+}
+
+// workerIndex is the launcher index in the environment of the process
+// whose /proc directory is dir (-1: none).
+func workerIndex(dir string) int {
+	environ, _ := os.ReadFile(filepath.Join(dir, "environ"))
+	for _, kv := range strings.Split(string(environ), "\x00") {
+		if v, ok := strings.CutPrefix(kv, "LOCKSTEP_WORKER_INDEX="); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
 
 // segments reads the fleet's segment rows.
@@ -305,30 +325,40 @@ func TestFleetLocalWorkers(t *testing.T) {
 	if reported != 3 {
 		t.Errorf("%d killed workers reported, want 3\n%s", reported, res)
 	}
-	r.checkCounters(fleetItems)
+	r.checkRun(r.e.latest().ID, id, fleetItems, 64)
+	t.Logf("fleet run of %d items: %s in all", fleetItems, time.Since(began).Round(time.Millisecond))
+}
+
+// checkRun checks a finished fleet run of session: every item
+// incremented exactly once, every segment done, the step's result the
+// exact totals, one fleet.segment event per segment naming its worker,
+// and the journal verified.
+func (r *fleetRig) checkRun(session, id string, items, segments int) {
+	r.t.Helper()
+	r.checkCounters(items)
 	for _, s := range r.segments(id) {
 		if s.State != fleet.StateDone {
-			t.Errorf("segment %d is %s, want done", s.N, s.State)
+			r.t.Errorf("segment %d is %s, want done", s.N, s.State)
 		}
 	}
-	sess := r.e.latest()
-	result, segEvents := r.stepResult(sess.ID)
-	if result.Migrated != fleetItems || result.Scanned != fleetItems || result.Failures != 0 {
-		t.Errorf("step result = migrated %d, scanned %d, failures %d; want %d, %d, 0", result.Migrated, result.Scanned, result.Failures, fleetItems, fleetItems)
+	result, segEvents := r.stepResult(session)
+	if result.Migrated != int64(items) || result.Scanned != int64(items) || result.Failures != 0 || result.Conflicts != 0 {
+		r.t.Errorf("step result = migrated %d, scanned %d, failures %d, conflicts %d; want %d, %d, 0, 0",
+			result.Migrated, result.Scanned, result.Failures, result.Conflicts, items, items)
 	}
 	perSeg, sum := map[int]int{}, int64(0)
 	for _, ev := range segEvents {
 		perSeg[ev.Segment]++
 		sum += ev.Migrated
 		if ev.Worker == "" {
-			t.Errorf("fleet.segment %d names no worker", ev.Segment)
+			r.t.Errorf("fleet.segment %d names no worker", ev.Segment)
 		}
 	}
-	if len(segEvents) != 64 || len(perSeg) != 64 || sum != fleetItems {
-		t.Errorf("%d fleet.segment events for %d segments summing to %d migrated; want 64, 64, %d", len(segEvents), len(perSeg), sum, fleetItems)
+	if len(segEvents) != segments || len(perSeg) != segments || sum != int64(items) {
+		r.t.Errorf("%d fleet.segment events for %d segments summing to %d migrated; want %d, %d, %d",
+			len(segEvents), len(perSeg), sum, segments, segments, items)
 	}
-	r.e.mustRun(0, "journal", "verify", sess.ID)
-	t.Logf("fleet run of %d items: %s in all", fleetItems, time.Since(began).Round(time.Millisecond))
+	r.e.mustRun(0, "journal", "verify", session)
 }
 
 // numAttr is a number attribute's text ("" when absent or not a number).

@@ -121,10 +121,31 @@ func segKey(id string, n int) map[string]types.AttributeValue {
 
 func flag(b bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: b} }
 
-// Create writes the fleet record, then its segment rows.
+// Create writes the fleet's segment rows, then its record: a record is
+// there only with all its rows, so a session stopped in between (a crash,
+// Ctrl-C) leaves no record, and its resume creates the missing rows (a
+// row already there is left as it is: no worker touches a fleet before
+// its record exists).
 func (t *FleetTable) Create(ctx context.Context, r fleet.Record) error {
 	if err := t.ensure(ctx); err != nil {
 		return fmt.Errorf("create fleet %s: %w", r.ID, err)
+	}
+	if _, err := t.Record(ctx, r.ID); err == nil {
+		return fmt.Errorf("create fleet %s: %w", r.ID, fleet.ErrExists)
+	} else if !errors.Is(err, fleet.ErrNotFound) {
+		return fmt.Errorf("create fleet %s: %w", r.ID, err)
+	}
+	for n := range r.Segments {
+		item := segKey(r.ID, n)
+		item["n"], item["state"], item["claim"], item["beat"] = num(int64(n)), str(fleet.StateOpen), num(0), num(0)
+		err := fleetRetry(ctx, func(ctx context.Context) error {
+			_, err := t.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.table), Item: item,
+				ConditionExpression: aws.String("attribute_not_exists(pk)")})
+			return err
+		})
+		if err != nil && !errors.Is(err, engine.ErrConditionFailed) {
+			return fmt.Errorf("create fleet %s: segment %d: %w", r.ID, n, err)
+		}
 	}
 	item, err := recordItem(r)
 	if err != nil {
@@ -140,18 +161,6 @@ func (t *FleetTable) Create(ctx context.Context, r fleet.Record) error {
 	}
 	if err != nil {
 		return fmt.Errorf("create fleet %s: %w", r.ID, err)
-	}
-	for n := range r.Segments {
-		item := segKey(r.ID, n)
-		item["n"], item["state"], item["claim"], item["beat"] = num(int64(n)), str(fleet.StateOpen), num(0), num(0)
-		err := fleetRetry(ctx, func(ctx context.Context) error {
-			_, err := t.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.table), Item: item,
-				ConditionExpression: aws.String("attribute_not_exists(pk)")})
-			return err
-		})
-		if err != nil && !errors.Is(err, engine.ErrConditionFailed) {
-			return fmt.Errorf("create fleet %s: segment %d: %w", r.ID, n, err)
-		}
 	}
 	return nil
 }

@@ -79,8 +79,8 @@ func fleetSession(t *testing.T, ctl *operatorControl) (*dynamo.FleetTable, strin
 		Emit: func(ev engine.Event) error { mu.Lock(); defer mu.Unlock(); evs = append(evs, ev); return nil }}
 	ex := fleet.Executor{Poll: 10 * time.Millisecond,
 		Open: func(context.Context, *engine.StepContext, *runbook.FleetSpec) (fleet.Control, error) { return ft, nil },
-		Launch: func(context.Context, *engine.StepContext, *runbook.FleetSpec, fleet.Record) (func(), error) {
-			return func() {}, nil
+		Launch: func(context.Context, *engine.StepContext, *runbook.FleetSpec, fleet.Record) (fleet.Workers, error) {
+			return fleet.Workers{}, nil
 		}}
 	errc, resc := make(chan error, 1), make(chan any, 1)
 	go func() {

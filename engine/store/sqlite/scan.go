@@ -55,7 +55,7 @@ func (s *Store) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page, 
 	q := "SELECT " + sc.projection(req.Attrs) + " FROM " + quote(s.table) +
 		" WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + sc.keyList() + fmt.Sprintf(" LIMIT %d", limit)
-	items, err := s.query(ctx, q, limit, args...)
+	items, err := s.scanQuery(ctx, q, limit, args...)
 	if err != nil {
 		return engine.Page{}, fmt.Errorf("scan %s segment %d: %w", s.table, req.Segment, err)
 	}
@@ -178,10 +178,8 @@ func (s *Store) Get(ctx context.Context, key engine.Item) (engine.Item, bool, er
 	return items[0], true, nil
 }
 
-// query runs a SELECT and converts its rows into items. It reads them on
-// the driver connection (sql.Conn.Raw), skipping database/sql's per-value
-// Scan conversions, which cost about as much as SQLite reading the rows.
-// sizeHint is the number of rows expected.
+// query runs a SELECT on a pooled connection and converts its rows into
+// items (see readRows). sizeHint is the number of rows expected.
 func (s *Store) query(ctx context.Context, query string, sizeHint int, args ...any) ([]engine.Item, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
@@ -199,39 +197,79 @@ func (s *Store) query(ctx context.Context, query string, sizeHint int, args ...a
 			return err
 		}
 		defer st.Close()
-		sq, ok := st.(driver.StmtQueryContext)
-		if !ok {
-			return fmt.Errorf("sqlite driver statement %T cannot query with a context", st)
-		}
-		nv, err := namedValues(nil, args)
-		if err != nil {
-			return err
-		}
-		rows, err := sq.QueryContext(ctx, nv)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		cols := rows.Columns()
-		vals := make([]driver.Value, len(cols))
-		items = make([]engine.Item, 0, sizeHint)
-		for {
-			err := rows.Next(vals)
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			it := make(engine.Item, len(cols))
-			for i, c := range cols {
-				if b, ok := vals[i].([]byte); ok {
-					vals[i] = bytes.Clone(b) // the driver may reuse it
-				}
-				it[c] = readValue(vals[i])
-			}
-			items = append(items, it)
-		}
+		items, err = readRows(ctx, st, sizeHint, args)
+		return err
 	})
 	return items, err
+}
+
+// scanQuery is query on the write connection, through its cache of
+// prepared statements (a segment's pages share their SQL text). Reading
+// where the writes happen keeps one page cache warm: a second connection
+// finds its cache stale after every write transaction and reads the
+// pages again.
+func (s *Store) scanQuery(ctx context.Context, query string, sizeHint int, args ...any) ([]engine.Item, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	w, err := s.writeConn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var items []engine.Item
+	err = w.conn.Raw(func(dc any) error {
+		c, err := preparer(dc)
+		if err != nil {
+			return err
+		}
+		st, err := w.rawPrepared(c, query)
+		if err != nil {
+			return err
+		}
+		items, err = readRows(ctx, st, sizeHint, args)
+		return err
+	})
+	if err != nil {
+		return nil, translate(err)
+	}
+	return items, nil
+}
+
+// readRows runs the driver statement st with args and converts its rows
+// into items. It reads them on the driver connection (sql.Conn.Raw),
+// skipping database/sql's per-value Scan conversions, which cost about as
+// much as SQLite reading the rows.
+func readRows(ctx context.Context, st driver.Stmt, sizeHint int, args []any) ([]engine.Item, error) {
+	sq, ok := st.(driver.StmtQueryContext)
+	if !ok {
+		return nil, fmt.Errorf("sqlite driver statement %T cannot query with a context", st)
+	}
+	nv, err := namedValues(nil, args)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := sq.QueryContext(ctx, nv)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols := rows.Columns()
+	vals := make([]driver.Value, len(cols))
+	items := make([]engine.Item, 0, sizeHint)
+	for {
+		err := rows.Next(vals)
+		if errors.Is(err, io.EOF) {
+			return items, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		it := make(engine.Item, len(cols))
+		for i, c := range cols {
+			if b, ok := vals[i].([]byte); ok {
+				vals[i] = bytes.Clone(b) // the driver may reuse it
+			}
+			it[c] = readValue(vals[i])
+		}
+		items = append(items, it)
+	}
 }

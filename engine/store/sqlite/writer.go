@@ -176,22 +176,32 @@ func preparer(dc any) (driver.ConnPrepareContext, error) {
 
 // rawStmt returns the driver statement for q, preparing it on first use.
 func (w *writer) rawStmt(c driver.ConnPrepareContext, q string) (driver.StmtExecContext, error) {
-	st, ok := w.raw[q]
-	if !ok {
-		if len(w.raw) >= maxStmts {
-			w.closeRawLocked()
-		}
-		var err error
-		if st, err = c.PrepareContext(context.Background(), q); err != nil {
-			return nil, translate(err)
-		}
-		w.raw[q] = st
+	st, err := w.rawPrepared(c, q)
+	if err != nil {
+		return nil, err
 	}
 	x, ok := st.(driver.StmtExecContext)
 	if !ok {
 		return nil, fmt.Errorf("sqlite driver statement %T cannot execute with a context", st)
 	}
 	return x, nil
+}
+
+// rawPrepared returns the cached driver statement for q, preparing it on
+// first use. Call it inside conn.Raw.
+func (w *writer) rawPrepared(c driver.ConnPrepareContext, q string) (driver.Stmt, error) {
+	if st, ok := w.raw[q]; ok {
+		return st, nil
+	}
+	if len(w.raw) >= maxStmts {
+		w.closeRawLocked()
+	}
+	st, err := c.PrepareContext(context.Background(), q)
+	if err != nil {
+		return nil, translate(err)
+	}
+	w.raw[q] = st
+	return st, nil
 }
 
 // closeRaw closes the driver statements (inside conn.Raw, as they must be).
