@@ -167,10 +167,13 @@ func (w *pushdownWriter) page(ctx context.Context) ([]byte, error) {
 	req := PushdownRequest{Segment: w.seg, TotalSegments: len(m.segs), Cursor: w.at, Limit: limit,
 		Migrate: m.pushdown.tr, VersionAttr: m.vattr, Target: m.version}
 	pctx, leaseStop := m.leaseWriteContext(ctx)
-	res, err := m.pushdown.pd.PushdownPage(pctx, req, func(rows, writes int64) error {
+	res, err := m.pushdown.pd.PushdownPage(pctx, req, func(p PushdownPlan) error {
 		var in *pageIntent
-		if writes > 0 && m.sc.Journal != nil {
-			in = &pageIntent{Writes: int(writes), Range: true, Rows: int(rows)}
+		if p.Writes > 0 && m.sc.Journal != nil {
+			in = &pageIntent{Writes: int(p.Writes), Range: true, Rows: int(p.Rows), RangeFrom: p.From}
+			if p.From != "" {
+				in.Upto = p.Upto
+			}
 		}
 		if in == nil && !w.dirty {
 			return nil
