@@ -16,10 +16,11 @@ type Pushdowner interface {
 	// UpdateBatch by the leases ctx carries: it reads the page's keys (at
 	// most req.Limit rows of the segment after req.Cursor, in the order
 	// and segmentation of Scan, so cursors of both paths are one), sorts
-	// its rows by what the step would do with them, calls beforeWrite with
-	// the page's row count and the number it plans to write (the
-	// write-ahead checkpoint; an error rolls back), then writes them with
-	// one UPDATE and commits.
+	// its rows by what the step would do with them, writes them with one
+	// UPDATE, and calls beforeWrite with the page's row count and the
+	// number it writes (the write-ahead checkpoint; an error rolls back)
+	// before it commits: nothing of the page is durable, or visible, until
+	// the checkpoint is. A store may call beforeWrite before the UPDATE.
 	//
 	// The plan beforeWrite gets says where the rows it writes came from:
 	// every one of them at one version other than the one before the

@@ -87,7 +87,12 @@ func (m *Migrate) ForTypes(types func(col string) (Column, bool)) (*Migrate, err
 		}
 		out.Where, out.WhereOK = w.sql, pgAnd(ok)
 	}
-	var oks, same []string
+	var oks []string
+	type setVal struct {
+		col, sql string
+		nullable bool
+	}
+	var sets []setVal
 	for _, c := range spec.Set {
 		v, err := t.expr(c.Expr.Source)
 		if err != nil {
@@ -100,7 +105,7 @@ func (m *Migrate) ForTypes(types func(col string) (Column, bool)) (*Migrate, err
 		out.Set = append(out.Set, Assign{Column: c.Attr, SQL: sql})
 		oks = append(oks, v.ok...)
 		oks = append(oks, vok...)
-		same = append(same, "("+Quote(c.Attr)+" IS NOT DISTINCT FROM "+sql+")")
+		sets = append(sets, setVal{Quote(c.Attr), sql, v.nullable || v.null})
 	}
 	for _, from := range slices.Sorted(slices.Values(mapsKeys(spec.Rename))) {
 		to := spec.Rename[from]
@@ -120,10 +125,22 @@ func (m *Migrate) ForTypes(types func(col string) (Column, bool)) (*Migrate, err
 	for _, col := range spec.Remove {
 		out.Set = append(out.Set, Assign{Column: col, SQL: "NULL"})
 	}
+	out.SetOK = pgAnd(oks)
+	// Unchanged computes a value only where the values are exact, and
+	// not at all where the column is NULL and the value cannot be (a
+	// first migration): it may be evaluated on any row.
+	var same []string
+	for _, sv := range sets {
+		c := "CASE WHEN NOT " + out.SetOK + " THEN FALSE ELSE (" + sv.col + " IS NOT DISTINCT FROM " + sv.sql + ") END"
+		if !sv.nullable {
+			c = "CASE WHEN " + sv.col + " IS NULL THEN FALSE WHEN NOT " + out.SetOK + " THEN FALSE ELSE (" + sv.col + " = " + sv.sql + ") END"
+		}
+		same = append(same, c)
+	}
 	for _, a := range out.Set[len(spec.Set):] {
 		same = append(same, "("+Quote(a.Column)+" IS NOT DISTINCT FROM "+a.SQL+")")
 	}
-	out.SetOK, out.Unchanged = pgAnd(oks), pgAnd(same)
+	out.Unchanged = pgAnd(same)
 	return out, nil
 }
 

@@ -37,13 +37,15 @@ const (
 // then, in one transaction that first checks the lease fences ctx
 // carries, it finds the page's upper key (the req.Limit-th key of the
 // segment after the cursor, by Scan's order and segmentation), counts the
-// range's rows by class in one aggregate query, calls beforeWrite, and
-// runs
+// range's rows by class in one aggregate query, runs
 //
 //	UPDATE t SET … , v = target WHERE <segment> AND key > cursor AND
-//	key <= upper AND coalesce(v, 0) < target AND <where>
+//	key <= upper AND coalesce(v, 0) < target AND <where> AND <set exact>
 //
-// whose row count is the page's writes.
+// whose row count is the page's writes, calls beforeWrite and commits.
+// As in the SQLite store, the UPDATE checks that the values are exact,
+// and a page where it changed fewer rows than where selects is rolled
+// back and goes per row.
 func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, beforeWrite func(engine.PushdownPlan) error) (engine.PushdownResult, error) {
 	total := max(req.TotalSegments, 1)
 	limit := req.Limit
@@ -131,6 +133,16 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 			res.Fallback = why
 			return nil
 		}
+		if writes > 0 {
+			n, err := s.pushdownUpdate(ctx, tx, tr, req, rng, rargs)
+			if err != nil {
+				return err
+			}
+			if n != writes { // rows whose values are not exact: roll back
+				res.Fallback = fmt.Sprintf("%d row(s) hold values the SQL translation is not exact for", writes-n)
+				return errInexact
+			}
+		}
 		plan := engine.PushdownPlan{Rows: res.Scanned, Writes: writes, From: from}
 		if from != "" {
 			plan.Upto = res.Next
@@ -138,19 +150,12 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 		if err := beforeWrite(plan); err != nil {
 			return err
 		}
-		if writes == 0 {
-			return nil
-		}
-		n, err := s.pushdownUpdate(ctx, tx, tr, req, rng, rargs)
-		if err != nil {
-			return err
-		}
-		if n != writes { // cannot happen inside one transaction: the rows are locked
-			return fmt.Errorf("the UPDATE changed %d rows, %d planned", n, writes)
-		}
 		res.Migrated, res.Unchanged = counts.n[classWrite], counts.n[classUnchanged]
 		return nil
 	})
+	if errors.Is(err, errInexact) {
+		return engine.PushdownResult{Fallback: res.Fallback}, nil
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "40001" {
 		return engine.PushdownResult{Fallback: "a concurrent write to the page's rows"}, nil
@@ -185,6 +190,10 @@ func columnOf(c column) sqlexpr.Column {
 	}
 	return sqlexpr.Column{} // numeric, real, dates, json, arrays, …: per row
 }
+
+// errInexact rolls back a page whose UPDATE found rows it could not
+// compute exactly.
+var errInexact = errors.New("inexact rows")
 
 // upperKey returns the key of the limit-th row after the cursor, nil when
 // the segment has fewer rows left (the page runs to its end).
@@ -234,16 +243,17 @@ func (sc *schema) keyBound(key engine.Item, op string, first int) (string, []any
 }
 
 // pushdownClass is the SQL of a row's class: what the per-row path would
-// do with it, or classPerRow where the translation is not exact. The
-// CASE evaluates each condition only on the rows the ones before it let
-// through: where is evaluated where it is exact, and so on.
+// do with it, or classPerRow where where is not exact. The CASE
+// evaluates each condition only on the rows the ones before it let
+// through, so where is evaluated where it is exact; Unchanged computes
+// a value only where the values are exact (sqlexpr.Migrate.ForTypes),
+// which the UPDATE checks (see PushdownPage).
 func pushdownClass(tr *sqlexpr.Migrate, req engine.PushdownRequest) string {
 	v := quote(req.VersionAttr)
 	t := strconv.FormatInt(req.Target, 10)
 	return "CASE WHEN coalesce(" + v + ", 0) >= " + t + " THEN 0" +
 		" WHEN NOT " + tr.WhereOK + " THEN 3" +
 		" WHEN NOT " + tr.Where + " THEN 1" +
-		" WHEN NOT " + tr.SetOK + " THEN 3" +
 		" WHEN " + tr.Unchanged + " THEN 4 ELSE 2 END"
 }
 
@@ -320,7 +330,7 @@ func (s *Store) pushdownUpdate(ctx context.Context, tx pgx.Tx, tr *sqlexpr.Migra
 	sets = append(sets, v+" = "+t)
 	q := "UPDATE " + s.qualified() + " SET " + strings.Join(sets, ", ") +
 		" WHERE " + strings.Join(where, " AND ") + " AND coalesce(" + v + ", 0) < " + t +
-		" AND CASE WHEN " + tr.WhereOK + " THEN " + tr.Where + " ELSE FALSE END"
+		" AND CASE WHEN " + tr.WhereOK + " THEN " + tr.Where + " ELSE FALSE END AND " + tr.SetOK
 	tag, err := tx.Exec(ctx, q, args...)
 	if err != nil {
 		return 0, translate(err)

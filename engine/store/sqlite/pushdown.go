@@ -33,12 +33,18 @@ const (
 // PushdownPage implements engine.Pushdowner. In one write transaction it
 // finds the page's upper key (the req.Limit-th key of the segment after
 // the cursor, by Scan's order and segmentation), counts the range's rows
-// by class in one aggregate query, calls beforeWrite, and runs
+// by class in one aggregate query, runs
 //
 //	UPDATE t SET … , v = target WHERE <segment> AND key > cursor AND
-//	key <= upper AND coalesce(v, 0) < target AND <where>
+//	key <= upper AND coalesce(v, 0) < target AND <where> AND <set exact>
 //
-// whose changed-row count is the page's migrated count.
+// calls beforeWrite and commits. The UPDATE checks that the values are
+// exact (the most expensive condition, with string functions) on the
+// rows it writes, so that it is computed once a row: when it changed
+// fewer rows than the where selects, some were not exact, and the page
+// is rolled back and goes per row. Running the UPDATE before the
+// checkpoint changes nothing of the write-ahead order: its rows are
+// durable, and visible, when the transaction commits, after it.
 func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, beforeWrite func(engine.PushdownPlan) error) (engine.PushdownResult, error) {
 	total := max(req.TotalSegments, 1)
 	limit := req.Limit
@@ -101,6 +107,16 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 			res.Fallback = why
 			return nil
 		}
+		if writes > 0 {
+			n, err := s.pushdownUpdate(ctx, w, req, rng, rargs)
+			if err != nil {
+				return err
+			}
+			if n != writes { // rows whose values are not exact: roll back
+				res.Fallback = fmt.Sprintf("%d row(s) hold values the SQL translation is not exact for", writes-n)
+				return errInexact
+			}
+		}
 		plan := engine.PushdownPlan{Rows: res.Scanned, Writes: writes, From: from}
 		if from != "" {
 			plan.Upto = res.Next
@@ -108,24 +124,21 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 		if err := beforeWrite(plan); err != nil {
 			return err
 		}
-		if writes == 0 {
-			return nil
-		}
-		n, err := s.pushdownUpdate(ctx, w, req, rng, rargs)
-		if err != nil {
-			return err
-		}
-		if n != writes { // cannot happen inside one transaction
-			return fmt.Errorf("pushdown %s: the UPDATE changed %d rows, %d planned", s.table, n, writes)
-		}
 		res.Migrated, res.Unchanged = counts.n[classWrite], counts.n[classUnchanged]
 		return nil
 	})
+	if errors.Is(err, errInexact) {
+		return engine.PushdownResult{Fallback: res.Fallback}, nil
+	}
 	if err != nil {
 		return engine.PushdownResult{}, fmt.Errorf("pushdown %s segment %d: %w", s.table, req.Segment, err)
 	}
 	return res, nil
 }
+
+// errInexact rolls back a page whose UPDATE found rows it could not
+// compute exactly.
+var errInexact = errors.New("inexact rows")
 
 // upperKey returns the key of the limit-th row after the cursor, nil when
 // the segment has fewer rows left (the page runs to its end).
@@ -161,8 +174,10 @@ func (s *Store) pushdownCursor(sc *schema, seg, total int, upper []any) ([]byte,
 }
 
 // pushdownClass is the SQL of a row's class: what the per-row path would
-// do with it, or classPerRow where the translation is not exact (or the
-// version is not an integer: the per-row path reports it).
+// do with it, or classPerRow where where is not exact (or the version is
+// not an integer: the per-row path reports it). Whether the values are
+// exact is left to the UPDATE (see PushdownPage): on a row where they are
+// not, Unchanged may be wrong, and the page goes per row.
 func pushdownClass(req engine.PushdownRequest) string {
 	v := quote(req.VersionAttr)
 	t := strconv.FormatInt(req.Target, 10)
@@ -171,7 +186,6 @@ func pushdownClass(req engine.PushdownRequest) string {
 		" WHEN coalesce(" + v + ", 0) >= " + t + " THEN 0" +
 		" WHEN NOT " + tr.WhereOK + " THEN 3" +
 		" WHEN NOT " + tr.Where + " THEN 1" +
-		" WHEN NOT " + tr.SetOK + " THEN 3" +
 		" WHEN " + tr.Unchanged + " THEN 4 ELSE 2 END"
 }
 
@@ -292,9 +306,9 @@ func (s *Store) RangeKeys(ctx context.Context, r engine.KeyRange, fn func(key en
 }
 
 // pushdownUpdate runs the page's guarded UPDATE and returns its count.
-// The rows it changes are exactly the range's classWrite rows: the range
-// holds no classPerRow row, so on every row below the target version the
-// where is exact, and on every row it selects the values are.
+// The range holds no classPerRow row, so where is exact on every row
+// below the target version; the rows it changes are those of classWrite
+// and classUnchanged whose values are exact.
 func (s *Store) pushdownUpdate(ctx context.Context, w *writer, req engine.PushdownRequest, where []string, args []any) (int64, error) {
 	tr := req.Migrate
 	v := quote(req.VersionAttr)
@@ -305,7 +319,7 @@ func (s *Store) pushdownUpdate(ctx context.Context, w *writer, req engine.Pushdo
 	}
 	sets = append(sets, v+" = "+t)
 	q := "UPDATE " + quote(s.table) + " SET " + strings.Join(sets, ", ") +
-		" WHERE " + strings.Join(where, " AND ") + " AND coalesce(" + v + ", 0) < " + t + " AND " + tr.Where
+		" WHERE " + strings.Join(where, " AND ") + " AND coalesce(" + v + ", 0) < " + t + " AND " + tr.Where + " AND " + tr.SetOK
 	res, err := w.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, translate(err)
