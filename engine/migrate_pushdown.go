@@ -60,6 +60,14 @@ func (m *migrator) choosePath() {
 		return
 	}
 	m.pushdown.tr = tr
+	if m.spec.Segments == 0 {
+		// One segment unless the runbook asks for more: a page is one
+		// statement over a key range, in which other segments' rows would
+		// interleave, each statement reading them again (SQLite writes one
+		// transaction at a time anyway). A resume takes the count its
+		// checkpoints were made in.
+		m.segs = make([]segCounts, 1)
+	}
 }
 
 // untranslatedText is err's text without the sentinel's words.
