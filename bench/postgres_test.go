@@ -18,17 +18,19 @@ import (
 // two mirrored rounds.
 const pgItems = 1_000_000
 
-// BenchmarkPostgres measures (pg): migrate on PostgreSQL against one
-// set-based UPDATE (the floor: no guard per row, no checkpoints, one long
-// transaction holding every row's lock) and against a hand-written loop
-// that reads keyset pages and writes each page's guarded UPDATEs in one
-// transaction (one pgx batch), on one throwaway server in the same run.
+// BenchmarkPostgres measures (pg): migrate pushed down into one guarded
+// UPDATE per key-range page against one set-based UPDATE (the floor: no
+// guard per row, no checkpoints, one long transaction holding every
+// row's lock); and (pg'): migrate per row (pushdown hidden) against a
+// hand-written loop that reads keyset pages and writes each page's
+// guarded UPDATEs in one transaction (one pgx batch), all on one
+// throwaway server in the same run.
 func BenchmarkPostgres(b *testing.B) {
 	srv := pgtest.Start(b)
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		per := pgItems / rounds
-		dbs := make([][rounds]string, 3)
+		dbs := make([][rounds]string, 4)
 		for c := range dbs {
 			for r := range rounds {
 				dbs[c][r] = pgUsers(b, srv, per)
@@ -49,28 +51,35 @@ func BenchmarkPostgres(b *testing.B) {
 			}
 			return t
 		}
-		mig := func(r int) timed {
-			store := fmt.Sprintf("{kind: postgres, dsn: %q, table: users, key: [id]}", dbs[2][r])
-			m := runMigratePG(b, b.TempDir(), runbookYAML(store, 0))
-			return timed{m.migrated, m.elapsed}
+		migrate := func(perRow bool) func(r int) timed {
+			return func(r int) timed {
+				db := dbs[2][r]
+				if perRow {
+					db = dbs[3][r]
+				}
+				store := fmt.Sprintf("{kind: postgres, dsn: %q, table: users, key: [id]}", db)
+				m := runMigratePG(b, b.TempDir(), runbookYAML(store, 0), perRow)
+				return timed{m.migrated, m.elapsed}
+			}
 		}
-		res := runMirrored(b, setBased, hand, mig)
-		logRounds(b, []string{"set-based", "hand", "migrate"}, res)
+		res := runMirrored(b, setBased, hand, migrate(false), migrate(true))
+		logRounds(b, []string{"set-based", "hand", "pushdown", "per-row"}, res)
 		for _, c := range res {
 			if t := total(c); t.items != int64(rounds*per) {
 				b.Fatalf("a contender wrote %d rows, want %d", t.items, rounds*per)
 			}
 		}
-		s, h, m := total(res[0]), total(res[1]), total(res[2])
+		s, h, p, m := total(res[0]), total(res[1]), total(res[2]), total(res[3])
+		b.ReportMetric(p.rate(), "pushdown-items/s")
 		b.ReportMetric(m.rate(), "migrate-items/s")
 		b.ReportMetric(h.rate(), "hand-items/s")
 		b.ReportMetric(s.rate(), "update-items/s")
-		wall, cpu := versus{res[2], res[1]}.speed()
-		record(row{id: "(pg)", what: fmt.Sprintf("PostgreSQL: migrate / hand-written batched pgx loop (%d rows per tx), %d rows", handBatch, m.items),
-			figure: figure(wall, cpu, fmt.Sprintf("%.0f / %.0f rows/s", m.rate(), h.rate())), target: "≥ 0.80", verdict: check(wall.med >= 0.80)})
-		wall, cpu = versus{res[2], res[0]}.speed()
-		record(row{id: "(pg')", what: fmt.Sprintf("PostgreSQL: migrate / one set-based UPDATE, %d rows", m.items),
-			figure: figure(wall, cpu, fmt.Sprintf("%.0f / %.0f rows/s", m.rate(), s.rate())), target: "reported", verdict: "INFO"})
+		wall, cpu := versus{res[2], res[0]}.speed()
+		record(row{id: "(pg)", what: fmt.Sprintf("PostgreSQL: pushdown migrate / one set-based UPDATE, %d rows", p.items),
+			figure: figure(wall, cpu, fmt.Sprintf("%.0f / %.0f rows/s", p.rate(), s.rate())), target: "wall ≥ 0.80", verdict: check(wall.med >= 0.80)})
+		wall, cpu = versus{res[3], res[1]}.speed()
+		record(row{id: "(pg')", what: fmt.Sprintf("PostgreSQL: per-row migrate / hand-written batched pgx loop (%d rows per tx), %d rows", handBatch, m.items),
+			figure: figure(wall, cpu, fmt.Sprintf("%.0f / %.0f rows/s", m.rate(), h.rate())), target: "wall ≥ 0.80", verdict: check(wall.med >= 0.80)})
 	}
 }
 
@@ -183,13 +192,27 @@ func pgHandWritten(dsn string) (timed, error) {
 	}
 }
 
-// runMigratePG is runMigrate with the PostgreSQL store wired in too.
-func runMigratePG(tb testing.TB, dir, src string) migration {
+// runMigratePG is runMigrate with the PostgreSQL store wired in too, its
+// pushdown hidden when perRow.
+func runMigratePG(tb testing.TB, dir, src string, perRow bool) migration {
 	tb.Helper()
 	return runMigrateWith(tb, dir, src, func(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
-		if spec.Kind == "postgres" {
-			return postgres.Open(ctx, spec)
+		if spec.Kind != "postgres" {
+			return openStore(ctx, spec)
 		}
-		return openStore(ctx, spec)
+		st, err := postgres.Open(ctx, spec)
+		if err != nil || !perRow {
+			return st, err
+		}
+		return pgPerRow{st, st, st, st}, nil
 	})
+}
+
+// pgPerRow hides a PostgreSQL store's pushdown, keeping the capabilities
+// the per-row path uses.
+type pgPerRow struct {
+	engine.Store
+	engine.BatchUpdater
+	engine.MigrateTuner
+	engine.Counter
 }

@@ -26,6 +26,11 @@ type pageIntent struct {
 	// Rows rows of its key range, written by one atomic UPDATE; no keys.
 	Range bool `json:"range,omitempty"`
 	Rows  int  `json:"rows,omitempty"`
+	// RangeFrom is the version every row a pushdown page writes had,
+	// when not version−1 ("none": no version); Upto ends the page's key
+	// range (nil: the segment's end). See rollback_origins.go.
+	RangeFrom string `json:"range_from,omitempty"`
+	Upto      []byte `json:"upto,omitempty"`
 }
 
 // intentOf returns the intent of a planned page: its writes, and the

@@ -26,7 +26,7 @@ func (s *heldStore) UpdateBatch(ctx context.Context, us []engine.Update) []error
 
 // PushdownPage sends every page down the per-row path, whose writes the
 // store holds (a pushed-down page is read and written in one statement).
-func (s *heldStore) PushdownPage(context.Context, engine.PushdownRequest, func(rows, writes int64) error) (engine.PushdownResult, error) {
+func (s *heldStore) PushdownPage(context.Context, engine.PushdownRequest, func(engine.PushdownPlan) error) (engine.PushdownResult, error) {
 	return engine.PushdownResult{Fallback: "held"}, nil
 }
 

@@ -61,6 +61,14 @@ func (m *migrator) choosePath() {
 		return
 	}
 	m.pushdown.tr = tr
+	if m.spec.Segments == 0 {
+		// One segment unless the runbook asks for more: a page is one
+		// statement over a key range, in which other segments' rows would
+		// interleave, each statement reading them again (SQLite writes one
+		// transaction at a time anyway). A resume takes the count its
+		// checkpoints were made in.
+		m.segs = make([]segCounts, 1)
+	}
 }
 
 // untranslatedText is err's text without the sentinel's words.
@@ -174,10 +182,13 @@ func (w *pushdownWriter) page(ctx context.Context) ([]byte, error) {
 	req := engine.PushdownRequest{Segment: w.seg, TotalSegments: len(m.segs), Cursor: w.at, Limit: limit,
 		Migrate: m.pushdown.tr, VersionAttr: m.vattr, Target: m.version}
 	pctx, leaseStop := m.leaseWriteContext(ctx)
-	res, err := m.pushdown.pd.PushdownPage(pctx, req, func(rows, writes int64) error {
+	res, err := m.pushdown.pd.PushdownPage(pctx, req, func(p engine.PushdownPlan) error {
 		var in *pageIntent
-		if writes > 0 && m.sc.Journal != nil {
-			in = &pageIntent{Writes: int(writes), Range: true, Rows: int(rows)}
+		if p.Writes > 0 && m.sc.Journal != nil {
+			in = &pageIntent{Writes: int(p.Writes), Range: true, Rows: int(p.Rows), RangeFrom: p.From}
+			if p.From != "" {
+				in.Upto = p.Upto
+			}
 		}
 		if in == nil && !w.dirty {
 			return nil

@@ -20,6 +20,18 @@ import (
 // rollback reads them back from the forward step's checkpoints in the
 // journal. 64 bits, not the intent's 32: a collision between two items of
 // different origins must stay negligible at hundreds of millions of items.
+//
+// A pushed-down page (migrate_pushdown.go) writes its whole key range with
+// one UPDATE and reads no keys: when every row it writes comes from one
+// version other than version−1 (an unversioned table's first migration),
+// its intent records that version once for the range (RangeFrom, with
+// the range's end, Upto; the checkpoint's cursor is its start), and the
+// store sends any other page per row. The rollback lists the keys of
+// each such range from the store (RangeKeyer) and hashes them as if they
+// had been recorded one by one; a key recorded by the per-row path
+// overrides its range. The range held no row at the target version
+// besides the ones the page wrote, so the rows the rollback finds there
+// at the target are the page's, or rows written since by others.
 
 // originHash is the hash the origin record keeps of an item's key.
 func (m *migrator) originHash(it engine.Item) uint64 {
@@ -58,6 +70,16 @@ func (m *migrator) loadOrigins(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read origins of %s: %w", m.sc.Of.ID, err)
 	}
+	type keyed struct {
+		v      int64
+		hashes []byte
+	}
+	type ranged struct {
+		v int64
+		r engine.KeyRange
+	}
+	var keys []keyed
+	var ranges []ranged
 	for _, ev := range evs {
 		if ev.Kind != engine.EvCheckpoint || ev.Step != m.sc.Of.ID {
 			continue
@@ -68,21 +90,57 @@ func (m *migrator) loadOrigins(ctx context.Context) error {
 			continue
 		}
 		for from, hashes := range cp.Intent.From {
-			v := int64(0) // "none": the rollback removes the version
-			if from != "none" {
-				if v, err = strconv.ParseInt(from, 10, 64); err != nil {
-					return fmt.Errorf("read origins of %s: version %q: %w", m.sc.Of.ID, from, err)
-				}
+			v, err := originVersion(from)
+			if err != nil {
+				return fmt.Errorf("read origins of %s: %w", m.sc.Of.ID, err)
 			}
-			if m.origins == nil {
-				m.origins = origins{}
+			keys = append(keys, keyed{v, hashes})
+		}
+		if in := cp.Intent; in.Range && in.RangeFrom != "" {
+			v, err := originVersion(in.RangeFrom)
+			if err != nil {
+				return fmt.Errorf("read origins of %s: %w", m.sc.Of.ID, err)
 			}
-			for b := hashes; len(b) >= 8; b = b[8:] {
-				m.origins[binary.BigEndian.Uint64(b)] = v
+			ranges = append(ranges, ranged{v, engine.KeyRange{Segment: c.Segment, TotalSegments: max(cp.Segments, 1), After: c.Cursor, Upto: in.Upto}})
+		}
+	}
+	if len(keys)+len(ranges) > 0 && m.origins == nil {
+		m.origins = origins{}
+	}
+	if len(ranges) > 0 {
+		rk, ok := m.store.(engine.RangeKeyer)
+		if !ok {
+			return fmt.Errorf("read origins of %s: its pushed-down pages recorded the versions of key ranges, and this store cannot list a range's keys", m.sc.Of.ID)
+		}
+		for _, r := range ranges {
+			err := rk.RangeKeys(ctx, r.r, func(key engine.Item) error {
+				m.origins[m.originHash(key)] = r.v
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("read origins of %s: segment %d: %w", m.sc.Of.ID, r.r.Segment, err)
 			}
 		}
 	}
+	for _, k := range keys { // the per-row path's records win over a range's
+		for b := k.hashes; len(b) >= 8; b = b[8:] {
+			m.origins[binary.BigEndian.Uint64(b)] = k.v
+		}
+	}
 	return nil
+}
+
+// originVersion parses a recorded origin: "none" (0, the rollback removes
+// the version) or a number.
+func originVersion(from string) (int64, error) {
+	if from == "none" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(from, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("version %q: %w", from, err)
+	}
+	return v, nil
 }
 
 // rollbackVersion is the version the rollback writes for it: the one the

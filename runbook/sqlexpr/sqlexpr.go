@@ -12,6 +12,11 @@
 // failure); an expression the package does not know fails to translate
 // and the whole step takes the per-row path.
 //
+// PostgreSQL (postgres.go) types its expressions when it plans them, so
+// its translation is made for the table's column types, built on CASE
+// where SQLite's is on AND, and uses its own functions (split_part,
+// btrim, IS NOT DISTINCT FROM, ||, casts to int8 and float8).
+//
 // It imports the standard library, runbook and expr-lang's parser only.
 package sqlexpr
 
@@ -77,15 +82,36 @@ type Migrate struct {
 	// Reads are the columns the expressions read; Writes the columns Set
 	// assigns.
 	Reads, Writes []string
+	// pg, for the Postgres dialect, is what ForTypes translates: the SQL
+	// fields above are empty until then.
+	pg *pgSpec
+}
+
+// pgSpec is a step to translate into PostgreSQL once the column types
+// are known.
+type pgSpec struct {
+	spec *runbook.MigrateSpec
 }
 
 // TranslateMigrate translates a forward migrate step. key and vattr are
 // the key columns and the version column: a step writing one of them, or
 // one that names an attribute twice across set, rename and remove, is not
 // translated (the per-row path reports such conflicts item by item).
+//
+// Into Postgres, the step is checked as for SQLite (every construct has a
+// PostgreSQL form) and its SQL is left to Migrate.ForTypes, which needs
+// the table's column types.
 func TranslateMigrate(spec *runbook.MigrateSpec, d Dialect, key []string, vattr string) (*Migrate, error) {
-	if d != SQLite {
-		return nil, fmt.Errorf("%w: the %s dialect is not supported yet", ErrUntranslatable, d)
+	switch d {
+	case SQLite:
+	case Postgres:
+		m, err := TranslateMigrate(spec, SQLite, key, vattr)
+		if err != nil {
+			return nil, err
+		}
+		return &Migrate{Reads: m.Reads, Writes: m.Writes, pg: &pgSpec{spec: spec}}, nil
+	default:
+		return nil, fmt.Errorf("%w: the %s dialect is not supported", ErrUntranslatable, d)
 	}
 	if len(spec.Transform) > 0 {
 		return nil, fmt.Errorf("%w: an external transform runs per row", ErrUntranslatable)
@@ -166,10 +192,11 @@ func mapsKeys(m map[string]string) []string {
 	return out
 }
 
-// Translate translates one expression.
+// Translate translates one expression into SQLite (PostgreSQL needs the
+// column types: see Migrate.ForTypes).
 func Translate(src string, d Dialect) (Expr, error) {
 	if d != SQLite {
-		return Expr{}, fmt.Errorf("%w: the %s dialect is not supported yet", ErrUntranslatable, d)
+		return Expr{}, fmt.Errorf("%w: one expression is translated into SQLite only", ErrUntranslatable)
 	}
 	t := &translator{d: d}
 	v, err := t.expr(src)

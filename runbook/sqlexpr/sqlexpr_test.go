@@ -62,16 +62,67 @@ func TestTranslateMigrate(t *testing.T) {
 	}
 }
 
-// TestTranslateTransformRunsPerRow: an external transform and other
+// TestTranslateTransformRunsPerRow: an external transform and unknown
 // dialects are refused whole.
 func TestTranslateTransformRunsPerRow(t *testing.T) {
 	sp := spec(t, "", map[string]string{"a": `"x"`})
 	sp.Transform = []string{"jq"}
-	if _, err := sqlexpr.TranslateMigrate(sp, sqlexpr.SQLite, []string{"id"}, "v"); !errors.Is(err, sqlexpr.ErrUntranslatable) {
-		t.Errorf("transform: TranslateMigrate()=%v, want ErrUntranslatable", err)
+	for _, d := range []sqlexpr.Dialect{sqlexpr.SQLite, sqlexpr.Postgres} {
+		if _, err := sqlexpr.TranslateMigrate(sp, d, []string{"id"}, "v"); !errors.Is(err, sqlexpr.ErrUntranslatable) {
+			t.Errorf("transform, %s: TranslateMigrate()=%v, want ErrUntranslatable", d, err)
+		}
 	}
 	sp.Transform = nil
-	if _, err := sqlexpr.TranslateMigrate(sp, sqlexpr.Postgres, []string{"id"}, "v"); !errors.Is(err, sqlexpr.ErrUntranslatable) {
-		t.Errorf("postgres: TranslateMigrate()=%v, want ErrUntranslatable", err)
+	if _, err := sqlexpr.TranslateMigrate(sp, sqlexpr.Dialect(9), []string{"id"}, "v"); !errors.Is(err, sqlexpr.ErrUntranslatable) {
+		t.Errorf("dialect 9: TranslateMigrate()=%v, want ErrUntranslatable", err)
+	}
+}
+
+// TestPostgresForTypes: the PostgreSQL translation needs the column
+// types, and refuses a step whose expressions do not fit them.
+func TestPostgresForTypes(t *testing.T) {
+	cols := map[string]sqlexpr.Column{
+		"address": {Type: sqlexpr.TypeText}, "city": {Type: sqlexpr.TypeText, MaxLen: 20}, "n": {Type: sqlexpr.TypeInt, IntBits: 32},
+		"m": {Type: sqlexpr.TypeInt, IntBits: 64}, "f": {Type: sqlexpr.TypeFloat}, "ok": {Type: sqlexpr.TypeBool}, "price": {},
+	}
+	types := func(c string) (sqlexpr.Column, bool) { col, ok := cols[c]; return col, ok }
+	tests := []struct {
+		name  string
+		where string
+		set   map[string]string
+		want  string // "" translates; else a part of the reason; "=…" a part of the SQL
+	}{
+		{"split and trim", "item.address != nil", map[string]string{"city": `trim(split(item.address, ",")[1])`}, "=split_part("},
+		{"bounded text", "", map[string]string{"city": `item.address`}, "=char_length("},
+		{"integer into a smaller column", "", map[string]string{"n": `item.m * 2`}, "=2147483648"},
+		{"division is a float", "", map[string]string{"f": `item.n / 2`}, "=::float8 /"},
+		{"text into an integer", "", map[string]string{"n": `item.address`}, `column "n" does not hold`},
+		{"float into an integer", "", map[string]string{"m": `item.n / 2`}, `column "m" does not hold`},
+		{"string op on a number", "", map[string]string{"city": `lower(item.n)`}, "lower of a non-string"},
+		{"numeric column", "item.price > 2", map[string]string{"ok": `true`}, `column "price" has a type`},
+		{"no such column", "", map[string]string{"city": `item.nope`}, `no column "nope"`},
+		{"branches of two types", "", map[string]string{"city": `item.n > 1 ? "a" : 1`}, "different types"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := sqlexpr.TranslateMigrate(spec(t, tt.where, tt.set), sqlexpr.Postgres, []string{"id"}, "v")
+			if err != nil {
+				t.Fatalf("TranslateMigrate()=%v", err)
+			}
+			pg, err := m.ForTypes(types)
+			if sql, ok := strings.CutPrefix(tt.want, "="); ok {
+				if err != nil {
+					t.Fatalf("ForTypes()=%v, want a translation", err)
+				}
+				all := pg.Where + pg.WhereOK + pg.SetOK + pg.Set[0].SQL
+				if !strings.Contains(all, sql) {
+					t.Errorf("translation %q lacks %q", all, sql)
+				}
+				return
+			}
+			if !errors.Is(err, sqlexpr.ErrUntranslatable) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("ForTypes()=%v, want ErrUntranslatable naming %q", err, tt.want)
+			}
+		})
 	}
 }

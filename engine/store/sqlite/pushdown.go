@@ -13,7 +13,10 @@ import (
 	"github.com/lockstep-run/lockstep/runbook/sqlexpr"
 )
 
-var _ engine.Pushdowner = (*Store)(nil)
+var (
+	_ engine.Pushdowner = (*Store)(nil)
+	_ engine.RangeKeyer = (*Store)(nil)
+)
 
 // SQLDialect implements engine.Pushdowner.
 func (s *Store) SQLDialect() sqlexpr.Dialect { return sqlexpr.SQLite }
@@ -30,13 +33,19 @@ const (
 // PushdownPage implements engine.Pushdowner. In one write transaction it
 // finds the page's upper key (the req.Limit-th key of the segment after
 // the cursor, by Scan's order and segmentation), counts the range's rows
-// by class in one aggregate query, calls beforeWrite, and runs
+// by class in one aggregate query, runs
 //
 //	UPDATE t SET … , v = target WHERE <segment> AND key > cursor AND
-//	key <= upper AND coalesce(v, 0) < target AND <where>
+//	key <= upper AND coalesce(v, 0) < target AND <where> AND <set exact>
 //
-// whose changed-row count is the page's migrated count.
-func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, beforeWrite func(rows, writes int64) error) (engine.PushdownResult, error) {
+// calls beforeWrite and commits. The UPDATE checks that the values are
+// exact (the most expensive condition, with string functions) on the
+// rows it writes, so that it is computed once a row: when it changed
+// fewer rows than the where selects, some were not exact, and the page
+// is rolled back and goes per row. Running the UPDATE before the
+// checkpoint changes nothing of the write-ahead order: its rows are
+// durable, and visible, when the transaction commits, after it.
+func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, beforeWrite func(engine.PushdownPlan) error) (engine.PushdownResult, error) {
 	total := max(req.TotalSegments, 1)
 	limit := req.Limit
 	if limit <= 0 {
@@ -84,36 +93,52 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 		if err != nil {
 			return err
 		}
-		res.Already, res.NotMatched = counts[classAlready], counts[classNotMatched]
-		for _, n := range counts {
+		res.Already, res.NotMatched = counts.n[classAlready], counts.n[classNotMatched]
+		for _, n := range counts.n {
 			res.Scanned += n
 		}
-		if n := counts[classPerRow]; n > 0 {
+		if n := counts.n[classPerRow]; n > 0 {
 			res.Fallback = fmt.Sprintf("%d row(s) hold values the SQL translation is not exact for", n)
 			return nil
 		}
-		writes := counts[classWrite] + counts[classUnchanged]
-		if err := beforeWrite(res.Scanned, writes); err != nil {
-			return err
-		}
-		if writes == 0 {
+		writes := counts.n[classWrite] + counts.n[classUnchanged]
+		from, why := counts.from(req.Target)
+		if why != "" {
+			res.Fallback = why
 			return nil
 		}
-		n, err := s.pushdownUpdate(ctx, w, req, rng, rargs)
-		if err != nil {
+		if writes > 0 {
+			n, err := s.pushdownUpdate(ctx, w, req, rng, rargs)
+			if err != nil {
+				return err
+			}
+			if n != writes { // rows whose values are not exact: roll back
+				res.Fallback = fmt.Sprintf("%d row(s) hold values the SQL translation is not exact for", writes-n)
+				return errInexact
+			}
+		}
+		plan := engine.PushdownPlan{Rows: res.Scanned, Writes: writes, From: from}
+		if from != "" {
+			plan.Upto = res.Next
+		}
+		if err := beforeWrite(plan); err != nil {
 			return err
 		}
-		if n != writes { // cannot happen inside one transaction
-			return fmt.Errorf("pushdown %s: the UPDATE changed %d rows, %d planned", s.table, n, writes)
-		}
-		res.Migrated, res.Unchanged = counts[classWrite], counts[classUnchanged]
+		res.Migrated, res.Unchanged = counts.n[classWrite], counts.n[classUnchanged]
 		return nil
 	})
+	if errors.Is(err, errInexact) {
+		return engine.PushdownResult{Fallback: res.Fallback}, nil
+	}
 	if err != nil {
 		return engine.PushdownResult{}, fmt.Errorf("pushdown %s segment %d: %w", s.table, req.Segment, err)
 	}
 	return res, nil
 }
+
+// errInexact rolls back a page whose UPDATE found rows it could not
+// compute exactly.
+var errInexact = errors.New("inexact rows")
 
 // upperKey returns the key of the limit-th row after the cursor, nil when
 // the segment has fewer rows left (the page runs to its end).
@@ -149,52 +174,141 @@ func (s *Store) pushdownCursor(sc *schema, seg, total int, upper []any) ([]byte,
 }
 
 // pushdownClass is the SQL of a row's class: what the per-row path would
-// do with it, or classPerRow where the translation is not exact (or the
-// version is not an integer: the per-row path reports it). A row the step
-// would write from a version other than the one before its target (or
-// from none, past version 1) also goes per row: the per-row path records
-// that version in the page's intent, so that a rollback puts it back
-// (engine/rollback_origins.go); one UPDATE per range records no keys.
+// do with it, or classPerRow where where is not exact (or the version is
+// not an integer: the per-row path reports it). Whether the values are
+// exact is left to the UPDATE (see PushdownPage): on a row where they are
+// not, Unchanged may be wrong, and the page goes per row.
 func pushdownClass(req engine.PushdownRequest) string {
 	v := quote(req.VersionAttr)
 	t := strconv.FormatInt(req.Target, 10)
-	prev := strconv.FormatInt(req.Target-1, 10)
 	tr := req.Migrate
 	return "CASE WHEN typeof(" + v + ") NOT IN ('integer', 'null') THEN 3" +
 		" WHEN coalesce(" + v + ", 0) >= " + t + " THEN 0" +
 		" WHEN NOT " + tr.WhereOK + " THEN 3" +
 		" WHEN NOT " + tr.Where + " THEN 1" +
-		" WHEN coalesce(" + v + ", 0) <> " + prev + " THEN 3" +
-		" WHEN NOT " + tr.SetOK + " THEN 3" +
 		" WHEN " + tr.Unchanged + " THEN 4 ELSE 2 END"
 }
 
-// classCounts counts the rows of the range by class: the class of each
-// row once, then one pass over them without a sort (a GROUP BY on the
-// class sorted every page).
-func (s *Store) classCounts(ctx context.Context, w *writer, sc *schema, req engine.PushdownRequest, where []string, args []any) ([5]int64, error) {
-	var out [5]int64
-	sums := make([]string, len(out))
-	for i := range out {
-		sums[i] = fmt.Sprintf("coalesce(sum(c = %d), 0)", i)
+// classCount is a page's rows by class, and the versions its writes
+// come from.
+type classCount struct {
+	n [5]int64
+	// noVersion is the number of writes from rows without a version
+	// (none when the target is 1: those are at version 0, the one
+	// before it); lo and hi the lowest and highest version of the others.
+	noVersion int64
+	lo, hi    sql.NullInt64
+	atTarget  int64 // rows at the target version
+}
+
+// from is the version every write of the page comes from, when not the
+// one before target ("none": no version; "": the one before target, or
+// no writes), or why the page goes per row: the per-row path records the
+// origin of each row it writes, so that a rollback puts it back
+// (engine/rollback_origins.go), where a range records one version.
+func (c *classCount) from(target int64) (from, why string) {
+	writes := c.n[classWrite] + c.n[classUnchanged]
+	switch {
+	case writes == 0:
+		return "", ""
+	case c.noVersion == writes:
+		from = "none"
+	case c.noVersion > 0 || c.lo.Int64 != c.hi.Int64:
+		return "", fmt.Sprintf("the page writes rows from several versions (%s): per row, a rollback puts each back", c.versions())
+	case c.lo.Int64 == target-1:
+		return "", ""
+	default:
+		from = strconv.FormatInt(c.lo.Int64, 10)
+	}
+	if c.atTarget > 0 {
+		return "", fmt.Sprintf("the page writes rows from version %s beside %d row(s) already at %d: per row, a rollback puts each back", from, c.atTarget, target)
+	}
+	return from, ""
+}
+
+func (c *classCount) versions() string {
+	var vs []string
+	if c.noVersion > 0 {
+		vs = append(vs, "none")
+	}
+	if c.lo.Valid {
+		vs = append(vs, strconv.FormatInt(c.lo.Int64, 10))
+	}
+	if c.hi.Valid && c.hi.Int64 != c.lo.Int64 {
+		vs = append(vs, strconv.FormatInt(c.hi.Int64, 10))
+	}
+	return strings.Join(vs, ", ")
+}
+
+// classCounts counts the rows of the range by class, and the versions of
+// those it writes: the class of each row once, then one pass over them
+// without a sort (a GROUP BY on the class sorted every page).
+func (s *Store) classCounts(ctx context.Context, w *writer, sc *schema, req engine.PushdownRequest, where []string, args []any) (classCount, error) {
+	var out classCount
+	cols := make([]string, 0, len(out.n)+4)
+	ptrs := make([]any, 0, cap(cols))
+	for i := range out.n {
+		cols = append(cols, fmt.Sprintf("coalesce(sum(c = %d), 0)", i))
+		ptrs = append(ptrs, &out.n[i])
+	}
+	t := strconv.FormatInt(req.Target, 10)
+	cols = append(cols, "coalesce(sum(c IN (2, 4) AND p IS NULL), 0)", "min(CASE WHEN c IN (2, 4) THEN p END)",
+		"max(CASE WHEN c IN (2, 4) THEN p END)", "coalesce(sum(c = 0 AND p = "+t+"), 0)")
+	ptrs = append(ptrs, &out.noVersion, &out.lo, &out.hi, &out.atTarget)
+	p := quote(req.VersionAttr)
+	if req.Target == 1 {
+		p = "coalesce(" + p + ", 0)" // no version is version 0 here
 	}
 	// MATERIALIZED: flattened, the class would be computed once per sum.
-	q := "WITH k AS MATERIALIZED (SELECT " + pushdownClass(req) + " AS c FROM " + quote(s.table) +
-		" WHERE " + strings.Join(where, " AND ") + ") SELECT " + strings.Join(sums, ", ") + " FROM k"
-	ptrs := make([]any, len(out))
-	for i := range out {
-		ptrs[i] = &out[i]
-	}
+	q := "WITH k AS MATERIALIZED (SELECT " + pushdownClass(req) + " AS c, " + p + " AS p FROM " + quote(s.table) +
+		" WHERE " + strings.Join(where, " AND ") + ") SELECT " + strings.Join(cols, ", ") + " FROM k"
 	if err := w.QueryRowContext(ctx, q, args...).Scan(ptrs...); err != nil {
 		return out, translate(err)
 	}
 	return out, nil
 }
 
+// RangeKeys implements engine.RangeKeyer: the keys of the segment's rows
+// after r.After up to r.Upto's row, in key order.
+func (s *Store) RangeKeys(ctx context.Context, r engine.KeyRange, fn func(key engine.Item) error) error {
+	total := max(r.TotalSegments, 1)
+	sc, err := s.scanSchema(ctx, true)
+	if err != nil {
+		return fmt.Errorf("range keys of %s: %w", s.table, err)
+	}
+	where := []string{sc.segmentFilter(r.Segment, total)}
+	var args []any
+	for _, b := range []struct {
+		raw []byte
+		op  string
+	}{{r.After, ") > ("}, {r.Upto, ") <= ("}} {
+		if b.raw == nil {
+			continue
+		}
+		cond, cargs, err := sc.afterCursor(b.raw, r.Segment, total) // "(k…) > (?…)"
+		if err != nil {
+			return fmt.Errorf("range keys of %s: %w", s.table, err)
+		}
+		where, args = append(where, strings.Replace(cond, ") > (", b.op, 1)), append(args, cargs...)
+	}
+	q := "SELECT " + sc.projection(sc.key) + " FROM " + quote(s.table) + " WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + sc.keyList()
+	keys, err := s.query(ctx, q, 0, args...)
+	if err != nil {
+		return fmt.Errorf("range keys of %s segment %d: %w", s.table, r.Segment, err)
+	}
+	for _, k := range keys {
+		if err := fn(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // pushdownUpdate runs the page's guarded UPDATE and returns its count.
-// The rows it changes are exactly the range's classWrite rows: the range
-// holds no classPerRow row, so on every row below the target version the
-// where is exact, and on every row it selects the values are.
+// The range holds no classPerRow row, so where is exact on every row
+// below the target version; the rows it changes are those of classWrite
+// and classUnchanged whose values are exact.
 func (s *Store) pushdownUpdate(ctx context.Context, w *writer, req engine.PushdownRequest, where []string, args []any) (int64, error) {
 	tr := req.Migrate
 	v := quote(req.VersionAttr)
@@ -205,7 +319,7 @@ func (s *Store) pushdownUpdate(ctx context.Context, w *writer, req engine.Pushdo
 	}
 	sets = append(sets, v+" = "+t)
 	q := "UPDATE " + quote(s.table) + " SET " + strings.Join(sets, ", ") +
-		" WHERE " + strings.Join(where, " AND ") + " AND coalesce(" + v + ", 0) < " + t + " AND " + tr.Where
+		" WHERE " + strings.Join(where, " AND ") + " AND coalesce(" + v + ", 0) < " + t + " AND " + tr.Where + " AND " + tr.SetOK
 	res, err := w.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, translate(err)

@@ -101,13 +101,15 @@ func pdRows(r *rand.Rand, n int, clean bool) [][]any {
 		text = []any{"", "q", " q ", "Main St, Paris", "1 Rue, Lyon, 69001", "a,b,c,d,e,f", "  spaced , out ,", "x", "m", "Zürich, CH", "ÉCOLE, Nantes"}
 		ints = []any{int64(0), int64(3), int64(7), int64(-12), int64(42)}
 	}
+	// Clean rows are at the version before the target or already there,
+	// or without a version and past it: a page writing rows from one
+	// version pushes down (a rollback reads its range), pages mixing
+	// versions go per row (it records each row's).
+	versions := [][]any{{int64(2), int64(2), int64(3)}, {nil, nil, int64(4)}}[r.IntN(2)]
 	for i := range rows {
 		v := []any{nil, nil, int64(1), int64(2), int64(3)}[r.IntN(5)]
 		if clean {
-			// At the version before the target or already there: rows
-			// migrated from any other version go per row, so that a
-			// rollback can put that version back.
-			v = []any{int64(2), int64(2), int64(3)}[r.IntN(3)]
+			v = versions[r.IntN(len(versions))]
 		}
 		if !clean && r.IntN(40) == 0 {
 			v = "x" // not a number: a per-row failure

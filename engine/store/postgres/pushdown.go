@@ -1,0 +1,404 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/runbook/sqlexpr"
+)
+
+var (
+	_ engine.Pushdowner = (*Store)(nil)
+	_ engine.RangeKeyer = (*Store)(nil)
+)
+
+// SQLDialect implements engine.Pushdowner.
+func (s *Store) SQLDialect() sqlexpr.Dialect { return sqlexpr.Postgres }
+
+// Row classes of a pushdown page, as in the SQLite store.
+const (
+	classAlready    = 0
+	classNotMatched = 1
+	classWrite      = 2
+	classPerRow     = 3
+	classUnchanged  = 4
+)
+
+// PushdownPage implements engine.Pushdowner. The step's expressions are
+// translated for the table's column types (sqlexpr.Migrate.ForTypes);
+// then, in one transaction that first checks the lease fences ctx
+// carries, it finds the page's upper key (the req.Limit-th key of the
+// segment after the cursor, by Scan's order and segmentation), counts the
+// range's rows by class in one aggregate query, runs
+//
+//	UPDATE t SET … , v = target WHERE <segment> AND key > cursor AND
+//	key <= upper AND coalesce(v, 0) < target AND <where> AND <set exact>
+//
+// whose row count is the page's writes, calls beforeWrite and commits.
+// As in the SQLite store, the UPDATE checks that the values are exact,
+// and a page where it changed fewer rows than where selects is rolled
+// back and goes per row.
+func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, beforeWrite func(engine.PushdownPlan) error) (engine.PushdownResult, error) {
+	total := max(req.TotalSegments, 1)
+	limit := req.Limit
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	sc, err := s.currentSchema(ctx)
+	if req.Cursor == nil {
+		sc, err = s.loadSchema(ctx)
+	}
+	if err != nil {
+		return engine.PushdownResult{}, fmt.Errorf("pushdown %s: %w", s.table, err)
+	}
+	for _, cols := range [][]string{req.Migrate.Reads, req.Migrate.Writes, {req.VersionAttr}} {
+		for _, c := range cols {
+			if !sc.has(c) {
+				return engine.PushdownResult{Fallback: fmt.Sprintf("the table has no column %q", c)}, nil
+			}
+		}
+	}
+	if vc, _ := sc.col(req.VersionAttr); columnOf(vc).Type != sqlexpr.TypeInt {
+		return engine.PushdownResult{Fallback: fmt.Sprintf("the version column %q is of type %s, not an integer type", req.VersionAttr, vc.typ)}, nil
+	}
+	tr, err := req.Migrate.ForTypes(func(name string) (sqlexpr.Column, bool) {
+		c, ok := sc.col(name)
+		return columnOf(c), ok
+	})
+	if errors.Is(err, sqlexpr.ErrUntranslatable) {
+		return engine.PushdownResult{Fallback: strings.Replace(err.Error(), sqlexpr.ErrUntranslatable.Error()+": ", "", 1)}, nil
+	}
+	if err != nil {
+		return engine.PushdownResult{}, fmt.Errorf("pushdown %s: %w", s.table, err)
+	}
+	where := []string{sc.segmentFilter(req.Segment, total)}
+	var args []any
+	if req.Cursor != nil {
+		cond, cargs, err := sc.afterCursor(req.Cursor, req.Segment, total)
+		if err != nil {
+			return engine.PushdownResult{}, fmt.Errorf("pushdown %s: %w", s.table, err)
+		}
+		where, args = append(where, cond), cargs
+	}
+	var res engine.PushdownResult
+	// Repeatable read: the UPDATE sees the rows the counts saw; a
+	// concurrent write to one of them fails the page (serialization
+	// failure), which then runs per row, each row's guard deciding.
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		if err := s.checkFences(ctx, tx); err != nil {
+			return err
+		}
+		upper, err := s.upperKey(ctx, tx, sc, where, args, limit)
+		if err != nil {
+			return err
+		}
+		rng, rargs := where, args
+		if upper != nil {
+			cond, uargs, err := sc.keyBound(upper, "<=", len(args)+1)
+			if err != nil {
+				return err
+			}
+			rng, rargs = append(append([]string{}, where...), cond), append(append([]any{}, args...), uargs...)
+			after, err := engine.MarshalItem(upper)
+			if err != nil {
+				return err
+			}
+			if res.Next, err = json.Marshal(cursor{Segment: req.Segment, Total: total, Split: sc.split(), After: after}); err != nil {
+				return err
+			}
+		}
+		counts, err := s.classCounts(ctx, tx, tr, req, rng, rargs)
+		if err != nil {
+			return err
+		}
+		res.Already, res.NotMatched = counts.n[classAlready], counts.n[classNotMatched]
+		for _, n := range counts.n {
+			res.Scanned += n
+		}
+		if n := counts.n[classPerRow]; n > 0 {
+			res.Fallback = fmt.Sprintf("%d row(s) hold values the SQL translation is not exact for", n)
+			return nil
+		}
+		writes := counts.n[classWrite] + counts.n[classUnchanged]
+		from, why := counts.from(req.Target)
+		if why != "" {
+			res.Fallback = why
+			return nil
+		}
+		if writes > 0 {
+			n, err := s.pushdownUpdate(ctx, tx, tr, req, rng, rargs)
+			if err != nil {
+				return err
+			}
+			if n != writes { // rows whose values are not exact: roll back
+				res.Fallback = fmt.Sprintf("%d row(s) hold values the SQL translation is not exact for", writes-n)
+				return errInexact
+			}
+		}
+		plan := engine.PushdownPlan{Rows: res.Scanned, Writes: writes, From: from}
+		if from != "" {
+			plan.Upto = res.Next
+		}
+		if err := beforeWrite(plan); err != nil {
+			return err
+		}
+		res.Migrated, res.Unchanged = counts.n[classWrite], counts.n[classUnchanged]
+		return nil
+	})
+	if errors.Is(err, errInexact) {
+		return engine.PushdownResult{Fallback: res.Fallback}, nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "40001" {
+		return engine.PushdownResult{Fallback: "a concurrent write to the page's rows"}, nil
+	}
+	if err != nil {
+		return engine.PushdownResult{}, fmt.Errorf("pushdown %s segment %d: %w", s.table, req.Segment, translate(err))
+	}
+	return res, nil
+}
+
+// columnOf is what the translation knows of column c's type.
+func columnOf(c column) sqlexpr.Column {
+	switch {
+	case c.typ == "text", c.typ == "character varying":
+		return sqlexpr.Column{Type: sqlexpr.TypeText}
+	case strings.HasPrefix(c.typ, "character varying("):
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(c.typ, "character varying("), ")"))
+		if err != nil || n <= 0 {
+			return sqlexpr.Column{}
+		}
+		return sqlexpr.Column{Type: sqlexpr.TypeText, MaxLen: n}
+	case c.typ == "smallint":
+		return sqlexpr.Column{Type: sqlexpr.TypeInt, IntBits: 16}
+	case c.typ == "integer":
+		return sqlexpr.Column{Type: sqlexpr.TypeInt, IntBits: 32}
+	case c.typ == "bigint":
+		return sqlexpr.Column{Type: sqlexpr.TypeInt, IntBits: 64}
+	case c.typ == "double precision":
+		return sqlexpr.Column{Type: sqlexpr.TypeFloat}
+	case c.typ == "boolean":
+		return sqlexpr.Column{Type: sqlexpr.TypeBool}
+	}
+	return sqlexpr.Column{} // numeric, real, dates, json, arrays, …: per row
+}
+
+// errInexact rolls back a page whose UPDATE found rows it could not
+// compute exactly.
+var errInexact = errors.New("inexact rows")
+
+// upperKey returns the key of the limit-th row after the cursor, nil when
+// the segment has fewer rows left (the page runs to its end).
+func (s *Store) upperKey(ctx context.Context, tx pgx.Tx, sc *schema, where []string, args []any, limit int) (engine.Item, error) {
+	sel := make([]string, len(sc.key))
+	cols := make([]column, len(sc.key))
+	for i, k := range sc.key {
+		cols[i], _ = sc.col(k)
+		sel[i] = cols[i].selectExpr()
+	}
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.qualified() + " WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + sc.orderList(s.qualified()) + " LIMIT 1 OFFSET " + strconv.Itoa(limit-1)
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, translate(rows.Err())
+	}
+	vals, err := rows.Values()
+	if err != nil {
+		return nil, translate(err)
+	}
+	key := make(engine.Item, len(cols))
+	for i, c := range cols {
+		if key[c.name], err = readValue(c, vals[i]); err != nil {
+			return nil, err
+		}
+	}
+	return key, translate(rows.Err())
+}
+
+// keyBound is "(key columns) op (key)", its placeholders numbered from
+// first.
+func (sc *schema) keyBound(key engine.Item, op string, first int) (string, []any, error) {
+	marks := make([]string, len(sc.key))
+	args := make([]any, len(sc.key))
+	for i, k := range sc.key {
+		c, _ := sc.col(k)
+		var err error
+		if args[i], marks[i], err = bindValue(c, key[k], "$"+strconv.Itoa(first+i)); err != nil {
+			return "", nil, fmt.Errorf("key attribute %q: %w", k, err)
+		}
+	}
+	return "(" + sc.keyList() + ") " + op + " (" + strings.Join(marks, ", ") + ")", args, nil
+}
+
+// pushdownClass is the SQL of a row's class: what the per-row path would
+// do with it, or classPerRow where where is not exact. The CASE
+// evaluates each condition only on the rows the ones before it let
+// through, so where is evaluated where it is exact; Unchanged computes
+// a value only where the values are exact (sqlexpr.Migrate.ForTypes),
+// which the UPDATE checks (see PushdownPage).
+func pushdownClass(tr *sqlexpr.Migrate, req engine.PushdownRequest) string {
+	v := quote(req.VersionAttr)
+	t := strconv.FormatInt(req.Target, 10)
+	return "CASE WHEN coalesce(" + v + ", 0) >= " + t + " THEN 0" +
+		" WHEN NOT " + tr.WhereOK + " THEN 3" +
+		" WHEN NOT " + tr.Where + " THEN 1" +
+		" WHEN " + tr.Unchanged + " THEN 4 ELSE 2 END"
+}
+
+// classCount is a page's rows by class, and the versions its writes
+// come from (see the SQLite store's).
+type classCount struct {
+	n         [5]int64
+	noVersion int64
+	lo, hi    *int64
+	atTarget  int64
+}
+
+// from is the version every write of the page comes from, when not the
+// one before target ("none": no version), or why the page goes per row:
+// the per-row path records each row's origin for a rollback, where a
+// range records one version (engine/rollback_origins.go).
+func (c *classCount) from(target int64) (from, why string) {
+	writes := c.n[classWrite] + c.n[classUnchanged]
+	switch {
+	case writes == 0:
+		return "", ""
+	case c.noVersion == writes:
+		from = "none"
+	case c.noVersion > 0 || *c.lo != *c.hi:
+		return "", "the page writes rows from several versions: per row, a rollback puts each back"
+	case *c.lo == target-1:
+		return "", ""
+	default:
+		from = strconv.FormatInt(*c.lo, 10)
+	}
+	if c.atTarget > 0 {
+		return "", fmt.Sprintf("the page writes rows from version %s beside %d row(s) already at %d: per row, a rollback puts each back", from, c.atTarget, target)
+	}
+	return from, ""
+}
+
+// classCounts counts the rows of the range by class, and the versions of
+// those it writes, computing each row's class once.
+func (s *Store) classCounts(ctx context.Context, tx pgx.Tx, tr *sqlexpr.Migrate, req engine.PushdownRequest, where []string, args []any) (classCount, error) {
+	var out classCount
+	cols := make([]string, 0, len(out.n)+4)
+	ptrs := make([]any, 0, cap(cols))
+	for i := range out.n {
+		cols = append(cols, fmt.Sprintf("count(*) FILTER (WHERE c = %d)", i))
+		ptrs = append(ptrs, &out.n[i])
+	}
+	t := strconv.FormatInt(req.Target, 10)
+	cols = append(cols, "count(*) FILTER (WHERE c IN (2, 4) AND p IS NULL)", "min(p) FILTER (WHERE c IN (2, 4))",
+		"max(p) FILTER (WHERE c IN (2, 4))", "count(*) FILTER (WHERE c = 0 AND p = "+t+")")
+	ptrs = append(ptrs, &out.noVersion, &out.lo, &out.hi, &out.atTarget)
+	p := quote(req.VersionAttr) + "::int8"
+	if req.Target == 1 {
+		p = "coalesce(" + p + ", 0)" // no version is version 0 here
+	}
+	q := "WITH k AS MATERIALIZED (SELECT " + pushdownClass(tr, req) + " AS c, " + p + " AS p FROM " + s.qualified() +
+		" WHERE " + strings.Join(where, " AND ") + ") SELECT " + strings.Join(cols, ", ") + " FROM k"
+	if err := tx.QueryRow(ctx, q, args...).Scan(ptrs...); err != nil {
+		return out, translate(err)
+	}
+	return out, nil
+}
+
+// pushdownUpdate runs the page's guarded UPDATE and returns its count.
+// The range holds no classPerRow row, so where is exact on every row
+// below the target version, and the values on every row it selects; the
+// CASE keeps where from being evaluated on the others.
+func (s *Store) pushdownUpdate(ctx context.Context, tx pgx.Tx, tr *sqlexpr.Migrate, req engine.PushdownRequest, where []string, args []any) (int64, error) {
+	v := quote(req.VersionAttr)
+	t := strconv.FormatInt(req.Target, 10)
+	sets := make([]string, 0, len(tr.Set)+1)
+	for _, a := range tr.Set {
+		sets = append(sets, quote(a.Column)+" = "+a.SQL)
+	}
+	sets = append(sets, v+" = "+t)
+	q := "UPDATE " + s.qualified() + " SET " + strings.Join(sets, ", ") +
+		" WHERE " + strings.Join(where, " AND ") + " AND coalesce(" + v + ", 0) < " + t +
+		" AND CASE WHEN " + tr.WhereOK + " THEN " + tr.Where + " ELSE FALSE END AND " + tr.SetOK
+	tag, err := tx.Exec(ctx, q, args...)
+	if err != nil {
+		return 0, translate(err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// RangeKeys implements engine.RangeKeyer: the keys of the segment's rows
+// after r.After up to r.Upto's row, in key order.
+func (s *Store) RangeKeys(ctx context.Context, r engine.KeyRange, fn func(key engine.Item) error) error {
+	total := max(r.TotalSegments, 1)
+	sc, err := s.loadSchema(ctx)
+	if err != nil {
+		return fmt.Errorf("range keys of %s: %w", s.table, err)
+	}
+	where := []string{sc.segmentFilter(r.Segment, total)}
+	var args []any
+	if r.After != nil {
+		cond, cargs, err := sc.afterCursor(r.After, r.Segment, total)
+		if err != nil {
+			return fmt.Errorf("range keys of %s: %w", s.table, err)
+		}
+		where, args = append(where, cond), cargs
+	}
+	if r.Upto != nil {
+		var c cursor
+		if err := json.Unmarshal(r.Upto, &c); err != nil {
+			return fmt.Errorf("range keys of %s: bad cursor: %w", s.table, err)
+		}
+		key, err := engine.UnmarshalItem(c.After)
+		if err != nil {
+			return fmt.Errorf("range keys of %s: bad cursor: %w", s.table, err)
+		}
+		cond, uargs, err := sc.keyBound(key, "<=", len(args)+1)
+		if err != nil {
+			return fmt.Errorf("range keys of %s: %w", s.table, err)
+		}
+		where, args = append(where, cond), append(args, uargs...)
+	}
+	sel := make([]string, len(sc.key))
+	cols := make([]column, len(sc.key))
+	for i, k := range sc.key {
+		cols[i], _ = sc.col(k)
+		sel[i] = cols[i].selectExpr()
+	}
+	rows, err := s.pool.Query(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+s.qualified()+" WHERE "+
+		strings.Join(where, " AND ")+" ORDER BY "+sc.orderList(s.qualified()), args...)
+	if err != nil {
+		return fmt.Errorf("range keys of %s: %w", s.table, translate(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return fmt.Errorf("range keys of %s: %w", s.table, translate(err))
+		}
+		key := make(engine.Item, len(cols))
+		for i, c := range cols {
+			if key[c.name], err = readValue(c, vals[i]); err != nil {
+				return fmt.Errorf("range keys of %s: %w", s.table, err)
+			}
+		}
+		if err := fn(key); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("range keys of %s: %w", s.table, translate(err))
+	}
+	return nil
+}
