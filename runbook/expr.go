@@ -53,7 +53,7 @@ func ItemVar(attr string) string { return EnvItem + "." + attr }
 // compile time where types are known; EvalBool checks the rest).
 func CompileExpr(src string, cond bool) (*Expr, error) {
 	reads := readsOf(src)
-	opts := []expr.Option{expr.Env(compileEnv(reads)), expr.Patch(itemVarPatcher{})}
+	opts := []expr.Option{expr.Env(compileEnv(reads)), expr.Patch(itemVarPatcher{}), expr.Patch(&typedCalls{})}
 	if cond {
 		if _, err := expr.Compile(src, append(opts, expr.AsBool())...); err != nil {
 			return nil, fmt.Errorf("compile expression: %w", err)

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -149,17 +150,62 @@ func (j *Journal) saveCheckpoints(batch []*checkpointReq) error {
 	return nil
 }
 
+// checkpointData encodes a checkpoint event's data in one pass:
+// {"segment": n, "cursor": base64, …data's members} when data encodes to
+// an object, {"segment", "cursor", "data": data} when it does not. data's
+// members are spliced in as encoded (a migrate page's intent holds a
+// hash of each of its keys: decoding and encoding it again cost more
+// than the rest of the checkpoint); only data that holds a "segment" or
+// "cursor" key (they win over data's) goes through a map.
 func checkpointData(segment int, cursor []byte, data any) (json.RawMessage, error) {
-	m := map[string]any{}
-	if data != nil {
-		b, err := json.Marshal(data)
-		if err != nil {
-			return nil, fmt.Errorf("encode data: %w", err)
-		}
-		if json.Unmarshal(b, &m) != nil || m == nil {
-			m = map[string]any{"data": json.RawMessage(b)}
-		}
+	head, err := json.Marshal(struct {
+		Segment int    `json:"segment"`
+		Cursor  []byte `json:"cursor"`
+	}{segment, cursor})
+	if err != nil {
+		return nil, fmt.Errorf("encode cursor: %w", err)
 	}
-	m["segment"], m["cursor"] = segment, cursor // []byte encodes as base64
-	return json.Marshal(m)
+	if data == nil {
+		return head, nil
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("encode data: %w", err)
+	}
+	members, err := dataMembers(b)
+	if err != nil {
+		return nil, fmt.Errorf("encode data: %w", err)
+	}
+	if len(members) == 0 {
+		return head, nil
+	}
+	out := make([]byte, 0, len(head)+1+len(members))
+	out = append(append(append(out, head[:len(head)-1]...), ','), members...)
+	return append(out, '}'), nil
+}
+
+// dataMembers returns the members that data's encoding b adds beside
+// segment and cursor, without the braces: b's own when b is an object
+// (less segment and cursor), else b as "data".
+func dataMembers(b []byte) ([]byte, error) {
+	if b[0] != '{' { // json.Marshal's output is compact
+		return append([]byte(`"data":`), b...), nil
+	}
+	if !bytes.Contains(b, []byte(`"segment":`)) && !bytes.Contains(b, []byte(`"cursor":`)) {
+		return b[1 : len(b)-1], nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "segment")
+	delete(m, "cursor")
+	if len(m) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return b[1 : len(b)-1], nil
 }
