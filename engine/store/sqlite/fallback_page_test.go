@@ -46,7 +46,7 @@ func (s *scanSpy) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page
 // that of a 100k-row one (issue 17 (d)). The count of rows per read is
 // what bounds that memory.
 func TestFallbackPageHoldsOnePageSize(t *testing.T) {
-	const rows = 400_000 // pushdown pages of 4,000 rows: 400k / (2 segments × 50)
+	const rows = 400_000 // pushdown pages of thousands of rows: a fiftieth of a segment
 	dir := t.TempDir()
 	path := filepath.Join(dir, "data.db")
 	db, err := sql.Open("sqlite3", path)
@@ -54,10 +54,12 @@ func TestFallbackPageHoldsOnePageSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustDB(t, db, "CREATE TABLE items (id INTEGER PRIMARY KEY, a TEXT, b TEXT, v INTEGER)")
-	// No version yet and a target of 2: every row goes per row (its
-	// rollback origin must be recorded), so every page falls back.
+	// Every other row at version 1, the others without one, and a target
+	// of 2: each page's writes come from two versions, so the page goes
+	// per row (each row's rollback origin must be recorded): every page
+	// falls back.
 	mustDB(t, db, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-		INSERT INTO items (id, a) SELECT i, 'x, ' || i FROM n`, rows)
+		INSERT INTO items (id, a, v) SELECT i, 'x, ' || i, CASE WHEN i % 2 = 0 THEN 1 END FROM n`, rows)
 	db.Close()
 	src := `lockstep: 1
 name: fallback
