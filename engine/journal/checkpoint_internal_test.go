@@ -30,7 +30,7 @@ func checkpointDataBefore(segment int, cursor []byte, data any) (json.RawMessage
 }
 
 // migrateCheckpoint has the shape of the engine's migrate checkpoint
-// data (engine/migrate_progress.go): counts, segments and an intent.
+// data (engine/migrate/migrate_progress.go): counts, segments and an intent.
 type migrateCheckpoint struct {
 	engine.MigrateCounts
 	Segments int           `json:"segments"`

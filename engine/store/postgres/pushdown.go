@@ -269,7 +269,7 @@ type classCount struct {
 // from is the version every write of the page comes from, when not the
 // one before target ("none": no version), or why the page goes per row:
 // the per-row path records each row's origin for a rollback, where a
-// range records one version (engine/rollback_origins.go).
+// range records one version (engine/migrate/rollback_origins.go).
 func (c *classCount) from(target int64) (from, why string) {
 	writes := c.n[classWrite] + c.n[classUnchanged]
 	switch {

@@ -205,7 +205,7 @@ type classCount struct {
 // one before target ("none": no version; "": the one before target, or
 // no writes), or why the page goes per row: the per-row path records the
 // origin of each row it writes, so that a rollback puts it back
-// (engine/rollback_origins.go), where a range records one version.
+// (engine/migrate/rollback_origins.go), where a range records one version.
 func (c *classCount) from(target int64) (from, why string) {
 	writes := c.n[classWrite] + c.n[classUnchanged]
 	switch {
