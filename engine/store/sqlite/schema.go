@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -13,17 +14,27 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// driverName is the database/sql driver lockstep's SQLite stores use: the
-// mattn driver plus the lockstep_segment function.
-const driverName = "sqlite3_lockstep_store"
-
-func init() {
-	sql.Register(driverName, &sqlite3.SQLiteDriver{
+// openSQLite opens dsn with the mattn driver plus the lockstep_segment
+// function on every connection. The driver is passed through a connector
+// rather than registered by name: nothing process-wide to set up at init.
+func openSQLite(dsn string) *sql.DB {
+	return sql.OpenDB(connector{dsn: dsn, drv: &sqlite3.SQLiteDriver{
 		ConnectHook: func(c *sqlite3.SQLiteConn) error {
 			return c.RegisterFunc("lockstep_segment", segmentOf, true)
 		},
-	})
+	}})
 }
+
+// connector is a driver.Connector for one DSN (the mattn driver has no
+// OpenConnector of its own).
+type connector struct {
+	dsn string
+	drv *sqlite3.SQLiteDriver
+}
+
+func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+
+func (c connector) Driver() driver.Driver { return c.drv }
 
 // segmentOf hashes key values (FNV-1a over a typed encoding) into one of
 // total segments: every row lands in exactly one segment, whatever the

@@ -203,10 +203,7 @@ func openDSN(path string, q url.Values) (*sql.DB, error) {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "immediate")
 	q.Set("_synchronous", "NORMAL")
-	db, err := sql.Open(driverName, "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, err
-	}
+	db := openSQLite("file:" + path + "?" + q.Encode())
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, err
@@ -239,10 +236,7 @@ func (s *Store) Close() error {
 // journalMode reads the journal mode of the existing database at path,
 // "" when it is WAL already or cannot be read.
 func journalMode(path string) string {
-	db, err := sql.Open(driverName, "file:"+path+"?mode=ro&_busy_timeout=2000")
-	if err != nil {
-		return ""
-	}
+	db := openSQLite("file:" + path + "?mode=ro&_busy_timeout=2000")
 	defer db.Close()
 	var mode string
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || strings.EqualFold(mode, "wal") {
@@ -255,10 +249,7 @@ func journalMode(path string) string {
 // kept in the file; every other mode is a connection's, and a file out of
 // WAL opens in the default rollback journal, so that is what it gets back.
 func restoreJournalMode(path string) {
-	db, err := sql.Open(driverName, "file:"+path+"?mode=rw&_busy_timeout=0") // never wait: best effort
-	if err != nil {
-		return
-	}
+	db := openSQLite("file:" + path + "?mode=rw&_busy_timeout=0") // never wait: best effort
 	defer db.Close()
 	_, _ = db.Exec("PRAGMA journal_mode=DELETE")
 }
