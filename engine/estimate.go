@@ -87,7 +87,7 @@ func runEstimate(ctx context.Context, sc *StepContext) (any, error) {
 	}
 	res.WCUPerItem = max(1, int64(math.Ceil(float64(res.AvgItemBytes)/1024)))
 	if sc.Mode != ModeDryRun {
-		probe, err := probeWriteRate(ctx, sc, st, info.Key)
+		probe, err := measureWrites(ctx, sc, st, info.Key)
 		if err != nil {
 			_ = sc.EmitWarning(Warning{Message: "write probe skipped: " + err.Error()})
 		}

@@ -30,6 +30,14 @@ type ProbeResult struct {
 	ElapsedMS int64   `json:"elapsed_ms"`
 	Rate      float64 `json:"items_per_sec"`
 	Workers   int     `json:"workers"`
+	// Step is the migrate step whose own pages were run (see
+	// probeMigrate), with its segments, page size and path; empty for
+	// the generic probe of refused one-item writes.
+	Step      string `json:"step,omitempty"`
+	Segments  int    `json:"segments,omitempty"`
+	BatchSize int    `json:"batch_size,omitempty"`
+	Path      string `json:"path,omitempty"`
+	Scanned   int64  `json:"scanned,omitempty"`
 }
 
 // probeWriteRate measures the write path when the mode allows writes: it

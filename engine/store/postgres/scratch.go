@@ -33,6 +33,14 @@ func (s *Store) CreateScratch(ctx context.Context, name string) (engine.Store, e
 	return sc, nil
 }
 
+var _ engine.WriteRollbacker = (*Store)(nil)
+
+// RollsBackWrites implements engine.WriteRollbacker: migrate writes only
+// through UpdateBatch (applyBatch), whose transaction rolls back instead
+// of committing under engine.WithRolledBackWrites. Put commits: the
+// probe puts nothing.
+func (*Store) RollsBackWrites() {}
+
 // DropScratch implements engine.ScratchCreator: it drops the scratch
 // table name, refusing the store's own table's name and reserved ones.
 func (s *Store) DropScratch(ctx context.Context, name string) error {

@@ -113,6 +113,9 @@ func (s *Store) applyBatch(ctx context.Context, rs []rendered, pending []int) (i
 	for _, i := range unchanged {
 		rs[i].err = s.classify(ctx, tx, rs[i])
 	}
+	if engine.RolledBackWrites(ctx) { // the estimate's probe (scratch.go): the deferred Rollback
+		return -1, nil
+	}
 	if err := tx.Commit(ctx); err != nil {
 		for _, i := range unchanged {
 			rs[i].err = nil

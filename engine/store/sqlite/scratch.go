@@ -45,6 +45,15 @@ func (s *Store) CreateScratch(ctx context.Context, name string) (engine.Store, e
 	return scratch, nil
 }
 
+var _ engine.WriteRollbacker = (*Store)(nil)
+
+// RollsBackWrites implements engine.WriteRollbacker: every write runs in
+// inTx (Update too, under engine.WithRolledBackWrites), which then rolls
+// back instead of committing. The estimate's probe times a migrate
+// step's own pages so: same connection, statements and page size, on the
+// live table, nothing kept.
+func (*Store) RollsBackWrites() {}
+
 // DropScratch drops the table name; it refuses the store's own table and
 // the lease table.
 func (s *Store) DropScratch(ctx context.Context, name string) error {

@@ -1,0 +1,189 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// probeMigrateTime is how long the estimate runs the migrate step's own
+// pages: long enough for a few pages per segment and for the in-flight
+// limit to settle, short enough for an estimate.
+const probeMigrateTime = 1500 * time.Millisecond
+
+// Probe paths, in ProbeResult.Path.
+const (
+	ProbePushdown   = "pushdown"    // one guarded UPDATE per page, rolled back
+	ProbePerRow     = "per row"     // migrate's per-row writes, rolled back
+	ProbeRefused    = "refused"     // migrate's writes with a guard that cannot hold
+	ProbeSingleRows = "single rows" // the generic probe: refused one-item writes
+)
+
+// errProbeHeld stops a probe whose impossible condition held.
+var errProbeHeld = errors.New("probe: an impossible condition held")
+
+// measureWrites measures the write path: with the runbook's migrate step
+// when it can (probeMigrate), else with refused one-item writes
+// (probeWriteRate).
+func measureWrites(ctx context.Context, sc *StepContext, st Store, key []string) (*ProbeResult, error) {
+	if res, ok, err := probeMigrate(ctx, sc, st); ok || err != nil {
+		return res, err
+	}
+	return probeWriteRate(ctx, sc, st, key)
+}
+
+// probeMigrate runs the runbook's migrate step the way it will run, for
+// probeMigrateTime, and keeps nothing: the same segments, page size,
+// write concurrency, rate limit and path (pushdown or per row), from the
+// start of the table. On a SQL store (WriteRollbacker) every page's
+// transaction rolls back instead of committing; on a store of one-item
+// conditional writes (DynamoDB) each write carries migrate's guard and a
+// version no item has, so the store evaluates it and refuses it, and a
+// refusal counts as the write. Its rate is the items it would have
+// migrated per second. ok is false when the step cannot be probed so: no
+// forward migrate step, an external transform (it runs the operator's
+// command), a fleet, or a store that batches writes without rollback.
+func probeMigrate(ctx context.Context, sc *StepContext, st Store) (res *ProbeResult, ok bool, err error) {
+	step := probedStep(sc)
+	if step == nil {
+		return nil, false, nil
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	path, probed := ProbePerRow, st
+	switch {
+	case isRollbacker(st):
+		ctx = WithRolledBackWrites(ctx)
+		if _, pd := st.(Pushdowner); pd {
+			path = "" // told by the migrator's choice below
+		}
+	case isBatching(st):
+		return nil, false, nil
+	default:
+		path, probed = ProbeRefused, refusedWrites{Store: st, held: func() { cancel(errProbeHeld) }}
+	}
+	psc := *sc
+	psc.Step, psc.Rollback, psc.Of, psc.Resumed, psc.Attempt = step, false, nil, false, 1
+	psc.Journal, psc.Emit, psc.Progress, psc.Ask = nil, nil, nil, nil // no checkpoint, event or question
+	psc.Store = func(context.Context) (Store, error) { return probed, nil }
+	m, err := newMigrator(ctx, &psc)
+	if err != nil {
+		return nil, true, fmt.Errorf("probe %s: %w", step.ID, err)
+	}
+	m.lineTimeout = DefaultTransformLineTimeout
+	if path == "" {
+		path = ProbePerRow
+		if m.pushdown.tr != nil {
+			path = ProbePushdown
+		}
+	}
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTimer(probeMigrateTime)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			m.stop.Store(true) // every segment ends after its page in flight
+		case <-done:
+		}
+	}()
+	_, runErr := m.run(ctx)
+	close(done)
+	el := time.Since(start)
+	if errors.Is(context.Cause(ctx), errProbeHeld) {
+		return nil, true, errProbeHeld
+	}
+	if runErr != nil && !errors.Is(runErr, ErrItemsLeft) && !errors.Is(runErr, ErrErrorBudget) {
+		return nil, true, fmt.Errorf("probe %s: %w", step.ID, runErr)
+	}
+	t := m.totals()
+	res = &ProbeResult{Writes: t.Migrated, Throttles: t.Throttles, ElapsedMS: el.Milliseconds(),
+		Workers: len(m.segs) * writeWorkers, Step: step.ID, Segments: len(m.segs), BatchSize: m.batchSize(),
+		Path: path, Scanned: t.Scanned}
+	if t.Migrated == 0 {
+		return nil, false, nil // nothing to migrate at the start of the table: no figure
+	}
+	res.Rate = round1(float64(t.Migrated) / el.Seconds())
+	return res, true, nil
+}
+
+// probedStep is the forward migrate step the estimate is for: the first
+// after the estimate step in run order, else the first of the runbook;
+// nil when there is none that runs in-process without the operator's
+// command.
+func probedStep(sc *StepContext) *runbook.Step {
+	if sc.Runbook == nil || sc.Env != nil && sc.Env.Fleet != nil {
+		return nil
+	}
+	var first, after *runbook.Step
+	seen := sc.Step == nil
+	for _, s := range sc.Runbook.Steps() {
+		if sc.Step != nil && s.ID == sc.Step.ID {
+			seen = true
+		}
+		spec := s.Migrate
+		if s.Kind != runbook.KindMigrate || spec == nil || spec.Contract() || len(spec.Transform) > 0 || spec.Fleet != nil {
+			continue
+		}
+		if first == nil {
+			first = s
+		}
+		if seen && after == nil {
+			after = s
+		}
+	}
+	if after != nil {
+		return after
+	}
+	return first
+}
+
+func isRollbacker(st Store) bool { _, ok := st.(WriteRollbacker); return ok }
+
+func isBatching(st Store) bool {
+	_, b := st.(BatchUpdater)
+	_, p := st.(Pushdowner)
+	return b || p
+}
+
+// refusedWrites is a store whose Update sends the write with its guard
+// and a version no item has: the store evaluates the whole condition and
+// refuses it, and the refusal is reported as done. It keeps the store's
+// migrate defaults and hides its other capabilities.
+type refusedWrites struct {
+	Store
+	held func() // called if a write was not refused: stops the probe
+}
+
+var _ MigrateTuner = refusedWrites{}
+
+// MigrateDefaults implements MigrateTuner with the store's defaults.
+func (r refusedWrites) MigrateDefaults() MigrateDefaults {
+	if t, ok := r.Store.(MigrateTuner); ok {
+		return t.MigrateDefaults()
+	}
+	return MigrateDefaults{}
+}
+
+// Update implements Store.
+func (r refusedWrites) Update(ctx context.Context, u Update) error {
+	u.Guard.Equals = probeImpossble
+	err := r.Store.Update(ctx, u)
+	switch {
+	case err == nil:
+		r.held()
+		return errProbeHeld
+	case errors.Is(err, ErrConditionFailed):
+		return nil
+	}
+	return err
+}
+
+// Put implements Store: the probe puts nothing.
+func (r refusedWrites) Put(context.Context, []Item) error {
+	return errors.New("probe: put refused")
+}

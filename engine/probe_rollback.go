@@ -1,0 +1,30 @@
+package engine
+
+import "context"
+
+// WriteRollbacker is implemented by the SQL stores, whose writes all run
+// in transactions: under a context from WithRolledBackWrites, each write
+// transaction runs its statements and then rolls back instead of
+// committing, and reports what they did as if it had committed. The
+// estimate's write probe runs a migrate step's own pages that way: the
+// same statements, page size and concurrency, nothing kept.
+type WriteRollbacker interface {
+	// RollsBackWrites marks a store that honours WithRolledBackWrites on
+	// every path migrate writes through (Update, UpdateBatch,
+	// PushdownPage).
+	RollsBackWrites()
+}
+
+type rolledBackKey struct{}
+
+// WithRolledBackWrites returns a context under which a WriteRollbacker
+// rolls every write transaction back.
+func WithRolledBackWrites(ctx context.Context) context.Context {
+	return context.WithValue(ctx, rolledBackKey{}, true)
+}
+
+// RolledBackWrites reports whether writes under ctx must roll back.
+func RolledBackWrites(ctx context.Context) bool {
+	v, _ := ctx.Value(rolledBackKey{}).(bool)
+	return v
+}
