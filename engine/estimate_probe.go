@@ -117,7 +117,7 @@ func probeWriteRate(ctx context.Context, sc *StepContext, st Store, key []string
 		return nil, fmt.Errorf("probe: %w", firstErr)
 	}
 	el := time.Since(start)
-	res := &ProbeResult{Writes: writes.Load(), Throttles: throttles.Load(), ElapsedMS: el.Milliseconds(), Workers: workers}
+	res := &ProbeResult{Writes: writes.Load(), Throttles: throttles.Load(), ElapsedMS: el.Milliseconds(), Workers: workers, Path: ProbeSingleRows}
 	if res.Writes > 0 && el > 0 {
 		res.Rate = round1(float64(res.Writes) / el.Seconds())
 	}

@@ -12,7 +12,7 @@ import (
 // probeMigrateTime is how long the estimate runs the migrate step's own
 // pages: long enough for a few pages per segment and for the in-flight
 // limit to settle, short enough for an estimate.
-const probeMigrateTime = 1500 * time.Millisecond
+const probeMigrateTime = 3 * time.Second
 
 // Probe paths, in ProbeResult.Path.
 const (
@@ -82,18 +82,12 @@ func probeMigrate(ctx context.Context, sc *StepContext, st Store) (res *ProbeRes
 	}
 	start := time.Now()
 	done := make(chan struct{})
-	go func() {
-		t := time.NewTimer(probeMigrateTime)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			m.stop.Store(true) // every segment ends after its page in flight
-		case <-done:
-		}
-	}()
+	steady := make(chan probeWindow, 1)
+	go func() { steady <- m.watchProbe(start, done) }()
 	_, runErr := m.run(ctx)
 	close(done)
 	el := time.Since(start)
+	win := <-steady
 	if errors.Is(context.Cause(ctx), errProbeHeld) {
 		return nil, true, errProbeHeld
 	}
@@ -108,7 +102,86 @@ func probeMigrate(ctx context.Context, sc *StepContext, st Store) (res *ProbeRes
 		return nil, false, nil // nothing to migrate at the start of the table: no figure
 	}
 	res.Rate = round1(float64(t.Migrated) / el.Seconds())
+	if r := win.rate(); r > 0 {
+		res.Rate = round1(r)
+	}
 	return res, true, nil
+}
+
+// Probe sampling: how often the probe reads the migrator's counts, and
+// the least steady window it trusts.
+const (
+	probeSampleEvery = 20 * time.Millisecond
+	probeMinWindow   = 300 * time.Millisecond
+)
+
+// probeWindow is the probe's steady state: the items migrated between two
+// moments a write (a page, on the pushdown path) completed, and the time
+// between them. It starts at the first completion after the probe's first
+// third — past what a long migration pays once: the first pages' scans
+// before any write, the in-flight limit's slow start, a server warming up
+// — and ends at the last completion before the probe stopped the
+// segments, leaving out the tail where they finish their last pages one
+// by one.
+type probeWindow struct {
+	items int64
+	span  time.Duration
+}
+
+func (w probeWindow) rate() float64 {
+	if w.items <= 0 || w.span < probeMinWindow {
+		return 0
+	}
+	return float64(w.items) / w.span.Seconds()
+}
+
+// probeSample is the migrated count at one moment of the probe.
+type probeSample struct {
+	at time.Time
+	n  int64
+}
+
+// steadyWindow picks the window from samples (one per change of the
+// count): from the first change at or after from, else from the first
+// change, to the last one.
+func steadyWindow(samples []probeSample, from time.Time) probeWindow {
+	if len(samples) < 2 {
+		return probeWindow{}
+	}
+	last := samples[len(samples)-1]
+	first := samples[0]
+	for _, s := range samples {
+		if !s.at.Before(from) {
+			if w := (probeWindow{items: last.n - s.n, span: last.at.Sub(s.at)}); w.rate() > 0 {
+				return w
+			}
+			break
+		}
+	}
+	return probeWindow{items: last.n - first.n, span: last.at.Sub(first.at)}
+}
+
+// watchProbe stops the migrator after probeMigrateTime (each segment
+// ends after its page in flight) and returns the steady window it saw.
+func (m *migrator) watchProbe(start time.Time, done <-chan struct{}) probeWindow {
+	tick := time.NewTicker(probeSampleEvery)
+	defer tick.Stop()
+	var samples []probeSample
+	for {
+		select {
+		case <-done:
+			return steadyWindow(samples, start.Add(probeMigrateTime/3))
+		case now := <-tick.C:
+			if n := m.totals().Migrated; n > 0 && (len(samples) == 0 || n > samples[len(samples)-1].n) {
+				samples = append(samples, probeSample{at: now, n: n})
+			}
+			if now.Sub(start) >= probeMigrateTime {
+				m.stop.Store(true)
+				<-done
+				return steadyWindow(samples, start.Add(probeMigrateTime/3))
+			}
+		}
+	}
 }
 
 // probedStep is the forward migrate step the estimate is for: the first

@@ -4,10 +4,11 @@ import "context"
 
 // WriteRollbacker is implemented by the SQL stores, whose writes all run
 // in transactions: under a context from WithRolledBackWrites, each write
-// transaction runs its statements and then rolls back instead of
-// committing, and reports what they did as if it had committed. The
-// estimate's write probe runs a migrate step's own pages that way: the
-// same statements, page size and concurrency, nothing kept.
+// transaction runs its statements in a savepoint, rolls back to it and
+// commits what is left — nothing — and reports what the statements did
+// as if they had been kept. The estimate's write probe runs a migrate
+// step's own pages that way: the same statements, page size and
+// concurrency, and the commit's cost, nothing kept.
 type WriteRollbacker interface {
 	// RollsBackWrites marks a store that honours WithRolledBackWrites on
 	// every path migrate writes through (Update, UpdateBatch,

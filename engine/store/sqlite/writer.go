@@ -93,8 +93,9 @@ func (w *writer) QueryRowContext(ctx context.Context, q string, args ...any) *sq
 // inTx runs fn between BEGIN IMMEDIATE and COMMIT on the write connection,
 // rolling back when fn or the commit fails. It first checks the lease
 // fences ctx carries (see checkFences): a lease lost fails the whole
-// transaction before fn runs. Under engine.WithRolledBackWrites it rolls
-// back instead of committing. Callers hold s.writeMu.
+// transaction before fn runs. Under engine.WithRolledBackWrites, fn runs
+// in a savepoint that is rolled back before the commit (undoProbe).
+// Callers hold s.writeMu.
 func (s *Store) inTx(ctx context.Context, fn func(w *writer) error) error {
 	w, err := s.writeConn(ctx)
 	if err != nil {
@@ -108,13 +109,22 @@ func (s *Store) inTx(ctx context.Context, fn func(w *writer) error) error {
 		s.rollback(w)
 		return err
 	}
+	probe := engine.RolledBackWrites(ctx) // the estimate's probe (scratch.go)
+	if probe {
+		if _, err := w.conn.ExecContext(ctx, "SAVEPOINT "+probeSavepoint); err != nil {
+			s.rollback(w)
+			return fmt.Errorf("savepoint: %w", translate(err))
+		}
+	}
 	if err := fn(w); err != nil {
 		s.rollback(w)
 		return err
 	}
-	if engine.RolledBackWrites(ctx) { // the estimate's probe (scratch.go)
-		s.rollback(w)
-		return nil
+	if probe {
+		if err := s.undoProbe(ctx, w); err != nil {
+			s.rollback(w)
+			return err
+		}
 	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		s.rollback(w)
