@@ -13,14 +13,17 @@ import (
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/journal"
 	"github.com/lockstep-run/lockstep/engine/steps"
+	"github.com/lockstep-run/lockstep/engine/store/postgres"
+	"github.com/lockstep-run/lockstep/internal/pgtest"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
-// Sizes of the estimate rows (h): rows per round on SQLite, items per
-// round on dynalite (about 8 s of migrate each).
+// Sizes of the estimate rows (h): rows per round on SQLite and
+// PostgreSQL, items per round on dynalite (5-10 s of migrate each).
 const (
 	estimateSQLiteRows = 400_000
 	estimateDynamoRows = 6_000
+	estimatePGRows     = 150_000
 )
 
 // estimateTarget is how far the estimate may be from the actual duration.
@@ -28,8 +31,8 @@ const estimateTarget = 0.25
 
 // BenchmarkEstimate measures (h): the estimate's duration, with no
 // rehearsal and no margin, against the migrate step's actual duration
-// right after it in the same session, on SQLite and on dynalite, three
-// rounds on fresh data each.
+// right after it in the same session, on SQLite, PostgreSQL and
+// dynalite, three rounds on fresh data each.
 func BenchmarkEstimate(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -39,7 +42,7 @@ func BenchmarkEstimate(b *testing.B) {
 		var detail []string
 		for range rounds {
 			path := copyFile(b, tmpl, filepath.Join(b.TempDir(), "data.db"))
-			e, m := runEstimateThenMigrate(b, b.TempDir(), estimateYAML(sqliteStore(path), false))
+			e, m := runEstimateThenMigrate(b, b.TempDir(), estimateYAML(sqliteStore(path), false), openStore)
 			ratios, detail = append(ratios, ratioOf(e, m)), append(detail, estimateDetail(e, m))
 		}
 		b.Logf("(h) SQLite: %s", strings.Join(detail, "; "))
@@ -59,11 +62,24 @@ func BenchmarkEstimate(b *testing.B) {
 			}
 			b.StartTimer()
 			store := fmt.Sprintf("{kind: dynamodb, table: %s, region: %s, endpoint: %q, registry_table: %s-registry}", table, tg.region, d.endpoint, table)
-			e, m := runEstimateThenMigrate(b, b.TempDir(), estimateYAML(store, true))
+			e, m := runEstimateThenMigrate(b, b.TempDir(), estimateYAML(store, true), openStore)
 			ratios, detail = append(ratios, ratioOf(e, m)), append(detail, estimateDetail(e, m))
 		}
 		b.Logf("(h') %s: %s", tg.label, strings.Join(detail, "; "))
 		recordEstimate(b, "(h')", fmt.Sprintf("%s: estimate / actual duration of the migrate step, no rehearsal, %d items", tg.label, estimateDynamoRows), ratios, detail)
+
+		srv := pgtest.Start(b) // last: without PostgreSQL it skips the rest
+		ratios, detail = nil, nil
+		for range rounds {
+			b.StopTimer()
+			dsn := pgUsers(b, srv, estimatePGRows)
+			b.StartTimer()
+			store := fmt.Sprintf("{kind: postgres, dsn: %q, table: users, key: [id]}", dsn)
+			e, m := runEstimateThenMigrate(b, b.TempDir(), estimateYAML(store, false), openWithPG)
+			ratios, detail = append(ratios, ratioOf(e, m)), append(detail, estimateDetail(e, m))
+		}
+		b.Logf("(h'') PostgreSQL: %s", strings.Join(detail, "; "))
+		recordEstimate(b, "(h'')", fmt.Sprintf("PostgreSQL: estimate / actual duration of the migrate step, no rehearsal, %d rows", estimatePGRows), ratios, detail)
 	}
 }
 
@@ -100,10 +116,18 @@ func recordEstimate(b *testing.B, id, what string, ratios []float64, detail []st
 		verdict: check(sp.med >= 1-estimateTarget && sp.med <= 1+estimateTarget)})
 }
 
+// openWithPG is openStore with the PostgreSQL store too.
+func openWithPG(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
+	if spec.Kind == "postgres" {
+		return postgres.Open(ctx, spec)
+	}
+	return openStore(ctx, spec)
+}
+
 // runEstimateThenMigrate runs src's session in-process, as runMigrate
 // does, and returns the results of its estimate step "size" and its
 // migrate step "backfill".
-func runEstimateThenMigrate(tb testing.TB, dir, src string) (engine.EstimateResult, engine.MigrateResult) {
+func runEstimateThenMigrate(tb testing.TB, dir, src string, open engine.StoreOpener) (engine.EstimateResult, engine.MigrateResult) {
 	tb.Helper()
 	ctx := context.Background()
 	rb, err := runbook.Parse(filepath.Join(dir, "bench.yaml"), []byte(src))
@@ -117,7 +141,7 @@ func runEstimateThenMigrate(tb testing.TB, dir, src string) (engine.EstimateResu
 	defer j.Close()
 	s, err := engine.Start(ctx, engine.Config{
 		Runbook: rb, Env: "bench", Mode: engine.ModeLive, Operator: "bench", Journal: j,
-		Prompter: noPrompts{}, Stores: openStore, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
+		Prompter: noPrompts{}, Stores: open, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
 	})
 	if err != nil {
 		tb.Fatalf("start session: %v", err)
