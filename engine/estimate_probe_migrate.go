@@ -67,13 +67,19 @@ func probeMigrate(ctx context.Context, sc *StepContext, st Store) (res *ProbeRes
 	}
 	psc := *sc
 	psc.Step, psc.Rollback, psc.Of, psc.Resumed, psc.Attempt = step, false, nil, false, 1
-	psc.Journal, psc.Emit, psc.Progress, psc.Ask = nil, nil, nil, nil // no checkpoint, event or question
+	psc.Journal, psc.Emit, psc.Progress, psc.Ask = nil, nil, nil, nil // no event or question; checkpoints below
 	psc.Store = func(context.Context) (Store, error) { return probed, nil }
 	m, err := newMigrator(ctx, &psc)
 	if err != nil {
 		return nil, true, fmt.Errorf("probe %s: %w", step.ID, err)
 	}
 	m.lineTimeout = DefaultTransformLineTimeout
+	if cp, ok := sc.Journal.(CheckpointProber); ok {
+		// Each page's write-ahead checkpoint, paid and not kept.
+		m.sink = func(ctx context.Context, seg int, cursor []byte, data checkpointData) error {
+			return cp.ProbeCheckpoint(ctx, sc.Session.ID, step.ID, seg, cursor, data)
+		}
+	}
 	if path == "" {
 		path = ProbePerRow
 		if m.pushdown.tr != nil {

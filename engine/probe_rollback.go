@@ -29,3 +29,12 @@ func RolledBackWrites(ctx context.Context) bool {
 	v, _ := ctx.Value(rolledBackKey{}).(bool)
 	return v
 }
+
+// CheckpointProber is implemented by journals that can pay a migrate
+// checkpoint's cost without keeping it: ProbeCheckpoint does what
+// SaveCheckpoint does, durably committed, yet leaves no checkpoint and
+// no event. The estimate's write probe checkpoints each page through it,
+// as migrate does before writing one.
+type CheckpointProber interface {
+	ProbeCheckpoint(ctx context.Context, sessionID, step string, segment int, cursor []byte, data any) error
+}

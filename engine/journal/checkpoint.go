@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -122,29 +123,38 @@ func (j *Journal) saveCheckpoints(batch []*checkpointReq) error {
 	defer tx.Rollback()
 	operators := map[string]string{}
 	for _, r := range batch {
-		operator, ok := operators[r.session]
-		if !ok {
-			err = tx.QueryRowContext(ctx, `SELECT COALESCE(
-				(SELECT operator FROM events WHERE session = s.id ORDER BY seq DESC LIMIT 1), s.operator)
-				FROM sessions s WHERE s.id = ?`, r.session).Scan(&operator)
-			if err != nil {
-				return fmt.Errorf("save checkpoint: session %q: %w", r.session, notFound(err))
-			}
-			operators[r.session] = operator
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (session, step, segment, cursor, updated)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (session, step, segment) DO UPDATE SET cursor = excluded.cursor, updated = excluded.updated`,
-			r.session, r.step, r.segment, r.cursor, formatStoreTime(time.Now())); err != nil {
-			return fmt.Errorf("save checkpoint: upsert: %w", err)
-		}
-		ev := engine.Event{SessionID: r.session, Step: r.step, Kind: engine.EvCheckpoint, Operator: operator, Data: r.payload}
-		if _, err := j.appendTx(ctx, tx, ev); err != nil {
-			return fmt.Errorf("save checkpoint: %w", err)
+		if err := j.saveCheckpointTx(ctx, tx, r, operators); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save checkpoint: commit: %w", err)
+	}
+	return nil
+}
+
+// saveCheckpointTx upserts r's checkpoint and appends its event in tx;
+// operators caches each session's current operator.
+func (j *Journal) saveCheckpointTx(ctx context.Context, tx *sql.Tx, r *checkpointReq, operators map[string]string) error {
+	operator, ok := operators[r.session]
+	if !ok {
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(
+			(SELECT operator FROM events WHERE session = s.id ORDER BY seq DESC LIMIT 1), s.operator)
+			FROM sessions s WHERE s.id = ?`, r.session).Scan(&operator)
+		if err != nil {
+			return fmt.Errorf("save checkpoint: session %q: %w", r.session, notFound(err))
+		}
+		operators[r.session] = operator
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (session, step, segment, cursor, updated)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (session, step, segment) DO UPDATE SET cursor = excluded.cursor, updated = excluded.updated`,
+		r.session, r.step, r.segment, r.cursor, formatStoreTime(time.Now())); err != nil {
+		return fmt.Errorf("save checkpoint: upsert: %w", err)
+	}
+	ev := engine.Event{SessionID: r.session, Step: r.step, Kind: engine.EvCheckpoint, Operator: operator, Data: r.payload}
+	if _, err := j.appendTx(ctx, tx, ev); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	return nil
 }
