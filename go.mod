@@ -30,7 +30,6 @@ require (
 	golang.org/x/term v0.47.0
 	golang.org/x/text v0.41.0
 	golang.org/x/time v0.16.0
-	google.golang.org/protobuf v1.33.0
 )
 
 require (

@@ -34,6 +34,10 @@ forbid ./runbook/... "$ui|$drivers|$mod/(engine|tui|cmd|protocols)" "runbook is 
 # The PostgreSQL parser (cgo, libpg_query) stays in runbook/pglint, which
 # cmd adds to the rule table: package runbook itself never links it.
 forbid ./runbook "pganalyze|google.golang.org/protobuf" "runbook leaves the PostgreSQL parser to runbook/pglint"
+# pglint reads libpg_query's parse tree as JSON: the protobuf runtime and
+# pg_query_go's descriptors initialised at every start of every command
+# (issue 17, fast start).
+forbid ./cmd/lockstep "google.golang.org/protobuf" "lockstep links no protobuf runtime: read libpg_query's JSON parse tree (runbook/pglint/node.go)"
 # runbook/sqlexpr translates expressions into SQL text for the stores'
 # pushdown: expr-lang's parser and runbook only, no driver.
 forbid ./runbook/sqlexpr "$ui|$drivers|$mod/(engine|tui|cmd|protocols|internal)(/|$)" "runbook/sqlexpr renders SQL text, it runs none"

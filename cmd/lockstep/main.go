@@ -17,6 +17,7 @@ import (
 )
 
 func main() {
+	relaxStartupGC()
 	// The first SIGINT/SIGTERM stops the session resumably (exit 3); after
 	// it, the default handling is restored so a second one kills lockstep.
 	// SIGHUP: a dropped SSH session stops the session resumably, as

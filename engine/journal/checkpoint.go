@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -24,6 +25,12 @@ import (
 // fsync for several pages. Each caller returns once its own checkpoint is
 // durable (or failed).
 func (j *Journal) SaveCheckpoint(ctx context.Context, sessionID, step string, segment int, cursor []byte, data any) error {
+	return j.saveCheckpoint(ctx, sessionID, step, segment, cursor, data, false)
+}
+
+// saveCheckpoint queues one checkpoint for the group commit; a probe's
+// is undone before its transaction commits (ProbeCheckpoint).
+func (j *Journal) saveCheckpoint(ctx context.Context, sessionID, step string, segment int, cursor []byte, data any, probe bool) error {
 	payload, err := checkpointData(segment, cursor, data)
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
@@ -35,7 +42,7 @@ func (j *Journal) SaveCheckpoint(ctx context.Context, sessionID, step string, se
 	// together whatever happens to ctx; a page whose writes are done is
 	// worth recording.
 	req := &checkpointReq{session: sessionID, step: step, segment: segment, cursor: cursor,
-		payload: payload, done: make(chan checkpointResult, 1)}
+		payload: payload, probe: probe, done: make(chan checkpointResult, 1)}
 	if j.ck.enqueue(req) {
 		j.commitQueued()
 	}
@@ -54,6 +61,7 @@ type checkpointReq struct {
 	segment       int
 	cursor        []byte
 	payload       json.RawMessage
+	probe         bool // undone before the commit (ProbeCheckpoint)
 	done          chan checkpointResult
 }
 
@@ -123,29 +131,59 @@ func (j *Journal) saveCheckpoints(batch []*checkpointReq) error {
 	defer tx.Rollback()
 	operators := map[string]string{}
 	for _, r := range batch {
-		operator, ok := operators[r.session]
-		if !ok {
-			err = tx.QueryRowContext(ctx, `SELECT COALESCE(
-				(SELECT operator FROM events WHERE session = s.id ORDER BY seq DESC LIMIT 1), s.operator)
-				FROM sessions s WHERE s.id = ?`, r.session).Scan(&operator)
-			if err != nil {
-				return fmt.Errorf("save checkpoint: session %q: %w", r.session, notFound(err))
-			}
-			operators[r.session] = operator
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (session, step, segment, cursor, updated)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (session, step, segment) DO UPDATE SET cursor = excluded.cursor, updated = excluded.updated`,
-			r.session, r.step, r.segment, r.cursor, formatStoreTime(time.Now())); err != nil {
-			return fmt.Errorf("save checkpoint: upsert: %w", err)
-		}
-		ev := engine.Event{SessionID: r.session, Step: r.step, Kind: engine.EvCheckpoint, Operator: operator, Data: r.payload}
-		if _, err := j.appendTx(ctx, tx, ev); err != nil {
-			return fmt.Errorf("save checkpoint: %w", err)
+		if err := j.saveCheckpointTx(ctx, tx, r, operators); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save checkpoint: commit: %w", err)
+	}
+	return nil
+}
+
+// saveCheckpointTx upserts r's checkpoint and appends its event in tx;
+// operators caches each session's current operator. A probe's writes
+// run in a savepoint rolled back at once: the transaction's commit then
+// writes and syncs the pages they dirtied, restored, and keeps nothing.
+func (j *Journal) saveCheckpointTx(ctx context.Context, tx *sql.Tx, r *checkpointReq, operators map[string]string) error {
+	if !r.probe {
+		return j.writeCheckpointTx(ctx, tx, r, operators)
+	}
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT lockstep_probe"); err != nil {
+		return fmt.Errorf("probe checkpoint: %w", err)
+	}
+	if err := j.writeCheckpointTx(ctx, tx, r, map[string]string{}); err != nil {
+		return fmt.Errorf("probe %w", err)
+	}
+	for _, q := range []string{"ROLLBACK TO lockstep_probe", "RELEASE lockstep_probe"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("probe checkpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeCheckpointTx is saveCheckpointTx's upsert and event.
+func (j *Journal) writeCheckpointTx(ctx context.Context, tx *sql.Tx, r *checkpointReq, operators map[string]string) error {
+	operator, ok := operators[r.session]
+	if !ok {
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(
+			(SELECT operator FROM events WHERE session = s.id ORDER BY seq DESC LIMIT 1), s.operator)
+			FROM sessions s WHERE s.id = ?`, r.session).Scan(&operator)
+		if err != nil {
+			return fmt.Errorf("save checkpoint: session %q: %w", r.session, notFound(err))
+		}
+		operators[r.session] = operator
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (session, step, segment, cursor, updated)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (session, step, segment) DO UPDATE SET cursor = excluded.cursor, updated = excluded.updated`,
+		r.session, r.step, r.segment, r.cursor, formatStoreTime(time.Now())); err != nil {
+		return fmt.Errorf("save checkpoint: upsert: %w", err)
+	}
+	ev := engine.Event{SessionID: r.session, Step: r.step, Kind: engine.EvCheckpoint, Operator: operator, Data: r.payload}
+	if _, err := j.appendTx(ctx, tx, ev); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	return nil
 }

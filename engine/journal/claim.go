@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"syscall"
 	"time"
 
@@ -48,15 +47,32 @@ type claim struct {
 	owner engine.SessionOwner
 }
 
-// safeID is a session id usable as a file name as it is.
-var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$`)
+// safeID reports whether a session id is usable as a file name as it is:
+// 1 to 101 ASCII letters, digits, '.', '_' and '-', starting with a letter
+// or digit. (A loop, not the regular expression it replaces: compiling
+// its {0,100} took 1.3k allocations at every start of every command.)
+func safeID(id string) bool {
+	if len(id) == 0 || len(id) > 101 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // LockDir is the directory of session lock files beside the journal.
 func (j *Journal) LockDir() string { return j.path + "-locks" }
 
 func (j *Journal) lockPath(id string) string {
 	name := id
-	if !safeID.MatchString(id) {
+	if !safeID(id) {
 		sum := sha256.Sum256([]byte(id))
 		name = hex.EncodeToString(sum[:])
 	}

@@ -88,7 +88,7 @@ func runEstimate(ctx context.Context, sc *engine.StepContext) (any, error) {
 	}
 	res.WCUPerItem = max(1, int64(math.Ceil(float64(res.AvgItemBytes)/1024)))
 	if sc.Mode != engine.ModeDryRun {
-		probe, err := probeWriteRate(ctx, sc, st, info.Key)
+		probe, err := measureWrites(ctx, sc, st, info.Key)
 		if err != nil {
 			_ = sc.EmitWarning(engine.Warning{Message: "write probe skipped: " + err.Error()})
 		}

@@ -32,6 +32,14 @@ type ProbeResult struct {
 	ElapsedMS int64   `json:"elapsed_ms"`
 	Rate      float64 `json:"items_per_sec"`
 	Workers   int     `json:"workers"`
+	// Step is the migrate step whose own pages were run (see
+	// probeMigrate), with its segments, page size and path; empty for
+	// the generic probe of refused one-item writes.
+	Step      string `json:"step,omitempty"`
+	Segments  int    `json:"segments,omitempty"`
+	BatchSize int    `json:"batch_size,omitempty"`
+	Path      string `json:"path,omitempty"`
+	Scanned   int64  `json:"scanned,omitempty"`
 }
 
 // probeWriteRate measures the write path when the mode allows writes: it
@@ -111,7 +119,7 @@ func probeWriteRate(ctx context.Context, sc *engine.StepContext, st engine.Store
 		return nil, fmt.Errorf("probe: %w", firstErr)
 	}
 	el := time.Since(start)
-	res := &ProbeResult{Writes: writes.Load(), Throttles: throttles.Load(), ElapsedMS: el.Milliseconds(), Workers: workers}
+	res := &ProbeResult{Writes: writes.Load(), Throttles: throttles.Load(), ElapsedMS: el.Milliseconds(), Workers: workers, Path: ProbeSingleRows}
 	if res.Writes > 0 && el > 0 {
 		res.Rate = round1(float64(res.Writes) / el.Seconds())
 	}

@@ -3,31 +3,29 @@ package pglint
 import (
 	"fmt"
 	"slices"
-
-	pg "github.com/pganalyze/pg_query_go/v6"
 )
 
 // alterCmds returns the table an ALTER TABLE statement changes and its
 // commands, or "" when node is not one.
-func alterCmds(node *pg.Node) (string, []*pg.AlterTableCmd) {
-	alt := node.GetAlterTableStmt()
+func alterCmds(n node) (string, []node) {
+	alt := n.as("AlterTableStmt")
 	if alt == nil {
 		return "", nil
 	}
-	var cmds []*pg.AlterTableCmd
-	for _, c := range alt.GetCmds() {
-		if cmd := c.GetAlterTableCmd(); cmd != nil {
+	var cmds []node
+	for _, c := range alt.list("cmds") {
+		if cmd := c.as("AlterTableCmd"); cmd != nil {
 			cmds = append(cmds, cmd)
 		}
 	}
-	return alt.GetRelation().GetRelname(), cmds
+	return alt.relname("relation"), cmds
 }
 
 // createdBefore reports whether a statement before i creates table: a
 // table created by the runbook is empty, so locking it harms no one.
 func (a *analysis) createdBefore(i int, table string) bool {
 	for _, st := range a.stmts[:i] {
-		if c := st.node.GetCreateStmt(); c != nil && c.GetRelation().GetRelname() == table {
+		if c := st.node.as("CreateStmt"); c != nil && c.relname("relation") == table {
 			return true
 		}
 	}
@@ -35,31 +33,31 @@ func (a *analysis) createdBefore(i int, table string) bool {
 }
 
 // newColumns returns the columns an ALTER TABLE of an existing table adds.
-func (a *analysis) newColumns(i int) (string, []*pg.ColumnDef) {
+func (a *analysis) newColumns(i int) (string, []node) {
 	table, cmds := alterCmds(a.stmts[i].node)
 	if table == "" || a.createdBefore(i, table) {
 		return "", nil
 	}
-	var out []*pg.ColumnDef
+	var out []node
 	for _, cmd := range cmds {
-		if cmd.GetSubtype() == pg.AlterTableType_AT_AddColumn && cmd.GetDef().GetColumnDef() != nil {
-			out = append(out, cmd.GetDef().GetColumnDef())
+		if def := cmd.obj("def").as("ColumnDef"); cmd.str("subtype") == "AT_AddColumn" && def != nil {
+			out = append(out, def)
 		}
 	}
 	return table, out
 }
 
 func plainIndex(a *analysis, i int) []string {
-	idx := a.stmts[i].node.GetIndexStmt()
-	if idx == nil || idx.GetConcurrent() || a.createdBefore(i, idx.GetRelation().GetRelname()) {
+	idx := a.stmts[i].node.as("IndexStmt")
+	if idx == nil || idx.flag("concurrent") || a.createdBefore(i, idx.relname("relation")) {
 		return nil
 	}
-	return []string{fmt.Sprintf("CREATE INDEX without CONCURRENTLY blocks every write to %s until the index is built", idx.GetRelation().GetRelname())}
+	return []string{fmt.Sprintf("CREATE INDEX without CONCURRENTLY blocks every write to %s until the index is built", idx.relname("relation"))}
 }
 
 func concurrentAlone(a *analysis, i int) []string {
 	st := a.stmts[i]
-	concurrent := st.node.GetIndexStmt().GetConcurrent() || st.node.GetDropStmt().GetConcurrent()
+	concurrent := st.node.as("IndexStmt").flag("concurrent") || st.node.as("DropStmt").flag("concurrent")
 	if !concurrent {
 		return nil
 	}
@@ -83,16 +81,16 @@ func notNullNoDefault(a *analysis, i int) []string {
 	var out []string
 	for _, col := range cols {
 		var notNull, dflt bool
-		for _, c := range col.GetConstraints() {
-			switch c.GetConstraint().GetContype() {
-			case pg.ConstrType_CONSTR_NOTNULL, pg.ConstrType_CONSTR_PRIMARY:
+		for _, c := range col.list("constraints") {
+			switch c.as("Constraint").str("contype") {
+			case "CONSTR_NOTNULL", "CONSTR_PRIMARY":
 				notNull = true
-			case pg.ConstrType_CONSTR_DEFAULT, pg.ConstrType_CONSTR_IDENTITY, pg.ConstrType_CONSTR_GENERATED:
+			case "CONSTR_DEFAULT", "CONSTR_IDENTITY", "CONSTR_GENERATED":
 				dflt = true
 			}
 		}
 		if notNull && !dflt {
-			out = append(out, fmt.Sprintf("adds column %s.%s NOT NULL without a default: it fails on a table with rows", table, col.GetColname()))
+			out = append(out, fmt.Sprintf("adds column %s.%s NOT NULL without a default: it fails on a table with rows", table, col.str("colname")))
 		}
 	}
 	return out
@@ -103,24 +101,24 @@ func volatileDefault(a *analysis, i int) []string {
 	var out []string
 	for _, col := range cols {
 		why := ""
-		if t := last(names(col.GetTypeName().GetNames())); slices.Contains(serialTypes, t) {
+		if t := last(names(col.obj("typeName").list("names"))); slices.Contains(serialTypes, t) {
 			why = "type " + t + " (a nextval() default)"
 		}
-		for _, c := range col.GetConstraints() {
-			con := c.GetConstraint()
-			switch con.GetContype() {
-			case pg.ConstrType_CONSTR_DEFAULT:
-				if f := volatileCall(con.GetRawExpr()); f != "" {
+		for _, c := range col.list("constraints") {
+			con := c.as("Constraint")
+			switch con.str("contype") {
+			case "CONSTR_DEFAULT":
+				if f := volatileCall(con.obj("raw_expr")); f != "" {
 					why = "the volatile default " + f
 				}
-			case pg.ConstrType_CONSTR_IDENTITY:
+			case "CONSTR_IDENTITY":
 				why = "an identity (a nextval() per row)"
-			case pg.ConstrType_CONSTR_GENERATED:
+			case "CONSTR_GENERATED":
 				why = "a stored generated value"
 			}
 		}
 		if why != "" {
-			out = append(out, fmt.Sprintf("adds column %s.%s with %s: PostgreSQL rewrites %s under an ACCESS EXCLUSIVE lock", table, col.GetColname(), why, table))
+			out = append(out, fmt.Sprintf("adds column %s.%s with %s: PostgreSQL rewrites %s under an ACCESS EXCLUSIVE lock", table, col.str("colname"), why, table))
 		}
 	}
 	return out
@@ -133,8 +131,8 @@ func alterType(a *analysis, i int) []string {
 	}
 	var out []string
 	for _, cmd := range cmds {
-		if cmd.GetSubtype() == pg.AlterTableType_AT_AlterColumnType {
-			out = append(out, fmt.Sprintf("changes the type of %s.%s: a rewrite of the table under an ACCESS EXCLUSIVE lock", table, cmd.GetName()))
+		if cmd.str("subtype") == "AT_AlterColumnType" {
+			out = append(out, fmt.Sprintf("changes the type of %s.%s: a rewrite of the table under an ACCESS EXCLUSIVE lock", table, cmd.str("name")))
 		}
 	}
 	return out
@@ -147,15 +145,15 @@ func constraintValidated(a *analysis, i int) []string {
 	}
 	var out []string
 	for _, cmd := range cmds {
-		con := cmd.GetDef().GetConstraint()
-		if cmd.GetSubtype() != pg.AlterTableType_AT_AddConstraint || con == nil || con.GetSkipValidation() {
+		con := cmd.obj("def").as("Constraint")
+		if cmd.str("subtype") != "AT_AddConstraint" || con == nil || con.flag("skip_validation") {
 			continue
 		}
-		switch con.GetContype() {
-		case pg.ConstrType_CONSTR_CHECK:
-			out = append(out, fmt.Sprintf("adds check constraint %s to %s and validates it while blocking writes", orName(con.GetConname()), table))
-		case pg.ConstrType_CONSTR_FOREIGN:
-			out = append(out, fmt.Sprintf("adds foreign key %s to %s and validates it while blocking writes to %s and %s", orName(con.GetConname()), table, table, con.GetPktable().GetRelname()))
+		switch con.str("contype") {
+		case "CONSTR_CHECK":
+			out = append(out, fmt.Sprintf("adds check constraint %s to %s and validates it while blocking writes", orName(con.str("conname")), table))
+		case "CONSTR_FOREIGN":
+			out = append(out, fmt.Sprintf("adds foreign key %s to %s and validates it while blocking writes to %s and %s", orName(con.str("conname")), table, table, con.relname("pktable")))
 		}
 	}
 	return out
@@ -163,12 +161,12 @@ func constraintValidated(a *analysis, i int) []string {
 
 // notNullCheck returns the column a CHECK (col IS NOT NULL) constraint
 // proves not null, or "".
-func notNullCheck(con *pg.Constraint) string {
-	if con == nil || con.GetContype() != pg.ConstrType_CONSTR_CHECK {
+func notNullCheck(con node) string {
+	if con == nil || con.str("contype") != "CONSTR_CHECK" {
 		return ""
 	}
-	if t := con.GetRawExpr().GetNullTest(); t != nil && t.GetNulltesttype() == pg.NullTestType_IS_NOT_NULL {
-		return column(t.GetArg())
+	if t := con.obj("raw_expr").as("NullTest"); t != nil && t.str("nulltesttype") == "IS_NOT_NULL" {
+		return column(t.obj("arg"))
 	}
 	return ""
 }
@@ -181,15 +179,15 @@ func (a *analysis) provenNotNull(i int) map[string]bool {
 	for _, st := range a.stmts[:i] {
 		table, cmds := alterCmds(st.node)
 		for _, cmd := range cmds {
-			switch cmd.GetSubtype() {
-			case pg.AlterTableType_AT_AddConstraint:
-				con := cmd.GetDef().GetConstraint()
+			switch cmd.str("subtype") {
+			case "AT_AddConstraint":
+				con := cmd.obj("def").as("Constraint")
 				if col := notNullCheck(con); col != "" {
-					byName[con.GetConname()] = table + "." + col
-					proven[table+"."+col] = !con.GetSkipValidation()
+					byName[con.str("conname")] = table + "." + col
+					proven[table+"."+col] = !con.flag("skip_validation")
 				}
-			case pg.AlterTableType_AT_ValidateConstraint:
-				if tc, ok := byName[cmd.GetName()]; ok {
+			case "AT_ValidateConstraint":
+				if tc, ok := byName[cmd.str("name")]; ok {
 					proven[tc] = true
 				}
 			}
@@ -205,8 +203,8 @@ func setNotNull(a *analysis, i int) []string {
 	}
 	var out []string
 	for _, cmd := range cmds {
-		if cmd.GetSubtype() == pg.AlterTableType_AT_SetNotNull && !a.provenNotNull(i)[table+"."+cmd.GetName()] {
-			out = append(out, fmt.Sprintf("SET NOT NULL on %s.%s scans the table under an ACCESS EXCLUSIVE lock: no validated CHECK (%s IS NOT NULL) comes before it", table, cmd.GetName(), cmd.GetName()))
+		if name := cmd.str("name"); cmd.str("subtype") == "AT_SetNotNull" && !a.provenNotNull(i)[table+"."+name] {
+			out = append(out, fmt.Sprintf("SET NOT NULL on %s.%s scans the table under an ACCESS EXCLUSIVE lock: no validated CHECK (%s IS NOT NULL) comes before it", table, name, name))
 		}
 	}
 	return out
@@ -215,13 +213,13 @@ func setNotNull(a *analysis, i int) []string {
 func dropOutsideContract(a *analysis, i int) []string {
 	st := a.stmts[i]
 	what := ""
-	if d := st.node.GetDropStmt(); d != nil && d.GetRemoveType() == pg.ObjectType_OBJECT_TABLE {
+	if d := st.node.as("DropStmt"); d != nil && d.str("removeType") == "OBJECT_TABLE" {
 		what = "drops a table"
 	}
 	if table, cmds := alterCmds(st.node); table != "" {
 		for _, cmd := range cmds {
-			if cmd.GetSubtype() == pg.AlterTableType_AT_DropColumn {
-				what = fmt.Sprintf("drops column %s.%s", table, cmd.GetName())
+			if cmd.str("subtype") == "AT_DropColumn" {
+				what = fmt.Sprintf("drops column %s.%s", table, cmd.str("name"))
 			}
 		}
 	}
@@ -232,15 +230,15 @@ func dropOutsideContract(a *analysis, i int) []string {
 }
 
 func renames(a *analysis, i int) []string {
-	r := a.stmts[i].node.GetRenameStmt()
+	r := a.stmts[i].node.as("RenameStmt")
 	if r == nil {
 		return nil
 	}
-	switch r.GetRenameType() {
-	case pg.ObjectType_OBJECT_COLUMN:
-		return []string{fmt.Sprintf("renames column %s.%s to %s: readers of the old name break at once", r.GetRelation().GetRelname(), r.GetSubname(), r.GetNewname())}
-	case pg.ObjectType_OBJECT_TABLE:
-		return []string{fmt.Sprintf("renames table %s to %s: readers of the old name break at once", r.GetRelation().GetRelname(), r.GetNewname())}
+	switch r.str("renameType") {
+	case "OBJECT_COLUMN":
+		return []string{fmt.Sprintf("renames column %s.%s to %s: readers of the old name break at once", r.relname("relation"), r.str("subname"), r.str("newname"))}
+	case "OBJECT_TABLE":
+		return []string{fmt.Sprintf("renames table %s to %s: readers of the old name break at once", r.relname("relation"), r.str("newname"))}
 	}
 	return nil
 }

@@ -3,19 +3,16 @@ package pglint
 import (
 	"fmt"
 	"slices"
-
-	pg "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/proto"
 )
 
 // write returns the verb, table and WHERE of an UPDATE or DELETE, or ""
 // when node is neither.
-func write(node *pg.Node) (verb, table string, where *pg.Node) {
-	if u := node.GetUpdateStmt(); u != nil {
-		return "UPDATE", u.GetRelation().GetRelname(), u.GetWhereClause()
+func write(n node) (verb, table string, where node) {
+	if u := n.as("UpdateStmt"); u != nil {
+		return "UPDATE", u.relname("relation"), u.obj("whereClause")
 	}
-	if d := node.GetDeleteStmt(); d != nil {
-		return "DELETE", d.GetRelation().GetRelname(), d.GetWhereClause()
+	if d := n.as("DeleteStmt"); d != nil {
+		return "DELETE", d.relname("relation"), d.obj("whereClause")
 	}
 	return "", "", nil
 }
@@ -39,24 +36,24 @@ func unbatched(a *analysis, i int) []string {
 // bounded reports whether a WHERE limits a statement to a batch: the key
 // equal to or in a list of values, between two values, both a lower and
 // an upper bound on the key, or a subquery with LIMIT.
-func (a *analysis) bounded(where *pg.Node) bool {
+func (a *analysis) bounded(where node) bool {
 	var lower, upper, point bool
-	walk(where, func(m proto.Message) {
-		switch x := m.(type) {
-		case *pg.SelectStmt:
-			point = point || x.GetLimitCount() != nil
-		case *pg.A_Expr:
-			op := last(names(x.GetName()))
-			left, right := column(x.GetLexpr()), column(x.GetRexpr())
+	walk(where, func(typ string, x node) {
+		switch typ {
+		case "SelectStmt":
+			point = point || x.obj("limitCount") != nil
+		case "A_Expr":
+			op := last(names(x.list("name")))
+			left, right := column(x.obj("lexpr")), column(x.obj("rexpr"))
 			if !a.isKey(left) && a.isKey(right) {
 				op = flip(op)
 			} else if !a.isKey(left) {
 				return
 			}
-			switch x.GetKind() {
-			case pg.A_Expr_Kind_AEXPR_BETWEEN, pg.A_Expr_Kind_AEXPR_IN:
+			switch x.str("kind") {
+			case "AEXPR_BETWEEN", "AEXPR_IN":
 				point = true
-			case pg.A_Expr_Kind_AEXPR_OP:
+			case "AEXPR_OP":
 				switch op {
 				case "=":
 					point = true

@@ -2,7 +2,8 @@
 // on a PostgreSQL store: the schema changes that lock or rewrite a table,
 // and the writes too large for one statement in a protected environment.
 // Statements are parsed with PostgreSQL's own parser (libpg_query through
-// github.com/pganalyze/pg_query_go), never matched with regular
+// github.com/pganalyze/pg_query_go/v6/parser, its parse tree read as
+// JSON), never matched with regular
 // expressions. It lives outside package runbook so that the parser (cgo)
 // is linked only into the commands that lint; the caller adds the rules:
 //
@@ -16,7 +17,6 @@ import (
 	"fmt"
 	"slices"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
 	"github.com/pganalyze/pg_query_go/v6/parser"
 
 	"github.com/lockstep-run/lockstep/runbook"
@@ -26,7 +26,7 @@ import (
 type stmt struct {
 	step *runbook.Step
 	text string // the statement as written (one entry of statements:)
-	node *pg.Node
+	node node   // a statement node: {"AlterTableStmt": {…}}
 }
 
 // unparsed is an entry of statements: the parser rejected.
@@ -74,13 +74,13 @@ func analyze(rb *runbook.Runbook) *analysis {
 			continue
 		}
 		for _, text := range s.SQL.Statements {
-			res, err := pg.Parse(text)
+			nodes, err := parse(text)
 			if err != nil {
 				a.bad = append(a.bad, unparsed{step: s, text: text, err: err})
 				continue
 			}
-			for _, raw := range res.GetStmts() {
-				a.stmts = append(a.stmts, stmt{step: s, text: text, node: raw.GetStmt()})
+			for _, n := range nodes {
+				a.stmts = append(a.stmts, stmt{step: s, text: text, node: n})
 			}
 		}
 	}

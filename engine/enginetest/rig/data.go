@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -185,6 +186,13 @@ func (r *Data) EventsOf(kind engine.EventKind) []engine.Event {
 		}
 	}
 	return out
+}
+
+// Emitted returns the events the steps emitted, in order.
+func (r *Data) Emitted() []engine.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
 }
 
 // Progressed returns how many progress events the steps showed.

@@ -33,6 +33,19 @@ func (s *Store) CreateScratch(ctx context.Context, name string) (engine.Store, e
 	return sc, nil
 }
 
+var _ engine.WriteRollbacker = (*Store)(nil)
+
+// RollsBackWrites implements engine.WriteRollbacker: migrate writes only
+// through UpdateBatch (applyBatch), which under
+// engine.WithRolledBackWrites runs the page in a savepoint, rolls back to
+// it and commits: the transaction had written, so its commit still
+// flushes its WAL as a page's commit does, and keeps nothing. Put
+// commits: the probe puts nothing.
+func (*Store) RollsBackWrites() {}
+
+// probeSavepoint is the savepoint a probed page runs in.
+const probeSavepoint = "lockstep_probe"
+
 // DropScratch implements engine.ScratchCreator: it drops the scratch
 // table name, refusing the store's own table's name and reserved ones.
 func (s *Store) DropScratch(ctx context.Context, name string) error {

@@ -87,6 +87,12 @@ func (s *Store) applyBatch(ctx context.Context, rs []rendered, pending []int) (i
 	if err := s.checkFences(ctx, tx); err != nil {
 		return -1, err
 	}
+	probe := engine.RolledBackWrites(ctx) // the estimate's probe (scratch.go)
+	if probe {
+		if _, err := tx.Exec(ctx, "SAVEPOINT "+probeSavepoint); err != nil {
+			return -1, translate(err)
+		}
+	}
 	b := &pgx.Batch{}
 	for _, i := range pending {
 		b.Queue(rs[i].sql, rs[i].args...)
@@ -112,6 +118,11 @@ func (s *Store) applyBatch(ctx context.Context, rs []rendered, pending []int) (i
 	}
 	for _, i := range unchanged {
 		rs[i].err = s.classify(ctx, tx, rs[i])
+	}
+	if probe {
+		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+probeSavepoint); err != nil {
+			return -1, translate(err)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		for _, i := range unchanged {

@@ -54,7 +54,7 @@ func fenceLease(ctx context.Context, w *writer, l engine.Lease) (engine.Lease, b
 // lease fence, else in a transaction that checks the fences first.
 // Callers hold s.writeMu.
 func (s *Store) applyFenced(ctx context.Context, r rendered) error {
-	if len(engine.LeaseFences(ctx)) == 0 {
+	if len(engine.LeaseFences(ctx)) == 0 && !engine.RolledBackWrites(ctx) {
 		w, err := s.writeConn(ctx)
 		if err != nil {
 			return err

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+
+	"github.com/lockstep-run/lockstep/engine"
 )
 
 // writer is the store's one write connection: writes run on it with
@@ -91,7 +93,9 @@ func (w *writer) QueryRowContext(ctx context.Context, q string, args ...any) *sq
 // inTx runs fn between BEGIN IMMEDIATE and COMMIT on the write connection,
 // rolling back when fn or the commit fails. It first checks the lease
 // fences ctx carries (see checkFences): a lease lost fails the whole
-// transaction before fn runs. Callers hold s.writeMu.
+// transaction before fn runs. Under engine.WithRolledBackWrites, fn runs
+// in a savepoint that is rolled back before the commit (undoProbe).
+// Callers hold s.writeMu.
 func (s *Store) inTx(ctx context.Context, fn func(w *writer) error) error {
 	w, err := s.writeConn(ctx)
 	if err != nil {
@@ -105,9 +109,22 @@ func (s *Store) inTx(ctx context.Context, fn func(w *writer) error) error {
 		s.rollback(w)
 		return err
 	}
+	probe := engine.RolledBackWrites(ctx) // the estimate's probe (scratch.go)
+	if probe {
+		if _, err := w.conn.ExecContext(ctx, "SAVEPOINT "+probeSavepoint); err != nil {
+			s.rollback(w)
+			return fmt.Errorf("savepoint: %w", translate(err))
+		}
+	}
 	if err := fn(w); err != nil {
 		s.rollback(w)
 		return err
+	}
+	if probe {
+		if err := s.undoProbe(ctx, w); err != nil {
+			s.rollback(w)
+			return err
+		}
 	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		s.rollback(w)

@@ -20,7 +20,7 @@ func WriteDiff(w io.Writer, a, b Session) error {
 	if err != nil {
 		return err
 	}
-	if err := pageTemplate.ExecuteTemplate(w, "diff", p); err != nil {
+	if err := pageTemplate().ExecuteTemplate(w, "diff", p); err != nil {
 		return fmt.Errorf("write html diff: %w", err)
 	}
 	return nil

@@ -27,7 +27,7 @@ func Write(w io.Writer, s Session) error {
 	if err != nil {
 		return err
 	}
-	if err := pageTemplate.ExecuteTemplate(w, "report", p); err != nil {
+	if err := pageTemplate().ExecuteTemplate(w, "report", p); err != nil {
 		return fmt.Errorf("write html report: %w", err)
 	}
 	return nil

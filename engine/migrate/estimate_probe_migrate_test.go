@@ -1,0 +1,79 @@
+package migrate_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
+	"github.com/lockstep-run/lockstep/engine/migrate"
+)
+
+// estimateSplitSteps is an estimate before DESIGN.md's split-address migration,
+// which translates to SQL (pushdown).
+const estimateSplitSteps = `      - {id: size, kind: estimate, with: {where: "item.address != nil", sample: 200}}
+      - id: backfill
+        kind: migrate
+        with:
+          where: "item.address != nil"
+          set:
+            street_name: 'trim(split(item.address, ",")[0])'
+            city: 'trim(split(item.address, ",")[1])'
+            postcode: 'trim(split(item.address, ",")[2])'
+`
+
+// TestEstimateProbesTheMigrateStep checks that the estimate measures the
+// write path by running the runbook's migrate step itself — its path,
+// segments and page size — in transactions rolled back: the table, the
+// journal's checkpoints and the migrate step's events are untouched.
+func TestEstimateProbesTheMigrateStep(t *testing.T) {
+	t.Parallel()
+	perRow := `      - {id: size, kind: estimate, with: {sample: 100}}
+      - id: backfill
+        kind: migrate
+        with:
+          set: {flag: "len(item)"}
+          segments: 3
+          batch_size: 50
+`
+	tests := []struct {
+		name, steps, path string
+		segments, batch   int
+	}{
+		{"pushdown at the store's defaults", estimateSplitSteps, migrate.ProbePushdown, 2, 2000},
+		{"per row at the step's settings", perRow, migrate.ProbePerRow, 3, 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := rig.NewSQLite(t, rig.DataRunbook(t, 3, "", tt.steps), 3000)
+			before := r.All()
+			res, err := r.Run(r.StepContext("size"))
+			if err != nil {
+				t.Fatalf("estimate: %v", err)
+			}
+			e := res.(migrate.EstimateResult)
+			p := e.Probe
+			if p == nil {
+				t.Fatalf("estimate %+v: no probe", e)
+			}
+			if p.Step != "backfill" || p.Path != tt.path || p.Segments != tt.segments || p.BatchSize != tt.batch {
+				t.Errorf("probe = %+v, want step backfill, path %q, %d segments of %d", p, tt.path, tt.segments, tt.batch)
+			}
+			if p.Writes <= 0 || p.Rate <= 0 || e.RateSource != migrate.RateMeasured || e.Rate != p.Rate {
+				t.Errorf("probe %+v, rate %v from %s: want the probe's rate", p, e.Rate, e.RateSource)
+			}
+			if after := r.All(); !reflect.DeepEqual(after, before) {
+				t.Errorf("the probe changed the table")
+			}
+			cps, err := r.J.Checkpoints(r.Ctx, r.Session.ID, "backfill")
+			if err != nil || len(cps) != 0 {
+				t.Errorf("checkpoints of backfill = %v, %v; want none", cps, err)
+			}
+			for _, ev := range r.Emitted() {
+				if ev.Step == "backfill" {
+					t.Errorf("the probe journaled %s for the migrate step", ev.Kind)
+				}
+			}
+		})
+	}
+}
