@@ -140,8 +140,10 @@ func TestCheckpointDataAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	if allocs > 16 {
-		t.Errorf("checkpointData allocates %.0f times, want at most 16", allocs)
+	// The one-pass encoding makes 9 (the race detector adds a few); the
+	// decode and re-encode through a map made 104.
+	if allocs > 32 {
+		t.Errorf("checkpointData allocates %.0f times, want at most 32", allocs)
 	}
 }
 
