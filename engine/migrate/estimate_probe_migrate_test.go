@@ -39,7 +39,7 @@ func TestEstimateProbesTheMigrateStep(t *testing.T) {
 		name, steps, path string
 		segments, batch   int
 	}{
-		{"pushdown at the store's defaults", estimateSplitSteps, migrate.ProbePushdown, 2, 2000},
+		{"pushdown at the store's defaults (one segment)", estimateSplitSteps, migrate.ProbePushdown, 1, 2000},
 		{"per row at the step's settings", perRow, migrate.ProbePerRow, 3, 50},
 	}
 	for _, tt := range tests {
