@@ -353,4 +353,7 @@ type migrateResult struct {
 	Version    int64 `json:"version"`
 	Resumed    bool  `json:"resumed"`
 	Segments   int   `json:"segments"`
+	// Pages by path on a SQL store (issue 17's pushdown).
+	PushdownPages int64 `json:"pushdown_pages"`
+	PerRowPages   int64 `json:"per_row_pages"`
 }

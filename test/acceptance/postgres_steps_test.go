@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -171,42 +172,68 @@ func TestPostgresSQLLockTimeout(t *testing.T) {
 }
 
 // TestPostgresMigrateWithConcurrentWriter runs the counter migration
-// while an application bumps random counters still at version 1: no
-// write is lost (each changed item ends at the application's last value
-// + 1) and the migration counts the conflicts.
+// while an application bumps random counters still at version 1, on
+// both paths: no write is lost (each changed item ends at the
+// application's last value + 1). Per row, the migration counts the
+// conflicts its guard caught; pushed down, each page is one UPDATE in a
+// repeatable-read transaction, and a page a concurrent write touched
+// runs again per row.
 func TestPostgresMigrateWithConcurrentWriter(t *testing.T) {
 	t.Parallel()
 	const items = 5000
-	h := newHarness(t)
-	dsn := pgDB(t)
-	h.vars = append(h.vars, "PG_DSN="+dsn)
-	seeded := seedPostgres(t, dsn, "counters", items)
-	rb := h.writeFile("counter.yaml", counterRunbook("acc-pg-writer", postgresStore("counters"), 1000, 500, 1))
-	p := h.start("run", rb, "--env", "test", "--plain")
-	w := startPGWriter(t, dsn, slices.Sorted(maps.Keys(seeded)), p.Done())
-	r := p.Wait(3 * time.Minute)
-	bumped, writes, err := w.wait()
-	if err != nil {
-		t.Fatalf("writer: %v", err)
-	}
-	t.Logf("the writer changed %d items with %d writes", len(bumped), writes)
-	if r.Code != 0 {
-		t.Fatalf("run: exit %d, want 0\n%s", r.Code, r)
-	}
-	if len(bumped) == 0 {
-		t.Fatal("the writer changed no item: nothing tested")
-	}
-	checkMigratedOnce(t, seeded, readPostgres(t, dsn, "counters"), bumped)
-	var res migrateResult
-	if status := h.stepResult(h.onlySession().ID, "bump", &res); status != "done" {
-		t.Fatalf("bump ended %q, want done", status)
-	}
-	t.Logf("result: %+v", res)
-	if res.Conflicts == 0 || res.Conflicts > writes {
-		t.Errorf("result.conflicts = %d, want between 1 and the writer's %d writes", res.Conflicts, writes)
-	}
-	if res.Migrated != items || res.Unresolved != 0 || res.Failures != 0 {
-		t.Errorf("result migrated=%d unresolved=%d failures=%d, want %d, 0, 0", res.Migrated, res.Unresolved, res.Failures, items)
+	for _, tc := range []struct {
+		name  string
+		where string // replaces the counter runbook's where ("" keeps it)
+	}{
+		{"pushdown", ""},
+		// string() has no SQL translation: every page runs per row.
+		{"per row", `where: "(item.v == nil || item.v < 2) && string(item.count) != ''"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			dsn := pgDB(t)
+			h.vars = append(h.vars, "PG_DSN="+dsn)
+			seeded := seedPostgres(t, dsn, "counters", items)
+			src := counterRunbook("acc-pg-writer", postgresStore("counters"), 1000, 500, 1)
+			if tc.where != "" {
+				src = regexp.MustCompile(`where: ".*"`).ReplaceAllLiteralString(src, tc.where)
+			}
+			rb := h.writeFile("counter.yaml", src)
+			p := h.start("run", rb, "--env", "test", "--plain")
+			w := startPGWriter(t, dsn, slices.Sorted(maps.Keys(seeded)), p.Done())
+			r := p.Wait(3 * time.Minute)
+			bumped, writes, err := w.wait()
+			if err != nil {
+				t.Fatalf("writer: %v", err)
+			}
+			t.Logf("the writer changed %d items with %d writes", len(bumped), writes)
+			if r.Code != 0 {
+				t.Fatalf("run: exit %d, want 0\n%s", r.Code, r)
+			}
+			if len(bumped) == 0 {
+				t.Fatal("the writer changed no item: nothing tested")
+			}
+			checkMigratedOnce(t, seeded, readPostgres(t, dsn, "counters"), bumped)
+			var res migrateResult
+			if status := h.stepResult(h.onlySession().ID, "bump", &res); status != "done" {
+				t.Fatalf("bump ended %q, want done", status)
+			}
+			t.Logf("result: %+v", res)
+			switch tc.name {
+			case "pushdown":
+				if res.PushdownPages == 0 || res.Conflicts > writes {
+					t.Errorf("%d pages pushed down, %d conflicts; want some pushed down, at most the writer's %d writes", res.PushdownPages, res.Conflicts, writes)
+				}
+			default:
+				if res.PushdownPages != 0 || res.Conflicts == 0 || res.Conflicts > writes {
+					t.Errorf("%d pages pushed down, %d conflicts; want none pushed down, between 1 and the writer's %d writes", res.PushdownPages, res.Conflicts, writes)
+				}
+			}
+			if res.Migrated != items || res.Unresolved != 0 || res.Failures != 0 {
+				t.Errorf("result migrated=%d unresolved=%d failures=%d, want %d, 0, 0", res.Migrated, res.Unresolved, res.Failures, items)
+			}
+		})
 	}
 }
 
