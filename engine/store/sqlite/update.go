@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -301,9 +302,19 @@ func (s *shapeBuilder) add(tag byte, name string) {
 	s.b = append(s.b, 0)
 }
 
+// addInt records a fragment that holds the number n in its SQL text.
+func (s *shapeBuilder) addInt(tag byte, n int64) {
+	s.b = append(s.b, tag)
+	s.b = strconv.AppendInt(s.b, n, 10)
+	s.b = append(s.b, 0)
+}
+
 // renderUpdate walks u in SQL order: it appends the arguments to args,
 // returns a shape string that identifies the SQL text, and fills p (when
 // not nil) with the SQL fragments. On error args comes back unextended.
+// Versions are written into the SQL text (integers: a step's rows share
+// them) and a guard on a NULL column reads IS NULL: every argument bound
+// is a call into SQLite, and these need none.
 func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []byte, args []any) ([]byte, []any, error) {
 	shape := shapeBuilder{b: buf[:0]}
 	start := len(args)
@@ -342,9 +353,10 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 	}
 	switch {
 	case u.Version != 0:
-		shape.add('V', "")
-		p.set(v, " = ?")
-		args = append(args, u.Version)
+		shape.addInt('V', u.Version)
+		if p != nil {
+			p.set(v, " = ", strconv.FormatInt(u.Version, 10))
+		}
 		nsets++
 	case u.Guard.Equals != 0: // rollback to version 0: no version at all
 		shape.add('N', "")
@@ -371,14 +383,16 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 		args = append(args, b)
 	}
 	if u.Guard.Below != 0 {
-		shape.add('B', "")
-		p.cond("(", v, " IS NULL OR ", v, " < ?)")
-		args = append(args, u.Guard.Below)
+		shape.addInt('B', u.Guard.Below)
+		if p != nil {
+			p.cond("(", v, " IS NULL OR ", v, " < ", strconv.FormatInt(u.Guard.Below, 10), ")")
+		}
 	}
 	if u.Guard.Equals != 0 {
-		shape.add('E', "")
-		p.cond(v, " = ?")
-		args = append(args, u.Guard.Equals)
+		shape.addInt('E', u.Guard.Equals)
+		if p != nil {
+			p.cond(v, " = ", strconv.FormatInt(u.Guard.Equals, 10))
+		}
 	}
 	for _, a := range u.Guard.Unchanged {
 		c, val := a.Name, a.Value
@@ -386,6 +400,13 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 			if val != nil {
 				shape.add('0', "")
 				p.cond("0")
+			}
+			continue
+		}
+		if val == nil { // absent or NULL: the column is NULL
+			shape.add('n', c)
+			if p != nil {
+				p.cond(quote(c), " IS NULL")
 			}
 			continue
 		}
