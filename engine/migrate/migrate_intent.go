@@ -2,7 +2,8 @@ package migrate
 
 import (
 	"encoding/binary"
-	"hash/fnv"
+	"encoding/hex"
+	"fmt"
 
 	"github.com/lockstep-run/lockstep/engine"
 )
@@ -61,11 +62,42 @@ func (m *migrator) intentOf(plans []plan, rec intentKeys) *pageIntent {
 	return in
 }
 
-// keyHash is the hash an intent keeps of an item's key.
+// keyHash is the hash an intent keeps of an item's key: FNV-1a (32 bits)
+// of its KeyString. Journals and resumed runs depend on the values
+// (TestKeyHashIsStable pins them).
 func (m *migrator) keyHash(it engine.Item) uint32 {
-	h := fnv.New32a()
-	h.Write([]byte(KeyString(engine.KeyOf(it, m.key), m.key)))
-	return h.Sum32()
+	var buf [128]byte // the key's text, on the stack for usual keys
+	h := uint32(2166136261)
+	for _, c := range appendKeyString(buf[:0], it, m.key) {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
+}
+
+// appendKeyString appends KeyString(engine.KeyOf(it, names), names) to
+// b without building the key item or the intermediate strings.
+func appendKeyString(b []byte, it engine.Item, names []string) []byte {
+	if len(names) == 0 {
+		return append(b, KeyString(engine.KeyOf(it, names), names)...)
+	}
+	for i, k := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(append(b, k...), '=')
+		switch x := it[k].(type) { // as valueString
+		case string:
+			b = append(b, x...)
+		case engine.Number:
+			b = append(b, x...)
+		case []byte:
+			b = hex.AppendEncode(b, x)
+		default:
+			b = fmt.Append(b, x)
+		}
+	}
+	return b
 }
 
 // intentKeys is the set of key hashes of a journaled intent.

@@ -85,6 +85,7 @@ func (m *migrator) checkWrite(ctx context.Context, p plan) plan {
 // transforms are called once for the whole batch of selected items.
 func (m *migrator) planItems(ctx context.Context, env *itemEnv, ext *externalTransform, items []engine.Item) ([]plan, error) {
 	plans := make([]plan, len(items))
+	slab := m.newAttrSlab(len(items))
 	var batch []int
 	for i, it := range items {
 		plans[i].item = it
@@ -97,7 +98,7 @@ func (m *migrator) planItems(ctx context.Context, env *itemEnv, ext *externalTra
 			batch = append(batch, i)
 			continue
 		}
-		plans[i] = m.checkWrite(ctx, m.transformInProcess(env, it))
+		plans[i] = m.checkWrite(ctx, m.transformWith(env, it, slab))
 	}
 	if ext == nil || len(batch) == 0 {
 		return plans, nil
@@ -128,8 +129,14 @@ func (m *migrator) replan(ctx context.Context, env *itemEnv, ext *externalTransf
 // transformInProcess applies set, rename and remove to it, which selects
 // bound in env.
 func (m *migrator) transformInProcess(env *itemEnv, it engine.Item) plan {
+	return m.transformWith(env, it, nil)
+}
+
+// transformWith is transformInProcess cutting the write's attribute
+// slices from slab (nil: allocated one by one).
+func (m *migrator) transformWith(env *itemEnv, it engine.Item, slab *attrSlab) plan {
 	p := plan{item: it, out: outWrite}
-	set := make([]engine.Attr, 0, len(m.spec.Set)+len(m.spec.Rename))
+	set := slab.take(len(m.spec.Set) + len(m.spec.Rename))
 	var remove []string
 	for _, c := range m.spec.Set {
 		raw, err := env.run(c.Expr)
@@ -157,7 +164,7 @@ func (m *migrator) transformInProcess(env *itemEnv, it engine.Item) plan {
 		}
 	}
 	guard := m.reads
-	for _, old := range sortedKeys(m.spec.Rename) {
+	for _, old := range slab.renamed(m) {
 		v, ok := it[old]
 		if !ok || v == nil {
 			// Absent or null (SQLite reads a NULL column as nil): there
@@ -180,10 +187,10 @@ func (m *migrator) transformInProcess(env *itemEnv, it engine.Item) plan {
 		}
 	}
 	if len(set) == 0 && len(remove) == 0 && !m.movesDown() {
-		return m.stamp(p, guard, m.readsAll)
+		return m.stamp(p, guard, m.readsAll, slab)
 	}
 	sortAttrs(set)
-	p.upd = m.update(it, set, remove, guard, m.readsAll)
+	p.upd = m.updateWith(it, set, remove, guard, m.readsAll, slab)
 	return p
 }
 
@@ -193,13 +200,13 @@ func (m *migrator) transformInProcess(env *itemEnv, it engine.Item) plan {
 // contract step (which works on items at the version) covers it. A step
 // that works on items at the version (rollback, contract) has nothing to
 // write: the item keeps the version it has.
-func (m *migrator) stamp(p plan, guard []string, all bool) plan {
+func (m *migrator) stamp(p plan, guard []string, all bool, slab *attrSlab) plan {
 	if m.atVersion() {
 		p.out = outUnchanged
 		return p
 	}
 	p.stamp = true
-	p.upd = m.update(p.item, nil, nil, guard, all)
+	p.upd = m.updateWith(p.item, nil, nil, guard, all, slab)
 	return p
 }
 
@@ -255,7 +262,7 @@ func (m *migrator) diffExternal(in, out engine.Item) plan {
 	}
 	slices.Sort(remove)
 	if len(set) == 0 && len(remove) == 0 && !m.movesDown() {
-		return m.stamp(p, nil, true)
+		return m.stamp(p, nil, true, nil)
 	}
 	p.upd = m.update(in, set, remove, nil, true)
 	return p
@@ -268,9 +275,15 @@ func (m *migrator) diffExternal(in, out engine.Item) plan {
 // application's, another session's) fails the condition rather than being
 // overwritten, and the item is read and planned again.
 func (m *migrator) update(it engine.Item, set []engine.Attr, remove, reads []string, all bool) engine.Update {
+	return m.updateWith(it, set, remove, reads, all, nil)
+}
+
+// updateWith is update cutting the guard's slice from slab (nil:
+// allocated).
+func (m *migrator) updateWith(it engine.Item, set []engine.Attr, remove, reads []string, all bool, slab *attrSlab) engine.Update {
 	var unchanged []engine.Attr
 	if all { // every attribute, and the reads it lacks as absent
-		unchanged = make([]engine.Attr, 0, len(it)+len(reads))
+		unchanged = slab.take(len(it) + len(reads))
 		for k, v := range it {
 			if k != m.vattr && !slices.Contains(m.key, k) {
 				unchanged = append(unchanged, engine.Attr{Name: k, Value: v})
@@ -282,7 +295,7 @@ func (m *migrator) update(it engine.Item, set []engine.Attr, remove, reads []str
 			}
 		}
 	} else {
-		unchanged = make([]engine.Attr, 0, len(reads)+len(set)+len(remove))
+		unchanged = slab.take(len(reads) + len(set) + len(remove))
 		for _, a := range reads {
 			if a != m.vattr && !slices.Contains(m.key, a) {
 				unchanged = guardAttr(unchanged, a, it)
@@ -326,12 +339,52 @@ func guardAttr(unchanged []engine.Attr, name string, it engine.Item) []engine.At
 }
 
 func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	return slices.Sorted(maps.Keys(m))
+}
+
+// renamed returns the names a rename moves, sorted (nil without rename).
+func (m *migrator) renamed() []string {
+	if len(m.spec.Rename) == 0 {
+		return nil
 	}
-	slices.Sort(keys)
-	return keys
+	return sortedKeys(m.spec.Rename)
+}
+
+// attrSlab hands out attribute slices cut from shared arrays, so that
+// planning a page allocates a few arrays rather than two slices a row.
+// The slices are capped: appending beyond one copies it rather than
+// running into the next. A nil *attrSlab allocates each slice.
+type attrSlab struct {
+	buf     []engine.Attr
+	chunk   int      // capacity of each new array
+	renames []string // m.renamed(), once per page
+}
+
+// newAttrSlab returns a slab sized for the writes of n items.
+func (m *migrator) newAttrSlab(n int) *attrSlab {
+	perItem := 2*(len(m.spec.Set)+len(m.spec.Rename)) + len(m.spec.Remove) + len(m.reads) + 1
+	return &attrSlab{chunk: max(n, 1) * perItem, renames: m.renamed()}
+}
+
+// renamed is m.renamed(), computed once per slab.
+func (s *attrSlab) renamed(m *migrator) []string {
+	if s == nil {
+		return m.renamed()
+	}
+	return s.renames
+}
+
+// take returns an empty slice with capacity n.
+func (s *attrSlab) take(n int) []engine.Attr {
+	if s == nil {
+		return make([]engine.Attr, 0, n)
+	}
+	if cap(s.buf)-len(s.buf) < n {
+		s.buf = make([]engine.Attr, 0, max(n, s.chunk))
+	}
+	i := len(s.buf)
+	s.buf = s.buf[:i+n]
+	return s.buf[i : i : i+n]
 }
 
 // fromVersionKey names the version it had before a migrate step wrote it,

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"strconv"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -35,9 +34,13 @@ import (
 
 // originHash is the hash the origin record keeps of an item's key.
 func (m *migrator) originHash(it engine.Item) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(KeyString(engine.KeyOf(it, m.key), m.key)))
-	return h.Sum64()
+	var buf [128]byte
+	h := uint64(14695981039346656037) // FNV-1a, 64 bits
+	for _, c := range appendKeyString(buf[:0], it, m.key) {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
 }
 
 // recordOrigin adds a planned write's origin to in unless the item was at

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -255,9 +256,11 @@ func readRows(ctx context.Context, st driver.Stmt, sizeHint int, args []any) ([]
 	cols := rows.Columns()
 	vals := make([]driver.Value, len(cols))
 	items := make([]engine.Item, 0, sizeHint)
+	ints := intText{hint: sizeHint}
 	for {
 		err := rows.Next(vals)
 		if errors.Is(err, io.EOF) {
+			ints.assign()
 			return items, nil
 		}
 		if err != nil {
@@ -265,11 +268,48 @@ func readRows(ctx context.Context, st driver.Stmt, sizeHint int, args []any) ([]
 		}
 		it := make(engine.Item, len(cols))
 		for i, c := range cols {
-			if b, ok := vals[i].([]byte); ok {
-				vals[i] = bytes.Clone(b) // the driver may reuse it
+			switch v := vals[i].(type) {
+			case int64:
+				ints.add(it, c, v)
+			case []byte:
+				it[c] = bytes.Clone(v) // the driver may reuse it
+			default:
+				it[c] = readValue(v)
 			}
-			it[c] = readValue(vals[i])
 		}
 		items = append(items, it)
+	}
+}
+
+// intText converts a page's integers into Numbers whose text is cut from
+// one string, rather than one string allocated per value: add records
+// them, assign sets them once the page is read.
+type intText struct {
+	digits []byte
+	at     []intAt
+	hint   int // rows expected
+}
+
+// intAt is where an integer goes and where its text ends in digits.
+type intAt struct {
+	it  engine.Item
+	col string
+	end int
+}
+
+func (t *intText) add(it engine.Item, col string, v int64) {
+	if t.at == nil {
+		t.at = make([]intAt, 0, max(t.hint, 1))
+		t.digits = make([]byte, 0, 8*max(t.hint, 1))
+	}
+	t.digits = strconv.AppendInt(t.digits, v, 10)
+	t.at = append(t.at, intAt{it: it, col: col, end: len(t.digits)})
+}
+
+func (t *intText) assign() {
+	all, start := string(t.digits), 0
+	for _, a := range t.at {
+		a.it[a.col] = engine.Number(all[start:a.end])
+		start = a.end
 	}
 }

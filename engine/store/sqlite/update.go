@@ -1,12 +1,14 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -42,7 +44,7 @@ func (s *Store) UpdateBatch(ctx context.Context, us []engine.Update) []error {
 	rs, args := b.rs[:0], b.args[:0]
 	for _, u := range us {
 		start := len(args)
-		r := s.render(ctx, u, b.shape, args)
+		r := s.renderMemo(ctx, u, b.shape, args, &b.last)
 		b.shape, args = r.shape, r.args
 		r.args = args[start:len(args):len(args)]
 		rs = append(rs, r)
@@ -80,6 +82,16 @@ type batch struct {
 	rs    []rendered
 	args  []any
 	shape []byte
+	last  shapeMemo
+}
+
+// shapeMemo is the last shape rendered and its SQL: a batch's rows
+// usually share one shape, and comparing it with the last one costs less
+// than hashing it into the schema's cache under its lock.
+type shapeMemo struct {
+	sc    *schema
+	shape []byte
+	q     string
 }
 
 var batchPool = sync.Pool{New: func() any { return new(batch) }}
@@ -90,6 +102,7 @@ func (b *batch) release() {
 	clear(b.rs)
 	clear(b.args)
 	b.rs, b.args = b.rs[:0], b.args[:0]
+	b.last.sc = nil // a schema may be replaced
 	batchPool.Put(b)
 }
 
@@ -107,6 +120,11 @@ type rendered struct {
 // are appended to args, and the result's args is the extended slice; buf
 // is a scratch buffer it may reuse.
 func (s *Store) render(ctx context.Context, u engine.Update, buf []byte, args []any) rendered {
+	return s.renderMemo(ctx, u, buf, args, nil)
+}
+
+// renderMemo is render with a memo of the last shape (nil: none).
+func (s *Store) renderMemo(ctx context.Context, u engine.Update, buf []byte, args []any, memo *shapeMemo) rendered {
 	sc, err := s.schemaFor(ctx, u)
 	if err != nil {
 		if errors.Is(err, ErrNoColumn) {
@@ -114,7 +132,7 @@ func (s *Store) render(ctx context.Context, u engine.Update, buf []byte, args []
 		}
 		return rendered{err: err, shape: buf, args: args}
 	}
-	q, args, shape, err := s.buildUpdate(sc, u, buf, args)
+	q, args, shape, err := s.buildUpdate(sc, u, buf, args, memo)
 	// A value SQLite cannot hold, or a change to the key: the same again.
 	return rendered{sc: sc, key: u.Key, q: q, args: args, shape: shape, err: engine.Rejected(err)}
 }
@@ -222,16 +240,29 @@ func (s *Store) schemaWith(ctx context.Context, cols []string, needVersion bool)
 // buildUpdate renders u as one UPDATE statement. Column order is sorted so
 // that equal shapes give equal SQL text, rendered once per schema and
 // reused. buf is scratch space for the shape; it is returned for reuse.
-func (s *Store) buildUpdate(sc *schema, u engine.Update, buf []byte, args []any) (string, []any, []byte, error) {
+func (s *Store) buildUpdate(sc *schema, u engine.Update, buf []byte, args []any, memo *shapeMemo) (string, []any, []byte, error) {
 	shape, args, err := s.renderUpdate(sc, u, nil, buf, args)
 	if err != nil {
 		return "", args, shape, err
 	}
+	if memo != nil && memo.sc == sc && bytes.Equal(memo.shape, shape) {
+		return memo.q, args, shape, nil
+	}
+	q := s.updateSQL(sc, u, shape)
+	if memo != nil {
+		memo.sc, memo.shape, memo.q = sc, append(memo.shape[:0], shape...), q
+	}
+	return q, args, shape, nil
+}
+
+// updateSQL returns the SQL text of u's shape from the schema's cache,
+// rendering and caching it on a miss.
+func (s *Store) updateSQL(sc *schema, u engine.Update, shape []byte) string {
 	sc.mu.Lock()
 	q, ok := sc.updates[string(shape)]
 	sc.mu.Unlock()
 	if ok {
-		return q, args, shape, nil
+		return q
 	}
 	var p updateParts
 	s.renderUpdate(sc, u, &p, nil, nil)
@@ -241,7 +272,7 @@ func (s *Store) buildUpdate(sc *schema, u engine.Update, buf []byte, args []any)
 		sc.updates[string(shape)] = q
 	}
 	sc.mu.Unlock()
-	return q, args, shape, nil
+	return q
 }
 
 // updateParts are the SET and WHERE fragments of an UPDATE; a nil
@@ -271,9 +302,19 @@ func (s *shapeBuilder) add(tag byte, name string) {
 	s.b = append(s.b, 0)
 }
 
+// addInt records a fragment that holds the number n in its SQL text.
+func (s *shapeBuilder) addInt(tag byte, n int64) {
+	s.b = append(s.b, tag)
+	s.b = strconv.AppendInt(s.b, n, 10)
+	s.b = append(s.b, 0)
+}
+
 // renderUpdate walks u in SQL order: it appends the arguments to args,
 // returns a shape string that identifies the SQL text, and fills p (when
 // not nil) with the SQL fragments. On error args comes back unextended.
+// Versions are written into the SQL text (integers: a step's rows share
+// them) and a guard on a NULL column reads IS NULL: every argument bound
+// is a call into SQLite, and these need none.
 func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []byte, args []any) ([]byte, []any, error) {
 	shape := shapeBuilder{b: buf[:0]}
 	start := len(args)
@@ -312,9 +353,10 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 	}
 	switch {
 	case u.Version != 0:
-		shape.add('V', "")
-		p.set(v, " = ?")
-		args = append(args, u.Version)
+		shape.addInt('V', u.Version)
+		if p != nil {
+			p.set(v, " = ", strconv.FormatInt(u.Version, 10))
+		}
 		nsets++
 	case u.Guard.Equals != 0: // rollback to version 0: no version at all
 		shape.add('N', "")
@@ -341,14 +383,16 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 		args = append(args, b)
 	}
 	if u.Guard.Below != 0 {
-		shape.add('B', "")
-		p.cond("(", v, " IS NULL OR ", v, " < ?)")
-		args = append(args, u.Guard.Below)
+		shape.addInt('B', u.Guard.Below)
+		if p != nil {
+			p.cond("(", v, " IS NULL OR ", v, " < ", strconv.FormatInt(u.Guard.Below, 10), ")")
+		}
 	}
 	if u.Guard.Equals != 0 {
-		shape.add('E', "")
-		p.cond(v, " = ?")
-		args = append(args, u.Guard.Equals)
+		shape.addInt('E', u.Guard.Equals)
+		if p != nil {
+			p.cond(v, " = ", strconv.FormatInt(u.Guard.Equals, 10))
+		}
 	}
 	for _, a := range u.Guard.Unchanged {
 		c, val := a.Name, a.Value
@@ -356,6 +400,13 @@ func (s *Store) renderUpdate(sc *schema, u engine.Update, p *updateParts, buf []
 			if val != nil {
 				shape.add('0', "")
 				p.cond("0")
+			}
+			continue
+		}
+		if val == nil { // absent or NULL: the column is NULL
+			shape.add('n', c)
+			if p != nil {
+				p.cond(quote(c), " IS NULL")
 			}
 			continue
 		}

@@ -100,3 +100,62 @@ func TestUpdateBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateBatchMixedShapes: one batch whose rows alternate between
+// shapes that differ only in what the SQL text now holds (the version
+// written and checked, a guard on NULL against one on a value) gets
+// each row's own statement: a shape reused from the row before would
+// write the wrong version or check the wrong guard.
+func TestUpdateBatchMixedShapes(t *testing.T) {
+	var seed []engine.Item
+	for i := range 12 {
+		it := engine.Item{"id": engine.Number(fmt.Sprint(i))}
+		if i%3 == 1 {
+			it["city"] = "Oslo"
+		}
+		seed = append(seed, it)
+	}
+	st := newTable(t, "CREATE TABLE items (id INTEGER PRIMARY KEY, address TEXT, city TEXT, v INTEGER)", seed)
+	ctx := context.Background()
+	var us []engine.Update
+	for i := range 12 {
+		// Rows 0-5 go to version 2, 6-11 to 3, below 3 for all: the
+		// shapes differ only in the version written.
+		version := int64(2 + i/6)
+		// The guard reads city as NULL: true for rows 0, 2 (mod 3),
+		// stale for rows 1 (mod 3) except the odd ones, guarded on
+		// Oslo, each right after a row of its version guarded on NULL.
+		var city any
+		if i%3 == 1 && i%2 == 1 {
+			city = "Oslo"
+		}
+		us = append(us, engine.Update{Key: engine.Item{"id": engine.Number(fmt.Sprint(i))},
+			Set: engine.Attrs(map[string]any{"address": fmt.Sprintf("%d Main St", i)}), Version: version,
+			Guard: engine.Guard{VersionAttr: "v", Below: 3, Unchanged: []engine.Attr{{Name: "city", Value: city, Absent: city == nil}}}})
+	}
+	errs := st.UpdateBatch(ctx, us)
+	for i, u := range us {
+		wantApplied := i%3 != 1 || i%2 == 1
+		if got := errs[i] == nil; got != wantApplied {
+			t.Errorf("row %d: error %v, want applied=%v", i, errs[i], wantApplied)
+		}
+		got, _, err := st.Get(ctx, u.Key)
+		if err != nil {
+			t.Fatalf("Get(%d)=%v", i, err)
+		}
+		wantV := any(nil)
+		if wantApplied {
+			wantV = engine.Number(fmt.Sprint(u.Version))
+		}
+		if got["v"] != wantV {
+			t.Errorf("row %d: v=%v, want %v", i, got["v"], wantV)
+		}
+	}
+	// The version guard, now in the SQL text, still refuses a row at or
+	// above it.
+	us[0].Version, us[0].Guard.Below = 2, 2
+	us[0].Guard.Unchanged = nil
+	if errs := st.UpdateBatch(ctx, us[:1]); !errors.Is(errs[0], engine.ErrConditionFailed) {
+		t.Errorf("row 0 at version 2 below 2: %v, want ErrConditionFailed", errs[0])
+	}
+}

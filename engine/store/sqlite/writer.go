@@ -152,6 +152,8 @@ func (w *writer) execRows(ctx context.Context, rs []rendered) (unchanged []int, 
 			return err
 		}
 		var args []driver.NamedValue
+		var st driver.StmtExecContext
+		q := ""
 		for i := range rs {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -159,9 +161,11 @@ func (w *writer) execRows(ctx context.Context, rs []rendered) (unchanged []int, 
 			if rs[i].err != nil {
 				continue
 			}
-			st, err := w.rawStmt(c, rs[i].q)
-			if err != nil {
-				return err
+			if st == nil || rs[i].q != q { // equal rows share q's bytes: a pointer compare
+				if st, err = w.rawStmt(c, rs[i].q); err != nil {
+					return err
+				}
+				q = rs[i].q
 			}
 			if args, err = namedValues(args[:0], rs[i].args); err != nil {
 				return err
