@@ -93,11 +93,11 @@ func estimateYAML(store string, exact bool) string {
 		fmt.Sprintf("      - {id: size, kind: estimate, with: {where: \"item.address != nil\", exact_count: %v}}\n      - id: backfill\n", exact), 1)
 }
 
-func ratioOf(e migrate.EstimateResult, m migrate.MigrateResult) float64 {
+func ratioOf(e migrate.EstimateResult, m migrate.Result) float64 {
 	return float64(e.DurationMS) / float64(max(m.ElapsedMS, 1))
 }
 
-func estimateDetail(e migrate.EstimateResult, m migrate.MigrateResult) string {
+func estimateDetail(e migrate.EstimateResult, m migrate.Result) string {
 	path := ""
 	if e.Probe != nil {
 		path = ", probe " + e.Probe.Path
@@ -128,7 +128,7 @@ func openWithPG(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, err
 // runEstimateThenMigrate runs src's session in-process, as runMigrate
 // does, and returns the results of its estimate step "size" and its
 // migrate step "backfill".
-func runEstimateThenMigrate(tb testing.TB, dir, src string, open engine.StoreOpener) (migrate.EstimateResult, migrate.MigrateResult) {
+func runEstimateThenMigrate(tb testing.TB, dir, src string, open engine.StoreOpener) (migrate.EstimateResult, migrate.Result) {
 	tb.Helper()
 	ctx := context.Background()
 	rb, err := runbook.Parse(filepath.Join(dir, "bench.yaml"), []byte(src))
@@ -151,7 +151,7 @@ func runEstimateThenMigrate(tb testing.TB, dir, src string, open engine.StoreOpe
 		tb.Fatalf("run session: outcome %q, %v", out, err)
 	}
 	var e migrate.EstimateResult
-	var m migrate.MigrateResult
+	var m migrate.Result
 	state := s.State()
 	for id, v := range map[string]any{"size": &e, "backfill": &m} {
 		st := state.StepState(id)

@@ -92,7 +92,7 @@ func (d *dynamoRig) fleet(table string) (timed, error) {
 		sc := &engine.StepContext{Step: rb.Step(rec.Step), Runbook: rb, Env: rb.Env(rec.Env), Mode: engine.ModeLive, Attempt: 1,
 			Session: engine.SessionInfo{ID: rec.Session}, Clock: engine.SystemClock{},
 			Store: func(context.Context) (engine.Store, error) { return st, nil }, Control: c, Leases: leases}
-		counts, err := migrate.MigrateExecutor{}.RunSegment(ctx, sc, r)
+		counts, err := migrate.Executor{}.RunSegment(ctx, sc, r)
 		mu.Lock()
 		defer mu.Unlock()
 		if last = time.Now(); err == nil {

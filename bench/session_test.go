@@ -139,7 +139,7 @@ func runMigrateWith(tb testing.TB, dir, src string, open engine.StoreOpener) mig
 	}
 	state := s.State()
 	st := state.StepState("backfill")
-	var res migrate.MigrateResult
+	var res migrate.Result
 	if st == nil || json.Unmarshal(st.Result, &res) != nil {
 		tb.Fatalf("no migrate result for step backfill")
 	}

@@ -92,9 +92,9 @@ func TestLockFenceSQLiteStopsWritesAtTakeover(t *testing.T) {
 	if after != atTakeover {
 		t.Errorf("alice changed %d rows after bob took her lease over, want 0", after-atTakeover)
 	}
-	mr, ok := res.(migrate.MigrateResult)
+	mr, ok := res.(migrate.Result)
 	if !ok {
-		t.Fatalf("migrate result %T, want migrate.MigrateResult", res)
+		t.Fatalf("migrate result %T, want migrate.Result", res)
 	}
 	if mr.Migrated != int64(after) {
 		t.Errorf("alice's result counts %d migrated, rows she changed = %d", mr.Migrated, after)
@@ -109,7 +109,7 @@ func TestLockFenceSQLiteStopsWritesAtTakeover(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bob's migrate: %v", err)
 	}
-	if got, want := bres.(migrate.MigrateResult).Migrated, int64(2000-after); got != want {
+	if got, want := bres.(migrate.Result).Migrated, int64(2000-after); got != want {
 		t.Errorf("bob's result counts %d migrated, want %d", got, want)
 	}
 	if got, want := rig.JournaledMigrated(t, br), int64(2000-after); got != want {

@@ -170,7 +170,7 @@ func (s *Session) recordEnd(ctx context.Context) error {
 }
 
 // migrateFigures are the fields of a migrate step's result
-// (engine/migrate.MigrateResult, journaled with step.end) the registry
+// (engine/migrate.Result, journaled with step.end) the registry
 // records.
 type migrateFigures struct {
 	Migrated    int64   `json:"migrated"`

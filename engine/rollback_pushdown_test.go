@@ -33,7 +33,7 @@ func TestRollbackOfPushdownFromNoVersion(t *testing.T) {
 	if out, err := s.Run(context.Background()); err != nil || out != engine.OutcomeRolledBack {
 		t.Fatalf("Run() = %s, %v; want rolled-back", out, err)
 	}
-	var res migrate.MigrateResult
+	var res migrate.Result
 	state := s.State()
 	if st := state.StepState("backfill"); st == nil || json.Unmarshal(st.Result, &res) != nil {
 		t.Fatal("no result for backfill")

@@ -116,7 +116,7 @@ func runWorker(ctx context.Context, opts *workerOptions) error {
 			if err != nil {
 				return engine.MigrateCounts{}, err
 			}
-			return migrate.MigrateExecutor{}.RunSegment(ctx, sc, r)
+			return migrate.Executor{}.RunSegment(ctx, sc, r)
 		},
 		Log: func(format string, args ...any) { fmt.Fprintf(opts.f.ErrOut, format+"\n", args...) },
 	}

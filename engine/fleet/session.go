@@ -283,7 +283,7 @@ func (w *watch) progress(segs []Segment) engine.Progress {
 func (w *watch) result(segs []Segment) (any, error) {
 	t := sum(segs)
 	el := time.Since(w.started)
-	res := migrate.MigrateResult{MigrateCounts: t, Skipped: t.Skipped(), Version: int64(w.sc.Runbook.Version),
+	res := migrate.Result{MigrateCounts: t, Skipped: t.Skipped(), Version: int64(w.sc.Runbook.Version),
 		Resumed: w.sc.Resumed, Segments: w.rec.Segments, Total: w.total, ElapsedMS: el.Milliseconds(),
 		WriteLimit: float64(w.flags.Rate)}
 	if w.sc.Step.Migrate.Contract() {

@@ -36,7 +36,7 @@ func ExitCode(err error) int {
 
 // RunFunc runs one claimed segment of the fleet's step: cmd builds the
 // step's engine.StepContext from the record, with leases and ctl in it,
-// and calls migrate.MigrateExecutor.RunSegment.
+// and calls migrate.Executor.RunSegment.
 type RunFunc func(ctx context.Context, rec Record, r migrate.SegmentRun, leases *engine.Leases, ctl engine.Control) (engine.MigrateCounts, error)
 
 // Worker claims segments of one fleet and runs them, one at a time,

@@ -64,7 +64,7 @@ func TestMigrateDynamoKeepsNumberDigits(t *testing.T) {
 			if tt.wantFailures == 0 && err != nil || tt.wantFailures > 0 && !errors.Is(err, migrate.ErrItemsLeft) {
 				t.Fatalf("migrate error = %v, want %d items left", err, tt.wantFailures)
 			}
-			if got := res.(migrate.MigrateResult); got.Failures != tt.wantFailures {
+			if got := res.(migrate.Result); got.Failures != tt.wantFailures {
 				t.Errorf("failures = %d, want %d (%+v)", got.Failures, tt.wantFailures, got.MigrateCounts)
 			}
 			all := r.All()
@@ -112,7 +112,7 @@ func TestMigrateDynamoVersionNotNumber(t *testing.T) {
 	if !errors.Is(err, migrate.ErrItemsLeft) || !strings.Contains(err.Error(), "1 item(s) failed") {
 		t.Fatalf("migrate error = %v, want the failed item left behind", err)
 	}
-	got := res.(migrate.MigrateResult)
+	got := res.(migrate.Result)
 	if got.Migrated != 2 || got.Failures != 1 || got.Conflicts != 0 || got.Unresolved != 0 {
 		t.Errorf("counts = %+v, want 2 migrated, 1 failure, no conflict", got.MigrateCounts)
 	}

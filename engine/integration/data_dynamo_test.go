@@ -147,7 +147,7 @@ func TestMigrateDynamoCounterExactlyOnceAcrossInterruption(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
-	if got := res.(migrate.MigrateResult); got.Scanned != n || got.Migrated+got.Already != n {
+	if got := res.(migrate.Result); got.Scanned != n || got.Migrated+got.Already != n {
 		t.Errorf("counts = %+v, want %d scanned, migrated+already %d", got.MigrateCounts, n, n)
 	}
 	assertCountedOnce(t, r.Seed, n, 2)
@@ -156,7 +156,7 @@ func TestMigrateDynamoCounterExactlyOnceAcrossInterruption(t *testing.T) {
 	}
 	// A re-run changes nothing.
 	res, err = r.Run(r.StepContext("bump"))
-	if err != nil || res.(migrate.MigrateResult).Migrated != 0 {
+	if err != nil || res.(migrate.Result).Migrated != 0 {
 		t.Fatalf("re-run = %+v, %v; want nothing migrated", res, err)
 	}
 }
@@ -172,7 +172,7 @@ func TestMigrateDynamoFaultsExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	got := res.(migrate.MigrateResult)
+	got := res.(migrate.Result)
 	if ft.throttles.Load() == 0 || ft.fails.Load() == 0 || ft.drops.Load() == 0 {
 		t.Fatalf("faults injected: %d throttles, %d 500s, %d drops; want some of each", ft.throttles.Load(), ft.fails.Load(), ft.drops.Load())
 	}

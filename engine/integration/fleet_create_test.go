@@ -122,7 +122,7 @@ func TestFleetSessionDiedCreatingItsFleetResumes(t *testing.T) {
 	if out.err != nil {
 		t.Fatalf("the resumed session's step = %v", out.err)
 	}
-	if res := out.res.(migrate.MigrateResult); res.Migrated != 40 || res.Scanned != 40 {
+	if res := out.res.(migrate.Result); res.Migrated != 40 || res.Scanned != 40 {
 		t.Errorf("result = scanned %d, migrated %d; want 40, 40 (4 segments)", res.Scanned, res.Migrated)
 	}
 }

@@ -109,7 +109,7 @@ func TestFleetStalledWriteLandingLateCountsOnce(t *testing.T) {
 				sc.Journal, sc.Emit, sc.Progress = nil, nil, nil
 				sc.Store = func(context.Context) (engine.Store, error) { return st, nil }
 				sc.Clock, sc.Leases, sc.Control = clock, leases, c
-				return migrate.MigrateExecutor{}.RunSegment(ctx, sc, run)
+				return migrate.Executor{}.RunSegment(ctx, sc, run)
 			}}
 	}
 	t0 := time.Now()

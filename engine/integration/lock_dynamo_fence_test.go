@@ -218,7 +218,7 @@ func TestLockDynamoStalledHolderWritesNothingAfterExpiry(t *testing.T) {
 	if atTakeover == 0 || atTakeover == 400 {
 		t.Errorf("items written before the stall = %d, want some and not all", atTakeover)
 	}
-	if mr, ok := o.res.(migrate.MigrateResult); !ok || mr.Migrated != int64(after) {
+	if mr, ok := o.res.(migrate.Result); !ok || mr.Migrated != int64(after) {
 		t.Errorf("alice's result %+v counts a migrated number other than the %d items she changed", o.res, after)
 	}
 	if got := rig.JournaledMigrated(t, alice); got != int64(after) {

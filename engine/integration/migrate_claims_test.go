@@ -47,7 +47,7 @@ func runTwice(t *testing.T, a, b *rig.Data) [2]engine.MigrateCounts {
 				t.Errorf("session %d: %v", i, err)
 				return
 			}
-			res[i] = out.(migrate.MigrateResult).MigrateCounts
+			res[i] = out.(migrate.Result).MigrateCounts
 		}()
 	}
 	wg.Wait()
@@ -117,7 +117,7 @@ func TestMigrateDynamoLostAnswerIsOurs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	got := res.(migrate.MigrateResult).MigrateCounts
+	got := res.(migrate.Result).MigrateCounts
 	if ft.drops.Load() == 0 {
 		t.Fatal("no answer was lost")
 	}

@@ -31,7 +31,7 @@ func dryThenLive(t *testing.T, r *rig.Data, id string) (dry, live engine.Migrate
 		if err != nil && !errors.Is(err, migrate.ErrItemsLeft) {
 			t.Fatalf("%s run: %v", mode, err)
 		}
-		c := res.(migrate.MigrateResult).MigrateCounts
+		c := res.(migrate.Result).MigrateCounts
 		t.Logf("%s: %+v", mode, c)
 		if i == 0 {
 			dry = c

@@ -102,7 +102,7 @@ func TestMigrateExternalTransformShortOutput(t *testing.T) {
 			done := make(chan error, 1)
 			start := time.Now()
 			go func() {
-				_, err := migrate.MigrateExecutor{TransformLineTimeout: tt.timeout}.Execute(r.Ctx, r.StepContext("ext"))
+				_, err := migrate.Executor{TransformLineTimeout: tt.timeout}.Execute(r.Ctx, r.StepContext("ext"))
 				done <- err
 			}()
 			var err error
@@ -132,7 +132,7 @@ func TestMigrateExternalTransformShortOutput(t *testing.T) {
 			if err != nil {
 				t.Fatalf("retry: %v", err)
 			}
-			if got := res.(migrate.MigrateResult); got.Migrated != 3 || got.Scanned != 30 {
+			if got := res.(migrate.Result); got.Migrated != 3 || got.Scanned != 30 {
 				t.Errorf("retry counts = %+v, want 3 migrated of 30", got.MigrateCounts)
 			}
 		})

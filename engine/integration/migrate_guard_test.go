@@ -204,7 +204,7 @@ func raceStreet(t *testing.T, r *rig.Data, appStore engine.Store, batch bool) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	got := res.(migrate.MigrateResult)
+	got := res.(migrate.Result)
 	if lost := checkNoLostWrite(t, rig.ScanItems(t, appStore, "id"), a, l); lost > 0 {
 		t.Errorf("%d of %d items lost the application's last street_name write", lost, len(a.ids))
 	}

@@ -57,7 +57,7 @@ func TestMigrateDynamoWritesSetsBackAsSets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("copy: %v", err)
 	}
-	if got := res.(migrate.MigrateResult); got.Unchanged != 2 || got.Migrated != 0 {
+	if got := res.(migrate.Result); got.Unchanged != 2 || got.Migrated != 0 {
 		t.Errorf("copy counts = %+v, want 2 unchanged, 0 migrated", got.MigrateCounts)
 	}
 
@@ -71,7 +71,7 @@ func TestMigrateDynamoWritesSetsBackAsSets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dry-run: %v", err)
 	}
-	samples := res.(migrate.MigrateResult).Samples
+	samples := res.(migrate.Result).Samples
 	if len(samples) == 0 {
 		t.Fatal("dry-run showed no samples")
 	}
@@ -93,7 +93,7 @@ func TestMigrateDynamoWritesSetsBackAsSets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	if got := res.(migrate.MigrateResult); got.Migrated != 2 || got.Failures != 0 || got.Conflicts != 0 {
+	if got := res.(migrate.Result); got.Migrated != 2 || got.Failures != 0 || got.Conflicts != 0 {
 		t.Fatalf("counts = %+v, want 2 migrated, no failure or conflict", got.MigrateCounts)
 	}
 	it, ok, err := r.Seed.Get(r.Ctx, engine.Item{"id": engine.Number("1")})
@@ -149,7 +149,7 @@ func TestMigrateDynamoEmptySetFromTransformNamesAttribute(t *testing.T) {
 		if err != nil && !errors.Is(err, migrate.ErrItemsLeft) {
 			t.Fatalf("%s: %v", mode, err)
 		}
-		if got := res.(migrate.MigrateResult); got.Failures != 2 || got.Migrated != 0 {
+		if got := res.(migrate.Result); got.Failures != 2 || got.Migrated != 0 {
 			t.Errorf("%s: counts = %+v, want 2 failures", mode, got.MigrateCounts)
 		}
 	}
@@ -213,7 +213,7 @@ func TestMigrateDynamoReadsMapsWithoutSpuriousConflicts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	if got := res.(migrate.MigrateResult); got.Migrated != 20 || got.Conflicts != 0 || got.Failures != 0 {
+	if got := res.(migrate.Result); got.Migrated != 20 || got.Conflicts != 0 || got.Failures != 0 {
 		t.Errorf("counts = %+v, want 20 migrated, no conflict", got.MigrateCounts)
 	}
 	it, _, err := r.Seed.Get(r.Ctx, engine.Item{"id": engine.Number("3")})

@@ -6,7 +6,7 @@
 // and its write probe. It also holds what the other data steps share with
 // migrate: scans (ScanAll, ScanAllConsistent), item expressions
 // (NewItemEnv) and the restore step's MigrationPlan; engine/fleet runs one
-// segment of a step at a time (MigrateExecutor.RunSegment).
+// segment of a step at a time (Executor.RunSegment).
 //
 // It reaches the session through *engine.StepContext and the stores through
 // engine's ports. Of this module it imports engine, runbook and

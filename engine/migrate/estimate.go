@@ -282,10 +282,10 @@ func rehearsalRate(ctx context.Context, sc *engine.StepContext, wcu int64) (floa
 
 // migrateRate finds the result of the first completed forward migrate step
 // with a measured throughput in a session's events.
-func migrateRate(ctx context.Context, sc *engine.StepContext, sessionID string) MigrateResult {
+func migrateRate(ctx context.Context, sc *engine.StepContext, sessionID string) Result {
 	evs, err := sc.Journal.Events(ctx, sessionID)
 	if err != nil {
-		return MigrateResult{}
+		return Result{}
 	}
 	for _, ev := range evs {
 		if ev.Kind != engine.EvStepEnd {
@@ -298,12 +298,12 @@ func migrateRate(ctx context.Context, sc *engine.StepContext, sessionID string) 
 		if err != nil || end.Status != engine.StepDone || len(end.Result) == 0 {
 			continue
 		}
-		var res MigrateResult
+		var res Result
 		if json.Unmarshal(end.Result, &res) == nil && !res.Rollback && !res.DryRun && res.ItemsPerSec > 0 {
 			return res
 		}
 	}
-	return MigrateResult{}
+	return Result{}
 }
 
 // recommend compares the duration with the environment's window.

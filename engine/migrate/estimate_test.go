@@ -82,7 +82,7 @@ func TestEstimateUsesRehearsalThroughput(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := eventtest.Raw(engine.EvStepEnd, "bump", map[string]any{"status": "done",
-		"result": migrate.MigrateResult{ItemsPerSec: 250, AvgItemB: 60}})
+		"result": migrate.Result{ItemsPerSec: 250, AvgItemB: 60}})
 	end.SessionID, end.Operator = reh.ID, "alice"
 	if _, err := r.J.Append(r.Ctx, end); err != nil {
 		t.Fatal(err)

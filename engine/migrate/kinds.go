@@ -11,6 +11,6 @@ import (
 func Kinds() engine.StepKinds {
 	return engine.StepKinds{
 		runbook.KindEstimate: {Executor: engine.ExecutorFunc(runEstimate), Data: true, RerunSafe: true},
-		runbook.KindMigrate:  {Executor: MigrateExecutor{}, Data: true},
+		runbook.KindMigrate:  {Executor: Executor{}, Data: true},
 	}
 }

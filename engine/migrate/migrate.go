@@ -62,16 +62,16 @@ type migrator struct {
 	scanAttrs []string
 }
 
-// MigrateExecutor is the migrate executor (steps.Default uses the zero
+// Executor is the migrate executor (steps.Default uses the zero
 // value).
-type MigrateExecutor struct {
+type Executor struct {
 	// TransformLineTimeout is how long an external transform may print
 	// nothing while it owes lines (0: DefaultTransformLineTimeout).
 	TransformLineTimeout time.Duration
 }
 
 // Execute runs one migrate step.
-func (e MigrateExecutor) Execute(ctx context.Context, sc *engine.StepContext) (any, error) {
+func (e Executor) Execute(ctx context.Context, sc *engine.StepContext) (any, error) {
 	if sc.Step.Migrate.Copy() {
 		return runCopy(ctx, sc) // into another table: migrate_into.go
 	}
@@ -294,8 +294,8 @@ func (m *migrator) describe(cursors map[int][]byte) string {
 	return s
 }
 
-// MigrateResult is the result of a migrate step (journaled with step.end).
-type MigrateResult struct {
+// Result is the result of a migrate step (journaled with step.end).
+type Result struct {
 	engine.MigrateCounts
 	Skipped     int64        `json:"skipped"`
 	Version     int64        `json:"version"` // version written
@@ -319,10 +319,10 @@ type MigrateResult struct {
 	PerRowPages   int64 `json:"per_row_pages,omitempty"`
 }
 
-func (m *migrator) result() MigrateResult {
+func (m *migrator) result() Result {
 	t := m.totals()
 	el := time.Since(m.started)
-	r := MigrateResult{
+	r := Result{
 		MigrateCounts: t, Skipped: t.Skipped(), Version: m.version, Rollback: m.rollback, DryRun: m.dry,
 		Resumed: m.sc.Resumed, Segments: len(m.segs), Total: m.total, ElapsedMS: el.Milliseconds(),
 		WriteLimit: round1(m.lim.Limit()), WriteTokens: m.lim.Taken(), Samples: m.samples.list(),

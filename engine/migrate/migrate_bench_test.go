@@ -32,7 +32,7 @@ func BenchmarkMigrateSQLite(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				got := res.(migrate.MigrateResult)
+				got := res.(migrate.Result)
 				if got.Migrated != int64(n) {
 					b.Fatalf("migrated %d of %d", got.Migrated, n)
 				}

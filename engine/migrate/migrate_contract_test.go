@@ -42,7 +42,7 @@ func TestMigrateContractStep(t *testing.T) {
 	if err != nil {
 		t.Fatalf("drop-address: %v", err)
 	}
-	got := res.(migrate.MigrateResult)
+	got := res.(migrate.Result)
 	if got.Migrated != 399 || got.Version != 3 || got.After != "backfill" {
 		t.Errorf("drop-address result = %+v, want 399 written at version 3 after backfill", got)
 	}
@@ -59,7 +59,7 @@ func TestMigrateContractStep(t *testing.T) {
 	if err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
-	if again := res.(migrate.MigrateResult); again.Migrated != 0 || again.Unchanged != 399 {
+	if again := res.(migrate.Result); again.Migrated != 0 || again.Unchanged != 399 {
 		t.Errorf("re-run counts = %+v, want nothing written, 399 unchanged", again.MigrateCounts)
 	}
 }
@@ -79,7 +79,7 @@ func TestMigrateContractSession(t *testing.T) {
 		t.Fatalf("Run() = %s, %v", out, err)
 	}
 	st := s.State()
-	var res migrate.MigrateResult
+	var res migrate.Result
 	if err := json.Unmarshal(st.StepState("drop-address").Result, &res); err != nil {
 		t.Fatal(err)
 	}

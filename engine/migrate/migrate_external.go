@@ -21,7 +21,7 @@ import (
 // without printing a line while it still owes lines of a batch. A
 // transform that prints fewer lines than it received (or does not flush
 // its output) would otherwise block the segment forever. The runbook has
-// no field to change it; MigrateExecutor.TransformLineTimeout does.
+// no field to change it; Executor.TransformLineTimeout does.
 const DefaultTransformLineTimeout = 60 * time.Second
 
 // externalTransform is one long-lived transform process (one per scan

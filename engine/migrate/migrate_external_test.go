@@ -83,7 +83,7 @@ func TestMigrateExternalTransform(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	got := res.(migrate.MigrateResult)
+	got := res.(migrate.Result)
 	if got.Migrated != 20 || got.Unchanged != 180 {
 		t.Errorf("counts = %+v, want 20 migrated (names ending in 0), 180 unchanged", got.MigrateCounts)
 	}

@@ -36,7 +36,7 @@ type segmentSink func(ctx context.Context, seg int, cursor []byte, data checkpoi
 // RunSegment runs one scan segment of sc's migrate step (sc.Journal and
 // sc.Emit may be nil: checkpoints go to r.Save) and returns the
 // segment's counts, those restored from r.Saved included.
-func (e MigrateExecutor) RunSegment(ctx context.Context, sc *engine.StepContext, r SegmentRun) (engine.MigrateCounts, error) {
+func (e Executor) RunSegment(ctx context.Context, sc *engine.StepContext, r SegmentRun) (engine.MigrateCounts, error) {
 	if r.Save == nil || r.Segments < 1 || r.Segment < 0 || r.Segment >= r.Segments {
 		return engine.MigrateCounts{}, fmt.Errorf("migrate %s: segment %d of %d: %w", sc.Step.ID, r.Segment, r.Segments, engine.ErrConfig)
 	}

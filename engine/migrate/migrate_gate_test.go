@@ -136,7 +136,7 @@ func TestMigrateJournalFailureStopsEverySegmentWithinAPage(t *testing.T) {
 			}
 			// What the stopped attempt wrote beyond its checkpoints is
 			// its own: migrated (recovered), not already.
-			if mr := res.(migrate.MigrateResult); mr.Migrated != tt.changed || mr.Already != 0 || mr.Recovered != got-durable {
+			if mr := res.(migrate.Result); mr.Migrated != tt.changed || mr.Already != 0 || mr.Recovered != got-durable {
 				t.Errorf("resumed result migrated %d, already %d, recovered %d; want %d, 0, %d",
 					mr.Migrated, mr.Already, mr.Recovered, tt.changed, got-durable)
 			}

@@ -146,7 +146,7 @@ func (c *copier) restoreCounts(ctx context.Context) error {
 // migrate step's figures (migrated: the items copied) so that estimates
 // and the registry read it as any migrate step's.
 type CopyResult struct {
-	MigrateResult
+	Result
 	Copy    CopyCounts   `json:"copy"`
 	Into    string       `json:"into"`     // the target table
 	IntoKey []string     `json:"into_key"` // its key
@@ -159,7 +159,7 @@ func (c *copier) result() CopyResult {
 	mc := engine.MigrateCounts{Scanned: t.Scanned, Migrated: t.Copied, Already: t.Already + t.Newer, NotMatched: t.NotMatched,
 		Conflicts: t.Conflicts, Unresolved: t.Collisions, Throttles: t.Throttles, Failures: t.Failures, Bytes: t.Bytes}
 	r := CopyResult{Copy: t, Into: c.table, IntoKey: c.dstKey, Copies: c.samples.list()}
-	r.MigrateResult = MigrateResult{MigrateCounts: mc, Skipped: mc.Skipped(), Version: c.version, Rollback: c.rollback,
+	r.Result = Result{MigrateCounts: mc, Skipped: mc.Skipped(), Version: c.version, Rollback: c.rollback,
 		DryRun: c.dry, Resumed: c.sc.Resumed, Segments: len(c.segs), Total: c.total, ElapsedMS: el.Milliseconds(),
 		WriteLimit: round1(c.lim.Limit()), WriteTokens: c.lim.Taken()}
 	if s := el.Seconds(); s > 0 {

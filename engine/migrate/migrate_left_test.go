@@ -29,7 +29,7 @@ func TestMigrateItemsLeftFailTheStep(t *testing.T) {
 	if !errors.Is(err, migrate.ErrItemsLeft) || !strings.Contains(err.Error(), "20 item(s) failed") {
 		t.Fatalf("error = %v, want ErrItemsLeft naming 20 failed items", err)
 	}
-	if got := res.(migrate.MigrateResult); got.Migrated != 80 || got.Failures != 20 {
+	if got := res.(migrate.Result); got.Migrated != 80 || got.Failures != 20 {
 		t.Fatalf("counts = %+v, want 80 migrated and 20 failures", got.MigrateCounts)
 	}
 	warn := r.EventsOf(engine.EvWarning)
@@ -45,7 +45,7 @@ func TestMigrateItemsLeftFailTheStep(t *testing.T) {
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
-	if got := res.(migrate.MigrateResult); got.Migrated != 20 || got.Already != 80 || got.Failures != 0 {
+	if got := res.(migrate.Result); got.Migrated != 20 || got.Already != 80 || got.Failures != 0 {
 		t.Errorf("retry counts = %+v, want the 20 left behind migrated and 80 already done", got.MigrateCounts)
 	}
 	for id, it := range r.All() {

@@ -47,7 +47,7 @@ func TestMigrateRejectedItemsAreNotRetried(t *testing.T) {
 	if !errors.Is(err, migrate.ErrItemsLeft) {
 		t.Fatalf("error = %v, want ErrItemsLeft", err)
 	}
-	if got := res.(migrate.MigrateResult); got.Failures != 200 {
+	if got := res.(migrate.Result); got.Failures != 200 {
 		t.Errorf("failures = %d, want 200", got.Failures)
 	}
 	if n := cs.updates.Load(); n != 0 {

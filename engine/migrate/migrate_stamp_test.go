@@ -42,7 +42,7 @@ func TestMigrateStampsItemsAlreadyInShape(t *testing.T) {
 	if err != nil {
 		t.Fatalf("expand: %v", err)
 	}
-	got := res.(migrate.MigrateResult).MigrateCounts
+	got := res.(migrate.Result).MigrateCounts
 	if got.Migrated != 150 || got.Unchanged != 50 || got.Conflicts != 0 {
 		t.Errorf("expand counts = %+v, want migrated 150, unchanged 50", got)
 	}
@@ -74,7 +74,7 @@ func TestMigrateDryRunReportsUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
-	got := res.(migrate.MigrateResult)
+	got := res.(migrate.Result)
 	if got.Migrated != 150 || got.Unchanged != 50 {
 		t.Errorf("dry-run counts = %+v, want migrated 150, unchanged 50", got.MigrateCounts)
 	}

@@ -21,7 +21,7 @@ func TestMigrateSQLiteSplitAndRerun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	got := res.(migrate.MigrateResult)
+	got := res.(migrate.Result)
 	if got.Scanned != 500 || got.Migrated != 400 || got.NotMatched != 100 || got.Failures != 0 {
 		t.Errorf("first run counts = %+v, want scanned 500, migrated 400, not_matched 100", got.MigrateCounts)
 	}
@@ -48,7 +48,7 @@ func TestMigrateSQLiteSplitAndRerun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
-	got = res.(migrate.MigrateResult)
+	got = res.(migrate.Result)
 	if got.Migrated != 0 || got.Already != 400 {
 		t.Errorf("re-run migrated %d, already %d; want 0 and 400", got.Migrated, got.Already)
 	}
@@ -72,7 +72,7 @@ func TestMigrateWholeItemExpressions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	if got := res.(migrate.MigrateResult); got.Migrated != 80 || got.NotMatched != 20 {
+	if got := res.(migrate.Result); got.Migrated != 80 || got.NotMatched != 20 {
 		t.Errorf("counts = %+v, want migrated 80, not_matched 20", got.MigrateCounts)
 	}
 	for id, it := range r.All() {
@@ -110,7 +110,7 @@ func TestMigrateResumeExactlyOnce(t *testing.T) {
 			if err != nil {
 				t.Fatalf("resumed run: %v", err)
 			}
-			got := res.(migrate.MigrateResult)
+			got := res.(migrate.Result)
 			if got.Scanned != 2000 || got.Migrated+got.Already != 2000 {
 				t.Errorf("resumed counts = %+v, want scanned 2000 and migrated+already 2000", got.MigrateCounts)
 			}
@@ -148,7 +148,7 @@ func TestMigrateResumeKeepsSegmentation(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resumed run: %v", err)
 	}
-	got := res.(migrate.MigrateResult)
+	got := res.(migrate.Result)
 	if got.Segments != 4 || got.Scanned != 2000 || got.Migrated+got.Already != 2000 {
 		t.Errorf("resumed result: %d segments, scanned %d, migrated+already %d; want 4, 2000, 2000",
 			got.Segments, got.Scanned, got.Migrated+got.Already)
@@ -213,7 +213,7 @@ func TestMigrateConcurrentWriterLosesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatalf("migrate: %v", err)
 			}
-			got := res.(migrate.MigrateResult)
+			got := res.(migrate.Result)
 			if got.Migrated != 240 || got.Conflicts != 30 || got.Unresolved != 0 {
 				t.Errorf("counts = %+v, want migrated 240, conflicts 30", got.MigrateCounts)
 			}
@@ -245,7 +245,7 @@ func TestMigrateDryRunWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
-	got := res.(migrate.MigrateResult)
+	got := res.(migrate.Result)
 	if !got.DryRun || got.Migrated != 80 || len(got.Samples) != 5 {
 		t.Fatalf("dry run = migrated %d, %d samples; want 80 and 5", got.Migrated, len(got.Samples))
 	}
@@ -287,7 +287,7 @@ func TestMigrateRollback(t *testing.T) {
 			if err != nil {
 				t.Fatalf("rollback: %v", err)
 			}
-			if got := res.(migrate.MigrateResult); got.Migrated != 80 || got.Version != tt.wantV {
+			if got := res.(migrate.Result); got.Migrated != 80 || got.Version != tt.wantV {
 				t.Errorf("rollback migrated %d to version %d, want 80 to %d", got.Migrated, got.Version, tt.wantV)
 			}
 			for id, it := range r.All() {
@@ -318,14 +318,14 @@ func TestMigrateErrorBudgetPauses(t *testing.T) {
 	if res == nil {
 		t.Fatal("no result with the pause")
 	}
-	first := res.(migrate.MigrateResult)
+	first := res.(migrate.Result)
 	sc := r.StepContext("parse")
 	sc.Resumed = true
 	res, err = r.Run(sc)
 	if !errors.Is(err, migrate.ErrErrorBudget) {
 		t.Fatalf("resumed error = %v, want the budget again (not before a new page)", err)
 	}
-	if again := res.(migrate.MigrateResult); again.Scanned <= first.Scanned || again.Failures <= first.Failures {
+	if again := res.(migrate.Result); again.Scanned <= first.Scanned || again.Failures <= first.Failures {
 		t.Errorf("resumed run scanned %d (failures %d), want more than %d (%d): it continues from the checkpoint",
 			again.Scanned, again.Failures, first.Scanned, first.Failures)
 	}
@@ -366,7 +366,7 @@ func TestMigratePauseAndAbortAtBatchBoundary(t *testing.T) {
 			// Every page written before the stop was checkpointed, so the
 			// resumed run finds no item it already migrated, and the counts
 			// (carried over from the checkpoints) add up.
-			if got := res.(migrate.MigrateResult); got.Already != 0 || got.Migrated != 1000 {
+			if got := res.(migrate.Result); got.Already != 0 || got.Migrated != 1000 {
 				t.Errorf("resumed run: migrated %d, already %d in all; want 1000 and 0 (every written page checkpointed before the stop)",
 					got.Migrated, got.Already)
 			}
@@ -393,7 +393,7 @@ func TestMigrateRateOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := res.(migrate.MigrateResult).WriteLimit; got != 50000 {
+	if got := res.(migrate.Result).WriteLimit; got != 50000 {
 		t.Errorf("write limit = %v, want the operator's 50000", got)
 	}
 }

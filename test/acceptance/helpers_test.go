@@ -339,7 +339,7 @@ func (h *harness) stepResult(sessionID, step string, v any) string {
 }
 
 // migrateResult is the part of the migrate step's result the tests read
-// (migrate.MigrateResult, as journaled).
+// (migrate.Result, as journaled).
 type migrateResult struct {
 	Scanned    int64 `json:"scanned"`
 	Migrated   int64 `json:"migrated"`

@@ -174,7 +174,7 @@ func (r *fleetRig) checkCounters(items int) {
 
 // stepResult reads the migrate step's result and its fleet.segment
 // events from the session's JSON export.
-func (r *fleetRig) stepResult(session string) (migrate.MigrateResult, []engine.FleetSegment) {
+func (r *fleetRig) stepResult(session string) (migrate.Result, []engine.FleetSegment) {
 	r.t.Helper()
 	j, err := journal.OpenReadOnly(r.e.journal)
 	if err != nil {
@@ -185,7 +185,7 @@ func (r *fleetRig) stepResult(session string) (migrate.MigrateResult, []engine.F
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	var res migrate.MigrateResult
+	var res migrate.Result
 	var segs []engine.FleetSegment
 	for _, ev := range evs {
 		switch ev.Kind {

@@ -144,7 +144,7 @@ func TestFleetSessionControlsAndTotals(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatalf("Execute() = %v", err)
 	}
-	res := (<-resc).(migrate.MigrateResult)
+	res := (<-resc).(migrate.Result)
 	if res.Scanned != 400 || res.Migrated != 100 || res.Already != 20 || res.Segments != 4 {
 		t.Errorf("result = scanned %d, migrated %d, already %d, segments %d; want 400, 100, 20, 4", res.Scanned, res.Migrated, res.Already, res.Segments)
 	}

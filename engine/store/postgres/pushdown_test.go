@@ -198,7 +198,7 @@ func pdRun(t *testing.T, rows [][]any, src string, perRow bool) (map[int64]engin
 	out, _ := s.Run(ctx)
 	state := s.State()
 	if st := state.StepState("backfill"); st != nil && !perRow {
-		var res migrate.MigrateResult
+		var res migrate.Result
 		if json.Unmarshal(st.Result, &res) == nil {
 			pathLine += fmt.Sprintf(" (%d pages pushed down, %d per row)", res.PushdownPages, res.PerRowPages)
 		}
