@@ -46,8 +46,8 @@ func BenchmarkEstimate(b *testing.B) {
 			e, m := runEstimateThenMigrate(b, b.TempDir(), estimateYAML(sqliteStore(path), false), openStore)
 			ratios, detail = append(ratios, ratioOf(e, m)), append(detail, estimateDetail(e, m))
 		}
-		b.Logf("(h) SQLite: %s", strings.Join(detail, "; "))
-		recordEstimate(b, "(h)", fmt.Sprintf("SQLite: estimate / actual duration of the migrate step, no rehearsal, %d rows", estimateSQLiteRows), ratios, detail)
+		b.Logf("(est) SQLite: %s", strings.Join(detail, "; "))
+		recordEstimate(b, "(est)", fmt.Sprintf("SQLite: estimate / actual duration of the migrate step, no rehearsal, %d rows", estimateSQLiteRows), ratios, detail)
 
 		tg := benchTarget(b)
 		d := newDynamoRig(b, tg, tg.endpoint, fmt.Sprintf("lockstep-bench-est-%d-%d", os.Getpid(), i))
@@ -66,8 +66,8 @@ func BenchmarkEstimate(b *testing.B) {
 			e, m := runEstimateThenMigrate(b, b.TempDir(), estimateYAML(store, true), openStore)
 			ratios, detail = append(ratios, ratioOf(e, m)), append(detail, estimateDetail(e, m))
 		}
-		b.Logf("(h') %s: %s", tg.label, strings.Join(detail, "; "))
-		recordEstimate(b, "(h')", fmt.Sprintf("%s: estimate / actual duration of the migrate step, no rehearsal, %d items", tg.label, estimateDynamoRows), ratios, detail)
+		b.Logf("(est') %s: %s", tg.label, strings.Join(detail, "; "))
+		recordEstimate(b, "(est')", fmt.Sprintf("%s: estimate / actual duration of the migrate step, no rehearsal, %d items", tg.label, estimateDynamoRows), ratios, detail)
 
 		srv := pgtest.Start(b) // last: without PostgreSQL it skips the rest
 		ratios, detail = nil, nil
@@ -79,8 +79,8 @@ func BenchmarkEstimate(b *testing.B) {
 			e, m := runEstimateThenMigrate(b, b.TempDir(), estimateYAML(store, false), openWithPG)
 			ratios, detail = append(ratios, ratioOf(e, m)), append(detail, estimateDetail(e, m))
 		}
-		b.Logf("(h'') PostgreSQL: %s", strings.Join(detail, "; "))
-		recordEstimate(b, "(h'')", fmt.Sprintf("PostgreSQL: estimate / actual duration of the migrate step, no rehearsal, %d rows", estimatePGRows), ratios, detail)
+		b.Logf("(est'') PostgreSQL: %s", strings.Join(detail, "; "))
+		recordEstimate(b, "(est'')", fmt.Sprintf("PostgreSQL: estimate / actual duration of the migrate step, no rehearsal, %d rows", estimatePGRows), ratios, detail)
 	}
 }
 
