@@ -176,6 +176,13 @@ func (w *pushdownWriter) page(ctx context.Context) ([]byte, error) {
 	if w.fellBack {
 		limit = m.pageSize()
 	}
+	if c := m.lim.Chunk(); c > 0 {
+		// Under a write limit a page is one chunk, a tenth of a second of
+		// tokens, as the per-row path commits: a page's rows land at
+		// once, and a second's worth would double the limit in some
+		// one-second window (the rows take their tokens after).
+		limit = min(limit, c)
+	}
 	if w.redoRows > 0 {
 		limit = w.redoRows // the interrupted page's range again
 	}
@@ -235,7 +242,7 @@ func (w *pushdownWriter) page(ctx context.Context) ([]byte, error) {
 	c.migrated.Add(res.Migrated)
 	c.unchanged.Add(res.Unchanged)
 	// The rate limit counts rows: the page's writes take their tokens
-	// (pages are at most a second of them under a limit).
+	// (pages are at most a chunk of them under a limit).
 	written := res.Migrated + res.Unchanged
 	for range written {
 		if err := m.lim.Wait(ctx); err != nil {
