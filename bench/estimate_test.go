@@ -102,8 +102,8 @@ func estimateDetail(e migrate.EstimateResult, m migrate.Result) string {
 	if e.Probe != nil {
 		path = ", probe " + e.Probe.Path
 	}
-	return fmt.Sprintf("%.1f / %.1f s at %.0f (%s%s) / %.0f items/s", float64(e.DurationMS)/1000, float64(m.ElapsedMS)/1000,
-		e.Rate, e.RateSource, path, m.ItemsPerSec)
+	return fmt.Sprintf("%.1f / %.1f s at %.0f (%s%s) / %.0f items/s, %d migrated, %d already", float64(e.DurationMS)/1000, float64(m.ElapsedMS)/1000,
+		e.Rate, e.RateSource, path, m.ItemsPerSec, m.Migrated, m.Already)
 }
 
 // recordEstimate records a row: the median ratio must be within

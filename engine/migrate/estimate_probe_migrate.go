@@ -194,7 +194,8 @@ func (m *migrator) watchProbe(start time.Time, done <-chan struct{}) probeWindow
 // probedStep is the forward migrate step the estimate is for: the first
 // after the estimate step in run order, else the first of the runbook;
 // nil when there is none that runs in-process without the operator's
-// command.
+// command. A copy into another table (into:) writes through another path
+// than the one the probe rolls back or refuses: it keeps the old probe.
 func probedStep(sc *engine.StepContext) *runbook.Step {
 	if sc.Runbook == nil || sc.Env != nil && sc.Env.Fleet != nil {
 		return nil
@@ -206,7 +207,7 @@ func probedStep(sc *engine.StepContext) *runbook.Step {
 			seen = true
 		}
 		spec := s.Migrate
-		if s.Kind != runbook.KindMigrate || spec == nil || spec.Contract() || len(spec.Transform) > 0 || spec.Fleet != nil {
+		if s.Kind != runbook.KindMigrate || spec == nil || spec.Contract() || len(spec.Transform) > 0 || spec.Fleet != nil || spec.Into != nil {
 			continue
 		}
 		if first == nil {

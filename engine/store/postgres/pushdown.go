@@ -92,7 +92,7 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 	// Repeatable read: the UPDATE sees the rows the counts saw; a
 	// concurrent write to one of them fails the page (serialization
 	// failure), which then runs per row, each row's guard deciding.
-	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+	page := func(tx pgx.Tx) error {
 		if err := s.checkFences(ctx, tx); err != nil {
 			return err
 		}
@@ -152,6 +152,9 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 		}
 		res.Migrated, res.Unchanged = counts.n[classWrite], counts.n[classUnchanged]
 		return nil
+	}
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		return probed(ctx, tx, page)
 	})
 	if errors.Is(err, errInexact) {
 		return engine.PushdownResult{Fallback: res.Fallback}, nil

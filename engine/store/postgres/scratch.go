@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/lockstep-run/lockstep/engine"
 )
 
@@ -56,6 +57,25 @@ func (s *Store) DropScratch(ctx context.Context, name string) error {
 	}
 	if _, err := s.pool.Exec(ctx, "DROP TABLE IF EXISTS "+quote(ScratchSchema)+"."+quote(name)); err != nil {
 		return fmt.Errorf("drop scratch table %s: %w", name, translate(err))
+	}
+	return nil
+}
+
+// probed runs fn in tx; under engine.WithRolledBackWrites (the
+// estimate's write probe) in a savepoint rolled back once fn is done, so
+// that the transaction commits nothing of what fn wrote.
+func probed(ctx context.Context, tx pgx.Tx, fn func(pgx.Tx) error) error {
+	if !engine.RolledBackWrites(ctx) {
+		return fn(tx)
+	}
+	if _, err := tx.Exec(ctx, "SAVEPOINT "+probeSavepoint); err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+probeSavepoint); err != nil {
+		return fmt.Errorf("probe: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,103 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/engine/migrate"
+	"github.com/lockstep-run/lockstep/engine/steps"
+	"github.com/lockstep-run/lockstep/engine/store/postgres"
+	"github.com/lockstep-run/lockstep/internal/pgtest"
+	"github.com/lockstep-run/lockstep/runbook"
+)
+
+// abortOnFailure answers a failed step's prompt with an abort.
+type abortOnFailure struct{}
+
+func (abortOnFailure) Ask(_ context.Context, p engine.Prompt) (engine.Answer, error) {
+	if p.Kind == engine.PromptFailed {
+		return engine.Answer{Action: engine.ActionAbort, Reason: "stop after the estimate"}, nil
+	}
+	return engine.Answer{}, &engine.MissingAnswerError{Step: p.Step, Key: p.Key}
+}
+
+// TestEstimateProbeKeepsNothingOnPostgres: the estimate's write probe
+// runs the migrate step's own pages, pushed down here, and keeps none of
+// their writes: the table is byte for byte what it was. (Pushed-down
+// pages ignored the probe's savepoint at first, and the estimate
+// migrated the whole table outside the migrate step.)
+func TestEstimateProbeKeepsNothingOnPostgres(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := pgtest.DB(t)
+	exec(t, dsn, `CREATE TABLE users (id bigint PRIMARY KEY, address text, street_name text, city varchar(30), v integer);
+		INSERT INTO users (id, address) SELECT i, i || ' Main St, City' || (i % 7) FROM generate_series(1, 3000) i`)
+	before := pgDump(t, dsn)
+	src := fmt.Sprintf(`lockstep: 1
+name: users-migration
+title: t
+version: 2
+strategy: multi-step
+roles: {responsible: [alice], accountable: bob}
+environments:
+  test:
+    store: {kind: postgres, dsn: %q, table: users, key: [id]}
+    max_write_rate: 0
+phases:
+  - name: run
+    steps:
+      - {id: size, kind: estimate, with: {sample: 100}}
+      - {id: boom, kind: shell, with: {run: "exit 1"}}
+      - id: backfill
+        kind: migrate
+        with:
+          set:
+            street_name: 'trim(split(item.address, ",")[0])'
+            city: 'trim(split(item.address, ",")[1])'
+`, dsn)
+	rb, err := runbook.Parse("rb.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	s, err := engine.Start(ctx, engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
+		Prompter: abortOnFailure{}, WorkDir: t.TempDir(), Steps: steps.Default(), Getenv: func(string) string { return "" },
+		Stores: func(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
+			return postgres.Open(ctx, spec)
+		}})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if out, err := s.Run(ctx); out != engine.OutcomeAborted {
+		t.Fatalf("Run() = %s, %v; want aborted after the estimate", out, err)
+	}
+	var res migrate.EstimateResult
+	state := s.State()
+	if st := state.StepState("size"); st == nil || json.Unmarshal(st.Result, &res) != nil {
+		t.Fatal("no result for the estimate")
+	}
+	if res.Probe == nil || res.Probe.Path != migrate.ProbePushdown || res.Probe.Writes == 0 {
+		t.Fatalf("probe = %+v, want the migrate step's pages pushed down", res.Probe)
+	}
+	after := pgDump(t, dsn)
+	wrong := 0
+	for i := range before {
+		if i >= len(after) || after[i] != before[i] {
+			if wrong++; wrong <= 3 && i < len(after) {
+				t.Errorf("after the estimate: %s\nbefore: %s", after[i], before[i])
+			}
+		}
+	}
+	if wrong > 0 || len(after) != len(before) {
+		t.Errorf("the estimate changed %d of %d rows", wrong, len(before))
+	}
+}
