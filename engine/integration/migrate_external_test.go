@@ -1,7 +1,6 @@
 package integration_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -17,53 +16,9 @@ import (
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
-// TestMigrateHelperTransform is not a test: run by the tests below as the
-// external transform process (the test binary itself), it reads typed JSON
-// lines and writes one transformed line per line in.
-func TestMigrateHelperTransform(t *testing.T) {
-	mode := os.Getenv("LOCKSTEP_TEST_TRANSFORM")
-	if mode == "" {
-		t.Skip("helper process for external transform tests")
-	}
-	if f := os.Getenv("LOCKSTEP_TEST_PIDFILE"); f != "" {
-		_ = os.WriteFile(f, []byte(strconv.Itoa(os.Getpid())), 0o600)
-	}
-	in := bufio.NewScanner(os.Stdin)
-	in.Buffer(make([]byte, 1<<20), 1<<20)
-	out := bufio.NewWriter(os.Stdout)
-	for n := 1; in.Scan(); n++ {
-		it, err := engine.UnmarshalItem(in.Bytes())
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bad input:", err)
-			os.Exit(2)
-		}
-		switch mode {
-		case "crash":
-			if n == 3 {
-				fmt.Fprintln(os.Stderr, "boom: cannot parse address of", it["id"])
-				os.Exit(3)
-			}
-		case "skip5": // forgets one line and waits for more input
-			if n == 5 {
-				continue
-			}
-		case "exit9": // prints 9 lines, then exits
-			if n == 10 {
-				fmt.Fprintln(os.Stderr, "stopping early")
-				os.Exit(0)
-			}
-		case "upper":
-			if s, ok := it["name"].(string); ok && strings.HasSuffix(s, "0") {
-				it["name"] = strings.ToUpper(s)
-				delete(it, "address")
-			}
-		}
-		b, _ := engine.MarshalItem(it)
-		out.Write(append(b, '\n'))
-		out.Flush()
-	}
-	os.Exit(0)
-}
+// TestMigrateHelperTransform is not a test: the tests below run this
+// binary with it as the external transform process (rig.TransformHelper).
+func TestMigrateHelperTransform(t *testing.T) { rig.TransformHelper(t) }
 
 // TestMigrateExternalTransformShortOutput: a transform that prints fewer
 // lines than it received fails the step with what it returned and why —
