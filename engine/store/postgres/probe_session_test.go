@@ -4,16 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/journal"
 	"github.com/lockstep-run/lockstep/engine/migrate"
-	"github.com/lockstep-run/lockstep/engine/steps"
-	"github.com/lockstep-run/lockstep/engine/store/postgres"
 	"github.com/lockstep-run/lockstep/internal/pgtest"
-	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // abortOnFailure answers a failed step's prompt with an abort.
@@ -60,23 +55,7 @@ phases:
             street_name: 'trim(split(item.address, ",")[0])'
             city: 'trim(split(item.address, ",")[1])'
 `, dsn)
-	rb, err := runbook.Parse("rb.yaml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	s, err := engine.Start(ctx, engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
-		Prompter: abortOnFailure{}, WorkDir: t.TempDir(), Steps: steps.Default(), Getenv: func(string) string { return "" },
-		Stores: func(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
-			return postgres.Open(ctx, spec)
-		}})
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
+	s := startSession(t, src, abortOnFailure{})
 	if out, err := s.Run(ctx); out != engine.OutcomeAborted {
 		t.Fatalf("Run() = %s, %v; want aborted after the estimate", out, err)
 	}
@@ -88,16 +67,5 @@ phases:
 	if res.Probe == nil || res.Probe.Path != migrate.ProbePushdown || res.Probe.Writes == 0 {
 		t.Fatalf("probe = %+v, want the migrate step's pages pushed down", res.Probe)
 	}
-	after := pgDump(t, dsn)
-	wrong := 0
-	for i := range before {
-		if i >= len(after) || after[i] != before[i] {
-			if wrong++; wrong <= 3 && i < len(after) {
-				t.Errorf("after the estimate: %s\nbefore: %s", after[i], before[i])
-			}
-		}
-	}
-	if wrong > 0 || len(after) != len(before) {
-		t.Errorf("the estimate changed %d of %d rows", wrong, len(before))
-	}
+	sameRows(t, "after the estimate", before, pgDump(t, dsn))
 }

@@ -65,23 +65,7 @@ phases:
         rollback: {kind: migrate, with: {remove: [street_name, city]}}
       - {id: boom, kind: shell, with: {run: "exit 1"}}
 `, dsn)
-	rb, err := runbook.Parse("rb.yaml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	s, err := engine.Start(ctx, engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
-		Prompter: rollbackOnFailure{}, WorkDir: t.TempDir(), Steps: steps.Default(), Getenv: func(string) string { return "" },
-		Stores: func(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
-			return postgres.Open(ctx, spec)
-		}})
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
+	s := startSession(t, src, rollbackOnFailure{})
 	if out, err := s.Run(ctx); err != nil || out != engine.OutcomeRolledBack {
 		t.Fatalf("Run() = %s, %v; want rolled-back", out, err)
 	}
@@ -94,18 +78,7 @@ phases:
 		t.Fatalf("backfill: %d pages pushed down, %d per row, %d migrated; want every page pushed down, 240 migrated",
 			res.PushdownPages, res.PerRowPages, res.Migrated)
 	}
-	after := pgDump(t, dsn)
-	wrong := 0
-	for i := range before {
-		if i >= len(after) || after[i] != before[i] {
-			if wrong++; wrong <= 3 && i < len(after) {
-				t.Errorf("after the rollback: %s\nbefore the migration: %s", after[i], before[i])
-			}
-		}
-	}
-	if wrong > 0 || len(after) != len(before) {
-		t.Errorf("%d of %d rows differ (%d rows after)", wrong, len(before), len(after))
-	}
+	sameRows(t, "after the rollback", before, pgDump(t, dsn))
 }
 
 // pgDump returns every row of users as text, in key order.
@@ -130,4 +103,45 @@ func pgDump(t *testing.T, dsn string) []string {
 		t.Fatal("empty table")
 	}
 	return out
+}
+
+// startSession starts a live session of the runbook src on PostgreSQL,
+// with p answering its prompts and a journal in a temp dir.
+func startSession(t *testing.T, src string, p engine.Prompter) *engine.Session {
+	t.Helper()
+	rb, err := runbook.Parse("rb.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	s, err := engine.Start(context.Background(), engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "alice", Journal: j,
+		Prompter: p, WorkDir: t.TempDir(), Steps: steps.Default(), Getenv: func(string) string { return "" },
+		Stores: func(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
+			return postgres.Open(ctx, spec)
+		}})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return s
+}
+
+// sameRows fails the test unless after (a pgDump) equals before, row
+// for row, showing the first differences.
+func sameRows(t *testing.T, when string, before, after []string) {
+	t.Helper()
+	wrong := 0
+	for i := range before {
+		if i >= len(after) || after[i] != before[i] {
+			if wrong++; wrong <= 3 && i < len(after) {
+				t.Errorf("%s: %s\nbefore: %s", when, after[i], before[i])
+			}
+		}
+	}
+	if wrong > 0 || len(after) != len(before) {
+		t.Errorf("%s: %d of %d rows differ (%d rows after)", when, wrong, len(before), len(after))
+	}
 }
