@@ -188,9 +188,16 @@ func (m *migrator) run(ctx context.Context) (any, error) {
 	return res, nil
 }
 
-// firstError picks what the step returns: a real failure first, then an
-// abort, then a pause or an exhausted budget.
+// firstError picks what the step returns (stepError).
 func (m *migrator) firstError(errs []error) error {
+	return stepError(m.sc.Step.ID, errs, func() int64 { return m.totals().Failures - m.base.Failures }, m.budget())
+}
+
+// stepError picks what a migrate step (in place or a copy) returns from
+// its segments' errors: a real failure first, then an abort, then a
+// pause or an exhausted budget (failures, the step's item failures so
+// far, against budget, named then).
+func stepError(step string, errs []error, failures func() int64, budget int64) error {
 	var abort, pause error
 	for _, err := range errs {
 		switch {
@@ -200,16 +207,15 @@ func (m *migrator) firstError(errs []error) error {
 		case errors.Is(err, engine.ErrPaused):
 			pause = err
 		default:
-			return fmt.Errorf("migrate %s: %w", m.sc.Step.ID, err)
+			return fmt.Errorf("migrate %s: %w", step, err)
 		}
 	}
 	if abort != nil {
 		return abort
 	}
 	if pause != nil && errors.Is(pause, ErrErrorBudget) {
-		t := m.totals()
 		return fmt.Errorf("migrate %s: %d item failures exceed error_budget %d (keys in the journal's warnings); fix the cause and resume: %w",
-			m.sc.Step.ID, t.Failures-m.base.Failures, m.budget(), ErrErrorBudget)
+			step, failures(), budget, ErrErrorBudget)
 	}
 	return pause
 }

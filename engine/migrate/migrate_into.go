@@ -290,30 +290,9 @@ func (c *copier) maxRetries() int {
 	return pick(c.spec.MaxRetries, runbook.DefaultMaxRetries)
 }
 
-// firstError picks what the step returns: a real failure first, then an
-// abort, then a pause or an exhausted budget.
+// firstError picks what the step returns (stepError).
 func (c *copier) firstError(errs []error) error {
-	var abort, pause error
-	for _, err := range errs {
-		switch {
-		case err == nil:
-		case errors.Is(err, engine.ErrAborted):
-			abort = err
-		case errors.Is(err, engine.ErrPaused):
-			pause = err
-		default:
-			return fmt.Errorf("migrate %s: %w", c.sc.Step.ID, err)
-		}
-	}
-	if abort != nil {
-		return abort
-	}
-	if pause != nil && errors.Is(pause, ErrErrorBudget) {
-		t := c.totals()
-		return fmt.Errorf("migrate %s: %d item failures exceed error_budget %d (keys in the journal's warnings); fix the cause and resume: %w",
-			c.sc.Step.ID, t.Failures-c.base.Failures, c.budget(), ErrErrorBudget)
-	}
-	return pause
+	return stepError(c.sc.Step.ID, errs, func() int64 { return c.totals().Failures - c.base.Failures }, c.budget())
 }
 
 // leftBehind fails a finished copy that left items out: failures, and
