@@ -93,6 +93,10 @@ func runEstimate(ctx context.Context, sc *engine.StepContext) (any, error) {
 			_ = sc.EmitWarning(engine.Warning{Message: "write probe skipped: " + err.Error()})
 		}
 		res.Probe = probe
+		if probe != nil && probe.Fallback != "" {
+			_ = sc.EmitWarning(engine.Warning{Message: "the write probe measured refused one-item writes, not the migrate step's own pages, because " + probe.Fallback +
+				"; such writes can be much slower than migrate's pages (a SQL store pays a transaction for each), so the duration may be pessimistic: a rehearsal measures the real rate"})
+		}
 	}
 	estimateRate(ctx, sc, info, &res)
 	if res.Rate > 0 {
@@ -118,8 +122,12 @@ func estimateSummary(res *EstimateResult) string {
 		count = fmt.Sprintf("at least %d items (the approximate count, %d, is stale)", res.Count, res.StaleCount)
 		set = "at least " + set
 	}
+	src := res.RateSource
+	if src == RateMeasured && res.Probe != nil && res.Probe.Fallback != "" {
+		src += " with one-item writes, see the warning"
+	}
 	return fmt.Sprintf("%s, %s, about %s at %.0f items/s (%s): %s — %s", count, set,
-		time.Duration(res.DurationMS)*time.Millisecond, res.Rate, res.RateSource, res.Recommendation, res.Reason)
+		time.Duration(res.DurationMS)*time.Millisecond, res.Rate, src, res.Recommendation, res.Reason)
 }
 
 // estimateWarnings journals a stale count and the sampled items that

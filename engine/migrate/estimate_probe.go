@@ -40,6 +40,9 @@ type ProbeResult struct {
 	BatchSize int    `json:"batch_size,omitempty"`
 	Path      string `json:"path,omitempty"`
 	Scanned   int64  `json:"scanned,omitempty"`
+	// Fallback says why the probe measured refused one-item writes
+	// instead of the migrate step's own pages; empty when it ran them.
+	Fallback string `json:"fallback,omitempty"`
 }
 
 // probeWriteRate measures the write path when the mode allows writes: it

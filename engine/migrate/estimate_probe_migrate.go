@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -28,12 +29,17 @@ var errProbeHeld = errors.New("probe: an impossible condition held")
 
 // measureWrites measures the write path: with the runbook's migrate step
 // when it can (probeMigrate), else with refused one-item writes
-// (probeWriteRate).
+// (probeWriteRate), and then says in ProbeResult.Fallback why.
 func measureWrites(ctx context.Context, sc *engine.StepContext, st engine.Store, key []string) (*ProbeResult, error) {
-	if res, ok, err := probeMigrate(ctx, sc, st); ok || err != nil {
+	res, why, err := probeMigrate(ctx, sc, st)
+	if why == "" || err != nil {
 		return res, err
 	}
-	return probeWriteRate(ctx, sc, st, key)
+	res, err = probeWriteRate(ctx, sc, st, key)
+	if res != nil {
+		res.Fallback = why
+	}
+	return res, err
 }
 
 // probeMigrate runs the runbook's migrate step the way it will run, for
@@ -44,13 +50,15 @@ func measureWrites(ctx context.Context, sc *engine.StepContext, st engine.Store,
 // conditional writes (DynamoDB) each write carries migrate's guard and a
 // version no item has, so the store evaluates it and refuses it, and a
 // refusal counts as the write. Its rate is the items it would have
-// migrated per second. ok is false when the step cannot be probed so: no
-// forward migrate step, an external transform (it runs the operator's
-// command), a fleet, or a store that batches writes without rollback.
-func probeMigrate(ctx context.Context, sc *engine.StepContext, st engine.Store) (res *ProbeResult, ok bool, err error) {
+// migrated per second. why says, when not empty, why the step cannot be
+// probed so: no forward migrate step, an external transform (it runs the
+// operator's command), a fleet, a store that batches writes without
+// rollback, nothing to migrate at the start of the table, or writes that
+// all failed (typically attributes an expand step adds later).
+func probeMigrate(ctx context.Context, sc *engine.StepContext, st engine.Store) (res *ProbeResult, why string, err error) {
 	step := probedStep(sc)
 	if step == nil {
-		return nil, false, nil
+		return nil, "there is no migrate step it can run in-process (an external transform, a fleet or a copy into another table runs elsewhere)", nil
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -62,17 +70,19 @@ func probeMigrate(ctx context.Context, sc *engine.StepContext, st engine.Store) 
 			path = "" // told by the migrator's choice below
 		}
 	case isBatching(st):
-		return nil, false, nil
+		return nil, fmt.Sprintf("the store batches migrate step %s's writes and cannot roll them back", step.ID), nil
 	default:
 		path, probed = ProbeRefused, refusedWrites{Store: st, held: func() { cancel(errProbeHeld) }}
 	}
 	psc := *sc
 	psc.Step, psc.Rollback, psc.Of, psc.Resumed, psc.Attempt = step, false, nil, false, 1
-	psc.Journal, psc.Emit, psc.Progress, psc.Ask = nil, nil, nil, nil // no event or question; checkpoints below
+	var failed probeFailure
+	psc.Journal, psc.Progress, psc.Ask = nil, nil, nil // no event or question; checkpoints below
+	psc.Emit = failed.keep                             // nothing journaled: the first item failure is kept for the reason
 	psc.Store = func(context.Context) (engine.Store, error) { return probed, nil }
 	m, err := newMigrator(ctx, &psc)
 	if err != nil {
-		return nil, true, fmt.Errorf("probe %s: %w", step.ID, err)
+		return nil, "", fmt.Errorf("probe %s: %w", step.ID, err)
 	}
 	m.lineTimeout = DefaultTransformLineTimeout
 	if cp, ok := sc.Journal.(engine.CheckpointProber); ok {
@@ -96,23 +106,40 @@ func probeMigrate(ctx context.Context, sc *engine.StepContext, st engine.Store) 
 	el := time.Since(start)
 	win := <-steady
 	if errors.Is(context.Cause(ctx), errProbeHeld) {
-		return nil, true, errProbeHeld
+		return nil, "", errProbeHeld
 	}
 	if runErr != nil && !errors.Is(runErr, ErrItemsLeft) && !errors.Is(runErr, ErrErrorBudget) {
-		return nil, true, fmt.Errorf("probe %s: %w", step.ID, runErr)
+		return nil, "", fmt.Errorf("probe %s: %w", step.ID, runErr)
 	}
 	t := m.totals()
 	res = &ProbeResult{Writes: t.Migrated, Throttles: t.Throttles, ElapsedMS: el.Milliseconds(),
 		Workers: len(m.segs) * writeWorkers, Step: step.ID, Segments: len(m.segs), BatchSize: m.batchSize(),
 		Path: path, Scanned: t.Scanned}
 	if t.Migrated == 0 {
-		return nil, false, nil // nothing to migrate at the start of the table: no figure
+		if t.Failures > 0 {
+			return nil, fmt.Sprintf("all %d writes of migrate step %s failed (first: %s)", t.Failures, step.ID, failed.first), nil
+		}
+		return nil, fmt.Sprintf("migrate step %s found nothing to migrate at the start of the table", step.ID), nil
 	}
 	res.Rate = round1(float64(t.Migrated) / el.Seconds())
 	if r := win.rate(); r > 0 {
 		res.Rate = round1(r)
 	}
-	return res, true, nil
+	return res, "", nil
+}
+
+// probeFailure keeps the error of the first item the probe failed (the
+// migrator emits its events one at a time).
+type probeFailure struct{ first string }
+
+func (f *probeFailure) keep(ev engine.Event) error {
+	if ev.Kind != engine.EvWarning || f.first != "" {
+		return nil
+	}
+	if w, err := engine.DecodeAs[engine.Warning](ev); err == nil && w.Error != "" {
+		f.first, _, _ = strings.Cut(w.Error, "\n")
+	}
+	return nil
 }
 
 // Probe sampling: how often the probe reads the migrator's counts, and

@@ -2,8 +2,10 @@ package migrate_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
@@ -73,6 +75,64 @@ func TestEstimateProbesTheMigrateStep(t *testing.T) {
 				if ev.Step == "backfill" {
 					t.Errorf("the probe journaled %s for the migrate step", ev.Kind)
 				}
+			}
+		})
+	}
+}
+
+// TestEstimateSaysWhyTheProbeFellBack checks that when the migrate step
+// cannot be probed — its columns do not exist yet (an expand step later in
+// the runbook adds them), or nothing at the start of the table is to be
+// migrated — the estimate measures one-item writes and says why, in its
+// result, its warning and its summary line, instead of passing the slower
+// figure off as the migrate step's own.
+func TestEstimateSaysWhyTheProbeFellBack(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, set, where string
+		want             []string
+	}{
+		{"a column an expand step adds later", `{region: "'eu'"}`, "true", []string{`all `, ` writes of migrate step backfill failed`, `"region"`}},
+		{"nothing to migrate at the start", `{flag: "1"}`, "item.id > 1000000", []string{"migrate step backfill found nothing to migrate at the start of the table"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			steps := `      - {id: size, kind: estimate, with: {sample: 100}}
+      - id: backfill
+        kind: migrate
+        with:
+          where: "` + tt.where + `"
+          set: ` + tt.set + "\n"
+			r := rig.NewSQLite(t, rig.DataRunbook(t, 3, "", steps), 3000)
+			before := r.All()
+			res, err := r.Run(r.StepContext("size"))
+			if err != nil {
+				t.Fatalf("estimate: %v", err)
+			}
+			p := res.(migrate.EstimateResult).Probe
+			if p == nil || p.Path != migrate.ProbeSingleRows || p.Rate <= 0 {
+				t.Fatalf("probe = %+v, want the one-item probe with a rate", p)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(p.Fallback, w) {
+					t.Errorf("fallback %q does not say %q", p.Fallback, w)
+				}
+			}
+			var warned, summary bool
+			for _, ev := range r.Emitted() {
+				switch ev.Kind {
+				case engine.EvWarning:
+					warned = warned || strings.Contains(engine.WarningText(ev), "because "+p.Fallback)
+				case engine.EvOutput:
+					summary = summary || strings.Contains(string(ev.Data), "measured with one-item writes")
+				}
+			}
+			if !warned || !summary {
+				t.Errorf("warning with the reason: %v, summary naming one-item writes: %v; want both", warned, summary)
+			}
+			if after := r.All(); !reflect.DeepEqual(after, before) {
+				t.Errorf("the probe changed the table")
 			}
 		})
 	}
