@@ -81,6 +81,7 @@ type Store struct {
 
 	writeMu sync.Mutex // one write transaction at a time in this process
 	w       *writer    // the write connection; guarded by writeMu
+	batches batchCache // UpdateBatch's scratch spaces
 
 	mu     sync.Mutex // guards schema
 	schema *schema
