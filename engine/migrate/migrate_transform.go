@@ -565,5 +565,16 @@ func rollbackNote(version int64, from map[string]int64, other int64) string {
 // sortAttrs sorts attributes by name: an update's attributes in a fixed
 // order.
 func sortAttrs(as []engine.Attr) {
-	slices.SortFunc(as, func(a, b engine.Attr) int { return strings.Compare(a.Name, b.Name) })
+	if len(as) > 12 {
+		slices.SortFunc(as, func(a, b engine.Attr) int { return strings.Compare(a.Name, b.Name) })
+		return
+	}
+	// An insertion sort: a write's few attributes, usually in order
+	// already, cost it less than a call of the generic sort per slice
+	// (twice a row).
+	for i := 1; i < len(as); i++ {
+		for j := i; j > 0 && as[j].Name < as[j-1].Name; j-- {
+			as[j], as[j-1] = as[j-1], as[j]
+		}
+	}
 }

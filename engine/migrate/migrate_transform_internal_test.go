@@ -3,6 +3,9 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -72,5 +75,29 @@ func TestPageBufReuse(t *testing.T) {
 			t.Errorf("slab holds %d arrays after a recycled page, want the %d of the first page reused", len(buf.slab.used), arrays)
 		}
 		buf.release()
+	}
+}
+
+// TestSortAttrs: sortAttrs orders attributes by name, for short slices
+// (its insertion sort) and long ones alike.
+func TestSortAttrs(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 30 {
+		for range 20 {
+			as := make([]engine.Attr, n)
+			for i := range as {
+				as[i] = engine.Attr{Name: fmt.Sprintf("a%02d", r.IntN(40)), Value: i}
+			}
+			want := slices.Clone(as)
+			slices.SortStableFunc(want, func(a, b engine.Attr) int { return strings.Compare(a.Name, b.Name) })
+			sortAttrs(as)
+			if !slices.IsSortedFunc(as, func(a, b engine.Attr) int { return strings.Compare(a.Name, b.Name) }) {
+				t.Fatalf("sortAttrs() of %d = %v, not sorted", n, as)
+			}
+			if n <= 12 && fmt.Sprint(as) != fmt.Sprint(want) {
+				t.Fatalf("sortAttrs() of %d = %v, want %v", n, as, want)
+			}
+		}
 	}
 }
