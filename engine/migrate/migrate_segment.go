@@ -37,17 +37,20 @@ func (m *migrator) runSegment(ctx context.Context, seg int, cursor []byte) error
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	planned := make(chan plannedPage, 1)
+	// free takes the memory of written pages back to the planner: as many
+	// as can be in the pipeline at once (planning, waiting, writing).
+	free := make(chan *pageBuf, 3)
 	var halt atomic.Bool // the planner stopped: write no further page
 	var perr error
 	pdone := make(chan struct{})
 	go func() {
 		defer close(pdone)
 		defer close(planned)
-		if perr = m.planPages(pctx, seg, ext, cursor, planned); perr != nil {
+		if perr = m.planPages(pctx, seg, ext, cursor, planned, free); perr != nil {
 			halt.Store(true)
 		}
 	}()
-	werr := m.writePages(ctx, seg, ext, cursor, planned, &halt)
+	werr := m.writePages(ctx, seg, ext, cursor, planned, &halt, free)
 	cancel()
 	for range planned { // the writer stopped early: let the planner end
 	}
@@ -61,14 +64,15 @@ func (m *migrator) runSegment(ctx context.Context, seg int, cursor []byte) error
 // plannedPage is one scanned and planned page on its way to the writer.
 type plannedPage struct {
 	plans   []plan
-	next    []byte // the checkpoint cursor once the page is written
-	scanned int64  // items read, counted when the page is written so
-	bytes   int64  // that a checkpoint's counts cover its pages only
+	buf     *pageBuf // the memory plans live in, handed back once written
+	next    []byte   // the checkpoint cursor once the page is written
+	scanned int64    // items read, counted when the page is written so
+	bytes   int64    // that a checkpoint's counts cover its pages only
 }
 
 // planPages is the first stage: it scans and plans pages from cursor
 // and hands them to the writer until the segment ends or the step stops.
-func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransform, cursor []byte, out chan<- plannedPage) error {
+func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransform, cursor []byte, out chan<- plannedPage, free <-chan *pageBuf) error {
 	env := m.env()
 	for {
 		limit := m.pageSize()
@@ -88,7 +92,15 @@ func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransfor
 		for _, it := range page.Items {
 			size += int64(engine.ItemSize(it))
 		}
-		plans, err := m.planItems(ctx, env, ext, page.Items)
+		var buf *pageBuf
+		if !m.dry { // a dry run's samples keep their plans
+			select {
+			case buf = <-free:
+			default:
+				buf = new(pageBuf)
+			}
+		}
+		plans, err := m.planItemsIn(ctx, env, ext, page.Items, buf)
 		if err != nil {
 			return err
 		}
@@ -97,7 +109,7 @@ func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransfor
 			next = segmentDone
 		}
 		select {
-		case out <- plannedPage{plans: plans, next: next, scanned: int64(len(page.Items)), bytes: size}:
+		case out <- plannedPage{plans: plans, buf: buf, next: next, scanned: int64(len(page.Items)), bytes: size}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -112,8 +124,8 @@ func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransfor
 // checkpoint before it is durable, and saves the checkpoint after the
 // last page it wrote before returning. It stops the step when the error
 // budget is spent, the lease is lost or the journal fails.
-func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransform, cursor []byte, in <-chan plannedPage, halt *atomic.Bool) error {
-	w := pageWriter{m: m, seg: seg, at: cursor, redo: m.intents[seg]}
+func (m *migrator) writePages(ctx context.Context, seg int, ext *externalTransform, cursor []byte, in <-chan plannedPage, halt *atomic.Bool, free chan<- *pageBuf) error {
+	w := pageWriter{m: m, seg: seg, at: cursor, redo: m.intents[seg], free: free}
 	err := w.writeAll(ctx, ext, in, halt)
 	if !w.dirty {
 		return err
@@ -135,6 +147,20 @@ type pageWriter struct {
 	dirty bool            // a page was written since the last checkpoint
 	redo  intentKeys      // the interrupted attempt's intent not found yet
 	us    []engine.Update // UpdateBatch's argument, reused page after page
+	free  chan<- *pageBuf // where written pages' memory goes back to the planner
+}
+
+// recycle hands a written page's memory back to the planner. Only a page
+// whose writes have all returned comes here: nothing refers to it then.
+func (w *pageWriter) recycle(p plannedPage) {
+	if p.buf == nil {
+		return
+	}
+	p.buf.release()
+	select {
+	case w.free <- p.buf:
+	default:
+	}
 }
 
 func (w *pageWriter) writeAll(ctx context.Context, ext *externalTransform, in <-chan plannedPage, halt *atomic.Bool) error {
@@ -167,6 +193,7 @@ func (w *pageWriter) writeAll(ctx context.Context, ext *externalTransform, in <-
 		if err := leaseStop(m.writePage(pctx, w.seg, ext, p.plans, &w.us, w.redo)); err != nil {
 			return err // its writes did not all complete: a resume redoes it
 		}
+		w.recycle(p)
 		w.at, w.dirty = p.next, true
 		if m.totals().Failures-m.base.Failures > m.budget() {
 			m.stop.Store(true)
@@ -306,6 +333,9 @@ func (m *migrator) writeBatch(ctx context.Context, seg int, ext *externalTransfo
 // of its writes, and returns the plans to retry with their errors.
 func (m *migrator) writeChunk(ctx context.Context, seg int, bu engine.BatchUpdater, todo []plan, scratch *[]engine.Update) ([]plan, []error, error) {
 	us := (*scratch)[:0]
+	if cap(us) < len(todo) {
+		us = make([]engine.Update, 0, len(todo))
+	}
 	defer func() { clear(us); *scratch = us[:0] }() // keep no item alive
 	for _, p := range todo {
 		if err := m.lim.Wait(ctx); err != nil {

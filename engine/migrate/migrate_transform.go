@@ -84,13 +84,23 @@ func (m *migrator) checkWrite(ctx context.Context, p plan) plan {
 // planItems decides what to do with each item of a page. External
 // transforms are called once for the whole batch of selected items.
 func (m *migrator) planItems(ctx context.Context, env *itemEnv, ext *externalTransform, items []engine.Item) ([]plan, error) {
-	plans := make([]plan, len(items))
-	slab := m.newAttrSlab(len(items))
+	return m.planItemsIn(ctx, env, ext, items, nil)
+}
+
+// planItemsIn is planItems building the plans and their writes' attribute
+// slices in buf, a page's memory the writer handed back (nil: allocated).
+func (m *migrator) planItemsIn(ctx context.Context, env *itemEnv, ext *externalTransform, items []engine.Item, buf *pageBuf) ([]plan, error) {
+	var plans []plan
+	var slab *attrSlab
+	if buf != nil {
+		plans, slab = buf.reset(m, len(items))
+	} else {
+		plans, slab = make([]plan, len(items)), m.newAttrSlab(len(items))
+	}
 	var batch []int
 	for i, it := range items {
-		plans[i].item = it
 		out, err := selectForMigrate(env, m.spec.Where, it, m.vattr, m.version, m.atVersion())
-		plans[i].out, plans[i].err = out, err
+		plans[i] = plan{item: it, out: out, err: err}
 		if out != outWrite {
 			continue
 		}
@@ -358,12 +368,60 @@ type attrSlab struct {
 	buf     []engine.Attr
 	chunk   int      // capacity of each new array
 	renames []string // m.renamed(), once per page
+	// used holds the arrays handed out from, kept for the next page when
+	// the slab is recycled (pageBuf); next is the first not in use again.
+	used [][]engine.Attr
+	next int
 }
 
 // newAttrSlab returns a slab sized for the writes of n items.
 func (m *migrator) newAttrSlab(n int) *attrSlab {
+	s := &attrSlab{}
+	s.size(m, n)
+	return s
+}
+
+// size sets the slab's chunk for the writes of n items.
+func (s *attrSlab) size(m *migrator, n int) {
 	perItem := 2*(len(m.spec.Set)+len(m.spec.Rename)) + len(m.spec.Remove) + len(m.reads) + 1
-	return &attrSlab{chunk: max(n, 1) * perItem, renames: m.renamed()}
+	s.chunk, s.renames = max(n, 1)*perItem, m.renamed()
+}
+
+// recycle makes the slab's arrays free for another page, cleared so that
+// they keep no value of the last one alive.
+func (s *attrSlab) recycle() {
+	for i, a := range s.used {
+		clear(a[:cap(a)])
+		s.used[i] = a[:0]
+	}
+	s.buf, s.next = nil, 0
+}
+
+// pageBuf is the memory a planned page is built in: its plans and the
+// slab its writes' attributes are cut from. The writer hands it back
+// once every write of the page has returned (no store keeps an update
+// after that), and the planner builds a later page in it: a page's
+// memory is reused instead of allocated, zeroed and collected per page.
+type pageBuf struct {
+	plans []plan
+	slab  attrSlab
+}
+
+// reset returns b's plans for n items and its slab, sized; b is new or
+// released.
+func (b *pageBuf) reset(m *migrator, n int) ([]plan, *attrSlab) {
+	if cap(b.plans) < n {
+		b.plans = make([]plan, n)
+	}
+	b.plans = b.plans[:n]
+	b.slab.size(m, n)
+	return b.plans, &b.slab
+}
+
+// release clears what refers to the page's items, for the planner's next page.
+func (b *pageBuf) release() {
+	clear(b.plans[:cap(b.plans)])
+	b.slab.recycle()
 }
 
 // renamed is m.renamed(), computed once per slab.
@@ -380,11 +438,27 @@ func (s *attrSlab) take(n int) []engine.Attr {
 		return make([]engine.Attr, 0, n)
 	}
 	if cap(s.buf)-len(s.buf) < n {
-		s.buf = make([]engine.Attr, 0, max(n, s.chunk))
+		s.buf = s.array(n)
 	}
 	i := len(s.buf)
 	s.buf = s.buf[:i+n]
 	return s.buf[i : i : i+n]
+}
+
+// array returns an empty array for at least n attributes: the next
+// recycled one large enough, else a new one of the slab's chunk.
+func (s *attrSlab) array(n int) []engine.Attr {
+	for ; s.next < len(s.used); s.next++ {
+		if a := s.used[s.next]; cap(a) >= n {
+			s.used[s.next] = a[:0]
+			s.next++
+			return a[:0]
+		}
+	}
+	a := make([]engine.Attr, 0, max(n, s.chunk))
+	s.used = append(s.used, a)
+	s.next = len(s.used)
+	return a
 }
 
 // fromVersionKey names the version it had before a migrate step wrote it,
@@ -491,5 +565,16 @@ func rollbackNote(version int64, from map[string]int64, other int64) string {
 // sortAttrs sorts attributes by name: an update's attributes in a fixed
 // order.
 func sortAttrs(as []engine.Attr) {
-	slices.SortFunc(as, func(a, b engine.Attr) int { return strings.Compare(a.Name, b.Name) })
+	if len(as) > 12 {
+		slices.SortFunc(as, func(a, b engine.Attr) int { return strings.Compare(a.Name, b.Name) })
+		return
+	}
+	// An insertion sort: a write's few attributes, usually in order
+	// already, cost it less than a call of the generic sort per slice
+	// (twice a row).
+	for i := 1; i < len(as); i++ {
+		for j := i; j > 0 && as[j].Name < as[j-1].Name; j-- {
+			as[j], as[j-1] = as[j-1], as[j]
+		}
+	}
 }

@@ -198,7 +198,7 @@ func (s *Store) query(ctx context.Context, query string, sizeHint int, args ...a
 			return err
 		}
 		defer st.Close()
-		items, err = readRows(ctx, st, sizeHint, args)
+		items, err = readRows(ctx, st, sizeHint, args, &intText{})
 		return err
 	})
 	return items, err
@@ -226,7 +226,7 @@ func (s *Store) scanQuery(ctx context.Context, query string, sizeHint int, args 
 		if err != nil {
 			return err
 		}
-		items, err = readRows(ctx, st, sizeHint, args)
+		items, err = readRows(ctx, st, sizeHint, args, &s.scanInts)
 		return err
 	})
 	if err != nil {
@@ -238,8 +238,9 @@ func (s *Store) scanQuery(ctx context.Context, query string, sizeHint int, args 
 // readRows runs the driver statement st with args and converts its rows
 // into items. It reads them on the driver connection (sql.Conn.Raw),
 // skipping database/sql's per-value Scan conversions, which cost about as
-// much as SQLite reading the rows.
-func readRows(ctx context.Context, st driver.Stmt, sizeHint int, args []any) ([]engine.Item, error) {
+// much as SQLite reading the rows. ints is scratch space for the
+// integers' text, reused from page to page by its owner.
+func readRows(ctx context.Context, st driver.Stmt, sizeHint int, args []any, ints *intText) ([]engine.Item, error) {
 	sq, ok := st.(driver.StmtQueryContext)
 	if !ok {
 		return nil, fmt.Errorf("sqlite driver statement %T cannot query with a context", st)
@@ -256,7 +257,8 @@ func readRows(ctx context.Context, st driver.Stmt, sizeHint int, args []any) ([]
 	cols := rows.Columns()
 	vals := make([]driver.Value, len(cols))
 	items := make([]engine.Item, 0, sizeHint)
-	ints := intText{hint: sizeHint}
+	ints.reset(sizeHint)
+	defer ints.reset(0) // keep no item alive
 	for {
 		err := rows.Next(vals)
 		if errors.Is(err, io.EOF) {
@@ -269,6 +271,8 @@ func readRows(ctx context.Context, st driver.Stmt, sizeHint int, args []any) ([]
 		it := make(engine.Item, len(cols))
 		for i, c := range cols {
 			switch v := vals[i].(type) {
+			case string, nil:
+				it[c] = vals[i] // as boxed already: no copy
 			case int64:
 				ints.add(it, c, v)
 			case []byte:
@@ -283,7 +287,8 @@ func readRows(ctx context.Context, st driver.Stmt, sizeHint int, args []any) ([]
 
 // intText converts a page's integers into Numbers whose text is cut from
 // one string, rather than one string allocated per value: add records
-// them, assign sets them once the page is read.
+// them, assign sets them once the page is read. Its buffers are reused
+// from page to page (reset): the string is a copy.
 type intText struct {
 	digits []byte
 	at     []intAt
@@ -297,8 +302,14 @@ type intAt struct {
 	end int
 }
 
+// reset empties t for a page of hint rows.
+func (t *intText) reset(hint int) {
+	clear(t.at)
+	t.at, t.digits, t.hint = t.at[:0], t.digits[:0], hint
+}
+
 func (t *intText) add(it engine.Item, col string, v int64) {
-	if t.at == nil {
+	if cap(t.at) == 0 {
 		t.at = make([]intAt, 0, max(t.hint, 1))
 		t.digits = make([]byte, 0, 8*max(t.hint, 1))
 	}

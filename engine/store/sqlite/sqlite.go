@@ -81,6 +81,10 @@ type Store struct {
 
 	writeMu sync.Mutex // one write transaction at a time in this process
 	w       *writer    // the write connection; guarded by writeMu
+	batches batchCache // UpdateBatch's scratch spaces
+	// scanInts is readRows' scratch space for Scan, which reads on the
+	// write connection; guarded by writeMu.
+	scanInts intText
 
 	mu     sync.Mutex // guards schema
 	schema *schema

@@ -39,8 +39,8 @@ func (s *Store) Update(ctx context.Context, u engine.Update) error {
 // rendered before the write lock is taken, so that rendering runs in
 // parallel with other segments' transactions.
 func (s *Store) UpdateBatch(ctx context.Context, us []engine.Update) []error {
-	b := batchPool.Get().(*batch)
-	defer b.release()
+	b := s.batches.get()
+	defer s.batches.put(b)
 	rs, args := b.rs[:0], b.args[:0]
 	for _, u := range us {
 		start := len(args)
@@ -94,16 +94,41 @@ type shapeMemo struct {
 	q     string
 }
 
-var batchPool = sync.Pool{New: func() any { return new(batch) }}
+// batchCache keeps a store's batch scratch spaces between calls: one per
+// UpdateBatch in flight at once (a migrate segment each), so a page's
+// statements and arguments are cut from arrays that outlive it rather
+// than from a sync.Pool, which every garbage collection empties (one
+// every few thousand rows while a step runs).
+type batchCache struct {
+	mu   sync.Mutex
+	free []*batch
+}
 
-// release clears what refers to the caller's items and returns b to the
-// pool.
-func (b *batch) release() {
+// maxCachedBatches bounds the scratch spaces a store keeps.
+const maxCachedBatches = 4
+
+func (c *batchCache) get() *batch {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.free); n > 0 {
+		b := c.free[n-1]
+		c.free = c.free[:n-1]
+		return b
+	}
+	return new(batch)
+}
+
+// put clears what in b refers to the caller's items and keeps b.
+func (c *batchCache) put(b *batch) {
 	clear(b.rs)
 	clear(b.args)
 	b.rs, b.args = b.rs[:0], b.args[:0]
 	b.last.sc = nil // a schema may be replaced
-	batchPool.Put(b)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.free) < maxCachedBatches {
+		c.free = append(c.free, b)
+	}
 }
 
 // rendered is one update rendered as SQL, ready to run.
