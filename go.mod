@@ -76,3 +76,5 @@ require (
 )
 
 replace charm.land/glamour/v2 => ./third_party/glamour
+
+replace github.com/yuin/goldmark => ./third_party/goldmark
