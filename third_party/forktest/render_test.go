@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"charm.land/glamour/v2"
-	"charm.land/glamour/v2/ansi"
 	"charm.land/glamour/v2/styles"
 )
 
@@ -61,16 +60,22 @@ Check <b>the dashboard</b> first.
 func TestRenderGolden(t *testing.T) {
 	tests := []struct {
 		name  string
-		style ansi.StyleConfig
+		style glamour.TermRendererOption
 		width int
 	}{
-		{"dark", styles.DarkStyleConfig, 80},
-		{"light", styles.LightStyleConfig, 60},
-		{"notty", styles.NoTTYStyleConfig, 80},
+		// As tui renders step texts: a style value, a width.
+		{"dark", glamour.WithStyles(styles.DarkStyleConfig()), 80},
+		{"light", glamour.WithStyles(styles.LightStyleConfig()), 60},
+		{"notty", glamour.WithStyles(styles.NoTTYStyleConfig()), 80},
+		// The other standard styles, by name.
+		{"ascii", glamour.WithStandardStyle(styles.AsciiStyle), 80},
+		{"pink", glamour.WithStylePath(styles.PinkStyle), 80},
+		{"dracula", glamour.WithStandardStyle(styles.DraculaStyle), 80},
+		{"tokyo-night", glamour.WithStandardStyle(styles.TokyoNightStyle), 80},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := glamour.NewTermRenderer(glamour.WithStyles(tc.style), glamour.WithWordWrap(tc.width))
+			r, err := glamour.NewTermRenderer(tc.style, glamour.WithWordWrap(tc.width))
 			if err != nil {
 				t.Fatalf("NewTermRenderer: %v", err)
 			}
