@@ -80,5 +80,6 @@ require (
 replace (
 	charm.land/glamour/v2 => ./third_party/glamour
 	github.com/atotto/clipboard => ./third_party/clipboard
+	github.com/dustin/go-humanize => ./third_party/humanize
 	github.com/yuin/goldmark => ./third_party/goldmark
 )
