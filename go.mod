@@ -7,6 +7,7 @@ require (
 	charm.land/bubbletea/v2 v2.1.1
 	charm.land/glamour/v2 v2.0.1
 	charm.land/lipgloss/v2 v2.0.6
+	github.com/atotto/clipboard v0.1.4
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.16
 	github.com/aws/aws-sdk-go-v2/credentials v1.20.16
@@ -33,7 +34,6 @@ require (
 )
 
 require (
-	github.com/atotto/clipboard v0.1.4 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/configsources v1.5.11 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/endpoints/v2 v2.8.11 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/v4a v1.5.11 // indirect
@@ -75,4 +75,11 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 )
 
-replace charm.land/glamour/v2 => ./third_party/glamour
+// Forks that keep package initialisation off commands that do not use
+// them (issue 17); third_party/README.md says what each changes.
+replace (
+	charm.land/glamour/v2 => ./third_party/glamour
+	github.com/atotto/clipboard => ./third_party/clipboard
+	github.com/dustin/go-humanize => ./third_party/humanize
+	github.com/yuin/goldmark => ./third_party/goldmark
+)

@@ -98,8 +98,16 @@ forbid ./engine/enginetest/rig "$ui|$mod/(tui|cmd|protocols)(/|$)" "engine/engin
 forbid ./tui/... "$drivers|$mod/(engine/store|engine/journal|cmd)" "tui never imports a store, the journal driver or the AWS SDK"
 # Go runs every linked package's initialisation on every command: the
 # chroma highlighter and bluemonday cost ~10 ms before `lockstep version`
-# prints (issue #17); third_party/glamour renders Markdown without them.
-forbid ./cmd/lockstep "alecthomas/chroma|microcosm-cc/bluemonday" "heavy package initialisation on every command"
+# prints (issue #17); third_party/glamour renders Markdown without them,
+# and strips HTML with its own copy of x/net/html's tokenizer (x/net/html's
+# entity maps are built in initialisation).
+forbid ./cmd/lockstep "alecthomas/chroma|microcosm-cc/bluemonday|golang.org/x/net/html" "heavy package initialisation on every command"
+# third_party/forktest is tests only: the forks' output as lockstep links
+# them, through glamour's API; nothing else of this module.
+bad=$(go list -deps -test ./third_party/forktest 2>/dev/null | grep -E "^$mod/" | grep -vE "^$mod/third_party/forktest( |\.test|$)" || true)
+if [ -n "$bad" ]; then
+	echo "dependency rule: ./third_party/forktest tests import $(echo $bad | tr '\n' ' ')— they test the forks alone"; fail=1
+fi
 
 if [ $fail -ne 0 ]; then exit 1; fi
 echo "check: ok"

@@ -50,12 +50,12 @@ func (md *markdown) Render(id, text string, width int, st *styles) []string {
 // doubled the spaces around it ("split ␣users.address␣ into"). Without
 // color, code keeps its backticks.
 func markdownStyle(st *styles, margin uint) ansi.StyleConfig {
-	c := gstyles.LightStyleConfig
+	c := gstyles.LightStyleConfig()
 	switch {
 	case st.noColor:
-		c = gstyles.NoTTYStyleConfig
+		c = gstyles.NoTTYStyleConfig()
 	case st.isDark:
-		c = gstyles.DarkStyleConfig
+		c = gstyles.DarkStyleConfig()
 	}
 	c.Document.Margin = &margin
 	if !st.noColor {

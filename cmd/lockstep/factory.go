@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/term"
 
@@ -33,22 +34,31 @@ type factory struct {
 	// Self is how the commands lockstep prints should run it again ("" is
 	// "lockstep"); see selfCommand.
 	Self string
+	// resolveSelf, when Self is "", works it out on first use: the real
+	// process looks itself up on $PATH (processSelf), which a command that
+	// prints no follow-up need not pay at start-up.
+	resolveSelf func() string
 }
 
 // self is the command name lockstep's printed follow-ups start with.
 func (f *factory) self() string {
-	if f.Self == "" {
-		return "lockstep"
+	if f.Self != "" {
+		return f.Self
 	}
-	return f.Self
+	if f.resolveSelf != nil {
+		if s := f.resolveSelf(); s != "" {
+			return s
+		}
+	}
+	return "lockstep"
 }
 
 // newFactory returns the factory of the real process.
 func newFactory() *factory {
 	return &factory{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
-		Self:   processSelf(),
-		Getenv: os.Getenv,
+		resolveSelf: sync.OnceValue(processSelf),
+		Getenv:      os.Getenv,
 		IsTerminal: func() bool {
 			return term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd()))
 		},
