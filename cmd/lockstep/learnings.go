@@ -40,6 +40,22 @@ type learningsJournal interface {
 	Events(ctx context.Context, sessionID string) ([]engine.Event, error)
 }
 
+// notesReader is a journal that reads events of some kinds only (the
+// SQLite journal): a journal of long migrations holds thousands of
+// progress events for every note.
+type notesReader interface {
+	EventsOfKind(ctx context.Context, sessionID string, kinds ...engine.EventKind) ([]engine.Event, error)
+}
+
+// notesOf returns the notes of a session, all its events when the journal
+// cannot read notes alone (learningText skips the rest).
+func notesOf(ctx context.Context, j learningsJournal, id string) ([]engine.Event, error) {
+	if r, ok := j.(notesReader); ok {
+		return r.EventsOfKind(ctx, id, engine.EvNote)
+	}
+	return j.Events(ctx, id)
+}
+
 // learningsFor gathers the learnings of every session of the journal
 // whose runbook is called name, or came from the built-in protocol name
 // (run directly, or started with `protocols new --from`); every session's
@@ -59,7 +75,7 @@ func learningsFor(ctx context.Context, j learningsJournal, name string) ([]learn
 		if name != "" && name != s.Runbook && name != proto {
 			continue
 		}
-		events, err := j.Events(ctx, s.ID)
+		events, err := notesOf(ctx, j, s.ID)
 		if err != nil {
 			return nil, fmt.Errorf("gather learnings: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -127,16 +128,40 @@ func (j *Journal) Events(ctx context.Context, sessionID string) ([]engine.Event,
 	if _, err := j.Session(ctx, sessionID); err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
-	evs, err := readEvents(ctx, j.db, sessionID)
+	evs, err := readEvents(ctx, j.db, sessionID, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read events of %q: %w", sessionID, err)
 	}
 	return evs, nil
 }
 
-func readEvents(ctx context.Context, db *sql.DB, sessionID string) ([]engine.Event, error) {
-	rows, err := db.QueryContext(ctx, `SELECT session, seq, time, step, kind, operator, data, prev_hash, hash
-		FROM events WHERE session = ? ORDER BY seq`, sessionID)
+// EventsOfKind returns sessionID's events of the given kinds, in order.
+// A reader that wants a few kinds — the learnings lint prints are notes —
+// reads and decodes only those rows, not every progress event of every
+// migration in the journal.
+func (j *Journal) EventsOfKind(ctx context.Context, sessionID string, kinds ...engine.EventKind) ([]engine.Event, error) {
+	if _, err := j.Session(ctx, sessionID); err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	evs, err := readEvents(ctx, j.db, sessionID, kinds)
+	if err != nil {
+		return nil, fmt.Errorf("read %v events of %q: %w", kinds, sessionID, err)
+	}
+	return evs, nil
+}
+
+// readEvents reads sessionID's events in order, only those of kinds
+// when kinds is not empty.
+func readEvents(ctx context.Context, db *sql.DB, sessionID string, kinds []engine.EventKind) ([]engine.Event, error) {
+	q, args := `SELECT session, seq, time, step, kind, operator, data, prev_hash, hash
+		FROM events WHERE session = ?`, []any{sessionID}
+	if len(kinds) > 0 {
+		q += " AND kind IN (?" + strings.Repeat(", ?", len(kinds)-1) + ")"
+		for _, k := range kinds {
+			args = append(args, string(k))
+		}
+	}
+	rows, err := db.QueryContext(ctx, q+" ORDER BY seq", args...)
 	if err != nil {
 		return nil, err
 	}
