@@ -14,3 +14,14 @@ func (s *Store) DSNForTest() string { return s.rawDSN }
 func (s *Store) UpdateSetsForTest(ctx context.Context, us []engine.Update) ([]error, bool) {
 	return s.updateSets(ctx, us)
 }
+
+// ScanQueryForTest returns the query and arguments of Scan(req).
+func (s *Store) ScanQueryForTest(ctx context.Context, req engine.ScanRequest) (string, []any, error) {
+	sc, err := s.loadSchema(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	total := max(req.TotalSegments, 1)
+	_, q, args, err := s.scanQuery(sc, req, total, req.Limit*total)
+	return q, args, err
+}
