@@ -191,13 +191,16 @@ func kindOf(cat byte, name string, elemCat byte, elemName string) (kind, error) 
 // selectExpr is how the column is selected: as text where lockstep
 // parses the text form (numbers keep every digit; json keeps its
 // numbers exact), natively otherwise.
-func (c column) selectExpr() string {
+func (c column) selectExpr() string { return c.selectValue() + " AS " + quote(c.name) }
+
+// selectValue is selectExpr's expression.
+func (c column) selectValue() string {
 	q := quote(c.name)
 	switch c.kind {
 	case kindNumber, kindText, kindJSON:
-		return q + "::text AS " + q
+		return q + "::text"
 	case kindArray:
-		return "to_jsonb(" + q + ")::text AS " + q
+		return "to_jsonb(" + q + ")::text"
 	}
 	return q
 }
