@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/lockstep-run/lockstep/engine"
 )
@@ -42,8 +43,8 @@ import (
 // them.
 type setGroup struct {
 	sql  string
-	idx  []int       // indexes into the batch, in batch order
-	cols [][]*string // one array per placeholder
+	idx  []int           // indexes into the batch, in batch order
+	cols [][]pgtype.Text // one array per placeholder
 }
 
 // setShape is one update's statement as the set-based form needs it:
@@ -51,7 +52,7 @@ type setGroup struct {
 // the statement's pieces.
 type setShape struct {
 	id    []byte
-	texts []*string
+	texts []pgtype.Text
 	key   []byte // the key's identity, for duplicates across shapes
 	// Rendered once per shape:
 	render bool
@@ -66,7 +67,7 @@ var errNotSetBased = errors.New("not set-based")
 
 // param adds a placeholder holding text (nil: NULL) cast to c's type and
 // returns its reference in the statement.
-func (sh *setShape) param(c column, text *string) string {
+func (sh *setShape) param(c column, text pgtype.Text) string {
 	sh.texts = append(sh.texts, text)
 	n := len(sh.texts)
 	if !sh.render {
@@ -79,16 +80,25 @@ func (sh *setShape) param(c column, text *string) string {
 // setText is v as the text a placeholder of column c carries, as
 // bindValue binds it; false when bindValue binds it otherwise (bytes,
 // arrays) or refuses it.
-func setText(c column, v any) (*string, bool) {
+func setText(c column, v any) (pgtype.Text, bool) {
 	if v == nil {
-		return nil, true
+		return pgtype.Text{}, true
+	}
+	switch c.kind {
+	case kindText, kindNumber, kindBool, kindTime: // bindValue's scalarText, without its SQL
+		switch x := v.(type) {
+		case string:
+			return pgtype.Text{String: x, Valid: true}, true
+		case engine.Number:
+			return pgtype.Text{String: string(x), Valid: true}, true
+		}
 	}
 	arg, _, err := bindValue(c, v, "$0")
 	if err != nil {
-		return nil, false
+		return pgtype.Text{}, false
 	}
 	s, ok := arg.(string)
-	return &s, ok
+	return pgtype.Text{String: s, Valid: true}, ok
 }
 
 // shape walks u's statement as buildUpdate renders it.
@@ -129,8 +139,7 @@ func (s *Store) shape(sc *schema, u engine.Update, sh *setShape) error {
 	v := "t." + quote(vattr)
 	switch {
 	case u.Version != 0:
-		t := strconv.FormatInt(u.Version, 10)
-		e := sh.param(vc, &t)
+		e := sh.param(vc, pgtype.Text{String: strconv.FormatInt(u.Version, 10), Valid: true})
 		sh.id = append(sh.id, 'V')
 		if sh.render {
 			sh.sets = append(sh.sets, quote(vattr)+" = "+e)
@@ -155,23 +164,21 @@ func (s *Store) shape(sc *schema, u engine.Update, sh *setShape) error {
 			return errNotSetBased
 		}
 		e := sh.param(c, t)
-		sh.key = append(append(sh.key, canonical(c, *t)...), 0)
+		sh.key = append(append(sh.key, canonical(c, t.String)...), 0)
 		if sh.render {
 			sh.keyPs = append(sh.keyPs, len(sh.texts))
 			sh.where = append(sh.where, "t."+quote(k)+" = "+e)
 		}
 	}
 	if u.Guard.Below != 0 {
-		t := strconv.FormatInt(u.Guard.Below, 10)
-		e := sh.param(vc, &t)
+		e := sh.param(vc, pgtype.Text{String: strconv.FormatInt(u.Guard.Below, 10), Valid: true})
 		sh.id = append(sh.id, 'B')
 		if sh.render {
 			sh.where = append(sh.where, "("+v+" IS NULL OR "+v+" < "+e+")")
 		}
 	}
 	if u.Guard.Equals != 0 {
-		t := strconv.FormatInt(u.Guard.Equals, 10)
-		e := sh.param(vc, &t)
+		e := sh.param(vc, pgtype.Text{String: strconv.FormatInt(u.Guard.Equals, 10), Valid: true})
 		sh.id = append(sh.id, 'E')
 		if sh.render {
 			sh.where = append(sh.where, v+" = "+e)
@@ -203,12 +210,27 @@ func (s *Store) shape(sc *schema, u engine.Update, sh *setShape) error {
 // canonical is the identity of a key value's text: numbers by value
 // ("1.0" is "1"), the rest as written.
 func canonical(c column, text string) string {
-	if c.kind == kindNumber {
+	if c.kind == kindNumber && !plainInteger(text) {
 		if r, ok := new(big.Rat).SetString(text); ok {
 			return r.RatString()
 		}
 	}
 	return text
+}
+
+// plainInteger reports whether text is an integer in its one canonical
+// form (no sign but -, no leading zero, no exponent).
+func plainInteger(text string) bool {
+	digits := strings.TrimPrefix(text, "-")
+	if digits == "" || digits[0] == '0' && (len(digits) > 1 || len(text) > 1) {
+		return false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // statement renders the set-based statement of the shape sh rendered.
@@ -253,7 +275,11 @@ func (s *Store) setGroups(ctx context.Context, us []engine.Update) ([]*setGroup,
 			}
 			g = len(groups)
 			byShape[string(sh.id)] = g
-			groups = append(groups, &setGroup{sql: s.setStatement(&r), cols: make([][]*string, len(r.texts))})
+			gr := &setGroup{sql: s.setStatement(&r), cols: make([][]pgtype.Text, len(r.texts))}
+			for p := range gr.cols {
+				gr.cols[p] = make([]pgtype.Text, 0, len(us)-i)
+			}
+			groups = append(groups, gr)
 		}
 		if other, dup := keyShape[string(sh.key)]; dup && other != g {
 			return nil, errNotSetBased // the order of the two writes to one row matters
