@@ -237,15 +237,17 @@ func (noAnswers) Ask(_ context.Context, p engine.Prompt) (engine.Answer, error) 
 // once, whether a segment's rows come in whole blocks of keys or sparse.
 func TestPushdownPagesAcrossSegments(t *testing.T) {
 	t.Parallel()
-	for _, step := range []int{1, 7, 1500} { // dense, sparse, a row every other block
+	for _, tc := range []struct{ step, segments int }{{1, 2}, {7, 2}, {1500, 2}, {7, 1}, {1, 3}} { // dense, sparse, a row every other block
+		step := tc.step
 		var rows [][]any
 		for id := int64(0); id < 3200*int64(step); id += int64(step) {
 			rows = append(rows, []any{id, "Main St, Paris", "q", id % 5, nil, nil})
 		}
 		src := pdRunbook("item.n >= 2", []pdSet{{`trim(split(item.a, ",")[1])`, "s"}})
+		src = strings.Replace(src, "segments: 2", fmt.Sprintf("segments: %d", tc.segments), 1)
 		got, out, path := pdRun(t, rows, src, false)
 		if out != engine.OutcomeCompleted || !strings.Contains(path, " 0 per row)") || strings.Contains(path, "(0 pages") {
-			t.Fatalf("keys every %d: outcome %q, %s; want completed, every page pushed down", step, out, path)
+			t.Fatalf("keys every %d, %d segments: outcome %q, %s; want completed, every page pushed down", step, tc.segments, out, path)
 		}
 		for _, r := range rows {
 			it := got[r[0].(int64)]

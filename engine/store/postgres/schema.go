@@ -194,8 +194,10 @@ func kindOf(cat byte, name string, elemCat byte, elemName string) (kind, error) 
 func (c column) selectExpr() string { return c.selectValue() + " AS " + quote(c.name) }
 
 // selectValue is selectExpr's expression.
-func (c column) selectValue() string {
-	q := quote(c.name)
+func (c column) selectValue() string { return c.selectOf(quote(c.name)) }
+
+// selectOf is selectValue of the expression q, a value of c's type.
+func (c column) selectOf(q string) string {
 	switch c.kind {
 	case kindNumber, kindText, kindJSON:
 		return q + "::text"
