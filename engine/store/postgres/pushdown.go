@@ -35,9 +35,9 @@ const (
 // PushdownPage implements engine.Pushdowner. The step's expressions are
 // translated for the table's column types (sqlexpr.Migrate.ForTypes);
 // then, in one transaction that first checks the lease fences ctx
-// carries, it finds the page's upper key (the req.Limit-th key of the
-// segment after the cursor, by Scan's order and segmentation), counts the
-// range's rows by class in one aggregate query, runs
+// carries, one query (pageCounts) finds the page's upper key (the
+// req.Limit-th key of the segment after the cursor, by Scan's order and
+// segmentation) and counts the range's rows by class; then it runs
 //
 //	UPDATE t SET … , v = target WHERE <segment> AND key > cursor AND
 //	key <= upper AND coalesce(v, 0) < target AND <where> AND <set exact>
@@ -81,12 +81,13 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 	}
 	where := []string{sc.segmentFilter(req.Segment, total)}
 	var args []any
+	after := ""
 	if req.Cursor != nil {
 		cond, cargs, err := sc.afterCursor(req.Cursor, req.Segment, total)
 		if err != nil {
 			return engine.PushdownResult{}, fmt.Errorf("pushdown %s: %w", s.table, err)
 		}
-		where, args = append(where, cond), cargs
+		where, args, after = append(where, cond), cargs, cond
 	}
 	var res engine.PushdownResult
 	// Repeatable read: the UPDATE sees the rows the counts saw; a
@@ -96,7 +97,7 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 		if err := s.checkFences(ctx, tx); err != nil {
 			return err
 		}
-		upper, err := s.upperKey(ctx, tx, sc, where, args, limit)
+		counts, upper, err := s.pageCounts(ctx, tx, sc, tr, req, total, after, args, limit)
 		if err != nil {
 			return err
 		}
@@ -114,10 +115,6 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 			if res.Next, err = json.Marshal(cursor{Segment: req.Segment, Total: total, Split: sc.split(), After: after}); err != nil {
 				return err
 			}
-		}
-		counts, err := s.classCounts(ctx, tx, tr, req, rng, rargs)
-		if err != nil {
-			return err
 		}
 		res.Already, res.NotMatched = counts.n[classAlready], counts.n[classNotMatched]
 		for _, n := range counts.n {
@@ -198,38 +195,6 @@ func columnOf(c column) sqlexpr.Column {
 // compute exactly.
 var errInexact = errors.New("inexact rows")
 
-// upperKey returns the key of the limit-th row after the cursor, nil when
-// the segment has fewer rows left (the page runs to its end).
-func (s *Store) upperKey(ctx context.Context, tx pgx.Tx, sc *schema, where []string, args []any, limit int) (engine.Item, error) {
-	sel := make([]string, len(sc.key))
-	cols := make([]column, len(sc.key))
-	for i, k := range sc.key {
-		cols[i], _ = sc.col(k)
-		sel[i] = cols[i].selectExpr()
-	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + s.qualified() + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY " + sc.orderList(s.qualified()) + " LIMIT 1 OFFSET " + strconv.Itoa(limit-1)
-	rows, err := tx.Query(ctx, q, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		return nil, translate(rows.Err())
-	}
-	vals, err := rows.Values()
-	if err != nil {
-		return nil, translate(err)
-	}
-	key := make(engine.Item, len(cols))
-	for i, c := range cols {
-		if key[c.name], err = readValue(c, vals[i]); err != nil {
-			return nil, err
-		}
-	}
-	return key, translate(rows.Err())
-}
-
 // keyBound is "(key columns) op (key)", its placeholders numbered from
 // first.
 func (sc *schema) keyBound(key engine.Item, op string, first int) (string, []any, error) {
@@ -291,32 +256,6 @@ func (c *classCount) from(target int64) (from, why string) {
 		return "", fmt.Sprintf("the page writes rows from version %s beside %d row(s) already at %d: per row, a rollback puts each back", from, c.atTarget, target)
 	}
 	return from, ""
-}
-
-// classCounts counts the rows of the range by class, and the versions of
-// those it writes, computing each row's class once.
-func (s *Store) classCounts(ctx context.Context, tx pgx.Tx, tr *sqlexpr.Migrate, req engine.PushdownRequest, where []string, args []any) (classCount, error) {
-	var out classCount
-	cols := make([]string, 0, len(out.n)+4)
-	ptrs := make([]any, 0, cap(cols))
-	for i := range out.n {
-		cols = append(cols, fmt.Sprintf("count(*) FILTER (WHERE c = %d)", i))
-		ptrs = append(ptrs, &out.n[i])
-	}
-	t := strconv.FormatInt(req.Target, 10)
-	cols = append(cols, "count(*) FILTER (WHERE c IN (2, 4) AND p IS NULL)", "min(p) FILTER (WHERE c IN (2, 4))",
-		"max(p) FILTER (WHERE c IN (2, 4))", "count(*) FILTER (WHERE c = 0 AND p = "+t+")")
-	ptrs = append(ptrs, &out.noVersion, &out.lo, &out.hi, &out.atTarget)
-	p := quote(req.VersionAttr) + "::int8"
-	if req.Target == 1 {
-		p = "coalesce(" + p + ", 0)" // no version is version 0 here
-	}
-	q := "WITH k AS MATERIALIZED (SELECT " + pushdownClass(tr, req) + " AS c, " + p + " AS p FROM " + s.qualified() +
-		" WHERE " + strings.Join(where, " AND ") + ") SELECT " + strings.Join(cols, ", ") + " FROM k"
-	if err := tx.QueryRow(ctx, q, args...).Scan(ptrs...); err != nil {
-		return out, translate(err)
-	}
-	return out, nil
 }
 
 // pushdownUpdate runs the page's guarded UPDATE and returns its count.

@@ -228,3 +228,33 @@ type noAnswers struct{}
 func (noAnswers) Ask(_ context.Context, p engine.Prompt) (engine.Answer, error) {
 	return engine.Answer{}, &engine.MissingAnswerError{Step: p.Step, Key: p.Key}
 }
+
+// TestPushdownPagesAcrossSegments: with several segments, each pushed
+// down page is the segment's next rows after the cursor, found in one
+// pass over the key index with the counts; every page pushes down (its
+// counts and its UPDATE agree: a page whose UPDATE wrote other rows than
+// it counted would roll back and go per row) and every row is migrated
+// once, whether a segment's rows come in whole blocks of keys or sparse.
+func TestPushdownPagesAcrossSegments(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ step, segments int }{{1, 2}, {7, 2}, {1500, 2}, {7, 1}, {1, 3}} { // dense, sparse, a row every other block
+		step := tc.step
+		var rows [][]any
+		for id := int64(0); id < 3200*int64(step); id += int64(step) {
+			rows = append(rows, []any{id, "Main St, Paris", "q", id % 5, nil, nil})
+		}
+		src := pdRunbook("item.n >= 2", []pdSet{{`trim(split(item.a, ",")[1])`, "s"}})
+		src = strings.Replace(src, "segments: 2", fmt.Sprintf("segments: %d", tc.segments), 1)
+		got, out, path := pdRun(t, rows, src, false)
+		if out != engine.OutcomeCompleted || !strings.Contains(path, " 0 per row)") || strings.Contains(path, "(0 pages") {
+			t.Fatalf("keys every %d, %d segments: outcome %q, %s; want completed, every page pushed down", step, tc.segments, out, path)
+		}
+		for _, r := range rows {
+			it := got[r[0].(int64)]
+			want := r[3].(int64) >= 2
+			if (it["s1"] == "Paris") != want || (it["v"] != nil) != want {
+				t.Errorf("keys every %d: row %v: %v, want migrated: %v", step, r[0], it, want)
+			}
+		}
+	}
+}

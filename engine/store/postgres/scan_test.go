@@ -1,10 +1,15 @@
 package postgres_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/internal/pgtest"
 )
 
 // TestIntegerKeySegments: an integer key splits into blocks of 1,024 keys
@@ -41,5 +46,54 @@ func TestIntegerKeySegments(t *testing.T) {
 				t.Errorf("%s: %d segments, pages of %d: read %d rows, want %d", ddl, tc.segments, tc.limit, got, len(seed))
 			}
 		}
+	}
+}
+
+// TestScanReadsThroughTheKeyIndex: a page of one segment of several
+// reads the rows after the cursor through the primary key's index, never
+// the rest of the table (a sequential scan and a sort of every row after
+// the cursor per page: quadratic over a migration), wherever the cursor.
+func TestScanReadsThroughTheKeyIndex(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DB(t)
+	exec(t, dsn, `CREATE TABLE items (id bigint PRIMARY KEY, address text, v int);
+		INSERT INTO items SELECT i, 'street ' || i FROM generate_series(1, 100000) i; ANALYZE items`)
+	st := open(t, dsn, "items")
+	c, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var cur []byte
+	for page := 0; page < 30; page++ {
+		req := engine.ScanRequest{Segment: 1, TotalSegments: 4, Cursor: cur, Limit: 1000, Attrs: []string{"address"}}
+		if page%10 == 0 { // the plan at the start, a third and two thirds in
+			q, args, err := st.ScanQueryForTest(t.Context(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := c.Query(t.Context(), "EXPLAIN "+q, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan := strings.Join(lines, "\n")
+			if strings.Contains(plan, "Seq Scan") || strings.Contains(plan, "Sort") || !strings.Contains(plan, "Index Scan using items_pkey") {
+				t.Fatalf("page %d: plan of %s\n%s\nwant an index scan of items_pkey, no sequential scan or sort", page, q, plan)
+			}
+		}
+		p, err := st.Scan(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range p.Items {
+			if len(it) != 2 || it["address"] == nil {
+				t.Fatalf("item %v, want id and address only", it)
+			}
+		}
+		cur = p.Next
 	}
 }

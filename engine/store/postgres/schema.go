@@ -191,13 +191,18 @@ func kindOf(cat byte, name string, elemCat byte, elemName string) (kind, error) 
 // selectExpr is how the column is selected: as text where lockstep
 // parses the text form (numbers keep every digit; json keeps its
 // numbers exact), natively otherwise.
-func (c column) selectExpr() string {
-	q := quote(c.name)
+func (c column) selectExpr() string { return c.selectValue() + " AS " + quote(c.name) }
+
+// selectValue is selectExpr's expression.
+func (c column) selectValue() string { return c.selectOf(quote(c.name)) }
+
+// selectOf is selectValue of the expression q, a value of c's type.
+func (c column) selectOf(q string) string {
 	switch c.kind {
 	case kindNumber, kindText, kindJSON:
-		return q + "::text AS " + q
+		return q + "::text"
 	case kindArray:
-		return "to_jsonb(" + q + ")::text AS " + q
+		return "to_jsonb(" + q + ")::text"
 	}
 	return q
 }

@@ -36,11 +36,22 @@ type rendered struct {
 
 // UpdateBatch applies updates in one transaction (the page's), each with
 // Update's semantics; a failed guard fails only its own update. The
-// statements go to the server in one round trip (a pgx batch). A
-// statement the server refuses (a value its column cannot hold) aborts
-// the transaction: it is marked rejected and the others run again in a
-// new one.
+// updates of one shape go to the server as one statement
+// (update_set.go); otherwise the statements go in one round trip (a pgx
+// batch). A statement the server refuses (a value its column cannot
+// hold) aborts the transaction: it is marked rejected and the others run
+// again in a new one.
 func (s *Store) UpdateBatch(ctx context.Context, us []engine.Update) []error {
+	if len(us) > 1 {
+		if errs, ok := s.updateSets(ctx, us); ok {
+			return errs
+		}
+	}
+	return s.updateRows(ctx, us)
+}
+
+// updateRows is UpdateBatch one statement per update.
+func (s *Store) updateRows(ctx context.Context, us []engine.Update) []error {
 	rs := make([]rendered, len(us))
 	for i, u := range us {
 		rs[i] = s.render(ctx, u)
