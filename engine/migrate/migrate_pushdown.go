@@ -295,7 +295,7 @@ func (w *pushdownWriter) perRow(ctx context.Context, limit int) ([]byte, error) 
 // small. A page of 20,000 rows holds SQLite's write lock for tens of
 // milliseconds.
 const (
-	pushdownPagesPerSegment = 50
+	pushdownPagesPerSegment = 16
 	pushdownMaxFactor       = 10
 )
 
