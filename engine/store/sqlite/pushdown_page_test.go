@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -200,4 +201,62 @@ func translate(t *testing.T, where string, set map[string]string) *sqlexpr.Migra
 		t.Fatal(err)
 	}
 	return tr
+}
+
+// TestPushdownSplitTrimIsByteExact: a page splitting and trimming text
+// writes what Go's strings.Split and strings.TrimSpace give (the per-row
+// path), byte for byte, or falls back per row: NUL, invalid UTF-8,
+// Unicode and ASCII spaces other than ' '.
+func TestPushdownSplitTrimIsByteExact(t *testing.T) {
+	tests := []struct {
+		addr string
+		push bool // the page must push down (not fall back)
+	}{
+		{"1 Main St, Paris , 75001", true},
+		{"a\x80, b, c", true},   // a stray continuation byte
+		{"a\xe2, b, c", true},   // a lead byte without its continuation
+		{"a, \x80b , c", true},  // Go decodes it as U+FFFD, no space
+		{"a, b\x00c, d", false}, // SQLite's substr stopped at the NUL
+		{"a\x00, b, c", false},
+		{"a, b, c\x00d", false},        // GLOB sees up to the NUL
+		{"Zürich, CH, 8000", false},    // multibyte: Unicode spaces are not ' '
+		{"a, \u00a0b\u00a0, c", false}, // NBSP, which TrimSpace trims
+		{"a, \tb, c", false},           // tab
+		{"a, b\r\n, c", false},         // CR LF
+		{"a, b", false},                // no third field: per row, which fails it
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Quote(tt.addr), func(t *testing.T) {
+			st, db := pageTable(t, []pageRow{{addr: tt.addr}})
+			tr := translate(t, "", map[string]string{"city": `trim(split(item.addr, ",")[1])`, "code": `trim(split(item.addr, ",")[2])`})
+			res, err := st.PushdownPage(context.Background(), engine.PushdownRequest{TotalSegments: 1, Limit: 10, Migrate: tr,
+				VersionAttr: "v", Target: 2}, func(engine.PushdownPlan) error { return nil })
+			if err != nil {
+				t.Fatalf("PushdownPage() error = %v", err)
+			}
+			var city, code sql.NullString
+			if err := db.QueryRow("SELECT city, code FROM items").Scan(&city, &code); err != nil {
+				t.Fatal(err)
+			}
+			if res.Fallback != "" {
+				if tt.push {
+					t.Errorf("PushdownPage() fell back (%s), want the page pushed down", res.Fallback)
+				}
+				if city.Valid || code.Valid {
+					t.Errorf("a page that fell back wrote city %q, code %q", city.String, code.String)
+				}
+				return
+			}
+			parts := strings.Split(tt.addr, ",")
+			if len(parts) < 3 {
+				t.Fatalf("pushed down a row whose split has %d fields, want a fallback", len(parts))
+			}
+			if want := strings.TrimSpace(parts[1]); city.String != want {
+				t.Errorf("city = %q, want %q (Go's)", city.String, want)
+			}
+			if want := strings.TrimSpace(parts[2]); code.String != want {
+				t.Errorf("code = %q, want %q (Go's)", code.String, want)
+			}
+		})
+	}
 }
