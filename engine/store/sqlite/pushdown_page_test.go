@@ -223,6 +223,7 @@ func TestPushdownSplitTrimIsByteExact(t *testing.T) {
 		{"a, \u00a0b\u00a0, c", false}, // NBSP, which TrimSpace trims
 		{"a, \tb, c", false},           // tab
 		{"a, b\r\n, c", false},         // CR LF
+		{"a, \"b\", c", false},         // json_quote escapes '"': per row, though exact
 		{"a, b", false},                // no third field: per row, which fails it
 	}
 	for _, tt := range tests {
