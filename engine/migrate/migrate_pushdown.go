@@ -243,16 +243,11 @@ func (w *pushdownWriter) page(ctx context.Context) ([]byte, error) {
 	c.unchanged.Add(res.Unchanged)
 	// The rate limit counts rows: the page's writes take their tokens
 	// (pages are at most a chunk of them under a limit).
-	written := res.Migrated + res.Unchanged
-	for range written {
-		if err := m.lim.Wait(ctx); err != nil {
-			return nil, err
-		}
+	written := int(res.Migrated + res.Unchanged)
+	if err := m.lim.WaitN(ctx, written); err != nil {
+		return nil, err
 	}
-	now := time.Now()
-	for range written {
-		m.lim.Succeeded(now)
-	}
+	m.lim.SucceededN(written, time.Now())
 	return res.Next, nil
 }
 
@@ -295,7 +290,7 @@ func (w *pushdownWriter) perRow(ctx context.Context, limit int) ([]byte, error) 
 // small. A page of 20,000 rows holds SQLite's write lock for tens of
 // milliseconds.
 const (
-	pushdownPagesPerSegment = 50
+	pushdownPagesPerSegment = 16
 	pushdownMaxFactor       = 10
 )
 

@@ -31,9 +31,11 @@ const (
 )
 
 // PushdownPage implements engine.Pushdowner. In one write transaction it
-// finds the page's upper key (the req.Limit-th key of the segment after
-// the cursor, by Scan's order and segmentation), counts the range's rows
-// by class in one aggregate query, runs
+// reads the page (the req.Limit first rows of the segment after the
+// cursor, by Scan's order and segmentation) in one light aggregate and
+// finds its upper key (pageSummary); when some of its rows are not
+// writes, it counts them by class in a second aggregate
+// (pushClassified); then it runs
 //
 //	UPDATE t SET … , v = target WHERE <segment> AND key > cursor AND
 //	key <= upper AND coalesce(v, 0) < target AND <where> AND <set exact>
@@ -76,56 +78,23 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	err = s.inTx(ctx, func(w *writer) error {
-		upper, err := s.upperKey(ctx, w, sc, where, args, limit)
+		sum, err := s.pageSummary(ctx, w, sc, req, where, args, limit)
 		if err != nil {
 			return err
 		}
 		rng, rargs := where, args
-		if upper != nil {
+		if sum.upper != nil {
 			marks := strings.Repeat(", ?", len(sc.key))[2:]
 			rng = append(append([]string{}, where...), "("+sc.keyList()+") <= ("+marks+")")
-			rargs = append(append([]any{}, args...), upper...)
-			if res.Next, err = s.pushdownCursor(sc, req.Segment, total, upper); err != nil {
+			rargs = append(append([]any{}, args...), sum.upper...)
+			if res.Next, err = s.pushdownCursor(sc, req.Segment, total, sum.upper); err != nil {
 				return err
 			}
 		}
-		counts, err := s.classCounts(ctx, w, sc, req, rng, rargs)
-		if err != nil {
-			return err
+		if sum.rows > 0 && sum.others == 0 {
+			return s.pushAllWrites(ctx, w, req, rng, rargs, sum, &res, beforeWrite)
 		}
-		res.Already, res.NotMatched = counts.n[classAlready], counts.n[classNotMatched]
-		for _, n := range counts.n {
-			res.Scanned += n
-		}
-		if n := counts.n[classPerRow]; n > 0 {
-			res.Fallback = fmt.Sprintf("%d row(s) hold values the SQL translation is not exact for", n)
-			return nil
-		}
-		writes := counts.n[classWrite] + counts.n[classUnchanged]
-		from, why := counts.from(req.Target)
-		if why != "" {
-			res.Fallback = why
-			return nil
-		}
-		if writes > 0 {
-			n, err := s.pushdownUpdate(ctx, w, req, rng, rargs)
-			if err != nil {
-				return err
-			}
-			if n != writes { // rows whose values are not exact: roll back
-				res.Fallback = fmt.Sprintf("%d row(s) hold values the SQL translation is not exact for", writes-n)
-				return errInexact
-			}
-		}
-		plan := engine.PushdownPlan{Rows: res.Scanned, Writes: writes, From: from}
-		if from != "" {
-			plan.Upto = res.Next
-		}
-		if err := beforeWrite(plan); err != nil {
-			return err
-		}
-		res.Migrated, res.Unchanged = counts.n[classWrite], counts.n[classUnchanged]
-		return nil
+		return s.pushClassified(ctx, w, sc, req, rng, rargs, &res, beforeWrite)
 	})
 	if errors.Is(err, errInexact) {
 		return engine.PushdownResult{Fallback: res.Fallback}, nil
@@ -150,7 +119,11 @@ func (s *Store) upperKey(ctx context.Context, w *writer, sc *schema, where []str
 	for i := range key {
 		ptrs[i] = &key[i]
 	}
-	err := w.QueryRowContext(ctx, q, args...).Scan(ptrs...)
+	st, err := w.prepared(ctx, q)
+	if err != nil {
+		return nil, translate(err)
+	}
+	err = st.QueryRowContext(ctx, args...).Scan(ptrs...)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, nil

@@ -28,6 +28,7 @@ var (
 		`item.n > 10 ? "big" : "small"`, `replace(item.a, " ", "_")`, `item.a[1:3]`, `item.b[2:]`,
 		`item.x == item.n`, `item.x + item.n`, `trim(item.a, " ,")`, `item.n >= 2.5`, `item.x ?? item.n`,
 		`item.a == "Main St, Paris" ? 1 : 0`, `item.b != nil && item.b > "m"`, `item.x / 2.0`, `nil`, `"lit"`,
+		`trim(split(item.a, ", ")[2])`, `split(item.b, "*")[1]`,
 		`len(item.a)`, // untranslated
 	}
 	pdWheres = []string{
@@ -37,7 +38,7 @@ var (
 	pdValues = []any{
 		nil, nil, int64(0), int64(3), int64(7), int64(-12), int64(42), int64(5_000_000_000), 2.5, 3.0, -0.5,
 		"", "q", " q ", "Main St, Paris", "1 Rue, Lyon, 69001", "a,b,c,d,e,f", "  spaced , out ,", "Zürich, CH",
-		"tab\there", "x", "m", "ÉCOLE, Nantes", []byte("blob"),
+		"tab\there", "x", "m", "ÉCOLE, Nantes", []byte("blob"), "a*b*c", "*", "1, 2, 3, 4",
 	}
 )
 
@@ -98,14 +99,15 @@ func pdRows(r *rand.Rand, n int, clean bool) [][]any {
 	pick := func(from []any) any { return from[r.IntN(len(from))] }
 	text, ints := pdValues, pdValues
 	if clean {
-		text = []any{"", "q", " q ", "Main St, Paris", "1 Rue, Lyon, 69001", "a,b,c,d,e,f", "  spaced , out ,", "x", "m", "Zürich, CH", "ÉCOLE, Nantes"}
+		text = []any{"", "q", " q ", "Main St, Paris", "1 Rue, Lyon, 69001", "a,b,c,d,e,f", "  spaced , out ,", "x", "m", "Zürich, CH", "ÉCOLE, Nantes", "a*b*c", "1, 2, 3, 4"}
 		ints = []any{int64(0), int64(3), int64(7), int64(-12), int64(42)}
 	}
 	// Clean rows are at the version before the target or already there,
 	// or without a version and past it: a page writing rows from one
 	// version pushes down (a rollback reads its range), pages mixing
-	// versions go per row (it records each row's).
-	versions := [][]any{{int64(2), int64(2), int64(3)}, {nil, nil, int64(4)}}[r.IntN(2)]
+	// versions go per row (it records each row's). Pages all below the
+	// target take the store's light path (no classification).
+	versions := [][]any{{int64(2), int64(2), int64(3)}, {nil, nil, int64(4)}, {int64(2)}, {nil}}[r.IntN(4)]
 	for i := range rows {
 		v := []any{nil, nil, int64(1), int64(2), int64(3)}[r.IntN(5)]
 		if clean {
