@@ -93,7 +93,7 @@ func runEstimate(ctx context.Context, sc *engine.StepContext) (any, error) {
 			_ = sc.EmitWarning(engine.Warning{Message: "write probe skipped: " + err.Error()})
 		}
 		res.Probe = probe
-		if probe != nil && probe.Fallback != "" {
+		if probe != nil && probe.unprobed {
 			_ = sc.EmitWarning(engine.Warning{Message: "the write probe measured refused one-item writes, not the migrate step's own pages, because " + probe.Fallback +
 				"; such writes can be much slower than migrate's pages (a SQL store pays a transaction for each), so the duration may be pessimistic: a rehearsal measures the real rate"})
 		}
@@ -123,7 +123,7 @@ func estimateSummary(res *EstimateResult) string {
 		set = "at least " + set
 	}
 	src := res.RateSource
-	if src == RateMeasured && res.Probe != nil && res.Probe.Fallback != "" {
+	if src == RateMeasured && res.Probe != nil && res.Probe.unprobed {
 		src += " with one-item writes, see the warning"
 	}
 	return fmt.Sprintf("%s, %s, about %s at %.0f items/s (%s): %s — %s", count, set,

@@ -43,6 +43,9 @@ type ProbeResult struct {
 	// Fallback says why the probe measured refused one-item writes
 	// instead of the migrate step's own pages; empty when it ran them.
 	Fallback string `json:"fallback,omitempty"`
+	// unprobed: the runbook has a migrate step the probe could not run,
+	// so the figure is not that step's (the estimate warns).
+	unprobed bool
 }
 
 // probeWriteRate measures the write path when the mode allows writes: it

@@ -30,14 +30,22 @@ var errProbeHeld = errors.New("probe: an impossible condition held")
 // measureWrites measures the write path: with the runbook's migrate step
 // when it can (probeMigrate), else with refused one-item writes
 // (probeWriteRate), and then says in ProbeResult.Fallback why.
+// The result's unprobed is set when there is a migrate step the probe
+// could not run: the estimate then warns that its figure is not that
+// step's.
 func measureWrites(ctx context.Context, sc *engine.StepContext, st engine.Store, key []string) (*ProbeResult, error) {
-	res, why, err := probeMigrate(ctx, sc, st)
-	if why == "" || err != nil {
-		return res, err
+	step := probedStep(sc)
+	why := "there is no migrate step it can run in-process (an external transform, a fleet or a copy into another table runs elsewhere)"
+	if step != nil {
+		res, stepWhy, err := probeMigrate(ctx, sc, st, step)
+		if stepWhy == "" || err != nil {
+			return res, err
+		}
+		why = stepWhy
 	}
-	res, err = probeWriteRate(ctx, sc, st, key)
+	res, err := probeWriteRate(ctx, sc, st, key)
 	if res != nil {
-		res.Fallback = why
+		res.Fallback, res.unprobed = why, step != nil
 	}
 	return res, err
 }
@@ -50,16 +58,11 @@ func measureWrites(ctx context.Context, sc *engine.StepContext, st engine.Store,
 // conditional writes (DynamoDB) each write carries migrate's guard and a
 // version no item has, so the store evaluates it and refuses it, and a
 // refusal counts as the write. Its rate is the items it would have
-// migrated per second. why says, when not empty, why the step cannot be
-// probed so: no forward migrate step, an external transform (it runs the
-// operator's command), a fleet, a store that batches writes without
+// migrated per second. step is probedStep's. why says, when not empty,
+// why the step cannot be probed so: a store that batches writes without
 // rollback, nothing to migrate at the start of the table, or writes that
 // all failed (typically attributes an expand step adds later).
-func probeMigrate(ctx context.Context, sc *engine.StepContext, st engine.Store) (res *ProbeResult, why string, err error) {
-	step := probedStep(sc)
-	if step == nil {
-		return nil, "there is no migrate step it can run in-process (an external transform, a fleet or a copy into another table runs elsewhere)", nil
-	}
+func probeMigrate(ctx context.Context, sc *engine.StepContext, st engine.Store, step *runbook.Step) (res *ProbeResult, why string, err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	path, probed := ProbePerRow, st
