@@ -25,7 +25,7 @@ func TestRollbackOfPushdownFromNoVersion(t *testing.T) {
 	db := r.SQLDB(t)
 	before := tableDump(t, db)
 	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
-	cfg.Prompter = rollbackOnFailure{}
+	cfg.Prompter = rig.OnFailure{Action: engine.ActionRollback, Reason: "plan B"}
 	s, err := engine.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Start: %v", err)

@@ -10,16 +10,6 @@ import (
 	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
-// rollbackOnFailure answers every failed step's prompt with a rollback.
-type rollbackOnFailure struct{}
-
-func (rollbackOnFailure) Ask(_ context.Context, p engine.Prompt) (engine.Answer, error) {
-	if p.Kind == engine.PromptFailed {
-		return engine.Answer{Action: engine.ActionRollback, Reason: "plan B"}, nil
-	}
-	return engine.Answer{}, &engine.MissingAnswerError{Step: p.Step, Key: p.Key}
-}
-
 // TestRollbackRestoresOriginalVersions: a migration to version 3 that
 // found items at version 1, at 2 and without a version puts each back
 // where it was when it is rolled back — not at 2 for all of them.
@@ -34,7 +24,7 @@ func TestRollbackRestoresOriginalVersions(t *testing.T) {
 	}
 	before := versions(t, db)
 	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
-	cfg.Prompter = rollbackOnFailure{}
+	cfg.Prompter = rig.OnFailure{Action: engine.ActionRollback, Reason: "plan B"}
 	s, err := engine.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Start: %v", err)

@@ -358,3 +358,18 @@ type NoPrompts struct{}
 func (NoPrompts) Ask(_ context.Context, p engine.Prompt) (engine.Answer, error) {
 	return engine.Answer{}, &engine.MissingAnswerError{Step: p.Step, Key: p.Key}
 }
+
+// OnFailure answers a failed step's prompt with Action (abort, rollback)
+// and Reason, and fails any other prompt.
+type OnFailure struct {
+	Action engine.Action
+	Reason string
+}
+
+// Ask answers a failed step's prompt; any other prompt has no answer.
+func (f OnFailure) Ask(_ context.Context, p engine.Prompt) (engine.Answer, error) {
+	if p.Kind == engine.PromptFailed {
+		return engine.Answer{Action: f.Action, Reason: f.Reason}, nil
+	}
+	return engine.Answer{}, &engine.MissingAnswerError{Step: p.Step, Key: p.Key}
+}

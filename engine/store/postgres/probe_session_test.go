@@ -7,19 +7,10 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/internal/pgtest"
 )
-
-// abortOnFailure answers a failed step's prompt with an abort.
-type abortOnFailure struct{}
-
-func (abortOnFailure) Ask(_ context.Context, p engine.Prompt) (engine.Answer, error) {
-	if p.Kind == engine.PromptFailed {
-		return engine.Answer{Action: engine.ActionAbort, Reason: "stop after the estimate"}, nil
-	}
-	return engine.Answer{}, &engine.MissingAnswerError{Step: p.Step, Key: p.Key}
-}
 
 // TestEstimateProbeKeepsNothingOnPostgres: the estimate's write probe
 // runs the migrate step's own pages, pushed down here, and keeps none of
@@ -55,7 +46,7 @@ phases:
             street_name: 'trim(split(item.address, ",")[0])'
             city: 'trim(split(item.address, ",")[1])'
 `, dsn)
-	s := startSession(t, src, abortOnFailure{})
+	s := startSession(t, src, rig.OnFailure{Action: engine.ActionAbort, Reason: "stop after the estimate"})
 	if out, err := s.Run(ctx); out != engine.OutcomeAborted {
 		t.Fatalf("Run() = %s, %v; want aborted after the estimate", out, err)
 	}

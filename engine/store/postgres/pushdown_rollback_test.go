@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/journal"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 	"github.com/lockstep-run/lockstep/engine/steps"
@@ -18,16 +19,6 @@ import (
 	"github.com/lockstep-run/lockstep/internal/pgtest"
 	"github.com/lockstep-run/lockstep/runbook"
 )
-
-// rollbackOnFailure answers a failed step's prompt with a rollback.
-type rollbackOnFailure struct{}
-
-func (rollbackOnFailure) Ask(_ context.Context, p engine.Prompt) (engine.Answer, error) {
-	if p.Kind == engine.PromptFailed {
-		return engine.Answer{Action: engine.ActionRollback, Reason: "plan B"}, nil
-	}
-	return engine.Answer{}, &engine.MissingAnswerError{Step: p.Step, Key: p.Key}
-}
 
 // TestRollbackOfPushdownFromNoVersion: on PostgreSQL too, a migration to
 // version 2 of rows without a version pushes down, and its rollback
@@ -65,7 +56,7 @@ phases:
         rollback: {kind: migrate, with: {remove: [street_name, city]}}
       - {id: boom, kind: shell, with: {run: "exit 1"}}
 `, dsn)
-	s := startSession(t, src, rollbackOnFailure{})
+	s := startSession(t, src, rig.OnFailure{Action: engine.ActionRollback, Reason: "plan B"})
 	if out, err := s.Run(ctx); err != nil || out != engine.OutcomeRolledBack {
 		t.Fatalf("Run() = %s, %v; want rolled-back", out, err)
 	}

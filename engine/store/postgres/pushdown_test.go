@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -13,9 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/journal"
-	"github.com/lockstep-run/lockstep/engine/migrate"
-	"github.com/lockstep-run/lockstep/engine/steps"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/store/postgres"
 	"github.com/lockstep-run/lockstep/internal/pgtest"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -134,12 +131,6 @@ func pdRunbook(where string, set []pdSet) string {
 	return b.String()
 }
 
-// perRowStore hides the store's pushdown capability.
-type perRowStore struct {
-	engine.Store
-	engine.BatchUpdater
-}
-
 // pdRun runs src on a fresh table holding rows and returns its rows by
 // id, the outcome and the step's path line.
 func pdRun(t *testing.T, rows [][]any, src string, perRow bool) (map[int64]engine.Item, engine.Outcome, string) {
@@ -172,61 +163,20 @@ func pdRun(t *testing.T, rows [][]any, src string, perRow bool) (map[int64]engin
 	if err != nil {
 		t.Fatalf("parse: %v\n%s", err, src)
 	}
-	j, err := journal.Open(filepath.Join(dir, "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
 	open := func(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, error) {
 		st, err := postgres.Open(ctx, spec)
 		if err != nil || !perRow {
 			return st, err
 		}
-		return perRowStore{st, st}, nil
+		return rig.PerRowStore{Store: st, BatchUpdater: st}, nil
 	}
-	var pathLine string
-	s, err := engine.Start(ctx, engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "t", Journal: j,
-		Prompter: noAnswers{}, Stores: open, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
-		Observer: func(ev engine.Event) {
-			if o, err := engine.DecodeAs[engine.Output](ev); err == nil && strings.HasPrefix(o.Text, "path: ") {
-				pathLine = o.Text
-			}
-		}})
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	out, _ := s.Run(ctx)
-	state := s.State()
-	if st := state.StepState("backfill"); st != nil && !perRow {
-		var res migrate.Result
-		if json.Unmarshal(st.Result, &res) == nil {
-			pathLine += fmt.Sprintf(" (%d pages pushed down, %d per row)", res.PushdownPages, res.PerRowPages)
-		}
-	}
+	out, pathLine := rig.RunPath(t, dir, rb, open, "backfill", !perRow)
 	st, err := postgres.Open(ctx, &runbook.StoreSpec{Kind: "postgres", DSN: dsn, Table: "items", Key: []string{"id"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	got := map[int64]engine.Item{}
-	err = migrate.ScanAll(ctx, nil, st, 1, 500, func(items []engine.Item) error {
-		for _, it := range items {
-			var id int64
-			fmt.Sscan(string(it["id"].(engine.Number)), &id)
-			got[id] = it
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got, out, pathLine
-}
-
-type noAnswers struct{}
-
-func (noAnswers) Ask(_ context.Context, p engine.Prompt) (engine.Answer, error) {
-	return engine.Answer{}, &engine.MissingAnswerError{Step: p.Step, Key: p.Key}
+	return rig.ItemsByID(t, st), out, pathLine
 }
 
 // TestPushdownPagesAcrossSegments: with several segments, each pushed

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/journal"
 	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/sqlite"
@@ -87,7 +88,7 @@ func runSession(tb testing.TB, dir, path, src string, open engine.StoreOpener) (
 	defer j.Close()
 	var lines []string
 	s, err := engine.Start(ctx, engine.Config{Runbook: rb, Env: "test", Mode: engine.ModeLive, Operator: "t", Journal: j,
-		Prompter: noAnswers{}, Stores: open, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
+		Prompter: rig.NoPrompts{}, Stores: open, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
 		Observer: func(ev engine.Event) {
 			if o, err := engine.DecodeAs[engine.Output](ev); err == nil {
 				lines = append(lines, o.Text)
