@@ -23,15 +23,6 @@ var (
 // SQLDialect implements engine.Pushdowner.
 func (s *Store) SQLDialect() sqlexpr.Dialect { return sqlexpr.Postgres }
 
-// Row classes of a pushdown page, as in the SQLite store.
-const (
-	classAlready    = 0
-	classNotMatched = 1
-	classWrite      = 2
-	classPerRow     = 3
-	classUnchanged  = 4
-)
-
 // PushdownPage implements engine.Pushdowner. The step's expressions are
 // translated for the table's column types (sqlexpr.Migrate.ForTypes);
 // then, in one transaction that first checks the lease fences ctx
@@ -116,44 +107,12 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 				return err
 			}
 		}
-		res.Already, res.NotMatched = counts.n[classAlready], counts.n[classNotMatched]
-		for _, n := range counts.n {
-			res.Scanned += n
-		}
-		if n := counts.n[classPerRow]; n > 0 {
-			res.Fallback = fmt.Sprintf("%d row(s) hold values the SQL translation is not exact for", n)
-			return nil
-		}
-		writes := counts.n[classWrite] + counts.n[classUnchanged]
-		from, why := counts.from(req.Target)
-		if why != "" {
-			res.Fallback = why
-			return nil
-		}
-		if writes > 0 {
-			n, err := s.pushdownUpdate(ctx, tx, tr, req, rng, rargs)
-			if err != nil {
-				return err
-			}
-			if n != writes { // rows whose values are not exact: roll back
-				res.Fallback = fmt.Sprintf("%d row(s) hold values the SQL translation is not exact for", writes-n)
-				return errInexact
-			}
-		}
-		plan := engine.PushdownPlan{Rows: res.Scanned, Writes: writes, From: from}
-		if from != "" {
-			plan.Upto = res.Next
-		}
-		if err := beforeWrite(plan); err != nil {
-			return err
-		}
-		res.Migrated, res.Unchanged = counts.n[classWrite], counts.n[classUnchanged]
-		return nil
+		return engine.WritePage(&res, counts, req.Target, func() (int64, error) { return s.pushdownUpdate(ctx, tx, tr, req, rng, rargs) }, beforeWrite)
 	}
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
 		return probed(ctx, tx, page)
 	})
-	if errors.Is(err, errInexact) {
+	if errors.Is(err, engine.ErrInexactPage) {
 		return engine.PushdownResult{Fallback: res.Fallback}, nil
 	}
 	var pe *pgconn.PgError
@@ -191,10 +150,6 @@ func columnOf(c column) sqlexpr.Column {
 	return sqlexpr.Column{} // numeric, real, dates, json, arrays, …: per row
 }
 
-// errInexact rolls back a page whose UPDATE found rows it could not
-// compute exactly.
-var errInexact = errors.New("inexact rows")
-
 // keyBound is "(key columns) op (key)", its placeholders numbered from
 // first.
 func (sc *schema) keyBound(key engine.Item, op string, first int) (string, []any, error) {
@@ -211,7 +166,7 @@ func (sc *schema) keyBound(key engine.Item, op string, first int) (string, []any
 }
 
 // pushdownClass is the SQL of a row's class: what the per-row path would
-// do with it, or classPerRow where where is not exact. The CASE
+// do with it, or engine.ClassPerRow where where is not exact. The CASE
 // evaluates each condition only on the rows the ones before it let
 // through, so where is evaluated where it is exact; Unchanged computes
 // a value only where the values are exact (sqlexpr.Migrate.ForTypes),
@@ -225,41 +180,8 @@ func pushdownClass(tr *sqlexpr.Migrate, req engine.PushdownRequest) string {
 		" WHEN " + tr.Unchanged + " THEN 4 ELSE 2 END"
 }
 
-// classCount is a page's rows by class, and the versions its writes
-// come from (see the SQLite store's).
-type classCount struct {
-	n         [5]int64
-	noVersion int64
-	lo, hi    *int64
-	atTarget  int64
-}
-
-// from is the version every write of the page comes from, when not the
-// one before target ("none": no version), or why the page goes per row:
-// the per-row path records each row's origin for a rollback, where a
-// range records one version (engine/migrate/rollback_origins.go).
-func (c *classCount) from(target int64) (from, why string) {
-	writes := c.n[classWrite] + c.n[classUnchanged]
-	switch {
-	case writes == 0:
-		return "", ""
-	case c.noVersion == writes:
-		from = "none"
-	case c.noVersion > 0 || *c.lo != *c.hi:
-		return "", "the page writes rows from several versions: per row, a rollback puts each back"
-	case *c.lo == target-1:
-		return "", ""
-	default:
-		from = strconv.FormatInt(*c.lo, 10)
-	}
-	if c.atTarget > 0 {
-		return "", fmt.Sprintf("the page writes rows from version %s beside %d row(s) already at %d: per row, a rollback puts each back", from, c.atTarget, target)
-	}
-	return from, ""
-}
-
 // pushdownUpdate runs the page's guarded UPDATE and returns its count.
-// The range holds no classPerRow row, so where is exact on every row
+// The range holds no engine.ClassPerRow row, so where is exact on every row
 // below the target version, and the values on every row it selects; the
 // CASE keeps where from being evaluated on the others.
 func (s *Store) pushdownUpdate(ctx context.Context, tx pgx.Tx, tr *sqlexpr.Migrate, req engine.PushdownRequest, where []string, args []any) (int64, error) {

@@ -23,8 +23,8 @@ import (
 // class is computed for the segment's rows only, and only the two last
 // keys are turned into text. after is the cursor's condition ("" for
 // none), its placeholders args.
-func (s *Store) pageCounts(ctx context.Context, tx pgx.Tx, sc *schema, tr *sqlexpr.Migrate, req engine.PushdownRequest, total int, after string, args []any, limit int) (classCount, engine.Item, error) {
-	var out classCount
+func (s *Store) pageCounts(ctx context.Context, tx pgx.Tx, sc *schema, tr *sqlexpr.Migrate, req engine.PushdownRequest, total int, after string, args []any, limit int) (engine.PageClasses, engine.Item, error) {
+	var out engine.PageClasses
 	read := limit * total
 	seg := sc.segmentFilter(req.Segment, total)
 	p := quote(req.VersionAttr) + "::int8"
@@ -54,16 +54,16 @@ func (s *Store) pageCounts(ctx context.Context, tx pgx.Tx, sc *schema, tr *sqlex
 		q += " WHERE " + after
 	}
 	q += " ORDER BY " + order + " LIMIT " + strconv.Itoa(read) + ")"
-	cols := make([]string, 0, len(out.n)+5)
-	ptrs := make([]any, 0, len(out.n)+5+2*len(keys))
-	for i := range out.n {
+	cols := make([]string, 0, len(out.N)+5)
+	ptrs := make([]any, 0, len(out.N)+5+2*len(keys))
+	for i := range out.N {
 		cols = append(cols, fmt.Sprintf("count(*) FILTER (WHERE c = %d)", i))
-		ptrs = append(ptrs, &out.n[i])
+		ptrs = append(ptrs, &out.N[i])
 	}
 	t := strconv.FormatInt(req.Target, 10)
 	cols = append(cols, "count(*) FILTER (WHERE c IN (2, 4) AND p IS NULL)", "min(p) FILTER (WHERE c IN (2, 4))",
 		"max(p) FILTER (WHERE c IN (2, 4))", "count(*) FILTER (WHERE c = 0 AND p = "+t+")")
-	ptrs = append(ptrs, &out.noVersion, &out.lo, &out.hi, &out.atTarget)
+	ptrs = append(ptrs, &out.NoVersion, &out.Lo, &out.Hi, &out.AtTarget)
 	var nr int64
 	ptrs = append(ptrs, &nr)
 	lastOf := func(alias string) string {
@@ -96,7 +96,7 @@ func (s *Store) pageCounts(ctx context.Context, tx pgx.Tx, sc *schema, tr *sqlex
 		return out, nil, translate(err)
 	}
 	var rows int64
-	for _, n := range out.n {
+	for _, n := range out.N {
 		rows += n
 	}
 	last := lk

@@ -21,15 +21,6 @@ var (
 // SQLDialect implements engine.Pushdowner.
 func (s *Store) SQLDialect() sqlexpr.Dialect { return sqlexpr.SQLite }
 
-// Row classes of a pushdown page (see pushdownClass).
-const (
-	classAlready    = 0
-	classNotMatched = 1
-	classWrite      = 2
-	classPerRow     = 3
-	classUnchanged  = 4
-)
-
 // PushdownPage implements engine.Pushdowner. In one write transaction it
 // reads the page (the req.Limit first rows of the segment after the
 // cursor, by Scan's order and segmentation) in one light aggregate and
@@ -96,7 +87,7 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 		}
 		return s.pushClassified(ctx, w, sc, req, rng, rargs, &res, beforeWrite)
 	})
-	if errors.Is(err, errInexact) {
+	if errors.Is(err, engine.ErrInexactPage) {
 		return engine.PushdownResult{Fallback: res.Fallback}, nil
 	}
 	if err != nil {
@@ -104,10 +95,6 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 	}
 	return res, nil
 }
-
-// errInexact rolls back a page whose UPDATE found rows it could not
-// compute exactly.
-var errInexact = errors.New("inexact rows")
 
 // upperKey returns the key of the limit-th row after the cursor, nil when
 // the segment has fewer rows left (the page runs to its end).
@@ -147,7 +134,7 @@ func (s *Store) pushdownCursor(sc *schema, seg, total int, upper []any) ([]byte,
 }
 
 // pushdownClass is the SQL of a row's class: what the per-row path would
-// do with it, or classPerRow where where is not exact (or the version is
+// do with it, or engine.ClassPerRow where where is not exact (or the version is
 // not an integer: the per-row path reports it). Whether the values are
 // exact is left to the UPDATE (see PushdownPage): on a row where they are
 // not, Unchanged may be wrong, and the page goes per row.
@@ -162,72 +149,21 @@ func pushdownClass(req engine.PushdownRequest) string {
 		" WHEN " + tr.Unchanged + " THEN 4 ELSE 2 END"
 }
 
-// classCount is a page's rows by class, and the versions its writes
-// come from.
-type classCount struct {
-	n [5]int64
-	// noVersion is the number of writes from rows without a version
-	// (none when the target is 1: those are at version 0, the one
-	// before it); lo and hi the lowest and highest version of the others.
-	noVersion int64
-	lo, hi    sql.NullInt64
-	atTarget  int64 // rows at the target version
-}
-
-// from is the version every write of the page comes from, when not the
-// one before target ("none": no version; "": the one before target, or
-// no writes), or why the page goes per row: the per-row path records the
-// origin of each row it writes, so that a rollback puts it back
-// (engine/migrate/rollback_origins.go), where a range records one version.
-func (c *classCount) from(target int64) (from, why string) {
-	writes := c.n[classWrite] + c.n[classUnchanged]
-	switch {
-	case writes == 0:
-		return "", ""
-	case c.noVersion == writes:
-		from = "none"
-	case c.noVersion > 0 || c.lo.Int64 != c.hi.Int64:
-		return "", fmt.Sprintf("the page writes rows from several versions (%s): per row, a rollback puts each back", c.versions())
-	case c.lo.Int64 == target-1:
-		return "", ""
-	default:
-		from = strconv.FormatInt(c.lo.Int64, 10)
-	}
-	if c.atTarget > 0 {
-		return "", fmt.Sprintf("the page writes rows from version %s beside %d row(s) already at %d: per row, a rollback puts each back", from, c.atTarget, target)
-	}
-	return from, ""
-}
-
-func (c *classCount) versions() string {
-	var vs []string
-	if c.noVersion > 0 {
-		vs = append(vs, "none")
-	}
-	if c.lo.Valid {
-		vs = append(vs, strconv.FormatInt(c.lo.Int64, 10))
-	}
-	if c.hi.Valid && c.hi.Int64 != c.lo.Int64 {
-		vs = append(vs, strconv.FormatInt(c.hi.Int64, 10))
-	}
-	return strings.Join(vs, ", ")
-}
-
 // classCounts counts the rows of the range by class, and the versions of
 // those it writes: the class of each row once, then one pass over them
 // without a sort (a GROUP BY on the class sorted every page).
-func (s *Store) classCounts(ctx context.Context, w *writer, sc *schema, req engine.PushdownRequest, where []string, args []any) (classCount, error) {
-	var out classCount
-	cols := make([]string, 0, len(out.n)+4)
+func (s *Store) classCounts(ctx context.Context, w *writer, sc *schema, req engine.PushdownRequest, where []string, args []any) (engine.PageClasses, error) {
+	var out engine.PageClasses
+	cols := make([]string, 0, len(out.N)+4)
 	ptrs := make([]any, 0, cap(cols))
-	for i := range out.n {
+	for i := range out.N {
 		cols = append(cols, fmt.Sprintf("coalesce(sum(c = %d), 0)", i))
-		ptrs = append(ptrs, &out.n[i])
+		ptrs = append(ptrs, &out.N[i])
 	}
 	t := strconv.FormatInt(req.Target, 10)
 	cols = append(cols, "coalesce(sum(c IN (2, 4) AND p IS NULL), 0)", "min(CASE WHEN c IN (2, 4) THEN p END)",
 		"max(CASE WHEN c IN (2, 4) THEN p END)", "coalesce(sum(c = 0 AND p = "+t+"), 0)")
-	ptrs = append(ptrs, &out.noVersion, &out.lo, &out.hi, &out.atTarget)
+	ptrs = append(ptrs, &out.NoVersion, &out.Lo, &out.Hi, &out.AtTarget)
 	p := quote(req.VersionAttr)
 	if req.Target == 1 {
 		p = "coalesce(" + p + ", 0)" // no version is version 0 here
@@ -279,9 +215,9 @@ func (s *Store) RangeKeys(ctx context.Context, r engine.KeyRange, fn func(key en
 }
 
 // pushdownUpdate runs the page's guarded UPDATE and returns its count.
-// The range holds no classPerRow row, so where is exact on every row
-// below the target version; the rows it changes are those of classWrite
-// and classUnchanged whose values are exact.
+// The range holds no engine.ClassPerRow row, so where is exact on every
+// row below the target version; the rows it changes are those of
+// engine.ClassWrite and engine.ClassUnchanged whose values are exact.
 func (s *Store) pushdownUpdate(ctx context.Context, w *writer, req engine.PushdownRequest, where []string, args []any) (int64, error) {
 	tr := req.Migrate
 	v := quote(req.VersionAttr)

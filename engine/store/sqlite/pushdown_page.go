@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -73,29 +74,16 @@ func (s *Store) pageSummary(ctx context.Context, w *writer, sc *schema, req engi
 // would have sent it.
 func (s *Store) pushAllWrites(ctx context.Context, w *writer, req engine.PushdownRequest, rng []string, rargs []any,
 	sum pageSum, res *engine.PushdownResult, beforeWrite func(engine.PushdownPlan) error) error {
-	counts := classCount{noVersion: sum.rows - sum.versioned}
-	if err := counts.lo.Scan(sum.lo); err != nil {
+	counts := engine.PageClasses{NoVersion: sum.rows - sum.versioned}
+	var err error
+	if counts.Lo, err = nullInt(sum.lo); err != nil {
 		return fmt.Errorf("lowest version: %w", err)
 	}
-	if err := counts.hi.Scan(sum.hi); err != nil {
+	if counts.Hi, err = nullInt(sum.hi); err != nil {
 		return fmt.Errorf("highest version: %w", err)
 	}
-	counts.n[classWrite], counts.n[classUnchanged] = sum.rows-sum.unchanged, sum.unchanged
-	res.Scanned = sum.rows
-	from, why := counts.from(req.Target)
-	if why != "" {
-		res.Fallback = why
-		return nil
-	}
-	n, err := s.pushdownUpdate(ctx, w, req, rng, rargs)
-	if err != nil {
-		return err
-	}
-	if n != sum.rows {
-		res.Fallback = inexactText(sum.rows - n)
-		return errInexact
-	}
-	return finishPage(res, counts, from, beforeWrite)
+	counts.N[engine.ClassWrite], counts.N[engine.ClassUnchanged] = sum.rows-sum.unchanged, sum.unchanged
+	return engine.WritePage(res, counts, req.Target, func() (int64, error) { return s.pushdownUpdate(ctx, w, req, rng, rargs) }, beforeWrite)
 }
 
 // pushClassified counts the page's rows by class, then writes those it
@@ -106,46 +94,15 @@ func (s *Store) pushClassified(ctx context.Context, w *writer, sc *schema, req e
 	if err != nil {
 		return err
 	}
-	res.Already, res.NotMatched = counts.n[classAlready], counts.n[classNotMatched]
-	for _, n := range counts.n {
-		res.Scanned += n
-	}
-	if n := counts.n[classPerRow]; n > 0 {
-		res.Fallback = inexactText(n)
-		return nil
-	}
-	from, why := counts.from(req.Target)
-	if why != "" {
-		res.Fallback = why
-		return nil
-	}
-	if writes := counts.n[classWrite] + counts.n[classUnchanged]; writes > 0 {
-		n, err := s.pushdownUpdate(ctx, w, req, rng, rargs)
-		if err != nil {
-			return err
-		}
-		if n != writes { // rows whose values are not exact: roll back
-			res.Fallback = inexactText(writes - n)
-			return errInexact
-		}
-	}
-	return finishPage(res, counts, from, beforeWrite)
+	return engine.WritePage(res, counts, req.Target, func() (int64, error) { return s.pushdownUpdate(ctx, w, req, rng, rargs) }, beforeWrite)
 }
 
-// finishPage makes the page's write-ahead checkpoint (beforeWrite) and
-// sets its written counts: the caller commits next.
-func finishPage(res *engine.PushdownResult, counts classCount, from string, beforeWrite func(engine.PushdownPlan) error) error {
-	plan := engine.PushdownPlan{Rows: res.Scanned, Writes: counts.n[classWrite] + counts.n[classUnchanged], From: from}
-	if from != "" {
-		plan.Upto = res.Next
+// nullInt is v, a version SQLite returned (an integer or NULL), as a
+// pointer: nil for NULL.
+func nullInt(v any) (*int64, error) {
+	var n sql.NullInt64
+	if err := n.Scan(v); err != nil || !n.Valid {
+		return nil, err
 	}
-	if err := beforeWrite(plan); err != nil {
-		return err
-	}
-	res.Migrated, res.Unchanged = counts.n[classWrite], counts.n[classUnchanged]
-	return nil
-}
-
-func inexactText(n int64) string {
-	return fmt.Sprintf("%d row(s) hold values the SQL translation is not exact for", n)
+	return &n.Int64, nil
 }
