@@ -11,9 +11,7 @@ import (
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/journal"
 	"github.com/lockstep-run/lockstep/engine/migrate"
-	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/engine/store/postgres"
 	"github.com/lockstep-run/lockstep/internal/pgtest"
 	"github.com/lockstep-run/lockstep/runbook"
@@ -130,29 +128,9 @@ func openWithPG(ctx context.Context, spec *runbook.StoreSpec) (engine.Store, err
 // migrate step "backfill".
 func runEstimateThenMigrate(tb testing.TB, dir, src string, open engine.StoreOpener) (migrate.EstimateResult, migrate.Result) {
 	tb.Helper()
-	ctx := context.Background()
-	rb, err := runbook.Parse(filepath.Join(dir, "bench.yaml"), []byte(src))
-	if err != nil {
-		tb.Fatalf("parse runbook: %v\n%s", err, src)
-	}
-	j, err := journal.Open(filepath.Join(dir, "journal.db"))
-	if err != nil {
-		tb.Fatalf("open journal: %v", err)
-	}
-	defer j.Close()
-	s, err := engine.Start(ctx, engine.Config{
-		Runbook: rb, Env: "bench", Mode: engine.ModeLive, Operator: "bench", Journal: j,
-		Prompter: noPrompts{}, Stores: open, WorkDir: filepath.Join(dir, "work"), Steps: steps.Default(),
-	})
-	if err != nil {
-		tb.Fatalf("start session: %v", err)
-	}
-	if out, err := s.Run(ctx); err != nil || out != engine.OutcomeCompleted {
-		tb.Fatalf("run session: outcome %q, %v", out, err)
-	}
+	state, _ := completeSession(tb, dir, src, open)
 	var e migrate.EstimateResult
 	var m migrate.Result
-	state := s.State()
 	for id, v := range map[string]any{"size": &e, "backfill": &m} {
 		st := state.StepState(id)
 		if st == nil || json.Unmarshal(st.Result, v) != nil {

@@ -114,6 +114,24 @@ func runMigrate(tb testing.TB, dir, src string) migration {
 // runMigrateWith is runMigrate with the stores opened by open.
 func runMigrateWith(tb testing.TB, dir, src string, open engine.StoreOpener) migration {
 	tb.Helper()
+	state, elapsed := completeSession(tb, dir, src, open)
+	st := state.StepState("backfill")
+	var res migrate.Result
+	if st == nil || json.Unmarshal(st.Result, &res) != nil {
+		tb.Fatalf("no migrate result for step backfill")
+	}
+	if res.Failures > 0 || res.Unresolved > 0 {
+		tb.Fatalf("migrate: %d failures, %d unresolved conflicts", res.Failures, res.Unresolved)
+	}
+	return migration{migrated: res.Migrated, elapsed: elapsed, stepRate: res.ItemsPerSec}
+}
+
+// completeSession runs src's session (environment "bench", live) in
+// process, with its journal and work directory in dir and its stores
+// opened by open, fails unless it completes, and returns its final state
+// and how long Run took.
+func completeSession(tb testing.TB, dir, src string, open engine.StoreOpener) (engine.State, time.Duration) {
+	tb.Helper()
 	ctx := context.Background()
 	rb, err := runbook.Parse(filepath.Join(dir, "bench.yaml"), []byte(src))
 	if err != nil {
@@ -137,16 +155,7 @@ func runMigrateWith(tb testing.TB, dir, src string, open engine.StoreOpener) mig
 	if err != nil || out != engine.OutcomeCompleted {
 		tb.Fatalf("run session: outcome %q, %v", out, err)
 	}
-	state := s.State()
-	st := state.StepState("backfill")
-	var res migrate.Result
-	if st == nil || json.Unmarshal(st.Result, &res) != nil {
-		tb.Fatalf("no migrate result for step backfill")
-	}
-	if res.Failures > 0 || res.Unresolved > 0 {
-		tb.Fatalf("migrate: %d failures, %d unresolved conflicts", res.Failures, res.Unresolved)
-	}
-	return migration{migrated: res.Migrated, elapsed: elapsed, stepRate: res.ItemsPerSec}
+	return s.State(), elapsed
 }
 
 // timed is one measured run of a contender.
