@@ -68,23 +68,7 @@ func updateInChunks(b *testing.B, db *sql.DB, chunk int) {
 		q = `UPDATE users SET street_name = x.column1, city = x.column2, postcode = x.column3, v = 2 FROM (VALUES ` + rows +
 			`) AS x WHERE users.id = x.column4 AND users.address IS x.column5` + guard + ` RETURNING users.id`
 	}
-	addrs, err := db.Query("SELECT id, address FROM users ORDER BY id")
-	if err != nil {
-		b.Fatal(err)
-	}
-	type row struct {
-		id   int64
-		addr string
-	}
-	var all []row
-	for addrs.Next() {
-		var r row
-		if err := addrs.Scan(&r.id, &r.addr); err != nil {
-			b.Fatal(err)
-		}
-		all = append(all, r)
-	}
-	addrs.Close()
+	all := readAddresses(b, db, "users")
 	written := 0
 	args := make([]any, 0, 5*chunk)
 	for start := 0; start < len(all); start += 2000 {

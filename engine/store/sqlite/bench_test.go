@@ -32,23 +32,7 @@ func handLoop(b *testing.B, path string, guarded bool) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query("SELECT id, address FROM items ORDER BY id")
-	if err != nil {
-		b.Fatal(err)
-	}
-	type row struct {
-		id   int64
-		addr string
-	}
-	var all []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.addr); err != nil {
-			b.Fatal(err)
-		}
-		all = append(all, r)
-	}
-	rows.Close()
+	all := readAddresses(b, db, "items")
 	query := "UPDATE items SET city = ?, v = ? WHERE id = ?"
 	if guarded {
 		query += " AND (v IS NULL OR v < ?) AND address IS ?"
@@ -133,4 +117,33 @@ func BenchmarkStoreBatched(b *testing.B) {
 		b.StartTimer()
 		storeLoop(b, st)
 	}
+}
+
+// addrRow is a row's key and address, read before a hand-written loop
+// updates it.
+type addrRow struct {
+	id   int64
+	addr string
+}
+
+// readAddresses reads every row's id and address of table, in id order.
+func readAddresses(b *testing.B, db *sql.DB, table string) []addrRow {
+	b.Helper()
+	rows, err := db.Query("SELECT id, address FROM " + table + " ORDER BY id")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var all []addrRow
+	for rows.Next() {
+		var r addrRow
+		if err := rows.Scan(&r.id, &r.addr); err != nil {
+			b.Fatal(err)
+		}
+		all = append(all, r)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return all
 }
