@@ -1,7 +1,9 @@
 package steps
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -63,6 +65,12 @@ func runNativeRestore(ctx context.Context, sc *engine.StepContext, spec *runbook
 		res.Status = "not started (dry run)"
 		return res, sc.EmitOutput(fmt.Sprintf("dry run: would restore %s into new table %s", res.Source, req.Target))
 	}
+	if req.Adopt, err = askedBefore(ctx, sc, req); err != nil {
+		return nil, fmt.Errorf("restore %s: %w", sc.Step.ID, err)
+	}
+	if err := recordAsked(ctx, sc, req); err != nil {
+		return nil, fmt.Errorf("restore %s: journal the request before making it: %w", sc.Step.ID, err)
+	}
 	if err := sc.EmitOutput(fmt.Sprintf("restoring %s into new table %s (the live table %s is not touched)", res.Source, req.Target, info.Table)); err != nil {
 		return nil, err
 	}
@@ -101,4 +109,50 @@ func switchOver(live, restored string) []string {
 		"5. keep " + live + " until the application is verified on " + restored + "; delete it only then",
 	}
 	return []string{strings.Join(steps, "\n")}
+}
+
+// nativeAsked is the checkpoint a native restore saves before it asks
+// the store for the restore: which restore went out, so that an attempt
+// after an interruption knows the target table it may find is its own.
+type nativeAsked struct {
+	Target      string    `json:"target"`
+	BackupARN   string    `json:"backup_arn,omitempty"`
+	PointInTime time.Time `json:"point_in_time,omitzero"`
+	Latest      bool      `json:"latest,omitempty"`
+}
+
+func askedOf(req engine.NativeRestoreRequest) ([]byte, error) {
+	return json.Marshal(nativeAsked{Target: req.Target, BackupARN: req.BackupARN, PointInTime: req.PointInTime, Latest: req.Latest})
+}
+
+// recordAsked journals req as asked for, durably, before it is made.
+func recordAsked(ctx context.Context, sc *engine.StepContext, req engine.NativeRestoreRequest) error {
+	if sc.Journal == nil {
+		return nil
+	}
+	cur, err := askedOf(req)
+	if err != nil {
+		return err
+	}
+	return sc.Journal.SaveCheckpoint(ctx, sc.Session.ID, sc.Step.ID, 0, cur, json.RawMessage(cur))
+}
+
+// askedBefore says whether an earlier attempt of this step journaled the
+// same request: only then may an existing target table be taken for the
+// restore's own (the store also checks that it is a restore of the same
+// source).
+func askedBefore(ctx context.Context, sc *engine.StepContext, req engine.NativeRestoreRequest) (bool, error) {
+	if sc.Journal == nil || (sc.Attempt <= 1 && !sc.Resumed) {
+		return false, nil
+	}
+	cps, err := sc.Journal.Checkpoints(ctx, sc.Session.ID, sc.Step.ID)
+	if err != nil {
+		return false, fmt.Errorf("read the earlier attempt's request: %w", err)
+	}
+	want, err := askedOf(req)
+	if err != nil {
+		return false, err
+	}
+	got, ok := cps[0]
+	return ok && bytes.Equal(got, want), nil
 }

@@ -3,10 +3,12 @@ package steps_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
+	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/steps"
 	"github.com/lockstep-run/lockstep/runbook"
 )
@@ -80,6 +82,96 @@ phases:
 			}
 			if text := strings.Join(out, "\n"); !strings.Contains(text, "point the application's configuration at "+tt.want.Target) {
 				t.Errorf("no switch-over steps printed:\n%s", text)
+			}
+		})
+	}
+}
+
+// interruptedStore is a native restore that checks the journal when it
+// is asked: the request must be journaled before it is made. The first
+// request "dies" after reaching DynamoDB (the process was killed while
+// waiting for the table); later ones succeed.
+type interruptedStore struct {
+	nativeStore
+	t       *testing.T
+	r       *rig.Data
+	journal int // checkpoints of the step found at each call
+}
+
+func (s *interruptedStore) RestoreToNewTable(ctx context.Context, req engine.NativeRestoreRequest) (engine.NativeRestoreInfo, error) {
+	cps, err := s.r.J.Checkpoints(ctx, s.r.Session.ID, "undo")
+	if err != nil {
+		s.t.Errorf("Checkpoints() error: %v", err)
+	}
+	s.journal = len(cps)
+	s.got = append(s.got, req)
+	if len(s.got) == 1 {
+		return engine.NativeRestoreInfo{}, context.Canceled
+	}
+	return engine.NativeRestoreInfo{Table: req.Target, Status: "ACTIVE"}, nil
+}
+
+// TestNativeRestoreResumesItsOwnRequest: a native restore journals the
+// request before making it, and only an attempt after one that made the
+// same request tells the store it may find the target table as its own
+// (Adopt): a first attempt, or one after a different request, never does.
+func TestNativeRestoreResumesItsOwnRequest(t *testing.T) {
+	t.Parallel()
+	rb, err := runbook.Parse("rb.yaml", []byte(`lockstep: 1
+name: n
+title: N
+version: 2
+environments: {test: {store: {kind: dynamodb, table: users, region: eu-west-1}}}
+phases:
+  - name: p
+    steps:
+      - {id: undo, kind: restore, with: {native: true, point_in_time: latest}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name      string
+		earlier   string // the journaled request of an earlier attempt, "" for none
+		wantAdopt bool
+	}{
+		{"after its own request", "interrupt", true},
+		{"after no request", "", false},
+		{"after another request", `{"target":"users-elsewhere","latest":true}`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := &interruptedStore{t: t}
+			r := rig.NewData(t, rb, st, t.TempDir())
+			st.r = r
+			switch tt.earlier {
+			case "interrupt":
+				if _, err := r.Run(r.StepContext("undo")); !errors.Is(err, context.Canceled) {
+					t.Fatalf("first attempt: error = %v, want it interrupted", err)
+				}
+				if st.journal != 1 || st.got[0].Adopt {
+					t.Fatalf("first attempt asked with %d checkpoints journaled and Adopt %v; want the request journaled first, no Adopt", st.journal, st.got[0].Adopt)
+				}
+			case "":
+				st.got = append(st.got, engine.NativeRestoreRequest{}) // no interruption to come
+			default:
+				if err := r.J.SaveCheckpoint(r.Ctx, r.Session.ID, "undo", 0, []byte(tt.earlier), nil); err != nil {
+					t.Fatal(err)
+				}
+				st.got = append(st.got, engine.NativeRestoreRequest{})
+			}
+			sc := r.StepContext("undo")
+			sc.Attempt, sc.Resumed = 2, true
+			res, err := r.Run(sc)
+			if err != nil {
+				t.Fatalf("resumed attempt: %v", err)
+			}
+			last := st.got[len(st.got)-1]
+			if last.Adopt != tt.wantAdopt || !strings.HasPrefix(last.Target, "users-restored-") {
+				t.Errorf("resumed attempt asked for %+v, want Adopt %v", last, tt.wantAdopt)
+			}
+			if got := res.(steps.NativeRestoreResult).Status; got != "ACTIVE" {
+				t.Errorf("status = %q, want ACTIVE", got)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -42,7 +43,10 @@ func restoreToNewTable(ctx context.Context, api restoreAPI, table string, req en
 		out, err := api.RestoreTableFromBackup(ctx, &dynamodb.RestoreTableFromBackupInput{
 			BackupArn: aws.String(req.BackupARN), TargetTableName: aws.String(req.Target)})
 		if err != nil {
-			return info, fmt.Errorf("restore backup %s into %s: %w", req.BackupARN, req.Target, translate(err))
+			if desc, err = existingRestore(ctx, api, table, req, err); err != nil {
+				return info, fmt.Errorf("restore backup %s into %s: %w", req.BackupARN, req.Target, err)
+			}
+			break
 		}
 		desc = out.TableDescription
 	default:
@@ -54,7 +58,10 @@ func restoreToNewTable(ctx context.Context, api restoreAPI, table string, req en
 		}
 		out, err := api.RestoreTableToPointInTime(ctx, in)
 		if err != nil {
-			return info, fmt.Errorf("restore %s to a point in time into %s: %w", table, req.Target, translate(err))
+			if desc, err = existingRestore(ctx, api, table, req, err); err != nil {
+				return info, fmt.Errorf("restore %s to a point in time into %s: %w", table, req.Target, err)
+			}
+			break
 		}
 		desc = out.TableDescription
 	}
@@ -77,4 +84,47 @@ func restoreToNewTable(ctx context.Context, api restoreAPI, table string, req en
 		return info, fmt.Errorf("restore into %s: wait until active: %w", req.Target, err)
 	}
 	return info, nil
+}
+
+// existingRestore handles a restore call's error err. When it says the
+// target table exists and req.Adopt says this step asked for this very
+// restore before it was interrupted, it returns the target's description
+// if DynamoDB records it as a restore of the same source (backup ARN, or
+// the same source table and point in time): the restore goes on, and
+// the caller waits for it. Any other existing table is refused with what
+// to do; any other error is returned translated.
+func existingRestore(ctx context.Context, api restoreAPI, table string, req engine.NativeRestoreRequest, err error) (*types.TableDescription, error) {
+	var exists *types.TableAlreadyExistsException
+	if !errors.As(err, &exists) {
+		return nil, translate(err)
+	}
+	refuse := fmt.Errorf("table %s already exists and a restore never writes over a table: "+
+		"delete it or name another target_table (%w)", req.Target, err)
+	if !req.Adopt {
+		return nil, refuse
+	}
+	out, derr := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(req.Target)})
+	if derr != nil {
+		return nil, fmt.Errorf("describe the existing %s: %w", req.Target, translate(derr))
+	}
+	if !sameRestore(out.Table, table, req) {
+		return nil, fmt.Errorf("%w; it is not the restore this step asked for before it was interrupted", refuse)
+	}
+	return out.Table, nil
+}
+
+// sameRestore says whether desc is a table restored from req's source:
+// its backup, or table at req's point in time (any time for Latest).
+func sameRestore(desc *types.TableDescription, table string, req engine.NativeRestoreRequest) bool {
+	if desc == nil || desc.RestoreSummary == nil {
+		return false
+	}
+	rs := desc.RestoreSummary
+	if req.BackupARN != "" {
+		return aws.ToString(rs.SourceBackupArn) == req.BackupARN
+	}
+	if !strings.HasSuffix(aws.ToString(rs.SourceTableArn), ":table/"+table) {
+		return false
+	}
+	return req.Latest || (rs.RestoreDateTime != nil && rs.RestoreDateTime.Equal(req.PointInTime))
 }
