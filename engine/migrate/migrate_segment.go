@@ -84,21 +84,22 @@ func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransfor
 				return err
 			}
 		}
-		page, err := m.scanPage(ctx, engine.ScanRequest{Segment: seg, TotalSegments: len(m.segs), Cursor: cursor, Limit: limit, Attrs: m.scanAttrs})
-		if err != nil {
-			return err
-		}
-		var size int64
-		for _, it := range page.Items {
-			size += int64(engine.ItemSize(it))
-		}
 		var buf *pageBuf
-		if !m.dry { // a dry run's samples keep their plans
+		if !m.dry { // a dry run's samples keep their plans and items
 			select {
 			case buf = <-free:
 			default:
 				buf = new(pageBuf)
 			}
+		}
+		page, err := m.scanPage(buf.scanContext(ctx), engine.ScanRequest{Segment: seg, TotalSegments: len(m.segs), Cursor: cursor, Limit: limit, Attrs: m.scanAttrs})
+		if err != nil {
+			return err
+		}
+		buf.keep(page.Items)
+		var size int64
+		for _, it := range page.Items {
+			size += int64(engine.ItemSize(it))
 		}
 		plans, err := m.planItemsIn(ctx, env, ext, page.Items, buf)
 		if err != nil {
