@@ -19,7 +19,7 @@ import (
 
 // overlapStore is a SQLite store (per-row path: no pushdown) whose page
 // writes each wait for the planner to read as far ahead as the pipeline
-// lets it (two pages past the one written), so that the scan that
+// lets it (the page after the one written), so that the scan that
 // refills recycled item maps runs while a page is in the writer: a page
 // whose maps were handed back too early would be read over before it is
 // written. Every page of the test's table has writes for UpdateBatch.
@@ -54,7 +54,7 @@ func (s *overlapStore) UpdateBatch(ctx context.Context, us []engine.Update) []er
 	deadline := time.After(5 * time.Second) // a planner stopped early: write anyway
 	for ahead := false; !ahead; {
 		s.mu.Lock()
-		ahead = s.last || s.scans >= page+2
+		ahead = s.last || s.scans >= page+1
 		s.mu.Unlock()
 		if ahead {
 			break
