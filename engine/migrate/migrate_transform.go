@@ -397,33 +397,6 @@ func (s *attrSlab) recycle() {
 	s.buf, s.next = nil, 0
 }
 
-// pageBuf is the memory a planned page is built in: its plans and the
-// slab its writes' attributes are cut from. The writer hands it back
-// once every write of the page has returned (no store keeps an update
-// after that), and the planner builds a later page in it: a page's
-// memory is reused instead of allocated, zeroed and collected per page.
-type pageBuf struct {
-	plans []plan
-	slab  attrSlab
-}
-
-// reset returns b's plans for n items and its slab, sized; b is new or
-// released.
-func (b *pageBuf) reset(m *migrator, n int) ([]plan, *attrSlab) {
-	if cap(b.plans) < n {
-		b.plans = make([]plan, n)
-	}
-	b.plans = b.plans[:n]
-	b.slab.size(m, n)
-	return b.plans, &b.slab
-}
-
-// release clears what refers to the page's items, for the planner's next page.
-func (b *pageBuf) release() {
-	clear(b.plans[:cap(b.plans)])
-	b.slab.recycle()
-}
-
 // renamed is m.renamed(), computed once per slab.
 func (s *attrSlab) renamed(m *migrator) []string {
 	if s == nil {

@@ -56,7 +56,7 @@ func (s *Store) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page, 
 	q := "SELECT " + sc.projection(req.Attrs) + " FROM " + quote(s.table) +
 		" WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + sc.keyList() + fmt.Sprintf(" LIMIT %d", limit)
-	items, err := s.scanQuery(ctx, q, limit, args...)
+	items, err := s.scanQuery(ctx, q, limit, engine.ReusableItems(ctx), args...)
 	if err != nil {
 		return engine.Page{}, fmt.Errorf("scan %s segment %d: %w", s.table, req.Segment, err)
 	}
@@ -198,7 +198,7 @@ func (s *Store) query(ctx context.Context, query string, sizeHint int, args ...a
 			return err
 		}
 		defer st.Close()
-		items, err = readRows(ctx, st, sizeHint, args, &intText{})
+		items, err = readRows(ctx, st, sizeHint, nil, args, &intText{})
 		return err
 	})
 	return items, err
@@ -208,8 +208,8 @@ func (s *Store) query(ctx context.Context, query string, sizeHint int, args ...a
 // prepared statements (a segment's pages share their SQL text). Reading
 // where the writes happen keeps one page cache warm: a second connection
 // finds its cache stale after every write transaction and reads the
-// pages again.
-func (s *Store) scanQuery(ctx context.Context, query string, sizeHint int, args ...any) ([]engine.Item, error) {
+// pages again. reuse are maps to fill again (engine.ReusableItems).
+func (s *Store) scanQuery(ctx context.Context, query string, sizeHint int, reuse []engine.Item, args ...any) ([]engine.Item, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	w, err := s.writeConn(ctx)
@@ -226,7 +226,7 @@ func (s *Store) scanQuery(ctx context.Context, query string, sizeHint int, args 
 		if err != nil {
 			return err
 		}
-		items, err = readRows(ctx, st, sizeHint, args, &s.scanInts)
+		items, err = readRows(ctx, st, sizeHint, reuse, args, &s.scanInts)
 		return err
 	})
 	if err != nil {
@@ -239,8 +239,11 @@ func (s *Store) scanQuery(ctx context.Context, query string, sizeHint int, args 
 // into items. It reads them on the driver connection (sql.Conn.Raw),
 // skipping database/sql's per-value Scan conversions, which cost about as
 // much as SQLite reading the rows. ints is scratch space for the
-// integers' text, reused from page to page by its owner.
-func readRows(ctx context.Context, st driver.Stmt, sizeHint int, args []any, ints *intText) ([]engine.Item, error) {
+// integers' text, reused from page to page by its owner. reuse are maps
+// no one refers to any more (engine.ReusableItems): the rows are read
+// into them, cleared, before any new map is made, and the page's slice
+// is theirs too.
+func readRows(ctx context.Context, st driver.Stmt, sizeHint int, reuse []engine.Item, args []any, ints *intText) ([]engine.Item, error) {
 	sq, ok := st.(driver.StmtQueryContext)
 	if !ok {
 		return nil, fmt.Errorf("sqlite driver statement %T cannot query with a context", st)
@@ -256,7 +259,10 @@ func readRows(ctx context.Context, st driver.Stmt, sizeHint int, args []any, int
 	defer rows.Close()
 	cols := rows.Columns()
 	vals := make([]driver.Value, len(cols))
-	items := make([]engine.Item, 0, sizeHint)
+	items := reuse[:0:len(reuse)] // row i takes reuse[i] before items[i] is set
+	if len(reuse) < sizeHint {
+		items = make([]engine.Item, 0, sizeHint)
+	}
 	ints.reset(sizeHint)
 	defer ints.reset(0) // keep no item alive
 	for {
@@ -268,7 +274,13 @@ func readRows(ctx context.Context, st driver.Stmt, sizeHint int, args []any, int
 		if err != nil {
 			return nil, err
 		}
-		it := make(engine.Item, len(cols))
+		var it engine.Item
+		if n := len(items); n < len(reuse) {
+			it = reuse[n]
+			clear(it)
+		} else {
+			it = make(engine.Item, len(cols))
+		}
 		for i, c := range cols {
 			switch v := vals[i].(type) {
 			case string, nil:
