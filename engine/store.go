@@ -62,6 +62,15 @@ type ScanRequest struct {
 	// store may return more): migrate reads just what its step reads and
 	// writes.
 	Attrs []string
+	// Reuse are item maps the caller no longer refers to, nor anything it
+	// handed them to: a store may clear them and return them, refilled,
+	// as the page's items (and reuse the slice) instead of allocating new
+	// ones; a store that does not reuse ignores them. migrate hands a
+	// segment's written page back this way, so that a long scan fills
+	// the same few thousand maps rather than one new map per row.
+	// Anything that must outlive the page takes its own copy or the
+	// values it needs: the map itself is the next page's.
+	Reuse []Item
 }
 
 // Page is one page of a scan.

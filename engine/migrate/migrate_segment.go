@@ -98,7 +98,7 @@ func (m *migrator) planPages(ctx context.Context, seg int, ext *externalTransfor
 				buf = new(pageBuf)
 			}
 		}
-		page, err := m.scanPage(buf.scanContext(ctx), engine.ScanRequest{Segment: seg, TotalSegments: len(m.segs), Cursor: cursor, Limit: limit, Attrs: m.scanAttrs})
+		page, err := m.scanPage(ctx, engine.ScanRequest{Segment: seg, TotalSegments: len(m.segs), Cursor: cursor, Limit: limit, Attrs: m.scanAttrs, Reuse: buf.reusable()})
 		if err != nil {
 			return err
 		}

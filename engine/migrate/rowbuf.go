@@ -1,10 +1,6 @@
 package migrate
 
-import (
-	"context"
-
-	"github.com/lockstep-run/lockstep/engine"
-)
+import "github.com/lockstep-run/lockstep/engine"
 
 // pageBuf is the memory a planned page is built in: the items its scan
 // read, its plans and the slab its writes' attributes are cut from. The
@@ -14,7 +10,7 @@ import (
 // instead of allocated, zeroed and collected per page.
 //
 // The items are the store's maps, handed back to its next scan
-// (engine.WithReusableItems) to be cleared and filled with the next
+// (engine.ScanRequest.Reuse) to be cleared and filled with the next
 // page's rows. So nothing that outlives a page may keep one of its items
 // (a map): failure reports, warnings, conflicts and intents keep the
 // key's text or hashes, the rollback origins the version, never the map;
@@ -25,13 +21,14 @@ type pageBuf struct {
 	items []engine.Item
 }
 
-// scanContext is ctx offering the scan b's items to fill again (b nil:
-// ctx). Only a released b, or a new one, gets here.
-func (b *pageBuf) scanContext(ctx context.Context) context.Context {
+// reusable are b's items for the next scan to fill again
+// (engine.ScanRequest.Reuse; b nil: none). Only a released b, or a new
+// one, gets here.
+func (b *pageBuf) reusable() []engine.Item {
 	if b == nil {
-		return ctx
+		return nil
 	}
-	return engine.WithReusableItems(ctx, b.items)
+	return b.items
 }
 
 // keep records the items the scan returned as the page's, to be offered

@@ -69,7 +69,7 @@ func (s *overlapStore) UpdateBatch(ctx context.Context, us []engine.Update) []er
 }
 
 // TestRecycledPagesKeepReportsAndRows: a segment's written pages hand
-// their item maps back to its next scans (engine.WithReusableItems).
+// their item maps back to its next scans (engine.ScanRequest.Reuse).
 // Rows failing on pages whose maps are read over later are reported with
 // their own keys, and every row is written from its own values, with
 // exact counts, while each page's write overlaps the scan that refills

@@ -10,7 +10,7 @@ import (
 )
 
 // TestScanRefillsReusableItems: a scan offered maps to reuse
-// (engine.WithReusableItems) returns them, cleared and refilled with its
+// (engine.ScanRequest.Reuse) returns them, cleared and refilled with its
 // own rows only (no attribute of the row they held before, none its
 // projection leaves out), and makes new maps for the rows beyond them;
 // values read earlier out of those maps keep what they were.
@@ -29,8 +29,8 @@ func TestScanRefillsReusableItems(t *testing.T) {
 	old := first.Items[0]
 	kept, keptB := old["s"], old["b"].([]byte)
 	old["stale"] = "from before" // the previous owner's attribute
-	next, err := st.Scan(engine.WithReusableItems(ctx, []engine.Item{old}),
-		engine.ScanRequest{TotalSegments: 1, Cursor: first.Next, Limit: 3, Attrs: []string{"s", "b"}})
+	next, err := st.Scan(ctx,
+		engine.ScanRequest{TotalSegments: 1, Cursor: first.Next, Limit: 3, Attrs: []string{"s", "b"}, Reuse: []engine.Item{old}})
 	if err != nil {
 		t.Fatalf("Scan() with reusable items=%v", err)
 	}

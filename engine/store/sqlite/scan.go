@@ -56,7 +56,7 @@ func (s *Store) Scan(ctx context.Context, req engine.ScanRequest) (engine.Page, 
 	q := "SELECT " + sc.projection(req.Attrs) + " FROM " + quote(s.table) +
 		" WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY " + sc.keyList() + fmt.Sprintf(" LIMIT %d", limit)
-	items, err := s.scanQuery(ctx, q, limit, engine.ReusableItems(ctx), args...)
+	items, err := s.scanQuery(ctx, q, limit, req.Reuse, args...)
 	if err != nil {
 		return engine.Page{}, fmt.Errorf("scan %s segment %d: %w", s.table, req.Segment, err)
 	}
@@ -208,7 +208,7 @@ func (s *Store) query(ctx context.Context, query string, sizeHint int, args ...a
 // prepared statements (a segment's pages share their SQL text). Reading
 // where the writes happen keeps one page cache warm: a second connection
 // finds its cache stale after every write transaction and reads the
-// pages again. reuse are maps to fill again (engine.ReusableItems).
+// pages again. reuse are maps to fill again (engine.ScanRequest.Reuse).
 func (s *Store) scanQuery(ctx context.Context, query string, sizeHint int, reuse []engine.Item, args ...any) ([]engine.Item, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -240,7 +240,7 @@ func (s *Store) scanQuery(ctx context.Context, query string, sizeHint int, reuse
 // skipping database/sql's per-value Scan conversions, which cost about as
 // much as SQLite reading the rows. ints is scratch space for the
 // integers' text, reused from page to page by its owner. reuse are maps
-// no one refers to any more (engine.ReusableItems): the rows are read
+// no one refers to any more (engine.ScanRequest.Reuse): the rows are read
 // into them, cleared, before any new map is made, and the page's slice
 // is theirs too.
 func readRows(ctx context.Context, st driver.Stmt, sizeHint int, reuse []engine.Item, args []any, ints *intText) ([]engine.Item, error) {
