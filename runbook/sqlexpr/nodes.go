@@ -270,15 +270,20 @@ func (t *translator) splitPart(sn, sepn ast.Node, i int) (val, error) {
 		s.ok = append(s.ok, sepsAtLeast(s.sql, sepv.Value, i))
 	}
 	last := !t.holdsSeps(s.sql, sepv.Value, i+1)
-	rest := "CAST(" + s.sql + " AS BLOB)"
+	rest := "CAST(" + s.sql + " AS BLOB)" // s after the i-th separator
+	// field is rest up to its first separator, cut from the text before
+	// the last cut (one substr fewer than cutting rest).
+	field := "substr(" + rest + ", 1, instr(" + rest + ", " + sep + ") - 1)"
 	for range i {
 		if !globbed {
 			// instr scans; counting by replace copied the text twice a row.
 			s.ok = append(s.ok, "instr("+rest+", "+sep+") > 0")
 		}
-		rest = "substr(" + rest + ", instr(" + rest + ", " + sep + ") + " + n + ")"
+		from := "instr(" + rest + ", " + sep + ") + " + n
+		prev := rest
+		rest = "substr(" + prev + ", " + from + ")"
+		field = "substr(" + prev + ", " + from + ", instr(" + rest + ", " + sep + ") - 1)"
 	}
-	field := "substr(" + rest + ", 1, instr(" + rest + ", " + sep + ") - 1)"
 	if last {
 		field = "(CASE WHEN instr(" + rest + ", " + sep + ") > 0 THEN " + field + " ELSE " + rest + " END)"
 	}
