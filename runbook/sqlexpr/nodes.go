@@ -2,6 +2,7 @@ package sqlexpr
 
 import (
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -103,23 +104,25 @@ func asASCII(v val) (val, bool) {
 }
 
 // asTrimmable is asStr on text whose spaces SQLite's trim, which removes
-// ' ' alone, removes as Go's strings.TrimSpace does: no NUL and no
-// multibyte character (so none of Unicode's spaces), checked by
-// comparing its length in characters with its length in bytes, and no
-// ASCII control character (\t \n \v \f \r among them): json_quote
-// escapes those, and '"' and '\\', lengthening the text by a byte or more
-// each and changing nothing else, so a text it only wraps in quotes
-// holds none of them (a text with '"' or '\\' goes per row too). Bytes of
-// invalid UTF-8 may remain: Go decodes them as U+FFFD, not a space, and
-// trim keeps them too. The printable-ASCII GLOB (asASCII) runs a class
-// test at every character: it was a fifth of a guarded UPDATE splitting
-// and trimming an address; these two scans cost a fifth of it, and five
-// GLOBs '*\t*'… (a strcspn each) instead of json_quote twice as much.
+// ' ' alone, removes as Go's strings.TrimSpace does: no NUL, no
+// multibyte character (so none of Unicode's spaces) and no ASCII control
+// character (\t \n \v \f \r among them), checked in one condition:
+// json_quote escapes control characters (a NUL too), and '"' and '\\',
+// lengthening the text by a byte or more each and copying every other
+// byte, while length counts the characters up to a NUL, fewer than the
+// bytes when there is a multibyte one; so the quoted text is two bytes
+// longer than the text's length in characters exactly when it holds none
+// of them (a text with '"' or '\\' goes per row too). Bytes of invalid
+// UTF-8 may remain: Go decodes them as U+FFFD, not a space, and trim
+// keeps them too. The printable-ASCII GLOB (asASCII) runs a class test at
+// every character: it was a fifth of a guarded UPDATE splitting and
+// trimming an address; this scan costs a tenth of it, and five GLOBs
+// '*\t*'… (a strcspn each) instead of json_quote twice as much.
 func asTrimmable(v val) (val, bool) {
 	v, ok := asStr(v)
 	if ok {
 		text := rootOf(v)
-		v.ok = append(v.ok, noWideChars(text), "octet_length(json_quote("+text+")) = octet_length("+text+") + 2")
+		v.ok = append(v.ok, "octet_length(json_quote("+text+")) = length("+text+") + 2")
 	}
 	return v, ok
 }
@@ -259,22 +262,62 @@ func (t *translator) splitPart(sn, sepn ast.Node, i int) (val, error) {
 	// a NUL.
 	sep := blobLiteral(sepv.Value)
 	n := strconv.Itoa(len(sepv.Value))
-	// Field i exists when s holds the separator i times.
-	pat, globbed := globSeps(sepv.Value, i)
-	if globbed {
-		s.ok = append(s.ok, s.sql+" GLOB "+literal(pat))
+	// Field i exists when s holds the separator i times; its CASE, for a
+	// last field, is needless when the step's values are exact only
+	// where s holds it once more.
+	globbed := i > 0 && t.globbable(sepv.Value)
+	if globbed && !t.holdsSeps(s.sql, sepv.Value, i+1) {
+		s.ok = append(s.ok, sepsAtLeast(s.sql, sepv.Value, i))
 	}
-	rest := "CAST(" + s.sql + " AS BLOB)"
+	last := !t.holdsSeps(s.sql, sepv.Value, i+1)
+	rest := "CAST(" + s.sql + " AS BLOB)" // s after the i-th separator
+	// field is rest up to its first separator, cut from the text before
+	// the last cut (one substr fewer than cutting rest).
+	field := "substr(" + rest + ", 1, instr(" + rest + ", " + sep + ") - 1)"
 	for range i {
 		if !globbed {
 			// instr scans; counting by replace copied the text twice a row.
 			s.ok = append(s.ok, "instr("+rest+", "+sep+") > 0")
 		}
-		rest = "substr(" + rest + ", instr(" + rest + ", " + sep + ") + " + n + ")"
+		from := "instr(" + rest + ", " + sep + ") + " + n
+		prev := rest
+		rest = "substr(" + prev + ", " + from + ")"
+		field = "substr(" + prev + ", " + from + ", instr(" + rest + ", " + sep + ") - 1)"
 	}
-	field := "CAST((CASE WHEN instr(" + rest + ", " + sep + ") > 0 THEN substr(" + rest + ", 1, instr(" + rest + ", " + sep +
-		") - 1) ELSE " + rest + " END) AS TEXT)"
-	return val{sql: field, k: kStr, ok: s.ok, root: rootOf(s)}, nil
+	if last {
+		field = "(CASE WHEN instr(" + rest + ", " + sep + ") > 0 THEN " + field + " ELSE " + rest + " END)"
+	}
+	return val{sql: "CAST(" + field + " AS TEXT)", k: kStr, ok: s.ok, root: rootOf(s)}, nil
+}
+
+// holdsSeps reports whether the step's values are exact only where text
+// holds sep at least n times (see translator.sure). Only a column's text
+// is known so: a computed text's SQL may change once its own splits
+// know more, and then no longer be the one the condition names.
+func (t *translator) holdsSeps(text, sep string, n int) bool {
+	column := slices.ContainsFunc(t.reads, func(c string) bool { return Quote(c) == text })
+	if !column || !t.globbable(sep) {
+		return false
+	}
+	for k := n; k <= maxSplitIndex+1; k++ {
+		if t.sure[sepsAtLeast(text, sep, k)] {
+			return true
+		}
+	}
+	return false
+}
+
+// globbable reports whether sepsAtLeast has a GLOB for sep.
+func (t *translator) globbable(sep string) bool {
+	_, ok := globSeps(sep, 1)
+	return ok
+}
+
+// sepsAtLeast is the condition that text holds sep at least n (> 0)
+// times, for a globbable separator.
+func sepsAtLeast(text, sep string, n int) string {
+	pat, _ := globSeps(sep, n)
+	return text + " GLOB " + literal(pat)
 }
 
 // blobLiteral is the SQL blob literal of s's bytes.

@@ -140,15 +140,29 @@ func TranslateMigrate(spec *runbook.MigrateSpec, d Dialect, key []string, vattr 
 		out.Writes = append(out.Writes, col)
 		return nil
 	}
+	// The set values are written only where all of their conditions
+	// hold: translated once to learn those, then again knowing them, so
+	// that a value is not computed for cases they rule out (see sure).
+	first := &translator{d: d}
+	if _, err := first.sets(spec); err != nil {
+		return nil, err
+	}
+	t.sure = map[string]bool{}
+	for _, v := range first.vals {
+		for _, c := range v.ok {
+			t.sure[c] = true
+		}
+	}
+	vals, err := t.sets(spec)
+	if err != nil {
+		return nil, err
+	}
 	var oks, same []string
-	for _, c := range spec.Set {
+	for i, c := range spec.Set {
 		if err := claim(c.Attr); err != nil {
 			return nil, err
 		}
-		v, err := t.expr(c.Expr.Source)
-		if err != nil {
-			return nil, fmt.Errorf("set %s: %w", c.Attr, err)
-		}
+		v := vals[i]
 		out.Set = append(out.Set, Assign{Column: c.Attr, SQL: stored(v)})
 		oks = append(oks, v.ok...)
 		same = append(same, unchanged(Quote(c.Attr), v))
@@ -280,6 +294,26 @@ func stored(v val) string {
 type translator struct {
 	d     Dialect
 	reads []string
+	// sure are conditions that hold wherever the values being translated
+	// are used: the top-level conditions of a step's set values, which
+	// its UPDATE writes only where all of them hold. A split then skips a
+	// test those imply (another field proves the separators present).
+	// Never a where's: where is evaluated on every row.
+	sure map[string]bool
+	vals []val // the values sets translated
+}
+
+// sets translates the step's set values, in order.
+func (t *translator) sets(spec *runbook.MigrateSpec) ([]val, error) {
+	t.vals = t.vals[:0]
+	for _, c := range spec.Set {
+		v, err := t.expr(c.Expr.Source)
+		if err != nil {
+			return nil, fmt.Errorf("set %s: %w", c.Attr, err)
+		}
+		t.vals = append(t.vals, v)
+	}
+	return t.vals, nil
 }
 
 func (t *translator) read(col string) {

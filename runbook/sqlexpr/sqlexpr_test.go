@@ -126,3 +126,56 @@ func TestPostgresForTypes(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitFieldsKnowTheStepsSeparators: a step's values are written
+// only where all of their conditions hold, so a split field followed by
+// a separator another field needs is cut without testing for it, and the
+// weaker test goes; a where, evaluated on every row, and a text the step
+// computes keep theirs.
+func TestSplitFieldsKnowTheStepsSeparators(t *testing.T) {
+	tests := []struct {
+		name   string
+		set    map[string]string
+		tested map[string]bool // whether each column's field tests for the separator after it
+		globs  int             // separator tests in SetOK
+	}{
+		{"one field", map[string]string{"a": `split(item.s, ",")[1]`}, map[string]bool{"a": true}, 1},
+		{"fields 0 and 2", map[string]string{"a": `split(item.s, ",")[0]`, "b": `trim(split(item.s, ",")[2])`},
+			map[string]bool{"a": false, "b": true}, 1},
+		{"fields 0, 1 and 2", map[string]string{"a": `split(item.s, ",")[0]`, "b": `split(item.s, ",")[1]`, "c": `split(item.s, ",")[2]`},
+			map[string]bool{"a": false, "b": false, "c": true}, 1},
+		{"other separators", map[string]string{"a": `split(item.s, ",")[0]`, "b": `split(item.s, ";")[2]`},
+			map[string]bool{"a": true, "b": true}, 1},
+		{"other text", map[string]string{"a": `split(item.s, ",")[1]`, "b": `split(item.t, ",")[2]`},
+			map[string]bool{"a": true, "b": true}, 2},
+		{"a field of a field", map[string]string{"a": `split(split(item.s, ";")[0], ",")[0]`, "b": `split(split(item.s, ";")[0], ",")[2]`},
+			map[string]bool{"a": true, "b": true}, 1},
+		{"in a branch", map[string]string{"a": `item.n > 1 ? split(item.s, ",")[1] : "x"`, "b": `split(item.s, ",")[2]`},
+			map[string]bool{"b": true}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := sqlexpr.TranslateMigrate(spec(t, "", tt.set), sqlexpr.SQLite, []string{"id"}, "v")
+			if err != nil {
+				t.Fatalf("TranslateMigrate()=%v", err)
+			}
+			for _, a := range m.Set {
+				want, ok := tt.tested[a.Column]
+				if got := strings.HasPrefix(strings.TrimPrefix(a.SQL, "trim("), "CAST((CASE"); ok && got != want {
+					t.Errorf("%s tests for the next separator: %v, want %v: %s", a.Column, got, want, a.SQL)
+				}
+			}
+			if got := strings.Count(m.SetOK, "GLOB"); got != tt.globs {
+				t.Errorf("SetOK has %d GLOB, want %d: %s", got, tt.globs, m.SetOK)
+			}
+		})
+	}
+	m, err := sqlexpr.TranslateMigrate(spec(t, `split(item.s, ",")[0] == "x"`, map[string]string{"b": `split(item.s, ",")[2]`}),
+		sqlexpr.SQLite, []string{"id"}, "v")
+	if err != nil {
+		t.Fatalf("TranslateMigrate()=%v", err)
+	}
+	if !strings.Contains(m.Where, "CASE") {
+		t.Errorf("where %s cut without its test: it is evaluated on rows the set values rule out", m.Where)
+	}
+}

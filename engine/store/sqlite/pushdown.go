@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,22 +21,24 @@ var (
 func (s *Store) SQLDialect() sqlexpr.Dialect { return sqlexpr.SQLite }
 
 // PushdownPage implements engine.Pushdowner. In one write transaction it
-// reads the page (the req.Limit first rows of the segment after the
-// cursor, by Scan's order and segmentation) in one light aggregate and
-// finds its upper key (pageSummary); when some of its rows are not
-// writes, it counts them by class in a second aggregate
-// (pushClassified); then it runs
+// finds the page's range (the req.Limit first rows of the segment after
+// the cursor, by Scan's order and segmentation) and the version of its
+// last row (pageEnd), and writes it with one guarded
 //
 //	UPDATE t SET … , v = target WHERE <segment> AND key > cursor AND
-//	key <= upper AND coalesce(v, 0) < target AND <where> AND <set exact>
+//	key <= upper AND <v is the last row's version> AND <where> AND
+//	<set exact> AND NOT <unchanged>
 //
-// calls beforeWrite and commits. The UPDATE checks that the values are
-// exact (the most expensive condition, with string functions) on the
-// rows it writes, so that it is computed once a row: when it changed
-// fewer rows than the where selects, some were not exact, and the page
-// is rolled back and goes per row. Running the UPDATE before the
-// checkpoint changes nothing of the write-ahead order: its rows are
-// durable, and visible, when the transaction commits, after it.
+// whose row count alone proves the page's classes when it is the page's
+// row count (pushPredicted): every row was a plain write from that
+// version, with values computed exactly. Otherwise (a short page, or
+// rows of other classes) the page is rolled back to before the UPDATE
+// and counted first: one light aggregate when all its rows are writes
+// (pageSummary, pushAllWrites), by class otherwise (pushClassified),
+// then written with one UPDATE checking that the values are exact. A
+// shortfall there rolls the page back and it goes per row. beforeWrite
+// runs after the UPDATE and before the commit: its rows are durable, and
+// visible, when the transaction commits, after the checkpoint.
 func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, beforeWrite func(engine.PushdownPlan) error) (engine.PushdownResult, error) {
 	total := max(req.TotalSegments, 1)
 	limit := req.Limit
@@ -69,18 +70,26 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	err = s.inTx(ctx, func(w *writer) error {
-		sum, err := s.pageSummary(ctx, w, sc, req, where, args, limit)
+		end, err := s.pageEnd(ctx, w, sc, req, where, args, limit)
 		if err != nil {
 			return err
 		}
 		rng, rargs := where, args
-		if sum.upper != nil {
+		if end.upper != nil {
 			marks := strings.Repeat(", ?", len(sc.key))[2:]
 			rng = append(append([]string{}, where...), "("+sc.keyList()+") <= ("+marks+")")
-			rargs = append(append([]any{}, args...), sum.upper...)
-			if res.Next, err = s.pushdownCursor(sc, req.Segment, total, sum.upper); err != nil {
+			rargs = append(append([]any{}, args...), end.upper...)
+			if res.Next, err = s.pushdownCursor(sc, req.Segment, total, end.upper); err != nil {
 				return err
 			}
+			done, err := s.pushPredicted(ctx, w, req, rng, rargs, int64(limit), end.version, &res, beforeWrite)
+			if done || err != nil {
+				return err
+			}
+		}
+		sum, err := s.pageSummary(ctx, w, req, rng, rargs)
+		if err != nil {
+			return err
 		}
 		if sum.rows > 0 && sum.others == 0 {
 			return s.pushAllWrites(ctx, w, req, rng, rargs, sum, &res, beforeWrite)
@@ -94,30 +103,6 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 		return engine.PushdownResult{}, fmt.Errorf("pushdown %s segment %d: %w", s.table, req.Segment, err)
 	}
 	return res, nil
-}
-
-// upperKey returns the key of the limit-th row after the cursor, nil when
-// the segment has fewer rows left (the page runs to its end).
-func (s *Store) upperKey(ctx context.Context, w *writer, sc *schema, where []string, args []any, limit int) ([]any, error) {
-	q := "SELECT " + sc.keyList() + " FROM " + quote(s.table) + " WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY " + sc.keyList() + " LIMIT 1 OFFSET " + strconv.Itoa(limit-1)
-	key := make([]any, len(sc.key))
-	ptrs := make([]any, len(key))
-	for i := range key {
-		ptrs[i] = &key[i]
-	}
-	st, err := w.prepared(ctx, q)
-	if err != nil {
-		return nil, translate(err)
-	}
-	err = st.QueryRowContext(ctx, args...).Scan(ptrs...)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, nil
-	case err != nil:
-		return nil, translate(err)
-	}
-	return key, nil
 }
 
 // pushdownCursor is Scan's cursor after the row with key values upper.
@@ -214,25 +199,30 @@ func (s *Store) RangeKeys(ctx context.Context, r engine.KeyRange, fn func(key en
 	return nil
 }
 
-// pushdownUpdate runs the page's guarded UPDATE and returns its count.
-// The range holds no engine.ClassPerRow row, so where is exact on every
-// row below the target version; the rows it changes are those of
-// engine.ClassWrite and engine.ClassUnchanged whose values are exact.
-func (s *Store) pushdownUpdate(ctx context.Context, w *writer, req engine.PushdownRequest, where []string, args []any) (int64, error) {
+// pushdownUpdate runs the page's UPDATE over the rows where conds hold
+// (the range and a version guard), the step's where and its values are
+// exact, and returns its count. On a counted page the range holds no
+// engine.ClassPerRow row, so where is exact on every row below the
+// target version; the rows it changes are those of engine.ClassWrite and
+// engine.ClassUnchanged whose values are exact.
+func (s *Store) pushdownUpdate(ctx context.Context, w *writer, req engine.PushdownRequest, conds []string, args []any) (int64, error) {
 	tr := req.Migrate
-	v := quote(req.VersionAttr)
-	t := strconv.FormatInt(req.Target, 10)
 	sets := make([]string, 0, len(tr.Set)+1)
 	for _, a := range tr.Set {
 		sets = append(sets, quote(a.Column)+" = "+a.SQL)
 	}
-	sets = append(sets, v+" = "+t)
+	sets = append(sets, quote(req.VersionAttr)+" = "+strconv.FormatInt(req.Target, 10))
 	q := "UPDATE " + quote(s.table) + " SET " + strings.Join(sets, ", ") +
-		" WHERE " + strings.Join(where, " AND ") + " AND coalesce(" + v + ", 0) < " + t + " AND " + tr.Where + " AND " + tr.SetOK
+		" WHERE " + strings.Join(conds, " AND ") + " AND " + tr.Where + " AND " + tr.SetOK
 	res, err := w.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, translate(err)
 	}
 	n, err := res.RowsAffected()
 	return n, translate(err)
+}
+
+// belowTarget is the version guard of a counted page's UPDATE.
+func belowTarget(req engine.PushdownRequest) string {
+	return "coalesce(" + quote(req.VersionAttr) + ", 0) < " + strconv.FormatInt(req.Target, 10)
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -83,6 +83,31 @@ func TestPushdownPageCounts(t *testing.T) {
 		{"a row with a tab: per row", with(fresh(4, nil), 3, pageRow{addr: "a, b\t, c"}), 10, 2,
 			engine.PushdownResult{Fallback: "not exact"}, false, engine.PushdownPlan{}, false, 0},
 		{"a version that is not an integer: per row", with(fresh(4, nil), 0, pageRow{addr: "a, b, c", v: "x"}), 10, 2,
+			engine.PushdownResult{Fallback: "not exact"}, false, engine.PushdownPlan{}, false, 0},
+		// Full pages (more rows than the limit) are first written on the
+		// prediction that every row is a write from its last row's
+		// version; a page it does not hold for is counted as above.
+		{"full page, no version below target 1", fresh(5, nil), 3, 1,
+			engine.PushdownResult{Scanned: 3, Migrated: 3}, true,
+			engine.PushdownPlan{Rows: 3, Writes: 3}, false, 3},
+		{"full page, a row already in shape", with(fresh(5, nil), 1, pageRow{addr: "a, b, c", city: "b", code: "c"}), 3, 2,
+			engine.PushdownResult{Scanned: 3, Migrated: 2, Unchanged: 1}, true,
+			engine.PushdownPlan{Rows: 3, Writes: 3, From: "none"}, true, 3},
+		{"full page, a row already at the target", with(fresh(5, int64(1)), 0, pageRow{addr: "a, b, c", v: int64(2)}), 3, 2,
+			engine.PushdownResult{Scanned: 3, Migrated: 2, Already: 1}, true,
+			engine.PushdownPlan{Rows: 3, Writes: 2}, false, 3},
+		{"full page, a row the where leaves", with(fresh(5, nil), 1, pageRow{addr: nil}), 3, 2,
+			engine.PushdownResult{Scanned: 3, Migrated: 2, NotMatched: 1}, true,
+			engine.PushdownPlan{Rows: 3, Writes: 2, From: "none"}, true, 2},
+		{"full page of two versions: per row", with(fresh(5, int64(1)), 0, pageRow{addr: "a, b, c"}), 3, 2,
+			engine.PushdownResult{Fallback: "several versions"}, false, engine.PushdownPlan{}, false, 0},
+		{"full page of two versions, ending with none: per row", with(fresh(5, nil), 0, pageRow{addr: "a, b, c", v: int64(1)}), 3, 2,
+			engine.PushdownResult{Fallback: "several versions"}, false, engine.PushdownPlan{}, false, 0},
+		{"full page ending at the target: per row", with(fresh(5, nil), 2, pageRow{addr: "a, b, c", v: int64(2)}), 3, 2,
+			engine.PushdownResult{Fallback: "already at 2"}, false, engine.PushdownPlan{}, false, 1},
+		{"full page, a real version: per row", with(fresh(5, int64(1)), 1, pageRow{addr: "a, b, c", v: 1.0}), 3, 2,
+			engine.PushdownResult{Fallback: "not exact"}, false, engine.PushdownPlan{}, false, 0},
+		{"full page, a row with a tab: per row", with(fresh(5, nil), 0, pageRow{addr: "a,\tb, c"}), 3, 2,
 			engine.PushdownResult{Fallback: "not exact"}, false, engine.PushdownPlan{}, false, 0},
 	}
 	for _, tt := range tests {
@@ -226,38 +251,50 @@ func TestPushdownSplitTrimIsByteExact(t *testing.T) {
 		{"a, \"b\", c", false},         // json_quote escapes '"': per row, though exact
 		{"a, b", false},                // no third field: per row, which fails it
 	}
-	for _, tt := range tests {
-		t.Run(strconv.Quote(tt.addr), func(t *testing.T) {
-			st, db := pageTable(t, []pageRow{{addr: tt.addr}})
-			tr := translate(t, "", map[string]string{"city": `trim(split(item.addr, ",")[1])`, "code": `trim(split(item.addr, ",")[2])`})
-			res, err := st.PushdownPage(context.Background(), engine.PushdownRequest{TotalSegments: 1, Limit: 10, Migrate: tr,
-				VersionAttr: "v", Target: 2}, func(engine.PushdownPlan) error { return nil })
-			if err != nil {
-				t.Fatalf("PushdownPage() error = %v", err)
-			}
-			var city, code sql.NullString
-			if err := db.QueryRow("SELECT city, code FROM items").Scan(&city, &code); err != nil {
-				t.Fatal(err)
-			}
-			if res.Fallback != "" {
-				if tt.push {
-					t.Errorf("PushdownPage() fell back (%s), want the page pushed down", res.Fallback)
-				}
-				if city.Valid || code.Valid {
-					t.Errorf("a page that fell back wrote city %q, code %q", city.String, code.String)
-				}
-				return
-			}
-			parts := strings.Split(tt.addr, ",")
-			if len(parts) < 3 {
-				t.Fatalf("pushed down a row whose split has %d fields, want a fallback", len(parts))
-			}
-			if want := strings.TrimSpace(parts[1]); city.String != want {
-				t.Errorf("city = %q, want %q (Go's)", city.String, want)
-			}
-			if want := strings.TrimSpace(parts[2]); code.String != want {
-				t.Errorf("code = %q, want %q (Go's)", code.String, want)
-			}
-		})
+	// A page of one row with room for more is counted before its UPDATE;
+	// a full page is written on the prediction that its rows are writes.
+	for _, limit := range []int{10, 1} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("limit %d %q", limit, tt.addr), func(t *testing.T) {
+				splitTrimPage(t, tt.addr, limit, tt.push)
+			})
+		}
+	}
+}
+
+// splitTrimPage runs one page over a table of one row holding addr, and
+// checks it wrote what Go's split and trim give, or fell back (which it
+// must not when push is set).
+func splitTrimPage(t *testing.T, addr string, limit int, push bool) {
+	t.Helper()
+	st, db := pageTable(t, []pageRow{{addr: addr}})
+	tr := translate(t, "", map[string]string{"city": `trim(split(item.addr, ",")[1])`, "code": `trim(split(item.addr, ",")[2])`})
+	res, err := st.PushdownPage(context.Background(), engine.PushdownRequest{TotalSegments: 1, Limit: limit, Migrate: tr,
+		VersionAttr: "v", Target: 2}, func(engine.PushdownPlan) error { return nil })
+	if err != nil {
+		t.Fatalf("PushdownPage() error = %v", err)
+	}
+	var city, code sql.NullString
+	if err := db.QueryRow("SELECT city, code FROM items").Scan(&city, &code); err != nil {
+		t.Fatal(err)
+	}
+	if res.Fallback != "" {
+		if push {
+			t.Errorf("PushdownPage() fell back (%s), want the page pushed down", res.Fallback)
+		}
+		if city.Valid || code.Valid {
+			t.Errorf("a page that fell back wrote city %q, code %q", city.String, code.String)
+		}
+		return
+	}
+	parts := strings.Split(addr, ",")
+	if len(parts) < 3 {
+		t.Fatalf("pushed down a row whose split has %d fields, want a fallback", len(parts))
+	}
+	if want := strings.TrimSpace(parts[1]); city.String != want {
+		t.Errorf("city = %q, want %q (Go's)", city.String, want)
+	}
+	if want := strings.TrimSpace(parts[2]); code.String != want {
+		t.Errorf("code = %q, want %q (Go's)", code.String, want)
 	}
 }

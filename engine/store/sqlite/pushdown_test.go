@@ -28,6 +28,13 @@ var (
 		`trim(split(item.a, ", ")[2])`, `split(item.b, "*")[1]`,
 		`len(item.a)`, // untranslated
 	}
+	// pdCombos are steps cutting several fields of one text: the
+	// translation skips the separator tests the other fields imply.
+	pdCombos = [][]string{
+		{`split(item.a, ",")[0]`, `trim(split(item.a, ",")[1])`, `trim(split(item.a, ",")[2])`},
+		{`trim(split(item.a, ", ")[0])`, `split(item.a, ", ")[2]`, `split(item.b, ", ")[1]`},
+		{`split(item.a, ",")[1]`, `item.n > 3 ? split(item.a, ",")[0] : "-"`, `split(item.a, ",")[3]`},
+	}
 	pdWheres = []string{
 		"", `item.a != nil`, `item.n >= 3 && item.a != nil`, `item.x == nil || item.n < 5`,
 		`not (item.b == "q")`, `item.a < item.b`, `item.n % 2 == 0`, `trim(item.b) == "q"`,
@@ -36,6 +43,7 @@ var (
 		nil, nil, int64(0), int64(3), int64(7), int64(-12), int64(42), int64(5_000_000_000), 2.5, 3.0, -0.5,
 		"", "q", " q ", "Main St, Paris", "1 Rue, Lyon, 69001", "a,b,c,d,e,f", "  spaced , out ,", "Zürich, CH",
 		"tab\there", "x", "m", "ÉCOLE, Nantes", []byte("blob"), "a*b*c", "*", "1, 2, 3, 4",
+		"a, b\t, c", "a, \"b\", c", "a,\u00a0b, c", "a, b\x00, c",
 	}
 )
 
@@ -51,15 +59,22 @@ const pdMixed = 8
 func TestPushdownMatchesPerRow(t *testing.T) {
 	r := rand.New(rand.NewPCG(17, 2026))
 	pushed, ran := 0, 0
-	cases := len(pdSets) + pdMixed
+	cases := len(pdSets) + pdMixed + 2*len(pdCombos)
 	for i := range cases {
-		clean := i < len(pdSets)
+		combo := i - len(pdSets) - pdMixed
+		clean := i < len(pdSets) || combo >= 0 && combo%2 == 0
 		rows := pdRows(r, 60, clean)
+		if combo >= 0 {
+			pdComboTexts(r, rows, clean)
+		}
 		where := pdWheres[r.IntN(len(pdWheres))]
 		var set []string
-		if clean {
+		switch {
+		case combo >= 0:
+			set = pdCombos[combo/2]
+		case clean:
 			set = []string{pdSets[i]}
-		} else {
+		default:
 			for range 1 + r.IntN(3) {
 				set = append(set, pdSets[r.IntN(len(pdSets))])
 			}
@@ -116,6 +131,22 @@ func pdRows(r *rand.Rand, n int, clean bool) [][]any {
 		rows[i] = []any{int64(i + 1), pick(text), pick(text), pick(ints), pick(ints), v}
 	}
 	return rows
+}
+
+// pdComboTexts gives a and b of rows texts holding the separators
+// pdCombos cut (",", ", "), with empty fields and spaces around them, so
+// that most pages push down; mixed rows sometimes hold fewer.
+func pdComboTexts(r *rand.Rand, rows [][]any, clean bool) {
+	texts := []any{"1 Rue, Lyon, 69001, FR", "a, b, c, d", " x ,y, z , w ", "a,, b, c", ", , , ", "a, b, c, d, e"}
+	few := []any{"a, b", "x", "a,b,c", "a, b, c", nil}
+	for _, row := range rows {
+		for _, col := range []int{1, 2} {
+			row[col] = texts[r.IntN(len(texts))]
+			if !clean && r.IntN(15) == 0 {
+				row[col] = few[r.IntN(len(few))]
+			}
+		}
+	}
 }
 
 func pdRunbook(where string, set []string) string {
