@@ -26,8 +26,8 @@ type Clock interface{ Now() time.Time }
 // aimed at is 6 to 12 writes, not Vegas's usual 3 to 6: dynalite's cost
 // per write falls as it batches the requests of one event-loop turn, and
 // the hand loop is fastest there with 8 to 16 writes in flight, where 3
-// to 6 settled at 5 (about the loop's speed at 4). It works alongside the write
-// limiter's rate (WriteLimiter), which acts on throttles and
+// to 6 settled at 5 (about the loop's speed at 4). It works alongside
+// the write limiter's rate (WriteLimiter), which acts on throttles and
 // max_write_rate.
 //
 // A window is max(limit, inflightWindow) completed writes; the latency
@@ -52,7 +52,7 @@ type Inflight struct {
 	waiters  []chan struct{} // FIFO; each is granted a slot by grant
 	spare    []chan struct{} // waiters' channels, emptied, for reuse
 
-	noLoad  time.Duration // least latency seen (0: none yet)
+	noLoad  time.Duration // least latency seen since the last probe (0: none yet)
 	winMin  time.Duration // least latency of the current window
 	winN    int           // writes completed in the current window
 	winDrop bool          // one of them was throttled
