@@ -14,12 +14,13 @@ import (
 const maxJournaledFailures = 1000
 
 // writeItem applies p's guarded update. prev, when set, is the error a
-// batched attempt already got. On a failed condition it re-reads the item,
+// batched attempt already got. env is the writer's item expression
+// environment, built on the first re-plan it needs (*env nil until then). On a failed condition it re-reads the item,
 // re-plans it and retries (max_retries), then records a conflict;
 // throttles back off through the shared limiter; other errors are retried
 // a few times, then the item counts as failed. It returns an error only
 // when the step must stop (context done, transform process dead).
-func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *externalTransform, p plan, prev error) error {
+func (m *migrator) writeItem(ctx context.Context, seg int, env **itemEnv, ext *externalTransform, p plan, prev error) error {
 	c := &m.segs[seg]
 	conflicts, throttles, transient := 0, 0, 0
 	// uncertain: an earlier attempt of this write may have applied (a
@@ -67,7 +68,10 @@ func (m *migrator) writeItem(ctx context.Context, seg int, env *itemEnv, ext *ex
 				m.warn(seg, p.item, fmt.Sprintf("conflict: gave up after %d retries", m.maxRetries()), err)
 				return nil
 			}
-			next, stop, ours, ferr := m.reread(ctx, seg, env, ext, p, uncertain)
+			if *env == nil {
+				*env = m.env()
+			}
+			next, stop, ours, ferr := m.reread(ctx, seg, *env, ext, p, uncertain)
 			if !ours {
 				c.conflicts.Add(1)
 			}

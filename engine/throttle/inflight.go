@@ -18,17 +18,30 @@ type Clock interface{ Now() time.Time }
 // the writes in flight wait in a queue (limit × (1 − noLoad/latency)).
 // Below inflightAlpha the limit grows by one (doubling, until the first
 // queue forms), above inflightBeta it shrinks by one, and a throttled
-// write shrinks it by a quarter. So the step keeps a server busy with a short queue instead of
-// burying it under every writer it has: a single-threaded DynamoDB
-// emulator serves fewer writes per second with 32 in flight than with 8,
-// while real DynamoDB, whose latency does not grow with concurrency, lets
-// the limit climb to every writer. It works alongside the write
-// limiter's rate (WriteLimiter), which acts on throttles and
+// write shrinks it by a quarter. So the step keeps a server busy with a
+// short queue instead of burying it under every writer it has: a
+// single-threaded DynamoDB emulator serves fewer writes per second with
+// 32 in flight than with 8, while real DynamoDB, whose latency does not
+// grow with concurrency, lets the limit climb to every writer. The queue
+// aimed at is 6 to 12 writes, not Vegas's usual 3 to 6: dynalite's cost
+// per write falls as it batches the requests of one event-loop turn, and
+// the hand loop is fastest there with 8 to 16 writes in flight, where 3
+// to 6 settled at 5 (about the loop's speed at 4). It works alongside
+// the write limiter's rate (WriteLimiter), which acts on throttles and
 // max_write_rate.
 //
 // A window is max(limit, inflightWindow) completed writes; the latency
 // of a window is its least, which a queue standing for the whole window
 // raises but a stray slow write (a pause, a busy CPU) does not.
+//
+// The least latency is measured again every inflightProbeEvery, in the
+// manner of BBR's ProbeRTT: for one window the limit drops to
+// inflightProbeLimit, so that the queue drains, and that window's least
+// latency becomes noLoad. Without it, noLoad is the least latency ever
+// seen: once the latency outside the server grows (a client machine that
+// other work loads, a longer network path), every window looks queued
+// against a figure the step can no longer reach, and the limit shrinks
+// far below the concurrency that keeps the server busy.
 type Inflight struct {
 	clock Clock
 
@@ -37,8 +50,9 @@ type Inflight struct {
 	max      int
 	inflight int
 	waiters  []chan struct{} // FIFO; each is granted a slot by grant
+	spare    []chan struct{} // waiters' channels, emptied, for reuse
 
-	noLoad  time.Duration // least latency seen (0: none yet)
+	noLoad  time.Duration // least latency seen since the last probe (0: none yet)
 	winMin  time.Duration // least latency of the current window
 	winN    int           // writes completed in the current window
 	winDrop bool          // one of them was throttled
@@ -46,15 +60,23 @@ type Inflight struct {
 	// throttled, and from then on the limit grows by one a window (a
 	// lucky window on a noisy machine cannot double it).
 	settled bool
+	// probeAt is when the next probe of noLoad starts (once settled);
+	// probing is the limit to return to while one runs (0: none).
+	probeAt time.Time
+	probing int
 }
 
 // Vegas tuning: the queue the limit aims at, in writes, and the least
 // window.
 const (
-	inflightAlpha  = 3
-	inflightBeta   = 6
+	inflightAlpha  = 6
+	inflightBeta   = 12
 	inflightWindow = 16
 	inflightStart  = 2
+	// inflightProbeEvery is how often noLoad is measured again, for
+	// one window at inflightProbeLimit writes in flight.
+	inflightProbeEvery = 10 * time.Second
+	inflightProbeLimit = 2
 )
 
 // NewInflight returns a limit starting at inflightStart (at most
@@ -84,18 +106,28 @@ func (l *Inflight) Acquire(ctx context.Context) (time.Time, error) {
 		l.mu.Unlock()
 		return l.clock.Now(), nil
 	}
-	ch := make(chan struct{}, 1)
+	var ch chan struct{}
+	if n := len(l.spare); n > 0 {
+		ch, l.spare = l.spare[n-1], l.spare[:n-1]
+	} else {
+		ch = make(chan struct{}, 1)
+	}
 	l.waiters = append(l.waiters, ch)
 	l.mu.Unlock()
 	select {
 	case <-ch:
-		return l.clock.Now(), nil
+		now := l.clock.Now()
+		l.mu.Lock()
+		l.spare = append(l.spare, ch) // empty again: the next waiter's
+		l.mu.Unlock()
+		return now, nil
 	case <-ctx.Done():
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if i := slices.Index(l.waiters, ch); i >= 0 {
 			l.waiters = slices.Delete(l.waiters, i, i+1)
-		} else { // granted meanwhile: hand the slot on
+			l.spare = append(l.spare, ch)
+		} else { // granted meanwhile (its slot is in ch): hand the slot on
 			l.inflight--
 			l.grant()
 		}
@@ -109,11 +141,11 @@ func (l *Inflight) Release(start time.Time, throttled bool) {
 	if l == nil {
 		return
 	}
-	rtt := l.clock.Now().Sub(start)
+	now := l.clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.inflight--
-	l.sample(rtt, throttled)
+	l.sample(now, now.Sub(start), throttled)
 	l.grant()
 }
 
@@ -127,9 +159,9 @@ func (l *Inflight) grant() {
 	}
 }
 
-// sample records one write's latency and, at the end of a window,
-// moves the limit.
-func (l *Inflight) sample(rtt time.Duration, throttled bool) {
+// sample records the latency of one write that ended at now and, at the
+// end of a window, moves the limit or starts or ends a probe of noLoad.
+func (l *Inflight) sample(now time.Time, rtt time.Duration, throttled bool) {
 	if rtt > 0 && (l.noLoad == 0 || rtt < l.noLoad) {
 		l.noLoad = rtt
 	}
@@ -141,7 +173,25 @@ func (l *Inflight) sample(rtt time.Duration, throttled bool) {
 	if l.winN < max(l.limit, inflightWindow) {
 		return
 	}
-	l.limit = l.next()
+	switch {
+	case l.probing > 0: // the queue drained: its least latency is noLoad
+		if l.winMin > 0 {
+			l.noLoad = l.winMin
+		}
+		l.limit, l.probing = l.probing, 0
+		if l.winDrop {
+			l.limit = max(1, l.limit*3/4)
+		}
+		l.probeAt = now.Add(inflightProbeEvery)
+	case l.settled && !now.Before(l.probeAt) && l.limit > inflightProbeLimit && !l.winDrop:
+		l.probing, l.limit = l.limit, inflightProbeLimit
+	default:
+		wasSettled := l.settled
+		l.limit = l.next()
+		if !wasSettled && l.settled {
+			l.probeAt = now.Add(inflightProbeEvery)
+		}
+	}
 	l.winN, l.winDrop = 0, false
 }
 

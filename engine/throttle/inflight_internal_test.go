@@ -90,7 +90,7 @@ func TestInflightLimitFindsTheServersKnee(t *testing.T) {
 		minUtilisation float64 // of the server's capacity
 	}{
 		{"single-threaded server", server{overhead: 300 * time.Microsecond, service: 200 * time.Microsecond, workers: 1}, 5, 10, 0.97},
-		{"slow client, fast server", server{overhead: 2 * time.Millisecond, service: 200 * time.Microsecond, workers: 1}, 12, 18, 0.97},
+		{"slow client, fast server", server{overhead: 2 * time.Millisecond, service: 200 * time.Microsecond, workers: 1}, 17, 23, 0.97},
 		{"parallel server", server{overhead: 5 * time.Millisecond, service: time.Millisecond, workers: 1000}, 32, 32, 0},
 	}
 	for _, tt := range tests {
@@ -190,7 +190,7 @@ func TestInflightLimitGrowsByOneOnceSettled(t *testing.T) {
 	l := NewInflight(enginetest.NewFakeClock(time.Time{}), 64)
 	window := func(rtt time.Duration) int {
 		for range max(l.limit, inflightWindow) {
-			l.sample(rtt, false)
+			l.sample(time.Time{}, rtt, false)
 		}
 		return l.limit
 	}
@@ -199,5 +199,99 @@ func TestInflightLimitGrowsByOneOnceSettled(t *testing.T) {
 	got = append(got, window(time.Millisecond), window(time.Millisecond))
 	if want := []int{4, 8, 16, 15, 16, 17}; !slices.Equal(got, want) {
 		t.Errorf("limits %v, want %v", got, want)
+	}
+}
+
+// TestInflightLimitFollowsASlowerClient: when the latency outside the
+// server grows in the middle of a step (other work loads the client's
+// machine; here its overhead grows tenfold), the least latency seen
+// before is out of reach, and every window would look queued against it.
+// The periodic probe at a few writes in flight measures it again, so the
+// limit climbs to the concurrency that keeps the server busy instead of
+// shrinking below it.
+func TestInflightLimitFollowsASlowerClient(t *testing.T) {
+	t.Parallel()
+	clock := enginetest.NewFakeClock(time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC))
+	l := NewInflight(clock, 32)
+	simulate(t, l, clock, server{overhead: 300 * time.Microsecond, service: 200 * time.Microsecond, workers: 1}, 20_000, nil)
+	slow := server{overhead: 3 * time.Millisecond, service: 200 * time.Microsecond, workers: 1}
+	limits, perSec := simulate(t, l, clock, slow, 100_000, nil)
+	last := limits[len(limits)*3/4:]
+	var settled []int // the probes' windows left out
+	for _, got := range last {
+		if got != inflightProbeLimit {
+			settled = append(settled, got)
+		}
+	}
+	if len(settled) < len(last)*9/10 {
+		t.Fatalf("limit at the probe's %d in %d of %d windows, want at most a tenth; limits %v", inflightProbeLimit, len(last)-len(settled), len(last), last)
+	}
+	for _, got := range settled {
+		if got < 18 || got > 28 {
+			t.Fatalf("limit %d in the last quarter, want within [18, 28]; its last limits %v", got, last[len(last)-20:])
+		}
+	}
+	if u := perSec / (1 / slow.service.Seconds()); u < 0.95 {
+		t.Errorf("throughput %.0f/s = %.2f of the server's capacity, want ≥ 0.95; limits %v", perSec, u, last[len(last)-20:])
+	}
+}
+
+// TestInflightLimitProbesAndReturns: once settled, the limit drops to
+// inflightProbeLimit for one window every inflightProbeEvery, takes that
+// window's least latency as the server's without a queue (even above the
+// least seen before), and returns to where it was.
+func TestInflightLimitProbesAndReturns(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)
+	l := NewInflight(enginetest.NewFakeClock(start), 64)
+	now := start
+	window := func(rtt time.Duration) int {
+		for range max(l.limit, inflightWindow) {
+			now = now.Add(time.Millisecond)
+			l.sample(now, rtt, false)
+		}
+		return l.limit
+	}
+	got := []int{window(time.Millisecond), window(time.Millisecond), window(time.Millisecond)}
+	got = append(got, window(10*time.Millisecond))   // a queue: settled
+	got = append(got, window(1100*time.Microsecond)) // queue 15 × 1/11: grows by one
+	now = now.Add(inflightProbeEvery)
+	got = append(got, window(time.Millisecond))   // the probe starts
+	got = append(got, window(4*time.Millisecond)) // slower without a queue: the new noLoad
+	got = append(got, window(4*time.Millisecond)) // no queue against it: grows
+	if want := []int{4, 8, 16, 15, 16, inflightProbeLimit, 16, 17}; !slices.Equal(got, want) {
+		t.Errorf("limits %v, want %v", got, want)
+	}
+	if l.noLoad != 4*time.Millisecond {
+		t.Errorf("noLoad %v after the probe, want 4ms", l.noLoad)
+	}
+}
+
+// TestInflightLimitReachesDynalitesBest: on dynalite (measured on this
+// machine: a write alone takes about 0.9 ms, and with a queue each
+// write adds about 0.45 ms of the server's single thread) the careful
+// hand loop is fastest with 8 to 16 writes in flight: the server's cost
+// per write falls as it batches the requests of one event-loop turn, so
+// a queue of a few writes still buys throughput. The limit settles
+// there, not at the first writes that queue.
+func TestInflightLimitReachesDynalitesBest(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)
+	l := NewInflight(enginetest.NewFakeClock(start), 32)
+	const alone, perWrite = 900 * time.Microsecond, 450 * time.Microsecond
+	now := start
+	var limits []int
+	for range 200 {
+		rtt := max(alone, time.Duration(l.limit)*perWrite)
+		for range max(l.limit, inflightWindow) {
+			now = now.Add(rtt / time.Duration(l.limit))
+			l.sample(now, rtt, false)
+		}
+		limits = append(limits, l.limit)
+	}
+	for _, got := range limits[100:] {
+		if got < 8 || got > 12 {
+			t.Fatalf("limit %d once settled, want within [8, 12]; limits %v", got, limits[:20])
+		}
 	}
 }
