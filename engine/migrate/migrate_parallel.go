@@ -16,17 +16,19 @@ import (
 // one goroutine to another (a park and a wake-up per item, on top of
 // the network's), the counter costs one atomic add. An item expression
 // environment, needed only to re-plan an item after a failed condition,
-// is built by a writer on its first conflict.
+// is built by a writer on its first conflict. Once a write says the step
+// must stop (writeItem's error), no writer starts another.
 func (m *migrator) writeParallel(ctx context.Context, seg int, ext *externalTransform, todo []plan, first []error) error {
 	if len(todo) == 0 {
 		return nil
 	}
 	var next atomic.Int64 // the index of the next write to take
+	var stop atomic.Bool  // a write said the step must stop
 	var fatalOnce sync.Once
 	var fatal error
 	work := func() {
 		var env *itemEnv
-		for {
+		for !stop.Load() {
 			i := int(next.Add(1) - 1)
 			if i >= len(todo) {
 				return
@@ -37,6 +39,7 @@ func (m *migrator) writeParallel(ctx context.Context, seg int, ext *externalTran
 			}
 			if err := m.writeItem(ctx, seg, &env, ext, todo[i], prev); err != nil {
 				fatalOnce.Do(func() { fatal = err })
+				stop.Store(true) // no further write of the page starts
 			}
 		}
 	}
