@@ -14,10 +14,17 @@ func (w *WriteLimiter) ReserveN(now time.Time, n int) time.Duration {
 		w.started = now
 	}
 	w.syncCeiling(now)
+	// The tokens go in chunks of at most the burst (a larger reservation
+	// is refused): the limiter's accounting is linear, so a chunk leaves
+	// it as that many one-token reservations would, and the last chunk's
+	// delay is the last token's.
 	var d time.Duration
-	for range n {
-		w.taken++
-		d = max(d, w.lim.ReserveN(now, 1).DelayFrom(now))
+	chunk := max(w.lim.Burst(), 1)
+	for left := n; left > 0; {
+		k := min(left, chunk)
+		w.taken += int64(k)
+		d = max(d, w.lim.ReserveN(now, k).DelayFrom(now))
+		left -= k
 	}
 	return d
 }
