@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Redacted replaces every secret the Redactor finds.
@@ -18,19 +19,22 @@ const minSecretLen = 4
 
 // credentialPatterns find obvious credentials whatever the runbook
 // declares. Groups "keep" and "tail" are kept; the rest of the match is
-// replaced.
-var credentialPatterns = []*regexp.Regexp{
-	// KEY=value and KEY: value for well-known secret names.
-	// CamelCase too: `aws sts assume-role` prints "SecretAccessKey": "…".
-	regexp.MustCompile(`(?i)(?P<keep>\b[A-Z0-9_]*(?:SECRET_?ACCESS_?KEY|SESSION_?TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_TOKEN|TOKEN)["']?\s*[=:]\s*["']?)[^\s"'&,;\\]+`),
-	// Authorization headers.
-	regexp.MustCompile(`(?i)(?P<keep>\bAuthorization:\s*(?:Bearer|Basic|Token)\s+)[^\s"'\\]+`),
-	regexp.MustCompile(`(?i)(?P<keep>\bBearer\s+)[A-Za-z0-9\-._~+/]{8,}=*`),
-	// AWS access key ids.
-	regexp.MustCompile(`(?P<keep>)\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`),
-	// user:password@ in URLs (the user may be empty: redis://:pw@host).
-	regexp.MustCompile(`(?P<keep>://[^/\s:@"']*:)[^/\s@"']+(?P<tail>@)`),
-}
+// replaced. They are compiled on first use: Go initialises every linked
+// package on every command, and most commands redact nothing (issue 17).
+var credentialPatterns = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		// KEY=value and KEY: value for well-known secret names.
+		// CamelCase too: `aws sts assume-role` prints "SecretAccessKey": "…".
+		regexp.MustCompile(`(?i)(?P<keep>\b[A-Z0-9_]*(?:SECRET_?ACCESS_?KEY|SESSION_?TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_TOKEN|TOKEN)["']?\s*[=:]\s*["']?)[^\s"'&,;\\]+`),
+		// Authorization headers.
+		regexp.MustCompile(`(?i)(?P<keep>\bAuthorization:\s*(?:Bearer|Basic|Token)\s+)[^\s"'\\]+`),
+		regexp.MustCompile(`(?i)(?P<keep>\bBearer\s+)[A-Za-z0-9\-._~+/]{8,}=*`),
+		// AWS access key ids.
+		regexp.MustCompile(`(?P<keep>)\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`),
+		// user:password@ in URLs (the user may be empty: redis://:pw@host).
+		regexp.MustCompile(`(?P<keep>://[^/\s:@"']*:)[^/\s@"']+(?P<tail>@)`),
+	}
+})
 
 // Redactor removes secret values and obvious credentials from text. It is
 // safe for concurrent use.
@@ -92,7 +96,7 @@ func (r *Redactor) Redact(s string) string {
 	for _, v := range r.secrets {
 		s = strings.ReplaceAll(s, v, Redacted)
 	}
-	for _, re := range credentialPatterns {
+	for _, re := range credentialPatterns() {
 		s = re.ReplaceAllString(s, "${keep}"+Redacted+"${tail}")
 	}
 	return s

@@ -43,7 +43,7 @@ func (d *decoder) environments(n *yaml.Node, versionAttr string) []*Environment 
 	out := make([]*Environment, 0, len(f.keys))
 	for _, name := range f.keys {
 		e := f.by[name]
-		if !nameRe.MatchString(name) {
+		if !nameRe().MatchString(name) {
 			d.errorf(e.key, "use lowercase letters, digits, '.', '-' and '_'", "invalid environment name %q", name)
 		}
 		out = append(out, d.environment(name, e, versionAttr))

@@ -39,7 +39,7 @@ func scanRefs(s string, lit func(string), ref func(string) error) error {
 			return fmt.Errorf("%w: unterminated %q", ErrBadRef, s[i:])
 		}
 		name := s[i+2 : i+end]
-		if !identRe.MatchString(name) {
+		if !identRe().MatchString(name) {
 			return fmt.Errorf("%w: bad name %q", ErrBadRef, s[i:i+end+1])
 		}
 		if err := ref(name); err != nil {

@@ -73,15 +73,8 @@ func newRules(list []Rule) *Rules {
 
 // DefaultRules returns the built-in rule table.
 func DefaultRules() *Rules {
-	var list []Rule
-	list = append(list, structureRules()...)
-	list = append(list, writeRules()...)
-	list = append(list, rollbackRules()...)
-	list = append(list, timingRules()...)
-	list = append(list, verifyRules()...)
-	list = append(list, storeRules()...)
-	list = append(list, fleetRules()...)
-	return newRules(list)
+	return newRules(slices.Concat(structureRules(), writeRules(), rollbackRules(),
+		timingRules(), verifyRules(), storeRules(), fleetRules()))
 }
 
 // Suppressed is a finding a `lint: {ignore: {CODE: reason}}` silenced.

@@ -1,8 +1,6 @@
 package runbook
 
 import (
-	"regexp"
-
 	"go.yaml.in/yaml/v3"
 )
 
@@ -25,7 +23,7 @@ type Ignore struct {
 var lintKeys = []string{"ignore"}
 
 // codeRe is the shape of a lint code.
-var codeRe = regexp.MustCompile(`^LS[1-6][0-9][0-9]$`)
+var codeRe = lazyRegexp(`^LS[1-6][0-9][0-9]$`)
 
 // lintSpec decodes `lint: {ignore: {CODE: "reason"}}`. A missing or empty
 // reason is not a parse error: lint reports it (LS107), so the runbook
@@ -46,7 +44,7 @@ func (d *decoder) lintSpec(n *yaml.Node, what string) *LintSpec {
 	}
 	for _, code := range ig.keys {
 		e := ig.by[code]
-		if !codeRe.MatchString(code) {
+		if !codeRe().MatchString(code) {
 			d.errorf(e.key, "a lint code such as LS203 (lockstep lint --explain CODE)", "%s: %q is not a lint code", what, code)
 			continue
 		}

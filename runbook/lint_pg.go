@@ -29,7 +29,7 @@ func (r Rule) WithCheck(find func(*Runbook) []Finding) Rule {
 // With returns a new table holding rs's rules and extra. A code already
 // in rs panics, as in DefaultRules.
 func (rs *Rules) With(extra ...Rule) *Rules {
-	return newRules(append(rs.All(), extra...))
+	return newRules(slices.Concat(rs.list, extra))
 }
 
 // GatedOnVerify reports whether the top-level step id sits in a contract

@@ -1,7 +1,6 @@
 package runbook
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -47,23 +46,23 @@ func (l *linter) bigBangLock() {
 
 var (
 	// selfIncrement matches `x = x + …` / `x = x - …` / `x = x || …`.
-	selfIncrement = regexp.MustCompile(`(?i)\b([a-z_][a-z0-9_]*)\s*=\s*([a-z_][a-z0-9_]*\.)?([a-z_][a-z0-9_]*)\s*(\+|-|\|\|)`)
-	whereClause   = regexp.MustCompile(`(?i)\bwhere\b`)
-	plainInsert   = regexp.MustCompile(`(?i)^\s*insert\s+into\b`)
-	conflictSafe  = regexp.MustCompile(`(?i)\bon\s+conflict\b|^\s*insert\s+or\s+(ignore|replace)\b|\bwhere\s+not\s+exists\b`)
-	dropStatement = regexp.MustCompile(`(?i)^\s*(drop\s+(table|column|index)|truncate\b|alter\s+table\s+\S+\s+drop\b)`)
-	deleteAll     = regexp.MustCompile(`(?i)^\s*delete\s+from\s+\S+\s*;?\s*$`)
-	rmRecursive   = regexp.MustCompile(`\brm\s+-[a-zA-Z]*r`)
-	queryStart    = regexp.MustCompile(`(?i)^\s*(select|with|pragma|explain)\b`)
-	writeWord     = regexp.MustCompile(`(?i)\b(update|insert|delete|drop|alter|create)\b`)
+	selfIncrement = lazyRegexp(`(?i)\b([a-z_][a-z0-9_]*)\s*=\s*([a-z_][a-z0-9_]*\.)?([a-z_][a-z0-9_]*)\s*(\+|-|\|\|)`)
+	whereClause   = lazyRegexp(`(?i)\bwhere\b`)
+	plainInsert   = lazyRegexp(`(?i)^\s*insert\s+into\b`)
+	conflictSafe  = lazyRegexp(`(?i)\bon\s+conflict\b|^\s*insert\s+or\s+(ignore|replace)\b|\bwhere\s+not\s+exists\b`)
+	dropStatement = lazyRegexp(`(?i)^\s*(drop\s+(table|column|index)|truncate\b|alter\s+table\s+\S+\s+drop\b)`)
+	deleteAll     = lazyRegexp(`(?i)^\s*delete\s+from\s+\S+\s*;?\s*$`)
+	rmRecursive   = lazyRegexp(`\brm\s+-[a-zA-Z]*r`)
+	queryStart    = lazyRegexp(`(?i)^\s*(select|with|pragma|explain)\b`)
+	writeWord     = lazyRegexp(`(?i)\b(update|insert|delete|drop|alter|create)\b`)
 )
 
 // nonIdempotent returns why stmt applies twice when re-run, or "".
 func nonIdempotent(stmt string) string {
-	if m := selfIncrement.FindStringSubmatch(stmt); m != nil && strings.EqualFold(m[1], m[3]) && !whereClause.MatchString(stmt) {
+	if m := selfIncrement().FindStringSubmatch(stmt); m != nil && strings.EqualFold(m[1], m[3]) && !whereClause().MatchString(stmt) {
 		return "sets " + m[1] + " from itself"
 	}
-	if plainInsert.MatchString(stmt) && !conflictSafe.MatchString(stmt) {
+	if plainInsert().MatchString(stmt) && !conflictSafe().MatchString(stmt) {
 		return "inserts without ON CONFLICT"
 	}
 	return ""
@@ -88,7 +87,7 @@ func (l *linter) destructiveStatements() {
 			continue
 		}
 		for _, cmd := range commandsOf(s) {
-			if dropStatement.MatchString(cmd) || deleteAll.MatchString(cmd) || (s.Kind == KindShell && rmRecursive.MatchString(cmd)) {
+			if dropStatement().MatchString(cmd) || deleteAll().MatchString(cmd) || (s.Kind == KindShell && rmRecursive().MatchString(cmd)) {
 				l.report("LS204", s.Pos, s.ID, "%s step %q destroys data (%q) but is not destructive", s.Kind, s.ID, cmd)
 				break
 			}
@@ -137,7 +136,7 @@ func writes(s *Step) bool {
 			return false
 		}
 		for _, st := range s.SQL.Statements {
-			if !queryStart.MatchString(st) || writeWord.MatchString(st) {
+			if !queryStart().MatchString(st) || writeWord().MatchString(st) {
 				return true
 			}
 		}

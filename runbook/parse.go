@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -34,11 +35,18 @@ const ExtensionPrefix = "x-"
 const DefaultVersionAttribute = "v"
 
 var (
-	nameRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
-	identRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	stepIDRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
-	yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	nameRe     = lazyRegexp(`^[a-z0-9][a-z0-9._-]*$`)
+	identRe    = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	stepIDRe   = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	yamlLineRe = lazyRegexp(`^yaml: line (\d+): (.*)$`)
 )
+
+// lazyRegexp returns a function that compiles expr on its first call:
+// Go initialises every linked package on every command, and most
+// commands never parse a runbook (issue 17).
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // ParseFile reads and parses the runbook at path.
 func ParseFile(path string) (*Runbook, error) {
@@ -127,7 +135,7 @@ func yamlError(path string, err error) *Error {
 // line it names (1 when it names none) and the message without it, for
 // errors positioned as file:line:col.
 func YAMLSyntaxLine(err error) (line int, msg string) {
-	if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+	if m := yamlLineRe().FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		return line, "yaml: " + m[2]
 	}
@@ -156,7 +164,7 @@ func (d *decoder) runbook(rb *Runbook, n *yaml.Node) {
 	}
 	if v := f.get("name"); v != nil {
 		rb.Name = d.nonEmpty(v, "name")
-		if rb.Name != "" && !nameRe.MatchString(rb.Name) {
+		if rb.Name != "" && !nameRe().MatchString(rb.Name) {
 			d.errorf(v, "use lowercase letters, digits, '.', '-' and '_'", "invalid name %q", rb.Name)
 		}
 	}
@@ -185,7 +193,7 @@ func (d *decoder) runbook(rb *Runbook, n *yaml.Node) {
 		var nodes []*yaml.Node
 		rb.Secrets, nodes = d.listNodes(v, "secrets", false)
 		for i, s := range rb.Secrets {
-			if !identRe.MatchString(s) {
+			if !identRe().MatchString(s) {
 				d.errorf(nodes[i], "secrets are environment variable names", "invalid secret name %q", s)
 			}
 		}

@@ -117,7 +117,7 @@ func (d *decoder) step(n *yaml.Node, of string) *Step {
 	}
 	if v := f.get("id"); v != nil {
 		s.ID = d.nonEmpty(v, "step id")
-		if s.ID != "" && !stepIDRe.MatchString(s.ID) {
+		if s.ID != "" && !stepIDRe().MatchString(s.ID) {
 			d.errorf(v, "use letters, digits, '-' and '_'", "invalid step id %q", s.ID)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -102,13 +103,20 @@ func decodeScalar(raw json.RawMessage) any {
 	return v
 }
 
+// lazyRegexp returns a function that compiles expr on its first call:
+// Go initialises every linked package on every command, and most commands
+// show no results (issue 17).
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
 // unitSuffix matches the unit a key's name carries, dropped from its label.
-var unitSuffix = regexp.MustCompile(`[ _](ms|ns)$`)
+var unitSuffix = lazyRegexp(`[ _](ms|ns)$`)
 
 // resultLabel turns a JSON key into words: "elapsed_ms" → "elapsed",
 // "items_per_sec" → "items per sec".
 func resultLabel(key string) string {
-	key = unitSuffix.ReplaceAllString(key, "")
+	key = unitSuffix().ReplaceAllString(key, "")
 	return strings.ReplaceAll(key, "_", " ")
 }
 
@@ -192,14 +200,14 @@ func resultLines(rows []resultRow, indent string) []string {
 }
 
 // resultLine matches a result line of timeline.Timeline's Markdown.
-var resultLine = regexp.MustCompile("^- Result: (`+)(.*)`+$")
+var resultLine = lazyRegexp("^- Result: (`+)(.*)`+$")
 
 // Note lines of timeline.Timeline's Markdown, which name the event kind:
 // the session's ("- 2026-… UTC **rollback.request** during …") and a
 // step's ("- warning: text (2026-… UTC)").
 var (
-	sessionNoteLine = regexp.MustCompile(`^(- \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \*\*)([a-z_.]+)(\*\*.*)$`)
-	stepNoteLine    = regexp.MustCompile(`^- ([a-z_.]+): (.*\(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\))$`)
+	sessionNoteLine = lazyRegexp(`^(- \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \*\*)([a-z_.]+)(\*\*.*)$`)
+	stepNoteLine    = lazyRegexp(`^- ([a-z_.]+): (.*\(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\))$`)
 )
 
 // humaniseTimeline makes a timeline's Markdown read for people: each raw
@@ -209,15 +217,15 @@ func humaniseTimeline(md string) string {
 	lines := strings.Split(md, "\n")
 	out := make([]string, 0, len(lines))
 	for _, l := range lines {
-		if m := sessionNoteLine.FindStringSubmatch(l); m != nil {
+		if m := sessionNoteLine().FindStringSubmatch(l); m != nil {
 			out = append(out, m[1]+eventWords(engine.EventKind(m[2]))+noteFigures(m[3]))
 			continue
 		}
-		if m := stepNoteLine.FindStringSubmatch(l); m != nil {
+		if m := stepNoteLine().FindStringSubmatch(l); m != nil {
 			out = append(out, "- "+eventWords(engine.EventKind(m[1]))+": "+m[2])
 			continue
 		}
-		m := resultLine.FindStringSubmatch(l)
+		m := resultLine().FindStringSubmatch(l)
 		if m == nil {
 			out = append(out, l)
 			continue

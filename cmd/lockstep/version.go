@@ -42,7 +42,13 @@ func newCmdVersion(f *factory) *cobra.Command {
 		Short: "Print the lockstep version",
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(f.Out, "lockstep %s\n", versionLine())
+			// The root's --version line: reading the build info again
+			// cost a tenth of a millisecond of every `lockstep version`.
+			line := cmd.Root().Version
+			if line == "" {
+				line = versionLine()
+			}
+			_, err := fmt.Fprintf(f.Out, "lockstep %s\n", line)
 			return err
 		},
 	}

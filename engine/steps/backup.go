@@ -8,6 +8,7 @@ import (
 	"github.com/lockstep-run/lockstep/engine"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -126,10 +127,12 @@ func dumpBackup(ctx context.Context, sc *engine.StepContext, d engine.Dumper, di
 	return sc.EmitOutput(fmt.Sprintf("%s dump: %s (%d bytes); restore with: %s", info.Tool, info.File, info.Bytes, info.Restore))
 }
 
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+// unsafeChars is compiled on first use: Go initialises every linked
+// package on every command (issue 17).
+var unsafeChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9_.-]+`) })
 
 // safeName keeps letters, digits, '_', '.' and '-' (file and table names).
-func safeName(s string) string { return unsafeChars.ReplaceAllString(s, "_") }
+func safeName(s string) string { return unsafeChars().ReplaceAllString(s, "_") }
 
 // backupResult finds the result of backup step id among sc.Results.
 func backupResult(sc *engine.StepContext, id string) (BackupResult, error) {

@@ -154,7 +154,7 @@ func drill(ctx context.Context, sc *engine.StepContext, scratch engine.Store, ma
 
 // sessionSuffix is the last 8 letters/digits of a session id, lowercased.
 func sessionSuffix(id string) string {
-	s := strings.ToLower(unsafeChars.ReplaceAllString(strings.ReplaceAll(id, "-", ""), ""))
+	s := strings.ToLower(unsafeChars().ReplaceAllString(strings.ReplaceAll(id, "-", ""), ""))
 	s = strings.NewReplacer("_", "", ".", "").Replace(s)
 	if len(s) > 8 {
 		s = s[len(s)-8:]

@@ -48,7 +48,7 @@ type analysis struct {
 // analyze parses the statements of every sql step that runs on a postgres
 // store: no SQLite path: of its own, and an environment whose store kind
 // is postgres. A runbook with no such environment has none.
-func analyze(rb *runbook.Runbook) *analysis {
+func analyze(rb *runbook.Runbook, ps *parses) *analysis {
 	a := &analysis{rb: rb}
 	onPG := false
 	for _, e := range rb.Environments {
@@ -74,7 +74,7 @@ func analyze(rb *runbook.Runbook) *analysis {
 			continue
 		}
 		for _, text := range s.SQL.Statements {
-			nodes, err := parse(text)
+			nodes, err := ps.parse(text)
 			if err != nil {
 				a.bad = append(a.bad, unparsed{step: s, text: text, err: err})
 				continue
@@ -95,9 +95,9 @@ func (st stmt) finding(format string, args ...any) runbook.Finding {
 
 // check turns a per-statement test into a rule's check: each statement
 // for which test returns a message is a finding.
-func check(test func(a *analysis, i int) []string) func(*runbook.Runbook) []runbook.Finding {
+func check(ps *parses, test func(a *analysis, i int) []string) func(*runbook.Runbook) []runbook.Finding {
 	return func(rb *runbook.Runbook) []runbook.Finding {
-		a := analyze(rb)
+		a := analyze(rb, ps)
 		var out []runbook.Finding
 		for i, st := range a.stmts {
 			for _, msg := range test(a, i) {
@@ -110,9 +110,16 @@ func check(test func(a *analysis, i int) []string) func(*runbook.Runbook) []runb
 
 // parseErrors is LS610: each statement the parser rejects, with its
 // message and the character where it stopped.
-func parseErrors(rb *runbook.Runbook) []runbook.Finding {
+func parseErrors(ps *parses) func(*runbook.Runbook) []runbook.Finding {
+	return func(rb *runbook.Runbook) []runbook.Finding {
+		return unparsable(analyze(rb, ps))
+	}
+}
+
+// unparsable is LS610's findings in a.
+func unparsable(a *analysis) []runbook.Finding {
 	var out []runbook.Finding
-	for _, u := range analyze(rb).bad {
+	for _, u := range a.bad {
 		msg := u.err.Error()
 		var perr *parser.Error
 		if errors.As(u.err, &perr) && perr.Cursorpos > 0 {

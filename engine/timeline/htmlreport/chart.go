@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/go-analyze/charts"
@@ -20,8 +21,9 @@ const (
 )
 
 // svgHead matches the opening tag of a rendered chart, to which role and
-// an accessible label are added.
-var svgHead = regexp.MustCompile(`^<svg `)
+// an accessible label are added. It is compiled on first use: Go
+// initialises every linked package on every command (issue 17).
+var svgHead = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^<svg `) })
 
 // throughputChart draws a migrate step's buckets: items written per
 // second and the write limit on the left axis, throttles and conflicts
@@ -93,6 +95,6 @@ func render(label string, draw func(*charts.Painter) error) (template.HTML, erro
 	if err != nil {
 		return "", fmt.Errorf("draw chart %q: %w", label, err)
 	}
-	svg = svgHead.ReplaceAll(bytes.TrimSpace(svg), []byte(`<svg role="img" aria-label="`+template.HTMLEscapeString(label)+`" class="chart" `))
+	svg = svgHead().ReplaceAll(bytes.TrimSpace(svg), []byte(`<svg role="img" aria-label="`+template.HTMLEscapeString(label)+`" class="chart" `))
 	return template.HTML(svg), nil
 }
