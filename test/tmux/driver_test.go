@@ -167,9 +167,13 @@ func (d *driver) pauseAndQuit() {
 	_, d.resumeHint = sessionID(s)
 }
 
-// waitExit waits for the shell's "<run> EXIT=<code>" line and returns the code.
+// waitExit waits for the shell's "<run> EXIT=<code>" line and returns the
+// code. The line may follow the prompt ("$ "): a full-screen program that
+// leaves the alternate screen while the shell's echo of the next keys is
+// still in flight can leave the cursor there (seen once in CI, after the
+// journal browser quit).
 func (d *driver) waitExit() (int, screen) {
-	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(d.run) + ` EXIT=(\d+)\s*$`)
+	re := regexp.MustCompile(`(?m)^(?:\$ )?` + regexp.QuoteMeta(d.run) + ` EXIT=(\d+)\s*$`)
 	s := d.tm.waitFor(fmt.Sprintf("the shell to print %q", d.run+" EXIT=<code>"), stepTimeout,
 		func(s screen) bool { return re.MatchString(s.text()) })
 	code, _ := strconv.Atoi(re.FindStringSubmatch(s.text())[1])

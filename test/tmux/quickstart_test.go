@@ -56,8 +56,7 @@ func TestQuickstartInTmux(t *testing.T) {
 	}
 
 	// The resume command, as printed, to the end.
-	tm.typeText("clear")
-	tm.tmux("send-keys", "-t", tm.target, "Enter")
+	clearScreen(tm)
 	d.run = "resume"
 	d.shell(resume)
 	if line := outcomeLine(d.drive(func() bool { return false })); !strings.Contains(line, "Session completed") {
@@ -70,8 +69,7 @@ func TestQuickstartInTmux(t *testing.T) {
 
 	// Every review command the demo printed, as printed.
 	for i, c := range review {
-		tm.typeText("clear")
-		tm.tmux("send-keys", "-t", tm.target, "Enter")
+		clearScreen(tm)
 		d.run = fmt.Sprintf("review%d", i)
 		d.shell(c)
 		if strings.HasSuffix(strings.TrimSpace(c), "journal.db") && !strings.Contains(c, " show ") && !strings.Contains(c, " verify") {
@@ -87,6 +85,16 @@ func TestQuickstartInTmux(t *testing.T) {
 			tm.fatalf("%s does not end with the session's steps done", c)
 		}
 	}
+}
+
+// clearScreen clears the terminal and waits for the bare prompt, so that
+// the next command is typed to a shell that is reading: keys typed while
+// clear still runs are echoed by the terminal, then wiped, and the
+// command's own output can land after the prompt.
+func clearScreen(tm *term) {
+	tm.typeText("clear")
+	tm.tmux("send-keys", "-t", tm.target, "Enter")
+	tm.waitFor("the cleared screen's prompt", promptTimeout, func(s screen) bool { return strings.TrimSpace(s.text()) == "$" })
 }
 
 // printedCommands lists the commands text shows for the operator to run.
