@@ -42,20 +42,7 @@ func TestNativeRestore(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rb, err := runbook.Parse("rb.yaml", []byte(`lockstep: 1
-name: n
-title: N
-version: 2
-environments: {test: {store: {kind: dynamodb, table: users, region: eu-west-1}}}
-phases:
-  - name: p
-    steps:
-      - {id: snapshot, kind: backup}
-      - {id: undo, kind: restore, with: `+tt.with+`}
-`))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rb := nativeRunbook(t, tt.with)
 			st := &nativeStore{}
 			backup, _ := json.Marshal(steps.BackupResult{Manifest: "m.json", Native: &engine.BackupInfo{ARN: "arn:backup/1"}})
 			var out []string
@@ -88,14 +75,15 @@ phases:
 }
 
 // interruptedStore is a native restore that checks the journal when it
-// is asked: the request must be journaled before it is made. The first
-// request "dies" after reaching DynamoDB (the process was killed while
-// waiting for the table); later ones succeed.
+// is asked: the request must be journaled before it is made. While
+// interrupt is set, a request "dies" after reaching DynamoDB (the process
+// was killed while waiting for the table); otherwise it succeeds.
 type interruptedStore struct {
 	nativeStore
-	t       *testing.T
-	r       *rig.Data
-	journal int // checkpoints of the step found at each call
+	t         *testing.T
+	r         *rig.Data
+	interrupt bool
+	journal   int // checkpoints of the step found at the last call
 }
 
 func (s *interruptedStore) RestoreToNewTable(ctx context.Context, req engine.NativeRestoreRequest) (engine.NativeRestoreInfo, error) {
@@ -105,7 +93,7 @@ func (s *interruptedStore) RestoreToNewTable(ctx context.Context, req engine.Nat
 	}
 	s.journal = len(cps)
 	s.got = append(s.got, req)
-	if len(s.got) == 1 {
+	if s.interrupt {
 		return engine.NativeRestoreInfo{}, context.Canceled
 	}
 	return engine.NativeRestoreInfo{Table: req.Target, Status: "ACTIVE"}, nil
@@ -117,19 +105,7 @@ func (s *interruptedStore) RestoreToNewTable(ctx context.Context, req engine.Nat
 // (Adopt): a first attempt, or one after a different request, never does.
 func TestNativeRestoreResumesItsOwnRequest(t *testing.T) {
 	t.Parallel()
-	rb, err := runbook.Parse("rb.yaml", []byte(`lockstep: 1
-name: n
-title: N
-version: 2
-environments: {test: {store: {kind: dynamodb, table: users, region: eu-west-1}}}
-phases:
-  - name: p
-    steps:
-      - {id: undo, kind: restore, with: {native: true, point_in_time: latest}}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rb := nativeRunbook(t, "{native: true, point_in_time: latest}")
 	for _, tt := range []struct {
 		name      string
 		earlier   string // the journaled request of an earlier attempt, "" for none
@@ -146,20 +122,20 @@ phases:
 			st.r = r
 			switch tt.earlier {
 			case "interrupt":
+				st.interrupt = true
 				if _, err := r.Run(r.StepContext("undo")); !errors.Is(err, context.Canceled) {
 					t.Fatalf("first attempt: error = %v, want it interrupted", err)
 				}
 				if st.journal != 1 || st.got[0].Adopt {
 					t.Fatalf("first attempt asked with %d checkpoints journaled and Adopt %v; want the request journaled first, no Adopt", st.journal, st.got[0].Adopt)
 				}
-			case "":
-				st.got = append(st.got, engine.NativeRestoreRequest{}) // no interruption to come
+			case "": // no earlier attempt asked
 			default:
 				if err := r.J.SaveCheckpoint(r.Ctx, r.Session.ID, "undo", 0, []byte(tt.earlier), nil); err != nil {
 					t.Fatal(err)
 				}
-				st.got = append(st.got, engine.NativeRestoreRequest{})
 			}
+			st.interrupt = false
 			sc := r.StepContext("undo")
 			sc.Attempt, sc.Resumed = 2, true
 			res, err := r.Run(sc)
@@ -175,4 +151,25 @@ phases:
 			}
 		})
 	}
+}
+
+// nativeRunbook is a DynamoDB runbook with a backup step "snapshot" and
+// a restore step "undo" with the given with: map.
+func nativeRunbook(t *testing.T, with string) *runbook.Runbook {
+	t.Helper()
+	rb, err := runbook.Parse("rb.yaml", []byte(`lockstep: 1
+name: n
+title: N
+version: 2
+environments: {test: {store: {kind: dynamodb, table: users, region: eu-west-1}}}
+phases:
+  - name: p
+    steps:
+      - {id: snapshot, kind: backup}
+      - {id: undo, kind: restore, with: `+with+`}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rb
 }
