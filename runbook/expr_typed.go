@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
 )
 
 // typedCalls rewrites, in a checked expression, the calls the data steps
@@ -193,4 +194,206 @@ func fieldOf(sep string, i int, trim bool) func(string) string {
 // outOfRange is expr-lang's message for an index out of range.
 func outOfRange(index, length int) string {
 	return fmt.Sprintf("index out of range: %v (array length is %v)", index, length)
+}
+
+// Direct is the Go form of an expression of one of the shapes the data
+// steps evaluate once per item, where the VM's dispatch costs more than
+// the work itself:
+//
+//	item.x                          the value as it is
+//	trim(item.x)                    its spaces trimmed
+//	split(item.x, "sep")[i]         its i-th field (i ≥ 0, sep not empty)
+//	trim(split(item.x, "sep")[i])   that field trimmed
+//	item.x != nil, item.x == nil    (nil on either side)
+//
+// (item["x"] and item?.x alike). It computes the common case only: Eval
+// and Bool report ok false for anything else (a value that is not a
+// string, a missing field), and the caller then runs the program, for its
+// exact result or error. The zero Direct is no direct form.
+type Direct struct {
+	// Attr is the item attribute the expression reads.
+	Attr string
+	op   directOp
+	sep  string
+	i    int
+	trim bool
+}
+
+// directOp is the shape of a Direct.
+type directOp int
+
+const (
+	directNone   directOp = iota
+	directAttr            // item.x
+	directString          // trim(item.x), split(item.x, sep)[i], trim(split(...)[i])
+	directIsNil           // item.x == nil
+	directNotNil          // item.x != nil
+)
+
+// Direct returns e's direct form when e has one of Direct's shapes.
+func (e *Expr) Direct() (Direct, bool) {
+	if e == nil || e.Program == nil {
+		return Direct{}, false
+	}
+	tree, err := parser.Parse(e.Source)
+	if err != nil {
+		return Direct{}, false
+	}
+	d := directOf(tree.Node)
+	return d, d.op != directNone
+}
+
+// directOf matches n against Direct's shapes.
+func directOf(n ast.Node) Direct {
+	if attr, ok := itemAttr(n); ok {
+		return Direct{Attr: attr, op: directAttr}
+	}
+	switch n := n.(type) {
+	case *ast.BinaryNode:
+		if n.Operator != "==" && n.Operator != "!=" {
+			return Direct{}
+		}
+		other := n.Left
+		if _, isNil := n.Left.(*ast.NilNode); isNil {
+			other = n.Right
+		} else if _, isNil := n.Right.(*ast.NilNode); !isNil {
+			return Direct{}
+		}
+		attr, ok := itemAttr(other)
+		if !ok {
+			return Direct{}
+		}
+		if n.Operator == "==" {
+			return Direct{Attr: attr, op: directIsNil}
+		}
+		return Direct{Attr: attr, op: directNotNil}
+	case *ast.BuiltinNode:
+		if !builtinCall(n, "trim", 1) {
+			return Direct{}
+		}
+		if attr, ok := itemAttr(n.Arguments[0]); ok {
+			return Direct{Attr: attr, op: directString, i: -1, trim: true}
+		}
+		d := directField(n.Arguments[0])
+		d.trim = d.op != directNone
+		return d
+	case *ast.MemberNode:
+		return directField(n)
+	}
+	return Direct{}
+}
+
+// directField matches split(item.x, "sep")[i], i ≥ 0 and sep not empty.
+func directField(n ast.Node) Direct {
+	m, ok := n.(*ast.MemberNode)
+	if !ok || m.Optional || m.Method {
+		return Direct{}
+	}
+	i, ok := m.Property.(*ast.IntegerNode)
+	if !ok || i.Value < 0 {
+		return Direct{}
+	}
+	split, ok := m.Node.(*ast.BuiltinNode)
+	if !ok || !builtinCall(split, "split", 2) {
+		return Direct{}
+	}
+	sep, ok := split.Arguments[1].(*ast.StringNode)
+	if !ok || sep.Value == "" {
+		return Direct{}
+	}
+	attr, ok := itemAttr(split.Arguments[0])
+	if !ok {
+		return Direct{}
+	}
+	return Direct{Attr: attr, op: directString, sep: sep.Value, i: i.Value}
+}
+
+// itemAttr reports whether n, unchecked, is item.x, item?.x or
+// item["x"], and x.
+func itemAttr(n ast.Node) (string, bool) {
+	if c, ok := n.(*ast.ChainNode); ok { // item?.x
+		n = c.Node
+	}
+	m, ok := n.(*ast.MemberNode)
+	if !ok || m.Method {
+		return "", false
+	}
+	id, ok := m.Node.(*ast.IdentifierNode)
+	if !ok || id.Value != EnvItem {
+		return "", false
+	}
+	s, ok := m.Property.(*ast.StringNode)
+	if !ok {
+		return "", false
+	}
+	return s.Value, true
+}
+
+// Eval computes the expression from v, the expression value of item.Attr
+// (see ItemVar). ok is false when it cannot: run the program instead.
+func (d Direct) Eval(v any) (out any, ok bool) {
+	switch d.op {
+	case directAttr:
+		return v, true
+	case directString:
+		s, ok := d.String(v)
+		if !ok {
+			return nil, false
+		}
+		return s, true
+	case directIsNil, directNotNil:
+		b, ok := d.Bool(v)
+		return b, ok
+	}
+	return nil, false
+}
+
+// String is Eval of trim(…) and split(…)[i] without boxing the result.
+func (d Direct) String(v any) (string, bool) {
+	s, ok := v.(string)
+	if !ok || d.op != directString {
+		return "", false
+	}
+	if d.i >= 0 {
+		if s, ok = fieldAt(s, d.sep, d.i); !ok {
+			return "", false
+		}
+	}
+	if d.trim {
+		s = strings.TrimSpace(s)
+	}
+	return s, true
+}
+
+// Bool is Eval of a nil test: ok only for a nil or string v, and for the
+// shapes that test nil.
+func (d Direct) Bool(v any) (result, ok bool) {
+	switch v.(type) {
+	case nil, string:
+	default:
+		return false, false
+	}
+	switch d.op {
+	case directIsNil:
+		return v == nil, true
+	case directNotNil:
+		return v != nil, true
+	}
+	return false, false
+}
+
+// fieldAt is strings.Split(s, sep)[i] for i ≥ 0 and sep not empty,
+// found without building the slice; ok is false when s has no such field.
+func fieldAt(s, sep string, i int) (string, bool) {
+	for range i {
+		j := strings.Index(s, sep)
+		if j < 0 {
+			return "", false
+		}
+		s = s[j+len(sep):]
+	}
+	if j := strings.Index(s, sep); j >= 0 {
+		return s[:j], true
+	}
+	return s, true
 }

@@ -30,13 +30,32 @@ var (
 // Expressions read item.X from the variable runbook.ItemVar("X") (see
 // runbook.CompileExpr), so bind sets just the attributes the expressions
 // read; it fills the `item` map only when one of them uses item whole.
+//
+// An expression with a direct form (runbook.Direct: item.x, trim and
+// split of it, a nil test) is computed by Go code from the attribute's
+// bound value, without the VM; when the direct form cannot tell (a value
+// that is not a string, a missing field) the program runs, for its exact
+// result or error. The VM's variables are set from vals only before the
+// VM runs (sync), so an item whose expressions all run directly costs no
+// map assignment.
 type itemEnv struct {
-	vars  map[string]any // the session's environment; vars[EnvItem] is item
-	item  map[string]any // the bound item in expression form, when whole
-	vm    vm.VM
-	attrs []string // attributes the expressions read
-	names []string // runbook.ItemVar of each of attrs
-	whole bool     // some expression uses item whole
+	vars   map[string]any // the session's environment; vars[EnvItem] is item
+	item   map[string]any // the bound item in expression form, when whole
+	vm     vm.VM
+	attrs  []string     // attributes the expressions read
+	names  []string     // runbook.ItemVar of each of attrs
+	vals   []any        // the bound item's expression value of each of attrs
+	stale  bool         // vars do not hold vals yet
+	direct []directExpr // the expressions with a direct form
+	whole  bool         // some expression uses item whole
+}
+
+// directExpr is an expression of an itemEnv with its direct form; at is
+// the index in attrs of the attribute it reads.
+type directExpr struct {
+	e  *runbook.Expr
+	d  runbook.Direct
+	at int
 }
 
 // newItemEnv copies base (sc.ExprEnv()) so that setting `item` does not
@@ -57,6 +76,15 @@ func newItemEnvFrom(base map[string]any, exprs ...*runbook.Expr) *itemEnv {
 	env.vars[runbook.EnvItem] = env.item
 	for _, a := range env.attrs {
 		env.names = append(env.names, runbook.ItemVar(a))
+		env.vars[runbook.ItemVar(a)] = nil
+	}
+	env.vals = make([]any, len(env.attrs))
+	for _, e := range exprs {
+		if d, ok := e.Direct(); ok {
+			if at, found := slices.BinarySearch(env.attrs, d.Attr); found {
+				env.direct = append(env.direct, directExpr{e: e, d: d, at: at})
+			}
+		}
 	}
 	return env
 }
@@ -67,16 +95,44 @@ func newItemEnvFrom(base map[string]any, exprs ...*runbook.Expr) *itemEnv {
 // before the next bind, so nothing keeps them.
 func (env *itemEnv) bind(it engine.Item) {
 	for i, a := range env.attrs {
-		env.vars[env.names[i]] = engine.ToExprValue(it[a])
+		env.vals[i] = engine.ToExprValue(it[a])
 	}
+	env.stale = len(env.attrs) > 0
 	if env.whole {
 		clear(env.item)
 		engine.ToExprInto(env.item, it)
 	}
 }
 
+// sync sets the VM's variables to the bound item's values.
+func (env *itemEnv) sync() {
+	if !env.stale {
+		return
+	}
+	for i, n := range env.names {
+		env.vars[n] = env.vals[i]
+	}
+	env.stale = false
+}
+
+// directOf returns e's direct form in env (nil: none).
+func (env *itemEnv) directOf(e *runbook.Expr) *directExpr {
+	for i := range env.direct {
+		if env.direct[i].e == e {
+			return &env.direct[i]
+		}
+	}
+	return nil
+}
+
 // run evaluates e against the bound item.
 func (env *itemEnv) run(e *runbook.Expr) (any, error) {
+	if x := env.directOf(e); x != nil {
+		if out, ok := x.d.Eval(env.vals[x.at]); ok {
+			return out, nil
+		}
+	}
+	env.sync()
 	out, err := e.Run(&env.vm, env.vars)
 	if err != nil {
 		return nil, env.explain(err)
@@ -90,6 +146,18 @@ func (env *itemEnv) runBool(e *runbook.Expr) (bool, error) {
 	if e == nil || e.Program == nil {
 		return true, nil
 	}
+	if x := env.directOf(e); x != nil {
+		switch out, ok := x.d.Eval(env.vals[x.at]); {
+		case !ok:
+		case out == nil: // as Expr.RunBool: nil is false
+			return false, nil
+		default:
+			if b, isBool := out.(bool); isBool {
+				return b, nil
+			}
+		}
+	}
+	env.sync()
 	ok, err := e.RunBool(&env.vm, env.vars)
 	if err != nil {
 		return false, env.explain(err)
@@ -100,6 +168,7 @@ func (env *itemEnv) runBool(e *runbook.Expr) (bool, error) {
 // explain names, in err, a number of the bound item that expressions
 // cannot compute with (the likely cause of err) when there is one.
 func (env *itemEnv) explain(err error) error {
+	env.sync()
 	for i, a := range env.attrs {
 		if what, ok := inexactAttr(a, env.vars[env.names[i]]); ok {
 			return fmt.Errorf("%s %w: %w", what, ErrInexactNumber, err)
