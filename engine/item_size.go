@@ -75,6 +75,9 @@ func mapSize(m map[string]any) int {
 // zeros trimmed, as DynamoDB counts it.
 func numberSize(n Number) int {
 	s := string(n)
+	if d, ok := integerDigits(s); ok {
+		return (d+1)/2 + 1
+	}
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
 		s = s[:i]
 	}
@@ -84,4 +87,29 @@ func numberSize(n Number) int {
 	// which DynamoDB keeps as an exponent) are not significant.
 	digits := strings.Trim(whole+frac, "0")
 	return (len(digits)+1)/2 + 1
+}
+
+// integerDigits counts the significant digits of s when it is a plain
+// integer (an optional sign, then digits only): numberSize's answer for
+// the numbers most items hold, without cutting and trimming strings.
+func integerDigits(s string) (int, bool) {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	if s == "" {
+		return 0, false
+	}
+	lo, hi := 0, len(s)
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	for lo < hi && s[lo] == '0' {
+		lo++
+	}
+	for hi > lo && s[hi-1] == '0' {
+		hi--
+	}
+	return hi - lo, true
 }
