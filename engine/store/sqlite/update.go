@@ -42,10 +42,18 @@ func (s *Store) UpdateBatch(ctx context.Context, us []engine.Update) []error {
 	b := s.batches.get()
 	defer s.batches.put(b)
 	rs, args := b.rs[:0], b.args[:0]
-	for _, u := range us {
+	for i := range us {
 		start := len(args)
-		r := s.renderMemo(ctx, u, b.shape, args, &b.last)
-		b.shape, args = r.shape, r.args
+		var r rendered
+		ok := false
+		if i > 0 {
+			r, ok = s.renderLike(ctx, &us[i-1], &rs[i-1], &us[i], args)
+		}
+		if !ok {
+			r = s.renderMemo(ctx, us[i], b.shape, args, &b.last)
+			b.shape = r.shape
+		}
+		args = r.args
 		r.args = args[start:len(args):len(args)]
 		rs = append(rs, r)
 	}
