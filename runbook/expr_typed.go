@@ -314,19 +314,10 @@ func itemAttr(n ast.Node) (string, bool) {
 	if c, ok := n.(*ast.ChainNode); ok { // item?.x
 		n = c.Node
 	}
-	m, ok := n.(*ast.MemberNode)
-	if !ok || m.Method {
+	if m, ok := n.(*ast.MemberNode); ok && m.Method {
 		return "", false
 	}
-	id, ok := m.Node.(*ast.IdentifierNode)
-	if !ok || id.Value != EnvItem {
-		return "", false
-	}
-	s, ok := m.Property.(*ast.StringNode)
-	if !ok {
-		return "", false
-	}
-	return s.Value, true
+	return itemMember(n)
 }
 
 // Eval computes the expression from v, the expression value of item.Attr
