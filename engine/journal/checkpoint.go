@@ -182,6 +182,9 @@ func (j *Journal) writeCheckpointTx(ctx context.Context, tx *sql.Tx, r *checkpoi
 		return fmt.Errorf("save checkpoint: upsert: %w", err)
 	}
 	ev := engine.Event{SessionID: r.session, Step: r.step, Kind: engine.EvCheckpoint, Operator: operator, Data: r.payload}
+	if err := validateFields(ev); err != nil { // r.payload is JSON: checkpointData encoded it
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
 	if _, err := j.appendTx(ctx, tx, ev); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}

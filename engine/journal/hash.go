@@ -47,9 +47,13 @@ func HeaderHash(info engine.SessionInfo) string {
 func EventHash(ev engine.Event) string { return hasher{}.event(ev) }
 
 // event is EventHash under hs (HMAC-SHA256 for a keyed session).
-func (hs hasher) event(ev engine.Event) string {
+func (hs hasher) event(ev engine.Event) string { return hs.eventText(ev, string(ev.Data)) }
+
+// eventText is event with ev.Data given as text: the caller that stores
+// the text too converts it once.
+func (hs hasher) eventText(ev engine.Event, data string) string {
 	return hs.sum(eventTag, ev.PrevHash, ev.SessionID, strconv.FormatInt(ev.Seq, 10),
-		formatHashTime(ev.Time), ev.Step, string(ev.Kind), ev.Operator, string(ev.Data))
+		formatHashTime(ev.Time), ev.Step, string(ev.Kind), ev.Operator, data)
 }
 
 func hashFields(fields ...string) string { return hasher{}.sum(fields...) }
@@ -65,13 +69,17 @@ func (hs hasher) sum(fields ...string) string {
 	} else {
 		h = sha256.New()
 	}
+	var buf [512]byte // each field goes through it: no copy of a large one on the heap
 	for _, f := range fields {
-		h.Write([]byte(strconv.Itoa(len(f))))
-		h.Write([]byte{':'})
-		h.Write([]byte(f))
-		h.Write([]byte{','})
+		b := append(strconv.AppendInt(buf[:0], int64(len(f)), 10), ':')
+		for len(f) > 0 {
+			n := copy(buf[len(b):], f)
+			h.Write(buf[:len(b)+n])
+			b, f = buf[:0], f[n:]
+		}
+		h.Write(append(b, ','))
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(h.Sum(buf[:0]))
 }
 
 func formatHashTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

@@ -43,22 +43,31 @@ func (m *migrator) intentOf(plans []plan, rec intentKeys) *pageIntent {
 		return nil
 	}
 	in := &pageIntent{}
+	from := m.originsOf(len(plans))
+	var buf [128]byte // an item's key text, on the stack for usual keys
 	for _, p := range plans {
-		if p.out != outWrite && (p.out != outAlready || len(rec) == 0) {
+		write := p.out == outWrite
+		if !write && (p.out != outAlready || len(rec) == 0) {
 			continue
 		}
-		h := m.keyHash(p.item)
-		if p.out == outWrite || rec.has(h) {
-			in.Writes++
-			in.Keys = binary.BigEndian.AppendUint32(in.Keys, h)
+		ks := appendKeyString(buf[:0], p.item, m.key) // built once for both hashes
+		h := fnv32a(ks)
+		if !write && !rec.has(h) {
+			continue
 		}
-		if p.out == outWrite {
-			m.recordOrigin(in, p.item)
+		if in.Keys == nil {
+			in.Keys = make([]byte, 0, 4*len(plans))
+		}
+		in.Writes++
+		in.Keys = binary.BigEndian.AppendUint32(in.Keys, h)
+		if write {
+			from.add(p.item, ks)
 		}
 	}
 	if in.Writes == 0 {
 		return nil
 	}
+	in.From = from.record()
 	return in
 }
 
@@ -67,8 +76,13 @@ func (m *migrator) intentOf(plans []plan, rec intentKeys) *pageIntent {
 // (TestKeyHashIsStable pins them).
 func (m *migrator) keyHash(it engine.Item) uint32 {
 	var buf [128]byte // the key's text, on the stack for usual keys
+	return fnv32a(appendKeyString(buf[:0], it, m.key))
+}
+
+// fnv32a is FNV-1a (32 bits) of b.
+func fnv32a(b []byte) uint32 {
 	h := uint32(2166136261)
-	for _, c := range appendKeyString(buf[:0], it, m.key) {
+	for _, c := range b {
 		h ^= uint32(c)
 		h *= 16777619
 	}

@@ -35,28 +35,77 @@ import (
 // originHash is the hash the origin record keeps of an item's key.
 func (m *migrator) originHash(it engine.Item) uint64 {
 	var buf [128]byte
-	h := uint64(14695981039346656037) // FNV-1a, 64 bits
-	for _, c := range appendKeyString(buf[:0], it, m.key) {
+	return fnv64a(appendKeyString(buf[:0], it, m.key))
+}
+
+// fnv64a is FNV-1a (64 bits) of b.
+func fnv64a(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
 		h ^= uint64(c)
 		h *= 1099511628211
 	}
 	return h
 }
 
-// recordOrigin adds a planned write's origin to in unless the item was at
-// version−1, which a rollback assumes when it finds no record.
-func (m *migrator) recordOrigin(in *pageIntent, it engine.Item) {
-	if m.atVersion() {
+// pageOrigins collects the origins of a page's planned writes
+// (pageIntent.From) as intentOf plans them.
+type pageOrigins struct {
+	vattr string
+	skip  bool   // a rollback or contract step records none
+	prev  string // version−1: what the rollback assumes, not recorded
+	none  bool   // no version is what the rollback assumes (version 1)
+	size  int    // the page's plans: the first origin's room
+	// runs holds each origin's hashes, in the order first seen: a page
+	// has one or a few, so a scan beats a map lookup per row.
+	runs []originRun
+}
+
+type originRun struct {
+	from   string
+	hashes []byte
+}
+
+// originsOf starts the origin record of a page of n plans.
+func (m *migrator) originsOf(n int) pageOrigins {
+	return pageOrigins{vattr: m.vattr, skip: m.atVersion(), prev: strconv.FormatInt(m.version-1, 10), none: m.version == 1, size: n}
+}
+
+// add records the origin of a planned write of it, whose KeyString is
+// ks, unless the item was at version−1, which a rollback assumes when it
+// finds no record.
+func (o *pageOrigins) add(it engine.Item, ks []byte) {
+	if o.skip {
 		return
 	}
-	from := fromVersionKey(it, m.vattr)
-	if from == strconv.FormatInt(m.version-1, 10) || from == "none" && m.version == 1 {
+	from := fromVersionKey(it, o.vattr)
+	if from == o.prev || o.none && from == "none" {
 		return // what the rollback assumes (to 0: the version is removed)
 	}
-	if in.From == nil {
-		in.From = map[string][]byte{}
+	i := len(o.runs) - 1
+	for ; i >= 0 && o.runs[i].from != from; i-- {
 	}
-	in.From[from] = binary.BigEndian.AppendUint64(in.From[from], m.originHash(it))
+	if i < 0 {
+		r := originRun{from: from}
+		if len(o.runs) == 0 {
+			r.hashes = make([]byte, 0, 8*o.size)
+		}
+		o.runs = append(o.runs, r)
+		i = len(o.runs) - 1
+	}
+	o.runs[i].hashes = binary.BigEndian.AppendUint64(o.runs[i].hashes, fnv64a(ks))
+}
+
+// record returns the page's origins as pageIntent.From (nil: none).
+func (o *pageOrigins) record() map[string][]byte {
+	if len(o.runs) == 0 {
+		return nil
+	}
+	from := make(map[string][]byte, len(o.runs))
+	for _, r := range o.runs {
+		from[r.from] = r.hashes
+	}
+	return from
 }
 
 // origins maps key hashes to the version their item had before the
