@@ -72,6 +72,10 @@ type Store struct {
 	mu     sync.Mutex // guards sc
 	sc     *schema
 	closed bool
+
+	// afterPageEnd, set by tests only, runs between a predicted page's
+	// read of its last row and its UPDATE (a concurrent writer there).
+	afterPageEnd func(context.Context)
 }
 
 // Open connects to spec.DSN (whose ${VAR} references are already
