@@ -70,7 +70,7 @@ func (m *Migrate) ForTypes(types func(col string) (Column, bool)) (*Migrate, err
 	if m.pg == nil {
 		return nil, fmt.Errorf("%w: not a PostgreSQL translation", ErrUntranslatable)
 	}
-	t := &pgTranslator{types: types}
+	t := &pgTranslator{types: types, seps: map[string]pgSepTest{}}
 	spec := m.pg.spec
 	out := &Migrate{Where: "TRUE", WhereOK: "TRUE", Reads: m.Reads, Writes: m.Writes}
 	if spec.Where != nil {
@@ -85,7 +85,7 @@ func (m *Migrate) ForTypes(types func(col string) (Column, bool)) (*Migrate, err
 		if w.nullable {
 			ok = append(ok, w.sql+" IS NOT NULL")
 		}
-		out.Where, out.WhereOK = w.sql, pgAnd(ok)
+		out.Where, out.WhereOK = w.sql, pgAnd(t.implied(ok))
 	}
 	var oks []string
 	type setVal struct {
@@ -125,7 +125,7 @@ func (m *Migrate) ForTypes(types func(col string) (Column, bool)) (*Migrate, err
 	for _, col := range spec.Remove {
 		out.Set = append(out.Set, Assign{Column: col, SQL: "NULL"})
 	}
-	out.SetOK = pgAnd(oks)
+	out.SetOK = pgAnd(t.implied(oks))
 	// Unchanged computes a value only where the values are exact, and
 	// not at all where the column is NULL and the value cannot be (a
 	// first migration): it may be evaluated on any row.
@@ -170,6 +170,46 @@ func pgAnd(conds []string) string {
 
 type pgTranslator struct {
 	types func(col string) (Column, bool)
+	// seps are the separator tests made (pgSeparators), by their SQL.
+	seps map[string]pgSepTest
+}
+
+// pgSepTest is a test that text holds sep at least n times.
+type pgSepTest struct {
+	text, sep string
+	n         int
+}
+
+// pgSeparators is the test that text holds sep at least n times without
+// overlaps, as split counts them: one LIKE of n separators between
+// wildcards (escaped with "!", which needs no backslash whatever
+// standard_conforming_strings says), in the "C" collation. A text holds n
+// separators without overlaps exactly when it matches (the leftmost
+// occurrences are as many as any choice of them), and LIKE, which
+// matches a literal pattern without a regular expression or a copy of
+// the text, costs a tenth of counting them by length(replace(…)).
+func pgSeparators(text, sep string, n int) string {
+	esc := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(sep)
+	return "((" + text + ") COLLATE \"C\" LIKE " + literal("%"+strings.Repeat(esc+"%", n)) + " ESCAPE '!')"
+}
+
+// implied drops from conds, conditions that must all hold, the separator
+// tests a stronger one among them implies: fields 1 and 2 of a split
+// need two separators, tested once.
+func (t *pgTranslator) implied(conds []string) []string {
+	out := conds[:0:0]
+	for _, c := range conds {
+		a, ok := t.seps[c]
+		weaker := false
+		for _, d := range conds {
+			b, ok2 := t.seps[d]
+			weaker = weaker || ok && ok2 && a.text == b.text && a.sep == b.sep && b.n > a.n
+		}
+		if !weaker {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (t *pgTranslator) expr(src string) (pgVal, error) {
@@ -290,8 +330,9 @@ func (t *pgTranslator) member(n *ast.MemberNode) (pgVal, error) {
 		}
 		sep := literal(sepv.Value)
 		if i.Value > 0 { // the separator present at least i times (counted without overlaps, as split does)
-			s.ok = append(s.ok, "(length("+s.sql+") - length(replace("+s.sql+", "+sep+", ''))) / "+
-				strconv.Itoa(len([]rune(sepv.Value)))+" >= "+strconv.Itoa(i.Value))
+			c := pgSeparators(s.sql, sepv.Value, i.Value)
+			t.seps[c] = pgSepTest{text: s.sql, sep: sepv.Value, n: i.Value}
+			s.ok = append(s.ok, c)
 		}
 		return pgVal{sql: "split_part(" + s.sql + ", " + sep + ", " + strconv.Itoa(i.Value+1) + ")", t: TypeText, ok: s.ok, root: pgRoot(s)}, nil
 	}

@@ -2,6 +2,7 @@ package sqlexpr_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -177,5 +178,46 @@ func TestSplitFieldsKnowTheStepsSeparators(t *testing.T) {
 	}
 	if !strings.Contains(m.Where, "CASE") {
 		t.Errorf("where %s cut without its test: it is evaluated on rows the set values rule out", m.Where)
+	}
+}
+
+// TestPostgresSplitTestsOnce: on PostgreSQL a split field's separators
+// are tested with one LIKE, and the fields of a step that must all be
+// exact test each text and separator once, for the highest field; a
+// field in a branch keeps its own test.
+func TestPostgresSplitTestsOnce(t *testing.T) {
+	types := func(string) (sqlexpr.Column, bool) { return sqlexpr.Column{Type: sqlexpr.TypeText}, true }
+	tests := []struct {
+		name  string
+		where string
+		set   map[string]string
+		likes []string // the LIKE patterns SetOK tests, sorted
+	}{
+		{"fields 0, 1 and 2", "", map[string]string{"a": `trim(split(item.s, ",")[0])`, "b": `trim(split(item.s, ",")[1])`, "c": `trim(split(item.s, ",")[2])`},
+			[]string{"'%,%,%'"}},
+		{"other separators", "", map[string]string{"a": `split(item.s, ",")[1]`, "b": `split(item.s, ";")[2]`}, []string{"'%,%'", "'%;%;%'"}},
+		{"wildcards escaped", "", map[string]string{"a": `split(item.s, "%_!")[1]`}, []string{"'%!%!_!!%'"}},
+		{"in a branch", "", map[string]string{"a": `item.t == "y" ? split(item.s, ",")[1] : "x"`, "b": `split(item.s, ",")[2]`},
+			[]string{"'%,%'", "'%,%,%'"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := sqlexpr.TranslateMigrate(spec(t, tt.where, tt.set), sqlexpr.Postgres, []string{"id"}, "v")
+			if err != nil {
+				t.Fatalf("TranslateMigrate()=%v", err)
+			}
+			pg, err := m.ForTypes(types)
+			if err != nil {
+				t.Fatalf("ForTypes()=%v", err)
+			}
+			var likes []string
+			for _, part := range strings.Split(pg.SetOK, " LIKE ")[1:] {
+				likes = append(likes, part[:strings.Index(part, " ESCAPE")])
+			}
+			slices.Sort(likes)
+			if strings.Join(likes, " ") != strings.Join(tt.likes, " ") || strings.Contains(pg.SetOK, "replace(") {
+				t.Errorf("SetOK tests %v, want %v: %s", likes, tt.likes, pg.SetOK)
+			}
+		})
 	}
 }

@@ -25,3 +25,7 @@ func (s *Store) ScanQueryForTest(ctx context.Context, req engine.ScanRequest) (s
 	_, q, args, err := s.scanQuery(sc, req, total, req.Limit*total)
 	return q, args, err
 }
+
+// SetAfterPageEndForTest makes fn run in every predicted pushdown page
+// between the read of its last row and its UPDATE.
+func (s *Store) SetAfterPageEndForTest(fn func(context.Context)) { s.afterPageEnd = fn }

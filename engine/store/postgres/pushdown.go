@@ -25,18 +25,23 @@ func (s *Store) SQLDialect() sqlexpr.Dialect { return sqlexpr.Postgres }
 
 // PushdownPage implements engine.Pushdowner. The step's expressions are
 // translated for the table's column types (sqlexpr.Migrate.ForTypes);
-// then, in one transaction that first checks the lease fences ctx
-// carries, one query (pageCounts) finds the page's upper key (the
-// req.Limit-th key of the segment after the cursor, by Scan's order and
-// segmentation) and counts the range's rows by class; then it runs
+// then, in one repeatable-read transaction that first checks the lease
+// fences ctx carries, a page of a single segment is written on a
+// prediction (pushPredicted: its last row read through the key index,
+// then one UPDATE writing only plain writes from that row's version,
+// whose row count alone proves the page's counts when it is the page's
+// row count). Any other page, or one the prediction does not hold for,
+// is counted first: one query (pageCounts) finds the page's upper key
+// (the req.Limit-th key of the segment after the cursor, by Scan's order
+// and segmentation) and counts the range's rows by class; then it runs
 //
 //	UPDATE t SET … , v = target WHERE <segment> AND key > cursor AND
 //	key <= upper AND coalesce(v, 0) < target AND <where> AND <set exact>
 //
-// whose row count is the page's writes, calls beforeWrite and commits.
-// As in the SQLite store, the UPDATE checks that the values are exact,
-// and a page where it changed fewer rows than where selects is rolled
-// back and goes per row.
+// whose row count is the page's writes. beforeWrite runs after the
+// UPDATE, then the transaction commits. As in the SQLite store, the
+// UPDATE checks that the values are exact, and a page where it changed
+// fewer rows than where selects is rolled back and goes per row.
 func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, beforeWrite func(engine.PushdownPlan) error) (engine.PushdownResult, error) {
 	total := max(req.TotalSegments, 1)
 	limit := req.Limit
@@ -84,34 +89,32 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 	// Repeatable read: the UPDATE sees the rows the counts saw; a
 	// concurrent write to one of them fails the page (serialization
 	// failure), which then runs per row, each row's guard deciding.
-	page := func(tx pgx.Tx) error {
-		if err := s.checkFences(ctx, tx); err != nil {
-			return err
-		}
-		counts, upper, err := s.pageCounts(ctx, tx, sc, tr, req, total, after, args, limit)
-		if err != nil {
-			return err
-		}
-		rng, rargs := where, args
-		if upper != nil {
-			cond, uargs, err := sc.keyBound(upper, "<=", len(args)+1)
-			if err != nil {
+	page := func(predict bool) func(tx pgx.Tx) error {
+		return func(tx pgx.Tx) error {
+			if err := s.checkFences(ctx, tx); err != nil {
 				return err
 			}
-			rng, rargs = append(append([]string{}, where...), cond), append(append([]any{}, args...), uargs...)
-			after, err := engine.MarshalItem(upper)
-			if err != nil {
-				return err
+			if predict {
+				if done, err := s.pushPredicted(ctx, tx, sc, tr, req, after, args, limit, &res, beforeWrite); done || err != nil {
+					return err
+				}
 			}
-			if res.Next, err = json.Marshal(cursor{Segment: req.Segment, Total: total, Split: sc.split(), After: after}); err != nil {
-				return err
-			}
+			return s.pushCounted(ctx, tx, sc, tr, req, total, where, args, after, limit, &res, beforeWrite)
 		}
-		return engine.WritePage(&res, counts, req.Target, func() (int64, error) { return s.pushdownUpdate(ctx, tx, tr, req, rng, rargs) }, beforeWrite)
 	}
-	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
-		return probed(ctx, tx, page)
-	})
+	run := func(predict bool) error {
+		res = engine.PushdownResult{}
+		return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+			return probed(ctx, tx, page(predict))
+		})
+	}
+	// A single segment's page is a key range of the table: its last row
+	// is one index read away, and the page is written on a prediction
+	// first (pushPredicted).
+	err = run(total == 1)
+	if errors.Is(err, errMispredicted) {
+		err = run(false)
+	}
 	if errors.Is(err, engine.ErrInexactPage) {
 		return engine.PushdownResult{Fallback: res.Fallback}, nil
 	}
@@ -123,6 +126,38 @@ func (s *Store) PushdownPage(ctx context.Context, req engine.PushdownRequest, be
 		return engine.PushdownResult{}, fmt.Errorf("pushdown %s segment %d: %w", s.table, req.Segment, translate(err))
 	}
 	return res, nil
+}
+
+// pushCounted counts the page's rows by class (pageCounts), then writes
+// those it writes with one UPDATE, or says in res why the page goes per
+// row.
+func (s *Store) pushCounted(ctx context.Context, tx pgx.Tx, sc *schema, tr *sqlexpr.Migrate, req engine.PushdownRequest, total int,
+	where []string, args []any, after string, limit int, res *engine.PushdownResult, beforeWrite func(engine.PushdownPlan) error) error {
+	counts, upper, err := s.pageCounts(ctx, tx, sc, tr, req, total, after, args, limit)
+	if err != nil {
+		return err
+	}
+	rng, rargs := where, args
+	if upper != nil {
+		cond, uargs, err := sc.keyBound(upper, "<=", len(args)+1)
+		if err != nil {
+			return err
+		}
+		rng, rargs = append(append([]string{}, where...), cond), append(append([]any{}, args...), uargs...)
+		if res.Next, err = sc.nextCursor(req.Segment, total, upper); err != nil {
+			return err
+		}
+	}
+	return engine.WritePage(res, counts, req.Target, func() (int64, error) { return s.pushdownUpdate(ctx, tx, tr, req, rng, rargs) }, beforeWrite)
+}
+
+// nextCursor is the Scan cursor after the row with key upper.
+func (sc *schema) nextCursor(seg, total int, upper engine.Item) ([]byte, error) {
+	after, err := engine.MarshalItem(upper)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(cursor{Segment: seg, Total: total, Split: sc.split(), After: after})
 }
 
 // columnOf is what the translation knows of column c's type.
@@ -185,16 +220,20 @@ func pushdownClass(tr *sqlexpr.Migrate, req engine.PushdownRequest) string {
 // below the target version, and the values on every row it selects; the
 // CASE keeps where from being evaluated on the others.
 func (s *Store) pushdownUpdate(ctx context.Context, tx pgx.Tx, tr *sqlexpr.Migrate, req engine.PushdownRequest, where []string, args []any) (int64, error) {
-	v := quote(req.VersionAttr)
-	t := strconv.FormatInt(req.Target, 10)
+	conds := append(where[:len(where):len(where)], "coalesce("+quote(req.VersionAttr)+", 0) < "+strconv.FormatInt(req.Target, 10),
+		"CASE WHEN "+tr.WhereOK+" THEN "+tr.Where+" ELSE FALSE END", tr.SetOK)
+	return s.updateWhere(ctx, tx, tr, req, conds, args)
+}
+
+// updateWhere runs the step's UPDATE on the rows where conds all hold
+// and returns its count.
+func (s *Store) updateWhere(ctx context.Context, tx pgx.Tx, tr *sqlexpr.Migrate, req engine.PushdownRequest, conds []string, args []any) (int64, error) {
 	sets := make([]string, 0, len(tr.Set)+1)
 	for _, a := range tr.Set {
 		sets = append(sets, quote(a.Column)+" = "+a.SQL)
 	}
-	sets = append(sets, v+" = "+t)
-	q := "UPDATE " + s.qualified() + " SET " + strings.Join(sets, ", ") +
-		" WHERE " + strings.Join(where, " AND ") + " AND coalesce(" + v + ", 0) < " + t +
-		" AND CASE WHEN " + tr.WhereOK + " THEN " + tr.Where + " ELSE FALSE END AND " + tr.SetOK
+	sets = append(sets, quote(req.VersionAttr)+" = "+strconv.FormatInt(req.Target, 10))
+	q := "UPDATE " + s.qualified() + " SET " + strings.Join(sets, ", ") + " WHERE " + strings.Join(conds, " AND ")
 	tag, err := tx.Exec(ctx, q, args...)
 	if err != nil {
 		return 0, translate(err)
