@@ -48,7 +48,7 @@ forbid ./engine "$ui|$drivers|$mod/(tui|cmd|engine/)" "the engine is free of UI 
 # engine/throttle paces writes (rate and in-flight limits): pure, it
 # imports nothing of this module, so engine and the step kinds share it.
 forbid ./engine/throttle "$ui|$drivers|$mod/" "engine/throttle is pure: nothing of this module" "^$mod/engine/throttle\$"
-for p in engine/journal engine/store/dynamo engine/store/sqlite engine/store/postgres internal/pgtest engine/store/storetest engine/notify/sns internal/awsconf; do
+for p in engine/journal engine/store/dynamo engine/store/sqlite engine/store/postgres internal/pgtest engine/store/storetest engine/store/storetest/pushdowntest engine/notify/sns internal/awsconf; do
 	[ -d "$p" ] && forbid ./$p "$ui|$mod/(tui|cmd)" "stores, the journal and notify drivers implement engine ports only"
 done
 # engine/integration is tests only (real dynalite, long runs): its rule

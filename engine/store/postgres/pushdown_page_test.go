@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,133 +12,25 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/store/postgres"
+	"github.com/lockstep-run/lockstep/engine/store/storetest/pushdowntest"
 	"github.com/lockstep-run/lockstep/internal/pgtest"
-	"github.com/lockstep-run/lockstep/runbook"
 	"github.com/lockstep-run/lockstep/runbook/sqlexpr"
 )
 
-// pageRow is one row of TestPushdownPageCounts' table: an address, what
-// the step's columns already hold, and the version.
-type pageRow struct {
-	addr       any
-	city, code any
-	v          any
-}
-
-var pageSplit = map[string]string{"city": `trim(split(item.addr, ",")[1])`, "code": `trim(split(item.addr, ",")[2])`}
-
-// TestPushdownPageCounts runs single pushdown pages over tables whose
-// rows are all plain writes from one version, or mixed, and checks every
-// count, the write-ahead plan, the cursor and what the table holds
-// after. A full page (more rows than the limit) is written on the
-// prediction that every row is a plain write from its last row's
-// version; the cases where that does not hold must come out as the
-// counted path makes them (a mispredicted page is rolled back and
-// counted), and the rows that need the per-row path still go there.
+// TestPushdownPageCounts runs the shared table of single pushdown pages
+// (engine/store/storetest/pushdowntest) on PostgreSQL.
 func TestPushdownPageCounts(t *testing.T) {
 	t.Parallel()
-	fresh := func(n int, v any) []pageRow {
-		rows := make([]pageRow, n)
-		for i := range rows {
-			rows[i] = pageRow{addr: "1 Main St, Paris , 75001", v: v}
-		}
-		return rows
-	}
-	with := func(rows []pageRow, i int, r pageRow) []pageRow { rows[i] = r; return rows }
-	tests := []struct {
-		name   string
-		rows   []pageRow
-		limit  int
-		target int64
-		want   engine.PushdownResult // Next is checked as hasNext
-		next   bool
-		plan   engine.PushdownPlan // Upto is checked as set or not
-		upto   bool
-		writes int // rows at the target version after the page
-	}{
-		{"short page, no version", fresh(5, nil), 10, 2,
-			engine.PushdownResult{Scanned: 5, Migrated: 5}, false,
-			engine.PushdownPlan{Rows: 5, Writes: 5, From: "none"}, false, 5},
-		{"short page, a row already at the target", with(fresh(4, int64(1)), 2, pageRow{addr: "a, b, c", v: int64(2)}), 10, 2,
-			engine.PushdownResult{Scanned: 4, Migrated: 3, Already: 1}, false,
-			engine.PushdownPlan{Rows: 4, Writes: 3}, false, 4},
-		{"full page, no version", fresh(5, nil), 3, 2,
-			engine.PushdownResult{Scanned: 3, Migrated: 3}, true,
-			engine.PushdownPlan{Rows: 3, Writes: 3, From: "none"}, true, 3},
-		{"full page, no version below target 1", fresh(5, nil), 3, 1,
-			engine.PushdownResult{Scanned: 3, Migrated: 3}, true,
-			engine.PushdownPlan{Rows: 3, Writes: 3}, false, 3},
-		{"full page, the version before the target", fresh(5, int64(2)), 3, 3,
-			engine.PushdownResult{Scanned: 3, Migrated: 3}, true,
-			engine.PushdownPlan{Rows: 3, Writes: 3}, false, 3},
-		{"full page of one older version: its range", fresh(5, int64(1)), 2, 3,
-			engine.PushdownResult{Scanned: 2, Migrated: 2}, true,
-			engine.PushdownPlan{Rows: 2, Writes: 2, From: "1"}, true, 2},
-		{"full page, a row already in shape", with(fresh(5, nil), 1, pageRow{addr: "a, b, c", city: "b", code: "c"}), 3, 2,
-			engine.PushdownResult{Scanned: 3, Migrated: 2, Unchanged: 1}, true,
-			engine.PushdownPlan{Rows: 3, Writes: 3, From: "none"}, true, 3},
-		{"full page, a row already at the target", with(fresh(5, int64(1)), 0, pageRow{addr: "a, b, c", v: int64(2)}), 3, 2,
-			engine.PushdownResult{Scanned: 3, Migrated: 2, Already: 1}, true,
-			engine.PushdownPlan{Rows: 3, Writes: 2}, false, 3},
-		{"full page, a row the where leaves", with(fresh(5, nil), 1, pageRow{addr: nil}), 3, 2,
-			engine.PushdownResult{Scanned: 3, Migrated: 2, NotMatched: 1}, true,
-			engine.PushdownPlan{Rows: 3, Writes: 2, From: "none"}, true, 2},
-		{"full page, version 0 beside none below target 1", with(fresh(5, nil), 0, pageRow{addr: "a, b, c", v: int64(0)}), 3, 1,
-			engine.PushdownResult{Scanned: 3, Migrated: 3}, true,
-			engine.PushdownPlan{Rows: 3, Writes: 3}, false, 3},
-		{"full page of two versions: per row", with(fresh(5, int64(1)), 0, pageRow{addr: "a, b, c"}), 3, 2,
-			engine.PushdownResult{Fallback: "several versions"}, false, engine.PushdownPlan{}, false, 0},
-		{"full page of two versions, ending with none: per row", with(fresh(5, nil), 0, pageRow{addr: "a, b, c", v: int64(1)}), 3, 3,
-			engine.PushdownResult{Fallback: "several versions"}, false, engine.PushdownPlan{}, false, 0},
-		{"full page ending at the target: per row", with(fresh(5, nil), 2, pageRow{addr: "a, b, c", v: int64(2)}), 3, 2,
-			engine.PushdownResult{Fallback: "already at 2"}, false, engine.PushdownPlan{}, false, 1},
-		{"full page, a row with too few separators: per row", with(fresh(5, nil), 1, pageRow{addr: "a, b"}), 3, 2,
-			engine.PushdownResult{Fallback: "not exact"}, false, engine.PushdownPlan{}, false, 0},
-		{"full page, a row with a tab: per row", with(fresh(5, nil), 0, pageRow{addr: "a,\tb, c"}), 3, 2,
-			engine.PushdownResult{Fallback: "not exact"}, false, engine.PushdownPlan{}, false, 0},
-		{"full page, a row not ASCII: per row", with(fresh(5, nil), 2, pageRow{addr: "a, Zürich, c"}), 3, 2,
-			engine.PushdownResult{Fallback: "not exact"}, false, engine.PushdownPlan{}, false, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			st, dsn := pageTable(t, tt.rows)
-			var plans []engine.PushdownPlan
-			res, err := st.PushdownPage(t.Context(), engine.PushdownRequest{TotalSegments: 1, Limit: tt.limit,
-				Migrate: pageStep(t, "item.addr != nil", pageSplit), VersionAttr: "v", Target: tt.target}, func(p engine.PushdownPlan) error {
-				plans = append(plans, p)
-				return nil
-			})
+	pushdowntest.Run(t, func(t *testing.T, rows []pushdowntest.Row) (engine.Pushdowner, func(*testing.T, int64) int) {
+		st, dsn := pageTable(t, rows)
+		return st, func(t *testing.T, v int64) int {
+			n, err := strconv.Atoi(count(t, dsn, fmt.Sprintf("SELECT count(*) FROM items WHERE v = %d", v)))
 			if err != nil {
-				t.Fatalf("PushdownPage() error = %v", err)
+				t.Fatal(err)
 			}
-			if tt.want.Fallback != "" {
-				if !strings.Contains(res.Fallback, tt.want.Fallback) || len(plans) > 0 {
-					t.Errorf("PushdownPage() = %+v with plans %v, want a fallback naming %q and no plan", res, plans, tt.want.Fallback)
-				}
-			} else {
-				got := res
-				got.Next = nil
-				if !reflect.DeepEqual(got, tt.want) || (res.Next != nil) != tt.next {
-					t.Errorf("PushdownPage() = %+v (next %s), want %+v (next: %v)", got, res.Next, tt.want, tt.next)
-				}
-				if len(plans) != 1 {
-					t.Fatalf("beforeWrite called with %v, want one plan", plans)
-				}
-				p := plans[0]
-				if (p.Upto != nil) != tt.upto || (p.Upto != nil && string(p.Upto) != string(res.Next)) {
-					t.Errorf("plan Upto = %s, want set: %v (and the page's cursor %s)", p.Upto, tt.upto, res.Next)
-				}
-				p.Upto = nil
-				if !reflect.DeepEqual(p, tt.plan) {
-					t.Errorf("plan = %+v, want %+v", p, tt.plan)
-				}
-			}
-			if n := count(t, dsn, fmt.Sprintf("SELECT count(*) FROM items WHERE v = %d", tt.target)); n != fmt.Sprint(tt.writes) {
-				t.Errorf("%s rows at version %d after the page, want %d", n, tt.target, tt.writes)
-			}
-		})
-	}
+			return n
+		}
+	})
 }
 
 // TestPushdownPagesOfEachKeyType runs a step page by page over tables
@@ -162,7 +55,7 @@ func TestPushdownPagesOfEachKeyType(t *testing.T) {
 			exec(t, dsn, fmt.Sprintf(`CREATE TABLE items (%s, addr text, city text, code text, v integer);
 				INSERT INTO items (%s, addr) SELECT %s, i || ' Main St, Paris, 750' || i FROM generate_series(1, 23) i`, tt.ddl, cols, tt.key))
 			st := open(t, dsn, "items", tt.keys...)
-			step := pageStep(t, "item.addr != nil", pageSplit)
+			step := pageStep(t, "item.addr != nil", pushdowntest.Split)
 			var cursor []byte
 			var sizes []int64
 			for range 10 {
@@ -193,9 +86,9 @@ func TestPushdownPagesOfEachKeyType(t *testing.T) {
 // the writer's values, and the page says it goes per row.
 func TestPushdownPageWithAConcurrentWriter(t *testing.T) {
 	t.Parallel()
-	rows := make([]pageRow, 6)
+	rows := make([]pushdowntest.Row, 6)
 	for i := range rows {
-		rows[i] = pageRow{addr: "1 Main St, Paris, 75001"}
+		rows[i] = pushdowntest.Row{Addr: "1 Main St, Paris, 75001"}
 	}
 	st, dsn := pageTable(t, rows)
 	c, err := pgx.Connect(t.Context(), dsn)
@@ -213,7 +106,7 @@ func TestPushdownPageWithAConcurrentWriter(t *testing.T) {
 	})
 	var plans []engine.PushdownPlan
 	res, err := st.PushdownPage(t.Context(), engine.PushdownRequest{TotalSegments: 1, Limit: 4,
-		Migrate: pageStep(t, "item.addr != nil", pageSplit), VersionAttr: "v", Target: 2}, func(p engine.PushdownPlan) error {
+		Migrate: pageStep(t, "item.addr != nil", pushdowntest.Split), VersionAttr: "v", Target: 2}, func(p engine.PushdownPlan) error {
 		plans = append(plans, p)
 		return nil
 	})
@@ -233,7 +126,7 @@ func TestPushdownPageWithAConcurrentWriter(t *testing.T) {
 
 // pageTable creates the items table holding rows (ids from 1) and
 // returns the store on it and its DSN.
-func pageTable(t *testing.T, rows []pageRow) (*postgres.Store, string) {
+func pageTable(t *testing.T, rows []pushdowntest.Row) (*postgres.Store, string) {
 	t.Helper()
 	dsn := pgtest.DB(t)
 	exec(t, dsn, "CREATE TABLE items (id bigint PRIMARY KEY, addr text, city text, code text, v integer)")
@@ -243,7 +136,7 @@ func pageTable(t *testing.T, rows []pageRow) (*postgres.Store, string) {
 	}
 	defer c.Close(context.Background())
 	for i, r := range rows {
-		if _, err := c.Exec(t.Context(), "INSERT INTO items VALUES ($1, $2, $3, $4, $5)", i+1, r.addr, r.city, r.code, r.v); err != nil {
+		if _, err := c.Exec(t.Context(), "INSERT INTO items VALUES ($1, $2, $3, $4, $5)", i+1, r.Addr, r.City, r.Code, r.V); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -253,24 +146,5 @@ func pageTable(t *testing.T, rows []pageRow) (*postgres.Store, string) {
 // pageStep is the PostgreSQL translation of a step.
 func pageStep(t *testing.T, where string, set map[string]string) *sqlexpr.Migrate {
 	t.Helper()
-	sp := &runbook.MigrateSpec{}
-	if where != "" {
-		e, err := runbook.CompileExpr(where, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sp.Where = e
-	}
-	for a, src := range set {
-		e, err := runbook.CompileExpr(src, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sp.Set = append(sp.Set, runbook.SetClause{Attr: a, Expr: e})
-	}
-	tr, err := sqlexpr.TranslateMigrate(sp, sqlexpr.Postgres, []string{"id"}, "v")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr
+	return pushdowntest.Translate(t, sqlexpr.Postgres, where, set)
 }
