@@ -78,6 +78,11 @@ func numberSize(n Number) int {
 	if d, ok := integerDigits(s); ok {
 		return (d+1)/2 + 1
 	}
+	return generalNumberSize(s)
+}
+
+// generalNumberSize is numberSize of any number text.
+func generalNumberSize(s string) int {
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
 		s = s[:i]
 	}
