@@ -3,11 +3,13 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // ToExpr converts an item to the map an expr-lang expression sees as
@@ -336,6 +338,16 @@ func KeyOf(it Item, key []string) Item {
 		}
 	}
 	return out
+}
+
+// KeyText renders a key for messages: {id=7}, attributes in name order
+// (SQL stores' errors name rows this way).
+func KeyText(key Item) string {
+	parts := make([]string, 0, len(key))
+	for _, k := range slices.Sorted(maps.Keys(key)) {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, key[k]))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // AsStoredLike returns v, a value an expression computed, with the set

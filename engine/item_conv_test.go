@@ -259,3 +259,20 @@ func TestKeyOf(t *testing.T) {
 		t.Error("KeyOf() shares the item's map")
 	}
 }
+
+func TestKeyText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		key  engine.Item
+		want string
+	}{
+		{engine.Item{"id": int64(7)}, "{id=7}"},
+		{engine.Item{"sk": "b", "pk": "a"}, "{pk=a, sk=b}"},
+		{engine.Item{}, "{}"},
+	}
+	for _, tt := range tests {
+		if got := engine.KeyText(tt.key); got != tt.want {
+			t.Errorf("KeyText(%v) = %q, want %q", tt.key, got, tt.want)
+		}
+	}
+}

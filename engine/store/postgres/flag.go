@@ -124,7 +124,7 @@ func (s *Store) flagTx(ctx context.Context, table string, key engine.Item, attr 
 	}
 	item, err := json.Marshal(key)
 	if err != nil {
-		return fmt.Errorf("on %s: key %s: %w", table, keyString(key), err)
+		return fmt.Errorf("on %s: key %s: %w", table, engine.KeyText(key), err)
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		sc, err := readSchema(ctx, tx, s.schemaName, table, keyNames(key))
@@ -144,7 +144,7 @@ func (s *Store) flagTx(ctx context.Context, table string, key engine.Item, attr 
 		var one int
 		switch err := tx.QueryRow(ctx, "SELECT 1 FROM "+f.table+" WHERE "+cond+" FOR UPDATE", args...).Scan(&one); {
 		case errors.Is(err, pgx.ErrNoRows):
-			return fmt.Errorf("on %s %s: no such item", table, keyString(key))
+			return fmt.Errorf("on %s %s: no such item", table, engine.KeyText(key))
 		case err != nil:
 			return translate(err)
 		}

@@ -220,7 +220,7 @@ func (s *Store) SetFlag(ctx context.Context, table string, key engine.Item, attr
 		return fmt.Errorf("set flag %s on %s: %w", attr, table, translate(err))
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("set flag %s on %s %s: no such item", attr, table, keyString(key))
+		return fmt.Errorf("set flag %s on %s %s: no such item", attr, table, engine.KeyText(key))
 	}
 	return nil
 }

@@ -308,7 +308,7 @@ func (s *Store) Get(ctx context.Context, key engine.Item) (engine.Item, bool, er
 	}
 	items, err := s.query(ctx, s.pool, sc, "SELECT "+sc.selectList+" FROM "+s.qualified()+" WHERE "+cond, args...)
 	if err != nil {
-		return nil, false, fmt.Errorf("get from %s %s: %w", s.table, keyString(key), err)
+		return nil, false, fmt.Errorf("get from %s %s: %w", s.table, engine.KeyText(key), err)
 	}
 	if len(items) == 0 {
 		return nil, false, nil

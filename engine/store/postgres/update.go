@@ -401,13 +401,5 @@ func (s *Store) keyText(key engine.Item) string {
 	if sc != nil {
 		key = engine.KeyOf(key, sc.key)
 	}
-	return keyString(key)
-}
-
-func keyString(key engine.Item) string {
-	parts := make([]string, 0, len(key))
-	for _, k := range slices.Sorted(maps.Keys(key)) {
-		parts = append(parts, fmt.Sprintf("%s=%v", k, key[k]))
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
+	return engine.KeyText(key)
 }

@@ -178,7 +178,7 @@ func (s *Store) SetFlag(ctx context.Context, table string, key engine.Item, attr
 		return fmt.Errorf("set flag %s on %s: %w", attr, table, translate(err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("set flag %s on %s %s: no such item", attr, table, keyString(key))
+		return fmt.Errorf("set flag %s on %s %s: no such item", attr, table, engine.KeyText(key))
 	}
 	return nil
 }
@@ -290,7 +290,7 @@ func (s *Store) flagTx(ctx context.Context, table string, key engine.Item, attr 
 	}
 	item, err := json.Marshal(key)
 	if err != nil {
-		return fmt.Errorf("on %s: key %s: %w", table, keyString(key), err)
+		return fmt.Errorf("on %s: key %s: %w", table, engine.KeyText(key), err)
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -314,7 +314,7 @@ func (s *Store) flagTx(ctx context.Context, table string, key engine.Item, attr 
 	var one int
 	switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM "+quote(table)+" WHERE "+cond, args...).Scan(&one); {
 	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("on %s %s: no such item", table, keyString(key))
+		return fmt.Errorf("on %s %s: no such item", table, engine.KeyText(key))
 	case err != nil:
 		return translate(err)
 	}
