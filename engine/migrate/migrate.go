@@ -129,51 +129,27 @@ func (m *migrator) env() *itemEnv {
 }
 
 func (m *migrator) run(ctx context.Context) (any, error) {
-	cursors := map[int][]byte{}
-	if m.sc.Resumed && !m.dry && m.sc.Journal != nil {
-		var err error
-		if cursors, err = m.sc.Journal.Checkpoints(ctx, m.sc.Session.ID, m.sc.Step.ID); err != nil {
-			return nil, fmt.Errorf("migrate %s: load checkpoints: %w", m.sc.Step.ID, err)
-		}
-		if err := m.restoreCounts(ctx); err != nil {
-			return nil, fmt.Errorf("migrate %s: restore counts: %w", m.sc.Step.ID, err)
-		}
-		m.base = m.totals()
-	}
-	if err := m.emit(engine.NewEvent(m.sc.Step.ID, engine.Output{Stream: "stdout", Text: m.describe(cursors)})); err != nil {
+	errs, err := segmentsRun{
+		sc: m.sc, dry: m.dry, segments: len(m.segs), stop: &m.stop, emit: m.emit,
+		resume: func(ctx context.Context) error {
+			if err := m.restoreCounts(ctx); err != nil {
+				return err
+			}
+			m.base = m.totals()
+			return nil
+		},
+		intro:  func(cursors map[int][]byte) []string { return []string{m.describe(cursors), m.pathText()} },
+		report: m.report,
+		segment: func(ctx context.Context, seg int, cursor []byte) error {
+			if m.pushdown.tr != nil {
+				return m.runSegmentPushdown(ctx, seg, cursor)
+			}
+			return m.runSegment(ctx, seg, cursor)
+		},
+	}.run(ctx)
+	if err != nil {
 		return nil, err
 	}
-	if p := m.pathText(); p != "" {
-		if err := m.emit(engine.NewEvent(m.sc.Step.ID, engine.Output{Stream: "stdout", Text: p})); err != nil {
-			return nil, err
-		}
-	}
-	rctx, stopReport := context.WithCancel(ctx)
-	reported := make(chan struct{})
-	go func() { defer close(reported); m.report(rctx) }()
-	errs := make([]error, len(m.segs))
-	var wg sync.WaitGroup
-	for seg := range m.segs {
-		cur := cursors[seg]
-		if IsSegmentDone(cur) {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if m.pushdown.tr != nil {
-				errs[seg] = m.runSegmentPushdown(ctx, seg, cur)
-			} else {
-				errs[seg] = m.runSegment(ctx, seg, cur)
-			}
-			if errs[seg] != nil {
-				m.stop.Store(true)
-			}
-		}()
-	}
-	wg.Wait()
-	stopReport()
-	<-reported
 	res := m.result()
 	_ = m.emit(engine.NewEvent(m.sc.Step.ID, m.progress()))
 	if err := m.firstError(errs); err != nil {

@@ -145,38 +145,22 @@ func (c *copier) pageSize() int {
 func (c *copier) env() *itemEnv { return newItemEnvFrom(c.baseEnv, c.spec.Exprs()...) }
 
 func (c *copier) run(ctx context.Context) (any, error) {
-	cursors := map[int][]byte{}
-	if c.sc.Resumed && !c.dry && c.sc.Journal != nil {
-		var err error
-		if cursors, err = c.sc.Journal.Checkpoints(ctx, c.sc.Session.ID, c.sc.Step.ID); err != nil {
-			return nil, fmt.Errorf("migrate %s: load checkpoints: %w", c.sc.Step.ID, err)
-		}
-		if err := c.restoreCounts(ctx); err != nil {
-			return nil, fmt.Errorf("migrate %s: restore counts: %w", c.sc.Step.ID, err)
-		}
-		c.base = c.totals()
-	}
-	if err := c.emit(engine.NewEvent(c.sc.Step.ID, engine.Output{Stream: "stdout", Text: c.describe(cursors)})); err != nil {
+	errs, err := segmentsRun{
+		sc: c.sc, dry: c.dry, segments: len(c.segs), stop: &c.stop, emit: c.emit,
+		resume: func(ctx context.Context) error {
+			if err := c.restoreCounts(ctx); err != nil {
+				return err
+			}
+			c.base = c.totals()
+			return nil
+		},
+		intro:   func(cursors map[int][]byte) []string { return []string{c.describe(cursors)} },
+		report:  c.report,
+		segment: c.runSegment,
+	}.run(ctx)
+	if err != nil {
 		return nil, err
 	}
-	rctx, stopReport := context.WithCancel(ctx)
-	reported := make(chan struct{})
-	go func() { defer close(reported); c.report(rctx) }()
-	errs := make([]error, len(c.segs))
-	var wg sync.WaitGroup
-	for seg := range c.segs {
-		if IsSegmentDone(cursors[seg]) {
-			continue
-		}
-		wg.Go(func() {
-			if errs[seg] = c.runSegment(ctx, seg, cursors[seg]); errs[seg] != nil {
-				c.stop.Store(true)
-			}
-		})
-	}
-	wg.Wait()
-	stopReport()
-	<-reported
 	res := c.result()
 	_ = c.emit(engine.NewEvent(c.sc.Step.ID, c.progress()))
 	if err := c.firstError(errs); err != nil {
