@@ -290,11 +290,9 @@ func (s *Store) RangeKeys(ctx context.Context, r engine.KeyRange, fn func(key en
 		if err != nil {
 			return fmt.Errorf("range keys of %s: %w", s.table, translate(err))
 		}
-		key := make(engine.Item, len(cols))
-		for i, c := range cols {
-			if key[c.name], err = readValue(c, vals[i]); err != nil {
-				return fmt.Errorf("range keys of %s: %w", s.table, err)
-			}
+		key, err := keyItem(cols, vals)
+		if err != nil {
+			return fmt.Errorf("range keys of %s: %w", s.table, err)
 		}
 		if err := fn(key); err != nil {
 			return err

@@ -31,15 +31,10 @@ func (s *Store) pageCounts(ctx context.Context, tx pgx.Tx, sc *schema, tr *sqlex
 	if req.Target == 1 {
 		p = "coalesce(" + p + ", 0)" // no version is version 0 here
 	}
-	keys := make([]column, len(sc.key))
-	raw := make([]string, len(sc.key))
-	names := make([]string, len(sc.key))
-	desc := make([]string, len(sc.key))
-	for i, k := range sc.key {
-		keys[i], _ = sc.col(k)
-		names[i] = "lockstep_k" + strconv.Itoa(i+1)
-		raw[i] = quote(k) + " AS " + names[i]
-		desc[i] = names[i] + " DESC"
+	keys, names, raw := pageKeys(sc)
+	desc := make([]string, len(names))
+	for i, n := range names {
+		desc[i] = n + " DESC"
 	}
 	order := sc.orderList(s.qualified())
 	class, page := pushdownClass(tr, req), "TRUE"
@@ -107,13 +102,36 @@ func (s *Store) pageCounts(ctx context.Context, tx pgx.Tx, sc *schema, tr *sqlex
 	default:
 		return out, nil, nil // to the end of the segment
 	}
-	upper := make(engine.Item, len(keys))
-	for i, c := range keys {
-		v, err := readValue(c, last[i])
-		if err != nil {
-			return out, nil, err
-		}
-		upper[c.name] = v
+	upper, err := keyItem(keys, last)
+	if err != nil {
+		return out, nil, err
 	}
 	return out, upper, nil
+}
+
+// pageKeys are the key columns of a page query and their aliases
+// (lockstep_k1, …), with raw selecting each key as its alias.
+func pageKeys(sc *schema) (keys []column, names, raw []string) {
+	keys = make([]column, len(sc.key))
+	names = make([]string, len(sc.key))
+	raw = make([]string, len(sc.key))
+	for i, k := range sc.key {
+		keys[i], _ = sc.col(k)
+		names[i] = "lockstep_k" + strconv.Itoa(i+1)
+		raw[i] = quote(k) + " AS " + names[i]
+	}
+	return keys, names, raw
+}
+
+// keyItem is the key read as vals (one raw value per column of keys).
+func keyItem(keys []column, vals []any) (engine.Item, error) {
+	key := make(engine.Item, len(keys))
+	for i, c := range keys {
+		v, err := readValue(c, vals[i])
+		if err != nil {
+			return nil, err
+		}
+		key[c.name] = v
+	}
+	return key, nil
 }

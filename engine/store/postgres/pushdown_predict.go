@@ -102,16 +102,12 @@ func predictedClasses(target int64, version *int64, rows int64) engine.PageClass
 // allows: a third of the time of reading each row's version), and
 // the version is read from the one row found.
 func (s *Store) pageEnd(ctx context.Context, tx pgx.Tx, sc *schema, req engine.PushdownRequest, after string, args []any, limit int) (upper engine.Item, version *int64, err error) {
-	keys := make([]column, len(sc.key))
-	raw := make([]string, len(sc.key))
-	sel := make([]string, len(sc.key))
-	match := make([]string, len(sc.key))
+	keys, names, raw := pageKeys(sc)
+	sel := make([]string, len(keys))
+	match := make([]string, len(keys))
 	for i, k := range sc.key {
-		keys[i], _ = sc.col(k)
-		name := "lockstep_k" + strconv.Itoa(i+1)
-		raw[i] = quote(k) + " AS " + name
-		sel[i] = keys[i].selectOf("e." + name)
-		match[i] = s.qualified() + "." + quote(k) + " = e." + name
+		sel[i] = keys[i].selectOf("e." + names[i])
+		match[i] = s.qualified() + "." + quote(k) + " = e." + names[i]
 	}
 	q := "SELECT " + strings.Join(raw, ", ") + " FROM " + s.qualified()
 	if after != "" {
@@ -131,11 +127,8 @@ func (s *Store) pageEnd(ctx context.Context, tx pgx.Tx, sc *schema, req engine.P
 	case err != nil:
 		return nil, nil, translate(err)
 	}
-	upper = make(engine.Item, len(keys))
-	for i, c := range keys {
-		if upper[c.name], err = readValue(c, last[i]); err != nil {
-			return nil, nil, err
-		}
+	if upper, err = keyItem(keys, last); err != nil {
+		return nil, nil, err
 	}
 	return upper, version, nil
 }
