@@ -12,7 +12,8 @@ import (
 // migration), "`abort` writes nothing". The built binary migrates, the
 // application changes some rows and deletes one, and the restore is
 // answered abort: the session ends aborted (exit 1) with every row as
-// the migration and the application left it, the deleted row still gone.
+// the migration and the application left it, the deleted row still gone,
+// and its journaled result says none was restored.
 func TestSQLiteRestoreAbortWritesNothing(t *testing.T) {
 	t.Parallel()
 	const n = 300
@@ -50,7 +51,7 @@ func TestSQLiteRestoreAbortWritesNothing(t *testing.T) {
 	}
 	s := h.onlySession()
 	var res restoreResult
-	if status := h.stepResult(s.ID, "undo", &res); status == "done" || res.Decision != "abort" || res.Forced != 0 {
-		t.Errorf("undo ended %q with %+v, want it failed on the abort decision, nothing forced", status, res)
+	if status := h.stepResult(s.ID, "undo", &res); status == "done" || res.Decision != "abort" || res.Restored != 0 || res.Forced != 0 {
+		t.Errorf("undo ended %q with %+v, want it failed on the abort decision, nothing restored or forced", status, res)
 	}
 }
