@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -132,5 +133,45 @@ func waitWhilePaused(t *testing.T, ctx context.Context, ft *dynamo.FleetTable, r
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Checkpoint() still waiting after the pause was lifted")
+	}
+}
+
+// TestFleetWorkerRateIsItsShare: "each worker writes at most rate /
+// workers items per second (at least 1) ... A rate change in the session
+// reaches every worker within its next read of the record (at most a
+// quarter of the lease, 5 s at most)". The rate the worker's control
+// gives the migrate executor's limiter is its share of the record's
+// rate, re-read once the default poll (5 s for a 30 s lease) has passed.
+func TestFleetWorkerRateIsItsShare(t *testing.T) {
+	ctx := context.Background()
+	ft, rec := newFleet(t) // rate 50, 2 workers, lease 30s
+	clock := enginetest.NewFakeClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	var rates []int
+	w := &fleet.Worker{Control: ft, Fleet: rec.ID, ID: "w1", Clock: clock, Hint: 0,
+		Run: func(ctx context.Context, _ fleet.Record, r migrate.SegmentRun, _ *engine.Leases, ctl engine.Control) (engine.MigrateCounts, error) {
+			if r.Segment != 0 {
+				return engine.MigrateCounts{}, r.Save(ctx, migrate.SegmentDoneCursor(), json.RawMessage(`{}`), engine.MigrateCounts{})
+			}
+			page := func() {
+				if err := ctl.Checkpoint(ctx); err != nil {
+					t.Fatalf("Checkpoint() = %v", err)
+				}
+				rates = append(rates, ctl.Rate())
+			}
+			page()
+			for _, rate := range []int{300, 1} {
+				if err := ft.SetFlags(ctx, rec.ID, fleet.Flags{Rate: rate}); err != nil {
+					t.Fatal(err)
+				}
+				clock.Advance(5 * time.Second)
+				page()
+			}
+			return engine.MigrateCounts{}, r.Save(ctx, migrate.SegmentDoneCursor(), json.RawMessage(`{}`), engine.MigrateCounts{})
+		}}
+	if err := w.Work(ctx); err != nil {
+		t.Fatalf("Work() = %v", err)
+	}
+	if want := []int{25, 150, 1}; !slices.Equal(rates, want) {
+		t.Errorf("the worker's rate per page = %v, want %v (half the fleet's 50, 300, then at least 1 of 1)", rates, want)
 	}
 }
