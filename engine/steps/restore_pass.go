@@ -226,6 +226,7 @@ func (r *restorer) decide(ctx context.Context, summary string) (string, error) {
 	}
 	r.res.Decision, r.res.Reason = ans.Choice, ans.Reason
 	if ans.Choice == RestoreAbort {
+		r.res.Restored = 0 // counted as to restore by the first pass; none was
 		return "", fmt.Errorf("%w: %d items changed since the migration; nothing was written", ErrRestoreAborted, r.res.Conflicts)
 	}
 	return ans.Choice, nil
