@@ -3,6 +3,7 @@ package sqlexpr
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/expr-lang/expr/ast"
 )
@@ -68,8 +69,19 @@ func (t *pgTranslator) collate(k kind) string {
 
 func (t *pgTranslator) ascii(text string) []string { return []string{text + " !~ '[^ -~]'"} }
 
-// trimFunc: btrim removes ' ' alone, as SQLite's trim.
-func (t *pgTranslator) trimFunc() string { return "btrim" }
+// call: btrim removes ' ' alone, as SQLite's trim. lower and upper map
+// letters by their argument's collation, the column's: a Turkish or an
+// Azerbaijani one maps i to İ and I to ı; in "C" they map ASCII letters
+// to ASCII ones, as Go does.
+func (t *pgTranslator) call(name string, args ...string) string {
+	switch name {
+	case "trim":
+		name = "btrim"
+	case "lower", "upper":
+		args[0] += ` COLLATE "C"`
+	}
+	return name + "(" + strings.Join(args, ", ") + ")"
+}
 
 // trimmable: on printable ASCII, spaces are ' ' alone.
 func (t *pgTranslator) trimmable(text string) []string { return t.ascii(text) }

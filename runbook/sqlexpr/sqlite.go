@@ -94,7 +94,11 @@ func (t *translator) ascii(text string) []string {
 	return []string{"NOT (" + text + " GLOB '*[^ -~]*')", noWideChars(text)}
 }
 
-func (t *translator) trimFunc() string { return "trim" }
+// call: SQLite's lower and upper map ASCII letters alone, as Go does on
+// the ASCII text they are given.
+func (t *translator) call(name string, args ...string) string {
+	return name + "(" + strings.Join(args, ", ") + ")"
+}
 
 // trimmable: SQLite's trim removes ' ' alone; it removes what Go's
 // strings.TrimSpace does from text without a NUL, a multibyte character

@@ -32,10 +32,10 @@ type dialect interface {
 	// ascii are the conditions that text is printable ASCII, where the
 	// dialect's lower, upper and substr agree with Go's.
 	ascii(text string) []string
-	// trimFunc is the function trimming spaces, or the characters of its
-	// second argument; trimmable, the conditions under which it removes
-	// from text what Go's strings.TrimSpace removes.
-	trimFunc() string
+	// call is the SQL of expr-lang's lower, upper or trim on args;
+	// trimmable, the conditions under which trim removes from text what
+	// Go's strings.TrimSpace removes.
+	call(name string, args ...string) string
 	trimmable(text string) []string
 	// splitPart is split(s, sep)[i] on a string operand s.
 	splitPart(s val, sep string, i int) val
@@ -276,21 +276,21 @@ func (w walker) builtin(n *ast.BuiltinNode) (val, error) {
 		if !ok {
 			return val{}, untranslatable("%s of a non-string", n.Name)
 		}
-		return val{sql: n.Name + "(" + s.sql + ")", k: kStr, ok: s.ok}, nil
+		return val{sql: w.call(n.Name, s.sql), k: kStr, ok: s.ok}, nil
 	case n.Name == "trim" && len(args) == 1:
 		s, ok := asStr(args[0])
 		if !ok {
 			return val{}, untranslatable("trim of a non-string")
 		}
 		s.ok = append(s.ok, w.trimmable(rootOf(s))...)
-		return val{sql: w.trimFunc() + "(" + s.sql + ")", k: kStr, ok: s.ok, root: rootOf(s)}, nil
+		return val{sql: w.call("trim", s.sql), k: kStr, ok: s.ok, root: rootOf(s)}, nil
 	case n.Name == "trim" && len(args) == 2:
 		s, ok1 := asStr(args[0])
 		cut, ok2 := w.asASCII(args[1])
 		if !ok1 || !ok2 {
 			return val{}, untranslatable("trim of a non-string")
 		}
-		return val{sql: w.trimFunc() + "(" + s.sql + ", " + cut.sql + ")", k: kStr, ok: append(s.ok, cut.ok...)}, nil
+		return val{sql: w.call("trim", s.sql, cut.sql), k: kStr, ok: append(s.ok, cut.ok...)}, nil
 	case n.Name == "replace" && len(args) == 3:
 		var oks []string
 		for i := range args {
