@@ -17,6 +17,10 @@
 // where SQLite's is on AND, and uses its own functions (split_part,
 // btrim, IS NOT DISTINCT FROM, ||, casts to int8 and float8).
 //
+// Both dialects share one walk of the expression's AST (walk.go,
+// operands.go); what differs between them is behind its dialect
+// interface, in sqlite*.go and postgres*.go.
+//
 // It imports the standard library, runbook and expr-lang's parser only.
 package sqlexpr
 
