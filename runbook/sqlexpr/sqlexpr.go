@@ -17,16 +17,20 @@
 // where SQLite's is on AND, and uses its own functions (split_part,
 // btrim, IS NOT DISTINCT FROM, ||, casts to int8 and float8).
 //
+// Both dialects share one walk of the expression's AST (walk.go,
+// operands.go); what differs between them is behind its dialect
+// interface, in sqlite*.go and postgres*.go.
+//
 // It imports the standard library, runbook and expr-lang's parser only.
 package sqlexpr
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
-	"github.com/expr-lang/expr/parser"
 	"github.com/lockstep-run/lockstep/runbook"
 )
 
@@ -116,17 +120,14 @@ func TranslateMigrate(spec *runbook.MigrateSpec, d Dialect, key []string, vattr 
 	if len(spec.Transform) > 0 {
 		return nil, fmt.Errorf("%w: an external transform runs per row", ErrUntranslatable)
 	}
-	t := &translator{d: d}
+	t := &translator{}
 	out := &Migrate{Where: "1", WhereOK: "1"}
 	if spec.Where != nil {
-		w, err := t.expr(spec.Where.Source)
+		w, err := walker{t}.where(spec.Where.Source)
 		if err != nil {
-			return nil, fmt.Errorf("where: %w", err)
+			return nil, err
 		}
-		if w.k != kBool {
-			return nil, fmt.Errorf("where: %w: its value is not a comparison or a logical expression", ErrUntranslatable)
-		}
-		out.Where, out.WhereOK = w.sql, w.okSQL()
+		out.Where, out.WhereOK = w.sql, and(w.ok)
 	}
 	written := map[string]bool{vattr: true}
 	for _, k := range key {
@@ -143,7 +144,7 @@ func TranslateMigrate(spec *runbook.MigrateSpec, d Dialect, key []string, vattr 
 	// The set values are written only where all of their conditions
 	// hold: translated once to learn those, then again knowing them, so
 	// that a value is not computed for cases they rule out (see sure).
-	first := &translator{d: d}
+	first := &translator{}
 	if _, err := first.sets(spec); err != nil {
 		return nil, err
 	}
@@ -167,9 +168,7 @@ func TranslateMigrate(spec *runbook.MigrateSpec, d Dialect, key []string, vattr 
 		oks = append(oks, v.ok...)
 		same = append(same, unchanged(Quote(c.Attr), v))
 	}
-	renames := mapsKeys(spec.Rename)
-	slices.Sort(renames)
-	for _, from := range renames {
+	for _, from := range slices.Sorted(maps.Keys(spec.Rename)) {
 		to := spec.Rename[from]
 		if err := claim(from); err != nil {
 			return nil, err
@@ -177,11 +176,9 @@ func TranslateMigrate(spec *runbook.MigrateSpec, d Dialect, key []string, vattr 
 		if err := claim(to); err != nil {
 			return nil, err
 		}
-		f, tq := t.col(from), t.col(to)
 		t.read(from)
 		t.read(to)
-		out.Set = append(out.Set, Assign{Column: to, SQL: "CASE WHEN " + f + " IS NULL THEN " + tq + " ELSE " + f + " END"},
-			Assign{Column: from, SQL: "NULL"})
+		out.Set = append(out.Set, renamed(from, to)...)
 	}
 	for _, col := range spec.Remove {
 		if err := claim(col); err != nil {
@@ -198,12 +195,11 @@ func TranslateMigrate(spec *runbook.MigrateSpec, d Dialect, key []string, vattr 
 	return out, nil
 }
 
-func mapsKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
+// renamed are the SET clauses of a rename: the value moves, a NULL
+// leaving what the target holds.
+func renamed(from, to string) []Assign {
+	f, tq := Quote(from), Quote(to)
+	return []Assign{{Column: to, SQL: "CASE WHEN " + f + " IS NULL THEN " + tq + " ELSE " + f + " END"}, {Column: from, SQL: "NULL"}}
 }
 
 // Translate translates one expression into SQLite (PostgreSQL needs the
@@ -212,12 +208,11 @@ func Translate(src string, d Dialect) (Expr, error) {
 	if d != SQLite {
 		return Expr{}, fmt.Errorf("%w: one expression is translated into SQLite only", ErrUntranslatable)
 	}
-	t := &translator{d: d}
-	v, err := t.expr(src)
+	v, err := walker{&translator{}}.expr(src)
 	if err != nil {
 		return Expr{}, err
 	}
-	return Expr{SQL: v.sql, OK: v.okSQL()}, nil
+	return Expr{SQL: v.sql, OK: and(v.ok)}, nil
 }
 
 // Quote quotes an identifier.
@@ -227,12 +222,16 @@ func Quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`
 type kind int
 
 const (
-	kAny  kind = iota // a column, or a mix: its SQL type is checked where it matters
+	kAny  kind = iota // SQLite: a column, or a mix: its SQL type is checked where it matters
 	kStr              // text
 	kInt              // an integer (abs < 2^31 where it came from a column)
-	kNum              // a number, integer or real
-	kBool             // 0 or 1, never NULL
-	kNil              // NULL
+	kNum              // a number: SQLite's integer or real, PostgreSQL's float8
+	kBool             // a boolean: in SQLite 0 or 1, never NULL
+	kNil              // the literal nil: NULL
+	// kNone is PostgreSQL's conditional between two nils: a value of no
+	// type, which no column holds and only ==, ?? and ?: take (SQLite's
+	// is kNil).
+	kNone
 )
 
 // val is a translated subexpression: its SQL, its kind and the conditions
@@ -245,93 +244,21 @@ type val struct {
 	// from: when it is ASCII so is the substring, and checking it once
 	// costs less than computing every substring to check it.
 	root string
+	// PostgreSQL's alone (SQLite's values are never NULL where they are
+	// exact, but for kAny, and its arith bounds its operands instead):
+	// nullable, a value that may be NULL in a row (a column, or a value
+	// built on one); computed, arithmetic of operands, bounded again
+	// where it is used.
+	nullable, computed bool
 }
 
-func (v val) okSQL() string { return and(v.ok) }
-
-// and joins conditions, each once.
-func and(conds []string) string {
-	var uniq []string
+// uniq is conds without repeats, in order.
+func uniq(conds []string) []string {
+	var out []string
 	for _, c := range conds {
-		if !slices.Contains(uniq, c) {
-			uniq = append(uniq, c)
+		if !slices.Contains(out, c) {
+			out = append(out, c)
 		}
 	}
-	if len(uniq) == 0 {
-		return "1"
-	}
-	return "(" + strings.Join(uniq, " AND ") + ")"
-}
-
-// unchanged is the condition that column col already holds v, as the
-// per-row path compares them (numbers by value, text by bytes, a number
-// never equal to text). A value of a known kind is never NULL where it
-// is exact, so a NULL column decides without computing it: a first
-// migration costs no second evaluation of every value.
-func unchanged(col string, v val) string {
-	switch v.k {
-	case kStr:
-		return "(" + col + " IS NOT NULL AND typeof(" + col + ") = 'text' AND " + col + " = " + v.sql + " COLLATE BINARY)"
-	case kInt, kNum, kBool:
-		return "(" + col + " IS NOT NULL AND typeof(" + col + ") IN ('integer', 'real') AND " + col + " = " + v.sql + ")"
-	case kNil:
-		return "(" + col + " IS NULL)"
-	}
-	return "(" + col + " IS " + v.sql + " COLLATE BINARY AND " + category(col) + " IS " + category(v.sql) + ")"
-}
-
-// stored is the SQL of v as the per-row path stores it: lockstep writes
-// an integral number as an INTEGER (expr-lang's 8/4 is the float 2,
-// written as 2), so an integral REAL becomes one.
-func stored(v val) string {
-	if v.k != kNum && v.k != kAny {
-		return v.sql
-	}
-	return "(CASE WHEN typeof(" + v.sql + ") = 'real' AND " + v.sql + " = CAST(" + v.sql + " AS INTEGER) THEN CAST(" +
-		v.sql + " AS INTEGER) ELSE " + v.sql + " END)"
-}
-
-type translator struct {
-	d     Dialect
-	reads []string
-	// sure are conditions that hold wherever the values being translated
-	// are used: the top-level conditions of a step's set values, which
-	// its UPDATE writes only where all of them hold. A split then skips a
-	// test those imply (another field proves the separators present).
-	// Never a where's: where is evaluated on every row.
-	sure map[string]bool
-	vals []val // the values sets translated
-}
-
-// sets translates the step's set values, in order.
-func (t *translator) sets(spec *runbook.MigrateSpec) ([]val, error) {
-	t.vals = t.vals[:0]
-	for _, c := range spec.Set {
-		v, err := t.expr(c.Expr.Source)
-		if err != nil {
-			return nil, fmt.Errorf("set %s: %w", c.Attr, err)
-		}
-		t.vals = append(t.vals, v)
-	}
-	return t.vals, nil
-}
-
-func (t *translator) read(col string) {
-	if !slices.Contains(t.reads, col) {
-		t.reads = append(t.reads, col)
-	}
-}
-
-func (t *translator) col(name string) string { return Quote(name) }
-
-func (t *translator) expr(src string) (val, error) {
-	tree, err := parser.Parse(src)
-	if err != nil {
-		return val{}, fmt.Errorf("parse %q: %w", src, err)
-	}
-	return t.node(tree.Node)
-}
-
-func untranslatable(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrUntranslatable}, args...)...)
+	return out
 }

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -19,30 +20,14 @@ import (
 // character and quotes.
 func TestSplitSeparatorTestIsExact(t *testing.T) {
 	t.Parallel()
-	conn, err := pgx.Connect(t.Context(), pgtest.DB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
+	conn := exactConn(t)
 	seps := []string{",", ", ", "aa", "%", "_", "!", "!%", `\`, "'", "é"}
 	texts := []string{"", "a", "aa", "aaa", "aaaa", "aaaaa", "a,b", "a, b, c", "a,,b", "%", "a%b%c", "x_y_z", "ab",
 		"!!", "!%!%", "!%%", `\a\b\`, `\\`, "a'b'c", "''", "éaé", "Zürich, CH", "1 Rue, Lyon, 69001"}
-	types := func(string) (sqlexpr.Column, bool) { return sqlexpr.Column{Type: sqlexpr.TypeText}, true }
 	for _, sep := range seps {
 		for i := 1; i <= 3; i++ {
 			src := fmt.Sprintf("split(item.s, %q)[%d]", sep, i)
-			e, err := runbook.CompileExpr(src, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := sqlexpr.TranslateMigrate(&runbook.MigrateSpec{Set: []runbook.SetClause{{Attr: "out", Expr: e}}}, sqlexpr.Postgres, []string{"id"}, "v")
-			if err != nil {
-				t.Fatal(err)
-			}
-			pg, err := m.ForTypes(types)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, pg := textSet(t, src)
 			q := "SELECT " + pg.SetOK + " FROM (SELECT $1::text AS s) r"
 			for _, s := range texts {
 				var got bool
@@ -55,4 +40,89 @@ func TestSplitSeparatorTestIsExact(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCaseMappingIgnoresCollation checks on a real server that the
+// PostgreSQL translation of lower and upper, alone and within other
+// text operations, writes what expr-lang computes wherever its SetOK
+// holds, whatever the column's collation: under a Turkish or an
+// Azerbaijani one PostgreSQL maps i to İ and I to ı, where Go maps ASCII
+// to ASCII.
+func TestCaseMappingIgnoresCollation(t *testing.T) {
+	t.Parallel()
+	conn := exactConn(t)
+	exact := 0 // rows whose SetOK holds
+	texts := []string{"istanbul, izmir", "DIYARBAKIR", "Iİıi", "plain"}
+	for _, coll := range []string{`"tr-TR-x-icu"`, `"az-x-icu"`, `"C"`} {
+		var n int
+		if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_collation WHERE collname = $1", strings.Trim(coll, `"`)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Logf("collation %s: not on this server", coll)
+			continue
+		}
+		tests := []string{`upper(item.s)`, `lower(item.s)`, `lower(trim(item.s))`, `upper(item.s + "i")`, `upper(lower(item.s))`,
+			`split(upper(item.s), ",")[1]`, `upper(item.s) + item.s`, `upper(item.s) == item.s ? "same" : lower(item.s)`,
+			`trim(upper(item.s), "I")`, `replace(upper(item.s), "I", lower(item.s))`, `upper(item.s)[0:2]`,
+			`upper(item.s) < item.s ? "lt" : "ge"`}
+		for _, src := range tests {
+			e, pg := textSet(t, src)
+			q := "SELECT " + pg.SetOK + ", " + pg.Set[0].SQL + " FROM (SELECT $1::text COLLATE " + coll + " AS s) r"
+			for _, s := range texts {
+				var ok bool
+				var got *string
+				if err := conn.QueryRow(t.Context(), q, s).Scan(&ok, &got); err != nil {
+					t.Fatalf("%s on %q: %v\n%s", src, s, err, q)
+				}
+				if ok {
+					exact++
+				}
+				want, err := e.Eval(map[string]any{runbook.EnvItem: map[string]any{"s": s}})
+				if ok && (err != nil || got == nil || *got != want) {
+					t.Errorf("collation %s, %s on %q: SetOK holds and the value is %v, want %v (%v)", coll, src, s, deref(got), want, err)
+				}
+			}
+		}
+	}
+	if exact < 30 {
+		t.Errorf("SetOK held on %d rows: the test checks too few", exact)
+	}
+}
+
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// exactConn is a connection to the test server, closed with the test.
+func exactConn(t *testing.T) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// textSet is src compiled, and the PostgreSQL translation of a step
+// setting out to it on a table of text columns.
+func textSet(t *testing.T, src string) (*runbook.Expr, *sqlexpr.Migrate) {
+	t.Helper()
+	e, err := runbook.CompileExpr(src, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sqlexpr.TranslateMigrate(&runbook.MigrateSpec{Set: []runbook.SetClause{{Attr: "out", Expr: e}}}, sqlexpr.Postgres, []string{"id"}, "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := m.ForTypes(func(string) (sqlexpr.Column, bool) { return sqlexpr.Column{Type: sqlexpr.TypeText}, true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, pg
 }
