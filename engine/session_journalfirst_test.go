@@ -15,6 +15,7 @@ import (
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/journal"
+	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // errRefused is the journal write refusingJournal fails, as a full disk
@@ -165,5 +166,38 @@ phases:
 				t.Errorf("stdout got %q though the notify event was not journaled", out)
 			}
 		})
+	}
+}
+
+// TestRateNotJournaledIsNotApplied: the operator's write-rate override
+// (the TUI's rate dialog) reaches the data steps only once journaled: a
+// rate event the journal refuses leaves Control.Rate at no override.
+func TestRateNotJournaledIsNotApplied(t *testing.T) {
+	t.Parallel()
+	h := rig.NewHarness(t, rig.Header+`
+phases:
+  - name: p
+    steps:
+      - {id: a, kind: shell, with: {run: "true"}}
+`, nil)
+	j := refuse(h, engine.EvRate)
+	var rate atomic.Int64
+	kinds := engine.StepKinds{}
+	for k, v := range h.Cfg.Steps {
+		kinds[k] = v
+	}
+	kinds[runbook.KindShell] = engine.StepKind{Data: true, Executor: engine.ExecutorFunc(
+		func(_ context.Context, sc *engine.StepContext) (any, error) {
+			waitFor(t, "the refused rate", func() bool { return j.refused.Load() == 1 })
+			rate.Store(int64(sc.Control.Rate()))
+			return nil, nil
+		})}
+	h.Cfg.Steps = kinds
+	done := startAsync(h, "a", engine.Command{Kind: engine.CmdRate, Text: "50"})
+	if out := <-done; out != engine.OutcomeCompleted {
+		t.Fatalf("outcome = %s, want completed\n%s", out, h.Dump())
+	}
+	if got := rate.Load(); got != 0 {
+		t.Errorf("Control.Rate() = %d after a rate change the journal refused, want 0 (no override)", got)
 	}
 }
