@@ -33,6 +33,14 @@ func TestAnswerNotJournaledIsNotActedOn(t *testing.T) {
 			runs:    1,
 		},
 		{
+			// Aborted, the session would release its leases and clear
+			// their maintenance flags; failed, it keeps the flags on.
+			name: "abort", refuse: engine.EvAbort,
+			step:    `{id: a, kind: shell, with: {run: "echo a >> '%RUNS%'; exit 1"}}`,
+			replies: map[string][]rig.Reply{"a:failed": {{Ans: engine.Answer{Action: engine.ActionAbort, Reason: "wrong table"}}}},
+			runs:    1,
+		},
+		{
 			name: "rollback request", refuse: engine.EvRollbackRequest,
 			step: `{id: a, kind: shell, with: {run: "true"}, rollback: {kind: shell, with: {run: "echo undo >> '%RUNS%'"}}}
       - {id: b, kind: shell, with: {run: "exit 1"}}`,
