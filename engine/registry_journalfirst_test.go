@@ -23,7 +23,8 @@ func registryOf(t *testing.T, r *rig.Data) []engine.RegistryRecord {
 
 // TestRegistryWrittenOnlyAfterJournal: the registry row in the target
 // says a session runs only once the journal holds it: a start whose
-// session.start the journal refuses leaves no row, and a resume whose
+// session.start (or, in a protected environment, the operator's typed
+// confirmation) the journal refuses leaves no row, and a resume whose
 // session.resume it refuses leaves the row as the stop left it.
 func TestRegistryWrittenOnlyAfterJournal(t *testing.T) {
 	t.Parallel()
@@ -40,6 +41,23 @@ func TestRegistryWrittenOnlyAfterJournal(t *testing.T) {
 		}
 		if recs := registryOf(t, r); len(recs) != 0 {
 			t.Errorf("registry = %+v after a start the journal refused, want no row", recs)
+		}
+	})
+	t.Run("protected environment confirmation", func(t *testing.T) {
+		t.Parallel()
+		prb := rig.DataRunbook(t, 2, "    protected: true", `      - {id: look, kind: manual, text: "look at the graphs"}
+`)
+		r := rig.NewSQLite(t, prb, 10)
+		cfg := rig.SQLiteSessionConfig(t, prb, filepath.Join(r.Dir, "data.db"))
+		jr := cfg.Journal.(*journal.Journal)
+		recordRehearsal(t, jr, prb.Name, prb.Version, prb.SHA256, engine.OutcomeCompleted)
+		cfg.Prompter = rig.Answers(map[string][]rig.Reply{"confirm_env": {{Ans: engine.Answer{Value: "test"}}}})
+		cfg.Journal = &refusingJournal{Journal: jr, kind: engine.EvConfirm}
+		if _, err := engine.Start(context.Background(), cfg); !errors.Is(err, errRefused) {
+			t.Fatalf("Start: %v, want the journal's error", err)
+		}
+		if recs := registryOf(t, r); len(recs) != 0 {
+			t.Errorf("registry = %+v after a typed confirmation the journal refused, want no row", recs)
 		}
 	})
 	t.Run("resume", func(t *testing.T) {
