@@ -98,10 +98,15 @@ func (s *Session) holdWindow(ctx context.Context) error {
 		return err
 	}
 	if reason != "" {
-		w.extended = reason
-		return s.emit(ctx, NewEvent(step, Confirmed{
+		// Extended only once journaled: a refused write leaves the window
+		// closed, and the next boundary asks again.
+		if err := s.emit(ctx, NewEvent(step, Confirmed{
 			What: "extend_window", Value: reason, WindowClosedAt: closedAt,
-		}))
+		})); err != nil {
+			return err
+		}
+		w.extended = reason
+		return nil
 	}
 	w.closed = fmt.Errorf("%w: %s's window closed at %s; stopped at a page boundary: resume in the next window (opens %s), "+
 		"or resume and give a reason to work past it (extend_window: \"…\" in an answers file)", ErrWindowClosed, s.env.Name, at, next)
