@@ -72,6 +72,11 @@ func TestPushdownMatchesPerRowUnderCollations(t *testing.T) {
 					if len(tc.set) == 0 {
 						src = strings.Replace(src, "set:\n", "set: {}\n", 1)
 					}
+					if tc.where == "" && key != "bigint" {
+						// one segment: its pages are written on a prediction
+						// read through the key index first
+						src = strings.Replace(src, "segments: 2", "segments: 1", 1)
+					}
 					// o5 in another collation than a's, but for "C"
 					tab := pdTable{setup: coll.setup, key: key, collate: coll.collate, text5: `text COLLATE "C"`, fill: tc.fill}
 					a, outA, pathA := pdRunOn(t, tab, rows, src, false)
@@ -89,6 +94,10 @@ func TestPushdownMatchesPerRowUnderCollations(t *testing.T) {
 					for id := range b {
 						if !reflect.DeepEqual(a[id], b[id]) {
 							t.Errorf("row %s: pushdown %v, per row %v\n%s", id, a[id], b[id], src)
+						}
+						if tc.where == "" && (a[id]["v"] == nil || b[id]["v"] == nil) {
+							// a page that skipped it: the key order and ranges disagree
+							t.Errorf("row %s: not migrated: pushdown %v, per row %v", id, a[id]["v"], b[id]["v"])
 						}
 					}
 				})
