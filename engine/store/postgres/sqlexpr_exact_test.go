@@ -141,7 +141,10 @@ func TestUnchangedIgnoresCollation(t *testing.T) {
 	}
 	rows := [][2]any{{"abc", "ABC"}, {"abc", "abc"}, {"ABC", "abc"}, {"a b", "A B"}, {nil, "x"}, {"x", nil}}
 	for _, coll := range []string{`"C"`, `"en-US-x-icu"`, `"tr-TR-x-icu"`, "ci"} {
-		for _, other := range []string{coll, `"C"`, "ci"} { // the collation of s: out's, or another
+		for i, other := range []string{coll, `"C"`, "ci"} { // the collation of s: out's, or another
+			if i > 0 && other == coll {
+				continue
+			}
 			for _, src := range []string{`item.s`, `lower(item.s)`, `item.s ?? "x"`, `item.s + ""`} {
 				e, pg := textSet(t, src)
 				q := "SELECT " + pg.Unchanged + " FROM (SELECT $1::text COLLATE " + other + " AS s, $2::text COLLATE " + coll + " AS out) r"
