@@ -73,6 +73,9 @@ func (m *Migrate) ForTypes(types func(col string) (Column, bool)) (*Migrate, err
 	var oks []string
 	type setVal struct {
 		col, sql string
+		// cmp is col as compared: text byte by byte, as the per-row
+		// path compares strings (see byBytes).
+		cmp      string
 		nullable bool
 	}
 	var sets []setVal
@@ -88,7 +91,12 @@ func (m *Migrate) ForTypes(types func(col string) (Column, bool)) (*Migrate, err
 		out.Set = append(out.Set, Assign{Column: c.Attr, SQL: sql})
 		oks = append(oks, v.ok...)
 		oks = append(oks, vok...)
-		sets = append(sets, setVal{Quote(c.Attr), sql, v.nullable || v.k == kNil})
+		col := Quote(c.Attr)
+		cmp := col
+		if v.k == kStr {
+			cmp += byBytes
+		}
+		sets = append(sets, setVal{col, sql, cmp, v.nullable || v.k == kNil})
 	}
 	for _, from := range slices.Sorted(maps.Keys(spec.Rename)) {
 		to := spec.Rename[from]
@@ -112,14 +120,20 @@ func (m *Migrate) ForTypes(types func(col string) (Column, bool)) (*Migrate, err
 	// first migration): it may be evaluated on any row.
 	var same []string
 	for _, sv := range sets {
-		c := "CASE WHEN NOT " + out.SetOK + " THEN FALSE ELSE (" + sv.col + " IS NOT DISTINCT FROM " + sv.sql + ") END"
+		c := "CASE WHEN NOT " + out.SetOK + " THEN FALSE ELSE (" + sv.cmp + " IS NOT DISTINCT FROM " + sv.sql + ") END"
 		if !sv.nullable {
-			c = "CASE WHEN " + sv.col + " IS NULL THEN FALSE WHEN NOT " + out.SetOK + " THEN FALSE ELSE (" + sv.col + " = " + sv.sql + ") END"
+			c = "CASE WHEN " + sv.col + " IS NULL THEN FALSE WHEN NOT " + out.SetOK + " THEN FALSE ELSE (" + sv.cmp + " = " + sv.sql + ") END"
 		}
 		same = append(same, c)
 	}
 	for _, a := range out.Set[len(spec.Set):] {
-		same = append(same, "("+Quote(a.Column)+" IS NOT DISTINCT FROM "+a.SQL+")")
+		col := Quote(a.Column)
+		// A rename's two columns may be of two collations; NULL (a
+		// removed column, a renamed one's source) needs none.
+		if c, _ := types(a.Column); c.Type == TypeText && a.SQL != "NULL" {
+			col += byBytes
+		}
+		same = append(same, "("+col+" IS NOT DISTINCT FROM "+a.SQL+")")
 	}
 	out.Unchanged = pgAnd(same)
 	return out, nil

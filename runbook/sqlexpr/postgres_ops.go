@@ -62,23 +62,35 @@ func (t *pgTranslator) computed(v val) val {
 
 func (t *pgTranslator) collate(k kind) string {
 	if k == kStr {
-		return ` COLLATE "C"`
+		return byBytes
 	}
 	return ""
 }
 
-func (t *pgTranslator) ascii(text string) []string { return []string{text + " !~ '[^ -~]'"} }
+// ascii: in "C", as PostgreSQL matches no regular expression in a
+// non-deterministic collation (SQLSTATE 0A000, failing the statement).
+func (t *pgTranslator) ascii(text string) []string {
+	return []string{text + byBytes + " !~ '[^ -~]'"}
+}
+
+// byBytes names the "C" collation: its text operations compare, search
+// and map text byte by byte, as Go's strings do, whatever the collation
+// of the columns in it. Each text comparison, search and case mapping
+// takes it (a collation named on one operand decides the operation's),
+// as no other is exact: a locale's orders 'a' < 'B', a Turkish one maps
+// i to İ, a non-deterministic one finds 'A' equal to 'a' and refuses
+// substring searches and regular expressions, and two columns of
+// different collations cannot be compared without one named.
+const byBytes = ` COLLATE "C"`
 
 // call: btrim removes ' ' alone, as SQLite's trim. lower and upper map
-// letters by their argument's collation, the column's: a Turkish or an
-// Azerbaijani one maps i to İ and I to ı; in "C" they map ASCII letters
-// to ASCII ones, as Go does.
+// letters, and replace searches text, in byBytes.
 func (t *pgTranslator) call(name string, args ...string) string {
 	switch name {
 	case "trim":
 		name = "btrim"
-	case "lower", "upper":
-		args[0] += ` COLLATE "C"`
+	case "lower", "upper", "replace":
+		args[0] += byBytes
 	}
 	return name + "(" + strings.Join(args, ", ") + ")"
 }
@@ -94,7 +106,7 @@ func (t *pgTranslator) splitPart(s val, sep string, i int) val {
 		t.seps[c] = pgSepTest{text: s.sql, sep: sep, n: i}
 		s.ok = append(s.ok, c)
 	}
-	return val{sql: "split_part(" + s.sql + ", " + literal(sep) + ", " + strconv.Itoa(i+1) + ")", k: kStr, ok: s.ok, root: rootOf(s)}
+	return val{sql: "split_part(" + s.sql + byBytes + ", " + literal(sep) + ", " + strconv.Itoa(i+1) + ")", k: kStr, ok: s.ok, root: rootOf(s)}
 }
 
 // logical: the right operand is evaluated, and needs to be exact, only
@@ -131,7 +143,7 @@ func (t *pgTranslator) equal(not bool, a, b val) (val, error) {
 	case a.k == b.k:
 		cmp := "(" + a.sql + " IS NOT DISTINCT FROM " + b.sql + ")"
 		if a.k == kStr {
-			cmp = "(" + a.sql + " COLLATE \"C\" IS NOT DISTINCT FROM " + b.sql + " COLLATE \"C\")"
+			cmp = "(" + a.sql + byBytes + " IS NOT DISTINCT FROM " + b.sql + byBytes + ")"
 		}
 		return val{sql: neg(cmp), k: kBool, ok: ok}, nil
 	case num(a.k) && num(b.k):

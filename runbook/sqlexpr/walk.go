@@ -32,7 +32,7 @@ type dialect interface {
 	// ascii are the conditions that text is printable ASCII, where the
 	// dialect's lower, upper and substr agree with Go's.
 	ascii(text string) []string
-	// call is the SQL of expr-lang's lower, upper or trim on args;
+	// call is the SQL of expr-lang's lower, upper, trim or replace on args;
 	// trimmable, the conditions under which trim removes from text what
 	// Go's strings.TrimSpace removes.
 	call(name string, args ...string) string
@@ -303,7 +303,7 @@ func (w walker) builtin(n *ast.BuiltinNode) (val, error) {
 		// Go's ReplaceAll inserts between runes for an empty old; SQL's
 		// replace leaves the string.
 		oks = append(oks, "length("+args[1].sql+") > 0")
-		return val{sql: "replace(" + args[0].sql + ", " + args[1].sql + ", " + args[2].sql + ")", k: kStr, ok: oks}, nil
+		return val{sql: w.call("replace", args[0].sql, args[1].sql, args[2].sql), k: kStr, ok: oks}, nil
 	}
 	return val{}, untranslatable("function %s/%d", n.Name, len(args))
 }

@@ -139,6 +139,27 @@ func pdRunbook(where string, set []pdSet) string {
 // id, the outcome and the step's path line.
 func pdRun(t *testing.T, rows [][]any, src string, perRow bool) (map[int64]engine.Item, engine.Outcome, string) {
 	t.Helper()
+	items, out, path := pdRunOn(t, pdTable{key: "bigint"}, rows, src, perRow)
+	byID := map[int64]engine.Item{}
+	for k, it := range items {
+		var id int64
+		fmt.Sscan(k, &id)
+		byID[id] = it
+	}
+	return byID, out, path
+}
+
+// pdTable is how the property test's table is made: setup runs first;
+// key is the id column's type; collate, when set, is the collation of
+// every text column but the id (the key's own, in key), as in
+// `COLLATE "C"`; text5 is the type of a text column o5 (text); fill runs
+// once the rows are in.
+type pdTable struct{ setup, key, collate, text5, fill string }
+
+// pdRunOn is pdRun on the table tab describes, its rows by the text of
+// their id.
+func pdRunOn(t *testing.T, tab pdTable, rows [][]any, src string, perRow bool) (map[string]engine.Item, engine.Outcome, string) {
+	t.Helper()
 	ctx := context.Background()
 	dsn := pgtest.DB(t)
 	c, err := pgx.Connect(ctx, dsn)
@@ -146,19 +167,36 @@ func pdRun(t *testing.T, rows [][]any, src string, perRow bool) (map[int64]engin
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
+	if tab.setup != "" {
+		if _, err := c.Exec(ctx, tab.setup); err != nil {
+			t.Fatal(err)
+		}
+	}
+	coll := ""
+	if tab.collate != "" {
+		coll = " " + tab.collate
+	}
+	if tab.text5 == "" {
+		tab.text5 = "text"
+	}
 	var cols []string
 	for _, p := range []string{"s", "i", "f", "b"} {
-		typ := map[string]string{"s": "text", "i": "bigint", "f": "double precision", "b": "boolean"}[p]
+		typ := map[string]string{"s": "text" + coll, "i": "bigint", "f": "double precision", "b": "boolean"}[p]
 		for n := 1; n <= 3; n++ {
 			cols = append(cols, fmt.Sprintf("%s%d %s", p, n, typ))
 		}
 	}
-	if _, err := c.Exec(ctx, `CREATE TABLE items (id bigint PRIMARY KEY, a text, b varchar(40), n bigint, x integer, v integer, o4 integer, `+
-		strings.Join(cols, ", ")+`)`); err != nil {
+	if _, err := c.Exec(ctx, `CREATE TABLE items (id `+tab.key+` PRIMARY KEY, a text`+coll+`, b varchar(40)`+coll+
+		`, n bigint, x integer, v integer, o4 integer, o5 `+tab.text5+`, `+strings.Join(cols, ", ")+`)`); err != nil {
 		t.Fatal(err)
 	}
 	for _, row := range rows {
 		if _, err := c.Exec(ctx, "INSERT INTO items (id, a, b, n, x, v) VALUES ($1, $2, $3, $4, $5, $6)", row...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tab.fill != "" {
+		if _, err := c.Exec(ctx, tab.fill); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -180,7 +218,7 @@ func pdRun(t *testing.T, rows [][]any, src string, perRow bool) (map[int64]engin
 		t.Fatal(err)
 	}
 	defer st.Close()
-	return rig.ItemsByID(t, st), out, pathLine
+	return rig.ScanItems(t, st, "id"), out, pathLine
 }
 
 // TestPushdownPagesAcrossSegments: with several segments, each pushed

@@ -17,6 +17,10 @@ type column struct {
 	category byte   // pg_type.typcategory of the column's type
 	elemCat  byte   // for arrays: the element type's category
 	kind     kind
+	// collatable: the column has a collation (text, varchar, arrays of
+	// them, domains over them), which its comparisons follow unless
+	// another is named.
+	collatable bool
 }
 
 // kind says how a column's values map to item values.
@@ -90,7 +94,7 @@ type querier interface {
 // the primary key.
 func readSchema(ctx context.Context, q querier, schemaName, table string, specKey []string) (*schema, error) {
 	rows, err := q.Query(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory::text,
-			coalesce(et.typcategory::text, ' '), t.typname::text, coalesce(et.typname::text, '')
+			coalesce(et.typcategory::text, ' '), t.typname::text, coalesce(et.typname::text, ''), a.attcollation <> 0
 		FROM pg_attribute a
 		JOIN pg_class c ON c.oid = a.attrelid
 		JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -105,7 +109,7 @@ func readSchema(ctx context.Context, q querier, schemaName, table string, specKe
 	for rows.Next() {
 		var c column
 		var cat, ecat, tname, ename string
-		if err := rows.Scan(&c.name, &c.typ, &cat, &ecat, &tname, &ename); err != nil {
+		if err := rows.Scan(&c.name, &c.typ, &cat, &ecat, &tname, &ename, &c.collatable); err != nil {
 			rows.Close()
 			return nil, translate(err)
 		}

@@ -126,3 +126,72 @@ func textSet(t *testing.T, src string) (*runbook.Expr, *sqlexpr.Migrate) {
 	}
 	return e, pg
 }
+
+// TestUnchangedIgnoresCollation checks on a real server that the
+// PostgreSQL translation's Unchanged, whether a row already holds the
+// values a step sets, compares them byte by byte as the per-row path
+// does, whatever the collations of the columns: a case-insensitive one
+// finds "ABC" equal to "abc", and two columns of different collations
+// cannot be compared without one named.
+func TestUnchangedIgnoresCollation(t *testing.T) {
+	t.Parallel()
+	conn := exactConn(t)
+	if _, err := conn.Exec(t.Context(), "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)"); err != nil {
+		t.Fatal(err)
+	}
+	rows := [][2]any{{"abc", "ABC"}, {"abc", "abc"}, {"ABC", "abc"}, {"a b", "A B"}, {nil, "x"}, {"x", nil}}
+	for _, coll := range []string{`"C"`, `"en-US-x-icu"`, `"tr-TR-x-icu"`, "ci"} {
+		for i, other := range []string{coll, `"C"`, "ci"} { // the collation of s: out's, or another
+			if i > 0 && other == coll {
+				continue
+			}
+			for _, src := range []string{`item.s`, `lower(item.s)`, `item.s ?? "x"`, `item.s + ""`} {
+				e, pg := textSet(t, src)
+				q := "SELECT " + pg.Unchanged + " FROM (SELECT $1::text COLLATE " + other + " AS s, $2::text COLLATE " + coll + " AS out) r"
+				for _, row := range rows {
+					var got bool
+					if err := conn.QueryRow(t.Context(), q, row[0], row[1]).Scan(&got); err != nil {
+						t.Errorf("out %s, s %s, %s on %q: %v", coll, other, src, row, err)
+						continue
+					}
+					v, err := e.Eval(map[string]any{runbook.EnvItem: map[string]any{"s": row[0]}})
+					want := err == nil && row[1] != nil && v == row[1]
+					if got != want {
+						t.Errorf("out %s, s %s, %s on %q: Unchanged = %v, want %v", coll, other, src, row, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRenameUnchangedIgnoresCollation: a rename's Unchanged compares
+// two text columns of different collations byte by byte.
+func TestRenameUnchangedIgnoresCollation(t *testing.T) {
+	t.Parallel()
+	conn := exactConn(t)
+	if _, err := conn.Exec(t.Context(), "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := sqlexpr.TranslateMigrate(&runbook.MigrateSpec{Rename: map[string]string{"a": "b"}}, sqlexpr.Postgres, []string{"id"}, "v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := m.ForTypes(func(string) (sqlexpr.Column, bool) { return sqlexpr.Column{Type: sqlexpr.TypeText}, true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, colls := range [][2]string{{`"C"`, "ci"}, {"ci", "ci"}, {`"en-US-x-icu"`, `"C"`}} {
+		q := "SELECT " + pg.Unchanged + " FROM (SELECT $1::text COLLATE " + colls[0] + " AS a, $2::text COLLATE " + colls[1] + " AS b) r"
+		for _, row := range [][2]any{{"abc", "ABC"}, {nil, "x"}, {"x", nil}, {nil, nil}} {
+			var got bool
+			if err := conn.QueryRow(t.Context(), q, row[0], row[1]).Scan(&got); err != nil {
+				t.Errorf("a %s, b %s, on %q: %v", colls[0], colls[1], row, err)
+				continue
+			}
+			if want := row[0] == nil; got != want { // a NULL a leaves b as it is
+				t.Errorf("a %s, b %s, on %q: Unchanged = %v, want %v", colls[0], colls[1], row, got, want)
+			}
+		}
+	}
+}

@@ -212,8 +212,15 @@ func typeName(v any) string {
 // guardExpr is the column as compared in a guard: json has no equality
 // operator, so it compares as jsonb.
 func (c column) guardExpr() string {
-	if c.typ == "json" {
+	switch {
+	case c.typ == "json":
 		return quote(c.name) + "::jsonb"
+	case c.collatable:
+		// Byte by byte, as the transform read it: in a case-insensitive
+		// collation "ABC" another writer wrote since equals the "abc"
+		// read, and the guard would let a write computed from "abc"
+		// overwrite it.
+		return quote(c.name) + ` COLLATE "C"`
 	}
 	return quote(c.name)
 }
