@@ -44,3 +44,39 @@ func TestGuardComparesTextByBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardComparesCitextByBytes: citext compares case-insensitively
+// whatever the collation named, so the guard compares its text: a row
+// whose "abc" another writer made "ABC" fails it, on the per-row path
+// and the set-based one.
+func TestGuardComparesCitextByBytes(t *testing.T) {
+	t.Parallel()
+	ddl := "CREATE EXTENSION IF NOT EXISTS citext;" +
+		`CREATE TABLE items (id bigint PRIMARY KEY, a citext, c text, v int)`
+	seed := []engine.Item{{"id": engine.Number("1"), "a": "ABC", "c": "y"}, {"id": engine.Number("2"), "a": "abc", "c": "y"}}
+	update := func(id string) engine.Update {
+		return engine.Update{Key: engine.Item{"id": engine.Number(id)}, Set: []engine.Attr{{Name: "c", Value: "z"}},
+			Version: 2, Guard: engine.Guard{VersionAttr: "v", Below: 2, Unchanged: []engine.Attr{{Name: "a", Value: "abc"}}}}
+	}
+	for _, setBased := range []bool{false, true} {
+		st := newTable(t, ddl, seed)
+		us := []engine.Update{update("1"), update("2")} // row 1 changed since read; row 2 not
+		var errs []error
+		if setBased {
+			var ok bool
+			if errs, ok = st.UpdateSetsForTest(t.Context(), us); !ok {
+				t.Fatal("UpdateSetsForTest() took the per-row path, want set-based")
+			}
+		} else {
+			for _, u := range us {
+				errs = append(errs, st.Update(t.Context(), u))
+			}
+		}
+		if !errors.Is(errs[0], engine.ErrConditionFailed) {
+			t.Errorf("set-based %v: update of a row whose citext a is now %q, read %q: %v, want %v", setBased, "ABC", "abc", errs[0], engine.ErrConditionFailed)
+		}
+		if errs[1] != nil {
+			t.Errorf("set-based %v: update of an unchanged row: %v, want nil", setBased, errs[1])
+		}
+	}
+}

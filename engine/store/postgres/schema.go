@@ -21,6 +21,9 @@ type column struct {
 	// them, domains over them), which its comparisons follow unless
 	// another is named.
 	collatable bool
+	// citext: the column is citext, whose comparisons fold case
+	// whatever the collation named; a guard compares its text.
+	citext bool
 }
 
 // kind says how a column's values map to item values.
@@ -114,6 +117,7 @@ func readSchema(ctx context.Context, q querier, schemaName, table string, specKe
 			return nil, translate(err)
 		}
 		c.category, c.elemCat = cat[0], ecat[0]
+		c.citext = tname == "citext"
 		if c.kind, err = kindOf(c.category, tname, c.elemCat, ename); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("column %q of type %s: %w", c.name, c.typ, err)

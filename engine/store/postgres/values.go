@@ -215,6 +215,9 @@ func (c column) guardExpr() string {
 	switch {
 	case c.typ == "json":
 		return quote(c.name) + "::jsonb"
+	case c.citext:
+		// citext folds case in any collation: its text, byte by byte.
+		return quote(c.name) + `::text COLLATE "C"`
 	case c.collatable:
 		// Byte by byte, as the transform read it: in a case-insensitive
 		// collation "ABC" another writer wrote since equals the "abc"
@@ -227,8 +230,11 @@ func (c column) guardExpr() string {
 
 // guardCast adapts a bound value's expression to guardExpr.
 func (c column) guardCast(expr string) string {
-	if c.typ == "json" {
+	switch {
+	case c.typ == "json":
 		return "(" + expr + ")::jsonb"
+	case c.citext: // text against text: citext's own operator would fold case
+		return "(" + expr + ")::text"
 	}
 	return expr
 }
