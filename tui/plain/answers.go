@@ -156,7 +156,7 @@ func (s *StepAnswers) errAt(key, hint, format string, args ...any) *AnswerError 
 func LoadAnswers(path string) (*Answers, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read answers file: %w: %w", ErrBadAnswers, err)
+		return nil, fmt.Errorf("%w: %w (check the --answers path)", ErrBadAnswers, err)
 	}
 	return ParseAnswers(path, src)
 }
