@@ -175,7 +175,8 @@ func findResumable(ctx context.Context, f *factory, opts *resumeOptions) (engine
 }
 
 // checkChain refuses (exit 2) to resume a session whose hash chain does
-// not verify: its state would be rebuilt from edited or missing events.
+// not verify — its state would be rebuilt from edited or missing events —
+// or that has no event at all (its session.start could not be written).
 // A session row that only lags its chain (a crash before the row was
 // updated) and a keyed session read without its key are left to the
 // journal's own checks.
@@ -183,6 +184,10 @@ func checkChain(ctx context.Context, j engine.Journal, id, journalFlag string) e
 	res, err := j.Verify(ctx, id)
 	if err != nil {
 		return fmt.Errorf("verify session %s: %w", id, err)
+	}
+	if res.OK && res.Events == 0 {
+		return usageError(fmt.Errorf("session %s never started: its first event was not journaled (a full disk?), so there is nothing to resume; "+
+			"start a new session with lockstep run", id))
 	}
 	if res.OK || res.Repairable || res.NeedsKey {
 		return nil

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // stoppedDecision runs a one-decision runbook without its answer, so the
@@ -94,5 +96,36 @@ func TestResumeChangedRunbookSaysWhichRuns(t *testing.T) {
 		if !strings.Contains(errOut.String(), w) {
 			t.Errorf("stderr lacks %q:\n%s", w, errOut)
 		}
+	}
+}
+
+// TestResumeSessionThatNeverStarted: a session whose first event could not
+// be journaled (its journal's disk filled up between the session row and
+// session.start) is not resumed as if it had started: exit 2, saying what
+// happened and to start a new session.
+func TestResumeSessionThatNeverStarted(t *testing.T) {
+	dir := t.TempDir()
+	rb, env, _ := stoppedDecision(t, dir)
+	src, err := os.ReadFile(rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, s := latestSession(t, env["LOCKSTEP_JOURNAL"])
+	info := s
+	info.ID, info.RunbookSource, info.Started = "20261207-000000-00000000", src, s.Started.Add(time.Second)
+	if _, err := j.CreateSession(context.Background(), info); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := execCmd(env, "resume", info.ID, "--plain", "--answers", writeAnswers(t, dir, `pick: {choice: a, reason: "r"}`))
+	if got := exitCode(err); got != exitBadInput {
+		t.Fatalf("resume of a session without events: exit %d (%v), want %d\n%s%s", got, err, exitBadInput, out, errOut)
+	}
+	for _, w := range []string{info.ID, "never started", "lockstep run"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+	if n := sqlQuery(t, env["LOCKSTEP_JOURNAL"], "SELECT count(*) FROM events WHERE session = '"+info.ID+"'"); n != "0" {
+		t.Errorf("the refused resume journaled %s events", n)
 	}
 }
