@@ -44,7 +44,10 @@ never finished is interrupted: idempotent steps re-run, others ask (answers:
 SESSION may be a unique prefix of the id. A session still run by a live
 process (on this machine) is never resumed: resume exits 2 naming who holds
 it (operator, host, pid, since when), and without SESSION it skips such
-sessions. A session whose process died, even by kill -9, is resumable.
+sessions. A session whose process died, even by kill -9, is resumable. A session
+whose journaled events do not verify (edited or deleted: see lockstep
+journal verify) is refused (exit 2). When the runbook's file changed since
+the session started, resume says so and still runs the saved copy.
 
 The session runs with the vars it started with. The journal keeps them
 redacted, so a var that held a secret (a value of a secrets: variable, or a
