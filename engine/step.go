@@ -145,6 +145,10 @@ func (s *Session) execute(ctx context.Context, step, of *runbook.Step, resumed b
 		if cause := context.Cause(stepCtx); stepCtx.Err() != nil && cause != nil && !errors.Is(err, cause) {
 			err = fmt.Errorf("%w: %w", cause, err)
 		}
+		if errors.Is(err, runbook.ErrUnsetVar) {
+			// A ${VAR} of the step's fields, read when it runs.
+			err = fmt.Errorf("%s at %s: %w; export it, then resume the session", step.ID, step.Pos, err)
+		}
 		end.Status, end.Error = StepFailed, s.redactor.Redact(err.Error())
 	}
 	if result != nil && end.Status != StepInterrupted {

@@ -125,21 +125,43 @@ func emptyDocument(doc *yaml.Node) bool {
 	return len(doc.Content) == 1 && n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
 }
 
+// YAMLSyntaxHint is the hint of a YAML syntax error: the line named is
+// where the YAML library noticed, which may be past the mistake.
+const YAMLSyntaxHint = "YAML syntax: check the quotes, brackets and indentation around this line"
+
 // yamlError turns a YAML syntax error into a positioned Error.
 func yamlError(path string, err error) *Error {
 	line, msg := YAMLSyntaxLine(err)
-	return &Error{Pos: Pos{File: path, Line: line, Col: 1}, Msg: msg, Severity: SeverityError}
+	return &Error{Pos: Pos{File: path, Line: line, Col: 1}, Msg: msg, Hint: YAMLSyntaxHint, Severity: SeverityError}
 }
 
 // YAMLSyntaxLine splits a YAML syntax error from yaml.Unmarshal into the
 // line it names (1 when it names none) and the message without it, for
-// errors positioned as file:line:col.
+// errors positioned as file:line:col. The library names the line of a
+// parser error (its messages start "did not find expected" or "found"
+// and are not the scanner's) 0-based, one above the construct it was
+// parsing: it is moved down to it.
 func YAMLSyntaxLine(err error) (line int, msg string) {
-	if m := yamlLineRe().FindStringSubmatch(err.Error()); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		return line, "yaml: " + m[2]
+	m := yamlLineRe().FindStringSubmatch(err.Error())
+	if m == nil {
+		return 1, err.Error()
 	}
-	return 1, err.Error()
+	line, _ = strconv.Atoi(m[1])
+	if isParserError(m[2]) {
+		line++
+	}
+	return line, "yaml: " + m[2]
+}
+
+// isParserError reports the messages of go.yaml.in/yaml/v3's parser
+// (parserc.go), whose lines are 0-based; the scanner's are 1-based.
+func isParserError(msg string) bool {
+	for _, p := range []string{"did not find expected", "found duplicate %", "found incompatible YAML document", "found undefined tag handle"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // runbook decodes the top-level mapping.

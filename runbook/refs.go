@@ -200,7 +200,7 @@ func (v *validator) checkName(r ref) {
 		i, ok := v.stepAt[r.name]
 		switch {
 		case !ok:
-			v.d.errorf(r.node, didYouMean(r.name, v.stepIDs()), "%s: unknown step %q", r.what, r.name)
+			v.d.errorf(r.node, didYouMeanOrList(r.name, v.stepIDs()), "%s: unknown step %q", r.what, r.name)
 		case i == r.at && !r.self:
 			v.d.errorf(r.node, "a step sees the results of earlier steps only", "%s: step %q names itself, which has no result yet", r.what, r.name)
 		case i > r.at:

@@ -1,5 +1,7 @@
 package runbook
 
+import "strings"
+
 // suggest returns the candidate closest to word by edit distance, or "" when
 // none is close enough to be a plausible typo.
 func suggest(word string, candidates []string) string {
@@ -23,6 +25,19 @@ func didYouMean(word string, candidates []string) string {
 		return "did you mean " + s + "?"
 	}
 	return ""
+}
+
+// didYouMeanOrList is didYouMean, else the candidates (the first few)
+// as the names to choose from.
+func didYouMeanOrList(word string, candidates []string) string {
+	if h := didYouMean(word, candidates); h != "" || len(candidates) == 0 {
+		return h
+	}
+	const shown = 8
+	if len(candidates) > shown {
+		return "one of: " + strings.Join(candidates[:shown], ", ") + ", …"
+	}
+	return "one of: " + strings.Join(candidates, ", ")
 }
 
 // distance is the optimal-string-alignment edit distance between a and b

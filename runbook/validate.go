@@ -145,7 +145,7 @@ func (v *validator) earlier(r ref, at map[string]int, what string, candidates []
 	i, ok := at[r.name]
 	switch {
 	case !ok:
-		v.d.errorf(r.node, didYouMean(r.name, candidates), "unknown %s %q", what, r.name)
+		v.d.errorf(r.node, didYouMeanOrList(r.name, candidates), "unknown %s %q", what, r.name)
 	case i >= r.at && r.kind == refPhase:
 		v.d.errorf(r.node, "requires names earlier phases", "phase %q is not before this one", r.name)
 	case i > r.at || (i == r.at && r.kind != refBackup):

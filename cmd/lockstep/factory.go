@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
 	"sync"
+	"syscall"
 
+	"github.com/mattn/go-sqlite3"
 	"golang.org/x/term"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -142,14 +145,31 @@ func (f *factory) journalKey() journal.Option {
 }
 
 // journalError marks a journal that cannot be used as given (missing, not
-// a journal, a schema this lockstep does not read) as bad input (exit 2).
+// a journal, a schema this lockstep does not read) as bad input (exit 2),
+// and so a path lockstep cannot write (read-only, no permission, under a
+// file) or a full disk, with what to do.
 func journalError(err error) error {
 	for _, target := range []error{journal.ErrNoJournal, journal.ErrNotJournal, journal.ErrSchemaTooNew, journal.ErrSchemaTooOld} {
 		if errors.Is(err, target) {
 			return usageError(err)
 		}
 	}
+	if isDiskFull(err) {
+		return usageError(fmt.Errorf("%w (free space on its disk, or choose another place with --journal or $LOCKSTEP_JOURNAL)", err))
+	}
+	for _, target := range []error{fs.ErrPermission, syscall.EROFS, syscall.ENOTDIR} {
+		if errors.Is(err, target) {
+			return usageError(fmt.Errorf("%w (choose a writable place with --journal or $LOCKSTEP_JOURNAL)", err))
+		}
+	}
 	return err
+}
+
+// isDiskFull reports whether err is a write that found no space left: the
+// file system's ENOSPC or SQLite's SQLITE_FULL.
+func isDiskFull(err error) bool {
+	var se sqlite3.Error
+	return errors.Is(err, syscall.ENOSPC) || (errors.As(err, &se) && se.Code == sqlite3.ErrFull)
 }
 
 // workDir is where backups and exports go: a directory next to the journal.

@@ -218,7 +218,18 @@ func findSession(ctx context.Context, j engine.Journal, id string) (engine.Sessi
 	case 1:
 		return matches[0], nil
 	case 0:
-		return info, usageError(fmt.Errorf("no session %q (list them with: lockstep journal list): %w", id, engine.ErrNotFound))
+		where := ""
+		if p, ok := j.(interface{ Path() string }); ok {
+			where = " in " + p.Path()
+		}
+		return info, usageError(&noSessionError{msg: fmt.Sprintf("no session %q%s (list them with: lockstep journal list)", id, where)})
 	}
 	return info, usageError(fmt.Errorf("%q matches %d sessions: give more of the id", id, len(matches)))
 }
+
+// noSessionError is an id no session of the journal has (or starts with);
+// it is engine.ErrNotFound, which its message says in its own words.
+type noSessionError struct{ msg string }
+
+func (e *noSessionError) Error() string        { return e.msg }
+func (e *noSessionError) Is(target error) bool { return target == engine.ErrNotFound }

@@ -126,7 +126,7 @@ func registryTargets(ctx context.Context, f *factory, j *journal.Journal, envNam
 		}
 		env := rb.Env(envName)
 		if env == nil || env.Store == nil {
-			return nil, usageError(fmt.Errorf("runbook %s has no environment %s with a store", rbPath, envName))
+			return nil, usageError(fmt.Errorf("runbook %s has no environment %q with a store (it has %s)", rbPath, envName, envNames(rb)))
 		}
 		return []anchorTarget{{rb.Name, env.Store}}, nil
 	}

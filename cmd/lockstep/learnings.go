@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/protocols"
+	"github.com/lockstep-run/lockstep/runbook"
 )
 
 // learningPrefix marks a note as a learning: a note whose text starts with
@@ -167,6 +168,9 @@ func runLearnings(ctx context.Context, opts *learningsOptions) error {
 	if err := checkFormat(opts.Format, "md", "json"); err != nil {
 		return err
 	}
+	if err := checkLearningsName(opts.Runbook); err != nil {
+		return err
+	}
 	j, err := opts.f.openJournalRO(opts.JournalPath)
 	if err != nil {
 		return err
@@ -183,6 +187,20 @@ func runLearnings(ctx context.Context, opts *learningsOptions) error {
 		return writeJSON(opts.f.Out, list)
 	}
 	return writeLearningsMarkdown(opts.f.Out, opts.Runbook, list)
+}
+
+// checkLearningsName refuses a runbook's file where its name is expected:
+// no session's runbook is called "dir/x.yaml", so the answer would be a
+// misleading "None yet". The runbook's name is given when the file parses.
+func checkLearningsName(name string) error {
+	if name == "" || !looksLikePath(name) {
+		return nil
+	}
+	hint := "give the name: of a runbook, or a built-in protocol's name"
+	if rb, err := runbook.ParseFile(name); err == nil {
+		hint = "its name is " + rb.Name + ": lockstep learnings " + rb.Name
+	}
+	return usageError(fmt.Errorf("learnings takes a runbook's name, not a file (%s): %s", name, hint))
 }
 
 // writeLearningsMarkdown writes list, sorted by runbook, as a Markdown

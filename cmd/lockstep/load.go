@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -22,7 +23,10 @@ func loadRunbook(f *factory, target string) (*runbook.Runbook, error) {
 		err error
 	)
 	if fi, statErr := os.Stat(target); (statErr == nil && !fi.IsDir()) || looksLikePath(target) {
-		rb, err = runbook.ParseFile(target)
+		var pathErr *fs.PathError
+		if rb, err = runbook.ParseFile(target); errors.As(err, &pathErr) {
+			err = fmt.Errorf("%w (check the path; lockstep protocols list shows the built-in protocols)", err)
+		}
 	} else if rb, err = protocolRunbook(target); errors.Is(err, protocols.ErrUnknown) {
 		err = fmt.Errorf("no runbook file %q, and %w", target, err)
 	}

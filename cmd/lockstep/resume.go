@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,7 +44,10 @@ never finished is interrupted: idempotent steps re-run, others ask (answers:
 SESSION may be a unique prefix of the id. A session still run by a live
 process (on this machine) is never resumed: resume exits 2 naming who holds
 it (operator, host, pid, since when), and without SESSION it skips such
-sessions. A session whose process died, even by kill -9, is resumable.
+sessions. A session whose process died, even by kill -9, is resumable. A session
+whose journaled events do not verify (edited or deleted: see lockstep
+journal verify) is refused (exit 2). When the runbook's file changed since
+the session started, resume says so and still runs the saved copy.
 
 The session runs with the vars it started with. The journal keeps them
 redacted, so a var that held a secret (a value of a secrets: variable, or a
@@ -97,6 +103,7 @@ func runResume(ctx context.Context, opts *resumeOptions) error {
 		}
 		return usageError(fmt.Errorf("session %s: its saved runbook no longer parses with this lockstep: %w", id, err))
 	}
+	noteChangedRunbook(f, info)
 	if err := checkVars(vars, rb); err != nil {
 		return err
 	}
@@ -137,7 +144,8 @@ func runResume(ctx context.Context, opts *resumeOptions) error {
 
 // findResumable looks the session up in the journal opened read-only: the
 // session --SESSION names (a unique prefix will do), else the latest one
-// resumable. One that a live process holds is refused.
+// resumable. One that a live process holds, or whose hash chain does not
+// verify, is refused.
 func findResumable(ctx context.Context, f *factory, opts *resumeOptions) (engine.SessionInfo, error) {
 	j, err := f.openJournalRO(opts.JournalPath)
 	if err != nil {
@@ -145,7 +153,11 @@ func findResumable(ctx context.Context, f *factory, opts *resumeOptions) (engine
 	}
 	defer j.Close()
 	if opts.SessionID == "" {
-		return latestResumable(ctx, j)
+		info, err := latestResumable(ctx, j)
+		if err != nil {
+			return info, err
+		}
+		return info, checkChain(ctx, j, info.ID, opts.JournalPath)
 	}
 	info, err := findSession(ctx, j, opts.SessionID)
 	if err != nil {
@@ -159,7 +171,36 @@ func findResumable(ctx context.Context, f *factory, opts *resumeOptions) (engine
 	} else if held {
 		return info, usageError(&engine.SessionHeldError{ID: info.ID, Owner: owner})
 	}
+	if err := checkChain(ctx, j, info.ID, opts.JournalPath); err != nil {
+		return info, err
+	}
 	return j.Session(ctx, info.ID)
+}
+
+// checkChain refuses (exit 2) to resume a session whose hash chain does
+// not verify — its state would be rebuilt from edited or missing events —
+// or that has no event at all (its session.start could not be written).
+// A session row that only lags its chain (a crash before the row was
+// updated) and a keyed session read without its key are left to the
+// journal's own checks.
+func checkChain(ctx context.Context, j engine.Journal, id, journalFlag string) error {
+	res, err := j.Verify(ctx, id)
+	if err != nil {
+		return fmt.Errorf("verify session %s: %w", id, err)
+	}
+	if res.OK && res.Events == 0 {
+		return usageError(fmt.Errorf("session %s never started: its first event was not journaled (a full disk?), so there is nothing to resume; "+
+			"start a new session with lockstep run", id))
+	}
+	if res.OK || res.Repairable || res.NeedsKey {
+		return nil
+	}
+	where := res.Reason
+	if res.BadSeq > 0 {
+		where = fmt.Sprintf("event seq %d: %s", res.BadSeq, res.Reason)
+	}
+	return usageError(fmt.Errorf("session %s does not verify (%s): its journal was edited, so resume cannot trust it; "+
+		"see lockstep journal verify %s%s, and start a new session with lockstep run", id, where, id, journalArg(journalFlag)))
 }
 
 // latestResumable returns the newest session that stopped resumably or
@@ -190,6 +231,23 @@ func latestResumable(ctx context.Context, j engine.Journal) (engine.SessionInfo,
 		msg = fmt.Sprintf("no stopped session to resume: running now, so not resumable: %s", strings.Join(running, ", "))
 	}
 	return engine.SessionInfo{}, usageError(errors.New(msg))
+}
+
+// noteChangedRunbook says so when the runbook's file changed since the
+// session started: resume runs the copy saved in the journal, so an
+// operator who fixed the file must start a new session for the fix to
+// run. A file gone or unreadable changes nothing and is not mentioned.
+func noteChangedRunbook(f *factory, info engine.SessionInfo) {
+	src, err := os.ReadFile(info.RunbookPath)
+	if err != nil {
+		return
+	}
+	if sum := sha256.Sum256(src); hex.EncodeToString(sum[:]) == info.RunbookSHA256 {
+		return
+	}
+	fmt.Fprintf(f.ErrOut, "lockstep: note: %s changed since session %s started; resume runs the runbook saved in the journal "+
+		"(to run the changed one, start a new session: %s run %s --env %s)\n",
+		info.RunbookPath, info.ID, f.self(), shellQuote(info.RunbookPath), info.Env)
 }
 
 // journalArg repeats a --journal flag in printed hints.

@@ -82,6 +82,9 @@ func finishSession(f *factory, req sessionRequest, outcome engine.Outcome, id st
 		fmt.Fprintf(f.ErrOut, "lockstep: warning: %v — `journal verify --env` cannot vouch for session %s\n", ae, id)
 		err = nil
 	}
+	if err != nil && isDiskFull(err) && !engine.IsJournalStop(err) {
+		err = journalFull(req.cfg.Journal, id, err)
+	}
 	if err != nil {
 		if exitCode(err) == exitBadInput {
 			if id != "" && (errors.Is(err, engine.ErrNoAnswer) || errors.Is(err, engine.ErrInvalidAnswer)) {
@@ -116,6 +119,21 @@ func finishSession(f *factory, req sessionRequest, outcome engine.Outcome, id st
 	default:
 		return silentExit(code, fmt.Errorf("session %s %s", id, outcome))
 	}
+}
+
+// journalFull reports a journal that filled up outside a migrate step's
+// write-ahead gate as the gate does: the session stops resumably, naming
+// the journal, the cause and the resume command. Before the session
+// started (id ""), there is nothing to resume: it is bad input, the
+// journal's place.
+func journalFull(j engine.Journal, id string, err error) error {
+	if id != "" {
+		return engine.NewJournalFailure(j, id, err)
+	}
+	if p, ok := j.(interface{ Path() string }); ok && p.Path() != "" {
+		err = fmt.Errorf("journal %s: %w", p.Path(), err)
+	}
+	return journalError(err)
 }
 
 // latestSessionID returns the newest session's id, "" when unknown.

@@ -266,6 +266,10 @@ func ensureFile(path string) (created bool, err error) {
 	if !errors.Is(err, fs.ErrExist) {
 		return false, fmt.Errorf("create journal file: %w", err)
 	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return false, fmt.Errorf("%w: %s is a directory (name a file in it: --journal %s)",
+			ErrNotJournal, path, filepath.Join(path, "journal.db"))
+	}
 	return false, checkMagic(path, true)
 }
 
@@ -279,7 +283,8 @@ func checkExisting(path string) error {
 		return fmt.Errorf("stat journal file: %w", err)
 	}
 	if fi.IsDir() {
-		return fmt.Errorf("%w: %s is a directory", ErrNotJournal, path)
+		return fmt.Errorf("%w: %s is a directory (name a file in it: --journal %s)",
+			ErrNotJournal, path, filepath.Join(path, "journal.db"))
 	}
 	return checkMagic(path, false)
 }

@@ -102,7 +102,7 @@ func (x *externalTransform) run(ctx context.Context, items []engine.Item) ([]eng
 		line, err := x.out.ReadBytes('\n')
 		if err != nil && len(bytes.TrimSpace(line)) == 0 {
 			if dog.fired() {
-				err = x.fail(fmt.Errorf("returned %d of %d lines, then none for %s; it must print exactly one JSON line per input line, "+
+				err = x.failKilled(fmt.Errorf("returned %d of %d lines, then none for %s; it must print exactly one JSON line per input line, "+
 					"in order, and flush its output after each line", len(outs), len(items), x.lineTimeout))
 			} else {
 				err = x.fail(fmt.Errorf("returned %d of %d lines, then its output ended: %w", len(outs), len(items), err))
@@ -117,7 +117,7 @@ func (x *externalTransform) run(ctx context.Context, items []engine.Item) ([]eng
 		}
 		it, err := engine.UnmarshalItem(line)
 		if err != nil {
-			err = x.fail(fmt.Errorf("output line %d of batch: %w", len(outs)+1, err))
+			err = x.failKilled(badLine(len(outs)+1, line, err))
 			<-werr
 			return nil, err
 		}
@@ -165,14 +165,37 @@ func killGroup(cmd *exec.Cmd) error {
 	return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 }
 
+// badLine is the error of an output line that is not an item: which line,
+// its start (what the command printed instead) and what it must print.
+func badLine(n int, line []byte, err error) error {
+	why := strings.TrimPrefix(err.Error(), "unmarshal item: ")
+	if !bytes.HasPrefix(line, []byte("{")) {
+		why = "not a JSON object"
+	}
+	const max = 60
+	shown := string(line)
+	if len(shown) > max {
+		shown = shown[:max] + "…"
+	}
+	return fmt.Errorf("output line %d is not a JSON item (%s): %q; it must print exactly one JSON object per input line, "+
+		"in order (the item it read, with its attributes changed)", n, why, shown)
+}
+
 // fail stops the process and returns err with the process's exit status
 // and the tail of its stderr.
-func (x *externalTransform) fail(err error) error {
+func (x *externalTransform) fail(err error) error { return x.stop(err, false) }
+
+// failKilled is fail for a process lockstep kills while it runs (a bad
+// line, no line in time): its "signal: killed" is lockstep's doing and
+// says nothing of the command, so it is left out.
+func (x *externalTransform) failKilled(err error) error { return x.stop(err, true) }
+
+func (x *externalTransform) stop(err error, killing bool) error {
 	_ = x.stdin.Close()
 	_ = killGroup(x.cmd)
 	werr := x.cmd.Wait()
 	msg := fmt.Sprintf("transform %s: %v", strings.Join(x.argv, " "), err)
-	if werr != nil {
+	if werr != nil && !(killing && killedBySIGKILL(werr)) {
 		msg += " (" + werr.Error() + ")"
 	}
 	if s := strings.TrimSpace(x.stderr.String()); s != "" {
@@ -180,6 +203,16 @@ func (x *externalTransform) fail(err error) error {
 	}
 	x.dead = errors.New(msg)
 	return x.dead
+}
+
+// killedBySIGKILL reports a process that ended of a SIGKILL.
+func killedBySIGKILL(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 }
 
 // close ends the process: stdin closed, then wait.

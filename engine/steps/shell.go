@@ -153,7 +153,9 @@ func shellEnv(extra map[string]string, getenv func(string) string) ([]string, er
 	for _, k := range keys {
 		v, err := runbook.Expand(extra[k], getenv)
 		if err != nil {
-			return nil, fmt.Errorf("env %s: %w", k, err)
+			// The variable's name last: "TOKEN: …" reads as a credential
+			// to the redactor, which would hide the cause.
+			return nil, fmt.Errorf("%w (in env %s)", err, k)
 		}
 		out = append(out, k+"="+v)
 	}

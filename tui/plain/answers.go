@@ -156,7 +156,7 @@ func (s *StepAnswers) errAt(key, hint, format string, args ...any) *AnswerError 
 func LoadAnswers(path string) (*Answers, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read answers file: %w: %w", ErrBadAnswers, err)
+		return nil, fmt.Errorf("%w: %w (check the --answers path)", ErrBadAnswers, err)
 	}
 	return ParseAnswers(path, src)
 }
@@ -168,7 +168,7 @@ func ParseAnswers(path string, src []byte) (*Answers, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		line, msg := runbook.YAMLSyntaxLine(err)
-		return nil, AnswerErrors{{File: path, Line: line, Col: 1, Msg: msg}}
+		return nil, AnswerErrors{{File: path, Line: line, Col: 1, Msg: msg, Hint: runbook.YAMLSyntaxHint}}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return a, nil // empty file: no answers

@@ -150,6 +150,9 @@ func open(spec *runbook.StoreSpec, create bool) (*Store, error) {
 	// it; data operations report ErrNoTable until then.
 	if _, err := s.loadSchema(context.Background()); err != nil && !errors.Is(err, ErrNoTable) {
 		db.Close()
+		if errors.Is(err, ErrNoColumn) && spec.Pos.File != "" {
+			err = fmt.Errorf("%w; fix `key:` at %s, or add the column", err, spec.Pos)
+		}
 		return nil, fmt.Errorf("open sqlite store %s: %w", spec.Path, err)
 	}
 	return s, nil
