@@ -81,7 +81,8 @@ func (e *env) sqlite(cli, q string) {
 }
 
 // TestJournalVerifyCatchesAnEditedSessionRow: the session row is checked
-// against the hashed events, and resume believes the events.
+// against the hashed events, and resume refuses a session whose row
+// no longer agrees with them.
 func TestJournalVerifyCatchesAnEditedSessionRow(t *testing.T) {
 	cli := testbin.LookPath(t, "sqlite3")
 	tests := []struct {
@@ -118,8 +119,10 @@ func TestJournalVerifyCatchesAnEditedSessionRow(t *testing.T) {
 			}
 			if tt.resume {
 				r := e.mustRun(2, "resume", s.ID, "--plain", "--answers", abort)
-				if !strings.Contains(r.Stderr, "session already ended (aborted)") {
-					t.Errorf("resume does not say the session was aborted\n%s", r)
+				// Refused as edited: the row no longer agrees with its
+				// hashed session.end, which says aborted.
+				if !strings.Contains(r.Stderr, "does not verify") || !strings.Contains(r.Stderr, `says "aborted"`) {
+					t.Errorf("resume does not refuse the edited session, naming its journaled end\n%s", r)
 				}
 				if n := e.count("never.count"); n != 0 {
 					t.Errorf("a step of the aborted session ran %d time(s) after the edit", n)
