@@ -39,7 +39,7 @@ func TestMigrateExternalTransformShortOutput(t *testing.T) {
 		{"missing line", "skip5", helper, 2 * time.Second,
 			"returned 9 of 10 lines, then none for 2s; it must print exactly one JSON line per input line, in order", 15 * time.Second},
 		{"missing line, child of a shell", "skip5", viaShell, 2 * time.Second, "returned 9 of 10 lines, then none for 2s", 15 * time.Second},
-		{"exits early", "exit9", helper, time.Minute, "returned 9 of 10 lines, then its output ended: EOF; stderr: stopping early", 15 * time.Second},
+		{"exits early", "exit9", helper, time.Minute, "returned 9 of 10 lines, then its output ended: EOF; it must print exactly one JSON line per input line, and exit only once its input ends; stderr: stopping early", 15 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -105,7 +105,8 @@ func (x *externalTransform) run(ctx context.Context, items []engine.Item) ([]eng
 				err = x.failKilled(fmt.Errorf("returned %d of %d lines, then none for %s; it must print exactly one JSON line per input line, "+
 					"in order, and flush its output after each line", len(outs), len(items), x.lineTimeout))
 			} else {
-				err = x.fail(fmt.Errorf("returned %d of %d lines, then its output ended: %w", len(outs), len(items), err))
+				err = x.fail(fmt.Errorf("returned %d of %d lines, then its output ended: %w; it must print exactly one JSON line per input line, "+
+					"and exit only once its input ends", len(outs), len(items), err))
 			}
 			<-werr
 			return nil, err
