@@ -24,6 +24,23 @@ const (
 	registryDenyUpdate = `CREATE TRIGGER deny_end BEFORE UPDATE ON lockstep_registry BEGIN SELECT RAISE(ABORT, 'registry update denied'); END`
 )
 
+// faultyRegistry is a 20-row SQLite table under the counter steps, in an
+// environment with envExtra, its registry created first when created
+// (a readable one), then the faults injected; it returns the session's
+// config, the table's database and its file.
+func faultyRegistry(t *testing.T, envExtra string, created bool, faults []string) (engine.Config, *sql.DB, string) {
+	t.Helper()
+	rb := rig.DataRunbook(t, 1, envExtra, rig.CounterSteps)
+	r := rig.NewSQLite(t, rb, 20)
+	dbPath := filepath.Join(r.Dir, "data.db")
+	if created {
+		createRegistry(t, dbPath)
+	}
+	db := r.SQLDB(t)
+	execAll(t, db, faults)
+	return rig.SQLiteSessionConfig(t, rb, dbPath), db, dbPath
+}
+
 // TestProtectedRefusedWhenRegistryFails holds docs/registry.md: "a
 // protected environment whose store or registry cannot be read, or whose
 // start cannot be recorded, is refused (its rules cannot be checked)".
@@ -43,15 +60,7 @@ func TestProtectedRefusedWhenRegistryFails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			rb := rig.DataRunbook(t, 1, "    protected: true", rig.CounterSteps)
-			r := rig.NewSQLite(t, rb, 20)
-			dbPath := filepath.Join(r.Dir, "data.db")
-			if tt.created {
-				createRegistry(t, dbPath)
-			}
-			db := r.SQLDB(t)
-			execAll(t, db, tt.faults)
-			cfg := rig.SQLiteSessionConfig(t, rb, dbPath)
+			cfg, db, _ := faultyRegistry(t, "    protected: true", tt.created, tt.faults)
 			cfg.Prompter = rig.Answers(map[string][]rig.Reply{
 				"confirm_env": {{Ans: engine.Answer{Value: "test"}}},
 				"reason":      {{Ans: engine.Answer{Reason: "first run of a new runbook"}}},
@@ -93,15 +102,7 @@ func TestUnprotectedGoesOnWhenRegistryFails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			rb := rig.DataRunbook(t, 1, "", rig.CounterSteps)
-			r := rig.NewSQLite(t, rb, 20)
-			dbPath := filepath.Join(r.Dir, "data.db")
-			if tt.created {
-				createRegistry(t, dbPath)
-			}
-			db := r.SQLDB(t)
-			execAll(t, db, tt.faults)
-			cfg := rig.SQLiteSessionConfig(t, rb, dbPath)
+			cfg, db, dbPath := faultyRegistry(t, "", tt.created, tt.faults)
 			s, err := engine.Start(ctx, cfg)
 			if err != nil {
 				t.Fatalf("Start() = %v, want the session to go on", err)

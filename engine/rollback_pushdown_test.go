@@ -1,15 +1,11 @@
 package engine_test
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 	"github.com/lockstep-run/lockstep/engine/migrate"
 )
 
@@ -19,20 +15,8 @@ import (
 // byte: every version absent again, not 1.
 func TestRollbackOfPushdownFromNoVersion(t *testing.T) {
 	t.Parallel()
-	rb := rig.DataRunbook(t, 2, "    max_write_rate: 0", rig.SplitSteps+`      - {id: boom, kind: shell, with: {run: "exit 1"}}
-`)
-	r := rig.NewSQLite(t, rb, 400)
-	db := r.SQLDB(t)
-	before := tableDump(t, db)
-	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
-	cfg.Prompter = rig.OnFailure{Action: engine.ActionRollback, Reason: "plan B"}
-	s, err := engine.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	if out, err := s.Run(context.Background()); err != nil || out != engine.OutcomeRolledBack {
-		t.Fatalf("Run() = %s, %v; want rolled-back", out, err)
-	}
+	var before []string
+	s, db := rollBackSplit(t, 2, 400, func(db *sql.DB) { before = tableDump(t, db) })
 	var res migrate.Result
 	state := s.State()
 	if st := state.StepState("backfill"); st == nil || json.Unmarshal(st.Result, &res) != nil {

@@ -1,12 +1,8 @@
 package engine_test
 
 import (
-	"context"
-	"path/filepath"
+	"database/sql"
 	"testing"
-
-	"github.com/lockstep-run/lockstep/engine"
-	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
 
 // TestRollbackDropsAnExplicitVersionZero holds docs/safety.md: a rolled
@@ -18,22 +14,11 @@ import (
 // keep their 0).
 func TestRollbackDropsAnExplicitVersionZero(t *testing.T) {
 	t.Parallel()
-	rb := rig.DataRunbook(t, 3, "    max_write_rate: 0", rig.SplitSteps+`      - {id: boom, kind: shell, with: {run: "exit 1"}}
-`)
-	r := rig.NewSQLite(t, rb, 90)
-	db := r.SQLDB(t)
-	if _, err := db.Exec(`UPDATE users SET v = CASE id % 3 WHEN 0 THEN 0 WHEN 1 THEN 2 ELSE NULL END`); err != nil {
-		t.Fatal(err)
-	}
-	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
-	cfg.Prompter = rig.OnFailure{Action: engine.ActionRollback, Reason: "plan B"}
-	s, err := engine.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	if out, err := s.Run(context.Background()); err != nil || out != engine.OutcomeRolledBack {
-		t.Fatalf("Run() = %s, %v; want rolled-back", out, err)
-	}
+	_, db := rollBackSplit(t, 3, 90, func(db *sql.DB) {
+		if _, err := db.Exec(`UPDATE users SET v = CASE id % 3 WHEN 0 THEN 0 WHEN 1 THEN 2 ELSE NULL END`); err != nil {
+			t.Fatal(err)
+		}
+	})
 	for id, v := range versions(t, db) {
 		before := map[int]any{0: int64(0), 1: int64(2), 2: nil}[id%3]
 		want := before

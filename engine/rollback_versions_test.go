@@ -15,23 +15,13 @@ import (
 // where it was when it is rolled back — not at 2 for all of them.
 func TestRollbackRestoresOriginalVersions(t *testing.T) {
 	t.Parallel()
-	rb := rig.DataRunbook(t, 3, "    max_write_rate: 0", rig.SplitSteps+`      - {id: boom, kind: shell, with: {run: "exit 1"}}
-`)
-	r := rig.NewSQLite(t, rb, 300)
-	db := r.SQLDB(t)
-	if _, err := db.Exec(`UPDATE users SET v = CASE id % 3 WHEN 0 THEN 1 WHEN 1 THEN 2 ELSE NULL END`); err != nil {
-		t.Fatal(err)
-	}
-	before := versions(t, db)
-	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
-	cfg.Prompter = rig.OnFailure{Action: engine.ActionRollback, Reason: "plan B"}
-	s, err := engine.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	if out, err := s.Run(context.Background()); err != nil || out != engine.OutcomeRolledBack {
-		t.Fatalf("Run() = %s, %v; want rolled-back", out, err)
-	}
+	var before map[int]any
+	_, db := rollBackSplit(t, 3, 300, func(db *sql.DB) {
+		if _, err := db.Exec(`UPDATE users SET v = CASE id % 3 WHEN 0 THEN 1 WHEN 1 THEN 2 ELSE NULL END`); err != nil {
+			t.Fatal(err)
+		}
+		before = versions(t, db)
+	})
 	var street int
 	if err := db.QueryRow(`SELECT count(street_name) FROM users`).Scan(&street); err != nil {
 		t.Fatal(err)
@@ -51,6 +41,29 @@ func TestRollbackRestoresOriginalVersions(t *testing.T) {
 	if wrong > 3 {
 		t.Errorf("... %d rows in all at the wrong version", wrong)
 	}
+}
+
+// rollBackSplit migrates a SQLite table of n rows to version with the
+// split steps and rolls it back when the step after them fails: prepare
+// sees the table before the session starts. It returns the session,
+// rolled back, and the table's database.
+func rollBackSplit(t *testing.T, version, n int, prepare func(*sql.DB)) (*engine.Session, *sql.DB) {
+	t.Helper()
+	rb := rig.DataRunbook(t, version, "    max_write_rate: 0", rig.SplitSteps+`      - {id: boom, kind: shell, with: {run: "exit 1"}}
+`)
+	r := rig.NewSQLite(t, rb, n)
+	db := r.SQLDB(t)
+	prepare(db)
+	cfg := rig.SQLiteSessionConfig(t, rb, filepath.Join(r.Dir, "data.db"))
+	cfg.Prompter = rig.OnFailure{Action: engine.ActionRollback, Reason: "plan B"}
+	s, err := engine.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if out, err := s.Run(context.Background()); err != nil || out != engine.OutcomeRolledBack {
+		t.Fatalf("Run() = %s, %v; want rolled-back", out, err)
+	}
+	return s, db
 }
 
 // versions returns each row's v (nil: NULL) by id.
