@@ -1,30 +1,10 @@
 package engine_test
 
 import (
-	"context"
-	"sync/atomic"
 	"testing"
 
-	"github.com/lockstep-run/lockstep/engine"
 	"github.com/lockstep-run/lockstep/engine/enginetest/rig"
 )
-
-// checkpointRefuser is a journal whose checkpoints of one step fail from
-// the okth on (a full disk); the earlier ones and everything else go
-// through.
-type checkpointRefuser struct {
-	engine.Journal
-	step  string
-	ok    int32
-	saved atomic.Int32
-}
-
-func (j *checkpointRefuser) SaveCheckpoint(ctx context.Context, s, step string, seg int, cur []byte, data any) error {
-	if step == j.step && j.saved.Add(1) > j.ok {
-		return errRefused
-	}
-	return j.Journal.SaveCheckpoint(ctx, s, step, seg, cur, data)
-}
 
 // TestRestoreBatchNotCheckpointedIsNotWritten: a restore writes a batch
 // only after the checkpoint holding its intent is durable. When the
@@ -44,12 +24,12 @@ func TestRestoreBatchNotCheckpointedIsNotWritten(t *testing.T) {
 		}
 	}
 	sc := r.StepContext("undo")
-	j := &checkpointRefuser{Journal: sc.Journal, step: "undo", ok: 1}
+	j := &rig.RefuseCheckpoints{Journal: sc.Journal, Step: "undo", OK: 1, Err: errRefused}
 	sc.Journal = j
 	if _, err := r.Run(sc); err == nil {
 		t.Fatal("the restore went on past a checkpoint the journal refused")
 	}
-	if n := j.saved.Load(); n != 2 {
+	if n := j.Saved.Load(); n != 2 {
 		t.Fatalf("%d checkpoints attempted, want 2 (the second refused)", n)
 	}
 	var restored, migrated int

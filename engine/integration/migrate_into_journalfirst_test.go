@@ -3,7 +3,6 @@ package integration_test
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 
 	"github.com/lockstep-run/lockstep/engine"
@@ -11,22 +10,6 @@ import (
 )
 
 var errCheckpointRefused = errors.New("save checkpoint: commit: database or disk is full")
-
-// copyCheckpointRefuser is the journal of a copy whose checkpoints of
-// one step fail from the okth on, as a full disk's would.
-type copyCheckpointRefuser struct {
-	engine.Journal
-	step  string
-	ok    int64
-	saved atomic.Int64
-}
-
-func (j *copyCheckpointRefuser) SaveCheckpoint(ctx context.Context, s, step string, seg int, cur []byte, data any) error {
-	if step == j.step && j.saved.Add(1) > j.ok {
-		return errCheckpointRefused
-	}
-	return j.Journal.SaveCheckpoint(ctx, s, step, seg, cur, data)
-}
 
 // TestCopyDynamoStopsWhenACheckpointIsRefused: a copy into another table
 // writes a page only while the checkpoints of the pages before it are
@@ -38,14 +21,14 @@ func TestCopyDynamoStopsWhenACheckpointIsRefused(t *testing.T) {
 	const n, batch, segments, ok = 300, 10, 2, 4
 	r := newCopyRig(t, n, intoSteps)
 	sc := r.StepContext("copy")
-	j := &copyCheckpointRefuser{Journal: r.J, step: "copy", ok: ok}
+	j := &rig.RefuseCheckpoints{Journal: r.J, Step: "copy", OK: ok, Err: errCheckpointRefused}
 	sc.Journal = j
 	_, err := rig.ExecutorFor(sc.Step.Kind).Execute(context.Background(), sc)
 	if !errors.Is(err, errCheckpointRefused) || !errors.Is(err, engine.ErrPaused) {
 		t.Errorf("copy error = %v, want a resumable stop on the journal's error", err)
 	}
-	if j.saved.Load() <= ok {
-		t.Fatalf("%d checkpoints attempted, want more than %d", j.saved.Load(), ok)
+	if j.Saved.Load() <= ok {
+		t.Fatalf("%d checkpoints attempted, want more than %d", j.Saved.Load(), ok)
 	}
 	if got, most := len(r.copied()), ok*batch+segments*batch; got > most {
 		t.Errorf("target holds %d items after checkpoint %d was refused, want at most %d (the durable pages and one in flight per segment)",

@@ -351,6 +351,26 @@ func (j *CancelJournal) SaveCheckpoint(ctx context.Context, s, step string, seg 
 	return err
 }
 
+// RefuseCheckpoints is a journal whose checkpoints of Step fail with Err
+// from the (OK+1)-th on, as a full disk's would; the earlier ones and
+// every other write go through.
+type RefuseCheckpoints struct {
+	engine.Journal
+	Step string
+	OK   int64
+	Err  error
+	// Saved counts the checkpoints of Step asked for, refused or not.
+	Saved atomic.Int64
+}
+
+// SaveCheckpoint saves the checkpoint, or refuses it past the OK-th of Step.
+func (j *RefuseCheckpoints) SaveCheckpoint(ctx context.Context, s, step string, seg int, cur []byte, data any) error {
+	if step == j.Step && j.Saved.Add(1) > j.OK {
+		return j.Err
+	}
+	return j.Journal.SaveCheckpoint(ctx, s, step, seg, cur, data)
+}
+
 // NoPrompts fails any prompt: the data steps run without asking.
 type NoPrompts struct{}
 
